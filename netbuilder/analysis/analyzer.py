@@ -1,0 +1,137 @@
+"""Analysis of a whole graph, kept current incrementally as the graph changes.
+
+`Analyzer` listens to a Graph. An edit marks the edited node and everything downstream of it as stale; the
+next `analysis()` re-checks only those, in topological order, and redoes the cheap whole-graph checks. On a
+1,000-node graph a parameter edit therefore costs a handful of rule calls, not a thousand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from netbuilder.analysis.diagnostics import Diagnostic
+from netbuilder.analysis.node_check import NodeResult, check_node
+from netbuilder.analysis.order import topological_order
+from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import MODEL
+from netbuilder.blocks.tensor_type import TensorType
+from netbuilder.graph import Edge, Graph
+from netbuilder.graph.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    GraphEvent,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    ParamChanged,
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A snapshot of what is known about a graph: shapes, resolved sizes, counts and diagnostics."""
+
+    order: tuple[str, ...]
+    results: dict[str, NodeResult]
+    structural: tuple[Diagnostic, ...]
+    model_nodes: tuple[str, ...]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every diagnostic: per node in order, then those of the graph as a whole."""
+        found = [d for node_id in self.order for d in self.results[node_id].diagnostics]
+        return found + list(self.structural)
+
+    def problems(self, *, training: bool = True) -> list[Diagnostic]:
+        """Diagnostics that matter for training (all) or for exporting the model alone."""
+        return [d for d in self.diagnostics if training or not d.training_only]
+
+    def has_errors(self, *, training: bool = True) -> bool:
+        return any(d.is_error for d in self.problems(training=training))
+
+    def for_node(self, node_id: str) -> Iterator[Diagnostic]:
+        yield from self.results[node_id].diagnostics
+        yield from (d for d in self.structural if d.node == node_id)
+
+    def output_type(self, node_id: str, port: str) -> TensorType | None:
+        return self.results[node_id].outputs.get(port)
+
+    def edge_type(self, edge: Edge) -> TensorType | None:
+        """The type flowing along an edge, or None where it cannot be known."""
+        return self.output_type(edge.src, edge.src_port)
+
+    def resolved_params(self, node_id: str) -> dict[str, Any]:
+        return self.results[node_id].resolved
+
+    @property
+    def total_params(self) -> int:
+        return sum(self.results[n].params for n in self.model_nodes)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(self.results[n].macs for n in self.model_nodes)
+
+
+class Analyzer:
+    """Keeps an Analysis of `graph` current; see the module docstring."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._results: dict[str, NodeResult] = {}
+        self._stale: set[str] = set(graph.nodes)
+        self._order: list[str] | None = None
+        self._unsubscribe = graph.subscribe(self._on_event)
+
+    def close(self) -> None:
+        """Stop listening to the graph."""
+        self._unsubscribe()
+
+    def _on_event(self, event: GraphEvent) -> None:
+        if isinstance(event, NodeAdded):
+            self._stale.add(event.node.id)
+            self._order = None
+        elif isinstance(event, NodeRemoved):
+            self._results.pop(event.node.id, None)
+            self._stale.discard(event.node.id)
+            self._order = None
+        elif isinstance(event, EdgeAdded | EdgeRemoved):
+            self._mark(event.edge.dst)
+            self._order = None
+        elif isinstance(event, ParamChanged):
+            self._mark(event.node_id)
+        elif isinstance(event, NodeMoved):
+            self._order = None
+
+    def _mark(self, node_id: str) -> None:
+        self._stale |= self.graph.downstream([node_id])
+
+    def analysis(self) -> Analysis:
+        """The current analysis, re-checking only what changed since the last call."""
+        if self._order is None:
+            self._order = topological_order(self.graph)
+        if self._stale:
+            for node_id in self._order:
+                if node_id in self._stale:
+                    self._results[node_id] = check_node(self.graph, node_id, self._results)
+            self._stale.clear()
+        by_role = roles(self.graph)
+        reached = fed_by_data(self.graph, by_role)
+        model = tuple(n for n in self._order if catalogue.get(self.graph.nodes[n].block).role == MODEL and n in reached)
+        return Analysis(
+            order=tuple(self._order),
+            results=dict(self._results),
+            structural=tuple(structure_diagnostics(self.graph, self._results)),
+            model_nodes=model,
+        )
+
+
+def analyze(graph: Graph) -> Analysis:
+    """A one-off analysis of `graph` (the command line's path; the window keeps an Analyzer)."""
+    analyzer = Analyzer(graph)
+    try:
+        return analyzer.analysis()
+    finally:
+        analyzer.close()

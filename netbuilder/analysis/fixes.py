@@ -1,0 +1,94 @@
+"""Suggested fixes as data. Each can describe itself against a graph and apply itself through graph methods.
+
+The window wraps `apply` in one undoable command; the command line lists `describe` under each problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbuilder.blocks import catalogue
+from netbuilder.graph import Edge, Graph
+
+
+def _describe_value(value: Any) -> str:
+    return "auto" if value is None else repr(value)
+
+
+@dataclass(frozen=True)
+class SetParam:
+    """Set one parameter of one node (None: back to auto)."""
+
+    node: str
+    param: str
+    value: Any
+
+    def describe(self, graph: Graph) -> str:
+        return f"set {self.param} of {graph.node(self.node).label} to {_describe_value(self.value)}"
+
+    def apply(self, graph: Graph) -> None:
+        graph.set_param(self.node, self.param, self.value)
+
+
+@dataclass(frozen=True)
+class InsertNode:
+    """Insert a new `block` node on `edge`: edge.src -> new -> edge.dst."""
+
+    edge: Edge
+    block: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self, graph: Graph) -> str:
+        return f"insert {self.block} between {graph.node(self.edge.src).label} and {graph.node(self.edge.dst).label}"
+
+    def apply(self, graph: Graph) -> str:
+        (x1, y1), (x2, y2) = graph.node(self.edge.src).position, graph.node(self.edge.dst).position
+        spec = catalogue.get(self.block)
+        new = graph.add_node(self.block, params=self.params, position=((x1 + x2) / 2, (y1 + y2) / 2))
+        graph.disconnect(self.edge)
+        graph.connect(self.edge.src, self.edge.src_port, new.id, spec.inputs[0].name)
+        graph.connect(new.id, spec.outputs[0].name, self.edge.dst, self.edge.dst_port)
+        return new.id
+
+
+@dataclass(frozen=True)
+class BypassNode:
+    """Remove a one-in, one-out node and wire its source straight to its consumers."""
+
+    node: str
+
+    def describe(self, graph: Graph) -> str:
+        return f"remove {graph.node(self.node).label} and connect around it"
+
+    def apply(self, graph: Graph) -> None:
+        (source,) = graph.inputs_of(self.node).values()
+        consumers = list(graph.outputs_of(self.node))
+        graph.remove_node(self.node)
+        for edge in consumers:
+            graph.connect(source.src, source.src_port, edge.dst, edge.dst_port)
+
+
+@dataclass(frozen=True)
+class AddNode:
+    """Add a `block` node near `near`, feeding its input ports from the given (node, port) sources."""
+
+    block: str
+    near: str | None = None
+    feeds: tuple[tuple[str, str, str], ...] = ()
+
+    def describe(self, graph: Graph) -> str:
+        if not self.feeds:
+            return f"add a {self.block} node"
+        sources = ", ".join(f"{graph.node(src).label}.{port}" for _, src, port in self.feeds)
+        return f"add a {self.block} node fed by {sources}"
+
+    def apply(self, graph: Graph) -> str:
+        x, y = graph.node(self.near).position if self.near else (0.0, 0.0)
+        new = graph.add_node(self.block, position=(x + 220.0, y))
+        for port, src, src_port in self.feeds:
+            graph.connect(src, src_port, new.id, port)
+        return new.id
+
+
+Fix = SetParam | InsertNode | BypassNode | AddNode

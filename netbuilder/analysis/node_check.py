@@ -1,0 +1,127 @@
+"""Checking one node: its inputs connected, its shape rule run, its parameters and MACs counted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
+from netbuilder.analysis.fixes import BypassNode, Fix, InsertNode, SetParam
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.errors import (
+    BypassProducer,
+    Hint,
+    InsertBefore,
+    SetOwnParam,
+    SetProducerSize,
+    ShapeError,
+)
+from netbuilder.blocks.spec import RuleContext
+from netbuilder.blocks.tensor_type import TensorType
+from netbuilder.graph import Graph
+
+
+@dataclass
+class NodeResult:
+    """What analysis knows about one node. `outputs` is empty when its shapes cannot be known."""
+
+    outputs: dict[str, TensorType] = field(default_factory=dict)
+    resolved: dict[str, Any] = field(default_factory=dict)
+    params: int = 0
+    macs: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def check_node(graph: Graph, node_id: str, results: Mapping[str, NodeResult]) -> NodeResult:
+    """Check `node_id` given the results of the nodes upstream of it."""
+    node = graph.nodes[node_id]
+    spec = catalogue.get(node.block)
+    result = NodeResult()
+    edges = graph.inputs_of(node_id)
+    inputs: dict[str, TensorType] = {}
+    producers: dict[str, str] = {}
+    waiting = False
+    for port in spec.input_ports(node.params):
+        edge = edges.get(port.name)
+        if edge is None:
+            if not port.optional:
+                result.diagnostics.append(
+                    Diagnostic(
+                        node_id,
+                        ERROR,
+                        "unconnected-input",
+                        f"input {port.name!r} is not connected: connect {_what_feeds(port.kind)} to it",
+                        port=port.name,
+                    )
+                )
+            continue
+        upstream = results.get(edge.src)
+        t = upstream.outputs.get(edge.src_port) if upstream else None
+        if t is None:
+            waiting = True
+            continue
+        inputs[port.name] = t
+        producers[port.name] = graph.nodes[edge.src].block
+    if result.diagnostics or waiting:
+        return result
+    ctx = RuleContext(spec.type, dict(node.params), inputs, producers)
+    try:
+        result.outputs = spec.rule(ctx) if spec.rule else {}
+        result.resolved = ctx.p
+        result.params = spec.count_params(ctx.p, inputs, result.outputs)
+        result.macs = spec.count_macs(ctx.p, inputs, result.outputs)
+    except ShapeError as err:
+        result.outputs = {}
+        result.diagnostics.append(_from_shape_error(graph, node_id, err, ERROR))
+    except Exception as err:  # a bug in a rule must never take the app down: report it on the node
+        result.outputs = {}
+        result.diagnostics.append(
+            Diagnostic(
+                node_id,
+                ERROR,
+                "internal",
+                f"netbuilder could not check this block ({type(err).__name__}: {err})",
+            )
+        )
+    result.diagnostics.extend(_from_shape_error(graph, node_id, w, WARNING) for w in ctx.warnings)
+    return result
+
+
+def _what_feeds(kind: str) -> str:
+    return {"tensor": "a layer's output", "target": "the Dataset's target", "loss": "a loss"}.get(kind, kind)
+
+
+def _from_shape_error(graph: Graph, node_id: str, err: ShapeError, severity: str) -> Diagnostic:
+    return Diagnostic(
+        node_id,
+        severity,
+        "shape" if err.param is None else "param",
+        err.message,
+        port=err.port,
+        param=err.param,
+        fix=_concrete_fix(graph, node_id, err.hint),
+    )
+
+
+def _concrete_fix(graph: Graph, node_id: str, hint: Hint | None) -> Fix | None:
+    """Turn a rule's relative hint into a fix on concrete nodes, where the graph allows one."""
+    if hint is None:
+        return None
+    if isinstance(hint, SetOwnParam):
+        return SetParam(node_id, hint.param, hint.value)
+    edge = graph.inputs_of(node_id).get(hint.port)
+    if edge is None:
+        return None
+    if isinstance(hint, InsertBefore):
+        return InsertNode(edge, hint.block, dict(hint.params))
+    if isinstance(hint, BypassProducer):
+        producer = graph.nodes[edge.src]
+        if producer.block == hint.block and len(graph.inputs_of(producer.id)) == 1:
+            return BypassNode(producer.id)
+        return None
+    if isinstance(hint, SetProducerSize):
+        producer = graph.nodes[edge.src]
+        size_param = catalogue.get(producer.block).size_param
+        return SetParam(producer.id, size_param, hint.size) if size_param else None
+    return None

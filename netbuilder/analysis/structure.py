@@ -1,0 +1,137 @@
+"""Checks of the graph as a whole: what is cut off from the data, and what training needs.
+
+Training needs exactly one Dataset, one loss fed by the model and the Dataset, and one optimizer fed by that
+loss. A graph without them can still be exported as a model: those problems are marked `training_only`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
+from netbuilder.analysis.fixes import AddNode
+from netbuilder.analysis.node_check import NodeResult
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.blocks.spec import DATA, LOSS_ROLE, MODEL, OPTIMIZER
+from netbuilder.graph import Graph
+
+
+def roles(graph: Graph) -> dict[str, list[str]]:
+    """Node ids by role (data, model, loss, optimizer), in insertion order."""
+    by_role: dict[str, list[str]] = {DATA: [], MODEL: [], LOSS_ROLE: [], OPTIMIZER: []}
+    for node in graph.nodes.values():
+        by_role[catalogue.get(node.block).role].append(node.id)
+    return by_role
+
+
+def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
+    """Every node that data reaches (the data nodes included)."""
+    return graph.downstream(by_role[DATA])
+
+
+def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult]) -> list[Diagnostic]:
+    by_role = roles(graph)
+    reached = fed_by_data(graph, by_role)
+    found: list[Diagnostic] = []
+    for node_id in [*by_role[MODEL], *by_role[LOSS_ROLE], *by_role[OPTIMIZER]]:
+        if node_id not in reached and not any(d.code == "unconnected-input" for d in results[node_id].diagnostics):
+            found.append(
+                Diagnostic(
+                    node_id,
+                    WARNING,
+                    "cut-off",
+                    "no data reaches this node: it is left out until its inputs lead back to a Dataset or Input",
+                )
+            )
+    found.extend(_training_diagnostics(graph, by_role))
+    return found
+
+
+def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    datasets = [n for n in by_role[DATA] if graph.nodes[n].block == "Dataset"]
+    inputs = [n for n in by_role[DATA] if graph.nodes[n].block == "Input"]
+    losses, optimizers = by_role[LOSS_ROLE], by_role[OPTIMIZER]
+
+    def add(node: str | None, code: str, message: str, fix: AddNode | None = None) -> None:
+        found.append(Diagnostic(node, ERROR, code, message, fix=fix, training_only=True))
+
+    if not datasets:
+        add(
+            None,
+            "dataset-missing",
+            "training needs a Dataset: add one and connect its x to the first layer",
+            AddNode("Dataset"),
+        )
+    for extra in datasets[1:]:
+        add(extra, "dataset-extra", "only one Dataset can feed a training run: remove this one")
+    if datasets:
+        for node_id in inputs:
+            add(
+                node_id,
+                "input-in-training",
+                "an Input has no data to train on: connect the Dataset's x where this Input is used, then remove it",
+            )
+    if not losses:
+        add(
+            None,
+            "loss-missing",
+            "training needs a loss: add one and connect the model's output and the Dataset's target to it",
+            _add_loss(graph, datasets),
+        )
+    for extra in losses[1:]:
+        add(extra, "loss-extra", "only one loss can drive training: remove this one")
+    if not optimizers:
+        fix = AddNode("Adam", near=losses[0], feeds=(("loss", losses[0], "loss"),)) if losses else None
+        add(
+            None,
+            "optimizer-missing",
+            "training needs an optimizer: add one (Adam is a good start) and connect the loss to it",
+            fix,
+        )
+    for extra in optimizers[1:]:
+        add(extra, "optimizer-extra", "only one optimizer can train the model: remove this one")
+    for loss in losses:
+        edge = graph.inputs_of(loss).get("target")
+        if edge is not None and catalogue.get(graph.nodes[edge.src].block).role != DATA:
+            found.append(
+                Diagnostic(
+                    loss,
+                    ERROR,
+                    "target-source",
+                    "the loss target must come from the Dataset (its target, or its x for an autoencoder)",
+                    port="target",
+                    training_only=True,
+                )
+            )
+    if losses:
+        feeding_loss = {e.src for loss in losses for e in graph.inputs_of(loss).values()}
+        for node_id in by_role[MODEL]:
+            consumers = graph.outputs_of(node_id)
+            if not consumers and node_id not in feeding_loss and graph.inputs_of(node_id):
+                found.append(
+                    Diagnostic(
+                        node_id,
+                        WARNING,
+                        "output-unused",
+                        "this output does not reach the loss, so the layers before it do not learn from it",
+                        training_only=True,
+                    )
+                )
+    return found
+
+
+def _add_loss(graph: Graph, datasets: list[str]) -> AddNode | None:
+    """A loss that suits the dataset, wired to the model's only output and the Dataset's target."""
+    if len(datasets) != 1:
+        return None
+    dataset = graph.nodes[datasets[0]]
+    task = DATASETS[dataset.params["dataset"]].task
+    block = "CrossEntropy" if task == CLASSIFICATION else "MSE"
+    by_role = roles(graph)
+    sinks = [n for n in by_role[MODEL] if not graph.outputs_of(n) and graph.inputs_of(n)]
+    if len(sinks) != 1:
+        return AddNode(block, near=dataset.id, feeds=(("target", dataset.id, "target"),))
+    output = catalogue.get(graph.nodes[sinks[0]].block).outputs[0].name
+    return AddNode(block, near=sinks[0], feeds=(("input", sinks[0], output), ("target", dataset.id, "target")))

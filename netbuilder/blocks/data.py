@@ -1,0 +1,100 @@
+"""Where tensors come from: a Dataset (inputs and targets for training) or an Input of a given shape."""
+
+from __future__ import annotations
+
+from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.blocks.spec import DATA, TARGET, TENSOR, BlockSpec, ParamSpec, PortSpec, RuleContext
+from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
+
+
+def _users(param: str) -> tuple[str, ...]:
+    return tuple(name for name, spec in DATASETS.items() if param in spec.uses)
+
+
+def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    spec = DATASETS[ctx.p["dataset"]]
+    x = batched(*spec.input_shape(ctx.p))
+    if spec.task == CLASSIFICATION:
+        target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
+    else:
+        target = batched(1)
+    return {"x": x, "target": target}
+
+
+DATASET = BlockSpec(
+    type="Dataset",
+    category="Data",
+    role=DATA,
+    doc="A dataset: outputs input samples `x` and their `target` (class index or value).\n"
+    "Shapes follow the dataset chosen; the split and seed come from the training settings.",
+    params=(
+        ParamSpec("dataset", "choice", "digits", "Which dataset to read.", choices=tuple(DATASETS)),
+        ParamSpec(
+            "samples",
+            "int",
+            1000,
+            "Number of samples to generate.",
+            min=20,
+            max=1_000_000,
+            when=("dataset", _users("samples")),
+        ),
+        ParamSpec("classes", "int", 3, "Number of classes.", min=2, max=20, when=("dataset", _users("classes"))),
+        ParamSpec(
+            "features",
+            "int",
+            2,
+            "Number of input features per sample (or step).",
+            min=1,
+            max=512,
+            when=("dataset", _users("features")),
+        ),
+        ParamSpec("length", "int", 32, "Steps per sequence.", min=2, max=4096, when=("dataset", _users("length"))),
+        ParamSpec(
+            "noise",
+            "float",
+            0.1,
+            "Standard deviation of the added noise.",
+            min=0.0,
+            max=5.0,
+            when=("dataset", _users("noise")),
+        ),
+    ),
+    inputs=(),
+    outputs=(
+        PortSpec("x", TENSOR, doc="Input samples."),
+        PortSpec("target", TARGET, doc="Targets: class indices or values, for a loss."),
+    ),
+    rule=_dataset_rule,
+    label_prefix="data",
+)
+
+
+def _input_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    return {"x": batched(*ctx.p["shape"], dtype=ctx.p["dtype"])}
+
+
+INPUT = BlockSpec(
+    type="Input",
+    category="Data",
+    role=DATA,
+    doc="A model input of a fixed shape (without the batch dimension).\n"
+    "For networks exported without a dataset; use int64 for token indices that feed an Embedding.",
+    params=(
+        ParamSpec(
+            "shape",
+            "ints",
+            (3, 32, 32),
+            "Shape of one sample, without the batch dimension.",
+            min=1,
+            max=100_000,
+            lengths=(1, 2, 3, 4),
+        ),
+        ParamSpec("dtype", "choice", FLOAT, "Element type: float32 values, or int64 indices.", choices=(FLOAT, LONG)),
+    ),
+    inputs=(),
+    outputs=(PortSpec("x", TENSOR, doc="The input tensor."),),
+    rule=_input_rule,
+    label_prefix="input",
+)
+
+SPECS = (DATASET, INPUT)

@@ -1,0 +1,335 @@
+"""The shape of a block type: its parameters, ports, shape rule, counts and code template.
+
+A BlockSpec is the single source of truth about a block type: the palette shows `doc` and `category`, the
+inspector builds fields from `params`, analysis runs `rule`, `count_params` and `count_macs`, codegen renders
+`code`, and the importer maps torch calls back through `code.cls`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbuilder.blocks.errors import Hint, ParamError, SetOwnParam, ShapeError
+from netbuilder.blocks.tensor_type import TensorType, format_shape
+
+# Port kinds: what may flow along an edge. A model tensor, a training target, or a loss value.
+TENSOR = "tensor"
+TARGET = "target"
+LOSS = "loss"
+
+# Block roles: how the training script and the model generator treat a node.
+MODEL = "model"
+DATA = "data"
+LOSS_ROLE = "loss"
+OPTIMIZER = "optimizer"
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a block: type, default, allowed values and a one-line help text.
+
+    `optional` admits None, which means "auto" for an `inferred` size (it follows the incoming tensor) and
+    otherwise what `none_label` says ("same as kernel_size"). `when` names another parameter and the values
+    for which this one matters (the inspector greys it out otherwise; codegen omits it).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    inferred: bool = False
+    none_label: str = "auto"
+    lengths: tuple[int, ...] = ()
+    when: tuple[str, tuple[Any, ...]] | None = None
+    check: Callable[[Any], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"{self.name}: unknown parameter kind {self.kind!r}")
+        if self.inferred and not self.optional:
+            raise ValueError(f"{self.name}: an inferred parameter must be optional (None = auto)")
+
+    def validate(self, value: Any) -> Any:
+        """Return `value` in canonical form, or raise ParamError saying what was expected."""
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(f"expected {self.expected()}, got nothing")
+        value = self._coerce(value)
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                raise ParamError(problem)
+        return value
+
+    def expected(self) -> str:
+        """Plain words for what this parameter accepts, for error messages."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "ints":
+            counts = " or ".join(str(n) for n in self.lengths) if self.lengths else "one or more"
+            return f"{counts} integers{self._range_words(' each')}"
+        noun = "an integer" if self.kind == "int" else "a number"
+        if self.kind == "int" and self.min == 1 and self.max is None:
+            return "a positive integer"
+        if self.kind == "int" and self.min == 0 and self.max is None:
+            return "a non-negative integer"
+        return noun + self._range_words("")
+
+    def _range_words(self, lead: str) -> str:
+        if self.min is not None and self.max is not None:
+            return f"{lead} from {_num(self.min)} to {_num(self.max)}"
+        if self.min is not None:
+            return f"{lead} at least {_num(self.min)}"
+        if self.max is not None:
+            return f"{lead} at most {_num(self.max)}"
+        return ""
+
+    def _coerce(self, value: Any) -> Any:
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ParamError(f"expected true or false, got {value!r}")
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ParamError(f"expected {self.expected()}, got {value!r}")
+        if self.kind == "ints":
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = (value,)
+            if not isinstance(value, list | tuple) or not all(_is_int(v) for v in value):
+                raise ParamError(f"expected {self.expected()}, got {value!r}")
+            value = tuple(int(v) for v in value)
+            if self.lengths and len(value) not in self.lengths:
+                raise ParamError(f"expected {self.expected()}, got {len(value)}")
+            for v in value:
+                self._check_range(v, value)
+            return value
+        if self.kind == "int":
+            if not _is_int(value):
+                raise ParamError(f"expected {self.expected()}, got {value!r}")
+            value = int(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ParamError(f"expected {self.expected()}, got {value!r}")
+            value = float(value)
+        self._check_range(value, value)
+        return value
+
+    def _check_range(self, v: float, whole: Any) -> None:
+        if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
+            raise ParamError(f"expected {self.expected()}, got {whole!r}")
+
+    def relevant(self, params: Mapping[str, Any]) -> bool:
+        """Whether this parameter matters given the others (see `when`)."""
+        if self.when is None:
+            return True
+        other, values = self.when
+        return params.get(other) in values
+
+
+def _is_int(v: Any) -> bool:
+    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A named input or output. An input accepts edges whose source kind is in `accepts`."""
+
+    name: str
+    kind: str = TENSOR
+    accepts: frozenset[str] = frozenset({TENSOR})
+    optional: bool = False
+    doc: str = ""
+
+
+class RuleContext:
+    """What a shape rule sees: resolved parameters (writable, to record inferred sizes) and input types.
+
+    Rules read inputs with `input()`, settle inferred sizes with `resolve()`, fail with `fail()`
+    (a ShapeError) and report doubts that do not stop the model with `warn()`.
+    """
+
+    def __init__(
+        self,
+        block: str,
+        params: dict[str, Any],
+        inputs: Mapping[str, TensorType],
+        producers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.block = block
+        self.p = params
+        self.inputs = inputs
+        self.producers = producers or {}
+        self.warnings: list[ShapeError] = []
+
+    def input(
+        self, port: str, ranks: tuple[int, ...] | None = None, layout: str = "", *, dtype: str | None = None
+    ) -> TensorType:
+        """The type arriving at `port`, checked to have one of `ranks` (described by `layout`)."""
+        t = self.inputs[port]
+        if ranks is not None and t.rank not in ranks:
+            raise ShapeError(f"{self.block} expects {layout} but receives {t}", port=port)
+        if dtype is not None and t.dtype != dtype:
+            raise ShapeError(
+                f"{self.block} expects {_dtype_words(dtype)} but receives {_dtype_words(t.dtype)} {t}",
+                port=port,
+            )
+        return t
+
+    def resolve(self, name: str, actual: int, what: str, port: str = "x") -> int:
+        """Settle an inferred size: auto takes `actual`; a pinned value must equal it."""
+        pinned = self.p.get(name)
+        if pinned is None:
+            self.p[name] = actual
+            return actual
+        if pinned != actual:
+            raise ShapeError(
+                f"{self.block} has {name} pinned to {pinned} but receives {actual} {what} "
+                f"({format_shape(self.inputs[port].shape)})",
+                port=port,
+                param=name,
+                hint=SetOwnParam(name, None),
+            )
+        return pinned
+
+    def producer(self, port: str) -> str | None:
+        """The block type of the node feeding `port`, where the analysis knows it."""
+        return self.producers.get(port)
+
+    def fail(
+        self, message: str, *, port: str | None = None, param: str | None = None, hint: Hint | None = None
+    ) -> ShapeError:
+        """Build the error to raise: `raise ctx.fail(...)` keeps control flow visible in the rule."""
+        return ShapeError(message, port=port, param=param, hint=hint)
+
+    def warn(
+        self, message: str, *, port: str | None = None, param: str | None = None, hint: Hint | None = None
+    ) -> None:
+        self.warnings.append(ShapeError(message, port=port, param=param, hint=hint))
+
+
+def _dtype_words(dtype: str) -> str:
+    return "integer indices" if dtype.startswith("int") else "floating-point values"
+
+
+Rule = Callable[[RuleContext], dict[str, TensorType]]
+Counter = Callable[[Mapping[str, Any], Mapping[str, TensorType], Mapping[str, TensorType]], int]
+
+
+def _zero(p: Mapping[str, Any], inputs: Mapping[str, TensorType], outputs: Mapping[str, TensorType]) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """How a block becomes a constructor call: `cls(<leading>, <positional...>, kw=value...)`.
+
+    Parameters in `positional` are always written, in order. Every other relevant parameter is written as a
+    keyword (renamed through `rename`) when it differs from its default, or always when listed in `always`
+    (where torch's default differs from ours). `derived` holds values the rule computes (PReLU's
+    num_parameters) with torch's default, written when they differ from it; `fixed` keywords are always
+    written; `grouped` joins parameters into one tuple keyword (betas=(beta1, beta2)); `omit` lists
+    parameters that shape the forward code or the rule instead of the constructor.
+    """
+
+    cls: str
+    positional: tuple[str, ...] = ()
+    rename: Mapping[str, str] = field(default_factory=dict)
+    always: tuple[str, ...] = ()
+    derived: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    grouped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    omit: tuple[str, ...] = ()
+    leading: str = ""
+
+
+@dataclass(frozen=True)
+class ForwardContext:
+    """What a custom forward template sees: the submodule attribute, input variables, the output variable."""
+
+    p: Mapping[str, Any]
+    attr: str
+    args: Mapping[str, str]
+    out: str
+    inputs: Mapping[str, TensorType]
+
+
+ForwardTemplate = Callable[[ForwardContext], list[str]]
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Everything about one block type. See the module docstring for who reads what."""
+
+    type: str
+    category: str
+    doc: str
+    role: str = MODEL
+    params: tuple[ParamSpec, ...] = ()
+    inputs: tuple[PortSpec, ...] = (PortSpec("x"),)
+    outputs: tuple[PortSpec, ...] = (PortSpec("y"),)
+    rule: Rule | None = None
+    count_params: Counter = _zero
+    count_macs: Counter = _zero
+    module: ModuleCode | None = None
+    forward: ForwardTemplate | None = None
+    size_param: str | None = None
+    variadic: str | None = None
+    label_prefix: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The first line of the doc: the tooltip's headline and the palette's description."""
+        return self.doc.strip().splitlines()[0]
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.type} has no parameter {name!r}")
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def input_ports(self, params: Mapping[str, Any]) -> tuple[PortSpec, ...]:
+        """The input ports for these parameters: a variadic block (Add, Concat) has one port per input."""
+        if self.variadic is None:
+            return self.inputs
+        template = self.inputs[0]
+        count = int(params.get(self.variadic, self.param(self.variadic).default))
+        return tuple(
+            PortSpec(f"in{i}", template.kind, template.accepts, template.optional, template.doc)
+            for i in range(1, count + 1)
+        )
+
+    def input_port(self, name: str, params: Mapping[str, Any]) -> PortSpec | None:
+        for port in self.input_ports(params):
+            if port.name == name:
+                return port
+        return None
+
+    def output_port(self, name: str) -> PortSpec | None:
+        for port in self.outputs:
+            if port.name == name:
+                return port
+        return None
+
+    def default_label(self) -> str:
+        """The stem of a new node's label: conv, fc, relu ... (numbered by the graph)."""
+        return self.label_prefix or self.type.lower()

@@ -1,0 +1,149 @@
+"""Labels become safe, unique Python identifiers; free text becomes safe docstring and comment text.
+
+A label can hold anything a person types (quotes, newlines, keywords, emoji). Generated code only ever
+contains identifiers made here, so no label can inject code, shadow a builtin we use, or overwrite an
+nn.Module attribute (a submodule named `forward` or `training` would break the model).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+
+# Attributes and methods of torch.nn.Module (torch 2.11 - 2.14): a submodule must not replace any of them.
+# tests/test_codegen_identifiers.py checks this list against the installed torch.
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "T_destination",
+        "add_module",
+        "apply",
+        "bfloat16",
+        "buffers",
+        "call_super_init",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "ipu",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "parameters",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "training",
+        "type",
+        "xpu",
+        "zero_grad",
+    }
+)
+
+# Names the generated code itself uses: never a submodule, argument or variable.
+GENERATED_NAMES = frozenset(
+    {
+        "self",
+        "torch",
+        "nn",
+        "F",
+        "x",
+        "super",
+        "model",
+        "math",
+        "args",
+        "main",
+        "loss",
+        "criterion",
+        "optimizer",
+        "scheduler",
+        "device",
+        "Tensor",
+    }
+)
+
+RESERVED = MODULE_ATTRIBUTES | GENERATED_NAMES | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+def identifier(text: str, fallback: str = "node") -> str:
+    """`text` as a snake_case identifier: ASCII letters, digits and underscores, not starting with a digit."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", ascii_text).lower()
+    name = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
+    if not name:
+        name = fallback
+    if name[0].isdigit():
+        name = f"{fallback}_{name}"
+    return name
+
+
+def class_name(text: str, fallback: str = "Model") -> str:
+    """`text` as a CamelCase class name, keeping capitals already there ("digits CNN" -> DigitsCNN)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[A-Za-z0-9]+", ascii_text)
+    name = "".join(w[0].upper() + w[1:] for w in words)
+    if not name:
+        return fallback
+    if name[0].isdigit():
+        name = fallback + name
+    return name if not keyword.iskeyword(name) else name + "_"
+
+
+class Namer:
+    """Hands out unique identifiers in the order asked: a reserved word gets a trailing underscore
+    (forward -> forward_), a repeat gets a number (conv -> conv_2)."""
+
+    def __init__(self, reserved: frozenset[str] = RESERVED) -> None:
+        self._reserved = reserved
+        self._taken: set[str] = set()
+
+    def take(self, text: str, fallback: str = "node") -> str:
+        base = identifier(text, fallback)
+        if base in self._reserved:
+            base = f"{base}_"
+        name, n = base, 2
+        while name in self._taken or name in self._reserved:
+            name = f"{base.rstrip('_')}_{n}"
+            n += 1
+        self._taken.add(name)
+        return name
+
+
+def safe_text(text: str, limit: int = 120) -> str:
+    """Free text fit for a docstring or a comment: one line, no quotes, backslashes or control characters."""
+    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    cleaned = cleaned.replace("\\", "/").replace('"', "'").replace("'''", "'")
+    cleaned = " ".join(cleaned.split())
+    return cleaned[:limit]

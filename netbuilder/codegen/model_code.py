@@ -1,0 +1,207 @@
+"""Graph -> model.py: one nn.Module class that reads like a careful person wrote it (see STYLE.md).
+
+Submodules are named after node labels, statements follow the analysis order, each line carries its shape,
+a value used once by the very next statement flows through `x`, and every other value keeps a name.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from netbuilder.analysis import Analysis
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import DATA, LOSS_ROLE, ForwardContext
+from netbuilder.blocks.tensor_type import TensorType, format_shape
+from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.render import constructor, forward_lines
+from netbuilder.graph import Graph
+
+CHAIN = "x"
+COMMENT_COLUMN = 48
+
+
+class CodegenError(Exception):
+    """The graph cannot become code yet; the message says what to fix first."""
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """A forward() argument: which data node and port feed it, and its type."""
+
+    name: str
+    node: str
+    port: str
+    type: TensorType
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """A value forward() returns: the node and port that produce it, and its type."""
+
+    node: str
+    port: str
+    type: TensorType
+
+
+@dataclass(frozen=True)
+class ModelCode:
+    """The generated module's source and what a training script needs to call it."""
+
+    source: str
+    class_name: str
+    inputs: tuple[ModelInput, ...]
+    outputs: tuple[ModelOutput, ...]
+    attributes: dict[str, str]
+    """Submodule attribute name per node id (for mapping errors and weights back to labels)."""
+
+
+def generate_model(graph: Graph, analysis: Analysis, *, name: str = "Model", source: str = "") -> ModelCode:
+    """The model module for `graph`. Raises CodegenError while the model part has errors."""
+    outputs = _model_outputs(graph, analysis)
+    if not outputs:
+        raise CodegenError("the model has no output: connect the data through at least one layer")
+    members = _ancestors(graph, [o.node for o in outputs])
+    order = [n for n in analysis.order if n in members]
+    broken = [
+        graph.nodes[n].label
+        for n in order
+        if any(d.is_error for d in analysis.for_node(n)) or not analysis.results[n].outputs
+    ]
+    if broken:
+        raise CodegenError("fix the problems at " + ", ".join(broken) + " first")
+    namer = Namer()
+    data_nodes = [n for n in order if catalogue.get(graph.nodes[n].block).role == DATA]
+    inputs: list[ModelInput] = []
+    values: dict[tuple[str, str], str] = {}
+    for node_id in data_nodes:
+        for edge_port in _used_ports(graph, node_id, members):
+            arg = namer.take(graph.nodes[node_id].label, "inputs")
+            t = analysis.output_type(node_id, edge_port)
+            inputs.append(ModelInput(arg, node_id, edge_port, t))
+            values[(node_id, edge_port)] = arg
+    layers = [n for n in order if n not in data_nodes]
+    attributes = {n: namer.take(graph.nodes[n].label, "layer") for n in layers}
+    chained = _chained(graph, layers, outputs)
+
+    init_lines: list[str] = []
+    body: list[tuple[str, str]] = []
+    for node_id in layers:
+        spec = catalogue.get(graph.nodes[node_id].block)
+        p = analysis.resolved_params(node_id)
+        attr = attributes[node_id]
+        if spec.module is not None:
+            init_lines.append(f"self.{attr} = {constructor(spec, p)}")
+        edges = graph.inputs_of(node_id)
+        args = {port: values[(edge.src, edge.src_port)] for port, edge in edges.items()}
+        out_port = spec.outputs[0].name
+        out = CHAIN if node_id in chained else attr
+        ctx = ForwardContext(p, f"self.{attr}", args, out, {k: analysis.edge_type(e) for k, e in edges.items()})
+        lines = forward_lines(spec, ctx)
+        shape = format_shape(analysis.output_type(node_id, out_port).shape)
+        body += [(line, "") for line in lines[:-1]] + [(lines[-1], shape)]
+        values[(node_id, out_port)] = out
+
+    returned = [values[(o.node, o.port)] for o in outputs]
+    if len(returned) == 1 and body and body[-1][0].startswith(f"{returned[0]} = "):
+        statement, shape = body.pop()
+        body.append(("return " + statement.split(" = ", 1)[1], shape))
+    else:
+        body.append(("return " + ", ".join(returned), ""))
+    return ModelCode(
+        source=_module_source(name, source, inputs, outputs, init_lines, body),
+        class_name=class_name(name),
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        attributes=attributes,
+    )
+
+
+def _model_outputs(graph: Graph, analysis: Analysis) -> list[ModelOutput]:
+    """What forward() returns: the loss inputs where there is a loss, else every unconsumed layer output."""
+    model = set(analysis.model_nodes)
+    found: list[ModelOutput] = []
+    losses = [n for n in analysis.order if catalogue.get(graph.nodes[n].block).role == LOSS_ROLE]
+    for loss in losses:
+        edge = graph.inputs_of(loss).get("input")
+        if edge is not None and edge.src in model:
+            found.append(ModelOutput(edge.src, edge.src_port, analysis.edge_type(edge)))
+    if losses:
+        return _unique(found)
+    for node_id in analysis.order:
+        if node_id in model and not any(e.dst in model for e in graph.outputs_of(node_id)):
+            port = catalogue.get(graph.nodes[node_id].block).outputs[0].name
+            found.append(ModelOutput(node_id, port, analysis.output_type(node_id, port)))
+    return found
+
+
+def _unique(outputs: list[ModelOutput]) -> list[ModelOutput]:
+    seen: set[tuple[str, str]] = set()
+    return [o for o in outputs if not ((o.node, o.port) in seen or seen.add((o.node, o.port)))]
+
+
+def _ancestors(graph: Graph, nodes: list[str]) -> set[str]:
+    seen, stack = set(nodes), list(nodes)
+    while stack:
+        for edge in graph.inputs_of(stack.pop()).values():
+            if edge.src not in seen:
+                seen.add(edge.src)
+                stack.append(edge.src)
+    return seen
+
+
+def _used_ports(graph: Graph, node_id: str, members: set[str]) -> list[str]:
+    ports: list[str] = []
+    for edge in graph.outputs_of(node_id):
+        if edge.dst in members and edge.src_port not in ports:
+            ports.append(edge.src_port)
+    return ports
+
+
+def _chained(graph: Graph, layers: list[str], outputs: list[ModelOutput]) -> set[str]:
+    """Layers whose single use is by the very next statement: their value can flow through `x`."""
+    returned = {o.node for o in outputs}
+    chained: set[str] = set()
+    for here, after in itertools.pairwise(layers):
+        consumers = graph.outputs_of(here)
+        if len(consumers) == 1 and consumers[0].dst == after and here not in returned:
+            chained.add(here)
+    if layers and len(returned) == 1 and layers[-1] in returned:
+        chained.add(layers[-1])
+    return chained
+
+
+def _module_source(
+    name: str,
+    source: str,
+    inputs: list[ModelInput],
+    outputs: list[ModelOutput],
+    init_lines: list[str],
+    body: list[tuple[str, str]],
+) -> str:
+    cls = class_name(name)
+    origin = f" from {safe_text(source)}" if source else ""
+    shapes = ", ".join(format_shape(i.type.shape) for i in inputs)
+    signature = ", ".join(f"{i.name}: torch.Tensor" for i in inputs)
+    returns = "torch.Tensor" if len(outputs) == 1 else "tuple[" + ", ".join(["torch.Tensor"] * len(outputs)) + "]"
+    lines = [
+        f'"""{safe_text(name)}: a PyTorch model generated by netbuilder{origin}."""',
+        "",
+        "import torch",
+        "from torch import nn",
+        "",
+        "",
+        f"class {cls}(nn.Module):",
+        f'    """Generated by netbuilder{origin}. Input: {shapes}."""',
+        "",
+        "    def __init__(self) -> None:",
+        "        super().__init__()",
+        *(f"        {line}" for line in init_lines),
+        "",
+        f"    def forward(self, {signature}) -> {returns}:",
+    ]
+    width = min(max((len(s) for s, c in body if c), default=0), COMMENT_COLUMN)
+    for statement, shape in body:
+        comment = f"  # {shape}" if shape else ""
+        lines.append(f"        {statement.ljust(width) if shape else statement}{comment}".rstrip())
+    return "\n".join(lines) + "\n"

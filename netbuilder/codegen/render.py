@@ -1,0 +1,74 @@
+"""One node as code: its constructor call and its forward statements.
+
+Every value from a project reaches the code through `literal`, which only writes ints, floats, bools, None,
+strings from a block's fixed choices, and tuples of those, via repr(): nothing a file holds is pasted in raw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode
+
+
+class UnsafeValueError(ValueError):
+    """A value that cannot be written as a plain literal (the project file or a block is broken)."""
+
+
+def literal(value: Any) -> str:
+    """`value` as Python source, for the few types a parameter can hold."""
+    if value is None or isinstance(value, bool | int | str):
+        return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UnsafeValueError(f"{value!r} is not a finite number")
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return _tuple_literal(tuple(value))
+    raise UnsafeValueError(f"cannot write {type(value).__name__} {value!r} into code")
+
+
+def _tuple_literal(values: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(literal(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+def constructor(spec: BlockSpec, p: Mapping[str, Any]) -> str:
+    """The call that builds this block, e.g. `nn.Conv2d(1, 16, kernel_size=3, padding=1)`."""
+    code = spec.module
+    if code is None:
+        raise ValueError(f"{spec.type} has no module")
+    args: list[str] = [code.leading] if code.leading else []
+    args += [literal(p[name]) for name in code.positional]
+    args += [f"{code.rename.get(name, name)}={value}" for name, value in _keywords(spec, code, p)]
+    return f"{code.cls}({', '.join(args)})"
+
+
+def _keywords(spec: BlockSpec, code: ModuleCode, p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    grouped_members = {m for members in code.grouped.values() for m in members}
+    skip = set(code.positional) | set(code.omit) | grouped_members
+    written: list[tuple[str, str]] = []
+    for param in spec.params:
+        if param.name in skip or not param.relevant(p):
+            continue
+        value = p[param.name]
+        if param.name in code.always or value != param.default:
+            written.append((param.name, literal(value)))
+    for name, members in code.grouped.items():
+        values = tuple(p[m] for m in members)
+        if values != tuple(spec.param(m).default for m in members):
+            written.append((name, _tuple_literal(values)))
+    for name, torch_default in code.derived.items():
+        if p[name] != torch_default:
+            written.append((name, literal(p[name])))
+    written += [(name, literal(value)) for name, value in code.fixed.items()]
+    return written
+
+
+def forward_lines(spec: BlockSpec, ctx: ForwardContext) -> list[str]:
+    """The statements of forward() for this node; the last assigns `ctx.out`."""
+    if spec.forward is not None:
+        return spec.forward(ctx)
+    (arg,) = ctx.args.values()
+    return [f"{ctx.out} = {ctx.attr}({arg})"]

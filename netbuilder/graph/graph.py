@@ -1,0 +1,281 @@
+"""The document model: nodes with typed ports, edges, and an event for every change.
+
+Every edit goes through a Graph method, which validates it against the block catalogue and either makes it
+(then tells listeners with one event per change) or refuses it with a GraphError that says why. Nothing else
+mutates nodes or edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.errors import ParamError
+from netbuilder.blocks.spec import BlockSpec, PortSpec
+from netbuilder.graph.errors import (
+    CycleError,
+    GraphError,
+    InvalidParamError,
+    LabelTakenError,
+    NodeNotFoundError,
+    PortInUseError,
+    PortKindError,
+    PortOccupiedError,
+    UnknownPortError,
+)
+from netbuilder.graph.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    GraphEvent,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
+from netbuilder.graph.model import Edge, Node
+
+Listener = Callable[[GraphEvent], None]
+
+
+class Graph:
+    """Nodes, edges and listeners. See the module docstring."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self._inputs: dict[str, dict[str, Edge]] = {}
+        self._outputs: dict[str, list[Edge]] = {}
+        self._labels: dict[str, str] = {}
+        self._listeners: list[Listener] = []
+        self._next_id = 1
+
+    # ---- listening -------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every event from now on; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: GraphEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ---- reading ---------------------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise NodeNotFoundError(f"no node {node_id!r}") from None
+
+    def spec(self, node_id: str) -> BlockSpec:
+        return catalogue.get(self.node(node_id).block)
+
+    def by_label(self, label: str) -> Node:
+        try:
+            return self.nodes[self._labels[label]]
+        except KeyError:
+            raise NodeNotFoundError(f"no node labelled {label!r}") from None
+
+    @property
+    def edges(self) -> Iterator[Edge]:
+        for edges in self._outputs.values():
+            yield from edges
+
+    def edge_count(self) -> int:
+        return sum(len(edges) for edges in self._outputs.values())
+
+    def inputs_of(self, node_id: str) -> Mapping[str, Edge]:
+        """The edges into `node_id`, by input port."""
+        return self._inputs[node_id]
+
+    def outputs_of(self, node_id: str) -> list[Edge]:
+        """The edges out of `node_id`, in the order they were made."""
+        return self._outputs[node_id]
+
+    def input_ports(self, node_id: str) -> tuple[PortSpec, ...]:
+        node = self.node(node_id)
+        return catalogue.get(node.block).input_ports(node.params)
+
+    def unique_label(self, stem: str) -> str:
+        """`stem` if free, else stem2, stem3 ...; a stem without a number gets 1 first (conv1, conv2)."""
+        if stem and stem[-1].isdigit() and stem not in self._labels:
+            return stem
+        base = stem.rstrip("0123456789") or stem
+        n = 1
+        while f"{base}{n}" in self._labels:
+            n += 1
+        return f"{base}{n}"
+
+    # ---- nodes -----------------------------------------------------------------------------------------
+
+    def add_node(
+        self,
+        block: str,
+        *,
+        label: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        """Place a new node; parameters not given take their defaults. Refuses unknown blocks or values."""
+        try:
+            spec = catalogue.get(block)
+        except catalogue.UnknownBlockError as err:
+            raise GraphError(str(err)) from None
+        node_id = node_id or self._new_id()
+        if node_id in self.nodes:
+            raise GraphError(f"a node with id {node_id!r} already exists")
+        label = self.unique_label(spec.default_label()) if label is None else label
+        self._check_label(label)
+        values = spec.defaults()
+        for name, value in (params or {}).items():
+            values[name] = _validated(spec, node_id, name, value)
+        node = Node(node_id, block, label, values, (float(position[0]), float(position[1])))
+        self.nodes[node_id] = node
+        self._inputs[node_id] = {}
+        self._outputs[node_id] = []
+        self._labels[label] = node_id
+        self._bump_id(node_id)
+        self._emit(NodeAdded(node))
+        return node
+
+    def remove_node(self, node_id: str) -> list[Edge]:
+        """Remove a node and its edges (each edge first, with its own event); returns the edges removed."""
+        node = self.node(node_id)
+        removed = [*self._inputs[node_id].values(), *self._outputs[node_id]]
+        for edge in removed:
+            self.disconnect(edge)
+        del self.nodes[node_id], self._inputs[node_id], self._outputs[node_id], self._labels[node.label]
+        self._emit(NodeRemoved(node))
+        return removed
+
+    def rename(self, node_id: str, label: str) -> None:
+        node = self.node(node_id)
+        if label == node.label:
+            return
+        self._check_label(label)
+        old = node.label
+        del self._labels[old]
+        node.label = label
+        self._labels[label] = node_id
+        self._emit(NodeRenamed(node_id, old, label))
+
+    def move(self, node_id: str, position: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        new = (float(position[0]), float(position[1]))
+        if new == node.position:
+            return
+        old, node.position = node.position, new
+        self._emit(NodeMoved(node_id, old, new))
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Change one parameter. A value the block refuses raises InvalidParamError with the reason."""
+        node = self.node(node_id)
+        spec = catalogue.get(node.block)
+        value = _validated(spec, node_id, name, value)
+        old = node.params[name]
+        if value == old:
+            return
+        if name == spec.variadic:
+            kept = {p.name for p in spec.input_ports({**node.params, name: value})}
+            lost = sorted(port for port in self._inputs[node_id] if port not in kept)
+            if lost:
+                raise PortInUseError(
+                    f"{node.label}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
+                )
+        node.params[name] = value
+        self._emit(ParamChanged(node_id, name, old, value))
+
+    def _check_label(self, label: str) -> None:
+        if not label or not label.strip():
+            raise GraphError("a label cannot be empty")
+        if label in self._labels:
+            raise LabelTakenError(f"the label {label!r} is already used by another node")
+
+    def _new_id(self) -> str:
+        return f"n{self._next_id}"
+
+    def _bump_id(self, node_id: str) -> None:
+        if node_id.startswith("n") and node_id[1:].isdigit():
+            self._next_id = max(self._next_id, int(node_id[1:]) + 1)
+
+    # ---- edges -----------------------------------------------------------------------------------------
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Edge:
+        """Connect an output to an input, or refuse: unknown port, kind mismatch, occupied input, cycle."""
+        edge = Edge(src, src_port, dst, dst_port)
+        self.check_connection(edge)
+        self._inputs[dst][dst_port] = edge
+        self._outputs[src].append(edge)
+        self._emit(EdgeAdded(edge))
+        return edge
+
+    def check_connection(self, edge: Edge) -> None:
+        """Raise the GraphError that `connect(edge)` would raise, without connecting (for live previews)."""
+        source, target = self.node(edge.src), self.node(edge.dst)
+        out_port = catalogue.get(source.block).output_port(edge.src_port)
+        if out_port is None:
+            raise UnknownPortError(f"{source.label} has no output {edge.src_port!r}")
+        in_port = catalogue.get(target.block).input_port(edge.dst_port, target.params)
+        if in_port is None:
+            raise UnknownPortError(f"{target.label} has no input {edge.dst_port!r}")
+        if out_port.kind not in in_port.accepts:
+            raise PortKindError(
+                f"{source.label}.{edge.src_port} carries a {out_port.kind}, but {target.label}.{edge.dst_port} "
+                f"takes {' or '.join(sorted(in_port.accepts))}"
+            )
+        occupant = self._inputs[edge.dst].get(edge.dst_port)
+        if occupant is not None:
+            raise PortOccupiedError(
+                f"{target.label}.{edge.dst_port} is already fed by {self.nodes[occupant.src].label}; "
+                "an input takes one source (remove that edge first)"
+            )
+        if edge.src == edge.dst or self._reaches(edge.dst, edge.src):
+            raise CycleError(
+                f"connecting {source.label} to {target.label} would make a cycle: "
+                f"{target.label} already feeds {source.label}"
+            )
+
+    def disconnect(self, edge: Edge) -> None:
+        if self._inputs.get(edge.dst, {}).get(edge.dst_port) != edge:
+            raise GraphError(f"no edge {edge}")
+        del self._inputs[edge.dst][edge.dst_port]
+        self._outputs[edge.src].remove(edge)
+        self._emit(EdgeRemoved(edge))
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            for edge in self._outputs[stack.pop()]:
+                if edge.dst == goal:
+                    return True
+                if edge.dst not in seen:
+                    seen.add(edge.dst)
+                    stack.append(edge.dst)
+        return False
+
+    # ---- bulk ------------------------------------------------------------------------------------------
+
+    def downstream(self, node_ids: Iterable[str]) -> set[str]:
+        """The given nodes and everything they feed, directly or not."""
+        seen = set(node_ids)
+        stack = list(seen)
+        while stack:
+            for edge in self._outputs[stack.pop()]:
+                if edge.dst not in seen:
+                    seen.add(edge.dst)
+                    stack.append(edge.dst)
+        return seen
+
+
+def _validated(spec: BlockSpec, node_id: str, name: str, value: Any) -> Any:
+    try:
+        param = spec.param(name)
+    except KeyError:
+        raise InvalidParamError(node_id, name, f"{spec.type} has no parameter {name!r}") from None
+    try:
+        return param.validate(value)
+    except ParamError as err:
+        raise InvalidParamError(node_id, name, str(err)) from None

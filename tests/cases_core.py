@@ -1,0 +1,99 @@
+"""Oracle cases for core, activation and merge blocks."""
+
+from __future__ import annotations
+
+import random
+
+from netbuilder.blocks.tensor_type import FLOAT, TensorType, batched
+from tests.oracle import Case
+
+
+def random_features(rng: random.Random, ranks=(1, 2, 3, 4), size=(1, 9)) -> tuple[int, ...]:
+    return tuple(rng.randint(*size) for _ in range(rng.choice(ranks)))
+
+
+def _linear(rng: random.Random) -> Case:
+    features = random_features(rng, ranks=(1, 1, 2, 3))
+    x = batched(*features)
+    right = features[-1]
+    pinned = rng.choice([right, right, right, rng.randint(1, 12)])
+    return Case(
+        "Linear",
+        {"in_features": pinned, "out_features": rng.randint(1, 16), "bias": rng.random() < 0.7},
+        {"x": x},
+    )
+
+
+def _elementwise(block: str, **param_makers):
+    def generate(rng: random.Random) -> Case:
+        params = {name: make(rng) for name, make in param_makers.items()}
+        return Case(block, params, {"x": batched(*random_features(rng))})
+
+    return generate
+
+
+def _prelu(rng: random.Random) -> Case:
+    return Case(
+        "PReLU",
+        {"per_channel": rng.random() < 0.5, "init": rng.random() * 0.5},
+        {"x": batched(*random_features(rng))},
+    )
+
+
+def _dim(block: str):
+    def generate(rng: random.Random) -> Case:
+        return Case(block, {"dim": rng.choice([-1, 1, 2, 3, 4])}, {"x": batched(*random_features(rng))})
+
+    return generate
+
+
+def _merge(block: str):
+    """Same-rank inputs; sizes equal, 1, or (sometimes) different."""
+
+    def generate(rng: random.Random) -> Case:
+        count = rng.randint(2, 4)
+        base = random_features(rng, ranks=(1, 2, 3))
+        inputs = {}
+        for i in range(1, count + 1):
+            dims = [d if rng.random() < 0.8 else rng.choice([1, rng.randint(1, 9)]) for d in base]
+            inputs[f"in{i}"] = TensorType(("N", *dims), FLOAT)
+        return Case(block, {"inputs": count}, inputs)
+
+    return generate
+
+
+def _concat(rng: random.Random) -> Case:
+    count = rng.randint(2, 4)
+    base = random_features(rng, ranks=(1, 2, 3))
+    dim = rng.randint(1, len(base) + (1 if rng.random() < 0.1 else 0))
+    inputs = {}
+    for i in range(1, count + 1):
+        dims = list(base)
+        if dim <= len(dims):
+            dims[dim - 1] = rng.randint(1, 9)
+        if rng.random() < 0.08:
+            j = rng.randrange(len(dims))
+            dims[j] += 1
+        inputs[f"in{i}"] = TensorType(("N", *dims), FLOAT)
+    return Case("Concat", {"inputs": count, "dim": dim}, inputs)
+
+
+GENERATORS = {
+    "Linear": _linear,
+    "Identity": _elementwise("Identity"),
+    "ReLU": _elementwise("ReLU"),
+    "LeakyReLU": _elementwise("LeakyReLU", negative_slope=lambda r: r.random() * 0.3),
+    "PReLU": _prelu,
+    "ELU": _elementwise("ELU", alpha=lambda r: r.random() * 2),
+    "GELU": _elementwise("GELU", approximate=lambda r: r.choice(["none", "tanh"])),
+    "SiLU": _elementwise("SiLU"),
+    "Mish": _elementwise("Mish"),
+    "Sigmoid": _elementwise("Sigmoid"),
+    "Tanh": _elementwise("Tanh"),
+    "Hardswish": _elementwise("Hardswish"),
+    "Softmax": _dim("Softmax"),
+    "LogSoftmax": _dim("LogSoftmax"),
+    "Add": _merge("Add"),
+    "Multiply": _merge("Multiply"),
+    "Concat": _concat,
+}

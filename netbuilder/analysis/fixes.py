@@ -71,23 +71,30 @@ class BypassNode:
 
 @dataclass(frozen=True)
 class AddNode:
-    """Add a `block` node near `near`, feeding its input ports from the given (node, port) sources."""
+    """Add a `block` node near `near`, its inputs fed from `feeds` (port, source node, source port) and its
+    outputs wired to `consumers` (output port, target node, target port)."""
 
     block: str
     near: str | None = None
     feeds: tuple[tuple[str, str, str], ...] = ()
+    consumers: tuple[tuple[str, str, str], ...] = ()
 
     def describe(self, graph: Graph) -> str:
-        if not self.feeds:
-            return f"add a {self.block} node"
-        sources = ", ".join(f"{graph.node(src).label}.{port}" for _, src, port in self.feeds)
-        return f"add a {self.block} node fed by {sources}"
+        article = "an" if self.block[0] in "AEIOU" else "a"
+        text = f"add {article} {self.block} node"
+        if self.feeds:
+            text += " fed by " + ", ".join(f"{graph.node(src).label}.{port}" for _, src, port in self.feeds)
+        if self.consumers:
+            text += " feeding " + ", ".join(f"{graph.node(dst).label}.{port}" for _, dst, port in self.consumers)
+        return text
 
     def apply(self, graph: Graph) -> str:
         x, y = graph.node(self.near).position if self.near else (0.0, 0.0)
         new = graph.add_node(self.block, position=(x + 220.0, y))
         for port, src, src_port in self.feeds:
             graph.connect(src, src_port, new.id, port)
+        for port, dst, dst_port in self.consumers:
+            graph.connect(new.id, port, dst, dst_port)
         return new.id
 
 

@@ -122,6 +122,9 @@ def _concrete_fix(graph: Graph, node_id: str, hint: Hint | None) -> Fix | None:
         return None
     if isinstance(hint, SetProducerSize):
         producer = graph.nodes[edge.src]
-        size_param = catalogue.get(producer.block).size_param
-        return SetParam(producer.id, size_param, hint.size) if size_param else None
+        spec = catalogue.get(producer.block)
+        per_unit = spec.size_multiplier(producer.params) if spec.size_multiplier else 1
+        if spec.size_param is None or hint.size % per_unit:
+            return None
+        return SetParam(producer.id, spec.size_param, hint.size // per_unit)
     return None

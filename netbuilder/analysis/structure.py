@@ -78,7 +78,7 @@ def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> lis
             None,
             "loss-missing",
             "training needs a loss: add one and connect the model's output and the Dataset's target to it",
-            _add_loss(graph, datasets),
+            _add_loss(graph, datasets, optimizers),
         )
     for extra in losses[1:]:
         add(extra, "loss-extra", "only one loss can drive training: remove this one")
@@ -122,16 +122,20 @@ def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> lis
     return found
 
 
-def _add_loss(graph: Graph, datasets: list[str]) -> AddNode | None:
-    """A loss that suits the dataset, wired to the model's only output and the Dataset's target."""
+def _add_loss(graph: Graph, datasets: list[str], optimizers: list[str]) -> AddNode | None:
+    """A loss that suits the dataset, wired to the model's only output, the Dataset's target and an
+    optimizer still waiting for a loss."""
     if len(datasets) != 1:
         return None
     dataset = graph.nodes[datasets[0]]
     task = DATASETS[dataset.params["dataset"]].task
     block = "CrossEntropy" if task == CLASSIFICATION else "MSE"
+    waiting = [n for n in optimizers if "loss" not in graph.inputs_of(n)]
+    consumers = (("loss", waiting[0], "loss"),) if len(waiting) == 1 else ()
     by_role = roles(graph)
     sinks = [n for n in by_role[MODEL] if not graph.outputs_of(n) and graph.inputs_of(n)]
     if len(sinks) != 1:
-        return AddNode(block, near=dataset.id, feeds=(("target", dataset.id, "target"),))
+        return AddNode(block, near=dataset.id, feeds=(("target", dataset.id, "target"),), consumers=consumers)
     output = catalogue.get(graph.nodes[sinks[0]].block).outputs[0].name
-    return AddNode(block, near=sinks[0], feeds=(("input", sinks[0], output), ("target", dataset.id, "target")))
+    feeds = (("input", sinks[0], output), ("target", dataset.id, "target"))
+    return AddNode(block, near=sinks[0], feeds=feeds, consumers=consumers)

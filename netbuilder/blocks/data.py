@@ -38,7 +38,7 @@ DATASET = BlockSpec(
             max=1_000_000,
             when=("dataset", _users("samples")),
         ),
-        ParamSpec("classes", "int", 3, "Number of classes.", min=2, max=20, when=("dataset", _users("classes"))),
+        ParamSpec("classes", "int", 3, "Number of classes.", min=2, max=8, when=("dataset", _users("classes"))),
         ParamSpec(
             "features",
             "int",
@@ -47,6 +47,15 @@ DATASET = BlockSpec(
             min=1,
             max=512,
             when=("dataset", _users("features")),
+        ),
+        ParamSpec(
+            "image_size",
+            "int",
+            32,
+            "Width and height of each image in pixels.",
+            min=4,
+            max=512,
+            when=("dataset", _users("image_size")),
         ),
         ParamSpec("length", "int", 32, "Steps per sequence.", min=2, max=4096, when=("dataset", _users("length"))),
         ParamSpec(

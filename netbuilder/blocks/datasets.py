@@ -278,6 +278,34 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     imports=("import math",),
 )
 
+STRIPES = DatasetSpec(
+    name="stripes",
+    title="Stripes (colour images)",
+    doc="Image classification: noisy colour stripes of `image_size` pixels; the class is the stripes' "
+    "orientation (up to 8 angles).",
+    task=CLASSIFICATION,
+    uses=("samples", "image_size", "classes", "noise"),
+    input_shape=lambda p: (3, p["image_size"], p["image_size"]),
+    classes=lambda p: p["classes"],
+    loader='''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy colour stripes; class k is the orientation k * 180 / classes degrees."""
+    samples, size, classes, noise = $samples, $image_size, $classes, $noise
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, classes, (samples,), generator=generator)
+    angle = (y.float() * (math.pi / classes)).view(samples, 1, 1)
+    period = 4.0 + 4.0 * torch.rand(samples, 1, 1, generator=generator)
+    phase = 2.0 * math.pi * torch.rand(samples, 1, 1, generator=generator)
+    rows = torch.arange(size, dtype=torch.float32).view(1, size, 1)
+    cols = torch.arange(size, dtype=torch.float32).view(1, 1, size)
+    wave = torch.sin(2.0 * math.pi * (torch.cos(angle) * cols + torch.sin(angle) * rows) / period + phase)
+    colour = 0.5 + 0.5 * torch.rand(samples, 3, 1, 1, generator=generator)
+    x = colour * wave.unsqueeze(1) + noise * torch.randn(samples, 3, size, size, generator=generator)
+    return x, y
+''',
+    imports=("import math",),
+)
+
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
@@ -317,5 +345,6 @@ DATASETS: dict[str, DatasetSpec] = {
         SINE,
         LINEAR_REGRESSION,
         SEQUENCES,
+        STRIPES,
     )
 }

@@ -1,4 +1,4 @@
-"""Errors a block's rules raise. Analysis turns them into Diagnostics; nothing here ever reaches a user as a traceback."""
+"""Errors a block's rules raise. Analysis turns them into Diagnostics; none reaches a user as a traceback."""
 
 from __future__ import annotations
 

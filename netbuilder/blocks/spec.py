@@ -100,16 +100,16 @@ class ParamSpec:
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
-            raise ParamError(f"expected true or false, got {value!r}")
+            raise ParamError(f"expected true or false, got {_short(value)}")
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value
-            raise ParamError(f"expected {self.expected()}, got {value!r}")
+            raise ParamError(f"expected {self.expected()}, got {_short(value)}")
         if self.kind == "ints":
             if isinstance(value, int) and not isinstance(value, bool):
                 value = (value,)
             if not isinstance(value, list | tuple) or not all(_is_int(v) for v in value):
-                raise ParamError(f"expected {self.expected()}, got {value!r}")
+                raise ParamError(f"expected {self.expected()}, got {_short(value)}")
             value = tuple(int(v) for v in value)
             if self.lengths and len(value) not in self.lengths:
                 raise ParamError(f"expected {self.expected()}, got {len(value)}")
@@ -118,18 +118,23 @@ class ParamSpec:
             return value
         if self.kind == "int":
             if not _is_int(value):
-                raise ParamError(f"expected {self.expected()}, got {value!r}")
+                raise ParamError(f"expected {self.expected()}, got {_short(value)}")
             value = int(value)
         else:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ParamError(f"expected {self.expected()}, got {value!r}")
-            value = float(value)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ParamError(f"expected {self.expected()}, got {_short(value)}")
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ParamError(f"expected {self.expected()}, got {_short(value)}") from None
+            if not math.isfinite(value):
+                raise ParamError(f"expected {self.expected()}, got {_short(value)}")
         self._check_range(value, value)
         return value
 
     def _check_range(self, v: float, whole: Any) -> None:
         if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
-            raise ParamError(f"expected {self.expected()}, got {whole!r}")
+            raise ParamError(f"expected {self.expected()}, got {_short(whole)}")
 
     def relevant(self, params: Mapping[str, Any]) -> bool:
         """Whether this parameter matters given the others (see `when`)."""
@@ -141,6 +146,12 @@ class ParamSpec:
 
 def _is_int(v: Any) -> bool:
     return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+
+
+def _short(value: Any) -> str:
+    """repr() cut to a readable length: a file may hold a 4,000-digit number."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _num(x: float) -> str:
@@ -290,6 +301,8 @@ class BlockSpec:
     module: ModuleCode | None = None
     forward: ForwardTemplate | None = None
     size_param: str | None = None
+    size_multiplier: Callable[[Mapping[str, Any]], int] | None = None
+    """How many output features each unit of `size_param` gives (2 for a bidirectional RNN)."""
     variadic: str | None = None
     label_prefix: str = ""
 

@@ -1,0 +1,321 @@
+"""The `netbuilder` command: blocks | check | summary | export, and `netbuilder [PROJECT]`.
+
+Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from netbuilder import __version__
+from netbuilder.analysis import Analysis, Diagnostic, analyze
+from netbuilder.blocks import BLOCKS, by_category
+from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
+from netbuilder.blocks.tensor_type import format_shape
+from netbuilder.codegen.model_code import CodegenError
+from netbuilder.codegen.package import generate_package
+from netbuilder.project import Project, ProjectError, load_project
+
+OK, PROBLEMS, USAGE = 0, 1, 2
+COMMANDS = ("blocks", "check", "summary", "export")
+DEFAULT_PROJECT = Path(__file__).resolve().parent.parent / "sample_projects" / "digits_cnn.nbproj"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        return _open(argv)
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ProjectError as err:
+        print(f"netbuilder: cannot read {args.project}: {err}", file=sys.stderr)
+        return USAGE
+    except BrokenPipeError:  # `netbuilder blocks | head`
+        return OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netbuilder",
+        description="Draw neural networks, check every tensor shape, export clean PyTorch.",
+        epilog="Run `netbuilder PROJECT` to open a project. Exit codes: 0 ok, 1 problems found, 2 usage or "
+        "unreadable input.",
+    )
+    parser.add_argument("--version", action="version", version=f"netbuilder {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    blocks = commands.add_parser("blocks", help="list the block catalogue by category")
+    blocks.add_argument("--json", action="store_true", help="machine-readable output")
+    blocks.set_defaults(run=_blocks)
+
+    check = commands.add_parser("check", help="print each problem with its node, message and fix")
+    check.add_argument("project", type=Path)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--model-only", action="store_true", help="ignore what only training needs (a loss, an optimizer, a Dataset)"
+    )
+    check.set_defaults(run=_check)
+
+    summary = commands.add_parser("summary", help="print layers, output shapes, parameters and MACs")
+    summary.add_argument("project", type=Path)
+    summary.add_argument("--json", action="store_true", help="machine-readable output")
+    summary.set_defaults(run=_summary)
+
+    export = commands.add_parser("export", help="write model.py, train.py and requirements.txt")
+    export.add_argument("project", type=Path)
+    export.add_argument("-o", "--out", type=Path, required=True, help="folder to write into")
+    export.set_defaults(run=_export)
+    return parser
+
+
+# ---- commands --------------------------------------------------------------------------------------------
+
+
+def _open(argv: list[str]) -> int:
+    """`netbuilder [PROJECT]`: the window comes with the editor; until then, the project's summary."""
+    if len(argv) > 1:
+        _parser().print_usage(sys.stderr)
+        print("netbuilder: give one project to open, or a command", file=sys.stderr)
+        return USAGE
+    path = Path(argv[0]) if argv else DEFAULT_PROJECT
+    args = argparse.Namespace(project=path, json=False)
+    try:
+        code = _summary(args)
+    except ProjectError as err:
+        print(f"netbuilder: cannot read {path}: {err}", file=sys.stderr)
+        return USAGE
+    print("\nThe editor window is not part of this version yet; `netbuilder --help` lists the commands.")
+    return code
+
+
+def _blocks(args: argparse.Namespace) -> int:
+    groups = by_category()
+    if args.json:
+        _print_json({"blocks": [_block_json(spec) for specs in groups.values() for spec in specs]})
+        return OK
+    for category, specs in groups.items():
+        print(category)
+        width = max(len(s.type) for s in specs)
+        for spec in specs:
+            print(f"  {spec.type.ljust(width)}  {spec.summary}")
+        print()
+    print(f"{len(BLOCKS)} blocks. `netbuilder blocks --json` gives every parameter and port.")
+    return OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    analysis = analyze(project.graph)
+    training = not args.model_only
+    problems = analysis.problems(training=training)
+    failed = any(d.is_error for d in problems)
+    if args.json:
+        _print_json(
+            {
+                "project": project.name,
+                "ok": not failed,
+                "nodes": _nodes_json(project, analysis),
+                "problems": [_diagnostic_json(project, d) for d in problems],
+            }
+        )
+        return PROBLEMS if failed else OK
+    if not problems:
+        print("no problems")
+        return OK
+    for diagnostic in problems:
+        print(_diagnostic_text(project, diagnostic))
+    errors = sum(d.is_error for d in problems)
+    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)")
+    return PROBLEMS if failed else OK
+
+
+def _summary(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    analysis = analyze(project.graph)
+    failed = analysis.has_errors(training=False)
+    if args.json:
+        _print_json(
+            {
+                "project": project.name,
+                "ok": not failed,
+                "nodes": _nodes_json(project, analysis),
+                "totals": {"parameters": analysis.total_params, "macs": analysis.total_macs},
+            }
+        )
+        return PROBLEMS if failed else OK
+    graph = project.graph
+    rows = [("node", "block", "output shape", "parameters", "MACs")]
+    model = set(analysis.model_nodes)
+    for node_id in analysis.order:
+        node, result = graph.nodes[node_id], analysis.results[node_id]
+        unknown = "?" if BLOCKS[node.block].outputs else ""
+        shapes = ", ".join(format_shape(t.shape) for t in result.outputs.values()) or unknown
+        counted = node_id in model
+        rows.append(
+            (
+                _one_line(node.label),
+                node.block,
+                shapes,
+                f"{result.params:,}" if counted else "",
+                f"{result.macs:,}" if counted else "",
+            )
+        )
+    rows.append(("total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    print(f"{project.name}  (N = batch size; MACs per sample)\n")
+    for i, row in enumerate(rows):
+        if i in (1, len(rows) - 1):
+            print("  ".join("-" * w for w in widths))
+        cells = [row[c].ljust(widths[c]) if c < 3 else row[c].rjust(widths[c]) for c in range(5)]
+        print("  ".join(cells).rstrip())
+    problems = analysis.problems(training=False)
+    if problems:
+        print(f"\n{len(problems)} problem(s): run `netbuilder check {args.project}` for details")
+    return PROBLEMS if failed else OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    analysis = analyze(project.graph)
+    settings = project.training
+    try:
+        package = generate_package(
+            project.graph,
+            analysis,
+            name=project.name,
+            source=args.project.name,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            val_fraction=settings.val_fraction,
+            seed=settings.seed,
+        )
+    except CodegenError as err:
+        print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
+        return PROBLEMS
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, text in package.files.items():
+            _write_atomically(args.out / name, text)
+    except OSError as err:
+        print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
+        return USAGE
+    for name in package.files:
+        print(f"wrote {args.out / name}")
+    if package.training_skipped:
+        print(package.training_skipped, file=sys.stderr)
+        return PROBLEMS if _wants_training(project) else OK
+    print(f"train with: cd {args.out} && python train.py --epochs {settings.epochs}")
+    return OK
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------
+
+
+def _wants_training(project: Project) -> bool:
+    """A project with a Dataset, a loss or an optimizer means to train; a bare model is exported as a model."""
+    return any(
+        node.block == "Dataset" or BLOCKS[node.block].role in (LOSS_ROLE, OPTIMIZER)
+        for node in project.graph.nodes.values()
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _where(project: Project, diagnostic: Diagnostic) -> str:
+    if diagnostic.node is None:
+        return "project"
+    node = project.graph.nodes[diagnostic.node]
+    port = f".{diagnostic.port}" if diagnostic.port else ""
+    return f"{_one_line(node.label)}{port} ({node.block})"
+
+
+def _diagnostic_text(project: Project, diagnostic: Diagnostic) -> str:
+    text = f"{_where(project, diagnostic)}: {diagnostic.severity}: {diagnostic.message}"
+    if diagnostic.fix is not None:
+        text += f"\n    fix: {diagnostic.fix.describe(project.graph)}"
+    return text
+
+
+def _diagnostic_json(project: Project, diagnostic: Diagnostic) -> dict[str, Any]:
+    node = project.graph.nodes[diagnostic.node] if diagnostic.node else None
+    return {
+        "node": diagnostic.node,
+        "label": node.label if node else None,
+        "severity": diagnostic.severity,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "port": diagnostic.port,
+        "param": diagnostic.param,
+        "fix": diagnostic.fix.describe(project.graph) if diagnostic.fix else None,
+        "training_only": diagnostic.training_only,
+    }
+
+
+def _nodes_json(project: Project, analysis: Analysis) -> list[dict[str, Any]]:
+    model = set(analysis.model_nodes)
+    nodes = []
+    for node_id in analysis.order:
+        node, result = project.graph.nodes[node_id], analysis.results[node_id]
+        nodes.append(
+            {
+                "id": node_id,
+                "label": node.label,
+                "block": node.block,
+                "outputs": {port: format_shape(t.shape) for port, t in result.outputs.items()},
+                "parameters": result.params if node_id in model else 0,
+                "macs": result.macs if node_id in model else 0,
+                "diagnostics": [_diagnostic_json(project, d) for d in analysis.for_node(node_id)],
+            }
+        )
+    return nodes
+
+
+def _param_json(param: ParamSpec) -> dict[str, Any]:
+    facts: dict[str, Any] = {"name": param.name, "kind": param.kind, "default": param.default, "help": param.help}
+    for key in ("min", "max"):
+        if getattr(param, key) is not None:
+            facts[key] = getattr(param, key)
+    if param.choices:
+        facts["choices"] = list(param.choices)
+    if param.inferred:
+        facts["inferred"] = True
+    return facts
+
+
+def _block_json(spec: BlockSpec) -> dict[str, Any]:
+    return {
+        "type": spec.type,
+        "category": spec.category,
+        "role": spec.role,
+        "summary": spec.summary,
+        "doc": spec.doc,
+        "params": [_param_json(p) for p in spec.params],
+        "inputs": [{"name": p.name, "accepts": sorted(p.accepts)} for p in spec.inputs],
+        "outputs": [{"name": p.name, "kind": p.kind} for p in spec.outputs],
+    }
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,1 @@
+"""Graph -> Python source: the model module, the training script, the exported package. Pure Python."""

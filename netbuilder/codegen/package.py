@@ -1,0 +1,58 @@
+"""The files of an exported project: model.py, train.py (when the graph can train) and requirements.txt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netbuilder.analysis import Analysis
+from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.codegen.train_script import TORCH_REQUIREMENT, generate_training
+from netbuilder.graph import Graph
+
+
+@dataclass(frozen=True)
+class Package:
+    """File name -> text, plus why train.py is missing when it is."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    training_skipped: str = ""
+
+
+def generate_package(
+    graph: Graph,
+    analysis: Analysis,
+    *,
+    name: str,
+    source: str,
+    epochs: int,
+    batch_size: int,
+    val_fraction: float,
+    seed: int,
+) -> Package:
+    """Every file of the export. Raises CodegenError when even the model cannot be generated."""
+    model = generate_model(graph, analysis, name=name, source=source)
+    files = {"model.py": model.source}
+    requirements: tuple[str, ...] = (TORCH_REQUIREMENT,)
+    skipped = ""
+    if analysis.has_errors(training=True):
+        first = next(d for d in analysis.problems(training=True) if d.is_error)
+        skipped = f"train.py was not written: {first.message}"
+    else:
+        try:
+            training = generate_training(
+                graph,
+                analysis,
+                model,
+                epochs=epochs,
+                batch_size=batch_size,
+                val_fraction=val_fraction,
+                seed=seed,
+                source=source,
+            )
+        except CodegenError as err:
+            skipped = f"train.py was not written: {err}"
+        else:
+            files["train.py"] = training.source
+            requirements = training.requirements
+    files["requirements.txt"] = "\n".join(requirements) + "\n"
+    return Package(files, skipped)

@@ -1,0 +1,479 @@
+"""The `.nbproj` file: a Project <-> versioned JSON, read strictly and saved atomically.
+
+Reading trusts nothing: the text goes through `json` only (never pickle or eval), every field is checked, and
+the graph is rebuilt through the Graph's own methods so the file obeys the same rules as the canvas. Whatever
+is wrong raises one ProjectError whose message names the field (`graph.nodes[3].params.out_features:
+expected a positive integer, got -4`). Writing is deterministic (same project, same bytes) so files diff
+well and a golden-file test can pin them. docs/project-format.md describes the format for people.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import math
+import os
+import secrets
+import stat
+from collections.abc import Iterable
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import BlockSpec
+from netbuilder.graph import Edge, Graph, GraphError, InvalidParamError, PortOccupiedError
+from netbuilder.project.errors import ProjectError, SettingsError
+from netbuilder.project.project import Project
+from netbuilder.project.settings import TrainingSettings
+
+FORMAT_VERSION = 1
+SUFFIX = ".nbproj"
+
+_TOP_KEYS = ("format_version", "name", "graph", "training")
+_GRAPH_KEYS = ("nodes", "edges")
+_NODE_KEYS = ("id", "block", "label", "params", "position")
+_EDGE_KEYS = ("from", "to")
+_TRAINING_KEYS = tuple(TrainingSettings().to_dict())
+
+
+# ---- writing ---------------------------------------------------------------------------------------------
+
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    """The project as plain JSON values, keys in a fixed order; every block parameter is written."""
+    graph = project.graph
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": project.name,
+        "graph": {
+            "nodes": [_node_to_dict(graph, node_id, i) for i, node_id in enumerate(graph.nodes)],
+            "edges": [_edge_to_dict(edge) for edge in _edges_in_file_order(graph)],
+        },
+        "training": project.training.to_dict(),
+    }
+
+
+def project_to_json(project: Project) -> str:
+    """The file's text: two-space indents, lists of plain values on one line, a trailing newline."""
+    return _dump(project_to_dict(project), 0) + "\n"
+
+
+def save_project(project: Project, path: str | PathLike[str] | None = None) -> Path:
+    """Write `project` to `path` (default: `project.path`) atomically, then set `project.path` to it.
+
+    The bytes go to a temporary file in the same folder, are flushed and fsynced, and only then renamed over
+    the target: a crash or a full disk leaves either the old file or the new one, never half of one. A
+    failure removes the temporary file and raises ProjectError; the old file is untouched.
+    """
+    if path is None:
+        if project.path is None:
+            raise ValueError("the project has never been saved: give a path")
+        path = project.path
+    target = Path(path)
+    data = project_to_json(project).encode("utf-8")
+    try:
+        _write_atomically(target, data)
+    except OSError as err:
+        raise ProjectError(None, f"cannot save {target}: {err.strerror or err}") from err
+    project.path = target
+    return target
+
+
+def _node_to_dict(graph: Graph, node_id: str, index: int) -> dict[str, Any]:
+    node = graph.node(node_id)
+    spec = catalogue.get(node.block)
+    x, y = node.position
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ProjectError(f"graph.nodes[{index}].position", f"expected two finite numbers, got {node.position!r}")
+    return {
+        "id": node.id,
+        "block": node.block,
+        "label": node.label,
+        "params": {p.name: _json_value(node.params.get(p.name, p.default)) for p in spec.params},
+        "position": [float(x), float(y)],
+    }
+
+
+def _edge_to_dict(edge: Edge) -> dict[str, Any]:
+    return {"from": [edge.src, edge.src_port], "to": [edge.dst, edge.dst_port]}
+
+
+def _edges_in_file_order(graph: Graph) -> list[Edge]:
+    """Edges by source node, output port, target node, input port: one order whatever the edit history."""
+    order = {node_id: i for i, node_id in enumerate(graph.nodes)}
+
+    def key(edge: Edge) -> tuple[int, int, str, int, int, str]:
+        outputs = [p.name for p in graph.spec(edge.src).outputs]
+        inputs = [p.name for p in graph.input_ports(edge.dst)]
+        return (
+            order[edge.src],
+            _position_in(outputs, edge.src_port),
+            edge.src_port,
+            order[edge.dst],
+            _position_in(inputs, edge.dst_port),
+            edge.dst_port,
+        )
+
+    return sorted(graph.edges, key=key)
+
+
+def _position_in(names: list[str], name: str) -> int:
+    return names.index(name) if name in names else len(names)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _dump(value: Any, depth: int) -> str:
+    """JSON like `json.dumps(indent=2)`, but a list of plain values, or an object made only of such lists
+    (an edge), stays on one line: moving a node or deleting an edge then changes one line of a diff.
+    """
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if all(isinstance(v, list) and _is_flat(v) for v in value.values()):
+            return "{" + ", ".join(f"{_scalar(str(k))}: {_dump(v, depth)}" for k, v in value.items()) + "}"
+        items = [f"{inner}{_scalar(str(k))}: {_dump(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list):
+        if _is_flat(value):
+            return "[" + ", ".join(_scalar(v) for v in value) + "]"
+        return "[\n" + ",\n".join(inner + _dump(v, depth + 1) for v in value) + "\n" + pad + "]"
+    return _scalar(value)
+
+
+def _is_flat(values: list[Any]) -> bool:
+    return not any(isinstance(v, dict | list) for v in values)
+
+
+def _scalar(value: Any) -> str:
+    # allow_nan=False: NaN and Infinity are not JSON, and no field of ours may hold them.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    real = Path(os.path.realpath(target))  # through a symlink, so the link survives the rename
+    directory = real.parent
+    mode = _existing_mode(real)
+    temporary = directory / f".{real.name}.{secrets.token_hex(6)}.tmp"
+    # 0o666 less the umask, as for any new file; an existing file's mode is copied below.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(directory)
+
+
+def _existing_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable where the system allows it (POSIX); elsewhere a no-op."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+
+
+def load_project(path: str | PathLike[str]) -> Project:
+    """Read a `.nbproj` file; any problem, unreadable file included, raises ProjectError naming the field."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
+    return project_from_dict(_parse(raw), path=path)
+
+
+def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Project:
+    """Check `data` (parsed JSON) field by field and build the Project it describes.
+
+    Nodes are added and edges connected through the Graph, in file order, so every rule the canvas enforces
+    (known blocks, valid parameters, unique ids and labels, fitting port kinds, one source per input, no
+    cycles) holds for a loaded file too. A parameter missing from a node takes the block's default (a file
+    written before the block gained it); a missing training setting takes its default.
+    """
+    if not isinstance(data, dict):
+        raise ProjectError(None, f"expected a JSON object at the top of the file, got {_show(data)}")
+    _check_version(data)
+    _check_keys(data, "", _TOP_KEYS, required=_TOP_KEYS)
+    name = data["name"]
+    if not isinstance(name, str):
+        raise ProjectError("name", f"expected a string, got {_show(name)}")
+    graph = _read_graph(data["graph"])
+    training = _read_training(data["training"])
+    return Project(name=name, graph=graph, training=training, path=None if path is None else Path(path))
+
+
+class _JsonObject(dict[str, Any]):
+    """A parsed JSON object that remembers keys it saw twice (plain `json` silently keeps the last)."""
+
+    duplicates: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls()
+        seen_twice = []
+        for key, value in pairs:
+            if key in obj:
+                seen_twice.append(key)
+            obj[key] = value
+        if seen_twice:
+            obj.duplicates = tuple(seen_twice)
+        return obj
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ProjectError(None, f"not a project file: not UTF-8 text (bad byte at offset {err.start})") from None
+    try:
+        return json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
+    except json.JSONDecodeError as err:
+        raise ProjectError(None, f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
+    except ValueError as err:  # an integer with more digits than Python converts
+        raise ProjectError(None, f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise ProjectError(None, "not valid JSON: nested too deeply") from None
+
+
+def _check_version(data: dict[str, Any]) -> None:
+    if "format_version" not in data:
+        raise ProjectError("format_version", "missing: this is not a netbuilder project file, or it is damaged")
+    version = data["format_version"]
+    if not _is_int(version):
+        raise ProjectError("format_version", f"expected an integer, got {_show(version)}")
+    if version > FORMAT_VERSION:
+        raise ProjectError(
+            "format_version",
+            f"this file was written by a newer netbuilder (format {version}); "
+            f"this version reads format {FORMAT_VERSION}: update netbuilder",
+        )
+    if version < 1:
+        raise ProjectError("format_version", f"expected a format from 1 to {FORMAT_VERSION}, got {version}")
+    # Older formats are migrated here, one function per version step, once format 2 exists
+    # (see docs/project-format.md, "Versions").
+
+
+def _read_graph(value: Any) -> Graph:
+    obj = _object(value, "graph")
+    _check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
+    nodes = _array(obj["nodes"], "graph.nodes")
+    edges = _array(obj["edges"], "graph.edges")
+    graph = Graph()
+    ids: dict[str, int] = {}
+    labels: dict[str, int] = {}
+    for i, item in enumerate(nodes):
+        _read_node(graph, item, i, ids, labels)
+    for i, item in enumerate(edges):
+        _read_edge(graph, item, f"graph.edges[{i}]")
+    return graph
+
+
+def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels: dict[str, int]) -> None:
+    where = f"graph.nodes[{index}]"
+    obj = _object(item, where)
+    _check_keys(obj, where, _NODE_KEYS, required=_NODE_KEYS)
+
+    node_id = _text(obj["id"], f"{where}.id")
+    if node_id in ids:
+        raise ProjectError(f"{where}.id", f"duplicate id {node_id!r} (graph.nodes[{ids[node_id]}] has it too)")
+
+    block = _text(obj["block"], f"{where}.block")
+    try:
+        spec = catalogue.get(block)
+    except catalogue.UnknownBlockError as err:
+        raise ProjectError(f"{where}.block", str(err) + _did_you_mean(block, catalogue.BLOCKS)) from None
+
+    label = _text(obj["label"], f"{where}.label")
+    if label in labels:
+        raise ProjectError(f"{where}.label", f"the label {label!r} is already used by graph.nodes[{labels[label]}]")
+
+    params = _read_params(obj["params"], spec, f"{where}.params")
+    position = _read_position(obj["position"], f"{where}.position")
+    try:
+        graph.add_node(block, label=label, params=params, position=position, node_id=node_id)
+    except InvalidParamError as err:
+        raise ProjectError(_field(f"{where}.params", err.param), err.reason) from None
+    except GraphError as err:
+        raise ProjectError(where, str(err)) from None
+    ids[node_id] = index
+    labels[label] = index
+
+
+def _read_params(value: Any, spec: BlockSpec, where: str) -> dict[str, Any]:
+    obj = _object(value, where)
+    names = [p.name for p in spec.params]
+    _report_duplicates(obj, where)
+    for name in obj:
+        if name not in names:
+            has = f"it has {', '.join(names)}" if names else "it has no parameters"
+            raise ProjectError(
+                _field(where, name), f"{spec.type} has no such parameter ({has}){_did_you_mean(name, names)}"
+            )
+    return dict(obj)
+
+
+def _read_position(value: Any, where: str) -> tuple[float, float]:
+    if not (isinstance(value, list) and len(value) == 2 and all(_is_finite_number(v) for v in value)):
+        raise ProjectError(where, f"expected [x, y], two finite numbers, got {_show(value)}")
+    return float(value[0]), float(value[1])
+
+
+def _read_edge(graph: Graph, item: Any, where: str) -> None:
+    obj = _object(item, where)
+    _check_keys(obj, where, _EDGE_KEYS, required=_EDGE_KEYS)
+    src, src_port = _endpoint(obj["from"], f"{where}.from")
+    dst, dst_port = _endpoint(obj["to"], f"{where}.to")
+    for end, node_id in (("from", src), ("to", dst)):
+        if node_id not in graph.nodes:
+            raise ProjectError(f"{where}.{end}", f"no node has the id {node_id!r}")
+
+    source = graph.node(src)
+    outputs = [p.name for p in graph.spec(src).outputs]
+    if src_port not in outputs:
+        raise ProjectError(
+            f"{where}.from", f"{source.label} ({source.block}) has no output {src_port!r} ({_ports(outputs)})"
+        )
+    target = graph.node(dst)
+    inputs = [p.name for p in graph.input_ports(dst)]
+    if dst_port not in inputs:
+        raise ProjectError(
+            f"{where}.to", f"{target.label} ({target.block}) has no input {dst_port!r} ({_ports(inputs)})"
+        )
+    try:
+        graph.connect(src, src_port, dst, dst_port)
+    except PortOccupiedError as err:
+        raise ProjectError(f"{where}.to", str(err)) from None
+    except GraphError as err:  # a kind mismatch or a cycle: the edge as a whole is wrong
+        raise ProjectError(where, str(err)) from None
+
+
+def _endpoint(value: Any, where: str) -> tuple[str, str]:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v for v in value)):
+        raise ProjectError(where, f"expected [node id, port name], got {_show(value)}")
+    return value[0], value[1]
+
+
+def _ports(names: list[str]) -> str:
+    return f"it has {', '.join(names)}" if names else "it has none"
+
+
+def _read_training(value: Any) -> TrainingSettings:
+    obj = _object(value, "training")
+    _check_keys(obj, "training", _TRAINING_KEYS, required=())
+    try:
+        return TrainingSettings(**obj)
+    except SettingsError as err:
+        raise ProjectError(f"training.{err.field}", err.reason) from None
+
+
+# ---- small checks ------------------------------------------------------------------------------------------
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProjectError(where, f"expected an object, got {_show(value)}")
+    return value
+
+
+def _array(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ProjectError(where, f"expected a list, got {_show(value)}")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ProjectError(where, f"expected a non-empty string, got {_show(value)}")
+    return value
+
+
+def _check_keys(obj: dict[str, Any], where: str, allowed: tuple[str, ...], *, required: Iterable[str]) -> None:
+    """Refuse a key given twice, an unknown key (a typo, or a newer writer) and a missing required one."""
+    _report_duplicates(obj, where)
+    for key in obj:
+        if key not in allowed:
+            raise ProjectError(
+                _field(where, key),
+                f"unknown field (expected {', '.join(allowed)}){_did_you_mean(key, allowed)}",
+            )
+    for key in required:
+        if key not in obj:
+            raise ProjectError(_field(where, key), "missing")
+
+
+def _report_duplicates(obj: dict[str, Any], where: str) -> None:
+    duplicates = getattr(obj, "duplicates", ())
+    if duplicates:
+        raise ProjectError(_field(where, duplicates[0]), "given more than once")
+
+
+def _field(where: str, key: Any) -> str:
+    """The path of `key` inside `where`: `a.b`, or `a["odd key"]` for a key that is not a plain name."""
+    key = str(key)
+    if not key.isidentifier():
+        return f"{where}[{json.dumps(key, ensure_ascii=False)}]"
+    return f"{where}.{key}" if where else key
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not _too_big(value)
+
+
+def _too_big(value: Any) -> bool:
+    """Whether a number (or any number in a list) is infinite, NaN, or an integer beyond float range."""
+    if isinstance(value, list):
+        return any(_too_big(v) for v in value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return not math.isfinite(value)
+    except OverflowError:
+        return True
+
+
+def _show(value: Any) -> str:
+    """A value as a message shows it: short, and by kind for containers a reader should go and look at."""
+    if isinstance(value, dict):
+        return "an object"
+    text = repr(value)
+    if isinstance(value, list) and len(text) > 40:
+        return f"a list of {len(value)} items"
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,101 @@
+"""The command line as a person and a script use it: output, JSON, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from netbuilder.blocks import BLOCKS
+from netbuilder.cli import main
+from netbuilder.graph import Graph
+from netbuilder.project import Project, save_project
+
+SAMPLES = Path(__file__).parent.parent / "sample_projects"
+
+
+def broken_project(tmp_path: Path) -> Path:
+    project = Project.new("broken")
+    g: Graph = project.graph
+    data = g.add_node("Dataset", label="digits").id
+    fc = g.add_node("Linear", label="fc", params={"out_features": 7}, position=(100, 0)).id
+    loss = g.add_node("CrossEntropy", position=(200, 0)).id
+    g.connect(data, "x", fc, "x")
+    g.connect(fc, "y", loss, "input")
+    g.connect(data, "target", loss, "target")
+    return save_project(project, tmp_path / "broken.nbproj")
+
+
+def test_blocks_lists_every_block_by_category(capsys):
+    assert main(["blocks"]) == 0
+    out = capsys.readouterr().out
+    assert "Convolution\n" in out and "Conv2d" in out and f"{len(BLOCKS)} blocks" in out
+    assert main(["blocks", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {b["type"] for b in data["blocks"]} == set(BLOCKS)
+    linear = next(b for b in data["blocks"] if b["type"] == "Linear")
+    in_features = next(p for p in linear["params"] if p["name"] == "in_features")
+    assert in_features["default"] is None and in_features["inferred"] is True
+
+
+def test_check_clean_sample(capsys):
+    assert main(["check", str(SAMPLES / "digits_cnn.nbproj")]) == 0
+    assert capsys.readouterr().out.strip() == "no problems"
+
+
+def test_check_reports_problems_with_fixes_and_exit_1(tmp_path, capsys):
+    path = broken_project(tmp_path)
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "fc.x (Linear): warning: Linear acts on the last dimension only" in out
+    assert "fix: add an Adam node fed by loss1.loss" in out
+    assert "fix: insert Flatten between digits and fc" in out
+    assert "project: error: training needs an optimizer" in out
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False
+    fc = next(n for n in data["nodes"] if n["label"] == "fc")
+    assert fc["outputs"] == {"y": "(N, 1, 8, 7)"} and fc["parameters"] == 8 * 7 + 7
+    assert fc["diagnostics"][0]["fix"] == "insert Flatten between digits and fc"
+
+
+def test_unreadable_project_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.nbproj"
+    bad.write_text(
+        '{"format_version": 1, "name": "x", "training": {}, "graph": {"edges": [], "nodes": '
+        '[{"id": "n1", "block": "Linear", "label": "fc", "params": {"out_features": -4}, '
+        '"position": [0, 0]}]}}'
+    )
+    assert main(["check", str(bad)]) == 2
+    assert "graph.nodes[0].params.out_features: expected an integer from 1 to 1000000, got -4" in (
+        capsys.readouterr().err
+    )
+    assert main(["summary", str(tmp_path / "missing.nbproj")]) == 2
+
+
+def test_summary_table(capsys):
+    assert main(["summary", str(SAMPLES / "digits_cnn.nbproj")]) == 0
+    out = capsys.readouterr().out
+    assert "(N, 16, 8, 8)" in out and "total" in out
+    assert main(["summary", str(SAMPLES / "digits_cnn.nbproj"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["parameters"] == sum(n["parameters"] for n in data["nodes"])
+
+
+def test_export_writes_the_package(tmp_path, capsys):
+    out = tmp_path / "export"
+    assert main(["export", str(SAMPLES / "digits_mlp.nbproj"), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["model.py", "requirements.txt", "train.py"]
+
+
+def test_export_of_a_project_with_training_problems_writes_the_model_and_says_why(tmp_path, capsys):
+    path = broken_project(tmp_path)
+    out = tmp_path / "export"
+    assert main(["export", str(path), "-o", str(out)]) == 1
+    assert "train.py was not written" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2():
+    assert subprocess.run([sys.executable, "-m", "netbuilder", "check"], capture_output=True).returncode == 2
+    assert subprocess.run([sys.executable, "-m", "netbuilder", "a", "b"], capture_output=True).returncode == 2

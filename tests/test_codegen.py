@@ -1,0 +1,144 @@
+"""Generated code: safe whatever the labels say, deterministic, ruff-clean, and the model it defines runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from netbuilder.analysis import analyze
+from netbuilder.codegen.identifiers import MODULE_ATTRIBUTES, Namer, class_name, identifier, safe_text
+from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.graph import Graph
+from netbuilder.runtime.build import build_model
+
+GOLDEN = Path(__file__).parent / "golden" / "residual_mlp.py"
+
+HOSTILE_LABELS = [
+    'fc"); import os; os.system("echo pwned',
+    "line\nbreak = 1",
+    "class",
+    "forward",
+    "training",
+    "x",
+    "self",
+    "Ünïcödé 名前",
+    "🔥",
+    "3d conv",
+    "fc",
+    "fc ",
+    "__init__",
+]
+
+
+def residual_mlp(labels: list[str] | None = None) -> Graph:
+    g = Graph()
+    names = iter(labels or ["features", "fc1", "act", "fc2", "skip", "head"])
+    data = g.add_node("Input", label=next(names), params={"shape": (12,)}, position=(0, 0)).id
+    fc1 = g.add_node("Linear", label=next(names), params={"out_features": 16}, position=(100, 0)).id
+    act = g.add_node("GELU", label=next(names), position=(200, 0)).id
+    fc2 = g.add_node("Linear", label=next(names), params={"out_features": 16, "bias": False}, position=(300, 0)).id
+    skip = g.add_node("Add", label=next(names), position=(400, 0)).id
+    head = g.add_node("Linear", label=next(names), params={"out_features": 3}, position=(500, 0)).id
+    g.connect(data, "x", fc1, "x")
+    g.connect(fc1, "y", act, "x")
+    g.connect(act, "y", fc2, "x")
+    g.connect(fc2, "y", skip, "in1")
+    g.connect(act, "y", skip, "in2")
+    g.connect(skip, "y", head, "x")
+    return g
+
+
+def test_golden_model_source():
+    """The exact text a person gets: pinned so every change to generated code is a reviewed diff."""
+    source = generate_model(
+        residual_mlp(), analyze(residual_mlp()), name="Residual MLP", source="residual.nbproj"
+    ).source
+    if os.environ.get("NETBUILDER_UPDATE_GOLDEN"):
+        GOLDEN.write_text(source)
+    assert source == GOLDEN.read_text(), "generated code changed: review, then NETBUILDER_UPDATE_GOLDEN=1 pytest"
+
+
+def test_generation_is_deterministic_whatever_the_insertion_order():
+    g1 = residual_mlp()
+    g2 = Graph()
+    for node_id in reversed(list(g1.nodes)):
+        node = g1.nodes[node_id]
+        g2.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node_id)
+    for edge in sorted(g1.edges, key=str, reverse=True):
+        g2.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+    assert generate_model(g1, analyze(g1)).source == generate_model(g2, analyze(g2)).source
+
+
+def test_hostile_labels_give_safe_code_that_runs():
+    g = Graph()
+    previous = g.add_node("Input", label=HOSTILE_LABELS[0], params={"shape": (4,)}).id
+    port = "x"
+    for i, label in enumerate(HOSTILE_LABELS[1:], start=1):
+        node = g.add_node("Linear", label=label, params={"out_features": 4}, position=(i * 10, 0)).id
+        g.connect(previous, port, node, "x")
+        previous, port = node, "y"
+    code = generate_model(g, analyze(g), name='evil"""; import os', source='a"""b\nc.nbproj')
+    compile(code.source, "model.py", "exec")
+    assert "os.system" not in code.source.replace("# ", "")
+    assert "import os" not in code.source.split('"""')[0] + code.source.split('"""', 2)[-1]
+    model = build_model(code)
+    assert model(torch.randn(2, 4)).shape == (2, 4)
+    assert not set(dict(model.named_children())) & MODULE_ATTRIBUTES
+
+
+def test_identifiers():
+    assert identifier("Conv 1") == "conv_1"
+    assert identifier("DownSample") == "down_sample"
+    assert identifier("3x3") == "node_3x3"
+    assert identifier("名前") == "node"
+    assert class_name("digits CNN") == "DigitsCNN"
+    assert class_name("") == "Model"
+    namer = Namer()
+    assert [namer.take(t) for t in ["fc", "fc", "FC", "forward", "x", "class"]] == [
+        "fc",
+        "fc_2",
+        "fc_3",
+        "forward_",
+        "x_",
+        "class_",
+    ]
+    assert safe_text('a"""\nb\\c') == "a' b/c"
+    assert '"' not in safe_text('say "hi"') and "\n" not in safe_text("two\nlines")
+
+
+def test_module_attribute_list_covers_torch():
+    public = {name for name in dir(torch.nn.Module) if not name.startswith("_")}
+    assert public <= MODULE_ATTRIBUTES, sorted(public - MODULE_ATTRIBUTES)
+    assert "training" in vars(torch.nn.Module())
+
+
+def test_model_with_errors_is_refused_with_the_node_named():
+    g = residual_mlp()
+    g.set_param(g.by_label("head").id, "in_features", 5)
+    with pytest.raises(CodegenError, match="head"):
+        generate_model(g, analyze(g))
+
+
+def test_two_outputs_without_a_loss():
+    g = residual_mlp()
+    extra = g.add_node("Linear", label="aux", params={"out_features": 2}, position=(450, 100)).id
+    g.connect(g.by_label("skip").id, "y", extra, "x")
+    code = generate_model(g, analyze(g))
+    assert "-> tuple[torch.Tensor, torch.Tensor]" in code.source
+    first, second = build_model(code)(torch.randn(5, 12))
+    assert {tuple(first.shape), tuple(second.shape)} == {(5, 3), (5, 2)}
+
+
+def test_generated_model_passes_ruff(tmp_path):
+    g = residual_mlp()
+    (tmp_path / "model.py").write_text(generate_model(g, analyze(g)).source)
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout

@@ -97,3 +97,16 @@ def test_train_script_runs_one_epoch_without_netbuilder(exported):
     }
     third_party = imported - {"argparse", "math", "os", "time", "model"}
     assert {r.split(">=")[0].replace("scikit-learn", "sklearn") for r in requirements} == third_party
+
+
+def test_exported_code_passes_ruff(exported):
+    """What people keep must pass a linter as it is: no unused imports, sorted imports, no undefined names."""
+    _, _, out = exported
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(  # run from the folder, as its owner would: model.py is then first-party
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
+        cwd=out,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout

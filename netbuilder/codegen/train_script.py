@@ -107,9 +107,7 @@ def generate_training(
         f"    return {constructor(optimizer_spec, optimizer_params)}",
         "",
         "",
-        _scheduler_function(schedule, optimizer_params),
-        "",
-        "",
+        *([_scheduler_function(schedule, optimizer_params), "", ""] if schedule != "none" else []),
         "def compute_loss(criterion: nn.Module, output: torch.Tensor, batch_x: torch.Tensor,",
         "                 batch_y: torch.Tensor) -> torch.Tensor:",
         *(f"    {line}" for line in loss_lines),
@@ -175,7 +173,6 @@ def _scheduler_function(schedule: str, p: dict) -> str:
     )
     lr_sched = "torch.optim.lr_scheduler"
     body = {
-        "none": "    return None",
         "step": f"    return {lr_sched}.StepLR(optimizer, step_size={literal(p['step_size'])}, "
         f"gamma={literal(p['gamma'])})",
         "cosine": f"    return {lr_sched}.CosineAnnealingLR(optimizer, T_max=epochs)",
@@ -214,6 +211,12 @@ def _train_function(
         per_epoch = "        scheduler.step()\n"
     else:
         per_epoch = ""
+    schedule_setup = (
+        ""
+        if schedule == "none"
+        else "    steps_per_epoch = -(-len(train_x) // batch_size)\n"
+        "    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)\n"
+    )
     if classification:
         report = (
             "            val_loss, val_accuracy = evaluate(model, criterion, val_x, val_y, batch_size)\n"
@@ -236,9 +239,7 @@ def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: 
     model = {class_name}().to(device)
     criterion = {loss_spec_ctor}
     optimizer = make_optimizer(model)
-    steps_per_epoch = -(-len(train_x) // batch_size)
-    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)
-    shuffle = torch.Generator().manual_seed(seed + 1)
+{schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
 
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The `netbuilder` command: blocks | check | summary | export, and `netbuilder [PROJECT]`.
+"""The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export.
 
 Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input.
 """
@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +17,11 @@ from netbuilder.blocks import BLOCKS, by_category
 from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
-from netbuilder.codegen.package import generate_package
+from netbuilder.codegen.package import generate_package, write_package
 from netbuilder.project import Project, ProjectError, load_project
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export")
-DEFAULT_PROJECT = Path(__file__).resolve().parent.parent / "sample_projects" / "digits_cnn.nbproj"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,20 +76,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open(argv: list[str]) -> int:
-    """`netbuilder [PROJECT]`: the window comes with the editor; until then, the project's summary."""
+    """`netbuilder [PROJECT]`: the window, on the project or on the start page."""
     if len(argv) > 1:
         _parser().print_usage(sys.stderr)
         print("netbuilder: give one project to open, or a command", file=sys.stderr)
         return USAGE
-    path = Path(argv[0]) if argv else DEFAULT_PROJECT
-    args = argparse.Namespace(project=path, json=False)
-    try:
-        code = _summary(args)
-    except ProjectError as err:
-        print(f"netbuilder: cannot read {path}: {err}", file=sys.stderr)
+    path = Path(argv[0]) if argv else None
+    if path is not None and not path.is_file():
+        print(f"netbuilder: no project file at {path}", file=sys.stderr)
         return USAGE
-    print("\nThe editor window is not part of this version yet; `netbuilder --help` lists the commands.")
-    return code
+    from netbuilder.ui.app import run  # Qt loads only for the window, never for the other commands
+
+    return run(path)
 
 
 def _blocks(args: argparse.Namespace) -> int:
@@ -200,14 +195,12 @@ def _export(args: argparse.Namespace) -> int:
         print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
         return PROBLEMS
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for name, text in package.files.items():
-            _write_atomically(args.out / name, text)
+        written = write_package(package, args.out)
     except OSError as err:
         print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
         return USAGE
-    for name in package.files:
-        print(f"wrote {args.out / name}")
+    for path in written:
+        print(f"wrote {path}")
     if package.training_skipped:
         print(package.training_skipped, file=sys.stderr)
         return PROBLEMS if _wants_training(project) else OK
@@ -224,19 +217,6 @@ def _wants_training(project: Project) -> bool:
         node.block == "Dataset" or BLOCKS[node.block].role in (LOSS_ROLE, OPTIMIZER)
         for node in project.graph.nodes.values()
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _one_line(text: str) -> str:

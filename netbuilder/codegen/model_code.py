@@ -61,13 +61,11 @@ def generate_model(graph: Graph, analysis: Analysis, *, name: str = "Model", sou
     outputs = _model_outputs(graph, analysis)
     if not outputs:
         raise CodegenError("the model has no output: connect the data through at least one layer")
-    members = _ancestors(graph, [o.node for o in outputs])
+    members = graph.upstream(o.node for o in outputs)
     order = [n for n in analysis.order if n in members]
-    broken = [
-        graph.nodes[n].label
-        for n in order
-        if any(d.is_error for d in analysis.for_node(n)) or not analysis.results[n].outputs
-    ]
+    # name the nodes with errors; those merely downstream of one have no shapes but nothing to fix
+    broken = [graph.nodes[n].label for n in order if any(d.is_error for d in analysis.for_node(n))]
+    broken = broken or [graph.nodes[n].label for n in order if not analysis.results[n].outputs]
     if broken:
         raise CodegenError("fix the problems at " + ", ".join(broken) + " first")
     namer = Namer()
@@ -138,16 +136,6 @@ def _model_outputs(graph: Graph, analysis: Analysis) -> list[ModelOutput]:
 def _unique(outputs: list[ModelOutput]) -> list[ModelOutput]:
     seen: set[tuple[str, str]] = set()
     return [o for o in outputs if not ((o.node, o.port) in seen or seen.add((o.node, o.port)))]
-
-
-def _ancestors(graph: Graph, nodes: list[str]) -> set[str]:
-    seen, stack = set(nodes), list(nodes)
-    while stack:
-        for edge in graph.inputs_of(stack.pop()).values():
-            if edge.src not in seen:
-                seen.add(edge.src)
-                stack.append(edge.src)
-    return seen
 
 
 def _used_ports(graph: Graph, node_id: str, members: set[str]) -> list[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from netbuilder.analysis import Analysis
+from netbuilder.atomic_file import write_atomically
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.train_script import TORCH_REQUIREMENT, generate_training
 from netbuilder.graph import Graph
@@ -56,3 +58,13 @@ def generate_package(
             requirements = training.requirements
     files["requirements.txt"] = "\n".join(requirements) + "\n"
     return Package(files, skipped)
+
+
+def write_package(package: Package, folder: Path) -> list[Path]:
+    """Write every file of `package` into `folder` (made if missing), each atomically; returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in package.files.items():
+        write_atomically(folder / name, text.encode("utf-8"))
+        written.append(folder / name)
+    return written

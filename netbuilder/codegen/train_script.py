@@ -169,7 +169,7 @@ def standardize(train_x: torch.Tensor, val_x: torch.Tensor):
 def _scheduler_function(schedule: str, p: dict) -> str:
     head = (
         "def make_scheduler(optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):\n"
-        '    """The learning-rate schedule, or None."""\n'
+        '    """The learning-rate schedule."""\n'
     )
     lr_sched = "torch.optim.lr_scheduler"
     body = {

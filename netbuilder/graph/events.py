@@ -51,6 +51,3 @@ class NodeMoved:
 
 
 GraphEvent = NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved | ParamChanged | NodeRenamed | NodeMoved
-
-STRUCTURAL = (NodeAdded, NodeRemoved, EdgeAdded, EdgeRemoved)
-"""Events after which shapes or structure may differ (a rename or a move changes neither)."""

@@ -269,6 +269,17 @@ class Graph:
                     stack.append(edge.dst)
         return seen
 
+    def upstream(self, node_ids: Iterable[str]) -> set[str]:
+        """The given nodes and everything that feeds them, directly or not."""
+        seen = set(node_ids)
+        stack = list(seen)
+        while stack:
+            for edge in self._inputs[stack.pop()].values():
+                if edge.src not in seen:
+                    seen.add(edge.src)
+                    stack.append(edge.src)
+        return seen
+
 
 def _validated(spec: BlockSpec, node_id: str, name: str, value: Any) -> Any:
     try:

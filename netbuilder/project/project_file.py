@@ -9,18 +9,15 @@ well and a golden-file test can pin them. docs/project-format.md describes the f
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import math
-import os
-import secrets
-import stat
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from netbuilder.atomic_file import write_atomically
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec
 from netbuilder.graph import Edge, Graph, GraphError, InvalidParamError, PortOccupiedError
@@ -74,7 +71,7 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
     target = Path(path)
     data = project_to_json(project).encode("utf-8")
     try:
-        _write_atomically(target, data)
+        write_atomically(target, data)
     except OSError as err:
         raise ProjectError(None, f"cannot save {target}: {err.strerror or err}") from err
     project.path = target
@@ -155,47 +152,6 @@ def _is_flat(values: list[Any]) -> bool:
 def _scalar(value: Any) -> str:
     # allow_nan=False: NaN and Infinity are not JSON, and no field of ours may hold them.
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    real = Path(os.path.realpath(target))  # through a symlink, so the link survives the rename
-    directory = real.parent
-    mode = _existing_mode(real)
-    temporary = directory / f".{real.name}.{secrets.token_hex(6)}.tmp"
-    # 0o666 less the umask, as for any new file; an existing file's mode is copied below.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(directory)
-
-
-def _existing_mode(path: Path) -> int | None:
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return None
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable where the system allows it (POSIX); elsewhere a no-op."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ---- reading ---------------------------------------------------------------------------------------------

@@ -1,0 +1,291 @@
+"""What the canvas draws: a NodeItem per node (its ports painted, not child items, to keep large graphs light)
+and an EdgeItem per edge (a smooth curve labelled with its tensor shape)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle, QStyleOptionGraphicsItem, QWidget
+
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import PortSpec
+from netbuilder.graph import Edge, Node
+from netbuilder.ui.theme import Theme
+
+WIDTH = 168.0
+HEADER = 44.0
+ROW = 22.0
+PORT_RADIUS = 5.0
+DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text
+
+TITLE_FONT = QFont()
+TITLE_FONT.setBold(True)
+SMALL_FONT = QFont()
+SMALL_FONT.setPointSizeF(max(7.0, SMALL_FONT.pointSizeF() - 1.5))
+
+
+def compact_count(n: int) -> str:
+    """1234 -> 1.2k, 4810000 -> 4.8M: short enough for a badge."""
+    for limit, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= limit:
+            value = n / limit
+            return f"{value:.1f}{suffix}" if value < 100 else f"{value:.0f}{suffix}"
+    return str(n)
+
+
+class NodeItem(QGraphicsItem):
+    """One node: title, block type, category colour, named ports, parameter badge, problem marker."""
+
+    def __init__(self, node: Node, theme: Theme) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.node = node
+        self.theme = theme
+        self.spec = catalogue.get(node.block)
+        self.severity: str | None = None
+        self.problems: list[str] = []
+        self.params = 0
+        self.highlighted_ports: set[str] = set()
+        self.edges: set[EdgeItem] = set()
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.refresh_ports()
+        self.setPos(QPointF(*node.position))
+        self.refresh_tooltip()
+
+    # ---- geometry ------------------------------------------------------------------------------------------
+
+    def refresh_ports(self) -> None:
+        """Recompute ports (a variadic block's change with its parameters) and the node's size."""
+        self.prepareGeometryChange()
+        self.inputs: tuple[PortSpec, ...] = self.spec.input_ports(self.node.params)
+        self.outputs: tuple[PortSpec, ...] = self.spec.outputs
+        rows = max(len(self.inputs), len(self.outputs), 1)
+        self.height = HEADER + rows * ROW + 6.0
+        for edge in self.edges:
+            edge.refresh()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_RADIUS - 1, -1, WIDTH + 2 * PORT_RADIUS + 2, self.height + 2)
+
+    def input_position(self, port: str) -> QPointF:
+        """Where an edge into `port` ends, in scene coordinates."""
+        for i, spec in enumerate(self.inputs):
+            if spec.name == port:
+                return self.mapToScene(QPointF(0.0, HEADER + ROW * i + ROW / 2))
+        return self.mapToScene(QPointF(0.0, HEADER / 2))
+
+    def output_position(self, port: str) -> QPointF:
+        for i, spec in enumerate(self.outputs):
+            if spec.name == port:
+                return self.mapToScene(QPointF(WIDTH, HEADER + ROW * i + ROW / 2))
+        return self.mapToScene(QPointF(WIDTH, HEADER / 2))
+
+    def port_at(self, scene_point: QPointF) -> tuple[str, str] | None:
+        """('in' | 'out', port name) if the point is on a port (generously: 10 px around it)."""
+        local = self.mapFromScene(scene_point)
+        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, WIDTH)):
+            for i, spec in enumerate(ports):
+                centre = QPointF(x, HEADER + ROW * i + ROW / 2)
+                if (local - centre).manhattanLength() <= 12.0:
+                    return side, spec.name
+        return None
+
+    # ---- state from analysis ---------------------------------------------------------------------------
+
+    def set_analysis(self, params: int, severity: str | None, problems: list[str]) -> None:
+        if (params, severity, problems) != (self.params, self.severity, self.problems):
+            self.params, self.severity, self.problems = params, severity, problems
+            self.refresh_tooltip()
+            self.update()
+
+    def refresh_tooltip(self) -> None:
+        lines = [f"<b>{_escape(self.node.label)}</b> · {self.spec.type}", _escape(self.spec.doc).replace("\n", "<br>")]
+        if self.problems:
+            lines.append("<br>".join(f"⚠ {_escape(p)}" for p in self.problems))
+        self.setToolTip("<br><br>".join(lines))
+
+    def set_highlighted_ports(self, ports: set[str]) -> None:
+        if ports != self.highlighted_ports:
+            self.highlighted_ports = ports
+            self.update()
+
+    # ---- painting --------------------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        theme = self.theme
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        detail = option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_SCALE
+        accent = theme.category(self.spec.category)
+        body = QRectF(0, 0, WIDTH, self.height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
+        border = theme.selection if selected else (theme.error if self.severity == "error" else theme.node_border)
+        painter.setPen(QPen(border, 2.0 if selected or self.severity == "error" else 1.0))
+        painter.setBrush(theme.node)
+        painter.drawRoundedRect(body, 7, 7)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, WIDTH, HEADER), 7, 7)
+        header.addRect(QRectF(0, HEADER - 8, WIDTH, 8))
+        tint = QColor(accent)
+        tint.setAlpha(46 if theme.name == "light" else 80)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(tint)
+        painter.drawPath(header.simplified())
+        painter.setBrush(accent)
+        painter.drawRect(QRectF(0, 8, 4, HEADER - 8))
+        if not detail:
+            painter.setPen(theme.text)
+            painter.setFont(TITLE_FONT)
+            painter.drawText(
+                body.adjusted(10, 0, -6, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.node.label
+            )
+            return
+        self._paint_text(painter)
+        self._paint_ports(painter)
+        if self.severity:
+            colour = theme.error if self.severity == "error" else theme.warning
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawEllipse(QPointF(WIDTH - 12, 12), 7, 7)
+            painter.setPen(QPen(QColor("#ffffff") if self.severity == "error" else QColor("#1d232b"), 2))
+            painter.drawLine(QPointF(WIDTH - 12, 8), QPointF(WIDTH - 12, 13))
+            painter.drawPoint(QPointF(WIDTH - 12, 16))
+
+    def _paint_text(self, painter: QPainter) -> None:
+        theme = self.theme
+        painter.setFont(TITLE_FONT)
+        painter.setPen(theme.text)
+        right = 26 if self.severity else 8
+        metrics = QFontMetricsF(TITLE_FONT)
+        title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideRight, WIDTH - 14 - right)
+        painter.drawText(QPointF(12, 18), title)
+        painter.setFont(SMALL_FONT)
+        painter.setPen(theme.muted)
+        small = QFontMetricsF(SMALL_FONT)
+        painter.drawText(QPointF(12, 36), self.spec.type)
+        if self.params:
+            badge = compact_count(self.params) + " params"
+            width = small.horizontalAdvance(badge)
+            painter.drawText(QPointF(WIDTH - 8 - width, 36), badge)
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        theme = self.theme
+        small = QFontMetricsF(SMALL_FONT)
+        painter.setFont(SMALL_FONT)
+        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, WIDTH)):
+            for i, spec in enumerate(ports):
+                y = HEADER + ROW * i + ROW / 2
+                lit = side == "in" and spec.name in self.highlighted_ports
+                painter.setPen(QPen(theme.node, 1.5))
+                painter.setBrush(theme.port_highlight if lit else theme.port)
+                painter.drawEllipse(QPointF(x, y), PORT_RADIUS + (1.5 if lit else 0), PORT_RADIUS + (1.5 if lit else 0))
+                painter.setPen(theme.muted)
+                if side == "in":
+                    painter.drawText(QPointF(10, y + small.ascent() / 2 - 1), spec.name)
+                else:
+                    painter.drawText(
+                        QPointF(WIDTH - 10 - small.horizontalAdvance(spec.name), y + small.ascent() / 2 - 1), spec.name
+                    )
+
+    # ---- movement --------------------------------------------------------------------------------------
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.scene() is not None:
+            return self.scene().snapped(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.refresh()
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """An edge: a cubic curve from an output port to an input port, labelled with the tensor's shape."""
+
+    def __init__(self, edge: Edge, source: NodeItem, target: NodeItem, theme: Theme) -> None:
+        super().__init__()
+        self.edge = edge
+        self.source = source
+        self.target = target
+        self.theme = theme
+        self.label = ""
+        self.wrong = False
+        self.setZValue(-1)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        source.edges.add(self)
+        target.edges.add(self)
+        self.refresh()
+
+    def detach(self) -> None:
+        self.source.edges.discard(self)
+        self.target.edges.discard(self)
+
+    def refresh(self) -> None:
+        """Follow the ports after a node moved or changed its ports."""
+        start = self.source.output_position(self.edge.src_port)
+        end = self.target.input_position(self.edge.dst_port)
+        self.setPath(curve(start, end))
+
+    def set_analysis(self, label: str, wrong: bool) -> None:
+        if (label, wrong) != (self.label, self.wrong):
+            self.prepareGeometryChange()
+            self.label, self.wrong = label, wrong
+            self.setToolTip(label)
+            self.update()
+
+    def _label_rect(self) -> QRectF:
+        metrics = QFontMetricsF(SMALL_FONT)
+        width = metrics.horizontalAdvance(self.label) + 10
+        height = metrics.height() + 4
+        middle = self.path().pointAtPercent(0.5)
+        return QRectF(middle.x() - width / 2, middle.y() - height / 2, width, height)
+
+    def boundingRect(self) -> QRectF:
+        rect = super().boundingRect().adjusted(-3, -3, 3, 3)
+        return rect.united(self._label_rect()) if self.label else rect
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        theme = self.theme
+        detail = option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_SCALE
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        colour = theme.selection if selected else (theme.error if self.wrong else theme.edge)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
+        painter.setPen(QPen(colour, 2.4 if selected or self.wrong else 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        if detail and self.label:
+            rect = self._label_rect()
+            painter.setPen(QPen(colour, 1))
+            painter.setBrush(QBrush(theme.edge_label_background))
+            painter.drawRoundedRect(rect, 4, 4)
+            painter.setFont(SMALL_FONT)
+            painter.setPen(theme.error if self.wrong else theme.text)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+def curve(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth S from an output (leaving right) to an input (entering from the left). An edge that skips
+    over several nodes on the same row arcs above them rather than running through them."""
+    path = QPainterPath(start)
+    span = end.x() - start.x()
+    bend = max(40.0, abs(span) * 0.5)
+    lift = min(160.0, span * 0.12) if span > 2 * WIDTH and abs(end.y() - start.y()) < HEADER else 0.0
+    path.cubicTo(
+        QPointF(start.x() + bend * 0.6, start.y() - lift * 1.3),
+        QPointF(end.x() - bend * 0.6, end.y() - lift * 1.3),
+        end,
+    )
+    return path
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

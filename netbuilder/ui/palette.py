@@ -1,0 +1,325 @@
+"""The block palette: every catalogue block by category, searchable, to drag onto the canvas or add with Enter.
+
+`search_blocks` is the one block search of the application; the Tab quick-add popup uses it too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QDrag, QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import BlockSpec
+from netbuilder.ui.icons import category_icon, drag_pixmap, palette_is_dark
+from netbuilder.ui.scene import BLOCK_MIME
+
+BLOCK_ROLE = Qt.ItemDataRole.UserRole  # an item's block type name; None on category rows
+DRAG_ICON_SIZE = 32
+
+# How well one search word matches a block, best first.
+EXACT_NAME, NAME_PREFIX, IN_NAME, CATEGORY, DOC_WORD = range(5)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec: BlockSpec
+    order: int
+    name: str
+    category: str
+    words: tuple[str, ...]
+
+
+def _squash(text: str) -> str:
+    """Lower case without spaces, dashes or underscores: 'batch_norm' and 'BatchNorm' look alike."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+@cache
+def _index() -> tuple[_Entry, ...]:
+    return tuple(
+        _Entry(
+            spec=spec,
+            order=i,
+            name=_squash(spec.type),
+            category=spec.category.lower(),
+            words=tuple(sorted(set(re.findall(r"\w+", spec.doc.lower())))),
+        )
+        for i, spec in enumerate(spec for specs in catalogue.by_category().values() for spec in specs)
+    )
+
+
+def _word_rank(entry: _Entry, word: str) -> int | None:
+    squashed = _squash(word)
+    if squashed:
+        if squashed == entry.name:
+            return EXACT_NAME
+        if entry.name.startswith(squashed):
+            return NAME_PREFIX
+        if squashed in entry.name:
+            return IN_NAME
+    if entry.category.startswith(word):
+        return CATEGORY
+    if any(w.startswith(word) for w in entry.words):
+        return DOC_WORD
+    return None
+
+
+def search_blocks(text: str) -> list[BlockSpec]:
+    """Blocks matching every word of `text` (case-insensitive) in their type name, category or doc, best first:
+    exact names, then names starting with the words, names containing them, categories, doc words; ties keep
+    the palette's order. An empty text gives every block in palette order."""
+    words = text.lower().split()
+    ranked: list[tuple[tuple[int, int, int], BlockSpec]] = []
+    for entry in _index():
+        ranks = [_word_rank(entry, word) for word in words]
+        if None in ranks:
+            continue
+        score = (max(ranks, default=0), sum(ranks), entry.order)  # type: ignore[arg-type]
+        ranked.append((score, entry.spec))
+    ranked.sort(key=lambda pair: pair[0])
+    return [spec for _, spec in ranked]
+
+
+def block_mime_data(block_type: str) -> QMimeData:
+    """What a palette drag carries: the block type name under BLOCK_MIME (the canvas drops it)."""
+    mime = QMimeData()
+    mime.setData(BLOCK_MIME, block_type.encode("utf-8"))
+    return mime
+
+
+def _code_spans(text: str) -> str:
+    """Docs mark names with backticks (`dim`); tooltips show them as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+
+
+def plain_summary(spec: BlockSpec) -> str:
+    """The doc's first line without its backticks, for one-line lists."""
+    return spec.summary.replace("`", "")
+
+
+def block_tooltip(spec: BlockSpec) -> str:
+    """Rich-text tooltip: the doc, then the ports and the parameter names."""
+    doc = "<br>".join(_code_spans(html.escape(line.strip())) for line in spec.doc.strip().splitlines())
+    inputs = html.escape(", ".join(port.name for port in spec.input_ports(spec.defaults())) or "none")
+    if spec.variadic is not None:
+        inputs += f", … (as many as <i>{html.escape(spec.variadic)}</i> says)"
+    outputs = html.escape(", ".join(port.name for port in spec.outputs) or "none")
+    params = html.escape(", ".join(p.name for p in spec.params) or "none")
+    return (
+        f"<p><b>{html.escape(spec.type)}</b> &nbsp;<small>{html.escape(spec.category)}</small></p>"
+        f"<p>{doc}</p>"
+        f"<p><b>Inputs:</b> {inputs}<br><b>Outputs:</b> {outputs}<br><b>Parameters:</b> {params}</p>"
+    )
+
+
+class BlockTree(QTreeWidget):
+    """The palette's tree: category rows holding block rows; dragging a block row carries its type name."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setColumnCount(1)
+        self.setAnimated(False)
+        self.setIndentation(14)
+        self.setIconSize(QSize(18, 18))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def startDrag(self, supported_actions: Qt.DropAction) -> None:
+        item = self.currentItem()
+        block = item.data(0, BLOCK_ROLE) if item is not None else None
+        if not block:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(block_mime_data(block))
+        drag.setPixmap(drag_pixmap(block, DRAG_ICON_SIZE, self.devicePixelRatioF()))
+        drag.setHotSpot(QPoint(DRAG_ICON_SIZE // 2, DRAG_ICON_SIZE // 2))
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+class PalettePanel(QWidget):
+    """Search box above a category tree of every block type. Drag a block to the canvas, or activate it
+    (double-click, Enter on it, Enter in the search box for the best match) to add it at the canvas centre."""
+
+    block_activated = Signal(str)  # block type name: to be added at the centre of the canvas
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        find_keys = QKeySequence(QKeySequence.StandardKey.Find)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(f"Search blocks ({find_keys.toString(QKeySequence.SequenceFormat.NativeText)})")
+        self.search.setClearButtonEnabled(True)
+        self.search.installEventFilter(self)
+        self.tree = BlockTree(self)
+        self.empty_label = QLabel(self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setEnabled(False)  # drawn in the palette's disabled (muted) text colour
+        self.empty_label.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.empty_label, 1)
+
+        self.items: dict[str, QTreeWidgetItem] = {}
+        self.category_items: dict[str, QTreeWidgetItem] = {}
+        self._collapsed_before_search: set[str] | None = None
+        self._best: str | None = None
+        self._build()
+
+        self.find_shortcut = QShortcut(find_keys, self, self.focus_search)
+        self.find_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.search.textChanged.connect(self.set_filter)
+        self.search.returnPressed.connect(self.activate_best_match)
+        self.tree.itemActivated.connect(self._on_item_activated)
+
+    def sizeHint(self) -> QSize:
+        """Wide enough for the longest block name (TransformerEncoderLayer) beside its icon, without eliding."""
+        tree = self.tree
+        longest = max(tree.fontMetrics().horizontalAdvance(block) for block in self.items)
+        scroll_bar = tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, tree)
+        margins = self.layout().contentsMargins()
+        width = (
+            longest
+            + 2 * tree.indentation()
+            + tree.iconSize().width()
+            + 16  # the gap after the icon and the item's own padding
+            + scroll_bar
+            + 2 * tree.frameWidth()
+            + margins.left()
+            + margins.right()
+        )
+        return QSize(width, 480)
+
+    def _build(self) -> None:
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        dark = palette_is_dark(self.palette())
+        for category, specs in catalogue.by_category().items():
+            group = QTreeWidgetItem(self.tree, [category])
+            group.setFont(0, bold)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.category_items[category] = group
+            icon = category_icon(category, dark)
+            for spec in specs:
+                item = QTreeWidgetItem(group, [spec.type])
+                item.setIcon(0, icon)
+                item.setData(0, BLOCK_ROLE, spec.type)
+                item.setToolTip(0, block_tooltip(spec))
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                self.items[spec.type] = item
+            group.setExpanded(True)
+
+    def _refresh_icons(self) -> None:
+        dark = palette_is_dark(self.palette())
+        for block, item in self.items.items():
+            item.setIcon(0, category_icon(catalogue.get(block).category, dark))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and self.items:
+            self._refresh_icons()
+        super().changeEvent(event)
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box with its text selected (Ctrl+F)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def set_filter(self, text: str) -> None:
+        """Show only the blocks that match `text` (all of them when it is blank); the best match becomes
+        current, which is what Enter in the search box adds."""
+        if self.search.text() != text:
+            self.search.setText(text)  # comes back here through textChanged
+            return
+        searching = bool(text.strip())
+        if searching and self._collapsed_before_search is None:
+            self._collapsed_before_search = {c for c, item in self.category_items.items() if not item.isExpanded()}
+        matches = search_blocks(text)
+        shown = {spec.type for spec in matches}
+        self.tree.setUpdatesEnabled(False)
+        for block, item in self.items.items():
+            item.setHidden(block not in shown)
+        for category, group in self.category_items.items():
+            visible = any(not group.child(i).isHidden() for i in range(group.childCount()))
+            group.setHidden(not visible)
+            if searching:
+                group.setExpanded(True)
+            elif self._collapsed_before_search is not None:
+                group.setExpanded(category not in self._collapsed_before_search)
+        if not searching:
+            self._collapsed_before_search = None
+        self.tree.setUpdatesEnabled(True)
+
+        self._best = matches[0].type if searching and matches else None
+        if self._best is not None:
+            best = self.items[self._best]
+            self.tree.setCurrentItem(best)
+            self.tree.scrollToItem(best)
+        elif searching:
+            self.tree.clearSelection()
+        self.tree.setVisible(bool(matches))
+        self.empty_label.setVisible(not matches)
+        self.empty_label.setText(f"No block matches “{html.escape(text.strip())}”." if not matches else "")
+
+    def visible_blocks(self) -> list[str]:
+        """The block type names now shown, top to bottom."""
+        return [block for block, item in self.items.items() if not item.isHidden()]
+
+    def best_match(self) -> str | None:
+        """What Enter in the search box adds: the best match of the search text, else the current block."""
+        if self._best is not None:
+            return self._best
+        item = self.tree.currentItem()
+        block = item.data(0, BLOCK_ROLE) if item is not None else None
+        return block if block and not item.isHidden() else None
+
+    def activate_best_match(self) -> None:
+        block = self.best_match()
+        if block is not None:
+            self.block_activated.emit(block)
+
+    def _on_item_activated(self, item: QTreeWidgetItem, column: int) -> None:
+        block = item.data(0, BLOCK_ROLE)
+        if block:
+            self.block_activated.emit(block)
+        else:
+            item.setExpanded(not item.isExpanded())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self._focus_tree()
+                return True
+            if key == Qt.Key.Key_Escape and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _focus_tree(self) -> None:
+        current = self.tree.currentItem()
+        if current is None or current.isHidden() or not current.data(0, BLOCK_ROLE):
+            visible = self.visible_blocks()
+            if visible:
+                self.tree.setCurrentItem(self.items[visible[0]])
+        self.tree.setFocus(Qt.FocusReason.OtherFocusReason)

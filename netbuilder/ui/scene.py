@@ -1,0 +1,314 @@
+"""The canvas scene: mirrors the graph through its events and turns gestures into controller calls.
+
+Items never change the graph. A connection drag, a move (reported once, on release) or a drop becomes one
+controller call; the graph's events then update the items.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+
+from netbuilder.analysis import Analysis
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.tensor_type import format_shape
+from netbuilder.graph import Edge
+from netbuilder.graph.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    GraphEvent,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
+from netbuilder.ui.canvas_items import EdgeItem, NodeItem, curve
+from netbuilder.ui.controller import EditorController
+from netbuilder.ui.theme import Theme
+
+BLOCK_MIME = "application/x-netbuilder-block"
+GRID = 20.0
+
+
+class GraphScene(QGraphicsScene):
+    """Items for every node and edge of the document's graph, kept in step with it."""
+
+    node_activated = Signal(str)  # node id: double-clicked, for the inspector to take focus
+
+    def __init__(self, controller: EditorController, theme: Theme) -> None:
+        super().__init__()
+        self.controller = controller
+        self.graph = controller.graph
+        self.theme = theme
+        self.snap_to_grid = False
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._drag: _ConnectionDrag | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setBackgroundBrush(theme.background)
+        for node in self.graph.nodes.values():
+            self._add_node(node)
+        for edge in self.graph.edges:
+            self._add_edge(edge)
+        self._unsubscribe = self.graph.subscribe(self._on_event)
+        document = controller.document
+        document.analysis_changed.connect(self.apply_analysis)
+        self.apply_analysis(document.analysis)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackgroundBrush(theme.background)
+        for item in [*self.nodes.values(), *self.edges.values()]:
+            item.theme = theme
+            item.update()
+
+    # ---- mirroring the graph ---------------------------------------------------------------------------
+
+    def _on_event(self, event: GraphEvent) -> None:
+        match event:
+            case NodeAdded(node):
+                self._add_node(node)
+            case NodeRemoved(node):
+                item = self.nodes.pop(node.id)
+                self.removeItem(item)
+            case EdgeAdded(edge):
+                self._add_edge(edge)
+            case EdgeRemoved(edge):
+                item = self.edges.pop(edge)
+                item.detach()
+                self.removeItem(item)
+            case NodeMoved(node_id, _, new):
+                item = self.nodes[node_id]
+                if item.pos() != QPointF(*new):
+                    item.setPos(QPointF(*new))
+            case NodeRenamed(node_id, _, _):
+                self.nodes[node_id].refresh_tooltip()
+                self.nodes[node_id].update()
+            case ParamChanged(node_id, name, _, _):
+                item = self.nodes[node_id]
+                if name == item.spec.variadic:
+                    item.refresh_ports()
+                item.update()
+
+    def _add_node(self, node) -> None:
+        item = NodeItem(node, self.theme)
+        self.nodes[node.id] = item
+        self.addItem(item)
+
+    def _add_edge(self, edge: Edge) -> None:
+        item = EdgeItem(edge, self.nodes[edge.src], self.nodes[edge.dst], self.theme)
+        self.edges[edge] = item
+        self.addItem(item)
+
+    def apply_analysis(self, analysis: Analysis) -> None:
+        """Shapes on edges, badges and problem markers on nodes."""
+        wrong_ports: set[tuple[str, str | None]] = set()
+        for node_id, item in self.nodes.items():
+            found = list(analysis.for_node(node_id)) if node_id in analysis.results else []
+            severity = "error" if any(d.is_error for d in found) else ("warning" if found else None)
+            wrong_ports |= {(d.node, d.port) for d in found if d.is_error}
+            result = analysis.results.get(node_id)
+            model = node_id in analysis.model_nodes
+            item.set_analysis(result.params if result and model else 0, severity, [d.message for d in found])
+        for edge, item in self.edges.items():
+            t = analysis.edge_type(edge) if edge.src in analysis.results else None
+            label = format_shape(t.shape) if t is not None else "?"
+            item.set_analysis(label, (edge.dst, edge.dst_port) in wrong_ports)
+
+    # ---- helpers for the view and the window -----------------------------------------------------------
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.nodes:
+                self.nodes[node_id].setSelected(True)
+
+    def snapped(self, point: QPointF) -> QPointF:
+        if not self.snap_to_grid:
+            return point
+        return QPointF(round(point.x() / GRID) * GRID, round(point.y() / GRID) * GRID)
+
+    def node_at(self, point: QPointF) -> NodeItem | None:
+        for item in self.items(point):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def port_at(self, point: QPointF) -> tuple[NodeItem, str, str] | None:
+        """(node item, 'in' | 'out', port) under a scene point, looking a little around it."""
+        area = QRectF(point.x() - 12, point.y() - 12, 24, 24)
+        for item in self.items(area):
+            if isinstance(item, NodeItem):
+                hit = item.port_at(point)
+                if hit is not None:
+                    return item, hit[0], hit[1]
+        return None
+
+    def edge_at(self, point: QPointF) -> EdgeItem | None:
+        for item in self.items(point):
+            if isinstance(item, EdgeItem):
+                return item
+        return None
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self.theme.background)
+        if painter.worldTransform().m11() < 0.5:
+            return
+        step = GRID * 2
+        painter.setPen(QPen(self.theme.grid, 1))
+        left = int(rect.left() // step) * step
+        top = int(rect.top() // step) * step
+        x = left
+        while x < rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+    # ---- gestures --------------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            hit = self.port_at(event.scenePos())
+            if hit is not None:
+                item, side, port = hit
+                self._start_drag(item, side, port, event.scenePos())
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None:
+            self._drag.follow(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None:
+            self._finish_drag(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        moved = {i.node_id: (i.pos().x(), i.pos().y()) for i in self.selectedItems() if isinstance(i, NodeItem)}
+        moved = {n: p for n, p in moved.items() if self.graph.nodes[n].position != p}
+        if moved:
+            self.controller.move_nodes(moved)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        item = self.node_at(event.scenePos())
+        if item is not None:
+            self.node_activated.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _start_drag(self, item: NodeItem, side: str, port: str, point: QPointF) -> None:
+        replacing = None
+        if side == "in":
+            replacing = self.graph.inputs_of(item.node_id).get(port)
+            if replacing is None:
+                self.controller.message.emit("drag from an output port (on the right of a node) to an input")
+                return
+            source = self.nodes[replacing.src]
+            self._drag = _ConnectionDrag(self, source, replacing.src_port, replacing)
+            self.edges[replacing].setVisible(False)
+        else:
+            self._drag = _ConnectionDrag(self, item, port, None)
+        self._drag.follow(point)
+
+    def _finish_drag(self, point: QPointF) -> None:
+        drag, self._drag = self._drag, None
+        drag.end()
+        hit = self.port_at(point)
+        if drag.replacing is not None:
+            self.edges[drag.replacing].setVisible(True)
+        if hit is not None and hit[1] == "in":
+            edge = Edge(drag.source.node_id, drag.port, hit[0].node_id, hit[2])
+            if edge != drag.replacing:
+                self.controller.connect(edge, drag.replacing)
+        elif drag.replacing is not None and hit is None:
+            self.controller.disconnect([drag.replacing])
+
+    def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
+        if not event.mimeData().hasFormat(BLOCK_MIME):
+            super().dropEvent(event)
+            return
+        block = bytes(event.mimeData().data(BLOCK_MIME)).decode()
+        self.drop_block(block, event.scenePos())
+        event.acceptProposedAction()
+
+    def drop_block(self, block: str, point: QPointF) -> str | None:
+        """Add `block` at a point; dropped on an edge it is inserted into that edge."""
+        position = self.snapped(point)
+        spec = catalogue.get(block)
+        edge_item = self.edge_at(point)
+        if edge_item is not None and spec.inputs and spec.outputs:
+            node_id = self.controller.insert_on_edge(edge_item.edge, block, (position.x(), position.y()))
+        else:
+            node_id = self.controller.add_block(block, (position.x(), position.y()))
+        if node_id:
+            self.select_nodes([node_id])
+        return node_id
+
+
+class _ConnectionDrag:
+    """The live curve of a connection being drawn, and the input ports it could end on, lit up."""
+
+    def __init__(self, scene: GraphScene, source: NodeItem, port: str, replacing: Edge | None) -> None:
+        self.scene = scene
+        self.source = source
+        self.port = port
+        self.replacing = replacing
+        self.path = QGraphicsPathItem()
+        self.path.setPen(QPen(scene.theme.selection, 2, Qt.PenStyle.DashLine))
+        self.path.setZValue(10)
+        scene.addItem(self.path)
+        graph = scene.graph
+        kind = catalogue.get(graph.nodes[source.node_id].block).output_port(port).kind
+        upstream = graph.upstream([source.node_id])  # an edge into any of these would close a cycle
+        for item in scene.nodes.values():
+            if item.node_id not in upstream:
+                item.set_highlighted_ports(self._compatible(item, kind))
+
+    def _compatible(self, item: NodeItem, kind: str) -> set[str]:
+        """Input ports of `item` that take this kind and are free (or freed by the edge being moved)."""
+        taken = self.scene.graph.inputs_of(item.node_id)
+        return {
+            spec.name
+            for spec in item.inputs
+            if kind in spec.accepts and (spec.name not in taken or taken[spec.name] == self.replacing)
+        }
+
+    def follow(self, point: QPointF) -> None:
+        self.path.setPath(curve(self.source.output_position(self.port), point))
+
+    def end(self) -> None:
+        self.scene.removeItem(self.path)
+        for item in self.scene.nodes.values():
+            item.set_highlighted_ports(set())

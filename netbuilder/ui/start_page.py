@@ -1,0 +1,105 @@
+"""The start page: new project, open, recent files, and the sample projects with a line about each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+SAMPLES_FOLDER = Path(__file__).resolve().parents[2] / "sample_projects"
+
+SAMPLE_DESCRIPTIONS = {
+    "digits_mlp": "A multilayer perceptron on scikit-learn's 8x8 handwritten digits.",
+    "digits_cnn": "A small convolutional network on the same digits: the classic first CNN.",
+    "spirals_mlp": "Three interleaved spirals: a non-linear boundary, with a cosine schedule.",
+    "residual_cnn": "Two residual blocks with Add skips on 3x32x32 colour images.",
+    "lstm_classifier": "An LSTM that reads noisy waves and tells their frequency.",
+    "digits_autoencoder": "Squeeze digits into 16 numbers and back again (MSE against the input).",
+}
+
+
+class StartPage(QWidget):
+    """Shown when no project is open."""
+
+    new_requested = Signal()  # no payload: start an empty project
+    open_requested = Signal()  # no payload: show the open dialog
+    path_chosen = Signal(object)  # Path of a recent file or a sample to open
+
+    def __init__(self, recent: list[Path]) -> None:
+        super().__init__()
+        title = QLabel("netbuilder")
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        font.setBold(True)
+        title.setFont(font)
+        subtitle = QLabel("Draw a network, see every shape, export PyTorch you would keep.")
+        subtitle.setEnabled(False)
+        new_button = QPushButton("New project")
+        new_button.setDefault(True)
+        new_button.clicked.connect(self.new_requested)
+        open_button = QPushButton("Open…")
+        open_button.clicked.connect(self.open_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(new_button)
+        buttons.addWidget(open_button)
+        buttons.addStretch()
+
+        self.recent_list = self._list()
+        self.set_recent(recent)
+        self.samples_list = self._list()
+        for path in sorted(SAMPLES_FOLDER.glob("*.nbproj")):
+            description = SAMPLE_DESCRIPTIONS.get(path.stem, "")
+            item = QListWidgetItem(f"{path.stem.replace('_', ' ')}  —  {description}")
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(str(path))
+            self.samples_list.addItem(item)
+
+        columns = QHBoxLayout()
+        for heading, widget in (("Recent", self.recent_list), ("Samples", self.samples_list)):
+            column = QVBoxLayout()
+            label = QLabel(heading)
+            label.setStyleSheet("font-weight: bold")
+            column.addWidget(label)
+            column.addWidget(widget)
+            columns.addLayout(column, 1 if heading == "Recent" else 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 40, 48, 40)
+        layout.setSpacing(14)
+        layout.addWidget(title)
+        layout.addWidget(subtitle)
+        layout.addLayout(buttons)
+        layout.addSpacing(10)
+        layout.addLayout(columns, 1)
+
+    def _list(self) -> QListWidget:
+        widget = QListWidget()
+        widget.itemActivated.connect(self._activated)
+        return widget
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if path is not None:
+            self.path_chosen.emit(path)
+
+    def set_recent(self, recent: list[Path]) -> None:
+        self.recent_list.clear()
+        for path in recent:
+            item = QListWidgetItem(path.stem.replace("_", " "))
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(str(path))
+            self.recent_list.addItem(item)
+        if not recent:
+            placeholder = QListWidgetItem("Projects you open appear here.")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.recent_list.addItem(placeholder)

@@ -1,0 +1,137 @@
+"""The canvas view: zoom to the cursor, pan with the middle button or Space+drag, rubber-band selection,
+framing, and Tab for a quick-add search at the cursor."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView
+
+from netbuilder.ui.scene import GraphScene
+
+MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+FRAME_MIN_ZOOM = 0.55  # below this the node titles are too small to read
+
+
+class GraphView(QGraphicsView):
+    """Shows a GraphScene. Everything but navigation is the scene's or the window's business."""
+
+    zoom_changed = Signal(float)  # the new scale factor, 1.0 = 100 %
+    quick_add_requested = Signal(QPointF)  # scene point under the cursor where Tab was pressed
+
+    def __init__(self, scene: GraphScene) -> None:
+        super().__init__(scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setAcceptDrops(True)
+        self._pan_from: QPoint | None = None
+        self._space = False
+
+    # ---- zoom ------------------------------------------------------------------------------------------
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        self.scale(factor / self.zoom, factor / self.zoom)
+        self.zoom_changed.emit(self.zoom)
+
+    def zoom_by(self, step: float) -> None:
+        self.set_zoom(self.zoom * step)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.angleDelta().y() == 0:
+            super().wheelEvent(event)
+            return
+        self.zoom_by(1.15 ** (event.angleDelta().y() / 120))
+
+    def frame(self, rect: QRectF) -> None:
+        """Fit `rect` (with a margin) in the view, between FRAME_MIN_ZOOM and 100 %. A graph too long to be
+        readable whole is shown from its left end, where the data comes in."""
+        if rect.isEmpty():
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        viewport = self.viewport().rect()
+        fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
+        self.set_zoom(max(FRAME_MIN_ZOOM, min(1.0, fit)))
+        if fit >= FRAME_MIN_ZOOM:
+            self.centerOn(rect.center())
+        else:
+            visible_width = viewport.width() / self.zoom
+            self.centerOn(QPointF(rect.left() + visible_width / 2, rect.center().y()))
+
+    def frame_all(self) -> None:
+        self.frame(self.scene().itemsBoundingRect())
+
+    def frame_selection(self) -> None:
+        items = self.scene().selectedItems()
+        if not items:
+            self.frame_all()
+            return
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        self.frame(rect)
+
+    # ---- pan -------------------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+            self._space and event.button() == Qt.MouseButton.LeftButton
+        ):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position().toPoint() - self._pan_from
+            self._pan_from = event.position().toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.setDragMode(QGraphicsView.DragMode.NoDrag)
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if event.key() == Qt.Key.Key_Tab:
+            cursor = self.mapFromGlobal(self.cursor().pos())
+            inside = self.viewport().rect().contains(cursor)
+            point = self.mapToScene(cursor if inside else self.viewport().rect().center())
+            self.quick_add_requested.emit(point)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            return
+        super().keyReleaseEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab opens the quick-add search here, instead of moving the focus
+        return False

@@ -1,0 +1,117 @@
+"""Every kind of edit is one undoable command: undo restores the graph exactly, redo brings the edit back."""
+
+from __future__ import annotations
+
+import pytest
+
+from netbuilder.analysis import analyze
+from netbuilder.graph import Edge, Graph
+from netbuilder.ui.controller import EditorController
+
+
+def snapshot(graph: Graph) -> tuple:
+    nodes = {n.id: (n.block, n.label, dict(n.params), n.position) for n in graph.nodes.values()}
+    return nodes, sorted(map(str, graph.edges))
+
+
+def fix_of(controller: EditorController):
+    controller.graph.set_param(controller.graph.by_label("fc2").id, "out_features", 7)
+    (problem,) = analyze(controller.graph).diagnostics
+    return problem.fix
+
+
+EDITS = {
+    "add": lambda c, ids: c.add_block("Conv2d", (10.0, 400.0)),
+    "delete node with edges": lambda c, ids: c.delete([ids["relu"]]),
+    "delete edge": lambda c, ids: c.disconnect([c.graph.inputs_of(ids["relu"])["x"]]),
+    "connect": lambda c, ids: c.connect(Edge(ids["fc1"], "y", ids["relu"], "x")),
+    "move connection": lambda c, ids: c.connect(
+        Edge(ids["flatten"], "y", ids["relu"], "x"), replacing=c.graph.inputs_of(ids["relu"])["x"]
+    ),
+    "move nodes": lambda c, ids: c.move_nodes({ids["fc1"]: (5.0, 5.0), ids["relu"]: (6.0, 6.0)}),
+    "set param": lambda c, ids: c.set_param(ids["fc1"], "out_features", 48),
+    "rename": lambda c, ids: c.rename(ids["fc1"], "hidden"),
+    "insert on edge": lambda c, ids: c.insert_on_edge(c.graph.inputs_of(ids["relu"])["x"], "Dropout", (700.0, 50.0)),
+    "paste": lambda c, ids: c.paste(c.copy([ids["fc1"], ids["relu"]])),
+    "duplicate": lambda c, ids: c.duplicate([ids["fc1"], ids["relu"]]),
+    "auto layout": lambda c, ids: c.auto_layout(),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_undo_then_redo_round_trip(edit, document, controller):
+    ids = {n.label: n.id for n in document.graph.nodes.values()} | {"data": document.graph.by_label("digits").id}
+    stack = document.undo_stack
+    if edit == "connect":  # start from a free input
+        document.graph.disconnect(document.graph.inputs_of(ids["relu"])["x"])
+    before = snapshot(document.graph)
+    EDITS[edit](controller, ids)
+    after = snapshot(document.graph)
+    assert after != before, "the edit changed nothing"
+    assert stack.count() >= 1
+    while stack.canUndo():
+        stack.undo()
+    assert snapshot(document.graph) == before
+    while stack.canRedo():
+        stack.redo()
+    assert snapshot(document.graph) == after
+
+
+def test_fix_is_one_undoable_command(document, controller):
+    fix = fix_of(controller)
+    before = snapshot(document.graph)
+    assert controller.apply_fix(fix)
+    assert document.undo_stack.count() == 1
+    assert document.undo_stack.undoText().startswith("Fix: set out_features of fc2 to 10")
+    assert analyze(document.graph).diagnostics == []
+    document.undo_stack.undo()
+    assert snapshot(document.graph) == before
+
+
+def test_refused_edit_leaves_graph_and_stack_unchanged(document, controller):
+    messages = []
+    controller.message.connect(messages.append)
+    ids = {n.label: n.id for n in document.graph.nodes.values()}
+    before = snapshot(document.graph)
+    assert not controller.connect(Edge(ids["relu"], "y", ids["fc1"], "x"))  # occupied, and a cycle
+    assert not controller.connect(Edge(ids["digits"], "target", ids["fc2"], "x"))  # kind mismatch
+    assert not controller.rename(ids["fc1"], "relu")
+    assert not controller.set_param(ids["fc1"], "out_features", 0)
+    assert snapshot(document.graph) == before
+    assert document.undo_stack.count() == 0
+    assert len(messages) == 4 and "already" in messages[2]
+
+
+def test_a_failing_multi_step_edit_is_rolled_back(document, controller):
+    before = snapshot(document.graph)
+    text = controller.copy([document.graph.by_label("fc1").id])
+    broken = text.replace('"Linear"', '"NoSuchBlock"')
+    assert controller.paste(broken) == []
+    assert snapshot(document.graph) == before
+
+
+def test_paste_keeps_internal_edges_and_makes_labels_unique(document, controller):
+    g = document.graph
+    fc1, relu = g.by_label("fc1").id, g.by_label("relu").id
+    new = controller.paste(controller.copy([fc1, relu]))
+    labels = sorted(g.nodes[n].label for n in new)
+    assert labels == ["fc3", "relu1"]
+    internal = [e for e in g.edges if e.src in new and e.dst in new]
+    assert len(internal) == 1
+    assert not any(e.dst in new and e.src not in new for e in g.edges)
+
+
+def test_delete_then_undo_restores_the_edges(document, controller):
+    g = document.graph
+    relu = g.by_label("relu").id
+    edges_before = sorted(map(str, g.edges))
+    controller.delete([relu])
+    assert relu not in g.nodes
+    document.undo_stack.undo()
+    assert sorted(map(str, g.edges)) == edges_before
+    assert g.nodes[relu].label == "relu"
+
+
+def test_undo_text_names_the_edit(document, controller):
+    controller.add_block("Conv2d", (0.0, 0.0))
+    assert document.undo_stack.undoText() == "Add Conv2d"

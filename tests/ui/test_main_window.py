@@ -1,0 +1,174 @@
+"""The window as a person uses it: open, edit, fix, save, reopen, be asked before losing work, recover."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from netbuilder.project import load_project
+from netbuilder.ui.main_window import MainWindow
+from tests.ui.conftest import SAMPLES
+
+SAMPLE_FILES = sorted(SAMPLES.glob("*.nbproj"))
+
+
+def forget_changes(win: MainWindow) -> None:
+    """Before pytest-qt closes the window: mark the work saved so closing does not ask."""
+    if win.document is not None:
+        win.document.undo_stack.setClean()
+
+
+@pytest.fixture
+def window(qtbot, settings, recovery):
+    win = MainWindow(settings, recovery)
+    qtbot.addWidget(win, before_close_func=forget_changes)
+    win.show()
+    return win
+
+
+@pytest.fixture
+def answer(monkeypatch):
+    """Answer the next question dialogs with the given buttons, recording each question."""
+    asked = []
+
+    def install(*buttons):
+        replies = list(buttons)
+
+        def question(parent, title, text, *args, **kwargs):
+            asked.append(text)
+            return replies.pop(0)
+
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+        return asked
+
+    return install
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.stem)
+def test_every_sample_opens_with_no_problem_shown(window, path, qtbot):
+    assert window.open_path(path)
+    qtbot.waitUntil(lambda: window.document.analysis is not None)
+    assert window.problems.counts() == (0, 0)
+    assert not any(item.severity for item in window.scene.nodes.values())
+    assert len(window.scene.nodes) == len(window.document.graph.nodes)
+    assert all(edge.label not in ("", "?") for edge in window.scene.edges.values())
+    assert window.windowTitle().startswith(load_project(path).name)
+
+
+def test_editing_a_field_updates_graph_edge_shapes_and_code(window, qtbot):
+    window.open_path(SAMPLES / "digits_mlp.nbproj")
+    g = window.document.graph
+    fc1 = g.by_label("fc1").id
+    window.scene.select_nodes([fc1])
+    editor = window.inspector.fields["out_features"].editor
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, "48")
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert g.nodes[fc1].params["out_features"] == 48
+    edge = window.scene.edges[g.outputs_of(fc1)[0]]
+    qtbot.waitUntil(lambda: edge.label == "(N, 48)")
+    window.bottom_tabs.setCurrentWidget(window.code)
+    qtbot.waitUntil(lambda: "nn.Linear(64, 48)" in window.code.code_text())
+    assert window.undo_action.text() == "&Undo Set out_features of fc1"
+    assert window.isWindowModified() and "[*]" in window.windowTitle()
+
+
+def test_the_fix_button_removes_the_problem(window, qtbot):
+    window.open_path(SAMPLES / "digits_mlp.nbproj")
+    g = window.document.graph
+    window.controller.set_param(g.by_label("fc2").id, "out_features", 7)
+    qtbot.waitUntil(lambda: window.problems.counts() == (1, 0))
+    window.problems.select_diagnostic(window.problems.shown_diagnostics()[0])
+    window.problems.apply_current_fix()
+    qtbot.waitUntil(lambda: window.problems.counts() == (0, 0))
+    assert g.nodes[g.by_label("fc2").id].params["out_features"] == 10
+
+
+def test_save_then_open_gives_the_same_graph_and_positions(window, tmp_path, qtbot):
+    source = tmp_path / "cnn.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", source)
+    window.open_path(source)
+    g = window.document.graph
+    window.controller.add_block("Dropout", (333.0, 444.0))
+    window.controller.move_nodes({g.by_label("fc").id: (1234.5, 67.25)})
+    assert window.isWindowModified()
+    assert window.save()
+    assert not window.isWindowModified()
+    saved = {n.id: (n.block, n.label, n.params, n.position) for n in g.nodes.values()}
+    edges = sorted(map(str, g.edges))
+    window.close_project()
+    assert window.open_path(source)
+    again = window.document.graph
+    assert {n.id: (n.block, n.label, n.params, n.position) for n in again.nodes.values()} == saved
+    assert sorted(map(str, again.edges)) == edges
+
+
+def test_closing_with_unsaved_changes_asks_first(window, answer, qtbot):
+    window.open_path(SAMPLES / "digits_cnn.nbproj")
+    window.controller.add_block("ReLU", (0.0, 300.0))
+    asked = answer(QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard)
+    assert not window.close()  # Cancel: the window stays, the work too
+    assert window.isVisible() and window.document.modified
+    assert window.close()  # Discard
+    assert len(asked) == 2 and "not saved" in asked[0]
+
+
+def test_opening_another_project_over_unsaved_work_can_save_it(window, answer, tmp_path):
+    source = tmp_path / "mlp.nbproj"
+    shutil.copy(SAMPLES / "digits_mlp.nbproj", source)
+    window.open_path(source)
+    window.controller.add_block("ReLU", (0.0, 300.0))
+    answer(QMessageBox.StandardButton.Save)
+    assert window.open_path(SAMPLES / "spirals_mlp.nbproj")
+    assert any(n.block == "ReLU" and n.position == (0.0, 300.0) for n in load_project(source).graph.nodes.values())
+
+
+def test_recovery_after_a_crash(qtbot, settings, recovery, answer, tmp_path):
+    source = tmp_path / "cnn.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", source)
+    crashed = MainWindow(settings, recovery)
+    qtbot.addWidget(crashed, before_close_func=forget_changes)
+    crashed.open_path(source)
+    crashed.controller.add_block("Dropout", (10.0, 500.0))
+    crashed.autosave()
+    assert recovery.pending(), "autosave wrote nothing"
+    assert load_project(source).graph.edge_count() == crashed.document.graph.edge_count()
+    # the process dies here: no close, no save; a new session starts with the same recovery folder
+    fresh = MainWindow(settings, recovery)
+    qtbot.addWidget(fresh, before_close_func=forget_changes)
+    asked = answer(QMessageBox.StandardButton.Yes)
+    fresh.offer_recovery()
+    assert asked and "cnn.nbproj" in asked[0]
+    assert any(n.block == "Dropout" for n in fresh.document.graph.nodes.values())
+    assert fresh.document.path == source and fresh.document.modified
+    assert recovery.pending() == []
+
+
+def test_an_unreadable_file_is_explained_and_nothing_changes(window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.nbproj"
+    bad.write_text("{ not json")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append(text)))
+    assert not window.open_path(bad)
+    assert shown and "line 1" in shown[0]
+    assert window.document is None
+
+
+def test_undo_menu_names_the_command(window):
+    window.open_path(SAMPLES / "digits_cnn.nbproj")
+    window.controller.add_block("Conv2d", (0.0, 400.0))
+    assert window.undo_action.text() == "&Undo Add Conv2d"
+    window.undo_action.trigger()
+    assert window.redo_action.text() == "&Redo Add Conv2d"
+    assert not window.isWindowModified()
+
+
+def test_export_writes_the_package(window, tmp_path):
+    window.open_path(SAMPLES / "digits_cnn.nbproj")
+    assert window.export_to(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.py", "requirements.txt", "train.py"]

@@ -18,12 +18,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/ruff check netbuilder tests benchmarks
+	$(BIN)/ruff check netbuilder tests benchmarks docs
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check netbuilder tests benchmarks
-	$(BIN)/ruff format --check netbuilder tests benchmarks
+	$(BIN)/ruff check netbuilder tests benchmarks docs
+	$(BIN)/ruff format --check netbuilder tests benchmarks docs
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

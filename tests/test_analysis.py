@@ -73,7 +73,7 @@ def test_pinned_size_that_disagrees_is_an_error_with_an_auto_fix():
     ids = classifier(g)
     g.set_param(ids["fc1"], "in_features", 100)
     (error,) = analyze(g).diagnostics
-    assert "in_features pinned to 100 but receives 64 features" in error.message
+    assert "in_features pinned to 100 but the input (N, 64) has 64 features" in error.message
     error.fix.apply(g)
     assert analyze(g).diagnostics == []
 

@@ -152,7 +152,7 @@ def test_groups_must_divide_channels():
 
 def test_pinned_in_channels_can_go_back_to_auto():
     err = refusal("Conv2d", batched(3, 8, 8), in_channels=1)
-    assert err.message == "Conv2d has in_channels pinned to 1 but receives 3 channels ((N, 3, 8, 8))"
+    assert err.message == "Conv2d has in_channels pinned to 1 but the input (N, 3, 8, 8) has 3 channels"
     assert err.hint == SetOwnParam("in_channels", None)
 
 

@@ -146,7 +146,7 @@ def test_recurrent_on_token_indices_suggests_an_embedding(block):
 
 def test_recurrent_pinned_input_size_names_both_sizes_and_offers_auto():
     err = refusal("LSTM", batched(5, 8), input_size=6)
-    assert err.message == "LSTM has input_size pinned to 6 but receives 8 features per step ((N, 5, 8))"
+    assert err.message == "LSTM has input_size pinned to 6 but the input (N, 5, 8) has 8 features per step"
     assert err.hint == SetOwnParam("input_size", None)
 
 

@@ -65,7 +65,7 @@ def test_pinned_size_is_checked_even_when_torch_never_looks_at_it(block):
     x = batched(8, 4, 4) if block == "InstanceNorm2d" else batched(8)
     err = refusal(block, x, num_features=16, affine=False, track_running_stats=False)
     what = "channels" if block == "InstanceNorm2d" else "features"
-    assert err.message == f"{block} has num_features pinned to 16 but receives 8 {what} ({x})"
+    assert err.message == f"{block} has num_features pinned to 16 but the input {x} has 8 {what}"
     assert err.hint == SetOwnParam("num_features", None)
 
 

@@ -211,8 +211,8 @@ class RuleContext:
             return actual
         if pinned != actual:
             raise ShapeError(
-                f"{self.block} has {name} pinned to {pinned} but receives {actual} {what} "
-                f"({format_shape(self.inputs[port].shape)})",
+                f"{self.block} has {name} pinned to {pinned} but the input "
+                f"{format_shape(self.inputs[port].shape)} has {actual} {what}",
                 port=port,
                 param=name,
                 hint=SetOwnParam(name, None),

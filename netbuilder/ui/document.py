@@ -68,6 +68,9 @@ class Document(QObject):
         return saved
 
     def close(self) -> None:
+        """Stop listening, and delete the commands now, while everything they refer to is alive: left to the
+        garbage collector, the stack's C++ side could delete commands whose Python side is already gone."""
         self._pending.stop()
         self._unsubscribe()
         self._analyzer.close()
+        self.undo_stack.clear()

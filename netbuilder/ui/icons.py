@@ -20,8 +20,9 @@ from netbuilder.ui.theme import CATEGORY_COLOURS
 
 log = logging.getLogger(__name__)
 
-# Pixel sizes rendered into each QIcon: the common icon sizes at 1x, 1.5x and 2x device pixel ratios.
-SIZES = (16, 18, 20, 22, 24, 32, 36, 40, 44, 48, 64, 96, 128)
+# Pixel sizes rendered into each QIcon: the sizes the palette, popup and drag use at 1x, 1.5x and 2x device
+# pixel ratios (QIcon scales the nearest one for anything else).
+SIZES = (16, 18, 20, 22, 24, 27, 32, 36, 44, 48, 64)
 # Icons on a selected (highlighted) row are drawn in this colour rather than Qt's tint of the normal pixmap,
 # which muddies the category colour; highlight colours are saturated mid-tones in every common style.
 SELECTED_COLOUR = "#ffffff"
@@ -85,11 +86,11 @@ def _svg_for(category: str) -> str:
     return text
 
 
-def render_svg(svg: str, size: int) -> QImage:
-    """`svg` drawn into a transparent size x size image."""
+def render_svg(svg: str | QSvgRenderer, size: int) -> QImage:
+    """`svg` (text, or a renderer already holding it) drawn into a transparent size x size image."""
+    renderer = svg if isinstance(svg, QSvgRenderer) else QSvgRenderer(QByteArray(svg.encode("utf-8")))
     image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter)
@@ -107,12 +108,14 @@ def category_icon(category: str, dark: bool | None = None) -> QIcon:
         if not _icons and (app := QCoreApplication.instance()) is not None:
             app.aboutToQuit.connect(clear_cache)  # let the pixmaps go while the application still exists
         svg = _svg_for(category)
-        normal = svg.replace("currentColor", icon_colour(category, dark).name())
-        selected = svg.replace("currentColor", SELECTED_COLOUR)
         icon = QIcon()
-        for size in SIZES:
-            icon.addPixmap(QPixmap.fromImage(render_svg(normal, size)), QIcon.Mode.Normal)
-            icon.addPixmap(QPixmap.fromImage(render_svg(selected, size)), QIcon.Mode.Selected)
+        for mode, colour in (
+            (QIcon.Mode.Normal, icon_colour(category, dark).name()),
+            (QIcon.Mode.Selected, SELECTED_COLOUR),
+        ):
+            renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour).encode("utf-8")))
+            for size in SIZES:
+                icon.addPixmap(QPixmap.fromImage(render_svg(renderer, size)), mode)
         _icons[key] = icon
     return icon
 
@@ -129,5 +132,4 @@ def block_icon(block_type: str, dark: bool | None = None) -> QIcon:
 
 def drag_pixmap(block_type: str, size: int = 32, device_pixel_ratio: float = 1.0) -> QPixmap:
     """The block's icon as a pixmap for a drag, sharp on high-DPI screens."""
-    pixmap = block_icon(block_type).pixmap(QSize(size, size), device_pixel_ratio)
-    return pixmap
+    return block_icon(block_type).pixmap(QSize(size, size), device_pixel_ratio)

@@ -34,7 +34,7 @@ from netbuilder.ui.quick_add import QuickAddPopup
 from netbuilder.ui.recovery import Recovery
 from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.start_page import StartPage
-from netbuilder.ui.theme import by_name
+from netbuilder.ui.theme import apply_to_application
 from netbuilder.ui.view import GraphView
 
 AUTOSAVE_MS = 60_000
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.recovery = recovery
-        self.theme = by_name(str(settings.value("theme", "system")))
+        self.theme = apply_to_application(str(settings.value("theme", "system")))
         self.document: Document | None = None
         self.controller: EditorController | None = None
         self.scene: GraphScene | None = None
@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
             return
         if discard_recovery:
             self.recovery.discard(self._recovery_key)
+        self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away
         self.scene.close()
         self.stack.removeWidget(self.view)
         self.bottom_tabs.clear()
@@ -556,7 +557,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("theme", name)
         for key, action in self.theme_actions.items():
             action.setChecked(key == name)
-        self.theme = by_name(name)
+        self.theme = apply_to_application(name)
         if self.scene is not None:
             self.scene.set_theme(self.theme)
 

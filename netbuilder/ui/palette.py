@@ -171,6 +171,7 @@ class PalettePanel(QWidget):
         self.empty_label = QLabel(self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.empty_label.setWordWrap(True)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setEnabled(False)  # drawn in the palette's disabled (muted) text colour
         self.empty_label.hide()
 
@@ -279,19 +280,22 @@ class PalettePanel(QWidget):
             self.tree.clearSelection()
         self.tree.setVisible(bool(matches))
         self.empty_label.setVisible(not matches)
-        self.empty_label.setText(f"No block matches “{html.escape(text.strip())}”." if not matches else "")
+        self.empty_label.setText(f"No block matches “{text.strip()}”." if not matches else "")
 
     def visible_blocks(self) -> list[str]:
         """The block type names now shown, top to bottom."""
         return [block for block, item in self.items.items() if not item.isHidden()]
 
     def best_match(self) -> str | None:
-        """What Enter in the search box adds: the best match of the search text, else the current block."""
-        if self._best is not None:
-            return self._best
+        """What Enter in the search box adds: the highlighted block, which typing sets to the best match;
+        nothing while the search box is blank."""
+        if not self.search.text().strip():
+            return None
         item = self.tree.currentItem()
         block = item.data(0, BLOCK_ROLE) if item is not None else None
-        return block if block and not item.isHidden() else None
+        if block and not item.isHidden():
+            return block
+        return self._best
 
     def activate_best_match(self) -> None:
         block = self.best_match()
@@ -299,11 +303,10 @@ class PalettePanel(QWidget):
             self.block_activated.emit(block)
 
     def _on_item_activated(self, item: QTreeWidgetItem, column: int) -> None:
+        # A category row expands and collapses by itself (double-click, arrow keys); only blocks are added.
         block = item.data(0, BLOCK_ROLE)
         if block:
             self.block_activated.emit(block)
-        else:
-            item.setExpanded(not item.isExpanded())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.search and event.type() == QEvent.Type.KeyPress:

@@ -30,6 +30,7 @@ from netbuilder.ui.theme import Theme
 
 BLOCK_MIME = "application/x-netbuilder-block"
 GRID = 20.0
+CANVAS_EXTENT = 1_000_000.0
 
 
 class GraphScene(QGraphicsScene):
@@ -46,7 +47,11 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self._drag: _ConnectionDrag | None = None
+        self._applied: dict[str, tuple] = {}  # node id -> (result, structural diagnostics, in model) last drawn
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        # A fixed, effectively endless canvas: were it to grow with its items, adding the curve of a
+        # connection being drawn would shift the view under the cursor mid-drag.
+        self.setSceneRect(-CANVAS_EXTENT, -CANVAS_EXTENT, 2 * CANVAS_EXTENT, 2 * CANVAS_EXTENT)
         self.setBackgroundBrush(theme.background)
         for node in self.graph.nodes.values():
             self._add_node(node)
@@ -75,9 +80,11 @@ class GraphScene(QGraphicsScene):
                 self._add_node(node)
             case NodeRemoved(node):
                 item = self.nodes.pop(node.id)
+                self._applied.pop(node.id, None)
                 self.removeItem(item)
             case EdgeAdded(edge):
                 self._add_edge(edge)
+                self._applied.pop(edge.dst, None)  # its ports' state is redrawn with the next analysis
             case EdgeRemoved(edge):
                 item = self.edges.pop(edge)
                 item.detach()
@@ -106,19 +113,37 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
 
     def apply_analysis(self, analysis: Analysis) -> None:
-        """Shapes on edges, badges and problem markers on nodes."""
-        wrong_ports: set[tuple[str, str | None]] = set()
+        """Shapes on edges, badges and problem markers on nodes. Only nodes whose result changed (analysis
+        keeps an unchanged node's NodeResult object) and the edges touching them are touched."""
+        structural: dict[str, tuple] = {}
+        for diagnostic in analysis.structural:
+            if diagnostic.node is not None:
+                structural[diagnostic.node] = (*structural.get(diagnostic.node, ()), diagnostic)
+        model = set(analysis.model_nodes)
+        changed: set[str] = set()
         for node_id, item in self.nodes.items():
-            found = list(analysis.for_node(node_id)) if node_id in analysis.results else []
-            severity = "error" if any(d.is_error for d in found) else ("warning" if found else None)
-            wrong_ports |= {(d.node, d.port) for d in found if d.is_error}
             result = analysis.results.get(node_id)
-            model = node_id in analysis.model_nodes
-            item.set_analysis(result.params if result and model else 0, severity, [d.message for d in found])
+            seen = (result, structural.get(node_id, ()), node_id in model)
+            previous = self._applied.get(node_id)
+            if previous is not None and previous[0] is result and previous[1:] == seen[1:]:
+                continue
+            self._applied[node_id] = seen
+            changed.add(node_id)
+            found = [*(result.diagnostics if result else ()), *seen[1]]
+            severity = "error" if any(d.is_error for d in found) else ("warning" if found else None)
+            item.set_analysis(result.params if result and seen[2] else 0, severity, [d.message for d in found])
         for edge, item in self.edges.items():
-            t = analysis.edge_type(edge) if edge.src in analysis.results else None
-            label = format_shape(t.shape) if t is not None else "?"
-            item.set_analysis(label, (edge.dst, edge.dst_port) in wrong_ports)
+            if edge.src in changed or edge.dst in changed or item.label == "":
+                self._label_edge(analysis, edge, item)
+
+    def _label_edge(self, analysis: Analysis, edge: Edge, item: EdgeItem) -> None:
+        t = analysis.edge_type(edge) if edge.src in analysis.results else None
+        wrong = (
+            any(d.is_error and d.port == edge.dst_port for d in analysis.for_node(edge.dst))
+            if edge.dst in analysis.results
+            else False
+        )
+        item.set_analysis(format_shape(t.shape) if t is not None else "?", wrong)
 
     # ---- helpers for the view and the window -----------------------------------------------------------
 

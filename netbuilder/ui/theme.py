@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
 
 CATEGORY_COLOURS = {
     "Data": "#2e7d32",
@@ -99,3 +100,59 @@ def system_theme() -> Theme:
 def by_name(name: str) -> Theme:
     """'light', 'dark', or anything else for the system's."""
     return {"light": LIGHT, "dark": DARK}.get(name) or system_theme()
+
+
+def apply_to_application(name: str) -> Theme:
+    """Make the whole window light or dark (Fusion with a matching palette), or follow the system; returns
+    the canvas theme that goes with it."""
+    app = QApplication.instance()
+    if app is None:
+        return by_name(name)
+    wanted = name if name in ("light", "dark") else "system"
+    if getattr(app, "_netbuilder_theme", "system") == wanted:
+        return by_name(name)  # replacing a style that widgets still use is costly, and was seen to crash
+    if not hasattr(app, "_netbuilder_system_style"):  # remembered once, to go back to 'system'
+        app._netbuilder_system_style = app.style().name()
+        app._netbuilder_system_palette = QPalette(app.palette())
+    if wanted == "system":
+        app.setStyle(app._netbuilder_system_style)
+        app.setPalette(app._netbuilder_system_palette)
+    else:
+        app.setStyle("Fusion")
+        app.setPalette(_palette(LIGHT if wanted == "light" else DARK))
+    app._netbuilder_theme = wanted
+    return by_name(name)
+
+
+def _palette(theme: Theme) -> QPalette:
+    palette = QPalette()
+    dark = theme is DARK
+    window = QColor("#25282d") if dark else QColor("#eef0f3")
+    base = QColor("#1e2126") if dark else QColor("#ffffff")
+    text = theme.text
+    roles = QPalette.ColorRole
+    for role, colour in (
+        (roles.Window, window),
+        (roles.WindowText, text),
+        (roles.Base, base),
+        (roles.AlternateBase, window),
+        (roles.Text, text),
+        (roles.Button, window),
+        (roles.ButtonText, text),
+        (roles.ToolTipBase, base),
+        (roles.ToolTipText, text),
+        (roles.Highlight, theme.selection),
+        (roles.HighlightedText, QColor("#ffffff")),
+        (roles.PlaceholderText, theme.muted),
+        (roles.Link, theme.selection),
+        (roles.BrightText, theme.error),
+        (roles.Light, window.lighter(130)),
+        (roles.Midlight, window.lighter(115)),
+        (roles.Mid, window.darker(130)),
+        (roles.Dark, window.darker(160)),
+        (roles.Shadow, QColor("#000000")),
+    ):
+        palette.setColor(role, colour)
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, theme.muted)
+    return palette

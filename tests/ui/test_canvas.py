@@ -91,8 +91,8 @@ def send_drop(view: GraphView, block: str, point: QPointF) -> None:
     position = QPointF(at(view, point))
     actions = Qt.DropAction.CopyAction
     for event in (
-        QDragEnterEvent(position, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
-        QDragMoveEvent(position, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragEnterEvent(position.toPoint(), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragMoveEvent(position.toPoint(), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
         QDropEvent(position, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
     ):
         QApplication.sendEvent(view.viewport(), event)

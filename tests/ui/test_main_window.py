@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from netbuilder.project import load_project
 from netbuilder.ui.main_window import MainWindow
@@ -172,3 +173,22 @@ def test_export_writes_the_package(window, tmp_path):
     window.open_path(SAMPLES / "digits_cnn.nbproj")
     assert window.export_to(tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.py", "requirements.txt", "train.py"]
+
+
+def test_a_project_file_dropped_on_the_window_opens_it(window):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(SAMPLES / "lstm_classifier.nbproj"))])
+    enter = QDragEnterEvent(
+        QPoint(300, 300), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPoint(300, 300).toPointF(),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, drop)
+    assert window.document is not None and window.document.path == SAMPLES / "lstm_classifier.nbproj"

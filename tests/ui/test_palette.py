@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QIcon, QImage
+from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 
 from netbuilder.blocks import catalogue
 from netbuilder.ui import icons, palette
@@ -50,6 +50,16 @@ def test_palette_lists_every_block_under_its_category_in_catalogue_order(panel):
         assert all(c.data(0, BLOCK_ROLE) == c.text(0) for c in children)
         assert all(not c.icon(0).isNull() for c in children)
     assert sorted(panel.visible_blocks()) == sorted(catalogue.BLOCKS)
+
+
+def test_palette_redraws_its_icons_for_a_dark_palette(panel):
+    item = panel.items["Adam"]
+    assert item.icon(0).cacheKey() == category_icon("Optimizer", dark=False).cacheKey()
+    dark = QPalette(panel.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    panel.setPalette(dark)
+    assert item.icon(0).cacheKey() == category_icon("Optimizer", dark=True).cacheKey()
 
 
 def test_tooltip_shows_the_whole_doc_ports_and_parameters(panel):
@@ -99,6 +109,9 @@ def test_enter_in_search_adds_the_best_match_not_the_first_in_the_tree(panel, qt
     with qtbot.waitSignal(panel.block_activated, timeout=1000) as blocker:
         qtbot.keyClick(panel.search, Qt.Key.Key_Return)
     assert blocker.args == ["LSTM"]
+    panel.search.clear()
+    with qtbot.assertNotEmitted(panel.block_activated):
+        qtbot.keyClick(panel.search, Qt.Key.Key_Return)  # a blank search adds nothing
 
 
 def test_double_click_on_a_block_activates_it(panel, qtbot):
@@ -112,12 +125,14 @@ def test_double_click_on_a_block_activates_it(panel, qtbot):
     assert blocker.args == ["MaxPool2d"]
 
 
-def test_double_click_on_a_category_adds_nothing(panel, qtbot):
+def test_double_click_on_a_category_folds_it_and_adds_nothing(panel, qtbot):
     tree = panel.tree
-    centre = tree.visualItemRect(panel.category_items["Core"]).center()
+    core = panel.category_items["Core"]
+    centre = tree.visualItemRect(core).center()
     with qtbot.assertNotEmitted(panel.block_activated):
         qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
         qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert not core.isExpanded()
 
 
 def test_enter_on_a_block_in_the_tree_activates_it(panel, qtbot):

@@ -1,0 +1,163 @@
+"""Build the digits CNN from an empty canvas with real mouse and keyboard events, and save the README's
+screenshots. Run it on a display, or under Xvfb:
+
+    xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
+
+It forgets the Flatten on purpose, to show how a mistake looks and how its fix is applied.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.recovery import Recovery
+
+IMAGES = Path(__file__).parent / "images"
+STEP_MS = 60
+
+
+def settle(ms: int = STEP_MS) -> None:
+    QTest.qWait(ms)
+
+
+class Person:
+    """Drives the window the way a person would: cursor, Tab, typing, dragging between ports."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    @property
+    def view(self):
+        return self.window.view
+
+    def point(self, scene_point: QPointF):
+        return self.view.mapFromScene(scene_point)
+
+    def add(self, block: str, where: QPointF) -> str:
+        """Tab at `where`, type the block's name, Enter."""
+        viewport = self.view.viewport()
+        QTest.mouseMove(viewport, self.point(where))
+        self.view.setFocus()
+        before = set(self.window.document.graph.nodes)
+        QTest.keyClick(self.view, Qt.Key.Key_Tab)
+        settle()
+        popup = QApplication.activePopupWidget()
+        QTest.keyClicks(popup.focusWidget() or popup, block)
+        QTest.keyClick(popup.focusWidget() or popup, Qt.Key.Key_Return)
+        settle()
+        (new,) = set(self.window.document.graph.nodes) - before
+        return new
+
+    def connect(self, source: str, output: str, target: str, port: str) -> None:
+        scene = self.window.scene
+        start = self.point(scene.nodes[source].output_position(output))
+        end = self.point(scene.nodes[target].input_position(port))
+        viewport = self.view.viewport()
+        QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        for i in range(1, 9):
+            QTest.mouseMove(viewport, start + (end - start) * (i / 8))
+            QTest.qWait(10)
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+        settle()
+
+    def select(self, node_id: str) -> None:
+        item = self.window.scene.nodes[node_id]
+        QTest.mouseClick(
+            self.view.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            self.point(item.mapToScene(QPointF(60, 14))),
+        )
+        settle()
+
+    def type_into(self, param: str, text: str) -> None:
+        editor = self.window.inspector.fields[param].editor
+        editor.setFocus()
+        editor.selectAll()
+        QTest.keyClicks(editor, text)
+        QTest.keyClick(editor, Qt.Key.Key_Return)
+        settle()
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    folder = Path(tempfile.mkdtemp())
+    window = MainWindow(
+        QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat), Recovery(folder / "recovery")
+    )
+    window.resize(1600, 900)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    window.new_project()
+    window.document.project.name = "Digits CNN"
+    settle(300)
+    person = Person(window)
+    g = window.document.graph
+    data = g.by_label("data").id
+    window.view.set_zoom(0.62)  # every place the blocks go is in view, where the cursor can point
+    window.view.centerOn(QPointF(600, 150))
+    settle()
+
+    row = 0.0
+    conv = person.add("Conv2d", QPointF(230, row))
+    relu = person.add("ReLU", QPointF(460, row))
+    pool = person.add("MaxPool2d", QPointF(690, row))
+    fc = person.add("Linear", QPointF(920, row))
+    loss = person.add("CrossEntropy", QPointF(1000, 200))
+    adam = person.add("Adam", QPointF(1000, 340))
+    for source, output, target, port in (
+        (data, "x", conv, "x"),
+        (conv, "y", relu, "x"),
+        (relu, "y", pool, "x"),
+        (pool, "y", fc, "x"),
+        (fc, "y", loss, "input"),
+        (data, "target", loss, "target"),
+        (loss, "loss", adam, "loss"),
+    ):
+        person.connect(source, output, target, port)
+    window.frame_all()
+    settle(200)
+    person.select(conv)
+    person.type_into("out_channels", "16")
+    person.type_into("padding", "1")
+    person.select(pool)
+    person.type_into("kernel_size", "2")
+    person.select(fc)
+    person.type_into("out_features", "10")
+    window.frame_all()
+    settle(300)
+    window.bottom_tabs.setCurrentWidget(window.problems)
+    settle(200)
+    IMAGES.mkdir(exist_ok=True)
+    window.grab().save(str(IMAGES / "problem.png"))
+
+    window.problems.select_diagnostic(next(d for d in window.problems.shown_diagnostics() if d.fix is not None))
+    window.problems.apply_current_fix()
+    settle(200)
+    window.auto_layout()
+    window.frame_all()
+    person.select(next(n for n in g.nodes if g.nodes[n].block == "Flatten"))
+    settle(300)
+    window.grab().save(str(IMAGES / "editor.png"))
+
+    window.bottom_tabs.setCurrentWidget(window.code)
+    person.select(fc)
+    settle(300)
+    window.grab().save(str(IMAGES / "code.png"))
+    problems = window.problems.counts()
+    window.document.undo_stack.setClean()
+    window.close()
+    del app
+    print(f"saved editor.png, problem.png, code.png to {IMAGES}; problems left: {problems}")
+    return 0 if problems == (0, 0) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 SAMPLES_FOLDER = Path(__file__).resolve().parents[2] / "sample_projects"
+
+
+def _project_name(path: Path) -> str:
+    """The name inside a project file, read cheaply; the file name if it cannot be read."""
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name.strip() else path.stem.replace("_", " ")
+
 
 SAMPLE_DESCRIPTIONS = {
     "digits_mlp": "A multilayer perceptron on scikit-learn's 8x8 handwritten digits.",
@@ -43,7 +54,10 @@ class StartPage(QWidget):
         font.setBold(True)
         title.setFont(font)
         subtitle = QLabel("Draw a network, see every shape, export PyTorch you would keep.")
-        subtitle.setEnabled(False)
+        subtitle.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        subtitle_font = QFont(subtitle.font())
+        subtitle_font.setPointSizeF(subtitle_font.pointSizeF() * 1.15)
+        subtitle.setFont(subtitle_font)
         new_button = QPushButton("New project")
         new_button.setDefault(True)
         new_button.clicked.connect(self.new_requested)
@@ -59,7 +73,7 @@ class StartPage(QWidget):
         self.samples_list = self._list()
         for path in sorted(SAMPLES_FOLDER.glob("*.nbproj")):
             description = SAMPLE_DESCRIPTIONS.get(path.stem, "")
-            item = QListWidgetItem(f"{path.stem.replace('_', ' ')}  —  {description}")
+            item = QListWidgetItem(f"{_project_name(path)}\n{description}")
             item.setData(Qt.ItemDataRole.UserRole, path)
             item.setToolTip(str(path))
             self.samples_list.addItem(item)
@@ -84,6 +98,8 @@ class StartPage(QWidget):
 
     def _list(self) -> QListWidget:
         widget = QListWidget()
+        widget.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
+        widget.setWordWrap(True)
         widget.itemActivated.connect(self._activated)
         return widget
 
@@ -95,7 +111,7 @@ class StartPage(QWidget):
     def set_recent(self, recent: list[Path]) -> None:
         self.recent_list.clear()
         for path in recent:
-            item = QListWidgetItem(path.stem.replace("_", " "))
+            item = QListWidgetItem(f"{_project_name(path)}\n{path.parent}")
             item.setData(Qt.ItemDataRole.UserRole, path)
             item.setToolTip(str(path))
             self.recent_list.addItem(item)

@@ -192,3 +192,12 @@ def test_a_project_file_dropped_on_the_window_opens_it(window):
     )
     QApplication.sendEvent(window, drop)
     assert window.document is not None and window.document.path == SAMPLES / "lstm_classifier.nbproj"
+
+
+def test_the_start_page_lists_the_samples_and_opens_one(window):
+    samples = window.start_page.samples_list
+    titles = [samples.item(i).text().splitlines()[0] for i in range(samples.count())]
+    assert titles == [load_project(p).name for p in SAMPLE_FILES]
+    samples.itemActivated.emit(samples.item(titles.index("Digits CNN")))
+    assert window.document is not None and window.document.project.name == "Digits CNN"
+    assert window.stack.currentWidget() is window.view

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.codegen.package import generate_package, write_package
-from netbuilder.project import Project, ProjectError, load_project
+from netbuilder.project import Project, ProjectError, SettingsError, load_project
 
 OK, PROBLEMS, USAGE = 0, 1, 2
-COMMANDS = ("blocks", "check", "summary", "export")
+COMMANDS = ("blocks", "check", "summary", "export", "train")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("project", type=Path)
     export.add_argument("-o", "--out", type=Path, required=True, help="folder to write into")
     export.set_defaults(run=_export)
+
+    train = commands.add_parser("train", help="train the project; progress, metrics.json and checkpoints")
+    train.add_argument("project", type=Path)
+    train.add_argument("--epochs", type=int, help="override the project's number of epochs")
+    train.add_argument("--batch-size", type=int, help="override the project's batch size")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default: the project's)")
+    train.add_argument("--seed", type=int, help="override the project's seed")
+    train.add_argument("--out", type=Path, default=Path("runs/latest"), help="folder for the results")
+    train.add_argument("--resume", type=Path, help="a checkpoint (DIR/checkpoints/last.pt) to go on from")
+    train.set_defaults(run=_train)
     return parser
 
 
@@ -206,6 +217,37 @@ def _export(args: argparse.Namespace) -> int:
         return PROBLEMS if _wants_training(project) else OK
     print(f"train with: cd {args.out} && python train.py --epochs {settings.epochs}")
     return OK
+
+
+def _train(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    changes = {
+        key: value
+        for key, value in (
+            ("epochs", args.epochs),
+            ("batch_size", args.batch_size),
+            ("seed", args.seed),
+            ("device", args.device),
+        )
+        if value is not None
+    }
+    try:
+        project = Project(project.name, project.graph, replace(project.training, **changes), project.path)
+    except SettingsError as err:
+        print(f"netbuilder: {err.field}: {err.reason}", file=sys.stderr)
+        return USAGE
+    from netbuilder.training.console import train_in_terminal  # torch loads only when training
+    from netbuilder.training.program import ProgramError
+
+    try:
+        outcome = train_in_terminal(project, args.out, device=args.device, resume=args.resume)
+    except ProgramError as err:
+        print(f"netbuilder: cannot train {args.project}: {err}", file=sys.stderr)
+        return PROBLEMS
+    except (ValueError, OSError) as err:  # no GPU for --device cuda, an unreadable checkpoint
+        print(f"netbuilder: {err}", file=sys.stderr)
+        return USAGE
+    return OK if outcome.ok else PROBLEMS
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

@@ -142,6 +142,9 @@ def test_params_are_written_in_full_with_auto_sizes_as_null_and_tuples_as_lists(
         "val_fraction": 0.25,
         "seed": 7,
         "device": "cpu",
+        "precision": "fp32",
+        "grad_clip": 0.0,
+        "early_stopping": 0,
     }
 
 
@@ -569,6 +572,9 @@ def test_training_settings_defaults() -> None:
         "val_fraction": 0.2,
         "seed": 0,
         "device": "auto",
+        "precision": "fp32",
+        "grad_clip": 0.0,
+        "early_stopping": 0,
     }
 
 

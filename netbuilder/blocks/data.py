@@ -45,7 +45,7 @@ DATASET = BlockSpec(
             2,
             "Number of input features per sample (or step).",
             min=1,
-            max=512,
+            max=4096,
             when=("dataset", _users("features")),
         ),
         ParamSpec(

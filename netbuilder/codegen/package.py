@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from netbuilder.analysis import Analysis
 from netbuilder.atomic_file import write_atomically
-from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.codegen.model_code import CodegenError, ModelCode, generate_model
 from netbuilder.codegen.train_script import TORCH_REQUIREMENT, generate_training
 from netbuilder.graph import Graph
 
 
 @dataclass(frozen=True)
 class Package:
-    """File name -> text, plus why train.py is missing when it is."""
+    """File name -> text, the model it defines, and why train.py is missing when it is."""
 
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str]
+    model: ModelCode
     training_skipped: str = ""
 
 
@@ -57,7 +58,7 @@ def generate_package(
             files["train.py"] = training.source
             requirements = training.requirements
     files["requirements.txt"] = "\n".join(requirements) + "\n"
-    return Package(files, skipped)
+    return Package(files, model, skipped)
 
 
 def write_package(package: Package, folder: Path) -> list[Path]:

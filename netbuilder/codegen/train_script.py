@@ -103,6 +103,10 @@ def generate_training(
     parts += [
         "",
         "",
+        "def make_criterion() -> nn.Module:",
+        f"    return {constructor(loss_spec, analysis.resolved_params(loss_id))}",
+        "",
+        "",
         "def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:",
         f"    return {constructor(optimizer_spec, optimizer_params)}",
         "",
@@ -123,7 +127,6 @@ def generate_training(
         "",
         _train_function(
             model.class_name,
-            loss_spec_ctor=constructor(loss_spec, analysis.resolved_params(loss_id)),
             standardize=dataset.standardize,
             schedule=schedule,
             classification=bool(accuracy),
@@ -200,9 +203,7 @@ def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.T
     return total_loss.item() / len(x), correct.item() / len(x)'''
 
 
-def _train_function(
-    class_name: str, *, loss_spec_ctor: str, standardize: bool, schedule: str, classification: bool
-) -> str:
+def _train_function(class_name: str, *, standardize: bool, schedule: str, classification: bool) -> str:
     scale = "    train_x, val_x = standardize(train_x, val_x)\n" if standardize else ""
     per_step = "            scheduler.step()\n" if schedule == "onecycle" else ""
     if schedule == "plateau":
@@ -237,7 +238,7 @@ def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: 
 
     torch.manual_seed(seed)
     model = {class_name}().to(device)
-    criterion = {loss_spec_ctor}
+    criterion = make_criterion()
     optimizer = make_optimizer(model)
 {schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
 

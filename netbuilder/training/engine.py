@@ -1,0 +1,549 @@
+"""The training engine: trains a project's generated model, reporting through a callback, stoppable within
+one step, pausable, and resumable from a checkpoint with bit-identical results on the CPU.
+
+It does what the exported train.py's `train()` does, in the same order, with the script's own functions
+(see program.py), so the exported script reproduces the app's run. Data that fits in memory lives on the
+training device and batches are taken by index; per-step losses accumulate on the device and are read at
+most every REPORT_SECONDS, so there is no host sync on each step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import math
+import re
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.project import Project
+from netbuilder.training.program import Program, load_program
+
+REPORT_SECONDS = 0.1
+CHECKPOINT_FORMAT = 1
+
+
+# ---- what the engine reports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Steps done since the last report: their losses, and where the run stands."""
+
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # steps done in this epoch
+    steps_per_epoch: int
+    global_step: int
+    losses: list[float]
+    learning_rate: float
+    samples_per_second: float
+    seconds_left: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One epoch done: its mean training loss and the validation metrics."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float | None
+    val_loss: float | None
+    val_metrics: dict[str, float]
+    learning_rate: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: completed, stopped, early-stopped or failed (with a message saying why)."""
+
+    status: str
+    message: str = ""
+    epochs_done: int = 0
+    global_step: int = 0
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    confusion: list[list[int]] | None = None
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("completed", "early-stopped")
+
+
+Event = Progress | EpochEnd | Outcome
+Listener = Callable[[Event], None]
+
+
+class Control:
+    """Stop and pause, from any thread. Stop takes effect before the next step; pause waits between steps."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> float:
+        """Block while paused; the seconds spent waiting (kept out of the speed and time left)."""
+        if self._running.is_set():
+            return 0.0
+        started = time.perf_counter()
+        self._running.wait()
+        return time.perf_counter() - started
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' takes CUDA when there is a GPU; 'cuda' without one is refused with a clear message."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("no CUDA GPU is available here: choose device 'cpu' or 'auto'")
+    return torch.device(device)
+
+
+# ---- the trainer -----------------------------------------------------------------------------------------
+
+
+class Trainer:
+    """One training run of a project: data, model, optimizer and schedule, and where the run stands."""
+
+    def __init__(self, project: Project, *, device: str | None = None, program: Program | None = None) -> None:
+        self.project = project
+        self.settings = project.training
+        self.program = program or load_program(project)
+        self.device = resolve_device(device or self.settings.device)
+        script = self.program.script
+        seed = self.settings.seed
+        graph = project.graph
+        dataset_node = next(n for n in graph.nodes.values() if n.block == "Dataset")
+        dataset = DATASETS[dataset_node.params["dataset"]]
+        self.class_names = dataset.names_of_classes(dataset_node.params)
+        loss_node = next(n for n in graph.nodes.values() if catalogue.get(n.block).role == "loss")
+        self.target_is_input = graph.inputs_of(loss_node.id)["target"].src_port == "x"
+        self.classification = dataset.task == CLASSIFICATION and not self.target_is_input
+
+        # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
+        x, y = script.load_data(seed)
+        train_x, train_y, val_x, val_y = script.split(x, y, self.settings.val_fraction, seed)
+        if hasattr(script, "standardize"):
+            train_x, val_x = script.standardize(train_x, val_x)
+        self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
+        self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
+        torch.manual_seed(seed)
+        self.model: nn.Module = self.program.new_model().to(self.device)
+        self.criterion: nn.Module = script.make_criterion()
+        self.optimizer = script.make_optimizer(self.model)
+        batch_size = self.settings.batch_size
+        self.steps_per_epoch = -(-len(self.train_x) // batch_size)
+        make_scheduler = getattr(script, "make_scheduler", None)
+        self.scheduler = (
+            make_scheduler(self.optimizer, self.settings.epochs, self.steps_per_epoch) if make_scheduler else None
+        )
+        self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
+        self.shuffle = torch.Generator().manual_seed(seed + 1)
+
+        # -- where the run stands -------------------------------------------------------------------------
+        self.epoch = 0  # epochs completed
+        self.position = 0  # samples of the current epoch already used
+        self.order: torch.Tensor | None = None  # this epoch's permutation, drawn at its first step
+        self.global_step = 0
+        self.best_val_loss = math.inf
+        self.epochs_without_improvement = 0
+        self.history: list[dict[str, Any]] = []
+        self._epoch_loss = torch.zeros((), device=self.device)
+        self._epoch_correct = torch.zeros((), device=self.device)
+        self._scaler = torch.amp.GradScaler("cuda") if self._precision() == torch.float16 else None
+
+    # ---- running ---------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        on_event: Listener | None = None,
+        control: Control | None = None,
+        checkpoint_dir: Path | None = None,
+        max_steps: int | None = None,
+    ) -> Outcome:
+        """Train until the epochs are done, `control` stops it, early stopping triggers, or a step fails.
+
+        May be called again after a stop: it goes on from where it was. `max_steps` stops after that many
+        steps in this call (for smoke tests and benchmarks)."""
+        emit = on_event or (lambda event: None)
+        control = control or Control()
+        settings = self.settings
+        batch_size = settings.batch_size
+        n = len(self.train_x)
+        losses = torch.empty(self.steps_per_epoch, device=self.device)
+        started = time.perf_counter()
+        paused_for = 0.0
+        steps_this_call = 0
+        last_report = started
+        reported = self.position // batch_size
+        try:
+            while self.epoch < settings.epochs:
+                epoch_started = time.perf_counter()
+                if self.order is None:
+                    self.order = torch.randperm(n, generator=self.shuffle).to(self.device)
+                    self._epoch_loss.zero_()
+                    self._epoch_correct.zero_()
+                    reported = 0
+                self.model.train()
+                while self.position < n:
+                    paused_for += control.wait_while_paused()
+                    if control.stopped or (max_steps is not None and steps_this_call >= max_steps):
+                        self._report(emit, losses, reported, started, paused_for, steps_this_call)
+                        return self._finish(emit, "stopped", "stopped by request", checkpoint_dir)
+                    step = self.position // batch_size
+                    index = self.order[self.position : self.position + batch_size]
+                    loss = self._step(self.train_x[index], self.train_y[index], len(index))
+                    losses[step] = loss.detach()
+                    self.position += len(index)
+                    self.global_step += 1
+                    steps_this_call += 1
+                    now = time.perf_counter()
+                    if now - last_report >= REPORT_SECONDS:
+                        failure = self._report(emit, losses, reported, started, paused_for, steps_this_call)
+                        reported = step + 1
+                        last_report = now
+                        if failure:
+                            return self._finish(emit, "failed", failure, checkpoint_dir)
+                failure = self._report(emit, losses, reported, started, paused_for, steps_this_call)
+                reported = self.steps_per_epoch
+                if failure:
+                    return self._finish(emit, "failed", failure, checkpoint_dir)
+                if self._end_epoch(emit, epoch_started, checkpoint_dir):
+                    return self._finish(
+                        emit,
+                        "early-stopped",
+                        f"validation loss did not improve for {settings.early_stopping} epochs",
+                        checkpoint_dir,
+                    )
+        except torch.cuda.OutOfMemoryError:
+            self._free_gpu()
+            return self._finish(
+                emit,
+                "failed",
+                f"the GPU ran out of memory with batches of {batch_size}: "
+                f"try a smaller batch size (such as {max(1, batch_size // 2)}) or a smaller model",
+                checkpoint_dir=None,
+            )
+        except Exception as err:  # an exception in forward or backward ends the run with the node named
+            return self._finish(emit, "failed", self._explain(err), checkpoint_dir=None)
+        return self._finish(emit, "completed", "", checkpoint_dir)
+
+    def _precision(self) -> torch.dtype | None:
+        if self.device.type != "cuda":
+            return None
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.precision)
+
+    def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
+        script = self.program.script
+        precision = self._precision()
+        autocast = torch.autocast("cuda", dtype=precision) if precision else contextlib.nullcontext()
+        with autocast:
+            output = self.model(batch_x)
+            loss = script.compute_loss(self.criterion, output, batch_x, batch_y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+            self._scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if self.settings.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+        if self._scaler is not None:
+            self._scaler.step(self.optimizer)
+            self._scaler.update()
+        else:
+            self.optimizer.step()
+        if self.schedule == "OneCycleLR":
+            self.scheduler.step()
+        self._epoch_loss += loss.detach() * size
+        if self.classification:
+            self._epoch_correct += script.count_correct(output.detach(), batch_y)
+        return loss
+
+    def _report(
+        self,
+        emit: Listener,
+        losses: torch.Tensor,
+        reported: int,
+        started: float,
+        paused_for: float,
+        steps_this_call: int,
+    ) -> str:
+        """Send the losses of the steps since the last report (one read from the device); a failure message
+        if one of them is not a finite number."""
+        done = -(-self.position // self.settings.batch_size)
+        new = losses[reported:done].tolist() if done > reported else []
+        for offset, value in enumerate(new):
+            if not math.isfinite(value):
+                step = self.epoch * self.steps_per_epoch + reported + offset + 1
+                return (
+                    f"the loss became {value} at step {step} (epoch {self.epoch + 1}): lower the learning "
+                    "rate, or add normalization or gradient clipping"
+                )
+        elapsed = max(1e-9, time.perf_counter() - started - paused_for)
+        rate = steps_this_call * self.settings.batch_size / elapsed
+        remaining = (self.settings.epochs - self.epoch) * self.steps_per_epoch - done
+        emit(
+            Progress(
+                self.epoch + 1,
+                self.settings.epochs,
+                done,
+                self.steps_per_epoch,
+                self.global_step,
+                new,
+                self.learning_rate,
+                rate,
+                max(0.0, remaining * elapsed / max(1, steps_this_call)),
+            )
+        )
+        return ""
+
+    def _end_epoch(self, emit: Listener, epoch_started: float, checkpoint_dir: Path | None) -> bool:
+        """Validate, step a per-epoch schedule, remember, checkpoint; True when early stopping ends the run."""
+        n = len(self.train_x)
+        train_loss = self._epoch_loss.item() / n
+        train_accuracy = self._epoch_correct.item() / n if self.classification else None
+        val_loss, metrics = self.evaluate()
+        if self.scheduler is not None and self.schedule == "ReduceLROnPlateau":
+            self.scheduler.step(val_loss if val_loss is not None else train_loss)
+        elif self.scheduler is not None and self.schedule != "OneCycleLR":
+            self.scheduler.step()
+        self.epoch += 1
+        self.position = 0
+        self.order = None
+        record = {
+            "epoch": self.epoch,
+            "train_loss": train_loss,
+            "train_accuracy": train_accuracy,
+            "val_loss": val_loss,
+            **{f"val_{k}": v for k, v in metrics.items()},
+            "learning_rate": self.learning_rate,
+        }
+        self.history.append(record)
+        emit(
+            EpochEnd(
+                self.epoch,
+                self.settings.epochs,
+                train_loss,
+                train_accuracy,
+                val_loss,
+                metrics,
+                self.learning_rate,
+                time.perf_counter() - epoch_started,
+            )
+        )
+        if checkpoint_dir is not None:
+            self.save_checkpoint(checkpoint_dir / "last.pt")
+        if val_loss is None:
+            return False
+        if val_loss < self.best_val_loss:
+            self.best_val_loss = val_loss
+            self.epochs_without_improvement = 0
+            if checkpoint_dir is not None:
+                self.save_checkpoint(checkpoint_dir / "best.pt")
+        else:
+            self.epochs_without_improvement += 1
+        patience = self.settings.early_stopping
+        return bool(patience) and self.epochs_without_improvement >= patience and self.epoch < self.settings.epochs
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float | None, dict[str, float]]:
+        """Validation loss and metrics: accuracy for classification; MAE, RMSE and R² for values."""
+        if len(self.val_x) == 0:
+            return None, {}
+        self.model.eval()
+        script = self.program.script
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        outputs = []
+        for start in range(0, len(self.val_x), self.settings.batch_size):
+            batch_x = self.val_x[start : start + self.settings.batch_size]
+            batch_y = self.val_y[start : start + self.settings.batch_size]
+            output = self.model(batch_x)
+            total_loss += script.compute_loss(self.criterion, output, batch_x, batch_y) * len(batch_x)
+            if self.classification:
+                correct += script.count_correct(output, batch_y)
+            else:
+                outputs.append(output.float())
+        n = len(self.val_x)
+        metrics: dict[str, float] = {}
+        if self.classification:
+            metrics["accuracy"] = correct.item() / n
+        else:
+            predicted = torch.cat(outputs).reshape(n, -1)
+            target = (self.val_x if self.target_is_input else self.val_y).float().reshape(n, -1)
+            error = predicted - target
+            metrics["mae"] = error.abs().mean().item()
+            metrics["rmse"] = error.pow(2).mean().sqrt().item()
+            spread = (target - target.mean(dim=0)).pow(2).sum()
+            metrics["r2"] = 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan")
+        return total_loss.item() / n, metrics
+
+    @torch.no_grad()
+    def confusion_matrix(self) -> list[list[int]] | None:
+        """Rows: true class; columns: predicted class, over the validation set (classification only)."""
+        if not self.classification or len(self.val_x) == 0 or not self.class_names:
+            return None
+        self.model.eval()
+        classes = len(self.class_names)
+        predictions = []
+        for start in range(0, len(self.val_x), self.settings.batch_size):
+            output = self.model(self.val_x[start : start + self.settings.batch_size]).float()
+            predictions.append(
+                output.argmax(dim=1)
+                if output.dim() > 1 and output.shape[1] > 1
+                else (output.reshape(-1) > self._binary_threshold()).long()
+            )
+        predicted = torch.cat(predictions)
+        pairs = self.val_y.long() * classes + predicted
+        counts = torch.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
+        return counts.tolist()
+
+    def _binary_threshold(self) -> float:
+        return 0.5 if type(self.criterion).__name__ == "BCELoss" else 0.0
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def _finish(self, emit: Listener, status: str, message: str, checkpoint_dir: Path | None) -> Outcome:
+        if checkpoint_dir is not None and status == "stopped":
+            self.save_checkpoint(checkpoint_dir / "last.pt")
+        finished = status in ("completed", "early-stopped")
+        outcome = Outcome(
+            status,
+            message,
+            self.epoch,
+            self.global_step,
+            dict(self.history[-1]) if self.history else {},
+            self.confusion_matrix() if finished else None,
+            self.class_names,
+        )
+        emit(outcome)
+        return outcome
+
+    def _explain(self, err: Exception) -> str:
+        """The error, with the node whose line in the generated forward() raised it."""
+        model_file = self.program.model_module.__file__
+        labels = {
+            attr: self.project.graph.nodes[node].label for node, attr in self.program.model_code.attributes.items()
+        }
+        for frame in reversed(traceback.extract_tb(err.__traceback__)):
+            if frame.filename == model_file:
+                line = linecache.getline(model_file, frame.lineno)
+                found = re.search(r"self\.(\w+)", line) or re.search(r"^\s*(\w+) = ", line)
+                if found and found.group(1) in labels:
+                    node = self.project.graph.by_label(labels[found.group(1)])
+                    return f"{node.label} ({node.block}) failed: {type(err).__name__}: {err}"
+        return f"training failed: {type(err).__name__}: {err}"
+
+    def _free_gpu(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # ---- checkpoints -----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to go on exactly where the run stands: tensors, numbers and strings only, so
+        torch.load(..., weights_only=True) reads it back."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler else {},
+            "scaler": self._scaler.state_dict() if self._scaler else {},
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "shuffle": self.shuffle.get_state(),
+            },
+            "epoch": self.epoch,
+            "position": self.position,
+            "order": self.order.cpu() if self.order is not None else torch.empty(0, dtype=torch.long),
+            "global_step": self.global_step,
+            "best_val_loss": self.best_val_loss,
+            "epochs_without_improvement": self.epochs_without_improvement,
+            "epoch_loss": self._epoch_loss.cpu(),
+            "epoch_correct": self._epoch_correct.cpu(),
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"this checkpoint has format {state.get('format')}; this netbuilder reads {CHECKPOINT_FORMAT}"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self._scaler is not None and state["scaler"]:
+            self._scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if torch.cuda.is_available() and state["rng"]["cuda"]:
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.shuffle.set_state(state["rng"]["shuffle"])
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        order = state["order"]
+        self.order = order.to(self.device) if order.numel() else None
+        self.global_step = int(state["global_step"])
+        self.best_val_loss = float(state["best_val_loss"])
+        self.epochs_without_improvement = int(state["epochs_without_improvement"])
+        self._epoch_loss = state["epoch_loss"].to(self.device)
+        self._epoch_correct = state["epoch_correct"].to(self.device)
+        self.history = list(state["history"])
+
+    def save_checkpoint(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        torch.save(self.state_dict(), temporary)
+        temporary.replace(path)
+        return path
+
+    def load_checkpoint(self, path: Path) -> None:
+        """Go on from a checkpoint (read with weights_only: nothing in it is executed)."""
+        self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+
+    def save_weights(self, path: Path) -> Path:
+        """The trained weights alone (a state_dict, loadable with weights_only=True)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.model.state_dict(), path)
+        return path
+
+
+def with_settings(project: Project, **changes: Any) -> Project:
+    """The project with some training settings changed (epochs, batch_size, seed, device ...)."""
+    return Project(project.name, project.graph, replace(project.training, **changes), project.path)

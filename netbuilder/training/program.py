@@ -1,0 +1,77 @@
+"""The generated code, loaded: the model class and the functions of train.py, exactly as exported.
+
+The engine trains with these functions (load_data, split, standardize, make_optimizer, make_scheduler,
+compute_loss, count_correct), so an exported `python train.py` makes the same data split, the same
+optimizer and schedule and the same losses as the app: one definition, written once by codegen.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from dataclasses import dataclass
+
+from netbuilder.analysis import analyze
+from netbuilder.codegen.model_code import CodegenError, ModelCode
+from netbuilder.codegen.package import generate_package
+from netbuilder.project import Project
+from netbuilder.runtime.build import load_module
+
+_IMPORT_LOCK = threading.Lock()
+
+
+class ProgramError(Exception):
+    """The project cannot be trained as it is; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A project's model code and its loaded training script."""
+
+    model_code: ModelCode
+    model_module: types.ModuleType
+    script: types.ModuleType
+    model_source: str
+    script_source: str
+
+    def new_model(self):
+        return getattr(self.model_module, self.model_code.class_name)()
+
+
+def load_program(project: Project) -> Program:
+    """Generate and load the project's model.py and train.py; ProgramError if the graph cannot train."""
+    analysis = analyze(project.graph)
+    problems = [d.message for d in analysis.problems(training=True) if d.is_error]
+    if problems:
+        raise ProgramError("fix the problems first: " + "; ".join(problems[:3]))
+    settings = project.training
+    source = project.path.name if project.path else ""
+    try:
+        package = generate_package(
+            project.graph,
+            analysis,
+            name=project.name,
+            source=source,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            val_fraction=settings.val_fraction,
+            seed=settings.seed,
+        )
+    except CodegenError as err:
+        raise ProgramError(str(err)) from None
+    if "train.py" not in package.files:
+        raise ProgramError(package.training_skipped)
+    model_code = package.model
+    model_module = load_module(model_code.source, "model")
+    with _IMPORT_LOCK:  # train.py says `from model import ...`: let it find this model for that moment
+        previous = sys.modules.get("model")
+        sys.modules["model"] = model_module
+        try:
+            script = load_module(package.files["train.py"], "train")
+        finally:
+            if previous is None:
+                del sys.modules["model"]
+            else:
+                sys.modules["model"] = previous
+    return Program(model_code, model_module, script, model_code.source, package.files["train.py"])

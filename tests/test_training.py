@@ -1,0 +1,191 @@
+"""The training engine without Qt: it learns, it is exactly reproducible across pauses, stops and
+checkpoints, it trains what is exported, and every failure ends in a message, never a crash."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from netbuilder.project import load_project
+from netbuilder.training.engine import Control, EpochEnd, Outcome, Progress, Trainer, with_settings
+
+SAMPLES = sorted((Path(__file__).parent.parent / "sample_projects").glob("*.nbproj"))
+DIGITS_MLP = Path(__file__).parent.parent / "sample_projects" / "digits_mlp.nbproj"
+
+
+def trainer(path: Path = DIGITS_MLP, **settings) -> Trainer:
+    return Trainer(with_settings(load_project(path), device="cpu", **settings))
+
+
+def weights(t: Trainer) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in t.model.state_dict().items()}
+
+
+def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_digits_mlp_learns_past_95_percent():
+    events = []
+    outcome = trainer().run(events.append)
+    assert outcome.status == "completed"
+    assert outcome.val_metrics["val_accuracy"] > 0.95
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert len(epochs) == 20 and epochs[-1].train_loss < epochs[0].train_loss
+    assert sum(len(e.losses) for e in events if isinstance(e, Progress)) == outcome.global_step
+    assert outcome.confusion is not None and sum(map(sum, outcome.confusion)) == len(trainer().val_x)
+
+
+def test_the_engine_trains_exactly_what_train_py_trains(tmp_path):
+    """Run the exported script's own train() and the engine for one epoch: bit-identical weights."""
+    t = trainer(epochs=1)
+    t.run()
+    script_model = t.program.script.train(1, 64, 0.2, 0, "cpu", str(tmp_path))
+    assert same(weights(t), {k: v for k, v in script_model.state_dict().items()})
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    t = trainer(epochs=3)
+    t.run()
+    return weights(t)
+
+
+def test_stop_then_go_on_ends_with_the_same_weights(uninterrupted):
+    t = trainer(epochs=3)
+    first = t.run(max_steps=30)  # stops mid-epoch 2
+    assert first.status == "stopped" and t.epoch == 1 and t.position > 0
+    assert t.run().status == "completed"
+    assert same(weights(t), uninterrupted)
+
+
+def test_resume_from_a_checkpoint_ends_with_the_same_weights(uninterrupted, tmp_path):
+    t = trainer(epochs=3)
+    t.run(max_steps=37, checkpoint_dir=tmp_path)
+    fresh = trainer(epochs=3)
+    fresh.load_checkpoint(tmp_path / "last.pt")
+    assert fresh.global_step == 37
+    assert fresh.run().status == "completed"
+    assert same(weights(fresh), uninterrupted)
+
+
+def test_pause_and_resume_from_another_thread_ends_with_the_same_weights(uninterrupted):
+    t = trainer(epochs=3)
+    control = Control()
+    paused = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, EpochEnd) and event.epoch == 1 and not paused.is_set():
+            control.pause()
+            paused.set()
+            threading.Timer(0.2, control.resume).start()
+
+    assert t.run(on_event, control).status == "completed"
+    assert paused.is_set()
+    assert same(weights(t), uninterrupted)
+
+
+def test_stop_takes_effect_within_one_step():
+    t = trainer(epochs=5)
+    control = Control()
+    seen = []
+
+    def on_event(event):
+        if isinstance(event, Progress) and not seen:
+            seen.append(t.global_step)
+            control.stop()
+
+    outcome = t.run(on_event, control)
+    assert outcome.status == "stopped"
+    assert t.global_step <= seen[0] + 1
+
+
+def test_checkpoints_load_with_weights_only_for_every_schedule(tmp_path):
+    for schedule in ("none", "step", "cosine", "onecycle", "plateau"):
+        project = with_settings(load_project(DIGITS_MLP), device="cpu", epochs=2)
+        optimizer = next(n for n in project.graph.nodes.values() if n.block == "Adam")
+        project.graph.set_param(optimizer.id, "schedule", schedule)
+        t = Trainer(project)
+        t.run(checkpoint_dir=tmp_path / schedule)
+        state = torch.load(tmp_path / schedule / "last.pt", weights_only=True)
+        assert state["epoch"] == 2
+        assert (tmp_path / schedule / "best.pt").exists()
+
+
+def test_a_nan_loss_stops_the_run_naming_the_step():
+    t = trainer(epochs=2)
+    real = t.program.script.compute_loss
+    calls = []
+
+    def poisoned(criterion, output, batch_x, batch_y):
+        calls.append(1)
+        loss = real(criterion, output, batch_x, batch_y)
+        return loss * float("nan") if len(calls) == 7 else loss
+
+    t.program.script.compute_loss = poisoned
+    outcome = t.run()
+    assert outcome.status == "failed"
+    assert "at step 7" in outcome.message and "learning rate" in outcome.message
+
+
+def test_an_exception_in_forward_names_the_node():
+    t = trainer(epochs=1)
+
+    def broken(x):
+        raise RuntimeError("something inside went wrong")
+
+    t.model.fc2.forward = broken
+    outcome = t.run()
+    assert outcome.status == "failed"
+    assert outcome.message.startswith("fc2 (Linear) failed: RuntimeError: something inside went wrong")
+
+
+def test_running_out_of_gpu_memory_gives_advice():
+    t = trainer(epochs=1)
+
+    def out_of_memory(*args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    t.program.script.compute_loss = out_of_memory
+    outcome = t.run()
+    assert outcome.status == "failed"
+    assert "ran out of memory" in outcome.message and "smaller batch size (such as 32)" in outcome.message
+
+
+def test_early_stopping_ends_the_run():
+    project = with_settings(load_project(DIGITS_MLP), device="cpu", epochs=50, early_stopping=1)
+    optimizer = next(n for n in project.graph.nodes.values() if n.block == "Adam")
+    project.graph.set_param(optimizer.id, "lr", 0.5)  # far too high: the validation loss soon stops improving
+    outcome = Trainer(project).run()
+    assert outcome.status == "early-stopped" and outcome.epochs_done < 50
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_sample_trains_a_few_steps(path):
+    t = trainer(path)
+    events = []
+    outcome = t.run(events.append, max_steps=5)
+    assert outcome.status == "stopped" and t.global_step == 5
+    losses = [v for e in events if isinstance(e, Progress) for v in e.losses]
+    assert len(losses) == 5 and all(torch.isfinite(torch.tensor(losses)))
+    loss, metrics = t.evaluate()
+    assert loss is not None and metrics
+
+
+def test_regression_reports_mae_rmse_and_r2():
+    autoencoder = DIGITS_MLP.parent / "digits_autoencoder.nbproj"  # values, not classes
+    outcome = trainer(autoencoder, epochs=2).run()
+    assert {"val_mae", "val_rmse", "val_r2"} <= set(outcome.val_metrics)
+    assert isinstance(outcome, Outcome) and outcome.confusion is None
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_cuda_training_learns(precision):
+    t = Trainer(with_settings(load_project(DIGITS_MLP), device="cuda", precision=precision))
+    outcome = t.run()
+    assert outcome.status == "completed" and outcome.val_metrics["val_accuracy"] > 0.93

@@ -128,7 +128,7 @@ def _add_loss(graph: Graph, datasets: list[str], optimizers: list[str]) -> AddNo
     if len(datasets) != 1:
         return None
     dataset = graph.nodes[datasets[0]]
-    task = DATASETS[dataset.params["dataset"]].task
+    task = DATASETS[dataset.params["dataset"]].task_of(dataset.params)
     block = "CrossEntropy" if task == CLASSIFICATION else "MSE"
     waiting = [n for n in optimizers if "loss" not in graph.inputs_of(n)]
     consumers = (("loss", waiting[0], "loss"),) if len(waiting) == 1 else ()

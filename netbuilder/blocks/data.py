@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.blocks.dataset_files import DatasetFileError
+from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, REGRESSION
 from netbuilder.blocks.spec import DATA, TARGET, TENSOR, BlockSpec, ParamSpec, PortSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 
@@ -13,8 +14,13 @@ def _users(param: str) -> tuple[str, ...]:
 
 def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
     spec = DATASETS[ctx.p["dataset"]]
-    x = batched(*spec.input_shape(ctx.p))
-    if spec.task == CLASSIFICATION:
+    try:
+        if spec.check is not None:
+            spec.check(ctx.p)
+        x = batched(*spec.input_shape(ctx.p))
+    except DatasetFileError as err:
+        raise ctx.fail(f"{spec.title}: {err}", param="path") from None
+    if spec.task_of(ctx.p) == CLASSIFICATION:
         target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
     else:
         target = batched(1)
@@ -29,6 +35,35 @@ DATASET = BlockSpec(
     "Shapes follow the dataset chosen; the split and seed come from the training settings.",
     params=(
         ParamSpec("dataset", "choice", "digits", "Which dataset to read.", choices=tuple(DATASETS)),
+        ParamSpec(
+            "path",
+            "text",
+            "data",
+            "The folder (or, for CSV, the file) to read; relative paths start from where netbuilder runs.",
+            when=("dataset", _users("path")),
+        ),
+        ParamSpec(
+            "download",
+            "bool",
+            False,
+            "Download the files into the folder if they are missing (needs internet and torchvision).",
+            when=("dataset", _users("download")),
+        ),
+        ParamSpec(
+            "target_column",
+            "text",
+            "target",
+            "The CSV column to predict; all others are features.",
+            when=("dataset", _users("target_column")),
+        ),
+        ParamSpec(
+            "task",
+            "choice",
+            CLASSIFICATION,
+            "Predict classes (any values) or numbers.",
+            choices=(CLASSIFICATION, REGRESSION),
+            when=("dataset", _users("task")),
+        ),
         ParamSpec(
             "samples",
             "int",

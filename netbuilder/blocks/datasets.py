@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from string import Template
 from typing import Any
 
+from netbuilder.blocks.dataset_files import IMAGE_SUFFIXES, CsvSummary, csv_summary, image_folder_classes, require_files
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
@@ -26,7 +28,7 @@ class DatasetSpec:
     name: str
     title: str
     doc: str
-    task: str
+    task: str | Callable[[Mapping[str, Any]], str]
     uses: tuple[str, ...]
     input_shape: Callable[[Mapping[str, Any]], tuple[int, ...]]
     classes: Callable[[Mapping[str, Any]], int] | None
@@ -35,9 +37,16 @@ class DatasetSpec:
     requires: tuple[str, ...] = ()
     standardize: bool = False
     class_names: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    check: Callable[[Mapping[str, Any]], None] | None = None
+    """Raises DatasetFileError when the files this dataset reads are missing or malformed."""
+
+    def task_of(self, params: Mapping[str, Any]) -> str:
+        return self.task(params) if callable(self.task) else self.task
 
     def num_classes(self, params: Mapping[str, Any]) -> int | None:
-        return self.classes(params) if self.classes is not None else None
+        if self.classes is None or self.task_of(params) != CLASSIFICATION:
+            return None
+        return self.classes(params)
 
     def names_of_classes(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         if self.class_names is not None:
@@ -49,6 +58,15 @@ class DatasetSpec:
         """The loader function with this node's parameter values written in (through repr)."""
         values = {name: repr(params[name]) for name in self.uses}
         return Template(self.loader).substitute(values)
+
+    def requirements(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """pip packages the loader imports with these parameters (torchvision only to download)."""
+        extra = ("torchvision",) if params.get("download") and "download" in self.uses else ()
+        return (*self.requires, *extra)
+
+    def import_lines(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        extra = ("import torchvision",) if params.get("download") and "download" in self.uses else ()
+        return (*self.imports, *extra)
 
 
 def _fixed(*shape: int) -> Callable[[Mapping[str, Any]], tuple[int, ...]]:
@@ -306,6 +324,259 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     imports=("import math",),
 )
 
+# ---- files a person points to: standard formats read with numpy (no pickles), torchvision only to download
+
+_READ_IDX = """\
+def read_idx(path: str) -> numpy.ndarray:
+    \"\"\"An IDX file (MNIST's format: a magic number, the sizes, then bytes), gzipped or not.\"\"\"
+    if not os.path.isfile(path) and os.path.isfile(path + ".gz"):
+        path += ".gz"
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as stream:
+        data = stream.read()
+    if data[:3] != bytes([0, 0, 8]):
+        raise SystemExit(f"{path} is not an IDX file of bytes (the MNIST format)")
+    dims = data[3]
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return numpy.frombuffer(data, dtype=numpy.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+"""
+
+_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+
+
+def _idx_dataset(
+    name: str, title: str, folder_name: str, torchvision_class: str, doc: str, names: tuple[str, ...]
+) -> DatasetSpec:
+    raw = f"{folder_name}/raw"
+    loader = (
+        _READ_IDX
+        + f'''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """{doc}"""
+    path, download = $path, $download
+    raw = os.path.join(path, "{folder_name}", "raw")
+    if download and not os.path.isfile(os.path.join(raw, "{_IDX_FILES[0]}")):
+        torchvision.datasets.{torchvision_class}(path, train=True, download=True)
+    if not os.path.isfile(os.path.join(raw, "{_IDX_FILES[0]}")) and not os.path.isfile(
+        os.path.join(raw, "{_IDX_FILES[0]}.gz")
+    ):
+        raise SystemExit(f"no {title} files in {{raw}}: put {_IDX_FILES[0]} there, or set download")
+    x = read_idx(os.path.join(raw, "{_IDX_FILES[0]}"))
+    y = read_idx(os.path.join(raw, "{_IDX_FILES[1]}"))
+    return torch.from_numpy(x.copy()).float().div(255.0).unsqueeze(1), torch.from_numpy(y.copy()).long()
+'''
+    )
+
+    def check(params: Mapping[str, Any]) -> None:
+        inside = tuple(f"{raw}/{file}" for file in _IDX_FILES)
+        require_files(params["path"], inside, f"{title}'s IDX files", download=params["download"])
+
+    return DatasetSpec(
+        name=name,
+        title=title,
+        doc=doc + f" Read from PATH/{raw} (IDX files, gzipped or not).",
+        task=CLASSIFICATION,
+        uses=("path", "download"),
+        input_shape=_fixed(1, 28, 28),
+        classes=_count(10),
+        loader=loader,
+        imports=("import gzip", "import os", "import struct", "import numpy"),
+        requires=("numpy",),
+        class_names=lambda p: names,
+        check=check,
+    )
+
+
+def _cifar(
+    name: str, title: str, folder_name: str, files: tuple[str, ...], label_bytes: int, classes: int, url: str, doc: str
+) -> DatasetSpec:
+    loader = f'''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """{doc}"""
+    path, download = $path, $download
+    folder = os.path.join(path, "{folder_name}")
+    if download and not os.path.isdir(folder):
+        url = "{url}"
+        torchvision.datasets.utils.download_and_extract_archive(url, path)
+    records = []
+    for name in {files!r}:
+        file = os.path.join(folder, name)
+        if not os.path.isfile(file):
+            raise SystemExit(f"no {{file}}: use {title}'s binary version ({url.rsplit("/", 1)[-1]}), or set download")
+        records.append(numpy.fromfile(file, dtype=numpy.uint8).reshape(-1, {label_bytes} + 3072))
+    data = numpy.concatenate(records)
+    x = torch.from_numpy(data[:, {label_bytes}:].copy()).float().div(255.0).reshape(-1, 3, 32, 32)
+    return x, torch.from_numpy(data[:, {label_bytes - 1}].astype(numpy.int64))
+'''
+
+    def check(params: Mapping[str, Any]) -> None:
+        inside = tuple(f"{folder_name}/{file}" for file in files)
+        require_files(params["path"], inside, f"{title}'s binary batches", download=params["download"])
+
+    return DatasetSpec(
+        name=name,
+        title=title,
+        doc=doc + f" Read from PATH/{folder_name} (the binary version: no pickles).",
+        task=CLASSIFICATION,
+        uses=("path", "download"),
+        input_shape=_fixed(3, 32, 32),
+        classes=_count(classes),
+        loader=loader,
+        imports=("import os", "import numpy"),
+        requires=("numpy",),
+        check=check,
+    )
+
+
+SVHN_URL = "http://ufldl.stanford.edu/housenumbers/train_32x32.mat"
+
+SVHN = DatasetSpec(
+    name="svhn",
+    title="SVHN",
+    doc="Street View House Numbers: 73,257 colour 32x32 digits. Read from PATH/train_32x32.mat.",
+    task=CLASSIFICATION,
+    uses=("path", "download"),
+    input_shape=_fixed(3, 32, 32),
+    classes=_count(10),
+    loader=f'''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Street View House Numbers: colour 32x32 digits, from train_32x32.mat."""
+    path, download = $path, $download
+    file = os.path.join(path, "train_32x32.mat")
+    if download and not os.path.isfile(file):
+        torchvision.datasets.utils.download_url("{SVHN_URL}", path)
+    if not os.path.isfile(file):
+        raise SystemExit(f"no {{file}}: download train_32x32.mat from the SVHN site, or set download")
+    mat = scipy.io.loadmat(file)
+    x = torch.from_numpy(mat["X"].transpose(3, 2, 0, 1).copy()).float().div(255.0)
+    return x, torch.from_numpy(mat["y"].reshape(-1).astype(numpy.int64) % 10)
+''',
+    imports=("import os", "import numpy", "import scipy.io"),
+    requires=("numpy", "scipy"),
+    check=lambda p: require_files(p["path"], ("train_32x32.mat",), "SVHN's train_32x32.mat", download=p["download"]),
+)
+
+IMAGE_FOLDER = DatasetSpec(
+    name="image_folder",
+    title="Image folder",
+    doc="Your images: one subfolder per class (its name is the class), each image resized to image_size.",
+    task=CLASSIFICATION,
+    uses=("path", "image_size"),
+    input_shape=lambda p: (3, p["image_size"], p["image_size"]),
+    classes=lambda p: len(image_folder_classes(p["path"])),
+    class_names=lambda p: image_folder_classes(p["path"]),
+    loader=f'''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images in one subfolder per class, resized to a square, as RGB in [0, 1]."""
+    path, size = $path, $image_size
+    suffixes = {IMAGE_SUFFIXES!r}
+    classes = []
+    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+        if entry.is_dir() and any(name.lower().endswith(suffixes) for name in os.listdir(entry.path)):
+            classes.append(entry.name)
+    images, labels = [], []
+    for index, name in enumerate(classes):
+        for file in sorted(os.listdir(os.path.join(path, name))):
+            if file.lower().endswith(suffixes):
+                with Image.open(os.path.join(path, name, file)) as image:
+                    images.append(numpy.asarray(image.convert("RGB").resize((size, size))))
+                labels.append(index)
+    x = torch.from_numpy(numpy.stack(images)).permute(0, 3, 1, 2).float().div(255.0)
+    return x.contiguous(), torch.tensor(labels)
+''',
+    imports=("import os", "import numpy", "from PIL import Image"),
+    requires=("numpy", "pillow"),
+    check=lambda p: image_folder_classes(p["path"]) and None,
+)
+
+
+def _csv_summary(p: Mapping[str, Any]) -> CsvSummary:
+    return csv_summary(p["path"], p["target_column"], p["task"] == CLASSIFICATION)
+
+
+CSV_FILE = DatasetSpec(
+    name="csv",
+    title="CSV file",
+    doc="Your table: a CSV file with a header row; every column but the target is a numeric feature. "
+    "Classification takes any target values as classes; regression needs numbers.",
+    task=lambda p: p["task"],
+    uses=("path", "target_column", "task"),
+    input_shape=lambda p: (len(_csv_summary(p).features),),
+    classes=lambda p: len(_csv_summary(p).class_names),
+    class_names=lambda p: _csv_summary(p).class_names,
+    loader='''\
+def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A CSV file with a header row: the target column, and every other column as a numeric feature."""
+    path, target_column, task = $path, $target_column, $task
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        rows = [row for row in csv.reader(stream) if row]
+    header = [name.strip() for name in rows[0]]
+    target = header.index(target_column)
+    features = [i for i in range(len(header)) if i != target]
+    x = torch.tensor([[float(row[i]) for i in features] for row in rows[1:]], dtype=torch.float32)
+    if task == "classification":
+        classes = sorted({row[target].strip() for row in rows[1:]})
+        y = torch.tensor([classes.index(row[target].strip()) for row in rows[1:]])
+    else:
+        y = torch.tensor([[float(row[target])] for row in rows[1:]], dtype=torch.float32)
+    return x, y
+''',
+    imports=("import csv",),
+    standardize=True,
+    check=lambda p: _csv_summary(p) and None,
+)
+
+FILE_DATASETS = (
+    _idx_dataset(
+        "mnist",
+        "MNIST",
+        "MNIST",
+        "MNIST",
+        "MNIST: 60,000 grey 28x28 handwritten digits.",
+        tuple(str(i) for i in range(10)),
+    ),
+    _idx_dataset(
+        "fashion_mnist",
+        "Fashion-MNIST",
+        "FashionMNIST",
+        "FashionMNIST",
+        "Fashion-MNIST: 60,000 grey 28x28 pictures of 10 kinds of clothing.",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
+    _idx_dataset(
+        "kmnist",
+        "KMNIST",
+        "KMNIST",
+        "KMNIST",
+        "Kuzushiji-MNIST: 60,000 grey 28x28 cursive Japanese characters, 10 classes.",
+        ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+    ),
+    _cifar(
+        "cifar10",
+        "CIFAR-10",
+        "cifar-10-batches-bin",
+        tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
+        1,
+        10,
+        "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+        "CIFAR-10: 50,000 colour 32x32 images of 10 classes.",
+    ),
+    _cifar(
+        "cifar100",
+        "CIFAR-100",
+        "cifar-100-binary",
+        ("train.bin",),
+        2,
+        100,
+        "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
+        "CIFAR-100: 50,000 colour 32x32 images of 100 fine classes.",
+    ),
+    SVHN,
+    IMAGE_FOLDER,
+    CSV_FILE,
+)
+
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
@@ -346,5 +617,6 @@ DATASETS: dict[str, DatasetSpec] = {
         LINEAR_REGRESSION,
         SEQUENCES,
         STRIPES,
+        *FILE_DATASETS,
     )
 }

@@ -26,7 +26,8 @@ DATA = "data"
 LOSS_ROLE = "loss"
 OPTIMIZER = "optimizer"
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "ints")
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "text")
+MAX_TEXT = 4096
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class ParamSpec:
             return "true or false"
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "text":
+            return "one line of text"
         if self.kind == "ints":
             counts = " or ".join(str(n) for n in self.lengths) if self.lengths else "one or more"
             return f"{counts} integers{self._range_words(' each')}"
@@ -101,6 +104,10 @@ class ParamSpec:
             if isinstance(value, bool):
                 return value
             raise ParamError(f"expected true or false, got {_short(value)}")
+        if self.kind == "text":
+            if not isinstance(value, str) or len(value) > MAX_TEXT or not all(c.isprintable() for c in value):
+                raise ParamError(f"expected one line of text, got {_short(value)}")
+            return value
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value

@@ -9,6 +9,7 @@ index from tensors that live on the training device, with one shuffle generator 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from netbuilder.analysis import Analysis
@@ -22,7 +23,13 @@ from netbuilder.codegen.render import constructor, forward_lines, literal
 from netbuilder.graph import Graph
 
 TORCH_REQUIREMENT = "torch>=2.1"
-REQUIREMENT_VERSIONS = {"scikit-learn": "scikit-learn>=1.3", "torchvision": "torchvision>=0.16"}
+REQUIREMENT_VERSIONS = {
+    "scikit-learn": "scikit-learn>=1.3",
+    "torchvision": "torchvision>=0.16",
+    "numpy": "numpy>=1.24",
+    "scipy": "scipy>=1.10",
+    "pillow": "pillow>=9",
+}
 
 
 @dataclass(frozen=True)
@@ -70,17 +77,13 @@ def generate_training(
     loss_lines = forward_lines(loss_spec, loss_ctx)
     loss_lines[-1] = "return " + loss_lines[-1].split(" = ", 1)[1]
     accuracy = _accuracy_expression(
-        graph.nodes[loss_id].block, dataset.task, loss_inputs["target"].dtype == LONG, target_var == "batch_y"
+        graph.nodes[loss_id].block,
+        dataset.task_of(dataset_params),
+        loss_inputs["target"].dtype == LONG,
+        target_var == "batch_y",
     )
 
-    imports = sorted(
-        {"import argparse", "import os", "import time", *(i for i in dataset.imports if i.startswith("import "))}
-    )
-    imports += [
-        "",
-        "import torch",
-        *sorted({"from torch import nn", *(i for i in dataset.imports if i.startswith("from "))}),
-    ]
+    imports = _import_block(dataset.import_lines(dataset_params))
     imports += ["", f"from model import {model.class_name}"]
 
     origin = f" from {safe_text(source)}" if source else ""
@@ -139,8 +142,26 @@ def generate_training(
         'if __name__ == "__main__":',
         "    main()",
     ]
-    requirements = [TORCH_REQUIREMENT, *(REQUIREMENT_VERSIONS[r] for r in dataset.requires)]
+    requirements = [TORCH_REQUIREMENT, *(REQUIREMENT_VERSIONS[r] for r in dataset.requirements(dataset_params))]
     return TrainingCode("\n".join(parts) + "\n", tuple(requirements))
+
+
+def _import_block(extra: tuple[str, ...]) -> list[str]:
+    """The script's imports in isort's order: standard library, then third party, then the model."""
+
+    def module(line: str) -> str:
+        return line.split()[1].split(".")[0]
+
+    lines = {"import argparse", "import os", "import time", "import torch", "from torch import nn", *extra}
+    standard = [line for line in lines if module(line) in sys.stdlib_module_names]
+    third = [line for line in lines if line not in standard]
+
+    def order(group: list[str]) -> list[str]:  # plain imports before from-imports, each alphabetical
+        return sorted(line for line in group if line.startswith("import ")) + sorted(
+            line for line in group if line.startswith("from ")
+        )
+
+    return [*order(standard), "", *order(third)]
 
 
 def _accuracy_expression(loss: str, task: str, class_targets: bool, against_target: bool) -> str:

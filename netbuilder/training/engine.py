@@ -149,7 +149,7 @@ class Trainer:
         self.class_names = dataset.names_of_classes(dataset_node.params)
         loss_node = next(n for n in graph.nodes.values() if catalogue.get(n.block).role == "loss")
         self.target_is_input = graph.inputs_of(loss_node.id)["target"].src_port == "x"
-        self.classification = dataset.task == CLASSIFICATION and not self.target_is_input
+        self.classification = dataset.task_of(dataset_node.params) == CLASSIFICATION and not self.target_is_input
 
         # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
         x, y = script.load_data(seed)

@@ -66,8 +66,11 @@ def format_value(spec: ParamSpec, value: Any) -> str:
 
 
 def parse_text(spec: ParamSpec, text: str) -> Any:
-    """The value a person typed into a float or ints field, validated; ParamError says what was expected."""
+    """The value a person typed into a float, ints or text field, validated; ParamError says what was
+    expected."""
     stripped = text.strip()
+    if spec.kind == "text":
+        return spec.validate(stripped)
     try:
         if spec.kind == "ints":
             parts = [p for p in re.split(r"[\s,;]+", stripped.strip("()[]")) if p]
@@ -252,9 +255,9 @@ class ParamField(QWidget):
             combo.addItems(list(spec.choices))
             combo.activated.connect(lambda index: self._enter(spec.choices[index]))
             return combo
-        # float and ints: a line edit, so 1e-5 and "16, 4, 4" can be typed as they are written
+        # float, ints and text: a line edit, so 1e-5, "16, 4, 4" or a path can be typed as they are written
         edit = QLineEdit()
-        edit.setPlaceholderText("e.g. 1e-5" if spec.kind == "float" else "e.g. 16, 4, 4")
+        edit.setPlaceholderText({"float": "e.g. 1e-5", "ints": "e.g. 16, 4, 4"}.get(spec.kind, ""))
         edit.editingFinished.connect(self._on_text_finished)
         edit.textEdited.connect(lambda _text: self.clear_error())
         return edit

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from netbuilder.project import Project, TrainingSettings
@@ -310,3 +311,23 @@ def test_typing_then_selecting_another_node_commits_to_the_first(qtbot, setup):
     assert s.graph.nodes[s.fc1].params["out_features"] == 77
     assert s.graph.nodes[s.fc2].params["out_features"] == 10
     assert s.panel.fields["out_features"].editor.value() == 10
+
+
+def test_a_text_parameter_is_typed_as_text(qtbot, tmp_path):
+    """The Dataset's path is typed as text; the shapes follow the file it names."""
+    project = Project.new("csv")
+    node = project.graph.add_node("Dataset", params={"dataset": "csv"}).id
+    document = Document(project)
+    panel = InspectorPanel(EditorController(document))
+    qtbot.addWidget(panel)
+    panel.show_node(node, selected=1)
+    editor = panel.fields["path"].editor
+    (tmp_path / "t.csv").write_text("a,target\n1,x\n2,y\n")
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, str(tmp_path / "t.csv"))
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert project.graph.nodes[node].params["path"] == str(tmp_path / "t.csv")
+    qtbot.waitUntil(lambda: document.analysis.output_type(node, "x") is not None)
+    assert str(document.analysis.output_type(node, "x")) == "(N, 1)"
+    document.close()

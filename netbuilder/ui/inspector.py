@@ -41,6 +41,7 @@ from netbuilder.blocks.spec import MODEL, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 from netbuilder.graph.events import GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
 from netbuilder.ui.controller import EditorController
+from netbuilder.ui.dataset_preview import DatasetPreview
 from netbuilder.ui.icons import category_icon, icon_colour, palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
 
@@ -398,6 +399,7 @@ class InspectorPanel(QWidget):
         self.graph = controller.graph
         self.node_id: str | None = None
         self.fields: dict[str, ParamField] = {}
+        self.preview: DatasetPreview | None = None  # the Dataset node's data preview, when one is shown
         self.row_labels: dict[str, QLabel] = {}
         self.output_labels: dict[str, ToneLabel] = {}
         self._diagnostics_key: tuple | None = None
@@ -475,6 +477,8 @@ class InspectorPanel(QWidget):
 
     def detach(self) -> None:
         """Stop listening to the document (the panel is being closed or the document replaced)."""
+        if self.preview is not None:
+            self.preview.wait()
         self._detach()
         if self._listening:
             self._listening = False
@@ -487,6 +491,9 @@ class InspectorPanel(QWidget):
     # ---- building the form for one node
 
     def _clear_form(self) -> None:
+        if self.preview is not None:
+            self.preview.wait()
+            self.preview = None
         self.fields.clear()
         self.row_labels.clear()
         self.output_labels.clear()
@@ -573,6 +580,10 @@ class InspectorPanel(QWidget):
         self.problems_box.setContentsMargins(0, 0, 0, 0)
         self.problems_box.setSpacing(8)
         form.addRow(problems)
+        if node.block == "Dataset":
+            form.addRow(self._section("Data"))
+            self.preview = DatasetPreview()
+            form.addRow(self.preview)
         layout.addStretch(1)
 
         self._content = content
@@ -625,6 +636,8 @@ class InspectorPanel(QWidget):
             self.label_edit.setModified(False)
         for name, field in self.fields.items():
             field.set_value(node.params[name])
+        if self.preview is not None:
+            self.preview.set_params(node.params)
         self._refresh_relevance()
 
     def _refresh_relevance(self) -> None:
@@ -768,6 +781,8 @@ class InspectorPanel(QWidget):
             field = self.fields.get(event.name)
             if field is not None:
                 field.set_value(event.new)
+            if self.preview is not None:
+                self.preview.set_params(self.graph.nodes[self.node_id].params)
             self._refresh_relevance()
         elif isinstance(event, NodeRenamed) and event.node_id == self.node_id:
             if not (self.label_edit.hasFocus() and self.label_edit.isModified()):

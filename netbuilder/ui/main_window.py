@@ -35,10 +35,12 @@ from netbuilder.ui.recovery import Recovery
 from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.start_page import StartPage
 from netbuilder.ui.theme import apply_to_application
+from netbuilder.ui.training_dock import TrainingPanel
 from netbuilder.ui.view import GraphView
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
+TRAINING_DOCK_HEIGHT = 280
 FILTER = "netbuilder projects (*.nbproj)"
 _untitled = itertools.count(1)
 
@@ -55,10 +57,17 @@ class MainWindow(QMainWindow):
         self.controller: EditorController | None = None
         self.scene: GraphScene | None = None
         self.view: GraphView | None = None
+        self.training: TrainingPanel | None = None
+        self._locked = False  # while a run trains, the graph is not edited
+        self._training_dock_grown = False
         self._recovery_key = ""
         self._quick_add_point = QPointF()
         self.setAcceptDrops(True)
-        self.resize(1366, 800)
+        screen = QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        self.resize(
+            min(1366, available.width()) if available else 1366, min(800, available.height()) if available else 800
+        )
 
         self.stack = QStackedWidget()
         self.start_page = StartPage(self.recent_files())
@@ -73,6 +82,9 @@ class MainWindow(QMainWindow):
         self.bottom_dock = self._dock("Problems and code", "bottom", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.bottom_tabs = QTabWidget()
         self.bottom_dock.setWidget(self.bottom_tabs)
+        self.training_dock = self._dock("Training", "training", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.bottom_dock, self.training_dock)
+        self.training_dock.visibilityChanged.connect(self._training_dock_shown)
         self.palette = PalettePanel()
         self.palette.block_activated.connect(self._add_at_centre)
         self.palette_dock.setWidget(self.palette)
@@ -187,7 +199,7 @@ class MainWindow(QMainWindow):
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
         view_menu.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
             view_menu.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -266,7 +278,12 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.clear()
         self.bottom_tabs.addTab(self.problems, "Problems")
         self.bottom_tabs.addTab(self.code, "Code")
+        self.training = TrainingPanel(self.document)
+        self.training.running_changed.connect(self._training_running)
+        self.training.message.connect(self.show_message)
+        self.training_dock.setWidget(self.training)
         self._show_docks(True)
+        self.bottom_dock.raise_()  # showing the docks made Training the current tab; it loads torch when shown
 
         stack = self.document.undo_stack
         stack.canUndoChanged.connect(self._update_actions)
@@ -287,17 +304,22 @@ class MainWindow(QMainWindow):
     def _drop_document(self, *, discard_recovery: bool) -> None:
         if self.document is None:
             return
+        self.training.shutdown()  # stops a run and joins its thread before anything it reports to goes
+        self.training.running_changed.disconnect(self._training_running)
+        self._training_running(False)
         if discard_recovery:
             self.recovery.discard(self._recovery_key)
         self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away
         self.scene.close()
         self.stack.removeWidget(self.view)
         self.bottom_tabs.clear()
-        for widget in (self.view, self.inspector, self.problems, self.code):
+        self.inspector.detach()  # joins its data preview's thread, if one is loading
+        for widget in (self.view, self.inspector, self.problems, self.code, self.training):
             widget.deleteLater()
         self.inspector_dock.setWidget(None)
+        self.training_dock.setWidget(None)
         self.document.close()
-        self.document = self.controller = self.scene = self.view = None
+        self.document = self.controller = self.scene = self.view = self.training = None
 
     def close_project(self) -> None:
         if not self._may_discard():
@@ -309,7 +331,7 @@ class MainWindow(QMainWindow):
         self._refresh_title()
 
     def _show_docks(self, visible: bool) -> None:
-        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
             dock.setVisible(visible)
 
     # ---- saving ------------------------------------------------------------------------------------------
@@ -491,6 +513,8 @@ class MainWindow(QMainWindow):
             self.scene.drop_block(block, centre - QPointF(92, 40))
 
     def _quick_add(self, point: QPointF) -> None:
+        if self._locked:
+            return
         self._quick_add_point = point
         popup = QuickAddPopup(self)
         popup.chosen.connect(self._quick_add_chosen)
@@ -541,6 +565,26 @@ class MainWindow(QMainWindow):
         if self.view:
             self.view.set_zoom(1.0)
 
+    def _training_dock_shown(self, visible: bool) -> None:
+        """The plots need some height: the first time the Training tab shows, the bottom docks grow to it."""
+        if self.training is not None:
+            self.training.on_shown(visible)
+        if visible and self.training_dock.height() < TRAINING_DOCK_HEIGHT and not self._training_dock_grown:
+            self._training_dock_grown = True
+            self.resizeDocks([self.training_dock], [TRAINING_DOCK_HEIGHT], Qt.Orientation.Vertical)
+
+    def _training_running(self, running: bool) -> None:
+        """Lock the graph while a run trains: the canvas takes no edits (it still pans and zooms), the
+        palette, inspector and problems (whose fixes edit) are disabled, and so are the editing actions."""
+        self._locked = running
+        if self.view is not None:
+            self.view.setInteractive(not running)
+            for panel in (self.palette, self.inspector, self.problems):
+                panel.setEnabled(not running)
+        self._update_actions()
+        if running:
+            self.statusBar().showMessage("Training: the graph is locked until the run ends", 4000)
+
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
@@ -584,23 +628,23 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_document = self.document is not None
-        stack = self.document.undo_stack if has_document else None
+        editable = has_document and not self._locked
+        stack = self.document.undo_stack if editable else None
         self.undo_action.setEnabled(bool(stack and stack.canUndo()))
         self.redo_action.setEnabled(bool(stack and stack.canRedo()))
         self.undo_action.setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
         self.redo_action.setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
         selected = bool(self.scene and self.scene.selected_node_ids())
-        for action in (self.cut_action, self.copy_action, self.duplicate_action):
-            action.setEnabled(selected)
-        self.delete_action.setEnabled(bool(self.scene and self.scene.selectedItems()))
+        self.copy_action.setEnabled(selected)
+        for action in (self.cut_action, self.duplicate_action):
+            action.setEnabled(selected and editable)
+        self.delete_action.setEnabled(bool(editable and self.scene and self.scene.selectedItems()))
         for action in (
             self.save_action,
             self.save_as_action,
             self.export_action,
             self.close_action,
-            self.paste_action,
             self.select_all_action,
-            self.auto_layout_action,
             self.frame_all_action,
             self.frame_selection_action,
             self.zoom_in_action,
@@ -608,6 +652,8 @@ class MainWindow(QMainWindow):
             self.zoom_reset_action,
         ):
             action.setEnabled(has_document)
+        for action in (self.paste_action, self.auto_layout_action):
+            action.setEnabled(editable)
 
     def _refresh_title(self, *_: object) -> None:
         if self.document is None:

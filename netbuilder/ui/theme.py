@@ -142,7 +142,7 @@ def _palette(theme: Theme) -> QPalette:
         (roles.ToolTipBase, base),
         (roles.ToolTipText, text),
         (roles.Highlight, theme.selection),
-        (roles.HighlightedText, QColor("#ffffff")),
+        (roles.HighlightedText, QColor("#0b1520") if dark else QColor("#ffffff")),
         (roles.PlaceholderText, theme.muted),
         (roles.Link, theme.selection),
         (roles.BrightText, theme.error),

@@ -331,3 +331,23 @@ def test_a_text_parameter_is_typed_as_text(qtbot, tmp_path):
     qtbot.waitUntil(lambda: document.analysis.output_type(node, "x") is not None)
     assert str(document.analysis.output_type(node, "x")) == "(N, 1)"
     document.close()
+
+
+def test_the_dataset_preview_loads_on_request_and_follows_the_dataset(qtbot):
+    project = Project.new("preview")
+    node = project.graph.add_node("Dataset", params={"dataset": "spirals", "samples": 300}).id
+    document = Document(project)
+    controller = EditorController(document)
+    panel = InspectorPanel(controller)
+    qtbot.addWidget(panel)
+    panel.show_node(node, selected=1)
+    preview = panel.preview
+    assert preview is not None and preview.preview is None  # nothing loads until asked
+    preview.button.click()
+    qtbot.waitUntil(lambda: preview.preview is not None, timeout=30_000)
+    assert preview.preview.points.shape == (300, 2)
+    controller.set_param(node, "dataset", "digits")
+    qtbot.waitUntil(lambda: preview.preview is not None and preview.preview.images is not None, timeout=30_000)
+    assert "1,797 samples" in preview.status.text()
+    panel.detach()
+    document.close()

@@ -1,0 +1,205 @@
+"""The Dataset node's preview: sample images, the class balance, or the points of a 2-D set.
+
+Loading a dataset needs torch, so the preview loads on request ("Preview data"), on a QThread, and the
+window never waits for it. What it draws comes from netbuilder.data.preview as plain numpy arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.theme import CATEGORY_COLOURS
+
+CLASS_COLOURS = [
+    QColor(c)
+    for c in (
+        "#1e88e5",
+        "#e53935",
+        "#43a047",
+        "#fb8c00",
+        "#8e24aa",
+        "#00acc1",
+        "#6d4c41",
+        "#c0ca33",
+        "#d81b60",
+        "#546e7a",
+    )
+]
+
+
+class _PreviewThread(QThread):
+    """Loads and summarises a dataset off the window's thread."""
+
+    ready = Signal(object)  # netbuilder.data.preview.Preview
+    failed = Signal(str)  # why the data could not be read
+
+    def __init__(self, params: dict[str, Any], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.params = params
+
+    def run(self) -> None:
+        from netbuilder.data.loading import DataLoadError  # torch loads here, on this thread, on request
+        from netbuilder.data.preview import make_preview
+
+        try:
+            self.ready.emit(make_preview(self.params))
+        except DataLoadError as err:
+            self.failed.emit(str(err))
+
+
+class DatasetPreview(QWidget):
+    """A button, then a picture of the data: an image grid or a scatter, and the class counts below."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.params: dict[str, Any] | None = None
+        self.preview = None
+        self._thread: _PreviewThread | None = None
+        self.button = QPushButton("Preview data")
+        self.button.setToolTip("Load the dataset and show samples and the class balance (loads torch once)")
+        self.button.clicked.connect(self.load)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.canvas = _PreviewCanvas()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.status)
+        layout.addWidget(self.canvas)
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        """The Dataset node's parameters; a shown preview reloads when they change."""
+        params = dict(params)
+        if params == self.params:
+            return
+        self.params = params
+        if self.preview is not None or self._thread is not None:
+            self.load()
+
+    def load(self) -> None:
+        if self.params is None:
+            return
+        self.wait()
+        self.status.setText("Loading…")
+        self.button.setEnabled(False)
+        main_thread_collector().hold()  # no garbage collection on the loading thread (see main_thread_gc)
+        self._thread = _PreviewThread(self.params, self)
+        self._thread.ready.connect(self._show)
+        self._thread.failed.connect(self._fail)
+        self._thread.finished.connect(self._done)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Join the loading thread (before a reload, and before the widget goes away)."""
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread = None
+            main_thread_collector().release()
+
+    def _show(self, preview) -> None:
+        self.preview = preview
+        what = "images" if preview.images is not None else "points" if preview.points is not None else "samples"
+        shape = "×".join(str(d) for d in preview.input_shape)
+        self.status.setText(
+            f"{preview.samples:,} samples of {shape}; {what} below"
+            + (f", {len(preview.class_names)} classes" if preview.class_names else "")
+        )
+        self.canvas.set_preview(preview)
+
+    def _fail(self, message: str) -> None:
+        self.preview = None
+        self.status.setText(message)
+        self.canvas.set_preview(None)
+
+    def _done(self) -> None:
+        self.wait()  # finished: join it now rather than at the next load
+        self.button.setEnabled(True)
+        self.button.setText("Reload preview")
+
+    def closeEvent(self, event) -> None:
+        self.wait()
+        super().closeEvent(event)
+
+
+class _PreviewCanvas(QWidget):
+    """Paints the preview: a grid of images or a scatter on top, class counts as bars below."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preview = None
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(0)
+
+    def set_preview(self, preview) -> None:
+        self.preview = preview
+        self.setFixedHeight(0 if preview is None else 300)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        if self.preview is None:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        top = QRectF(0, 0, self.width(), 200)
+        bottom = QRectF(0, 210, self.width(), 86)
+        if self.preview.images is not None:
+            self._paint_images(painter, top)
+        elif self.preview.points is not None:
+            self._paint_points(painter, top)
+        if self.preview.counts is not None:
+            self._paint_counts(painter, bottom)
+        painter.end()
+
+    def _paint_images(self, painter: QPainter, area: QRectF) -> None:
+        images = self.preview.images
+        columns = 4
+        cell = min(area.width() / columns, area.height() / 4)
+        for i, image in enumerate(images):
+            height, width = image.shape[:2]
+            qimage = QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+            target = QRectF((i % columns) * cell + 2, (i // columns) * cell + 2, cell - 4, cell - 4)
+            painter.drawImage(target, qimage)
+            if self.preview.image_labels and self.preview.class_names:
+                name = self.preview.class_names[self.preview.image_labels[i]]
+                painter.setPen(QColor("#ffffff"))
+                painter.fillRect(QRectF(target.left(), target.bottom() - 14, target.width(), 14), QColor(0, 0, 0, 140))
+                painter.drawText(target.adjusted(3, 0, -2, -1), Qt.AlignmentFlag.AlignBottom, name)
+
+    def _paint_points(self, painter: QPainter, area: QRectF) -> None:
+        points, labels = self.preview.points, self.preview.point_labels
+        low, high = points.min(axis=0), points.max(axis=0)
+        span = (high - low).clip(min=1e-9)
+        painter.setPen(Qt.PenStyle.NoPen)
+        classification = bool(self.preview.class_names)
+        for (px, py), label in zip(points, labels, strict=True):
+            colour = (
+                CLASS_COLOURS[int(label) % len(CLASS_COLOURS)] if classification else QColor(CATEGORY_COLOURS["Core"])
+            )
+            painter.setBrush(colour)
+            x = area.left() + 6 + (px - low[0]) / span[0] * (area.width() - 12)
+            y = area.bottom() - 6 - (py - low[1]) / span[1] * (area.height() - 12)
+            painter.drawEllipse(QPointF(x, y), 2.2, 2.2)
+
+    def _paint_counts(self, painter: QPainter, area: QRectF) -> None:
+        counts = self.preview.counts
+        names = self.preview.class_names
+        most = max(1, int(counts.max()))
+        width = area.width() / len(counts)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        for i, count in enumerate(counts):
+            height = (area.height() - 16) * int(count) / most
+            bar = QRectF(area.left() + i * width + 1, area.bottom() - 16 - height, max(1.0, width - 2), height)
+            painter.fillRect(bar, CLASS_COLOURS[i % len(CLASS_COLOURS)])
+            if len(counts) <= 12:
+                painter.setPen(text)
+                label = names[i] if i < len(names) else str(i)
+                painter.drawText(
+                    QRectF(bar.left(), area.bottom() - 14, width, 14), Qt.AlignmentFlag.AlignHCenter, label[:6]
+                )

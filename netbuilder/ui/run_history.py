@@ -1,0 +1,245 @@
+"""The runs of a project: each finished run's settings, curves, final metrics and status, kept as one JSON file
+per run in a folder beside the project file (`digits.nbproj` -> `digits.runs/2025-06-01_14-05-22.json`), with
+that run's weights and checkpoints in a folder of the same name. Plain JSON only: nothing read back is
+executed. A project that was never saved keeps its runs in memory until it is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from netbuilder.atomic_file import write_atomically
+
+MAX_RUNS = 10
+RECORD_FORMAT = 1
+MAX_STEP_POINTS = 500  # the step-loss curve of a past run is kept this coarse: it is only drawn faintly
+_RUN_NAME = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$")
+
+
+def runs_folder(project_path: Path) -> Path:
+    """Where the runs of the project saved at `project_path` live."""
+    return project_path.with_name(project_path.stem + ".runs")
+
+
+def new_run_id(now: float | None = None, taken: set[str] = frozenset()) -> str:
+    """A file-name-safe id from the start time, sorting in time order; '-2', '-3' ... on a clash."""
+    base = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now))
+    run_id, n = base, 1
+    while run_id in taken:
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+@dataclass
+class RunRecord:
+    """One run as it ended. `history` holds one dict per epoch (epoch, train_loss, train_accuracy, val_loss,
+    val_<metric>..., learning_rate), `steps` the smoothed step losses as [step, loss] pairs (coarsened),
+    `weights` and `checkpoint` paths relative to the runs folder (None when not saved)."""
+
+    run_id: str
+    status: str
+    message: str = ""
+    started: float = 0.0
+    seconds: float = 0.0
+    device: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    epochs_done: int = 0
+    global_step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[list[float]] = field(default_factory=list)
+    final: dict[str, Any] = field(default_factory=dict)
+    confusion: list[list[int]] | None = None
+    class_names: list[str] = field(default_factory=list)
+    weights: str | None = None
+    checkpoint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _finite(
+            {
+                "format": RECORD_FORMAT,
+                "run_id": self.run_id,
+                "status": self.status,
+                "message": self.message,
+                "started": self.started,
+                "seconds": self.seconds,
+                "device": self.device,
+                "settings": self.settings,
+                "epochs_done": self.epochs_done,
+                "global_step": self.global_step,
+                "history": self.history,
+                "steps": self.steps,
+                "final": self.final,
+                "confusion": self.confusion,
+                "class_names": self.class_names,
+                "weights": self.weights,
+                "checkpoint": self.checkpoint,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunRecord:
+        """A record from JSON values; ValueError when it is not one (the caller skips such a file)."""
+        if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
+            raise ValueError("not a run record of a format this netbuilder reads")
+        try:
+            return cls(
+                run_id=str(data["run_id"]),
+                status=str(data["status"]),
+                message=str(data.get("message", "")),
+                started=float(data.get("started", 0.0)),
+                seconds=float(data.get("seconds", 0.0)),
+                device=str(data.get("device", "")),
+                settings=dict(data.get("settings") or {}),
+                epochs_done=int(data.get("epochs_done", 0)),
+                global_step=int(data.get("global_step", 0)),
+                history=[_numbers(e) for e in data.get("history") or [] if isinstance(e, dict)],
+                steps=[[float(s), _float(v)] for s, v in data.get("steps") or []],
+                final=_numbers(data.get("final") or {}),
+                confusion=[[int(c) for c in row] for row in data["confusion"]] if data.get("confusion") else None,
+                class_names=[str(n) for n in data.get("class_names") or []],
+                weights=_relative(data.get("weights")),
+                checkpoint=_relative(data.get("checkpoint")),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"malformed run record: {err}") from None
+
+
+class RunHistory:
+    """The last MAX_RUNS runs of one project, oldest first; on disk when the project has a path."""
+
+    def __init__(self, project_path: Path | None) -> None:
+        self.project_path = project_path
+        self.records: list[RunRecord] = []
+        if project_path is not None:
+            self.records = self._read()
+
+    @property
+    def folder(self) -> Path | None:
+        return runs_folder(self.project_path) if self.project_path is not None else None
+
+    def run_dir(self, run_id: str) -> Path | None:
+        """The folder for a run's weights and checkpoints (None for a project never saved)."""
+        folder = self.folder
+        return folder / run_id if folder is not None else None
+
+    def file_path(self, record: RunRecord, name: str | None) -> Path | None:
+        """A file a record names (its weights or checkpoint), if it is still there."""
+        folder = self.folder
+        if folder is None or not name:
+            return None
+        path = folder / name
+        return path if path.is_file() else None
+
+    def new_id(self, now: float | None = None) -> str:
+        taken = {r.run_id for r in self.records}
+        folder = self.folder
+        if folder is not None and folder.is_dir():
+            taken |= {p.stem for p in folder.iterdir()}
+        return new_run_id(now, taken)
+
+    def add(self, record: RunRecord) -> None:
+        """Keep a finished run (written at once when the project has a path), dropping the oldest beyond
+        MAX_RUNS together with their weights. OSError when the file cannot be written."""
+        self.records.append(record)
+        dropped = self.records[:-MAX_RUNS]
+        self.records = self.records[-MAX_RUNS:]
+        if self.folder is not None:
+            self._write(record)
+            for old in dropped:
+                self._delete(old.run_id)
+
+    def set_project_path(self, path: Path | None) -> None:
+        """The project was saved (perhaps under a new name): its runs go with it from now on; those kept so
+        far are written into the new folder (weights stay where they were)."""
+        if path == self.project_path or path is None:
+            return
+        self.project_path = path
+        existing = {r.run_id for r in self._read()}
+        for record in self.records:
+            if record.run_id not in existing:
+                self._write(replace(record, weights=None, checkpoint=None))
+
+    # ---- disk ------------------------------------------------------------------------------------------
+
+    def _read(self) -> list[RunRecord]:
+        folder = self.folder
+        if folder is None or not folder.is_dir():
+            return []
+        records = []
+        for path in sorted(folder.glob("*.json")):
+            if not _RUN_NAME.match(path.stem):
+                continue
+            try:
+                records.append(RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError):
+                continue  # a damaged or foreign file is left alone, and the other runs still show
+        return records[-MAX_RUNS:]
+
+    def _write(self, record: RunRecord) -> None:
+        folder = self.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(record.to_dict(), indent=1, allow_nan=False) + "\n"
+        write_atomically(folder / f"{record.run_id}.json", text.encode("utf-8"))
+
+    def _delete(self, run_id: str) -> None:
+        if not _RUN_NAME.match(run_id):  # only ever what new_run_id named
+            return
+        folder = self.folder
+        (folder / f"{run_id}.json").unlink(missing_ok=True)
+        run_dir = folder / run_id
+        if run_dir.is_dir():
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def coarsen(steps: list[float], losses: list[float], points: int = MAX_STEP_POINTS) -> list[list[float]]:
+    """At most `points` [step, loss] pairs spread evenly over a curve (always keeping its last point)."""
+    n = len(steps)
+    if n == 0:
+        return []
+    stride = max(1, math.ceil(n / points))
+    kept = list(range(0, n, stride))
+    if kept[-1] != n - 1:
+        kept.append(n - 1)
+    return [[float(steps[i]), float(losses[i])] for i in kept]
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers (a loss that blew up) become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _numbers(data: dict[str, Any]) -> dict[str, Any]:
+    """A metrics dict read back: numbers and nulls (no value, or not a finite one) kept, anything else dropped."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            out[str(key)] = value
+    return out
+
+
+def _relative(value: Any) -> str | None:
+    """A path inside the runs folder, or None: an absolute path or one climbing out with '..' is refused."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
+    if path.is_absolute() or ".." in path.parts:
+        return None
+    return value

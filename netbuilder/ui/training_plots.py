@@ -1,0 +1,458 @@
+"""Live training plots (pyqtgraph): loss per step (raw and smoothed), loss per epoch (train and validation),
+accuracy or validation error per epoch, learning rate per epoch, and a confusion matrix at the end of a
+classification run. Earlier runs of the project are drawn faintly behind the current one.
+
+Every curve is a PlotDataItem made once; new values go into numpy buffers that double when full, and a
+timer hands them to setData about ten times a second, whatever the rate of training.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from netbuilder.ui.run_history import MAX_RUNS, RunRecord
+from netbuilder.ui.theme import CATEGORY_COLOURS
+from netbuilder.ui.training_dock import readable_on
+
+REFRESH_MS = 100
+SMOOTHING = 0.8  # weight of the past in the smoothed loss (debiased, as TensorBoard draws it)
+MAX_LABELLED_CLASSES = 20  # above this the confusion matrix shows colours only
+
+
+class GrowingSeries:
+    """x and y values in numpy arrays that double in size when full: appending is amortised O(1), and the
+    views handed to setData never copy."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self.n = 0
+
+    def extend(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        count = len(xs)
+        if self.n + count > len(self._x):
+            size = len(self._x)
+            while size < self.n + count:
+                size *= 2
+            self._x = np.resize(self._x, size)
+            self._y = np.resize(self._y, size)
+        self._x[self.n : self.n + count] = xs
+        self._y[self.n : self.n + count] = ys
+        self.n += count
+
+    def clear(self) -> None:
+        self.n = 0
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self.n]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self.n]
+
+
+def _value(record: dict[str, Any], key: str, scale: float = 1.0) -> float:
+    value = record.get(key)
+    return float(value) * scale if isinstance(value, int | float) and math.isfinite(value) else math.nan
+
+
+def _mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """`amount` of the way from a to b."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * amount,
+        a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount,
+    )
+
+
+class EpochAxis(pg.AxisItem):
+    """An axis of whole epochs: no tick at epoch 2.5."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = [
+            (spacing, [v for v in values if float(v).is_integer()])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if levels or maxVal - minVal > 20:
+            return levels
+        return [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
+class TrainingPlots(QWidget):
+    """The plots of the Training panel. Call `begin_run` when a run starts, then `add_losses`, `add_epoch`,
+    and `set_confusion` at the end; `show_past` draws earlier runs faintly."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.classification = True
+        self.curves = pg.GraphicsLayoutWidget()
+        self.curves.ci.setContentsMargins(2, 2, 2, 2)
+        self.curves.ci.setSpacing(4)
+        self.step_plot = self._plot(0)
+        self.loss_plot = self._plot(1, per_epoch=True)
+        self.metric_plot = self._plot(2, per_epoch=True)
+        self.lr_plot = self._plot(3, per_epoch=True)
+
+        # the current run: each curve made once, fed by setData
+        self.raw_curve = self.step_plot.plot(connect="finite")
+        self.smooth_curve = self.step_plot.plot(connect="finite")
+        self.train_loss_curve = self._epoch_curve(self.loss_plot)
+        self.val_loss_curve = self._epoch_curve(self.loss_plot)
+        self.train_metric_curve = self._epoch_curve(self.metric_plot)
+        self.val_metric_curve = self._epoch_curve(self.metric_plot)
+        self.lr_curve = self._epoch_curve(self.lr_plot)
+        self.current_items = [
+            self.raw_curve,
+            self.smooth_curve,
+            self.train_loss_curve,
+            self.val_loss_curve,
+            self.train_metric_curve,
+            self.val_metric_curve,
+            self.lr_curve,
+        ]
+        # earlier runs: MAX_RUNS faint curves per plot, made on first need, behind the current ones
+        self.past_items: dict[str, list[pg.PlotDataItem]] = {
+            "step": [],
+            "train_loss": [],
+            "val_loss": [],
+            "metric": [],
+            "lr": [],
+        }
+
+        self.raw = GrowingSeries(1024)
+        self.smooth = GrowingSeries(1024)
+        self.epochs: dict[str, GrowingSeries] = {
+            name: GrowingSeries(64) for name in ("train_loss", "val_loss", "train_metric", "val_metric", "lr")
+        }
+        self._ema = 0.0
+        self._ema_count = 0
+        self._dirty = False
+
+        self.confusion_view = pg.PlotWidget()
+        self.confusion_plot = self.confusion_view.getPlotItem()
+        self.confusion_plot.setMenuEnabled(False)
+        self.confusion_plot.setMouseEnabled(False, False)
+        self.confusion_plot.hideButtons()
+        self.confusion_plot.invertY(True)
+        self.confusion_plot.setAspectLocked(True)
+        self.confusion_image = pg.ImageItem(axisOrder="row-major")
+        self.confusion_plot.addItem(self.confusion_image)
+        self.confusion_texts: list[list[pg.TextItem]] = []
+        self.confusion_matrix: np.ndarray | None = None
+        self.confusion_view.hide()
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.curves, 1)
+        layout.addWidget(self.confusion_view)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self._apply_palette()
+
+    # ---- building ----------------------------------------------------------------------------------------
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # the matrix is square: as wide as it is tall (plus its axis), so its cells stay as large as they can
+        self.confusion_view.setFixedWidth(max(160, min(self.height() + 24, self.width() // 3)))
+
+    def _plot(self, column: int, *, per_epoch: bool = False) -> pg.PlotItem:
+        axes = {"bottom": EpochAxis("bottom")} if per_epoch else None
+        plot = self.curves.addPlot(row=0, col=column, axisItems=axes)
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setStyle(tickTextOffset=3, tickLength=-4)
+        plot.getAxis("left").setWidth(42)
+        return plot
+
+    def _epoch_curve(self, plot: pg.PlotItem) -> pg.PlotDataItem:
+        return plot.plot(connect="finite", symbol="o", symbolSize=5)
+
+    def _past_curve(self, key: str, index: int) -> pg.PlotDataItem:
+        items = self.past_items[key]
+        while len(items) <= index:
+            plot = {
+                "step": self.step_plot,
+                "train_loss": self.loss_plot,
+                "val_loss": self.loss_plot,
+                "metric": self.metric_plot,
+                "lr": self.lr_plot,
+            }[key]
+            item = plot.plot(connect="finite")
+            item.setZValue(-10)
+            item.setPen(self._muted_pen(key))
+            items.append(item)
+        return items[index]
+
+    # ---- colours from the palette ------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _colours(self) -> dict[str, QColor]:
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        dark = base.lightness() < 128
+        train = QColor(palette.color(QPalette.ColorRole.Highlight))
+        val = QColor(CATEGORY_COLOURS["Normalization"])  # orange: apart from the highlight in both themes
+        if dark:
+            val = val.lighter(135)
+        raw = QColor(train)
+        raw.setAlpha(90)
+        muted = _mix(text, base, 0.6)
+        return {"base": base, "text": text, "train": train, "val": val, "raw": raw, "muted": muted}
+
+    def _muted_pen(self, key: str) -> Any:
+        colour = self._colours()["muted"]
+        style = Qt.PenStyle.DashLine if key == "val_loss" else Qt.PenStyle.SolidLine
+        return pg.mkPen(colour, width=1, style=style)
+
+    def _apply_palette(self) -> None:
+        c = self._colours()
+        self.curves.setBackground(c["base"])
+        self.confusion_view.setBackground(c["base"])
+        for plot in (self.step_plot, self.loss_plot, self.metric_plot, self.lr_plot, self.confusion_plot):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(_mix(c["text"], c["base"], 0.45)))
+                axis.setTextPen(pg.mkPen(c["text"]))
+        self.raw_curve.setPen(pg.mkPen(c["raw"], width=1))
+        self.smooth_curve.setPen(pg.mkPen(c["train"], width=2))
+        for item, key in (
+            (self.train_loss_curve, "train"),
+            (self.val_loss_curve, "val"),
+            (self.train_metric_curve, "train"),
+            (self.val_metric_curve, "val"),
+            (self.lr_curve, "train"),
+        ):
+            item.setPen(pg.mkPen(c[key], width=2))
+            item.setSymbolPen(pg.mkPen(c[key]))
+            item.setSymbolBrush(pg.mkBrush(c[key]))
+        for key, items in self.past_items.items():
+            for item in items:
+                item.setPen(self._muted_pen(key))
+        self._set_titles()
+        if self.confusion_matrix is not None:
+            self._paint_confusion()
+
+    def _set_titles(self) -> None:
+        c = self._colours()
+
+        def word(text: str, key: str) -> str:
+            return f"<span style='color:{c[key].name()}'>{text}</span>"
+
+        size = "9pt"
+        colour = c["text"].name()
+        # short titles: pyqtgraph will not let a plot be narrower than its title
+        self.step_plot.setTitle("loss per step", size=size, color=colour)
+        loss = f"loss: {word('train', 'train')} · {word('validation', 'val')}"
+        self.loss_plot.setTitle(loss, size=size, color=colour)
+        if self.classification:
+            metric = f"accuracy %: {word('train', 'train')} · {word('val', 'val')}"
+        else:
+            metric = f"mean abs error ({word('validation', 'val')})"
+        self.metric_plot.setTitle(metric, size=size, color=colour)
+        self.lr_plot.setTitle("learning rate", size=size, color=colour)
+        self.confusion_plot.setTitle("validation: true × predicted", size=size, color=colour)
+
+    # ---- feeding ------------------------------------------------------------------------------------------
+
+    def begin_run(self, classification: bool, past: Sequence[RunRecord] = (), history: Sequence[dict] = ()) -> None:
+        """Empty the current curves (keeping the items), draw `past` runs faintly, and start from `history`
+        (epochs already done when going on from a checkpoint)."""
+        self.classification = classification
+        self.raw.clear()
+        self.smooth.clear()
+        self._ema = 0.0
+        self._ema_count = 0
+        for series in self.epochs.values():
+            series.clear()
+        self.confusion_matrix = None
+        self.confusion_view.hide()
+        self._set_titles()
+        self.show_past(past)
+        for record in history:
+            self.add_epoch(record)
+        self._dirty = True
+        self.refresh()
+
+    def show_past(self, past: Sequence[RunRecord]) -> None:
+        """Draw up to MAX_RUNS earlier runs faintly behind the current one."""
+        past = list(past)[-MAX_RUNS:]
+        metric_key = "val_accuracy" if self.classification else "val_mae"
+        scale = 100.0 if self.classification else 1.0
+        for key in self.past_items:
+            for index in range(max(len(past), len(self.past_items[key]))):
+                item = self._past_curve(key, index)
+                if index >= len(past):
+                    item.setData([], [])
+                    continue
+                record = past[index]
+                if key == "step":
+                    xs = [s for s, _ in record.steps]
+                    ys = [v for _, v in record.steps]
+                else:
+                    field = {"train_loss": "train_loss", "val_loss": "val_loss", "metric": metric_key, "lr": ""}[key]
+                    field = field or "learning_rate"
+                    xs = [e.get("epoch", i + 1) for i, e in enumerate(record.history)]
+                    ys = [_value(e, field, scale if key == "metric" else 1.0) for e in record.history]
+                item.setData(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+        self._range_learning_rate()
+
+    def add_losses(self, last_step: int, losses: Sequence[float]) -> None:
+        """The losses of the steps ending at global step `last_step` (1-based)."""
+        if not losses:
+            return
+        first = last_step - len(losses) + 1
+        smooth = []
+        for value in losses:
+            if math.isfinite(value):
+                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * value
+                self._ema_count += 1
+            smooth.append(self._ema / (1 - SMOOTHING**self._ema_count) if self._ema_count else math.nan)
+        xs = np.arange(first, last_step + 1, dtype=float)
+        self.raw.extend(xs, losses)
+        self.smooth.extend(xs, smooth)
+        self._mark_dirty()
+
+    def add_epoch(self, record: dict[str, Any]) -> None:
+        """One epoch's record (the engine's history entry, or an EpochEnd turned into one)."""
+        epoch = float(record["epoch"])
+        metric_scale = 100.0 if self.classification else 1.0
+        values = {
+            "train_loss": _value(record, "train_loss"),
+            "val_loss": _value(record, "val_loss"),
+            "train_metric": _value(record, "train_accuracy", 100.0) if self.classification else math.nan,
+            "val_metric": _value(record, "val_accuracy" if self.classification else "val_mae", metric_scale),
+            "lr": _value(record, "learning_rate"),
+        }
+        for name, value in values.items():
+            self.epochs[name].extend([epoch], [value])
+        self._mark_dirty()
+
+    def set_confusion(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
+        """Show the confusion matrix of the run that just ended (rows: true class; columns: predicted)."""
+        counts = np.asarray(matrix, dtype=float)
+        if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0:
+            return
+        self.confusion_matrix = counts
+        classes = counts.shape[0]
+        names = list(class_names) if len(class_names) == classes else [str(i) for i in range(classes)]
+        ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
+        self.confusion_plot.getAxis("bottom").setTicks(ticks)
+        left = self.confusion_plot.getAxis("left")
+        left.setTicks(ticks)
+        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
+        if len(self.confusion_texts) != classes:  # made again only when the number of classes changes
+            for row in self.confusion_texts:
+                for text in row:
+                    self.confusion_plot.removeItem(text)
+            self.confusion_texts = []
+            if classes <= MAX_LABELLED_CLASSES:
+                for i in range(classes):
+                    row = []
+                    for j in range(classes):
+                        text = pg.TextItem("", anchor=(0.5, 0.5))
+                        text.setPos(j + 0.5, i + 0.5)
+                        self.confusion_plot.addItem(text, ignoreBounds=True)
+                        row.append(text)
+                    self.confusion_texts.append(row)
+        self._paint_confusion()
+        self.confusion_view.show()
+        self.confusion_plot.enableAutoRange()  # fits the matrix now and whenever the view is resized
+        self.confusion_plot.autoRange(padding=0)
+
+    def _paint_confusion(self) -> None:
+        c = self._colours()
+        counts = self.confusion_matrix
+        top = max(1.0, float(counts.max()))
+        low, high = c["base"], QColor(c["train"])
+        table = np.array(
+            [[*(_mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
+            dtype=np.ubyte,
+        )
+        self.confusion_image.setImage(counts, levels=(0, top), lut=table)
+        self.confusion_image.setRect(0, 0, counts.shape[1], counts.shape[0])
+        font = self.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
+        for i, row in enumerate(self.confusion_texts):
+            for j, text in enumerate(row):
+                value = counts[i, j]
+                text.setText(f"{value:.0f}" if value else "")
+                text.setColor(readable_on(_mix(low, high, value / top), c["text"], c["base"]))
+                text.setFont(font)
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def refresh(self) -> None:
+        """Hand the buffers to the curves (the timer calls this about ten times a second while data comes)."""
+        if not self._dirty:
+            self.timer.stop()
+            return
+        self._dirty = False
+        self.raw_curve.setData(self.raw.x, self.raw.y)
+        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+        epochs = self.epochs
+        self._range_learning_rate()
+        for item, name in (
+            (self.train_loss_curve, "train_loss"),
+            (self.val_loss_curve, "val_loss"),
+            (self.train_metric_curve, "train_metric"),
+            (self.val_metric_curve, "val_metric"),
+            (self.lr_curve, "lr"),
+        ):
+            series = epochs[name]
+            if np.isfinite(series.y).any():
+                item.setData(series.x, series.y)
+            else:  # no such value in this run (no validation set; no accuracy for values)
+                item.setData([], [])
+
+    def _range_learning_rate(self) -> None:
+        """From zero to a little above the largest rate: a constant rate is a flat line at its height, not
+        a line in the middle of a range around it."""
+        values = [self.epochs["lr"].y]
+        values += [item.yData for item in self.past_items["lr"] if item.yData is not None and len(item.yData)]
+        finite = np.concatenate(values) if values else np.empty(0)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            top = float(finite.max()) or 1.0
+            self.lr_plot.enableAutoRange(y=False)
+            self.lr_plot.setYRange(0, top * 1.15, padding=0)
+
+    # ---- what a finished run keeps ------------------------------------------------------------------------
+
+    def smoothed_steps(self) -> tuple[list[float], list[float]]:
+        """The current run's smoothed loss per step, for its run record."""
+        return self.smooth.x.tolist(), self.smooth.y.tolist()
+
+    def point_counts(self) -> dict[str, int]:
+        """How many points each current curve holds (what a person sees drawn)."""
+        names = ("raw", "smooth", "train_loss", "val_loss", "train_metric", "val_metric", "lr")
+        return {
+            name: len(item.xData) if item.xData is not None else 0
+            for name, item in zip(names, self.current_items, strict=True)
+        }

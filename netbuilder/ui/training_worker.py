@@ -1,0 +1,256 @@
+"""The Qt side of a training run: a QObject living in a QThread that runs the plain training engine and turns
+its callbacks into throttled Qt signals with plain Python payloads.
+
+torch (through netbuilder.training) is imported inside `run`, on the worker's thread, when Train is pressed:
+the window never waits for it. Stop, pause and resume go straight to the engine's thread-safe Control.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from netbuilder.project import Project, project_from_dict, project_to_dict
+
+THROTTLE_SECONDS = 0.1  # the engine reports at most this often already; steps are merged to keep it so
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What the run found when it began: the device, the shape of the run, and where it stands (a run going
+    on from a checkpoint starts with its epochs already done)."""
+
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    global_step: int
+    classification: bool
+    class_names: tuple[str, ...]
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run ended (the engine's Outcome, in plain values), its epoch records, and the files it left."""
+
+    status: str  # completed | early-stopped | stopped | failed
+    message: str = ""
+    epochs_done: int = 0
+    global_step: int = 0
+    val_metrics: dict[str, Any] = field(default_factory=dict)
+    confusion: list[list[int]] | None = None
+    class_names: tuple[str, ...] = ()
+    history: list[dict[str, Any]] = field(default_factory=list)
+    weights: Path | None = None
+    checkpoint: Path | None = None
+    started: bool = False  # False when the run failed before its first step (the project could not train)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("completed", "early-stopped")
+
+
+def snapshot(project: Project) -> Project:
+    """An independent copy of the project, so the run never reads a graph the window is changing."""
+    return project_from_dict(project_to_dict(project), project.path)
+
+
+class TrainingWorker(QObject):
+    """Runs one training of a snapshot of `project`. Move it to a QThread and connect the thread's `started`
+    to `run`. `stop`, `pause` and `resume` may be called from any thread.
+
+    Checkpoints (last.pt, best.pt) and the final weights (model.pt) go into `run_dir` when it is given;
+    `resume_from` is a checkpoint to go on from."""
+
+    started = Signal(object)  # RunStart: the data is on the device and the first step is about to run
+    progress = Signal(object)  # engine Progress: losses of all steps since the previous signal (a list)
+    epoch_ended = Signal(object)  # engine EpochEnd: mean training loss, validation metrics, learning rate
+    finished = Signal(object)  # RunEnd: always emitted exactly once, last, whatever happened
+
+    def __init__(self, project: Project, *, run_dir: Path | None = None, resume_from: Path | None = None) -> None:
+        super().__init__()
+        self.project = snapshot(project)
+        self.run_dir = run_dir
+        self.resume_from = resume_from
+        self.result: RunEnd | None = None
+        self._lock = threading.Lock()
+        self._control = None  # the engine's Control, made on the worker's thread (it needs torch)
+        self._stop_requested = False
+        self._pause_requested = False
+        self._pending = None  # a Progress not yet sent: the throttle merges the next ones into it
+        self._last_sent = 0.0
+
+    # ---- from any thread -------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the run before its next step (a stopped run keeps a checkpoint to go on from)."""
+        with self._lock:
+            self._stop_requested = True
+            if self._control is not None:
+                self._control.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._pause_requested = True
+            if self._control is not None:
+                self._control.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause_requested = False
+            if self._control is not None:
+                self._control.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause_requested and not self._stop_requested
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested
+
+    # ---- on the worker's thread ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            result = self._train()
+        except Exception as err:  # whatever happens, the window hears how the run ended
+            result = RunEnd("failed", f"training failed: {type(err).__name__}: {err}")
+        self.result = result
+        # back to the main thread, so that the window may delete this object once the thread is joined
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
+        self.finished.emit(result)
+
+    def _train(self) -> RunEnd:
+        from netbuilder.training.engine import Control, Trainer
+        from netbuilder.training.program import ProgramError
+
+        with self._lock:
+            if self._stop_requested:
+                return RunEnd("stopped", "stopped before the first step")
+            self._control = control = Control()
+            if self._pause_requested:
+                control.pause()
+        try:
+            trainer = Trainer(self.project)
+            if self.resume_from is not None:
+                trainer.load_checkpoint(self.resume_from)
+        except ProgramError as err:
+            return RunEnd("failed", str(err))
+        except ValueError as err:  # a device that is not here, a checkpoint of another format
+            return RunEnd("failed", str(err))
+        except RuntimeError as err:  # a checkpoint that does not fit the network as it is now; no memory
+            return RunEnd("failed", _first_line(f"could not start: {err}"))
+        self.started.emit(
+            RunStart(
+                _device_name(trainer.device),
+                trainer.settings.epochs,
+                trainer.steps_per_epoch,
+                trainer.global_step,
+                trainer.classification,
+                tuple(trainer.class_names),
+                [dict(e) for e in trainer.history],
+            )
+        )
+        outcome = trainer.run(self._on_event, control, checkpoint_dir=self.run_dir)
+        self._flush()
+        weights = checkpoint = None
+        message = outcome.message
+        if self.run_dir is not None and outcome.status != "failed":
+            try:
+                weights = trainer.save_weights(self.run_dir / "model.pt")
+            except OSError as err:
+                message = (message + "; " if message else "") + f"the weights could not be saved: {err}"
+            last = self.run_dir / "last.pt"
+            checkpoint = last if last.is_file() else None
+        end = RunEnd(
+            outcome.status,
+            message,
+            outcome.epochs_done,
+            outcome.global_step,
+            dict(outcome.val_metrics),
+            [list(row) for row in outcome.confusion] if outcome.confusion else None,
+            tuple(outcome.class_names),
+            [dict(e) for e in trainer.history],
+            weights,
+            checkpoint,
+            started=True,
+        )
+        del trainer
+        _release_gpu_memory()
+        return end
+
+    def _on_event(self, event: object) -> None:
+        from netbuilder.training.engine import EpochEnd, Outcome, Progress
+
+        if isinstance(event, Progress):
+            if self._pending is None:
+                self._pending = replace(event, losses=list(event.losses))
+            else:
+                self._pending = replace(event, losses=self._pending.losses + list(event.losses))
+            if time.perf_counter() - self._last_sent >= THROTTLE_SECONDS:
+                self._flush()
+        elif isinstance(event, EpochEnd):
+            self._flush()
+            self.epoch_ended.emit(replace(event, val_metrics=dict(event.val_metrics)))
+        elif isinstance(event, Outcome):
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._last_sent = time.perf_counter()
+            self.progress.emit(pending)
+
+
+def cuda_device_names() -> list[str]:
+    """The names of the CUDA GPUs torch can use here (imports torch: call it off the main thread)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+
+
+class DeviceProbe(QObject):
+    """Asks torch, on a thread of its own, which CUDA GPUs there are. It also loads torch before Train is
+    pressed, so the first step comes sooner."""
+
+    found = Signal(list)  # list[str]: CUDA GPU names, empty when there is none (or torch cannot tell)
+
+    def run(self) -> None:
+        try:
+            names = cuda_device_names()
+            import torch._dynamo  # noqa: F401 - the first optimizer imports it; here it costs nobody a wait
+        except Exception:  # a broken CUDA install: train on the CPU, say nothing here
+            names = []
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
+        self.found.emit(names)
+
+
+def _device_name(device: Any) -> str:
+    if device.type == "cuda":
+        import torch
+
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return str(device)
+
+
+def _release_gpu_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

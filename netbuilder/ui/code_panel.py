@@ -7,7 +7,6 @@ from PySide6.QtGui import QColor, QFontDatabase, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from netbuilder.analysis import Analysis
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.package import generate_package
+from netbuilder.ui.banner import Banner
 from netbuilder.ui.controller import EditorController
 from netbuilder.ui.highlighter import PythonHighlighter
 
@@ -77,18 +77,8 @@ class CodePanel(QWidget):
         header.addWidget(self.copy_button)
         header.addWidget(self.export_button)
 
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setAutoFillBackground(True)
-        self.banner_icon = QLabel()
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.setContentsMargins(8, 4, 8, 4)
-        banner_layout.addWidget(self.banner_icon, 0, Qt.AlignmentFlag.AlignTop)
-        banner_layout.addWidget(self.banner_text, 1)
-        self.banner.hide()
+        self.banner = Banner()
+        self.banner_icon, self.banner_text = self.banner.icon, self.banner.text
 
         self.editor = QPlainTextEdit()
         self.editor.setReadOnly(True)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import Project, TrainingSettings
+from netbuilder.ui.banner import Banner
 from netbuilder.ui.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.run_history import RunHistory, RunRecord, coarsen
@@ -291,18 +292,8 @@ class TrainingPanel(QWidget):
         self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.metrics_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setAutoFillBackground(True)
-        self.banner_icon = QLabel()
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.setContentsMargins(6, 4, 6, 4)
-        banner_layout.addWidget(self.banner_icon, 0, Qt.AlignmentFlag.AlignTop)
-        banner_layout.addWidget(self.banner_text, 1)
-        self.banner.hide()
+        self.banner = Banner()
+        self.banner_icon, self.banner_text = self.banner.icon, self.banner.text
 
         side = QWidget()
         side_layout = QVBoxLayout(side)

@@ -11,11 +11,11 @@ runs its math path (dropout above 0 while training): the CPU flash kernel it use
 
 from __future__ import annotations
 
-from netbuilder.blocks.errors import InsertBefore, SetOwnParam
-from netbuilder.blocks.recurrent import wrong_rank
+from netbuilder.blocks.errors import SetOwnParam
+from netbuilder.blocks.recurrent import require_floats, wrong_rank
 from netbuilder.blocks.shared_params import bias, inferred_size, probability, size
 from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
-from netbuilder.blocks.tensor_type import FLOAT, TensorType
+from netbuilder.blocks.tensor_type import TensorType
 
 _SEQUENCE = "(N, sequence length, embedding)"
 
@@ -26,13 +26,7 @@ def _self_attention_rule(size_name: str, heads_name: str):
     def rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = ctx.inputs["x"]
         name = ctx.block
-        if x.dtype != FLOAT:
-            raise ctx.fail(
-                f"{name} needs floating-point values but receives integer indices {x}: put an Embedding before "
-                "it to turn tokens into vectors",
-                port="x",
-                hint=InsertBefore("x", "Embedding"),
-            )
+        require_floats(ctx)
         if x.rank == 2:
             raise ctx.fail(
                 f"{name} expects {_SEQUENCE} but receives {x}, one vector per sample (torch would attend across "

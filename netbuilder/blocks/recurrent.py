@@ -96,16 +96,22 @@ def wrong_rank(ctx: RuleContext, x: TensorType, layout: str) -> ShapeError:
     )
 
 
-def _recurrent_rule(ctx: RuleContext) -> dict[str, TensorType]:
+def require_floats(ctx: RuleContext) -> None:
+    """Sequence layers read vectors: integer token indices need an Embedding first (torch raises too)."""
     x = ctx.inputs["x"]
-    name = ctx.block
     if x.dtype != FLOAT:
         raise ctx.fail(
-            f"{name} needs floating-point values but receives integer indices {x}: put an Embedding before it "
-            "to turn tokens into vectors",
+            f"{ctx.block} needs floating-point values but receives integer indices {x}: put an Embedding before "
+            "it to turn tokens into vectors",
             port="x",
             hint=InsertBefore("x", "Embedding"),
         )
+
+
+def _recurrent_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.inputs["x"]
+    name = ctx.block
+    require_floats(ctx)
     if x.rank == 2:
         raise ctx.fail(
             f"{name} expects {_SEQUENCE} but receives {x}, one vector per sample (torch would read the batch as "

@@ -1,9 +1,9 @@
 """Graph -> train.py: a standalone training script that needs only torch (and scikit-learn or torchvision
 where its dataset does).
 
-The script is a set of small functions (load_data, split, make_optimizer, make_scheduler, train) so that a
-person can read and change it, and so that the app's engine can run these very functions: the data, split,
-optimizer and schedule of an exported run are those of the app's run by construction. Batches are taken by
+The script is a set of small functions (load_data, split, prepare_data, make_optimizer, make_scheduler,
+train) so that a person can read and change it, and so that the app's engine can run these very functions:
+the data, split, optimizer and schedule of an exported run are those of the app's run by construction. Batches are taken by
 index from tensors that live on the training device, with one shuffle generator seeded from --seed.
 """
 
@@ -106,6 +106,9 @@ def generate_training(
     parts += [
         "",
         "",
+        _prepare_function(standardize=dataset.standardize),
+        "",
+        "",
         "def make_criterion() -> nn.Module:",
         f"    return {constructor(loss_spec, analysis.resolved_params(loss_id))}",
         "",
@@ -130,7 +133,6 @@ def generate_training(
         "",
         _train_function(
             model.class_name,
-            standardize=dataset.standardize,
             schedule=schedule,
             classification=bool(accuracy),
         ),
@@ -224,8 +226,17 @@ def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.T
     return total_loss.item() / len(x), correct.item() / len(x)'''
 
 
-def _train_function(class_name: str, *, standardize: bool, schedule: str, classification: bool) -> str:
+def _prepare_function(*, standardize: bool) -> str:
     scale = "    train_x, val_x = standardize(train_x, val_x)\n" if standardize else ""
+    return f'''\
+def prepare_data(val_fraction: float, seed: int):
+    """The training and validation parts, ready for the model (on the CPU)."""
+    x, y = load_data(seed)
+    train_x, train_y, val_x, val_y = split(x, y, val_fraction, seed)
+{scale}    return train_x, train_y, val_x, val_y'''
+
+
+def _train_function(class_name: str, *, schedule: str, classification: bool) -> str:
     per_step = "            scheduler.step()\n" if schedule == "onecycle" else ""
     if schedule == "plateau":
         per_epoch = "        scheduler.step(val_loss if len(val_x) else train_loss)\n"
@@ -252,9 +263,8 @@ def _train_function(class_name: str, *, standardize: bool, schedule: str, classi
     return f'''\
 def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str) -> {class_name}:
     """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt."""
-    x, y = load_data(seed)
-    train_x, train_y, val_x, val_y = split(x, y, val_fraction, seed)
-{scale}    train_x, train_y = train_x.to(device), train_y.to(device)
+    train_x, train_y, val_x, val_y = prepare_data(val_fraction, seed)
+    train_x, train_y = train_x.to(device), train_y.to(device)
     val_x, val_y = val_x.to(device), val_y.to(device)
 
     torch.manual_seed(seed)

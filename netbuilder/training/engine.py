@@ -152,10 +152,7 @@ class Trainer:
         self.classification = dataset.task_of(dataset_node.params) == CLASSIFICATION and not self.target_is_input
 
         # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
-        x, y = script.load_data(seed)
-        train_x, train_y, val_x, val_y = script.split(x, y, self.settings.val_fraction, seed)
-        if hasattr(script, "standardize"):
-            train_x, val_x = script.standardize(train_x, val_x)
+        train_x, train_y, val_x, val_y = script.prepare_data(self.settings.val_fraction, seed)
         self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
         self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
         torch.manual_seed(seed)

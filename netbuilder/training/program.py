@@ -1,6 +1,6 @@
 """The generated code, loaded: the model class and the functions of train.py, exactly as exported.
 
-The engine trains with these functions (load_data, split, standardize, make_optimizer, make_scheduler,
+The engine trains with these functions (prepare_data, make_optimizer, make_scheduler,
 compute_loss, count_correct), so an exported `python train.py` makes the same data split, the same
 optimizer and schedule and the same losses as the app: one definition, written once by codegen.
 """

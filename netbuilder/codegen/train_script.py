@@ -3,8 +3,9 @@ where its dataset does).
 
 The script is a set of small functions (load_data, split, prepare_data, make_optimizer, make_scheduler,
 train) so that a person can read and change it, and so that the app's engine can run these very functions:
-the data, split, optimizer and schedule of an exported run are those of the app's run by construction. Batches are taken by
-index from tensors that live on the training device, with one shuffle generator seeded from --seed.
+the data, split, optimizer and schedule of an exported run are those of the app's run by construction.
+Batches are taken by index from tensors that live on the training device, with one shuffle generator
+seeded from --seed.
 """
 
 from __future__ import annotations

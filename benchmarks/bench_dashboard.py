@@ -130,7 +130,7 @@ def memory_across_runs(runs: int, points: int) -> list[float]:
                     "learning_rate": 0.001,
                 }
             )
-        plots.refresh()
+        plots.refresh(everything=True)
         QApplication.processEvents()
         sizes.append(rss_mib())
     plots.close()

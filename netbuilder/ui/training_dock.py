@@ -453,6 +453,7 @@ class TrainingPanel(QWidget):
 
     def _devices_found(self, names: list[str]) -> None:
         self._join_probe()
+        main_thread_collector().freeze_imports()  # torch is loaded now: keep it out of later collections
         self.cuda_names = list(names)
         self._fill_devices()
 
@@ -548,8 +549,10 @@ class TrainingPanel(QWidget):
         if self.run is None or self.sender() is not self.run.worker:
             return
         self.run.start = start
-        self.plots.begin_run(start.classification, self.history.records, start.history)
         total = start.epochs * start.steps_per_epoch
+        self.plots.begin_run(
+            start.classification, self.history.records, start.history, steps=total, epochs=start.epochs
+        )
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(total, start.global_step))
         epoch = min(start.epochs, len(start.history) + 1)
@@ -605,7 +608,7 @@ class TrainingPanel(QWidget):
         run.worker.epoch_ended.disconnect(self._on_epoch)
         run.worker.finished.disconnect(self._on_finished)
         if self.plots is not None:
-            self.plots.refresh()
+            self.plots.refresh(everything=True)
             if end.confusion:
                 self.plots.set_confusion(end.confusion, end.class_names)
         record = None

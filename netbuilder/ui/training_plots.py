@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from netbuilder.ui.run_history import MAX_RUNS, RunRecord
@@ -88,6 +88,53 @@ class EpochAxis(pg.AxisItem):
         return [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
 
 
+class TickGrid(pg.GraphicsObject):
+    """Faint lines at the major ticks of a plot's axes, drawn in the view.
+
+    pyqtgraph's own axis grid costs about 5 ms a paint per plot (the axis picture then spans the whole
+    view); this costs about 0.2 ms, which keeps a frame of the Training panel well inside 16 ms."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        super().__init__()
+        self.plot = plot
+        self.pen = QPen()
+        self.setZValue(-100)
+
+    def set_colour(self, colour: QColor) -> None:
+        self.pen = pg.mkPen(colour, width=1)
+        self.update()
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        rect = self.viewRect()
+        return QRectF() if rect is None else rect
+
+    def _major_ticks(self, side: str, low: float, high: float) -> list[float]:
+        axis = self.plot.getAxis(side)
+        length = axis.geometry().width() if side == "bottom" else axis.geometry().height()
+        levels = axis.tickValues(low, high, max(1.0, length)) if high > low else []
+        return [float(v) for v in levels[0][1]] if levels else []
+
+    def paint(self, painter: QPainter, *_: Any) -> None:
+        rect = self.viewRect()
+        if rect is None or rect.isEmpty():
+            return
+        painter.setPen(self.pen)
+        left, right, top, bottom = rect.left(), rect.right(), rect.top(), rect.bottom()
+        lines = [QLineF(x, top, x, bottom) for x in self._major_ticks("bottom", left, right)]
+        lines += [QLineF(left, y, right, y) for y in self._major_ticks("left", top, bottom)]
+        painter.drawLines(lines)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least `value` (> 0)."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(m * scale for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * scale >= value * (1 - 1e-12))
+
+
 class TrainingPlots(QWidget):
     """The plots of the Training panel. Call `begin_run` when a run starts, then `add_losses`, `add_epoch`,
     and `set_confusion` at the end; `show_past` draws earlier runs faintly."""
@@ -95,13 +142,14 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.classification = True
-        self.curves = pg.GraphicsLayoutWidget()
-        self.curves.ci.setContentsMargins(2, 2, 2, 2)
-        self.curves.ci.setSpacing(4)
-        self.step_plot = self._plot(0)
-        self.loss_plot = self._plot(1, per_epoch=True)
-        self.metric_plot = self._plot(2, per_epoch=True)
-        self.lr_plot = self._plot(3, per_epoch=True)
+        # one view per plot: a view repaints only when its own plot changes, so between epochs only the
+        # loss-per-step plot is drawn again (one shared view repainted all four, ~45 ms a frame)
+        self.views: list[pg.PlotWidget] = []
+        self.grids: list[TickGrid] = []
+        self.step_plot = self._plot()
+        self.loss_plot = self._plot(per_epoch=True)
+        self.metric_plot = self._plot(per_epoch=True)
+        self.lr_plot = self._plot(per_epoch=True)
 
         # the current run: each curve made once, fed by setData
         self.raw_curve = self.step_plot.plot(connect="finite")
@@ -136,6 +184,10 @@ class TrainingPlots(QWidget):
         }
         self._ema = 0.0
         self._ema_count = 0
+        self._loss_range = (math.inf, -math.inf)  # of the current run's finite step losses
+        self._loss_axis = (0.0, 0.0)  # the loss-per-step plot's y range as last set
+        self._drawn: dict[str, int] = {}  # points each series had when last handed to its curve
+        self._epoch_turn = 0  # the epoch plot whose turn it is to be drawn
         self._dirty = False
 
         self.confusion_view = pg.PlotWidget()
@@ -152,9 +204,10 @@ class TrainingPlots(QWidget):
         self.confusion_view.hide()
 
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.curves, 1)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(4)
+        for view in self.views:
+            layout.addWidget(view, 1)
         layout.addWidget(self.confusion_view)
 
         self.timer = QTimer(self)
@@ -169,12 +222,17 @@ class TrainingPlots(QWidget):
         # the matrix is square: as wide as it is tall (plus its axis), so its cells stay as large as they can
         self.confusion_view.setFixedWidth(max(160, min(self.height() + 24, self.width() // 3)))
 
-    def _plot(self, column: int, *, per_epoch: bool = False) -> pg.PlotItem:
+    def _plot(self, *, per_epoch: bool = False) -> pg.PlotItem:
         axes = {"bottom": EpochAxis("bottom")} if per_epoch else None
-        plot = self.curves.addPlot(row=0, col=column, axisItems=axes)
+        view = pg.PlotWidget(axisItems=axes)
+        view.setMinimumWidth(120)
+        self.views.append(view)
+        plot = view.getPlotItem()
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
-        plot.showGrid(x=True, y=True, alpha=0.25)
+        grid = TickGrid(plot)
+        plot.addItem(grid, ignoreBounds=True)
+        self.grids.append(grid)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         for side in ("left", "bottom"):
@@ -230,8 +288,10 @@ class TrainingPlots(QWidget):
 
     def _apply_palette(self) -> None:
         c = self._colours()
-        self.curves.setBackground(c["base"])
-        self.confusion_view.setBackground(c["base"])
+        for view in (*self.views, self.confusion_view):
+            view.setBackground(c["base"])
+        for grid in self.grids:
+            grid.set_colour(_mix(c["text"], c["base"], 0.85))
         for plot in (self.step_plot, self.loss_plot, self.metric_plot, self.lr_plot, self.confusion_plot):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
@@ -278,24 +338,51 @@ class TrainingPlots(QWidget):
 
     # ---- feeding ------------------------------------------------------------------------------------------
 
-    def begin_run(self, classification: bool, past: Sequence[RunRecord] = (), history: Sequence[dict] = ()) -> None:
+    def begin_run(
+        self,
+        classification: bool,
+        past: Sequence[RunRecord] = (),
+        history: Sequence[dict] = (),
+        *,
+        steps: int = 0,
+        epochs: int = 0,
+    ) -> None:
         """Empty the current curves (keeping the items), draw `past` runs faintly, and start from `history`
-        (epochs already done when going on from a checkpoint)."""
+        (epochs already done when going on from a checkpoint). `steps` and `epochs` are the run's length:
+        the x axes span it from the start, so they do not change (and repaint) while the run goes on."""
         self.classification = classification
         self.raw.clear()
         self.smooth.clear()
         self._ema = 0.0
         self._ema_count = 0
+        self._loss_range = (math.inf, -math.inf)
+        self._drawn = {}
         for series in self.epochs.values():
             series.clear()
         self.confusion_matrix = None
         self.confusion_view.hide()
         self._set_titles()
         self.show_past(past)
+        self._set_x_ranges(steps, epochs)
         for record in history:
             self.add_epoch(record)
         self._dirty = True
-        self.refresh()
+        self.refresh(everything=True)
+
+    def _set_x_ranges(self, steps: int, epochs: int) -> None:
+        past = [item.xData for item in self.past_items["step"] if item.xData is not None and len(item.xData)]
+        steps = max([steps, *(float(x[-1]) for x in past)])
+        past_epochs = [item.xData for item in self.past_items["train_loss"] if item.xData is not None]
+        epochs = max([epochs, *(float(x.max()) for x in past_epochs if len(x))])
+        if steps > 0:
+            self.step_plot.setXRange(0, steps, padding=0.02)
+        else:
+            self.step_plot.enableAutoRange(x=True)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            if epochs > 0:
+                plot.setXRange(0.5, epochs + 0.5, padding=0)
+            else:
+                plot.enableAutoRange(x=True)
 
     def show_past(self, past: Sequence[RunRecord]) -> None:
         """Draw up to MAX_RUNS earlier runs faintly behind the current one."""
@@ -332,6 +419,10 @@ class TrainingPlots(QWidget):
                 self._ema_count += 1
             smooth.append(self._ema / (1 - SMOOTHING**self._ema_count) if self._ema_count else math.nan)
         xs = np.arange(first, last_step + 1, dtype=float)
+        finite = [value for value in losses if math.isfinite(value)]
+        if finite:
+            low, high = self._loss_range
+            self._loss_range = (min(low, *finite), max(high, *finite))
         self.raw.extend(xs, losses)
         self.smooth.extend(xs, smooth)
         self._mark_dirty()
@@ -408,28 +499,66 @@ class TrainingPlots(QWidget):
         if not self.timer.isActive():
             self.timer.start()
 
-    def refresh(self) -> None:
-        """Hand the buffers to the curves (the timer calls this about ten times a second while data comes)."""
+    def refresh(self, *, everything: bool = False) -> None:
+        """Hand new values to the curves: the timer calls this ten times a second while data comes, and
+        the panel with `everything` when a run ends.
+
+        Only curves with new points get data, so a view repaints only when its plot changed; all views that
+        changed are painted in one frame, so the epoch plots take turns, one per refresh (when epochs are
+        quick, three at once would take longer than a frame). The loss-per-step range grows in round steps
+        rather than with every point, so its axis is drawn again only now and then."""
         if not self._dirty:
             self.timer.stop()
             return
         self._dirty = False
-        self.raw_curve.setData(self.raw.x, self.raw.y)
-        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
-        epochs = self.epochs
-        self._range_learning_rate()
-        for item, name in (
-            (self.train_loss_curve, "train_loss"),
-            (self.val_loss_curve, "val_loss"),
-            (self.train_metric_curve, "train_metric"),
-            (self.val_metric_curve, "val_metric"),
-            (self.lr_curve, "lr"),
-        ):
-            series = epochs[name]
+        if self._drawn.get("raw") != self.raw.n:
+            self._drawn["raw"] = self.raw.n
+            self.raw_curve.setData(self.raw.x, self.raw.y)
+            self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+            self._range_losses()
+        plots = self._epoch_plots()
+        turn = [(index + self._epoch_turn) % len(plots) for index in range(len(plots))]
+        changed = [i for i in turn if any(self._drawn.get(name) != self.epochs[name].n for _, name in plots[i])]
+        for index in changed if everything else changed[:1]:
+            self._draw_epochs(plots[index])
+            self._epoch_turn = index + 1
+        if len(changed) > 1 and not everything:
+            self._dirty = True  # the other plots' turns come next
+
+    def _epoch_plots(self) -> tuple[tuple[tuple[pg.PlotDataItem, str], ...], ...]:
+        """The curves of each epoch plot, with the name of their series."""
+        return (
+            ((self.train_loss_curve, "train_loss"), (self.val_loss_curve, "val_loss")),
+            ((self.train_metric_curve, "train_metric"), (self.val_metric_curve, "val_metric")),
+            ((self.lr_curve, "lr"),),
+        )
+
+    def _draw_epochs(self, curves: tuple[tuple[pg.PlotDataItem, str], ...]) -> None:
+        for item, name in curves:
+            series = self.epochs[name]
+            self._drawn[name] = series.n
             if np.isfinite(series.y).any():
                 item.setData(series.x, series.y)
             else:  # no such value in this run (no validation set; no accuracy for values)
                 item.setData([], [])
+            if name == "lr":
+                self._range_learning_rate()
+
+    def _range_losses(self) -> None:
+        """From 0 (or a round number below a negative loss) to a round number above the largest loss."""
+        low, high = self._loss_range
+        for item in self.past_items["step"]:
+            if item.yData is not None and len(item.yData):
+                finite = item.yData[np.isfinite(item.yData)]
+                if finite.size:
+                    low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+        if not math.isfinite(high):
+            return
+        top = nice_ceiling(high) if high > 0 else 1.0
+        bottom = 0.0 if low >= 0 else -nice_ceiling(-low)
+        if (bottom, top) != self._loss_axis:
+            self._loss_axis = (bottom, top)
+            self.step_plot.setYRange(bottom, top, padding=0.02)
 
     def _range_learning_rate(self) -> None:
         """From zero to a little above the largest rate: a constant rate is a flat line at its height, not

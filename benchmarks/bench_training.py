@@ -43,8 +43,10 @@ def mnist_sized_mlp() -> Project:
     return project
 
 
-def engine_rate(project: Project, device: str) -> float:
+def engine_rate(project: Project, device: str, *, graphs: bool = True) -> float:
     trainer = Trainer(project, device=device)
+    if not graphs:
+        trainer.graphed = None
     synchronize(device)
     started = time.perf_counter()
     outcome = trainer.run()
@@ -57,7 +59,8 @@ def handwritten_rate(project: Project, device: str) -> float:
     """What a careful person writes first: a DataLoader over the same tensors, loss.item() each step, and
     the validation loss and accuracy after each epoch (the engine validates each epoch too)."""
     trainer = Trainer(project, device=device)  # the same data, model, loss and optimizer, freshly made
-    model, criterion, optimizer = trainer.model, trainer.criterion, trainer.optimizer
+    model, criterion = trainer.model, trainer.criterion
+    optimizer = trainer.program.script.make_optimizer(model)  # as the person writes it (the engine's may be capturable)
     dataset = TensorDataset(trainer.train_x.cpu(), trainer.train_y.cpu())
     loader = DataLoader(dataset, batch_size=project.training.batch_size, shuffle=True)
     validation = DataLoader(
@@ -132,12 +135,16 @@ def main() -> None:
     ]
     name = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"device: {args.device} ({name}), torch {torch.__version__}")
-    print(f"{'workload':20} {'engine samples/s':>17} {'hand loop samples/s':>20} {'ratio':>7}")
+    print(f"{'workload':20} {'engine samples/s':>17} {'hand loop samples/s':>20} {'ratio':>7}   step")
     for title, project in workloads:
         handwritten_rate(project, args.device)  # warm-up: allocators, kernels, caches
         ours = max(engine_rate(project, args.device) for _ in range(2))
         theirs = max(handwritten_rate(project, args.device) for _ in range(2))
-        print(f"{title:20} {ours:17,.0f} {theirs:20,.0f} {ours / theirs:6.2f}x")
+        reason = Trainer(project, device=args.device).not_graphed
+        print(f"{title:20} {ours:17,.0f} {theirs:20,.0f} {ours / theirs:6.2f}x   {reason or 'a CUDA graph'}")
+        if not reason:
+            eager = max(engine_rate(project, args.device, graphs=False) for _ in range(2))
+            print(f"{'  (engine, eager)':20} {eager:17,.0f} {'':20} {eager / theirs:6.2f}x   without the graph")
     warm = min(seconds_to_first_step(args.device, warm=True) for _ in range(3))
     cold = min(seconds_to_first_step(args.device, warm=False) for _ in range(3))
     print(

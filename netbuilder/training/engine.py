@@ -27,6 +27,7 @@ from torch import nn
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.project import Project
+from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
@@ -179,6 +180,13 @@ class Trainer:
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device)
         self._scaler = torch.amp.GradScaler("cuda") if self._precision() == torch.float16 else None
+        self.graphed: GraphedStep | None = None  # the step as a CUDA graph, where it can be one
+        self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
+        if not self.not_graphed:
+            self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._precision())
+        if not self.not_graphed:
+            make_capturable(self.optimizer)
+            self.graphed = GraphedStep(self._update, self.optimizer, batch_size)
 
     # ---- running ---------------------------------------------------------------------------------------
 
@@ -262,12 +270,25 @@ class Trainer:
         return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.precision)
 
     def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
-        script = self.program.script
+        """One training step (as a CUDA graph where it can be), then the epoch's running sums."""
+        loss, output = (self.graphed or self._update)(batch_x, batch_y)
+        if self.schedule == "OneCycleLR":
+            self.scheduler.step()
+        self._epoch_loss += loss * size
+        if self.classification:
+            self._epoch_correct += self.program.script.count_correct(output, batch_y)
+        return loss
+
+    def _update(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, loss, backward and the optimizer's step: what train.py's loop does for one batch."""
         precision = self._precision()
-        autocast = torch.autocast("cuda", dtype=precision) if precision else contextlib.nullcontext()
+        # no autocast weight cache: a CUDA graph cannot capture one
+        autocast = (
+            torch.autocast("cuda", dtype=precision, cache_enabled=False) if precision else contextlib.nullcontext()
+        )
         with autocast:
             output = self.model(batch_x)
-            loss = script.compute_loss(self.criterion, output, batch_x, batch_y)
+            loss = self.program.script.compute_loss(self.criterion, output, batch_x, batch_y)
         self.optimizer.zero_grad(set_to_none=True)
         if self._scaler is not None:
             self._scaler.scale(loss).backward()
@@ -281,12 +302,7 @@ class Trainer:
             self._scaler.update()
         else:
             self.optimizer.step()
-        if self.schedule == "OneCycleLR":
-            self.scheduler.step()
-        self._epoch_loss += loss.detach() * size
-        if self.classification:
-            self._epoch_correct += script.count_correct(output.detach(), batch_y)
-        return loss
+        return loss.detach(), output.detach()  # no autograd graph kept alive into the next step
 
     def _report(
         self,
@@ -478,7 +494,7 @@ class Trainer:
         return {
             "format": CHECKPOINT_FORMAT,
             "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": self._optimizer_state(),
             "scheduler": self.scheduler.state_dict() if self.scheduler else {},
             "scaler": self._scaler.state_dict() if self._scaler else {},
             "rng": {
@@ -497,6 +513,15 @@ class Trainer:
             "history": self.history,
         }
 
+    def _optimizer_state(self) -> dict[str, Any]:
+        """The optimizer's state as a run without CUDA graphs would save it (so the CPU can go on from it)."""
+        state = self.optimizer.state_dict()
+        if self.graphed is not None:
+            for group in state["param_groups"]:
+                if "capturable" in group:
+                    group["capturable"] = False
+        return state
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(
@@ -504,14 +529,18 @@ class Trainer:
             )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.graphed is not None:  # the state tensors are new: capture again, with them
+            make_capturable(self.optimizer)
+            self.graphed = GraphedStep(self._update, self.optimizer, self.settings.batch_size)
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self._scaler is not None and state["scaler"]:
             self._scaler.load_state_dict(state["scaler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if torch.cuda.is_available() and state["rng"]["cuda"]:
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        self.shuffle.set_state(state["rng"]["shuffle"])
+        rng = state["rng"]  # generator states are CPU byte tensors, wherever map_location put them
+        torch.set_rng_state(rng["torch"].cpu())
+        if torch.cuda.is_available() and rng["cuda"]:
+            torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in rng["cuda"]])
+        self.shuffle.set_state(rng["shuffle"].cpu())
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
         order = state["order"]

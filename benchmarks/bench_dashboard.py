@@ -148,7 +148,7 @@ def main() -> None:
         f"memory (RSS) after runs 2, 6 and 12 of 100k steps each: {sizes[1]:.0f}, {sizes[5]:.0f}, "
         f"{sizes[-1]:.0f} MiB (growth from run 2 to 12: {sizes[-1] - sizes[1]:+.1f} MiB)"
     )
-    ticks, seconds = event_loop_lateness(epochs=40)
+    ticks, seconds = event_loop_lateness(epochs=300)
     steady = [t for t in ticks if 1.0 < t[0] < seconds - 1.0]
     for title, chosen in (("whole run", ticks), ("after the first and before the last second", steady)):
         lateness = sorted(late for _, late in chosen)

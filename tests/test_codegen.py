@@ -13,6 +13,7 @@ import torch
 from netbuilder.analysis import analyze
 from netbuilder.codegen.identifiers import MODULE_ATTRIBUTES, Namer, class_name, identifier, safe_text
 from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.codegen.package import generate_package
 from netbuilder.graph import Graph
 from netbuilder.runtime.build import build_model
 
@@ -142,3 +143,54 @@ def test_generated_model_passes_ruff(tmp_path):
         [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", str(tmp_path)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
+
+
+def exported_passes_ruff(project, folder: Path) -> str:
+    """Export the project into folder, check it with ruff as its owner would; train.py's text."""
+    package = generate_package(
+        project.graph,
+        analyze(project.graph),
+        name=project.name,
+        source="",
+        epochs=1,
+        batch_size=8,
+        val_fraction=0.2,
+        seed=0,
+    )
+    for name, text in package.files.items():
+        (folder / name).write_text(text)
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+    return package.files["train.py"]
+
+
+@pytest.mark.parametrize("augment", ["none", "flip", "crop", "crop+flip"])
+def test_train_script_for_images_passes_ruff(tmp_path, augment):
+    """Normalisation and each augmentation give a train.py that passes the linter as it is."""
+    from tests.test_datasets import image_project
+
+    train_py = exported_passes_ruff(image_project(augment=augment), tmp_path)
+    assert "normalize_channels(train_x, val_x)" in train_py
+    assert ("def augment(" in train_py) == (augment != "none")
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("augment", ["none", "flip", "crop", "crop+flip"])
+def test_streamed_train_script_passes_ruff(tmp_path, normalize, augment):
+    """An image folder's train.py (a Dataset, DataLoader workers, torchvision transforms) is as clean."""
+    from tests.test_streaming import folder_project, write_folder
+
+    project = folder_project(write_folder(tmp_path / "images", per_class=2), augment=augment)
+    data = next(node for node in project.graph.nodes.values() if node.block == "Dataset")
+    project.graph.set_param(data.id, "normalize", normalize)
+    out = tmp_path / "export"
+    out.mkdir()
+    train_py = exported_passes_ruff(project, out)
+    assert ("channel_statistics(dataset, train_indices)" in train_py) == normalize
+    assert ("from torchvision.transforms import v2" in train_py) == (normalize or augment != "none")

@@ -50,3 +50,54 @@ def test_generated_data_depends_on_the_seed_only(name):
     x3, _ = load(name, params, seed=4)
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
     assert not torch.equal(x1, x3)
+
+
+def image_project(**dataset_params):
+    """Stripes into a linear classifier: the smallest project that train.py can be generated for."""
+    from netbuilder.project import Project
+
+    project = Project.new("stripes")
+    g = project.graph
+    data = g.add_node("Dataset", params={"dataset": "stripes", "samples": 200, "image_size": 8, **dataset_params}).id
+    flatten = g.add_node("Flatten").id
+    fc = g.add_node("Linear", params={"out_features": 3}).id
+    loss = g.add_node("CrossEntropy").id
+    adam = g.add_node("Adam").id
+    for edge in (
+        (data, "x", flatten, "x"),
+        (flatten, "y", fc, "x"),
+        (fc, "y", loss, "input"),
+        (data, "target", loss, "target"),
+        (loss, "loss", adam, "loss"),
+    ):
+        g.connect(*edge)
+    return project
+
+
+def prepared(**dataset_params):
+    from netbuilder.training.program import load_program
+
+    return load_program(image_project(**dataset_params)).script.prepare_data(0.25, 0)
+
+
+def test_images_are_normalised_per_channel_with_the_training_part_only():
+    train_x, train_y, val_x, val_y = prepared()
+    assert torch.allclose(train_x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(train_x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-5)
+    raw_train, raw_train_y, raw_val, raw_val_y = prepared(normalize=False)
+    assert torch.equal(train_y, raw_train_y) and torch.equal(val_y, raw_val_y)
+    mean = raw_train.mean(dim=(0, 2, 3), keepdim=True)
+    std = raw_train.std(dim=(0, 2, 3), keepdim=True)
+    assert torch.allclose(val_x, (raw_val - mean) / std), "validation is scaled with the training statistics"
+    assert not torch.allclose(val_x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
+
+
+def test_normalisation_is_on_by_default_for_images_and_offered_for_images_only():
+    from netbuilder.blocks import catalogue
+
+    normalize = catalogue.get("Dataset").param("normalize")
+    assert normalize.default is True
+    images = {name for name, spec in DATASETS.items() if spec.images}
+    assert set(normalize.when[1]) == images
+    assert {"mnist", "cifar10", "svhn", "stripes", "image_folder"} <= images
+    assert not {"digits", "spirals", "csv", "sequences"} & images

@@ -111,8 +111,11 @@ def test_image_folder_classes_sizes_and_labels(tmp_path):
     outputs, problems = types_of(params)
     assert problems == [] and str(outputs["x"]) == "(N, 3, 12, 12)" and outputs["target"].classes == 2
     assert DATASETS["image_folder"].names_of_classes({**params}) == ("cat", "dog")
-    x, y = load(params)
-    assert x.shape == (6, 3, 12, 12) and y.tolist() == [0, 0, 0, 1, 1, 1]
+    images = load(params)  # read one by one while training, so it need not fit in memory
+    assert len(images) == 6 and images.labels == [0, 0, 0, 1, 1, 1]
+    x, y = images[4]
+    assert x.shape == (3, 12, 12) and x.dtype == torch.float32 and y == 1
+    assert torch.allclose(x[:, 0, 0], torch.tensor([60, 20, 200]) / 255.0), "RGB in [0, 1], resized"
 
 
 def test_csv_classification_and_regression(tmp_path):

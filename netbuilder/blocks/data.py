@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from netbuilder.blocks.dataset_files import DatasetFileError
-from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, REGRESSION
+from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, MEMORY_LIMIT_BYTES, REGRESSION
 from netbuilder.blocks.spec import DATA, TARGET, TENSOR, BlockSpec, ParamSpec, PortSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 
 
 def _users(param: str) -> tuple[str, ...]:
     return tuple(name for name, spec in DATASETS.items() if param in spec.uses)
+
+
+IMAGE_SETS = tuple(name for name, spec in DATASETS.items() if spec.images)
+AUGMENTATIONS = ("none", "flip", "crop", "crop+flip")
 
 
 def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
@@ -20,6 +24,14 @@ def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = batched(*spec.input_shape(ctx.p))
     except DatasetFileError as err:
         raise ctx.fail(f"{spec.title}: {err}", param="path") from None
+    size = spec.in_memory_bytes(ctx.p)
+    if size is not None and size > MEMORY_LIMIT_BYTES:
+        smaller = " or image_size" if "image_size" in spec.uses else ""
+        raise ctx.fail(
+            f"{spec.title}: {size / 1e9:.1f} GB of samples would have to fit in memory, more than the "
+            f"{MEMORY_LIMIT_BYTES / 1e9:.1f} GB a generated set may take: lower samples{smaller}",
+            param="samples",
+        )
     if spec.task_of(ctx.p) == CLASSIFICATION:
         target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
     else:
@@ -101,6 +113,24 @@ DATASET = BlockSpec(
             min=0.0,
             max=5.0,
             when=("dataset", _users("noise")),
+        ),
+        ParamSpec(
+            "normalize",
+            "bool",
+            True,
+            "Scale each colour channel to mean 0 and standard deviation 1, with statistics of the training "
+            "part only (image networks train faster and more reliably on normalised inputs).",
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "augment",
+            "choice",
+            "none",
+            "Random changes to each training image, new in every epoch: a horizontal flip, a crop from the "
+            "image padded by an eighth of its size (4 px at 32 px), or both. Validation images are never "
+            "changed. Leave flips off where left and right matter (digits, letters).",
+            choices=AUGMENTATIONS,
+            when=("dataset", IMAGE_SETS),
         ),
     ),
     inputs=(),

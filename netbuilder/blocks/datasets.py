@@ -4,10 +4,15 @@ The loader text is the single definition of the data: codegen writes it into tra
 executes the very same text, so the exported script and the app train on identical tensors. Each loader is a
 function `load_data(seed) -> (x, y)` returning float32 inputs and int64 class indices (classification) or
 float32 targets of shape (N, 1) (regression). Values from the project enter the text only through repr().
+
+A streamed dataset's `load_data(seed)` returns a torch Dataset of (x, y) samples instead, read from disk one
+by one while training (image folders: a folder need not fit in memory). Every other set is built as tensors
+and must stay under MEMORY_LIMIT_BYTES; the Dataset node refuses a generated set that would not.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from string import Template
@@ -19,6 +24,10 @@ CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
 SCIKIT_LEARN = "scikit-learn"
+
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+"""The most a dataset built as float32 tensors may hold: it lives in memory (and on the GPU) whole, and
+splitting and scaling it briefly needs about twice as much again."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,11 @@ class DatasetSpec:
     class_names: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
     """Raises DatasetFileError when the files this dataset reads are missing or malformed."""
+    images: bool = False
+    """Batches of images (N, C, H, W): the Dataset node offers per-channel normalisation and augmentation."""
+    streamed: bool = False
+    """load_data returns a torch Dataset of (x, class index) samples read while training, not (x, y) tensors;
+    its `labels` list gives every sample's class without reading the samples (for previews)."""
 
     def task_of(self, params: Mapping[str, Any]) -> str:
         return self.task(params) if callable(self.task) else self.task
@@ -53,6 +67,12 @@ class DatasetSpec:
             return self.class_names(params)
         count = self.num_classes(params)
         return tuple(str(i) for i in range(count)) if count else ()
+
+    def in_memory_bytes(self, params: Mapping[str, Any]) -> int | None:
+        """The size of the input tensor this loader builds, where parameters alone tell (generated sets)."""
+        if self.streamed or "samples" not in self.uses:
+            return None
+        return params["samples"] * math.prod(self.input_shape(params)) * 4
 
     def loader_source(self, params: Mapping[str, Any]) -> str:
         """The loader function with this node's parameter values written in (through repr)."""
@@ -305,6 +325,7 @@ STRIPES = DatasetSpec(
     uses=("samples", "image_size", "classes", "noise"),
     input_shape=lambda p: (3, p["image_size"], p["image_size"]),
     classes=lambda p: p["classes"],
+    images=True,
     loader='''\
 def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Noisy colour stripes; class k is the orientation k * 180 / classes degrees."""
@@ -385,6 +406,7 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         requires=("numpy",),
         class_names=lambda p: names,
         check=check,
+        images=True,
     )
 
 
@@ -426,6 +448,7 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         imports=("import os", "import numpy"),
         requires=("numpy",),
         check=check,
+        images=True,
     )
 
 
@@ -455,39 +478,60 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     imports=("import os", "import numpy", "import scipy.io"),
     requires=("numpy", "scipy"),
     check=lambda p: require_files(p["path"], ("train_32x32.mat",), "SVHN's train_32x32.mat", download=p["download"]),
+    images=True,
 )
 
 IMAGE_FOLDER = DatasetSpec(
     name="image_folder",
     title="Image folder",
-    doc="Your images: one subfolder per class (its name is the class), each image resized to image_size.",
+    doc="Your images: one subfolder per class (its name is the class), each image resized to image_size. "
+    "Images are read from disk while training, so the folder need not fit in memory.",
     task=CLASSIFICATION,
     uses=("path", "image_size"),
     input_shape=lambda p: (3, p["image_size"], p["image_size"]),
     classes=lambda p: len(image_folder_classes(p["path"])),
     class_names=lambda p: image_folder_classes(p["path"]),
     loader=f'''\
-def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images in one subfolder per class, resized to a square, as RGB in [0, 1]."""
+class ImageFiles(Dataset):
+    """Images in one subfolder per class (the subfolder's name is the class). Each is read from its file,
+    resized to a square and scaled to [0, 1] only when a batch needs it, so the folder need not fit in memory.
+    """
+
+    def __init__(self, path: str, size: int) -> None:
+        suffixes = {IMAGE_SUFFIXES!r}
+        self.size = size
+        self.classes = [
+            entry.name
+            for entry in sorted(os.scandir(path), key=lambda e: e.name)
+            if entry.is_dir() and any(name.lower().endswith(suffixes) for name in os.listdir(entry.path))
+        ]
+        self.files, self.labels = [], []
+        for index, name in enumerate(self.classes):
+            for file in sorted(os.listdir(os.path.join(path, name))):
+                if file.lower().endswith(suffixes):
+                    self.files.append(os.path.join(path, name, file))
+                    self.labels.append(index)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        with Image.open(self.files[index]) as image:
+            image.draft("RGB", (self.size, self.size))  # a large JPEG decodes at a fraction of its size: faster
+            pixels = numpy.array(image.convert("RGB").resize((self.size, self.size)))
+        return torch.from_numpy(pixels).permute(2, 0, 1).float().div(255.0), self.labels[index]
+
+
+def load_data(seed: int) -> ImageFiles:
+    """Your image folder, as a dataset that reads each image when a batch needs it."""
     path, size = $path, $image_size
-    suffixes = {IMAGE_SUFFIXES!r}
-    classes = []
-    for entry in sorted(os.scandir(path), key=lambda e: e.name):
-        if entry.is_dir() and any(name.lower().endswith(suffixes) for name in os.listdir(entry.path)):
-            classes.append(entry.name)
-    images, labels = [], []
-    for index, name in enumerate(classes):
-        for file in sorted(os.listdir(os.path.join(path, name))):
-            if file.lower().endswith(suffixes):
-                with Image.open(os.path.join(path, name, file)) as image:
-                    images.append(numpy.asarray(image.convert("RGB").resize((size, size))))
-                labels.append(index)
-    x = torch.from_numpy(numpy.stack(images)).permute(0, 3, 1, 2).float().div(255.0)
-    return x.contiguous(), torch.tensor(labels)
+    return ImageFiles(path, size)
 ''',
-    imports=("import os", "import numpy", "from PIL import Image"),
+    imports=("import os", "import numpy", "from PIL import Image", "from torch.utils.data import Dataset"),
     requires=("numpy", "pillow"),
     check=lambda p: image_folder_classes(p["path"]) and None,
+    images=True,
+    streamed=True,
 )
 
 

@@ -1,11 +1,12 @@
 """Graph -> train.py: a standalone training script that needs only torch (and scikit-learn or torchvision
 where its dataset does).
 
-The script is a set of small functions (load_data, split, prepare_data, make_optimizer, make_scheduler,
+The script is a set of small functions (load_data, split, prepare_data, augment, make_optimizer, make_scheduler,
 train) so that a person can read and change it, and so that the app's engine can run these very functions:
 the data, split, optimizer and schedule of an exported run are those of the app's run by construction.
 Batches are taken by index from tensors that live on the training device, with one shuffle generator
-seeded from --seed.
+seeded from --seed; a streamed dataset (an image folder) is read instead by `batches()`, a DataLoader with
+worker processes over the same seeded permutation.
 """
 
 from __future__ import annotations
@@ -84,7 +85,14 @@ def generate_training(
         target_var == "batch_y",
     )
 
-    imports = _import_block(dataset.import_lines(dataset_params))
+    normalize = dataset.images and dataset_params["normalize"]
+    augmentation = dataset_params["augment"] if dataset.images else "none"
+    image_shape = dataset.input_shape(dataset_params)
+    streamed = dataset.streamed
+    extra_imports = dataset.import_lines(dataset_params)
+    if streamed:
+        extra_imports += _streamed_imports(normalize=normalize, augment=augmentation != "none")
+    imports = _import_block(extra_imports)
     imports += ["", f"from model import {model.class_name}"]
 
     origin = f" from {safe_text(source)}" if source else ""
@@ -100,14 +108,19 @@ def generate_training(
         dataset.loader_source(dataset_params).rstrip(),
         "",
         "",
-        _SPLIT,
     ]
-    if dataset.standardize:
-        parts += ["", "", _STANDARDIZE]
+    if streamed:
+        parts += _streamed_data_functions(image_shape, normalize=normalize, augment=augmentation)
+    else:
+        parts.append(_SPLIT)
+        if dataset.standardize:
+            parts += ["", "", _STANDARDIZE]
+        if normalize:
+            parts += ["", "", _NORMALIZE_CHANNELS]
+        parts += ["", "", _prepare_function(standardize=dataset.standardize, normalize=normalize)]
+        if augmentation != "none":
+            parts += ["", "", _augment_function(augmentation, crop_padding(image_shape))]
     parts += [
-        "",
-        "",
-        _prepare_function(standardize=dataset.standardize),
         "",
         "",
         "def make_criterion() -> nn.Module:",
@@ -129,23 +142,28 @@ def generate_training(
         f"    return {accuracy}" if accuracy else "    return torch.zeros((), device=output.device)",
         "",
         "",
-        _evaluate_function(),
+        _STREAMED_EVALUATE if streamed else _EVALUATE,
         "",
         "",
         _train_function(
             model.class_name,
             schedule=schedule,
             classification=bool(accuracy),
+            augment=augmentation != "none",
+            streamed=streamed,
         ),
         "",
         "",
-        _main_function(epochs, batch_size, val_fraction, seed),
+        _main_function(epochs, batch_size, val_fraction, seed, streamed=streamed),
         "",
         "",
         'if __name__ == "__main__":',
         "    main()",
     ]
-    requirements = [TORCH_REQUIREMENT, *(REQUIREMENT_VERSIONS[r] for r in dataset.requirements(dataset_params))]
+    needed = dataset.requirements(dataset_params)
+    if any(line.startswith("from torchvision") for line in extra_imports) and "torchvision" not in needed:
+        needed += ("torchvision",)
+    requirements = [TORCH_REQUIREMENT, *(REQUIREMENT_VERSIONS[r] for r in needed)]
     return TrainingCode("\n".join(parts) + "\n", tuple(requirements))
 
 
@@ -155,7 +173,15 @@ def _import_block(extra: tuple[str, ...]) -> list[str]:
     def module(line: str) -> str:
         return line.split()[1].split(".")[0]
 
-    lines = {"import argparse", "import os", "import time", "import torch", "from torch import nn", *extra}
+    lines = {"import argparse", "import os", "import time", "import torch", "from torch import nn"}
+    names_from: dict[str, set[str]] = {}
+    for line in extra:
+        if line.startswith("from "):
+            _, source, _, names = line.split(" ", 3)
+            names_from.setdefault(source, set()).update(name.strip() for name in names.split(","))
+        else:
+            lines.add(line)
+    lines |= {f"from {source} import {', '.join(sorted(names))}" for source, names in names_from.items()}
     standard = [line for line in lines if module(line) in sys.stdlib_module_names]
     third = [line for line in lines if line not in standard]
 
@@ -193,6 +219,56 @@ def standardize(train_x: torch.Tensor, val_x: torch.Tensor):
     return (train_x - mean) / std, (val_x - mean) / std'''
 
 
+_NORMALIZE_CHANNELS = '''\
+def normalize_channels(train_x: torch.Tensor, val_x: torch.Tensor):
+    """Scale each colour channel to mean 0 and standard deviation 1, with statistics of the training part only."""
+    mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
+    std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
+    return (train_x - mean) / std, (val_x - mean) / std'''
+
+
+def crop_padding(image_shape: tuple[int, ...]) -> int:
+    """Pixels of padding around an image before a random crop: 4 at 32 px, an eighth of the size in general."""
+    return max(1, min(image_shape[-2:]) // 8)
+
+
+def _augment_function(mode: str, padding: int) -> str:
+    """augment(batch_x, generator): the random flips and crops of one training batch, drawn on its device."""
+    if mode == "flip":
+        return '''\
+def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip a random half of the training images left to right, a different half in every batch."""
+    flip = torch.rand(len(batch_x), 1, 1, 1, generator=generator, device=batch_x.device) < 0.5
+    return torch.where(flip, batch_x.flip(3), batch_x)'''
+    flip = mode == "crop+flip"
+    summary = f"Shift each training image by up to {padding} pixels (a crop of it padded with zeros)" + (
+        " and flip a random half of them." if flip else "."
+    )
+    flip_lines = (
+        "    flip = torch.rand(n, 1, 1, generator=generator, device=device) < 0.5\n"
+        "    columns = torch.where(flip, width - 1 - columns, columns)\n"
+        if flip
+        else ""
+    )
+    return f'''\
+def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """{summary}
+
+    Each image gets its own shift{" and flip" if flip else ""}, drawn on the batch's device and applied in one gather.
+    """
+    n, channels, height, width = batch_x.shape
+    device, padding = batch_x.device, {literal(padding)}
+    padded = nn.functional.pad(batch_x, (padding, padding, padding, padding))
+    top = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
+    left = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
+    rows = torch.arange(height, device=device).view(1, height, 1)
+    columns = torch.arange(width, device=device).view(1, 1, width)
+{flip_lines}    # (n, height, width): where each output pixel lies in its padded image, as a flat position
+    index = (rows + top) * (width + 2 * padding) + columns + left
+    pixels = padded.flatten(2).gather(2, index.flatten(1).unsqueeze(1).expand(-1, channels, -1))
+    return pixels.view(n, channels, height, width)'''
+
+
 def _scheduler_function(schedule: str, p: dict) -> str:
     head = (
         "def make_scheduler(optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int):\n"
@@ -211,8 +287,7 @@ def _scheduler_function(schedule: str, p: dict) -> str:
     return head + body
 
 
-def _evaluate_function() -> str:
-    return '''\
+_EVALUATE = '''\
 @torch.no_grad()
 def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int):
     """Mean loss and accuracy over (x, y), in batches."""
@@ -227,8 +302,10 @@ def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.T
     return total_loss.item() / len(x), correct.item() / len(x)'''
 
 
-def _prepare_function(*, standardize: bool) -> str:
+def _prepare_function(*, standardize: bool, normalize: bool) -> str:
     scale = "    train_x, val_x = standardize(train_x, val_x)\n" if standardize else ""
+    if normalize:
+        scale += "    train_x, val_x = normalize_channels(train_x, val_x)\n"
     return f'''\
 def prepare_data(val_fraction: float, seed: int):
     """The training and validation parts, ready for the model (on the CPU)."""
@@ -237,10 +314,12 @@ def prepare_data(val_fraction: float, seed: int):
 {scale}    return train_x, train_y, val_x, val_y'''
 
 
-def _train_function(class_name: str, *, schedule: str, classification: bool) -> str:
+def _train_function(class_name: str, *, schedule: str, classification: bool, augment: bool, streamed: bool) -> str:
+    """train(): the loop the engine mirrors step for step, over tensors on the device or streamed parts."""
+    train_data, val_data = ("train_part", "val_part") if streamed else ("train_x", "val_x")
     per_step = "            scheduler.step()\n" if schedule == "onecycle" else ""
     if schedule == "plateau":
-        per_epoch = "        scheduler.step(val_loss if len(val_x) else train_loss)\n"
+        per_epoch = f"        scheduler.step(val_loss if len({val_data}) else train_loss)\n"
     elif schedule in ("step", "cosine"):
         per_epoch = "        scheduler.step()\n"
     else:
@@ -248,57 +327,95 @@ def _train_function(class_name: str, *, schedule: str, classification: bool) -> 
     schedule_setup = (
         ""
         if schedule == "none"
-        else "    steps_per_epoch = -(-len(train_x) // batch_size)\n"
+        else f"    steps_per_epoch = -(-len({train_data}) // batch_size)\n"
         "    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)\n"
+    )
+    validation = (
+        "evaluate(model, criterion, val_part, batch_size, device, workers)"
+        if streamed
+        else "evaluate(model, criterion, val_x, val_y, batch_size)"
     )
     if classification:
         report = (
-            "            val_loss, val_accuracy = evaluate(model, criterion, val_x, val_y, batch_size)\n"
+            f"            val_loss, val_accuracy = {validation}\n"
             '            line += f"  val loss {val_loss:.4f}  val accuracy {val_accuracy:.1%}"\n'
         )
     else:
-        report = (
-            "            val_loss, _ = evaluate(model, criterion, val_x, val_y, batch_size)\n"
-            '            line += f"  val loss {val_loss:.4f}"\n'
+        report = f'            val_loss, _ = {validation}\n            line += f"  val loss {{val_loss:.4f}}"\n'
+    if streamed:
+        head = f'''\
+def train(
+    epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str, workers: int
+) -> {class_name}:
+    """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt."""
+    train_part, val_part = prepare_data(val_fraction, seed)
+'''
+        augment_setup = "    augmentation = torch.Generator().manual_seed(seed + 2)\n" if augment else ""
+        epoch_setup = (
+            "        order = torch.randperm(len(train_part), generator=shuffle).tolist()\n"
+            + (
+                "        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation))\n"
+                if augment
+                else ""
+            )
+            + "        for batch_x, batch_y in batches(train_part, order, batch_size, device, workers):\n"
         )
-    return f'''\
+        size = "len(batch_y)"
+    else:
+        head = f'''\
 def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str) -> {class_name}:
     """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt."""
     train_x, train_y, val_x, val_y = prepare_data(val_fraction, seed)
     train_x, train_y = train_x.to(device), train_y.to(device)
     val_x, val_y = val_x.to(device), val_y.to(device)
-
+'''
+        augment_setup = "    augmentation = torch.Generator(device).manual_seed(seed + 2)\n" if augment else ""
+        epoch_setup = (
+            "        order = torch.randperm(len(train_x), generator=shuffle).to(device)\n"
+            "        for start in range(0, len(train_x), batch_size):\n"
+            "            index = order[start:start + batch_size]\n"
+            "            batch_x, batch_y = train_x[index], train_y[index]\n"
+            + ("            batch_x = augment(batch_x, augmentation)\n" if augment else "")
+        )
+        size = "len(index)"
+    return f"""\
+{head}
     torch.manual_seed(seed)
     model = {class_name}().to(device)
     criterion = make_criterion()
     optimizer = make_optimizer(model)
 {schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
-
+{augment_setup}
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         model.train()
         total_loss = torch.zeros((), device=device)
-        order = torch.randperm(len(train_x), generator=shuffle).to(device)
-        for start in range(0, len(train_x), batch_size):
-            index = order[start:start + batch_size]
-            batch_x, batch_y = train_x[index], train_y[index]
-            loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
+{epoch_setup}            loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-{per_step}            total_loss += loss.detach() * len(index)
-        train_loss = total_loss.item() / len(train_x)
+{per_step}            total_loss += loss.detach() * {size}
+        train_loss = total_loss.item() / len({train_data})
         line = f"epoch {{epoch}}/{{epochs}}  train loss {{train_loss:.4f}}"
-        if len(val_x):
+        if len({val_data}):
 {report}{per_epoch}        print(f"{{line}}  ({{time.perf_counter() - started:.1f}} s)", flush=True)
 
     path = os.path.join(out, "model.pt")
     torch.save(model.state_dict(), path)
     print(f"saved the weights to {{path}}")
-    return model'''
+    return model"""
 
 
-def _main_function(epochs: int, batch_size: int, val_fraction: float, seed: int) -> str:
+def _main_function(epochs: int, batch_size: int, val_fraction: float, seed: int, *, streamed: bool) -> str:
+    workers = (
+        '    parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),\n'
+        '                        help="processes that read images ahead of training (0: read them in this one)")\n'
+        if streamed
+        else ""
+    )
+    arguments = "args.epochs, args.batch_size, args.val_fraction, args.seed, device, args.out" + (
+        ", args.workers" if streamed else ""
+    )
     return f"""\
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -308,7 +425,119 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default={literal(seed)})
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")
     parser.add_argument("--out", default=".", help="folder for the trained weights")
-    args = parser.parse_args()
+{workers}    args = parser.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     os.makedirs(args.out, exist_ok=True)
-    train(args.epochs, args.batch_size, args.val_fraction, args.seed, device, args.out)"""
+    train({arguments})"""
+
+
+# ---- the streamed path: a torch Dataset read by DataLoader workers, batch by batch -----------------------
+
+
+def _streamed_imports(*, normalize: bool, augment: bool) -> tuple[str, ...]:
+    data = "from torch.utils.data import DataLoader, Dataset" + (", Subset" if normalize else "")
+    return (data, "from torchvision.transforms import v2") if normalize or augment else (data,)
+
+
+_SPLIT_INDICES = '''\
+def split(dataset: Dataset, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Shuffle with the seed, then hold out val_fraction of the samples: the training and validation indices."""
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val = int(len(dataset) * val_fraction)
+    return order[n_val:], order[:n_val]'''
+
+_CHANNEL_STATISTICS = '''\
+def channel_statistics(dataset: Dataset, indices: list[int], samples: int = 500):
+    """Mean and standard deviation of each colour channel over (up to `samples` of) the training images."""
+    total = squares = count = 0
+    for batch_x, _ in DataLoader(Subset(dataset, indices[:samples]), batch_size=100):
+        pixels = batch_x.double().transpose(0, 1).flatten(1)  # (channels, every pixel of the batch)
+        total = total + pixels.sum(dim=1)
+        squares = squares + pixels.square().sum(dim=1)
+        count += pixels.shape[1]
+    mean = total / count
+    std = (squares / count - mean.square()).clamp_min(1e-16).sqrt()
+    return mean.tolist(), std.tolist()'''
+
+_PART = '''\
+class Part(Dataset):
+    """The samples of `dataset` at `indices`, each passed through `transform` (normalisation, augmentation).
+
+    A sample's random crop and flip come from its own seed, the epoch's seed plus its place in the part: a batch
+    is the same whatever worker process reads it, and a run resumed mid-epoch reads what it would have read.
+    """
+
+    def __init__(self, dataset: Dataset, indices: list[int], transform=None) -> None:
+        self.dataset, self.indices, self.transform = dataset, indices, transform
+        self.epoch_seed = 0
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, int]:
+        x, y = self.dataset[self.indices[position]]
+        if self.transform is not None:
+            with torch.random.fork_rng(devices=[]):  # the transforms draw from torch's generator: seed a copy
+                torch.default_generator.manual_seed(self.epoch_seed + position)
+                x = self.transform(x)
+        return x, y'''
+
+_BATCHES = '''\
+def batches(part: Part, order: list[int], batch_size: int, device: str, workers: int):
+    """The samples of `part` in this order, in batches on the device. `workers` processes read and decode
+    them ahead of the training step; for a GPU they arrive in pinned memory, so the copy need not wait."""
+    loader = DataLoader(
+        part,
+        batch_size=batch_size,
+        sampler=order,
+        num_workers=workers,
+        pin_memory=torch.device(device).type == "cuda",
+        generator=torch.Generator(),  # starting the workers then draws nothing from torch's own generator
+    )
+    for batch_x, batch_y in loader:
+        yield batch_x.to(device, non_blocking=True), batch_y.to(device, non_blocking=True)'''
+
+_STREAMED_EVALUATE = '''\
+@torch.no_grad()
+def evaluate(model: nn.Module, criterion: nn.Module, part: Part, batch_size: int, device: str, workers: int):
+    """Mean loss and accuracy over the samples of `part`, in batches."""
+    model.eval()
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    for batch_x, batch_y in batches(part, list(range(len(part))), batch_size, device, workers):
+        output = model(batch_x)
+        total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)
+        correct += count_correct(output, batch_y)
+    return total_loss.item() / len(part), correct.item() / len(part)'''
+
+
+def _streamed_data_functions(image_shape: tuple[int, ...], *, normalize: bool, augment: str) -> list[str]:
+    """split, channel_statistics, Part, prepare_data and batches: the data of a streamed dataset."""
+    transforms = []
+    if augment in ("crop", "crop+flip"):
+        size, padding = literal(tuple(image_shape[-2:])), literal(crop_padding(image_shape))
+        transforms.append(f"v2.RandomCrop({size}, padding={padding})")
+    if augment in ("flip", "crop+flip"):
+        transforms.append("v2.RandomHorizontalFlip()")
+    lines = ["    dataset = load_data(seed)", "    train_indices, val_indices = split(dataset, val_fraction, seed)"]
+    train_transform = val_transform = ""
+    if normalize:
+        lines += [
+            "    mean, std = channel_statistics(dataset, train_indices)",
+            "    normalize = v2.Normalize(mean, std)",
+        ]
+        transforms.insert(0, "normalize")
+        val_transform = ", normalize"
+    if len(transforms) > 1:
+        lines.append(f"    augment = v2.Compose([{', '.join(transforms)}])")
+        train_transform = ", augment"
+    elif transforms:
+        train_transform = f", {transforms[0]}"
+    lines.append(f"    return Part(dataset, train_indices{train_transform}), Part(dataset, val_indices{val_transform})")
+    prepare = (
+        "def prepare_data(val_fraction: float, seed: int):\n"
+        '    """The training and validation parts, as datasets that read each image when a batch needs it."""\n'
+        + "\n".join(lines)
+    )
+    functions = [_SPLIT_INDICES, *([_CHANNEL_STATISTICS] if normalize else []), _PART, prepare, _BATCHES]
+    return [part for function in functions for part in (function, "", "")][:-2]

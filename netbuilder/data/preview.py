@@ -11,7 +11,7 @@ import numpy
 import torch
 
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
-from netbuilder.data.loading import load_dataset
+from netbuilder.data.loading import load_dataset, read_samples
 
 MAX_IMAGES = 16
 MAX_POINTS = 3000
@@ -33,9 +33,16 @@ class Preview:
 
 
 def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
-    """Load the dataset (as training would) and summarise it for display."""
+    """Load the dataset (as training would) and summarise it for display. A streamed set (an image folder)
+    is read only for the images shown: its class counts come from its file list."""
     spec = DATASETS[params["dataset"]]
-    x, y = load_dataset(params, seed)
+    data = load_dataset(params, seed)
+    if isinstance(data, tuple):
+        x, y = data
+        samples, input_shape = len(x), tuple(x.shape[1:])
+    else:
+        x, y = None, torch.tensor(data.labels)
+        samples, input_shape = len(data), spec.input_shape({**params})
     classification = spec.task_of({**params}) == CLASSIFICATION
     names = spec.names_of_classes(params) if classification else ()
     generator = torch.Generator().manual_seed(seed)
@@ -44,22 +51,23 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
         counts = torch.bincount(y.long().reshape(-1), minlength=len(names)).numpy()
     else:
         values = y.float().reshape(len(y), -1)[:, 0].numpy()
-    if x.dim() == 4 and x.shape[1] in (1, 3):  # images: one of each class first, then random ones
-        chosen = _one_per_class(y, generator) if classification else torch.randperm(len(x), generator=generator)
+    if len(input_shape) == 3 and input_shape[0] in (1, 3):  # images: one of each class first, then random ones
+        chosen = _one_per_class(y, generator) if classification else torch.randperm(samples, generator=generator)
         chosen = chosen[:MAX_IMAGES]
-        picked = x[chosen].float()
+        picked = x[chosen] if x is not None else read_samples(data, chosen.tolist())[0]
+        picked = picked.float()
         low, high = picked.amin(dim=(1, 2, 3), keepdim=True), picked.amax(dim=(1, 2, 3), keepdim=True)
         picked = ((picked - low) / (high - low).clamp_min(1e-8) * 255).round().to(torch.uint8)
         images = picked.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).contiguous().numpy()
         labels = tuple(int(v) for v in y[chosen].reshape(-1)) if classification else ()
-    elif x.dim() == 2 and x.shape[1] >= 1:
+    elif x is not None and x.dim() == 2 and x.shape[1] >= 1:
         chosen = torch.randperm(len(x), generator=generator)[:MAX_POINTS]
         columns = x[chosen, :2].float()
         if columns.shape[1] == 1:  # one feature: plot it against the target
             columns = torch.cat([columns, y[chosen].float().reshape(-1, 1)[:, :1]], dim=1)
         points = columns.numpy()
         point_labels = y[chosen].reshape(len(chosen), -1)[:, 0].numpy()
-    return Preview(len(x), tuple(x.shape[1:]), tuple(names), counts, images, labels or (), points, point_labels, values)
+    return Preview(samples, input_shape, tuple(names), counts, images, labels or (), points, point_labels, values)
 
 
 def _one_per_class(y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -95,7 +95,8 @@ def _epoch_line(event: EpochEnd) -> str:
 
 def _device_name(trainer: Trainer) -> str:
     if trainer.device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(trainer.device)})"
+        graphed = ", the step as a CUDA graph" if trainer.graphed is not None else ""
+        return f"cuda ({torch.cuda.get_device_name(trainer.device)}{graphed})"
     return "cpu"
 
 

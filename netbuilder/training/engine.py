@@ -4,7 +4,9 @@ one step, pausable, and resumable from a checkpoint with bit-identical results o
 It does what the exported train.py's `train()` does, in the same order, with the script's own functions
 (see program.py), so the exported script reproduces the app's run. Data that fits in memory lives on the
 training device and batches are taken by index; per-step losses accumulate on the device and are read at
-most every REPORT_SECONDS, so there is no host sync on each step.
+most every REPORT_SECONDS, so there is no host sync on each step. A streamed dataset (an image folder) comes
+through train.py's own `batches()`, a DataLoader over the epoch's permutation, so a resumed run re-reads the
+rest of the epoch from the saved permutation.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import linecache
 import math
+import multiprocessing
+import os
 import re
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -122,6 +126,29 @@ class Control:
         return time.perf_counter() - started
 
 
+def default_workers() -> int:
+    """Processes that read a streamed dataset ahead of the steps: half the cores (the window keeps the rest),
+    at most 8, where they can be forked. The app loads train.py from text, so a worker started by spawning
+    could not import it: there the images are read in-process."""
+    if multiprocessing.get_start_method() != "fork":
+        return 0
+    return min(8, max(1, (os.cpu_count() or 1) // 2))
+
+
+def class_probabilities(output: torch.Tensor, criterion: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """(probabilities (n, classes), predicted class (n,)) from a classifier's output: softmax and arg-max over
+    several scores; one score is the second class's probability (BCE) or logit (the others), over 0.5 or 0.
+    The one rule for the confusion matrix and the Predict tab (count_correct in train.py agrees with it)."""
+    if output.dim() > 1 and output.shape[1] > 1:
+        return torch.softmax(output.reshape(len(output), -1), dim=1), output.argmax(dim=1)
+    score = output.reshape(-1)
+    if type(criterion).__name__ == "BCELoss":
+        positive, threshold = score.clamp(0.0, 1.0), 0.5
+    else:
+        positive, threshold = torch.sigmoid(score), 0.0
+    return torch.stack([1.0 - positive, positive], dim=1), (score > threshold).long()
+
+
 def resolve_device(device: str) -> torch.device:
     """'auto' takes CUDA when there is a GPU; 'cuda' without one is refused with a clear message."""
     if device == "auto":
@@ -137,11 +164,20 @@ def resolve_device(device: str) -> torch.device:
 class Trainer:
     """One training run of a project: data, model, optimizer and schedule, and where the run stands."""
 
-    def __init__(self, project: Project, *, device: str | None = None, program: Program | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        *,
+        device: str | None = None,
+        program: Program | None = None,
+        workers: int | None = None,
+    ) -> None:
+        """`workers`: processes that read a streamed dataset ahead of the steps (None: default_workers())."""
         self.project = project
         self.settings = project.training
         self.program = program or load_program(project)
         self.device = resolve_device(device or self.settings.device)
+        self.workers = default_workers() if workers is None else workers
         script = self.program.script
         seed = self.settings.seed
         graph = project.graph
@@ -153,26 +189,37 @@ class Trainer:
         self.classification = dataset.task_of(dataset_node.params) == CLASSIFICATION and not self.target_is_input
 
         # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
-        train_x, train_y, val_x, val_y = script.prepare_data(self.settings.val_fraction, seed)
-        self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
-        self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
+        self.streamed = dataset.streamed  # train.py reads its samples through batches(), a DataLoader
+        self._epoch_seeds = self.streamed and dataset.images and dataset_node.params["augment"] != "none"
+        if self.streamed:
+            self.train_part, self.val_part = script.prepare_data(self.settings.val_fraction, seed)
+            self.train_size, self.val_size = len(self.train_part), len(self.val_part)
+        else:
+            train_x, train_y, val_x, val_y = script.prepare_data(self.settings.val_fraction, seed)
+            self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
+            self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
+            self.train_size, self.val_size = len(train_x), len(val_x)
         torch.manual_seed(seed)
         self.model: nn.Module = self.program.new_model().to(self.device)
         self.criterion: nn.Module = script.make_criterion()
         self.optimizer = script.make_optimizer(self.model)
         batch_size = self.settings.batch_size
-        self.steps_per_epoch = -(-len(self.train_x) // batch_size)
+        self.steps_per_epoch = -(-self.train_size // batch_size)
         make_scheduler = getattr(script, "make_scheduler", None)
         self.scheduler = (
             make_scheduler(self.optimizer, self.settings.epochs, self.steps_per_epoch) if make_scheduler else None
         )
         self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
         self.shuffle = torch.Generator().manual_seed(seed + 1)
+        # in memory, augment() draws on the device; a streamed run draws one seed per epoch on the CPU
+        self.augmentation = torch.Generator("cpu" if self.streamed else self.device).manual_seed(seed + 2)
+        self._augment = getattr(script, "augment", None)  # train.py has it when in-memory images are augmented
 
         # -- where the run stands -------------------------------------------------------------------------
         self.epoch = 0  # epochs completed
         self.position = 0  # samples of the current epoch already used
         self.order: torch.Tensor | None = None  # this epoch's permutation, drawn at its first step
+        self.epoch_seed = 0  # a streamed run's seed of this epoch's crops and flips (see train.py's Part)
         self.global_step = 0
         self.best_val_loss = math.inf
         self.epochs_without_improvement = 0
@@ -205,7 +252,7 @@ class Trainer:
         control = control or Control()
         settings = self.settings
         batch_size = settings.batch_size
-        n = len(self.train_x)
+        n = self.train_size
         losses = torch.empty(self.steps_per_epoch, device=self.device)
         started = time.perf_counter()
         paused_for = 0.0
@@ -216,21 +263,22 @@ class Trainer:
             while self.epoch < settings.epochs:
                 epoch_started = time.perf_counter()
                 if self.order is None:
-                    self.order = torch.randperm(n, generator=self.shuffle).to(self.device)
+                    self._draw_epoch_order()
                     self._epoch_loss.zero_()
                     self._epoch_correct.zero_()
                     reported = 0
                 self.model.train()
+                batches = self._batches()
                 while self.position < n:
                     paused_for += control.wait_while_paused()
                     if control.stopped or (max_steps is not None and steps_this_call >= max_steps):
                         self._report(emit, losses, reported, started, paused_for, steps_this_call)
                         return self._finish(emit, "stopped", "stopped by request", checkpoint_dir)
                     step = self.position // batch_size
-                    index = self.order[self.position : self.position + batch_size]
-                    loss = self._step(self.train_x[index], self.train_y[index], len(index))
+                    batch_x, batch_y = next(batches)
+                    loss = self._step(batch_x, batch_y, len(batch_y))
                     losses[step] = loss.detach()
-                    self.position += len(index)
+                    self.position += len(batch_y)
                     self.global_step += 1
                     steps_this_call += 1
                     now = time.perf_counter()
@@ -263,6 +311,42 @@ class Trainer:
         except Exception as err:  # an exception in forward or backward ends the run with the node named
             return self._finish(emit, "failed", self._explain(err), checkpoint_dir=None)
         return self._finish(emit, "completed", "", checkpoint_dir)
+
+    def _draw_epoch_order(self) -> None:
+        """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""
+        self.order = torch.randperm(self.train_size, generator=self.shuffle).to(self._order_device())
+        if self._epoch_seeds:
+            self.epoch_seed = int(torch.randint(2**62, (), generator=self.augmentation))
+
+    def _order_device(self) -> torch.device:
+        """In-memory batches are gathered on the device by index; a DataLoader takes its order from the CPU."""
+        return torch.device("cpu") if self.streamed else self.device
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The rest of this epoch's batches from self.position on, on the device and ready for the model:
+        augmented in memory by train.py's augment(), or read, augmented and copied by its batches()."""
+        batch_size = self.settings.batch_size
+        if self.streamed:
+            self.train_part.epoch_seed = self.epoch_seed
+            order = self.order[self.position :].tolist()
+            yield from self.program.script.batches(self.train_part, order, batch_size, str(self.device), self.workers)
+            return
+        for start in range(self.position, self.train_size, batch_size):
+            index = self.order[start : start + batch_size]
+            batch_x = self.train_x[index]
+            if self._augment is not None:
+                batch_x = self._augment(batch_x, self.augmentation)
+            yield batch_x, self.train_y[index]
+
+    def _val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The validation part in batches on the device, always in the same order and never augmented."""
+        batch_size = self.settings.batch_size
+        if self.streamed:
+            order = list(range(self.val_size))
+            yield from self.program.script.batches(self.val_part, order, batch_size, str(self.device), self.workers)
+            return
+        for start in range(0, self.val_size, batch_size):
+            yield self.val_x[start : start + batch_size], self.val_y[start : start + batch_size]
 
     def _precision(self) -> torch.dtype | None:
         if self.device.type != "cuda":
@@ -344,7 +428,7 @@ class Trainer:
 
     def _end_epoch(self, emit: Listener, epoch_started: float, checkpoint_dir: Path | None) -> bool:
         """Validate, step a per-epoch schedule, remember, checkpoint; True when early stopping ends the run."""
-        n = len(self.train_x)
+        n = self.train_size
         train_loss = self._epoch_loss.item() / n
         train_accuracy = self._epoch_correct.item() / n if self.classification else None
         val_loss, metrics = self.evaluate()
@@ -393,29 +477,28 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> tuple[float | None, dict[str, float]]:
         """Validation loss and metrics: accuracy for classification; MAE, RMSE and R² for values."""
-        if len(self.val_x) == 0:
+        if self.val_size == 0:
             return None, {}
         self.model.eval()
         script = self.program.script
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device)
-        outputs = []
-        for start in range(0, len(self.val_x), self.settings.batch_size):
-            batch_x = self.val_x[start : start + self.settings.batch_size]
-            batch_y = self.val_y[start : start + self.settings.batch_size]
+        outputs, targets = [], []
+        for batch_x, batch_y in self._val_batches():
             output = self.model(batch_x)
             total_loss += script.compute_loss(self.criterion, output, batch_x, batch_y) * len(batch_x)
             if self.classification:
                 correct += script.count_correct(output, batch_y)
             else:
                 outputs.append(output.float())
-        n = len(self.val_x)
+                targets.append((batch_x if self.target_is_input else batch_y).float())
+        n = self.val_size
         metrics: dict[str, float] = {}
         if self.classification:
             metrics["accuracy"] = correct.item() / n
         else:
             predicted = torch.cat(outputs).reshape(n, -1)
-            target = (self.val_x if self.target_is_input else self.val_y).float().reshape(n, -1)
+            target = torch.cat(targets).reshape(n, -1)
             error = predicted - target
             metrics["mae"] = error.abs().mean().item()
             metrics["rmse"] = error.pow(2).mean().sqrt().item()
@@ -426,25 +509,18 @@ class Trainer:
     @torch.no_grad()
     def confusion_matrix(self) -> list[list[int]] | None:
         """Rows: true class; columns: predicted class, over the validation set (classification only)."""
-        if not self.classification or len(self.val_x) == 0 or not self.class_names:
+        if not self.classification or self.val_size == 0 or not self.class_names:
             return None
         self.model.eval()
         classes = len(self.class_names)
-        predictions = []
-        for start in range(0, len(self.val_x), self.settings.batch_size):
-            output = self.model(self.val_x[start : start + self.settings.batch_size]).float()
-            predictions.append(
-                output.argmax(dim=1)
-                if output.dim() > 1 and output.shape[1] > 1
-                else (output.reshape(-1) > self._binary_threshold()).long()
-            )
+        predictions, labels = [], []
+        for batch_x, batch_y in self._val_batches():
+            predictions.append(class_probabilities(self.model(batch_x).float(), self.criterion)[1])
+            labels.append(batch_y.long().reshape(-1))
         predicted = torch.cat(predictions)
-        pairs = self.val_y.long() * classes + predicted
+        pairs = torch.cat(labels) * classes + predicted
         counts = torch.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
         return counts.tolist()
-
-    def _binary_threshold(self) -> float:
-        return 0.5 if type(self.criterion).__name__ == "BCELoss" else 0.0
 
     @property
     def learning_rate(self) -> float:
@@ -501,10 +577,12 @@ class Trainer:
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
                 "shuffle": self.shuffle.get_state(),
+                "augmentation": self.augmentation.get_state(),
             },
             "epoch": self.epoch,
             "position": self.position,
             "order": self.order.cpu() if self.order is not None else torch.empty(0, dtype=torch.long),
+            "epoch_seed": self.epoch_seed,
             "global_step": self.global_step,
             "best_val_loss": self.best_val_loss,
             "epochs_without_improvement": self.epochs_without_improvement,
@@ -541,10 +619,13 @@ class Trainer:
         if torch.cuda.is_available() and rng["cuda"]:
             torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in rng["cuda"]])
         self.shuffle.set_state(rng["shuffle"].cpu())
+        if "augmentation" in rng:  # checkpoints from before augmentation have none (and needed none)
+            self.augmentation.set_state(rng["augmentation"].cpu())
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
         order = state["order"]
-        self.order = order.to(self.device) if order.numel() else None
+        self.order = order.to(self._order_device()) if order.numel() else None
+        self.epoch_seed = int(state.get("epoch_seed", 0))
         self.global_step = int(state["global_step"])
         self.best_val_loss = float(state["best_val_loss"])
         self.epochs_without_improvement = int(state["epochs_without_improvement"])

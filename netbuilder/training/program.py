@@ -1,8 +1,9 @@
 """The generated code, loaded: the model class and the functions of train.py, exactly as exported.
 
-The engine trains with these functions (prepare_data, make_optimizer, make_scheduler,
+The engine trains with these functions (prepare_data, augment or batches, make_optimizer, make_scheduler,
 compute_loss, count_correct), so an exported `python train.py` makes the same data split, the same
-optimizer and schedule and the same losses as the app: one definition, written once by codegen.
+augmented batches, the same optimizer and schedule and the same losses as the app: one definition, written
+once by codegen.
 """
 
 from __future__ import annotations

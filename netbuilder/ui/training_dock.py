@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStyle,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +38,7 @@ from netbuilder.project import Project, TrainingSettings
 from netbuilder.ui.banner import Banner
 from netbuilder.ui.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.predict_panel import PredictPanel
 from netbuilder.ui.run_history import RunHistory, RunRecord, coarsen
 from netbuilder.ui.training_worker import DeviceProbe, RunEnd, RunStart, TrainingWorker
 
@@ -316,12 +318,19 @@ class TrainingPanel(QWidget):
         self.plot_area = QWidget()
         self.plot_layout = QVBoxLayout(self.plot_area)
         self.plot_layout.setContentsMargins(0, 0, 0, 0)
+        self.predict_panel = PredictPanel(document, self.history)
+        self.running_changed.connect(self.predict_panel.set_running)
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs.addTab(self.plot_area, "Curves")
+        self.plot_tabs.addTab(self.predict_panel, "Predict")
+        self.plot_tabs.setTabToolTip(1, "What the trained network predicts for each validation sample")
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.side)
-        layout.addWidget(self.plot_area, 1)
+        layout.addWidget(self.plot_tabs, 1)
 
         self._fill_devices()
         self._show_settings()
@@ -490,6 +499,7 @@ class TrainingPanel(QWidget):
         worker.finished.connect(self._on_finished)
         self.run = _Run(run_id, worker, thread, worker.project.training, time.time())
         self.ensure_plots()
+        self.plot_tabs.setCurrentWidget(self.plot_area)  # the curves move while it trains
         self.banner.hide()
         self.progress.setRange(0, 0)  # busy until the first step: loading torch and the data
         self.progress.setFormat("starting…")
@@ -542,6 +552,7 @@ class TrainingPanel(QWidget):
             run.thread.wait()
             self._end(run, run.worker.result or RunEnd("stopped", "stopped when the window closed"))
         self._join_probe()
+        self.predict_panel.shutdown()
         if self.plots is not None:
             self.plots.timer.stop()
 
@@ -618,6 +629,7 @@ class TrainingPanel(QWidget):
                 self.history.add(record)
             except OSError as err:
                 self.message.emit(f"The run could not be kept beside the project: {err}")
+            self.predict_panel.set_run(record)
         self._show_outcome(end, record, time.time() - run.began)
         self._update_buttons()
         self.running_changed.emit(False)

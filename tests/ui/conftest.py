@@ -1,17 +1,22 @@
-"""Fixtures for window tests: a document over a real graph, settings and recovery in a temporary folder."""
+"""Fixtures for window tests: a document over a real graph, settings and recovery in a temporary folder, and a
+window over a saved copy of the digits MLP for training (with the check that no thread is left running)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+import shiboken6
+from PySide6.QtCore import QSettings, QThread
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.ui.controller import EditorController
 from netbuilder.ui.document import Document
+from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.main_window import MainWindow
 from netbuilder.ui.recovery import Recovery
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
@@ -77,3 +82,56 @@ def no_unexpected_dialogs(monkeypatch):
         monkeypatch.setattr(QMessageBox, name, refuse(f"QMessageBox.{name}"))
     for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
         monkeypatch.setattr(QFileDialog, name, refuse(f"QFileDialog.{name}"))
+
+
+# ---- training in the window: a saved copy of the digits MLP, and no thread left running ---------------------
+
+
+def running(threads: list[QThread]) -> list[QThread]:
+    return [t for t in threads if shiboken6.isValid(t) and t.isRunning()]
+
+
+@pytest.fixture
+def no_thread_left_running(monkeypatch):
+    """(For tests that run training: `pytestmark = pytest.mark.usefixtures("no_thread_left_running")`.)
+    Fail a test that leaves a QThread running (checked after pytest-qt has closed the test's windows).
+    Yields the threads started during the test."""
+    started: list[QThread] = []
+    original = QThread.start
+
+    def start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield started
+    left = running(started)
+    for thread in left:  # join them anyway, so that the next test does not crash in their place
+        thread.quit()
+        thread.wait(30_000)
+    if left:
+        pytest.fail(f"the test left {len(left)} QThread(s) running: {[t.objectName() for t in left]}")
+    assert main_thread_collector().holds == 0, "garbage collection left confined to the main thread"
+
+
+def forget_changes(win: MainWindow) -> None:
+    if win.document is not None:
+        win.document.undo_stack.setClean()
+
+
+@pytest.fixture
+def project_path(tmp_path) -> Path:
+    path = tmp_path / "digits_mlp.nbproj"
+    shutil.copy(SAMPLES / "digits_mlp.nbproj", path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, settings, recovery, project_path):
+    win = MainWindow(settings, recovery)
+    qtbot.addWidget(win, before_close_func=forget_changes)
+    win.show()
+    assert win.open_path(project_path)
+    win.training_dock.raise_()
+    qtbot.waitExposed(win.training)
+    return win

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,46 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import shiboken6
 from PySide6.QtCore import Qt, QThread
 
-from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.main_window import MainWindow
 from netbuilder.ui.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder
-from tests.ui.conftest import SAMPLES
+from tests.ui.conftest import SAMPLES, forget_changes, running
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
 TIMEOUT_MS = 120_000  # the first run of a session loads torch
 LEFT = Qt.MouseButton.LeftButton
-
-
-# ---- threads ---------------------------------------------------------------------------------------------
-
-
-def running(threads: list[QThread]) -> list[QThread]:
-    return [t for t in threads if shiboken6.isValid(t) and t.isRunning()]
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(monkeypatch):
-    """Fail a test that leaves a QThread running (checked after pytest-qt has closed the test's windows).
-    Yields the threads started during the test."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", start)
-    yield started
-    left = running(started)
-    for thread in left:  # join them anyway, so that the next test does not crash in their place
-        thread.quit()
-        thread.wait(30_000)
-    if left:
-        pytest.fail(f"the test left {len(left)} QThread(s) running: {[t.objectName() for t in left]}")
-    assert main_thread_collector().holds == 0, "garbage collection left confined to the main thread"
 
 
 def test_the_thread_check_sees_a_thread_left_running(no_thread_left_running):
@@ -65,32 +35,6 @@ def test_the_thread_check_sees_a_thread_left_running(no_thread_left_running):
         thread.quit()
         thread.wait()
     assert running(no_thread_left_running) == []
-
-
-# ---- the window with a saved copy of the digits MLP ------------------------------------------------------
-
-
-def forget_changes(win: MainWindow) -> None:
-    if win.document is not None:
-        win.document.undo_stack.setClean()
-
-
-@pytest.fixture
-def project_path(tmp_path) -> Path:
-    path = tmp_path / "digits_mlp.nbproj"
-    shutil.copy(SAMPLES / "digits_mlp.nbproj", path)
-    return path
-
-
-@pytest.fixture
-def window(qtbot, settings, recovery, project_path):
-    win = MainWindow(settings, recovery)
-    qtbot.addWidget(win, before_close_func=forget_changes)
-    win.show()
-    assert win.open_path(project_path)
-    win.training_dock.raise_()
-    qtbot.waitExposed(win.training)
-    return win
 
 
 def set_up(win: MainWindow, **values) -> None:

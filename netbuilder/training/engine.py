@@ -619,8 +619,12 @@ class Trainer:
         if torch.cuda.is_available() and rng["cuda"]:
             torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in rng["cuda"]])
         self.shuffle.set_state(rng["shuffle"].cpu())
-        if "augmentation" in rng:  # checkpoints from before augmentation have none (and needed none)
-            self.augmentation.set_state(rng["augmentation"].cpu())
+        # checkpoints from before augmentation have no such state (and needed none); one saved on another kind
+        # of device holds another generator's state: augmentation goes on from this run's seed instead (runs
+        # on different devices never draw the same numbers anyway)
+        saved = rng.get("augmentation")
+        if saved is not None and saved.numel() == self.augmentation.get_state().numel():
+            self.augmentation.set_state(saved.cpu())
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
         order = state["order"]

@@ -46,9 +46,13 @@ def event_loop_lateness(epochs: int) -> tuple[list[tuple[float, float]], float]:
     window.training_dock.raise_()
     project = window.document.project
     project.training = replace(project.training, epochs=epochs, device="cpu")
-    settle = QEventLoop()
-    QTimer.singleShot(3000, settle.quit)  # let the device probe load torch first, as a person would wait
+    settle = QEventLoop()  # the device probe loads torch first: the device list fills, then a person trains
+    poll = QTimer()
+    poll.timeout.connect(lambda: window.training.cuda_names is not None and settle.quit())
+    poll.start(50)
+    QTimer.singleShot(60_000, settle.quit)
     settle.exec()
+    poll.stop()
     lateness: list[float] = []
     clock = QElapsedTimer()
     probe = QTimer()

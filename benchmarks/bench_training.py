@@ -93,6 +93,7 @@ def handwritten_rate(project: Project, device: str) -> float:
 FIRST_STEP = """
 import time
 if {warm!r}:  # the window's device probe loads these when the Training panel is first shown
+    import sklearn.datasets  # noqa: F401
     import torch  # noqa: F401
     import torch._dynamo  # noqa: F401
 started = time.perf_counter()

@@ -1,5 +1,6 @@
-"""Build the digits CNN from an empty canvas with real mouse and keyboard events, and save the README's
-screenshots. Run it on a display, or under Xvfb:
+"""Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
+CNN with the Train button and look at its predictions, and save the README's screenshots. Run it on a
+display, or under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
 
@@ -8,11 +9,13 @@ It forgets the Flatten on purpose, to show how a mistake looks and how its fix i
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -20,11 +23,23 @@ from netbuilder.ui.main_window import MainWindow
 from netbuilder.ui.recovery import Recovery
 
 IMAGES = Path(__file__).parent / "images"
+SAMPLES = Path(__file__).parent.parent / "sample_projects"
 STEP_MS = 60
 
 
 def settle(ms: int = STEP_MS) -> None:
     QTest.qWait(ms)
+
+
+def wait_until(done: Callable[[], bool], timeout_ms: int = 300_000) -> None:
+    """Run the event loop until `done()` (an event loop, not qWait's polling, which starves worker threads)."""
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: done() and loop.quit())
+    poll.start(50)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    poll.stop()
 
 
 class Person:
@@ -153,10 +168,40 @@ def main() -> int:
     window.grab().save(str(IMAGES / "code.png"))
     problems = window.problems.counts()
     window.document.undo_stack.setClean()
+    train_and_predict(window, folder)
     window.close()
     del app
-    print(f"saved editor.png, problem.png, code.png to {IMAGES}; problems left: {problems}")
+    print(f"saved editor.png, problem.png, code.png, training.png, predict.png to {IMAGES}; problems: {problems}")
     return 0 if problems == (0, 0) else 1
+
+
+def train_and_predict(window: MainWindow, folder: Path) -> None:
+    """The sample digits CNN trained with the Train button (a shorter run first, so one shows faintly behind),
+    then the Predict tab on a sample it gets wrong."""
+    path = folder / "digits_cnn.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
+    window.open_path(path)
+    window.training_dock.raise_()
+    panel = window.training
+    wait_until(lambda: panel.cuda_names is not None)  # the device list is filled: torch is loaded
+    for epochs in (4, 12):
+        panel.fields["epochs"].setValue(epochs)
+        QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        wait_until(lambda: panel.run is not None)
+        wait_until(lambda: panel.run is None)
+    settle(500)
+    window.grab().save(str(IMAGES / "training.png"))
+    tabs = panel.plot_tabs
+    bar = tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(panel.predict_panel)).center())
+    predict = panel.predict_panel
+    wait_until(lambda: predict.predictions is not None)
+    wrong = [i for i, right in enumerate(predict.predictions.correct) if not right]
+    if wrong:
+        predict.select(wrong[0])
+    settle(500)
+    window.grab().save(str(IMAGES / "predict.png"))
+    window.document.undo_stack.setClean()
 
 
 if __name__ == "__main__":

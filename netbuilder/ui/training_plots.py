@@ -78,14 +78,17 @@ class EpochAxis(pg.AxisItem):
     """An axis of whole epochs: no tick at epoch 2.5."""
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
-        levels = [
-            (spacing, [v for v in values if float(v).is_integer()])
-            for spacing, values in super().tickValues(minVal, maxVal, size)
-            if spacing >= 1
-        ]
-        if levels or maxVal - minVal > 20:
-            return levels
-        return [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        if maxVal - minVal > 20:  # pyqtgraph's levels, whole epochs only
+            return [
+                (spacing, [v for v in values if float(v).is_integer()])
+                for spacing, values in super().tickValues(minVal, maxVal, size)
+                if spacing >= 1
+            ]
+        # one level, so every tick is labelled: each epoch, or every 2nd or 5th where labels (about 24 px
+        # each) would not fit
+        step = next((s for s in (1, 2, 5) if (maxVal - minVal) / s * 24 <= size), 10)
+        first = math.ceil(minVal / step) * step
+        return [(float(step), [float(v) for v in range(first, math.floor(maxVal) + 1, step)])]
 
 
 class TickGrid(pg.GraphicsObject):

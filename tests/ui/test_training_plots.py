@@ -140,3 +140,11 @@ def test_no_full_collection_while_a_thread_is_held_nor_when_it_ends(qtbot, monke
         collector.release()
     assert collected == [1]  # no forced full collection when the run ends either: Python's rule takes over
     assert gc.isenabled() == was_enabled
+
+
+def test_epoch_ticks_are_whole_and_thin_out_where_labels_would_not_fit(plots):
+    axis = plots.loss_plot.getAxis("bottom")
+    wide = axis.tickValues(0.5, 12.5, 600)
+    assert wide[0][1] == [float(e) for e in range(1, 13)]
+    narrow = axis.tickValues(0.5, 12.5, 150)
+    assert narrow[0][0] > 1 and all(v.is_integer() for v in narrow[0][1])

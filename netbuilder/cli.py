@@ -1,4 +1,5 @@
-"""The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export.
+"""The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export | train |
+import.
 
 Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input.
 """
@@ -19,10 +20,10 @@ from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.codegen.package import generate_package, write_package
-from netbuilder.project import Project, ProjectError, SettingsError, load_project
+from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
 
 OK, PROBLEMS, USAGE = 0, 1, 2
-COMMANDS = ("blocks", "check", "summary", "export", "train")
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("runs/latest"), help="folder for the results")
     train.add_argument("--resume", type=Path, help="a checkpoint (DIR/checkpoints/last.pt) to go on from")
     train.set_defaults(run=_train)
+
+    imports = commands.add_parser("import", help="bring a PyTorch nn.Module in as a project (torch.fx)")
+    imports.add_argument("source", help="FILE.py:ClassName (built with no arguments) or torchvision:NAME")
+    imports.add_argument("--input-shape", required=True, help="the input's shape, batch first: 1,3,32,32")
+    imports.add_argument("--dtype", choices=("float32", "int64"), default="float32", help="int64 for token ids")
+    imports.add_argument("-o", "--out", type=Path, required=True, help="the .nbproj file to write")
+    imports.set_defaults(run=_import)
     return parser
 
 
@@ -248,6 +256,35 @@ def _train(args: argparse.Namespace) -> int:
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
     return OK if outcome.ok else PROBLEMS
+
+
+def _import(args: argparse.Namespace) -> int:
+    try:
+        shape = tuple(int(size) for size in args.input_shape.split(","))
+    except ValueError:
+        print(f"netbuilder: --input-shape takes sizes like 1,3,32,32, got {args.input_shape!r}", file=sys.stderr)
+        return USAGE
+    from netbuilder.importers import ImportFailure, import_module  # torch loads only when importing
+    from netbuilder.importers.sources import SourceError, model_from_source
+
+    try:
+        module, name = model_from_source(args.source)
+    except SourceError as err:
+        print(f"netbuilder: cannot import {args.source}: {err}", file=sys.stderr)
+        return USAGE
+    try:
+        result = import_module(module, shape, name, dtype=args.dtype)
+    except ImportFailure as err:
+        print(f"netbuilder: nothing imported: {err}", file=sys.stderr)
+        return PROBLEMS
+    try:
+        save_project(result.project, args.out)
+    except ProjectError as err:
+        print(f"netbuilder: {err}", file=sys.stderr)
+        return USAGE
+    print(result.report(), file=sys.stdout if result.complete else sys.stderr)
+    print(f"wrote {args.out}")
+    return OK if result.complete else PROBLEMS
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

@@ -1,0 +1,482 @@
+"""An existing nn.Module -> a netbuilder project, through torch.fx.
+
+The module is traced symbolically and run once on an example input (ShapeProp), so every call is known with
+its arguments and the shapes it produced. Each call becomes a catalogue block: a submodule call goes to the
+block whose `ModuleCode.cls` names its exact class, with the constructor attributes read back into the block's
+ParamSpecs by name (a few small tables cover names that differ); functions and tensor methods go through the
+tables below. Values that are not tensors (`x.size(0)`, `x.shape`) only feed such calls and need no block,
+because the shapes are known. A call with no block is listed in `ImportResult.unmapped` with where it is in
+the source, and everything else is still imported: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.fx
+import torch.nn.functional as F
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from netbuilder.analysis import analyze
+from netbuilder.analysis.layout import layered_positions
+from netbuilder.blocks import BLOCKS
+from netbuilder.blocks.spec import MODEL, BlockSpec
+from netbuilder.blocks.tensor_type import FLOAT, LONG
+from netbuilder.codegen.model_code import generate_model
+from netbuilder.graph import Graph, GraphError, NodeNotFoundError
+from netbuilder.project import Project
+
+
+class ImportFailure(Exception):
+    """The module cannot be imported at all (torch.fx cannot trace it, or the input shape does not fit it)."""
+
+
+class WeightsError(Exception):
+    """A state_dict that does not fit the imported graph; the message names the keys."""
+
+
+@dataclass(frozen=True)
+class UnmappedCall:
+    """A call in the traced module with no catalogue block: what it is, where it is, and why it did not map."""
+
+    call: str
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.call} at {self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The imported project, the calls that did not map, and which graph nodes each original submodule became.
+
+    `modules` maps a submodule's path in the original module (``layer1.0.conv1``) to the node ids built from it
+    (more than one where forward() calls the same submodule twice); `load_weights` reads it.
+    """
+
+    project: Project
+    unmapped: tuple[UnmappedCall, ...]
+    modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unmapped
+
+    def report(self) -> str:
+        """One message for a person: what did not map and where, or that everything did."""
+        nodes = len(self.project.graph.nodes)
+        if not self.unmapped:
+            return f"imported {self.project.name}: {nodes} nodes, every call mapped to a block"
+        lines = [
+            f"imported {self.project.name} in part: {nodes} nodes; {len(self.unmapped)} call(s) have no "
+            "netbuilder block and are missing from the graph:"
+        ]
+        groups: dict[tuple[str, str], list[str]] = {}
+        for call in self.unmapped:
+            groups.setdefault((call.call, call.reason), []).append(call.where)
+        for (call, reason), places in groups.items():
+            more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+            lines.append(f"  {call}: {reason}; at {', '.join(places[:3])}{more}")
+        return "\n".join(lines)
+
+
+def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str, *, dtype: str = FLOAT) -> ImportResult:
+    """Trace `module` on an input of `input_shape` (batch first) and rebuild it from catalogue blocks.
+
+    `dtype` is the input's element type: float32, or int64 for token indices that feed an Embedding.
+    """
+    if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
+        raise ImportFailure(f"input shape {tuple(input_shape)} must be (batch, ...) with positive sizes")
+    traced = _trace(module)
+    _propagate_shapes(module, traced, tuple(int(s) for s in input_shape), dtype)
+    builder = _Builder(module, tuple(int(s) for s in input_shape), dtype)
+    for node in traced.graph.nodes:
+        builder.add(node)
+    graph = builder.graph
+    for node_id, position in layered_positions(graph).items():
+        graph.move(node_id, position)
+    project = Project.new(name)
+    project.graph = graph
+    modules = {path: tuple(ids) for path, ids in builder.modules.items()}
+    return ImportResult(project, tuple(builder.unmapped), modules)
+
+
+def load_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The original module's `state_dict` renamed for the model generated from `result.project`.
+
+    Each key's submodule path is looked up in `result.modules` and replaced by the generated attribute
+    (``layer1.0.conv1.weight`` -> ``layer1_0_conv1.weight``); a submodule called twice fills both copies.
+    Keys that belong to no imported node raise WeightsError naming them, so no weight is dropped unnoticed;
+    a graph that cannot become code yet (a gap where a call did not map) raises codegen's CodegenError.
+    """
+    graph = result.project.graph
+    attributes = generate_model(graph, analyze(graph), name=result.project.name).attributes
+    mapped: dict[str, torch.Tensor] = {}
+    unplaced: list[str] = []
+    for key, tensor in state_dict.items():
+        path, rest = _owner(result.modules, key)
+        targets = [attributes[n] for n in result.modules.get(path, ()) if n in attributes]
+        if not targets:
+            unplaced.append(key)
+        for attribute in targets:
+            mapped[f"{attribute}.{rest}"] = tensor
+    if unplaced:
+        raise WeightsError("no imported layer holds " + ", ".join(unplaced))
+    return mapped
+
+
+def _owner(modules: Mapping[str, tuple[str, ...]], key: str) -> tuple[str, str]:
+    """(submodule path, the rest of the key) for the deepest imported submodule that holds `key`: a
+    TransformerEncoderLayer imported whole holds ``l1.self_attn.in_proj_weight`` as ``self_attn.in_proj_weight``."""
+    parts = key.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        path = ".".join(parts[:cut])
+        if path in modules:
+            return path, ".".join(parts[cut:])
+    return "", key
+
+
+# ---- tracing -------------------------------------------------------------------------------------------------
+
+
+def _trace(module: nn.Module) -> torch.fx.GraphModule:
+    tracer = torch.fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as err:  # fx raises many kinds (TraceError, TypeError on Proxy control flow ...)
+        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {err}") from err
+    return torch.fx.GraphModule(tracer.root, graph)
+
+
+def _propagate_shapes(module: nn.Module, traced: torch.fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
+    """Run once in eval mode (BatchNorm refuses one sample per channel while training) to record every shape."""
+    example = torch.zeros(shape, dtype=torch.long) if dtype == LONG else torch.randn(shape)
+    was_training = module.training
+    traced.eval()
+    try:
+        with torch.no_grad():
+            ShapeProp(traced).propagate(example)
+    except Exception as err:
+        raise ImportFailure(f"{type(module).__name__} does not run on an input of shape {shape}: {err}") from err
+    finally:
+        module.train(was_training)
+
+
+def _shape(node: torch.fx.Node) -> tuple[int, ...] | None:
+    """The tensor shape `node` produced, or None where it produced something else (an int, a tuple)."""
+    meta = node.meta.get("tensor_meta")
+    shape = getattr(meta, "shape", None)
+    return tuple(shape) if shape is not None else None
+
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \S+\n\s*(?P<code>[^\n]*)')
+
+
+def _location(node: torch.fx.Node) -> str:
+    """`file.py:12: code` for the user's line that made this call; the fx node name where fx kept no trace."""
+    for frame in _FRAME.finditer(node.stack_trace or ""):
+        if not frame["file"].startswith(_TORCH_DIR):
+            return f"{frame['file']}:{frame['line']}: {frame['code'].strip()}"
+    if node.op == "call_module":
+        return f"self.{node.target}"
+    return f"node {node.name}"
+
+
+# ---- what maps to what ---------------------------------------------------------------------------------------
+
+# Submodule attributes whose names or forms differ from the block's ParamSpecs: block -> param -> reader.
+_MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
+    "LayerNorm": {
+        "dims": lambda m: len(m.normalized_shape),
+        "bias": lambda m: getattr(m, "bias", None) is not None or not m.elementwise_affine,
+    },
+    "PReLU": {"per_channel": lambda m: m.num_parameters > 1, "init": lambda m: 0.25},
+    "TransformerEncoderLayer": {
+        "nhead": lambda m: m.self_attn.num_heads,
+        "dim_feedforward": lambda m: m.linear1.out_features,
+        "dropout": lambda m: m.dropout.p,
+        "activation": lambda m: {1: "relu", 2: "gelu"}.get(m.activation_relu_or_gelu, "other"),
+        "layer_norm_eps": lambda m: m.norm1.eps,
+        "bias": lambda m: m.linear1.bias is not None,
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Function:
+    """A function or tensor method that has a block: which one, and how its arguments after the tensor bind.
+
+    `args` names the positional arguments after the input in the function's own order (None: not a block
+    parameter, ignored); `torch_defaults` are the function's defaults where they differ from the block's.
+    """
+
+    block: str
+    args: tuple[str | None, ...] = ()
+    torch_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+_ACTIVATIONS = {
+    "ReLU": (F.relu, torch.relu, "relu"),
+    "Sigmoid": (F.sigmoid, torch.sigmoid, "sigmoid"),
+    "Tanh": (F.tanh, torch.tanh, "tanh"),
+    "SiLU": (F.silu,),
+    "Mish": (F.mish,),
+    "Hardswish": (F.hardswish,),
+}
+_WINDOW = ("kernel_size", "stride", "padding")
+
+_FUNCTIONS: dict[Any, _Function] = {
+    **{target: _Function(block) for block, targets in _ACTIVATIONS.items() for target in targets},
+    F.gelu: _Function("GELU", ("approximate",)),
+    F.leaky_relu: _Function("LeakyReLU", ("negative_slope",)),
+    F.elu: _Function("ELU", ("alpha",)),
+    F.softmax: _Function("Softmax", ("dim",)),
+    torch.softmax: _Function("Softmax", ("dim",)),
+    "softmax": _Function("Softmax", ("dim",)),
+    F.log_softmax: _Function("LogSoftmax", ("dim",)),
+    torch.log_softmax: _Function("LogSoftmax", ("dim",)),
+    "log_softmax": _Function("LogSoftmax", ("dim",)),
+    F.dropout: _Function("Dropout", ("p", None, None)),
+    F.max_pool1d: _Function("MaxPool1d", (*_WINDOW, "dilation", "ceil_mode")),
+    F.max_pool2d: _Function("MaxPool2d", (*_WINDOW, "dilation", "ceil_mode")),
+    F.avg_pool1d: _Function("AvgPool1d", (*_WINDOW, "ceil_mode", "count_include_pad")),
+    F.avg_pool2d: _Function("AvgPool2d", (*_WINDOW, "ceil_mode", "count_include_pad")),
+    F.adaptive_avg_pool1d: _Function("AdaptiveAvgPool1d", ("output_size",)),
+    F.adaptive_avg_pool2d: _Function("AdaptiveAvgPool2d", ("output_size",)),
+    F.adaptive_max_pool2d: _Function("AdaptiveMaxPool2d", ("output_size",)),
+    torch.flatten: _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
+    "flatten": _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
+}
+_MERGES = {
+    operator.add: "Add",
+    operator.iadd: "Add",
+    torch.add: "Add",
+    "add": "Add",
+    operator.mul: "Multiply",
+    operator.imul: "Multiply",
+    torch.mul: "Multiply",
+    "mul": "Multiply",
+}
+_RESHAPES = (torch.reshape, "reshape", "view")
+_PERMUTES = (torch.permute, "permute")
+_TRANSPOSES = (torch.transpose, "transpose")
+_IGNORED_KEYWORDS = frozenset({"inplace", "training", "return_indices", "_stacklevel"})
+
+_MODULE_BLOCKS: dict[type, BlockSpec] = {
+    getattr(nn, spec.module.cls.removeprefix("nn.")): spec
+    for spec in BLOCKS.values()
+    if spec.role == MODEL and spec.module is not None and hasattr(nn, spec.module.cls.removeprefix("nn."))
+}
+
+
+class _Unmapped(Exception):
+    """Why one call has no block (caught per call, so the rest still imports)."""
+
+
+class _Builder:
+    """Adds one graph node per fx node that maps; records the rest as unmapped."""
+
+    def __init__(self, root: nn.Module, input_shape: tuple[int, ...], dtype: str) -> None:
+        self.root = root
+        self.input_shape = input_shape
+        self.dtype = dtype
+        self.graph = Graph()
+        self.values: dict[torch.fx.Node, str] = {}
+        self.modules: dict[str, list[str]] = {}
+        self.unmapped: list[UnmappedCall] = []
+
+    def add(self, node: torch.fx.Node) -> None:
+        if node.op == "output":
+            return
+        if node.op == "placeholder":
+            self._add_input(node)
+            return
+        if node.op == "get_attr":
+            self._report(node, f"self.{node.target}", "a parameter or buffer used directly in forward()")
+            return
+        if _shape(node) is None and node.op != "call_module":
+            return  # sizes, shapes, tuples: known numbers here, read by the calls that use them
+        try:
+            block, params, inputs = self._map(node)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            return
+        label = _free_label(self.graph, node.target if node.op == "call_module" else node.name)
+        try:
+            added = self.graph.add_node(block, label=label, params=params)
+        except GraphError as err:
+            self._report(node, _call_name(self.root, node), str(err))
+            return
+        ports = [p.name for p in self.graph.input_ports(added.id)]
+        for port, source in zip(ports, inputs, strict=True):
+            if source in self.values:
+                self.graph.connect(self.values[source], _output_port(self.graph, self.values[source]), added.id, port)
+        self.values[node] = added.id
+        if node.op == "call_module":
+            self.modules.setdefault(str(node.target), []).append(added.id)
+
+    def _report(self, node: torch.fx.Node, call: str, reason: str) -> None:
+        self.unmapped.append(UnmappedCall(call, _location(node), reason))
+
+    def _add_input(self, node: torch.fx.Node) -> None:
+        if any(n.block == "Input" for n in self.graph.nodes.values()):
+            self._report(node, f"argument {node.target}", "only one forward() input is imported")
+            return
+        node_id = self.graph.add_node(
+            "Input", label=str(node.target), params={"shape": self.input_shape[1:], "dtype": self.dtype}
+        ).id
+        self.values[node] = node_id
+
+    def _map(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        """(block type, parameters, tensor inputs in port order) for one call, or _Unmapped."""
+        if node.op == "call_module":
+            return self._map_module(node)
+        target = node.target
+        tensors = [a for a in _flat_args(node) if isinstance(a, torch.fx.Node) and _shape(a) is not None]
+        if target in _MERGES:
+            return self._map_merge(node, _MERGES[target])
+        if target is torch.cat:
+            return self._map_concat(node)
+        if target in _RESHAPES:
+            return "Reshape", {"shape": self._reshaped(node)}, tensors[:1]
+        if target in _PERMUTES:
+            return "Permute", {"dims": self._permutation(node)}, tensors[:1]
+        if target in _TRANSPOSES:
+            return "Permute", {"dims": self._transposition(node)}, tensors[:1]
+        function = _FUNCTIONS.get(target)
+        if function is None:
+            raise _Unmapped("no netbuilder block does this")
+        return function.block, _bind(function, node), tensors[:1]
+
+    def _map_module(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        sub = self.root.get_submodule(str(node.target))
+        spec = _MODULE_BLOCKS.get(type(sub))
+        if spec is None:
+            raise _Unmapped("no netbuilder block is this module")
+        if _shape(node) is None:
+            raise _Unmapped(f"it returns a tuple here, while the {spec.type} block gives one tensor")
+        for key, value in spec.module.fixed.items():
+            if getattr(sub, key, value) != value:
+                raise _Unmapped(f"the {spec.type} block always has {key}={value!r}")
+        return spec.type, _module_params(spec, sub), list(node.args[:1])
+
+    def _map_merge(self, node: torch.fx.Node, block: str) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        operands = list(node.args[:2])
+        if node.kwargs.get("alpha", 1) != 1:
+            raise _Unmapped("alpha is not 1")
+        if not all(isinstance(a, torch.fx.Node) and _shape(a) is not None for a in operands):
+            raise _Unmapped(f"{block} joins tensors; here one operand is a number")
+        return block, {"inputs": 2}, operands
+
+    def _map_concat(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        parts = list(node.args[0])
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+        rank = len(_shape(node))
+        return "Concat", {"inputs": len(parts), "dim": dim % rank}, parts
+
+    def _reshaped(self, node: torch.fx.Node) -> tuple[int, ...]:
+        before, after = _shape(node.args[0]), _shape(node)
+        if after[0] != before[0]:
+            raise _Unmapped(f"it changes the batch dimension ({before} -> {after})")
+        return after[1:]
+
+    def _permutation(self, node: torch.fx.Node) -> tuple[int, ...]:
+        dims = node.args[1:] if len(node.args) > 2 else node.args[1] if len(node.args) > 1 else node.kwargs["dims"]
+        rank = len(_shape(node))
+        return tuple(int(d) % rank for d in (dims if isinstance(dims, tuple | list) else (dims,)))
+
+    def _transposition(self, node: torch.fx.Node) -> tuple[int, ...]:
+        rank = len(_shape(node))
+        a, b = (int(d) % rank for d in node.args[1:3])
+        dims = list(range(rank))
+        dims[a], dims[b] = dims[b], dims[a]
+        return tuple(dims)
+
+
+def _module_params(spec: BlockSpec, sub: nn.Module) -> dict[str, Any]:
+    """The block's parameters read from the submodule's attributes; inferred sizes stay auto (they follow
+    the incoming tensor, so the imported graph stays editable)."""
+    readers = _MODULE_READERS.get(spec.type, {})
+    params: dict[str, Any] = {}
+    for param in spec.params:
+        if param.inferred:
+            continue
+        if param.name in readers:
+            value = readers[param.name](sub)
+        elif hasattr(sub, param.name):
+            value = getattr(sub, param.name)
+        else:
+            continue
+        params[param.name] = _canonical(param.kind, param.name, value)
+    return params
+
+
+def _bind(function: _Function, node: torch.fx.Node) -> dict[str, Any]:
+    spec = BLOCKS[function.block]
+    names = {p.name: p for p in spec.params}
+    values: dict[str, Any] = dict(function.torch_defaults)
+    for name, value in zip(function.args, node.args[1:], strict=False):
+        if name is not None:
+            values[name] = value
+    for key, value in node.kwargs.items():
+        if key in names:
+            values[key] = value
+        elif key not in _IGNORED_KEYWORDS and value is not None:
+            raise _Unmapped(f"the {function.block} block has no {key}")
+    return {name: _canonical(names[name].kind, name, value) for name, value in values.items()}
+
+
+def _canonical(kind: str, name: str, value: Any) -> Any:
+    """A torch attribute in the form a ParamSpec takes: a parameter tensor as "has one", (3, 3) as 3."""
+    if isinstance(value, torch.Tensor | type(None)) and kind == "bool":
+        return value is not None
+    if isinstance(value, torch.fx.Node):
+        raise _Unmapped(f"{name} is computed in forward(), not a constant")
+    if kind in ("int", "float") and isinstance(value, tuple | list):
+        if len(set(value)) != 1:
+            raise _Unmapped(f"{name} {tuple(value)} differs between dimensions; the block takes one value")
+        value = value[0]
+    if kind == "ints" and isinstance(value, int):
+        value = (value,)
+    return value
+
+
+def _flat_args(node: torch.fx.Node) -> list[Any]:
+    flat: list[Any] = []
+    torch.fx.node.map_aggregate((node.args, node.kwargs), flat.append)
+    return flat
+
+
+def _call_name(root: nn.Module, node: torch.fx.Node) -> str:
+    if node.op == "call_module":
+        cls = type(root.get_submodule(str(node.target)))
+        return (
+            f"nn.{cls.__name__}" if getattr(nn, cls.__name__, None) is cls else f"{cls.__module__}.{cls.__qualname__}"
+        )
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    module = getattr(node.target, "__module__", None) or ""
+    name = getattr(node.target, "__qualname__", None) or getattr(node.target, "__name__", str(node.target))
+    return f"{module}.{name}" if module else name
+
+
+def _free_label(graph: Graph, wanted: str) -> str:
+    try:
+        graph.by_label(wanted)
+    except NodeNotFoundError:
+        return wanted
+    return graph.unique_label(wanted)
+
+
+def _output_port(graph: Graph, node_id: str) -> str:
+    return graph.spec(node_id).outputs[0].name

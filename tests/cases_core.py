@@ -91,6 +91,7 @@ GENERATORS = {
     "Sigmoid": _elementwise("Sigmoid"),
     "Tanh": _elementwise("Tanh"),
     "Hardswish": _elementwise("Hardswish"),
+    "ReLU6": _elementwise("ReLU6"),
     "Softmax": _dim("Softmax"),
     "LogSoftmax": _dim("LogSoftmax"),
     "Add": _merge("Add"),

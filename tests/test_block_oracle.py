@@ -31,6 +31,7 @@ NEVER_INVALID = {
     "Sigmoid",
     "Tanh",
     "Hardswish",
+    "ReLU6",
     "Dropout",
     "Adam",
     "AdamW",

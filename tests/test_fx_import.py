@@ -171,6 +171,15 @@ def test_resnet18_round_trip() -> None:
     assert sum(n.block == "Add" for n in result.project.graph.nodes.values()) == 8
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "block", "count"), [("vgg11_bn", "BatchNorm2d", 8), ("mobilenet_v2", "ReLU6", 35)])
+def test_torchvision_round_trips(name: str, block: str, count: int) -> None:
+    torchvision = pytest.importorskip("torchvision")
+    result = _assert_round_trip(getattr(torchvision.models, name)(weights=None), (1, 3, 32, 32))
+    assert result.complete
+    assert sum(n.block == block for n in result.project.graph.nodes.values()) == count
+
+
 def test_unmapped_call_is_named_with_its_line_and_the_rest_still_imports() -> None:
     result = import_module(Branches(), (2, 3, 8), "branches")
     (missing,) = result.unmapped

@@ -122,4 +122,7 @@ SPECS = (
         module=ModuleCode("nn.LogSoftmax", always=("dim",)),
     ),
     _activation("Hardswish", "Hard swish: x * relu6(x + 3) / 6.\nA cheap swish used in MobileNetV3."),
+    _activation(
+        "ReLU6", "ReLU capped at 6: min(max(0, x), 6).\nKeeps activations small for low precision; MobileNetV2."
+    ),
 )

@@ -232,6 +232,7 @@ _ACTIVATIONS = {
     "SiLU": (F.silu,),
     "Mish": (F.mish,),
     "Hardswish": (F.hardswish,),
+    "ReLU6": (F.relu6,),
 }
 _WINDOW = ("kernel_size", "stride", "padding")
 

@@ -188,7 +188,7 @@ def test_dragging_a_block_row_carries_its_name_and_icon(panel, monkeypatch):
 
 def test_search_ranks_exact_then_prefix_then_contained_names_then_docs():
     relu = [s.type for s in search_blocks("relu")]
-    assert relu[:3] == ["ReLU", "LeakyReLU", "PReLU"]
+    assert relu[:4] == ["ReLU", "ReLU6", "LeakyReLU", "PReLU"]  # exact, prefix, then contained
     assert [s.type for s in search_blocks("batch norm")][:2] == ["BatchNorm1d", "BatchNorm2d"]
     transformer = [s.type for s in search_blocks("transformer")]
     assert transformer[0] == "TransformerEncoderLayer"

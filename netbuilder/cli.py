@@ -15,6 +15,7 @@ from typing import Any
 
 from netbuilder import __version__
 from netbuilder.analysis import Analysis, Diagnostic, analyze
+from netbuilder.analysis.summary import summary_rows
 from netbuilder.blocks import BLOCKS, by_category
 from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
@@ -24,6 +25,7 @@ from netbuilder.project import Project, ProjectError, SettingsError, load_projec
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
+CODE_FORMAT = "code"  # the Python package; the other formats are netbuilder.export.FORMATS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,9 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", action="store_true", help="machine-readable output")
     summary.set_defaults(run=_summary)
 
-    export = commands.add_parser("export", help="write model.py, train.py and requirements.txt")
+    export = commands.add_parser("export", help="write model.py, train.py and requirements.txt, or other formats")
     export.add_argument("project", type=Path)
     export.add_argument("-o", "--out", type=Path, required=True, help="folder to write into")
+    export.add_argument(
+        "--format",
+        default=CODE_FORMAT,
+        help="comma-separated: code (the Python package), torchscript, onnx, safetensors, summary; or all "
+        "(default: code)",
+    )
+    export.add_argument(
+        "--weights", type=Path, help="a run's weights (RUN/model.pt); without it, initialised with the project's seed"
+    )
     export.set_defaults(run=_export)
 
     train = commands.add_parser("train", help="train the project; progress, metrics.json and checkpoints")
@@ -164,21 +175,16 @@ def _summary(args: argparse.Namespace) -> int:
             }
         )
         return PROBLEMS if failed else OK
-    graph = project.graph
     rows = [("node", "block", "output shape", "parameters", "MACs")]
-    model = set(analysis.model_nodes)
-    for node_id in analysis.order:
-        node, result = graph.nodes[node_id], analysis.results[node_id]
-        unknown = "?" if BLOCKS[node.block].outputs else ""
-        shapes = ", ".join(format_shape(t.shape) for t in result.outputs.values()) or unknown
-        counted = node_id in model
+    for row in summary_rows(project.graph, analysis):
+        counted = row.parameters is not None
         rows.append(
             (
-                _one_line(node.label),
-                node.block,
-                shapes,
-                f"{result.params:,}" if counted else "",
-                f"{result.macs:,}" if counted else "",
+                row.label,
+                row.block,
+                row.shapes,
+                f"{row.parameters:,}" if counted else "",
+                f"{row.macs:,}" if counted else "",
             )
         )
     rows.append(("total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}"))
@@ -196,7 +202,45 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    """The code package by the package's own path, then each other format on its own: a failing format
+    is one line on stderr and exit code 1, and the others are still written."""
+    wanted = [name.strip() for name in args.format.split(",") if name.strip()]
     project = load_project(args.project)
+    if wanted == [CODE_FORMAT]:
+        return _export_code(args, project)
+    from netbuilder.export import FORMATS, ExportError, export_formats  # torch loads only for these formats
+
+    known = (CODE_FORMAT, *FORMATS)
+    unknown = [name for name in wanted if name not in (*known, "all")]
+    if unknown or not wanted:
+        print(f"netbuilder: --format takes {', '.join(known)} or all, got {args.format!r}", file=sys.stderr)
+        return USAGE
+    if "all" in wanted:
+        wanted = list(known)
+    status = OK
+    if CODE_FORMAT in wanted:
+        status = _export_code(args, project)
+        if status == USAGE:
+            return status
+    try:
+        results = export_formats(project, args.out, [name for name in wanted if name != CODE_FORMAT], args.weights)
+    except ExportError as err:
+        print(f"netbuilder: {err}", file=sys.stderr)
+        return USAGE
+    except OSError as err:
+        print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
+        return USAGE
+    for result in results.values():
+        if result.ok:
+            print(f"wrote {result.path}")
+        else:
+            print(result.error, file=sys.stderr)
+            status = PROBLEMS
+    return status
+
+
+def _export_code(args: argparse.Namespace, project: Project) -> int:
+    """model.py, train.py and requirements.txt (codegen.package)."""
     analysis = analyze(project.graph)
     settings = project.training
     try:

@@ -86,7 +86,14 @@ def test_summary_table(capsys):
 def test_export_writes_the_package(tmp_path, capsys):
     out = tmp_path / "export"
     assert main(["export", str(SAMPLES / "digits_mlp.nbproj"), "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["model.py", "requirements.txt", "train.py"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.py",
+        "predict.py",
+        "requirements.txt",
+        "train.py",
+    ]
 
 
 def test_export_of_a_project_with_training_problems_writes_the_model_and_says_why(tmp_path, capsys):

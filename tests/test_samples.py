@@ -92,11 +92,13 @@ def test_train_script_runs_one_epoch_without_netbuilder(exported):
     requirements = (out / "requirements.txt").read_text().split()
     imported = {
         line.split()[1].split(".")[0]
-        for line in (out / "train.py").read_text().splitlines()
+        for script in ("train.py", "predict.py")
+        for line in (out / script).read_text().splitlines()
         if line.startswith(("import ", "from "))
     }
-    third_party = imported - {"argparse", "math", "os", "time", "model"}
-    assert {r.split(">=")[0].replace("scikit-learn", "sklearn") for r in requirements} == third_party
+    third_party = imported - {"argparse", "csv", "json", "math", "os", "time", "model", "train"}
+    modules = {"scikit-learn": "sklearn", "pillow": "PIL"}
+    assert {modules.get(r.split(">=")[0], r.split(">=")[0]) for r in requirements} == third_party
 
 
 def test_exported_code_passes_ruff(exported):

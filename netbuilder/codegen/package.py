@@ -1,4 +1,5 @@
-"""The files of an exported project: model.py, train.py (when the graph can train) and requirements.txt."""
+"""The files of an exported project: model.py; when the graph can train, train.py, predict.py and config.json;
+requirements.txt (exactly what the scripts import) and README.md."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 from netbuilder.analysis import Analysis
 from netbuilder.atomic_file import write_atomically
 from netbuilder.codegen.model_code import CodegenError, ModelCode, generate_model
+from netbuilder.codegen.package_readme import generate_readme
+from netbuilder.codegen.predict_script import WEIGHTS_FILES, generate_predict
+from netbuilder.codegen.run_description import config_json, describe_run
 from netbuilder.codegen.train_script import TORCH_REQUIREMENT, generate_training
 from netbuilder.graph import Graph
 
@@ -31,11 +35,33 @@ def generate_package(
     batch_size: int,
     val_fraction: float,
     seed: int,
+    device: str = "auto",
+    precision: str = "fp32",
+    grad_clip: float = 0.0,
+    early_stopping: int = 0,
+    weights_format: str = "pt",
 ) -> Package:
-    """Every file of the export. Raises CodegenError when even the model cannot be generated."""
+    """Every file of the export. Raises CodegenError when even the model cannot be generated.
+
+    The training settings (a project's `TrainingSettings.to_dict()` fits as keywords) go into config.json.
+    `weights_format` says which weights predict.py loads: "pt" (model.pt, as train.py writes it) or
+    "safetensors" (model.safetensors, which the package then holds beside these files)."""
+    if weights_format not in WEIGHTS_FILES:
+        raise ValueError(f"weights_format: expected one of {', '.join(WEIGHTS_FILES)}, got {weights_format!r}")
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "val_fraction": val_fraction,
+        "seed": seed,
+        "device": device,
+        "precision": precision,
+        "grad_clip": grad_clip,
+        "early_stopping": early_stopping,
+    }
     model = generate_model(graph, analysis, name=name, source=source)
     files = {"model.py": model.source}
     requirements: tuple[str, ...] = (TORCH_REQUIREMENT,)
+    run = None
     skipped = ""
     if analysis.has_errors(training=True):
         first = next(d for d in analysis.problems(training=True) if d.is_error)
@@ -55,9 +81,29 @@ def generate_package(
         except CodegenError as err:
             skipped = f"train.py was not written: {err}"
         else:
+            run = describe_run(graph, analysis)
+            predict = generate_predict(run, model.class_name, weights_format=weights_format, source=source)
             files["train.py"] = training.source
-            requirements = training.requirements
+            files["predict.py"] = predict.source
+            files["config.json"] = config_json(
+                run,
+                model_class=model.class_name,
+                weights_file=WEIGHTS_FILES[weights_format],
+                settings=settings,
+                name=name,
+            )
+            requirements = tuple(dict.fromkeys([*training.requirements, *predict.requirements]))
     files["requirements.txt"] = "\n".join(requirements) + "\n"
+    held = [*files, *([WEIGHTS_FILES[weights_format]] if weights_format == "safetensors" else [])]
+    files["README.md"] = generate_readme(
+        name=name,
+        source=source,
+        model_class=model.class_name,
+        files=held,
+        run=run,
+        settings=settings,
+        weights_file=WEIGHTS_FILES[weights_format],
+    )
     return Package(files, model, skipped)
 
 

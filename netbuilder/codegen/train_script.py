@@ -345,9 +345,17 @@ def _train_function(class_name: str, *, schedule: str, classification: bool, aug
     if streamed:
         head = f'''\
 def train(
-    epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str, workers: int
+    epochs: int,
+    batch_size: int,
+    val_fraction: float,
+    seed: int,
+    device: str,
+    out: str,
+    workers: int,
+    log_losses: str = "",
 ) -> {class_name}:
-    """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt."""
+    """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt.
+    With log_losses, also write every step's loss to that file, one per line."""
     train_part, val_part = prepare_data(val_fraction, seed)
 '''
         augment_setup = "    augmentation = torch.Generator().manual_seed(seed + 2)\n" if augment else ""
@@ -363,8 +371,11 @@ def train(
         size = "len(batch_y)"
     else:
         head = f'''\
-def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str) -> {class_name}:
-    """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt."""
+def train(
+    epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str, log_losses: str = ""
+) -> {class_name}:
+    """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt.
+    With log_losses, also write every step's loss to that file, one per line."""
     train_x, train_y, val_x, val_y = prepare_data(val_fraction, seed)
     train_x, train_y = train_x.to(device), train_y.to(device)
     val_x, val_y = val_x.to(device), val_y.to(device)
@@ -385,7 +396,8 @@ def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: 
     criterion = make_criterion()
     optimizer = make_optimizer(model)
 {schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
-{augment_setup}
+{augment_setup}    loss_log = open(log_losses, "w") if log_losses else None  # reading each loss waits for the device
+
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         model.train()
@@ -395,10 +407,14 @@ def train(epochs: int, batch_size: int, val_fraction: float, seed: int, device: 
             loss.backward()
             optimizer.step()
 {per_step}            total_loss += loss.detach() * {size}
+            if loss_log:
+                print(loss.item(), file=loss_log)
         train_loss = total_loss.item() / len({train_data})
         line = f"epoch {{epoch}}/{{epochs}}  train loss {{train_loss:.4f}}"
         if len({val_data}):
 {report}{per_epoch}        print(f"{{line}}  ({{time.perf_counter() - started:.1f}} s)", flush=True)
+    if loss_log:
+        loss_log.close()
 
     path = os.path.join(out, "model.pt")
     torch.save(model.state_dict(), path)
@@ -414,7 +430,7 @@ def _main_function(epochs: int, batch_size: int, val_fraction: float, seed: int,
         else ""
     )
     arguments = "args.epochs, args.batch_size, args.val_fraction, args.seed, device, args.out" + (
-        ", args.workers" if streamed else ""
+        ", args.workers, args.log_losses" if streamed else ", args.log_losses"
     )
     return f"""\
 def main() -> None:
@@ -425,6 +441,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default={literal(seed)})
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")
     parser.add_argument("--out", default=".", help="folder for the trained weights")
+    parser.add_argument("--log-losses", metavar="FILE", default="", help="write every step's loss to FILE")
 {workers}    args = parser.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     os.makedirs(args.out, exist_ok=True)

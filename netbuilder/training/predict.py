@@ -23,6 +23,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.data.loading import DataLoadError, read_samples
 from netbuilder.project import Project
+from netbuilder.runtime.weights import WeightsFileError, read_state_dict
 from netbuilder.training.engine import class_probabilities
 from netbuilder.training.program import ProgramError, load_program
 
@@ -244,12 +245,9 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise PredictError(f"the weights of this run are gone ({path.name} is not in {path.parent}); train again")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch.load fails on foreign bytes with any kind of exception
-        raise PredictError(f"{path.name} is not a weights file netbuilder can read ({_first_line(err)})") from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise PredictError(f"{path.name} holds no network weights")
-    return state
+        return read_state_dict(path, path.name)
+    except WeightsFileError as err:
+        raise PredictError(str(err)) from None
 
 
 def _load_into(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -289,8 +287,3 @@ def _display_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     low = torch.quantile(sample, 0.005, dim=1).view(1, channels, 1, 1)
     high = torch.quantile(sample, 0.995, dim=1).view(1, channels, 1, 1)
     return low, high
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

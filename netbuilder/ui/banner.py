@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QWidget
+
+TINT = 0.14  # how far the background goes from the window's colour towards the highlight
 
 
 class Banner(QFrame):
-    """Hidden until a panel has something to say; the panel sets `icon` and `text` and shows it."""
+    """Hidden until a panel has something to say; the panel sets `text` (and `set_icon` for a warning or an
+    error) and shows it. Its background is the window's colour tinted towards the highlight, in any theme."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -21,4 +25,37 @@ class Banner(QFrame):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.text, 1)
+        self._icon = QStyle.StandardPixmap.SP_MessageBoxInformation
+        self._apply_palette()
         self.hide()
+
+    def set_icon(self, icon: QStyle.StandardPixmap) -> None:
+        self._icon = icon
+        self.icon.setPixmap(self.style().standardIcon(icon).pixmap(16, 16))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and not self._tinting:
+            self._apply_palette()
+
+    _tinting = False
+
+    def _apply_palette(self) -> None:
+        """Tint the parent's palette (setting our own would otherwise tint it again on each change)."""
+        parent = self.parentWidget()
+        palette = parent.palette() if parent is not None else self.palette()
+        window = palette.color(QPalette.ColorRole.Window)
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        tinted = QPalette(palette)
+        tinted.setColor(
+            QPalette.ColorRole.Window,
+            QColor.fromRgbF(
+                *(w + (h - w) * TINT for w, h in zip(window.getRgbF()[:3], highlight.getRgbF()[:3], strict=True))
+            ),
+        )
+        self._tinting = True
+        try:
+            self.setPalette(tinted)
+        finally:
+            self._tinting = False
+        self.set_icon(self._icon)

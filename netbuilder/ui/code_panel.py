@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPalette, QShowEvent
+from PySide6.QtGui import QFontDatabase, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -27,14 +26,6 @@ MODEL_FILE = "model.py"
 TRAIN_FILE = "train.py"
 FILES = (MODEL_FILE, TRAIN_FILE)
 TRAINING_SKIPPED = "train.py was not written: "
-
-
-def _mix(colour: QColor, other: QColor, amount: float) -> QColor:
-    return QColor.fromRgbF(
-        colour.redF() + (other.redF() - colour.redF()) * amount,
-        colour.greenF() + (other.greenF() - colour.greenF()) * amount,
-        colour.blueF() + (other.blueF() - colour.blueF()) * amount,
-    )
 
 
 def _sentence(text: str) -> str:
@@ -201,13 +192,6 @@ class CodePanel(QWidget):
 
     def _apply_palette(self) -> None:
         palette = self.palette()
-        banner = QPalette(palette)
-        window = palette.color(QPalette.ColorRole.Window)
-        banner.setColor(QPalette.ColorRole.Window, _mix(window, palette.color(QPalette.ColorRole.Highlight), 0.14))
-        banner.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.WindowText))
-        self.banner.setPalette(banner)
-        info = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
-        self.banner_icon.setPixmap(info.pixmap(16, 16))
         muted = QPalette(palette)
         muted.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
         self.note.setPalette(muted)

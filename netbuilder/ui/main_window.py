@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from netbuilder import __version__
@@ -26,8 +28,10 @@ from netbuilder.project import Project, ProjectError, load_project
 from netbuilder.ui.clipboard import MIME_TYPE
 from netbuilder.ui.code_panel import CodePanel
 from netbuilder.ui.controller import EditorController
+from netbuilder.ui.diagram_export import DiagramExportError, export_diagram
 from netbuilder.ui.document import Document
 from netbuilder.ui.inspector import InspectorPanel
+from netbuilder.ui.model_import_dialog import ImportProgress, ImportReport, ModelImportDialog, ModelImporter
 from netbuilder.ui.palette import PalettePanel
 from netbuilder.ui.problems import ProblemsPanel
 from netbuilder.ui.quick_add import QuickAddPopup
@@ -42,6 +46,7 @@ AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
 TRAINING_DOCK_HEIGHT = 280
 FILTER = "netbuilder projects (*.nbproj)"
+DIAGRAM_FILTER = "SVG drawing (*.svg);;PNG image (*.png)"
 _untitled = itertools.count(1)
 
 
@@ -75,7 +80,18 @@ class MainWindow(QMainWindow):
         self.start_page.open_requested.connect(self.open_dialog)
         self.start_page.path_chosen.connect(self.open_path)
         self.stack.addWidget(self.start_page)
-        self.setCentralWidget(self.stack)
+        self.import_report = ImportReport()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.import_report)
+        central_layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.importer = ModelImporter(self)
+        self.importer.imported.connect(self._imported)
+        self.importer.failed.connect(self._import_failed)
+        self.import_dialog: ModelImportDialog | None = None
 
         self.palette_dock = self._dock("Blocks", "palette", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspector", Qt.DockWidgetArea.RightDockWidgetArea)
@@ -91,6 +107,8 @@ class MainWindow(QMainWindow):
 
         self.zoom_label = QLabel("")
         self.statusBar().addPermanentWidget(self.zoom_label)
+        self.import_progress = ImportProgress(self.importer)
+        self.statusBar().addPermanentWidget(self.import_progress)
         self._make_actions()
         self._make_menus()
         self._update_actions()
@@ -139,6 +157,12 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(
             "&Export Code…", self.export_dialog, "Ctrl+E", "Write model.py, train.py and requirements.txt into a folder"
         )
+        self.import_action = self._action(
+            "&Import Model…", self.import_model_dialog, None, "Bring in a PyTorch model from a .py file or torchvision"
+        )
+        self.export_diagram_action = self._action(
+            "Export &Diagram…", self.export_diagram_dialog, None, "Save the network diagram as SVG or PNG"
+        )
         self.close_action = self._action("&Close Project", self.close_project, std.Close)
         self.quit_action = self._action("&Quit", self.close, std.Quit)
         self.undo_action = self._action("&Undo", self._undo, std.Undo)
@@ -178,8 +202,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.triggered.connect(self._open_recent)
         self._fill_recent_menu()
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
-        file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
+        file_menu.addActions([self.save_action, self.save_as_action, self.export_action, self.export_diagram_action])
         file_menu.addSeparator()
         file_menu.addActions([self.close_action, self.quit_action])
         edit_menu = bar.addMenu("&Edit")
@@ -255,6 +280,7 @@ class MainWindow(QMainWindow):
 
     def _set_project(self, project: Project, *, modified: bool = False) -> None:
         self._drop_document(discard_recovery=True)
+        self.import_report.hide()  # it spoke of the document before
         self.document = Document(project, self)
         self.controller = EditorController(self.document, self)
         self.controller.message.connect(self.show_message)
@@ -434,6 +460,62 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 6000)
         return True
 
+    def import_model_dialog(self) -> None:
+        """File > Import Model: the dialog opens window-modal (not exec), so the window keeps painting."""
+        start = str(self.document.path.parent) if self.document and self.document.path else ""
+        self.import_dialog = ModelImportDialog(self, start)
+        self.import_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog.accepted.connect(self._import_accepted)
+        self.import_dialog.destroyed.connect(self._import_dialog_gone)
+        self.import_dialog.open()
+
+    def _import_accepted(self) -> None:
+        self.import_report.hide()
+        self.importer.start(self.import_dialog.request())
+
+    def _import_dialog_gone(self) -> None:
+        self.import_dialog = None
+
+    def _imported(self, result) -> None:
+        """An import finished: open it as a new, unsaved project; calls that did not map stay in view."""
+        if not self._may_discard():
+            self.statusBar().showMessage(f"The import of {result.project.name} was not opened", 6000)
+            return
+        self._set_project(result.project, modified=True)
+        if result.complete:
+            self.statusBar().showMessage(result.report(), 6000)
+        else:
+            hint = (
+                "Everything else is in the graph below; a block that took a missing call's output has its input "
+                "left unconnected (see Problems)."
+            )
+            self.import_report.show_report(f"{result.report()}\n{hint}", error=False)
+
+    def _import_failed(self, message: str) -> None:
+        self.import_report.show_report(message, error=True)
+
+    def export_diagram_dialog(self) -> None:
+        if self.scene is None:
+            return
+        folder = self.document.path.parent if self.document.path else Path.home()
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export diagram", str(folder / f"{self.document.title}.svg"), DIAGRAM_FILTER
+        )
+        if path:
+            self.export_diagram_to(Path(path))
+
+    def export_diagram_to(self, path: Path) -> bool:
+        """Write the diagram (SVG or PNG by suffix; none means SVG) and say where it went."""
+        if path.suffix.lower() not in (".svg", ".png"):
+            path = path.with_name(path.name + ".svg")
+        try:
+            export_diagram(self.scene, path)
+        except DiagramExportError as err:
+            self.statusBar().showMessage(f"No diagram written: {err}", 8000)
+            return False
+        self.statusBar().showMessage(f"Wrote the diagram to {path}", 6000)
+        return True
+
     # ---- asking before losing work -----------------------------------------------------------------------
 
     def _may_discard(self) -> bool:
@@ -457,6 +539,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.importer.shutdown()  # joins an import still tracing, even a cancelled one
         self._drop_document(discard_recovery=True)
         event.accept()
 
@@ -643,6 +726,7 @@ class MainWindow(QMainWindow):
             self.save_action,
             self.save_as_action,
             self.export_action,
+            self.export_diagram_action,
             self.close_action,
             self.select_all_action,
             self.frame_all_action,

@@ -789,18 +789,6 @@ class TrainingPanel(QWidget):
 
     def _apply_palette(self) -> None:
         palette = self.palette()
-        banner = QPalette(palette)
-        window = palette.color(QPalette.ColorRole.Window)
-        highlight = palette.color(QPalette.ColorRole.Highlight)
-        mixed = window.toRgb()
-        amount = 0.14
-        mixed.setRgbF(
-            window.redF() + (highlight.redF() - window.redF()) * amount,
-            window.greenF() + (highlight.greenF() - window.greenF()) * amount,
-            window.blueF() + (highlight.blueF() - window.blueF()) * amount,
-        )
-        banner.setColor(QPalette.ColorRole.Window, mixed)
-        self.banner.setPalette(banner)
         # the text over the bar's filled part: the palette's own unless it is hard to read there
         bar = QPalette(palette)
         fill = palette.color(QPalette.ColorRole.Highlight)
@@ -809,8 +797,6 @@ class TrainingPanel(QWidget):
             candidates = (own, palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base))
             bar.setColor(QPalette.ColorRole.HighlightedText, readable_on(fill, *candidates))
         self.progress.setPalette(bar)
-        info = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
-        self.banner_icon.setPixmap(info.pixmap(16, 16))
 
 
 def _failure_advice(message: str) -> str:

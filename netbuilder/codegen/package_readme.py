@@ -1,0 +1,114 @@
+"""README.md of an exported package: what each file is, how to install, train and predict.
+
+Project text (its name, the file it came from) enters only through `markdown_text`: one line, with every
+character that could start Markdown structure (a heading, a code span or block, a link, a table cell, HTML)
+escaped, so a label cannot change what the README shows. Everything else is fixed text, identifiers and
+numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from netbuilder.codegen.identifiers import safe_text
+from netbuilder.codegen.run_description import RunDescription
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~&])")
+
+FILE_ROLES = {
+    "model.py": "the network, `{model_class}`: a plain `torch.nn.Module`",
+    "train.py": "trains it from scratch: the data, split, optimizer and schedule of the app",
+    "predict.py": "runs the trained network on your files and prints one line per input",
+    "config.json": "the dataset, split, seed, training settings, class names and input shape",
+    "requirements.txt": "the packages the scripts import",
+    "model.pt": "the trained weights (a state_dict: `torch.load(..., weights_only=True)`)",
+    "model.safetensors": "the trained weights (safetensors)",
+    "README.md": "this file",
+}
+
+
+def markdown_text(text: str, limit: int = 120) -> str:
+    """Free text fit for one line of Markdown: no line breaks, and no character that Markdown would read."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", safe_text(text, limit))
+
+
+def generate_readme(
+    *,
+    name: str,
+    source: str,
+    model_class: str,
+    files: list[str],
+    run: RunDescription | None,
+    settings: Mapping[str, Any],
+    weights_file: str,
+) -> str:
+    """The package's README.md; `files` are the names the package holds besides the README."""
+    origin = f" from {markdown_text(source)}" if source else ""
+    lines = [
+        f"# {markdown_text(name) or 'Model'}",
+        "",
+        f"Exported by netbuilder{origin}: plain PyTorch, runnable without netbuilder.",
+        "",
+        "| file | what it is |",
+        "| --- | --- |",
+        *(f"| `{file}` | {FILE_ROLES[file].format(model_class=model_class)} |" for file in [*files, "README.md"]),
+        "",
+        "## Install",
+        "",
+        "    pip install -r requirements.txt",
+    ]
+    if "train.py" in files:
+        lines += _training_section(settings, weights_file)
+    if "predict.py" in files and run is not None:
+        lines += _prediction_section(run, weights_file)
+    return "\n".join(lines) + "\n"
+
+
+def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[str]:
+    return [
+        "",
+        "## Train",
+        "",
+        "    python train.py",
+        "    python train.py --help",
+        "",
+        f"It trains for {int(settings['epochs'])} epochs in batches of {int(settings['batch_size'])}, holding out "
+        f"{float(settings['val_fraction']):.0%} of the samples for validation, with seed {int(settings['seed'])}, "
+        "and writes the weights to `model.pt`. With the same seed, on the CPU, it repeats the app's training step "
+        "for step: the same split, the same batches, the same losses (`--log-losses FILE` writes them).",
+        *(
+            ["", "`model.safetensors` holds the weights of the app's run; predict.py reads it by default."]
+            if weights_file.endswith(".safetensors")
+            else []
+        ),
+    ]
+
+
+def _prediction_section(run: RunDescription, weights_file: str) -> list[str]:
+    if run.pictures:
+        example, kind = "python predict.py picture.png folder_of_pictures", "image files"
+    elif run.table:
+        example, kind = "python predict.py rows.csv", "CSV files (a header row may name the columns)"
+    else:
+        example, kind = "python predict.py samples.pt", ".pt or .npy tensors"
+    answer = "the predicted class and its probability" if run.classification else "the network's output values"
+    shape = ", ".join(str(int(size)) for size in run.input_shape)
+    lines = [
+        "",
+        "## Predict",
+        "",
+        f"    {example}",
+        "",
+        f"predict.py reads {kind}, and .pt or .npy tensors of shape ({shape}) or (N, {shape}); it prints one line "
+        f"per input with {answer}. It loads `{weights_file}` unless `--weights` names another file.",
+    ]
+    if run.scaled:
+        lines += [
+            "",
+            "The training data is scaled with statistics of its training part, so predict.py computes them again "
+            "with train.py's own functions and the split in config.json: it needs the training data where "
+            "train.py reads it.",
+        ]
+    return lines

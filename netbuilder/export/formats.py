@@ -1,0 +1,94 @@
+"""`export_formats`: each format written on its own, so that one that fails (an op ONNX cannot express)
+is reported with the node that caused it while the others are still written."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from netbuilder.analysis import analyze
+from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.export import onnx_file, summary_table, torchscript_file, weights_file
+from netbuilder.export.subject import Subject, make_subject
+from netbuilder.project import Project
+
+TITLES = {"torchscript": "TorchScript", "onnx": "ONNX", "safetensors": "safetensors", "summary": "summary"}
+FORMATS = tuple(TITLES)
+"""The formats written here; the code package (model.py, train.py ...) is codegen.package's."""
+
+_WRITERS: dict[str, tuple[str, Callable[[Subject, Path], None]]] = {
+    "torchscript": (torchscript_file.FILE_NAME, torchscript_file.write_torchscript),
+    "onnx": (onnx_file.FILE_NAME, onnx_file.write_onnx),
+    "safetensors": (weights_file.FILE_NAME, weights_file.write_safetensors),
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """One format's outcome: the file written, or why there is none ("ONNX: fc (Linear) ...")."""
+
+    format: str
+    path: Path | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+
+def export_formats(
+    project: Project, folder: Path, formats: Iterable[str] = FORMATS, weights: Path | None = None
+) -> dict[str, ExportResult]:
+    """Write each of `formats` into `folder` (made if missing) from `project`, with the weights of a run
+    (`weights`: its model.pt) or, without one, initialised with the project's seed. ExportError when the
+    weights cannot be read or are not this network's; ValueError for a format name not in FORMATS."""
+    formats = list(dict.fromkeys(formats))
+    unknown = [name for name in formats if name not in TITLES]
+    if unknown:
+        raise ValueError(f"unknown export format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    analysis = analyze(project.graph)
+    results: dict[str, ExportResult] = {}
+    if "summary" in formats:
+        results["summary"] = ExportResult("summary", summary_table.write_summary(project, analysis, folder))
+    model_formats = [name for name in formats if name in _WRITERS]
+    if not model_formats:
+        return results
+    source = project.path.name if project.path else ""
+    try:
+        code = generate_model(project.graph, analysis, name=project.name, source=source)
+    except CodegenError as err:
+        return results | {name: ExportResult(name, error=f"{TITLES[name]}: {err}") for name in model_formats}
+    subject = make_subject(project, code, weights)
+    for name in model_formats:
+        results[name] = _write(name, subject, folder)
+    return {name: results[name] for name in formats}
+
+
+def _write(name: str, subject: Subject, folder: Path) -> ExportResult:
+    """One format into a temporary file renamed into place once it is checked, so a failure leaves no file
+    that looks finished."""
+    file_name, write = _WRITERS[name]
+    path = folder / file_name
+    partial = folder / f".{file_name}.partial"
+    try:
+        write(subject, partial)
+        os.replace(partial, path)
+    except Exception as err:  # any failure of one format is reported, and the others go on
+        partial.unlink(missing_ok=True)
+        return ExportResult(name, error=f"{TITLES[name]}: {subject.blame(err)}{_why(err)}")
+    return ExportResult(name, path)
+
+
+def _why(err: BaseException) -> str:
+    """The first line of the innermost error it was raised from: the most specific one (exporters wrap
+    their causes in pages of advice)."""
+    root = err
+    while root.__cause__ is not None:
+        root = root.__cause__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(root)).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    return f"{type(root).__name__}: {first}" if first else type(root).__name__

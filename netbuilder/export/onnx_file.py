@@ -1,0 +1,63 @@
+"""model.onnx: the network for ONNX runtimes, with a dynamic batch dimension, checked with onnxruntime."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import torch
+
+from netbuilder.export.checks import check_close, outputs_of
+from netbuilder.export.subject import EXAMPLE_BATCH, Subject, error_chain
+
+FILE_NAME = "model.onnx"
+OPSET = 18  # the torch.export-based exporter's own opset: 17 or newer, as ONNX runtimes of today read
+TOLERANCE = 1e-4
+CHECKED_BATCHES = (1, EXAMPLE_BATCH + 3)  # sizes other than the example's prove the batch is dynamic
+
+
+def write_onnx(subject: Subject, path: Path) -> None:
+    """Export with torch.onnx (torch.export underneath), then run the file with onnxruntime on two batch
+    sizes: each must give the model's outputs within TOLERANCE."""
+    batch = torch.export.Dim("batch")
+    names = subject.input_names()
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch.export's notes on its own internals (size checks, LSTM weights) are not the user's to act
+        # on; whether the file is right is decided by onnxruntime below
+        warnings.simplefilter("ignore")
+        exported = torch.export.export(
+            subject.model, subject.example_inputs(), dynamic_shapes={name: {0: batch} for name in names}
+        )
+        try:
+            program = torch.onnx.export(exported, input_names=names, opset_version=OPSET, dynamo=True, verbose=False)
+        except Exception as err:
+            _note_where(err, exported)
+            raise
+    program.save(str(path))
+    _check_with_onnxruntime(subject, path)
+
+
+def _note_where(err: Exception, exported: torch.export.ExportedProgram) -> None:
+    """The exporter names the graph node it could not translate ("node %adaptive_max_pool2d"); add that
+    node's stack trace, which passes through a line of the generated forward(), to the error's notes."""
+    nodes = {node.name: node for node in exported.graph.nodes}
+    text = "\n".join(str(link) for link in error_chain(err))
+    for name in re.findall(r"node %(\w+)", text):
+        trace = nodes[name].meta.get("stack_trace") if name in nodes else None
+        if trace:
+            err.add_note(trace)
+
+
+def _check_with_onnxruntime(subject: Subject, path: Path) -> None:
+    import onnxruntime  # loaded only for this check: the rest of the app never needs it
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    for size in CHECKED_BATCHES:
+        inputs = subject.example_inputs(size)
+        with torch.no_grad():
+            expected = outputs_of(subject.model(*inputs))
+        feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
+        actual = [torch.from_numpy(array) for array in session.run(None, feeds)]
+        check_close(expected, actual, TOLERANCE, f"onnxruntime with a batch of {size}")

@@ -1,0 +1,389 @@
+"""File > Import Model: pick an existing PyTorch model, import it through torch.fx off the window's thread.
+
+The dialog itself never loads torch (the window must not wait for it: a cold import of torch takes seconds):
+it validates as the person types, and lists torchvision's classification builders by reading torchvision's
+source rather than importing it. `ModelImporter` then builds and traces the model on a QThread, shows a busy
+indicator with Cancel in the status bar, and hands back netbuilder.importers' ImportResult.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QFontDatabase, QPalette
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netbuilder.ui.banner import Banner
+from netbuilder.ui.main_thread_gc import main_thread_collector
+
+DTYPES = ("float32", "int64")
+PYTHON_FILES = "Python files (*.py)"
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import: `source` as `netbuilder import` names it (FILE.py:Class or torchvision:NAME), an example
+    input's shape (batch first) and element type."""
+
+    source: str
+    input_shape: tuple[int, ...]
+    dtype: str = "float32"
+
+    @property
+    def name(self) -> str:
+        return self.source.rpartition(":")[2]
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """'1, 3, 32, 32' -> (1, 3, 32, 32); ValueError with a reason a person can act on otherwise."""
+    parts = [part.strip() for part in text.split(",")]
+    if not text.strip():
+        raise ValueError("give the input's sizes, batch first, e.g. 1,3,32,32")
+    if any(not part for part in parts):
+        raise ValueError("a size is missing between two commas")
+    for part in parts:
+        if not part.isdigit() or int(part) < 1:
+            raise ValueError(f"{part!r} is not a positive whole number")
+    if len(parts) < 2:
+        raise ValueError("give the batch size first, then at least one size per sample, e.g. 1,20")
+    return tuple(int(part) for part in parts)
+
+
+@functools.cache
+def torchvision_classifiers() -> tuple[str, ...]:
+    """The names `torchvision.models.list_models(module=torchvision.models)` gives, read from torchvision's
+    source (each builder is a top-level function decorated with `@register_model()` in models/*.py; detection,
+    segmentation and video live in sub-packages): importing torchvision would load torch on the window's
+    thread. Empty when torchvision is not installed."""
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or spec.origin is None:
+        return ()
+    names = []
+    for path in sorted((Path(spec.origin).parent / "models").glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue
+        names.extend(node.name for node in tree.body if _is_registered_builder(node))
+    return tuple(sorted(names))
+
+
+def _is_registered_builder(node: ast.stmt) -> bool:
+    return isinstance(node, ast.FunctionDef) and any(
+        isinstance(d, ast.Call) and getattr(d.func, "id", None) == "register_model" for d in node.decorator_list
+    )
+
+
+def module_classes(path: Path) -> list[str]:
+    """Classes defined at the top of a Python file that derive from something called Module (nn.Module,
+    torch.nn.Module): candidates for the class combo, read without running the file."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(base).endswith("Module") for base in node.bases)
+    ]
+
+
+class ModelImportDialog(QDialog):
+    """Where the model comes from (a Python file and class, or a torchvision model) and an example input.
+
+    OK is enabled only while the choice is complete and the shape parses; `problem` says what is missing.
+    After `accepted`, `request()` gives the ImportRequest.
+    """
+
+    def __init__(self, parent: QWidget | None = None, start_folder: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import Model")
+        self.start_folder = start_folder
+        self.from_file = QRadioButton("From a Python file")
+        self.from_torchvision = QRadioButton("A torchvision model (untrained)")
+        self.from_file.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.from_file)
+        group.addButton(self.from_torchvision)
+
+        self.file = QLineEdit()
+        self.file.setPlaceholderText("path/to/model.py")
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._browse)
+        self.class_name = QComboBox()
+        self.class_name.setEditable(True)
+        self.class_name.lineEdit().setPlaceholderText("a class that builds with no arguments")
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.file, 1)
+        file_row.addWidget(self.browse)
+
+        self.torchvision_model = QComboBox()
+        self.torchvision_model.addItems(torchvision_classifiers())
+        if not torchvision_classifiers():
+            self.from_torchvision.setEnabled(False)
+            self.from_torchvision.setToolTip("torchvision is not installed")
+        elif self.torchvision_model.findText("resnet18") >= 0:
+            self.torchvision_model.setCurrentText("resnet18")
+
+        self.shape = QLineEdit("1,3,32,32")
+        self.shape.setToolTip("The sizes of one example input, batch first, separated by commas")
+        self.dtype = QComboBox()
+        self.dtype.addItems(DTYPES)
+        self.dtype.setToolTip("float32 for images and features; int64 for token indices that feed an Embedding")
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+        form = QFormLayout()
+        form.addRow(self.from_file)
+        form.addRow("File:", file_row)
+        form.addRow("Class:", self.class_name)
+        form.addRow(self.from_torchvision)
+        form.addRow("Model:", self.torchvision_model)
+        form.addRow("Input shape:", self.shape)
+        form.addRow("Input type:", self.dtype)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Import")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+
+        self.file.textChanged.connect(self._file_changed)
+        for signal in (
+            self.from_file.toggled,
+            self.class_name.currentTextChanged,
+            self.shape.textChanged,
+            self.torchvision_model.currentTextChanged,
+        ):
+            signal.connect(self._validate)
+        self._validate()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Model file", self.file.text() or self.start_folder, PYTHON_FILES)
+        if path:
+            self.file.setText(path)
+
+    def _file_changed(self, text: str) -> None:
+        """Offer the file's nn.Module classes; the last one is usually the whole model."""
+        typed = self.class_name.currentText()
+        classes = module_classes(Path(text)) if text.endswith(".py") else []
+        self.class_name.blockSignals(True)
+        self.class_name.clear()
+        self.class_name.addItems(classes)
+        self.class_name.setCurrentText(typed if typed in classes or not classes else classes[-1])
+        self.class_name.blockSignals(False)
+        self._validate()
+
+    def _validate(self) -> None:
+        by_file = self.from_file.isChecked()
+        for widget in (self.file, self.browse, self.class_name):
+            widget.setEnabled(by_file)
+        self.torchvision_model.setEnabled(not by_file)
+        problem = self._problem()
+        self.problem.setText(problem)
+        self.ok_button.setEnabled(not problem)
+
+    def _problem(self) -> str:
+        """Why the choice cannot be imported yet, or ''."""
+        try:
+            parse_input_shape(self.shape.text())
+        except ValueError as err:
+            return f"Input shape: {err}."
+        if self.from_torchvision.isChecked():
+            return "" if self.torchvision_model.currentText() else "Choose a torchvision model."
+        path = self.file.text().strip()
+        if not path:
+            return "Choose the Python file that defines the model."
+        if not Path(path).is_file():
+            return f"There is no file at {path}."
+        name = self.class_name.currentText().strip()
+        if not name.isidentifier():
+            return "Name the model's class (it must build with no arguments)."
+        return ""
+
+    def request(self) -> ImportRequest:
+        """The import the dialog describes (call once OK is enabled)."""
+        if self.from_torchvision.isChecked():
+            source = f"torchvision:{self.torchvision_model.currentText()}"
+        else:
+            source = f"{self.file.text().strip()}:{self.class_name.currentText().strip()}"
+        return ImportRequest(source, parse_input_shape(self.shape.text()), self.dtype.currentText())
+
+
+class _ImportThread(QThread):
+    """Builds the model and imports it; keeps the ImportResult or the reason it failed for the window."""
+
+    def __init__(self, request: ImportRequest, parent: QObject) -> None:
+        super().__init__(parent)
+        self.request = request
+        self.result = None  # netbuilder.importers.ImportResult once done
+        self.error = ""
+        self.setObjectName(f"import {request.source}")
+
+    def run(self) -> None:
+        from netbuilder.importers import ImportFailure, import_module  # torch loads here, on this thread
+        from netbuilder.importers.sources import SourceError, model_from_source
+
+        try:
+            module, name = model_from_source(self.request.source)
+        except SourceError as err:
+            self.error = f"Cannot build {self.request.source}: {err}. Check the file and the class name."
+            return
+        try:
+            self.result = import_module(module, self.request.input_shape, name, dtype=self.request.dtype)
+        except ImportFailure as err:
+            self.error = (
+                f"Nothing imported: {err}. Check the input shape (batch first) and type; a forward() that "
+                "branches on tensor values cannot be traced."
+            )
+        except Exception as err:  # a model's own code can raise anything; the window must stay up
+            self.error = f"Importing {self.request.source} failed: {type(err).__name__}: {err}"
+
+
+class ModelImporter(QObject):
+    """Runs one import at a time on a QThread and reports it; Cancel stops waiting for it at once.
+
+    Tracing cannot be interrupted, so a cancelled import finishes in the background and its result is
+    dropped; `shutdown()` joins every thread (the window calls it when it closes).
+    """
+
+    running_changed = Signal(bool)  # True while an import is awaited (not after Cancel)
+    imported = Signal(object)  # netbuilder.importers.ImportResult of the awaited import
+    failed = Signal(str)  # why the awaited import failed, and what to do
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads: list[_ImportThread] = []
+        self._awaited: _ImportThread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._awaited is not None
+
+    @property
+    def awaited_name(self) -> str:
+        return self._awaited.request.name if self._awaited is not None else ""
+
+    def start(self, request: ImportRequest) -> None:
+        self.cancel()
+        main_thread_collector().hold()  # no garbage collection on the importing thread (see main_thread_gc)
+        thread = _ImportThread(request, self)
+        thread.finished.connect(self._collect_finished)
+        self._threads.append(thread)
+        self._awaited = thread
+        thread.start()
+        self.running_changed.emit(True)
+
+    def cancel(self) -> None:
+        if self._awaited is not None:
+            self._awaited = None
+            self.running_changed.emit(False)
+
+    def shutdown(self) -> None:
+        """Stop waiting and join every import thread."""
+        self.cancel()
+        for thread in list(self._threads):
+            self._join(thread)
+
+    def _collect_finished(self) -> None:
+        for thread in [t for t in self._threads if t.isFinished()]:
+            self._join(thread)
+            if thread is self._awaited:
+                self._awaited = None
+                self.running_changed.emit(False)
+                if thread.result is not None:
+                    self.imported.emit(thread.result)
+                else:
+                    self.failed.emit(thread.error)
+
+    def _join(self, thread: _ImportThread) -> None:
+        if thread in self._threads:
+            thread.wait()
+            self._threads.remove(thread)
+            main_thread_collector().release()
+
+
+class ImportProgress(QWidget):
+    """The status bar's busy indicator while an import runs: what is being imported, and Cancel."""
+
+    def __init__(self, importer: ModelImporter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.importer = importer
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy: tracing reports no progress
+        self.bar.setMaximumWidth(120)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop waiting for this import (it finishes in the background, unused)")
+        self.cancel_button.clicked.connect(importer.cancel)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.cancel_button)
+        importer.running_changed.connect(self._running_changed)
+        self.hide()
+
+    def _running_changed(self, running: bool) -> None:
+        if running:
+            self.label.setText(f"Importing {self.importer.awaited_name}…")
+        self.setVisible(running)
+
+
+class ImportReport(QWidget):
+    """A banner above the canvas that stays until closed: the calls an import could not map (the rest of the
+    graph is open below it), or why an import failed and what to do. Never modal, so work goes on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.banner = Banner()
+        self.banner.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.hide)
+        self.banner.layout().addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.show()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.banner)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self.banner.text.text()
+
+    def show_report(self, text: str, *, error: bool) -> None:
+        self.banner.text.setText(text)
+        self.banner.set_icon(
+            QStyle.StandardPixmap.SP_MessageBoxCritical if error else QStyle.StandardPixmap.SP_MessageBoxWarning
+        )
+        self.show()

@@ -249,10 +249,7 @@ def _export_code(args: argparse.Namespace, project: Project) -> int:
             analysis,
             name=project.name,
             source=args.project.name,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            val_fraction=settings.val_fraction,
-            seed=settings.seed,
+            **settings.to_dict(),
         )
     except CodegenError as err:
         print(f"netbuilder: nothing exported: {err}", file=sys.stderr)

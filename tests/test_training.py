@@ -189,3 +189,13 @@ def test_cuda_training_learns(precision):
     t = Trainer(with_settings(load_project(DIGITS_MLP), device="cuda", precision=precision))
     outcome = t.run()
     assert outcome.status == "completed" and outcome.val_metrics["val_accuracy"] > 0.93
+
+
+def test_gradient_clipping_and_early_stopping_are_in_train_py_too(tmp_path):
+    """The exported script clips and stops early as the app does: the same weights after the same epochs."""
+    t = trainer(epochs=30, grad_clip=1.0, early_stopping=1, seed=3, val_fraction=0.05)
+    outcome = t.run()
+    assert outcome.status == "early-stopped" and outcome.epochs_done == 12
+    assert "clip_grad_norm_(model.parameters(), 1.0)" in t.program.script_source
+    script_model = t.program.script.train(30, 64, 0.05, 3, "cpu", str(tmp_path))
+    assert same(weights(t), dict(script_model.state_dict()))

@@ -77,6 +77,8 @@ def generate_package(
                 val_fraction=val_fraction,
                 seed=seed,
                 source=source,
+                grad_clip=grad_clip,
+                early_stopping=early_stopping,
             )
         except CodegenError as err:
             skipped = f"train.py was not written: {err}"

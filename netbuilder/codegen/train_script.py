@@ -52,8 +52,12 @@ def generate_training(
     val_fraction: float,
     seed: int,
     source: str = "",
+    grad_clip: float = 0.0,
+    early_stopping: int = 0,
 ) -> TrainingCode:
-    """train.py for a graph whose training problems are all fixed (else CodegenError says which)."""
+    """train.py for a graph whose training problems are all fixed (else CodegenError says which).
+    `grad_clip` (largest gradient norm; 0: none) and `early_stopping` (epochs without a better validation
+    loss before stopping; 0: never) are written in as the engine applies them."""
     problems = [d.message for d in analysis.diagnostics if d.is_error]
     if problems:
         raise CodegenError("training code needs a graph without errors: " + "; ".join(problems[:3]))
@@ -151,6 +155,8 @@ def generate_training(
             classification=bool(accuracy),
             augment=augmentation != "none",
             streamed=streamed,
+            grad_clip=grad_clip,
+            early_stopping=early_stopping,
         ),
         "",
         "",
@@ -314,8 +320,36 @@ def prepare_data(val_fraction: float, seed: int):
 {scale}    return train_x, train_y, val_x, val_y'''
 
 
-def _train_function(class_name: str, *, schedule: str, classification: bool, augment: bool, streamed: bool) -> str:
+def _train_function(
+    class_name: str,
+    *,
+    schedule: str,
+    classification: bool,
+    augment: bool,
+    streamed: bool,
+    grad_clip: float = 0.0,
+    early_stopping: int = 0,
+) -> str:
     """train(): the loop the engine mirrors step for step, over tensors on the device or streamed parts."""
+    clip = f"            nn.utils.clip_grad_norm_(model.parameters(), {literal(grad_clip)})\n" if grad_clip > 0 else ""
+    patience_setup = (
+        f'    patience, best_val_loss, epochs_without_improvement = {literal(early_stopping)}, float("inf"), 0\n'
+        if early_stopping
+        else ""
+    )
+    loss_log = '    loss_log = open(log_losses, "w") if log_losses else None  # reading each loss waits for the device'
+    stop_early = (
+        "        if len(" + ("val_part" if streamed else "val_x") + "):\n"
+        "            if val_loss < best_val_loss:\n"
+        "                best_val_loss, epochs_without_improvement = val_loss, 0\n"
+        "            else:\n"
+        "                epochs_without_improvement += 1\n"
+        "            if epochs_without_improvement >= patience and epoch < epochs:\n"
+        '                print(f"validation loss did not improve for {patience} epochs: stopping early")\n'
+        "                break\n"
+        if early_stopping
+        else ""
+    )
     train_data, val_data = ("train_part", "val_part") if streamed else ("train_x", "val_x")
     per_step = "            scheduler.step()\n" if schedule == "onecycle" else ""
     if schedule == "plateau":
@@ -396,7 +430,7 @@ def train(
     criterion = make_criterion()
     optimizer = make_optimizer(model)
 {schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
-{augment_setup}    loss_log = open(log_losses, "w") if log_losses else None  # reading each loss waits for the device
+{augment_setup}{patience_setup}{loss_log}
 
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
@@ -405,7 +439,7 @@ def train(
 {epoch_setup}            loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+{clip}            optimizer.step()
 {per_step}            total_loss += loss.detach() * {size}
             if loss_log:
                 print(loss.item(), file=loss_log)
@@ -413,7 +447,7 @@ def train(
         line = f"epoch {{epoch}}/{{epochs}}  train loss {{train_loss:.4f}}"
         if len({val_data}):
 {report}{per_epoch}        print(f"{{line}}  ({{time.perf_counter() - started:.1f}} s)", flush=True)
-    if loss_log:
+{stop_early}    if loss_log:
         loss_log.close()
 
     path = os.path.join(out, "model.pt")

@@ -54,10 +54,7 @@ def load_program(project: Project) -> Program:
             analysis,
             name=project.name,
             source=source,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            val_fraction=settings.val_fraction,
-            seed=settings.seed,
+            **settings.to_dict(),
         )
     except CodegenError as err:
         raise ProgramError(str(err)) from None

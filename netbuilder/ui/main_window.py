@@ -442,10 +442,7 @@ class MainWindow(QMainWindow):
                 analysis,
                 name=project.name,
                 source=project.path.name if project.path else "",
-                epochs=settings.epochs,
-                batch_size=settings.batch_size,
-                val_fraction=settings.val_fraction,
-                seed=settings.seed,
+                **settings.to_dict(),
             )
             written = write_package(package, folder)
         except CodegenError as err:

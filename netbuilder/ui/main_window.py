@@ -30,6 +30,7 @@ from netbuilder.ui.code_panel import CodePanel
 from netbuilder.ui.controller import EditorController
 from netbuilder.ui.diagram_export import DiagramExportError, export_diagram
 from netbuilder.ui.document import Document
+from netbuilder.ui.export_dialog import ExportChoice, ExportDialog, ExportProgress, FormatExporter
 from netbuilder.ui.inspector import InspectorPanel
 from netbuilder.ui.model_import_dialog import ImportProgress, ImportReport, ModelImportDialog, ModelImporter
 from netbuilder.ui.palette import PalettePanel
@@ -40,6 +41,7 @@ from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.start_page import StartPage
 from netbuilder.ui.theme import apply_to_application
 from netbuilder.ui.training_dock import TrainingPanel
+from netbuilder.ui.training_worker import snapshot
 from netbuilder.ui.view import GraphView
 
 AUTOSAVE_MS = 60_000
@@ -92,6 +94,10 @@ class MainWindow(QMainWindow):
         self.importer.imported.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
         self.import_dialog: ModelImportDialog | None = None
+        self.exporter = FormatExporter(self)
+        self.exporter.finished.connect(self._formats_exported)
+        self.export_dialog_box: ExportDialog | None = None
+        self._exporting_package: list[Path] = []  # the package files of the export whose formats are running
 
         self.palette_dock = self._dock("Blocks", "palette", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspector", Qt.DockWidgetArea.RightDockWidgetArea)
@@ -109,6 +115,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.import_progress = ImportProgress(self.importer)
         self.statusBar().addPermanentWidget(self.import_progress)
+        self.statusBar().addPermanentWidget(ExportProgress(self.exporter))
         self._make_actions()
         self._make_menus()
         self._update_actions()
@@ -155,7 +162,10 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, std.Save, "Save the project")
         self.save_as_action = self._action("Save &As…", self.save_as, std.SaveAs, "Save under a new name")
         self.export_action = self._action(
-            "&Export Code…", self.export_dialog, "Ctrl+E", "Write model.py, train.py and requirements.txt into a folder"
+            "&Export…",
+            self.export_dialog,
+            "Ctrl+E",
+            "Write the code package, and TorchScript, ONNX, safetensors weights or a summary, into a folder",
         )
         self.import_action = self._action(
             "&Import Model…", self.import_model_dialog, None, "Bring in a PyTorch model from a .py file or torchvision"
@@ -426,13 +436,42 @@ class MainWindow(QMainWindow):
             self.recovery.forget(leftover)
 
     def export_dialog(self) -> None:
+        """File > Export: the folder and formats in a window-modal dialog (not exec), so the window keeps painting."""
         if self.document is None:
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export code into folder")
-        if folder:
-            self.export_to(Path(folder))
+        start = str(self.document.path.parent / f"{self.document.path.stem}_export") if self.document.path else ""
+        self.export_dialog_box = ExportDialog(self.settings, start, self.last_run_weights(), self)
+        self.export_dialog_box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog_box.accepted.connect(self._export_accepted)
+        self.export_dialog_box.destroyed.connect(self._export_dialog_gone)
+        self.export_dialog_box.open()
 
-    def export_to(self, folder: Path) -> bool:
+    def last_run_weights(self) -> tuple[str, Path] | None:
+        """(run id, weights file) of the newest run that kept its weights, as the Predict tab picks it."""
+        history = self.training.history if self.training is not None else None
+        if history is None:
+            return None
+        for record in reversed(history.records):
+            weights = history.file_path(record, record.weights)
+            if weights is not None:
+                return record.run_id, weights
+        return None
+
+    def _export_accepted(self) -> None:
+        choice = self.export_dialog_box.choice()
+        self.export_to(choice.folder, choice.formats, choice.weights)
+
+    def _export_dialog_gone(self) -> None:
+        self.export_dialog_box = None
+
+    def export_to(self, folder: Path, formats: tuple[str, ...] = (), weights: Path | None = None) -> bool:
+        """Write the code package now, then `formats` (netbuilder.export's names) on a thread; the outcome is
+        said in the status bar, and formats that failed in the banner above the canvas. False when nothing
+        was written."""
+        if formats and self.exporter.running:
+            self.statusBar().showMessage("An export is still being written; try again when it is done", 6000)
+            return False
+        choice = ExportChoice(folder, tuple(formats), weights)
         project = self.document.project
         settings = project.training
         analysis = self.document.reanalyze()
@@ -443,6 +482,7 @@ class MainWindow(QMainWindow):
                 name=project.name,
                 source=project.path.name if project.path else "",
                 **settings.to_dict(),
+                weights_format="safetensors" if choice.package_holds_safetensors else "pt",
             )
             written = write_package(package, folder)
         except CodegenError as err:
@@ -454,8 +494,24 @@ class MainWindow(QMainWindow):
         text = f"Wrote {', '.join(p.name for p in written)} to {folder}"
         if package.training_skipped:
             QMessageBox.information(self, "Exported the model", f"{text}.\n\n{package.training_skipped}")
+        if choice.formats:
+            self._exporting_package = written
+            self.exporter.start(snapshot(project), choice)  # the graph may be edited meanwhile
+            text += "; writing the other formats…"
         self.statusBar().showMessage(text, 6000)
         return True
+
+    def _formats_exported(self, results: dict, error: str) -> None:
+        """The formats are written: the files in the status bar, each failure (node and reason) in the banner."""
+        written = [*self._exporting_package, *(r.path for r in results.values() if r.ok)]
+        self._exporting_package = []
+        folder = written[0].parent if written else None
+        self.statusBar().showMessage(f"Wrote {', '.join(p.name for p in written)} to {folder}", 10000)
+        failures = [r.error for r in results.values() if not r.ok]
+        if error:
+            failures.append(error)
+        if failures:
+            self.import_report.show_report("Not exported:\n" + "\n".join(failures), error=True)
 
     def import_model_dialog(self) -> None:
         """File > Import Model: the dialog opens window-modal (not exec), so the window keeps painting."""
@@ -537,6 +593,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.importer.shutdown()  # joins an import still tracing, even a cancelled one
+        self.exporter.shutdown()  # joins an export still writing its formats
         self._drop_document(discard_recovery=True)
         event.accept()
 

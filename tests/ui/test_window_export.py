@@ -1,0 +1,101 @@
+"""File > Export in the window: the dialog's choice, the formats written beside the package on a thread, the
+last run's weights, failures named by node, and no thread left running when the window closes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+from PySide6.QtWidgets import QMessageBox
+from safetensors.torch import load_file
+
+from netbuilder.project import Project, load_project, save_project
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.ui.run_history import RunRecord
+from tests.ui.conftest import SAMPLES
+
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
+ALL_FILES = {"model.ts", "model.onnx", "model.safetensors", "summary.md"}
+
+
+def export_through_dialog(qtbot, window, folder, formats, *, with_weights=False):
+    """Open File > Export, fill the folder, tick exactly `formats`, press Export and wait for the formats."""
+    window.export_action.trigger()
+    dialog = window.export_dialog_box
+    assert dialog is not None and dialog.isVisible()
+    dialog.folder.setText(str(folder))
+    for name, box in dialog.format_boxes.items():
+        box.setChecked(name in formats)
+    dialog.with_weights.setChecked(with_weights)
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: not window.exporter.running, timeout=60_000)
+
+
+def test_exporting_the_cnn_with_all_formats_writes_them_beside_the_package(qtbot, window, tmp_path):
+    path = tmp_path / "digits_cnn.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
+    assert window.open_path(path)
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, {"torchscript", "onnx", "safetensors", "summary"})
+    written = {p.name for p in out.iterdir()}
+    assert ALL_FILES | {"model.py", "train.py", "predict.py"} <= written
+    assert "model.onnx" in window.statusBar().currentMessage()
+    assert not window.import_report.isVisible()  # nothing failed, nothing to report
+    assert "model.pt" in (out / "predict.py").read_text()  # seed-initialised weights: predict.py loads train.py's
+
+
+def test_the_dialog_remembers_the_formats_and_offers_no_weights_without_a_run(qtbot, window, tmp_path):
+    export_through_dialog(qtbot, window, tmp_path / "a", {"summary"})
+    assert (tmp_path / "a" / "summary.md").is_file() and not (tmp_path / "a" / "model.onnx").exists()
+    window.export_action.trigger()
+    dialog = window.export_dialog_box
+    assert [name for name, box in dialog.format_boxes.items() if box.isChecked()] == ["summary"]
+    assert not dialog.with_weights.isEnabled()
+    dialog.folder.setText("")
+    assert not dialog.ok_button.isEnabled()  # no folder, no export
+    dialog.reject()
+
+
+def test_the_last_runs_weights_go_into_model_safetensors(qtbot, window, project_path, tmp_path):
+    history = window.training.history
+    run_id = history.new_id()
+    trainer = Trainer(with_settings(load_project(project_path), device="cpu", epochs=1))
+    trainer.run()
+    trainer.save_weights(history.run_dir(run_id) / "model.pt")
+    history.add(RunRecord(run_id, "finished", epochs_done=1, weights=f"{run_id}/model.pt"))
+
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, {"safetensors"}, with_weights=True)
+    trained = torch.load(history.run_dir(run_id) / "model.pt", weights_only=True)
+    exported = load_file(out / "model.safetensors")
+    assert exported.keys() == trained.keys()
+    assert all(torch.equal(exported[name], trained[name]) for name in trained)
+    assert "model.safetensors" in (out / "predict.py").read_text()  # the package predicts with those weights
+
+
+def test_a_failing_format_is_named_by_node_and_the_others_are_written(qtbot, window, tmp_path, monkeypatch):
+    project = Project.new("odd pool")
+    image = project.graph.add_node("Input", label="image", params={"shape": [3, 8, 8]}).id
+    pool = project.graph.add_node("AdaptiveMaxPool2d", label="odd pool", params={"output_size": [3]}, position=(100, 0))
+    project.graph.connect(image, "x", pool.id, "x")
+    assert window.open_path(save_project(project, tmp_path / "odd.nbproj"))
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *args: told.append(args[2]))  # train.py is skipped
+
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, {"onnx", "torchscript", "summary"})
+    assert told and "train.py was not written" in told[0]
+    assert {"model.ts", "summary.md", "model.py"} <= {p.name for p in out.iterdir()}
+    assert not (out / "model.onnx").exists()
+    assert window.import_report.isVisible()
+    assert "ONNX: odd pool (AdaptiveMaxPool2d)" in window.import_report.text
+    assert "model.ts" in window.statusBar().currentMessage()
+
+
+def test_closing_the_window_mid_export_joins_the_thread(qtbot, window, tmp_path):
+    assert window.export_to(tmp_path / "out", ("onnx", "torchscript"))
+    assert window.exporter.running
+    window.close()
+    assert not window.exporter.running  # joined by closeEvent; no_thread_left_running checks the thread itself

@@ -177,8 +177,19 @@ def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project
 
 
 def test_closing_the_window_while_predictions_load_joins_the_thread(
-    qtbot, settings, recovery, project_path, no_thread_left_running, qtlog
+    qtbot, settings, recovery, project_path, no_thread_left_running, qtlog, monkeypatch
 ):
+    import time
+
+    from netbuilder.training.predict import Predictor
+
+    real_load = Predictor.load.__func__
+
+    def slow_load(cls, *args, **kwargs):  # loading takes long enough to close the window in the middle of it
+        time.sleep(1.0)
+        return real_load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Predictor, "load", classmethod(slow_load))
     win = MainWindow(settings, recovery)
     win.show()
     win.open_path(project_path)
@@ -186,7 +197,7 @@ def test_closing_the_window_while_predictions_load_joins_the_thread(
     set_up(win, epochs=1)
     wait_until_done(qtbot, win, train(qtbot, win))
     panel = open_predict_tab(qtbot, win)
-    qtbot.waitUntil(lambda: panel._thread is not None)  # loading
+    qtbot.waitUntil(lambda: panel._thread is not None)  # loading, for a second at least
     forget_changes(win)
     assert win.close()
     assert running(no_thread_left_running) == []

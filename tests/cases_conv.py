@@ -128,6 +128,14 @@ def _adaptive(kind: str, dims: int):
     return generate
 
 
+def _mean(rng: random.Random) -> Case:
+    features = tuple(rng.randint(1, 6) for _ in range(rng.choice([0, 1, 2, 2, 3])))
+    dim = rng.choice([1, 1, 2, -1, -2, 3])
+    if dim < 0 and dim + len(features) + 1 <= 0:
+        dim = -dim  # a negative dim that lands on the batch is our refusal alone (tested in test_blocks_conv.py)
+    return Case("Mean", {"dim": dim, "keepdim": rng.random() < 0.3}, {"x": batched(*features)})
+
+
 GENERATORS = {
     "Conv1d": _conv(1),
     "Conv2d": _conv(2),
@@ -141,4 +149,5 @@ GENERATORS = {
     "AdaptiveAvgPool1d": _adaptive("Avg", 1),
     "AdaptiveAvgPool2d": _adaptive("Avg", 2),
     "AdaptiveMaxPool2d": _adaptive("Max", 2),
+    "Mean": _mean,
 }

@@ -81,7 +81,7 @@ class Branches(nn.Module):
         joined = torch.cat([self.left(x), self.right(x)], dim=1)
         steps = joined.permute(0, 2, 1)
         gated = steps * torch.sigmoid(self.gate(steps))
-        return self.fc(torch.flatten(gated.mean(dim=1, keepdim=True), 1))
+        return self.fc(torch.flatten(gated.amax(dim=1, keepdim=True), 1))
 
 
 class ChannelsLast(nn.Module):
@@ -97,6 +97,50 @@ class ChannelsLast(nn.Module):
         steps = joined.permute(0, 2, 1)
         gated = steps * torch.sigmoid(self.gate(steps))
         return self.fc(torch.flatten(gated, 1))
+
+
+class LSTMClassifier(nn.Module):
+    """Token ids -> embedding -> two stacked LSTM layers -> the top layer's final state -> classes."""
+
+    def __init__(self, vocabulary: int = 50, bidirectional: bool = False) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, 16, padding_idx=0)
+        self.lstm = nn.LSTM(16, 24, num_layers=2, batch_first=True, dropout=0.1, bidirectional=bidirectional)
+        self.head = nn.Linear(48 if bidirectional else 24, 4)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(self.embed(tokens))
+        if self.lstm.bidirectional:
+            return self.head(torch.cat([h[-2], h[-1]], dim=1))
+        return self.head(h[-1])
+
+
+class GRUTagger(nn.Module):
+    """Features per step -> GRU sequence -> the last step's output and a per-step average, joined."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(6, 12, batch_first=True)
+        self.head = nn.Linear(24, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.gru(x)
+        return self.head(torch.cat([out[:, -1], out.mean(dim=1)], dim=1))
+
+
+class TransformerClassifier(nn.Module):
+    """Features per position -> linear embedding -> a two-layer transformer encoder with a final norm ->
+    the average over positions -> classes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Linear(5, 16)
+        layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.1, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(16), enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(F.gelu(self.embed(x))).mean(dim=1))
 
 
 def _randomise_statistics(module: nn.Module) -> None:
@@ -117,14 +161,15 @@ def _regenerated(result: ImportResult, original: nn.Module) -> nn.Module:
     return model.eval()
 
 
-def _assert_round_trip(original: nn.Module, shape: tuple[int, ...]) -> ImportResult:
+def _assert_round_trip(original: nn.Module, shape: tuple[int, ...], *, dtype: str = "float32") -> ImportResult:
     torch.manual_seed(0)
     _randomise_statistics(original)
-    result = import_module(original, shape, type(original).__name__)
+    result = import_module(original, shape, type(original).__name__, dtype=dtype)
     assert result.unmapped == ()
     assert not analyze(result.project.graph).has_errors(training=False)
     model = _regenerated(result, original.eval())
-    x = torch.randn(3, *shape[1:])  # another batch size than the traced one
+    # another batch size than the traced one
+    x = torch.randint(0, 50, (3, *shape[1:])) if dtype == "int64" else torch.randn(3, *shape[1:])
     with torch.no_grad():
         torch.testing.assert_close(model(x), original(x), atol=1e-5, rtol=1e-5)
     return result
@@ -165,6 +210,70 @@ def test_concat_permute_and_gate() -> None:
     assert any(n.block == "Permute" and n.params["dims"] == (0, 2, 1) for n in result.project.graph.nodes.values())
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_classifier_round_trip(bidirectional: bool) -> None:
+    result = _assert_round_trip(LSTMClassifier(bidirectional=bidirectional), (2, 7), dtype="int64")
+    lstm = result.project.graph.by_label("lstm").params
+    assert (lstm["output"], lstm["num_layers"], lstm["bidirectional"]) == ("last", 2, bidirectional)
+    assert result.project.graph.by_label("embed").params["padding_idx"] == 0
+
+
+def test_sequence_output_read_two_ways_round_trip() -> None:
+    """out[:, -1] of a one-way layer is its final state ('last'); out itself is 'sequence': two blocks, one
+    set of weights."""
+    result = _assert_round_trip(GRUTagger(), (2, 9, 6))
+    outputs = sorted(result.project.graph.nodes[n].params["output"] for n in result.modules["gru"])
+    assert outputs == ["last", "sequence"]
+    assert any(n.block == "Mean" for n in result.project.graph.nodes.values())
+
+
+def test_transformer_encoder_classifier_round_trip() -> None:
+    result = _assert_round_trip(TransformerClassifier(), (2, 10, 5))
+    graph = result.project.graph
+    chain = [graph.by_label(label) for label in ("encoder.layers.0", "encoder.layers.1", "encoder.norm")]
+    assert [n.block for n in chain] == ["TransformerEncoderLayer", "TransformerEncoderLayer", "LayerNorm"]
+    assert chain[0].params["norm_first"] is True and chain[0].params["dim_feedforward"] == 32
+    assert graph.by_label("mean").params == {"dim": 1, "keepdim": False}
+
+
+def test_what_a_recurrent_block_cannot_give_is_named() -> None:
+    class CellState(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(4, 8, batch_first=True)
+            self.head = nn.Linear(16, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            _, (h, c) = self.lstm(x)
+            return self.head(torch.cat([h[-1], c[-1]], dim=1))
+
+    result = import_module(CellState(), (2, 5, 4), "cell")
+    (missing,) = result.unmapped
+    assert missing.call == "the output of nn.LSTM" and "cell state c_n" in missing.reason
+    assert "_, (h, c) = self.lstm(x)" in missing.where
+    assert result.project.graph.by_label("lstm").params["output"] == "last"
+
+
+def test_sequence_first_layers_are_not_imported_as_batch_first() -> None:
+    """A layer built with batch_first=False reads (L, N, E): importing it as the batch-first block would
+    mix samples, so it is named instead (the encoder layer keeps batch_first on its attention only)."""
+
+    class SequenceFirst(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = nn.TransformerEncoderLayer(8, 2, 16)
+            self.gru = nn.GRU(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.gru(self.encoder(x))[0]
+
+    result = import_module(SequenceFirst(), (3, 4, 8), "first")
+    assert {(u.call, u.reason) for u in result.unmapped} == {
+        ("nn.TransformerEncoderLayer", "the TransformerEncoderLayer block always has batch_first=True"),
+        ("nn.GRU", "the GRU block always has batch_first=True"),
+    }
+
+
 def test_resnet18_round_trip() -> None:
     torchvision = pytest.importorskip("torchvision")
     result = _assert_round_trip(torchvision.models.resnet18(weights=None), (1, 3, 32, 32))
@@ -183,9 +292,9 @@ def test_torchvision_round_trips(name: str, block: str, count: int) -> None:
 def test_unmapped_call_is_named_with_its_line_and_the_rest_still_imports() -> None:
     result = import_module(Branches(), (2, 3, 8), "branches")
     (missing,) = result.unmapped
-    assert missing.call == "Tensor.mean"
-    assert "test_fx_import.py" in missing.where and "gated.mean(dim=1, keepdim=True)" in missing.where
-    assert "Tensor.mean" in result.report()
+    assert missing.call == "Tensor.amax"
+    assert "test_fx_import.py" in missing.where and "gated.amax(dim=1, keepdim=True)" in missing.where
+    assert "Tensor.amax" in result.report()
     blocks = [n.block for n in result.project.graph.nodes.values()]
     assert blocks.count("Conv1d") == 2 and blocks.count("Linear") == 2 and "Concat" in blocks
     # the layers after the gap are not fed, so their weights have no place in the generated model: named

@@ -31,6 +31,7 @@ from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.blocks.tensor_type import FLOAT, LONG
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph, GraphError, NodeNotFoundError
+from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.project import Project
 
 
@@ -194,7 +195,8 @@ def _location(node: torch.fx.Node) -> str:
 
 # ---- what maps to what ---------------------------------------------------------------------------------------
 
-# Submodule attributes whose names or forms differ from the block's ParamSpecs: block -> param -> reader.
+# Submodule attributes whose names or forms differ from the block's ParamSpecs (or from the keywords of
+# `ModuleCode.fixed`, such as an encoder layer's batch_first, which only its attention keeps): block -> name -> reader.
 _MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
     "LayerNorm": {
         "dims": lambda m: len(m.normalized_shape),
@@ -208,6 +210,7 @@ _MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
         "activation": lambda m: {1: "relu", 2: "gelu"}.get(m.activation_relu_or_gelu, "other"),
         "layer_norm_eps": lambda m: m.norm1.eps,
         "bias": lambda m: m.linear1.bias is not None,
+        "batch_first": lambda m: m.self_attn.batch_first,
     },
 }
 
@@ -268,6 +271,7 @@ _MERGES = {
     torch.mul: "Multiply",
     "mul": "Multiply",
 }
+_MEANS = (torch.mean, "mean")
 _RESHAPES = (torch.reshape, "reshape", "view")
 _PERMUTES = (torch.permute, "permute")
 _TRANSPOSES = (torch.transpose, "transpose")
@@ -295,15 +299,20 @@ class _Builder:
         self.values: dict[torch.fx.Node, str] = {}
         self.modules: dict[str, list[str]] = {}
         self.unmapped: list[UnmappedCall] = []
+        self.skipped: set[torch.fx.Node] = set()
 
     def add(self, node: torch.fx.Node) -> None:
-        if node.op == "output":
+        if node.op == "output" or node in self.values or node in self.skipped:
             return
+        if not node.users:
+            return  # a value forward() computes and never uses (`out, _ = ...`) changes nothing
         if node.op == "placeholder":
             self._add_input(node)
             return
         if node.op == "get_attr":
             self._report(node, f"self.{node.target}", "a parameter or buffer used directly in forward()")
+            return
+        if node.op == "call_module" and self._add_container(node):
             return
         if _shape(node) is None and node.op != "call_module":
             return  # sizes, shapes, tuples: known numbers here, read by the calls that use them
@@ -312,19 +321,84 @@ class _Builder:
         except _Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             return
-        label = _free_label(self.graph, node.target if node.op == "call_module" else node.name)
+        path = str(node.target) if node.op == "call_module" else None
+        label = path if path is not None else node.name
+        added = self._place(node, block, params, [self.values.get(source) for source in inputs], label, path)
+        if added is not None:
+            self.values[node] = added
+
+    def _place(
+        self,
+        node: torch.fx.Node,
+        block: str,
+        params: dict[str, Any],
+        sources: list[str | None],
+        label: str,
+        path: str | None,
+    ) -> str | None:
+        """One graph node fed by `sources` (graph node ids; None leaves that input open), recorded as built
+        from the submodule at `path`; None, with the reason reported, where the graph refuses it."""
         try:
-            added = self.graph.add_node(block, label=label, params=params)
+            added = self.graph.add_node(block, label=_free_label(self.graph, label), params=params)
         except GraphError as err:
             self._report(node, _call_name(self.root, node), str(err))
-            return
+            return None
         ports = [p.name for p in self.graph.input_ports(added.id)]
-        for port, source in zip(ports, inputs, strict=True):
-            if source in self.values:
-                self.graph.connect(self.values[source], _output_port(self.graph, self.values[source]), added.id, port)
-        self.values[node] = added.id
-        if node.op == "call_module":
-            self.modules.setdefault(str(node.target), []).append(added.id)
+        for port, source in zip(ports, sources, strict=True):
+            if source is not None:
+                self.graph.connect(source, _output_port(self.graph, source), added.id, port)
+        if path is not None:
+            self.modules.setdefault(path, []).append(added.id)
+        return added.id
+
+    def _add_container(self, node: torch.fx.Node) -> bool:
+        """Submodules that are not one block: a TransformerEncoder (a chain of layers) and the recurrent
+        layers (a pair of outputs). True when `node` was handled here, mapped or reported."""
+        sub = self.root.get_submodule(str(node.target))
+        if type(sub) is nn.TransformerEncoder:
+            add = self._add_encoder_stack
+        elif type(sub) in (nn.RNN, nn.LSTM, nn.GRU):
+            add = self._add_recurrent
+        else:
+            return False
+        extra = [a for a in (*node.args[1:], *node.kwargs.values()) if a is not None]
+        try:
+            if extra:
+                raise _Unmapped("a mask or initial state is passed to it; the block takes the input alone")
+            add(node, sub)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            self.skipped.update(_indexed_from(node))  # out, h[-1]: the same gap, named once
+        return True
+
+    def _add_encoder_stack(self, node: torch.fx.Node, stack: nn.TransformerEncoder) -> None:
+        """One TransformerEncoderLayer block per layer, then the final LayerNorm if the stack has one."""
+        path = str(node.target)
+        parts = [(f"{path}.layers.{i}", layer) for i, layer in enumerate(stack.layers)]
+        if stack.norm is not None:
+            parts.append((f"{path}.norm", stack.norm))
+        mapped = [(part, *_block_for(sub)) for part, sub in parts]  # all or nothing: _Unmapped names the part
+        source = self.values.get(node.args[0])
+        for part, block, params in mapped:
+            source = self._place(node, block, params, [source], part, part)
+        if source is not None:
+            self.values[node] = source
+
+    def _add_recurrent(self, node: torch.fx.Node, layer: nn.RNNBase) -> None:
+        """One block per output that forward() reads: 'sequence', 'last', or both (two blocks that share the
+        layer's weights, as a layer called twice does)."""
+        block, params = _block_for(layer)
+        uses = recurrent_uses(node, layer)
+        source = self.values.get(node.args[0])
+        path = str(node.target)
+        for output, readers in (("sequence", uses.sequence), ("last", uses.last)):
+            if readers:
+                added = self._place(node, block, {**params, "output": output}, [source], path, path)
+                self.values.update(dict.fromkeys(readers, added) if added is not None else {})
+        self.skipped.update(uses.plumbing)
+        for reader, why in uses.unsupported:
+            self._report(reader, f"the output of {_call_name(self.root, node)}", why)
+            self.skipped.update(_indexed_from(reader))  # c[-1] of an unsupported c is the same gap
 
     def _report(self, node: torch.fx.Node, call: str, reason: str) -> None:
         self.unmapped.append(UnmappedCall(call, _location(node), reason))
@@ -354,22 +428,18 @@ class _Builder:
             return "Permute", {"dims": self._permutation(node)}, tensors[:1]
         if target in _TRANSPOSES:
             return "Permute", {"dims": self._transposition(node)}, tensors[:1]
+        if target in _MEANS:
+            return "Mean", self._mean(node), tensors[:1]
         function = _FUNCTIONS.get(target)
         if function is None:
             raise _Unmapped("no netbuilder block does this")
         return function.block, _bind(function, node), tensors[:1]
 
     def _map_module(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
-        sub = self.root.get_submodule(str(node.target))
-        spec = _MODULE_BLOCKS.get(type(sub))
-        if spec is None:
-            raise _Unmapped("no netbuilder block is this module")
+        block, params = _block_for(self.root.get_submodule(str(node.target)))
         if _shape(node) is None:
-            raise _Unmapped(f"it returns a tuple here, while the {spec.type} block gives one tensor")
-        for key, value in spec.module.fixed.items():
-            if getattr(sub, key, value) != value:
-                raise _Unmapped(f"the {spec.type} block always has {key}={value!r}")
-        return spec.type, _module_params(spec, sub), list(node.args[:1])
+            raise _Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
+        return block, params, list(node.args[:1])
 
     def _map_merge(self, node: torch.fx.Node, block: str) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
         operands = list(node.args[:2])
@@ -384,6 +454,19 @@ class _Builder:
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
         rank = len(_shape(node))
         return "Concat", {"inputs": len(parts), "dim": dim % rank}, parts
+
+    def _mean(self, node: torch.fx.Node) -> dict[str, Any]:
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+        keepdim = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
+        if isinstance(dim, tuple | list) and len(dim) == 1:
+            dim = dim[0]
+        if not isinstance(dim, int):
+            raise _Unmapped("the Mean block averages over one dimension after the batch; this averages over several")
+        if dim % len(_shape(node.args[0])) == 0:
+            raise _Unmapped("it averages over the batch dimension")
+        if node.kwargs.get("dtype") is not None:
+            raise _Unmapped("the Mean block has no dtype")
+        return {"dim": dim, "keepdim": bool(keepdim)}
 
     def _reshaped(self, node: torch.fx.Node) -> tuple[int, ...]:
         before, after = _shape(node.args[0]), _shape(node)
@@ -402,6 +485,18 @@ class _Builder:
         dims = list(range(rank))
         dims[a], dims[b] = dims[b], dims[a]
         return tuple(dims)
+
+
+def _block_for(sub: nn.Module) -> tuple[str, dict[str, Any]]:
+    """The block a submodule is, with its parameters; _Unmapped where no block is it."""
+    spec = _MODULE_BLOCKS.get(type(sub))
+    if spec is None:
+        raise _Unmapped("no netbuilder block is this module")
+    readers = _MODULE_READERS.get(spec.type, {})
+    for key, value in spec.module.fixed.items():
+        if (readers[key](sub) if key in readers else getattr(sub, key, value)) != value:
+            raise _Unmapped(f"the {spec.type} block always has {key}={value!r}")
+    return spec.type, _module_params(spec, sub)
 
 
 def _module_params(spec: BlockSpec, sub: nn.Module) -> dict[str, Any]:
@@ -450,6 +545,15 @@ def _canonical(kind: str, name: str, value: Any) -> Any:
     if kind == "ints" and isinstance(value, int):
         value = (value,)
     return value
+
+
+def _indexed_from(node: torch.fx.Node) -> set[torch.fx.Node]:
+    """`node` and every `node[...]`, `node[...][...]` below it."""
+    found = {node}
+    for user in node.users:
+        if user.target is operator.getitem:
+            found |= _indexed_from(user)
+    return found
 
 
 def _flat_args(node: torch.fx.Node) -> list[Any]:

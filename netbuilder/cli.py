@@ -25,7 +25,8 @@ from netbuilder.project import Project, ProjectError, SettingsError, load_projec
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
-CODE_FORMAT = "code"  # the Python package; the other formats are netbuilder.export.FORMATS
+CODE_FORMAT = "code"  # the Python package; the others are netbuilder.export.FORMATS and DIAGRAM_FORMATS
+DIAGRAM_FORMATS = ("svg", "png")  # the network diagram (Qt), as netbuilder.ui.diagram_export names them
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         default=CODE_FORMAT,
-        help="comma-separated: code (the Python package), torchscript, onnx, safetensors, summary; or all "
-        "(default: code)",
+        help="comma-separated: code (the Python package), torchscript, onnx, safetensors, summary, svg and png "
+        "(the network diagram as DIR/diagram.svg and DIR/diagram.png, in the light theme); or all (default: code)",
     )
     export.add_argument(
         "--weights", type=Path, help="a run's weights (RUN/model.pt); without it, initialised with the project's seed"
@@ -98,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--input-shape", required=True, help="the input's shape, batch first: 1,3,32,32")
     imports.add_argument("--dtype", choices=("float32", "int64"), default="float32", help="int64 for token ids")
     imports.add_argument("-o", "--out", type=Path, required=True, help="the .nbproj file to write")
+    imports.add_argument(
+        "--weights",
+        type=Path,
+        help="the model's state_dict (.safetensors, or a .pt read with weights_only): training starts from it, "
+        "kept beside the project as OUT.weights.safetensors",
+    )
     imports.set_defaults(run=_import)
     return parser
 
@@ -202,35 +209,64 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    """The code package by the package's own path, then each other format on its own: a failing format
-    is one line on stderr and exit code 1, and the others are still written."""
+    """The code package by the package's own path, then the diagrams, then each other format on its own: a
+    failing format is one line on stderr and exit code 1, and the others are still written. torch loads only
+    for the formats that need it, Qt only for the diagrams."""
     wanted = [name.strip() for name in args.format.split(",") if name.strip()]
     project = load_project(args.project)
     if wanted == [CODE_FORMAT]:
         return _export_code(args, project)
-    from netbuilder.export import FORMATS, ExportError, export_formats  # torch loads only for these formats
+    model_formats: list[str] = []
+    if not wanted or any(name not in (CODE_FORMAT, *DIAGRAM_FORMATS) for name in wanted):
+        from netbuilder.export import FORMATS  # torch loads here: only the diagrams and code are named without it
 
-    known = (CODE_FORMAT, *FORMATS)
-    unknown = [name for name in wanted if name not in (*known, "all")]
-    if unknown or not wanted:
-        print(f"netbuilder: --format takes {', '.join(known)} or all, got {args.format!r}", file=sys.stderr)
-        return USAGE
-    if "all" in wanted:
-        wanted = list(known)
+        known = (CODE_FORMAT, *FORMATS, *DIAGRAM_FORMATS)
+        unknown = [name for name in wanted if name not in (*known, "all")]
+        if unknown or not wanted:
+            print(f"netbuilder: --format takes {', '.join(known)} or all, got {args.format!r}", file=sys.stderr)
+            return USAGE
+        if "all" in wanted:
+            wanted = list(known)
+        model_formats = [name for name in wanted if name in FORMATS]
     status = OK
     if CODE_FORMAT in wanted:
         status = _export_code(args, project)
         if status == USAGE:
             return status
+    diagrams = [name for name in wanted if name in DIAGRAM_FORMATS]
+    if diagrams:
+        status = max(status, _export_diagrams(args, project, diagrams))  # exit codes rank by severity
+    if model_formats:
+        status = max(status, _export_formats(args, project, model_formats))
+    return status
+
+
+def _export_formats(args: argparse.Namespace, project: Project, formats: list[str]) -> int:
+    """TorchScript, ONNX, safetensors, summary.md (netbuilder.export), each checked against torch."""
+    from netbuilder.export import ExportError, export_formats  # torch loads only for these formats
+
     try:
-        results = export_formats(project, args.out, [name for name in wanted if name != CODE_FORMAT], args.weights)
+        results = export_formats(project, args.out, formats, args.weights)
     except ExportError as err:
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
     except OSError as err:
         print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
         return USAGE
-    for result in results.values():
+    return _report(results.values())
+
+
+def _export_diagrams(args: argparse.Namespace, project: Project, formats: list[str]) -> int:
+    """DIR/diagram.svg and .png, drawn as the window draws the canvas, in the light theme, with no window."""
+    from netbuilder.ui.diagram_export import write_diagrams  # Qt loads only for the diagrams
+
+    return _report(write_diagrams(project, args.out, formats).values())
+
+
+def _report(results) -> int:
+    """Each format's file on stdout, or its one-line failure on stderr (then PROBLEMS)."""
+    status = OK
+    for result in results:
         if result.ok:
             print(f"wrote {result.path}")
         else:
@@ -250,6 +286,7 @@ def _export_code(args: argparse.Namespace, project: Project) -> int:
             name=project.name,
             source=args.project.name,
             **settings.to_dict(),
+            starting_weights=project.weights is not None,
         )
     except CodegenError as err:
         print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
@@ -259,12 +296,32 @@ def _export_code(args: argparse.Namespace, project: Project) -> int:
     except OSError as err:
         print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
         return USAGE
+    if "train.py" in package.files and project.weights is not None:
+        status = _export_starting_weights(args, project, written)
+        if status != OK:
+            return status
     for path in written:
         print(f"wrote {path}")
     if package.training_skipped:
         print(package.training_skipped, file=sys.stderr)
         return PROBLEMS if _wants_training(project) else OK
     print(f"train with: cd {args.out} && python train.py --epochs {settings.epochs}")
+    return OK
+
+
+def _export_starting_weights(args: argparse.Namespace, project: Project, written: list[Path]) -> int:
+    """starting_weights.safetensors beside train.py, which loads it (torch loads only for such a project)."""
+    from netbuilder.export import ExportError
+    from netbuilder.export.weights_file import write_starting_weights_file
+
+    try:
+        written.append(write_starting_weights_file(project, args.out))
+    except ExportError as err:
+        print(f"netbuilder: train.py needs its starting weights: {err}", file=sys.stderr)
+        return PROBLEMS
+    except OSError as err:
+        print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
+        return USAGE
     return OK
 
 
@@ -281,7 +338,7 @@ def _train(args: argparse.Namespace) -> int:
         if value is not None
     }
     try:
-        project = Project(project.name, project.graph, replace(project.training, **changes), project.path)
+        project = replace(project, training=replace(project.training, **changes))
     except SettingsError as err:
         print(f"netbuilder: {err.field}: {err.reason}", file=sys.stderr)
         return USAGE
@@ -318,14 +375,45 @@ def _import(args: argparse.Namespace) -> int:
     except ImportFailure as err:
         print(f"netbuilder: nothing imported: {err}", file=sys.stderr)
         return PROBLEMS
+    print(result.report(), file=sys.stdout if result.complete else sys.stderr)
+    if args.weights is not None:
+        status = _import_weights(args, result)
+        if status != OK:
+            return status
     try:
         save_project(result.project, args.out)
     except ProjectError as err:
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
-    print(result.report(), file=sys.stdout if result.complete else sys.stderr)
     print(f"wrote {args.out}")
     return OK if result.complete else PROBLEMS
+
+
+def _import_weights(args: argparse.Namespace, result) -> int:
+    """--weights: the state_dict becomes the project's starting weights, or nothing is written."""
+    from netbuilder.codegen.model_code import CodegenError
+    from netbuilder.importers import WeightsError
+    from netbuilder.importers.weights import attach_weights, read_weights_file
+    from netbuilder.project.project_file import WEIGHTS_SUFFIX
+    from netbuilder.runtime.weights import WeightsFileError
+
+    target = args.out.with_name(args.out.stem + WEIGHTS_SUFFIX)
+    try:
+        count = attach_weights(result, read_weights_file(args.weights), target)
+    except FileNotFoundError:
+        print(f"netbuilder: no weights file {args.weights}", file=sys.stderr)
+        return USAGE
+    except (WeightsFileError, WeightsError) as err:
+        print(f"netbuilder: nothing written: {err}", file=sys.stderr)
+        return USAGE
+    except CodegenError as err:
+        print(f"netbuilder: nothing written: the weights need the whole model imported ({err})", file=sys.stderr)
+        return PROBLEMS
+    except OSError as err:
+        print(f"netbuilder: cannot write {target}: {err}", file=sys.stderr)
+        return USAGE
+    print(f"wrote {target}: {count} tensors from {args.weights}; training starts from them")
+    return OK
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

@@ -148,6 +148,15 @@ def test_cli_exports_all_formats_with_the_code_package(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["export", str(SAMPLES / "spirals_mlp.nbproj"), "-o", str(out), "--format", "all"]) == 0
     written = {p.name for p in out.iterdir()}
-    assert {"model.py", "train.py", "model.ts", "model.onnx", "model.safetensors", "summary.md"} <= written
+    assert {
+        "model.py",
+        "train.py",
+        "model.ts",
+        "model.onnx",
+        "model.safetensors",
+        "summary.md",
+        "diagram.svg",
+    } <= written
+    assert "diagram.png" in written
     assert main(["export", str(SAMPLES / "spirals_mlp.nbproj"), "-o", str(out), "--format", "onnx,pickle"]) == 2
     assert "--format takes" in capsys.readouterr().err

@@ -138,7 +138,6 @@ def _adaptive_pool(kind: str, dims: int, doc: str) -> BlockSpec:
     )
 
 
-
 # Mean over one dimension --------------------------------------------------------------------------------------
 
 

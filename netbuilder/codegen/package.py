@@ -12,7 +12,7 @@ from netbuilder.codegen.model_code import CodegenError, ModelCode, generate_mode
 from netbuilder.codegen.package_readme import generate_readme
 from netbuilder.codegen.predict_script import WEIGHTS_FILES, generate_predict
 from netbuilder.codegen.run_description import config_json, describe_run
-from netbuilder.codegen.train_script import TORCH_REQUIREMENT, generate_training
+from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE, TORCH_REQUIREMENT, generate_training
 from netbuilder.graph import Graph
 
 
@@ -40,12 +40,15 @@ def generate_package(
     grad_clip: float = 0.0,
     early_stopping: int = 0,
     weights_format: str = "pt",
+    starting_weights: bool = False,
 ) -> Package:
     """Every file of the export. Raises CodegenError when even the model cannot be generated.
 
     The training settings (a project's `TrainingSettings.to_dict()` fits as keywords) go into config.json.
     `weights_format` says which weights predict.py loads: "pt" (model.pt, as train.py writes it) or
-    "safetensors" (model.safetensors, which the package then holds beside these files)."""
+    "safetensors" (model.safetensors, which the package then holds beside these files). With
+    `starting_weights` train.py starts from starting_weights.safetensors, which the exporter writes beside
+    these files (write_package's `binary`)."""
     if weights_format not in WEIGHTS_FILES:
         raise ValueError(f"weights_format: expected one of {', '.join(WEIGHTS_FILES)}, got {weights_format!r}")
     settings = {
@@ -79,6 +82,7 @@ def generate_package(
                 source=source,
                 grad_clip=grad_clip,
                 early_stopping=early_stopping,
+                starting_weights=starting_weights,
             )
         except CodegenError as err:
             skipped = f"train.py was not written: {err}"
@@ -96,7 +100,11 @@ def generate_package(
             )
             requirements = tuple(dict.fromkeys([*training.requirements, *predict.requirements]))
     files["requirements.txt"] = "\n".join(requirements) + "\n"
-    held = [*files, *([WEIGHTS_FILES[weights_format]] if weights_format == "safetensors" else [])]
+    held = [
+        *files,
+        *([WEIGHTS_FILES[weights_format]] if weights_format == "safetensors" else []),
+        *([STARTING_WEIGHTS_FILE] if "train.py" in files and starting_weights else []),
+    ]
     files["README.md"] = generate_readme(
         name=name,
         source=source,

@@ -25,6 +25,7 @@ FILE_ROLES = {
     "requirements.txt": "the packages the scripts import",
     "model.pt": "the trained weights (a state_dict: `torch.load(..., weights_only=True)`)",
     "model.safetensors": "the trained weights (safetensors)",
+    "starting_weights.safetensors": "the imported weights train.py starts from; other layers start from the seed",
     "README.md": "this file",
 }
 

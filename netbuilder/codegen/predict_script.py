@@ -17,9 +17,8 @@ from netbuilder.blocks.dataset_files import IMAGE_SUFFIXES
 from netbuilder.codegen.identifiers import safe_text
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.run_description import RunDescription
-from netbuilder.codegen.train_script import REQUIREMENT_VERSIONS, TORCH_REQUIREMENT
+from netbuilder.codegen.train_script import REQUIREMENT_VERSIONS, SAFETENSORS_REQUIREMENT, TORCH_REQUIREMENT
 
-SAFETENSORS_REQUIREMENT = "safetensors>=0.4"
 _SUFFIXES = "(" + ", ".join(f'"{suffix}"' for suffix in IMAGE_SUFFIXES) + ")"  # in the double quotes of the code
 WEIGHTS_FILES = {"pt": "model.pt", "safetensors": "model.safetensors"}
 

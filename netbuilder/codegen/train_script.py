@@ -25,6 +25,8 @@ from netbuilder.codegen.render import constructor, forward_lines, literal
 from netbuilder.graph import Graph
 
 TORCH_REQUIREMENT = "torch>=2.1"
+SAFETENSORS_REQUIREMENT = "safetensors>=0.4"
+STARTING_WEIGHTS_FILE = "starting_weights.safetensors"
 REQUIREMENT_VERSIONS = {
     "scikit-learn": "scikit-learn>=1.3",
     "torchvision": "torchvision>=0.16",
@@ -54,10 +56,13 @@ def generate_training(
     source: str = "",
     grad_clip: float = 0.0,
     early_stopping: int = 0,
+    starting_weights: bool = False,
 ) -> TrainingCode:
     """train.py for a graph whose training problems are all fixed (else CodegenError says which).
     `grad_clip` (largest gradient norm; 0: none) and `early_stopping` (epochs without a better validation
-    loss before stopping; 0: never) are written in as the engine applies them."""
+    loss before stopping; 0: never) are written in as the engine applies them. With `starting_weights`,
+    train() loads STARTING_WEIGHTS (the package's starting_weights.safetensors) into the new model, as the
+    app's Program.new_model does."""
     problems = [d.message for d in analysis.diagnostics if d.is_error]
     if problems:
         raise CodegenError("training code needs a graph without errors: " + "; ".join(problems[:3]))
@@ -96,6 +101,8 @@ def generate_training(
     extra_imports = dataset.import_lines(dataset_params)
     if streamed:
         extra_imports += _streamed_imports(normalize=normalize, augment=augmentation != "none")
+    if starting_weights:
+        extra_imports += ("from pathlib import Path", "from safetensors.torch import load_file")
     imports = _import_block(extra_imports)
     imports += ["", f"from model import {model.class_name}"]
 
@@ -108,6 +115,16 @@ def generate_training(
         "",
         *imports,
         "",
+        *(
+            [
+                "# The weights this project started from (netbuilder import --weights); layers not in it start",
+                "# from the seed.",
+                f'STARTING_WEIGHTS = Path(__file__).with_name("{STARTING_WEIGHTS_FILE}")',
+                "",
+            ]
+            if starting_weights
+            else []
+        ),
         "",
         dataset.loader_source(dataset_params).rstrip(),
         "",
@@ -157,6 +174,7 @@ def generate_training(
             streamed=streamed,
             grad_clip=grad_clip,
             early_stopping=early_stopping,
+            starting_weights=starting_weights,
         ),
         "",
         "",
@@ -170,6 +188,8 @@ def generate_training(
     if any(line.startswith("from torchvision") for line in extra_imports) and "torchvision" not in needed:
         needed += ("torchvision",)
     requirements = [TORCH_REQUIREMENT, *(REQUIREMENT_VERSIONS[r] for r in needed)]
+    if starting_weights:
+        requirements.append(SAFETENSORS_REQUIREMENT)
     return TrainingCode("\n".join(parts) + "\n", tuple(requirements))
 
 
@@ -329,6 +349,7 @@ def _train_function(
     streamed: bool,
     grad_clip: float = 0.0,
     early_stopping: int = 0,
+    starting_weights: bool = False,
 ) -> str:
     """train(): the loop the engine mirrors step for step, over tensors on the device or streamed parts."""
     clip = f"            nn.utils.clip_grad_norm_(model.parameters(), {literal(grad_clip)})\n" if grad_clip > 0 else ""
@@ -376,6 +397,11 @@ def _train_function(
         )
     else:
         report = f'            val_loss, _ = {validation}\n            line += f"  val loss {{val_loss:.4f}}"\n'
+    starting = (
+        "\n    model.load_state_dict(load_file(STARTING_WEIGHTS), strict=False)\n    model = model"
+        if starting_weights
+        else ""
+    )
     if streamed:
         head = f'''\
 def train(
@@ -426,7 +452,7 @@ def train(
     return f"""\
 {head}
     torch.manual_seed(seed)
-    model = {class_name}().to(device)
+    model = {class_name}(){starting}.to(device)
     criterion = make_criterion()
     optimizer = make_optimizer(model)
 {schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)

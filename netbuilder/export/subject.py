@@ -17,6 +17,7 @@ from torch import nn
 from netbuilder.codegen.model_code import ModelCode
 from netbuilder.project import Project
 from netbuilder.runtime.build import load_module
+from netbuilder.runtime.starting_weights import fitting_weights
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
 
 EXAMPLE_BATCH = 2  # not 1: torch.export would take a batch of 1 for a constant and drop the dynamic batch
@@ -87,17 +88,30 @@ def error_chain(err: BaseException | None) -> list[BaseException]:
 
 def make_subject(project: Project, code: ModelCode, weights: Path | None) -> Subject:
     """The generated model, with the weights at `weights` (a state_dict saved by a run) or initialised as
-    train.py initialises it (torch.manual_seed(seed) just before the model is built)."""
+    train.py initialises it (torch.manual_seed(seed) just before the model is built, then the project's
+    starting weights that fit)."""
     module = load_module(code.source, "model")
     model_class = getattr(module, code.class_name)
     if weights is None:
         with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
             torch.manual_seed(project.training.seed)
             model = model_class()
+        if project.weights is not None:
+            model.load_state_dict(starting_tensors(project, code, model_class), strict=False)
     else:
         model = model_class()
         _load_into(model, read_weights(weights))
     return Subject(project, code, model.eval(), module.__file__)
+
+
+def starting_tensors(project: Project, code: ModelCode, model_class: type[nn.Module]) -> dict[str, torch.Tensor]:
+    """The project's starting weights that fit the generated model, by attribute; ExportError when unreadable."""
+    try:
+        return dict(fitting_weights(project, code, model_class).tensors)
+    except FileNotFoundError:
+        raise ExportError(f"the starting weights {project.weights} are missing: put the file back") from None
+    except WeightsFileError as err:
+        raise ExportError(str(err)) from None
 
 
 def read_weights(path: Path) -> dict[str, torch.Tensor]:

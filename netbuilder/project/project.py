@@ -15,12 +15,17 @@ class Project:
 
     Equality is identity: a Graph has no value equality, and two projects with the same name are not the
     same document.
+
+    `weights` is a safetensors file of starting weights (from `netbuilder import --weights`), keyed
+    `<node id>.<tensor name>` so that renaming a node keeps them; training starts from the tensors that still
+    fit. Saving copies it beside the project file (see save_project).
     """
 
     name: str
     graph: Graph
     training: TrainingSettings = field(default_factory=TrainingSettings)
     path: Path | None = None
+    weights: Path | None = None
 
     @classmethod
     def new(cls, name: str) -> Project:

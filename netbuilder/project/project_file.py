@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from netbuilder.project.settings import TrainingSettings
 FORMAT_VERSION = 1
 SUFFIX = ".nbproj"
 
-_TOP_KEYS = ("format_version", "name", "graph", "training")
+_TOP_KEYS = ("format_version", "name", "graph", "training", "weights")
+_REQUIRED_TOP_KEYS = ("format_version", "name", "graph", "training")
+WEIGHTS_SUFFIX = ".weights.safetensors"
 _GRAPH_KEYS = ("nodes", "edges")
 _NODE_KEYS = ("id", "block", "label", "params", "position")
 _EDGE_KEYS = ("from", "to")
@@ -38,9 +41,13 @@ _TRAINING_KEYS = tuple(TrainingSettings().to_dict())
 # ---- writing ---------------------------------------------------------------------------------------------
 
 
-def project_to_dict(project: Project) -> dict[str, Any]:
-    """The project as plain JSON values, keys in a fixed order; every block parameter is written."""
+def project_to_dict(project: Project, folder: Path | None = None) -> dict[str, Any]:
+    """The project as plain JSON values, keys in a fixed order; every block parameter is written.
+
+    Starting weights are named relative to `folder` (where the file goes) when they are in it, else by their
+    absolute path (an autosave in the recovery folder still finds them)."""
     graph = project.graph
+    weights = {} if project.weights is None else {"weights": _weights_reference(project.weights, folder)}
     return {
         "format_version": FORMAT_VERSION,
         "name": project.name,
@@ -49,12 +56,19 @@ def project_to_dict(project: Project) -> dict[str, Any]:
             "edges": [_edge_to_dict(edge) for edge in _edges_in_file_order(graph)],
         },
         "training": project.training.to_dict(),
+        **weights,
     }
 
 
-def project_to_json(project: Project) -> str:
+def project_to_json(project: Project, folder: Path | None = None) -> str:
     """The file's text: two-space indents, lists of plain values on one line, a trailing newline."""
-    return _dump(project_to_dict(project), 0) + "\n"
+    return _dump(project_to_dict(project, folder), 0) + "\n"
+
+
+def _weights_reference(weights: Path, folder: Path | None) -> str:
+    if folder is not None and weights.parent.resolve() == folder.resolve():
+        return weights.name
+    return str(weights.absolute())
 
 
 def save_project(project: Project, path: str | PathLike[str] | None = None) -> Path:
@@ -63,19 +77,37 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
     The bytes go to a temporary file in the same folder, are flushed and fsynced, and only then renamed over
     the target: a crash or a full disk leaves either the old file or the new one, never half of one. A
     failure removes the temporary file and raises ProjectError; the old file is untouched.
+
+    Starting weights kept elsewhere (a first save, Save As into another folder) are first copied beside the
+    target as `<name>.weights.safetensors`, atomically too, so a project folder carries everything it needs.
     """
     if path is None:
         if project.path is None:
             raise ValueError("the project has never been saved: give a path")
         path = project.path
     target = Path(path)
-    data = project_to_json(project).encode("utf-8")
     try:
+        weights = _weights_beside(project.weights, target)
+        data = project_to_json(replace(project, weights=weights), target.parent).encode("utf-8")
         write_atomically(target, data)
     except OSError as err:
         raise ProjectError(None, f"cannot save {target}: {err.strerror or err}") from err
     project.path = target
+    project.weights = weights
     return target
+
+
+def _weights_beside(weights: Path | None, target: Path) -> Path | None:
+    """The starting weights' file in the folder of `target`, copied there when it is elsewhere."""
+    if weights is None or weights.parent.resolve() == target.parent.resolve():
+        return weights
+    copy = target.with_name(target.stem + WEIGHTS_SUFFIX)
+    try:
+        data = weights.read_bytes()
+    except OSError as err:
+        raise ProjectError("weights", f"cannot read the starting weights {weights}: {err.strerror or err}") from err
+    write_atomically(copy, data)
+    return copy
 
 
 def _node_to_dict(graph: Graph, node_id: str, index: int) -> dict[str, Any]:
@@ -178,13 +210,28 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     if not isinstance(data, dict):
         raise ProjectError(None, f"expected a JSON object at the top of the file, got {_show(data)}")
     _check_version(data)
-    _check_keys(data, "", _TOP_KEYS, required=_TOP_KEYS)
+    _check_keys(data, "", _TOP_KEYS, required=_REQUIRED_TOP_KEYS)
     name = data["name"]
     if not isinstance(name, str):
         raise ProjectError("name", f"expected a string, got {_show(name)}")
     graph = _read_graph(data["graph"])
     training = _read_training(data["training"])
-    return Project(name=name, graph=graph, training=training, path=None if path is None else Path(path))
+    path = None if path is None else Path(path)
+    weights = _read_weights(data["weights"], path) if "weights" in data else None
+    return Project(name=name, graph=graph, training=training, path=path, weights=weights)
+
+
+def _read_weights(value: Any, path: Path | None) -> Path:
+    """A starting-weights file: a name beside the project file, or an absolute path (an autosave's)."""
+    where = _text(value, "weights")
+    if not where.endswith(WEIGHTS_SUFFIX):
+        raise ProjectError("weights", f"expected a file ending in {WEIGHTS_SUFFIX}, got {_show(value)}")
+    weights = Path(where)
+    if weights.is_absolute():
+        return weights
+    if len(weights.parts) != 1:
+        raise ProjectError("weights", f"expected a file beside the project or an absolute path, got {_show(value)}")
+    return (path.parent if path is not None else Path.cwd()) / weights
 
 
 class _JsonObject(dict[str, Any]):

@@ -657,4 +657,4 @@ class Trainer:
 
 def with_settings(project: Project, **changes: Any) -> Project:
     """The project with some training settings changed (epochs, batch_size, seed, device ...)."""
-    return Project(project.name, project.graph, replace(project.training, **changes), project.path)
+    return replace(project, training=replace(project.training, **changes))

@@ -8,6 +8,7 @@ once by codegen.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import types
@@ -18,6 +19,8 @@ from netbuilder.codegen.model_code import CodegenError, ModelCode
 from netbuilder.codegen.package import generate_package
 from netbuilder.project import Project
 from netbuilder.runtime.build import load_module
+from netbuilder.runtime.starting_weights import StartingWeights, fitting_weights
+from netbuilder.runtime.weights import WeightsFileError
 
 _IMPORT_LOCK = threading.Lock()
 
@@ -28,16 +31,23 @@ class ProgramError(Exception):
 
 @dataclass(frozen=True)
 class Program:
-    """A project's model code and its loaded training script."""
+    """A project's model code and its loaded training script, and the starting weights that fit (None when
+    the project has none)."""
 
     model_code: ModelCode
     model_module: types.ModuleType
     script: types.ModuleType
     model_source: str
     script_source: str
+    starting: StartingWeights | None = None
 
     def new_model(self):
-        return getattr(self.model_module, self.model_code.class_name)()
+        """The network as train.py builds it: constructed (drawing from torch's generator), then given the
+        starting weights, which draw nothing."""
+        model = getattr(self.model_module, self.model_code.class_name)()
+        if self.starting is not None:
+            model.load_state_dict(self.starting.tensors, strict=False)
+        return model
 
 
 def load_program(project: Project) -> Program:
@@ -55,6 +65,7 @@ def load_program(project: Project) -> Program:
             name=project.name,
             source=source,
             **settings.to_dict(),
+            starting_weights=project.weights is not None,
         )
     except CodegenError as err:
         raise ProgramError(str(err)) from None
@@ -72,4 +83,21 @@ def load_program(project: Project) -> Program:
                 del sys.modules["model"]
             else:
                 sys.modules["model"] = previous
-    return Program(model_code, model_module, script, model_code.source, package.files["train.py"])
+    program = Program(model_code, model_module, script, model_code.source, package.files["train.py"])
+    if project.weights is None:
+        return program
+    return dataclasses.replace(program, starting=_starting_weights(project, program))
+
+
+def _starting_weights(project: Project, program: Program) -> StartingWeights:
+    """The project's starting weights that fit its network, or ProgramError saying what to do."""
+    model_class = getattr(program.model_module, program.model_code.class_name)
+    try:
+        return fitting_weights(project, program.model_code, model_class)
+    except FileNotFoundError:
+        raise ProgramError(
+            f"the starting weights {project.weights} are missing: put the file back beside the project, or "
+            "import the model again"
+        ) from None
+    except WeightsFileError as err:
+        raise ProgramError(str(err)) from None

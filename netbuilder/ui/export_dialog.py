@@ -1,7 +1,8 @@
 """File > Export: where to write and which files beside the code package, then the export itself off the
 window's thread.
 
-The code package (model.py, train.py ...) is quick and written by the window at once; TorchScript, ONNX,
+The code package (model.py, train.py ...) and the diagrams (the window's own canvas drawn, which Qt allows on
+its thread only) are quick and written by the window at once; TorchScript, ONNX,
 safetensors and summary.md need torch (and ONNX takes seconds), so `FormatExporter` writes them with
 netbuilder.export on a QThread while the status bar shows a busy indicator. Nothing here imports torch on
 the window's thread: the format names are listed here rather than read from netbuilder.export.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import Project
+from netbuilder.ui.diagram_export import DIAGRAM_FORMATS, diagram_path
 from netbuilder.ui.main_thread_gc import main_thread_collector
 
 FORMAT_LABELS = {
@@ -40,18 +42,20 @@ FORMAT_LABELS = {
     "summary": "Summary table (summary.md)",
 }
 """netbuilder.export.FORMATS, in its order, as the checkboxes name them."""
+DIAGRAM_LABELS = {name: f"Diagram as {name.upper()} ({diagram_path(Path(), name)})" for name in DIAGRAM_FORMATS}
 SETTINGS_FORMATS = "export/formats"
 SETTINGS_WITH_WEIGHTS = "export/with_run_weights"
 
 
 @dataclass(frozen=True)
 class ExportChoice:
-    """What to export: the folder, the formats beside the code package, and the run weights to use (None:
-    freshly initialised with the project's seed)."""
+    """What to export: the folder, the formats beside the code package (netbuilder.export's names), the run
+    weights to use (None: freshly initialised with the project's seed), and the diagrams (DIAGRAM_FORMATS)."""
 
     folder: Path
     formats: tuple[str, ...] = ()
     weights: Path | None = None
+    diagrams: tuple[str, ...] = ()
 
     @property
     def package_holds_safetensors(self) -> bool:
@@ -82,16 +86,18 @@ class ExportDialog(QDialog):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.browse)
 
-        remembered = _stored_list(settings.value(SETTINGS_FORMATS, list(FORMAT_LABELS)))
+        remembered = _stored_list(settings.value(SETTINGS_FORMATS, [*FORMAT_LABELS, *DIAGRAM_LABELS]))
         package = QLabel("The code package: model.py, train.py, predict.py, config.json, README.md")
         package.setWordWrap(True)
         self.format_boxes: dict[str, QCheckBox] = {}
         form = QFormLayout()
         form.addRow("Folder:", folder_row)
         form.addRow("Always:", package)
-        for i, (name, label) in enumerate(FORMAT_LABELS.items()):
+        for i, (name, label) in enumerate({**FORMAT_LABELS, **DIAGRAM_LABELS}.items()):
             box = QCheckBox(label)
             box.setChecked(name in remembered)
+            if name in DIAGRAM_LABELS:
+                box.setToolTip("The canvas as it looks now, in the window's theme, without the grid")
             self.format_boxes[name] = box
             form.addRow("Also:" if i == 0 else "", box)
         if run_weights is not None:
@@ -140,10 +146,15 @@ class ExportDialog(QDialog):
         super().accept()
 
     def choice(self) -> ExportChoice:
-        formats = tuple(name for name, box in self.format_boxes.items() if box.isChecked())
+        checked = [name for name, box in self.format_boxes.items() if box.isChecked()]
         use_weights = self.run_weights is not None and self.with_weights.isChecked()
         weights = self.run_weights[1] if use_weights else None
-        return ExportChoice(Path(self.folder.text().strip()), formats, weights)
+        return ExportChoice(
+            Path(self.folder.text().strip()),
+            tuple(name for name in checked if name in FORMAT_LABELS),
+            weights,
+            tuple(name for name in checked if name in DIAGRAM_LABELS),
+        )
 
 
 def _stored_list(value: object) -> list[str]:

@@ -28,7 +28,7 @@ from netbuilder.project import Project, ProjectError, load_project
 from netbuilder.ui.clipboard import MIME_TYPE
 from netbuilder.ui.code_panel import CodePanel
 from netbuilder.ui.controller import EditorController
-from netbuilder.ui.diagram_export import DiagramExportError, export_diagram
+from netbuilder.ui.diagram_export import DiagramExportError, export_diagram, export_diagrams
 from netbuilder.ui.document import Document
 from netbuilder.ui.export_dialog import ExportChoice, ExportDialog, ExportProgress, FormatExporter
 from netbuilder.ui.inspector import InspectorPanel
@@ -97,7 +97,8 @@ class MainWindow(QMainWindow):
         self.exporter = FormatExporter(self)
         self.exporter.finished.connect(self._formats_exported)
         self.export_dialog_box: ExportDialog | None = None
-        self._exporting_package: list[Path] = []  # the package files of the export whose formats are running
+        self._exporting_package: list[Path] = []  # the package and diagrams of the export whose formats are running
+        self._export_failures: list[str] = []  # that export's diagrams that failed, reported with its formats
 
         self.palette_dock = self._dock("Blocks", "palette", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspector", Qt.DockWidgetArea.RightDockWidgetArea)
@@ -459,19 +460,25 @@ class MainWindow(QMainWindow):
 
     def _export_accepted(self) -> None:
         choice = self.export_dialog_box.choice()
-        self.export_to(choice.folder, choice.formats, choice.weights)
+        self.export_to(choice.folder, choice.formats, choice.weights, choice.diagrams)
 
     def _export_dialog_gone(self) -> None:
         self.export_dialog_box = None
 
-    def export_to(self, folder: Path, formats: tuple[str, ...] = (), weights: Path | None = None) -> bool:
-        """Write the code package now, then `formats` (netbuilder.export's names) on a thread; the outcome is
-        said in the status bar, and formats that failed in the banner above the canvas. False when nothing
-        was written."""
+    def export_to(
+        self,
+        folder: Path,
+        formats: tuple[str, ...] = (),
+        weights: Path | None = None,
+        diagrams: tuple[str, ...] = (),
+    ) -> bool:
+        """Write the code package and `diagrams` ("svg", "png": this canvas drawn, on this thread as Qt wants)
+        now, then `formats` (netbuilder.export's names) on a thread; the outcome is said in the status bar, and
+        what failed in the banner above the canvas. False when nothing was written."""
         if formats and self.exporter.running:
             self.statusBar().showMessage("An export is still being written; try again when it is done", 6000)
             return False
-        choice = ExportChoice(folder, tuple(formats), weights)
+        choice = ExportChoice(folder, tuple(formats), weights, tuple(diagrams))
         project = self.document.project
         settings = project.training
         analysis = self.document.reanalyze()
@@ -491,27 +498,35 @@ class MainWindow(QMainWindow):
         except OSError as err:
             QMessageBox.critical(self, "Cannot export", f"Could not write to {folder}:\n\n{err}")
             return False
+        drawn = export_diagrams(self.scene, folder, choice.diagrams).values()
+        written += [result.path for result in drawn if result.ok]
+        failures = [result.error for result in drawn if not result.ok]
         text = f"Wrote {', '.join(p.name for p in written)} to {folder}"
         if package.training_skipped:
             QMessageBox.information(self, "Exported the model", f"{text}.\n\n{package.training_skipped}")
         if choice.formats:
-            self._exporting_package = written
+            self._exporting_package, self._export_failures = written, failures
             self.exporter.start(snapshot(project), choice)  # the graph may be edited meanwhile
             text += "; writing the other formats…"
+        elif failures:
+            self._report_export_failures(failures)
         self.statusBar().showMessage(text, 6000)
         return True
 
     def _formats_exported(self, results: dict, error: str) -> None:
         """The formats are written: the files in the status bar, each failure (node and reason) in the banner."""
         written = [*self._exporting_package, *(r.path for r in results.values() if r.ok)]
-        self._exporting_package = []
+        failures = [*self._export_failures, *(r.error for r in results.values() if not r.ok)]
+        self._exporting_package, self._export_failures = [], []
         folder = written[0].parent if written else None
         self.statusBar().showMessage(f"Wrote {', '.join(p.name for p in written)} to {folder}", 10000)
-        failures = [r.error for r in results.values() if not r.ok]
         if error:
             failures.append(error)
         if failures:
-            self.import_report.show_report("Not exported:\n" + "\n".join(failures), error=True)
+            self._report_export_failures(failures)
+
+    def _report_export_failures(self, failures: list[str]) -> None:
+        self.import_report.show_report("Not exported:\n" + "\n".join(failures), error=True)
 
     def import_model_dialog(self) -> None:
         """File > Import Model: the dialog opens window-modal (not exec), so the window keeps painting."""

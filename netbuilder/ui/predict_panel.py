@@ -794,7 +794,7 @@ class PredictPanel(QWidget):
             settings = replace(project.training, **kept)
         except ValueError:  # a run record from elsewhere with odd settings: the project's own then
             settings = project.training
-        return Project(project.name, project.graph, settings, project.path)
+        return replace(project, training=settings)
 
     def _loaded(self) -> None:
         self.shutdown()  # finished: join it now

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.project import Project, TrainingSettings
+from netbuilder.project import TrainingSettings
 from netbuilder.ui.banner import Banner
 from netbuilder.ui.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
@@ -486,7 +486,7 @@ class TrainingPanel(QWidget):
             return False
         project = self.document.project
         if settings is not None:
-            project = Project(project.name, project.graph, settings, project.path)
+            project = replace(project, training=settings)
         run_id = self.history.new_id()
         worker = TrainingWorker(project, run_dir=self.history.run_dir(run_id), resume_from=resume_from)
         thread = QThread()

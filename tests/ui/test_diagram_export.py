@@ -1,5 +1,5 @@
 """File > Export Diagram: the canvas as an SVG a person can put in a paper and a sharp PNG, framed around the
-whole graph, in the window's theme."""
+whole graph, in the window's theme, on a plain background (the canvas grid stays on screen)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def sampled_colours(image: QImage) -> Counter:
     )
 
 
+def every_colour(image: QImage) -> set[int]:
+    return {image.pixelColor(x, y).rgb() for x in range(image.width()) for y in range(image.height())}
+
+
 def answer_save_dialog(monkeypatch, path) -> None:
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
 
@@ -63,17 +67,26 @@ def test_the_png_is_twice_the_framed_graph_and_shows_it(window, tmp_path, monkey
     colours = sampled_colours(image)
     assert colours.most_common(1)[0][0] == window.theme.background.rgb()
     assert len(colours) > 20  # nodes, text, edges: not a blank image
-    top_margin = sampled_colours(image.copy(0, 0, image.width(), int(MARGIN * PNG_SCALE) - 4))
-    assert len(top_margin) <= 2  # background and grid: nothing is cut off at the edge
+    top_margin = every_colour(image.copy(0, 0, image.width(), int(MARGIN * PNG_SCALE) - 4))
+    assert top_margin == {window.theme.background.rgb()}  # no grid, and nothing is cut off at the edge
     assert window.scene.selected_node_ids() == [window.document.graph.by_label("fc1").id]  # selection kept
 
 
 def test_the_diagram_takes_the_current_theme(window, tmp_path):
     window.set_theme("dark")
     export_diagram(window.scene, tmp_path / "dark.png")
-    colours = sampled_colours(QImage(str(tmp_path / "dark.png")))
-    assert colours.most_common(1)[0][0] == DARK.background.rgb()
+    image = QImage(str(tmp_path / "dark.png"))
+    assert sampled_colours(image).most_common(1)[0][0] == DARK.background.rgb()
     assert QColor(DARK.background).lightness() < 60
+    left_margin = every_colour(image.copy(0, 0, int(MARGIN * PNG_SCALE) - 4, image.height()))
+    assert left_margin == {DARK.background.rgb()}  # the canvas grid is not drawn
+
+
+def test_the_svg_has_no_grid_lines(window, tmp_path):
+    """The grid's colour appears nowhere in the SVG: a grid line would be a stroke of it."""
+    path = export_diagram(window.scene, tmp_path / "net.svg")
+    assert window.theme.grid.name() not in path.read_text().lower()
+    assert window.theme.background.name() in path.read_text().lower()  # the plain background is there
 
 
 def test_a_name_without_a_known_suffix_becomes_svg_and_other_suffixes_are_refused(window, tmp_path):

@@ -1,18 +1,22 @@
 """File > Export in the window: the dialog's choice, the formats written beside the package on a thread, the
-last run's weights, failures named by node, and no thread left running when the window closes."""
+diagrams drawn from the canvas at once, the last run's weights, failures named by node, and no thread left
+running when the window closes."""
 
 from __future__ import annotations
 
 import shutil
+import xml.etree.ElementTree as ET
 
 import pytest
 import torch
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 from safetensors.torch import load_file
 
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.ui.run_history import RunRecord
+from netbuilder.ui.theme import DARK
 from tests.ui.conftest import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_running")
@@ -92,6 +96,38 @@ def test_a_failing_format_is_named_by_node_and_the_others_are_written(qtbot, win
     assert window.import_report.isVisible()
     assert "ONNX: odd pool (AdaptiveMaxPool2d)" in window.import_report.text
     assert "model.ts" in window.statusBar().currentMessage()
+
+
+def test_the_diagram_boxes_draw_the_canvas_beside_the_package_and_are_remembered(qtbot, window, tmp_path):
+    window.set_theme("dark")
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, {"svg", "png"})
+    assert {"model.py", "train.py", "diagram.svg", "diagram.png"} <= {p.name for p in out.iterdir()}
+    assert not window.exporter.running  # nothing was left for the thread: the diagrams are drawn at once
+    message = window.statusBar().currentMessage()
+    assert "model.py" in message and "diagram.svg" in message and "diagram.png" in message
+    svg_text = " ".join(ET.parse(out / "diagram.svg").getroot().itertext())
+    assert all(node.label in svg_text for node in window.document.graph.nodes.values())
+    image = QImage(str(out / "diagram.png"))
+    assert image.pixelColor(2, 2).rgb() == DARK.background.rgb()  # the window's theme, not the command line's
+    assert not window.import_report.isVisible()
+
+    window.export_action.trigger()
+    dialog = window.export_dialog_box
+    assert [name for name, box in dialog.format_boxes.items() if box.isChecked()] == ["svg", "png"]
+    assert dialog.format_boxes["png"].text() == "Diagram as PNG (diagram.png)"
+    dialog.reject()
+
+
+def test_a_diagram_that_fails_is_in_the_banner_with_the_formats_and_the_rest_is_written(qtbot, window, tmp_path):
+    out = tmp_path / "out"
+    (out / "diagram.png").mkdir(parents=True)  # a folder where the PNG should go
+    export_through_dialog(qtbot, window, out, {"summary", "svg", "png"})
+    assert window.import_report.isVisible()
+    assert "Diagram (PNG): cannot write" in window.import_report.text
+    message = window.statusBar().currentMessage()
+    assert "summary.md" in message and "diagram.svg" in message and "diagram.png" not in message
+    assert (out / "summary.md").is_file() and (out / "diagram.svg").is_file()
 
 
 def test_closing_the_window_mid_export_joins_the_thread(qtbot, window, tmp_path):

@@ -58,9 +58,18 @@ def sample(name: str, **settings) -> Project:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "epochs"), [("digits_mlp", 3), ("spirals_mlp", 3), ("lstm_classifier", 2)])
-def test_train_py_repeats_the_apps_split_and_first_50_losses(name, epochs, tmp_path):
-    project = sample(name, epochs=epochs, val_fraction=0.2, seed=0)
+@pytest.mark.parametrize(
+    ("name", "epochs", "options"),
+    [
+        ("digits_mlp", 3, {}),
+        ("spirals_mlp", 3, {}),
+        ("lstm_classifier", 2, {}),
+        # the mixed-precision loop (autocast off, no scaler on the CPU) with clipping after unscaling
+        ("digits_mlp", 3, {"precision": "fp16", "grad_clip": 0.5}),
+    ],
+)
+def test_train_py_repeats_the_apps_split_and_first_50_losses(name, epochs, options, tmp_path):
+    project = sample(name, epochs=epochs, val_fraction=0.2, seed=0, **options)
     trainer = Trainer(project)
     assert trainer.steps_per_epoch * epochs >= 50
     app_losses: list[float] = []
@@ -235,3 +244,27 @@ def test_readme_and_config_survive_hostile_names_labels_and_values(tmp_path):
     assert all(line.count("|") - line.count("\\|") == 3 for line in readme if line.startswith("| "))
     for script in ("model.py", "train.py", "predict.py"):
         compile(package.files[script], script, "exec")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_train_py_trains_in_mixed_precision_as_the_app_does_on_cuda(precision, tmp_path):
+    """The same autocast (and for fp16 the same gradient scaling) on both sides: the first 50 losses agree as
+    closely as two runs of one GPU program do (CUDA kernels may sum in another order), and far closer than
+    fp32 and mixed precision agree with each other."""
+    settings = {"epochs": 3, "val_fraction": 0.2, "seed": 0, "precision": precision}
+    project = with_settings(load_project(SAMPLES / "digits_mlp.nbproj"), device="cuda", **settings)
+    trainer = Trainer(project)
+    app_losses: list[float] = []
+    trainer.run(lambda event: isinstance(event, Progress) and app_losses.extend(event.losses), max_steps=50)
+    export(project, tmp_path)
+    run_script(tmp_path, "train.py", "--device", "cuda", "--out", "weights", "--log-losses", "mixed.txt")
+    run_script(
+        tmp_path, "train.py", "--device", "cuda", "--precision", "fp32", "--out", "w", "--log-losses", "fp32.txt"
+    )
+    mixed = [float(line) for line in (tmp_path / "mixed.txt").read_text().split()][:50]
+    full = [float(line) for line in (tmp_path / "fp32.txt").read_text().split()][:50]
+    gap = numpy.abs(numpy.subtract(mixed, app_losses)).max()
+    assert gap < 1e-3, gap
+    assert numpy.abs(numpy.subtract(full, app_losses)).max() > 10 * gap

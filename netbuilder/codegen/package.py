@@ -83,6 +83,7 @@ def generate_package(
                 grad_clip=grad_clip,
                 early_stopping=early_stopping,
                 starting_weights=starting_weights,
+                precision=precision,
             )
         except CodegenError as err:
             skipped = f"train.py was not written: {err}"

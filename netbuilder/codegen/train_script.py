@@ -57,12 +57,14 @@ def generate_training(
     grad_clip: float = 0.0,
     early_stopping: int = 0,
     starting_weights: bool = False,
+    precision: str = "fp32",
 ) -> TrainingCode:
     """train.py for a graph whose training problems are all fixed (else CodegenError says which).
     `grad_clip` (largest gradient norm; 0: none) and `early_stopping` (epochs without a better validation
     loss before stopping; 0: never) are written in as the engine applies them. With `starting_weights`,
     train() loads STARTING_WEIGHTS (the package's starting_weights.safetensors) into the new model, as the
-    app's Program.new_model does."""
+    app's Program.new_model does. A `precision` of bf16 or fp16 adds `--precision`: autocast (and for fp16 a
+    gradient scaler) on CUDA, as the engine's step does; fp32 keeps the loop plain."""
     problems = [d.message for d in analysis.diagnostics if d.is_error]
     if problems:
         raise CodegenError("training code needs a graph without errors: " + "; ".join(problems[:3]))
@@ -175,10 +177,11 @@ def generate_training(
             grad_clip=grad_clip,
             early_stopping=early_stopping,
             starting_weights=starting_weights,
+            precision=precision,
         ),
         "",
         "",
-        _main_function(epochs, batch_size, val_fraction, seed, streamed=streamed),
+        _main_function(epochs, batch_size, val_fraction, seed, streamed=streamed, precision=precision),
         "",
         "",
         'if __name__ == "__main__":',
@@ -350,6 +353,7 @@ def _train_function(
     grad_clip: float = 0.0,
     early_stopping: int = 0,
     starting_weights: bool = False,
+    precision: str = "fp32",
 ) -> str:
     """train(): the loop the engine mirrors step for step, over tensors on the device or streamed parts."""
     clip = f"            nn.utils.clip_grad_norm_(model.parameters(), {literal(grad_clip)})\n" if grad_clip > 0 else ""
@@ -397,6 +401,7 @@ def _train_function(
         )
     else:
         report = f'            val_loss, _ = {validation}\n            line += f"  val loss {{val_loss:.4f}}"\n'
+    step, precision_setup, precision_param = _step_lines(clip, precision)
     starting = (
         "\n    model.load_state_dict(load_file(STARTING_WEIGHTS), strict=False)\n    model = model"
         if starting_weights
@@ -412,7 +417,7 @@ def train(
     device: str,
     out: str,
     workers: int,
-    log_losses: str = "",
+    log_losses: str = "",{precision_param}
 ) -> {class_name}:
     """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt.
     With log_losses, also write every step's loss to that file, one per line."""
@@ -432,7 +437,13 @@ def train(
     else:
         head = f'''\
 def train(
-    epochs: int, batch_size: int, val_fraction: float, seed: int, device: str, out: str, log_losses: str = ""
+    epochs: int,
+    batch_size: int,
+    val_fraction: float,
+    seed: int,
+    device: str,
+    out: str,
+    log_losses: str = "",{precision_param}
 ) -> {class_name}:
     """Train from scratch with this seed; print one line per epoch; save the weights to out/model.pt.
     With log_losses, also write every step's loss to that file, one per line."""
@@ -455,18 +466,14 @@ def train(
     model = {class_name}(){starting}.to(device)
     criterion = make_criterion()
     optimizer = make_optimizer(model)
-{schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
+{precision_setup}{schedule_setup}    shuffle = torch.Generator().manual_seed(seed + 1)
 {augment_setup}{patience_setup}{loss_log}
 
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         model.train()
         total_loss = torch.zeros((), device=device)
-{epoch_setup}            loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-{clip}            optimizer.step()
-{per_step}            total_loss += loss.detach() * {size}
+{epoch_setup}{step}{per_step}            total_loss += loss.detach() * {size}
             if loss_log:
                 print(loss.item(), file=loss_log)
         train_loss = total_loss.item() / len({train_data})
@@ -482,7 +489,45 @@ def train(
     return model"""
 
 
-def _main_function(epochs: int, batch_size: int, val_fraction: float, seed: int, *, streamed: bool) -> str:
+_PLAIN_STEP = """\
+            loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+{clip}            optimizer.step()
+"""
+_MIXED_PRECISION_SETUP = """\
+    # Mixed precision on CUDA as the app trains: bf16, or fp16 with a gradient scaler; the CPU trains in fp32.
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision) if device.startswith("cuda") else None
+    scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
+"""
+_MIXED_PRECISION_STEP = """\
+            with torch.autocast("cuda", dtype=amp, enabled=amp is not None, cache_enabled=False):
+                loss = compute_loss(criterion, model(batch_x), batch_x, batch_y)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+{clip}            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+"""
+
+
+def _step_lines(clip: str, precision: str) -> tuple[str, str, str]:
+    """(the loop's step, the setup before the loop, train()'s extra parameter) for fp32 or mixed precision."""
+    if precision == "fp32":
+        return _PLAIN_STEP.format(clip=clip), "", ""
+    parameter = f"\n    precision: str = {literal(precision)},"
+    return _MIXED_PRECISION_STEP.format(clip=clip), _MIXED_PRECISION_SETUP, parameter
+
+
+def _main_function(
+    epochs: int, batch_size: int, val_fraction: float, seed: int, *, streamed: bool, precision: str = "fp32"
+) -> str:
     workers = (
         '    parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),\n'
         '                        help="processes that read images ahead of training (0: read them in this one)")\n'
@@ -491,6 +536,15 @@ def _main_function(epochs: int, batch_size: int, val_fraction: float, seed: int,
     )
     arguments = "args.epochs, args.batch_size, args.val_fraction, args.seed, device, args.out" + (
         ", args.workers, args.log_losses" if streamed else ", args.log_losses"
+    )
+    mixed = precision != "fp32"
+    if mixed:
+        arguments += ", args.precision"
+    precision_option = (
+        f'    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default={literal(precision)},\n'
+        '                        help="mixed precision on CUDA (the CPU always trains in fp32)")\n'
+        if mixed
+        else ""
     )
     return f"""\
 def main() -> None:
@@ -502,7 +556,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")
     parser.add_argument("--out", default=".", help="folder for the trained weights")
     parser.add_argument("--log-losses", metavar="FILE", default="", help="write every step's loss to FILE")
-{workers}    args = parser.parse_args()
+{workers}{precision_option}    args = parser.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     os.makedirs(args.out, exist_ok=True)
     train({arguments})"""

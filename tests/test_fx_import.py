@@ -236,6 +236,41 @@ def test_transformer_encoder_classifier_round_trip() -> None:
     assert graph.by_label("mean").params == {"dim": 1, "keepdim": False}
 
 
+class AttentionClassifier(nn.Module):
+    """A hand-written transformer block: self-attention with a residual and a norm, then a mean over positions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Linear(5, 16)
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.norm = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.embed(x)
+        attended, _ = self.attn(x, x, x, need_weights=False)
+        return self.head(self.norm(x + attended).mean(dim=1))
+
+
+def test_self_attention_round_trip() -> None:
+    result = _assert_round_trip(AttentionClassifier(), (2, 6, 5))
+    attn = result.project.graph.by_label("attn").params
+    assert (attn["num_heads"], attn["bias"]) == (4, True)
+
+
+def test_cross_attention_is_named() -> None:
+    class Cross(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attn = nn.MultiheadAttention(4, 2, batch_first=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.attn(x, torch.tanh(x), x)[0]
+
+    (missing,) = import_module(Cross(), (2, 3, 4), "cross").unmapped
+    assert missing.call == "nn.MultiheadAttention" and "query, key and value are one tensor" in missing.reason
+
+
 def test_what_a_recurrent_block_cannot_give_is_named() -> None:
     class CellState(nn.Module):
         def __init__(self) -> None:

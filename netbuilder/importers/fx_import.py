@@ -203,6 +203,7 @@ _MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
         "bias": lambda m: getattr(m, "bias", None) is not None or not m.elementwise_affine,
     },
     "PReLU": {"per_channel": lambda m: m.num_parameters > 1, "init": lambda m: 0.25},
+    "MultiheadAttention": {"bias": lambda m: m.in_proj_bias is not None},
     "TransformerEncoderLayer": {
         "nhead": lambda m: m.self_attn.num_heads,
         "dim_feedforward": lambda m: m.linear1.out_features,
@@ -359,6 +360,9 @@ class _Builder:
             add = self._add_encoder_stack
         elif type(sub) in (nn.RNN, nn.LSTM, nn.GRU):
             add = self._add_recurrent
+        elif type(sub) is nn.MultiheadAttention:
+            self._add_self_attention(node, sub)
+            return True
         else:
             return False
         extra = [a for a in (*node.args[1:], *node.kwargs.values()) if a is not None]
@@ -383,6 +387,35 @@ class _Builder:
             source = self._place(node, block, params, [source], part, part)
         if source is not None:
             self.values[node] = source
+
+    def _add_self_attention(self, node: torch.fx.Node, attention: nn.MultiheadAttention) -> None:
+        """`out, _ = self.attn(x, x, x)`: the MultiheadAttention block is self-attention without masks, and
+        gives the output alone (the attention weights are not a block output)."""
+        query, *rest = [*node.args, *(node.kwargs.get(k) for k in ("key", "value") if k in node.kwargs)]
+        options = {k: v for k, v in node.kwargs.items() if k not in ("key", "value")}
+        try:
+            if len(rest) != 2 or any(other is not query for other in rest):
+                raise _Unmapped("the MultiheadAttention block is self-attention: query, key and value are one tensor")
+            if any(v is not None for k, v in options.items() if k not in ("need_weights", "average_attn_weights")):
+                raise _Unmapped("a mask is passed to it; the block attends to every position")
+            for flag in ("add_zero_attn",):
+                if getattr(attention, flag):
+                    raise _Unmapped(f"the MultiheadAttention block has no {flag}")
+            if attention.bias_k is not None or not attention._qkv_same_embed_dim:
+                raise _Unmapped("the MultiheadAttention block has no add_bias_kv, kdim or vdim")
+            block, params = _block_for(attention)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            self.skipped.update(_indexed_from(node))
+            return
+        outputs = [user for user in node.users if user.target is operator.getitem and user.args[1] == 0]
+        for user in node.users:
+            if user not in outputs and user.users:
+                self._report(user, "the attention weights of nn.MultiheadAttention", "they are not a block output")
+            self.skipped.update(_indexed_from(user) if user not in outputs else ())
+        if outputs:
+            added = self._place(node, block, params, [self.values.get(query)], str(node.target), str(node.target))
+            self.values.update(dict.fromkeys(outputs, added) if added is not None else {})
 
     def _add_recurrent(self, node: torch.fx.Node, layer: nn.RNNBase) -> None:
         """One block per output that forward() reads: 'sequence', 'last', or both (two blocks that share the
@@ -570,6 +603,8 @@ def _call_name(root: nn.Module, node: torch.fx.Node) -> str:
         )
     if node.op == "call_method":
         return f"Tensor.{node.target}"
+    if node.target is operator.getitem:
+        return "indexing (value[...])"
     module = getattr(node.target, "__module__", None) or ""
     name = getattr(node.target, "__qualname__", None) or getattr(node.target, "__name__", str(node.target))
     return f"{module}.{name}" if module else name

@@ -13,8 +13,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from netbuilder.cli import main
+from netbuilder.importers.weights import read_weights_file
 from netbuilder.project import ProjectError, load_project, project_to_json, save_project
 from netbuilder.project.project_file import project_from_dict
+from netbuilder.runtime.weights import WeightsFileError
 from netbuilder.training.engine import Progress, Trainer, with_settings
 from netbuilder.training.program import ProgramError, load_program
 from tests.test_package import run_script
@@ -66,8 +68,8 @@ def _import(tmp_path: Path, weights: dict[str, torch.Tensor], suffix: str = ".pt
 
 
 def _make_trainable(path: Path, *, classes: int) -> None:
-    """As a person would: the Input gives way to the digits Dataset (8x8 images, flattened), the head gets the new task's classes and
-    a new name, and a loss and an optimizer are added."""
+    """As a person would: the Input gives way to the digits Dataset (8x8 images, flattened), the head gets the
+    new task's classes and a new name, and a loss and an optimizer are added."""
     project = load_project(path)
     g = project.graph
     g.remove_node(g.by_label("x").id)
@@ -193,3 +195,14 @@ def test_exported_train_py_starts_from_the_same_weights_as_the_app(tmp_path) -> 
     script_losses = [float(line) for line in (package / "l.txt").read_text().split()]
     assert len(app_losses) == 50
     assert numpy.allclose(script_losses[:50], app_losses, rtol=0, atol=1e-5)
+
+
+def test_weights_come_from_checkpoints_too_and_garbage_is_named(tmp_path) -> None:
+    weights = _pretrained_weights()
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"epoch": 3, "state_dict": weights}, checkpoint)
+    assert read_weights_file(checkpoint).keys() == weights.keys()
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"e" * 200)
+    with pytest.raises(WeightsFileError, match=r"garbage\.pt is not a weights file"):
+        read_weights_file(garbage)

@@ -17,7 +17,7 @@ from netbuilder.codegen.model_code import generate_model
 from netbuilder.importers.fx_import import ImportResult, WeightsError, load_weights
 from netbuilder.runtime.build import load_module
 from netbuilder.runtime.starting_weights import read_starting_weights, write_starting_weights
-from netbuilder.runtime.weights import read_state_dict
+from netbuilder.runtime.weights import WeightsFileError, read_state_dict
 
 _NESTED = ("state_dict", "model", "model_state_dict")  # where training checkpoints keep the weights
 
@@ -30,15 +30,24 @@ def read_weights_file(path: Path) -> dict[str, torch.Tensor]:
         return read_starting_weights(path)
     try:
         return read_state_dict(path)
-    except FileNotFoundError:
-        raise
-    except ValueError:
+    except WeightsFileError as err:
+        nested = _nested_state_dict(path)
+        if nested is None:
+            raise err from None
+        return nested
+
+
+def _nested_state_dict(path: Path) -> dict[str, torch.Tensor] | None:
+    """The weights a training checkpoint keeps under one of _NESTED, or None (also when it is no checkpoint)."""
+    try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        for key in _NESTED:
-            inner = state.get(key) if isinstance(state, dict) else None
-            if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
-                return inner
-        raise
+    except Exception:  # read_state_dict has already said why the file is not one
+        return None
+    for key in _NESTED:
+        inner = state.get(key) if isinstance(state, dict) else None
+        if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+            return inner
+    return None
 
 
 def attach_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor], path: Path) -> int:

@@ -143,16 +143,13 @@ class CodePanel(QWidget):
         source = project.path.name if project.path is not None else ""
         if name == MODEL_FILE:
             return generate_model(self.document.graph, analysis, name=project.name, source=source).source, ""
-        settings = project.training
-        package = generate_package(
+        package = generate_package(  # as File > Export and `netbuilder export` call it: the train.py they write
             self.document.graph,
             analysis,
             name=project.name,
             source=source,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            val_fraction=settings.val_fraction,
-            seed=settings.seed,
+            **project.training.to_dict(),
+            starting_weights=project.weights is not None,
         )
         if TRAIN_FILE in package.files:
             return package.files[TRAIN_FILE], ""

@@ -4,8 +4,10 @@ window's thread.
 The code package (model.py, train.py ...) and the diagrams (the window's own canvas drawn, which Qt allows on
 its thread only) are quick and written by the window at once; TorchScript, ONNX,
 safetensors and summary.md need torch (and ONNX takes seconds), so `FormatExporter` writes them with
-netbuilder.export on a QThread while the status bar shows a busy indicator. Nothing here imports torch on
-the window's thread: the format names are listed here rather than read from netbuilder.export.
+netbuilder.export on a QThread while the status bar shows a busy indicator; so too the project's starting
+weights (starting_weights.safetensors, which the package's train.py loads), whatever formats are ticked.
+Nothing here imports torch on the window's thread: the format names are listed here rather than read from
+netbuilder.export.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE
 from netbuilder.project import Project
 from netbuilder.ui.diagram_export import DIAGRAM_FORMATS, diagram_path
 from netbuilder.ui.main_thread_gc import main_thread_collector
@@ -45,17 +48,26 @@ FORMAT_LABELS = {
 DIAGRAM_LABELS = {name: f"Diagram as {name.upper()} ({diagram_path(Path(), name)})" for name in DIAGRAM_FORMATS}
 SETTINGS_FORMATS = "export/formats"
 SETTINGS_WITH_WEIGHTS = "export/with_run_weights"
+STARTING_WEIGHTS = "starting_weights"
+"""The key of the starting weights' outcome among the formats' results."""
 
 
 @dataclass(frozen=True)
 class ExportChoice:
     """What to export: the folder, the formats beside the code package (netbuilder.export's names), the run
-    weights to use (None: freshly initialised with the project's seed), and the diagrams (DIAGRAM_FORMATS)."""
+    weights to use (None: freshly initialised with the project's seed), the diagrams (DIAGRAM_FORMATS), and
+    whether the package's train.py starts from the project's starting weights (written beside it)."""
 
     folder: Path
     formats: tuple[str, ...] = ()
     weights: Path | None = None
     diagrams: tuple[str, ...] = ()
+    starting_weights: bool = False
+
+    @property
+    def needs_thread(self) -> bool:
+        """Some of it needs torch, so it is written on the exporter's thread."""
+        return bool(self.formats) or self.starting_weights
 
     @property
     def package_holds_safetensors(self) -> bool:
@@ -167,7 +179,8 @@ def _stored_list(value: object) -> list[str]:
 
 
 class _ExportThread(QThread):
-    """Writes the formats; keeps {format: ExportResult}, or why nothing could be written, for the window."""
+    """Writes the formats and the starting weights; keeps {format or STARTING_WEIGHTS: ExportResult}, and why
+    no format could be written, for the window."""
 
     def __init__(self, project: Project, choice: ExportChoice, parent: QObject) -> None:
         super().__init__(parent)
@@ -180,14 +193,30 @@ class _ExportThread(QThread):
     def run(self) -> None:
         from netbuilder.export import ExportError, export_formats  # torch loads here, on this thread
 
+        if self.choice.formats:
+            try:
+                self.results = export_formats(
+                    self.project, self.choice.folder, self.choice.formats, weights=self.choice.weights
+                )
+            except ExportError as err:
+                self.error = f"No format exported: {err}"
+            except OSError as err:
+                self.error = f"Could not write to {self.choice.folder}: {err}"
+        if self.choice.starting_weights:
+            self.results[STARTING_WEIGHTS] = self._write_starting_weights()
+
+    def _write_starting_weights(self):
+        """starting_weights.safetensors beside train.py, as an ExportResult whose error says what train.py will
+        do without it."""
+        from netbuilder.export import ExportError, ExportResult
+        from netbuilder.export.weights_file import write_starting_weights_file
+
         try:
-            self.results = export_formats(
-                self.project, self.choice.folder, self.choice.formats, weights=self.choice.weights
+            return ExportResult(STARTING_WEIGHTS, write_starting_weights_file(self.project, self.choice.folder))
+        except (ExportError, OSError) as err:
+            return ExportResult(
+                STARTING_WEIGHTS, error=f"{STARTING_WEIGHTS_FILE}: {err} (the package's train.py needs it)"
             )
-        except ExportError as err:
-            self.error = f"Nothing but the code package exported: {err}"
-        except OSError as err:
-            self.error = f"Could not write to {self.choice.folder}: {err}"
 
 
 class FormatExporter(QObject):

@@ -4,6 +4,7 @@ below; menus and a toolbar with the standard shortcuts; autosave, recovery, rece
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer
@@ -473,13 +474,14 @@ class MainWindow(QMainWindow):
         diagrams: tuple[str, ...] = (),
     ) -> bool:
         """Write the code package and `diagrams` ("svg", "png": this canvas drawn, on this thread as Qt wants)
-        now, then `formats` (netbuilder.export's names) on a thread; the outcome is said in the status bar, and
-        what failed in the banner above the canvas. False when nothing was written."""
-        if formats and self.exporter.running:
+        now, then `formats` (netbuilder.export's names) and the project's starting weights, which the package's
+        train.py loads, on a thread; the outcome is said in the status bar, and what failed in the banner above
+        the canvas. False when nothing was written."""
+        project = self.document.project
+        if (formats or project.weights is not None) and self.exporter.running:
             self.statusBar().showMessage("An export is still being written; try again when it is done", 6000)
             return False
         choice = ExportChoice(folder, tuple(formats), weights, tuple(diagrams))
-        project = self.document.project
         settings = project.training
         analysis = self.document.reanalyze()
         try:
@@ -490,6 +492,7 @@ class MainWindow(QMainWindow):
                 source=project.path.name if project.path else "",
                 **settings.to_dict(),
                 weights_format="safetensors" if choice.package_holds_safetensors else "pt",
+                starting_weights=project.weights is not None,
             )
             written = write_package(package, folder)
         except CodegenError as err:
@@ -504,10 +507,11 @@ class MainWindow(QMainWindow):
         text = f"Wrote {', '.join(p.name for p in written)} to {folder}"
         if package.training_skipped:
             QMessageBox.information(self, "Exported the model", f"{text}.\n\n{package.training_skipped}")
-        if choice.formats:
+        choice = replace(choice, starting_weights="train.py" in package.files and project.weights is not None)
+        if choice.needs_thread:
             self._exporting_package, self._export_failures = written, failures
             self.exporter.start(snapshot(project), choice)  # the graph may be edited meanwhile
-            text += "; writing the other formats…"
+            text += "; writing the other formats…" if choice.formats else "; writing the starting weights…"
         elif failures:
             self._report_export_failures(failures)
         self.statusBar().showMessage(text, 6000)
@@ -544,20 +548,18 @@ class MainWindow(QMainWindow):
     def _import_dialog_gone(self) -> None:
         self.import_dialog = None
 
-    def _imported(self, result) -> None:
-        """An import finished: open it as a new, unsaved project; calls that did not map stay in view."""
+    def _imported(self, imported) -> None:
+        """An import finished (an ImportedModel): open it as a new, unsaved project; calls that did not map and
+        weights that could not be loaded stay in view."""
+        project = imported.result.project
         if not self._may_discard():
-            self.statusBar().showMessage(f"The import of {result.project.name} was not opened", 6000)
+            self.statusBar().showMessage(f"The import of {project.name} was not opened", 6000)
             return
-        self._set_project(result.project, modified=True)
-        if result.complete:
-            self.statusBar().showMessage(result.report(), 6000)
+        self._set_project(project, modified=True)
+        if imported.needs_attention:
+            self.import_report.show_report(imported.report(), error=False)
         else:
-            hint = (
-                "Everything else is in the graph below; a block that took a missing call's output has its input "
-                "left unconnected (see Problems)."
-            )
-            self.import_report.show_report(f"{result.report()}\n{hint}", error=False)
+            self.statusBar().showMessage(imported.report(), 8000)
 
     def _import_failed(self, message: str) -> None:
         self.import_report.show_report(message, error=True)
@@ -607,9 +609,9 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.importer.shutdown()  # joins an import still tracing, even a cancelled one
         self.exporter.shutdown()  # joins an export still writing its formats
         self._drop_document(discard_recovery=True)
+        self.importer.shutdown()  # joins an import still tracing, then removes unsaved imports' weights
         event.accept()
 
     # ---- editing -----------------------------------------------------------------------------------------

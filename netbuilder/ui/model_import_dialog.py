@@ -4,6 +4,10 @@ The dialog itself never loads torch (the window must not wait for it: a cold imp
 it validates as the person types, and lists torchvision's classification builders by reading torchvision's
 source rather than importing it. `ModelImporter` then builds and traces the model on a QThread, shows a busy
 indicator with Cancel in the status bar, and hands back netbuilder.importers' ImportResult.
+
+Weights given with the model (a state_dict file) become the imported project's starting weights: the thread
+checks them against the generated model and writes them, keyed by node, into a folder the importer owns for
+as long as the window lives (the project is unsaved; its first save copies the file beside it).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,21 +41,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.project.project_file import WEIGHTS_SUFFIX
 from netbuilder.ui.banner import Banner
 from netbuilder.ui.main_thread_gc import main_thread_collector
 
 DTYPES = ("float32", "int64")
 PYTHON_FILES = "Python files (*.py)"
+WEIGHTS_FILES = "State dict files (*.safetensors *.pt *.pth);;All files (*)"
+WEIGHTS_TIP = (
+    "Optional: the model's trained weights (a state_dict saved as .safetensors, or with torch.save as .pt or "
+    ".pth): training starts from them"
+)
 
 
 @dataclass(frozen=True)
 class ImportRequest:
     """What to import: `source` as `netbuilder import` names it (FILE.py:Class or torchvision:NAME), an example
-    input's shape (batch first) and element type."""
+    input's shape (batch first) and element type, and the state_dict file to start training from (None: the
+    seed's weights)."""
 
     source: str
     input_shape: tuple[int, ...]
     dtype: str = "float32"
+    weights: Path | None = None
 
     @property
     def name(self) -> str:
@@ -152,6 +166,15 @@ class ModelImportDialog(QDialog):
         self.dtype = QComboBox()
         self.dtype.addItems(DTYPES)
         self.dtype.setToolTip("float32 for images and features; int64 for token indices that feed an Embedding")
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("none: training starts from the seed")
+        self.weights.setToolTip(WEIGHTS_TIP)
+        self.browse_weights = QPushButton("Browse…")
+        self.browse_weights.setToolTip(WEIGHTS_TIP)
+        self.browse_weights.clicked.connect(self._browse_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights, 1)
+        weights_row.addWidget(self.browse_weights)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -164,6 +187,8 @@ class ModelImportDialog(QDialog):
         form.addRow("Model:", self.torchvision_model)
         form.addRow("Input shape:", self.shape)
         form.addRow("Input type:", self.dtype)
+        form.addRow("Weights:", weights_row)
+        form.labelForField(weights_row).setToolTip(WEIGHTS_TIP)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Import")
@@ -181,6 +206,7 @@ class ModelImportDialog(QDialog):
             self.class_name.currentTextChanged,
             self.shape.textChanged,
             self.torchvision_model.currentTextChanged,
+            self.weights.textChanged,
         ):
             signal.connect(self._validate)
         self._validate()
@@ -189,6 +215,13 @@ class ModelImportDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.file.text() or self.start_folder, PYTHON_FILES)
         if path:
             self.file.setText(path)
+
+    def _browse_weights(self) -> None:
+        """Start beside the model's file: weights are usually kept with the code that made them."""
+        folder = str(Path(self.file.text()).parent) if self.file.text() else self.start_folder
+        path, _ = QFileDialog.getOpenFileName(self, "Weights file", self.weights.text() or folder, WEIGHTS_FILES)
+        if path:
+            self.weights.setText(path)
 
     def _file_changed(self, text: str) -> None:
         """Offer the file's nn.Module classes; the last one is usually the whole model."""
@@ -216,6 +249,9 @@ class ModelImportDialog(QDialog):
             parse_input_shape(self.shape.text())
         except ValueError as err:
             return f"Input shape: {err}."
+        weights = self.weights.text().strip()
+        if weights and not Path(weights).is_file():
+            return f"There is no weights file at {weights} (leave Weights empty to start from the seed)."
         if self.from_torchvision.isChecked():
             return "" if self.torchvision_model.currentText() else "Choose a torchvision model."
         path = self.file.text().strip()
@@ -234,16 +270,57 @@ class ModelImportDialog(QDialog):
             source = f"torchvision:{self.torchvision_model.currentText()}"
         else:
             source = f"{self.file.text().strip()}:{self.class_name.currentText().strip()}"
-        return ImportRequest(source, parse_input_shape(self.shape.text()), self.dtype.currentText())
+        weights = self.weights.text().strip()
+        return ImportRequest(
+            source, parse_input_shape(self.shape.text()), self.dtype.currentText(), Path(weights) if weights else None
+        )
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """An import as the window opens it: netbuilder.importers' ImportResult, and what became of the weights
+    asked for (at most one of `weights_note` and `weights_problem` is set)."""
+
+    result: object  # netbuilder.importers.ImportResult
+    weights_note: str = ""  # "62 tensors loaded from resnet18.pt: training starts from them"
+    weights_problem: str = ""  # why the weights were not loaded; the graph opens without them
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something the person should read before going on: calls that did not map, or weights not loaded."""
+        return not self.result.complete or bool(self.weights_problem)
+
+    def report(self) -> str:
+        """What was imported, then the calls that did not map and what became of the weights."""
+        lines = [self.result.report()]
+        if not self.result.complete:
+            lines.append(
+                "Everything else is in the graph below; a block that took a missing call's output has its input "
+                "left unconnected (see Problems)."
+            )
+        if self.weights_note:
+            lines.append(_sentence(self.weights_note))
+        if self.weights_problem:
+            lines.append(
+                f"The weights were not loaded: {self.weights_problem}. The graph opened without them: training "
+                "starts from the seed."
+            )
+        return "\n".join(lines) if self.needs_attention else "; ".join(lines)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class _ImportThread(QThread):
-    """Builds the model and imports it; keeps the ImportResult or the reason it failed for the window."""
+    """Builds the model and imports it, then attaches the weights asked for (written to `weights_target`);
+    keeps the ImportedModel or the reason nothing was imported for the window."""
 
-    def __init__(self, request: ImportRequest, parent: QObject) -> None:
+    def __init__(self, request: ImportRequest, weights_target: Path | None, parent: QObject) -> None:
         super().__init__(parent)
         self.request = request
-        self.result = None  # netbuilder.importers.ImportResult once done
+        self.weights_target = weights_target
+        self.imported: ImportedModel | None = None
         self.error = ""
         self.setObjectName(f"import {request.source}")
 
@@ -257,14 +334,51 @@ class _ImportThread(QThread):
             self.error = f"Cannot build {self.request.source}: {err}. Check the file and the class name."
             return
         try:
-            self.result = import_module(module, self.request.input_shape, name, dtype=self.request.dtype)
+            result = import_module(module, self.request.input_shape, name, dtype=self.request.dtype)
         except ImportFailure as err:
             self.error = (
                 f"Nothing imported: {err}. Check the input shape (batch first) and type; a forward() that "
                 "branches on tensor values cannot be traced."
             )
+            return
         except Exception as err:  # a model's own code can raise anything; the window must stay up
             self.error = f"Importing {self.request.source} failed: {type(err).__name__}: {err}"
+            return
+        if self.request.weights is None or self.weights_target is None:
+            self.imported = ImportedModel(result)
+            return
+        try:
+            count = _attach_weights(result, self.request.weights, self.weights_target)
+        except _WeightsNotLoaded as err:
+            self.imported = ImportedModel(result, weights_problem=str(err))
+            return
+        note = f"{count} tensors loaded from {self.request.weights.name}: training starts from them"
+        self.imported = ImportedModel(result, weights_note=note)
+
+
+class _WeightsNotLoaded(Exception):
+    """Why the weights given with an import could not become its starting weights."""
+
+
+def _attach_weights(result, source: Path, target: Path) -> int:
+    """Read the state_dict file `source` and make it `result`'s starting weights, saved at `target`; return how
+    many tensors it holds. The project is left without weights when this raises _WeightsNotLoaded."""
+    from netbuilder.codegen.model_code import CodegenError
+    from netbuilder.importers import WeightsError
+    from netbuilder.importers.weights import attach_weights, read_weights_file  # torch, on the import thread
+
+    try:
+        return attach_weights(result, read_weights_file(source), target)
+    except FileNotFoundError:
+        raise _WeightsNotLoaded(f"there is no file at {source}") from None
+    except (ValueError, WeightsError) as err:  # ValueError: WeightsFileError, a file that holds no state_dict
+        raise _WeightsNotLoaded(str(err)) from None
+    except CodegenError as err:
+        raise _WeightsNotLoaded(f"they need the whole model imported ({err})") from None
+    except OSError as err:
+        raise _WeightsNotLoaded(f"they could not be kept: {err}") from None
+    except Exception as err:  # torch.load fails on foreign bytes with any kind of exception
+        raise _WeightsNotLoaded(f"{source.name} is not a weights file ({type(err).__name__}: {err})") from None
 
 
 class ModelImporter(QObject):
@@ -275,13 +389,14 @@ class ModelImporter(QObject):
     """
 
     running_changed = Signal(bool)  # True while an import is awaited (not after Cancel)
-    imported = Signal(object)  # netbuilder.importers.ImportResult of the awaited import
+    imported = Signal(object)  # ImportedModel: the awaited import's result, and what became of its weights
     failed = Signal(str)  # why the awaited import failed, and what to do
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._threads: list[_ImportThread] = []
         self._awaited: _ImportThread | None = None
+        self._weights_folder: Path | None = None  # holds imported projects' weights until shutdown()
 
     @property
     def running(self) -> bool:
@@ -294,7 +409,7 @@ class ModelImporter(QObject):
     def start(self, request: ImportRequest) -> None:
         self.cancel()
         main_thread_collector().hold()  # no garbage collection on the importing thread (see main_thread_gc)
-        thread = _ImportThread(request, self)
+        thread = _ImportThread(request, self._weights_target(request), self)
         thread.finished.connect(self._collect_finished)
         self._threads.append(thread)
         self._awaited = thread
@@ -307,10 +422,24 @@ class ModelImporter(QObject):
             self.running_changed.emit(False)
 
     def shutdown(self) -> None:
-        """Stop waiting and join every import thread."""
+        """Stop waiting, join every import thread, and remove the weights of imports never saved (call it once
+        the projects that may point at them are closed)."""
         self.cancel()
         for thread in list(self._threads):
             self._join(thread)
+        if self._weights_folder is not None:
+            shutil.rmtree(self._weights_folder, ignore_errors=True)
+            self._weights_folder = None
+
+    def _weights_target(self, request: ImportRequest) -> Path | None:
+        """Where this import's starting weights go: a folder of its own (an earlier import's project may still
+        be open and point at its file), named as a project's weights file must be."""
+        if request.weights is None:
+            return None
+        if self._weights_folder is None:
+            self._weights_folder = Path(tempfile.mkdtemp(prefix="netbuilder-imports-"))
+        folder = Path(tempfile.mkdtemp(dir=self._weights_folder))
+        return folder / f"{request.name}{WEIGHTS_SUFFIX}"
 
     def _collect_finished(self) -> None:
         for thread in [t for t in self._threads if t.isFinished()]:
@@ -318,8 +447,8 @@ class ModelImporter(QObject):
             if thread is self._awaited:
                 self._awaited = None
                 self.running_changed.emit(False)
-                if thread.result is not None:
-                    self.imported.emit(thread.result)
+                if thread.imported is not None:
+                    self.imported.emit(thread.imported)
                 else:
                     self.failed.emit(thread.error)
 

@@ -1,5 +1,6 @@
-"""The Training panel: the project's training settings, Train / Pause / Resume / Stop, progress with time left,
-the metrics in words, live plots, and how the run ended, calmly, with what to do next.
+"""The Training panel: the project's training settings (and the starting weights, which can be forgotten), Train /
+Pause / Resume / Stop, progress with time left, the metrics in words, live plots, and how the run ended, calmly,
+with what to do next.
 
 A run trains a snapshot of the project in a TrainingWorker on a QThread; this panel only listens to the
 worker's signals. torch and pyqtgraph load when they are first needed (the plots when the panel is first
@@ -102,6 +103,26 @@ class SetTrainingSettingCommand(QUndoCommand):
         project = self.document.project
         project.training = replace(project.training, **{self.name: value})
         self.document.reanalyze()  # the code tab shows train.py, which holds these settings
+
+
+class ForgetStartingWeightsCommand(QUndoCommand):
+    """Train from the seed again: the project stops pointing at its starting weights. The file itself stays
+    where it is, so Undo brings them back."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__("Forget the starting weights")
+        self.document = document
+        self.weights = document.project.weights
+
+    def redo(self) -> None:
+        self._set(None)
+
+    def undo(self) -> None:
+        self._set(self.weights)
+
+    def _set(self, weights: Path | None) -> None:
+        self.document.project.weights = weights
+        self.document.reanalyze()  # the code tab shows train.py, which loads them or not
 
 
 def _shown(name: str, value: Any) -> str:
@@ -252,6 +273,18 @@ class TrainingPanel(QWidget):
         self.form = QWidget()
         self.form.setLayout(form)
 
+        self.starting_label = QLabel()
+        self.starting_label.setWordWrap(True)
+        self.starting_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.forget_button = QPushButton("Forget")
+        self.forget_button.setToolTip("Train from the seed instead of these weights (Undo brings them back)")
+        self.forget_button.clicked.connect(self.forget_starting_weights)
+        self.starting_row = QWidget()
+        starting = QHBoxLayout(self.starting_row)
+        starting.setContentsMargins(0, 0, 0, 0)
+        starting.addWidget(self.starting_label, 1)
+        starting.addWidget(self.forget_button, 0, Qt.AlignmentFlag.AlignTop)
+
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the network with these settings (the graph is locked meanwhile)")
         self.train_button.clicked.connect(self.start)
@@ -302,6 +335,7 @@ class TrainingPanel(QWidget):
         side_layout.setContentsMargins(6, 2, 6, 2)
         side_layout.setSpacing(3)
         side_layout.addWidget(self.form)
+        side_layout.addWidget(self.starting_row)
         side_layout.addLayout(buttons)
         side_layout.addWidget(self.progress)
         side_layout.addWidget(self.metrics_label)
@@ -402,8 +436,29 @@ class TrainingPanel(QWidget):
                     editor.setValue(value * 100)
                 else:
                     editor.setValue(value)
+        self._show_starting()
         if self.run is None:
             self._show_idle()
+
+    def _show_starting(self) -> None:
+        """The starting weights' line, when the project has them: their file, or while a run goes the note
+        of what it loaded (and which layers start from the seed)."""
+        weights = self.document.project.weights
+        self.starting_row.setVisible(weights is not None)
+        if weights is None:
+            return
+        note = self.run.start.starting if self.run is not None and self.run.start is not None else ""
+        self.starting_label.setText(note[:1].upper() + note[1:] if note else f"Starts from {weights.name}")
+        self.starting_label.setToolTip(
+            f"{weights}\nTraining starts from these weights; layers whose shape changed since start from the seed"
+        )
+
+    def forget_starting_weights(self) -> bool:
+        """Train from the seed from now on, undoably; False while a run goes or when there are none."""
+        if self.run is not None or self.document.project.weights is None:
+            return False
+        self.document.undo_stack.push(ForgetStartingWeightsCommand(self.document))
+        return True
 
     def _edited(self, name: str, value: Any) -> None:
         if self.run is not None or value == getattr(self.document.project.training, name):
@@ -569,6 +624,7 @@ class TrainingPanel(QWidget):
         epoch = min(start.epochs, len(start.history) + 1)
         self._set_progress_text(f"epoch {epoch}/{start.epochs} · step 0/{start.steps_per_epoch}")
         self.metrics_label.setText(f"Training on {start.device}.")
+        self._show_starting()
 
     def _on_progress(self, progress: Any) -> None:
         if self.run is None or self.sender() is not self.run.worker:
@@ -631,6 +687,7 @@ class TrainingPanel(QWidget):
                 self.message.emit(f"The run could not be kept beside the project: {err}")
             self.predict_panel.set_run(record)
         self._show_outcome(end, record, time.time() - run.began)
+        self._show_starting()
         self._update_buttons()
         self.running_changed.emit(False)
 
@@ -769,12 +826,14 @@ class TrainingPanel(QWidget):
         self.resume_button.setEnabled(paused and not stopping)
         self.stop_button.setEnabled(running and not stopping)
         self.form.setEnabled(not running)
+        self.forget_button.setEnabled(not running)
         if not running and not can and not self.banner.isVisible():
             self.metrics_label.setText(why)
         elif not running and can and self.metrics_label.text().startswith("Fix the problems"):
             self._show_idle()
 
     def _path_changed(self, path: Path | None) -> None:
+        self._show_starting()  # a first save copied the weights beside the project, under its name
         try:
             self.history.set_project_path(path)
         except OSError as err:

@@ -23,8 +23,8 @@ THROTTLE_SECONDS = 0.1  # the engine reports at most this often already; steps a
 
 @dataclass(frozen=True)
 class RunStart:
-    """What the run found when it began: the device, the shape of the run, and where it stands (a run going
-    on from a checkpoint starts with its epochs already done)."""
+    """What the run found when it began: the device, the shape of the run, where it stands (a run going on
+    from a checkpoint starts with its epochs already done), and the weights it starts from."""
 
     device: str
     epochs: int
@@ -33,6 +33,7 @@ class RunStart:
     classification: bool
     class_names: tuple[str, ...]
     history: list[dict[str, Any]] = field(default_factory=list)
+    starting: str = ""  # StartingWeights.note; "" without starting weights, or when going on from a checkpoint
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class TrainingWorker(QObject):
                 trainer.classification,
                 tuple(trainer.class_names),
                 [dict(e) for e in trainer.history],
+                _starting_note(trainer, resumed=self.resume_from is not None),
             )
         )
         outcome = trainer.run(self._on_event, control, checkpoint_dir=self.run_dir)
@@ -257,6 +259,13 @@ class DeviceProbe(QObject):
         if app is not None:
             self.moveToThread(app.thread())
         self.found.emit(names)
+
+
+def _starting_note(trainer: Any, *, resumed: bool) -> str:
+    """Where the run's weights come from, when not from the seed: the project's starting weights (a run
+    going on from a checkpoint starts from the checkpoint instead)."""
+    starting = trainer.program.starting
+    return "" if resumed or starting is None else starting.note
 
 
 def _device_name(device: Any) -> str:

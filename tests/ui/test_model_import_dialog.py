@@ -52,14 +52,18 @@ def window(qtbot, settings, recovery):
     return win
 
 
-def ask_for_import(window: MainWindow, qtbot, path: Path, class_name: str = "Tiny", shape: str = "1,20"):
-    """File > Import Model…, fill in the dialog, press Import."""
+def ask_for_import(
+    window: MainWindow, qtbot, path: Path, class_name: str = "Tiny", shape: str = "1,20", weights: Path | None = None
+):
+    """File > Import Model…, fill in the dialog (the weights file too, when given), press Import."""
     window.import_action.trigger()
     dialog = window.import_dialog
     assert dialog is not None and dialog.isVisible()
     dialog.file.setText(str(path))
     dialog.class_name.setCurrentText(class_name)
     dialog.shape.setText(shape)
+    if weights is not None:
+        dialog.weights.setText(str(weights))
     assert dialog.ok_button.isEnabled(), dialog.problem.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
@@ -182,3 +186,91 @@ def test_parse_input_shape_reads_sizes_batch_first():
     assert parse_input_shape("4, 3, 32,32") == (4, 3, 32, 32)
     with pytest.raises(ValueError, match="-1"):
         parse_input_shape("1,-1")
+
+
+# ---- weights brought along ----------------------------------------------------------------------------------
+
+
+def tiny_weights(*, fc1_inputs: int = 20) -> dict:
+    """A state_dict of Tiny, as torch.save keeps it: its tensors are what training should start from."""
+    import torch
+
+    generator = torch.Generator().manual_seed(7)
+    return {
+        "fc1.weight": torch.randn(16, fc1_inputs, generator=generator),
+        "fc1.bias": torch.randn(16, generator=generator),
+        "fc2.weight": torch.randn(3, 16, generator=generator),
+        "fc2.bias": torch.randn(3, generator=generator),
+    }
+
+
+def ask_for_import_with_weights(window: MainWindow, qtbot, tmp_path: Path, weights: Path) -> None:
+    ask_for_import(window, qtbot, model_file(tmp_path), weights=weights)
+    qtbot.waitUntil(lambda: window.document is not None, timeout=IMPORT_TIMEOUT_MS)
+
+
+def test_weights_given_with_the_model_become_its_starting_weights_and_are_saved_beside_it(
+    window, qtbot, tmp_path, monkeypatch
+):
+    import torch
+    from safetensors.torch import load_file
+
+    weights = tiny_weights()
+    torch.save(weights, tmp_path / "tiny.pt")
+    ask_for_import_with_weights(window, qtbot, tmp_path, tmp_path / "tiny.pt")
+    assert "4 tensors loaded from tiny.pt: training starts from them" in window.statusBar().currentMessage()
+    assert not window.import_report.isVisible()
+    project, graph = window.document.project, window.document.graph
+    kept = project.weights
+    assert kept is not None and kept.is_file() and kept.parent != tmp_path  # unsaved: the importer keeps it
+    fc1 = graph.by_label("fc1").id
+    assert torch.equal(load_file(kept)[f"{fc1}.weight"], weights["fc1.weight"])  # keyed by node, renames keep it
+    assert window.training.starting_row.isVisibleTo(window.training)
+
+    saved = tmp_path / "tiny.nbproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(saved), "")))
+    window.save_action.trigger()
+    beside = tmp_path / "tiny.weights.safetensors"
+    assert project.weights == beside and beside.read_bytes() == kept.read_bytes()
+    assert load_project(saved).weights == beside
+    assert window.training.starting_label.text() == "Starts from tiny.weights.safetensors"
+
+    forget_changes(window)
+    window.close()
+    assert not kept.exists() and beside.is_file()  # the unsaved copy goes with the window, the saved one stays
+
+
+@pytest.mark.parametrize(
+    ("write", "reason"),
+    [
+        (
+            lambda path: __import__("torch").save(tiny_weights(fc1_inputs=19), path),
+            "fc1.weight is (16, 19), the layer needs (16, 20)",
+        ),
+        (lambda path: path.write_text("not weights"), "wrong.pt is not a weights file"),
+    ],
+    ids=["wrong shapes", "not a weights file"],
+)
+def test_weights_that_do_not_fit_are_explained_and_the_graph_opens_without_them(window, qtbot, tmp_path, write, reason):
+    write(tmp_path / "wrong.pt")
+    ask_for_import_with_weights(window, qtbot, tmp_path, tmp_path / "wrong.pt")
+    assert window.import_report.isVisible()
+    text = window.import_report.text
+    assert text.startswith("imported Tiny: 4 nodes") and reason in text
+    assert "The graph opened without them: training starts from the seed." in text
+    assert window.document.project.weights is None
+    assert {"x", "fc1", "relu", "fc2"} == {item.node.label for item in window.scene.nodes.values()}
+    assert not window.training.starting_row.isVisibleTo(window.training)
+
+
+def test_the_dialog_names_a_weights_file_that_is_not_there(qtbot, tmp_path):
+    dialog = ModelImportDialog()
+    qtbot.addWidget(dialog)
+    dialog.file.setText(str(model_file(tmp_path)))
+    dialog.shape.setText("1,20")
+    assert dialog.ok_button.isEnabled() and dialog.request().weights is None  # empty: start from the seed
+    dialog.weights.setText(str(tmp_path / "gone.pt"))
+    assert not dialog.ok_button.isEnabled() and "There is no weights file at" in dialog.problem.text()
+    (tmp_path / "tiny.pt").write_bytes(b"")  # read on the import's thread, not here
+    dialog.weights.setText(f" {tmp_path / 'tiny.pt'} ")
+    assert dialog.ok_button.isEnabled() and dialog.request().weights == tmp_path / "tiny.pt"

@@ -301,6 +301,86 @@ def test_the_device_list_says_auto_cpu_and_cuda_only_where_there_is_a_gpu(window
     assert items == expected
 
 
+# ---- starting weights ----------------------------------------------------------------------------------------
+
+
+def open_with_starting_weights(win: MainWindow, qtbot, project_path: Path) -> Path:
+    """The digits MLP with starting weights beside it, as an import with --weights leaves them: fc1's fit, fc2's
+    have another shape (a head for other classes)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from netbuilder.project import load_project, save_project
+
+    project = load_project(project_path)
+    fc1, fc2 = project.graph.by_label("fc1").id, project.graph.by_label("fc2").id
+    weights = project_path.with_name("digits_mlp.weights.safetensors")
+    tensors = {
+        f"{fc1}.weight": torch.ones(64, 64),
+        f"{fc1}.bias": torch.ones(64),
+        f"{fc2}.weight": torch.ones(5, 64),
+        f"{fc2}.bias": torch.ones(5),
+    }
+    save_file(tensors, weights)
+    project.weights = weights
+    save_project(project)
+    assert win.open_path(project_path)
+    win.training_dock.raise_()
+    qtbot.waitExposed(win.training)
+    return weights
+
+
+def test_a_run_says_which_starting_weights_it_loaded_and_a_continued_run_goes_on_from_its_checkpoint(
+    window, qtbot, project_path
+):
+    open_with_starting_weights(window, qtbot, project_path)
+    panel = window.training
+    assert panel.starting_row.isVisible()
+    assert panel.starting_label.text() == "Starts from digits_mlp.weights.safetensors"
+    set_up(window, epochs=200)
+    heard = train(qtbot, window)
+    qtbot.waitUntil(lambda: panel.run is not None and panel.run.start is not None, timeout=TIMEOUT_MS)
+    note = "starts from digits_mlp.weights.safetensors: 2 tensors in 1 layers; from the seed: fc2 (new shape)"
+    assert heard.started[0].starting == note
+    assert panel.starting_label.text() == "S" + note[1:]
+    assert not panel.forget_button.isEnabled()  # the run's weights are settled
+    qtbot.mouseClick(panel.stop_button, LEFT)
+    wait_until_done(qtbot, window, heard)
+    assert panel.starting_label.text() == "Starts from digits_mlp.weights.safetensors"
+    assert panel.forget_button.isEnabled()
+
+    set_up(window, epochs=panel.history.records[-1].epochs_done + 1)
+    qtbot.mouseClick(panel.continue_button, LEFT)
+    heard = Heard(panel)
+    wait_until_done(qtbot, window, heard)
+    assert heard.started[0].starting == ""  # it went on from the checkpoint, not from the starting weights
+
+
+def test_forget_trains_from_the_seed_again_undoably(window, qtbot, project_path):
+    weights = open_with_starting_weights(window, qtbot, project_path)
+    panel = window.training
+    window.bottom_tabs.setCurrentWidget(window.code)
+    window.code.set_current_file("train.py")
+    assert "load_file(STARTING_WEIGHTS)" in window.code.code_text()
+    assert not window.isWindowModified()
+
+    qtbot.mouseClick(panel.forget_button, LEFT)
+    assert window.document.project.weights is None
+    assert not panel.starting_row.isVisibleTo(panel)
+    assert window.isWindowModified() and window.undo_action.text() == "&Undo Forget the starting weights"
+    qtbot.waitUntil(lambda: "STARTING_WEIGHTS" not in window.code.code_text())
+
+    window.undo_action.trigger()
+    assert window.document.project.weights == weights and panel.starting_row.isVisibleTo(panel)
+    assert not window.isWindowModified()
+    qtbot.waitUntil(lambda: "load_file(STARTING_WEIGHTS)" in window.code.code_text())
+
+    window.redo_action.trigger()
+    window.save_action.trigger()
+    assert "weights" not in json.loads(project_path.read_text())
+    assert weights.is_file()  # the file stays: Undo can bring it back
+
+
 # ---- run history -------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.training.engine import Trainer, with_settings
@@ -135,3 +135,59 @@ def test_closing_the_window_mid_export_joins_the_thread(qtbot, window, tmp_path)
     assert window.exporter.running
     window.close()
     assert not window.exporter.running  # joined by closeEvent; no_thread_left_running checks the thread itself
+
+
+# ---- starting weights ---------------------------------------------------------------------------------------
+
+
+def with_starting_weights(window, project_path):
+    """The digits MLP given starting weights, as an import with --weights leaves them: fc1's fit, fc2's are of
+    another shape (a head with other classes), so fc2 starts from the seed. Returns fc1's tensors."""
+    generator = torch.Generator().manual_seed(3)
+    fc1 = {"weight": torch.randn(64, 64, generator=generator), "bias": torch.randn(64, generator=generator)}
+    project = load_project(project_path)
+    ids = {node.label: node.id for node in project.graph.nodes.values()}
+    weights = project_path.with_name("digits_mlp.weights.safetensors")
+    save_file(
+        {
+            **{f"{ids['fc1']}.{name}": tensor for name, tensor in fc1.items()},
+            f"{ids['fc2']}.weight": torch.zeros(5, 64),
+            f"{ids['fc2']}.bias": torch.zeros(5),
+        },
+        weights,
+    )
+    project.weights = weights
+    save_project(project)
+    assert window.open_path(project_path)
+    return fc1
+
+
+def test_the_package_gets_the_starting_weights_and_a_train_py_that_loads_them(qtbot, window, project_path, tmp_path):
+    fc1 = with_starting_weights(window, project_path)
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, set())  # no format ticked: the weights still go with train.py
+    starting = load_file(out / "starting_weights.safetensors")
+    assert starting.keys() == {"fc1.weight", "fc1.bias"}  # fc2 no longer fits: it starts from the seed
+    assert torch.equal(starting["fc1.weight"], fc1["weight"])
+    train_py = (out / "train.py").read_text()
+    assert 'with_name("starting_weights.safetensors")' in train_py
+    assert "model.load_state_dict(load_file(STARTING_WEIGHTS), strict=False)" in train_py
+    assert "starting_weights.safetensors" in window.statusBar().currentMessage()
+    assert not window.import_report.isVisible()
+    window.bottom_tabs.setCurrentWidget(window.code)
+    window.code.set_current_file("train.py")
+    assert window.code.code_text() == train_py  # the Code tab shows the train.py that was exported
+
+
+def test_starting_weights_that_are_gone_are_named_in_the_banner_and_the_rest_is_written(
+    qtbot, window, project_path, tmp_path
+):
+    with_starting_weights(window, project_path)
+    window.document.project.weights.unlink()
+    out = tmp_path / "out"
+    export_through_dialog(qtbot, window, out, {"summary"})
+    assert window.import_report.isVisible()
+    assert "starting_weights.safetensors: the starting weights" in window.import_report.text
+    assert "are missing: put the file back (the package's train.py needs it)" in window.import_report.text
+    assert {"model.py", "train.py", "summary.md"} <= {p.name for p in out.iterdir()}
+    assert not (out / "starting_weights.safetensors").exists()

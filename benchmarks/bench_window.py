@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 
 from netbuilder.analysis.layout import layered_positions
 from netbuilder.project import Project, save_project
+from netbuilder.project.recovery import Recovery
 from netbuilder.ui.main_window import MainWindow
-from netbuilder.ui.recovery import Recovery
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_analysis import residual_tower

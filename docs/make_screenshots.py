@@ -19,8 +19,8 @@ from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from netbuilder.project.recovery import Recovery
 from netbuilder.ui.main_window import MainWindow
-from netbuilder.ui.recovery import Recovery
 
 IMAGES = Path(__file__).parent / "images"
 SAMPLES = Path(__file__).parent.parent / "sample_projects"

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
+from netbuilder.project.recovery import Recovery
 from netbuilder.ui.main_window import MainWindow
-from netbuilder.ui.recovery import Recovery
 
 
 def recovery_folder() -> Path:

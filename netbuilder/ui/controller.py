@@ -7,8 +7,8 @@ from PySide6.QtCore import QObject, Signal
 from netbuilder.analysis import Fix
 from netbuilder.analysis.layout import layered_positions
 from netbuilder.graph import Edge, GraphError
+from netbuilder.graph.clipboard import copy_nodes, paste_nodes
 from netbuilder.ui import commands
-from netbuilder.ui.clipboard import copy_nodes, paste_nodes
 from netbuilder.ui.commands import RecordedCommand
 from netbuilder.ui.document import Document
 

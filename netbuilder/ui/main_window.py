@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 from netbuilder import __version__
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.codegen.package import generate_package, write_package
+from netbuilder.graph.clipboard import MIME_TYPE
 from netbuilder.project import Project, ProjectError, load_project
-from netbuilder.ui.clipboard import MIME_TYPE
+from netbuilder.project.recovery import Recovery
 from netbuilder.ui.code_panel import CodePanel
 from netbuilder.ui.controller import EditorController
 from netbuilder.ui.diagram_export import DiagramExportError, export_diagram, export_diagrams
@@ -37,7 +38,6 @@ from netbuilder.ui.model_import_dialog import ImportProgress, ImportReport, Mode
 from netbuilder.ui.palette import PalettePanel
 from netbuilder.ui.problems import ProblemsPanel
 from netbuilder.ui.quick_add import QuickAddPopup
-from netbuilder.ui.recovery import Recovery
 from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.start_page import StartPage
 from netbuilder.ui.theme import apply_to_application

@@ -46,10 +46,10 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import Project
+from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.ui.dataset_preview import CLASS_COLOURS
 from netbuilder.ui.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
-from netbuilder.ui.run_history import RunHistory, RunRecord
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.training_worker import snapshot
 

@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import TrainingSettings
+from netbuilder.project.run_history import RunHistory, RunRecord, coarsen
 from netbuilder.ui.banner import Banner
 from netbuilder.ui.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.predict_panel import PredictPanel
-from netbuilder.ui.run_history import RunHistory, RunRecord, coarsen
 from netbuilder.ui.training_worker import DeviceProbe, RunEnd, RunStart, TrainingWorker
 
 # what each setting is called on screen, in the order of the form

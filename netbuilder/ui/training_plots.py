@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from netbuilder.ui.run_history import MAX_RUNS, RunRecord
+from netbuilder.project.run_history import MAX_RUNS, RunRecord
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.training_dock import readable_on
 

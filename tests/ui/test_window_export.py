@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 from safetensors.torch import load_file, save_file
 
 from netbuilder.project import Project, load_project, save_project
+from netbuilder.project.run_history import RunRecord
 from netbuilder.training.engine import Trainer, with_settings
-from netbuilder.ui.run_history import RunRecord
 from netbuilder.ui.theme import DARK
 from tests.ui.conftest import SAMPLES
 

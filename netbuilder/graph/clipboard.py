@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netbuilder.graph import Graph
+from netbuilder.graph.graph import Graph
 
 MIME_TYPE = "application/x-netbuilder-nodes"
 

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from netbuilder.project import Project
-from netbuilder.training.engine import Control, EpochEnd, Event, Outcome, Trainer
-from netbuilder.training.engine import Progress as StepProgress
+from netbuilder.project.run_events import EpochEnd, Event, Outcome
+from netbuilder.project.run_events import Progress as StepProgress
+from netbuilder.training.engine import Control, Trainer
 
 
 def train_in_terminal(project: Project, out: Path, *, device: str | None, resume: Path | None) -> Outcome:

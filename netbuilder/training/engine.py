@@ -20,8 +20,8 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from torch import nn
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.project import Project
+from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
@@ -39,56 +40,6 @@ CHECKPOINT_FORMAT = 1
 
 
 # ---- what the engine reports -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Steps done since the last report: their losses, and where the run stands."""
-
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # steps done in this epoch
-    steps_per_epoch: int
-    global_step: int
-    losses: list[float]
-    learning_rate: float
-    samples_per_second: float
-    seconds_left: float
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    """One epoch done: its mean training loss and the validation metrics."""
-
-    epoch: int
-    epochs: int
-    train_loss: float
-    train_accuracy: float | None
-    val_loss: float | None
-    val_metrics: dict[str, float]
-    learning_rate: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended: completed, stopped, early-stopped or failed (with a message saying why)."""
-
-    status: str
-    message: str = ""
-    epochs_done: int = 0
-    global_step: int = 0
-    val_metrics: dict[str, float] = field(default_factory=dict)
-    confusion: list[list[int]] | None = None
-    class_names: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("completed", "early-stopped")
-
-
-Event = Progress | EpochEnd | Outcome
-Listener = Callable[[Event], None]
 
 
 class Control:

@@ -1,0 +1,62 @@
+"""What a training run reports as it goes: progress within an epoch, each epoch's end, and how it ended.
+
+The training engine emits these and everything that follows a run reads them: the terminal, the window's
+Training room and the run recorder that turns them into the project's run history. They hold plain numbers
+only, so the run history and its tests need neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Steps done since the last report: their losses, and where the run stands."""
+
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # steps done in this epoch
+    steps_per_epoch: int
+    global_step: int
+    losses: list[float]
+    learning_rate: float
+    samples_per_second: float
+    seconds_left: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One epoch done: its mean training loss and the validation metrics."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float | None
+    val_loss: float | None
+    val_metrics: dict[str, float]
+    learning_rate: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: completed, stopped, early-stopped or failed (with a message saying why)."""
+
+    status: str
+    message: str = ""
+    epochs_done: int = 0
+    global_step: int = 0
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    confusion: list[list[int]] | None = None
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run ended as planned (completed, or stopped early because it stopped improving)."""
+        return self.status in ("completed", "early-stopped")
+
+
+Event = Progress | EpochEnd | Outcome
+Listener = Callable[[Event], None]

@@ -173,6 +173,42 @@ def test_batch_norm_points_to_the_other_batch_norm():
     )
 
 
+def test_a_batch_norm_fed_the_wrong_rank_offers_the_other_batch_norm_as_a_fix():
+    from netbuilder.analysis import analyze
+    from netbuilder.graph import Graph
+
+    g = Graph()
+    source = g.add_node("Input", params={"shape": (3, 8, 8)}).id
+    conv = g.add_node("Conv2d", params={"out_channels": 16, "kernel_size": 3}).id
+    bn = g.add_node("BatchNorm1d", label="bn_images", params={"eps": 1e-3}, position=(40.0, 50.0)).id
+    relu = g.add_node("ReLU").id
+    g.connect(source, "x", conv, "x")
+    g.connect(conv, "y", bn, "x")
+    g.connect(bn, "y", relu, "x")
+
+    def node_problems():
+        return [d for d in analyze(g).diagnostics if not d.training_only]
+
+    (problem,) = node_problems()
+    assert problem.node == bn and problem.fix.describe(g) == "replace bn_images (BatchNorm1d) with a BatchNorm2d"
+    problem.fix.apply(g)
+    node = g.nodes[bn]
+    assert (node.block, node.label, node.position) == ("BatchNorm2d", "bn_images", (40.0, 50.0))
+    assert node.params["eps"] == 1e-3, "the parameters both blocks have are kept"
+    assert g.inputs_of(bn)["x"].src == conv and [e.dst for e in g.outputs_of(bn)] == [relu]
+    analysis = analyze(g)
+    assert node_problems() == [] and str(analysis.results[relu].outputs["y"]) == "(N, 16, 6, 6)"
+    assert analysis.resolved_params(bn)["num_features"] == 16
+    # and back: a BatchNorm2d fed features offers BatchNorm1d
+    flat = g.add_node("Flatten").id
+    g.disconnect(g.inputs_of(bn)["x"])
+    g.connect(conv, "y", flat, "x")
+    g.connect(flat, "y", bn, "x")
+    (problem,) = node_problems()
+    problem.fix.apply(g)
+    assert g.nodes[bn].block == "BatchNorm1d" and node_problems() == []
+
+
 def test_group_norm_suggests_a_group_count_that_divides_the_channels():
     err = refusal("GroupNorm", batched(6, 4, 4), num_groups=4)
     assert err.message == (

@@ -98,4 +98,34 @@ class AddNode:
         return new.id
 
 
-Fix = SetParam | InsertNode | BypassNode | AddNode
+@dataclass(frozen=True)
+class ReplaceNode:
+    """Put a `block` node in the place of `node`, keeping its id, label, position, the wiring of the ports
+    both blocks have and the parameters both have (sizes the new block infers start from auto)."""
+
+    node: str
+    block: str
+
+    def describe(self, graph: Graph) -> str:
+        node = graph.node(self.node)
+        return f"replace {node.label} ({node.block}) with a {self.block}"
+
+    def apply(self, graph: Graph) -> str:
+        old = graph.node(self.node)
+        spec = catalogue.get(self.block)
+        params = {p.name: old.params[p.name] for p in spec.params if p.name in old.params and not p.inferred}
+        inputs = dict(graph.inputs_of(self.node))
+        outputs = list(graph.outputs_of(self.node))
+        graph.remove_node(self.node)
+        new = graph.add_node(self.block, label=old.label, params=params, position=old.position, node_id=old.id)
+        ports = {port.name for port in spec.input_ports(new.params)}
+        for port, edge in inputs.items():
+            if port in ports:
+                graph.connect(edge.src, edge.src_port, new.id, port)
+        for edge in outputs:
+            if any(port.name == edge.src_port for port in spec.outputs):
+                graph.connect(new.id, edge.src_port, edge.dst, edge.dst_port)
+        return new.id
+
+
+Fix = SetParam | InsertNode | BypassNode | AddNode | ReplaceNode

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
-from netbuilder.analysis.fixes import BypassNode, Fix, InsertNode, SetParam
+from netbuilder.analysis.fixes import BypassNode, Fix, InsertNode, ReplaceNode, SetParam
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import (
     BypassProducer,
     Hint,
     InsertBefore,
+    ReplaceOwnBlock,
     SetOwnParam,
     SetProducerSize,
     ShapeError,
@@ -110,6 +111,8 @@ def _concrete_fix(graph: Graph, node_id: str, hint: Hint | None) -> Fix | None:
         return None
     if isinstance(hint, SetOwnParam):
         return SetParam(node_id, hint.param, hint.value)
+    if isinstance(hint, ReplaceOwnBlock):
+        return ReplaceNode(node_id, hint.block)
     edge = graph.inputs_of(node_id).get(hint.port)
     if edge is None:
         return None

@@ -43,7 +43,15 @@ class BypassProducer:
     block: str
 
 
-Hint = InsertBefore | SetOwnParam | SetProducerSize | BypassProducer
+@dataclass(frozen=True)
+class ReplaceOwnBlock:
+    """Suggest putting a block of type `block` in the failing node's place (BatchNorm2d for a BatchNorm1d fed
+    images): same wiring, the parameters both blocks have."""
+
+    block: str
+
+
+Hint = InsertBefore | SetOwnParam | SetProducerSize | BypassProducer | ReplaceOwnBlock
 
 
 class ShapeError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from netbuilder.blocks.errors import SetOwnParam
+from netbuilder.blocks.errors import ReplaceOwnBlock, SetOwnParam
 from netbuilder.blocks.shared_params import inferred_size
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType, format_shape
@@ -49,8 +49,13 @@ def _per_channel_params(p, inputs, outputs) -> int:
 def _batch_norm_1d_rule(ctx: RuleContext) -> dict[str, TensorType]:
     x = ctx.input("x", dtype=FLOAT)
     if x.rank not in (2, 3):
-        other = " (use BatchNorm2d for images)" if x.rank == 4 else ""
-        raise ctx.fail(f"BatchNorm1d expects (N, features) or (N, channels, length) but receives {x}{other}", port="x")
+        images = x.rank == 4
+        raise ctx.fail(
+            f"BatchNorm1d expects (N, features) or (N, channels, length) but receives {x}"
+            + (" (use BatchNorm2d for images)" if images else ""),
+            port="x",
+            hint=ReplaceOwnBlock("BatchNorm2d") if images else None,
+        )
     ctx.resolve("num_features", x.shape[1], "channels" if x.rank == 3 else "features")
     return {"y": x}
 
@@ -58,8 +63,13 @@ def _batch_norm_1d_rule(ctx: RuleContext) -> dict[str, TensorType]:
 def _batch_norm_2d_rule(ctx: RuleContext) -> dict[str, TensorType]:
     x = ctx.input("x", dtype=FLOAT)
     if x.rank != 4:
-        other = " (use BatchNorm1d for features or sequences)" if x.rank in (2, 3) else ""
-        raise ctx.fail(f"BatchNorm2d expects (N, channels, height, width) but receives {x}{other}", port="x")
+        flat = x.rank in (2, 3)
+        raise ctx.fail(
+            f"BatchNorm2d expects (N, channels, height, width) but receives {x}"
+            + (" (use BatchNorm1d for features or sequences)" if flat else ""),
+            port="x",
+            hint=ReplaceOwnBlock("BatchNorm1d") if flat else None,
+        )
     ctx.resolve("num_features", x.shape[1], "channels")
     return {"y": x}
 

@@ -101,3 +101,29 @@ def test_normalisation_is_on_by_default_for_images_and_offered_for_images_only()
     assert set(normalize.when[1]) == images
     assert {"mnist", "cifar10", "svhn", "stripes", "image_folder"} <= images
     assert not {"digits", "spirals", "csv", "sequences"} & images
+
+
+@pytest.mark.parametrize("name", [n for n, spec in DATASETS.items() if "classes" in spec.uses])
+def test_generated_sets_have_up_to_a_hundred_classes(name):
+    from netbuilder.blocks import catalogue
+    from netbuilder.blocks.errors import ParamError
+
+    classes = catalogue.get("Dataset").param("classes")
+    with pytest.raises(ParamError):
+        classes.validate(101)
+    params = {**{k: v for k, v in SMALL.items() if k in DATASETS[name].uses}, "samples": 2000, "classes": 100}
+    g = Graph()
+    node = g.add_node("Dataset", params={"dataset": name, **params})
+    result = analyze(g).results[node.id]
+    assert result.diagnostics == [] and result.outputs["target"].classes == 100
+    _, y = load(name, params)
+    assert len(torch.unique(y)) == 100, "every class occurs"
+
+
+def test_a_generated_set_needs_two_samples_per_class():
+    g = Graph()
+    node = g.add_node("Dataset", params={"dataset": "stripes", "samples": 150, "classes": 80, "image_size": 8})
+    (problem,) = analyze(g).results[node.id].diagnostics
+    assert problem.param == "samples" and "80 classes need at least 160 samples" in problem.message
+    g.set_param(node.id, "samples", 160)
+    assert analyze(g).results[node.id].diagnostics == []

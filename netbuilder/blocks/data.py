@@ -14,6 +14,8 @@ def _users(param: str) -> tuple[str, ...]:
 
 IMAGE_SETS = tuple(name for name, spec in DATASETS.items() if spec.images)
 AUGMENTATIONS = ("none", "flip", "crop", "crop+flip")
+MAX_CLASSES = 100
+"""The most classes a generated set may have (CIFAR-100 has as many)."""
 
 
 def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
@@ -24,6 +26,12 @@ def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = batched(*spec.input_shape(ctx.p))
     except DatasetFileError as err:
         raise ctx.fail(f"{spec.title}: {err}", param="path") from None
+    if "classes" in spec.uses and ctx.p["samples"] < 2 * ctx.p["classes"]:
+        raise ctx.fail(
+            f"{spec.title}: {ctx.p['classes']} classes need at least {2 * ctx.p['classes']} samples (two per "
+            "class): raise samples or lower classes",
+            param="samples",
+        )
     size = spec.in_memory_bytes(ctx.p)
     if size is not None and size > MEMORY_LIMIT_BYTES:
         smaller = " or image_size" if "image_size" in spec.uses else ""
@@ -85,7 +93,9 @@ DATASET = BlockSpec(
             max=1_000_000,
             when=("dataset", _users("samples")),
         ),
-        ParamSpec("classes", "int", 3, "Number of classes.", min=2, max=8, when=("dataset", _users("classes"))),
+        ParamSpec(
+            "classes", "int", 3, "Number of classes.", min=2, max=MAX_CLASSES, when=("dataset", _users("classes"))
+        ),
         ParamSpec(
             "features",
             "int",

@@ -320,7 +320,7 @@ STRIPES = DatasetSpec(
     name="stripes",
     title="Stripes (colour images)",
     doc="Image classification: noisy colour stripes of `image_size` pixels; the class is the stripes' "
-    "orientation (up to 8 angles).",
+    "orientation (more classes: closer angles, a harder task).",
     task=CLASSIFICATION,
     uses=("samples", "image_size", "classes", "noise"),
     input_shape=lambda p: (3, p["image_size"], p["image_size"]),

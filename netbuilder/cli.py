@@ -22,6 +22,7 @@ from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.codegen.package import generate_package, write_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
+from netbuilder.project.settings import SETTING, SETTINGS
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
@@ -86,10 +87,15 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the project; progress, metrics.json and checkpoints")
     train.add_argument("project", type=Path)
-    train.add_argument("--epochs", type=int, help="override the project's number of epochs")
-    train.add_argument("--batch-size", type=int, help="override the project's batch size")
-    train.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default: the project's)")
-    train.add_argument("--seed", type=int, help="override the project's seed")
+    for spec in SETTINGS:  # one option per declared training setting, overriding the project's
+        train.add_argument(
+            spec.flag,
+            type=spec.python_type,
+            choices=spec.choices or None,
+            help=f"{spec.help} ({'' if spec.choices else spec.expected() + '; '}default: the project's)".replace(
+                "%", "%%"
+            ),
+        )
     train.add_argument("--out", type=Path, default=Path("runs/latest"), help="folder for the results")
     train.add_argument("--resume", type=Path, help="a checkpoint (DIR/checkpoints/last.pt) to go on from")
     train.set_defaults(run=_train)
@@ -327,20 +333,11 @@ def _export_starting_weights(args: argparse.Namespace, project: Project, written
 
 def _train(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    changes = {
-        key: value
-        for key, value in (
-            ("epochs", args.epochs),
-            ("batch_size", args.batch_size),
-            ("seed", args.seed),
-            ("device", args.device),
-        )
-        if value is not None
-    }
+    changes = {spec.name: getattr(args, spec.name) for spec in SETTINGS if getattr(args, spec.name) is not None}
     try:
         project = replace(project, training=replace(project.training, **changes))
     except SettingsError as err:
-        print(f"netbuilder: {err.field}: {err.reason}", file=sys.stderr)
+        print(f"netbuilder: {SETTING[err.field].flag}: {err.reason}", file=sys.stderr)
         return USAGE
     from netbuilder.training.console import train_in_terminal  # torch loads only when training
     from netbuilder.training.program import ProgramError

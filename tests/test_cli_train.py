@@ -10,6 +10,7 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.project import load_project, save_project
+from netbuilder.project.settings import SETTINGS
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
@@ -65,7 +66,17 @@ def test_a_project_that_cannot_train_exits_1_and_says_why(tmp_path, capsys):
 
 def test_bad_overrides_exit_2(tmp_path, capsys):
     assert main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--epochs", "0", "--out", str(tmp_path)]) == 2
-    assert "epochs" in capsys.readouterr().err
+    assert "--epochs: expected a positive integer, got 0" in capsys.readouterr().err
+    assert main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--val-fraction", "0.95", "--out", str(tmp_path)]) == 2
+    assert "--val-fraction: expected a number from 0 to 0.9, got 0.95" in capsys.readouterr().err
+
+
+def test_every_declared_setting_is_an_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    usage = capsys.readouterr().out
+    for spec in SETTINGS:
+        assert spec.flag in usage
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

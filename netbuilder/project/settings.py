@@ -2,6 +2,11 @@
 
 Kept apart from the graph because they describe a run, not the network; the project file stores them under
 `training`, and the training engine and the generated script read them.
+
+Each setting is declared once, in SETTINGS, with its kind, default, range, label, help text and command-line
+flag. Everything that lists settings derives from that declaration: TrainingSettings' checks and their
+messages, the project file's and config.json's keys (`TrainingSettings.to_dict`), `netbuilder train`'s
+options, train.py's argparse and the Training dock's fields.
 """
 
 from __future__ import annotations
@@ -17,79 +22,182 @@ MAX_VAL_FRACTION = 0.9
 # scikit-learn's random_state and numpy's seed take 0 .. 2**32 - 1, and the generated loaders pass it there.
 MAX_SEED = 2**32 - 1
 
+INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One training setting: what it is called, what values it takes and what it means.
+
+    `kind` is INTEGER, NUMBER (a float) or CHOICE (one of `choices`); `low`/`high` bound a number (None: no
+    bound); `off_at_zero` says 0 turns the feature off (shown "off"); `percent` says a fraction reads best as
+    a percentage; `step` is a sensible increment for a spin box.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    label: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    off_at_zero: bool = False
+    percent: bool = False
+    step: float = 1
+
+    @property
+    def flag(self) -> str:
+        """The command-line option, for `netbuilder train` and train.py alike: `--batch-size`."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def python_type(self) -> type:
+        """The type a command-line value is parsed as."""
+        return {INTEGER: int, NUMBER: float, CHOICE: str}[self.kind]
+
+    def expected(self) -> str:
+        """What a valid value is, in words: "a positive integer", "one of 'auto', 'cpu', 'cuda'"."""
+        if self.kind == CHOICE:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == INTEGER and self.high is None:
+            return "a positive integer" if self.low == 1 else "a non-negative integer"
+        what = "an integer" if self.kind == INTEGER else "a number"
+        return f"{what} from {_number(self.low)} to {_number(self.high)}"
+
+    def check(self, value: Any) -> Any:
+        """The value as stored (an integral float becomes an int, an int a float where a number is wanted);
+        SettingsError naming this setting when it is not valid."""
+        if self.kind == CHOICE:
+            if isinstance(value, str) and value in self.choices:
+                return value
+        elif self.kind == INTEGER:
+            integral = (isinstance(value, int) and not isinstance(value, bool)) or (
+                isinstance(value, float) and value.is_integer()
+            )
+            if integral and self._in_range(value):
+                return int(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and self._in_range(value):
+            return float(value)
+        raise SettingsError(self.name, f"expected {self.expected()}, got {_shown(value)}")
+
+    def shown(self, value: Any) -> str:
+        """A valid value as a person reads it: "20%", "off", "64"."""
+        if self.off_at_zero and not value:
+            return "off"
+        if self.percent:
+            return f"{value:.0%}"
+        return str(value)
+
+    def _in_range(self, value: float) -> bool:
+        # Compared before any conversion, so NaN fails and a huge integer cannot overflow.
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("epochs", INTEGER, 20, "Epochs", "How many times training goes through the whole training set", low=1),
+    SettingSpec(
+        "batch_size",
+        INTEGER,
+        64,
+        "Batch size",
+        "Samples per step; smaller batches use less memory, larger ones run faster on a GPU",
+        low=1,
+    ),
+    SettingSpec(
+        "val_fraction",
+        NUMBER,
+        0.2,
+        "Validation",
+        "The share of the data held out to check the network on data it did not learn from",
+        low=0,
+        high=MAX_VAL_FRACTION,
+        percent=True,
+        step=0.05,
+    ),
+    SettingSpec(
+        "seed",
+        INTEGER,
+        0,
+        "Seed",
+        "Fixes the data split, the first weights and the batch order: the same seed, the same run",
+        low=0,
+        high=MAX_SEED,
+    ),
+    SettingSpec(
+        "device", CHOICE, "auto", "Device", "Where training runs; auto takes the GPU when there is one", choices=DEVICES
+    ),
+    SettingSpec(
+        "precision",
+        CHOICE,
+        "fp32",
+        "Precision",
+        "bf16 / fp16 train in mixed precision on a CUDA GPU (faster, less memory); the CPU uses fp32",
+        choices=PRECISIONS,
+    ),
+    SettingSpec(
+        "grad_clip",
+        NUMBER,
+        0.0,
+        "Clip gradients",
+        "Largest gradient norm allowed in a step (0 = off: no clipping); helps when the loss jumps",
+        low=0,
+        high=1e6,
+        off_at_zero=True,
+        step=0.5,
+    ),
+    SettingSpec(
+        "early_stopping",
+        INTEGER,
+        0,
+        "Early stop",
+        "End the run when the validation loss has not improved for this many epochs (0 = off: never)",
+        low=0,
+        off_at_zero=True,
+    ),
+)
+SETTING: dict[str, SettingSpec] = {spec.name: spec for spec in SETTINGS}
+
+
+def _default(name: str) -> Any:
+    return SETTING[name].default
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """How a project trains; checked on construction, so always valid.
+    """How a project trains; checked on construction against SETTINGS, so always valid.
 
     `precision` picks mixed precision on CUDA, `grad_clip` the largest gradient norm (0 = no clipping),
     `early_stopping` how many epochs without a better validation loss end the run (0 = never).
 
     Frozen: change a setting with `dataclasses.replace(settings, epochs=5)`, which validates again.
-    Integral floats (20.0) are accepted and stored as ints, as block parameters are.
+    Integral floats (20.0) are accepted and stored as ints, as block parameters are. The fields name the
+    declared settings in their order (a test holds them together); their defaults are the declared ones.
     """
 
-    epochs: int = 20
-    batch_size: int = 64
-    val_fraction: float = 0.2
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "fp32"
-    grad_clip: float = 0.0
-    early_stopping: int = 0
+    epochs: int = _default("epochs")
+    batch_size: int = _default("batch_size")
+    val_fraction: float = _default("val_fraction")
+    seed: int = _default("seed")
+    device: str = _default("device")
+    precision: str = _default("precision")
+    grad_clip: float = _default("grad_clip")
+    early_stopping: int = _default("early_stopping")
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "epochs", _integer("epochs", self.epochs, 1, None, "a positive integer"))
-        object.__setattr__(self, "batch_size", _integer("batch_size", self.batch_size, 1, None, "a positive integer"))
-        object.__setattr__(self, "val_fraction", _fraction("val_fraction", self.val_fraction))
-        object.__setattr__(self, "seed", _integer("seed", self.seed, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}"))
-        if not isinstance(self.device, str) or self.device not in DEVICES:
-            expected = ", ".join(repr(d) for d in DEVICES)
-            raise SettingsError("device", f"expected one of {expected}, got {_shown(self.device)}")
-        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
-            expected = ", ".join(repr(p) for p in PRECISIONS)
-            raise SettingsError("precision", f"expected one of {expected}, got {_shown(self.precision)}")
-        object.__setattr__(self, "grad_clip", _non_negative("grad_clip", self.grad_clip))
-        object.__setattr__(
-            self, "early_stopping", _integer("early_stopping", self.early_stopping, 0, None, "a non-negative integer")
-        )
+        for spec in SETTINGS:
+            object.__setattr__(self, spec.name, spec.check(getattr(self, spec.name)))
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as JSON-ready values, in field order."""
-        return {
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "val_fraction": self.val_fraction,
-            "seed": self.seed,
-            "device": self.device,
-            "precision": self.precision,
-            "grad_clip": self.grad_clip,
-            "early_stopping": self.early_stopping,
-        }
+        """The settings as JSON-ready values, in declaration order: the project file's and config.json's keys."""
+        return {spec.name: getattr(self, spec.name) for spec in SETTINGS}
 
 
-def _integer(name: str, value: Any, low: int, high: int | None, expected: str) -> int:
-    integral = (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, float) and value.is_integer()
-    )
-    if not integral or value < low or (high is not None and value > high):
-        raise SettingsError(name, f"expected {expected}, got {_shown(value)}")
-    return int(value)
-
-
-def _fraction(name: str, value: Any) -> float:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    # Compared before any float conversion, so NaN fails and a huge integer cannot overflow.
-    if not number or not 0 <= value <= MAX_VAL_FRACTION:
-        raise SettingsError(name, f"expected a number from 0 to {MAX_VAL_FRACTION}, got {_shown(value)}")
-    return float(value)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not number or not 0 <= value <= 1e6:
-        raise SettingsError(name, f"expected a number from 0 to 1000000, got {_shown(value)}")
-    return float(value)
+def _number(value: float | None) -> str:
+    """1000000.0 -> "1000000", 0.9 -> "0.9": bounds as a person writes them."""
+    if value is not None and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _shown(value: Any) -> str:

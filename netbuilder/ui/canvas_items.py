@@ -11,6 +11,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import PortSpec
 from netbuilder.graph import Edge, Node
 from netbuilder.ui.theme import Theme
+from netbuilder.ui.widgets.text import escape
 
 WIDTH = 168.0
 HEADER = 44.0
@@ -105,9 +106,9 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def refresh_tooltip(self) -> None:
-        lines = [f"<b>{_escape(self.node.label)}</b> · {self.spec.type}", _escape(self.spec.doc).replace("\n", "<br>")]
+        lines = [f"<b>{escape(self.node.label)}</b> · {self.spec.type}", escape(self.spec.doc).replace("\n", "<br>")]
         if self.problems:
-            lines.append("<br>".join(f"⚠ {_escape(p)}" for p in self.problems))
+            lines.append("<br>".join(f"⚠ {escape(p)}" for p in self.problems))
         self.setToolTip("<br><br>".join(lines))
 
     def set_highlighted_ports(self, ports: set[str]) -> None:
@@ -285,7 +286,3 @@ def curve(start: QPointF, end: QPointF) -> QPainterPath:
         end,
     )
     return path
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

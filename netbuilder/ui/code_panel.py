@@ -18,19 +18,15 @@ from PySide6.QtWidgets import (
 from netbuilder.analysis import Analysis
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.package import generate_package
-from netbuilder.ui.banner import Banner
-from netbuilder.ui.controller import EditorController
+from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.highlighter import PythonHighlighter
+from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.text import sentence
 
 MODEL_FILE = "model.py"
 TRAIN_FILE = "train.py"
 FILES = (MODEL_FILE, TRAIN_FILE)
 TRAINING_SKIPPED = "train.py was not written: "
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class CodePanel(QWidget):
@@ -159,7 +155,7 @@ class CodePanel(QWidget):
         self._problem = problem
         if problem:
             what = "The code below is out of date" if text else f"No {self.current_file} yet"
-            self.banner_text.setText(f"{what}: {_sentence(problem)}")
+            self.banner_text.setText(f"{what}: {sentence(problem, capital=False)}")
             self.banner.show()
         else:
             self.banner.hide()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,10 +40,12 @@ from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import MODEL, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 from netbuilder.graph.events import GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
-from netbuilder.ui.controller import EditorController
 from netbuilder.ui.dataset_preview import DatasetPreview
+from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.icons import category_icon, icon_colour, palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
+from netbuilder.ui.widgets.colors import mix
+from netbuilder.ui.widgets.inputs import ComboBox, SpinBox
 
 UNBOUNDED = 2**31 - 1
 EMPTY_TEXT = "Select a node to edit it"
@@ -108,13 +110,9 @@ def type_text(t: TensorType) -> str:
     return text
 
 
-def _mix(a: QColor, b: QColor, amount: float) -> QColor:
-    return QColor.fromRgbF(*(x + (y - x) * amount for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
-
-
 def muted_colour(palette: QPalette) -> QColor:
     """Secondary text: the text colour a third of the way towards the background (readable in both themes)."""
-    return _mix(palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window), 0.35)
+    return mix(palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window), 0.35)
 
 
 def error_colour(palette: QPalette) -> QColor:
@@ -152,35 +150,6 @@ class ToneLabel(QLabel):
         for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
             own.setColor(group, QPalette.ColorRole.WindowText, colour)  # disabled keeps the palette's grey
         self.setPalette(own)
-
-
-class _SpinBox(QSpinBox):
-    """A spin box that leaves the mouse wheel to the scrolling panel unless it has focus."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setKeyboardTracking(False)  # typing "128" is one edit, not three
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class _ComboBox(QComboBox):
-    """A combo box that leaves the mouse wheel to the scrolling panel unless it has focus."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
 
 class ParamField(QWidget):
@@ -240,7 +209,7 @@ class ParamField(QWidget):
     def _make_editor(self) -> QWidget:
         spec = self.spec
         if spec.kind == "int":
-            spin = _SpinBox()
+            spin = SpinBox()
             spin.setRange(
                 int(spec.min) if spec.min is not None else -UNBOUNDED,
                 int(spec.max) if spec.max is not None else UNBOUNDED,
@@ -252,7 +221,7 @@ class ParamField(QWidget):
             box.toggled.connect(self._enter)
             return box
         if spec.kind == "choice":
-            combo = _ComboBox()
+            combo = ComboBox()
             combo.addItems(list(spec.choices))
             combo.activated.connect(lambda index: self._enter(spec.choices[index]))
             return combo

@@ -42,8 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project.project_file import WEIGHTS_SUFFIX
-from netbuilder.ui.banner import Banner
 from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.text import sentence
 
 DTYPES = ("float32", "int64")
 PYTHON_FILES = "Python files (*.py)"
@@ -299,17 +300,13 @@ class ImportedModel:
                 "left unconnected (see Problems)."
             )
         if self.weights_note:
-            lines.append(_sentence(self.weights_note))
+            lines.append(sentence(self.weights_note))
         if self.weights_problem:
             lines.append(
                 f"The weights were not loaded: {self.weights_problem}. The graph opened without them: training "
                 "starts from the seed."
             )
         return "\n".join(lines) if self.needs_attention else "; ".join(lines)
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class _ImportThread(QThread):

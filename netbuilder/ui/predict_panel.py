@@ -48,10 +48,12 @@ from PySide6.QtWidgets import (
 from netbuilder.project import Project
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.ui.dataset_preview import CLASS_COLOURS
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.training_worker import snapshot
+from netbuilder.ui.widgets.colors import mix
+from netbuilder.ui.widgets.text import escape, sentence
 
 NO_RUN = "Train the network, then pick validation samples here to see what it predicts for each of them."
 UNSAVED = (
@@ -87,26 +89,12 @@ class _LoadThread(QThread):
             predictor = Predictor.load(self.project, self.weights, device=device_for(self.project.training.device))
             self.ready.emit(predictor.predict(range(len(predictor))))
         except PredictError as err:
-            self.failed.emit(_sentence(str(err)))
+            self.failed.emit(sentence(str(err)))
         except Exception as err:  # whatever it is, the tab says so rather than staying empty
-            self.failed.emit(_sentence(f"the predictions could not be made: {type(err).__name__}: {err}"))
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+            self.failed.emit(sentence(f"the predictions could not be made: {type(err).__name__}: {err}"))
 
 
 # ---- colours ---------------------------------------------------------------------------------------------
-
-
-def _mix(a: QColor, b: QColor, amount: float) -> QColor:
-    return QColor.fromRgbF(
-        a.redF() + (b.redF() - a.redF()) * amount,
-        a.greenF() + (b.greenF() - a.greenF()) * amount,
-        a.blueF() + (b.blueF() - a.blueF()) * amount,
-    )
 
 
 def _is_dark(palette: QPalette) -> bool:
@@ -123,11 +111,11 @@ def wrong_colour(palette: QPalette) -> QColor:
 
 
 def _neutral(palette: QPalette) -> QColor:
-    return _mix(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.4)
+    return mix(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.4)
 
 
 def _track(palette: QPalette) -> QColor:
-    return _mix(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.08)
+    return mix(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text), 0.08)
 
 
 # ---- drawing one sample ----------------------------------------------------------------------------------
@@ -878,13 +866,13 @@ class PredictPanel(QWidget):
         palette = self.palette()
         right, wrong = right_colour(palette).name(), wrong_colour(palette).name()
         if predictions.kind != "classification":
-            return _escape(_sentence(verdict_text(predictions, sample)))
+            return escape(sentence(verdict_text(predictions, sample)))
         true, predicted = int(predictions.true[sample]), int(predictions.predicted[sample])
         probability = float(predictions.probabilities[sample, predicted])
         ok = true == predicted
         return (
-            f"True class <b style='color:{right}'>{_escape(class_name(predictions, true))}</b> · "
-            f"predicted <b style='color:{right if ok else wrong}'>{_escape(class_name(predictions, predicted))}</b>"
+            f"True class <b style='color:{right}'>{escape(class_name(predictions, true))}</b> · "
+            f"predicted <b style='color:{right if ok else wrong}'>{escape(class_name(predictions, predicted))}</b>"
             f" with {probability:.0%}: <b style='color:{right if ok else wrong}'>{'right' if ok else 'wrong'}</b>"
         )
 
@@ -934,7 +922,3 @@ def _finite_range(values: Any) -> tuple[float, float]:
 
     finite = values[numpy.isfinite(values)]
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

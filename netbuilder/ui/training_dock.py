@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSignalBlocker, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette, QShowEvent, QUndoCommand, QWheelEvent
+from PySide6.QtGui import QPalette, QShowEvent, QUndoCommand
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
-    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QStyle,
     QTabWidget,
     QVBoxLayout,
@@ -37,11 +35,14 @@ from PySide6.QtWidgets import (
 
 from netbuilder.project import TrainingSettings
 from netbuilder.project.run_history import RunHistory, RunRecord, coarsen
-from netbuilder.ui.banner import Banner
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.predict_panel import PredictPanel
 from netbuilder.ui.training_worker import DeviceProbe, RunEnd, RunStart, TrainingWorker
+from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.colors import contrast, readable_on
+from netbuilder.ui.widgets.inputs import DoubleSpinBox, SpinBox
 
 # what each setting is called on screen, in the order of the form
 LABELS = {
@@ -133,24 +134,6 @@ def _shown(name: str, value: Any) -> str:
     return str(value)
 
 
-def _luminance(colour: QColor) -> float:
-    def channel(v: float) -> float:
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """The WCAG contrast ratio of two colours (1 to 21; 4.5 reads well as body text)."""
-    la, lb = _luminance(a), _luminance(b)
-    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
-
-
-def readable_on(background: QColor, *candidates: QColor) -> QColor:
-    """The candidate that reads best on `background`."""
-    return max(candidates, key=lambda colour: contrast(colour, background))
-
-
 def duration(seconds: float) -> str:
     """1:05, or 1:02:03 past an hour."""
     seconds = max(0, round(seconds))
@@ -188,38 +171,6 @@ def _epoch_record(event: Any) -> dict[str, Any]:
     }
 
 
-class _SpinBox(QSpinBox):
-    """Leaves the mouse wheel to the page unless it has focus; one edit per Enter, not per key."""
-
-    def __init__(self, low: int, high: int) -> None:
-        super().__init__()
-        self.setRange(low, high)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setKeyboardTracking(False)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class _DoubleSpinBox(QDoubleSpinBox):
-    def __init__(self, low: float, high: float, decimals: int, step: float) -> None:
-        super().__init__()
-        self.setRange(low, high)
-        self.setDecimals(decimals)
-        self.setSingleStep(step)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setKeyboardTracking(False)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
 @dataclass
 class _Run:
     """The run going on: its id, worker and thread, and what the panel has heard of it."""
@@ -241,9 +192,10 @@ class TrainingPanel(QWidget):
     running_changed = Signal(bool)  # True when a run starts; False once it has ended and its thread is joined
     message = Signal(str)  # a line for the status bar: how a run ended
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, editor: EditorController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.editor = editor  # every settings change is pushed through it, onto its undo stack
+        self.document = document = editor.document
         self.history = RunHistory(document.path)
         self.plots = None  # TrainingPlots, made when the panel is first shown (pyqtgraph loads then)
         self.run: _Run | None = None
@@ -369,7 +321,7 @@ class TrainingPanel(QWidget):
         self._fill_devices()
         self._show_settings()
         self._apply_palette()
-        document.undo_stack.indexChanged.connect(self._show_settings)
+        self.editor.undo_stack.indexChanged.connect(self._show_settings)
         document.analysis_changed.connect(self._update_buttons)
         document.path_changed.connect(self._path_changed)
         app = QCoreApplication.instance()
@@ -382,17 +334,17 @@ class TrainingPanel(QWidget):
 
     def _make_field(self, name: str) -> QWidget:
         if name in ("epochs", "batch_size"):
-            editor = _SpinBox(1, 1_000_000)
+            editor = SpinBox(1, 1_000_000)
         elif name == "seed":
-            editor = _SpinBox(0, 2**31 - 1)
+            editor = SpinBox(0, 2**31 - 1)
         elif name == "early_stopping":
-            editor = _SpinBox(0, 100_000)
+            editor = SpinBox(0, 100_000)
             editor.setSpecialValueText("off")
         elif name == "val_fraction":
-            editor = _DoubleSpinBox(0.0, 90.0, 0, 5.0)
+            editor = DoubleSpinBox(0.0, 90.0, 0, 5.0)
             editor.setSuffix(" %")
         elif name == "grad_clip":
-            editor = _DoubleSpinBox(0.0, 1e6, 2, 0.5)
+            editor = DoubleSpinBox(0.0, 1e6, 2, 0.5)
             editor.setSpecialValueText("off")
         else:
             editor = QComboBox()
@@ -457,7 +409,7 @@ class TrainingPanel(QWidget):
         """Train from the seed from now on, undoably; False while a run goes or when there are none."""
         if self.run is not None or self.document.project.weights is None:
             return False
-        self.document.undo_stack.push(ForgetStartingWeightsCommand(self.document))
+        self.editor.push(ForgetStartingWeightsCommand(self.document))
         return True
 
     def _edited(self, name: str, value: Any) -> None:
@@ -469,7 +421,7 @@ class TrainingPanel(QWidget):
             self.message.emit(str(err))
             self._show_settings()
             return
-        self.document.undo_stack.push(SetTrainingSettingCommand(self.document, name, value))
+        self.editor.push(SetTrainingSettingCommand(self.document, name, value))
 
     # ---- lazily loaded parts -----------------------------------------------------------------------------
 

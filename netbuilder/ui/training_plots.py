@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from netbuilder.project.run_history import MAX_RUNS, RunRecord
 from netbuilder.ui.theme import CATEGORY_COLOURS
-from netbuilder.ui.training_dock import readable_on
+from netbuilder.ui.widgets.colors import mix, readable_on
 
 REFRESH_MS = 100
 SMOOTHING = 0.8  # weight of the past in the smoothed loss (debiased, as TensorBoard draws it)
@@ -63,15 +63,6 @@ class GrowingSeries:
 def _value(record: dict[str, Any], key: str, scale: float = 1.0) -> float:
     value = record.get(key)
     return float(value) * scale if isinstance(value, int | float) and math.isfinite(value) else math.nan
-
-
-def _mix(a: QColor, b: QColor, amount: float) -> QColor:
-    """`amount` of the way from a to b."""
-    return QColor.fromRgbF(
-        a.redF() + (b.redF() - a.redF()) * amount,
-        a.greenF() + (b.greenF() - a.greenF()) * amount,
-        a.blueF() + (b.blueF() - a.blueF()) * amount,
-    )
 
 
 class EpochAxis(pg.AxisItem):
@@ -281,7 +272,7 @@ class TrainingPlots(QWidget):
             val = val.lighter(135)
         raw = QColor(train)
         raw.setAlpha(90)
-        muted = _mix(text, base, 0.6)
+        muted = mix(text, base, 0.6)
         return {"base": base, "text": text, "train": train, "val": val, "raw": raw, "muted": muted}
 
     def _muted_pen(self, key: str) -> Any:
@@ -294,11 +285,11 @@ class TrainingPlots(QWidget):
         for view in (*self.views, self.confusion_view):
             view.setBackground(c["base"])
         for grid in self.grids:
-            grid.set_colour(_mix(c["text"], c["base"], 0.85))
+            grid.set_colour(mix(c["text"], c["base"], 0.85))
         for plot in (self.step_plot, self.loss_plot, self.metric_plot, self.lr_plot, self.confusion_plot):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
-                axis.setPen(pg.mkPen(_mix(c["text"], c["base"], 0.45)))
+                axis.setPen(pg.mkPen(mix(c["text"], c["base"], 0.45)))
                 axis.setTextPen(pg.mkPen(c["text"]))
         self.raw_curve.setPen(pg.mkPen(c["raw"], width=1))
         self.smooth_curve.setPen(pg.mkPen(c["train"], width=2))
@@ -483,7 +474,7 @@ class TrainingPlots(QWidget):
         top = max(1.0, float(counts.max()))
         low, high = c["base"], QColor(c["train"])
         table = np.array(
-            [[*(_mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
+            [[*(mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
             dtype=np.ubyte,
         )
         self.confusion_image.setImage(counts, levels=(0, top), lut=table)
@@ -494,7 +485,7 @@ class TrainingPlots(QWidget):
             for j, text in enumerate(row):
                 value = counts[i, j]
                 text.setText(f"{value:.0f}" if value else "")
-                text.setColor(readable_on(_mix(low, high, value / top), c["text"], c["base"]))
+                text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
                 text.setFont(font)
 
     def _mark_dirty(self) -> None:

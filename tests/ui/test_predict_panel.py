@@ -13,7 +13,8 @@ from PySide6.QtGui import QColor, QImage, QPalette
 
 from netbuilder.ui.main_window import MainWindow
 from netbuilder.ui.predict_panel import NO_RUN, RUNNING, UNSAVED, ProbabilityBars, right_colour, wrong_colour
-from netbuilder.ui.training_dock import TrainingPanel, contrast
+from netbuilder.ui.training_dock import TrainingPanel
+from netbuilder.ui.widgets.colors import contrast
 from tests.ui.conftest import forget_changes, running
 from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
 
@@ -57,8 +58,8 @@ def test_before_any_run_the_tab_says_what_to_do(window, qtbot):
     assert panel.message.isVisible() and not panel.grid.isVisible()
 
 
-def test_a_project_never_saved_is_told_to_save_first(document, qtbot):
-    training = TrainingPanel(document)
+def test_a_project_never_saved_is_told_to_save_first(controller, qtbot):
+    training = TrainingPanel(controller)
     qtbot.addWidget(training)
     assert training.predict_panel.outcome_text() == UNSAVED
 

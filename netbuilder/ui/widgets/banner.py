@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QWidget
+
+from netbuilder.ui.widgets.colors import mix
 
 TINT = 0.14  # how far the background goes from the window's colour towards the highlight
 
@@ -47,12 +49,7 @@ class Banner(QFrame):
         window = palette.color(QPalette.ColorRole.Window)
         highlight = palette.color(QPalette.ColorRole.Highlight)
         tinted = QPalette(palette)
-        tinted.setColor(
-            QPalette.ColorRole.Window,
-            QColor.fromRgbF(
-                *(w + (h - w) * TINT for w, h in zip(window.getRgbF()[:3], highlight.getRgbF()[:3], strict=True))
-            ),
-        )
+        tinted.setColor(QPalette.ColorRole.Window, mix(window, highlight, TINT))
         self._tinting = True
         try:
             self.setPalette(tinted)

@@ -1,0 +1,35 @@
+"""Colour arithmetic for the window's own painting: mixing two colours, and the WCAG contrast between two, so
+that text and marks are chosen to read on whatever background the theme gives."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+
+def mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """The colour `amount` of the way from `a` to `b` (0: a, 1: b), opaque."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * amount,
+        a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount,
+    )
+
+
+def luminance(colour: QColor) -> float:
+    """The relative luminance of a colour as WCAG defines it (0 black to 1 white)."""
+
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21; 4.5 reads well as body text)."""
+    la, lb = luminance(a), luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def readable_on(background: QColor, *candidates: QColor) -> QColor:
+    """The candidate that reads best on `background`."""
+    return max(candidates, key=lambda colour: contrast(colour, background))

@@ -73,7 +73,7 @@ def event_loop_lateness(epochs: int) -> tuple[list[tuple[float, float]], float]:
     done.exec()
     probe.stop()
     seconds = time.perf_counter() - started
-    window.document.undo_stack.setClean()
+    window.controller.undo_stack.setClean()
     window.close()
     return [(at - started, late) for at, late in lateness], seconds
 

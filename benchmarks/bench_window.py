@@ -90,7 +90,7 @@ def main() -> None:
         window.view.frame_all()
         window.view.viewport().grab()
         if window.document is not None:
-            window.document.undo_stack.setClean()
+            window.controller.undo_stack.setClean()
 
     opened = median_of(open_and_draw, 3)
     rects = [window.scene.nodes[n].sceneBoundingRect() for n in window.scene.nodes]
@@ -151,7 +151,7 @@ def main() -> None:
 
     edit = median_of(edit_to_screen, 9) * 1000
     rows.append(("edit -> shapes on screen (ms)", edit, None, None))
-    window.document.undo_stack.setClean()
+    window.controller.undo_stack.setClean()
 
     print(f"{'measure':40} {'netbuilder':>11} {'baseline':>10} {'ratio':>7} {'budget':>8}")
     for name, value, baseline, budget in rows:

@@ -167,7 +167,7 @@ def main() -> int:
     settle(300)
     window.grab().save(str(IMAGES / "code.png"))
     problems = window.problems.counts()
-    window.document.undo_stack.setClean()
+    window.controller.undo_stack.setClean()
     train_and_predict(window, folder)
     window.close()
     del app
@@ -201,7 +201,7 @@ def train_and_predict(window: MainWindow, folder: Path) -> None:
         predict.select(wrong[0])
     settle(500)
     window.grab().save(str(IMAGES / "predict.png"))
-    window.document.undo_stack.setClean()
+    window.controller.undo_stack.setClean()
 
 
 if __name__ == "__main__":

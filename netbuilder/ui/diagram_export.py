@@ -21,8 +21,8 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from netbuilder.project import Project
-from netbuilder.ui.controller import EditorController
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.theme import LIGHT, Theme
 

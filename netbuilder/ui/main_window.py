@@ -29,9 +29,9 @@ from netbuilder.graph.clipboard import MIME_TYPE
 from netbuilder.project import Project, ProjectError, load_project
 from netbuilder.project.recovery import Recovery
 from netbuilder.ui.code_panel import CodePanel
-from netbuilder.ui.controller import EditorController
 from netbuilder.ui.diagram_export import DiagramExportError, export_diagram, export_diagrams
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.export_dialog import ExportChoice, ExportDialog, ExportProgress, FormatExporter
 from netbuilder.ui.inspector import InspectorPanel
 from netbuilder.ui.model_import_dialog import ImportProgress, ImportReport, ModelImportDialog, ModelImporter
@@ -316,23 +316,23 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.clear()
         self.bottom_tabs.addTab(self.problems, "Problems")
         self.bottom_tabs.addTab(self.code, "Code")
-        self.training = TrainingPanel(self.document)
+        self.training = TrainingPanel(self.controller)
         self.training.running_changed.connect(self._training_running)
         self.training.message.connect(self.show_message)
         self.training_dock.setWidget(self.training)
         self._show_docks(True)
         self.bottom_dock.raise_()  # showing the docks made Training the current tab; it loads torch when shown
 
-        stack = self.document.undo_stack
+        stack = self.controller.undo_stack
         stack.canUndoChanged.connect(self._update_actions)
         stack.canRedoChanged.connect(self._update_actions)
         stack.undoTextChanged.connect(self._update_actions)
         stack.redoTextChanged.connect(self._update_actions)
-        self.document.modified_changed.connect(self._refresh_title)
+        self.controller.modified_changed.connect(self._refresh_title)
         self.document.path_changed.connect(self._refresh_title)
         self._recovery_key = str(project.path) if project.path else f"untitled-{id(self.document)}"
         if modified:
-            stack.resetClean()
+            self.controller.mark_unsaved()
         self._problem_counts(*self._counts())
         self._update_actions()
         self._refresh_title()
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
             widget.deleteLater()
         self.inspector_dock.setWidget(None)
         self.training_dock.setWidget(None)
-        self.document.close()
+        self.controller.close()
         self.document = self.controller = self.scene = self.view = self.training = None
 
     def close_project(self) -> None:
@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: Path) -> bool:
         old_key = self._recovery_key
         try:
-            self.document.save(path)
+            self.controller.save(path)
         except (ProjectError, OSError) as err:
             QMessageBox.critical(self, "Cannot save", f"The project was not saved to {path}:\n\n{err}")
             return False
@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
 
     def autosave(self) -> None:
         """Write unsaved work to the recovery folder (every minute, and never over the real file)."""
-        if self.document is not None and self.document.modified:
+        if self.document is not None and self.controller.modified:
             try:
                 self.recovery.save(self._recovery_key, self.document.project)
             except OSError as err:
@@ -590,7 +590,7 @@ class MainWindow(QMainWindow):
 
     def _may_discard(self) -> bool:
         """True if there are no unsaved changes, or the person saved or chose to discard them."""
-        if self.document is None or not self.document.modified:
+        if self.document is None or not self.controller.modified:
             return True
         answer = QMessageBox.question(
             self,
@@ -618,11 +618,11 @@ class MainWindow(QMainWindow):
 
     def _undo(self) -> None:
         if self.document:
-            self.document.undo_stack.undo()
+            self.controller.undo_stack.undo()
 
     def _redo(self) -> None:
         if self.document:
-            self.document.undo_stack.redo()
+            self.controller.undo_stack.redo()
 
     def copy(self) -> None:
         if self.scene and self.scene.selected_node_ids():
@@ -783,7 +783,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has_document = self.document is not None
         editable = has_document and not self._locked
-        stack = self.document.undo_stack if editable else None
+        stack = self.controller.undo_stack if editable else None
         self.undo_action.setEnabled(bool(stack and stack.canUndo()))
         self.redo_action.setEnabled(bool(stack and stack.canRedo()))
         self.undo_action.setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
@@ -817,7 +817,7 @@ class MainWindow(QMainWindow):
             return
         where = f" ({self.document.path.name})" if self.document.path else ""
         self.setWindowTitle(f"{self.document.title}{where}[*] — netbuilder")
-        self.setWindowModified(self.document.modified)
+        self.setWindowModified(self.controller.modified)
 
     # ---- recent files and dropped files ------------------------------------------------------------------
 

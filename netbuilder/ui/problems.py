@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.analysis import Analysis
 from netbuilder.analysis.diagnostics import Diagnostic
-from netbuilder.ui.controller import EditorController
+from netbuilder.ui.editor.controller import EditorController
 
 WHERE, MESSAGE, FIX = range(3)
 PROJECT = "project"

@@ -25,7 +25,7 @@ from netbuilder.graph.events import (
     ParamChanged,
 )
 from netbuilder.ui.canvas_items import EdgeItem, NodeItem, curve
-from netbuilder.ui.controller import EditorController
+from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 
 BLOCK_MIME = "application/x-netbuilder-block"

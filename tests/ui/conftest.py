@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.controller import EditorController
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.main_window import MainWindow
 
@@ -55,7 +55,9 @@ def document(qtbot) -> Document:
 
 @pytest.fixture
 def controller(document) -> EditorController:
-    return EditorController(document)
+    editor = EditorController(document)
+    yield editor
+    editor.undo_stack.clear()  # the document fixture closes the document
 
 
 @pytest.fixture
@@ -116,7 +118,7 @@ def no_thread_left_running(monkeypatch):
 
 def forget_changes(win: MainWindow) -> None:
     if win.document is not None:
-        win.document.undo_stack.setClean()
+        win.controller.undo_stack.setClean()
 
 
 @pytest.fixture

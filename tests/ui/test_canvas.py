@@ -39,14 +39,14 @@ def drag(view: GraphView, start: QPointF, end: QPointF) -> None:
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, end))
 
 
-def test_connecting_two_ports_with_the_mouse(canvas, document):
+def test_connecting_two_ports_with_the_mouse(canvas, document, controller):
     scene, view = canvas
     g = document.graph
     relu, fc1 = g.by_label("relu").id, g.by_label("fc1").id
     g.disconnect(g.inputs_of(relu)["x"])
     drag(view, scene.nodes[fc1].output_position("y"), scene.nodes[relu].input_position("x"))
     assert g.inputs_of(relu)["x"].src == fc1
-    assert document.undo_stack.undoText() == "Connect"
+    assert controller.undo_stack.undoText() == "Connect"
 
 
 def test_refused_connection_leaves_the_graph_unchanged_and_says_why(canvas, document, controller):
@@ -74,14 +74,14 @@ def test_dragging_a_connected_input_moves_the_edge(canvas, document):
     assert g.inputs_of(relu)["x"].src == flatten == edge.src
 
 
-def test_dragging_an_input_into_empty_space_disconnects_it(canvas, document):
+def test_dragging_an_input_into_empty_space_disconnects_it(canvas, document, controller):
     scene, view = canvas
     g = document.graph
     fc1 = g.by_label("fc1").id
     start = scene.nodes[fc1].input_position("x")
     drag(view, start, start + QPointF(0, 250))
     assert "x" not in g.inputs_of(fc1)
-    document.undo_stack.undo()
+    controller.undo_stack.undo()
     assert "x" in g.inputs_of(fc1)
 
 
@@ -110,7 +110,7 @@ def test_dropping_a_palette_block_creates_a_node_where_it_was_dropped(canvas, do
     assert scene.nodes[new].isSelected()
 
 
-def test_dropping_a_block_on_an_edge_inserts_it(canvas, document):
+def test_dropping_a_block_on_an_edge_inserts_it(canvas, document, controller):
     scene, view = canvas
     g = document.graph
     fc1, relu = g.by_label("fc1").id, g.by_label("relu").id
@@ -119,10 +119,10 @@ def test_dropping_a_block_on_an_edge_inserts_it(canvas, document):
     dropout = g.inputs_of(relu)["x"].src
     assert g.nodes[dropout].block == "Dropout"
     assert g.inputs_of(dropout)["x"].src == fc1
-    assert document.undo_stack.count() == 1
+    assert controller.undo_stack.count() == 1
 
 
-def test_moving_nodes_is_one_command_on_release(canvas, document):
+def test_moving_nodes_is_one_command_on_release(canvas, document, controller):
     scene, view = canvas
     g = document.graph
     fc1 = g.by_label("fc1").id
@@ -132,8 +132,8 @@ def test_moving_nodes_is_one_command_on_release(canvas, document):
     drag(view, start, start + QPointF(100, 80))
     new = g.nodes[fc1].position
     assert new != old and abs(new[0] - old[0] - 100) < 2 and abs(new[1] - old[1] - 80) < 2
-    assert document.undo_stack.count() == 1
-    document.undo_stack.undo()
+    assert controller.undo_stack.count() == 1
+    controller.undo_stack.undo()
     assert g.nodes[fc1].position == old and item.pos() == QPointF(*old)
 
 

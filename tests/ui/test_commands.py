@@ -6,7 +6,7 @@ import pytest
 
 from netbuilder.analysis import analyze
 from netbuilder.graph import Edge, Graph
-from netbuilder.ui.controller import EditorController
+from netbuilder.ui.editor.controller import EditorController
 
 
 def snapshot(graph: Graph) -> tuple:
@@ -41,7 +41,7 @@ EDITS = {
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_undo_then_redo_round_trip(edit, document, controller):
     ids = {n.label: n.id for n in document.graph.nodes.values()} | {"data": document.graph.by_label("digits").id}
-    stack = document.undo_stack
+    stack = controller.undo_stack
     if edit == "connect":  # start from a free input
         document.graph.disconnect(document.graph.inputs_of(ids["relu"])["x"])
     before = snapshot(document.graph)
@@ -61,10 +61,10 @@ def test_fix_is_one_undoable_command(document, controller):
     fix = fix_of(controller)
     before = snapshot(document.graph)
     assert controller.apply_fix(fix)
-    assert document.undo_stack.count() == 1
-    assert document.undo_stack.undoText().startswith("Fix: set out_features of fc2 to 10")
+    assert controller.undo_stack.count() == 1
+    assert controller.undo_stack.undoText().startswith("Fix: set out_features of fc2 to 10")
     assert analyze(document.graph).diagnostics == []
-    document.undo_stack.undo()
+    controller.undo_stack.undo()
     assert snapshot(document.graph) == before
 
 
@@ -78,7 +78,7 @@ def test_refused_edit_leaves_graph_and_stack_unchanged(document, controller):
     assert not controller.rename(ids["fc1"], "relu")
     assert not controller.set_param(ids["fc1"], "out_features", 0)
     assert snapshot(document.graph) == before
-    assert document.undo_stack.count() == 0
+    assert controller.undo_stack.count() == 0
     assert len(messages) == 4 and "already" in messages[2]
 
 
@@ -107,11 +107,11 @@ def test_delete_then_undo_restores_the_edges(document, controller):
     edges_before = sorted(map(str, g.edges))
     controller.delete([relu])
     assert relu not in g.nodes
-    document.undo_stack.undo()
+    controller.undo_stack.undo()
     assert sorted(map(str, g.edges)) == edges_before
     assert g.nodes[relu].label == "relu"
 
 
 def test_undo_text_names_the_edit(document, controller):
     controller.add_block("Conv2d", (0.0, 0.0))
-    assert document.undo_stack.undoText() == "Add Conv2d"
+    assert controller.undo_stack.undoText() == "Add Conv2d"

@@ -10,8 +10,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from netbuilder.project import Project, TrainingSettings
-from netbuilder.ui.controller import EditorController
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.inspector import EMPTY_TEXT, InspectorPanel
 
 
@@ -51,7 +51,7 @@ def setup(qtbot):
         fc2=fc2.id,
         adam=adam.id,
     )
-    document.close()
+    controller.close()
 
 
 def type_into(qtbot, widget, text: str) -> None:
@@ -71,12 +71,12 @@ def test_out_features_shows_edits_and_follows_undo(qtbot, setup):
 
     type_into(qtbot, spin, "128")
     assert s.graph.nodes[s.fc1].params["out_features"] == 128
-    assert s.document.undo_stack.count() == 1  # typing "128" is one edit, not three
+    assert s.controller.undo_stack.count() == 1  # typing "128" is one edit, not three
 
-    s.document.undo_stack.undo()
+    s.controller.undo_stack.undo()
     assert s.graph.nodes[s.fc1].params["out_features"] == 32
     assert spin.value() == 32
-    s.document.undo_stack.redo()
+    s.controller.undo_stack.redo()
     assert spin.value() == 128
 
 
@@ -96,7 +96,7 @@ def test_inferred_size_shows_auto_and_pins(qtbot, setup):
     field.toggle.click()
     assert s.graph.nodes[s.fc1].params["in_features"] is None
     assert field.auto_label.isVisibleTo(s.panel)
-    assert s.document.undo_stack.count() == 2
+    assert s.controller.undo_stack.count() == 2
 
 
 def test_unknown_inferred_size_shows_question_mark(qtbot, setup):
@@ -164,7 +164,7 @@ def test_rename_to_a_taken_label_is_refused_with_the_reason(qtbot, setup):
     type_into(qtbot, s.panel.label_edit, "hidden")
     assert s.graph.nodes[s.fc1].label == "hidden"
     assert not s.panel.label_error.isVisibleTo(s.panel)
-    s.document.undo_stack.undo()
+    s.controller.undo_stack.undo()
     assert s.panel.label_edit.text() == "fc1"
 
 
@@ -201,7 +201,7 @@ def test_dataset_enables_only_the_params_its_dataset_uses(qtbot, setup):
     assert fields["noise"].isEnabled()
     assert fields["samples"] is s.panel.fields["samples"]  # updated in place, not rebuilt
 
-    s.document.undo_stack.undo()
+    s.controller.undo_stack.undo()
     assert combo.currentText() == "digits"
     assert not fields["samples"].isEnabled()
 
@@ -280,7 +280,7 @@ def test_removed_node_empties_the_panel(qtbot, setup):
     s.controller.delete([s.fc1])
     assert s.panel.node_id is None
     assert s.panel.empty_title.isVisibleTo(s.panel)
-    s.document.undo_stack.undo()
+    s.controller.undo_stack.undo()
     s.panel.show_node(s.fc1)
     assert s.panel.fields["out_features"].editor.value() == 32
 

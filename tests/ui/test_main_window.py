@@ -20,7 +20,7 @@ SAMPLE_FILES = sorted(SAMPLES.glob("*.nbproj"))
 def forget_changes(win: MainWindow) -> None:
     """Before pytest-qt closes the window: mark the work saved so closing does not ask."""
     if win.document is not None:
-        win.document.undo_stack.setClean()
+        win.controller.undo_stack.setClean()
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_closing_with_unsaved_changes_asks_first(window, answer, qtbot):
     window.controller.add_block("ReLU", (0.0, 300.0))
     asked = answer(QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard)
     assert not window.close()  # Cancel: the window stays, the work too
-    assert window.isVisible() and window.document.modified
+    assert window.isVisible() and window.controller.modified
     assert window.close()  # Discard
     assert len(asked) == 2 and "not saved" in asked[0]
 
@@ -146,7 +146,7 @@ def test_recovery_after_a_crash(qtbot, settings, recovery, answer, tmp_path):
     fresh.offer_recovery()
     assert asked and "cnn.nbproj" in asked[0]
     assert any(n.block == "Dropout" for n in fresh.document.graph.nodes.values())
-    assert fresh.document.path == source and fresh.document.modified
+    assert fresh.document.path == source and fresh.controller.modified
     assert recovery.pending() == []
 
 

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.ui.code_panel import CodePanel
-from netbuilder.ui.controller import EditorController
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.editor.document import Document
 from netbuilder.ui.highlighter import PythonHighlighter
 from netbuilder.ui.problems import FIX, MESSAGE, WHERE, ProblemsPanel, count_text
 
@@ -38,18 +38,17 @@ def digits(graph: Graph, *, out: int = 10, flatten: bool = True, optimizer: bool
 @pytest.fixture
 def editor(qtbot):
     """make(**digits options) -> (controller, ids); documents are closed afterwards."""
-    made: list[Document] = []
+    made: list[EditorController] = []
 
     def make(**options) -> tuple[EditorController, dict[str, str]]:
         project = Project.new("Digits classifier")
         ids = digits(project.graph, **options)
-        document = Document(project)
-        made.append(document)
-        return EditorController(document), ids
+        made.append(EditorController(Document(project)))
+        return made[-1], ids
 
     yield make
-    for document in made:
-        document.close()
+    for controller in made:
+        controller.close()
 
 
 def problems_panel(qtbot, controller: EditorController) -> ProblemsPanel:
@@ -98,7 +97,7 @@ def test_wrong_class_count_is_listed_with_its_fix(qtbot, editor):
 def test_apply_fix_is_one_undoable_command_and_clears_the_list(qtbot, editor):
     controller, ids = editor(out=7)
     panel = problems_panel(qtbot, controller)
-    stack = controller.document.undo_stack
+    stack = controller.undo_stack
     click_row(qtbot, panel, 0)
     qtbot.mouseClick(panel.fix_button, Qt.MouseButton.LeftButton)
     assert controller.graph.nodes[ids["fc2"]].params["out_features"] == 10
@@ -213,7 +212,7 @@ def test_an_error_shows_a_banner_over_the_last_good_code(qtbot, editor):
     assert "fc1" in panel.banner_text.text()
     assert panel.editor.toPlainText() == good
     assert panel.highlighter.dimmed
-    controller.document.undo_stack.undo()
+    controller.undo_stack.undo()
     qtbot.waitUntil(lambda: not panel.banner.isVisible())
     assert not panel.highlighter.dimmed
 

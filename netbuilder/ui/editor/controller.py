@@ -1,41 +1,75 @@
-"""Turns what a person does in the window into undoable commands, and says why when an edit is refused."""
+"""The editor of one document: turns what a person does in the window into undoable commands, owns the undo
+stack they go on (and so the unsaved state), and says why when an edit is refused."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.analysis import Fix
 from netbuilder.analysis.layout import layered_positions
 from netbuilder.graph import Edge, GraphError
 from netbuilder.graph.clipboard import copy_nodes, paste_nodes
-from netbuilder.ui import commands
-from netbuilder.ui.commands import RecordedCommand
-from netbuilder.ui.document import Document
+from netbuilder.ui.editor import commands
+from netbuilder.ui.editor.commands import RecordedCommand
+from netbuilder.ui.editor.document import Document
 
 PASTE_OFFSET = (40.0, 40.0)
 
 
 class EditorController(QObject):
-    """The one way the views change the graph."""
+    """The one way the views change the document: every edit is a command pushed here, on the undo stack this
+    editor owns; the document is unsaved while the stack is away from its clean index."""
 
     message = Signal(str)  # plain words for the status bar: a refusal's reason, or what just happened
+    modified_changed = Signal(bool)  # True while there are unsaved changes
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.graph = document.graph
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
 
-    def push(self, command: RecordedCommand) -> bool:
-        """Perform and record `command`; False (and a message) if the graph refused it."""
-        try:
-            command.prepare()
-        except (GraphError, ValueError) as err:
-            self.message.emit(str(err))
-            return False
-        if command.isObsolete():
-            return True
-        self.document.undo_stack.push(command)
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
+    def push(self, command: QUndoCommand) -> bool:
+        """Perform and record `command`; False (and a message) if the graph refused it. A RecordedCommand is
+        performed before it reaches the stack, so a refusal leaves nothing behind."""
+        if isinstance(command, RecordedCommand):
+            try:
+                command.prepare()
+            except (GraphError, ValueError) as err:
+                self.message.emit(str(err))
+                return False
+            if command.isObsolete():
+                return True
+        self.undo_stack.push(command)
         return True
+
+    def save(self, path: Path | None = None) -> Path:
+        """Save the document (to `path`, or where it came from) and mark this state as the saved one."""
+        saved = self.document.save(path)
+        self.undo_stack.setClean()
+        return saved
+
+    def mark_unsaved(self) -> None:
+        """Count the document as changed although nothing was undone or redone (an import, recovered work)."""
+        self.undo_stack.resetClean()
+
+    def close(self) -> None:
+        """Delete the commands now, while everything they refer to is alive (left to the garbage collector,
+        the stack's C++ side could delete commands whose Python side is already gone), then close the
+        document."""
+        self.undo_stack.clear()
+        self.document.close()
 
     def add_block(self, block: str, position: tuple[float, float]) -> str | None:
         command = commands.add_node(self.graph, block, position)

@@ -1,7 +1,9 @@
-"""What a training run reports as it goes: progress within an epoch, each epoch's end, and how it ended.
+"""What a training run reports as it goes: how it starts, progress within an epoch, each epoch's end, and how it
+ended.
 
-The training engine emits these and everything that follows a run reads them: the terminal, the window's
-Training room and the run recorder that turns them into the project's run history. They hold plain numbers
+The training engine emits Progress, EpochEnd and Outcome; RunStart is said by whoever runs it, once the
+trainer is built. Everything that follows a run reads them: the terminal, the window's Training room and the
+run recorder that turns them into the project's run history. They hold plain numbers
 only, so the run history and its tests need neither torch nor Qt.
 """
 
@@ -9,6 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a run found when it began: the device, the shape of the run, where it stands (a run going on from
+    a checkpoint starts with its epochs already done, in `history`), and the weights it starts from."""
+
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    global_step: int
+    classification: bool
+    class_names: tuple[str, ...]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    starting: str = ""  # StartingWeights.note; "" without starting weights, or when going on from a checkpoint
 
 
 @dataclass(frozen=True)

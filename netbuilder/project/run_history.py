@@ -11,6 +11,7 @@ import math
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,14 @@ class RunHistory:
         path = folder / name
         return path if path.is_file() else None
 
+    def relative(self, path: Path | None) -> str | None:
+        """A run's file as its record names it: relative to the runs folder, or None for a file kept
+        elsewhere (a project never saved, `netbuilder train --out DIR`, a save under a new name mid-run)."""
+        folder = self.folder
+        if path is None or folder is None or not path.is_relative_to(folder):
+            return None
+        return path.relative_to(folder).as_posix()
+
     def new_id(self, now: float | None = None) -> str:
         taken = {r.run_id for r in self.records}
         folder = self.folder
@@ -199,7 +208,7 @@ class RunHistory:
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def coarsen(steps: list[float], losses: list[float], points: int = MAX_STEP_POINTS) -> list[list[float]]:
+def coarsen(steps: Sequence[float], losses: Sequence[float], points: int = MAX_STEP_POINTS) -> list[list[float]]:
     """At most `points` [step, loss] pairs spread evenly over a curve (always keeping its last point)."""
     n = len(steps)
     if n == 0:

@@ -187,3 +187,27 @@ def test_a_csv_project_trains_end_to_end(tmp_path):
         g.connect(*edge)
     outcome = Trainer(with_settings(project, device="cpu", epochs=15, batch_size=16)).run()
     assert outcome.ok and outcome.val_metrics["val_accuracy"] > 0.85
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "classes"), [("cifar10", "(N, 3, 32, 32)", 10), ("mnist", "(N, 1, 28, 28)", 10)]
+)
+def test_a_network_is_designed_before_its_data_is_on_disk(tmp_path, name, shape, classes):
+    """The catalogue knows MNIST's and CIFAR's shapes: without their files, shapes still flow downstream and
+    the model exports; the missing files stay on the Dataset node as what training needs."""
+    from netbuilder.codegen.model_code import generate_model
+
+    g, data = node({"dataset": name, "path": str(tmp_path / "not_yet")})
+    flatten = g.add_node("Flatten").id
+    fc = g.add_node("Linear", params={"out_features": 10}).id
+    g.connect(data, "x", flatten, "x")
+    g.connect(flatten, "y", fc, "x")
+    analysis = analyze(g)
+    assert str(analysis.results[data].outputs["x"]) == shape
+    assert analysis.results[data].outputs["target"].classes == classes
+    assert str(analysis.results[fc].outputs["y"]) == "(N, 10)"
+    (missing,) = analysis.results[data].diagnostics
+    assert missing.is_error and missing.training_only and missing.param == "path"
+    assert "there is no folder" in missing.message
+    assert missing in analysis.diagnostics and missing not in analysis.problems(training=False)
+    assert "nn.Linear" in generate_model(g, analysis).source

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
@@ -86,6 +86,9 @@ def check_node(graph: Graph, node_id: str, results: Mapping[str, NodeResult]) ->
             )
         )
     result.diagnostics.extend(_from_shape_error(graph, node_id, w, WARNING) for w in ctx.warnings)
+    result.diagnostics.extend(
+        replace(_from_shape_error(graph, node_id, e, ERROR), training_only=True) for e in ctx.training_problems
+    )
     return result
 
 

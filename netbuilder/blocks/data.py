@@ -20,12 +20,19 @@ MAX_CLASSES = 100
 
 def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
     spec = DATASETS[ctx.p["dataset"]]
-    try:
-        if spec.check is not None:
-            spec.check(ctx.p)
+    try:  # the shapes of a CSV table or an image folder's classes come from the files themselves
         x = batched(*spec.input_shape(ctx.p))
+        if spec.task_of(ctx.p) == CLASSIFICATION:
+            target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
+        else:
+            target = batched(1)
     except DatasetFileError as err:
         raise ctx.fail(f"{spec.title}: {err}", param="path") from None
+    try:  # MNIST, CIFAR ... have the catalogue's shape with or without their files: only training needs them
+        if spec.check is not None:
+            spec.check(ctx.p)
+    except DatasetFileError as err:
+        ctx.stop_training(f"{spec.title}: {err}", param="path")
     if "classes" in spec.uses and ctx.p["samples"] < 2 * ctx.p["classes"]:
         raise ctx.fail(
             f"{spec.title}: {ctx.p['classes']} classes need at least {2 * ctx.p['classes']} samples (two per "
@@ -40,10 +47,6 @@ def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
             f"{MEMORY_LIMIT_BYTES / 1e9:.1f} GB a generated set may take: lower samples{smaller}",
             param="samples",
         )
-    if spec.task_of(ctx.p) == CLASSIFICATION:
-        target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
-    else:
-        target = batched(1)
     return {"x": x, "target": target}
 
 

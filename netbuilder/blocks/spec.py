@@ -180,7 +180,8 @@ class RuleContext:
     """What a shape rule sees: resolved parameters (writable, to record inferred sizes) and input types.
 
     Rules read inputs with `input()`, settle inferred sizes with `resolve()`, fail with `fail()`
-    (a ShapeError) and report doubts that do not stop the model with `warn()`.
+    (a ShapeError), report doubts that do not stop the model with `warn()`, and what stops training but
+    not the shapes with `stop_training()`.
     """
 
     def __init__(
@@ -195,6 +196,7 @@ class RuleContext:
         self.inputs = inputs
         self.producers = producers or {}
         self.warnings: list[ShapeError] = []
+        self.training_problems: list[ShapeError] = []
 
     def input(
         self, port: str, ranks: tuple[int, ...] | None = None, layout: str = "", *, dtype: str | None = None
@@ -240,6 +242,12 @@ class RuleContext:
         self, message: str, *, port: str | None = None, param: str | None = None, hint: Hint | None = None
     ) -> None:
         self.warnings.append(ShapeError(message, port=port, param=param, hint=hint))
+
+    def stop_training(self, message: str, *, param: str | None = None) -> None:
+        """Report an error that keeps the network from training while its shapes are known: a dataset whose
+        files are not on disk yet still has the catalogue's shape, so a network can be designed before its
+        data arrives (and exported as a model)."""
+        self.training_problems.append(ShapeError(message, param=param))
 
 
 def _dtype_words(dtype: str) -> str:

@@ -63,8 +63,11 @@ def generate_model(graph: Graph, analysis: Analysis, *, name: str = "Model", sou
         raise CodegenError("the model has no output: connect the data through at least one layer")
     members = graph.upstream(o.node for o in outputs)
     order = [n for n in analysis.order if n in members]
-    # name the nodes with errors; those merely downstream of one have no shapes but nothing to fix
-    broken = [graph.nodes[n].label for n in order if any(d.is_error for d in analysis.for_node(n))]
+    # name the nodes with errors; those merely downstream of one have no shapes but nothing to fix (a dataset's
+    # missing files stop training, not the model)
+    broken = [
+        graph.nodes[n].label for n in order if any(d.is_error and not d.training_only for d in analysis.for_node(n))
+    ]
     broken = broken or [graph.nodes[n].label for n in order if not analysis.results[n].outputs]
     if broken:
         raise CodegenError("fix the problems at " + ", ".join(broken) + " first")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from netbuilder.analysis import AddNode, Analyzer, InsertNode, SetParam, analyze, node_check
+from netbuilder.analysis import AddNode, Analyzer, InsertNode, SetParam, TrainingTask, analyze, node_check
 from netbuilder.graph import Graph, GraphError
 
 
@@ -89,6 +89,44 @@ def test_training_needs_optimizer_and_the_fix_adds_one():
     assert isinstance(missing.fix, AddNode)
     missing.fix.apply(g)
     assert analyze(g).diagnostics == []
+
+
+def test_the_training_task_names_the_dataset_loss_and_optimizer_and_the_classes():
+    g = Graph()
+    ids = classifier(g)
+    task = analyze(g).training_task
+    assert isinstance(task, TrainingTask)
+    assert (task.dataset_node, task.loss_node, task.optimizer_node) == (ids["data"], ids["loss"], ids["adam"])
+    assert (task.loss, task.optimizer, task.kind) == ("CrossEntropy", "Adam", "classification")
+    assert task.classification and not task.target_is_input and task.target_port == "target"
+    assert task.class_names == tuple(str(i) for i in range(10)) and task.class_count == 10
+
+
+def test_a_network_that_learns_its_input_back_is_no_classifier():
+    g = Graph()
+    ids = classifier(g, out=64)
+    g.disconnect(g.inputs_of(ids["loss"])["target"])
+    g.connect(ids["data"], "x", ids["loss"], "target")
+    task = analyze(g).training_task
+    assert task.target_is_input and task.kind == "classification" and not task.classification
+    assert task.class_names == () and task.target_port == "x"
+
+
+@pytest.mark.parametrize("missing", ["data", "loss", "adam"])
+def test_no_training_task_while_the_setup_is_incomplete(missing):
+    g = Graph()
+    ids = classifier(g)
+    g.remove_node(ids[missing])
+    assert analyze(g).training_task is None
+
+
+def test_no_training_task_while_the_optimizer_waits_for_its_loss():
+    g = Graph()
+    ids = classifier(g)
+    g.disconnect(g.inputs_of(ids["adam"])["loss"])
+    assert analyze(g).training_task is None
+    g.add_node("SGD")
+    assert analyze(g).training_task is None
 
 
 def test_missing_loss_fix_wires_model_output_and_target():

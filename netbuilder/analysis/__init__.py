@@ -4,6 +4,7 @@ from netbuilder.analysis.analyzer import Analysis, Analyzer, analyze
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import AddNode, BypassNode, Fix, InsertNode, SetParam
 from netbuilder.analysis.order import topological_order
+from netbuilder.analysis.training_task import TrainingTask
 
 __all__ = [
     "ERROR",
@@ -16,6 +17,7 @@ __all__ = [
     "Fix",
     "InsertNode",
     "SetParam",
+    "TrainingTask",
     "analyze",
     "topological_order",
 ]

@@ -15,6 +15,7 @@ from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.analysis.node_check import NodeResult, check_node
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
+from netbuilder.analysis.training_task import TrainingTask, find_training_task
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import MODEL
 from netbuilder.blocks.tensor_type import TensorType
@@ -32,12 +33,14 @@ from netbuilder.graph.events import (
 
 @dataclass(frozen=True)
 class Analysis:
-    """A snapshot of what is known about a graph: shapes, resolved sizes, counts and diagnostics."""
+    """A snapshot of what is known about a graph: shapes, resolved sizes, counts, diagnostics, and the
+    training task (None while the graph has no complete training setup)."""
 
     order: tuple[str, ...]
     results: dict[str, NodeResult]
     structural: tuple[Diagnostic, ...]
     model_nodes: tuple[str, ...]
+    training_task: TrainingTask | None = None
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -125,6 +128,7 @@ class Analyzer:
             results=dict(self._results),
             structural=tuple(structure_diagnostics(self.graph, self._results)),
             model_nodes=model,
+            training_task=find_training_task(self.graph, by_role),
         )
 
 

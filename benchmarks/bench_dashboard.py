@@ -24,7 +24,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.training_plots import TrainingPlots
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"

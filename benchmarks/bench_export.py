@@ -20,7 +20,7 @@ from netbuilder.export import FORMATS, export_formats
 from netbuilder.importers import import_module
 from netbuilder.importers.weights import attach_weights, read_weights_file
 from netbuilder.project import Project, load_project
-from netbuilder.ui.diagram_export import DIAGRAM_FORMATS, write_diagrams  # offscreen Qt where no display
+from netbuilder.ui.canvas.diagram_export import DIAGRAM_FORMATS, write_diagrams  # offscreen Qt where no display
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 

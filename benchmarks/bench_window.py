@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 from netbuilder.analysis.layout import layered_positions
 from netbuilder.project import Project, save_project
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_analysis import residual_tower
@@ -41,7 +41,7 @@ window.repaint()
 print(time.time(), "torch" in sys.modules)
 """
 OURS = (
-    "from netbuilder.ui.app import create_window\n"
+    "from netbuilder.ui.app.application import create_window\n"
     "from pathlib import Path\nwindow = create_window(Path('sample_projects/digits_cnn.nbproj'))"
 )
 BARE = "from PySide6.QtWidgets import QMainWindow\nwindow = QMainWindow(); window.resize(1366, 768)"

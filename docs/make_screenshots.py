@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 
 IMAGES = Path(__file__).parent / "images"
 SAMPLES = Path(__file__).parent.parent / "sample_projects"

@@ -27,7 +27,7 @@ from netbuilder.project.settings import SETTING, SETTINGS
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
 CODE_FORMAT = "code"  # the Python package; the others are netbuilder.export.FORMATS and DIAGRAM_FORMATS
-DIAGRAM_FORMATS = ("svg", "png")  # the network diagram (Qt), as netbuilder.ui.diagram_export names them
+DIAGRAM_FORMATS = ("svg", "png")  # the network diagram (Qt), as netbuilder.ui.canvas.diagram_export names them
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_export)
 
-    train = commands.add_parser("train", help="train the project; progress, metrics.json and checkpoints")
+    train = commands.add_parser(
+        "train", help="train the project; progress, and the run kept in its run history with weights and checkpoints"
+    )
     train.add_argument("project", type=Path)
     for spec in SETTINGS:  # one option per declared training setting, overriding the project's
         train.add_argument(
@@ -96,8 +98,13 @@ def _parser() -> argparse.ArgumentParser:
                 "%", "%%"
             ),
         )
-    train.add_argument("--out", type=Path, default=Path("runs/latest"), help="folder for the results")
-    train.add_argument("--resume", type=Path, help="a checkpoint (DIR/checkpoints/last.pt) to go on from")
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the weights, checkpoints/ and metrics.json (the run's record) instead of the run's own "
+        "folder in PROJECT's run history (PROJECT.runs/RUN/)",
+    )
+    train.add_argument("--resume", type=Path, help="a checkpoint (a run's last.pt) to go on from")
     train.set_defaults(run=_train)
 
     imports = commands.add_parser("import", help="bring a PyTorch nn.Module in as a project (torch.fx)")
@@ -128,7 +135,7 @@ def _open(argv: list[str]) -> int:
     if path is not None and not path.is_file():
         print(f"netbuilder: no project file at {path}", file=sys.stderr)
         return USAGE
-    from netbuilder.ui.app import run  # Qt loads only for the window, never for the other commands
+    from netbuilder.ui.app.application import run  # Qt loads only for the window, never for the other commands
 
     return run(path)
 
@@ -264,7 +271,7 @@ def _export_formats(args: argparse.Namespace, project: Project, formats: list[st
 
 def _export_diagrams(args: argparse.Namespace, project: Project, formats: list[str]) -> int:
     """DIR/diagram.svg and .png, drawn as the window draws the canvas, in the light theme, with no window."""
-    from netbuilder.ui.diagram_export import write_diagrams  # Qt loads only for the diagrams
+    from netbuilder.ui.canvas.diagram_export import write_diagrams  # Qt loads only for the diagrams
 
     return _report(write_diagrams(project, args.out, formats).values())
 
@@ -343,7 +350,7 @@ def _train(args: argparse.Namespace) -> int:
     from netbuilder.training.program import ProgramError
 
     try:
-        outcome = train_in_terminal(project, args.out, device=args.device, resume=args.resume)
+        outcome = train_in_terminal(project, out=args.out, resume=args.resume)
     except ProgramError as err:
         print(f"netbuilder: cannot train {args.project}: {err}", file=sys.stderr)
         return PROBLEMS

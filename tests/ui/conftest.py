@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.project.recovery import Recovery
+from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
-from netbuilder.ui.main_window import MainWindow
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 

@@ -8,9 +8,9 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from netbuilder.ui.scene import BLOCK_MIME, GraphScene
+from netbuilder.ui.canvas.scene import BLOCK_MIME, GraphScene
+from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.theme import LIGHT
-from netbuilder.ui.view import GraphView
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from netbuilder.cli import main
-from netbuilder.ui.diagram_export import MARGIN, PNG_SCALE
+from netbuilder.ui.canvas.diagram_export import MARGIN, PNG_SCALE
 from netbuilder.ui.theme import LIGHT
 from tests.ui.conftest import SAMPLES
 

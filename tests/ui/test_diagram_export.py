@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog
 
-from netbuilder.ui.diagram_export import MARGIN, PNG_SCALE, DiagramExportError, diagram_rect, export_diagram
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.canvas.diagram_export import MARGIN, PNG_SCALE, DiagramExportError, diagram_rect, export_diagram
 from netbuilder.ui.theme import DARK
 from tests.ui.conftest import SAMPLES, forget_changes
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButt
 from netbuilder.project import Project, TrainingSettings
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
-from netbuilder.ui.inspector import EMPTY_TEXT, InspectorPanel
+from netbuilder.ui.panels.inspector import EMPTY_TEXT, InspectorPanel
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from netbuilder.project import load_project
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 from tests.ui.conftest import SAMPLES
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.nbproj"))

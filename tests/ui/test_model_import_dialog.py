@@ -11,8 +11,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from netbuilder.project import load_project
-from netbuilder.ui.main_window import MainWindow
-from netbuilder.ui.model_import_dialog import ModelImportDialog, parse_input_shape, torchvision_classifiers
+from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.import_export.model_import_dialog import (
+    ModelImportDialog,
+    parse_input_shape,
+    torchvision_classifiers,
+)
 from tests.ui.conftest import forget_changes, running
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_running")

@@ -7,11 +7,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 
 from netbuilder.blocks import catalogue
-from netbuilder.ui import icons, palette
+from netbuilder.ui import icons
+from netbuilder.ui.canvas import palette
+from netbuilder.ui.canvas.palette import BLOCK_ROLE, PalettePanel, block_mime_data, search_blocks
+from netbuilder.ui.canvas.quick_add import QuickAddPopup
+from netbuilder.ui.canvas.scene import BLOCK_MIME
 from netbuilder.ui.icons import block_icon, category_icon, icon_colour
-from netbuilder.ui.palette import BLOCK_ROLE, PalettePanel, block_mime_data, search_blocks
-from netbuilder.ui.quick_add import QuickAddPopup
-from netbuilder.ui.scene import BLOCK_MIME
 from netbuilder.ui.theme import CATEGORY_COLOURS
 
 CONVOLUTIONS = {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"}

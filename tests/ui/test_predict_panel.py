@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.predict_panel import NO_RUN, RUNNING, UNSAVED, ProbabilityBars, right_colour, wrong_colour
 from netbuilder.ui.training_dock import TrainingPanel
 from netbuilder.ui.widgets.colors import contrast

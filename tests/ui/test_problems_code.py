@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from netbuilder.graph import Graph
 from netbuilder.project import Project
-from netbuilder.ui.code_panel import CodePanel
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
-from netbuilder.ui.highlighter import PythonHighlighter
-from netbuilder.ui.problems import FIX, MESSAGE, WHERE, ProblemsPanel, count_text
+from netbuilder.ui.panels.code_panel import CodePanel
+from netbuilder.ui.panels.highlighter import PythonHighlighter
+from netbuilder.ui.panels.problems import FIX, MESSAGE, WHERE, ProblemsPanel, count_text
 
 
 def digits(graph: Graph, *, out: int = 10, flatten: bool = True, optimizer: bool = True) -> dict[str, str]:

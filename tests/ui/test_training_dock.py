@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import Qt, QThread
 
 from netbuilder.project.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 from tests.ui.conftest import SAMPLES, forget_changes, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -451,7 +451,7 @@ def test_opening_the_window_with_a_project_does_not_load_torch(tmp_path):
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        from netbuilder.ui.main_window import MainWindow
+        from netbuilder.ui.app.main_window import MainWindow
         from netbuilder.project.recovery import Recovery
         settings = QSettings({str(tmp_path / "settings.ini")!r}, QSettings.Format.IniFormat)
         window = MainWindow(settings, Recovery(Path({str(tmp_path / "recovery")!r})))

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 
 
 def recovery_folder() -> Path:

@@ -28,22 +28,27 @@ from netbuilder.codegen.package import generate_package, write_package
 from netbuilder.graph.clipboard import MIME_TYPE
 from netbuilder.project import Project, ProjectError, load_project
 from netbuilder.project.recovery import Recovery
-from netbuilder.ui.code_panel import CodePanel
-from netbuilder.ui.diagram_export import DiagramExportError, export_diagram, export_diagrams
+from netbuilder.ui.app.start_page import StartPage
+from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
+from netbuilder.ui.canvas.palette import PalettePanel
+from netbuilder.ui.canvas.quick_add import QuickAddPopup
+from netbuilder.ui.canvas.scene import GraphScene
+from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
-from netbuilder.ui.export_dialog import ExportChoice, ExportDialog, ExportProgress, FormatExporter
-from netbuilder.ui.inspector import InspectorPanel
-from netbuilder.ui.model_import_dialog import ImportProgress, ImportReport, ModelImportDialog, ModelImporter
-from netbuilder.ui.palette import PalettePanel
-from netbuilder.ui.problems import ProblemsPanel
-from netbuilder.ui.quick_add import QuickAddPopup
-from netbuilder.ui.scene import GraphScene
-from netbuilder.ui.start_page import StartPage
+from netbuilder.ui.import_export.export_dialog import ExportChoice, ExportDialog, ExportProgress, FormatExporter
+from netbuilder.ui.import_export.model_import_dialog import (
+    ImportProgress,
+    ImportReport,
+    ModelImportDialog,
+    ModelImporter,
+)
+from netbuilder.ui.panels.code_panel import CodePanel
+from netbuilder.ui.panels.inspector import InspectorPanel
+from netbuilder.ui.panels.problems import ProblemsPanel
 from netbuilder.ui.theme import apply_to_application
-from netbuilder.ui.training_dock import TrainingPanel
-from netbuilder.ui.training_worker import snapshot
-from netbuilder.ui.view import GraphView
+from netbuilder.ui.training.panel import TrainingPanel
+from netbuilder.ui.training.worker import snapshot
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10

@@ -21,9 +21,9 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
 from netbuilder.project import Project
+from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
-from netbuilder.ui.scene import GraphScene
 from netbuilder.ui.theme import LIGHT, Theme
 
 MARGIN = 40.0  # scene units of background around the graph

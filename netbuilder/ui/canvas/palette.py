@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec
+from netbuilder.ui.canvas.scene import BLOCK_MIME
 from netbuilder.ui.icons import category_icon, drag_pixmap, palette_is_dark
-from netbuilder.ui.scene import BLOCK_MIME
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # an item's block type name; None on category rows
 DRAG_ICON_SIZE = 32

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.blocks import catalogue
+from netbuilder.ui.canvas.palette import block_tooltip, plain_summary, search_blocks
 from netbuilder.ui.icons import category_icon, palette_is_dark
-from netbuilder.ui.palette import block_tooltip, plain_summary, search_blocks
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # the row's block type name; None on the "nothing matches" row
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # the block's one-line summary

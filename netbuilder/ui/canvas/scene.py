@@ -24,7 +24,7 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
-from netbuilder.ui.canvas_items import EdgeItem, NodeItem, curve
+from netbuilder.ui.canvas.items import EdgeItem, NodeItem, curve
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 

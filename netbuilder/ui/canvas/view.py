@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
-from netbuilder.ui.scene import GraphScene
+from netbuilder.ui.canvas.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 FRAME_MIN_ZOOM = 0.55  # below this the node titles are too small to read

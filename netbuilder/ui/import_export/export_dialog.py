@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE
 from netbuilder.project import Project
-from netbuilder.ui.diagram_export import DIAGRAM_FORMATS, diagram_path
+from netbuilder.ui.canvas.diagram_export import DIAGRAM_FORMATS, diagram_path
 from netbuilder.ui.main_thread_gc import main_thread_collector
 
 FORMAT_LABELS = {

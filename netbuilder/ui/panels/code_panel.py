@@ -19,7 +19,7 @@ from netbuilder.analysis import Analysis
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.package import generate_package
 from netbuilder.ui.editor.controller import EditorController
-from netbuilder.ui.highlighter import PythonHighlighter
+from netbuilder.ui.panels.highlighter import PythonHighlighter
 from netbuilder.ui.widgets.banner import Banner
 from netbuilder.ui.widgets.text import sentence
 

@@ -1,8 +1,10 @@
-"""`netbuilder train` as a person runs it: results on disk, exit codes, resuming, refusals that explain."""
+"""`netbuilder train` as a person runs it: the run in the project's history, results on disk, exit codes,
+resuming, refusals that explain, output that reads well in a log file."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,50 +12,63 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.project import load_project, save_project
+from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.settings import SETTINGS
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
 
-def test_train_writes_metrics_weights_and_checkpoints(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert (
-        main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--epochs", "2", "--device", "cpu", "--out", str(out)]) == 0
-    )
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["status"] == "completed" and metrics["epochs_done"] == 2
-    assert len(metrics["history"]) == 2 and metrics["final"]["val_accuracy"] > 0.5
-    assert len(metrics["confusion_matrix"]) == 10 and metrics["class_names"][3] == "3"
-    weights = torch.load(out / "model.pt", weights_only=True)
-    assert "fc1.weight" in weights
-    assert (out / "checkpoints" / "last.pt").exists() and (out / "checkpoints" / "best.pt").exists()
+@pytest.fixture
+def digits(tmp_path: Path) -> Path:
+    """A copy of the digits sample: training adds runs beside the project file."""
+    return Path(shutil.copy(SAMPLES / "digits_mlp.nbproj", tmp_path / "digits_mlp.nbproj"))
+
+
+def test_a_run_joins_the_projects_history_with_its_weights_and_checkpoints(digits, capsys):
+    assert main(["train", str(digits), "--epochs", "2", "--device", "cpu", "--seed", "3"]) == 0
+    history = RunHistory(digits)
+    (record,) = history.records
+    assert record.status == "completed" and record.epochs_done == 2 and record.device == "cpu"
+    assert record.settings["seed"] == 3 and record.settings["epochs"] == 2
+    assert len(record.history) == 2 and record.final["val_accuracy"] > 0.5
+    assert len(record.confusion) == 10 and record.class_names[3] == "3"
+    assert record.steps and record.steps[-1][0] == record.global_step
+    weights = history.file_path(record, record.weights)
+    assert weights == digits.with_name("digits_mlp.runs") / record.run_id / "model.pt"
+    assert "fc1.weight" in torch.load(weights, weights_only=True)
+    assert history.file_path(record, record.checkpoint).name == "last.pt"
+    assert (weights.parent / "best.pt").exists()
     assert "epoch 2/2" in capsys.readouterr().err
 
 
-def test_train_resumes_from_a_checkpoint(tmp_path):
+def test_with_out_the_files_go_there_and_metrics_json_is_the_runs_record(digits, tmp_path):
     out = tmp_path / "run"
-    assert (
-        main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
-    )
-    assert (
-        main(
-            [
-                "train",
-                str(SAMPLES / "digits_mlp.nbproj"),
-                "--epochs",
-                "3",
-                "--device",
-                "cpu",
-                "--out",
-                str(out),
-                "--resume",
-                str(out / "checkpoints" / "last.pt"),
-            ]
-        )
-        == 0
-    )
+    assert main(["train", str(digits), "--epochs", "2", "--device", "cpu", "--out", str(out)]) == 0
+    metrics = RunRecord.from_dict(json.loads((out / "metrics.json").read_text()))
+    assert metrics.status == "completed" and metrics.epochs_done == 2 and len(metrics.history) == 2
+    assert len(metrics.confusion) == 10 and metrics.class_names[3] == "3"
+    assert "fc1.weight" in torch.load(out / "model.pt", weights_only=True)
+    assert (out / "checkpoints" / "last.pt").exists() and (out / "checkpoints" / "best.pt").exists()
+    (kept,) = RunHistory(digits).records  # the window lists it too, without files it could reach
+    assert kept == metrics and kept.weights is None
+
+
+def test_train_resumes_from_a_checkpoint(digits, tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
+    resume = ["--resume", str(out / "checkpoints" / "last.pt")]
+    assert main(["train", str(digits), "--epochs", "3", "--device", "cpu", "--out", str(out), *resume]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]
+    assert [r.epochs_done for r in RunHistory(digits).records] == [1, 3]
+
+
+def test_output_to_a_file_is_whole_lines(digits, capsys):
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    epoch = next(line for line in lines if line.startswith("epoch 1/1"))
+    assert len(epoch) > 80 and "val accuracy" in epoch and epoch.endswith(" s)")
+    assert not any("\r" in line or "\x1b" in line for line in lines)  # no bar, no colours
 
 
 def test_a_project_that_cannot_train_exits_1_and_says_why(tmp_path, capsys):

@@ -85,6 +85,10 @@ class RunRecord:
             }
         )
 
+    def to_json(self) -> str:
+        """The record as its file holds it (`<run id>.json`, or `netbuilder train --out`'s metrics.json)."""
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
+
     @classmethod
     def from_dict(cls, data: Any) -> RunRecord:
         """A record from JSON values; ValueError when it is not one (the caller skips such a file)."""
@@ -195,8 +199,7 @@ class RunHistory:
     def _write(self, record: RunRecord) -> None:
         folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(record.to_dict(), indent=1, allow_nan=False) + "\n"
-        write_atomically(folder / f"{record.run_id}.json", text.encode("utf-8"))
+        write_atomically(folder / f"{record.run_id}.json", record.to_json().encode("utf-8"))
 
     def _delete(self, run_id: str) -> None:
         if not _RUN_NAME.match(run_id):  # only ever what new_run_id named

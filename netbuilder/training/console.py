@@ -1,9 +1,12 @@
-"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, results on disk."""
+"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, the run kept in the
+project's run history (where the window shows it) with its weights and checkpoints.
+
+On a terminal the progress bar moves; when the output goes to a file or a pipe there is no bar and each line
+is printed whole, never wrapped at 80 columns.
+"""
 
 from __future__ import annotations
 
-import json
-import math
 import signal
 from pathlib import Path
 
@@ -11,19 +14,36 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from netbuilder.atomic_file import write_atomically
 from netbuilder.project import Project
-from netbuilder.project.run_events import EpochEnd, Event, Outcome
+from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome, RunStart
 from netbuilder.project.run_events import Progress as StepProgress
+from netbuilder.project.run_history import RunHistory
+from netbuilder.project.run_recorder import RunRecorder
 from netbuilder.training.engine import Control, Trainer
 
+METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run history keeps it
 
-def train_in_terminal(project: Project, out: Path, *, device: str | None, resume: Path | None) -> Outcome:
-    """Train with a progress bar; write metrics.json, model.pt and checkpoints/ into `out`. Ctrl+C stops
+
+def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path | None = None) -> Outcome:
+    """Train `project` (a saved one: its path says where its run history is) and add the run to its history.
+
+    The weights (model.pt) and checkpoints (last.pt, best.pt) go into the run's own folder beside the project
+    file, as the window keeps them, so the window can predict with the run and continue it; with `out` they
+    go there instead (checkpoints in out/checkpoints/) with the run's record as out/metrics.json. Ctrl+C stops
     after the current step and keeps a checkpoint to resume from."""
-    console = Console(stderr=True)
-    trainer = Trainer(project, device=device)
+    history = RunHistory(project.path)
+    run_id = history.new_id()
+    run_dir = out if out is not None else history.run_dir(run_id)
+    if run_dir is None:
+        raise ValueError("a project never saved has no run history: give a folder for the results")
+    checkpoints = out / "checkpoints" if out is not None else run_dir
+    console = Console(stderr=True, soft_wrap=True)  # soft wrap: a line redirected to a file stays one line
+    recorder = RunRecorder(run_id, project.training)
+    trainer = Trainer(project)
     if resume is not None:
         trainer.load_checkpoint(resume)
+    recorder.add(_run_start(trainer, resumed=resume is not None))
     control = Control()
     previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
     settings = project.training
@@ -31,6 +51,38 @@ def train_in_terminal(project: Project, out: Path, *, device: str | None, resume
         f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
         f"batch {settings.batch_size}, on {_device_name(trainer)}"
     )
+    try:
+        if console.is_terminal:
+            outcome = _run_with_bar(trainer, control, console, recorder, checkpoints)
+        else:
+            outcome = trainer.run(_plain_listener(console, recorder), control, checkpoint_dir=checkpoints)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    weights = trainer.save_weights(run_dir / "model.pt") if outcome.status != "failed" else None
+    last = checkpoints / "last.pt"
+    record = recorder.record(
+        weights=history.relative(weights), checkpoint=history.relative(last if last.is_file() else None)
+    )
+    if out is not None:
+        write_atomically(out / METRICS_FILE, record.to_json().encode("utf-8"))
+    try:
+        history.add(record)
+    except OSError as err:
+        console.print(f"the run could not be kept in the project's history: {err}")
+    if outcome.status == "stopped":
+        console.print(f"stopped; go on with: netbuilder train PROJECT --resume {last}")
+    elif not outcome.ok:
+        console.print(f"[red]training failed[/]: {outcome.message}")
+    else:
+        summary = ", ".join(f"{k} {v:.4g}" for k, v in outcome.val_metrics.items() if k.startswith("val_"))
+        console.print(f"done ({outcome.status}): {summary}. Results in {run_dir}")
+    return outcome
+
+
+def _run_with_bar(
+    trainer: Trainer, control: Control, console: Console, recorder: RunRecorder, checkpoints: Path
+) -> Outcome:
+    settings = trainer.settings
     bar = Progress(
         TextColumn("epoch {task.fields[epoch]}"),
         BarColumn(),
@@ -52,6 +104,7 @@ def train_in_terminal(project: Project, out: Path, *, device: str | None, resume
     )
 
     def on_event(event: Event) -> None:
+        recorder.add(event)
         if isinstance(event, StepProgress):
             loss = f"{event.losses[-1]:.4f}" if event.losses else "-"
             bar.update(
@@ -64,22 +117,33 @@ def train_in_terminal(project: Project, out: Path, *, device: str | None, resume
         elif isinstance(event, EpochEnd):
             bar.console.print(_epoch_line(event))
 
-    checkpoints = out / "checkpoints"
-    try:
-        with bar:
-            outcome = trainer.run(on_event, control, checkpoint_dir=checkpoints)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    trainer.save_weights(out / "model.pt")
-    _write_metrics(out / "metrics.json", project, trainer, outcome)
-    if outcome.status == "stopped":
-        console.print(f"stopped; go on with: netbuilder train PROJECT --resume {checkpoints / 'last.pt'}")
-    elif not outcome.ok:
-        console.print(f"[red]training failed[/]: {outcome.message}")
-    else:
-        summary = ", ".join(f"{k} {v:.4g}" for k, v in outcome.val_metrics.items() if k.startswith("val_"))
-        console.print(f"done ({outcome.status}): {summary}. Results in {out}")
-    return outcome
+    with bar:
+        return trainer.run(on_event, control, checkpoint_dir=checkpoints)
+
+
+def _plain_listener(console: Console, recorder: RunRecorder) -> Listener:
+    """Not on a terminal: one whole line per epoch, nothing per step."""
+
+    def on_event(event: Event) -> None:
+        recorder.add(event)
+        if isinstance(event, EpochEnd):
+            console.print(_epoch_line(event))
+
+    return on_event
+
+
+def _run_start(trainer: Trainer, *, resumed: bool) -> RunStart:
+    starting = trainer.program.starting
+    return RunStart(
+        _device_name(trainer),
+        trainer.settings.epochs,
+        trainer.steps_per_epoch,
+        trainer.global_step,
+        trainer.classification,
+        tuple(trainer.class_names),
+        [dict(entry) for entry in trainer.history],
+        "" if resumed or starting is None else starting.note,
+    )
 
 
 def _epoch_line(event: EpochEnd) -> str:
@@ -99,32 +163,3 @@ def _device_name(trainer: Trainer) -> str:
         graphed = ", the step as a CUDA graph" if trainer.graphed is not None else ""
         return f"cuda ({torch.cuda.get_device_name(trainer.device)}{graphed})"
     return "cpu"
-
-
-def _write_metrics(path: Path, project: Project, trainer: Trainer, outcome: Outcome) -> None:
-    data = {
-        "project": project.name,
-        "status": outcome.status,
-        "message": outcome.message,
-        "settings": project.training.to_dict(),
-        "device": str(trainer.device),
-        "epochs_done": outcome.epochs_done,
-        "steps": outcome.global_step,
-        "final": outcome.val_metrics,
-        "history": trainer.history,
-        "confusion_matrix": outcome.confusion,
-        "class_names": list(outcome.class_names),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_finite(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-def _finite(value: object) -> object:
-    """JSON has no NaN or infinity: such numbers (an R² over constant targets) become null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value

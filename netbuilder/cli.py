@@ -20,7 +20,7 @@ from netbuilder.blocks import BLOCKS, by_category
 from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
-from netbuilder.codegen.package import generate_package, write_package
+from netbuilder.pipeline import write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
 from netbuilder.project.settings import SETTING, SETTINGS
 
@@ -289,36 +289,27 @@ def _report(results) -> int:
 
 
 def _export_code(args: argparse.Namespace, project: Project) -> int:
-    """model.py, train.py and requirements.txt (codegen.package)."""
-    analysis = analyze(project.graph)
-    settings = project.training
+    """model.py, train.py and the rest of the code package (netbuilder.pipeline), and the starting weights its
+    train.py loads."""
     try:
-        package = generate_package(
-            project.graph,
-            analysis,
-            name=project.name,
-            source=args.project.name,
-            **settings.to_dict(),
-            starting_weights=project.weights is not None,
-        )
+        export = write_code_package(project, args.out)
     except CodegenError as err:
         print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
         return PROBLEMS
-    try:
-        written = write_package(package, args.out)
     except OSError as err:
         print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
         return USAGE
-    if "train.py" in package.files and project.weights is not None:
+    written = export.written
+    if export.needs_starting_weights:
         status = _export_starting_weights(args, project, written)
         if status != OK:
             return status
     for path in written:
         print(f"wrote {path}")
-    if package.training_skipped:
-        print(package.training_skipped, file=sys.stderr)
+    if export.package.training_skipped:
+        print(export.package.training_skipped, file=sys.stderr)
         return PROBLEMS if _wants_training(project) else OK
-    print(f"train with: cd {args.out} && python train.py --epochs {settings.epochs}")
+    print(f"train with: cd {args.out} && python train.py --epochs {project.training.epochs}")
     return OK
 
 

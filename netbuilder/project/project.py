@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from netbuilder.graph import Graph
+from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
 from netbuilder.project.settings import TrainingSettings
+
+Listener = Callable[[ProjectEvent], None]
 
 
 @dataclass(eq=False)
@@ -19,6 +24,11 @@ class Project:
     `weights` is a safetensors file of starting weights (from `netbuilder import --weights`), keyed
     `<node id>.<tensor name>` so that renaming a node keeps them; training starts from the tensors that still
     fit. Saving copies it beside the project file (see save_project).
+
+    Edits of the training settings and the starting weights go through `set_setting`, `set_settings` and
+    `set_weights`, which tell listeners (`subscribe`) with one event per change, as the Graph does for its
+    edits: the window's undo stack records them and its views follow them. A copy made with
+    `dataclasses.replace` has no listeners.
     """
 
     name: str
@@ -26,8 +36,53 @@ class Project:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     path: Path | None = None
     weights: Path | None = None
+    _listeners: list[Listener] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def new(cls, name: str) -> Project:
         """An empty, unsaved project with default training settings."""
         return cls(name=name, graph=Graph())
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every project event from now on; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        """Change one training setting; SettingsError (nothing changed) when the value is not valid for it.
+        Setting the value it already has changes nothing and says nothing."""
+        self.set_settings(replace(self.training, **{name: value}))
+
+    def set_settings(self, settings: TrainingSettings) -> None:
+        """Take `settings` whole (a run continued with its own split, say): one event per setting that
+        differs, in declaration order."""
+        old, self.training = self.training, settings
+        before, after = old.to_dict(), settings.to_dict()
+        for name, value in after.items():
+            if before[name] != value:
+                self._emit(SettingChanged(name, before[name], value))
+
+    def set_weights(self, weights: Path | None) -> None:
+        """Point at another starting weights file, or at none (training starts from the seed). The files
+        themselves are left alone, so an undo can point back."""
+        old, self.weights = self.weights, weights
+        if old != weights:
+            self._emit(StartingWeightsChanged(old, weights))
+
+    def replay(self, event: ProjectEvent) -> None:
+        """Make the change `event` describes again (an undo stack's redo); it is told like any edit."""
+        if isinstance(event, SettingChanged):
+            self.set_setting(event.name, event.new)
+        else:
+            self.set_weights(event.new)
+
+    def revert(self, event: ProjectEvent) -> None:
+        """Undo the change `event` describes (an undo stack's undo); it is told like any edit."""
+        if isinstance(event, SettingChanged):
+            self.set_setting(event.name, event.old)
+        else:
+            self.set_weights(event.old)
+
+    def _emit(self, event: ProjectEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)

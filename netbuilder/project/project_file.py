@@ -24,7 +24,7 @@ from netbuilder.blocks.spec import BlockSpec
 from netbuilder.graph import Edge, Graph, GraphError, InvalidParamError, PortOccupiedError
 from netbuilder.project.errors import ProjectError, SettingsError
 from netbuilder.project.project import Project
-from netbuilder.project.settings import TrainingSettings
+from netbuilder.project.settings import SETTING, TrainingSettings
 
 FORMAT_VERSION = 1
 SUFFIX = ".nbproj"
@@ -35,7 +35,7 @@ WEIGHTS_SUFFIX = ".weights.safetensors"
 _GRAPH_KEYS = ("nodes", "edges")
 _NODE_KEYS = ("id", "block", "label", "params", "position")
 _EDGE_KEYS = ("from", "to")
-_TRAINING_KEYS = tuple(TrainingSettings().to_dict())
+_TRAINING_KEYS = tuple(SETTING)  # the declared training settings
 
 
 # ---- writing ---------------------------------------------------------------------------------------------

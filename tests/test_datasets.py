@@ -1,4 +1,5 @@
-"""Each dataset's loader (the very text train.py gets) produces what the Dataset node promises."""
+"""Each dataset's loader (the very text train.py gets, run as the app runs it) produces what the Dataset node
+promises."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ import torch
 
 from netbuilder.analysis import analyze
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.data.loading import load_dataset
 from netbuilder.graph import Graph
-from netbuilder.runtime.build import load_module
 
 SMALL = {"samples": 60, "classes": 3, "features": 3, "length": 12, "noise": 0.1, "image_size": 8}
 
 
 def load(name: str, params: dict, seed: int = 0):
-    spec = DATASETS[name]
-    source = "\n".join(["import torch", *spec.import_lines(params), "", spec.loader_source(params)])
-    return load_module(source, f"dataset {name}").load_data(seed)
+    return load_dataset({"dataset": name, **params}, seed)
 
 
 GENERATED = sorted(name for name, spec in DATASETS.items() if "path" not in spec.uses)

@@ -15,8 +15,8 @@ from PIL import Image
 
 from netbuilder.analysis import analyze
 from netbuilder.blocks.datasets import DATASETS
+from netbuilder.data.loading import load_dataset
 from netbuilder.graph import Graph
-from netbuilder.runtime.build import load_module
 
 
 def idx(path: Path, array: numpy.ndarray, zipped: bool = False) -> None:
@@ -65,13 +65,7 @@ def types_of(params: dict):
 
 
 def load(params: dict):
-    spec = DATASETS[params["dataset"]]
-    full = {**DATASETS_DEFAULTS, **params}
-    source = "\n".join(["import torch", *spec.import_lines(full), "", spec.loader_source(full)])
-    return load_module(source, "loader").load_data(0)
-
-
-DATASETS_DEFAULTS = {"download": False, "image_size": 8, "target_column": "target", "task": "classification"}
+    return load_dataset({"image_size": 8, **params})
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST"), ("kmnist", "KMNIST")])

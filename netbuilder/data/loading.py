@@ -1,4 +1,5 @@
-"""Running a dataset's loader: the same source text that train.py holds, executed here."""
+"""Running a dataset's loader as train.py runs it: its module's code under the node's settings, the very text
+train.py holds, executed here (rather than the module imported), so the app and the export cannot differ."""
 
 from __future__ import annotations
 

@@ -1,0 +1,47 @@
+"""A folder of images with one subfolder per class, read from disk while training: it need not fit in memory."""
+
+from __future__ import annotations
+
+import os
+
+import numpy
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+PATH, IMAGE_SIZE = "data", 32
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+class ImageFiles(Dataset):
+    """Images in one subfolder per class (the subfolder's name is the class). Each is read from its file,
+    resized to a square and scaled to [0, 1] only when a batch needs it, so the folder need not fit in memory.
+    """
+
+    def __init__(self, path: str, size: int) -> None:
+        self.size = size
+        self.classes = [
+            entry.name
+            for entry in sorted(os.scandir(path), key=lambda e: e.name)
+            if entry.is_dir() and any(name.lower().endswith(IMAGE_SUFFIXES) for name in os.listdir(entry.path))
+        ]
+        self.files, self.labels = [], []
+        for index, name in enumerate(self.classes):
+            for file in sorted(os.listdir(os.path.join(path, name))):
+                if file.lower().endswith(IMAGE_SUFFIXES):
+                    self.files.append(os.path.join(path, name, file))
+                    self.labels.append(index)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        with Image.open(self.files[index]) as image:
+            image.draft("RGB", (self.size, self.size))  # a large JPEG decodes at a fraction of its size: faster
+            pixels = numpy.array(image.convert("RGB").resize((self.size, self.size)))
+        return torch.from_numpy(pixels).permute(2, 0, 1).float().div(255.0), self.labels[index]
+
+
+def load_data(seed: int) -> ImageFiles:
+    """Your image folder, as a dataset that reads each image when a batch needs it."""
+    return ImageFiles(PATH, IMAGE_SIZE)

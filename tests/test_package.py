@@ -75,16 +75,44 @@ def test_train_py_repeats_the_apps_split_and_first_50_losses(name, epochs, optio
     app_losses: list[float] = []
     trainer.run(lambda event: isinstance(event, Progress) and app_losses.extend(event.losses), max_steps=50)
     export(project, tmp_path)
-    run_script(tmp_path, "train.py", "--device", "cpu", "--out", "weights", "--log-losses", "losses.txt")
+    run_script(tmp_path, "train.py", "--device", "cpu", "--out", "weights")
 
     script_split = torch.load(tmp_path / "split.pt", weights_only=True)
     for script_part, app_part in zip(
         script_split, (trainer.train_x, trainer.train_y, trainer.val_x, trainer.val_y), strict=True
     ):
         assert torch.equal(script_part, app_part.cpu())
-    script_losses = [float(line) for line in (tmp_path / "losses.txt").read_text().split()]
+    script_losses = step_losses(tmp_path / "weights")
     assert len(app_losses) == 50 and len(script_losses) == epochs * trainer.steps_per_epoch
     assert numpy.allclose(script_losses[:50], app_losses, rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_train_py_resumed_from_its_checkpoint_ends_as_an_uninterrupted_run(tmp_path):
+    """`--resume out/checkpoint.pt` goes on with the model, optimizer, schedule and generators where the
+    checkpoint left them: the same weights and losses as one run of all the epochs (on the CPU, bit for bit)."""
+    project = sample("digits_mlp", epochs=3, val_fraction=0.2, seed=0)
+    adam = next(n for n in project.graph.nodes.values() if n.block == "Adam")
+    for name, value in {"schedule": "step", "step_size": 1, "gamma": 0.5, "weight_decay": 0.01}.items():
+        project.graph.set_param(adam.id, name, value)
+    export(project, tmp_path)
+    run_script(tmp_path, "train.py", "--device", "cpu", "--out", "whole")
+    run_script(tmp_path, "train.py", "--device", "cpu", "--epochs", "2", "--out", "parts")
+    printed = run_script(tmp_path, "train.py", "--device", "cpu", "--resume", "parts/checkpoint.pt", "--out", "parts")
+
+    assert printed.startswith("going on from parts/checkpoint.pt after epoch 2\nepoch 3/3")
+    whole, parts = (torch.load(tmp_path / out / "model.pt", weights_only=True) for out in ("whole", "parts"))
+    assert all(torch.equal(whole[name], parts[name]) for name in whole)
+    history = json.loads((tmp_path / "parts" / "history.json").read_text())
+    assert history == json.loads((tmp_path / "whole" / "history.json").read_text())
+    assert [epoch["learning_rate"] for epoch in history["epochs"]] == [0.001, 0.0005, 0.00025]
+    checkpoint = torch.load(tmp_path / "parts" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["run"]["epochs_done"] == 3 and set(checkpoint) >= {"model", "optimizer", "scheduler", "shuffle"}
+
+
+def step_losses(out: Path) -> list[float]:
+    """Every step's loss, as train.py writes them into out/history.json."""
+    return json.loads((out / "history.json").read_text())["losses"]
 
 
 def engine_answers(trainer: Trainer, x: torch.Tensor) -> list[tuple[str, float]]:
@@ -259,12 +287,10 @@ def test_train_py_trains_in_mixed_precision_as_the_app_does_on_cuda(precision, t
     app_losses: list[float] = []
     trainer.run(lambda event: isinstance(event, Progress) and app_losses.extend(event.losses), max_steps=50)
     export(project, tmp_path)
-    run_script(tmp_path, "train.py", "--device", "cuda", "--out", "weights", "--log-losses", "mixed.txt")
-    run_script(
-        tmp_path, "train.py", "--device", "cuda", "--precision", "fp32", "--out", "w", "--log-losses", "fp32.txt"
-    )
-    mixed = [float(line) for line in (tmp_path / "mixed.txt").read_text().split()][:50]
-    full = [float(line) for line in (tmp_path / "fp32.txt").read_text().split()][:50]
+    run_script(tmp_path, "train.py", "--device", "cuda", "--out", "mixed")
+    run_script(tmp_path, "train.py", "--device", "cuda", "--precision", "fp32", "--out", "full")
+    mixed = step_losses(tmp_path / "mixed")[:50]
+    full = step_losses(tmp_path / "full")[:50]
     gap = numpy.abs(numpy.subtract(mixed, app_losses)).max()
     assert gap < 1e-3, gap
     assert numpy.abs(numpy.subtract(full, app_losses)).max() > 10 * gap

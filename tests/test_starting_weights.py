@@ -191,8 +191,8 @@ def test_exported_train_py_starts_from_the_same_weights_as_the_app(tmp_path) -> 
     assert main(["export", str(out), "-o", str(package)]) == 0
     assert (package / "starting_weights.safetensors").is_file()
     assert "safetensors" in (package / "requirements.txt").read_text()
-    run_script(package, "train.py", "--device", "cpu", "--epochs", "3", "--out", "weights", "--log-losses", "l.txt")
-    script_losses = [float(line) for line in (package / "l.txt").read_text().split()]
+    run_script(package, "train.py", "--device", "cpu", "--epochs", "3", "--out", "weights")
+    script_losses = json.loads((package / "weights" / "history.json").read_text())["losses"]
     assert len(app_losses) == 50
     assert numpy.allclose(script_losses[:50], app_losses, rtol=0, atol=1e-5)
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from netbuilder.project import load_project
+from netbuilder.training.callbacks import Checkpoints, EarlyStopping
 from netbuilder.training.engine import Control, EpochEnd, Outcome, Progress, Trainer, with_settings
 
 SAMPLES = sorted((Path(__file__).parent.parent / "sample_projects").glob("*.nbproj"))
@@ -199,3 +200,93 @@ def test_gradient_clipping_and_early_stopping_are_in_train_py_too(tmp_path):
     assert "clip_grad_norm_(model.parameters(), 1.0)" in t.program.script_source
     script_model = t.program.script.train(30, 64, 0.05, 3, "cpu", str(tmp_path))
     assert same(weights(t), dict(script_model.state_dict()))
+
+
+def test_the_engine_has_no_step_of_its_own_it_runs_train_pys():
+    """Forward, loss, backward and the optimizer's step are train.py's train_step; validation its evaluate."""
+    t = trainer(epochs=1)
+    script = t.program.script
+    calls = {"train_step": 0, "evaluate": 0}
+    for name in calls:
+        real = getattr(script, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        setattr(script, name, counted)
+    t.run()
+    assert calls == {"train_step": t.steps_per_epoch, "evaluate": 1}
+
+
+def test_weight_decay_spares_biases_and_normalisation_in_the_app_and_in_train_py(tmp_path):
+    project = with_settings(load_project(DIGITS_MLP), device="cpu", epochs=1)
+    adam = next(n for n in project.graph.nodes.values() if n.block == "Adam")
+    project.graph.set_param(adam.id, "weight_decay", 0.05)
+    t = Trainer(project)
+    decaying, spared = t.optimizer.param_groups
+    assert decaying["weight_decay"] == 0.05 and all(p.dim() >= 2 for p in decaying["params"])
+    assert spared["weight_decay"] == 0.0 and spared["params"] and all(p.dim() < 2 for p in spared["params"])
+    assert "p.dim() >= 2" in t.program.script_source
+    t.run()
+    script_model = t.program.script.train(1, 64, 0.2, 0, "cpu", str(tmp_path))
+    assert same(weights(t), dict(script_model.state_dict()))
+
+
+class _Run:
+    """What the callbacks see of a trainer."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epoch, self.epochs, self.stop_reason, self.saved = 0, epochs, "", []
+
+    def request_stop(self, reason: str) -> None:
+        self.stop_reason = reason
+
+    def save_checkpoint(self, path: Path) -> Path:
+        self.saved.append(path.name)
+        return path
+
+    def end_epoch(self, callbacks, val_loss) -> None:
+        self.epoch += 1
+        for callback in callbacks:
+            callback.on_epoch_end(self, {"val_loss": val_loss})
+
+
+def test_early_stopping_keeps_its_own_count_and_asks_the_trainer_to_stop():
+    run, stopping = _Run(epochs=10), EarlyStopping(patience=2)
+    for val_loss in (1.0, 0.5, 0.7, 0.4, 0.6):
+        run.end_epoch([stopping], val_loss)
+    assert run.stop_reason == "" and stopping.epochs_without_improvement == 1
+    again = EarlyStopping(patience=2)
+    again.load_state_dict(stopping.state_dict())  # as a checkpoint carries it
+    run.end_epoch([again], 0.45)
+    assert run.stop_reason == "validation loss did not improve for 2 epochs"
+    last = _Run(epochs=2)  # no stopping "early" at the last epoch, nor without a patience
+    for callbacks in ([EarlyStopping(patience=1)], [EarlyStopping(patience=0)]):
+        last.epoch = 0
+        for val_loss in (1.0, 2.0):
+            last.end_epoch(callbacks, val_loss)
+    assert last.stop_reason == ""
+
+
+def test_checkpoints_keep_the_last_epoch_and_the_best_one(tmp_path):
+    run, checkpoints = _Run(epochs=10), Checkpoints(tmp_path)
+    for val_loss in (1.0, 0.5, 0.7, None):
+        run.end_epoch([checkpoints], val_loss)
+    checkpoints.on_run_end(run, "stopped")
+    checkpoints.on_run_end(run, "failed")
+    assert run.saved == ["last.pt", "best.pt", "last.pt", "best.pt", "last.pt", "last.pt", "last.pt"]
+    assert Checkpoints().state_dict() != checkpoints.state_dict() == {"best_saved_val_loss": 0.5}
+
+
+def test_a_run_resumed_from_its_checkpoint_stops_early_where_an_uninterrupted_one_does(tmp_path):
+    settings = {"epochs": 30, "early_stopping": 1, "seed": 3, "val_fraction": 0.05}
+    whole = trainer(**settings).run()
+    assert whole.status == "early-stopped"
+    first = trainer(**settings)
+    first.run(max_steps=(whole.epochs_done - 1) * first.steps_per_epoch + 3, checkpoint_dir=tmp_path)
+    second = trainer(**settings)
+    second.load_checkpoint(tmp_path / "last.pt")
+    assert second.early_stopping.state_dict() == first.early_stopping.state_dict()
+    outcome = second.run()
+    assert (outcome.status, outcome.epochs_done) == ("early-stopped", whole.epochs_done)

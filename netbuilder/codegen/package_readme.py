@@ -78,7 +78,9 @@ def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[st
         f"It trains for {int(settings['epochs'])} epochs in batches of {int(settings['batch_size'])}, holding out "
         f"{float(settings['val_fraction']):.0%} of the samples for validation, with seed {int(settings['seed'])}, "
         "and writes the weights to `model.pt`. With the same seed, on the CPU, it repeats the app's training step "
-        "for step: the same split, the same batches, the same losses (`--log-losses FILE` writes them).",
+        "for step: the same split, the same batches, the same losses (`history.json` holds every step's loss "
+        "and each epoch's metrics). After each epoch it saves `checkpoint.pt`: "
+        "`python train.py --resume checkpoint.pt` goes on from there.",
         *(
             ["", "`model.safetensors` holds the weights of the app's run; predict.py reads it by default."]
             if weights_file.endswith(".safetensors")

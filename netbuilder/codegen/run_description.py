@@ -15,8 +15,7 @@ from typing import Any
 from netbuilder.analysis import Analysis
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.dataset_files import csv_summary
-from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, DatasetSpec
-from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER
+from netbuilder.blocks.datasets import CLASSIFICATION, DatasetSpec
 from netbuilder.graph import Graph
 
 
@@ -56,32 +55,26 @@ class RunDescription:
 
 
 def describe_run(graph: Graph, analysis: Analysis) -> RunDescription:
-    """The description of a graph whose training code could be generated (a Dataset, a loss, an optimizer)."""
-    dataset_id = next(n for n in analysis.order if graph.nodes[n].block == "Dataset")
-    loss_id = next(n for n in analysis.order if catalogue.get(graph.nodes[n].block).role == LOSS_ROLE)
-    optimizer_id = next(n for n in analysis.order if catalogue.get(graph.nodes[n].block).role == OPTIMIZER)
-    params = graph.nodes[dataset_id].params
-    dataset = DATASETS[params["dataset"]]
+    """The description of a graph whose training code could be generated (its analysis has a training task)."""
+    task = analysis.training_task
+    params, dataset = task.dataset_params, task.dataset
     data_spec = catalogue.get("Dataset")
     relevant = {p.name: params[p.name] for p in data_spec.params if p.name in params and p.relevant(params)}
-    loss_inputs = graph.inputs_of(loss_id)
-    target_is_input = loss_inputs["target"].src_port == "x"
-    classification = dataset.task_of(params) == CLASSIFICATION and not target_is_input
-    optimizer_spec = catalogue.get(graph.nodes[optimizer_id].block)
-    optimizer_params = analysis.resolved_params(optimizer_id)
+    optimizer_spec = catalogue.get(task.optimizer)
+    optimizer_params = analysis.resolved_params(task.optimizer_node)
     features = ()
     if dataset.name == "csv":
-        features = csv_summary(params["path"], params["target_column"], classification).features
+        features = csv_summary(params["path"], params["target_column"], task.classification).features
     return RunDescription(
         dataset=dataset,
         dataset_params=relevant,
-        input_shape=tuple(analysis.output_type(dataset_id, "x").features),
-        output_shape=tuple(analysis.edge_type(loss_inputs["input"]).features),
-        classification=classification,
-        class_names=tuple(dataset.names_of_classes(params)) if classification else (),
+        input_shape=tuple(analysis.output_type(task.dataset_node, "x").features),
+        output_shape=tuple(analysis.edge_type(graph.inputs_of(task.loss_node)["input"]).features),
+        classification=task.classification,
+        class_names=task.class_names,
         feature_columns=tuple(features),
-        loss=graph.nodes[loss_id].block,
-        optimizer=optimizer_spec.type,
+        loss=task.loss,
+        optimizer=task.optimizer,
         optimizer_params={
             p.name: optimizer_params[p.name] for p in optimizer_spec.params if p.relevant(optimizer_params)
         },

@@ -11,7 +11,6 @@ rest of the epoch from the saved permutation.
 
 from __future__ import annotations
 
-import contextlib
 import linecache
 import math
 import multiprocessing
@@ -21,17 +20,16 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from netbuilder.blocks import catalogue
-from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
+from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
@@ -112,8 +110,29 @@ def resolve_device(device: str) -> torch.device:
 # ---- the trainer -----------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Pace:
+    """Where one call of run() stands, for its reports: the clock, time spent paused, steps taken, and this
+    epoch's step losses on the device (read at most every REPORT_SECONDS)."""
+
+    emit: Listener
+    control: Control
+    max_steps: int | None
+    losses: torch.Tensor
+    reported: int  # steps of this epoch already reported
+    started: float = field(default_factory=time.perf_counter)
+    last_report: float = field(default_factory=time.perf_counter)
+    epoch_started: float = 0.0
+    paused_for: float = 0.0
+    steps: int = 0
+
+
 class Trainer:
-    """One training run of a project: data, model, optimizer and schedule, and where the run stands."""
+    """One training run of a project: data, model, optimizer and schedule, and where the run stands.
+
+    `run()` is a short loop around hooks: each epoch's steps (train.py's own `train_step`, replayed as a CUDA
+    graph on a GPU where it can be), its validation (train.py's `evaluate`), then the callbacks (early
+    stopping, checkpoints), each with its own state."""
 
     def __init__(
         self,
@@ -126,22 +145,20 @@ class Trainer:
         """`workers`: processes that read a streamed dataset ahead of the steps (None: default_workers())."""
         self.project = project
         self.settings = project.training
+        self.epochs = self.settings.epochs
         self.program = program or load_program(project)
         self.device = resolve_device(device or self.settings.device)
         self.workers = default_workers() if workers is None else workers
         script = self.program.script
         seed = self.settings.seed
-        graph = project.graph
-        dataset_node = next(n for n in graph.nodes.values() if n.block == "Dataset")
-        dataset = DATASETS[dataset_node.params["dataset"]]
-        self.class_names = dataset.names_of_classes(dataset_node.params)
-        loss_node = next(n for n in graph.nodes.values() if catalogue.get(n.block).role == "loss")
-        self.target_is_input = graph.inputs_of(loss_node.id)["target"].src_port == "x"
-        self.classification = dataset.task_of(dataset_node.params) == CLASSIFICATION and not self.target_is_input
+        task = self.program.task
+        self.classification = task.classification
+        self.class_names = task.class_names
 
         # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
-        self.streamed = dataset.streamed  # train.py reads its samples through batches(), a DataLoader
-        self._epoch_seeds = self.streamed and dataset.images and dataset_node.params["augment"] != "none"
+        self.streamed = task.dataset.streamed  # train.py reads its samples through batches(), a DataLoader
+        augmented = task.dataset.images and task.dataset_params["augment"] != "none"
+        self._epoch_seeds = self.streamed and augmented
         if self.streamed:
             self.train_part, self.val_part = script.prepare_data(self.settings.val_fraction, seed)
             self.train_size, self.val_size = len(self.train_part), len(self.val_part)
@@ -154,12 +171,14 @@ class Trainer:
         self.model: nn.Module = self.program.new_model().to(self.device)
         self.criterion: nn.Module = script.make_criterion()
         self.optimizer = script.make_optimizer(self.model)
+        # a mixed-precision train.py says how: the autocast type and, for fp16, a gradient scaler
+        mixed_precision = getattr(script, "mixed_precision", None)
+        self._mixed = mixed_precision(self.settings.precision, str(self.device)) if mixed_precision else ()
+        self._amp, self._scaler = self._mixed or (None, None)
         batch_size = self.settings.batch_size
         self.steps_per_epoch = -(-self.train_size // batch_size)
         make_scheduler = getattr(script, "make_scheduler", None)
-        self.scheduler = (
-            make_scheduler(self.optimizer, self.settings.epochs, self.steps_per_epoch) if make_scheduler else None
-        )
+        self.scheduler = make_scheduler(self.optimizer, self.epochs, self.steps_per_epoch) if make_scheduler else None
         self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
         self.shuffle = torch.Generator().manual_seed(seed + 1)
         # in memory, augment() draws on the device; a streamed run draws one seed per epoch on the CPU
@@ -172,19 +191,21 @@ class Trainer:
         self.order: torch.Tensor | None = None  # this epoch's permutation, drawn at its first step
         self.epoch_seed = 0  # a streamed run's seed of this epoch's crops and flips (see train.py's Part)
         self.global_step = 0
-        self.best_val_loss = math.inf
-        self.epochs_without_improvement = 0
         self.history: list[dict[str, Any]] = []
+        self.stop_reason = ""  # set by a callback that ends the run before its last epoch
+        self.early_stopping = EarlyStopping(self.settings.early_stopping)
+        self.checkpoints = Checkpoints()
+        self.callbacks: list[Callback] = [self.early_stopping, self.checkpoints]  # in this order: the checkpoint
+        # saved after an epoch holds early stopping's verdict on it
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device)
-        self._scaler = torch.amp.GradScaler("cuda") if self._precision() == torch.float16 else None
         self.graphed: GraphedStep | None = None  # the step as a CUDA graph, where it can be one
         self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
         if not self.not_graphed:
-            self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._precision())
+            self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._amp)
         if not self.not_graphed:
             make_capturable(self.optimizer)
-            self.graphed = GraphedStep(self._update, self.optimizer, batch_size)
+            self.graphed = GraphedStep(self._train_step, self.optimizer, batch_size)
 
     # ---- running ---------------------------------------------------------------------------------------
 
@@ -195,73 +216,71 @@ class Trainer:
         checkpoint_dir: Path | None = None,
         max_steps: int | None = None,
     ) -> Outcome:
-        """Train until the epochs are done, `control` stops it, early stopping triggers, or a step fails.
+        """Train until the epochs are done, `control` stops it, a callback stops it early, or a step fails.
 
         May be called again after a stop: it goes on from where it was. `max_steps` stops after that many
         steps in this call (for smoke tests and benchmarks)."""
-        emit = on_event or (lambda event: None)
-        control = control or Control()
-        settings = self.settings
-        batch_size = settings.batch_size
-        n = self.train_size
-        losses = torch.empty(self.steps_per_epoch, device=self.device)
-        started = time.perf_counter()
-        paused_for = 0.0
-        steps_this_call = 0
-        last_report = started
-        reported = self.position // batch_size
+        pace = _Pace(
+            on_event or (lambda event: None),
+            control or Control(),
+            max_steps,
+            torch.empty(self.steps_per_epoch, device=self.device),
+            reported=self.position // self.settings.batch_size,
+        )
+        self.checkpoints.folder = checkpoint_dir
+        self.stop_reason = ""
         try:
-            while self.epoch < settings.epochs:
-                epoch_started = time.perf_counter()
-                if self.order is None:
-                    self._draw_epoch_order()
-                    self._epoch_loss.zero_()
-                    self._epoch_correct.zero_()
-                    reported = 0
-                self.model.train()
-                batches = self._batches()
-                while self.position < n:
-                    paused_for += control.wait_while_paused()
-                    if control.stopped or (max_steps is not None and steps_this_call >= max_steps):
-                        self._report(emit, losses, reported, started, paused_for, steps_this_call)
-                        return self._finish(emit, "stopped", "stopped by request", checkpoint_dir)
-                    step = self.position // batch_size
-                    batch_x, batch_y = next(batches)
-                    loss = self._step(batch_x, batch_y, len(batch_y))
-                    losses[step] = loss.detach()
-                    self.position += len(batch_y)
-                    self.global_step += 1
-                    steps_this_call += 1
-                    now = time.perf_counter()
-                    if now - last_report >= REPORT_SECONDS:
-                        failure = self._report(emit, losses, reported, started, paused_for, steps_this_call)
-                        reported = step + 1
-                        last_report = now
-                        if failure:
-                            return self._finish(emit, "failed", failure, checkpoint_dir)
-                failure = self._report(emit, losses, reported, started, paused_for, steps_this_call)
-                reported = self.steps_per_epoch
-                if failure:
-                    return self._finish(emit, "failed", failure, checkpoint_dir)
-                if self._end_epoch(emit, epoch_started, checkpoint_dir):
-                    return self._finish(
-                        emit,
-                        "early-stopped",
-                        f"validation loss did not improve for {settings.early_stopping} epochs",
-                        checkpoint_dir,
-                    )
+            while self.epoch < self.epochs:
+                ended = self._train_epoch(pace)
+                if ended:
+                    return self._finish(pace.emit, *ended)
+                self._end_epoch(pace)
+                if self.stop_reason:
+                    return self._finish(pace.emit, "early-stopped", self.stop_reason)
         except torch.cuda.OutOfMemoryError:
             self._free_gpu()
+            batch_size = self.settings.batch_size
             return self._finish(
-                emit,
+                pace.emit,
                 "failed",
                 f"the GPU ran out of memory with batches of {batch_size}: "
                 f"try a smaller batch size (such as {max(1, batch_size // 2)}) or a smaller model",
-                checkpoint_dir=None,
             )
         except Exception as err:  # an exception in forward or backward ends the run with the node named
-            return self._finish(emit, "failed", self._explain(err), checkpoint_dir=None)
-        return self._finish(emit, "completed", "", checkpoint_dir)
+            return self._finish(pace.emit, "failed", self._explain(err))
+        return self._finish(pace.emit, "completed", "")
+
+    def request_stop(self, reason: str) -> None:
+        """End the run after this epoch, saying why (what early stopping calls)."""
+        self.stop_reason = reason
+
+    def _train_epoch(self, pace: _Pace) -> tuple[str, str] | None:
+        """The rest of this epoch's steps; (status, message) where the run ends before the epoch does."""
+        pace.epoch_started = time.perf_counter()
+        if self.order is None:
+            self._draw_epoch_order()
+            self._epoch_loss.zero_()
+            self._epoch_correct.zero_()
+            pace.reported = 0
+        self.model.train()
+        batches = self._batches()
+        while self.position < self.train_size:
+            pace.paused_for += pace.control.wait_while_paused()
+            if pace.control.stopped or (pace.max_steps is not None and pace.steps >= pace.max_steps):
+                self._report(pace)
+                return "stopped", "stopped by request"
+            step = self.position // self.settings.batch_size
+            batch_x, batch_y = next(batches)
+            pace.losses[step] = self._step(batch_x, batch_y, len(batch_y))
+            self.position += len(batch_y)
+            self.global_step += 1
+            pace.steps += 1
+            if time.perf_counter() - pace.last_report >= REPORT_SECONDS:
+                failure = self._report(pace)
+                if failure:
+                    return "failed", failure
+        failure = self._report(pace)
+        return ("failed", failure) if failure else None
 
     def _draw_epoch_order(self) -> None:
         """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""
@@ -299,14 +318,9 @@ class Trainer:
         for start in range(0, self.val_size, batch_size):
             yield self.val_x[start : start + batch_size], self.val_y[start : start + batch_size]
 
-    def _precision(self) -> torch.dtype | None:
-        if self.device.type != "cuda":
-            return None
-        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.settings.precision)
-
     def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
         """One training step (as a CUDA graph where it can be), then the epoch's running sums."""
-        loss, output = (self.graphed or self._update)(batch_x, batch_y)
+        loss, output = (self.graphed or self._train_step)(batch_x, batch_y)
         if self.schedule == "OneCycleLR":
             self.scheduler.step()
         self._epoch_loss += loss * size
@@ -314,71 +328,46 @@ class Trainer:
             self._epoch_correct += self.program.script.count_correct(output, batch_y)
         return loss
 
-    def _update(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forward, loss, backward and the optimizer's step: what train.py's loop does for one batch."""
-        precision = self._precision()
-        # no autocast weight cache: a CUDA graph cannot capture one
-        autocast = (
-            torch.autocast("cuda", dtype=precision, cache_enabled=False) if precision else contextlib.nullcontext()
-        )
-        with autocast:
-            output = self.model(batch_x)
-            loss = self.program.script.compute_loss(self.criterion, output, batch_x, batch_y)
-        self.optimizer.zero_grad(set_to_none=True)
-        if self._scaler is not None:
-            self._scaler.scale(loss).backward()
-            self._scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
-        if self.settings.grad_clip > 0:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-        if self._scaler is not None:
-            self._scaler.step(self.optimizer)
-            self._scaler.update()
-        else:
-            self.optimizer.step()
-        return loss.detach(), output.detach()  # no autograd graph kept alive into the next step
+    def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """train.py's own train_step on this run's model, loss and optimizer (and its precision)."""
+        script = self.program.script
+        return script.train_step(self.model, self.criterion, self.optimizer, batch_x, batch_y, *self._mixed)
 
-    def _report(
-        self,
-        emit: Listener,
-        losses: torch.Tensor,
-        reported: int,
-        started: float,
-        paused_for: float,
-        steps_this_call: int,
-    ) -> str:
+    def _report(self, pace: _Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message
         if one of them is not a finite number."""
         done = -(-self.position // self.settings.batch_size)
-        new = losses[reported:done].tolist() if done > reported else []
+        new = pace.losses[pace.reported : done].tolist() if done > pace.reported else []
         for offset, value in enumerate(new):
             if not math.isfinite(value):
-                step = self.epoch * self.steps_per_epoch + reported + offset + 1
+                step = self.epoch * self.steps_per_epoch + pace.reported + offset + 1
                 return (
                     f"the loss became {value} at step {step} (epoch {self.epoch + 1}): lower the learning "
                     "rate, or add normalization or gradient clipping"
                 )
-        elapsed = max(1e-9, time.perf_counter() - started - paused_for)
-        rate = steps_this_call * self.settings.batch_size / elapsed
-        remaining = (self.settings.epochs - self.epoch) * self.steps_per_epoch - done
-        emit(
+        now = time.perf_counter()
+        elapsed = max(1e-9, now - pace.started - pace.paused_for)
+        rate = pace.steps * self.settings.batch_size / elapsed
+        remaining = (self.epochs - self.epoch) * self.steps_per_epoch - done
+        pace.emit(
             Progress(
                 self.epoch + 1,
-                self.settings.epochs,
+                self.epochs,
                 done,
                 self.steps_per_epoch,
                 self.global_step,
                 new,
                 self.learning_rate,
                 rate,
-                max(0.0, remaining * elapsed / max(1, steps_this_call)),
+                max(0.0, remaining * elapsed / max(1, pace.steps)),
             )
         )
+        pace.reported = done
+        pace.last_report = now
         return ""
 
-    def _end_epoch(self, emit: Listener, epoch_started: float, checkpoint_dir: Path | None) -> bool:
-        """Validate, step a per-epoch schedule, remember, checkpoint; True when early stopping ends the run."""
+    def _end_epoch(self, pace: _Pace) -> None:
+        """Validate, step a per-epoch schedule, remember the epoch, report it, then the callbacks."""
         n = self.train_size
         train_loss = self._epoch_loss.item() / n
         train_accuracy = self._epoch_correct.item() / n if self.classification else None
@@ -399,63 +388,33 @@ class Trainer:
             "learning_rate": self.learning_rate,
         }
         self.history.append(record)
-        emit(
+        pace.emit(
             EpochEnd(
                 self.epoch,
-                self.settings.epochs,
+                self.epochs,
                 train_loss,
                 train_accuracy,
                 val_loss,
                 metrics,
                 self.learning_rate,
-                time.perf_counter() - epoch_started,
+                time.perf_counter() - pace.epoch_started,
             )
         )
-        if checkpoint_dir is not None:
-            self.save_checkpoint(checkpoint_dir / "last.pt")
-        if val_loss is None:
-            return False
-        if val_loss < self.best_val_loss:
-            self.best_val_loss = val_loss
-            self.epochs_without_improvement = 0
-            if checkpoint_dir is not None:
-                self.save_checkpoint(checkpoint_dir / "best.pt")
-        else:
-            self.epochs_without_improvement += 1
-        patience = self.settings.early_stopping
-        return bool(patience) and self.epochs_without_improvement >= patience and self.epoch < self.settings.epochs
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, record)
 
-    @torch.no_grad()
     def evaluate(self) -> tuple[float | None, dict[str, float]]:
-        """Validation loss and metrics: accuracy for classification; MAE, RMSE and R² for values."""
+        """Validation loss and metrics by train.py's own evaluate(): accuracy for classification; MAE, RMSE and
+        R² for values. (None, {}) without a validation part."""
         if self.val_size == 0:
             return None, {}
-        self.model.eval()
-        script = self.program.script
-        total_loss = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device)
-        outputs, targets = [], []
-        for batch_x, batch_y in self._val_batches():
-            output = self.model(batch_x)
-            total_loss += script.compute_loss(self.criterion, output, batch_x, batch_y) * len(batch_x)
-            if self.classification:
-                correct += script.count_correct(output, batch_y)
-            else:
-                outputs.append(output.float())
-                targets.append((batch_x if self.target_is_input else batch_y).float())
-        n = self.val_size
-        metrics: dict[str, float] = {}
-        if self.classification:
-            metrics["accuracy"] = correct.item() / n
+        script, batch_size = self.program.script, self.settings.batch_size
+        if self.streamed:
+            device = str(self.device)
+            metrics = script.evaluate(self.model, self.criterion, self.val_part, batch_size, device, self.workers)
         else:
-            predicted = torch.cat(outputs).reshape(n, -1)
-            target = torch.cat(targets).reshape(n, -1)
-            error = predicted - target
-            metrics["mae"] = error.abs().mean().item()
-            metrics["rmse"] = error.pow(2).mean().sqrt().item()
-            spread = (target - target.mean(dim=0)).pow(2).sum()
-            metrics["r2"] = 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan")
-        return total_loss.item() / n, metrics
+            metrics = script.evaluate(self.model, self.criterion, self.val_x, self.val_y, batch_size)
+        return metrics.pop("loss"), metrics
 
     @torch.no_grad()
     def confusion_matrix(self) -> list[list[int]] | None:
@@ -477,9 +436,9 @@ class Trainer:
     def learning_rate(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def _finish(self, emit: Listener, status: str, message: str, checkpoint_dir: Path | None) -> Outcome:
-        if checkpoint_dir is not None and status == "stopped":
-            self.save_checkpoint(checkpoint_dir / "last.pt")
+    def _finish(self, emit: Listener, status: str, message: str) -> Outcome:
+        for callback in self.callbacks:
+            callback.on_run_end(self, status)
         finished = status in ("completed", "early-stopped")
         outcome = Outcome(
             status,
@@ -535,11 +494,10 @@ class Trainer:
             "order": self.order.cpu() if self.order is not None else torch.empty(0, dtype=torch.long),
             "epoch_seed": self.epoch_seed,
             "global_step": self.global_step,
-            "best_val_loss": self.best_val_loss,
-            "epochs_without_improvement": self.epochs_without_improvement,
             "epoch_loss": self._epoch_loss.cpu(),
             "epoch_correct": self._epoch_correct.cpu(),
             "history": self.history,
+            **{key: value for callback in self.callbacks for key, value in callback.state_dict().items()},
         }
 
     def _optimizer_state(self) -> dict[str, Any]:
@@ -552,6 +510,7 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on from `state` (a checkpoint's contents, as state_dict gives them)."""
         if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(
                 f"this checkpoint has format {state.get('format')}; this netbuilder reads {CHECKPOINT_FORMAT}"
@@ -560,7 +519,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         if self.graphed is not None:  # the state tensors are new: capture again, with them
             make_capturable(self.optimizer)
-            self.graphed = GraphedStep(self._update, self.optimizer, self.settings.batch_size)
+            self.graphed = GraphedStep(self._train_step, self.optimizer, self.settings.batch_size)
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self._scaler is not None and state["scaler"]:
@@ -582,8 +541,8 @@ class Trainer:
         self.order = order.to(self._order_device()) if order.numel() else None
         self.epoch_seed = int(state.get("epoch_seed", 0))
         self.global_step = int(state["global_step"])
-        self.best_val_loss = float(state["best_val_loss"])
-        self.epochs_without_improvement = int(state["epochs_without_improvement"])
+        for callback in self.callbacks:
+            callback.load_state_dict(state)
         self._epoch_loss = state["epoch_loss"].to(self.device)
         self._epoch_correct = state["epoch_correct"].to(self.device)
         self.history = list(state["history"])

@@ -19,8 +19,6 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from netbuilder.blocks import catalogue
-from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.data.loading import DataLoadError, read_samples
 from netbuilder.project import Project
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
@@ -139,20 +137,15 @@ class Predictor:
         model = program.new_model()
         _load_into(model, read_weights(weights_path))
         criterion = program.script.make_criterion()
-        graph = project.graph
-        dataset_node = next(n for n in graph.nodes.values() if n.block == "Dataset")
-        dataset = DATASETS[dataset_node.params["dataset"]]
-        loss_node = next(n for n in graph.nodes.values() if catalogue.get(n.block).role == "loss")
-        target_is_input = graph.inputs_of(loss_node.id)["target"].src_port == "x"
-        classification = dataset.task_of(dataset_node.params) == CLASSIFICATION and not target_is_input
+        task = program.task
         try:
             return cls(
                 model.to(torch.device(device)),
                 validation,
-                kind=CLASSIFICATION_KIND if classification else REGRESSION_KIND,
-                class_names=tuple(dataset.names_of_classes(dataset_node.params)) if classification else (),
+                kind=CLASSIFICATION_KIND if task.classification else REGRESSION_KIND,
+                class_names=task.class_names,
                 criterion=criterion,
-                target_is_input=target_is_input,
+                target_is_input=task.target_is_input,
                 batch_size=settings.batch_size,
             )
         except DataLoadError as err:

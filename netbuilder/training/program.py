@@ -1,9 +1,9 @@
 """The generated code, loaded: the model class and the functions of train.py, exactly as exported.
 
 The engine trains with these functions (prepare_data, augment or batches, make_optimizer, make_scheduler,
-compute_loss, count_correct), so an exported `python train.py` makes the same data split, the same
-augmented batches, the same optimizer and schedule and the same losses as the app: one definition, written
-once by codegen.
+mixed_precision, train_step, evaluate, count_correct), so an exported `python train.py` makes the same data
+split, the same augmented batches, the same optimizer, schedule and steps and the same losses as the app:
+one definition, written once by codegen.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 import types
 from dataclasses import dataclass
 
-from netbuilder.analysis import analyze
+from netbuilder.analysis import TrainingTask, analyze
 from netbuilder.codegen.model_code import CodegenError, ModelCode
 from netbuilder.codegen.package import generate_package
 from netbuilder.project import Project
@@ -31,14 +31,15 @@ class ProgramError(Exception):
 
 @dataclass(frozen=True)
 class Program:
-    """A project's model code and its loaded training script, and the starting weights that fit (None when
-    the project has none)."""
+    """A project's model code and its loaded training script, its training task, and the starting weights
+    that fit (None when the project has none)."""
 
     model_code: ModelCode
     model_module: types.ModuleType
     script: types.ModuleType
     model_source: str
     script_source: str
+    task: TrainingTask
     starting: StartingWeights | None = None
 
     def new_model(self):
@@ -83,7 +84,9 @@ def load_program(project: Project) -> Program:
                 del sys.modules["model"]
             else:
                 sys.modules["model"] = previous
-    program = Program(model_code, model_module, script, model_code.source, package.files["train.py"])
+    program = Program(
+        model_code, model_module, script, model_code.source, package.files["train.py"], analysis.training_task
+    )
     if project.weights is None:
         return program
     return dataclasses.replace(program, starting=_starting_weights(project, program))

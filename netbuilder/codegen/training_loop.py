@@ -1,0 +1,374 @@
+"""The training half of train.py: `train_step` and `evaluate`, which the app's engine runs too, checkpoints a
+person can resume from, `train()` around them and the command line.
+
+`train_step` is the step of both: forward, loss, backward, clipping and the optimizer's step (under autocast,
+with a gradient scaler for fp16, in a mixed-precision project), with no sync with the device, so that the
+engine can capture it as a CUDA graph. `evaluate` gives the validation metrics of both: loss and accuracy for
+classification; loss, MAE, RMSE and R² for values. `train()` saves out/checkpoint.pt (everything `--resume`
+needs: model, optimizer, schedule, random generators, epoch) and out/history.json (each epoch's metrics and
+every step's loss) after each epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netbuilder.codegen.render import literal
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """What shapes the loop: the project's settings and what its graph learns."""
+
+    class_name: str
+    epochs: int
+    batch_size: int
+    val_fraction: float
+    seed: int
+    schedule: str  # the optimizer's schedule: none, step, cosine, onecycle or plateau
+    classification: bool  # evaluate() counts right classes; else it measures errors of values
+    target: str  # what the loss compares the output with: batch_y, or batch_x for an autoencoder
+    augment: bool
+    streamed: bool
+    grad_clip: float = 0.0
+    early_stopping: int = 0
+    starting_weights: bool = False
+    precision: str = "fp32"
+
+    @property
+    def mixed(self) -> bool:
+        return self.precision != "fp32"
+
+
+def loop_functions(options: LoopOptions) -> list[str]:
+    """The functions from the step on, each a block of source, in the order train.py holds them."""
+    functions = [
+        *([_MIXED_PRECISION] if options.mixed else []),
+        _train_step(options),
+        _evaluate(options),
+        *([] if options.classification else [_ERRORS]),
+        _SAVE_CHECKPOINT,
+        _LOAD_CHECKPOINT,
+        _train(options),
+        _main(options),
+    ]
+    return functions
+
+
+_MIXED_PRECISION = '''\
+def mixed_precision(precision: str, device: str):
+    """The autocast type and the gradient scaler: bf16, or fp16 with a scaler, on CUDA; the CPU trains in fp32."""
+    if torch.device(device).type != "cuda":
+        return None, None
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    return amp, torch.amp.GradScaler("cuda") if amp == torch.float16 else None'''
+
+
+def _train_step(options: LoopOptions) -> str:
+    clip = ""
+    if options.grad_clip:
+        clip = f"    nn.utils.clip_grad_norm_(model.parameters(), {literal(options.grad_clip)})\n"
+    clipping = ", clipping" if options.grad_clip else ""
+    head = (
+        "def train_step(model: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, "
+        "batch_x: torch.Tensor,\n"
+    )
+    if not options.mixed:
+        return f'''\
+{head}               batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step on one batch: forward, loss, backward{clipping} and the optimizer's step; the loss and the output,
+    detached. Nothing here waits for the device, so the app can replay the step as a CUDA graph on a GPU."""
+    output = model(batch_x)
+    loss = compute_loss(criterion, output, batch_x, batch_y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+{clip}    optimizer.step()
+    return loss.detach(), output.detach()'''
+    return f'''\
+{head}               batch_y: torch.Tensor, amp: torch.dtype | None = None,
+               scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step on one batch: forward and loss under autocast to `amp` (without the weight cache, which a CUDA
+    graph cannot hold), backward (for fp16 with the loss scaled by `scaler`, the gradients unscaled before
+    clipping){clipping} and the optimizer's step; the loss and the output, detached. Nothing here waits for the
+    device, so the app can replay the step as a CUDA graph on a GPU."""
+    with torch.autocast("cuda", dtype=amp, enabled=amp is not None, cache_enabled=False):
+        output = model(batch_x)
+        loss = compute_loss(criterion, output, batch_x, batch_y)
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+    else:
+        loss.backward()
+{clip}    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    return loss.detach(), output.detach()'''
+
+
+def _evaluate(options: LoopOptions) -> str:
+    """evaluate(): the validation metrics, over tensors on the device or a streamed part."""
+    if options.streamed:
+        head = (
+            "def evaluate(model: nn.Module, criterion: nn.Module, part: Part, batch_size: int, device: str,\n"
+            "             workers: int) -> dict[str, float]:"
+        )
+        where, size, device = "the samples of `part`", "len(part)", "device"
+        loop = "    for batch_x, batch_y in batches(part, list(range(len(part))), batch_size, device, workers):\n"
+    else:
+        head = (
+            "def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,\n"
+            "             batch_size: int) -> dict[str, float]:"
+        )
+        where, size, device = "(x, y)", "len(x)", "x.device"
+        loop = (
+            "    for start in range(0, len(x), batch_size):\n"
+            "        batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]\n"
+        )
+    if options.classification:
+        summary = f"The mean loss and the accuracy over {where}, in batches."
+        setup = f"    correct = torch.zeros((), device={device})\n"
+        gather = "        correct += count_correct(output, batch_y)\n"
+        result = f'{{"loss": total_loss.item() / {size}, "accuracy": correct.item() / {size}}}'
+    else:
+        summary = f"The mean loss over {where}, in batches, and how far the outputs are from the targets."
+        setup = "    outputs, targets = [], []\n"
+        gather = (
+            "        outputs.append(output.float().reshape(len(output), -1))\n"
+            f"        targets.append({options.target}.float().reshape(len(output), -1))\n"
+        )
+        result = f'{{"loss": total_loss.item() / {size}, **errors(torch.cat(outputs), torch.cat(targets))}}'
+    return f'''\
+@torch.no_grad()
+{head}
+    """{summary}"""
+    model.eval()
+    total_loss = torch.zeros((), device={device})
+{setup}{loop}        output = model(batch_x)
+        total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)
+{gather}    return {result}'''
+
+
+_ERRORS = '''\
+def errors(output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """Mean absolute error, root mean square error and R² (the share of the targets' variance that the outputs
+    explain: 1 is perfect) of outputs against targets, one row of values per sample."""
+    error = output - target
+    spread = (target - target.mean(dim=0)).pow(2).sum()
+    return {
+        "mae": error.abs().mean().item(),
+        "rmse": error.pow(2).mean().sqrt().item(),
+        "r2": 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan"),
+    }'''
+
+_SAVE_CHECKPOINT = '''\
+def save_checkpoint(path: str, run: dict, parts: dict) -> None:
+    """Save what `python train.py --resume PATH` needs to go on after this epoch: where the run stands, the state
+    of each part (model, optimizer, schedule, random generators) and torch's own random state."""
+    checkpoint = {
+        name: part.get_state() if isinstance(part, torch.Generator) else part.state_dict()
+        for name, part in parts.items()
+    }
+    checkpoint["run"] = run
+    checkpoint["rng"] = torch.get_rng_state()
+    checkpoint["cuda_rng"] = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    torch.save(checkpoint, path + ".tmp")
+    os.replace(path + ".tmp", path)  # a run stopped while saving keeps its previous checkpoint'''
+
+_LOAD_CHECKPOINT = '''\
+def load_checkpoint(path: str, parts: dict) -> dict:
+    """Put each part back as the checkpoint at `path` saved it, and say where the run stood. It is read with
+    weights_only: a checkpoint holds tensors and numbers, and nothing in it is run."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    for name, part in parts.items():
+        if isinstance(part, torch.Generator):
+            part.set_state(checkpoint[name])
+        else:
+            part.load_state_dict(checkpoint[name])
+    torch.set_rng_state(checkpoint["rng"])
+    if checkpoint["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
+    return checkpoint["run"]'''
+
+
+def _train(o: LoopOptions) -> str:
+    """train(): the epochs around train_step and evaluate, over tensors on the device or streamed parts."""
+    train_data, val_data = ("train_part", "val_part") if o.streamed else ("train_x", "val_x")
+    parameters = ["epochs: int", "batch_size: int", "val_fraction: float", "seed: int", "device: str", "out: str"]
+    parameters += ["workers: int"] if o.streamed else []
+    parameters += ['resume: str = ""', *([f"precision: str = {literal(o.precision)}"] if o.mixed else [])]
+    lines = [
+        "def train(",
+        *(f"    {parameter}," for parameter in parameters),
+        f") -> {o.class_name}:",
+        '    """Train with this seed, from scratch or from the checkpoint `resume`; print one line per epoch.',
+        "",
+        "    After each epoch out/checkpoint.pt holds what `--resume` needs to go on, and out/history.json each",
+        "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights.",
+        '    """',
+    ]
+    if o.streamed:
+        lines.append("    train_part, val_part = prepare_data(val_fraction, seed)")
+    else:
+        lines += [
+            "    train_x, train_y, val_x, val_y = prepare_data(val_fraction, seed)",
+            "    train_x, train_y = train_x.to(device), train_y.to(device)",
+            "    val_x, val_y = val_x.to(device), val_y.to(device)",
+        ]
+    lines += [
+        f"    steps_per_epoch = -(-len({train_data}) // batch_size)",
+        "",
+        "    torch.manual_seed(seed)",
+        f"    model = {o.class_name}().to(device)",
+        *(
+            ["    model.load_state_dict(load_file(STARTING_WEIGHTS), strict=False)  # the rest keep their seeded start"]
+            if o.starting_weights
+            else []
+        ),
+        "    criterion = make_criterion()",
+        "    optimizer = make_optimizer(model)",
+        *(["    amp, scaler = mixed_precision(precision, device)"] if o.mixed else []),
+        *(["    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)"] if o.schedule != "none" else []),
+        "    shuffle = torch.Generator().manual_seed(seed + 1)",
+    ]
+    if o.augment:
+        generator = "torch.Generator()" if o.streamed else "torch.Generator(device)"
+        lines.append(f"    augmentation = {generator}.manual_seed(seed + 2)")
+    parts = ["model", "optimizer", *(["scheduler"] if o.schedule != "none" else []), "shuffle"]
+    parts += ["augmentation"] if o.augment else []
+    stopping = ', "best_val_loss": float("inf"), "epochs_without_improvement": 0' if o.early_stopping else ""
+    lines += [
+        "    # what a checkpoint saves, and where the run stands",
+        "    parts = {" + ", ".join(f'"{name}": {name}' for name in parts) + "}",
+        *(["    if scaler is not None:", '        parts["scaler"] = scaler'] if o.mixed else []),
+        f'    run = {{"epochs_done": 0, "history": [], "losses": []{stopping}}}',
+        "    if resume:",
+        "        run = load_checkpoint(resume, parts)",
+        """        print(f"going on from {resume} after epoch {run['epochs_done']}")""",
+        "",
+        '    for epoch in range(run["epochs_done"] + 1, epochs + 1):',
+        "        started = time.perf_counter()",
+        "        model.train()",
+        "        total_loss = torch.zeros((), device=device)",
+        "        losses = torch.zeros(steps_per_epoch, device=device)  # read once an epoch, so no step waits",
+    ]
+    if o.streamed:
+        lines.append("        order = torch.randperm(len(train_part), generator=shuffle).tolist()")
+        if o.augment:
+            lines.append("        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation))")
+        lines += [
+            "        for step, (batch_x, batch_y) in enumerate(",
+            "            batches(train_part, order, batch_size, device, workers)",
+            "        ):",
+        ]
+        size = "len(batch_y)"
+    else:
+        lines += [
+            "        order = torch.randperm(len(train_x), generator=shuffle).to(device)",
+            "        for step, start in enumerate(range(0, len(train_x), batch_size)):",
+            "            index = order[start:start + batch_size]",
+            "            batch_x, batch_y = train_x[index], train_y[index]",
+            *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
+        ]
+        size = "len(index)"
+    mixed = ", amp, scaler" if o.mixed else ""
+    lines += [
+        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, batch_y{mixed})",
+        *(["            scheduler.step()"] if o.schedule == "onecycle" else []),
+        f"            total_loss += loss * {size}",
+        "            losses[step] = loss",
+        f"        train_loss = total_loss.item() / len({train_data})",
+        '        record = {"epoch": epoch, "train_loss": train_loss}',
+        '        line = f"epoch {epoch}/{epochs}  train loss {train_loss:.4f}"',
+        f"        if len({val_data}):",
+        "            metrics = "
+        + (
+            "evaluate(model, criterion, val_part, batch_size, device, workers)"
+            if o.streamed
+            else "evaluate(model, criterion, val_x, val_y, batch_size)"
+        ),
+        '            record.update({f"val_{name}": value for name, value in metrics.items()})',
+        "            line += f\"  val loss {metrics['loss']:.4f}"
+        + ("  val accuracy {metrics['accuracy']:.1%}" if o.classification else "")
+        + '"',
+    ]
+    if o.schedule == "plateau":
+        lines.append('        scheduler.step(record.get("val_loss", train_loss))')
+    elif o.schedule in ("step", "cosine"):
+        lines.append("        scheduler.step()")
+    lines += [
+        '        record["learning_rate"] = optimizer.param_groups[0]["lr"]',
+        '        print(f"{line}  ({time.perf_counter() - started:.1f} s)", flush=True)',
+        '        run["epochs_done"] = epoch',
+        '        run["history"].append(record)',
+        '        run["losses"] += losses.tolist()',
+    ]
+    if o.early_stopping:
+        patience = literal(o.early_stopping)
+        lines += [
+            "        if len(" + val_data + "):  # stop early once the validation loss has not improved for a while",
+            '            if metrics["loss"] < run["best_val_loss"]:',
+            '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
+            "            else:",
+            '                run["epochs_without_improvement"] += 1',
+        ]
+    lines += [
+        '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
+        '        with open(os.path.join(out, "history.json"), "w") as file:',
+        '            json.dump({"epochs": run["history"], "losses": run["losses"]}, file, indent=1)',
+    ]
+    if o.early_stopping:
+        lines += [
+            f'        if run["epochs_without_improvement"] >= {patience} and epoch < epochs:',
+            f'            print("validation loss did not improve for {o.early_stopping} epochs: stopping early")',
+            "            break",
+        ]
+    lines += [
+        "",
+        '    path = os.path.join(out, "model.pt")',
+        "    torch.save(model.state_dict(), path)",
+        '    print(f"saved the weights to {path}")',
+        "    return model",
+    ]
+    return "\n".join(lines)
+
+
+def _main(o: LoopOptions) -> str:
+    """main(): the command line, whose defaults are the project's settings."""
+    options = [
+        f'    parser.add_argument("--epochs", type=int, default={literal(o.epochs)})',
+        f'    parser.add_argument("--batch-size", type=int, default={literal(o.batch_size)})',
+        f'    parser.add_argument("--val-fraction", type=float, default={literal(o.val_fraction)})',
+        f'    parser.add_argument("--seed", type=int, default={literal(o.seed)})',
+        '    parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")',
+        '    parser.add_argument("--out", default=".", help="folder for the weights, the checkpoint and the history")',
+        '    parser.add_argument("--resume", metavar="CHECKPOINT", default="",',
+        '                        help="go on from the checkpoint.pt that an earlier run saved")',
+    ]
+    arguments = ["args.epochs", "args.batch_size", "args.val_fraction", "args.seed", "device", "args.out"]
+    if o.streamed:
+        options += [
+            '    parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),',
+            '                        help="processes that read images ahead of training (0: read them in this one)")',
+        ]
+        arguments.append("args.workers")
+    arguments.append("args.resume")
+    if o.mixed:
+        options += [
+            f'    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default={literal(o.precision)},',
+            '                        help="mixed precision on CUDA (the CPU always trains in fp32)")',
+        ]
+        arguments.append("args.precision")
+    return "\n".join(
+        [
+            "def main() -> None:",
+            "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
+            *options,
+            "    args = parser.parse_args()",
+            '    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device',
+            "    os.makedirs(args.out, exist_ok=True)",
+            f"    train({', '.join(arguments)})",
+        ]
+    )

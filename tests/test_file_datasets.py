@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import sys
 from pathlib import Path
 
 import numpy
@@ -205,3 +206,47 @@ def test_a_network_is_designed_before_its_data_is_on_disk(tmp_path, name, shape,
     assert "there is no folder" in missing.message
     assert missing in analysis.diagnostics and missing not in analysis.problems(training=False)
     assert "nn.Linear" in generate_model(g, analysis).source
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST"), ("kmnist", "KMNIST")]
+)
+def test_download_asks_torchvision_for_the_set_and_only_when_the_files_are_missing(tmp_path, monkeypatch, name, folder):
+    """A stand-in torchvision writes the files where the real one would; nothing goes over the network."""
+    import types
+
+    calls = []
+
+    def fetch(kind):
+        def download(root, train, download):
+            calls.append((kind, root, train, download))
+            mnist_files(Path(root), kind)
+
+        return download
+
+    fake = types.ModuleType("torchvision")
+    fake.datasets = types.SimpleNamespace(**{kind: fetch(kind) for kind in ("MNIST", "FashionMNIST", "KMNIST")})
+    monkeypatch.setitem(sys.modules, "torchvision", fake)
+    params = {"dataset": name, "path": str(tmp_path), "download": True}
+    x, _ = load(params)
+    assert calls == [(folder, str(tmp_path), True, True)] and x.shape == (12, 1, 28, 28)
+    load(params)
+    assert len(calls) == 1, "files already there are not fetched again"
+
+
+def test_cifar_download_fetches_its_own_archive(tmp_path, monkeypatch):
+    import types
+
+    urls = []
+
+    def download_and_extract_archive(url, root):
+        urls.append(url)
+        cifar_files(Path(root))
+
+    fake = types.ModuleType("torchvision")
+    fake.datasets = types.SimpleNamespace(
+        utils=types.SimpleNamespace(download_and_extract_archive=download_and_extract_archive)
+    )
+    monkeypatch.setitem(sys.modules, "torchvision", fake)
+    x, _ = load({"dataset": "cifar10", "path": str(tmp_path), "download": True})
+    assert urls == ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"] and x.shape == (20, 3, 32, 32)

@@ -100,7 +100,7 @@ class DatasetSpec:
         return (*self.requires, *(("torchvision",) if self._downloads(params) else ()))
 
     def import_lines(self, params: Mapping[str, Any]) -> tuple[str, ...]:
-        """The loader module's imports but torch's own, which train.py always has (torchvision only to
+        """The loader module's imports but `import torch`, which train.py always has (torchvision only to
         download)."""
         imports = read_loader(self.loader).imports
         return tuple(line for line in imports if line != "import torchvision" or self._downloads(params))

@@ -110,7 +110,8 @@ def test_generated_sets_have_up_to_a_hundred_classes(name):
     classes = catalogue.get("Dataset").param("classes")
     with pytest.raises(ParamError):
         classes.validate(101)
-    params = {**{k: v for k, v in SMALL.items() if k in DATASETS[name].uses}, "samples": 2000, "classes": 100}
+    params = {k: v for k, v in {**SMALL, "length": 100}.items() if k in DATASETS[name].uses}
+    params |= {"samples": 2000, "classes": 100}
     g = Graph()
     node = g.add_node("Dataset", params={"dataset": name, **params})
     result = analyze(g).results[node.id]
@@ -126,3 +127,12 @@ def test_a_generated_set_needs_two_samples_per_class():
     assert problem.param == "samples" and "80 classes need at least 160 samples" in problem.message
     g.set_param(node.id, "samples", 160)
     assert analyze(g).results[node.id].diagnostics == []
+
+
+def test_wave_sequences_warn_when_classes_outnumber_the_steps():
+    g = Graph()
+    node = g.add_node("Dataset", params={"dataset": "sequences", "classes": 40, "length": 32})
+    (warning,) = analyze(g).results[node.id].diagnostics
+    assert not warning.is_error and warning.param == "length" and "40 > length 32" in warning.message
+    warning.fix.apply(g)
+    assert g.nodes[node.id].params["length"] == 40 and analyze(g).results[node.id].diagnostics == []

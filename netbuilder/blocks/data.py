@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netbuilder.blocks.dataset_files import DatasetFileError
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, MEMORY_LIMIT_BYTES, REGRESSION
+from netbuilder.blocks.errors import SetOwnParam
 from netbuilder.blocks.spec import DATA, TARGET, TENSOR, BlockSpec, ParamSpec, PortSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 
@@ -38,6 +39,14 @@ def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
             f"{spec.title}: {ctx.p['classes']} classes need at least {2 * ctx.p['classes']} samples (two per "
             "class): raise samples or lower classes",
             param="samples",
+        )
+    if {"classes", "length"} <= set(spec.uses) and ctx.p["classes"] > ctx.p["length"]:
+        # class k is a wave of k + 1 half cycles: past one half cycle a step, it aliases a slower class
+        ctx.warn(
+            f"{spec.title}: with more classes than steps ({ctx.p['classes']} > length {ctx.p['length']}), the "
+            "waves of the classes above the length look like those of slower ones: raise length",
+            param="length",
+            hint=SetOwnParam("length", ctx.p["classes"]),
         )
     size = spec.in_memory_bytes(ctx.p)
     if size is not None and size > MEMORY_LIMIT_BYTES:

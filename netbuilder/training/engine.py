@@ -29,6 +29,7 @@ from torch import nn
 
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
+from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
@@ -379,27 +380,19 @@ class Trainer:
         self.epoch += 1
         self.position = 0
         self.order = None
-        record = {
-            "epoch": self.epoch,
-            "train_loss": train_loss,
-            "train_accuracy": train_accuracy,
-            "val_loss": val_loss,
-            **{f"val_{k}": v for k, v in metrics.items()},
-            "learning_rate": self.learning_rate,
-        }
-        self.history.append(record)
-        pace.emit(
-            EpochEnd(
-                self.epoch,
-                self.epochs,
-                train_loss,
-                train_accuracy,
-                val_loss,
-                metrics,
-                self.learning_rate,
-                time.perf_counter() - pace.epoch_started,
-            )
+        ended = EpochEnd(
+            self.epoch,
+            self.epochs,
+            train_loss,
+            train_accuracy,
+            val_loss,
+            metrics,
+            self.learning_rate,
+            time.perf_counter() - pace.epoch_started,
         )
+        record = epoch_entry(ended)  # as the run history keeps it
+        self.history.append(record)
+        pace.emit(ended)
         for callback in self.callbacks:
             callback.on_epoch_end(self, record)
 

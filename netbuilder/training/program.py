@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from netbuilder.analysis import TrainingTask, analyze
 from netbuilder.codegen.model_code import CodegenError, ModelCode
-from netbuilder.codegen.package import generate_package
+from netbuilder.pipeline import package_project
 from netbuilder.project import Project
 from netbuilder.runtime.build import load_module
 from netbuilder.runtime.starting_weights import StartingWeights, fitting_weights
@@ -57,17 +57,8 @@ def load_program(project: Project) -> Program:
     problems = [d.message for d in analysis.problems(training=True) if d.is_error]
     if problems:
         raise ProgramError("fix the problems first: " + "; ".join(problems[:3]))
-    settings = project.training
-    source = project.path.name if project.path else ""
     try:
-        package = generate_package(
-            project.graph,
-            analysis,
-            name=project.name,
-            source=source,
-            **settings.to_dict(),
-            starting_weights=project.weights is not None,
-        )
+        package = package_project(project, analysis=analysis)
     except CodegenError as err:
         raise ProgramError(str(err)) from None
     if "train.py" not in package.files:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from netbuilder.project import load_project
+from netbuilder.project.settings import SETTINGS
 from netbuilder.training.callbacks import Checkpoints, EarlyStopping
 from netbuilder.training.engine import Control, EpochEnd, Outcome, Progress, Trainer, with_settings
 
@@ -197,7 +198,7 @@ def test_gradient_clipping_and_early_stopping_are_in_train_py_too(tmp_path):
     t = trainer(epochs=30, grad_clip=1.0, early_stopping=1, seed=3, val_fraction=0.05)
     outcome = t.run()
     assert outcome.status == "early-stopped" and outcome.epochs_done == 12
-    assert "clip_grad_norm_(model.parameters(), 1.0)" in t.program.script_source
+    assert '"--grad-clip", type=float, default=1.0' in t.program.script_source
     script_model = t.program.script.train(30, 64, 0.05, 3, "cpu", str(tmp_path))
     assert same(weights(t), dict(script_model.state_dict()))
 
@@ -290,3 +291,22 @@ def test_a_run_resumed_from_its_checkpoint_stops_early_where_an_uninterrupted_on
     assert second.early_stopping.state_dict() == first.early_stopping.state_dict()
     outcome = second.run()
     assert (outcome.status, outcome.epochs_done) == ("early-stopped", whole.epochs_done)
+
+
+def test_train_py_takes_each_training_setting_as_an_option_with_the_projects_value(monkeypatch, tmp_path):
+    """train.py's command line is derived from the settings declared once (project/settings.py)."""
+    settings = {"epochs": 7, "batch_size": 32, "val_fraction": 0.25, "seed": 5, "device": "cpu"}
+    settings |= {"precision": "bf16", "grad_clip": 2.5, "early_stopping": 4}
+    program = Trainer(with_settings(load_project(DIGITS_MLP), **settings)).program
+    assert all(f'"{spec.flag}"' in program.script_source for spec in SETTINGS)
+    calls = []
+    monkeypatch.setattr(program.script, "train", lambda *args, **kwargs: calls.append((args, kwargs)))
+    for options in ([], ["--grad-clip", "0", "--early-stopping", "1", "--resume", "c.pt"]):
+        monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path), *options])
+        program.script.main()
+    (args, kwargs), (_, changed) = calls
+    positional = dict(zip(["epochs", "batch_size", "val_fraction", "seed", "device", "out"], args, strict=True))
+    assert positional | kwargs == settings | {"out": str(tmp_path), "resume": ""}
+    assert changed == kwargs | {"grad_clip": 0.0, "early_stopping": 1, "resume": "c.pt"}
+    plain = Trainer(with_settings(load_project(DIGITS_MLP), device="cpu")).program.script_source
+    assert '"--precision"' not in plain  # an fp32 project's loop has no mixed precision to choose

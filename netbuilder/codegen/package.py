@@ -72,18 +72,7 @@ def generate_package(
     else:
         try:
             training = generate_training(
-                graph,
-                analysis,
-                model,
-                epochs=epochs,
-                batch_size=batch_size,
-                val_fraction=val_fraction,
-                seed=seed,
-                source=source,
-                grad_clip=grad_clip,
-                early_stopping=early_stopping,
-                starting_weights=starting_weights,
-                precision=precision,
+                graph, analysis, model, settings=settings, source=source, starting_weights=starting_weights
             )
         except CodegenError as err:
             skipped = f"train.py was not written: {err}"

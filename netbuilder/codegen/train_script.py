@@ -12,7 +12,9 @@ worker processes over the same seeded permutation.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from netbuilder.analysis import Analysis
 from netbuilder.blocks import catalogue
@@ -49,22 +51,16 @@ def generate_training(
     analysis: Analysis,
     model: ModelCode,
     *,
-    epochs: int,
-    batch_size: int,
-    val_fraction: float,
-    seed: int,
+    settings: Mapping[str, Any],
     source: str = "",
-    grad_clip: float = 0.0,
-    early_stopping: int = 0,
     starting_weights: bool = False,
-    precision: str = "fp32",
 ) -> TrainingCode:
     """train.py for a graph whose training problems are all fixed (else CodegenError says which).
-    `grad_clip` (largest gradient norm; 0: none) and `early_stopping` (epochs without a better validation
-    loss before stopping; 0: never) are written in as the engine applies them. With `starting_weights`,
-    train() loads STARTING_WEIGHTS (the package's starting_weights.safetensors) into the new model, as the
-    app's Program.new_model does. A `precision` of bf16 or fp16 adds `--precision`: autocast (and for fp16 a
-    gradient scaler) on CUDA, as the engine's step does; fp32 keeps the loop plain."""
+    `settings` are the project's training settings by name (TrainingSettings.to_dict()): the defaults of
+    train.py's options, one per setting. With `starting_weights`, train() loads STARTING_WEIGHTS (the
+    package's starting_weights.safetensors) into the new model, as the app's Program.new_model does. A
+    precision of bf16 or fp16 adds `--precision` and mixed_precision(): autocast (and for fp16 a gradient
+    scaler) on CUDA, as the engine's step does; fp32 keeps the loop plain."""
     problems = [d.message for d in analysis.diagnostics if d.is_error]
     if problems:
         raise CodegenError("training code needs a graph without errors: " + "; ".join(problems[:3]))
@@ -140,19 +136,13 @@ def generate_training(
             parts += ["", "", _augment_function(augmentation, crop_padding(image_shape))]
     loop = LoopOptions(
         model.class_name,
-        epochs,
-        batch_size,
-        val_fraction,
-        seed,
+        settings,
         schedule=schedule,
         classification=task.classification,
         target=target_var,
         augment=augmentation != "none",
         streamed=streamed,
-        grad_clip=grad_clip,
-        early_stopping=early_stopping,
         starting_weights=starting_weights,
-        precision=precision,
     )
     functions = [
         "def make_criterion() -> nn.Module:\n"

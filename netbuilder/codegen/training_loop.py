@@ -6,14 +6,23 @@ with a gradient scaler for fp16, in a mixed-precision project), with no sync wit
 engine can capture it as a CUDA graph. `evaluate` gives the validation metrics of both: loss and accuracy for
 classification; loss, MAE, RMSE and R² for values. `train()` saves out/checkpoint.pt (everything `--resume`
 needs: model, optimizer, schedule, random generators, epoch) and out/history.json (each epoch's metrics and
-every step's loss) after each epoch.
+every step's loss) after each epoch. Its options are the project's training settings as declared once in
+project/settings.py (flag, type, choices, help), with the project's values as defaults; an fp32 project's
+script leaves out precision, since its loop has no mixed precision to choose.
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from netbuilder.codegen.render import literal
+from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
+
+# train()'s leading parameters, in this order, before `out`; the other settings are keywords
+_POSITIONAL = ("epochs", "batch_size", "val_fraction", "seed", "device")
 
 
 @dataclass(frozen=True)
@@ -21,23 +30,22 @@ class LoopOptions:
     """What shapes the loop: the project's settings and what its graph learns."""
 
     class_name: str
-    epochs: int
-    batch_size: int
-    val_fraction: float
-    seed: int
+    settings: Mapping[str, Any]  # the project's training settings by name: the options' defaults
     schedule: str  # the optimizer's schedule: none, step, cosine, onecycle or plateau
     classification: bool  # evaluate() counts right classes; else it measures errors of values
     target: str  # what the loss compares the output with: batch_y, or batch_x for an autoencoder
     augment: bool
     streamed: bool
-    grad_clip: float = 0.0
-    early_stopping: int = 0
     starting_weights: bool = False
-    precision: str = "fp32"
 
     @property
     def mixed(self) -> bool:
-        return self.precision != "fp32"
+        return self.settings["precision"] != "fp32"
+
+    @property
+    def options(self) -> list[SettingSpec]:
+        """The settings that train.py takes as options (all but precision in an fp32 project)."""
+        return [spec for spec in SETTINGS if spec.name != "precision" or self.mixed]
 
 
 def loop_functions(options: LoopOptions) -> list[str]:
@@ -64,33 +72,35 @@ def mixed_precision(precision: str, device: str):
     return amp, torch.amp.GradScaler("cuda") if amp == torch.float16 else None'''
 
 
+_CLIP = """\
+    if grad_clip:  # the gradients' norm is at most grad_clip
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+"""
+
+
 def _train_step(options: LoopOptions) -> str:
-    clip = ""
-    if options.grad_clip:
-        clip = f"    nn.utils.clip_grad_norm_(model.parameters(), {literal(options.grad_clip)})\n"
-    clipping = ", clipping" if options.grad_clip else ""
     head = (
         "def train_step(model: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, "
         "batch_x: torch.Tensor,\n"
     )
     if not options.mixed:
         return f'''\
-{head}               batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step on one batch: forward, loss, backward{clipping} and the optimizer's step; the loss and the output,
-    detached. Nothing here waits for the device, so the app can replay the step as a CUDA graph on a GPU."""
+{head}               batch_y: torch.Tensor, grad_clip: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step on one batch: forward, loss, backward, clipping (0: none) and the optimizer's step; the loss and
+    the output, detached. Nothing here waits for the device, so the app can replay the step as a CUDA graph."""
     output = model(batch_x)
     loss = compute_loss(criterion, output, batch_x, batch_y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-{clip}    optimizer.step()
+{_CLIP}    optimizer.step()
     return loss.detach(), output.detach()'''
     return f'''\
-{head}               batch_y: torch.Tensor, amp: torch.dtype | None = None,
+{head}               batch_y: torch.Tensor, grad_clip: float = 0.0, amp: torch.dtype | None = None,
                scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One step on one batch: forward and loss under autocast to `amp` (without the weight cache, which a CUDA
     graph cannot hold), backward (for fp16 with the loss scaled by `scaler`, the gradients unscaled before
-    clipping){clipping} and the optimizer's step; the loss and the output, detached. Nothing here waits for the
-    device, so the app can replay the step as a CUDA graph on a GPU."""
+    clipping), clipping (0: none) and the optimizer's step; the loss and the output, detached. Nothing here
+    waits for the device, so the app can replay the step as a CUDA graph."""
     with torch.autocast("cuda", dtype=amp, enabled=amp is not None, cache_enabled=False):
         output = model(batch_x)
         loss = compute_loss(criterion, output, batch_x, batch_y)
@@ -100,7 +110,7 @@ def _train_step(options: LoopOptions) -> str:
         scaler.unscale_(optimizer)
     else:
         loss.backward()
-{clip}    if scaler is not None:
+{_CLIP}    if scaler is not None:
         scaler.step(optimizer)
         scaler.update()
     else:
@@ -196,9 +206,15 @@ def load_checkpoint(path: str, parts: dict) -> dict:
 def _train(o: LoopOptions) -> str:
     """train(): the epochs around train_step and evaluate, over tensors on the device or streamed parts."""
     train_data, val_data = ("train_part", "val_part") if o.streamed else ("train_x", "val_x")
-    parameters = ["epochs: int", "batch_size: int", "val_fraction: float", "seed: int", "device: str", "out: str"]
-    parameters += ["workers: int"] if o.streamed else []
-    parameters += ['resume: str = ""', *([f"precision: str = {literal(o.precision)}"] if o.mixed else [])]
+    by_name = {spec.name: spec for spec in o.options}
+    parameters = [f"{name}: {by_name[name].python_type.__name__}" for name in _POSITIONAL]
+    parameters += ["out: str", *(["workers: int"] if o.streamed else []), "*"]
+    parameters += [
+        f"{spec.name}: {spec.python_type.__name__} = {literal(o.settings[spec.name])}"
+        for spec in o.options
+        if spec.name not in _POSITIONAL
+    ]
+    parameters.append('resume: str = ""')
     lines = [
         "def train(",
         *(f"    {parameter}," for parameter in parameters),
@@ -238,12 +254,12 @@ def _train(o: LoopOptions) -> str:
         lines.append(f"    augmentation = {generator}.manual_seed(seed + 2)")
     parts = ["model", "optimizer", *(["scheduler"] if o.schedule != "none" else []), "shuffle"]
     parts += ["augmentation"] if o.augment else []
-    stopping = ', "best_val_loss": float("inf"), "epochs_without_improvement": 0' if o.early_stopping else ""
     lines += [
         "    # what a checkpoint saves, and where the run stands",
         "    parts = {" + ", ".join(f'"{name}": {name}' for name in parts) + "}",
         *(["    if scaler is not None:", '        parts["scaler"] = scaler'] if o.mixed else []),
-        f'    run = {{"epochs_done": 0, "history": [], "losses": []{stopping}}}',
+        '    run = {"epochs_done": 0, "history": [], "losses": [], "best_val_loss": float("inf"),',
+        '           "epochs_without_improvement": 0}',
         "    if resume:",
         "        run = load_checkpoint(resume, parts)",
         """        print(f"going on from {resume} after epoch {run['epochs_done']}")""",
@@ -275,7 +291,7 @@ def _train(o: LoopOptions) -> str:
         size = "len(index)"
     mixed = ", amp, scaler" if o.mixed else ""
     lines += [
-        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, batch_y{mixed})",
+        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, batch_y, grad_clip{mixed})",
         *(["            scheduler.step()"] if o.schedule == "onecycle" else []),
         f"            total_loss += loss * {size}",
         "            losses[step] = loss",
@@ -305,27 +321,20 @@ def _train(o: LoopOptions) -> str:
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
     ]
-    if o.early_stopping:
-        patience = literal(o.early_stopping)
-        lines += [
-            "        if len(" + val_data + "):  # stop early once the validation loss has not improved for a while",
-            '            if metrics["loss"] < run["best_val_loss"]:',
-            '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
-            "            else:",
-            '                run["epochs_without_improvement"] += 1',
-        ]
     lines += [
+        f"        if len({val_data}):  # for early stopping",
+        '            if metrics["loss"] < run["best_val_loss"]:',
+        '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
+        "            else:",
+        '                run["epochs_without_improvement"] += 1',
         '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
         '        with open(os.path.join(out, "history.json"), "w") as file:',
         '            json.dump({"epochs": run["history"], "losses": run["losses"]}, file, indent=1)',
     ]
-    if o.early_stopping:
-        lines += [
-            f'        if run["epochs_without_improvement"] >= {patience} and epoch < epochs:',
-            f'            print("validation loss did not improve for {o.early_stopping} epochs: stopping early")',
-            "            break",
-        ]
     lines += [
+        '        if early_stopping and run["epochs_without_improvement"] >= early_stopping and epoch < epochs:',
+        '            print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
+        "            break",
         "",
         '    path = os.path.join(out, "model.pt")',
         "    torch.save(model.state_dict(), path)",
@@ -336,31 +345,26 @@ def _train(o: LoopOptions) -> str:
 
 
 def _main(o: LoopOptions) -> str:
-    """main(): the command line, whose defaults are the project's settings."""
-    options = [
-        f'    parser.add_argument("--epochs", type=int, default={literal(o.epochs)})',
-        f'    parser.add_argument("--batch-size", type=int, default={literal(o.batch_size)})',
-        f'    parser.add_argument("--val-fraction", type=float, default={literal(o.val_fraction)})',
-        f'    parser.add_argument("--seed", type=int, default={literal(o.seed)})',
-        '    parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")',
+    """main(): the command line, one option per training setting (the project's values as defaults)."""
+    options = [line for spec in o.options for line in _option(spec, o.settings[spec.name])]
+    options += [
         '    parser.add_argument("--out", default=".", help="folder for the weights, the checkpoint and the history")',
         '    parser.add_argument("--resume", metavar="CHECKPOINT", default="",',
         '                        help="go on from the checkpoint.pt that an earlier run saved")',
     ]
-    arguments = ["args.epochs", "args.batch_size", "args.val_fraction", "args.seed", "device", "args.out"]
+    positional = [f"args.{name}" for name in _POSITIONAL if name != "device"]
+    arguments = [*positional, "device", "args.out"]
     if o.streamed:
         options += [
             '    parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),',
             '                        help="processes that read images ahead of training (0: read them in this one)")',
         ]
         arguments.append("args.workers")
-    arguments.append("args.resume")
-    if o.mixed:
-        options += [
-            f'    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default={literal(o.precision)},',
-            '                        help="mixed precision on CUDA (the CPU always trains in fp32)")',
-        ]
-        arguments.append("args.precision")
+    arguments += [f"{spec.name}=args.{spec.name}" for spec in o.options if spec.name not in _POSITIONAL]
+    arguments.append("resume=args.resume")
+    call = "    train(" + ", ".join(arguments) + ")"
+    if len(call) > 120:
+        call = "    train(\n" + "".join(f"        {argument},\n" for argument in arguments) + "    )"
     return "\n".join(
         [
             "def main() -> None:",
@@ -369,6 +373,24 @@ def _main(o: LoopOptions) -> str:
             "    args = parser.parse_args()",
             '    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device',
             "    os.makedirs(args.out, exist_ok=True)",
-            f"    train({', '.join(arguments)})",
+            call,
         ]
     )
+
+
+def _option(spec: SettingSpec, value: Any) -> list[str]:
+    """The argparse call of one setting: its flag, its type or choices, the project's value, its help."""
+    kind = f"choices={literal(spec.choices)}" if spec.kind == CHOICE else f"type={spec.python_type.__name__}"
+    text = spec.help.replace("%", "%%")  # argparse formats help with %
+    help_line = f"        help={literal(text)},"
+    if len(help_line) > 120:  # a long help, in pieces that Python joins
+        pieces = textwrap.wrap(text, 96, drop_whitespace=False)
+        help_lines = ["        help=(", *(f"            {literal(piece)}" for piece in pieces), "        ),"]
+    else:
+        help_lines = [help_line]
+    return [
+        "    parser.add_argument(",
+        f'        "{spec.flag}", {kind}, default={literal(value)},',
+        *help_lines,
+        "    )",
+    ]

@@ -330,9 +330,9 @@ class Trainer:
         return loss
 
     def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """train.py's own train_step on this run's model, loss and optimizer (and its precision)."""
-        script = self.program.script
-        return script.train_step(self.model, self.criterion, self.optimizer, batch_x, batch_y, *self._mixed)
+        """train.py's own train_step on this run's model, loss and optimizer, clipping and precision."""
+        script, clip = self.program.script, self.settings.grad_clip
+        return script.train_step(self.model, self.criterion, self.optimizer, batch_x, batch_y, clip, *self._mixed)
 
     def _report(self, pace: _Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message

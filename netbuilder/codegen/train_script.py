@@ -2,8 +2,10 @@
 where its dataset does).
 
 The script is a set of small functions (load_data, split, prepare_data, augment, make_optimizer, make_scheduler,
-train) so that a person can read and change it, and so that the app's engine can run these very functions:
-the data, split, optimizer and schedule of an exported run are those of the app's run by construction.
+train_step, evaluate, train) so that a person can read and change it, and so that the app's engine can run
+these very functions: the data, split, optimizer, schedule and step of an exported run are those of the app's
+run by construction. This module writes the data part, the loss, the optimizer and the schedule;
+training_loop.py the step and everything after it.
 Batches are taken by index from tensors that live on the training device, with one shuffle generator
 seeded from --seed; a streamed dataset (an image folder) is read instead by `batches()`, a DataLoader with
 worker processes over the same seeded permutation.

@@ -2,11 +2,12 @@
 one step, pausable, and resumable from a checkpoint with bit-identical results on the CPU.
 
 It does what the exported train.py's `train()` does, in the same order, with the script's own functions
-(see program.py), so the exported script reproduces the app's run. Data that fits in memory lives on the
-training device and batches are taken by index; per-step losses accumulate on the device and are read at
-most every REPORT_SECONDS, so there is no host sync on each step. A streamed dataset (an image folder) comes
-through train.py's own `batches()`, a DataLoader over the epoch's permutation, so a resumed run re-reads the
-rest of the epoch from the saved permutation.
+(see program.py): each step is train.py's `train_step`, each validation its `evaluate`, so the exported
+script reproduces the app's run and the engine holds no training arithmetic of its own. Data that fits in
+memory lives on the training device and batches are taken by index; per-step losses accumulate on the device
+and are read at most every REPORT_SECONDS, so there is no host sync on each step. A streamed dataset (an
+image folder) comes through train.py's own `batches()`, a DataLoader over the epoch's permutation, so a
+resumed run re-reads the rest of the epoch from the saved permutation.
 """
 
 from __future__ import annotations

@@ -153,9 +153,7 @@ def generate_training(
         *([_scheduler_function(schedule, optimizer_params)] if schedule != "none" else []),
         "def compute_loss(criterion: nn.Module, output: torch.Tensor, batch_x: torch.Tensor,\n"
         "                 batch_y: torch.Tensor) -> torch.Tensor:\n" + "\n".join(f"    {line}" for line in loss_lines),
-        "def count_correct(output: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:\n"
-        '    """How many predictions in the batch are right (a tensor, so no sync with the device)."""\n'
-        + (f"    return {accuracy}" if accuracy else "    return torch.zeros((), device=output.device)"),
+        *([_count_correct_function(accuracy)] if task.classification else []),  # values have no accuracy
         *loop_functions(loop),
         'if __name__ == "__main__":\n    main()',
     ]
@@ -194,6 +192,14 @@ def _import_block(extra: tuple[str, ...]) -> list[str]:
         )
 
     return [*order(standard), "", *order(third)]
+
+
+def _count_correct_function(accuracy: str) -> str:
+    return (
+        "def count_correct(output: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:\n"
+        '    """How many predictions in the batch are right (a tensor, so no sync with the device)."""\n'
+        + (f"    return {accuracy}" if accuracy else "    return torch.zeros((), device=output.device)")
+    )
 
 
 def _accuracy_expression(loss: str, classification: bool, class_targets: bool) -> str:

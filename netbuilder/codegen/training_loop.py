@@ -53,8 +53,8 @@ def loop_functions(options: LoopOptions) -> list[str]:
     functions = [
         *([_MIXED_PRECISION] if options.mixed else []),
         _train_step(options),
-        _evaluate(options),
         *([] if options.classification else [_ERRORS]),
+        _evaluate(options),
         _SAVE_CHECKPOINT,
         _LOAD_CHECKPOINT,
         _train(options),

@@ -128,3 +128,13 @@ def test_the_recorder_needs_neither_torch_nor_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_runs_started_in_the_same_second_are_read_back_in_the_order_they_started(tmp_path: Path) -> None:
+    history = RunHistory(tmp_path / "net.nbproj")
+    ids = []
+    for _ in range(11):
+        ids.append(history.new_id(now=0.0))
+        history.add(RunRecord(run_id=ids[-1], status="completed"))
+    assert ids[1].endswith("-2") and ids[10].endswith("-11")
+    assert [r.run_id for r in RunHistory(tmp_path / "net.nbproj").records] == ids[-10:]

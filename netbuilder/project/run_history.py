@@ -187,9 +187,8 @@ class RunHistory:
         if folder is None or not folder.is_dir():
             return []
         records = []
-        for path in sorted(folder.glob("*.json")):
-            if not _RUN_NAME.match(path.stem):
-                continue
+        named = [path for path in folder.glob("*.json") if _RUN_NAME.match(path.stem)]
+        for path in sorted(named, key=lambda path: _start_order(path.stem)):
             try:
                 records.append(RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError):
@@ -209,6 +208,13 @@ class RunHistory:
         run_dir = folder / run_id
         if run_dir.is_dir():
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _start_order(run_id: str) -> tuple[str, int]:
+    """Runs in the order they started: by time, then by the '-2', '-3' ... of runs started in the same second
+    (a plain sort of names puts '...-05-2' before '...-05', since '-' comes before '.json''s dot)."""
+    base, n = run_id[:19], run_id[20:]  # "YYYY-MM-DD_hh-mm-ss", then "-n" or nothing
+    return base, int(n) if n else 1
 
 
 def coarsen(steps: Sequence[float], losses: Sequence[float], points: int = MAX_STEP_POINTS) -> list[list[float]]:

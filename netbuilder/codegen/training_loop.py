@@ -275,9 +275,8 @@ def _train(o: LoopOptions) -> str:
         if o.augment:
             lines.append("        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation))")
         lines += [
-            "        for step, (batch_x, batch_y) in enumerate(",
-            "            batches(train_part, order, batch_size, device, workers)",
-            "        ):",
+            "        epoch_batches = batches(train_part, order, batch_size, device, workers)",
+            "        for step, (batch_x, batch_y) in enumerate(epoch_batches):",
         ]
         size = "len(batch_y)"
     else:
@@ -309,6 +308,10 @@ def _train(o: LoopOptions) -> str:
         "            line += f\"  val loss {metrics['loss']:.4f}"
         + ("  val accuracy {metrics['accuracy']:.1%}" if o.classification else "")
         + '"',
+        '            if metrics["loss"] < run["best_val_loss"]:  # for early stopping',
+        '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
+        "            else:",
+        '                run["epochs_without_improvement"] += 1',
     ]
     if o.schedule == "plateau":
         lines.append('        scheduler.step(record.get("val_loss", train_loss))')
@@ -320,18 +323,9 @@ def _train(o: LoopOptions) -> str:
         '        run["epochs_done"] = epoch',
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
-    ]
-    lines += [
-        f"        if len({val_data}):  # for early stopping",
-        '            if metrics["loss"] < run["best_val_loss"]:',
-        '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
-        "            else:",
-        '                run["epochs_without_improvement"] += 1',
         '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
         '        with open(os.path.join(out, "history.json"), "w") as file:',
         '            json.dump({"epochs": run["history"], "losses": run["losses"]}, file, indent=1)',
-    ]
-    lines += [
         '        if early_stopping and run["epochs_without_improvement"] >= early_stopping and epoch < epochs:',
         '            print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
         "            break",

@@ -25,6 +25,11 @@ def roles(graph: Graph) -> dict[str, list[str]]:
     return by_role
 
 
+def dataset_nodes(graph: Graph, by_role: Mapping[str, list[str]]) -> list[str]:
+    """The Dataset nodes among the data nodes (the others are Inputs), in insertion order."""
+    return [n for n in by_role[DATA] if graph.nodes[n].block == "Dataset"]
+
+
 def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
     """Every node that data reaches (the data nodes included)."""
     return graph.downstream(by_role[DATA])
@@ -50,7 +55,7 @@ def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult]) -> li
 
 def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    datasets = [n for n in by_role[DATA] if graph.nodes[n].block == "Dataset"]
+    datasets = dataset_nodes(graph, by_role)
     inputs = [n for n in by_role[DATA] if graph.nodes[n].block == "Input"]
     losses, optimizers = by_role[LOSS_ROLE], by_role[OPTIMIZER]
 

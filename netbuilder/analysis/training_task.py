@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from netbuilder.analysis.structure import dataset_nodes
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, DatasetSpec
-from netbuilder.blocks.spec import DATA, LOSS_ROLE, OPTIMIZER
+from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER
 from netbuilder.graph import Graph
 
 
@@ -61,7 +62,7 @@ class TrainingTask:
 def find_training_task(graph: Graph, by_role: Mapping[str, list[str]]) -> TrainingTask | None:
     """The task of `graph` (its node ids grouped by role, as structure.roles gives them), or None while the
     training setup is incomplete or ambiguous: structure's diagnostics say what is missing."""
-    datasets = [n for n in by_role[DATA] if graph.nodes[n].block == "Dataset"]
+    datasets = dataset_nodes(graph, by_role)
     losses, optimizers = by_role[LOSS_ROLE], by_role[OPTIMIZER]
     if len(datasets) != 1 or len(losses) != 1 or len(optimizers) != 1:
         return None

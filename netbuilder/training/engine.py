@@ -197,8 +197,8 @@ class Trainer:
         self.stop_reason = ""  # set by a callback that ends the run before its last epoch
         self.early_stopping = EarlyStopping(self.settings.early_stopping)
         self.checkpoints = Checkpoints()
-        self.callbacks: list[Callback] = [self.early_stopping, self.checkpoints]  # in this order: the checkpoint
-        # saved after an epoch holds early stopping's verdict on it
+        # early stopping first, so that the checkpoint saved after an epoch holds its verdict on that epoch
+        self.callbacks: list[Callback] = [self.early_stopping, self.checkpoints]
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device)
         self.graphed: GraphedStep | None = None  # the step as a CUDA graph, where it can be one

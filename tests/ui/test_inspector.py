@@ -9,10 +9,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
+from netbuilder.blocks import catalogue
 from netbuilder.project import Project, TrainingSettings
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.panels.inspector import EMPTY_TEXT, InspectorPanel
+from netbuilder.ui.panels.param_fields import FIELDS, field_for
 
 
 @pytest.fixture
@@ -150,6 +152,47 @@ def test_value_the_graph_refuses_shows_the_reason_and_reverts(qtbot, setup):
     assert "batch" in field.error_text
     assert field.editor.value() == 1
     assert s.graph.nodes[softmax.id].params["dim"] == 1
+
+
+def test_a_number_out_of_range_is_typed_in_full_and_refused_with_the_reason(qtbot, setup):
+    s = setup
+    conv = s.graph.add_node("Conv1d", params={"out_channels": 8, "kernel_size": 3})
+    s.panel.show_node(conv.id)
+    field = s.panel.fields["kernel_size"]
+    type_into(qtbot, field.editor, "99")  # the range is 1 to 64: "99" is not cut to "9" as it is typed
+    assert "from 1 to 64" in field.error_text and "99" in field.error_text
+    assert field.error.isVisibleTo(s.panel)
+    assert field.editor.value() == 3
+    assert s.graph.nodes[conv.id].params["kernel_size"] == 3
+
+
+def test_the_arrows_stop_at_the_ends_of_the_range(qtbot, setup):
+    s = setup
+    conv = s.graph.add_node("Conv1d", params={"out_channels": 8, "kernel_size": 64, "padding": 0})
+    s.panel.show_node(conv.id)
+    kernel, padding = s.panel.fields["kernel_size"], s.panel.fields["padding"]
+    kernel.editor.stepUp()
+    padding.editor.stepDown()
+    assert kernel.editor.value() == 64 and padding.editor.value() == 0
+    assert kernel.error_text == "" and padding.error_text == ""
+    assert s.controller.undo_stack.count() == 0
+    kernel.editor.stepDown()
+    assert s.graph.nodes[conv.id].params["kernel_size"] == 63
+
+
+def test_each_parameter_kind_gets_its_own_field(qtbot):
+    by_kind = {}
+    for block in catalogue.BLOCKS.values():
+        for spec in block.params:
+            by_kind.setdefault(spec.kind, spec)
+    assert set(by_kind) == set(FIELDS)
+    editors = {"int": QSpinBox, "float": QLineEdit, "ints": QLineEdit, "text": QLineEdit}
+    editors |= {"bool": QCheckBox, "choice": QComboBox}
+    for kind, spec in by_kind.items():
+        field = field_for(spec)
+        assert type(field) is FIELDS[kind] and isinstance(field.editor, editors[kind])
+        start = field.start_value()
+        assert spec.validate(start) == start, (kind, start)  # a freshly set field starts at a valid value
 
 
 def test_rename_to_a_taken_label_is_refused_with_the_reason(qtbot, setup):

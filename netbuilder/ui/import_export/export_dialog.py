@@ -1,13 +1,9 @@
-"""File > Export: where to write and which files beside the code package, then the export itself off the
-window's thread.
+"""File > Export: where to write, and which files beside the code package.
 
 The code package (model.py, train.py ...) and the diagrams (the window's own canvas drawn, which Qt allows on
-its thread only) are quick and written by the window at once; TorchScript, ONNX,
-safetensors and summary.md need torch (and ONNX takes seconds), so `FormatExporter` writes them with
-netbuilder.export on a QThread while the status bar shows a busy indicator; so too the project's starting
-weights (starting_weights.safetensors, which the package's train.py loads), whatever formats are ticked.
-Nothing here imports torch on the window's thread: the format names are listed here rather than read from
-netbuilder.export.
+its thread only) are quick and written by the window at once; the formats that need torch are written by the
+FormatExporter (format_exporter.py) off the window's thread. Nothing here imports torch: the format names are
+listed here rather than read from netbuilder.export.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,17 +22,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE
-from netbuilder.project import Project
 from netbuilder.ui.canvas.diagram_export import DIAGRAM_FORMATS, diagram_path
-from netbuilder.ui.main_thread_gc import main_thread_collector
 
 FORMAT_LABELS = {
     "torchscript": "TorchScript (model.ts)",
@@ -48,8 +39,6 @@ FORMAT_LABELS = {
 DIAGRAM_LABELS = {name: f"Diagram as {name.upper()} ({diagram_path(Path(), name)})" for name in DIAGRAM_FORMATS}
 SETTINGS_FORMATS = "export/formats"
 SETTINGS_WITH_WEIGHTS = "export/with_run_weights"
-STARTING_WEIGHTS = "starting_weights"
-"""The key of the starting weights' outcome among the formats' results."""
 
 
 @dataclass(frozen=True)
@@ -176,111 +165,3 @@ def _stored_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(item) for item in value]
-
-
-class _ExportThread(QThread):
-    """Writes the formats and the starting weights; keeps {format or STARTING_WEIGHTS: ExportResult}, and why
-    no format could be written, for the window."""
-
-    def __init__(self, project: Project, choice: ExportChoice, parent: QObject) -> None:
-        super().__init__(parent)
-        self.project = project
-        self.choice = choice
-        self.results: dict = {}  # format -> netbuilder.export.ExportResult
-        self.error = ""
-        self.setObjectName(f"export {project.name}")
-
-    def run(self) -> None:
-        from netbuilder.export import ExportError, export_formats  # torch loads here, on this thread
-
-        if self.choice.formats:
-            try:
-                self.results = export_formats(
-                    self.project, self.choice.folder, self.choice.formats, weights=self.choice.weights
-                )
-            except ExportError as err:
-                self.error = f"No format exported: {err}"
-            except OSError as err:
-                self.error = f"Could not write to {self.choice.folder}: {err}"
-        if self.choice.starting_weights:
-            self.results[STARTING_WEIGHTS] = self._write_starting_weights()
-
-    def _write_starting_weights(self):
-        """starting_weights.safetensors beside train.py, as an ExportResult whose error says what train.py will
-        do without it."""
-        from netbuilder.export import ExportError, ExportResult
-        from netbuilder.export.weights_file import write_starting_weights_file
-
-        try:
-            return ExportResult(STARTING_WEIGHTS, write_starting_weights_file(self.project, self.choice.folder))
-        except (ExportError, OSError) as err:
-            return ExportResult(
-                STARTING_WEIGHTS, error=f"{STARTING_WEIGHTS_FILE}: {err} (the package's train.py needs it)"
-            )
-
-
-class FormatExporter(QObject):
-    """One export of the formats at a time, on a QThread; `shutdown()` joins it (the window calls it when it
-    closes)."""
-
-    running_changed = Signal(bool)  # True while the formats are being written
-    finished = Signal(object, str)  # ({format: ExportResult}, why nothing was written or "")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: _ExportThread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self, project: Project, choice: ExportChoice) -> bool:
-        """False (and nothing started) while an export is still running."""
-        if self._thread is not None:
-            return False
-        main_thread_collector().hold()  # no garbage collection on the exporting thread (see main_thread_gc)
-        self._thread = _ExportThread(project, choice, self)
-        self._thread.finished.connect(self._done)
-        self._thread.start()
-        self.running_changed.emit(True)
-        return True
-
-    def shutdown(self) -> None:
-        """Wait for the export still running, if any, without reporting it."""
-        thread = self._thread
-        if thread is not None:
-            thread.finished.disconnect(self._done)
-            self._join(thread)
-
-    def _done(self) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        self._join(thread)
-        self.finished.emit(thread.results, thread.error)
-
-    def _join(self, thread: _ExportThread) -> None:
-        thread.wait()
-        self._thread = None
-        main_thread_collector().release()
-        self.running_changed.emit(False)
-
-
-class ExportProgress(QWidget):
-    """The status bar's busy indicator while the formats are written (ONNX alone takes seconds)."""
-
-    def __init__(self, exporter: FormatExporter, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel("Exporting…")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 0)  # busy: the exporters report no progress
-        self.bar.setMaximumWidth(120)
-        self.bar.setMaximumHeight(14)
-        self.bar.setTextVisible(False)
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)
-        exporter.running_changed.connect(self.setVisible)
-        self.hide()

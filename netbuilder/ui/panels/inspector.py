@@ -1,10 +1,10 @@
 """The inspector: the panel that edits the selected node.
 
-The form is generated from the block's ParamSpecs (no per-block code): each kind of parameter has one editor,
-inferred sizes show "auto (64)" with a pin, parameters whose `when` does not hold are greyed out. Edits go
-through the EditorController; a refusal is shown under the field and the field reverts to the model value.
-The panel listens to the graph and the analysis and updates values in place, rebuilding the form only when
-another node is shown.
+The form is generated from the block's ParamSpecs (no per-block code): each kind of parameter has its field
+class (netbuilder.ui.panels.param_fields), inferred sizes show "auto (64)" with a pin, parameters whose `when`
+does not hold are greyed out. Edits go through the EditorController; a refusal is shown under the field and
+the field reverts to the model value. The panel listens to the graph and the analysis and updates values in
+place, rebuilding the form only when another node is shown.
 """
 
 from __future__ import annotations
@@ -13,22 +13,17 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -36,68 +31,18 @@ from PySide6.QtWidgets import (
 from netbuilder.analysis import Analysis
 from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.blocks import catalogue
-from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import MODEL, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 from netbuilder.graph.events import GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
-from netbuilder.ui.dataset_preview import DatasetPreview
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.icons import category_icon, icon_colour, palette_is_dark
-from netbuilder.ui.theme import DARK, LIGHT
-from netbuilder.ui.widgets.colors import mix
-from netbuilder.ui.widgets.inputs import ComboBox, SpinBox
+from netbuilder.ui.panels.dataset_preview import DatasetPreview
+from netbuilder.ui.panels.node_problems import NodeProblems
+from netbuilder.ui.panels.param_fields import ParamField, field_for
+from netbuilder.ui.panels.tone_label import ToneLabel
 
-UNBOUNDED = 2**31 - 1
 EMPTY_TEXT = "Select a node to edit it"
 ICON_SIZE = 28
-
-
-# ---- words and values ------------------------------------------------------------------------------------
-
-
-def format_value(spec: ParamSpec, value: Any) -> str:
-    """A parameter value as the form writes it: 64, 1e-05, 16, 4, 4; '?' when unknown."""
-    if value is None:
-        return "?"
-    if spec.kind == "ints":
-        return ", ".join(str(v) for v in value)
-    if spec.kind == "float":
-        return repr(float(value))  # the shortest text that reads back as the same number: 0.001, 1e-05
-    if spec.kind == "bool":
-        return "on" if value else "off"
-    return str(value)
-
-
-def parse_text(spec: ParamSpec, text: str) -> Any:
-    """The value a person typed into a float, ints or text field, validated; ParamError says what was
-    expected."""
-    stripped = text.strip()
-    if spec.kind == "text":
-        return spec.validate(stripped)
-    try:
-        if spec.kind == "ints":
-            parts = [p for p in re.split(r"[\s,;]+", stripped.strip("()[]")) if p]
-            if not parts:
-                raise ValueError
-            value: Any = tuple(int(p) for p in parts)
-        else:
-            value = float(stripped)
-    except ValueError:
-        raise ParamError(f"expected {spec.expected()}, got {stripped!r}") from None
-    return spec.validate(value)
-
-
-def _words(values: Sequence[Any]) -> str:
-    shown = ["on" if v is True else "off" if v is False else str(v) for v in values]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-
-
-def when_text(spec: ParamSpec) -> str:
-    """Why a parameter is greyed out: 'Applies only when dataset is spirals, moons or circles.'"""
-    if spec.when is None:
-        return ""
-    other, values = spec.when
-    return f"Applies only when {other} is {_words(values)}."
 
 
 def type_text(t: TensorType) -> str:
@@ -108,252 +53,6 @@ def type_text(t: TensorType) -> str:
     if t.classes is not None:
         text += f", {t.classes} classes"
     return text
-
-
-def muted_colour(palette: QPalette) -> QColor:
-    """Secondary text: the text colour a third of the way towards the background (readable in both themes)."""
-    return mix(palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window), 0.35)
-
-
-def error_colour(palette: QPalette) -> QColor:
-    """The theme's error red for the palette's background (light or dark)."""
-    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
-    return QColor((DARK if dark else LIGHT).error)
-
-
-# ---- small widgets -----------------------------------------------------------------------------------------
-
-
-class ToneLabel(QLabel):
-    """A word-wrapped label in a secondary tone ("muted" or "error") taken from the palette it sits on."""
-
-    def __init__(self, text: str = "", tone: str = "muted", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.tone = tone
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-    def set_tone(self, tone: str) -> None:
-        """Switch between "normal", "muted" and "error"; the colour follows the parent's palette."""
-        self.tone = tone
-        parent = self.parentWidget()
-        if parent is not None:
-            self.apply_tone(parent.palette())
-
-    def apply_tone(self, palette: QPalette) -> None:
-        if self.tone == "normal":
-            colour = palette.color(QPalette.ColorRole.WindowText)
-        else:
-            colour = error_colour(palette) if self.tone == "error" else muted_colour(palette)
-        own = QPalette(self.palette())
-        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-            own.setColor(group, QPalette.ColorRole.WindowText, colour)  # disabled keeps the palette's grey
-        self.setPalette(own)
-
-
-class ParamField(QWidget):
-    """The editor of one parameter, built from its ParamSpec, with its refusal shown beneath it.
-
-    An optional parameter has a toggle: "pin" for an inferred size (off: "auto (64)") or "set" for one whose
-    None means `none_label` ("same as kernel_size"). `edited` carries what the person entered; the panel
-    commits it and calls `refuse` when the graph says no.
-    """
-
-    edited = Signal(object)  # the value entered, validated by the ParamSpec; None = back to auto / none_label
-
-    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.spec = spec
-        self.value: Any = None
-        self.hint: Any = None  # the value analysis resolved (what auto means now), or None if unknown
-        self.error = ToneLabel(tone="error")
-        self.error.hide()
-        self.editor = self._make_editor()
-        self.editor.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        self.auto_label: ToneLabel | None = None
-        self.toggle: QCheckBox | None = None
-        if spec.optional:
-            self.auto_label = ToneLabel(spec.none_label)
-            self.auto_label.setWordWrap(False)
-            self.stack = QStackedWidget()
-            self.stack.addWidget(self.auto_label)
-            self.stack.addWidget(self.editor)
-            self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            # a check box rather than a toggle button: its state reads at a glance in every style
-            self.toggle = QCheckBox("pin" if spec.inferred else "set")
-            self.toggle.setToolTip(
-                f"Pin {spec.name} to a value; unpinned it follows the incoming tensor."
-                if spec.inferred
-                else f"Set {spec.name} to a value; unset it is {spec.none_label}."
-            )
-            self.toggle.toggled.connect(self._on_toggled)
-            row.addWidget(self.stack, 1)
-            row.addWidget(self.toggle)
-        else:
-            row.addWidget(self.editor, 1)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(row)
-        layout.addWidget(self.error)
-        self.set_relevant(True)
-
-    # -- building
-
-    def _make_editor(self) -> QWidget:
-        spec = self.spec
-        if spec.kind == "int":
-            spin = SpinBox()
-            spin.setRange(
-                int(spec.min) if spec.min is not None else -UNBOUNDED,
-                int(spec.max) if spec.max is not None else UNBOUNDED,
-            )
-            spin.valueChanged.connect(self._enter)
-            return spin
-        if spec.kind == "bool":
-            box = QCheckBox()
-            box.toggled.connect(self._enter)
-            return box
-        if spec.kind == "choice":
-            combo = ComboBox()
-            combo.addItems(list(spec.choices))
-            combo.activated.connect(lambda index: self._enter(spec.choices[index]))
-            return combo
-        # float, ints and text: a line edit, so 1e-5, "16, 4, 4" or a path can be typed as they are written
-        edit = QLineEdit()
-        edit.setPlaceholderText({"float": "e.g. 1e-5", "ints": "e.g. 16, 4, 4"}.get(spec.kind, ""))
-        edit.editingFinished.connect(self._on_text_finished)
-        edit.textEdited.connect(lambda _text: self.clear_error())
-        return edit
-
-    # -- showing the model
-
-    def set_value(self, value: Any) -> None:
-        """Show the model's value, without emitting `edited`."""
-        self.value = value
-        if self.toggle is not None:
-            with QSignalBlocker(self.toggle):
-                self.toggle.setChecked(value is not None)
-            self.stack.setCurrentIndex(0 if value is None else 1)
-            self._show_auto()
-        if value is not None:
-            self._write(value)
-
-    def set_hint(self, hint: Any) -> None:
-        """What auto resolves to now (from the analysis); shown as "auto (64)" and used as the pin's start."""
-        self.hint = hint
-        self._show_auto()
-
-    def _show_auto(self) -> None:
-        if self.auto_label is None:
-            return
-        if self.spec.inferred:
-            self.auto_label.setText(f"auto ({format_value(self.spec, self.hint)})")
-        else:
-            self.auto_label.setText(self.spec.none_label)
-
-    def _write(self, value: Any) -> None:
-        editor = self.editor
-        with QSignalBlocker(editor):
-            if isinstance(editor, QSpinBox):
-                editor.setValue(int(value))
-            elif isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, QComboBox):
-                editor.setCurrentIndex(self.spec.choices.index(value))
-            elif isinstance(editor, QLineEdit):
-                if editor.hasFocus() and editor.isModified():
-                    return  # the person is typing here: their text stays until they commit
-                editor.setText(format_value(self.spec, value))
-                editor.setModified(False)
-
-    def set_relevant(self, relevant: bool) -> None:
-        """Grey the field out when its `when` does not hold, and say in the tooltip when it applies."""
-        self.setEnabled(relevant)
-        self.setToolTip(self.tooltip(relevant))
-        self.editor.setToolTip(self.tooltip(relevant))
-
-    def tooltip(self, relevant: bool = True) -> str:
-        text = f"{self.spec.help}\nAccepts {self.spec.expected()}."
-        if self.spec.optional:
-            text += f" Unset: {'auto, following the input' if self.spec.inferred else self.spec.none_label}."
-        return text if relevant else f"{when_text(self.spec)}\n{text}"
-
-    # -- errors
-
-    def refuse(self, reason: str) -> None:
-        """Show why the graph refused the value just entered, and go back to the model's value."""
-        self.error.setText(reason)
-        self.error.show()
-        self.set_value(self.value)
-
-    def clear_error(self) -> None:
-        self.error.clear()
-        self.error.hide()
-
-    @property
-    def error_text(self) -> str:
-        return self.error.text() if not self.error.isHidden() else ""
-
-    # -- what the person does
-
-    def _enter(self, value: Any) -> None:
-        if value == self.value and type(value) is type(self.value):
-            return
-        self.clear_error()
-        self.edited.emit(value)
-
-    def _on_text_finished(self) -> None:
-        editor = self.editor
-        assert isinstance(editor, QLineEdit)
-        if self.toggle is not None and not self.toggle.isChecked():
-            return
-        text = editor.text()
-        editor.setModified(False)
-        try:
-            value = parse_text(self.spec, text)
-        except ParamError as err:
-            if text.strip() == format_value(self.spec, self.value):
-                return
-            self.refuse(str(err))
-            return
-        if value == self.value:
-            editor.setText(format_value(self.spec, value))  # tidy what was typed: "0.0010" -> "0.001"
-            return
-        self._enter(value)
-
-    def _on_toggled(self, checked: bool) -> None:
-        if not checked:
-            self._enter(None)
-            return
-        self._enter(self.start_value())
-
-    def start_value(self) -> Any:
-        """What a pinned or set field starts at: the resolved value, else the smallest sensible one."""
-        if self.hint is not None:
-            return self.hint
-        low = self.spec.min if self.spec.min is not None else 0
-        high = self.spec.max if self.spec.max is not None else UNBOUNDED
-        start = min(max(0, low), high)
-        if self.spec.kind == "float":
-            return float(start)
-        if self.spec.kind == "ints":
-            count = self.spec.lengths[0] if self.spec.lengths else 1
-            return (int(start),) * count
-        if self.spec.kind == "bool":
-            return False
-        if self.spec.kind == "choice":
-            return self.spec.choices[0]
-        return int(start)
-
-
-# ---- the panel ----------------------------------------------------------------------------------------------
 
 
 class InspectorPanel(QWidget):
@@ -371,7 +70,6 @@ class InspectorPanel(QWidget):
         self.preview: DatasetPreview | None = None  # the Dataset node's data preview, when one is shown
         self.row_labels: dict[str, QLabel] = {}
         self.output_labels: dict[str, ToneLabel] = {}
-        self._diagnostics_key: tuple | None = None
         self._content: QWidget | None = None
 
         self.empty_title = QLabel(EMPTY_TEXT)
@@ -466,7 +164,6 @@ class InspectorPanel(QWidget):
         self.fields.clear()
         self.row_labels.clear()
         self.output_labels.clear()
-        self._diagnostics_key = None
         if self._content is not None:
             self.scroll.takeWidget()
             self._content.deleteLater()
@@ -514,7 +211,7 @@ class InspectorPanel(QWidget):
 
         form.addRow(self._section("Parameters"))
         for param in spec.params:
-            field = ParamField(param)
+            field = field_for(param)
             field.edited.connect(lambda value, field=field: self._commit_param(node_id, field, value))
             row_label = QLabel(param.name)
             row_label.setToolTip(field.tooltip())
@@ -544,11 +241,8 @@ class InspectorPanel(QWidget):
 
         self.problems_title = self._section("Problems")
         form.addRow(self.problems_title)
-        problems = QWidget()
-        self.problems_box = QVBoxLayout(problems)
-        self.problems_box.setContentsMargins(0, 0, 0, 0)
-        self.problems_box.setSpacing(8)
-        form.addRow(problems)
+        self.problems = NodeProblems(self.controller)
+        form.addRow(self.problems)
         if node.block == "Dataset":
             form.addRow(self._section("Data"))
             self.preview = DatasetPreview()
@@ -643,55 +337,9 @@ class InspectorPanel(QWidget):
         return params.get(match.group(1)) if match else None
 
     def _show_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
-        key = tuple(
-            (d.severity, d.message, d.fix.describe(self.graph) if d.fix is not None else "") for d in diagnostics
-        )
-        if key == self._diagnostics_key:
-            return
-        self._diagnostics_key = key
-        while self.problems_box.count():
-            item = self.problems_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        self.problems_title.setText(f"Problems ({len(diagnostics)})" if diagnostics else "Problems")
-        if not diagnostics:
-            self.problems_box.addWidget(ToneLabel("None: this node checks out."))
-        for diagnostic, (_, _, fix_text) in zip(diagnostics, key, strict=True):
-            self.problems_box.addWidget(self._diagnostic_row(diagnostic, fix_text))
-        self._apply_tones()
-
-    def _diagnostic_row(self, diagnostic: Diagnostic, fix_text: str) -> QWidget:
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        standard = (
-            QStyle.StandardPixmap.SP_MessageBoxCritical
-            if diagnostic.is_error
-            else QStyle.StandardPixmap.SP_MessageBoxWarning
-        )
-        icon = QLabel()
-        icon.setPixmap(self.style().standardIcon(standard).pixmap(QSize(16, 16)))
-        icon.setToolTip("Error" if diagnostic.is_error else "Warning")
-        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        message = QLabel(diagnostic.message)
-        message.setObjectName("diagnosticMessage")
-        message.setWordWrap(True)
-        message.setTextFormat(Qt.TextFormat.PlainText)
-        message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        text.addWidget(message)
-        if diagnostic.fix is not None:
-            fix = ToneLabel(f"Fix: {fix_text}")
-            fix.setObjectName("diagnosticFix")
-            apply = QPushButton("Apply fix")
-            apply.setToolTip(f"Fix: {fix_text} (undoable)")
-            apply.clicked.connect(lambda _checked=False, f=diagnostic.fix: self.controller.apply_fix(f))
-            text.addWidget(fix)
-            text.addWidget(apply, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addLayout(text, 1)
-        return row
+        if self.problems.show_diagnostics(diagnostics):
+            self.problems_title.setText(f"Problems ({len(diagnostics)})" if diagnostics else "Problems")
+            self._apply_tones()
 
     # ---- committing edits
 

@@ -1,0 +1,167 @@
+"""Opening, saving and recovering projects, and the recent files (part of MainWindow)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from netbuilder.project import Project, ProjectError, load_project
+
+AUTOSAVE_MS = 60_000
+MAX_RECENT = 10
+FILTER = "netbuilder projects (*.nbproj)"
+_untitled = itertools.count(1)
+
+
+class ProjectFilesMixin:
+    """New, Open (also a .nbproj dropped on the window), Save and Save As, the minute's autosave into the
+    recovery folder and the offer to recover after a crash, asking before unsaved work is lost, and the recent
+    files (in the settings, the File menu and the start page)."""
+
+    def new_project(self) -> None:
+        if not self._may_discard():
+            return
+        project = Project.new(f"Untitled {next(_untitled)}")
+        project.graph.add_node("Dataset", label="data", position=(0.0, 0.0))
+        self._set_project(project)
+
+    def open_dialog(self) -> None:
+        start = str(self.document.path.parent) if self.document and self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        """Open a project file; a file that cannot be read is explained and nothing is lost."""
+        if not self._may_discard():
+            return False
+        try:
+            project = load_project(path)
+        except ProjectError as err:
+            QMessageBox.warning(self, "Cannot open project", f"{path}\n\n{err}")
+            self._forget_recent(path)
+            return False
+        self._set_project(project)
+        self._remember_recent(path)
+        return True
+
+    def save(self) -> bool:
+        if self.document is None:
+            return False
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        if self.document is None:
+            return False
+        suggestion = str(self.document.path or Path.home() / f"{self.document.title}.nbproj")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", suggestion, FILTER)
+        if not path:
+            return False
+        path = Path(path) if path.endswith(".nbproj") else Path(path + ".nbproj")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        old_key = self._recovery_key
+        try:
+            self.controller.save(path)
+        except (ProjectError, OSError) as err:
+            QMessageBox.critical(self, "Cannot save", f"The project was not saved to {path}:\n\n{err}")
+            return False
+        self.recovery.discard(old_key)
+        self._recovery_key = str(path)
+        self._remember_recent(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def autosave(self) -> None:
+        """Write unsaved work to the recovery folder (every minute, and never over the real file)."""
+        if self.document is not None and self.controller.modified:
+            try:
+                self.recovery.save(self._recovery_key, self.document.project)
+            except OSError as err:
+                self.statusBar().showMessage(f"Autosave failed: {err}", 6000)
+
+    def offer_recovery(self) -> None:
+        """After a crash: offer the newest autosaved work back, once."""
+        pending = self.recovery.pending()
+        if not pending:
+            return
+        work = pending[0]
+        where = str(work.original) if work.original else "a project that was never saved"
+        answer = QMessageBox.question(
+            self,
+            "Recover unsaved work?",
+            f"netbuilder did not close normally. Unsaved changes to “{work.name}” ({where}) were kept.\n\n"
+            "Recover them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            try:
+                project = self.recovery.restore(work)
+            except ProjectError as err:
+                QMessageBox.warning(self, "Cannot recover", str(err))
+                return
+            self._set_project(project, modified=True)
+        for leftover in pending:
+            self.recovery.forget(leftover)
+
+    def _may_discard(self) -> bool:
+        """True if there are no unsaved changes, or the person saved or chose to discard them."""
+        if self.document is None or not self.controller.modified:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"“{self.document.title}” has changes that are not saved. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def recent_files(self) -> list[Path]:
+        value = self.settings.value("recent", [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [Path(p) for p in paths if p]
+
+    def _remember_recent(self, path: Path) -> None:
+        path = path.resolve()
+        recent = [path, *(p for p in self.recent_files() if p != path)][:MAX_RECENT]
+        self._store_recent(recent)
+
+    def _forget_recent(self, path: Path) -> None:
+        self._store_recent([p for p in self.recent_files() if p != path.resolve()])
+
+    def _store_recent(self, recent: list[Path]) -> None:
+        self.settings.setValue("recent", [str(p) for p in recent])
+        self.start_page.set_recent(recent)
+        self._fill_recent_menu()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path.name)
+            action.setStatusTip(str(path))
+            action.setData(str(path))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    def _open_recent(self, action: QAction) -> None:
+        self.open_path(Path(str(action.data())))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.toLocalFile().endswith(".nbproj") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.toLocalFile().endswith(".nbproj"):
+                self.open_path(Path(url.toLocalFile()))
+                event.acceptProposedAction()
+                return

@@ -1,0 +1,155 @@
+"""The window's actions, menus and toolbar, and which actions are enabled (part of MainWindow)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QStyle
+
+
+class WindowActionsMixin:
+    """Every action with its shortcut and status tip, the File, Edit, View and Help menus, the toolbar, and
+    `_update_actions`, which enables each for the document, the selection and the training lock."""
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _make_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_project, std.New, "Start an empty project")
+        self.open_action = self._action("&Open…", self.open_dialog, std.Open, "Open a .nbproj file")
+        self.save_action = self._action("&Save", self.save, std.Save, "Save the project")
+        self.save_as_action = self._action("Save &As…", self.save_as, std.SaveAs, "Save under a new name")
+        self.export_action = self._action(
+            "&Export…",
+            self.export_dialog,
+            "Ctrl+E",
+            "Write the code package, and TorchScript, ONNX, safetensors weights or a summary, into a folder",
+        )
+        self.import_action = self._action(
+            "&Import Model…", self.import_model_dialog, None, "Bring in a PyTorch model from a .py file or torchvision"
+        )
+        self.export_diagram_action = self._action(
+            "Export &Diagram…", self.export_diagram_dialog, None, "Save the network diagram as SVG or PNG"
+        )
+        self.close_action = self._action("&Close Project", self.close_project, std.Close)
+        self.quit_action = self._action("&Quit", self.close, std.Quit)
+        self.undo_action = self._action("&Undo", self._undo, std.Undo)
+        self.redo_action = self._action("&Redo", self._redo, QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.cut_action = self._action("Cu&t", self.cut, std.Cut)
+        self.copy_action = self._action("&Copy", self.copy, std.Copy)
+        self.paste_action = self._action("&Paste", self.paste, std.Paste)
+        self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D")
+        self.delete_action = self._action("De&lete", self.delete_selection, std.Delete)
+        self.delete_action.setShortcuts([QKeySequence(std.Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        self.select_all_action = self._action("Select &All", self.select_all, std.SelectAll)
+        self.frame_all_action = self._action("Frame &All", self.frame_all, "Home")
+        self.frame_selection_action = self._action("&Frame Selection", self.frame_selection, "F")
+        self.auto_layout_action = self._action(
+            "Auto &Layout", self.auto_layout, "Ctrl+L", "Arrange the graph left to right by layers"
+        )
+        self.zoom_in_action = self._action("Zoom &In", self.zoom_in, std.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &Out", self.zoom_out, std.ZoomOut)
+        self.zoom_reset_action = self._action("&Reset Zoom", self.zoom_reset, "Ctrl+0")
+        self.snap_action = self._action("Snap to &Grid", self._toggle_snap)
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(self.settings.value("canvas/snap", False, type=bool))
+        self.about_action = self._action("&About netbuilder", self.about)
+        self.theme_actions = {}
+        for name in ("system", "light", "dark"):
+            action = self._action(name.capitalize(), self._theme_chosen)
+            action.setData(name)
+            action.setCheckable(True)
+            action.setChecked(str(self.settings.value("theme", "system")) == name)
+            self.theme_actions[name] = action
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.triggered.connect(self._open_recent)
+        self._fill_recent_menu()
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action, self.export_action, self.export_diagram_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.close_action, self.quit_action])
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions(
+            [self.cut_action, self.copy_action, self.paste_action, self.duplicate_action, self.delete_action]
+        )
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.select_all_action, self.auto_layout_action])
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([self.frame_all_action, self.frame_selection_action])
+        view_menu.addSeparator()
+        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
+        view_menu.addSeparator()
+        view_menu.addAction(self.snap_action)
+        theme_menu = view_menu.addMenu("&Theme")
+        theme_menu.addActions(list(self.theme_actions.values()))
+        view_menu.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        icons = QStyle.StandardPixmap
+        for action, icon in (
+            (self.new_action, icons.SP_FileIcon),
+            (self.open_action, icons.SP_DialogOpenButton),
+            (self.save_action, icons.SP_DialogSaveButton),
+            (self.undo_action, icons.SP_ArrowBack),
+            (self.redo_action, icons.SP_ArrowForward),
+            (self.export_action, icons.SP_DriveFDIcon),
+        ):
+            action.setIcon(self.style().standardIcon(icon))
+        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.auto_layout_action, self.frame_all_action, self.export_action])
+
+    def _update_actions(self) -> None:
+        has_document = self.document is not None
+        editable = has_document and not self._locked
+        stack = self.controller.undo_stack if editable else None
+        self.undo_action.setEnabled(bool(stack and stack.canUndo()))
+        self.redo_action.setEnabled(bool(stack and stack.canRedo()))
+        self.undo_action.setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
+        selected = bool(self.scene and self.scene.selected_node_ids())
+        self.copy_action.setEnabled(selected)
+        for action in (self.cut_action, self.duplicate_action):
+            action.setEnabled(selected and editable)
+        self.delete_action.setEnabled(bool(editable and self.scene and self.scene.selectedItems()))
+        for action in (
+            self.save_action,
+            self.save_as_action,
+            self.export_action,
+            self.export_diagram_action,
+            self.close_action,
+            self.select_all_action,
+            self.frame_all_action,
+            self.frame_selection_action,
+            self.zoom_in_action,
+            self.zoom_out_action,
+            self.zoom_reset_action,
+        ):
+            action.setEnabled(has_document)
+        for action in (self.paste_action, self.auto_layout_action):
+            action.setEnabled(editable)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from netbuilder.blocks import catalogue
 from netbuilder.ui.canvas.palette import block_tooltip, plain_summary, search_blocks
 from netbuilder.ui.icons import category_icon, palette_is_dark
+from netbuilder.ui.widgets.colors import mix
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # the row's block type name; None on the "nothing matches" row
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # the block's one-line summary
@@ -34,13 +35,7 @@ PADDING = 6
 
 def muted_text(palette: QPalette, group: QPalette.ColorGroup = QPalette.ColorGroup.Active) -> QColor:
     """Secondary text: the text colour two thirds of the way from the background, legible in both themes."""
-    text = palette.color(group, QPalette.ColorRole.Text)
-    base = palette.color(group, QPalette.ColorRole.Base)
-    return QColor(
-        round(base.red() + (text.red() - base.red()) * 0.68),
-        round(base.green() + (text.green() - base.green()) * 0.68),
-        round(base.blue() + (text.blue() - base.blue()) * 0.68),
-    )
+    return mix(palette.color(group, QPalette.ColorRole.Base), palette.color(group, QPalette.ColorRole.Text), 0.68)
 
 
 class BlockRowDelegate(QStyledItemDelegate):

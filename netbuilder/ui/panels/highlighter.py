@@ -7,6 +7,8 @@ import re
 
 from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
+from netbuilder.ui.widgets.colors import mix
+
 # (light background, dark background) per kind of token; chosen for contrast on the editor's Base colour.
 COLOURS = {
     "keyword": ("#0033b3", "#6cb6ff"),
@@ -40,15 +42,6 @@ TOKEN = re.compile(
 )
 KEYWORDS = frozenset(keyword.kwlist)
 SELF_WORDS = frozenset({"self", "cls"})
-
-
-def _blend(colour: QColor, towards: QColor, amount: float) -> QColor:
-    """`colour` moved `amount` (0..1) of the way to `towards`: how stale code is dimmed."""
-    return QColor.fromRgbF(
-        colour.redF() + (towards.redF() - colour.redF()) * amount,
-        colour.greenF() + (towards.greenF() - colour.greenF()) * amount,
-        colour.blueF() + (towards.blueF() - colour.blueF()) * amount,
-    )
 
 
 class PythonHighlighter(QSyntaxHighlighter):
@@ -91,7 +84,7 @@ class PythonHighlighter(QSyntaxHighlighter):
         self._formats = {}
         for kind, colour in colours.items():
             fmt = QTextCharFormat()
-            fmt.setForeground(_blend(colour, base, dim))
+            fmt.setForeground(mix(colour, base, dim))  # stale code is dimmed towards the background
             if kind in ("keyword", "definition"):
                 fmt.setFontWeight(QFont.Weight.DemiBold)
             if kind in ("comment", "docstring"):

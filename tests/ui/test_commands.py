@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QUndoCommand
 
 from netbuilder.analysis import analyze
 from netbuilder.graph import Edge, Graph
@@ -115,3 +116,35 @@ def test_delete_then_undo_restores_the_edges(document, controller):
 def test_undo_text_names_the_edit(document, controller):
     controller.add_block("Conv2d", (0.0, 0.0))
     assert controller.undo_stack.undoText() == "Add Conv2d"
+
+
+def test_the_editor_owns_the_unsaved_state_and_saving_marks_it_clean(controller, tmp_path):
+    changes = []
+    controller.modified_changed.connect(changes.append)
+    assert not controller.modified
+    controller.add_block("ReLU", (0.0, 0.0))
+    assert controller.modified and changes == [True]
+    controller.save(tmp_path / "saved.nbproj")
+    assert not controller.modified and changes == [True, False]
+    assert controller.document.path == tmp_path / "saved.nbproj"
+    controller.undo_stack.undo()  # away from the saved state again
+    assert controller.modified
+    controller.mark_unsaved()
+    controller.undo_stack.redo()  # back where it was saved, but the saved state was forgotten
+    assert controller.modified
+
+
+def test_any_undo_command_goes_through_the_editor(controller):
+    done = []
+
+    class Note(QUndoCommand):
+        def redo(self):
+            done.append("redo")
+
+        def undo(self):
+            done.append("undo")
+
+    assert controller.push(Note("Note"))
+    assert done == ["redo"] and controller.undo_stack.undoText() == "Note"
+    controller.undo_stack.undo()
+    assert done == ["redo", "undo"]

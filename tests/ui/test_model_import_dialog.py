@@ -12,11 +12,14 @@ from PySide6.QtWidgets import QFileDialog
 
 from netbuilder.project import load_project
 from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.import_export import model_importer
 from netbuilder.ui.import_export.model_import_dialog import (
+    ImportRequest,
     ModelImportDialog,
     parse_input_shape,
     torchvision_classifiers,
 )
+from netbuilder.ui.import_export.model_importer import ModelImporter
 from tests.ui.conftest import forget_changes, running
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_running")
@@ -125,6 +128,22 @@ def test_a_missing_class_says_what_to_do_and_opens_nothing(window, qtbot, tmp_pa
     assert "defines no nn.Module class 'Missing'" in window.import_report.text
     assert "Check the file and the class name" in window.import_report.text
     assert window.document is None
+
+
+def test_an_unforeseen_error_on_the_import_thread_is_named_and_the_importer_goes_on(qtbot, monkeypatch):
+    def fail(request, weights_target):
+        raise RuntimeError("the tracer fell over")
+
+    monkeypatch.setattr(model_importer, "import_model", fail)
+    importer = ModelImporter()
+    failures, states = [], []
+    importer.failed.connect(failures.append)
+    importer.running_changed.connect(states.append)
+    importer.start(ImportRequest("tiny.py:Tiny", (1, 20)))
+    qtbot.waitUntil(lambda: bool(failures), timeout=10_000)
+    assert failures == ["Importing tiny.py:Tiny failed: RuntimeError: the tracer fell over"]
+    assert states == [True, False] and not importer.running
+    importer.shutdown()
 
 
 def test_cancel_keeps_the_window_working_and_drops_the_late_result(window, qtbot, tmp_path, no_thread_left_running):

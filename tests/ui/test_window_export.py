@@ -16,6 +16,9 @@ from safetensors.torch import load_file, save_file
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.project.run_history import RunRecord
 from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.ui.import_export import format_exporter
+from netbuilder.ui.import_export.export_dialog import ExportChoice
+from netbuilder.ui.import_export.format_exporter import FormatExporter
 from netbuilder.ui.theme import DARK
 from tests.ui.conftest import SAMPLES
 
@@ -191,3 +194,19 @@ def test_starting_weights_that_are_gone_are_named_in_the_banner_and_the_rest_is_
     assert "are missing: put the file back (the package's train.py needs it)" in window.import_report.text
     assert {"model.py", "train.py", "summary.md"} <= {p.name for p in out.iterdir()}
     assert not (out / "starting_weights.safetensors").exists()
+
+
+def test_an_unforeseen_error_on_the_export_thread_is_reported_as_the_export_failing(qtbot, monkeypatch, tmp_path):
+    def fail(project, choice):
+        raise RuntimeError("onnx fell over")
+
+    monkeypatch.setattr(format_exporter, "write_formats", fail)
+    exporter = FormatExporter()
+    finished, states = [], []
+    exporter.finished.connect(lambda results, error: finished.append((results, error)))
+    exporter.running_changed.connect(states.append)
+    assert exporter.start(Project.new("x"), ExportChoice(tmp_path, ("onnx",)))
+    assert not exporter.start(Project.new("y"), ExportChoice(tmp_path, ("onnx",)))  # one export at a time
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    assert finished == [({}, "The export failed: RuntimeError: onnx fell over")]
+    assert states == [True, False] and not exporter.running

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.codegen.model_code import CodegenError
-from netbuilder.codegen.package import generate_package, write_package
+from netbuilder.pipeline import write_code_package
 from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
 from netbuilder.ui.import_export.export_dialog import ExportChoice, ExportDialog
 from netbuilder.ui.import_export.model_import_dialog import ModelImportDialog
@@ -70,19 +70,13 @@ class ImportExportMixin:
             self.statusBar().showMessage("An export is still being written; try again when it is done", 6000)
             return False
         choice = ExportChoice(folder, tuple(formats), weights, tuple(diagrams))
-        settings = project.training
-        analysis = self.document.reanalyze()
         try:
-            package = generate_package(
-                project.graph,
-                analysis,
-                name=project.name,
-                source=project.path.name if project.path else "",
-                **settings.to_dict(),
+            export = write_code_package(
+                project,
+                folder,
+                analysis=self.document.reanalyze(),
                 weights_format="safetensors" if choice.package_holds_safetensors else "pt",
-                starting_weights=project.weights is not None,
             )
-            written = write_package(package, folder)
         except CodegenError as err:
             QMessageBox.warning(self, "Nothing exported", f"{err}\n\nThe Problems tab lists what to fix.")
             return False
@@ -90,12 +84,12 @@ class ImportExportMixin:
             QMessageBox.critical(self, "Cannot export", f"Could not write to {folder}:\n\n{err}")
             return False
         drawn = export_diagrams(self.scene, folder, choice.diagrams).values()
-        written += [result.path for result in drawn if result.ok]
+        written = export.written + [result.path for result in drawn if result.ok]
         failures = [result.error for result in drawn if not result.ok]
         text = f"Wrote {', '.join(p.name for p in written)} to {folder}"
-        if package.training_skipped:
-            QMessageBox.information(self, "Exported the model", f"{text}.\n\n{package.training_skipped}")
-        choice = replace(choice, starting_weights="train.py" in package.files and project.weights is not None)
+        if export.package.training_skipped:
+            QMessageBox.information(self, "Exported the model", f"{text}.\n\n{export.package.training_skipped}")
+        choice = replace(choice, starting_weights=export.needs_starting_weights)
         if choice.needs_thread:
             self._exporting_package, self._export_failures = written, failures
             self.exporter.start(snapshot(project), choice)  # the graph may be edited meanwhile

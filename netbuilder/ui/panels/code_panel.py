@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.analysis import Analysis
 from netbuilder.codegen.model_code import CodegenError, generate_model
-from netbuilder.codegen.package import generate_package
+from netbuilder.pipeline import package_project
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.panels.highlighter import PythonHighlighter
 from netbuilder.ui.widgets.banner import Banner
@@ -139,14 +139,7 @@ class CodePanel(QWidget):
         source = project.path.name if project.path is not None else ""
         if name == MODEL_FILE:
             return generate_model(self.document.graph, analysis, name=project.name, source=source).source, ""
-        package = generate_package(  # as File > Export and `netbuilder export` call it: the train.py they write
-            self.document.graph,
-            analysis,
-            name=project.name,
-            source=source,
-            **project.training.to_dict(),
-            starting_weights=project.weights is not None,
-        )
+        package = package_project(project, analysis=analysis)  # the train.py that File > Export and the CLI write
         if TRAIN_FILE in package.files:
             return package.files[TRAIN_FILE], ""
         return None, package.training_skipped.removeprefix(TRAINING_SKIPPED)

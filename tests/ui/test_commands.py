@@ -148,3 +148,52 @@ def test_any_undo_command_goes_through_the_editor(controller):
     assert done == ["redo"] and controller.undo_stack.undoText() == "Note"
     controller.undo_stack.undo()
     assert done == ["redo", "undo"]
+
+
+def test_a_training_setting_is_an_undoable_edit_that_the_analysis_follows(qtbot, document, controller):
+    project = document.project
+    before = project.training.epochs
+    with qtbot.waitSignal(document.analysis_changed, timeout=2000):  # the Code tab's train.py holds the settings
+        assert controller.set_setting("epochs", before + 3)
+    assert project.training.epochs == before + 3
+    assert controller.undo_stack.undoText() == f"Set epochs to {before + 3}"
+    controller.undo_stack.undo()
+    assert project.training.epochs == before
+    controller.undo_stack.redo()
+    assert project.training.epochs == before + 3
+
+
+def test_edits_of_one_setting_in_a_row_are_one_step_gone_when_back_where_they_started(document, controller):
+    project = document.project
+    before = project.training.batch_size
+    controller.set_setting("batch_size", before + 1)
+    controller.set_setting("batch_size", before + 2)
+    assert controller.undo_stack.count() == 1 and project.training.batch_size == before + 2
+    controller.set_setting("seed", project.training.seed + 1)  # another setting: its own step
+    assert controller.undo_stack.count() == 2
+    controller.undo_stack.undo()
+    controller.undo_stack.undo()
+    assert project.training.batch_size == before
+    controller.undo_stack.redo()
+    controller.set_setting("batch_size", before)  # merged back to where it started: the step goes
+    assert controller.undo_stack.count() == 0 and project.training.batch_size == before
+
+
+def test_a_refused_setting_changes_nothing_and_says_why(document, controller):
+    messages = []
+    controller.message.connect(messages.append)
+    before = document.project.training
+    assert not controller.set_setting("epochs", 0)
+    assert document.project.training == before and controller.undo_stack.count() == 0
+    assert messages and "epochs" in messages[0]
+
+
+def test_forgetting_the_starting_weights_is_undone_like_any_edit(document, controller, tmp_path):
+    weights = tmp_path / "start.weights.safetensors"
+    document.project.weights = weights
+    assert controller.forget_starting_weights()
+    assert document.project.weights is None and controller.modified
+    assert controller.undo_stack.undoText() == "Forget the starting weights"
+    assert not controller.forget_starting_weights()  # none left to forget
+    controller.undo_stack.undo()
+    assert document.project.weights == weights

@@ -1,6 +1,7 @@
-"""Undoable edits. Each command performs graph methods once, recording the graph's own events; undo applies
-the inverse of each event in reverse order and redo replays them. So every edit (a fix, a paste, an auto
-layout) is undoable without bespoke undo code, and node ids stay stable across undo and redo.
+"""Undoable edits. Each command performs model methods once, recording the model's own events (the graph's,
+and the project's for training settings and starting weights); undo applies the inverse of each event in
+reverse order and redo replays them. So every edit (a fix, a paste, an auto layout, a setting) is undoable
+without bespoke undo code, and node ids stay stable across undo and redo.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
+from netbuilder.project import Project
+from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
+from netbuilder.project.settings import SETTING
 
 
 def _snapshot(event: GraphEvent) -> GraphEvent:
@@ -72,31 +76,51 @@ def _backward(graph: Graph, event: GraphEvent) -> None:
 
 
 class RecordedCommand(QUndoCommand):
-    """A named edit: `perform(graph)` runs on the first redo (raising GraphError refuses the whole edit and
-    leaves the graph as it was); later redos replay what it did and undos invert it."""
+    """A named edit: `perform(graph)` runs on the first redo (raising GraphError or ValueError refuses the whole
+    edit and leaves the model as it was); later redos replay what it did and undos invert it. With `project`,
+    the project's events (training settings, starting weights) are recorded too. Commands with the same
+    `merge_id` (>= 0) in a row merge into one step, gone when the step ends where it started."""
 
-    def __init__(self, graph: Graph, text: str, perform: Callable[[Graph], object]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        text: str,
+        perform: Callable[[Graph], object],
+        *,
+        project: Project | None = None,
+        merge_id: int = -1,
+    ) -> None:
         super().__init__(text)
         self.graph = graph
+        self.project = project
         self._perform = perform
-        self._events: list[GraphEvent] | None = None
+        self._merge_id = merge_id
+        self._events: list[GraphEvent | ProjectEvent] | None = None
         self._fresh = False
         self.result: object = None
 
     def prepare(self) -> None:
-        """Perform the edit now, recording it; a GraphError undoes what was done and propagates. The
-        controller calls this before QUndoStack.push, whose own call to redo() then changes nothing."""
+        """Perform the edit now, recording it; a refusal undoes what was done and propagates. The controller
+        calls this before QUndoStack.push, whose own call to redo() then changes nothing."""
         self._events = []
-        unsubscribe = self.graph.subscribe(lambda e: self._events.append(_snapshot(e)))
+
+        def record(event: GraphEvent | ProjectEvent) -> None:
+            self._events.append(_snapshot(event))
+
+        stops = [self.graph.subscribe(record)]
+        if self.project is not None:
+            stops.append(self.project.subscribe(record))
         try:
             self.result = self._perform(self.graph)
         except BaseException:
-            unsubscribe()
+            for stop in stops:
+                stop()
             for event in reversed(self._events):
-                _backward(self.graph, event)
+                self._backward(event)
             self._events = None
             raise
-        unsubscribe()
+        for stop in stops:
+            stop()
         self._fresh = True
         if not self._events:
             self.setObsolete(True)
@@ -108,11 +132,32 @@ class RecordedCommand(QUndoCommand):
             self._fresh = False
             return
         for event in self._events:
-            _forward(self.graph, event)
+            if isinstance(event, SettingChanged | StartingWeightsChanged):
+                self.project.replay(event)
+            else:
+                _forward(self.graph, event)
 
     def undo(self) -> None:
         for event in reversed(self._events or []):
+            self._backward(event)
+
+    def _backward(self, event: GraphEvent | ProjectEvent) -> None:
+        if isinstance(event, SettingChanged | StartingWeightsChanged):
+            self.project.revert(event)
+        else:
             _backward(self.graph, event)
+
+    def id(self) -> int:
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, RecordedCommand) or self._merge_id < 0 or other.id() != self._merge_id:
+            return False
+        self._events = [*(self._events or []), *(other._events or [])]
+        self.setText(other.text())
+        first, last = self._events[0], self._events[-1]
+        self.setObsolete(isinstance(first, SettingChanged) and first.old == getattr(last, "new", None))
+        return True
 
 
 # ---- the named edits -------------------------------------------------------------------------------------
@@ -188,3 +233,26 @@ def insert_on_edge(graph: Graph, edge: Edge, block: str, position: tuple[float, 
 def custom(graph: Graph, text: str, perform: Callable[[Graph], object]) -> RecordedCommand:
     """Any other edit made of graph methods (paste, auto layout ...)."""
     return RecordedCommand(graph, text, perform)
+
+
+_SETTING_MERGE_ID = 0x4E42  # one merge id per setting: edits of the same setting in a row are one step
+
+
+def set_setting(project: Project, name: str, value: object) -> RecordedCommand:
+    """Change one training setting (a SettingsError, a ValueError, refuses it)."""
+    spec = SETTING[name]
+    return RecordedCommand(
+        project.graph,
+        f"Set {spec.label.lower()} to {spec.shown(value)}",
+        lambda g: project.set_setting(name, value),
+        project=project,
+        merge_id=_SETTING_MERGE_ID + list(SETTING).index(name),
+    )
+
+
+def forget_starting_weights(project: Project) -> RecordedCommand:
+    """Train from the seed again: the project stops pointing at its starting weights. The file stays where it
+    is, so Undo brings them back."""
+    return RecordedCommand(
+        project.graph, "Forget the starting weights", lambda g: project.set_weights(None), project=project
+    )

@@ -117,6 +117,16 @@ class EditorController(QObject):
         command = commands.custom(self.graph, "Duplicate", lambda g: paste_nodes(g, text, PASTE_OFFSET))
         return command.result if self.push(command) else []
 
+    def set_setting(self, name: str, value: object) -> bool:
+        """Change one training setting, undoably (edits of one setting in a row are one step)."""
+        return self.push(commands.set_setting(self.document.project, name, value))
+
+    def forget_starting_weights(self) -> bool:
+        """Train from the seed from now on, undoably; False when there are no starting weights."""
+        return self.document.project.weights is not None and self.push(
+            commands.forget_starting_weights(self.document.project)
+        )
+
     def auto_layout(self) -> bool:
         moved = {n: p for n, p in layered_positions(self.graph).items() if self.graph.nodes[n].position != p}
         return bool(moved) and self.push(commands.move_nodes(self.graph, moved, "Auto Layout"))

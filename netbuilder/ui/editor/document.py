@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from netbuilder.analysis import Analysis, Analyzer
 from netbuilder.graph.events import GraphEvent
 from netbuilder.project import Project, save_project
+from netbuilder.project.events import ProjectEvent
 
 
 class Document(QObject):
@@ -30,6 +31,7 @@ class Document(QObject):
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.reanalyze)
         self._unsubscribe = self.graph.subscribe(self._on_event)
+        self._unsubscribe_project = project.subscribe(self._on_event)  # train.py holds settings and weights
 
     @property
     def path(self) -> Path | None:
@@ -39,7 +41,7 @@ class Document(QObject):
     def title(self) -> str:
         return self.project.name
 
-    def _on_event(self, event: GraphEvent) -> None:
+    def _on_event(self, event: GraphEvent | ProjectEvent) -> None:
         # every change can change what is shown: shapes, diagnostics, or the code (order follows positions)
         self._pending.start()
 
@@ -57,7 +59,8 @@ class Document(QObject):
         return saved
 
     def close(self) -> None:
-        """Stop listening to the graph and stop analysing it."""
+        """Stop listening to the graph and the project, and stop analysing."""
         self._pending.stop()
         self._unsubscribe()
+        self._unsubscribe_project()
         self._analyzer.close()

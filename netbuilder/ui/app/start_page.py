@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SAMPLES_FOLDER = Path(__file__).resolve().parents[2] / "sample_projects"
+SAMPLES_FOLDER = Path(__file__).resolve().parents[3] / "sample_projects"
 
 
 def _project_name(path: Path) -> str:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.main_window import MainWindow
-from netbuilder.ui.training_plots import TrainingPlots
+from netbuilder.ui.training.plots import TrainingPlots
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
 

@@ -17,12 +17,12 @@ from PySide6.QtCore import QObject, QThread, Signal
 from netbuilder.ui.main_thread_gc import main_thread_collector
 
 
-class _Thread(QThread):
-    """Calls the work once and keeps what it returned or raised, for the task to read once it is joined."""
+class _Outcome:
+    """The work, and what it returned or raised. A plain object, not a QObject: frames of the work can outlive
+    it (a module that keeps an exception it caught while importing keeps every frame above it), and a QObject
+    held by them would be destroyed by the garbage collector, at whatever moment it runs."""
 
-    def __init__(self, work: Callable[[], Any], name: str) -> None:
-        super().__init__()
-        self.setObjectName(name)
+    def __init__(self, work: Callable[[], Any]) -> None:
         self.work = work
         self.result: Any = None
         self.error: Exception | None = None
@@ -32,6 +32,21 @@ class _Thread(QThread):
             self.result = self.work()
         except Exception as err:  # whatever it is, the window hears of it rather than the thread dying mute
             self.error = err
+        self.work = None  # nor the work's own objects
+
+
+class _Thread(QThread):
+    """Runs an _Outcome once, holding no reference to itself while the work runs."""
+
+    def __init__(self, outcome: _Outcome, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.outcome = outcome
+
+    def run(self) -> None:
+        outcome = self.outcome
+        del self  # the frame that calls the work must not hold this QThread (see _Outcome)
+        outcome.run()
 
 
 class BackgroundTask(QObject):
@@ -69,7 +84,7 @@ class BackgroundTask(QObject):
         """Run the work on its thread (once; a task is not restarted)."""
         if self._work is None:
             raise RuntimeError(f"the task {self.name!r} has already run")
-        thread = _Thread(self._work, self.name)
+        thread = _Thread(_Outcome(self._work), self.name)
         self._work = None
         thread.finished.connect(self._on_finished)  # queued: the thread object lives on the window's thread
         self._thread = thread
@@ -107,7 +122,7 @@ class BackgroundTask(QObject):
             return
         thread.wait()
         self._thread = None
-        self.result, self.error = thread.result, thread.error
+        self.result, self.error = thread.outcome.result, thread.outcome.error
         _running.discard(self)
         main_thread_collector().release()
 

@@ -3,10 +3,11 @@ more, and joining leaves no thread running and garbage collection back on every 
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QObject, QThread
 
 from netbuilder.ui.background import BackgroundTask, join_all, running_tasks
 from netbuilder.ui.main_thread_gc import main_thread_collector
@@ -88,3 +89,23 @@ def test_a_task_runs_once(qtbot):
         task.start()
     with pytest.raises(RuntimeError):
         task.start()
+
+
+def test_frames_the_work_leaves_behind_hold_no_qt_object(qtbot):
+    """A module that keeps an exception it caught while importing (torch's imports do) keeps every frame
+    above it alive; a QObject held there would be destroyed later by the garbage collector, wherever it
+    runs (a deadlock in QObject's destructor, seen when the window closed)."""
+    kept = []
+
+    def work():
+        kept.append(sys._getframe())
+        return 1
+
+    task = BackgroundTask(work, "test frames")
+    with qtbot.waitSignal(task.succeeded, timeout=5000):
+        task.start()
+    held, frame = [], kept[0]
+    while frame is not None:
+        held += frame.f_locals.values()
+        frame = frame.f_back
+    assert not [o for o in held if isinstance(o, QObject)]

@@ -12,8 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 
 from netbuilder.ui.app.main_window import MainWindow
-from netbuilder.ui.predict_panel import NO_RUN, RUNNING, UNSAVED, ProbabilityBars, right_colour, wrong_colour
-from netbuilder.ui.training_dock import TrainingPanel
+from netbuilder.ui.training.chosen_sample import ProbabilityBars
+from netbuilder.ui.training.panel import TrainingPanel
+from netbuilder.ui.training.predict_panel import NO_RUN, RUNNING, UNSAVED
+from netbuilder.ui.training.sample_painting import right_colour, wrong_colour
 from netbuilder.ui.widgets.colors import contrast
 from tests.ui.conftest import forget_changes, running
 from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
@@ -36,7 +38,7 @@ def open_predict_tab(qtbot, win: MainWindow):
 def wait_for_predictions(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: panel.predictions is not None or "Loading" not in panel.message.text(), timeout=TIMEOUT_MS)
     assert panel.predictions is not None, panel.outcome_text()
-    qtbot.waitUntil(lambda: panel._thread is None)  # the loading thread is joined once it has delivered
+    assert not panel.loading  # the loading task is joined before it delivers
 
 
 def trained_window(qtbot, win: MainWindow):
@@ -198,7 +200,7 @@ def test_closing_the_window_while_predictions_load_joins_the_thread(
     set_up(win, epochs=1)
     wait_until_done(qtbot, win, train(qtbot, win))
     panel = open_predict_tab(qtbot, win)
-    qtbot.waitUntil(lambda: panel._thread is not None)  # loading, for a second at least
+    qtbot.waitUntil(lambda: panel.loading)  # loading, for a second at least
     forget_changes(win)
     assert win.close()
     assert running(no_thread_left_running) == []

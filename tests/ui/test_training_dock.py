@@ -53,15 +53,16 @@ def set_up(win: MainWindow, **values) -> None:
 
 
 class Heard:
-    """What the run's worker said, in order."""
+    """What the run's worker said, in order, and how its task ended (`finished`: the RunEnd)."""
 
     def __init__(self, panel) -> None:
-        self.worker = worker = panel.run.worker  # kept alive until `finished` has reached us too
+        self.worker = worker = panel.run.worker  # kept alive until the task's outcome has reached us too
+        self.task = panel.run.task
         self.progress, self.epochs, self.finished, self.started = [], [], [], []
         worker.started.connect(self.started.append)
         worker.progress.connect(self.progress.append)
         worker.epoch_ended.connect(self.epochs.append)
-        worker.finished.connect(self.finished.append)
+        self.task.succeeded.connect(self.finished.append)
 
     @property
     def steps(self) -> int:
@@ -282,7 +283,7 @@ def test_a_settings_edit_is_an_undoable_step_that_marks_the_project_modified(win
     assert window.undo_action.text() == "&Undo Set epochs to 5"
     window.bottom_tabs.setCurrentWidget(window.code)
     window.code.set_current_file("train.py")
-    assert 'parser.add_argument("--epochs", type=int, default=5)' in window.code.code_text()
+    assert '"--epochs", type=int, default=5,' in window.code.code_text()
     window.undo_action.trigger()
     assert window.document.project.training.epochs == 20 and panel.fields["epochs"].value() == 20
     assert not window.isWindowModified()

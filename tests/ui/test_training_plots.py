@@ -9,7 +9,8 @@ import gc
 import pytest
 
 from netbuilder.ui.main_thread_gc import MainThreadGarbageCollector
-from netbuilder.ui.training_plots import TrainingPlots, nice_ceiling
+from netbuilder.ui.training.plot_parts import nice_ceiling
+from netbuilder.ui.training.plots import TrainingPlots
 
 
 def epoch(n: int) -> dict:

@@ -1,9 +1,26 @@
-"""Colour arithmetic for the window's own painting: mixing two colours, and the WCAG contrast between two, so
-that text and marks are chosen to read on whatever background the theme gives."""
+"""Colours for the window's own painting: mixing two colours, the WCAG contrast between two (so that text and
+marks are chosen to read on whatever background the theme gives), and the colours that tell classes apart."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
+
+# one colour per class, wherever classes are drawn (the data preview, the Predict tab); repeated past ten
+CLASS_COLOURS = [
+    QColor(c)
+    for c in (
+        "#1e88e5",
+        "#e53935",
+        "#43a047",
+        "#fb8c00",
+        "#8e24aa",
+        "#00acc1",
+        "#6d4c41",
+        "#c0ca33",
+        "#d81b60",
+        "#546e7a",
+    )
+]
 
 
 def mix(a: QColor, b: QColor, amount: float) -> QColor:

@@ -14,119 +14,18 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from netbuilder.project.run_history import MAX_RUNS, RunRecord
 from netbuilder.ui.theme import CATEGORY_COLOURS
-from netbuilder.ui.widgets.colors import mix, readable_on
+from netbuilder.ui.training.confusion_view import ConfusionView
+from netbuilder.ui.training.plot_parts import EpochAxis, GrowingSeries, TickGrid, finite_value, nice_ceiling
+from netbuilder.ui.widgets.colors import mix
 
 REFRESH_MS = 100
 SMOOTHING = 0.8  # weight of the past in the smoothed loss (debiased, as TensorBoard draws it)
-MAX_LABELLED_CLASSES = 20  # above this the confusion matrix shows colours only
-
-
-class GrowingSeries:
-    """x and y values in numpy arrays that double in size when full: appending is amortised O(1), and the
-    views handed to setData never copy."""
-
-    def __init__(self, capacity: int = 256) -> None:
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self.n = 0
-
-    def extend(self, xs: Sequence[float], ys: Sequence[float]) -> None:
-        count = len(xs)
-        if self.n + count > len(self._x):
-            size = len(self._x)
-            while size < self.n + count:
-                size *= 2
-            self._x = np.resize(self._x, size)
-            self._y = np.resize(self._y, size)
-        self._x[self.n : self.n + count] = xs
-        self._y[self.n : self.n + count] = ys
-        self.n += count
-
-    def clear(self) -> None:
-        self.n = 0
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self.n]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[: self.n]
-
-
-def _value(record: dict[str, Any], key: str, scale: float = 1.0) -> float:
-    value = record.get(key)
-    return float(value) * scale if isinstance(value, int | float) and math.isfinite(value) else math.nan
-
-
-class EpochAxis(pg.AxisItem):
-    """An axis of whole epochs: no tick at epoch 2.5."""
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
-        if maxVal - minVal > 20:  # pyqtgraph's levels, whole epochs only
-            return [
-                (spacing, [v for v in values if float(v).is_integer()])
-                for spacing, values in super().tickValues(minVal, maxVal, size)
-                if spacing >= 1
-            ]
-        # one level, so every tick is labelled: each epoch, or every 2nd or 5th where labels (about 24 px
-        # each) would not fit
-        step = next((s for s in (1, 2, 5) if (maxVal - minVal) / s * 24 <= size), 10)
-        first = math.ceil(minVal / step) * step
-        return [(float(step), [float(v) for v in range(first, math.floor(maxVal) + 1, step)])]
-
-
-class TickGrid(pg.GraphicsObject):
-    """Faint lines at the major ticks of a plot's axes, drawn in the view.
-
-    pyqtgraph's own axis grid costs about 5 ms a paint per plot (the axis picture then spans the whole
-    view); this costs about 0.2 ms, which keeps a frame of the Training panel well inside 16 ms."""
-
-    def __init__(self, plot: pg.PlotItem) -> None:
-        super().__init__()
-        self.plot = plot
-        self.pen = QPen()
-        self.setZValue(-100)
-
-    def set_colour(self, colour: QColor) -> None:
-        self.pen = pg.mkPen(colour, width=1)
-        self.update()
-
-    def viewRangeChanged(self) -> None:
-        self.prepareGeometryChange()
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        rect = self.viewRect()
-        return QRectF() if rect is None else rect
-
-    def _major_ticks(self, side: str, low: float, high: float) -> list[float]:
-        axis = self.plot.getAxis(side)
-        length = axis.geometry().width() if side == "bottom" else axis.geometry().height()
-        levels = axis.tickValues(low, high, max(1.0, length)) if high > low else []
-        return [float(v) for v in levels[0][1]] if levels else []
-
-    def paint(self, painter: QPainter, *_: Any) -> None:
-        rect = self.viewRect()
-        if rect is None or rect.isEmpty():
-            return
-        painter.setPen(self.pen)
-        left, right, top, bottom = rect.left(), rect.right(), rect.top(), rect.bottom()
-        lines = [QLineF(x, top, x, bottom) for x in self._major_ticks("bottom", left, right)]
-        lines += [QLineF(left, y, right, y) for y in self._major_ticks("left", top, bottom)]
-        painter.drawLines(lines)
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least `value` (> 0)."""
-    scale = 10.0 ** math.floor(math.log10(value))
-    return next(m * scale for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * scale >= value * (1 - 1e-12))
 
 
 class TrainingPlots(QWidget):
@@ -184,18 +83,7 @@ class TrainingPlots(QWidget):
         self._epoch_turn = 0  # the epoch plot whose turn it is to be drawn
         self._dirty = False
 
-        self.confusion_view = pg.PlotWidget()
-        self.confusion_plot = self.confusion_view.getPlotItem()
-        self.confusion_plot.setMenuEnabled(False)
-        self.confusion_plot.setMouseEnabled(False, False)
-        self.confusion_plot.hideButtons()
-        self.confusion_plot.invertY(True)
-        self.confusion_plot.setAspectLocked(True)
-        self.confusion_image = pg.ImageItem(axisOrder="row-major")
-        self.confusion_plot.addItem(self.confusion_image)
-        self.confusion_texts: list[list[pg.TextItem]] = []
-        self.confusion_matrix: np.ndarray | None = None
-        self.confusion_view.hide()
+        self.confusion_view = ConfusionView()
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -282,11 +170,12 @@ class TrainingPlots(QWidget):
 
     def _apply_palette(self) -> None:
         c = self._colours()
-        for view in (*self.views, self.confusion_view):
+        for view in self.views:
             view.setBackground(c["base"])
+        self.confusion_view.set_colours(c)
         for grid in self.grids:
             grid.set_colour(mix(c["text"], c["base"], 0.85))
-        for plot in (self.step_plot, self.loss_plot, self.metric_plot, self.lr_plot, self.confusion_plot):
+        for plot in (self.step_plot, self.loss_plot, self.metric_plot, self.lr_plot, self.confusion_view.plot):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(mix(c["text"], c["base"], 0.45)))
@@ -307,8 +196,6 @@ class TrainingPlots(QWidget):
             for item in items:
                 item.setPen(self._muted_pen(key))
         self._set_titles()
-        if self.confusion_matrix is not None:
-            self._paint_confusion()
 
     def _set_titles(self) -> None:
         c = self._colours()
@@ -328,7 +215,7 @@ class TrainingPlots(QWidget):
             metric = f"mean abs error ({word('validation', 'val')})"
         self.metric_plot.setTitle(metric, size=size, color=colour)
         self.lr_plot.setTitle("learning rate", size=size, color=colour)
-        self.confusion_plot.setTitle("validation: true × predicted", size=size, color=colour)
+        self.confusion_view.plot.setTitle("validation: true × predicted", size=size, color=colour)
 
     # ---- feeding ------------------------------------------------------------------------------------------
 
@@ -353,8 +240,7 @@ class TrainingPlots(QWidget):
         self._drawn = {}
         for series in self.epochs.values():
             series.clear()
-        self.confusion_matrix = None
-        self.confusion_view.hide()
+        self.confusion_view.clear_matrix()
         self._set_titles()
         self.show_past(past)
         self._set_x_ranges(steps, epochs)
@@ -397,7 +283,7 @@ class TrainingPlots(QWidget):
                     field = {"train_loss": "train_loss", "val_loss": "val_loss", "metric": metric_key, "lr": ""}[key]
                     field = field or "learning_rate"
                     xs = [e.get("epoch", i + 1) for i, e in enumerate(record.history)]
-                    ys = [_value(e, field, scale if key == "metric" else 1.0) for e in record.history]
+                    ys = [finite_value(e, field, scale if key == "metric" else 1.0) for e in record.history]
                 item.setData(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
         self._range_learning_rate()
 
@@ -426,11 +312,11 @@ class TrainingPlots(QWidget):
         epoch = float(record["epoch"])
         metric_scale = 100.0 if self.classification else 1.0
         values = {
-            "train_loss": _value(record, "train_loss"),
-            "val_loss": _value(record, "val_loss"),
-            "train_metric": _value(record, "train_accuracy", 100.0) if self.classification else math.nan,
-            "val_metric": _value(record, "val_accuracy" if self.classification else "val_mae", metric_scale),
-            "lr": _value(record, "learning_rate"),
+            "train_loss": finite_value(record, "train_loss"),
+            "val_loss": finite_value(record, "val_loss"),
+            "train_metric": finite_value(record, "train_accuracy", 100.0) if self.classification else math.nan,
+            "val_metric": finite_value(record, "val_accuracy" if self.classification else "val_mae", metric_scale),
+            "lr": finite_value(record, "learning_rate"),
         }
         for name, value in values.items():
             self.epochs[name].extend([epoch], [value])
@@ -438,55 +324,12 @@ class TrainingPlots(QWidget):
 
     def set_confusion(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
         """Show the confusion matrix of the run that just ended (rows: true class; columns: predicted)."""
-        counts = np.asarray(matrix, dtype=float)
-        if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0:
-            return
-        self.confusion_matrix = counts
-        classes = counts.shape[0]
-        names = list(class_names) if len(class_names) == classes else [str(i) for i in range(classes)]
-        ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
-        self.confusion_plot.getAxis("bottom").setTicks(ticks)
-        left = self.confusion_plot.getAxis("left")
-        left.setTicks(ticks)
-        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
-        if len(self.confusion_texts) != classes:  # made again only when the number of classes changes
-            for row in self.confusion_texts:
-                for text in row:
-                    self.confusion_plot.removeItem(text)
-            self.confusion_texts = []
-            if classes <= MAX_LABELLED_CLASSES:
-                for i in range(classes):
-                    row = []
-                    for j in range(classes):
-                        text = pg.TextItem("", anchor=(0.5, 0.5))
-                        text.setPos(j + 0.5, i + 0.5)
-                        self.confusion_plot.addItem(text, ignoreBounds=True)
-                        row.append(text)
-                    self.confusion_texts.append(row)
-        self._paint_confusion()
-        self.confusion_view.show()
-        self.confusion_plot.enableAutoRange()  # fits the matrix now and whenever the view is resized
-        self.confusion_plot.autoRange(padding=0)
+        self.confusion_view.set_matrix(matrix, class_names)
 
-    def _paint_confusion(self) -> None:
-        c = self._colours()
-        counts = self.confusion_matrix
-        top = max(1.0, float(counts.max()))
-        low, high = c["base"], QColor(c["train"])
-        table = np.array(
-            [[*(mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
-            dtype=np.ubyte,
-        )
-        self.confusion_image.setImage(counts, levels=(0, top), lut=table)
-        self.confusion_image.setRect(0, 0, counts.shape[1], counts.shape[0])
-        font = self.font()
-        font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
-        for i, row in enumerate(self.confusion_texts):
-            for j, text in enumerate(row):
-                value = counts[i, j]
-                text.setText(f"{value:.0f}" if value else "")
-                text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
-                text.setFont(font)
+    @property
+    def confusion_matrix(self) -> np.ndarray | None:
+        """The counts shown, or None before a classification run has ended."""
+        return self.confusion_view.matrix
 
     def _mark_dirty(self) -> None:
         self._dirty = True

@@ -1,56 +1,29 @@
 """The Dataset node's preview: sample images, the class balance, or the points of a 2-D set.
 
-Loading a dataset needs torch, so the preview loads on request ("Preview data"), on a QThread, and the
-window never waits for it. What it draws comes from netbuilder.data.preview as plain numpy arrays.
+Loading a dataset needs torch, so the preview loads on request ("Preview data"), in a BackgroundTask, and
+the window never waits for it. What it draws comes from netbuilder.data.preview as plain numpy arrays.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.theme import CATEGORY_COLOURS
-
-CLASS_COLOURS = [
-    QColor(c)
-    for c in (
-        "#1e88e5",
-        "#e53935",
-        "#43a047",
-        "#fb8c00",
-        "#8e24aa",
-        "#00acc1",
-        "#6d4c41",
-        "#c0ca33",
-        "#d81b60",
-        "#546e7a",
-    )
-]
+from netbuilder.ui.widgets.colors import CLASS_COLOURS
 
 
-class _PreviewThread(QThread):
-    """Loads and summarises a dataset off the window's thread."""
+def _make_preview(params: dict[str, Any]) -> Any:
+    """netbuilder.data.preview's Preview of the dataset (on the task's thread: torch loads there)."""
+    from netbuilder.data.preview import make_preview
 
-    ready = Signal(object)  # netbuilder.data.preview.Preview
-    failed = Signal(str)  # why the data could not be read
-
-    def __init__(self, params: dict[str, Any], parent: QWidget) -> None:
-        super().__init__(parent)
-        self.params = params
-
-    def run(self) -> None:
-        from netbuilder.data.loading import DataLoadError  # torch loads here, on this thread, on request
-        from netbuilder.data.preview import make_preview
-
-        try:
-            self.ready.emit(make_preview(self.params))
-        except DataLoadError as err:
-            self.failed.emit(str(err))
+    return make_preview(params)
 
 
 class DatasetPreview(QWidget):
@@ -60,7 +33,7 @@ class DatasetPreview(QWidget):
         super().__init__(parent)
         self.params: dict[str, Any] | None = None
         self.preview = None
-        self._thread: _PreviewThread | None = None
+        self._task: BackgroundTask | None = None
         self.button = QPushButton("Preview data")
         self.button.setToolTip("Load the dataset and show samples and the class balance (loads torch once)")
         self.button.clicked.connect(self.load)
@@ -80,7 +53,7 @@ class DatasetPreview(QWidget):
         if params == self.params:
             return
         self.params = params
-        if self.preview is not None or self._thread is not None:
+        if self.preview is not None or self._task is not None:
             self.load()
 
     def load(self) -> None:
@@ -89,21 +62,20 @@ class DatasetPreview(QWidget):
         self.wait()
         self.status.setText("Loading…")
         self.button.setEnabled(False)
-        main_thread_collector().hold()  # no garbage collection on the loading thread (see main_thread_gc)
-        self._thread = _PreviewThread(self.params, self)
-        self._thread.ready.connect(self._show)
-        self._thread.failed.connect(self._fail)
-        self._thread.finished.connect(self._done)
-        self._thread.start()
+        self._task = BackgroundTask(functools.partial(_make_preview, self.params), "netbuilder data preview")
+        self._task.succeeded.connect(self._show)
+        self._task.failed.connect(self._fail)
+        self._task.start()
 
     def wait(self) -> None:
-        """Join the loading thread (before a reload, and before the widget goes away)."""
-        if self._thread is not None:
-            self._thread.wait()
-            self._thread = None
-            main_thread_collector().release()
+        """Join the loading task, dropping what it would show (before a reload, and before the widget goes
+        away)."""
+        if self._task is not None:
+            self._task.join()
+            self._task = None
 
     def _show(self, preview) -> None:
+        self._loaded()
         self.preview = preview
         what = "images" if preview.images is not None else "points" if preview.points is not None else "samples"
         shape = "×".join(str(d) for d in preview.input_shape)
@@ -113,13 +85,14 @@ class DatasetPreview(QWidget):
         )
         self.canvas.set_preview(preview)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, error: Exception) -> None:
+        self._loaded()
         self.preview = None
-        self.status.setText(message)
+        self.status.setText(str(error))  # a DataLoadError says what is wrong with the data and what to do
         self.canvas.set_preview(None)
 
-    def _done(self) -> None:
-        self.wait()  # finished: join it now rather than at the next load
+    def _loaded(self) -> None:
+        self._task = None  # joined by the task before it reports
         self.button.setEnabled(True)
         self.button.setText("Reload preview")
 

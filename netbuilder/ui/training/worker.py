@@ -1,7 +1,7 @@
-"""The Qt side of a training run: a QObject living in a QThread that runs the plain training engine and turns
+"""The Qt side of a training run: the work of a BackgroundTask that runs the plain training engine and turns
 its callbacks into throttled Qt signals with plain Python payloads.
 
-torch (through netbuilder.training) is imported inside `run`, on the worker's thread, when Train is pressed:
+torch (through netbuilder.training) is imported inside `run`, on the task's thread, when Train is pressed:
 the window never waits for it. Stop, pause and resume go straight to the engine's thread-safe Control.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from netbuilder.project import Project, project_from_dict, project_to_dict
 
@@ -63,8 +63,9 @@ def snapshot(project: Project) -> Project:
 
 
 class TrainingWorker(QObject):
-    """Runs one training of a snapshot of `project`. Move it to a QThread and connect the thread's `started`
-    to `run`. `stop`, `pause` and `resume` may be called from any thread.
+    """Runs one training of a snapshot of `project`: `run` is the work of a BackgroundTask, and returns how the
+    run ended (a RunEnd, whatever happened). The worker stays on the window's thread; its signals, emitted on
+    the task's thread, reach the window queued. `stop`, `pause` and `resume` may be called from any thread.
 
     Checkpoints (last.pt, best.pt) and the final weights (model.pt) go into `run_dir` when it is given;
     `resume_from` is a checkpoint to go on from."""
@@ -72,14 +73,12 @@ class TrainingWorker(QObject):
     started = Signal(object)  # RunStart: the data is on the device and the first step is about to run
     progress = Signal(object)  # engine Progress: losses of all steps since the previous signal (a list)
     epoch_ended = Signal(object)  # engine EpochEnd: mean training loss, validation metrics, learning rate
-    finished = Signal(object)  # RunEnd: always emitted exactly once, last, whatever happened
 
     def __init__(self, project: Project, *, run_dir: Path | None = None, resume_from: Path | None = None) -> None:
         super().__init__()
         self.project = snapshot(project)
         self.run_dir = run_dir
         self.resume_from = resume_from
-        self.result: RunEnd | None = None
         self._lock = threading.Lock()
         self._control = None  # the engine's Control, made on the worker's thread (it needs torch)
         self._stop_requested = False
@@ -118,17 +117,11 @@ class TrainingWorker(QObject):
 
     # ---- on the worker's thread ------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self) -> RunEnd:
         try:
-            result = self._train()
+            return self._train()
         except Exception as err:  # whatever happens, the window hears how the run ended
-            result = RunEnd("failed", f"training failed: {type(err).__name__}: {err}")
-        self.result = result
-        # back to the main thread, so that the window may delete this object once the thread is joined
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        self.finished.emit(result)
+            return RunEnd("failed", f"training failed: {type(err).__name__}: {err}")
 
     def _train(self) -> RunEnd:
         import torch
@@ -229,36 +222,6 @@ def training_threads() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 2
     return max(1, cores - 1)
-
-
-def cuda_device_names() -> list[str]:
-    """The names of the CUDA GPUs torch can use here (imports torch: call it off the main thread)."""
-    import torch
-
-    if not torch.cuda.is_available():
-        return []
-    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-
-
-class DeviceProbe(QObject):
-    """Asks torch, on a thread of its own, which CUDA GPUs there are. It also loads torch, and scikit-learn's
-    datasets (the bundled and generated sets' reader), before Train is pressed: the first step comes sooner,
-    and the panel then freezes these modules out of garbage collection, which would otherwise go through
-    them during the first run (a 90 ms pause of the window)."""
-
-    found = Signal(list)  # list[str]: CUDA GPU names, empty when there is none (or torch cannot tell)
-
-    def run(self) -> None:
-        try:
-            names = cuda_device_names()
-            import sklearn.datasets  # noqa: F401 - the same for the first dataset
-            import torch._dynamo  # noqa: F401 - the first optimizer imports it; here it costs nobody a wait
-        except Exception:  # a broken CUDA install: train on the CPU, say nothing here
-            names = []
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
-        self.found.emit(names)
 
 
 def _starting_note(trainer: Any, *, resumed: bool) -> str:

@@ -1,0 +1,97 @@
+"""The confusion matrix shown beside the training plots when a classification run ends: a square of cells
+coloured by count (rows: true class; columns: predicted), the counts written in them up to 20 classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from netbuilder.ui.widgets.colors import mix, readable_on
+
+MAX_LABELLED_CLASSES = 20  # above this the matrix shows colours only
+
+
+class ConfusionView(pg.PlotWidget):
+    """Hidden until `set_matrix`; `set_colours` takes the plots' colours (base, text, train) in any theme."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = self.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.texts: list[list[pg.TextItem]] = []
+        self.matrix: np.ndarray | None = None
+        self._colours: dict[str, QColor] = {}
+        self.hide()
+
+    def clear_matrix(self) -> None:
+        """A new run: no matrix until it ends."""
+        self.matrix = None
+        self.hide()
+
+    def set_colours(self, colours: dict[str, QColor]) -> None:
+        self._colours = colours
+        self.setBackground(colours["base"])
+        if self.matrix is not None:
+            self._paint()
+
+    def set_matrix(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
+        """Show the confusion matrix of the run that just ended (rows: true class; columns: predicted)."""
+        counts = np.asarray(matrix, dtype=float)
+        if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0:
+            return
+        self.matrix = counts
+        classes = counts.shape[0]
+        names = list(class_names) if len(class_names) == classes else [str(i) for i in range(classes)]
+        ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        left = self.plot.getAxis("left")
+        left.setTicks(ticks)
+        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
+        if len(self.texts) != classes:  # made again only when the number of classes changes
+            for row in self.texts:
+                for text in row:
+                    self.plot.removeItem(text)
+            self.texts = []
+            if classes <= MAX_LABELLED_CLASSES:
+                for i in range(classes):
+                    row = []
+                    for j in range(classes):
+                        text = pg.TextItem("", anchor=(0.5, 0.5))
+                        text.setPos(j + 0.5, i + 0.5)
+                        self.plot.addItem(text, ignoreBounds=True)
+                        row.append(text)
+                    self.texts.append(row)
+        self._paint()
+        self.show()
+        self.plot.enableAutoRange()  # fits the matrix now and whenever the view is resized
+        self.plot.autoRange(padding=0)
+
+    def _paint(self) -> None:
+        c = self._colours
+        counts = self.matrix
+        top = max(1.0, float(counts.max()))
+        low, high = c["base"], QColor(c["train"])
+        table = np.array(
+            [[*(mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
+            dtype=np.ubyte,
+        )
+        self.image.setImage(counts, levels=(0, top), lut=table)
+        self.image.setRect(0, 0, counts.shape[1], counts.shape[0])
+        font = self.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
+        for i, row in enumerate(self.texts):
+            for j, text in enumerate(row):
+                value = counts[i, j]
+                text.setText(f"{value:.0f}" if value else "")
+                text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
+                text.setFont(font)

@@ -1,0 +1,103 @@
+"""The Training panel's settings form: one field per declared training setting (netbuilder.project.settings),
+its label, tooltip, range, "off" and percentage all read from the declaration, two settings to a row.
+
+The form only shows values and reports edits (`edited`); the panel decides whether they become an undoable
+change. The device list says which CUDA GPU torch found, once it has been asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QGridLayout, QLabel, QWidget
+
+from netbuilder.project import TrainingSettings
+from netbuilder.project.settings import CHOICE, INTEGER, SETTINGS, SettingSpec
+from netbuilder.ui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
+
+UNBOUNDED = 1_000_000  # a field's top when its setting has none
+MAX_FIELD_INTEGER = 2**31 - 1  # a QSpinBox holds a C int
+FIELD_WIDTH = 110
+
+
+class SettingsForm(QWidget):
+    """The fields of the training settings, in declaration order; `fields` maps a setting's name to its field."""
+
+    edited = Signal(str, object)  # (setting name, the value entered, in the setting's own unit)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fields: dict[str, QWidget] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
+        for index, spec in enumerate(SETTINGS):
+            field = self._make_field(spec)
+            field.setMaximumWidth(FIELD_WIDTH)
+            field.setToolTip(spec.help)
+            label = QLabel(spec.label)
+            label.setBuddy(field)
+            label.setToolTip(spec.help)
+            row, column = divmod(index, 2)
+            grid.addWidget(label, row, column * 2)
+            grid.addWidget(field, row, column * 2 + 1)
+            self.fields[spec.name] = field
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+
+    def show_settings(self, settings: TrainingSettings) -> None:
+        """Show these values, without reporting them as edits."""
+        for spec in SETTINGS:
+            field = self.fields[spec.name]
+            value = getattr(settings, spec.name)
+            with QSignalBlocker(field):
+                if isinstance(field, QComboBox):
+                    field.setCurrentIndex(max(0, field.findData(value)))
+                else:
+                    field.setValue(value * 100 if spec.percent else value)
+
+    def fill_devices(self, cuda_names: list[str] | None, settings: TrainingSettings) -> None:
+        """auto, cpu, and cuda: <GPU name> only where torch found one (`cuda_names` None: not asked yet)."""
+        combo: QComboBox = self.fields["device"]
+        with QSignalBlocker(combo):
+            combo.clear()
+            combo.addItem("auto", "auto")
+            combo.addItem("cpu", "cpu")
+            if cuda_names:
+                combo.addItem(f"cuda: {cuda_names[0]}", "cuda")
+            elif settings.device == "cuda":  # keep what the file says, and say why
+                combo.addItem("cuda" if cuda_names is None else "cuda (no GPU here)", "cuda")
+        self.show_settings(settings)
+
+    def _make_field(self, spec: SettingSpec) -> QWidget:
+        name = spec.name
+        if spec.kind == CHOICE:
+            combo = ComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(5)
+            if name != "device":  # the devices are listed by fill_devices, as torch finds them
+                for value in spec.choices:
+                    combo.addItem(value, value)
+            combo.currentIndexChanged.connect(lambda _i: self.edited.emit(name, combo.currentData()))
+            return combo
+        low = spec.low if spec.low is not None else 0
+        high = spec.high if spec.high is not None else UNBOUNDED
+        if spec.kind == INTEGER:
+            field: QAbstractSpinBox = SpinBox(int(low), int(min(high, MAX_FIELD_INTEGER)))
+        elif spec.percent:
+            field = DoubleSpinBox(low * 100, high * 100, 0, spec.step * 100)
+            field.setSuffix(" %")
+        else:
+            field = DoubleSpinBox(low, high, 2, spec.step)
+        if spec.off_at_zero:
+            field.setSpecialValueText("off")
+        field.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
+        field.valueChanged.connect(lambda value: self.edited.emit(name, _stored(spec, value)))
+        return field
+
+
+def _stored(spec: SettingSpec, value: Any) -> Any:
+    """A field's value in the setting's own unit (a percentage back to a fraction)."""
+    return round(value / 100, 4) if spec.percent else value

@@ -14,6 +14,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.panels.code_panel import CodePanel
 from netbuilder.ui.panels.highlighter import PythonHighlighter
 from netbuilder.ui.panels.problems import FIX, MESSAGE, WHERE, ProblemsPanel, count_text
+from netbuilder.ui.widgets.colors import contrast
 
 
 def digits(graph: Graph, *, out: int = 10, flatten: bool = True, optimizer: bool = True) -> dict[str, str]:
@@ -309,17 +310,6 @@ def test_highlighter_colours_tokens(pal):
     assert colour_at(editor, 6, 28) == highlighter.format_for("number").foreground().color()
     assert colour_at(editor, 6, 32) == highlighter.format_for("comment").foreground().color()
     assert keyword != docstring
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    def luminance(c: QColor) -> float:
-        channels = [
-            (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in (c.redF(), c.greenF(), c.blueF())
-        ]
-        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 @pytest.mark.parametrize("base", ["#ffffff", "#f5f5f5", "#1e1e1e", "#2b2b2b"])

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPolygonF
 
+from netbuilder.ui.icons import palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.widgets.colors import CLASS_COLOURS, mix
 
@@ -19,19 +20,14 @@ MAX_SEQUENCE_LINES = 4
 # ---- colours ---------------------------------------------------------------------------------------------
 
 
-def is_dark(palette: QPalette) -> bool:
-    """Whether the palette's base is dark (the dark theme)."""
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def right_colour(palette: QPalette) -> QColor:
     """Green for the true class and right answers, readable on the palette's base in both themes."""
-    return DARK.port_highlight if is_dark(palette) else QColor("#2e7d32")
+    return DARK.port_highlight if palette_is_dark(palette) else QColor("#2e7d32")
 
 
 def wrong_colour(palette: QPalette) -> QColor:
     """The theme's error red, for wrong answers."""
-    return DARK.error if is_dark(palette) else LIGHT.error
+    return DARK.error if palette_is_dark(palette) else LIGHT.error
 
 
 def neutral_colour(palette: QPalette) -> QColor:
@@ -109,7 +105,7 @@ class SampleStyle:
         if self.low < 0 < self.high:
             zero = rect.bottom() - (0 - self.low) / span * rect.height()
             track = track_colour(palette)
-            painter.setPen(QPen(track if is_dark(palette) else track.darker(115), 1))
+            painter.setPen(QPen(track if palette_is_dark(palette) else track.darker(115), 1))
             painter.drawLine(QPointF(rect.left(), zero), QPointF(rect.right(), zero))
         for feature in range(min(values.shape[1], MAX_SEQUENCE_LINES)):
             line = QPolygonF(

@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 
 from netbuilder.project import TrainingSettings
 from netbuilder.project.run_history import RunHistory, RunRecord
+from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.training.devices import list_devices_loading_torch
 from netbuilder.ui.training.predict_panel import PredictPanel
 from netbuilder.ui.training.run_controls import RunControls
-from netbuilder.ui.training.run_record import epoch_record, run_record
 from netbuilder.ui.training.run_words import duration, epoch_in_words, idle_words, outcome_words
 from netbuilder.ui.training.settings_form import SettingsForm
 from netbuilder.ui.training.starting_weights_line import StartingWeightsLine
@@ -52,7 +52,6 @@ class _Run:
     run_id: str
     worker: TrainingWorker
     task: BackgroundTask
-    settings: TrainingSettings
     began: float
     start: RunStart | None = None
     last_epoch: dict[str, Any] | None = None
@@ -228,13 +227,13 @@ class TrainingPanel(QWidget):
         if settings is not None:
             project = replace(project, training=settings)
         run_id = self.history.new_id()
-        worker = TrainingWorker(project, run_dir=self.history.run_dir(run_id), resume_from=resume_from)
+        worker = TrainingWorker(project, run_id=run_id, run_dir=self.history.run_dir(run_id), resume_from=resume_from)
         worker.started.connect(self._on_started)
         worker.progress.connect(self._on_progress)
         worker.epoch_ended.connect(self._on_epoch)
         task = BackgroundTask(worker.run, "netbuilder training")
         task.succeeded.connect(self._on_finished)
-        self.run = _Run(run_id, worker, task, worker.project.training, time.time())
+        self.run = _Run(run_id, worker, task, time.time())
         self.ensure_plots()
         self.plot_tabs.setCurrentWidget(self.plot_area)  # the curves move while it trains
         self.banner.hide()
@@ -326,7 +325,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, event: Any) -> None:
         if self.run is None or self.sender() is not self.run.worker:
             return
-        record = epoch_record(event)
+        record = epoch_entry(event)
         self.run.last_epoch = record
         self.plots.add_epoch(record)
         if self.run.start is not None:
@@ -351,9 +350,9 @@ class TrainingPanel(QWidget):
                 self.plots.set_confusion(end.confusion, end.class_names)
         record = None
         if end.started:
-            steps, losses = self.plots.smoothed_steps() if self.plots is not None else ([], [])
-            device = run.start.device if run.start else ""
-            record = run_record(run.run_id, run.began, device, run.settings, end, steps, losses, self.history.folder)
+            record = run.worker.recorder.record(  # made from the engine's events, never from the plots
+                weights=self.history.relative(end.weights), checkpoint=self.history.relative(end.checkpoint)
+            )
             try:
                 self.history.add(record)
             except OSError as err:

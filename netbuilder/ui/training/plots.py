@@ -19,13 +19,13 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from netbuilder.project.run_history import MAX_RUNS, RunRecord
+from netbuilder.project.run_recorder import LossSmoother
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.training.confusion_view import ConfusionView
 from netbuilder.ui.training.plot_parts import EpochAxis, GrowingSeries, TickGrid, finite_value, nice_ceiling
 from netbuilder.ui.widgets.colors import mix
 
 REFRESH_MS = 100
-SMOOTHING = 0.8  # weight of the past in the smoothed loss (debiased, as TensorBoard draws it)
 
 
 class TrainingPlots(QWidget):
@@ -75,8 +75,7 @@ class TrainingPlots(QWidget):
         self.epochs: dict[str, GrowingSeries] = {
             name: GrowingSeries(64) for name in ("train_loss", "val_loss", "train_metric", "val_metric", "lr")
         }
-        self._ema = 0.0
-        self._ema_count = 0
+        self._smoother = LossSmoother()  # the run record's own smoothing, so the two curves agree
         self._loss_range = (math.inf, -math.inf)  # of the current run's finite step losses
         self._loss_axis = (0.0, 0.0)  # the loss-per-step plot's y range as last set
         self._drawn: dict[str, int] = {}  # points each series had when last handed to its curve
@@ -234,8 +233,7 @@ class TrainingPlots(QWidget):
         self.classification = classification
         self.raw.clear()
         self.smooth.clear()
-        self._ema = 0.0
-        self._ema_count = 0
+        self._smoother = LossSmoother()
         self._loss_range = (math.inf, -math.inf)
         self._drawn = {}
         for series in self.epochs.values():
@@ -292,12 +290,7 @@ class TrainingPlots(QWidget):
         if not losses:
             return
         first = last_step - len(losses) + 1
-        smooth = []
-        for value in losses:
-            if math.isfinite(value):
-                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * value
-                self._ema_count += 1
-            smooth.append(self._ema / (1 - SMOOTHING**self._ema_count) if self._ema_count else math.nan)
+        smooth = [self._smoother.add(value) for value in losses]
         xs = np.arange(first, last_step + 1, dtype=float)
         finite = [value for value in losses if math.isfinite(value)]
         if finite:
@@ -410,10 +403,6 @@ class TrainingPlots(QWidget):
             self.lr_plot.setYRange(0, top * 1.15, padding=0)
 
     # ---- what a finished run keeps ------------------------------------------------------------------------
-
-    def smoothed_steps(self) -> tuple[list[float], list[float]]:
-        """The current run's smoothed loss per step, for its run record."""
-        return self.smooth.x.tolist(), self.smooth.y.tolist()
 
     def point_counts(self) -> dict[str, int]:
         """How many points each current curve holds (what a person sees drawn)."""

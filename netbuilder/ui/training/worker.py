@@ -17,28 +17,15 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from netbuilder.project import Project, project_from_dict, project_to_dict
+from netbuilder.project.run_events import RunStart
+from netbuilder.project.run_recorder import RunRecorder
 
 THROTTLE_SECONDS = 0.1  # the engine reports at most this often already; steps are merged to keep it so
 
 
 @dataclass(frozen=True)
-class RunStart:
-    """What the run found when it began: the device, the shape of the run, where it stands (a run going on
-    from a checkpoint starts with its epochs already done), and the weights it starts from."""
-
-    device: str
-    epochs: int
-    steps_per_epoch: int
-    global_step: int
-    classification: bool
-    class_names: tuple[str, ...]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    starting: str = ""  # StartingWeights.note; "" without starting weights, or when going on from a checkpoint
-
-
-@dataclass(frozen=True)
 class RunEnd:
-    """How a run ended (the engine's Outcome, in plain values), its epoch records, and the files it left."""
+    """How a run ended (the engine's Outcome, in plain values) and the files it left."""
 
     status: str  # completed | early-stopped | stopped | failed
     message: str = ""
@@ -47,7 +34,6 @@ class RunEnd:
     val_metrics: dict[str, Any] = field(default_factory=dict)
     confusion: list[list[int]] | None = None
     class_names: tuple[str, ...] = ()
-    history: list[dict[str, Any]] = field(default_factory=list)
     weights: Path | None = None
     checkpoint: Path | None = None
     started: bool = False  # False when the run failed before its first step (the project could not train)
@@ -68,15 +54,20 @@ class TrainingWorker(QObject):
     the task's thread, reach the window queued. `stop`, `pause` and `resume` may be called from any thread.
 
     Checkpoints (last.pt, best.pt) and the final weights (model.pt) go into `run_dir` when it is given;
-    `resume_from` is a checkpoint to go on from."""
+    `resume_from` is a checkpoint to go on from. `recorder` hears every event of the engine, on the task's
+    thread and before any throttling, and makes the run's record (`run_id`) from them: what the run history
+    keeps never depends on what the window drew."""
 
     started = Signal(object)  # RunStart: the data is on the device and the first step is about to run
     progress = Signal(object)  # engine Progress: losses of all steps since the previous signal (a list)
     epoch_ended = Signal(object)  # engine EpochEnd: mean training loss, validation metrics, learning rate
 
-    def __init__(self, project: Project, *, run_dir: Path | None = None, resume_from: Path | None = None) -> None:
+    def __init__(
+        self, project: Project, *, run_id: str = "", run_dir: Path | None = None, resume_from: Path | None = None
+    ) -> None:
         super().__init__()
         self.project = snapshot(project)
+        self.recorder = RunRecorder(run_id, self.project.training)
         self.run_dir = run_dir
         self.resume_from = resume_from
         self._lock = threading.Lock()
@@ -147,18 +138,18 @@ class TrainingWorker(QObject):
             return RunEnd("failed", str(err))
         except RuntimeError as err:  # a checkpoint that does not fit the network as it is now; no memory
             return RunEnd("failed", _first_line(f"could not start: {err}"))
-        self.started.emit(
-            RunStart(
-                _device_name(trainer.device) + (" (CUDA graph)" if trainer.graphed is not None else ""),
-                trainer.settings.epochs,
-                trainer.steps_per_epoch,
-                trainer.global_step,
-                trainer.classification,
-                tuple(trainer.class_names),
-                [dict(e) for e in trainer.history],
-                _starting_note(trainer, resumed=self.resume_from is not None),
-            )
+        start = RunStart(
+            _device_name(trainer.device) + (" (CUDA graph)" if trainer.graphed is not None else ""),
+            trainer.settings.epochs,
+            trainer.steps_per_epoch,
+            trainer.global_step,
+            trainer.classification,
+            tuple(trainer.class_names),
+            [dict(e) for e in trainer.history],
+            _starting_note(trainer, resumed=self.resume_from is not None),
         )
+        self.recorder.add(start)
+        self.started.emit(start)
         outcome = trainer.run(self._on_event, control, checkpoint_dir=self.run_dir)
         self._flush()
         weights = checkpoint = None
@@ -170,6 +161,7 @@ class TrainingWorker(QObject):
                 message = (message + "; " if message else "") + f"the weights could not be saved: {err}"
             last = self.run_dir / "last.pt"
             checkpoint = last if last.is_file() else None
+        self.recorder.add(replace(outcome, message=message))
         end = RunEnd(
             outcome.status,
             message,
@@ -178,7 +170,6 @@ class TrainingWorker(QObject):
             dict(outcome.val_metrics),
             [list(row) for row in outcome.confusion] if outcome.confusion else None,
             tuple(outcome.class_names),
-            [dict(e) for e in trainer.history],
             weights,
             checkpoint,
             started=True,
@@ -190,6 +181,7 @@ class TrainingWorker(QObject):
     def _on_event(self, event: object) -> None:
         from netbuilder.training.engine import EpochEnd, Outcome, Progress
 
+        self.recorder.add(event)
         if isinstance(event, Progress):
             if self._pending is None:
                 self._pending = replace(event, losses=list(event.losses))

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from netbuilder.blocks import catalogue
 from netbuilder.project import Project, TrainingSettings
@@ -171,6 +171,9 @@ def test_the_arrows_stop_at_the_ends_of_the_range(qtbot, setup):
     conv = s.graph.add_node("Conv1d", params={"out_channels": 8, "kernel_size": 64, "padding": 0})
     s.panel.show_node(conv.id)
     kernel, padding = s.panel.fields["kernel_size"], s.panel.fields["padding"]
+    steps = QAbstractSpinBox.StepEnabledFlag
+    assert not kernel.editor.stepEnabled() & steps.StepUpEnabled  # greyed out at the top of the range
+    assert not padding.editor.stepEnabled() & steps.StepDownEnabled
     kernel.editor.stepUp()
     padding.editor.stepDown()
     assert kernel.editor.value() == 64 and padding.editor.value() == 0

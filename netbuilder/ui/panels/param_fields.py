@@ -14,7 +14,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QHBoxLayout,
+    QLineEdit,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import ParamSpec
@@ -198,6 +207,15 @@ class _RangeSpinBox(SpinBox):
         target = min(max(self.value() + steps * self.singleStep(), self.low), self.high)
         if target != self.value():
             self.setValue(target)
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        """Grey out an arrow at its end of the range, as Qt's own range would."""
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() < self.high:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() > self.low:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
 
 
 class IntField(ParamField):

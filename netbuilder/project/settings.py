@@ -61,7 +61,8 @@ class SettingSpec:
         if self.kind == CHOICE:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == INTEGER and self.high is None:
-            return "a positive integer" if self.low == 1 else "a non-negative integer"
+            words = {0: "a non-negative integer", 1: "a positive integer"}
+            return words.get(self.low, f"an integer of at least {_number(self.low)}")
         what = "an integer" if self.kind == INTEGER else "a number"
         return f"{what} from {_number(self.low)} to {_number(self.high)}"
 

@@ -546,6 +546,28 @@ def test_save_defaults_to_the_project_path_and_records_it(tmp_path: Path) -> Non
     assert load_project(path).name == "renamed"
 
 
+def test_a_first_save_names_an_untitled_project_after_its_file(tmp_path: Path) -> None:
+    project = Project.new("Untitled 1", named=False)
+    save_project(project, tmp_path / "cifar_style_cnn.nbproj")
+    assert (project.name, project.named) == ("cifar_style_cnn", True)
+    assert load_project(tmp_path / "cifar_style_cnn.nbproj").name == "cifar_style_cnn"
+    save_project(project, tmp_path / "copy.nbproj")  # named now: Save As keeps the name
+    assert load_project(tmp_path / "copy.nbproj").name == "cifar_style_cnn"
+
+
+def test_a_named_project_keeps_its_name_in_any_file(tmp_path: Path) -> None:
+    project = Project.new("Digits CNN")
+    save_project(project, tmp_path / "scratch.nbproj")
+    assert project.name == load_project(tmp_path / "scratch.nbproj").name == "Digits CNN"
+
+
+def test_an_untitled_project_that_cannot_be_saved_keeps_its_placeholder(tmp_path: Path) -> None:
+    project = Project.new("Untitled 2", named=False)
+    with pytest.raises(ProjectError):
+        save_project(project, tmp_path / "no such folder" / "net.nbproj")
+    assert (project.name, project.named, project.path) == ("Untitled 2", False, None)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and symlinks")
 def test_save_keeps_the_file_mode_and_a_symlink(tmp_path: Path) -> None:
     real = tmp_path / "real.nbproj"

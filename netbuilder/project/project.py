@@ -29,6 +29,10 @@ class Project:
     `set_weights`, which tell listeners (`subscribe`) with one event per change, as the Graph does for its
     edits: the window's undo stack records them and its views follow them. A copy made with
     `dataclasses.replace` has no listeners.
+
+    `named` is False while `name` is only a placeholder ("Untitled 1", a new project in the window): the first
+    save names the project after its file, so the title, the recent files, the exported class and its README
+    say "cifar_style_cnn" rather than "Untitled 1". A name a person gave, or one read from a file, stays.
     """
 
     name: str
@@ -36,12 +40,13 @@ class Project:
     training: TrainingSettings = field(default_factory=TrainingSettings)
     path: Path | None = None
     weights: Path | None = None
+    named: bool = True
     _listeners: list[Listener] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
-    def new(cls, name: str) -> Project:
-        """An empty, unsaved project with default training settings."""
-        return cls(name=name, graph=Graph())
+    def new(cls, name: str, *, named: bool = True) -> Project:
+        """An empty, unsaved project with default training settings; `named=False` for a placeholder name."""
+        return cls(name=name, graph=Graph(), named=named)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with every project event from now on; returns a function that stops it."""

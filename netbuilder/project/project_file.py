@@ -80,20 +80,25 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
 
     Starting weights kept elsewhere (a first save, Save As into another folder) are first copied beside the
     target as `<name>.weights.safetensors`, atomically too, so a project folder carries everything it needs.
+
+    A project with a placeholder name (`named` False) is named after the file (`cifar_style_cnn.nbproj`:
+    "cifar_style_cnn"), in the file and in memory, once the file is written.
     """
     if path is None:
         if project.path is None:
             raise ValueError("the project has never been saved: give a path")
         path = project.path
     target = Path(path)
+    name = project.name if project.named else target.stem
     try:
         weights = _weights_beside(project.weights, target)
-        data = project_to_json(replace(project, weights=weights), target.parent).encode("utf-8")
+        data = project_to_json(replace(project, name=name, weights=weights), target.parent).encode("utf-8")
         write_atomically(target, data)
     except OSError as err:
         raise ProjectError(None, f"cannot save {target}: {err.strerror or err}") from err
     project.path = target
     project.weights = weights
+    project.name, project.named = name, True
     return target
 
 

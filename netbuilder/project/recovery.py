@@ -15,12 +15,14 @@ from netbuilder.project import Project, load_project, project_to_json
 
 @dataclass(frozen=True)
 class RecoveredWork:
-    """An autosaved project: where the copy is, which file it belongs to (None if never saved), when."""
+    """An autosaved project: where the copy is, which file it belongs to (None if never saved), when, and its
+    name (`named` False for a placeholder, which the first save still replaces by the file's name)."""
 
     copy: Path
     original: Path | None
     saved_at: float
     name: str
+    named: bool = True
 
 
 class Recovery:
@@ -37,7 +39,12 @@ class Recovery:
         self.folder.mkdir(parents=True, exist_ok=True)
         copy = self.slot(key)
         write_atomically(copy, project_to_json(project).encode("utf-8"))
-        meta = {"original": str(project.path) if project.path else None, "saved_at": time.time(), "name": project.name}
+        meta = {
+            "original": str(project.path) if project.path else None,
+            "saved_at": time.time(),
+            "name": project.name,
+            "named": project.named,
+        }
         write_atomically(copy.with_suffix(".json"), json.dumps(meta).encode("utf-8"))
         return copy
 
@@ -53,7 +60,8 @@ class Recovery:
             try:
                 meta = json.loads(copy.with_suffix(".json").read_text(encoding="utf-8"))
                 original = Path(meta["original"]) if meta.get("original") else None
-                found.append(RecoveredWork(copy, original, float(meta["saved_at"]), str(meta.get("name", "?"))))
+                name, named = str(meta.get("name", "?")), meta.get("named", True) is not False
+                found.append(RecoveredWork(copy, original, float(meta["saved_at"]), name, named))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return sorted(found, key=lambda w: w.saved_at, reverse=True)
@@ -62,6 +70,7 @@ class Recovery:
         """The autosaved project, pointing at its original file so Save writes there."""
         project = load_project(work.copy)
         project.path = work.original
+        project.named = work.named
         return project
 
     def forget(self, work: RecoveredWork) -> None:

@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from netbuilder.graph import Edge
 from netbuilder.project import load_project
 from netbuilder.ui.app.main_window import MainWindow
 from tests.ui.conftest import SAMPLES
@@ -201,3 +202,42 @@ def test_the_start_page_lists_the_samples_and_opens_one(window):
     samples.itemActivated.emit(samples.item(titles.index("Digits CNN")))
     assert window.document is not None and window.document.project.name == "Digits CNN"
     assert window.stack.currentWidget() is window.view
+
+
+def test_a_new_project_saved_as_a_file_takes_the_files_name(window, tmp_path, monkeypatch, qtbot):
+    window.new_project()
+    assert window.windowTitle().startswith("Untitled")
+    flatten = window.controller.add_block("Flatten", (200.0, 0.0))
+    window.controller.connect(Edge(window.document.graph.by_label("data").id, "x", flatten, "x"))
+    window.bottom_tabs.setCurrentWidget(window.code)
+    qtbot.waitUntil(lambda: "class Untitled" in window.code.code_text())
+    path = tmp_path / "cifar_style_cnn.nbproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    assert window.save()
+    assert window.windowTitle().startswith("cifar_style_cnn (cifar_style_cnn.nbproj)")
+    assert load_project(path).name == "cifar_style_cnn"
+    recent = window.start_page.recent_list
+    assert recent.item(0).text().splitlines()[0] == "cifar_style_cnn"
+    qtbot.waitUntil(lambda: "class CifarStyleCnn(nn.Module)" in window.code.code_text())
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a: None))  # no train.py: no loss yet
+    assert window.export_to(tmp_path / "out")
+    assert (tmp_path / "out" / "README.md").read_text().startswith("# cifar\\_style\\_cnn\n")  # Markdown-escaped
+
+
+def test_an_untitled_project_recovered_after_a_crash_is_still_named_by_its_first_save(
+    qtbot, settings, recovery, answer, tmp_path, monkeypatch
+):
+    crashed = MainWindow(settings, recovery)
+    qtbot.addWidget(crashed, before_close_func=forget_changes)
+    crashed.new_project()
+    crashed.controller.add_block("Flatten", (200.0, 0.0))
+    crashed.autosave()
+    fresh = MainWindow(settings, recovery)
+    qtbot.addWidget(fresh, before_close_func=forget_changes)
+    answer(QMessageBox.StandardButton.Yes)
+    fresh.offer_recovery()
+    assert fresh.document.title.startswith("Untitled")
+    path = tmp_path / "flat.nbproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    assert fresh.save()
+    assert load_project(path).name == "flat" and fresh.windowTitle().startswith("flat (flat.nbproj)")

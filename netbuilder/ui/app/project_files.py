@@ -24,7 +24,7 @@ class ProjectFilesMixin:
     def new_project(self) -> None:
         if not self._may_discard():
             return
-        project = Project.new(f"Untitled {next(_untitled)}")
+        project = Project.new(f"Untitled {next(_untitled)}", named=False)
         project.graph.add_node("Dataset", label="data", position=(0.0, 0.0))
         self._set_project(project)
 

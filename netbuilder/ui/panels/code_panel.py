@@ -86,6 +86,7 @@ class CodePanel(QWidget):
 
         self._apply_palette()
         self.document.analysis_changed.connect(self._on_analysis_changed)
+        self.document.path_changed.connect(self._on_saved)
 
     # ---- what the window reads --------------------------------------------------------------------------
 
@@ -170,6 +171,10 @@ class CodePanel(QWidget):
             self.regenerate(analysis)
         else:
             self._stale = True
+
+    def _on_saved(self, _path: object) -> None:
+        # model.py names its file in the docstring and the project in its class, and a first save names both
+        self._on_analysis_changed(self.document.analysis)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

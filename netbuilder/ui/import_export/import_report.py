@@ -4,10 +4,10 @@ nothing was imported) and the formats an export could not write."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPushButton, QStyle, QVBoxLayout, QWidget
 
 from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.fonts import code_font
 
 
 class ImportReport(QWidget):
@@ -17,7 +17,7 @@ class ImportReport(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.banner = Banner()
-        self.banner.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.banner.text.setFont(code_font())
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.hide)
         self.banner.layout().addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)

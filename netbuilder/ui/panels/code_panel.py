@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QPalette, QShowEvent
+from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -21,6 +21,7 @@ from netbuilder.pipeline import package_project
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.panels.highlighter import PythonHighlighter
 from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.fonts import code_font
 from netbuilder.ui.widgets.text import sentence
 
 MODEL_FILE = "model.py"
@@ -74,7 +75,7 @@ class CodePanel(QWidget):
         self.editor.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setFont(code_font())
         self.highlighter = PythonHighlighter(self.editor.document(), self.palette())
 
         layout = QVBoxLayout(self)

@@ -16,8 +16,9 @@ from typing import Any
 from netbuilder import __version__
 from netbuilder.analysis import Analysis, Diagnostic, analyze
 from netbuilder.analysis.summary import summary_rows
+from netbuilder.analysis.training_task import wants_training
 from netbuilder.blocks import BLOCKS, by_category
-from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, BlockSpec, ParamSpec
+from netbuilder.blocks.spec import BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import write_code_package
@@ -308,7 +309,7 @@ def _export_code(args: argparse.Namespace, project: Project) -> int:
         print(f"wrote {path}")
     if export.package.training_skipped:
         print(export.package.training_skipped, file=sys.stderr)
-        return PROBLEMS if _wants_training(project) else OK
+        return PROBLEMS if wants_training(project.graph) else OK
     print(f"train with: cd {args.out} && python train.py --epochs {project.training.epochs}")
     return OK
 
@@ -412,14 +413,6 @@ def _import_weights(args: argparse.Namespace, result) -> int:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
-
-
-def _wants_training(project: Project) -> bool:
-    """A project with a Dataset, a loss or an optimizer means to train; a bare model is exported as a model."""
-    return any(
-        node.block == "Dataset" or BLOCKS[node.block].role in (LOSS_ROLE, OPTIMIZER)
-        for node in project.graph.nodes.values()
-    )
 
 
 def _one_line(text: str) -> str:

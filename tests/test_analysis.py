@@ -7,6 +7,7 @@ import random
 import pytest
 
 from netbuilder.analysis import AddNode, Analyzer, InsertNode, SetParam, TrainingTask, analyze, node_check
+from netbuilder.analysis.training_task import wants_training
 from netbuilder.graph import Graph, GraphError
 
 
@@ -127,6 +128,18 @@ def test_no_training_task_while_the_optimizer_waits_for_its_loss():
     assert analyze(g).training_task is None
     g.add_node("SGD")
     assert analyze(g).training_task is None
+
+
+@pytest.mark.parametrize("kept", ["data", "loss", "adam"])
+def test_any_training_block_means_the_graph_wants_training(kept):
+    g = Graph()
+    ids = classifier(g)
+    assert wants_training(g)
+    for role in {"data", "loss", "adam"} - {kept}:
+        g.remove_node(ids[role])
+    assert wants_training(g) and analyze(g).training_task is None
+    g.remove_node(ids[kept])
+    assert not wants_training(g)  # layers alone: a model to export
 
 
 def test_missing_loss_fix_wires_model_output_and_target():

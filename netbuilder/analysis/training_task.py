@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from netbuilder.analysis.structure import dataset_nodes
+from netbuilder.analysis.structure import dataset_nodes, roles
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS, DatasetSpec
 from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER
 from netbuilder.graph import Graph
@@ -57,6 +57,13 @@ class TrainingTask:
     @property
     def class_count(self) -> int:
         return len(self.class_names)
+
+
+def wants_training(graph: Graph) -> bool:
+    """Whether `graph` means to train: it holds a Dataset, a loss or an optimizer. A bare model (Inputs and
+    layers only) is a model to export, and its missing training setup is no problem."""
+    by_role = roles(graph)
+    return bool(dataset_nodes(graph, by_role) or by_role[LOSS_ROLE] or by_role[OPTIMIZER])
 
 
 def find_training_task(graph: Graph, by_role: Mapping[str, list[str]]) -> TrainingTask | None:

@@ -49,16 +49,23 @@ def test_connecting_two_ports_with_the_mouse(canvas, document, controller):
     assert controller.undo_stack.undoText() == "Connect"
 
 
-def test_refused_connection_leaves_the_graph_unchanged_and_says_why(canvas, document, controller):
+def test_refused_connection_leaves_the_graph_unchanged_and_says_why_by_the_pointer(canvas, document, controller):
     scene, view = canvas
     g = document.graph
     messages = []
     controller.message.connect(messages.append)
     edges = sorted(map(str, g.edges))
     data, fc2 = g.by_label("digits").id, g.by_label("fc2").id
-    drag(view, scene.nodes[data].output_position("target"), scene.nodes[fc2].input_position("x"))
-    assert sorted(map(str, g.edges)) == edges
-    assert messages and "takes tensor" in messages[-1]
+    end = scene.nodes[fc2].input_position("x")
+    drag(view, scene.nodes[data].output_position("target"), end)
+    assert sorted(map(str, g.edges)) == edges and controller.undo_stack.count() == 0
+    assert messages and "takes tensor" in messages[-1]  # in the status bar
+    bubble = view.refusal
+    assert bubble.isVisible() and bubble.text() == messages[-1]  # and at the cursor
+    pointer = at(view, end)
+    assert 0 < bubble.x() - pointer.x() < 40 and 0 < bubble.y() - pointer.y() < 40
+    QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(5, 5))
+    assert not bubble.isVisible()  # the next gesture puts it away
 
 
 def test_dragging_a_connected_input_moves_the_edge(canvas, document):

@@ -1,7 +1,8 @@
 """The canvas scene: mirrors the graph through its events and turns gestures into controller calls.
 
 Items never change the graph. A connection drag, a move (reported once, on release) or a drop becomes one
-controller call; the graph's events then update the items.
+controller call; the graph's events then update the items. A connection the graph refuses is reported with
+its point (`refused`), for the view to say why by the pointer.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class GraphScene(QGraphicsScene):
     """Items for every node and edge of the document's graph, kept in step with it."""
 
     node_activated = Signal(str)  # node id: double-clicked, for the inspector to take focus
+    refused = Signal(QPointF, str)  # scene point, reason: a gesture there changed nothing, and why
 
     def __init__(self, controller: EditorController, theme: Theme) -> None:
         super().__init__()
@@ -246,7 +248,9 @@ class GraphScene(QGraphicsScene):
         if side == "in":
             replacing = self.graph.inputs_of(item.node_id).get(port)
             if replacing is None:
-                self.controller.message.emit("drag from an output port (on the right of a node) to an input")
+                hint = "drag from an output port (on the right of a node) to an input"
+                self.controller.message.emit(hint)
+                self.refused.emit(point, hint)
                 return
             source = self.nodes[replacing.src]
             self._drag = _ConnectionDrag(self, source, replacing.src_port, replacing)
@@ -264,7 +268,9 @@ class GraphScene(QGraphicsScene):
         if hit is not None and hit[1] == "in":
             edge = Edge(drag.source.node_id, drag.port, hit[0].node_id, hit[2])
             if edge != drag.replacing:
-                self.controller.connect(edge, drag.replacing)
+                reason = self.controller.attempt(lambda: self.controller.connect(edge, drag.replacing))
+                if reason is not None:
+                    self.refused.emit(point, reason)
         elif drag.replacing is not None and hit is None:
             self.controller.disconnect([drag.replacing])
 

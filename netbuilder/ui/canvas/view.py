@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
+from netbuilder.ui.canvas.refusal_bubble import RefusalBubble
 from netbuilder.ui.canvas.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
@@ -14,7 +15,8 @@ FRAME_MIN_ZOOM = 0.55  # below this the node titles are too small to read
 
 
 class GraphView(QGraphicsView):
-    """Shows a GraphScene. Everything but navigation is the scene's or the window's business."""
+    """Shows a GraphScene, and says by the pointer why the scene refused a gesture. Everything else but
+    navigation is the scene's or the window's business."""
 
     zoom_changed = Signal(float)  # the new scale factor, 1.0 = 100 %
     quick_add_requested = Signal(QPointF)  # scene point under the cursor where Tab was pressed
@@ -34,6 +36,11 @@ class GraphView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._pan_from: QPoint | None = None
         self._space = False
+        self.refusal = RefusalBubble(self.viewport())
+        scene.refused.connect(self._say_refusal)
+
+    def _say_refusal(self, point: QPointF, reason: str) -> None:
+        self.refusal.show_at(self.mapFromScene(point), reason)
 
     # ---- zoom ------------------------------------------------------------------------------------------
 
@@ -50,6 +57,7 @@ class GraphView(QGraphicsView):
         self.set_zoom(self.zoom * step)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
+        self.refusal.hide()  # it points at a place that is about to move
         if event.angleDelta().y() == 0:
             super().wheelEvent(event)
             return
@@ -86,6 +94,7 @@ class GraphView(QGraphicsView):
     # ---- pan -------------------------------------------------------------------------------------------
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.refusal.hide()  # read, or no longer wanted: the next gesture starts
         if event.button() == Qt.MouseButton.MiddleButton or (
             self._space and event.button() == Qt.MouseButton.LeftButton
         ):

@@ -3,6 +3,7 @@ stack they go on (and so the unsaved state), and says why when an edit is refuse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -53,6 +54,23 @@ class EditorController(QObject):
                 return True
         self.undo_stack.push(command)
         return True
+
+    def attempt(self, action: Callable[[], bool]) -> str | None:
+        """Run one of this editor's calls: None when it went through, else the reason it was refused (which the
+        status bar shows too), for a view that says it where the person is looking."""
+        said: list[str] = []
+
+        def hear(text: str) -> None:
+            said.append(text)
+
+        self.message.connect(hear)
+        try:
+            done = action()
+        finally:
+            self.message.disconnect(hear)
+        if done:
+            return None
+        return said[-1] if said else "the change was refused"
 
     def save(self, path: Path | None = None) -> Path:
         """Save the document (to `path`, or where it came from) and mark this state as the saved one."""

@@ -10,7 +10,7 @@ place, rebuilding the form only when another node is shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt
@@ -343,22 +343,6 @@ class InspectorPanel(QWidget):
 
     # ---- committing edits
 
-    def _attempt(self, action: Callable[[], bool]) -> str | None:
-        """Run a controller call: None when it went through, else the reason the controller gave."""
-        said: list[str] = []
-
-        def hear(text: str) -> None:
-            said.append(text)
-
-        self.controller.message.connect(hear)
-        try:
-            done = action()
-        finally:
-            self.controller.message.disconnect(hear)
-        if done:
-            return None
-        return said[-1] if said else "the change was refused"
-
     # Commits name the node and widgets they were built for: a field that loses focus because another node
     # is being shown still commits what was typed to its own node.
 
@@ -366,7 +350,7 @@ class InspectorPanel(QWidget):
         if node_id not in self.graph.nodes:
             return
         name = field.spec.name
-        reason = self._attempt(lambda: self.controller.set_param(node_id, name, value))
+        reason = self.controller.attempt(lambda: self.controller.set_param(node_id, name, value))
         if reason is not None:
             field.refuse(reason.removeprefix(f"{name}: "))
         else:
@@ -380,7 +364,7 @@ class InspectorPanel(QWidget):
         edit.setModified(False)
         if text == node.label:
             return
-        reason = self._attempt(lambda: self.controller.rename(node_id, text))
+        reason = self.controller.attempt(lambda: self.controller.rename(node_id, text))
         if reason is not None:
             error.setText(reason)
             error.show()

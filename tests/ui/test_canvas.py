@@ -68,6 +68,43 @@ def test_refused_connection_leaves_the_graph_unchanged_and_says_why_by_the_point
     assert not bubble.isVisible()  # the next gesture puts it away
 
 
+def test_a_connection_that_would_close_a_cycle_is_refused_by_the_pointer(canvas, document, controller):
+    scene, view = canvas
+    g = document.graph
+    relu, fc1 = g.by_label("relu").id, g.by_label("fc1").id
+    old = g.inputs_of(fc1)["x"]
+    drag(view, scene.nodes[relu].output_position("y"), scene.nodes[fc1].input_position("x"))
+    assert g.inputs_of(fc1)["x"] == old and controller.undo_stack.count() == 0
+    assert view.refusal.isVisible() and "cycle" in view.refusal.text()
+
+
+def test_dropping_onto_a_connected_input_replaces_its_edge_in_one_undoable_step(canvas, document, controller):
+    scene, view = canvas
+    g = document.graph
+    flatten, relu = g.by_label("flatten").id, g.by_label("relu").id
+    old = g.inputs_of(relu)["x"]
+    drag(view, scene.nodes[flatten].output_position("y"), scene.nodes[relu].input_position("x"))
+    assert g.inputs_of(relu)["x"].src == flatten and old not in g.edges
+    assert controller.undo_stack.count() == 1 and controller.undo_stack.undoText() == "Replace Connection"
+    assert not view.refusal.isVisible()
+    controller.undo_stack.undo()
+    assert g.inputs_of(relu)["x"] == old
+    assert scene.edges[old].isVisible()
+
+
+def test_a_drag_lights_up_connected_inputs_that_take_its_kind(canvas, document):
+    scene, view = canvas
+    g = document.graph
+    flatten, relu = g.by_label("flatten").id, g.by_label("relu").id
+    viewport = view.viewport()
+    start = at(view, scene.nodes[flatten].output_position("y"))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(viewport, start + QPoint(30, 30))
+    assert scene.nodes[relu].highlighted_ports == {"x"}  # connected, and replaced if dropped on
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(30, 30))
+    assert scene.nodes[relu].highlighted_ports == set()
+
+
 def test_dragging_a_connected_input_moves_the_edge(canvas, document):
     scene, view = canvas
     g = document.graph

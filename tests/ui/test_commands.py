@@ -29,6 +29,7 @@ EDITS = {
     "move connection": lambda c, ids: c.connect(
         Edge(ids["flatten"], "y", ids["relu"], "x"), replacing=c.graph.inputs_of(ids["relu"])["x"]
     ),
+    "replace connection": lambda c, ids: c.connect(Edge(ids["flatten"], "y", ids["relu"], "x")),
     "move nodes": lambda c, ids: c.move_nodes({ids["fc1"]: (5.0, 5.0), ids["relu"]: (6.0, 6.0)}),
     "set param": lambda c, ids: c.set_param(ids["fc1"], "out_features", 48),
     "rename": lambda c, ids: c.rename(ids["fc1"], "hidden"),

@@ -328,13 +328,8 @@ class _ConnectionDrag:
                 item.set_highlighted_ports(self._compatible(item, kind))
 
     def _compatible(self, item: NodeItem, kind: str) -> set[str]:
-        """Input ports of `item` that take this kind and are free (or freed by the edge being moved)."""
-        taken = self.scene.graph.inputs_of(item.node_id)
-        return {
-            spec.name
-            for spec in item.inputs
-            if kind in spec.accepts and (spec.name not in taken or taken[spec.name] == self.replacing)
-        }
+        """Input ports of `item` that take this kind (an edge already into one is replaced by the drop)."""
+        return {spec.name for spec in item.inputs if kind in spec.accepts}
 
     def follow(self, point: QPointF) -> None:
         self.path.setPath(curve(self.source.output_position(self.port), point))

@@ -184,14 +184,27 @@ def delete_nodes(graph: Graph, node_ids: list[str], edges: list[Edge] = ()) -> R
 
 
 def connect(graph: Graph, edge: Edge, replacing: Edge | None = None) -> RecordedCommand:
-    """Connect two ports; `replacing` is an edge to take away first (dragging a connected input elsewhere)."""
+    """Connect two ports; `replacing` is an edge to take away first (dragging a connected input elsewhere).
+
+    An input takes one edge, so the edge already into the target input is replaced by this one, in the same
+    step; when the new edge is refused (a cycle, a kind the input does not take) nothing is taken away. The
+    very edge that is there already is not made again."""
+    occupant = graph.inputs_of(edge.dst).get(edge.dst_port) if edge.dst in graph.nodes else None
+    if occupant in (replacing, edge):
+        occupant = None
 
     def perform(g: Graph) -> None:
         if replacing is not None:
             g.disconnect(replacing)
+        if occupant is not None:
+            g.disconnect(occupant)
         g.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
 
-    return RecordedCommand(graph, "Move Connection" if replacing else "Connect", perform)
+    if replacing is not None:
+        text = "Move Connection"
+    else:
+        text = "Replace Connection" if occupant is not None else "Connect"
+    return RecordedCommand(graph, text, perform)
 
 
 def move_nodes(graph: Graph, positions: dict[str, tuple[float, float]], text: str = "Move") -> RecordedCommand:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QRect, QSize, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from netbuilder.graph import Edge
 from netbuilder.project import load_project
 from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.app.window_geometry import SETTLE_MS
 from tests.ui.conftest import SAMPLES
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.nbproj"))
@@ -241,3 +242,36 @@ def test_an_untitled_project_recovered_after_a_crash_is_still_named_by_its_first
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
     assert fresh.save()
     assert load_project(path).name == "flat" and fresh.windowTitle().startswith("flat (flat.nbproj)")
+
+
+def test_a_window_closed_maximised_opens_maximised_and_restores_down_to_its_own_size(qtbot, settings, recovery):
+    first = MainWindow(settings, recovery)
+    qtbot.addWidget(first)
+    first.show()
+    first.setGeometry(QRect(60, 70, 640, 460))
+    qtbot.wait(SETTLE_MS + 150)
+    # as some window managers maximise: the window is resized to the screen first, then told it is maximised
+    first.setGeometry(QGuiApplication.primaryScreen().availableGeometry())
+    first.setWindowState(Qt.WindowState.WindowMaximized)
+    qtbot.waitUntil(first.isMaximized)
+    assert first.close()
+
+    again = MainWindow(settings, recovery)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(again.isMaximized)
+    again.showNormal()
+    qtbot.waitUntil(lambda: not again.isMaximized())
+    assert again.geometry().size() == QSize(640, 460)
+
+
+def test_a_window_closed_at_its_normal_size_opens_at_it(qtbot, settings, recovery):
+    first = MainWindow(settings, recovery)
+    qtbot.addWidget(first)
+    first.show()
+    first.setGeometry(QRect(40, 50, 660, 470))
+    assert first.close()
+    again = MainWindow(settings, recovery)
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.isMaximized() and again.geometry().size() == QSize(660, 470)

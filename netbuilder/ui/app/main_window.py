@@ -31,6 +31,7 @@ from netbuilder.ui.app.import_and_export import ImportExportMixin
 from netbuilder.ui.app.project_files import AUTOSAVE_MS, ProjectFilesMixin
 from netbuilder.ui.app.start_page import StartPage
 from netbuilder.ui.app.window_actions import WindowActionsMixin
+from netbuilder.ui.app.window_geometry import WindowGeometry
 from netbuilder.ui.background import join_all
 from netbuilder.ui.canvas.palette import PalettePanel
 from netbuilder.ui.canvas.scene import GraphScene
@@ -131,9 +132,8 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
 
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        self.window_geometry = WindowGeometry(self, settings)
+        self.window_geometry.restore()
         state = settings.value("window/state")
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 320], Qt.Orientation.Horizontal)
@@ -236,7 +236,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         if not self._may_discard():
             event.ignore()
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.window_geometry.save()
         self.settings.setValue("window/state", self.saveState())
         self.exporter.shutdown()  # joins an export still writing its formats
         self._drop_document(discard_recovery=True)

@@ -275,3 +275,50 @@ def test_a_window_closed_at_its_normal_size_opens_at_it(qtbot, settings, recover
     qtbot.addWidget(again)
     again.show()
     assert not again.isMaximized() and again.geometry().size() == QSize(660, 470)
+
+
+def code_lines_shown(win: MainWindow) -> float:
+    win.bottom_tabs.setCurrentWidget(win.code)
+    editor = win.code.editor
+    return editor.viewport().height() / editor.fontMetrics().lineSpacing()
+
+
+def test_at_a_first_start_problems_and_code_take_about_a_third_of_the_height(qtbot, settings, recovery):
+    win = MainWindow(settings, recovery)
+    qtbot.addWidget(win, before_close_func=forget_changes)
+    win.resize(1366, 800)
+    win.show()
+    assert win.open_path(SAMPLES / "digits_mlp.nbproj")
+    qtbot.waitUntil(lambda: 0.28 < win.bottom_dock.height() / 800 < 0.4)  # with the tabs beneath, a third
+    assert code_lines_shown(win) >= 9  # it was 7
+
+
+def test_problems_and_code_keep_the_height_a_person_gave_them(qtbot, settings, recovery):
+    first = MainWindow(settings, recovery)
+    qtbot.addWidget(first, before_close_func=forget_changes)
+    first.resize(1366, 800)
+    first.show()
+    assert first.open_path(SAMPLES / "digits_mlp.nbproj")
+    first.resizeDocks([first.bottom_dock], [420], Qt.Orientation.Vertical)  # as dragging the splitter does
+    qtbot.waitUntil(lambda: first.bottom_dock.height() > 0.45 * 800)  # well above a first start's third
+    given = first.bottom_dock.height()
+    assert first.close()
+    again = MainWindow(settings, recovery)
+    qtbot.addWidget(again, before_close_func=forget_changes)
+    again.resize(1366, 800)  # the offscreen screen is smaller: its restored geometry was cut to fit
+    again.show()
+    assert again.open_path(SAMPLES / "digits_mlp.nbproj")
+    qtbot.waitUntil(lambda: again.bottom_dock.height() == given)
+
+
+def test_a_first_start_closed_on_the_start_page_still_gives_the_third_next_time(qtbot, settings, recovery):
+    first = MainWindow(settings, recovery)
+    qtbot.addWidget(first)
+    first.show()
+    assert first.close()  # no project opened: the docks never showed
+    again = MainWindow(settings, recovery)
+    qtbot.addWidget(again, before_close_func=forget_changes)
+    again.resize(1366, 800)
+    again.show()
+    assert again.open_path(SAMPLES / "digits_mlp.nbproj")
+    qtbot.waitUntil(lambda: 0.28 < again.bottom_dock.height() / 800 < 0.4)

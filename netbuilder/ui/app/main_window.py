@@ -51,6 +51,7 @@ from netbuilder.ui.theme import apply_to_application
 from netbuilder.ui.training.panel import TrainingPanel
 
 TRAINING_DOCK_HEIGHT = 280
+BOTTOM_SHARE = 1 / 3  # of the window's height for Problems and Code at a first start: 11 lines of code at 800
 IMPORT_CANCEL_TIP = "Stop waiting for this import (it finishes in the background, unused)"
 
 
@@ -135,9 +136,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.window_geometry = WindowGeometry(self, settings)
         self.window_geometry.restore()
         state = settings.value("window/state")
-        if state is None or not self.restoreState(state):
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 320], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.bottom_dock], [200], Qt.Orientation.Vertical)
+        self._docks_sized = state is not None and bool(self.restoreState(state))  # else when they first show
         self._show_docks(False)
         self._refresh_title()
 
@@ -181,6 +180,8 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.training.message.connect(self.show_message)
         self.training_dock.setWidget(self.training)
         self._show_docks(True)
+        if not self._docks_sized:
+            self._size_docks()
         self.bottom_dock.raise_()  # showing the docks made Training the current tab; it loads torch when shown
 
         stack = self.controller.undo_stack
@@ -237,12 +238,21 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
             event.ignore()
             return
         self.window_geometry.save()
-        self.settings.setValue("window/state", self.saveState())
+        if self._docks_sized:  # docks never shown keep no sizes worth restoring
+            self.settings.setValue("window/state", self.saveState())
         self.exporter.shutdown()  # joins an export still writing its formats
         self._drop_document(discard_recovery=True)
         self.importer.shutdown()  # joins an import still tracing, then removes unsaved imports' weights
         join_all()  # and any other work still running off the window's thread
         event.accept()
+
+    def _size_docks(self) -> None:
+        """A first start's dock sizes, given when the docks first show, from the window's size by then: the
+        palette's and the inspector's widths, and about a third of the height for Problems and Code. A later
+        start restores the person's own sizes instead (window/state)."""
+        self._docks_sized = True
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [round(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical)
 
     def _training_dock_shown(self, visible: bool) -> None:
         """The plots need some height: the first time the Training tab shows, the bottom docks grow to it."""

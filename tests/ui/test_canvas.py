@@ -68,6 +68,17 @@ def test_refused_connection_leaves_the_graph_unchanged_and_says_why_by_the_point
     assert not bubble.isVisible()  # the next gesture puts it away
 
 
+def test_a_drag_started_from_an_empty_input_says_where_to_start_by_the_pointer(canvas, document, controller):
+    scene, view = canvas
+    g = document.graph
+    relu = g.by_label("relu").id
+    g.disconnect(g.inputs_of(relu)["x"])
+    start = scene.nodes[relu].input_position("x")
+    drag(view, start, start + QPointF(-120, 0))
+    assert "x" not in g.inputs_of(relu) and controller.undo_stack.count() == 0
+    assert view.refusal.isVisible() and "drag from an output port" in view.refusal.text()
+
+
 def test_a_connection_that_would_close_a_cycle_is_refused_by_the_pointer(canvas, document, controller):
     scene, view = canvas
     g = document.graph

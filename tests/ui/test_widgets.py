@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtGui import QColor, QPalette, QWheelEvent
 
-from netbuilder.ui.widgets.colors import contrast, mix, readable_on
+from netbuilder.ui.widgets.colors import contrast, mix, muted_text, readable_on
 from netbuilder.ui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
 from netbuilder.ui.widgets.text import escape, sentence
 
@@ -52,6 +52,19 @@ def test_colours_mix_and_contrast():
     assert mix(black, white, 0.0) == black and mix(black, white, 1.0) == white
     assert round(contrast(black, white)) == 21 and contrast(white, white) == 1.0
     assert readable_on(QColor("#202020"), black, white) == white
+
+
+def test_muted_text_is_quieter_than_text_yet_readable_on_light_and_dark(qtbot):
+    for window, text, base in (("#ffffff", "#000000", "#f4f4f4"), ("#202124", "#e8eaed", "#2b2c30")):
+        palette = QPalette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(window))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(text))
+        palette.setColor(QPalette.ColorRole.Base, QColor(base))
+        palette.setColor(QPalette.ColorRole.Text, QColor(text))
+        for on in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
+            background = palette.color(on)
+            muted = muted_text(palette, on)
+            assert 4.5 <= contrast(muted, background) < contrast(QColor(text), background)
 
 
 def test_sentences_and_escaping():

@@ -6,7 +6,7 @@ It searches with the palette's `search_blocks`, so both find the same blocks in 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from netbuilder.blocks import catalogue
 from netbuilder.ui.canvas.palette import block_tooltip, plain_summary, search_blocks
 from netbuilder.ui.icons import category_icon, palette_is_dark
-from netbuilder.ui.widgets.colors import mix
+from netbuilder.ui.widgets.colors import muted_text
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # the row's block type name; None on the "nothing matches" row
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # the block's one-line summary
@@ -31,11 +31,6 @@ POPUP_WIDTH = 440
 VISIBLE_ROWS = 8
 ICON_SIZE = 22
 PADDING = 6
-
-
-def muted_text(palette: QPalette, group: QPalette.ColorGroup = QPalette.ColorGroup.Active) -> QColor:
-    """Secondary text: the text colour two thirds of the way from the background, legible in both themes."""
-    return mix(palette.color(group, QPalette.ColorRole.Base), palette.color(group, QPalette.ColorRole.Text), 0.68)
 
 
 class BlockRowDelegate(QStyledItemDelegate):
@@ -67,7 +62,7 @@ class BlockRowDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(PADDING, PADDING, -PADDING, -PADDING)
         painter.save()
         if block is None:
-            painter.setPen(muted_text(palette, group))
+            painter.setPen(muted_text(palette, QPalette.ColorRole.Base, group))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, index.data(Qt.ItemDataRole.DisplayRole))
             painter.restore()
             return
@@ -88,7 +83,7 @@ class BlockRowDelegate(QStyledItemDelegate):
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         name_width = QFontMetrics(bold).horizontalAdvance(name)
         painter.setFont(option.font)
-        secondary = main if selected else muted_text(palette, group)
+        secondary = main if selected else muted_text(palette, QPalette.ColorRole.Base, group)
         painter.setPen(secondary)
         category_rect = name_rect.adjusted(name_width + 8, 0, 0, 0)
         painter.drawText(category_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, category)

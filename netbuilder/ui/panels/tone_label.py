@@ -7,12 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QWidget
 
 from netbuilder.ui.theme import DARK, LIGHT
-from netbuilder.ui.widgets.colors import mix
-
-
-def muted_colour(palette: QPalette) -> QColor:
-    """Secondary text: the text colour a third of the way towards the background (readable in both themes)."""
-    return mix(palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window), 0.35)
+from netbuilder.ui.widgets.colors import muted_text
 
 
 def error_colour(palette: QPalette) -> QColor:
@@ -42,7 +37,7 @@ class ToneLabel(QLabel):
         if self.tone == "normal":
             colour = palette.color(QPalette.ColorRole.WindowText)
         else:
-            colour = error_colour(palette) if self.tone == "error" else muted_colour(palette)
+            colour = error_colour(palette) if self.tone == "error" else muted_text(palette)
         own = QPalette(self.palette())
         for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
             own.setColor(group, QPalette.ColorRole.WindowText, colour)  # disabled keeps the palette's grey

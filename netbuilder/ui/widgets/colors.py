@@ -3,7 +3,7 @@ marks are chosen to read on whatever background the theme gives), and the colour
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette
 
 # one colour per class, wherever classes are drawn (the data preview, the Predict tab); repeated past ten
 CLASS_COLOURS = [
@@ -50,3 +50,14 @@ def contrast(a: QColor, b: QColor) -> float:
 def readable_on(background: QColor, *candidates: QColor) -> QColor:
     """The candidate that reads best on `background`."""
     return max(candidates, key=lambda colour: contrast(colour, background))
+
+
+def muted_text(
+    palette: QPalette,
+    on: QPalette.ColorRole = QPalette.ColorRole.Window,
+    group: QPalette.ColorGroup = QPalette.ColorGroup.Active,
+) -> QColor:
+    """Secondary text on the palette's `on` background (Window for labels, Base for lists and fields): the
+    text colour a third of the way towards that background, readable in light and dark themes alike."""
+    text = QPalette.ColorRole.WindowText if on == QPalette.ColorRole.Window else QPalette.ColorRole.Text
+    return mix(palette.color(group, text), palette.color(group, on), 1 / 3)

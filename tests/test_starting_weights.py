@@ -139,6 +139,9 @@ def test_fine_tuning_starts_from_the_weights_that_still_fit(tmp_path) -> None:
         "starts from tuned.weights.safetensors: 2 tensors in 1 layers; from the seed: classifier (new shape)"
     )
     trainer = Trainer(project)
+    start = trainer.run_start()  # what the window and `netbuilder train` show before the first step
+    assert (start.device, start.epochs, start.global_step) == ("cpu", 1, 0)
+    assert start.starting == program.starting.note and trainer.run_start(resumed=True).starting == ""
     state = trainer.model.state_dict()
     assert torch.equal(state["fc1.weight"], weights["fc1.weight"])
     torch.manual_seed(project.training.seed)

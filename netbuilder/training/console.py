@@ -10,13 +10,12 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from netbuilder.atomic_file import write_atomically
 from netbuilder.project import Project
-from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome, RunStart
+from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome
 from netbuilder.project.run_events import Progress as StepProgress
 from netbuilder.project.run_history import RunHistory
 from netbuilder.project.run_recorder import RunRecorder
@@ -43,13 +42,14 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     trainer = Trainer(project)
     if resume is not None:
         trainer.load_checkpoint(resume)
-    recorder.add(_run_start(trainer, resumed=resume is not None))
+    start = trainer.run_start(resumed=resume is not None)
+    recorder.add(start)
     control = Control()
     previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
     settings = project.training
     console.print(
         f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
-        f"batch {settings.batch_size}, on {_device_name(trainer)}"
+        f"batch {settings.batch_size}, on {start.device}"
     )
     try:
         if console.is_terminal:
@@ -132,20 +132,6 @@ def _plain_listener(console: Console, recorder: RunRecorder) -> Listener:
     return on_event
 
 
-def _run_start(trainer: Trainer, *, resumed: bool) -> RunStart:
-    starting = trainer.program.starting
-    return RunStart(
-        _device_name(trainer),
-        trainer.settings.epochs,
-        trainer.steps_per_epoch,
-        trainer.global_step,
-        trainer.classification,
-        tuple(trainer.class_names),
-        [dict(entry) for entry in trainer.history],
-        "" if resumed or starting is None else starting.note,
-    )
-
-
 def _epoch_line(event: EpochEnd) -> str:
     parts = [f"epoch {event.epoch}/{event.epochs}", f"train loss {event.train_loss:.4f}"]
     if event.train_accuracy is not None:
@@ -156,10 +142,3 @@ def _epoch_line(event: EpochEnd) -> str:
         parts.append(f"val {name} {value:.1%}" if name == "accuracy" else f"val {name} {value:.4g}")
     parts.append(f"({event.seconds:.1f} s)")
     return "  ".join(parts)
-
-
-def _device_name(trainer: Trainer) -> str:
-    if trainer.device.type == "cuda":
-        graphed = ", the step as a CUDA graph" if trainer.graphed is not None else ""
-        return f"cuda ({torch.cuda.get_device_name(trainer.device)}{graphed})"
-    return "cpu"

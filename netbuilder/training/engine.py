@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from netbuilder.project import Project
-from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
+from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
@@ -551,6 +551,26 @@ class Trainer:
     def load_checkpoint(self, path: Path) -> None:
         """Go on from a checkpoint (read with weights_only: nothing in it is executed)."""
         self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+
+    def run_start(self, *, resumed: bool = False) -> RunStart:
+        """What a run reports before its first step (the window and `netbuilder train` alike): the device, the
+        run's size, what is already done, and where the weights start from when that is not the seed (a run
+        going on from a checkpoint, `resumed`, starts from the checkpoint instead)."""
+        device = "cpu"
+        if self.device.type == "cuda":
+            graphed = ", the step as a CUDA graph" if self.graphed is not None else ""
+            device = f"cuda ({torch.cuda.get_device_name(self.device)}{graphed})"
+        starting = self.program.starting
+        return RunStart(
+            device,
+            self.settings.epochs,
+            self.steps_per_epoch,
+            self.global_step,
+            self.classification,
+            tuple(self.class_names),
+            [dict(entry) for entry in self.history],
+            "" if resumed or starting is None else starting.note,
+        )
 
     def save_weights(self, path: Path) -> Path:
         """The trained weights alone (a state_dict, loadable with weights_only=True)."""

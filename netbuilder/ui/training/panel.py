@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import TrainingSettings
+from netbuilder.project.run_events import RunStart
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.ui.background import BackgroundTask
@@ -41,7 +42,7 @@ from netbuilder.ui.training.run_controls import RunControls
 from netbuilder.ui.training.run_words import duration, epoch_in_words, idle_words, outcome_words
 from netbuilder.ui.training.settings_form import SettingsForm
 from netbuilder.ui.training.starting_weights_line import StartingWeightsLine
-from netbuilder.ui.training.worker import RunEnd, RunStart, TrainingWorker
+from netbuilder.ui.training.worker import RunEnd, TrainingWorker
 from netbuilder.ui.widgets.banner import Banner
 
 

@@ -10,37 +10,25 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from netbuilder.project import Project, project_from_dict, project_to_dict
-from netbuilder.project.run_events import RunStart
+from netbuilder.project.run_events import EpochEnd, Outcome, Progress
 from netbuilder.project.run_recorder import RunRecorder
 
 THROTTLE_SECONDS = 0.1  # the engine reports at most this often already; steps are merged to keep it so
 
 
 @dataclass(frozen=True)
-class RunEnd:
-    """How a run ended (the engine's Outcome, in plain values) and the files it left."""
+class RunEnd(Outcome):
+    """How a run ended (the engine's Outcome) and the files it left."""
 
-    status: str  # completed | early-stopped | stopped | failed
-    message: str = ""
-    epochs_done: int = 0
-    global_step: int = 0
-    val_metrics: dict[str, Any] = field(default_factory=dict)
-    confusion: list[list[int]] | None = None
-    class_names: tuple[str, ...] = ()
     weights: Path | None = None
     checkpoint: Path | None = None
     started: bool = False  # False when the run failed before its first step (the project could not train)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("completed", "early-stopped")
 
 
 def snapshot(project: Project) -> Project:
@@ -138,16 +126,7 @@ class TrainingWorker(QObject):
             return RunEnd("failed", str(err))
         except RuntimeError as err:  # a checkpoint that does not fit the network as it is now; no memory
             return RunEnd("failed", _first_line(f"could not start: {err}"))
-        start = RunStart(
-            _device_name(trainer.device) + (" (CUDA graph)" if trainer.graphed is not None else ""),
-            trainer.settings.epochs,
-            trainer.steps_per_epoch,
-            trainer.global_step,
-            trainer.classification,
-            tuple(trainer.class_names),
-            [dict(e) for e in trainer.history],
-            _starting_note(trainer, resumed=self.resume_from is not None),
-        )
+        start = trainer.run_start(resumed=self.resume_from is not None)
         self.recorder.add(start)
         self.started.emit(start)
         outcome = trainer.run(self._on_event, control, checkpoint_dir=self.run_dir)
@@ -161,17 +140,12 @@ class TrainingWorker(QObject):
                 message = (message + "; " if message else "") + f"the weights could not be saved: {err}"
             last = self.run_dir / "last.pt"
             checkpoint = last if last.is_file() else None
-        self.recorder.add(replace(outcome, message=message))
+        outcome = replace(outcome, message=message)
+        self.recorder.add(outcome)
         end = RunEnd(
-            outcome.status,
-            message,
-            outcome.epochs_done,
-            outcome.global_step,
-            dict(outcome.val_metrics),
-            [list(row) for row in outcome.confusion] if outcome.confusion else None,
-            tuple(outcome.class_names),
-            weights,
-            checkpoint,
+            **{f.name: getattr(outcome, f.name) for f in fields(Outcome)},
+            weights=weights,
+            checkpoint=checkpoint,
             started=True,
         )
         del trainer
@@ -179,7 +153,6 @@ class TrainingWorker(QObject):
         return end
 
     def _on_event(self, event: object) -> None:
-        from netbuilder.training.engine import EpochEnd, Outcome, Progress
 
         self.recorder.add(event)
         if isinstance(event, Progress):
@@ -214,21 +187,6 @@ def training_threads() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 2
     return max(1, cores - 1)
-
-
-def _starting_note(trainer: Any, *, resumed: bool) -> str:
-    """Where the run's weights come from, when not from the seed: the project's starting weights (a run
-    going on from a checkpoint starts from the checkpoint instead)."""
-    starting = trainer.program.starting
-    return "" if resumed or starting is None else starting.note
-
-
-def _device_name(device: Any) -> str:
-    if device.type == "cuda":
-        import torch
-
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return str(device)
 
 
 def _release_gpu_memory() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
@@ -82,6 +83,35 @@ def test_events_for_every_change_and_node_removal_takes_edges_first():
     assert [type(e) for e in events] == [EdgeRemoved, EdgeRemoved, NodeRemoved]
     assert g.edge_count() == 0 and b not in g.nodes
     assert {g.nodes[a].label, g.nodes[c].label} == {"fc1", "fc2"}
+
+
+def _state(g: Graph) -> tuple:
+    nodes = sorted((n.id, n.block, n.label, sorted(n.params.items()), n.position) for n in g.nodes.values())
+    return nodes, sorted((e.src, e.src_port, e.dst, e.dst_port) for e in g.edges)
+
+
+def test_recorded_events_revert_to_the_start_and_replay_to_the_end():
+    g = Graph()
+    a, b, c = chain(g, "Linear", "ReLU", "Linear")
+    start = _state(g)
+    events = []
+    stop = g.subscribe(lambda event: events.append(copy.deepcopy(event)))
+    g.set_param(a, "out_features", 8)
+    g.rename(c, "head")
+    g.move(b, (40.0, 12.5))
+    g.remove_node(b)  # its two edges first, then the node
+    d = g.add_node("Tanh").id
+    g.connect(a, "y", d, "x")
+    g.connect(d, "y", c, "x")
+    stop()
+    end = _state(g)
+    assert len(events) == 9
+    for event in reversed(events):
+        g.revert(event)
+    assert _state(g) == start
+    for event in events:
+        g.replay(event)
+    assert _state(g) == end
 
 
 def test_set_param_validates_and_reports_old_and_new():

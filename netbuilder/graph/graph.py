@@ -162,6 +162,46 @@ class Graph:
         self._labels[label] = node_id
         self._emit(NodeRenamed(node_id, old, label))
 
+    def replay(self, event: GraphEvent) -> None:
+        """Make the change `event` describes again (an undo stack's redo); it is told like any edit."""
+        match event:
+            case NodeAdded(node):
+                self._restore(node)
+            case NodeRemoved(node):
+                self.remove_node(node.id)
+            case EdgeAdded(edge):
+                self.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+            case EdgeRemoved(edge):
+                self.disconnect(edge)
+            case ParamChanged(node_id, name, _, new):
+                self.set_param(node_id, name, new)
+            case NodeRenamed(node_id, _, new):
+                self.rename(node_id, new)
+            case NodeMoved(node_id, _, new):
+                self.move(node_id, new)
+
+    def revert(self, event: GraphEvent) -> None:
+        """Undo the change `event` describes (an undo stack's undo); it is told like any edit."""
+        match event:
+            case NodeAdded(node):
+                self.remove_node(node.id)
+            case NodeRemoved(node):
+                self._restore(node)
+            case EdgeAdded(edge):
+                self.disconnect(edge)
+            case EdgeRemoved(edge):
+                self.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+            case ParamChanged(node_id, name, old, _):
+                self.set_param(node_id, name, old)
+            case NodeRenamed(node_id, old, _):
+                self.rename(node_id, old)
+            case NodeMoved(node_id, old, _):
+                self.move(node_id, old)
+
+    def _restore(self, node: Node) -> None:
+        """A node back as it was, under its own id (what undoing its removal needs)."""
+        self.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
+
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         node = self.node(node_id)
         new = (float(position[0]), float(position[1]))

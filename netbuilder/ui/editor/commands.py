@@ -12,16 +12,11 @@ from collections.abc import Callable
 from PySide6.QtGui import QUndoCommand
 
 from netbuilder.analysis import Fix
-from netbuilder.graph import Edge, Graph, Node
+from netbuilder.graph import Edge, Graph
 from netbuilder.graph.events import (
-    EdgeAdded,
-    EdgeRemoved,
     GraphEvent,
     NodeAdded,
-    NodeMoved,
     NodeRemoved,
-    NodeRenamed,
-    ParamChanged,
 )
 from netbuilder.project import Project
 from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
@@ -33,46 +28,6 @@ def _snapshot(event: GraphEvent) -> GraphEvent:
     if isinstance(event, NodeAdded | NodeRemoved):
         return type(event)(copy.deepcopy(event.node))
     return event
-
-
-def _restore(graph: Graph, node: Node) -> None:
-    graph.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
-
-
-def _forward(graph: Graph, event: GraphEvent) -> None:
-    match event:
-        case NodeAdded(node):
-            _restore(graph, node)
-        case NodeRemoved(node):
-            graph.remove_node(node.id)
-        case EdgeAdded(edge):
-            graph.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
-        case EdgeRemoved(edge):
-            graph.disconnect(edge)
-        case ParamChanged(node_id, name, _, new):
-            graph.set_param(node_id, name, new)
-        case NodeRenamed(node_id, _, new):
-            graph.rename(node_id, new)
-        case NodeMoved(node_id, _, new):
-            graph.move(node_id, new)
-
-
-def _backward(graph: Graph, event: GraphEvent) -> None:
-    match event:
-        case NodeAdded(node):
-            graph.remove_node(node.id)
-        case NodeRemoved(node):
-            _restore(graph, node)
-        case EdgeAdded(edge):
-            graph.disconnect(edge)
-        case EdgeRemoved(edge):
-            graph.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
-        case ParamChanged(node_id, name, old, _):
-            graph.set_param(node_id, name, old)
-        case NodeRenamed(node_id, old, _):
-            graph.rename(node_id, old)
-        case NodeMoved(node_id, old, _):
-            graph.move(node_id, old)
 
 
 class RecordedCommand(QUndoCommand):
@@ -116,7 +71,7 @@ class RecordedCommand(QUndoCommand):
             for stop in stops:
                 stop()
             for event in reversed(self._events):
-                self._backward(event)
+                self._revert(event)
             self._events = None
             raise
         for stop in stops:
@@ -132,20 +87,14 @@ class RecordedCommand(QUndoCommand):
             self._fresh = False
             return
         for event in self._events:
-            if isinstance(event, SettingChanged | StartingWeightsChanged):
-                self.project.replay(event)
-            else:
-                _forward(self.graph, event)
+            (self.project if isinstance(event, SettingChanged | StartingWeightsChanged) else self.graph).replay(event)
 
     def undo(self) -> None:
         for event in reversed(self._events or []):
-            self._backward(event)
+            self._revert(event)
 
-    def _backward(self, event: GraphEvent | ProjectEvent) -> None:
-        if isinstance(event, SettingChanged | StartingWeightsChanged):
-            self.project.revert(event)
-        else:
-            _backward(self.graph, event)
+    def _revert(self, event: GraphEvent | ProjectEvent) -> None:
+        (self.project if isinstance(event, SettingChanged | StartingWeightsChanged) else self.graph).revert(event)
 
     def id(self) -> int:
         return self._merge_id

@@ -1,7 +1,8 @@
 """The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export | train |
 import.
 
-Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input.
+Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input; 130 and 143 when
+Ctrl+C (SIGINT) or SIGTERM ended the command (netbuilder.interrupts).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from netbuilder.blocks import BLOCKS, by_category
 from netbuilder.blocks.spec import BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
+from netbuilder.interrupts import run_ending_cleanly
 from netbuilder.pipeline import write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
 from netbuilder.project.settings import SETTING, SETTINGS
@@ -32,7 +34,11 @@ DIAGRAM_FORMATS = ("svg", "png")  # the network diagram (Qt), as netbuilder.ui.c
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command in `argv` (default: the process's arguments); its exit code."""
+    return run_ending_cleanly(lambda: _command(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _command(argv: list[str]) -> int:
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _open(argv)
     args = _parser().parse_args(argv)

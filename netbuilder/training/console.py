@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from netbuilder.atomic_file import write_atomically
+from netbuilder.interrupts import end_as_signalled
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome
 from netbuilder.project.run_events import Progress as StepProgress
@@ -29,8 +30,9 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
 
     The weights (model.pt) and checkpoints (last.pt, best.pt) go into the run's own folder beside the project
     file, as the window keeps them, so the window can predict with the run and continue it; with `out` they
-    go there instead (checkpoints in out/checkpoints/) with the run's record as out/metrics.json. Ctrl+C stops
-    after the current step and keeps a checkpoint to resume from."""
+    go there instead (checkpoints in out/checkpoints/) with the run's record as out/metrics.json. Ctrl+C or
+    SIGTERM stops after the current step and keeps a checkpoint to resume from, then ends as that signal would
+    (exit code 130 or 143 in the `netbuilder` command)."""
     history = RunHistory(project.path)
     run_id = history.new_id()
     run_dir = out if out is not None else history.run_dir(run_id)
@@ -45,7 +47,13 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     start = trainer.run_start(resumed=resume is not None)
     recorder.add(start)
     control = Control()
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    stopped_by: list[int] = []  # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as it would
+
+    def stop(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        control.stop()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     settings = project.training
     console.print(
         f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
@@ -57,7 +65,8 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
         else:
             outcome = trainer.run(_plain_listener(console, recorder), control, checkpoint_dir=checkpoints)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     weights = trainer.save_weights(run_dir / "model.pt") if outcome.status != "failed" else None
     last = checkpoints / "last.pt"
     record = recorder.record(
@@ -76,6 +85,8 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     else:
         summary = ", ".join(f"{k} {v:.4g}" for k, v in outcome.val_metrics.items() if k.startswith("val_"))
         console.print(f"done ({outcome.status}): {summary}. Results in {run_dir}")
+    if stopped_by:
+        end_as_signalled(stopped_by[0])
     return outcome
 
 

@@ -1,78 +1,323 @@
-"""Autosave and crash recovery: unsaved work is written to a recovery folder every minute, removed when the
-project is saved or closed on purpose, and offered back at the next start if netbuilder did not close."""
+"""Autosave and crash recovery: unsaved work is written to a recovery folder every minute and offered back at
+the next start if netbuilder did not close; the leftovers of interrupted saves are swept away.
+
+Each open document has an entry in the folder, and each autosave is one generation of it: one file holding
+both the note (the original file, the time, the name) and the project, written atomically, so a kill leaves
+the earlier generations whole and never a copy without its note. An entry keeps its last few generations and
+is removed only when its document is saved or closed on purpose, or the person discards it; a recovered
+document goes on autosaving into the entry it came from, so a second crash offers it again. The folder is
+bounded: entries older than a month, and beyond the newest few dozen, are dropped at start.
+
+Copies written before generations existed (an `.nbproj` copy with a `.json` note beside it, one slot per
+project) are offered like an entry of one generation, and join the same entry if recovered.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
+import os
+import re
+import secrets
+import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from netbuilder.atomic_file import write_atomically
-from netbuilder.project import Project, load_project, project_to_json
+from netbuilder.project.errors import ProjectError
+from netbuilder.project.project import Project
+from netbuilder.project.project_file import load_project, project_from_dict, project_to_dict
+
+RECOVERY_FORMAT = 1
+SUFFIX = ".nbrecovery"
+GENERATIONS = 3  # autosaves kept per document: the last three minutes of distinct states
+MAX_ENTRIES = 30  # documents kept in the folder; the oldest beyond go at start
+MAX_AGE_S = 30 * 24 * 3600  # a copy nobody recovered in a month is dropped at start
+MAX_COPY_BYTES = 64 * 1024 * 1024  # a generation larger than this is not read (no real project comes near)
+STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead save's, never one still being written
+
+_ENTRY = re.compile(r"[0-9a-f]{16}")
+_GENERATION = re.compile(r"(?P<entry>[0-9a-f]{16})\.[0-9a-f]{1,20}" + re.escape(SUFFIX))
+_LEGACY = re.compile(r"(?P<entry>[0-9a-f]{16})\.nbproj")
+# write_atomically's temporary file: ".<target name>.<12 hex digits>.tmp" beside the target
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+_PREFIX = 60  # characters of a text quoted in a message
+
+
+@dataclass(frozen=True)
+class Autosave:
+    """One generation of an entry: the file, when it was written, and what it says about the project (its
+    original file, None if never saved; its name, `named` False for a placeholder that the first save still
+    replaces by the file's name; how many nodes, None if not known)."""
+
+    copy: Path
+    saved_at: float
+    original: Path | None
+    name: str
+    named: bool
+    nodes: int | None
 
 
 @dataclass(frozen=True)
 class RecoveredWork:
-    """An autosaved project: where the copy is, which file it belongs to (None if never saved), when, and its
-    name (`named` False for a placeholder, which the first save still replaces by the file's name)."""
+    """The autosaves of one document that was not saved or closed: its entry and its generations, newest
+    first. Its name and original file are the newest generation's."""
 
-    copy: Path
-    original: Path | None
-    saved_at: float
-    name: str
-    named: bool = True
+    entry: str
+    generations: tuple[Autosave, ...]
+
+    @property
+    def newest(self) -> Autosave:
+        return self.generations[0]
+
+    @property
+    def name(self) -> str:
+        return self.newest.name
+
+    @property
+    def original(self) -> Path | None:
+        return self.newest.original
+
+    @property
+    def saved_at(self) -> float:
+        return self.newest.saved_at
 
 
 class Recovery:
-    """The recovery folder. Each open project has one slot, keyed by its file (or a session id if new)."""
+    """The recovery folder: one entry per open document, each the last few autosaves of it."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._written: dict[str, str] = {}  # entry -> the project as last written, so an idle minute adds nothing
 
-    def slot(self, key: str) -> Path:
-        return self.folder / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".nbproj")
+    @staticmethod
+    def new_entry() -> str:
+        """A fresh entry for a document just opened or saved (random: entries of a crashed session are never
+        reused by the next one)."""
+        return secrets.token_hex(8)
 
-    def save(self, key: str, project: Project) -> Path:
-        """Write the project's current state; the original file is not touched."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        copy = self.slot(key)
-        write_atomically(copy, project_to_json(project).encode("utf-8"))
-        meta = {
+    def save(self, entry: str, project: Project) -> Path | None:
+        """Write the project's current state as the entry's newest generation and drop generations beyond
+        GENERATIONS; the original file is not touched. Nothing is written (None) when the state is the one
+        written last. A project holding text that cannot be written raises ProjectError naming the field;
+        a folder that cannot be written raises OSError."""
+        body = project_to_dict(project)
+        text = json.dumps(body, ensure_ascii=False)
+        if self._written.get(_checked(entry)) == text:
+            return None
+        _check_writable(body)
+        saved_at = time.time()
+        note = {
+            "netbuilder_recovery": RECOVERY_FORMAT,
             "original": str(project.path) if project.path else None,
-            "saved_at": time.time(),
+            "saved_at": saved_at,
             "name": project.name,
             "named": project.named,
+            "project": body,
         }
-        write_atomically(copy.with_suffix(".json"), json.dumps(meta).encode("utf-8"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        copy = self.folder / f"{entry}.{time.time_ns():x}{SUFFIX}"
+        # ASCII escapes carry any file name through, one that is not UTF-8 included (surrogate escapes)
+        write_atomically(copy, json.dumps(note).encode("ascii"))
+        self._written[entry] = text
+        for old in self._generation_files(entry)[GENERATIONS:]:
+            old.unlink(missing_ok=True)
         return copy
 
-    def discard(self, key: str) -> None:
-        copy = self.slot(key)
-        copy.unlink(missing_ok=True)
-        copy.with_suffix(".json").unlink(missing_ok=True)
+    def discard(self, entry: str) -> None:
+        """Remove every autosave of the entry (its document was saved, or closed or discarded on purpose)."""
+        for copy in self._generation_files(_checked(entry)):
+            copy.unlink(missing_ok=True)
+        for legacy in (f"{entry}.nbproj", f"{entry}.json"):
+            (self.folder / legacy).unlink(missing_ok=True)
+        self._written.pop(entry, None)
 
-    def pending(self) -> list[RecoveredWork]:
-        """Autosaved work left behind, newest first (entries that cannot be read are skipped)."""
-        found = []
-        for copy in self.folder.glob("*.nbproj") if self.folder.is_dir() else ():
-            try:
-                meta = json.loads(copy.with_suffix(".json").read_text(encoding="utf-8"))
-                original = Path(meta["original"]) if meta.get("original") else None
-                name, named = str(meta.get("name", "?")), meta.get("named", True) is not False
-                found.append(RecoveredWork(copy, original, float(meta["saved_at"]), name, named))
-            except (OSError, ValueError, KeyError, TypeError):
+    def pending(self, excluding: Iterable[str] = ()) -> list[RecoveredWork]:
+        """Autosaved work left behind, the most recently saved first, except the entries `excluding` (the
+        documents open now). Generations that cannot be read are left out, and entries with none."""
+        skip = set(excluding)
+        found: dict[str, list[Autosave]] = {}
+        for path in self._files():
+            match = _GENERATION.fullmatch(path.name) or _LEGACY.fullmatch(path.name)
+            if match is None or match["entry"] in skip:
                 continue
-        return sorted(found, key=lambda w: w.saved_at, reverse=True)
+            try:
+                autosave = _read_legacy_note(path) if path.suffix == ".nbproj" else _autosave(path, _read(path))
+            except (ProjectError, OSError):
+                continue
+            found.setdefault(match["entry"], []).append(autosave)
+        works = [
+            RecoveredWork(entry, tuple(sorted(generations, key=lambda a: a.saved_at, reverse=True)))
+            for entry, generations in found.items()
+        ]
+        return sorted(works, key=lambda w: w.saved_at, reverse=True)
 
-    def restore(self, work: RecoveredWork) -> Project:
-        """The autosaved project, pointing at its original file so Save writes there."""
-        project = load_project(work.copy)
-        project.path = work.original
-        project.named = work.named
+    def restore(self, work: RecoveredWork, autosave: Autosave | None = None) -> Project:
+        """The project of one autosave (the newest by default), pointing at its original file so that Save
+        writes there. Raises ProjectError if the copy cannot be read or is not a valid project."""
+        autosave = autosave or work.newest
+        if autosave.copy.suffix == ".nbproj":
+            project = load_project(autosave.copy)
+        else:
+            project = project_from_dict(_read(autosave.copy)["project"])
+        project.path = autosave.original
+        project.named = autosave.named
+        # the document goes on autosaving into this entry: its first minute adds a generation only if it changed
+        self._written[work.entry] = json.dumps(project_to_dict(project), ensure_ascii=False)
         return project
 
-    def forget(self, work: RecoveredWork) -> None:
-        work.copy.unlink(missing_ok=True)
-        work.copy.with_suffix(".json").unlink(missing_ok=True)
+    def tidy(self, now: float | None = None) -> None:
+        """Keep the folder bounded, at start: drop generations beyond GENERATIONS (a kill between a write and
+        the pruning), entries whose newest autosave is older than MAX_AGE_S and the oldest beyond
+        MAX_ENTRIES, files of ours that cannot be read once they are that old, and stale temporary files."""
+        now = time.time() if now is None else now
+        works = self.pending()
+        for work in works[MAX_ENTRIES:]:
+            self.discard(work.entry)
+        for work in works[:MAX_ENTRIES]:
+            if now - work.saved_at > MAX_AGE_S:
+                self.discard(work.entry)
+                continue
+            for autosave in work.generations[GENERATIONS:]:
+                autosave.copy.unlink(missing_ok=True)
+        readable = {a.copy for w in self.pending() for a in w.generations}
+        for path in self._files():
+            ours = _GENERATION.fullmatch(path.name) or _LEGACY.fullmatch(path.name)
+            if ours and path not in readable and _age(path, now) > MAX_AGE_S:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".json").unlink(missing_ok=True)
+        sweep_stale_temporaries(self.folder, now=now)
+
+    def _files(self) -> list[Path]:
+        try:
+            return [Path(entry.path) for entry in os.scandir(self.folder)]
+        except OSError:
+            return []
+
+    def _generation_files(self, entry: str) -> list[Path]:
+        """The entry's generation files, newest first (by the time in their names, which never goes back
+        within one session)."""
+        files = [p for p in self._files() if (m := _GENERATION.fullmatch(p.name)) and m["entry"] == entry]
+        return sorted(files, key=lambda p: int(p.name.split(".")[1], 16), reverse=True)
+
+
+def sweep_stale_temporaries(
+    folder: Path, older_than: float = STALE_TEMPORARY_S, now: float | None = None
+) -> list[Path]:
+    """Remove the temporary files that saves interrupted by a kill left in `folder` (write_atomically's
+    `.NAME.HEX.tmp`), once they are `older_than` seconds old: a younger one may be another window's save in
+    progress. Other files, and anything but plain files, are left alone. The files removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMPORARY.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _checked(entry: str) -> str:
+    if not _ENTRY.fullmatch(entry):
+        raise ValueError(f"not a recovery entry: {entry[:_PREFIX]!r}")
+    return entry
+
+
+def _check_writable(value: Any, where: str = "") -> None:
+    """Raise ProjectError naming the first text in `value` that UTF-8 cannot hold (a lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = f"U+{ord(value[err.start]):04X}"
+            raise ProjectError(
+                where or None, f"holds a character that cannot be saved ({bad}): change {_quote(value)}"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_writable(key, where)
+            _check_writable(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_writable(item, f"{where}[{i}]")
+
+
+def _quote(text: str) -> str:
+    """`text` for a message: its first characters, escaped where they cannot be printed."""
+    shown = text[:_PREFIX].encode("ascii", "backslashreplace").decode("ascii")
+    return f"'{shown[:_PREFIX]}...'" if len(shown) > _PREFIX else f"'{shown}'"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A generation's parsed contents, read only if it is a plain file under MAX_COPY_BYTES."""
+    try:
+        with open(path, "rb", opener=lambda p, flags: os.open(p, flags | getattr(os, "O_NONBLOCK", 0))) as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_COPY_BYTES:
+                raise ProjectError(None, f"{path.name}: not an autosave (not a plain file under 64 MiB)")
+            raw = stream.read(MAX_COPY_BYTES + 1)
+    except OSError as err:
+        raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer too long to convert, too deep
+        raise ProjectError(None, f"{path.name}: damaged autosave") from None
+    if not isinstance(data, dict) or data.get("netbuilder_recovery") != RECOVERY_FORMAT:
+        raise ProjectError(None, f"{path.name}: not an autosave this version reads")
+    if not isinstance(data.get("project"), dict):
+        raise ProjectError("project", f"{path.name}: missing")
+    return data
+
+
+def _autosave(path: Path, data: dict[str, Any]) -> Autosave:
+    """The generation's note, checked field by field."""
+    saved_at, original, name, named = data.get("saved_at"), data.get("original"), data.get("name"), data.get("named")
+    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool) or not math.isfinite(saved_at):
+        raise ProjectError("saved_at", f"{path.name}: expected a time")
+    if not (original is None or isinstance(original, str)) or not isinstance(name, str) or not isinstance(named, bool):
+        raise ProjectError(None, f"{path.name}: damaged note")
+    nodes = data["project"].get("graph", {}).get("nodes") if isinstance(data["project"].get("graph"), dict) else None
+    return Autosave(
+        path,
+        float(saved_at),
+        Path(original) if original else None,
+        name,
+        named,
+        len(nodes) if isinstance(nodes, list) else None,
+    )
+
+
+def _read_legacy_note(copy: Path) -> Autosave:
+    """An autosave written before generations: the `.nbproj` copy and its `.json` note. A copy whose note is
+    missing (a kill between the two writes) is still offered, as of the copy's time and with its own name."""
+    try:
+        note = json.loads(copy.with_suffix(".json").read_text(encoding="utf-8"))
+        original = Path(note["original"]) if note.get("original") else None
+        name, named = str(note.get("name", "?")), note.get("named", True) is not False
+        saved_at = float(note["saved_at"])
+    except FileNotFoundError:
+        project = load_project(copy)
+        return Autosave(copy, copy.stat().st_mtime, None, project.name, True, len(project.graph.nodes))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+        raise ProjectError(None, f"{copy.name}: damaged note") from err
+    return Autosave(copy, saved_at, original, name, named, None)
+
+
+def _age(path: Path, now: float) -> float:
+    try:
+        return now - path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,4 +1,5 @@
-"""The window as a person uses it: open, edit, fix, save, reopen, be asked before losing work, recover."""
+"""The window as a person uses it: open, edit, fix, save, reopen, be asked before losing work (recovering
+after a crash: test_recovery_window.py)."""
 
 from __future__ import annotations
 
@@ -131,27 +132,6 @@ def test_opening_another_project_over_unsaved_work_can_save_it(window, answer, t
     assert any(n.block == "ReLU" and n.position == (0.0, 300.0) for n in load_project(source).graph.nodes.values())
 
 
-def test_recovery_after_a_crash(qtbot, settings, recovery, answer, tmp_path):
-    source = tmp_path / "cnn.nbproj"
-    shutil.copy(SAMPLES / "digits_cnn.nbproj", source)
-    crashed = MainWindow(settings, recovery)
-    qtbot.addWidget(crashed, before_close_func=forget_changes)
-    crashed.open_path(source)
-    crashed.controller.add_block("Dropout", (10.0, 500.0))
-    crashed.autosave()
-    assert recovery.pending(), "autosave wrote nothing"
-    assert load_project(source).graph.edge_count() == crashed.document.graph.edge_count()
-    # the process dies here: no close, no save; a new session starts with the same recovery folder
-    fresh = MainWindow(settings, recovery)
-    qtbot.addWidget(fresh, before_close_func=forget_changes)
-    asked = answer(QMessageBox.StandardButton.Yes)
-    fresh.offer_recovery()
-    assert asked and "cnn.nbproj" in asked[0]
-    assert any(n.block == "Dropout" for n in fresh.document.graph.nodes.values())
-    assert fresh.document.path == source and fresh.controller.modified
-    assert recovery.pending() == []
-
-
 def test_an_unreadable_file_is_explained_and_nothing_changes(window, tmp_path, monkeypatch):
     bad = tmp_path / "bad.nbproj"
     bad.write_text("{ not json")
@@ -223,25 +203,6 @@ def test_a_new_project_saved_as_a_file_takes_the_files_name(window, tmp_path, mo
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a: None))  # no train.py: no loss yet
     assert window.export_to(tmp_path / "out")
     assert (tmp_path / "out" / "README.md").read_text().startswith("# cifar\\_style\\_cnn\n")  # Markdown-escaped
-
-
-def test_an_untitled_project_recovered_after_a_crash_is_still_named_by_its_first_save(
-    qtbot, settings, recovery, answer, tmp_path, monkeypatch
-):
-    crashed = MainWindow(settings, recovery)
-    qtbot.addWidget(crashed, before_close_func=forget_changes)
-    crashed.new_project()
-    crashed.controller.add_block("Flatten", (200.0, 0.0))
-    crashed.autosave()
-    fresh = MainWindow(settings, recovery)
-    qtbot.addWidget(fresh, before_close_func=forget_changes)
-    answer(QMessageBox.StandardButton.Yes)
-    fresh.offer_recovery()
-    assert fresh.document.title.startswith("Untitled")
-    path = tmp_path / "flat.nbproj"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    assert fresh.save()
-    assert load_project(path).name == "flat" and fresh.windowTitle().startswith("flat (flat.nbproj)")
 
 
 def test_a_window_closed_maximised_opens_maximised_and_restores_down_to_its_own_size(qtbot, settings, recovery):

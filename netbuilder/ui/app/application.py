@@ -17,8 +17,11 @@ def recovery_folder() -> Path:
 
 
 def create_window(path: Path | None = None) -> MainWindow:
-    """The main window, showing `path` or the start page, with any crashed session's work offered back."""
-    window = MainWindow(QSettings(), Recovery(recovery_folder()))
+    """The main window, showing `path` or the start page, with any crashed session's work offered back (the
+    recovery folder tidied first: stale temporary files and copies past their time go)."""
+    recovery = Recovery(recovery_folder())
+    recovery.tidy()
+    window = MainWindow(QSettings(), recovery)
     window.show()
     if path is not None:
         window.open_path(path)

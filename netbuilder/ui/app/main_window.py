@@ -29,6 +29,7 @@ from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.canvas_editing import CanvasEditingMixin
 from netbuilder.ui.app.import_and_export import ImportExportMixin
 from netbuilder.ui.app.project_files import AUTOSAVE_MS, ProjectFilesMixin
+from netbuilder.ui.app.recovery_dialog import RecoveryDialog
 from netbuilder.ui.app.start_page import StartPage
 from netbuilder.ui.app.window_actions import WindowActionsMixin
 from netbuilder.ui.app.window_geometry import WindowGeometry
@@ -70,7 +71,9 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.training: TrainingPanel | None = None
         self._locked = False  # while a run trains, the graph is not edited
         self._training_dock_grown = False
-        self._recovery_key = ""
+        self._recovery_entry = ""  # the open document's entry in the recovery folder
+        self._autosave_warned = ""  # the entry whose failing autosave was explained in a message box
+        self.recovery_dialog: RecoveryDialog | None = None
         self._quick_add_point = QPointF()
         self.setAcceptDrops(True)
         screen = QGuiApplication.primaryScreen()
@@ -84,6 +87,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.start_page.new_requested.connect(self.new_project)
         self.start_page.open_requested.connect(self.open_dialog)
         self.start_page.path_chosen.connect(self.open_path)
+        self.start_page.recover_requested.connect(self.offer_recovery)
         self.stack.addWidget(self.start_page)
         self.import_report = ImportReport()
         central = QWidget()
@@ -149,7 +153,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.addDockWidget(area, dock)
         return dock
 
-    def _set_project(self, project: Project, *, modified: bool = False) -> None:
+    def _set_project(self, project: Project, *, modified: bool = False, recovery_entry: str | None = None) -> None:
         self._drop_document(discard_recovery=True)
         self.import_report.hide()  # it spoke of the document before
         self.document = Document(project, self)
@@ -191,7 +195,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         stack.redoTextChanged.connect(self._update_actions)
         self.controller.modified_changed.connect(self._refresh_title)
         self.document.path_changed.connect(self._refresh_title)
-        self._recovery_key = str(project.path) if project.path else f"untitled-{id(self.document)}"
+        self._recovery_entry = recovery_entry or self.recovery.new_entry()
         if modified:
             self.controller.mark_unsaved()
         self._problem_counts(*self._counts())
@@ -207,7 +211,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.training.running_changed.disconnect(self._training_running)
         self._training_running(False)
         if discard_recovery:
-            self.recovery.discard(self._recovery_key)
+            self.recovery.discard(self._recovery_entry)
         self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away
         self.scene.close()
         self.stack.removeWidget(self.view)

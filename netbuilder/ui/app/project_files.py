@@ -9,6 +9,8 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.project import Project, ProjectError, load_project
+from netbuilder.project.recovery import Autosave, RecoveredWork, sweep_stale_temporaries
+from netbuilder.ui.app.recovery_dialog import RecoveryDialog
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
@@ -19,7 +21,10 @@ _untitled = itertools.count(1)
 class ProjectFilesMixin:
     """New, Open (also a .nbproj dropped on the window), Save and Save As, the minute's autosave into the
     recovery folder and the offer to recover after a crash, asking before unsaved work is lost, and the recent
-    files (in the settings, the File menu and the start page)."""
+    files (in the settings, the File menu and the start page).
+
+    The open document autosaves into its own recovery entry (a recovered one into the entry it came from),
+    which goes only when the document is saved or closed without saving."""
 
     def new_project(self) -> None:
         if not self._may_discard():
@@ -46,6 +51,7 @@ class ProjectFilesMixin:
             return False
         self._set_project(project)
         self._remember_recent(path)
+        sweep_stale_temporaries(path.parent)  # what saves killed there an hour or more ago left behind
         return True
 
     def save(self) -> bool:
@@ -66,50 +72,72 @@ class ProjectFilesMixin:
         return self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
-        old_key = self._recovery_key
         try:
             self.controller.save(path)
         except (ProjectError, OSError) as err:
             QMessageBox.critical(self, "Cannot save", f"The project was not saved to {path}:\n\n{err}")
             return False
-        self.recovery.discard(old_key)
-        self._recovery_key = str(path)
+        self.recovery.discard(self._recovery_entry)  # saved: its autosaves are no longer needed
+        self._recovery_entry = self.recovery.new_entry()
         self._remember_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     def autosave(self) -> None:
-        """Write unsaved work to the recovery folder (every minute, and never over the real file)."""
-        if self.document is not None and self.controller.modified:
-            try:
-                self.recovery.save(self._recovery_key, self.document.project)
-            except OSError as err:
-                self.statusBar().showMessage(f"Autosave failed: {err}", 6000)
+        """Write unsaved work to the recovery folder (every minute, and never over the real file). A failure is
+        explained once in a message box, then only in the status bar until an autosave succeeds again."""
+        if self.document is None or not self.controller.modified:
+            return
+        try:
+            self.recovery.save(self._recovery_entry, self.document.project)
+        except (ProjectError, OSError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            if self._autosave_warned == self._recovery_entry:
+                self.statusBar().showMessage(f"Autosave failed: {reason}", 6000)
+                return
+            self._autosave_warned = self._recovery_entry
+            QMessageBox.warning(
+                self,
+                "Autosave failed",
+                f"“{self.document.title}” could not be autosaved, so a crash would lose its unsaved changes: "
+                f"{reason}.\n\nSave the project to keep them.",
+            )
+        else:
+            self._autosave_warned = ""
 
     def offer_recovery(self) -> None:
-        """After a crash: offer the newest autosaved work back, once."""
-        pending = self.recovery.pending()
+        """After a crash: the unsaved work kept from earlier sessions, in a window-modal dialog (not exec), to
+        open one autosave of it or discard it; what is neither is offered again (the start page keeps a
+        button for it)."""
+        pending = self._recoverable()
         if not pending:
             return
-        work = pending[0]
-        where = str(work.original) if work.original else "a project that was never saved"
-        answer = QMessageBox.question(
-            self,
-            "Recover unsaved work?",
-            f"netbuilder did not close normally. Unsaved changes to “{work.name}” ({where}) were kept.\n\n"
-            "Recover them?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard,
-            QMessageBox.StandardButton.Yes,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            try:
-                project = self.recovery.restore(work)
-            except ProjectError as err:
-                QMessageBox.warning(self, "Cannot recover", str(err))
-                return
-            self._set_project(project, modified=True)
-        for leftover in pending:
-            self.recovery.forget(leftover)
+        self.recovery_dialog = RecoveryDialog(pending, self)
+        self.recovery_dialog.recover_requested.connect(self._recover)
+        self.recovery_dialog.discard_requested.connect(self._discard_recovered)
+        self.recovery_dialog.open()
+
+    def _recover(self, work: RecoveredWork, autosave: Autosave) -> None:
+        """Open an autosave as the document, with its changes unsaved, autosaving on into its entry."""
+        if not self._may_discard():
+            return
+        try:
+            project = self.recovery.restore(work, autosave)
+        except ProjectError as err:
+            QMessageBox.warning(self, "Cannot recover", f"“{work.name}” could not be recovered: {err}.")
+            return
+        self._set_project(project, modified=True, recovery_entry=work.entry)
+        self._recoverable()
+
+    def _discard_recovered(self, work: RecoveredWork) -> None:
+        self.recovery.discard(work.entry)
+        self._recoverable()
+
+    def _recoverable(self) -> list[RecoveredWork]:
+        """The work kept from other sessions (not the open document's), counted on the start page too."""
+        pending = self.recovery.pending(excluding=[self._recovery_entry] if self.document else [])
+        self.start_page.set_recoverable(len(pending))
+        return pending
 
     def _may_discard(self) -> bool:
         """True if there are no unsaved changes, or the person saved or chose to discard them."""

@@ -1,4 +1,5 @@
-"""The start page: new project, open, recent files, and the sample projects with a line about each."""
+"""The start page: new project, open, recent files, the sample projects with a line about each, and unsaved
+work kept from a session that did not close."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from netbuilder.ui.widgets.banner import Banner
 
 SAMPLES_FOLDER = Path(__file__).resolve().parents[3] / "sample_projects"
 
@@ -45,6 +48,7 @@ class StartPage(QWidget):
     new_requested = Signal()  # no payload: start an empty project
     open_requested = Signal()  # no payload: show the open dialog
     path_chosen = Signal(object)  # Path of a recent file or a sample to open
+    recover_requested = Signal()  # no payload: list the unsaved work kept from earlier sessions
 
     def __init__(self, recent: list[Path]) -> None:
         super().__init__()
@@ -67,6 +71,11 @@ class StartPage(QWidget):
         buttons.addWidget(new_button)
         buttons.addWidget(open_button)
         buttons.addStretch()
+
+        self.recover_banner = Banner()
+        self.recover_button = QPushButton("Recover…")
+        self.recover_button.clicked.connect(self.recover_requested)
+        self.recover_banner.layout().addWidget(self.recover_button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.recent_list = self._list()
         self.set_recent(recent)
@@ -93,6 +102,7 @@ class StartPage(QWidget):
         layout.addWidget(title)
         layout.addWidget(subtitle)
         layout.addLayout(buttons)
+        layout.addWidget(self.recover_banner)
         layout.addSpacing(10)
         layout.addLayout(columns, 1)
 
@@ -119,3 +129,12 @@ class StartPage(QWidget):
             placeholder = QListWidgetItem("Projects you open appear here.")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.recent_list.addItem(placeholder)
+
+    def set_recoverable(self, count: int) -> None:
+        """Say that `count` projects' unsaved work was kept from a session that did not close (none: hidden)."""
+        projects = "one project" if count == 1 else f"{count} projects"
+        self.recover_banner.text.setText(
+            f"Unsaved work on {projects} was kept when netbuilder last did not close normally. "
+            "Recover it, or discard it, from the list."
+        )
+        self.recover_banner.setVisible(count > 0)

@@ -114,7 +114,7 @@ class RecoveryDialog(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.detail)
         layout.addWidget(self.buttons)
-        self.setMinimumSize(600, 320)
+        self.setMinimumSize(640, 340)
         self.tree.setCurrentItem(self.tree.topLevelItem(0))
 
     def _add(self, work: RecoveredWork) -> None:

@@ -134,7 +134,7 @@ class StartPage(QWidget):
         """Say that `count` projects' unsaved work was kept from a session that did not close (none: hidden)."""
         projects = "one project" if count == 1 else f"{count} projects"
         self.recover_banner.text.setText(
-            f"Unsaved work on {projects} was kept when netbuilder last did not close normally. "
-            "Recover it, or discard it, from the list."
+            f"netbuilder did not close normally, and unsaved work on {projects} was kept. "
+            "Open it, or discard it, from the list."
         )
         self.recover_banner.setVisible(count > 0)

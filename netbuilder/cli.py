@@ -19,6 +19,7 @@ from netbuilder.analysis import Analysis, Diagnostic, analyze
 from netbuilder.analysis.summary import summary_rows
 from netbuilder.analysis.training_task import wants_training
 from netbuilder.blocks import BLOCKS, by_category
+from netbuilder.blocks.input_shape import parse_input_shape
 from netbuilder.blocks.spec import BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
@@ -360,9 +361,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     try:
-        shape = tuple(int(size) for size in args.input_shape.split(","))
-    except ValueError:
-        print(f"netbuilder: --input-shape takes sizes like 1,3,32,32, got {args.input_shape!r}", file=sys.stderr)
+        shape = parse_input_shape(args.input_shape)
+    except ValueError as err:
+        print(f"netbuilder: --input-shape: {err}", file=sys.stderr)
         return USAGE
     from netbuilder.importers import ImportFailure, import_module  # torch loads only when importing
     from netbuilder.importers.sources import SourceError, model_from_source

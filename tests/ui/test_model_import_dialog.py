@@ -16,7 +16,6 @@ from netbuilder.ui.import_export import model_importer
 from netbuilder.ui.import_export.model_import_dialog import (
     ImportRequest,
     ModelImportDialog,
-    parse_input_shape,
     torchvision_classifiers,
 )
 from netbuilder.ui.import_export.model_importer import ModelImporter
@@ -203,12 +202,6 @@ def test_torchvision_classifiers_are_the_ones_torchvision_lists():
     import torchvision
 
     assert torchvision_classifiers() == tuple(torchvision.models.list_models(module=torchvision.models))
-
-
-def test_parse_input_shape_reads_sizes_batch_first():
-    assert parse_input_shape("4, 3, 32,32") == (4, 3, 32, 32)
-    with pytest.raises(ValueError, match="-1"):
-        parse_input_shape("1,-1")
 
 
 # ---- weights brought along ----------------------------------------------------------------------------------

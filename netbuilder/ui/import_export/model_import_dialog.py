@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.blocks.input_shape import parse_input_shape
+
 DTYPES = ("float32", "int64")
 PYTHON_FILES = "Python files (*.py)"
 WEIGHTS_FILES = "State dict files (*.safetensors *.pt *.pth);;All files (*)"
@@ -55,21 +57,6 @@ class ImportRequest:
     @property
     def name(self) -> str:
         return self.source.rpartition(":")[2]
-
-
-def parse_input_shape(text: str) -> tuple[int, ...]:
-    """'1, 3, 32, 32' -> (1, 3, 32, 32); ValueError with a reason a person can act on otherwise."""
-    parts = [part.strip() for part in text.split(",")]
-    if not text.strip():
-        raise ValueError("give the input's sizes, batch first, e.g. 1,3,32,32")
-    if any(not part for part in parts):
-        raise ValueError("a size is missing between two commas")
-    for part in parts:
-        if not part.isdigit() or int(part) < 1:
-            raise ValueError(f"{part!r} is not a positive whole number")
-    if len(parts) < 2:
-        raise ValueError("give the batch size first, then at least one size per sample, e.g. 1,20")
-    return tuple(int(part) for part in parts)
 
 
 @functools.cache

@@ -4,8 +4,10 @@ binary batches, SVHN .mat, image folders, CSV); nothing is downloaded."""
 from __future__ import annotations
 
 import gzip
+import io
 import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy
@@ -15,8 +17,9 @@ import torch
 from PIL import Image
 
 from netbuilder.analysis import analyze
+from netbuilder.blocks import dataset_files
 from netbuilder.blocks.datasets import DATASETS
-from netbuilder.data.loading import load_dataset
+from netbuilder.data.loading import DataLoadError, load_dataset, read_samples
 from netbuilder.graph import Graph
 
 
@@ -250,3 +253,123 @@ def test_cifar_download_fetches_its_own_archive(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision", fake)
     x, _ = load({"dataset": "cifar10", "path": str(tmp_path), "download": True})
     assert urls == ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"] and x.shape == (20, 3, 32, 32)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header says it is width x height, with a few bytes of pixels: a decompression bomb's shape."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def jpeg_bytes(size: int = 24) -> bytes:
+    stream = io.BytesIO()
+    rng = numpy.random.default_rng(4)
+    Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=numpy.uint8)).save(stream, "JPEG")
+    return stream.getvalue()
+
+
+def image_folder_problem(root: Path) -> str:
+    _, problems = types_of({"dataset": "image_folder", "path": str(root), "image_size": 8})
+    assert all(p.is_error and p.training_only and p.param == "path" for p in problems)
+    return " / ".join(p.message for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "expected"),
+    [
+        ("1.png", lambda data: data[: len(data) // 2], "cat/1.png is truncated: remove or replace it"),
+        ("1.jpg", lambda data: jpeg_bytes()[:-300], "cat/1.jpg is truncated: remove or replace it"),
+        ("1.png", lambda data: b"", "cat/1.png is empty: remove or replace it"),
+        ("1.png", lambda data: numpy.random.default_rng(5).bytes(500), "cat/1.png is not an image that can be read"),
+        ("1.png", lambda data: png_claiming(100_000, 100_000), "an image may have at most 8192x8192"),
+        ("1.png", lambda data: png_claiming(10_000, 10_000), "an image may have at most 8192x8192"),  # PIL: a warning
+        ("1.png", lambda data: png_claiming(8200, 8200), "cat/1.png is 8200x8200 pixels; an image may have at most"),
+    ],
+)
+def test_a_damaged_or_huge_image_is_named_when_the_folder_is_picked(tmp_path, file, damage, expected):
+    image_folder(tmp_path)
+    good = (tmp_path / "cat" / "1.png").read_bytes()
+    (tmp_path / "cat" / "1.png").unlink()
+    (tmp_path / "cat" / file).write_bytes(damage(good))
+    assert expected in image_folder_problem(tmp_path)
+
+
+def test_whole_images_of_every_kind_check_clean_even_with_bytes_after_their_end(tmp_path):
+    image_folder(tmp_path)
+    (tmp_path / "cat" / "photo.jpg").write_bytes(jpeg_bytes() + b"\0" * 40 + b"camera maker's trailer")
+    for kind in ("BMP", "GIF", "WEBP", "TIFF"):
+        Image.new("RGB", (9, 7), (1, 2, 3)).save(tmp_path / "dog" / f"x.{kind.lower()}", kind)
+    assert image_folder_problem(tmp_path) == ""
+
+
+def test_the_first_damaged_image_is_named_with_how_many_others_there_are(tmp_path):
+    image_folder(tmp_path)
+    for name in ("cat/0.png", "dog/1.png", "dog/2.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert "cat/0.png is empty: remove or replace it (2 other images too)" in image_folder_problem(tmp_path)
+    for name in ("cat/0.png", "dog/1.png", "dog/2.png"):  # replaced (the folders change): checked again
+        (tmp_path / name).unlink()
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    assert image_folder_problem(tmp_path) == ""
+
+
+def test_training_names_an_image_damaged_after_the_check_rather_than_failing_in_the_data_loader(tmp_path):
+    image_folder(tmp_path)
+    images = load({"dataset": "image_folder", "path": str(tmp_path)})
+    (tmp_path / "dog" / "1.png").write_bytes((tmp_path / "dog" / "1.png").read_bytes()[:60])
+    (tmp_path / "dog" / "2.png").write_bytes(png_claiming(10_000, 10_000))
+    with pytest.raises(ValueError, match=r"^dog/1.png is truncated: remove or replace it$"):
+        images[4]
+    with pytest.raises(DataLoadError, match=r"^dog/2.png has more than 67,108,864 pixels: remove or replace it$"):
+        read_samples(images, [0, 5])
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "1e999", " -Infinity"])
+@pytest.mark.parametrize(("column", "task"), [("b", "classification"), ("size", "regression")])
+def test_csv_nan_or_inf_is_refused_with_its_line_and_column(tmp_path, value, column, task):
+    labels = ["x", "y", "x"] if task == "classification" else ["7", "8", "7"]
+    rows = {"a": ["1", "2", "3"], "b": ["4", "5", "6"], "size": ["0.5", "1.5", "2.5"], "label": labels}
+    rows[column][1] = f'"{value}"' if value.startswith(" ") else value
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,size,label\n" + "\n".join(",".join(r) for r in zip(*rows.values(), strict=True)) + "\n")
+    target = "label" if task == "classification" else "size"
+    params = {"dataset": "csv", "path": str(path), "target_column": target, "task": task}
+    _, problems = types_of(params)
+    (problem,) = problems
+    assert f"data.csv line 3, column {column!r}: {value.strip()} is not a finite number: fill or drop the row" in (
+        problem.message
+    )
+    with pytest.raises(DataLoadError, match=rf"line 3, column '{column}': (nan|inf|-inf) is not a finite number"):
+        load(params)  # train.py's loader refuses it too, should the file change after the check
+
+
+def test_csv_values_beyond_float32_and_too_many_classes_are_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n1e39,x\n2,y\n")
+    _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
+    assert "t.csv line 2, column 'a': 1e39 is too large for the 32-bit numbers training uses" in problems[0].message
+    path.write_text("a,label\n" + "".join(f"{i},id{i}\n" for i in range(10_001)))
+    _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
+    assert "holds more than 10,000 different values" in problems[0].message
+    assert "set task to regression" in problems[0].message
+
+
+def test_a_csv_over_the_size_bound_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("a,label\n" + "1,x\n2,y\n" * 200)
+    monkeypatch.setattr(dataset_files, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(dataset_files, "open", lambda *a, **k: pytest.fail("read"), raising=False)
+    _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
+    assert "'big.csv' is 0.0 GiB; a CSV file may have at most 0 GiB" in problems[0].message
+
+
+def test_long_values_are_quoted_by_a_short_prefix(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n" + "x" * 5000 + ",y\n2,z\n")
+    _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
+    assert "'" + "x" * 59 + "..." in problems[0].message and len(problems[0].message) < 300

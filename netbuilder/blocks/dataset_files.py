@@ -2,18 +2,32 @@
 
 Each reader raises DatasetFileError with a message naming what is wrong and what was expected. Results are
 cached by path, size and modification time, so re-checking a graph does not re-read a file that did not
-change.
+change. The checks are bounded so that they can run while a person draws: an image folder's images are
+opened for their headers only (a full decode only for a file whose ending looks cut off), and a CSV file is
+streamed row by row, never held whole.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+MAX_IMAGE_PIXELS = 8192 * 8192
+"""The most pixels an image may have (67 M): far beyond what a network is trained on, and far below what a
+decompression bomb asks for. The image folder's loader refuses the same images (it is given this bound)."""
+MAX_CSV_BYTES = 1 << 30
+"""The largest CSV file read (1 GiB): training holds the whole table in memory, as Python values first."""
+MAX_CSV_CLASSES = 10_000
+"""The most classes a CSV target may name: more is a column of values or identifiers, not of classes."""
+QUOTE_LIMIT = 60
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class DatasetFileError(ValueError):
@@ -25,6 +39,16 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_mtime_ns, info.st_size
 
 
+def _short(text: str) -> str:
+    """Text a person gave, cut to a short prefix for a message."""
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
+
+
+def _quoted(value: str) -> str:
+    """A value a person gave, as a message quotes it: its repr, cut to a short prefix."""
+    return _short(repr(value))
+
+
 def require_files(folder: str, names: tuple[str, ...], what: str, *, download: bool) -> None:
     """Refuse a folder without the dataset's files (paths inside it), unless they are to be downloaded."""
     if download:
@@ -32,12 +56,13 @@ def require_files(folder: str, names: tuple[str, ...], what: str, *, download: b
     root = Path(folder)
     if not root.is_dir():
         raise DatasetFileError(
-            f"there is no folder {folder!r}: choose the folder that holds {what}, or tick download (needs internet)"
+            f"there is no folder {_quoted(folder)}: choose the folder that holds {what}, or tick download "
+            "(needs internet)"
         )
     missing = [name for name in names if not (root / name).is_file() and not (root / (name + ".gz")).is_file()]
     if missing:
         raise DatasetFileError(
-            f"{folder!r} does not hold {what}: expected {missing[0]} in it; choose the right "
+            f"{_quoted(folder)} does not hold {what}: expected {missing[0]} in it; choose the right "
             "folder, or tick download (needs internet)"
         )
 
@@ -46,7 +71,7 @@ def image_folder_classes(folder: str) -> tuple[str, ...]:
     """The class names of an image folder: its subfolders that hold at least one image, sorted."""
     root = Path(folder)
     if not root.is_dir():
-        raise DatasetFileError(f"there is no folder {folder!r}: choose a folder with one subfolder per class")
+        raise DatasetFileError(f"there is no folder {_quoted(folder)}: choose a folder with one subfolder per class")
     return _image_classes(str(root), *_stamp(root))
 
 
@@ -58,10 +83,91 @@ def _image_classes(folder: str, mtime: int, size: int) -> tuple[str, ...]:
             classes.append(entry.name)
     if len(classes) < 2:
         raise DatasetFileError(
-            f"{folder!r} needs one subfolder of images per class, at least two; it has "
+            f"{_quoted(folder)} needs one subfolder of images per class, at least two; it has "
             f"{len(classes)} (images: {', '.join(IMAGE_SUFFIXES)})"
         )
     return tuple(classes)
+
+
+def check_image_folder(folder: str) -> None:
+    """Refuse an image folder holding an image that training could not read: empty, not an image, cut off,
+    or larger than MAX_IMAGE_PIXELS. The message names the first such file (relative to the folder) and says
+    how many others there are. Cached by the modification times of the folder and its class subfolders, which
+    change when an image is added, removed or renamed (an image rewritten in place is seen at training)."""
+    classes = image_folder_classes(folder)
+    root = Path(folder)
+    stamps = tuple(_stamp(root / name) for name in classes)
+    problems = _image_problems(str(root), classes, stamps)
+    if problems:
+        first, *others = problems
+        more = f" ({len(others)} other image{'s' if len(others) > 1 else ''} too)" if others else ""
+        raise DatasetFileError(f"{first}: remove or replace it{more}")
+
+
+@functools.lru_cache(maxsize=32)
+def _image_problems(folder: str, classes: tuple[str, ...], stamps: tuple[tuple[int, int], ...]) -> tuple[str, ...]:
+    """'cat/001.png is truncated' for each image of the folder that cannot be read (cached even when there are
+    some, unlike an exception)."""
+    problems = []
+    for name in classes:
+        for file in sorted(os.listdir(os.path.join(folder, name))):
+            if file.lower().endswith(IMAGE_SUFFIXES):
+                problem = image_problem(os.path.join(folder, name, file))
+                if problem:
+                    problems.append(f"{name}/{file} {problem}")
+    return tuple(problems)
+
+
+def image_problem(path: str) -> str:
+    """Why the image at `path` could not be trained on ('is truncated', 'is empty' ...), or '' when it can.
+    Only its header is decoded, and its last bytes read: a file whose format ends with a known marker (PNG,
+    JPEG, GIF) or states its length (BMP, WebP) and does not match, or whose format has neither (TIFF), is
+    decoded whole to be sure. PIL is imported here, when an image folder is first checked."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        if os.path.getsize(path) == 0:
+            return "is empty"
+        with warnings.catch_warnings():  # PIL only warns between its own bound and twice it
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return _too_large(f"is {width}x{height} pixels")
+                if not _ends_whole(path, image.format):
+                    image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _too_large("claims more pixels than that")
+    except UnidentifiedImageError:
+        return "is not an image that can be read (or its format is not supported)"
+    except (OSError, SyntaxError, ValueError) as err:  # PIL's errors for a damaged file
+        return "is truncated" if "truncated" in str(err) else f"is damaged ({_quoted(str(err))})"
+    return ""
+
+
+def _too_large(what: str) -> str:
+    side = math.isqrt(MAX_IMAGE_PIXELS)
+    return f"{what}; an image may have at most {side}x{side}"
+
+
+_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9", "GIF": b";"}
+
+
+def _ends_whole(path: str, image_format: str | None) -> bool:
+    """Whether the file's last bytes are those its format ends with (or its stated length is its length):
+    a cheap sign that it was not cut off, so that its pixels need not be decoded to know."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as stream:
+        head = stream.read(12)
+        stream.seek(max(size - 16, 0))
+        tail = stream.read()
+    if image_format in _ENDINGS:
+        return tail.rstrip(b"\0\r\n ").endswith(_ENDINGS[image_format])
+    if image_format == "BMP":
+        return int.from_bytes(head[2:6], "little") == size
+    if image_format == "WEBP":
+        return int.from_bytes(head[4:8], "little") + 8 == size
+    return False
 
 
 @dataclass(frozen=True)
@@ -74,46 +180,84 @@ class CsvSummary:
 
 
 def csv_summary(path: str, target: str, classification: bool) -> CsvSummary:
+    """The features and classes of a CSV file, once every row is checked: as many values as the header, and
+    finite numbers in every feature column (and in the target, for regression). The file is streamed, so
+    memory stays small; a file over MAX_CSV_BYTES is refused before it is read."""
     file = Path(path)
     if not file.is_file():
-        raise DatasetFileError(f"there is no file {path!r}: choose a CSV file with a header row")
+        raise DatasetFileError(f"there is no file {_quoted(path)}: choose a CSV file with a header row")
     return _csv_summary(str(file), target, classification, *_stamp(file))
 
 
 @functools.lru_cache(maxsize=32)
 def _csv_summary(path: str, target: str, classification: bool, mtime: int, size: int) -> CsvSummary:
+    name = Path(path).name
+    if size > MAX_CSV_BYTES:
+        raise DatasetFileError(
+            f"{_quoted(name)} is {size / 2**30:.1f} GiB; a CSV file may have at most "
+            f"{MAX_CSV_BYTES / 2**30:.0f} GiB, as training holds it in memory: use a sample of its rows"
+        )
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
-            rows = [row for row in csv.reader(stream) if row]
+            return _read_csv(stream, name, target, classification)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise DatasetFileError(f"cannot read {path!r} as CSV text: {err}") from None
-    if len(rows) < 2:
-        raise DatasetFileError(f"{path!r} needs a header row and at least one row of data")
-    header = [name.strip() for name in rows[0]]
+        raise DatasetFileError(f"cannot read {_quoted(name)} as CSV text: {_quoted(str(err))}") from None
+
+
+def _read_csv(stream: TextIO, name: str, target: str, classification: bool) -> CsvSummary:
+    reader = csv.reader(stream)
+    header = [column.strip() for column in next((row for row in reader if row), [])]
     if target not in header:
+        if not header:
+            raise DatasetFileError(f"{_quoted(name)} needs a header row and at least one row of data")
         raise DatasetFileError(
-            f"{path!r} has no column {target!r}; its columns are {', '.join(header)}: set target_column to one of them"
+            f"{_quoted(name)} has no column {_quoted(target)}; its columns are "
+            f"{_short(', '.join(header))}: set target_column to one of them"
         )
     column = header.index(target)
-    features = tuple(name for i, name in enumerate(header) if i != column)
+    features = tuple(column_name for i, column_name in enumerate(header) if i != column)
     if not features:
-        raise DatasetFileError(f"{path!r} has only the target column: it needs at least one feature column")
-    for number, row in enumerate(rows[1:], start=2):
+        raise DatasetFileError(f"{_quoted(name)} has only the target column: it needs at least one feature column")
+    numeric = [i for i in range(len(header)) if not (i == column and classification)]
+    names: set[str] = set()
+    rows = 0
+    for row in reader:
+        if not row:
+            continue
+        where = f"{name} line {reader.line_num}"
         if len(row) != len(header):
-            raise DatasetFileError(f"{path!r} line {number} has {len(row)} values; the header has {len(header)}")
-        for i, value in enumerate(row):
-            if i == column and classification:
-                continue
+            raise DatasetFileError(f"{where} has {len(row)} values; the header has {len(header)}: fix that row")
+        for i in numeric:
             try:
-                float(value)
+                number = float(row[i])
             except ValueError:
                 raise DatasetFileError(
-                    f"{path!r} line {number}, column {header[i]!r}: {value!r} is not a "
-                    "number (only the target may hold text, for classification)"
+                    f"{where}, column {_quoted(header[i])}: {_quoted(row[i])} is not a number (only the target "
+                    "may hold text, for classification)"
                 ) from None
-    names = tuple(sorted({row[column].strip() for row in rows[1:]})) if classification else ()
+            if not math.isfinite(number):
+                raise DatasetFileError(
+                    f"{where}, column {_quoted(header[i])}: {_short(row[i].strip())} is not a finite "
+                    "number: fill or drop the row"
+                )
+            if abs(number) > FLOAT32_MAX:  # training reads float32: it would become inf
+                raise DatasetFileError(
+                    f"{where}, column {_quoted(header[i])}: {_short(row[i].strip())} is too large for the 32-bit "
+                    "numbers training uses: scale the column down"
+                )
+        if classification:
+            names.add(row[column].strip())
+            if len(names) > MAX_CSV_CLASSES:
+                raise DatasetFileError(
+                    f"{_quoted(name)}: the column {_quoted(target)} holds more than {MAX_CSV_CLASSES:,} different "
+                    "values, more classes than classification takes: if they are numbers, set task to regression"
+                )
+        rows += 1
+    if not rows:
+        raise DatasetFileError(f"{_quoted(name)} needs a header row and at least one row of data")
     if classification and len(names) < 2:
         raise DatasetFileError(
-            f"{path!r}: the column {target!r} holds one value only; classification needs two classes or more"
+            f"{_quoted(name)}: the column {_quoted(target)} holds one value only; classification needs two "
+            "classes or more"
         )
-    return CsvSummary(features, names, len(rows) - 1)
+    return CsvSummary(features, tuple(sorted(names)), rows)

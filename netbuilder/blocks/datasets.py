@@ -19,7 +19,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netbuilder.blocks.dataset_files import IMAGE_SUFFIXES, CsvSummary, csv_summary, image_folder_classes, require_files
+from netbuilder.blocks.dataset_files import (
+    IMAGE_SUFFIXES,
+    MAX_IMAGE_PIXELS,
+    CsvSummary,
+    check_image_folder,
+    csv_summary,
+    image_folder_classes,
+    require_files,
+)
 from netbuilder.blocks.loader_text import LoaderLayoutError, read_loader
 
 CLASSIFICATION = "classification"
@@ -328,9 +336,9 @@ IMAGE_FOLDER = DatasetSpec(
     classes=lambda p: len(image_folder_classes(p["path"])),
     class_names=lambda p: image_folder_classes(p["path"]),
     loader="image_folder",
-    facts=(("IMAGE_SUFFIXES", IMAGE_SUFFIXES),),
+    facts=(("IMAGE_SUFFIXES", IMAGE_SUFFIXES), ("MAX_IMAGE_PIXELS", MAX_IMAGE_PIXELS)),
     requires=("numpy", "pillow"),
-    check=lambda p: image_folder_classes(p["path"]) and None,
+    check=lambda p: check_image_folder(p["path"]),
     images=True,
     streamed=True,
 )

@@ -28,6 +28,8 @@ def load_dataset(params: Mapping[str, Any], seed: int = 0) -> tuple[torch.Tensor
         return load_module(source, f"dataset {spec.name}").load_data(seed)
     except SystemExit as err:  # the loaders' own messages for missing files
         raise DataLoadError(str(err)) from None
+    except ValueError as err:  # the loaders' own messages for a value or an image that cannot be used
+        raise DataLoadError(f"{spec.title} could not be read: {err}") from None
     except Exception as err:
         raise DataLoadError(f"{spec.title} could not be read: {type(err).__name__}: {err}") from None
 
@@ -40,6 +42,8 @@ def read_samples(dataset: Dataset, indices: Iterable[int]) -> tuple[torch.Tensor
     for index in indices:
         try:
             samples.append(dataset[index])
+        except ValueError as err:  # the image folder's own message, naming the file
+            raise DataLoadError(str(err)) from None
         except Exception as err:  # PIL raises several kinds for a damaged or foreign file
             raise DataLoadError(f"sample {index} could not be read: {type(err).__name__}: {err}") from None
     if not samples:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy
 import torch
@@ -11,6 +12,7 @@ from torch.utils.data import Dataset
 
 PATH, IMAGE_SIZE = "data", 32
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+MAX_IMAGE_PIXELS = 8192 * 8192
 
 
 class ImageFiles(Dataset):
@@ -19,7 +21,7 @@ class ImageFiles(Dataset):
     """
 
     def __init__(self, path: str, size: int) -> None:
-        self.size = size
+        self.path, self.size = path, size
         self.classes = [
             entry.name
             for entry in sorted(os.scandir(path), key=lambda e: e.name)
@@ -36,10 +38,25 @@ class ImageFiles(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        with Image.open(self.files[index]) as image:
-            image.draft("RGB", (self.size, self.size))  # a large JPEG decodes at a fraction of its size: faster
-            pixels = numpy.array(image.convert("RGB").resize((self.size, self.size)))
+        name = os.path.relpath(self.files[index], self.path)
+        try:
+            pixels = self.read(self.files[index])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(f"{name} has more than {MAX_IMAGE_PIXELS:,} pixels: remove or replace it") from None
+        except (OSError, SyntaxError, ValueError) as err:  # PIL's errors for a damaged file
+            why = "is truncated" if "truncated" in str(err) else f"cannot be read ({str(err)[:60]})"
+            raise ValueError(f"{name} {why}: remove or replace it") from None
         return torch.from_numpy(pixels).permute(2, 0, 1).float().div(255.0), self.labels[index]
+
+    def read(self, file: str) -> numpy.ndarray:
+        """The image in `file` as (size, size, 3) RGB bytes, unless it has more than MAX_IMAGE_PIXELS."""
+        with warnings.catch_warnings():  # PIL would only warn about an image up to twice its own bound
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
+                image.draft("RGB", (self.size, self.size))  # a large JPEG decodes at a fraction of its size
+                return numpy.array(image.convert("RGB").resize((self.size, self.size)))
 
 
 def load_data(seed: int) -> ImageFiles:

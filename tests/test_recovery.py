@@ -272,3 +272,21 @@ def test_stale_temporary_files_in_the_recovery_folder_go_at_start(recovery, proj
     os.utime(stale, (old, old))
     recovery.tidy()
     assert not stale.exists() and copy.exists()
+
+
+def test_an_autosave_damaged_on_disk_is_listed_but_refused_with_a_message_when_opened(recovery, project):
+    entry = recovery.new_entry()
+    edit(project, 1)
+    copy = recovery.save(entry, project)
+    note, body = copy.read_bytes().split(b"\n", 1)
+    copy.write_bytes(note + b"\n" + body[: len(body) // 2])  # the disk lost the end of it
+    [work] = after_a_crash(recovery).pending()
+    with pytest.raises(ProjectError, match="the autosave is damaged"):
+        after_a_crash(recovery).restore(work)
+
+
+def test_a_fifo_named_like_an_autosave_does_not_block_the_listing(recovery, project):
+    edit(project, 1)
+    recovery.save(recovery.new_entry(), project)
+    os.mkfifo(recovery.folder / "0123456789abcdef.1.nbrecovery")
+    assert [w.name for w in after_a_crash(recovery).pending()] == ["Digits CNN"]

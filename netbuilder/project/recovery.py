@@ -2,8 +2,9 @@
 the next start if netbuilder did not close; the leftovers of interrupted saves are swept away.
 
 Each open document has an entry in the folder, and each autosave is one generation of it: one file holding
-both the note (the original file, the time, the name) and the project, written atomically, so a kill leaves
-the earlier generations whole and never a copy without its note. An entry keeps its last few generations and
+both the note (the original file, the time, the name, how many nodes) on its first line and the project on
+its second, written atomically, so a kill leaves the earlier generations whole and never a copy without its
+note; listing the work reads the notes only. An entry keeps its last few generations and
 is removed only when its document is saved or closed on purpose, or the person discards it; a recovered
 document goes on autosaving into the entry it came from, so a second crash offers it again. The folder is
 bounded: entries older than a month, and beyond the newest few dozen, are dropped at start.
@@ -24,7 +25,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from netbuilder.atomic_file import write_atomically
 from netbuilder.project.errors import ProjectError
@@ -37,6 +38,7 @@ GENERATIONS = 3  # autosaves kept per document: the last three minutes of distin
 MAX_ENTRIES = 30  # documents kept in the folder; the oldest beyond go at start
 MAX_AGE_S = 30 * 24 * 3600  # a copy nobody recovered in a month is dropped at start
 MAX_COPY_BYTES = 64 * 1024 * 1024  # a generation larger than this is not read (no real project comes near)
+MAX_NOTE_BYTES = 64 * 1024  # a note is a few hundred bytes: a file name, a time, a name
 STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead save's, never one still being written
 
 _ENTRY = re.compile(r"[0-9a-f]{16}")
@@ -116,12 +118,12 @@ class Recovery:
             "saved_at": saved_at,
             "name": project.name,
             "named": project.named,
-            "project": body,
+            "nodes": len(project.graph.nodes),
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         copy = self.folder / f"{entry}.{time.time_ns():x}{SUFFIX}"
-        # ASCII escapes carry any file name through, one that is not UTF-8 included (surrogate escapes)
-        write_atomically(copy, json.dumps(note).encode("ascii"))
+        # one JSON value a line; ASCII escapes carry any file name through, one not UTF-8 included
+        write_atomically(copy, f"{json.dumps(note)}\n{json.dumps(body)}\n".encode("ascii"))
         self._written[entry] = text
         for old in self._generation_files(entry)[GENERATIONS:]:
             old.unlink(missing_ok=True)
@@ -145,7 +147,7 @@ class Recovery:
             if match is None or match["entry"] in skip:
                 continue
             try:
-                autosave = _read_legacy_note(path) if path.suffix == ".nbproj" else _autosave(path, _read(path))
+                autosave = _read_legacy_note(path) if path.suffix == ".nbproj" else _read_note(path)
             except (ProjectError, OSError):
                 continue
             found.setdefault(match["entry"], []).append(autosave)
@@ -162,7 +164,7 @@ class Recovery:
         if autosave.copy.suffix == ".nbproj":
             project = load_project(autosave.copy)
         else:
-            project = project_from_dict(_read(autosave.copy)["project"])
+            project = project_from_dict(_read_project(autosave.copy))
         project.path = autosave.original
         project.named = autosave.named
         # the document goes on autosaving into this entry: its first minute adds a generation only if it changed
@@ -261,43 +263,54 @@ def _quote(text: str) -> str:
     return f"'{shown[:_PREFIX]}...'" if len(shown) > _PREFIX else f"'{shown}'"
 
 
-def _read(path: Path) -> dict[str, Any]:
-    """A generation's parsed contents, read only if it is a plain file under MAX_COPY_BYTES."""
+def _open_autosave(path: Path) -> BinaryIO:
+    """A generation's file open for reading, if it is a plain file under MAX_COPY_BYTES (never a FIFO that
+    would block, nor a device that never ends)."""
     try:
-        with open(path, "rb", opener=lambda p, flags: os.open(p, flags | getattr(os, "O_NONBLOCK", 0))) as stream:
-            info = os.fstat(stream.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_COPY_BYTES:
-                raise ProjectError(None, f"{path.name}: not an autosave (not a plain file under 64 MiB)")
-            raw = stream.read(MAX_COPY_BYTES + 1)
+        stream = open(path, "rb", opener=lambda p, flags: os.open(p, flags | getattr(os, "O_NONBLOCK", 0)))  # noqa: SIM115
     except OSError as err:
         raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
+    info = os.fstat(stream.fileno())
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_COPY_BYTES:
+        stream.close()
+        raise ProjectError(None, f"{path.name}: not an autosave (not a plain file under 64 MiB)")
+    return stream
+
+
+def _json_line(raw: bytes, path: Path) -> Any:
     try:
-        data = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer too long to convert, too deep
-        raise ProjectError(None, f"{path.name}: damaged autosave") from None
-    if not isinstance(data, dict) or data.get("netbuilder_recovery") != RECOVERY_FORMAT:
+        raise ProjectError(None, "the autosave is damaged") from None
+
+
+def _read_note(path: Path) -> Autosave:
+    """A generation's note (its first line), checked field by field."""
+    try:
+        with _open_autosave(path) as stream:
+            note = _json_line(stream.readline(MAX_NOTE_BYTES), path)
+    except OSError as err:
+        raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
+    if not isinstance(note, dict) or note.get("netbuilder_recovery") != RECOVERY_FORMAT:
         raise ProjectError(None, f"{path.name}: not an autosave this version reads")
-    if not isinstance(data.get("project"), dict):
-        raise ProjectError("project", f"{path.name}: missing")
-    return data
-
-
-def _autosave(path: Path, data: dict[str, Any]) -> Autosave:
-    """The generation's note, checked field by field."""
-    saved_at, original, name, named = data.get("saved_at"), data.get("original"), data.get("name"), data.get("named")
+    saved_at, original, name, named = note.get("saved_at"), note.get("original"), note.get("name"), note.get("named")
+    nodes = note.get("nodes")
     if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool) or not math.isfinite(saved_at):
         raise ProjectError("saved_at", f"{path.name}: expected a time")
     if not (original is None or isinstance(original, str)) or not isinstance(name, str) or not isinstance(named, bool):
         raise ProjectError(None, f"{path.name}: damaged note")
-    nodes = data["project"].get("graph", {}).get("nodes") if isinstance(data["project"].get("graph"), dict) else None
-    return Autosave(
-        path,
-        float(saved_at),
-        Path(original) if original else None,
-        name,
-        named,
-        len(nodes) if isinstance(nodes, list) else None,
-    )
+    nodes = nodes if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 0 else None
+    return Autosave(path, float(saved_at), Path(original) if original else None, name, named, nodes)
+
+
+def _read_project(path: Path) -> Any:
+    """A generation's project (its second line), parsed: project_from_dict checks it."""
+    try:
+        with _open_autosave(path) as stream:
+            stream.readline(MAX_NOTE_BYTES)
+            return _json_line(stream.read(MAX_COPY_BYTES), path)
+    except OSError as err:
+        raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
 
 
 def _read_legacy_note(copy: Path) -> Autosave:

@@ -302,3 +302,26 @@ def test_times_are_said_as_a_person_would():
     assert human_time(at(2026, 11, 30, 9, 10), now) == "Monday 09:10"
     assert human_time(at(2026, 11, 2, 9, 10), now) == "2 Nov 09:10"
     assert human_time(at(2025, 11, 2, 9, 10), now) == "2 Nov 2025 09:10"
+
+
+def test_an_autosave_that_cannot_be_read_is_explained_and_its_earlier_ones_stay_offered(
+    session, source, recovery, monkeypatch
+):
+    crashed = session()
+    crashed.open_path(source)
+    for n in range(2):
+        crashed.controller.add_block("Dropout", (10.0, 500.0 + 100 * n))
+        crashed.autosave()
+    [work] = recovery.pending()
+    note, _ = work.newest.copy.read_bytes().split(b"\n", 1)
+    work.newest.copy.write_bytes(note + b"\n{ damaged")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda parent, title, text: shown.append(text)))
+    fresh = session()
+    offered(fresh).open_button.click()
+    assert fresh.document is None and len(shown) == 1 and "the autosave is damaged" in shown[0]
+    fresh.start_page.recover_button.click()
+    dialog = fresh.recovery_dialog
+    dialog.select(work, work.generations[1])
+    dialog.open_button.click()
+    assert dropouts(fresh) == 1

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.project import Project, ProjectError, load_project
 from netbuilder.project.recovery import Autosave, RecoveredWork, sweep_stale_temporaries
-from netbuilder.ui.app.recovery_dialog import RecoveryDialog
+from netbuilder.ui.app.recovery_dialog import RecoveryDialog, human_time
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
@@ -124,7 +124,12 @@ class ProjectFilesMixin:
         try:
             project = self.recovery.restore(work, autosave)
         except ProjectError as err:
-            QMessageBox.warning(self, "Cannot recover", f"“{work.name}” could not be recovered: {err}.")
+            QMessageBox.warning(
+                self,
+                "Cannot recover",
+                f"The autosave of “{work.name}” from {human_time(autosave.saved_at)} could not be opened: {err}."
+                "\n\nAn earlier autosave may open: Recover… on the start page lists them.",
+            )
             return
         self._set_project(project, modified=True, recovery_entry=work.entry)
         self._recoverable()

@@ -12,12 +12,14 @@ import onnx
 import onnxruntime
 import pytest
 import torch
+from markdown_it import MarkdownIt
 from safetensors.torch import load_file
 
 from netbuilder.analysis import analyze
 from netbuilder.cli import main
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.export import FORMATS, ExportError, export_formats
+from netbuilder.export.summary_table import summary_markdown
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.runtime.build import build_model
 
@@ -100,9 +102,27 @@ def test_weights_of_another_network_are_refused(tmp_path):
     assert not (tmp_path / "out" / "model.onnx").exists()
 
 
+def rendered(markdown: str) -> list:
+    """The Markdown's tokens as CommonMark with GitHub's tables and strikethrough reads them."""
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(markdown)
+
+
+def shown(inline) -> str:
+    """An inline token's text as a reader sees it: escapes resolved, emphasis marks gone."""
+    return "".join(child.content for child in inline.children if child.type in ("text", "text_special"))
+
+
 def table_rows(markdown: str) -> list[list[str]]:
-    rows = [line for line in markdown.splitlines() if line.startswith("|")]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]  # past header, rule
+    """Each body row's cells as a reader sees them, the header's left out."""
+    rows: list[list[str]] = []
+    body = False
+    for token in rendered(markdown):
+        body = body or token.type == "tbody_open"
+        if body and token.type == "tr_open":
+            rows.append([])
+        elif body and token.type == "inline":
+            rows[-1].append(shown(token))
+    return rows
 
 
 def test_the_summary_table_agrees_with_netbuilder_summary(tmp_path, capsys):
@@ -112,13 +132,46 @@ def test_the_summary_table_agrees_with_netbuilder_summary(tmp_path, capsys):
     assert main(["summary", str(path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     total = rows.pop()
-    assert total[0] == "**total**"
+    assert total[0] == "total"
     assert (int(total[3].replace(",", "")), int(total[4].replace(",", ""))) == (
         summary["totals"]["parameters"],
         summary["totals"]["macs"],
     )
     assert [row[0] for row in rows] == [node["label"] for node in summary["nodes"]]
     assert [int(row[3].replace(",", "") or 0) for row in rows] == [node["parameters"] for node in summary["nodes"]]
+
+
+INJECTIONS = (
+    "<img src=x onerror=alert(1)>",
+    "[click](https://evil.example)",
+    "![tracker](https://evil.example/p.png)",
+    "<https://evil.example>",
+    "`code` and *emphasis* and __strong__ and ~~struck~~",
+    "# heading\n## another",
+    "a | b | c",
+    "&lt;script&gt; &#60;b&#62;",
+    "end with a backslash \\",
+    "contact evil@example.com or www.evil.example",
+)
+
+
+def test_summary_md_shows_labels_and_the_name_as_written_with_no_markup_from_them(tmp_path):
+    project = Project.new("<b>Name</b> [x](http://e.example) # ##")
+    g = project.graph
+    previous, port = g.add_node("Input", params={"shape": (4,)}).id, "x"
+    for label in INJECTIONS:
+        node = g.add_node("Linear", label=label, params={"out_features": 3}).id
+        g.connect(previous, port, node, "x")
+        previous, port = node, "y"
+    markdown = summary_markdown(project, analyze(g))
+    tokens = rendered(markdown)
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or ()}
+    assert not kinds & {"html_inline", "html_block", "link_open", "image", "code_inline", "em_open", "s_open"}
+    assert [t.tag for t in tokens if t.type == "heading_open"] == ["h1"]
+    assert shown(tokens[1]) == project.name, "the title reads as the name"
+    labels = [row[0] for row in table_rows(markdown)[:-1]]
+    assert labels == [g.nodes[n].label for n in g.nodes][:1] + [" ".join(label.split()) for label in INJECTIONS]
+    assert all(len(row) == 5 for row in table_rows(markdown)), "no pipe opens a column"
 
 
 def odd_pool_project(tmp_path: Path) -> Path:

@@ -1,7 +1,11 @@
-"""summary.md: the rows of `netbuilder summary` (analysis.summary) as a Markdown table."""
+"""summary.md: the rows of `netbuilder summary` (analysis.summary) as a Markdown table.
+
+Every text a project holds (its name, labels) and every text made from it is escaped, so that whatever a
+label says reads as itself: no heading, emphasis, code, link, image, autolink or HTML passes through."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from netbuilder.analysis import Analysis
@@ -25,7 +29,7 @@ def summary_markdown(project: Project, analysis: Analysis) -> str:
     ]
     for row in summary_rows(project.graph, analysis):
         numbers = ("" if n is None else f"{n:,}" for n in (row.parameters, row.macs))
-        lines.append("| " + " | ".join((_cell(row.label), row.block, row.shapes, *numbers)) + " |")
+        lines.append("| " + " | ".join((_cell(row.label), _cell(row.block), _cell(row.shapes), *numbers)) + " |")
     lines.append(f"| **total** | | | {analysis.total_params:,} | {analysis.total_macs:,} |")
     return "\n".join(lines) + "\n"
 
@@ -36,6 +40,13 @@ def write_summary(project: Project, analysis: Analysis, folder: Path) -> Path:
     return path
 
 
+# Punctuation that means something inline in CommonMark or GitHub's Markdown (emphasis, code, links and
+# images, autolinks and HTML, entities, strikethrough, table pipes, a heading's closing #s) or that lets a
+# renderer find a bare link (":", "@", "."): each is written backslash-escaped, which every renderer shows as
+# the character itself. Parentheses and commas stay, so a shape reads "(N, 10)".
+_MARKUP = re.compile(r"([\\`*_\[\]<>&~|!#:@.])")
+
+
 def _cell(text: str) -> str:
-    """A label as table text: one line, its pipes escaped so they cannot open a new column."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    """Text as Markdown that shows exactly it: on one line, its markup characters escaped."""
+    return _MARKUP.sub(r"\\\1", " ".join(text.split()))

@@ -1,4 +1,4 @@
-"""Atomic file replacement, for project files and exported code alike."""
+"""Atomic file replacement, for project files, exported code, weights and checkpoints alike."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Replace `target` with `data` all at once: a crash leaves the old file or the new one, never half of
-    either. Writes a temporary file beside it, syncs it, renames it over the target, then syncs the folder;
-    keeps an existing file's permissions and writes through a symlink."""
+@contextlib.contextmanager
+def open_atomically(target: Path) -> Iterator[BinaryIO]:
+    """A binary stream whose bytes replace `target` all at once when the block ends without an exception: a
+    crash or a full disk leaves the old file or the new one, never half of either, and no temporary file.
+
+    The stream writes a temporary file beside the target; on a clean exit it is flushed, synced, renamed over
+    the target and the folder synced; on an exception it is removed and the exception goes on. Keeps an
+    existing file's permissions and writes through a symlink. For writers that want a stream (torch.save)."""
     real = Path(os.path.realpath(target))  # through a symlink, so the link survives the rename
     directory = real.parent
     mode = _existing_mode(real)
@@ -21,7 +27,7 @@ def write_atomically(target: Path, data: bytes) -> None:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if mode is not None:
@@ -32,6 +38,12 @@ def write_atomically(target: Path, data: bytes) -> None:
             os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` all at once (see open_atomically)."""
+    with open_atomically(target) as stream:
+        stream.write(data)
 
 
 def _existing_mode(path: Path) -> int | None:

@@ -4,6 +4,7 @@ resuming, refusals that explain, output that reads well in a log file."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.project import load_project, save_project
+from netbuilder.project.latest_run import latest_run
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.settings import SETTINGS
+from netbuilder.training.engine import Trainer
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
@@ -41,26 +44,57 @@ def test_a_run_joins_the_projects_history_with_its_weights_and_checkpoints(digit
     assert "epoch 2/2" in capsys.readouterr().err
 
 
-def test_with_out_the_files_go_there_and_metrics_json_is_the_runs_record(digits, tmp_path):
-    out = tmp_path / "run"
+def test_with_out_each_run_gets_its_own_folder_and_latest_names_the_last_finished_one(digits, tmp_path):
+    out = tmp_path / "runs"
     assert main(["train", str(digits), "--epochs", "2", "--device", "cpu", "--out", str(out)]) == 0
-    metrics = RunRecord.from_dict(json.loads((out / "metrics.json").read_text()))
-    assert metrics.status == "completed" and metrics.epochs_done == 2 and len(metrics.history) == 2
-    assert len(metrics.confusion) == 10 and metrics.class_names[3] == "3"
-    assert "fc1.weight" in torch.load(out / "model.pt", weights_only=True)
-    assert (out / "checkpoints" / "last.pt").exists() and (out / "checkpoints" / "best.pt").exists()
+    (run,) = [path for path in out.iterdir() if path.name != "latest"]
+    assert latest_run(out) == run and (out / "latest").is_symlink()
+    assert not os.path.isabs(os.readlink(out / "latest"))  # relative: the folder can be moved whole
+    metrics = RunRecord.from_dict(json.loads((run / "metrics.json").read_text()))
+    assert metrics.run_id == run.name and metrics.status == "completed" and metrics.epochs_done == 2
+    assert len(metrics.history) == 2 and len(metrics.confusion) == 10 and metrics.class_names[3] == "3"
+    assert "fc1.weight" in torch.load(run / "model.pt", weights_only=True)
+    assert (run / "checkpoints" / "last.pt").exists() and (run / "checkpoints" / "best.pt").exists()
     (kept,) = RunHistory(digits).records  # the window lists it too, without files it could reach
     assert kept == metrics and kept.weights is None
 
 
-def test_train_resumes_from_a_checkpoint(digits, tmp_path):
-    out = tmp_path / "run"
+def test_a_failed_run_keeps_the_previous_runs_weights(digits, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "runs"
     assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
-    resume = ["--resume", str(out / "checkpoints" / "last.pt")]
+    first = latest_run(out)
+    weights = (first / "model.pt").read_bytes()
+
+    def failing_step(*_):
+        raise RuntimeError("a step failed")
+
+    monkeypatch.setattr(Trainer, "_train_step", failing_step)
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 1
+    assert "training failed" in capsys.readouterr().err
+    assert latest_run(out) == first and (first / "model.pt").read_bytes() == weights
+    failed = [path for path in out.iterdir() if path.name not in ("latest", first.name)]
+    assert [json.loads((path / "metrics.json").read_text())["status"] for path in failed] == ["failed"]
+    assert not any((path / "model.pt").exists() for path in failed)
+
+
+def test_train_resumes_from_a_checkpoint(digits, tmp_path):
+    out = tmp_path / "runs"
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
+    first = latest_run(out)
+    resume = ["--resume", str(first / "checkpoints" / "last.pt")]
     assert main(["train", str(digits), "--epochs", "3", "--device", "cpu", "--out", str(out), *resume]) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
+    assert latest_run(out) != first
+    metrics = json.loads((latest_run(out) / "metrics.json").read_text())
     assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]
     assert [r.epochs_done for r in RunHistory(digits).records] == [1, 3]
+
+
+def test_without_validation_the_run_ends_with_its_training_figures(digits, capsys):
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--val-fraction", "0"]) == 0
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("done (completed): train_loss ") and "train_accuracy" in last_line
+    (record,) = RunHistory(digits).records
+    assert record.final["val_loss"] is None and latest_run(digits.with_name("digits_mlp.runs")).name == record.run_id
 
 
 def test_output_to_a_file_is_whole_lines(digits, capsys):

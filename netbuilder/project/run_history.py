@@ -1,6 +1,7 @@
 """The runs of a project: each finished run's settings, curves, final metrics and status, kept as one JSON file
 per run in a folder beside the project file (`digits.nbproj` -> `digits.runs/2025-06-01_14-05-22.json`), with
-that run's weights and checkpoints in a folder of the same name. Plain JSON only: nothing read back is
+that run's weights and checkpoints in a folder of the same name, and `digits.runs/latest` naming the folder of
+the last run that finished (see latest_run.py). Plain JSON only: nothing read back is
 executed. A project that was never saved keeps its runs in memory until it is.
 """
 
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.atomic_file import write_atomically
+from netbuilder.project.latest_run import latest_run, point_latest
 
 MAX_RUNS = 10
+FINISHED = ("completed", "early-stopped")  # the runs that may move `latest` and drop the oldest
 RECORD_FORMAT = 1
 MAX_STEP_POINTS = 500  # the step-loss curve of a past run is kept this coarse: it is only drawn faintly
 _RUN_NAME = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$")
@@ -159,15 +162,23 @@ class RunHistory:
         return new_run_id(now, taken)
 
     def add(self, record: RunRecord) -> None:
-        """Keep a finished run (written at once when the project has a path), dropping the oldest beyond
-        MAX_RUNS together with their weights. OSError when the file cannot be written."""
+        """Keep a run that ended (written at once when the project has a path; OSError when it cannot be).
+
+        A run that finished (completed or early-stopped) with its folder in the runs folder becomes the one
+        `latest` names, and only a finished run drops the oldest runs beyond MAX_RUNS, their weights with them,
+        never the run `latest` names: a failed or stopped run never removes an earlier run's files (a stopped
+        one is kept to go on from, without moving `latest`)."""
         self.records.append(record)
-        dropped = self.records[:-MAX_RUNS]
         self.records = self.records[-MAX_RUNS:]
-        if self.folder is not None:
-            self._write(record)
-            for old in dropped:
-                self._delete(old.run_id)
+        folder = self.folder
+        if folder is None:
+            return
+        self._write(record)
+        if record.status not in FINISHED:
+            return
+        if (folder / record.run_id).is_dir():
+            point_latest(folder, folder / record.run_id)
+        self._prune()
 
     def set_project_path(self, path: Path | None) -> None:
         """The project was saved (perhaps under a new name): its runs go with it from now on; those kept so
@@ -199,6 +210,15 @@ class RunHistory:
         folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
         write_atomically(folder / f"{record.run_id}.json", record.to_json().encode("utf-8"))
+
+    def _prune(self) -> None:
+        """Drop the runs on disk older than the newest MAX_RUNS, except the one `latest` names."""
+        folder = self.folder
+        ids = sorted((p.stem for p in folder.glob("*.json") if _RUN_NAME.match(p.stem)), key=_start_order)
+        latest = latest_run(folder)
+        for run_id in ids[:-MAX_RUNS]:
+            if latest is None or run_id != latest.name:
+                self._delete(run_id)
 
     def _delete(self, run_id: str) -> None:
         if not _RUN_NAME.match(run_id):  # only ever what new_run_id named

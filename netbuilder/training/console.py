@@ -8,6 +8,7 @@ is printed whole, never wrapped at 80 columns.
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -16,10 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from netbuilder.atomic_file import write_atomically
 from netbuilder.interrupts import end_as_signalled
 from netbuilder.project import Project
+from netbuilder.project.latest_run import point_latest
 from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome
 from netbuilder.project.run_events import Progress as StepProgress
-from netbuilder.project.run_history import RunHistory
+from netbuilder.project.run_history import RunHistory, new_run_id
 from netbuilder.project.run_recorder import RunRecorder
+from netbuilder.training.checkpoint_file import WriteError
 from netbuilder.training.engine import Control, Trainer
 
 METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run history keeps it
@@ -28,22 +31,26 @@ METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run histor
 def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path | None = None) -> Outcome:
     """Train `project` (a saved one: its path says where its run history is) and add the run to its history.
 
-    The weights (model.pt) and checkpoints (last.pt, best.pt) go into the run's own folder beside the project
-    file, as the window keeps them, so the window can predict with the run and continue it; with `out` they
-    go there instead (checkpoints in out/checkpoints/) with the run's record as out/metrics.json. Ctrl+C or
-    SIGTERM stops after the current step and keeps a checkpoint to resume from, then ends as that signal would
-    (exit code 130 or 143 in the `netbuilder` command)."""
+    Every run has its own folder, named by its id (the time it started), so no run replaces another's files:
+    the weights (model.pt) and checkpoints (last.pt, best.pt) go into PROJECT.runs/RUN/, as the window keeps
+    them, so the window can predict with the run and continue it; with `out` they go into out/RUN/ instead
+    (checkpoints in out/RUN/checkpoints/) with the run's record as out/RUN/metrics.json. The folder's `latest`
+    then names the run if it finished (completed or early-stopped; a stopped or failed run leaves it where it
+    was). A `resume` checkpoint is read and checked against the network before any data loads
+    (CheckpointError, a ValueError, otherwise). Ctrl+C or SIGTERM stops after the current
+    step and keeps a checkpoint to resume from, then ends as that signal would (exit code 130 or 143 in the
+    `netbuilder` command)."""
     history = RunHistory(project.path)
-    run_id = history.new_id()
-    run_dir = out if out is not None else history.run_dir(run_id)
-    if run_dir is None:
+    base = out if out is not None else history.folder
+    if base is None:
         raise ValueError("a project never saved has no run history: give a folder for the results")
-    checkpoints = out / "checkpoints" if out is not None else run_dir
+    taken = {path.name for path in base.iterdir()} if out is not None and base.is_dir() else set()
+    run_id = history.new_id() if out is None else new_run_id(taken=taken | {r.run_id for r in history.records})
+    run_dir = base / run_id
+    checkpoints = run_dir / "checkpoints" if out is not None else run_dir
     console = Console(stderr=True, soft_wrap=True)  # soft wrap: a line redirected to a file stays one line
     recorder = RunRecorder(run_id, project.training)
-    trainer = Trainer(project)
-    if resume is not None:
-        trainer.load_checkpoint(resume)
+    trainer = Trainer(project, resume=resume, resume_name=f"--resume {resume}")
     start = trainer.run_start(resumed=resume is not None)
     recorder.add(start)
     control = Control()
@@ -67,27 +74,47 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    weights = trainer.save_weights(run_dir / "model.pt") if outcome.status != "failed" else None
+    weights = not_saved = None
+    if outcome.status != "failed":
+        try:
+            weights = trainer.save_weights(run_dir / "model.pt")
+        except WriteError as err:  # the run is still recorded; the command then says what failed
+            not_saved = err
+            outcome = replace(outcome, message=(outcome.message + "; " if outcome.message else "") + str(err))
+            recorder.add(outcome)
     last = checkpoints / "last.pt"
     record = recorder.record(
         weights=history.relative(weights), checkpoint=history.relative(last if last.is_file() else None)
     )
     if out is not None:
-        write_atomically(out / METRICS_FILE, record.to_json().encode("utf-8"))
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(run_dir / METRICS_FILE, record.to_json().encode("utf-8"))
+        if outcome.ok and not_saved is None:
+            point_latest(out, run_dir)
     try:
         history.add(record)
     except OSError as err:
         console.print(f"the run could not be kept in the project's history: {err}")
+    if not_saved is not None:
+        raise not_saved
     if outcome.status == "stopped":
         console.print(f"stopped; go on with: netbuilder train PROJECT --resume {last}")
     elif not outcome.ok:
         console.print(f"[red]training failed[/]: {outcome.message}")
     else:
-        summary = ", ".join(f"{k} {v:.4g}" for k, v in outcome.val_metrics.items() if k.startswith("val_"))
-        console.print(f"done ({outcome.status}): {summary}. Results in {run_dir}")
+        console.print(f"done ({outcome.status}): {final_summary(outcome.val_metrics)}. Results in {run_dir}")
     if stopped_by:
         end_as_signalled(stopped_by[0])
     return outcome
+
+
+def final_summary(metrics: dict[str, float | None]) -> str:
+    """The last epoch's figures in a few words: its validation metrics, or without a validation part (a
+    val_fraction of 0) its training loss and accuracy; a figure that is None is left out."""
+    shown = {k: v for k, v in metrics.items() if k.startswith("val_") and v is not None}
+    if not shown:
+        shown = {k: v for k, v in metrics.items() if k.startswith("train_") and v is not None}
+    return ", ".join(f"{k} {v:.4g}" for k, v in shown.items()) or "no metrics"
 
 
 def _run_with_bar(

@@ -32,11 +32,11 @@ from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
+from netbuilder.training.checkpoint_file import CHECKPOINT_FORMAT, WriteError, read_checkpoint, save_file
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
-CHECKPOINT_FORMAT = 1
 
 
 # ---- what the engine reports -----------------------------------------------------------------------------
@@ -143,12 +143,18 @@ class Trainer:
         device: str | None = None,
         program: Program | None = None,
         workers: int | None = None,
+        resume: Path | None = None,
+        resume_name: str | None = None,
     ) -> None:
-        """`workers`: processes that read a streamed dataset ahead of the steps (None: default_workers())."""
+        """`workers`: processes that read a streamed dataset ahead of the steps (None: default_workers()).
+        `resume`: a checkpoint to go on from, read and checked against the network before any data loads, so
+        that a file that cannot be gone on from is refused at once (CheckpointError, one line naming it as
+        `resume_name`, its path unless given)."""
         self.project = project
         self.settings = project.training
         self.epochs = self.settings.epochs
         self.program = program or load_program(project)
+        saved = read_checkpoint(resume, self.program, name=resume_name) if resume is not None else None
         self.device = resolve_device(device or self.settings.device)
         self.workers = default_workers() if workers is None else workers
         script = self.program.script
@@ -208,6 +214,8 @@ class Trainer:
         if not self.not_graphed:
             make_capturable(self.optimizer)
             self.graphed = GraphedStep(self._train_step, self.optimizer, batch_size)
+        if saved is not None:
+            self.load_state_dict(saved)
 
     # ---- running ---------------------------------------------------------------------------------------
 
@@ -248,6 +256,8 @@ class Trainer:
                 f"the GPU ran out of memory with batches of {batch_size}: "
                 f"try a smaller batch size (such as {max(1, batch_size // 2)}) or a smaller model",
             )
+        except WriteError as err:  # a checkpoint could not be written (a full disk): the earlier one is whole
+            return self._finish(pace.emit, "failed", str(err))
         except Exception as err:  # an exception in forward or backward ends the run with the node named
             return self._finish(pace.emit, "failed", self._explain(err))
         return self._finish(pace.emit, "completed", "")
@@ -504,11 +514,7 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Go on from `state` (a checkpoint's contents, as state_dict gives them)."""
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"this checkpoint has format {state.get('format')}; this netbuilder reads {CHECKPOINT_FORMAT}"
-            )
+        """Go on from `state` (a checkpoint's contents, as state_dict gives them and read_checkpoint checks)."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.graphed is not None:  # the state tensors are new: capture again, with them
@@ -542,15 +548,13 @@ class Trainer:
         self.history = list(state["history"])
 
     def save_checkpoint(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), temporary)
-        temporary.replace(path)
-        return path
+        """Where the run stands, written atomically (WriteError, one line, when it cannot be)."""
+        return save_file(self.state_dict(), path)
 
-    def load_checkpoint(self, path: Path) -> None:
-        """Go on from a checkpoint (read with weights_only: nothing in it is executed)."""
-        self.load_state_dict(torch.load(path, map_location=self.device, weights_only=True))
+    def load_checkpoint(self, path: Path, *, name: str | None = None) -> None:
+        """Go on from a checkpoint, read with weights_only (nothing in it is executed) and checked against this
+        run's network first; CheckpointError (one line, naming the file as `name`) when it does not fit."""
+        self.load_state_dict(read_checkpoint(path, self.program, name=name, map_location=self.device))
 
     def run_start(self, *, resumed: bool = False) -> RunStart:
         """What a run reports before its first step (the window and `netbuilder train` alike): the device, the
@@ -573,10 +577,8 @@ class Trainer:
         )
 
     def save_weights(self, path: Path) -> Path:
-        """The trained weights alone (a state_dict, loadable with weights_only=True)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.state_dict(), path)
-        return path
+        """The trained weights alone (a state_dict, loadable with weights_only=True), written atomically."""
+        return save_file(self.model.state_dict(), path)
 
 
 def with_settings(project: Project, **changes: Any) -> Project:

@@ -117,14 +117,14 @@ class TrainingWorker(QObject):
             if self._pause_requested:
                 control.pause()
         try:
-            trainer = Trainer(self.project)
-            if self.resume_from is not None:
-                trainer.load_checkpoint(self.resume_from)
+            resume = self.resume_from
+            shown = f"the checkpoint {resume.parent.name}/{resume.name}" if resume is not None else None
+            trainer = Trainer(self.project, resume=resume, resume_name=shown)
         except ProgramError as err:
             return RunEnd("failed", str(err))
-        except ValueError as err:  # a device that is not here, a checkpoint of another format
+        except ValueError as err:  # a device that is not here, a checkpoint that cannot be gone on from
             return RunEnd("failed", str(err))
-        except RuntimeError as err:  # a checkpoint that does not fit the network as it is now; no memory
+        except RuntimeError as err:  # no memory for the data or the model
             return RunEnd("failed", _first_line(f"could not start: {err}"))
         start = trainer.run_start(resumed=self.resume_from is not None)
         self.recorder.add(start)

@@ -1,0 +1,86 @@
+"""The run history on disk: every run keeps its own folder, `latest` names the last run that finished, and no
+failed or stopped run removes an earlier run's files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from netbuilder.project import latest_run as latest_module
+from netbuilder.project.latest_run import latest_run, point_latest
+from netbuilder.project.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder
+
+
+def _add(history: RunHistory, run_id: str, status: str = "completed") -> Path:
+    run_dir = history.run_dir(run_id)
+    run_dir.mkdir(parents=True)
+    (run_dir / "model.pt").write_bytes(b"weights of " + run_id.encode())
+    history.add(RunRecord(run_id, status, weights=f"{run_id}/model.pt"))
+    return run_dir
+
+
+def test_latest_names_the_last_run_that_finished_not_a_stopped_or_failed_one(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    first = _add(history, "2025-01-01_10-00-00")
+    assert latest_run(history.folder) == first
+    _add(history, "2025-01-01_10-00-01", "stopped")
+    _add(history, "2025-01-01_10-00-02", "failed")
+    assert latest_run(history.folder) == first
+    early = _add(history, "2025-01-01_10-00-03", "early-stopped")
+    assert latest_run(history.folder) == early
+    assert os.readlink(history.folder / "latest") == "2025-01-01_10-00-03"  # relative, inside the folder
+
+
+def test_a_failed_run_never_removes_an_earlier_runs_files(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    kept = [_add(history, f"2025-01-01_10-00-{i:02}") for i in range(MAX_RUNS)]
+    for i in range(3):
+        _add(history, f"2025-01-01_11-00-{i:02}", "failed")
+        _add(history, f"2025-01-01_12-00-{i:02}", "stopped")
+    assert all((run / "model.pt").is_file() for run in kept)
+
+
+def test_the_run_latest_names_is_never_dropped_with_the_oldest(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    finished = _add(history, "2025-01-01_09-00-00")
+    for i in range(MAX_RUNS):
+        _add(history, f"2025-01-01_10-00-{i:02}", "failed")
+    _add(history, "2025-01-01_11-00-00", "stopped")
+    assert latest_run(history.folder) == finished and (finished / "model.pt").is_file()
+    newest = _add(history, "2025-01-01_12-00-00")  # a finished run drops the oldest, now that latest moved on
+    assert latest_run(history.folder) == newest
+    assert not finished.exists() and not (runs_folder(tmp_path / "net.nbproj") / "2025-01-01_09-00-00.json").exists()
+    assert len([p for p in history.folder.glob("*.json")]) == MAX_RUNS
+
+
+def test_where_symlinks_cannot_be_made_latest_is_a_text_file_naming_the_run(tmp_path, monkeypatch):
+    def refused(*_args, **_kwargs):
+        raise OSError("symbolic links need a privilege here")
+
+    monkeypatch.setattr(latest_module.os, "symlink", refused)
+    (tmp_path / "2025-01-01_10-00-00").mkdir()
+    (tmp_path / "2025-01-01_10-00-01").mkdir()
+    point_latest(tmp_path, tmp_path / "2025-01-01_10-00-00")
+    point_latest(tmp_path, tmp_path / "2025-01-01_10-00-01")
+    assert not (tmp_path / "latest").is_symlink()
+    assert (tmp_path / "latest").read_text() == "2025-01-01_10-00-01\n"
+    assert latest_run(tmp_path) == tmp_path / "2025-01-01_10-00-01"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+@pytest.mark.parametrize("named", ["../elsewhere", "/etc", "", "a/b", "missing"])
+def test_a_latest_file_naming_anything_but_a_run_folder_beside_it_names_nothing(tmp_path, named):
+    (tmp_path / "latest").write_text(named)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b").mkdir()
+    assert latest_run(tmp_path) is None
+
+
+def test_moving_latest_replaces_the_link_in_one_step(tmp_path):
+    for name in ("2025-01-01_10-00-00", "2025-01-01_10-00-01"):
+        (tmp_path / name).mkdir()
+        point_latest(tmp_path, tmp_path / name)
+    assert latest_run(tmp_path) == tmp_path / "2025-01-01_10-00-01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-01-01_10-00-00", "2025-01-01_10-00-01", "latest"]

@@ -1,0 +1,26 @@
+"""The window's Continue reads a run's checkpoint as `netbuilder train --resume` does: a file that cannot be
+gone on from ends the run at once in one line, before any data loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from netbuilder.project import load_project
+from netbuilder.ui.training.worker import TrainingWorker
+
+SAMPLES = Path(__file__).parent.parent.parent / "sample_projects"
+
+
+def test_continuing_from_a_weights_file_says_which_file_to_give(tmp_path):
+    path = tmp_path / "2025-01-01_10-00-00" / "last.pt"
+    path.parent.mkdir()
+    torch.save({"fc1.weight": torch.zeros(64, 64)}, path)  # a model.pt put where last.pt belongs
+    worker = TrainingWorker(load_project(SAMPLES / "digits_mlp.nbproj"), resume_from=path)
+    end = worker.run()
+    assert end.status == "failed" and not end.started
+    assert end.message == (
+        "the checkpoint 2025-01-01_10-00-00/last.pt: holds a network's weights alone (a model.pt), not a run to "
+        "go on from: give the run's last.pt"
+    )

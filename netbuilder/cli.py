@@ -27,6 +27,7 @@ from netbuilder.interrupts import run_ending_cleanly
 from netbuilder.pipeline import write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
 from netbuilder.project.settings import SETTING, SETTINGS
+from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
@@ -268,6 +269,9 @@ def _export_formats(args: argparse.Namespace, project: Project, formats: list[st
 
     try:
         results = export_formats(project, args.out, formats, args.weights)
+    except ModelTooLarge as err:
+        print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
+        return PROBLEMS
     except ExportError as err:
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
@@ -302,7 +306,7 @@ def _export_code(args: argparse.Namespace, project: Project) -> int:
     try:
         export = write_code_package(project, args.out)
     except CodegenError as err:
-        print(f"netbuilder: nothing exported: {err}", file=sys.stderr)
+        print(f"netbuilder: nothing exported: {_first_model_error(project) or err}", file=sys.stderr)
         return PROBLEMS
     except OSError as err:
         print(f"netbuilder: cannot write to {args.out}: {err}", file=sys.stderr)
@@ -349,14 +353,29 @@ def _train(args: argparse.Namespace) -> int:
     from netbuilder.training.program import ProgramError
 
     try:
+        _warn_about_memory(project)
         outcome = train_in_terminal(project, out=args.out, resume=args.resume)
-    except ProgramError as err:
+    except (ProgramError, ModelTooLarge) as err:
         print(f"netbuilder: cannot train {args.project}: {err}", file=sys.stderr)
         return PROBLEMS
     except (ValueError, OSError) as err:  # no GPU for --device cuda, an unreadable checkpoint
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
     return OK if outcome.ok else PROBLEMS
+
+
+def _warn_about_memory(project: Project) -> None:
+    """One line on stderr when training would need more memory than the device has (an estimate, so the run
+    still starts); ModelTooLarge when the parameters alone do not fit. After torch has loaded: it knows the
+    GPU."""
+    analysis = analyze(project.graph)
+    task = analysis.training_task
+    if task is None:  # nothing to train: load_program says why
+        return
+    settings = project.training
+    warning = training_memory_warning(analysis.size, settings.batch_size, task.optimizer, settings.device)
+    if warning:
+        print(f"netbuilder: warning: {warning}", file=sys.stderr)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -424,6 +443,15 @@ def _import_weights(args: argparse.Namespace, result) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _first_model_error(project: Project) -> str:
+    """The first error that stops the model from being generated, where it is and what it says; '' if none."""
+    errors = [d for d in analyze(project.graph).problems(training=False) if d.is_error]
+    if not errors:
+        return ""
+    more = f" ({len(errors) - 1} more: netbuilder check)" if len(errors) > 1 else ""
+    return f"{_where(project, errors[0])}: {errors[0].message}{more}"
 
 
 def _where(project: Project, diagnostic: Diagnostic) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netbuilder.analysis.diagnostics import Diagnostic
+from netbuilder.analysis.model_size import ModelSize, model_size, size_diagnostics
 from netbuilder.analysis.node_check import NodeResult, check_node
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
@@ -77,6 +78,11 @@ class Analysis:
     def total_macs(self) -> int:
         return sum(self.results[n].macs for n in self.model_nodes)
 
+    @property
+    def size(self) -> ModelSize:
+        """The network's parameters and per-sample activations, for memory estimates."""
+        return model_size(self.results, self.model_nodes)
+
 
 class Analyzer:
     """Keeps an Analysis of `graph` current; see the module docstring."""
@@ -123,10 +129,12 @@ class Analyzer:
         by_role = roles(self.graph)
         reached = fed_by_data(self.graph, by_role)
         model = tuple(n for n in self._order if catalogue.get(self.graph.nodes[n].block).role == MODEL and n in reached)
+        structural = structure_diagnostics(self.graph, self._results)
+        structural += size_diagnostics(self.graph, model_size(self._results, model))
         return Analysis(
             order=tuple(self._order),
             results=dict(self._results),
-            structural=tuple(structure_diagnostics(self.graph, self._results)),
+            structural=tuple(structural),
             model_nodes=model,
             training_task=find_training_task(self.graph, by_role),
         )

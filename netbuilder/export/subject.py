@@ -16,7 +16,7 @@ from torch import nn
 
 from netbuilder.codegen.model_code import ModelCode
 from netbuilder.project import Project
-from netbuilder.runtime.build import load_module
+from netbuilder.runtime.build import construct, load_module
 from netbuilder.runtime.starting_weights import fitting_weights
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
 
@@ -95,11 +95,11 @@ def make_subject(project: Project, code: ModelCode, weights: Path | None) -> Sub
     if weights is None:
         with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
             torch.manual_seed(project.training.seed)
-            model = model_class()
+            model = construct(model_class)
         if project.weights is not None:
             model.load_state_dict(starting_tensors(project, code, model_class), strict=False)
     else:
-        model = model_class()
+        model = construct(model_class)
         _load_into(model, read_weights(weights))
     return Subject(project, code, model.eval(), module.__file__)
 

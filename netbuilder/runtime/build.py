@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import linecache
 import types
+from itertools import chain
 
+import torch
 from torch import nn
 
 from netbuilder.codegen.model_code import ModelCode
+from netbuilder.runtime.machine_memory import check_weights_fit
 
 _counter = 0
 
@@ -31,4 +34,16 @@ def load_module(source: str, name: str = "model") -> types.ModuleType:
 
 def build_model(code: ModelCode) -> nn.Module:
     """A fresh instance of the generated model class."""
-    return getattr(load_module(code.source, "model"), code.class_name)()
+    return construct(getattr(load_module(code.source, "model"), code.class_name))
+
+
+def construct(model_class: type[nn.Module]) -> nn.Module:
+    """`model_class()`, the one way a generated network is built (training, predictions, exports), refused
+    with ModelTooLarge before anything is allocated when its parameters and buffers exceed this machine's
+    memory. They are measured by building it first on the meta device, which allocates nothing and draws no
+    random numbers."""
+    with torch.device("meta"):
+        planned = model_class()
+    tensors = chain(planned.parameters(), planned.buffers())
+    check_weights_fit(sum(tensor.numel() * tensor.element_size() for tensor in tensors))
+    return model_class()

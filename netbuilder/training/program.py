@@ -18,7 +18,7 @@ from netbuilder.analysis import TrainingTask, analyze
 from netbuilder.codegen.model_code import CodegenError, ModelCode
 from netbuilder.pipeline import package_project
 from netbuilder.project import Project
-from netbuilder.runtime.build import load_module
+from netbuilder.runtime.build import construct, load_module
 from netbuilder.runtime.starting_weights import StartingWeights, fitting_weights
 from netbuilder.runtime.weights import WeightsFileError
 
@@ -45,7 +45,7 @@ class Program:
     def new_model(self):
         """The network as train.py builds it: constructed (drawing from torch's generator), then given the
         starting weights, which draw nothing."""
-        model = getattr(self.model_module, self.model_code.class_name)()
+        model = construct(getattr(self.model_module, self.model_code.class_name))
         if self.starting is not None:
             model.load_state_dict(self.starting.tensors, strict=False)
         return model

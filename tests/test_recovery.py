@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from netbuilder.project.recovery import (
     sweep_stale_temporaries,
 )
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_projects"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_projects"
 
 
 @pytest.fixture
@@ -44,7 +47,9 @@ def edit(project: Project, n: int) -> None:
 
 
 def after_a_crash(recovery: Recovery) -> Recovery:
-    """The next session: the same folder, nothing remembered in memory."""
+    """The next session: the same folder, nothing remembered in memory, and the locks the dead process held
+    let go (as the system does)."""
+    recovery.close()
     return Recovery(recovery.folder)
 
 
@@ -65,7 +70,7 @@ def test_each_autosave_is_one_file_so_a_kill_never_leaves_a_copy_without_its_not
     entry = recovery.new_entry()
     edit(project, 1)
     recovery.save(entry, project)
-    assert [p.suffix for p in recovery.folder.iterdir()] == [".nbrecovery"]
+    assert sorted(p.suffix for p in recovery.folder.iterdir()) == [".lock", ".nbrecovery"]  # and its lock
 
 
 def test_a_kill_during_an_autosave_keeps_the_earlier_ones_offered(recovery, project, monkeypatch):
@@ -108,7 +113,7 @@ def test_an_idle_minute_adds_no_autosave(recovery, project):
     edit(project, 1)
     assert recovery.save(entry, project) is not None
     assert recovery.save(entry, project) is None
-    [work] = recovery.pending()
+    [work] = after_a_crash(recovery).pending()
     assert len(work.generations) == 1
 
 
@@ -139,11 +144,27 @@ def test_recovered_work_keeps_autosaving_into_its_entry_so_a_second_crash_offers
     assert {"drop1", "drop2"} <= {n.label for n in third.restore(again).graph.nodes.values()}
 
 
-def test_the_documents_open_now_are_not_offered(recovery, project):
+def test_work_open_in_a_running_netbuilder_is_not_offered_until_that_one_dies(recovery, project):
     entry = recovery.new_entry()
     edit(project, 1)
     recovery.save(entry, project)
-    assert recovery.pending(excluding=[entry]) == []
+    another_window = Recovery(recovery.folder)
+    assert recovery.pending() == [] and another_window.pending() == []
+    another_window.tidy(now=time.time() + MAX_AGE_S + 60)  # nor tidied away, however old
+    another_window.discard(entry)  # nor discarded
+    [work] = after_a_crash(recovery).pending()
+    assert work.entry == entry
+
+
+def test_work_recovered_in_one_window_cannot_be_recovered_in_another(recovery, project):
+    edit(project, 1)
+    recovery.save(recovery.new_entry(), project)
+    first, second = after_a_crash(recovery), Recovery(recovery.folder)
+    [work] = second.pending()
+    first.restore(work)
+    with pytest.raises(ProjectError, match="open in another netbuilder window"):
+        second.restore(work)
+    assert second.pending() == []
 
 
 def test_discarding_removes_every_autosave_of_that_document_only(recovery, project):
@@ -154,7 +175,7 @@ def test_discarding_removes_every_autosave_of_that_document_only(recovery, proje
         edit(project, n)
         recovery.save(dropped, project)
     recovery.discard(dropped)
-    assert [w.entry for w in recovery.pending()] == [kept]
+    assert [w.entry for w in after_a_crash(recovery).pending()] == [kept]
 
 
 def test_text_that_cannot_be_saved_is_refused_with_the_field_named(recovery, project):
@@ -217,11 +238,13 @@ def test_the_folder_keeps_no_copy_older_than_a_month_and_at_most_the_newest_entr
     edit(project, 1)
     for _ in range(MAX_ENTRIES + 2):
         recovery.save(recovery.new_entry(), project)
-    newest = [w.entry for w in recovery.pending()][:MAX_ENTRIES]
+    recovery = after_a_crash(recovery)
+    works = recovery.pending()
+    assert len(works) == MAX_ENTRIES + 2
     recovery.tidy()
-    assert [w.entry for w in recovery.pending()] == newest
+    assert recovery.pending() == works[:MAX_ENTRIES]
     recovery.tidy(now=time.time() + MAX_AGE_S + 60)
-    assert recovery.pending() == []
+    assert recovery.pending() == [] and list(recovery.folder.iterdir()) == []  # their locks gone too
 
 
 def test_a_kill_between_an_autosave_and_its_pruning_is_tidied_at_the_next_start(recovery, project):
@@ -229,6 +252,7 @@ def test_a_kill_between_an_autosave_and_its_pruning_is_tidied_at_the_next_start(
     for n in range(1, GENERATIONS + 2):
         edit(project, n)
         recovery.save(entry, project)
+    recovery = after_a_crash(recovery)
     [work] = recovery.pending()
     shutil.copy(work.generations[-1].copy, recovery.folder / f"{entry}.1{'.nbrecovery'}")  # an older one left
     assert len(recovery.pending()[0].generations) == GENERATIONS + 1
@@ -290,3 +314,27 @@ def test_a_fifo_named_like_an_autosave_does_not_block_the_listing(recovery, proj
     recovery.save(recovery.new_entry(), project)
     os.mkfifo(recovery.folder / "0123456789abcdef.1.nbrecovery")
     assert [w.name for w in after_a_crash(recovery).pending()] == ["Digits CNN"]
+
+
+def test_work_of_a_netbuilder_killed_with_sigkill_is_offered_and_not_while_it_runs(recovery, tmp_path):
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from netbuilder.project import Project\n"
+        "from netbuilder.project.recovery import Recovery\n"
+        "project = Project.new('Killed')\n"
+        "project.graph.add_node('Dataset', label='data', position=(0.0, 0.0))\n"
+        "Recovery(Path(sys.argv[1])).save(Recovery.new_entry(), project)\n"
+        "print('saved', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    running = subprocess.Popen(
+        [sys.executable, "-c", script, str(recovery.folder)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        assert running.stdout.readline() == "saved\n"
+        assert recovery.pending() == []  # its window is still open
+    finally:
+        running.kill()
+        running.wait()
+    assert [w.name for w in recovery.pending()] == ["Killed"]

@@ -6,7 +6,9 @@ both the note (the original file, the time, the name, how many nodes) on its fir
 its second, written atomically, so a kill leaves the earlier generations whole and never a copy without its
 note; listing the work reads the notes only. An entry keeps its last few generations and
 is removed only when its document is saved or closed on purpose, or the person discards it; a recovered
-document goes on autosaving into the entry it came from, so a second crash offers it again. The folder is
+document goes on autosaving into the entry it came from, so a second crash offers it again. The process whose
+document an entry is holds a lock on it (`ENTRY.lock`) that the system lets go when the process ends, so work
+open in another netbuilder window is never offered as left behind, nor recovered twice. The folder is
 bounded: entries older than a month, and beyond the newest few dozen, are dropped at start.
 
 Copies written before generations existed (an `.nbproj` copy with a `.json` note beside it, one slot per
@@ -22,13 +24,13 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from netbuilder.atomic_file import write_atomically
 from netbuilder.project.errors import ProjectError
+from netbuilder.project.process_lock import ProcessLock
 from netbuilder.project.project import Project
 from netbuilder.project.project_file import load_project, project_from_dict, project_to_dict
 
@@ -44,6 +46,7 @@ STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead save's, never on
 _ENTRY = re.compile(r"[0-9a-f]{16}")
 _GENERATION = re.compile(r"(?P<entry>[0-9a-f]{16})\.[0-9a-f]{1,20}" + re.escape(SUFFIX))
 _LEGACY = re.compile(r"(?P<entry>[0-9a-f]{16})\.nbproj")
+_LOCK = re.compile(r"(?P<entry>[0-9a-f]{16})\.lock")
 # write_atomically's temporary file: ".<target name>.<12 hex digits>.tmp" beside the target
 _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 _PREFIX = 60  # characters of a text quoted in a message
@@ -94,6 +97,7 @@ class Recovery:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._written: dict[str, str] = {}  # entry -> the project as last written, so an idle minute adds nothing
+        self._held: dict[str, ProcessLock] = {}  # the entries of this process's documents
 
     @staticmethod
     def new_entry() -> str:
@@ -104,13 +108,15 @@ class Recovery:
     def save(self, entry: str, project: Project) -> Path | None:
         """Write the project's current state as the entry's newest generation and drop generations beyond
         GENERATIONS; the original file is not touched. Nothing is written (None) when the state is the one
-        written last. A project holding text that cannot be written raises ProjectError naming the field;
-        a folder that cannot be written raises OSError."""
+        written last. A project holding text that cannot be written raises ProjectError naming the field,
+        and so does an entry another process holds; a folder that cannot be written raises OSError."""
         body = project_to_dict(project)
         text = json.dumps(body, ensure_ascii=False)
         if self._written.get(_checked(entry)) == text:
             return None
         _check_writable(body)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._hold(entry)
         saved_at = time.time()
         note = {
             "netbuilder_recovery": RECOVERY_FORMAT,
@@ -120,7 +126,6 @@ class Recovery:
             "named": project.named,
             "nodes": len(project.graph.nodes),
         }
-        self.folder.mkdir(parents=True, exist_ok=True)
         copy = self.folder / f"{entry}.{time.time_ns():x}{SUFFIX}"
         # one JSON value a line; ASCII escapes carry any file name through, one not UTF-8 included
         write_atomically(copy, f"{json.dumps(note)}\n{json.dumps(body)}\n".encode("ascii"))
@@ -130,27 +135,46 @@ class Recovery:
         return copy
 
     def discard(self, entry: str) -> None:
-        """Remove every autosave of the entry (its document was saved, or closed or discarded on purpose)."""
+        """Remove every autosave of the entry (its document was saved, or closed or discarded on purpose),
+        unless another netbuilder has since recovered it: then it is that window's work, and stays."""
+        if entry not in self._held and ProcessLock.held_elsewhere(self._lock_path(_checked(entry))):
+            return
         for copy in self._generation_files(_checked(entry)):
             copy.unlink(missing_ok=True)
         for legacy in (f"{entry}.nbproj", f"{entry}.json"):
             (self.folder / legacy).unlink(missing_ok=True)
         self._written.pop(entry, None)
+        lock = self._held.pop(entry, None)
+        if lock is not None:
+            lock.release()
+        self._lock_path(entry).unlink(missing_ok=True)
 
-    def pending(self, excluding: Iterable[str] = ()) -> list[RecoveredWork]:
-        """Autosaved work left behind, the most recently saved first, except the entries `excluding` (the
-        documents open now). Generations that cannot be read are left out, and entries with none."""
-        skip = set(excluding)
+    def close(self) -> None:
+        """Let go of this process's entries, leaving their autosaves (as the end of the process would): the
+        next session offers them."""
+        for lock in self._held.values():
+            lock.release()
+        self._held.clear()
+
+    def pending(self) -> list[RecoveredWork]:
+        """Autosaved work left behind, the most recently saved first: not this process's documents, nor those
+        open in another netbuilder. Generations that cannot be read are left out, and entries with none."""
+        live: dict[str, bool] = {}
         found: dict[str, list[Autosave]] = {}
         for path in self._files():
             match = _GENERATION.fullmatch(path.name) or _LEGACY.fullmatch(path.name)
-            if match is None or match["entry"] in skip:
+            if match is None:
+                continue
+            entry = match["entry"]
+            if entry not in live:
+                live[entry] = self._live(entry)
+            if live[entry]:
                 continue
             try:
                 autosave = _read_legacy_note(path) if path.suffix == ".nbproj" else _read_note(path)
             except (ProjectError, OSError):
                 continue
-            found.setdefault(match["entry"], []).append(autosave)
+            found.setdefault(entry, []).append(autosave)
         works = [
             RecoveredWork(entry, tuple(sorted(generations, key=lambda a: a.saved_at, reverse=True)))
             for entry, generations in found.items()
@@ -159,12 +183,18 @@ class Recovery:
 
     def restore(self, work: RecoveredWork, autosave: Autosave | None = None) -> Project:
         """The project of one autosave (the newest by default), pointing at its original file so that Save
-        writes there. Raises ProjectError if the copy cannot be read or is not a valid project."""
+        writes there; this process holds its entry from now on. Raises ProjectError if the copy cannot be read
+        or is not a valid project, or another netbuilder has just recovered it."""
         autosave = autosave or work.newest
-        if autosave.copy.suffix == ".nbproj":
-            project = load_project(autosave.copy)
-        else:
-            project = project_from_dict(_read_project(autosave.copy))
+        self._hold(work.entry)
+        try:
+            if autosave.copy.suffix == ".nbproj":
+                project = load_project(autosave.copy)
+            else:
+                project = project_from_dict(_read_project(autosave.copy))
+        except ProjectError:
+            self._held.pop(work.entry).release()  # still left behind: offered again
+            raise
         project.path = autosave.original
         project.named = autosave.named
         # the document goes on autosaving into this entry: its first minute adds a generation only if it changed
@@ -172,26 +202,46 @@ class Recovery:
         return project
 
     def tidy(self, now: float | None = None) -> None:
-        """Keep the folder bounded, at start: drop generations beyond GENERATIONS (a kill between a write and
-        the pruning), entries whose newest autosave is older than MAX_AGE_S and the oldest beyond
-        MAX_ENTRIES, files of ours that cannot be read once they are that old, and stale temporary files."""
+        """Keep the folder bounded, at start: drop the work left behind whose newest autosave is older than
+        MAX_AGE_S or that is beyond the newest MAX_ENTRIES, generations beyond GENERATIONS (a kill between a
+        write and its pruning), files of ours that cannot be read once they are that old, the locks of entries
+        gone, and stale temporary files. Work open in a netbuilder window is left alone."""
         now = time.time() if now is None else now
         works = self.pending()
-        for work in works[MAX_ENTRIES:]:
-            self.discard(work.entry)
-        for work in works[:MAX_ENTRIES]:
-            if now - work.saved_at > MAX_AGE_S:
+        for rank, work in enumerate(works):
+            if rank >= MAX_ENTRIES or now - work.saved_at > MAX_AGE_S:
                 self.discard(work.entry)
-                continue
             for autosave in work.generations[GENERATIONS:]:
                 autosave.copy.unlink(missing_ok=True)
-        readable = {a.copy for w in self.pending() for a in w.generations}
-        for path in self._files():
+        listed = {a.copy for work in works for a in work.generations}
+        files = self._files()
+        for path in files:
             ours = _GENERATION.fullmatch(path.name) or _LEGACY.fullmatch(path.name)
-            if ours and path not in readable and _age(path, now) > MAX_AGE_S:
+            if ours and path not in listed and not self._live(ours["entry"]) and _age(path, now) > MAX_AGE_S:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".json").unlink(missing_ok=True)
+        kept = {m["entry"] for p in self._files() if (m := _GENERATION.fullmatch(p.name) or _LEGACY.fullmatch(p.name))}
+        for path in files:
+            lock = _LOCK.fullmatch(path.name)
+            if lock and lock["entry"] not in kept and not self._live(lock["entry"]):
+                path.unlink(missing_ok=True)
         sweep_stale_temporaries(self.folder, now=now)
+
+    def _live(self, entry: str) -> bool:
+        """Whether the entry is a document open now, in this process or another netbuilder."""
+        return entry in self._held or ProcessLock.held_elsewhere(self._lock_path(entry))
+
+    def _hold(self, entry: str) -> None:
+        """Take the entry's lock for this process (once); ProjectError if another netbuilder holds it."""
+        if entry in self._held:
+            return
+        lock = ProcessLock(self._lock_path(entry))
+        if not lock.acquire():
+            raise ProjectError(None, "this work is open in another netbuilder window")
+        self._held[entry] = lock
+
+    def _lock_path(self, entry: str) -> Path:
+        return self.folder / f"{entry}.lock"
 
     def _files(self) -> list[Path]:
         try:

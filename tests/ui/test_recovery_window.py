@@ -57,6 +57,16 @@ def answer(monkeypatch):
     return install
 
 
+def crash(window: MainWindow) -> None:
+    """The process dies here: no save, no close; the system lets go of the locks it held on its work."""
+    window.recovery.close()
+
+
+def autosaves(recovery) -> list:
+    """The autosave files on disk, whoever holds them."""
+    return sorted(recovery.folder.glob("*.nbrecovery"))
+
+
 def dropouts(window: MainWindow) -> int:
     return sum(n.block == "Dropout" for n in window.document.graph.nodes.values())
 
@@ -78,6 +88,7 @@ def test_after_a_crash_the_work_is_listed_with_its_file_and_time_and_opens_unsav
     crashed.open_path(source)
     crashed.controller.add_block("Dropout", (10.0, 500.0))
     crashed.autosave()
+    crash(crashed)
     fresh = session()
     dialog = offered(fresh)
     nodes = str(len(load_project(source).graph.nodes) + 1)
@@ -87,6 +98,7 @@ def test_after_a_crash_the_work_is_listed_with_its_file_and_time_and_opens_unsav
     assert not dialog.isVisible()
     assert dropouts(fresh) == 1 and fresh.document.path == source and fresh.controller.modified
     assert load_project(source).graph.nodes.keys() != fresh.document.graph.nodes.keys()  # the file is untouched
+    crash(fresh)
     assert len(recovery.pending()) == 1, "recovering deleted the autosave: a second crash would lose the work"
 
 
@@ -95,13 +107,16 @@ def test_a_second_crash_after_recovering_offers_the_work_again(session, source):
     crashed.open_path(source)
     crashed.controller.add_block("Dropout", (10.0, 500.0))
     crashed.autosave()
+    crash(crashed)
     second = session()
     offered(second).open_button.click()
+    crash(second)
     crashed_again_right_away = session()
     offered(crashed_again_right_away).open_button.click()
     assert dropouts(crashed_again_right_away) == 1  # nothing was autosaved in between, and nothing lost
     crashed_again_right_away.controller.add_block("Dropout", (10.0, 700.0))
     crashed_again_right_away.autosave()
+    crash(crashed_again_right_away)
     third = session()
     dialog = offered(third)
     assert len(rows(dialog)) == 1
@@ -114,10 +129,11 @@ def test_saving_the_recovered_project_removes_its_autosaves(session, source, rec
     crashed.open_path(source)
     crashed.controller.add_block("Dropout", (10.0, 500.0))
     crashed.autosave()
+    crash(crashed)
     fresh = session()
     offered(fresh).open_button.click()
     assert fresh.save()
-    assert recovery.pending() == []
+    assert autosaves(recovery) == []
     assert sum(n.block == "Dropout" for n in load_project(source).graph.nodes.values()) == 1
 
 
@@ -126,13 +142,14 @@ def test_closing_the_recovered_project_without_saving_removes_its_autosaves(sess
     crashed.open_path(source)
     crashed.controller.add_block("Dropout", (10.0, 500.0))
     crashed.autosave()
+    crash(crashed)
     fresh = session()
     offered(fresh).open_button.click()
     asked = answer(QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard)
     fresh.close_project()  # Cancel: still open, still kept
-    assert fresh.document is not None and len(recovery.pending()) == 1
+    assert fresh.document is not None and len(autosaves(recovery)) == 1
     fresh.close_project()  # Don't Save
-    assert len(asked) == 2 and recovery.pending() == []
+    assert len(asked) == 2 and autosaves(recovery) == []
 
 
 def test_the_last_three_autosaves_are_offered_and_an_earlier_one_can_be_opened(session, source):
@@ -141,6 +158,7 @@ def test_the_last_three_autosaves_are_offered_and_an_earlier_one_can_be_opened(s
     for n in range(4):  # four minutes of work: the first is no longer kept
         crashed.controller.add_block("Dropout", (10.0, 500.0 + 100 * n))
         crashed.autosave()
+    crash(crashed)
     fresh = session()
     dialog = offered(fresh)
     top = dialog.tree.topLevelItem(0)
@@ -162,6 +180,8 @@ def test_every_project_left_unsaved_is_listed_newest_first(session, source):
     other.new_project()
     other.controller.add_block("Flatten", (200.0, 0.0))
     other.autosave()
+    crash(crashed)
+    crash(other)
     dialog = offered(session())
     assert [row[:2] for row in rows(dialog)] == [[other.document.title, "never saved"], ["Digits CNN", "cnn.nbproj"]]
     assert "Save asks where to keep it" in dialog.detail.text()
@@ -172,6 +192,7 @@ def test_later_keeps_the_work_and_the_start_page_offers_it_again(session, source
     crashed.open_path(source)
     crashed.controller.add_block("Dropout", (10.0, 500.0))
     crashed.autosave()
+    crash(crashed)
     fresh = session()
     dialog = offered(fresh)
     dialog.later_button.click()
@@ -194,18 +215,20 @@ def test_discard_asks_first_then_deletes_only_that_projects_autosaves(session, s
     other.new_project()
     other.controller.add_block("Flatten", (200.0, 0.0))
     other.autosave()
+    crash(crashed)
+    crash(other)
     fresh = session()
     dialog = offered(fresh)
     asked = answer(QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard)
     dialog.discard_button.click()  # the newest, selected: the untitled project; Cancel keeps it
-    assert len(recovery.pending()) == 2 and len(rows(dialog)) == 2
+    assert len(autosaves(recovery)) == 2 and len(rows(dialog)) == 2
     dialog.discard_button.click()
     assert "cannot be recovered" in asked[1] and "never saved" in asked[1]
     assert [w.name for w in recovery.pending()] == ["Digits CNN"]
     assert [row[0] for row in rows(dialog)] == ["Digits CNN"] and dialog.isVisible()
     answer(QMessageBox.StandardButton.Discard)
     dialog.discard_button.click()
-    assert recovery.pending() == [] and not dialog.isVisible()
+    assert autosaves(recovery) == [] and not dialog.isVisible()
     assert fresh.start_page.recover_banner.isHidden() and fresh.document is None
 
 
@@ -228,6 +251,7 @@ def test_an_untitled_project_recovered_after_a_crash_is_still_named_by_its_first
     crashed.new_project()
     crashed.controller.add_block("Flatten", (200.0, 0.0))
     crashed.autosave()
+    crash(crashed)
     fresh = session()
     offered(fresh).open_button.click()
     assert fresh.document.title.startswith("Untitled")
@@ -235,7 +259,7 @@ def test_an_untitled_project_recovered_after_a_crash_is_still_named_by_its_first
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
     assert fresh.save()
     assert load_project(path).name == "flat" and fresh.windowTitle().startswith("flat (flat.nbproj)")
-    assert recovery.pending() == []
+    assert autosaves(recovery) == []
 
 
 def test_an_autosave_that_fails_is_explained_once_not_every_minute(session, source, monkeypatch):
@@ -312,6 +336,7 @@ def test_an_autosave_that_cannot_be_read_is_explained_and_its_earlier_ones_stay_
     for n in range(2):
         crashed.controller.add_block("Dropout", (10.0, 500.0 + 100 * n))
         crashed.autosave()
+    crash(crashed)
     [work] = recovery.pending()
     note, _ = work.newest.copy.read_bytes().split(b"\n", 1)
     work.newest.copy.write_bytes(note + b"\n{ damaged")
@@ -325,3 +350,16 @@ def test_an_autosave_that_cannot_be_read_is_explained_and_its_earlier_ones_stay_
     dialog.select(work, work.generations[1])
     dialog.open_button.click()
     assert dropouts(fresh) == 1
+
+
+def test_work_open_in_another_netbuilder_window_is_not_offered_as_left_behind(session, source):
+    running = session()
+    running.open_path(source)
+    running.controller.add_block("Dropout", (10.0, 500.0))
+    running.autosave()
+    another = session()
+    another.offer_recovery()
+    assert another.recovery_dialog is None and another.start_page.recover_banner.isHidden()
+    crash(running)
+    offered(another).open_button.click()
+    assert dropouts(another) == 1

@@ -140,7 +140,7 @@ class ProjectFilesMixin:
 
     def _recoverable(self) -> list[RecoveredWork]:
         """The work kept from other sessions (not the open document's), counted on the start page too."""
-        pending = self.recovery.pending(excluding=[self._recovery_entry] if self.document else [])
+        pending = self.recovery.pending()
         self.start_page.set_recoverable(len(pending))
         return pending
 

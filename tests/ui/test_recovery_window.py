@@ -363,3 +363,17 @@ def test_work_open_in_another_netbuilder_window_is_not_offered_as_left_behind(se
     crash(running)
     offered(another).open_button.click()
     assert dropouts(another) == 1
+
+
+def test_recovering_a_project_sweeps_what_a_save_cut_short_by_the_crash_left_beside_it(session, source):
+    crashed = session()
+    crashed.open_path(source)
+    crashed.controller.add_block("Dropout", (10.0, 500.0))
+    crashed.autosave()
+    stale = source.parent / f".{source.name}.0123456789ab.tmp"
+    stale.write_text("half a save")
+    old = time.time() - STALE_TEMPORARY_S - 60
+    os.utime(stale, (old, old))
+    crash(crashed)
+    offered(session()).open_button.click()
+    assert not stale.exists()

@@ -133,6 +133,8 @@ class ProjectFilesMixin:
             return
         self._set_project(project, modified=True, recovery_entry=work.entry)
         self._recoverable()
+        if project.path is not None:
+            sweep_stale_temporaries(project.path.parent)  # the crash may have cut a save there short
 
     def _discard_recovered(self, work: RecoveredWork) -> None:
         self.recovery.discard(work.entry)

@@ -309,6 +309,7 @@ def test_an_autosave_damaged_on_disk_is_listed_but_refused_with_a_message_when_o
         after_a_crash(recovery).restore(work)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_named_like_an_autosave_does_not_block_the_listing(recovery, project):
     edit(project, 1)
     recovery.save(recovery.new_entry(), project)

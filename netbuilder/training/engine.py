@@ -31,6 +31,7 @@ from torch import nn
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
+from netbuilder.runtime.weights import first_line
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.checkpoint_file import CHECKPOINT_FORMAT, WriteError, read_checkpoint, save_file
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
@@ -457,7 +458,9 @@ class Trainer:
         return outcome
 
     def _explain(self, err: Exception) -> str:
-        """The error, with the node whose line in the generated forward() raised it."""
+        """The error in one line: with the node whose line in the generated forward() raised it; where reading a
+        sample failed (the loaders' own refusals name the file and say what to do), that sample's error, also
+        when a DataLoader worker raised it (torch re-raises it with the worker's whole traceback as its text)."""
         model_file = self.program.model_module.__file__
         labels = {
             attr: self.project.graph.nodes[node].label for node, attr in self.program.model_code.attributes.items()
@@ -468,8 +471,20 @@ class Trainer:
                 found = re.search(r"self\.(\w+)", line) or re.search(r"^\s*(\w+) = ", line)
                 if found and found.group(1) in labels:
                     node = self.project.graph.by_label(labels[found.group(1)])
-                    return f"{node.label} ({node.block}) failed: {type(err).__name__}: {err}"
-        return f"training failed: {type(err).__name__}: {err}"
+                    return f"{node.label} ({node.block}) failed: {type(err).__name__}: {first_line(err)}"
+        kind, text = type(err).__name__, first_line(err)
+        if text.startswith("Caught ") and "\nOriginal Traceback" in str(err):  # from a DataLoader worker
+            kind, _, text = str(err).strip().splitlines()[-1].partition(": ")
+        elif not self._read_a_sample(err):
+            return f"{kind}: {text}"
+        # a loader's refusal (a ValueError) says what to do; another error keeps its name
+        return text if kind == "ValueError" else f"reading the data: {kind}: {text}"
+
+    def _read_a_sample(self, err: Exception) -> bool:
+        """Whether `err` was raised while train.py's dataset read a sample (in this process)."""
+        script_file = self.program.script.__file__
+        frames = traceback.extract_tb(err.__traceback__)
+        return any(frame.filename == script_file and frame.name == "__getitem__" for frame in frames)
 
     def _free_gpu(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)

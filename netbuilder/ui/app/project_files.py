@@ -112,6 +112,8 @@ class ProjectFilesMixin:
         pending = self._recoverable()
         if not pending:
             return
+        if self.recovery_dialog is not None:
+            self.recovery_dialog.deleteLater()  # an earlier offer's, closed
         self.recovery_dialog = RecoveryDialog(pending, self)
         self.recovery_dialog.recover_requested.connect(self._recover)
         self.recovery_dialog.discard_requested.connect(self._discard_recovered)

@@ -339,3 +339,15 @@ def test_work_of_a_netbuilder_killed_with_sigkill_is_offered_and_not_while_it_ru
         running.kill()
         running.wait()
     assert [w.name for w in recovery.pending()] == ["Killed"]
+
+
+@pytest.mark.parametrize("when", ["NaN", "Infinity", "1e300", "-5", '"yesterday"', "true", "null"])
+def test_a_note_whose_time_no_clock_can_show_is_not_offered(recovery, project, when):
+    edit(project, 1)
+    copy = recovery.save(recovery.new_entry(), project)
+    note, body = copy.read_text().split("\n", 1)
+    copy.write_text(note.replace(f'"saved_at": {json.loads(note)["saved_at"]!r}', f'"saved_at": {when}') + "\n" + body)
+    assert when in copy.read_text()
+    recovery.folder.joinpath("00112233aabbccdd.nbproj").write_text(project_to_json(project))
+    recovery.folder.joinpath("00112233aabbccdd.json").write_text(f'{{"saved_at": {when}}}')
+    assert after_a_crash(recovery).pending() == []

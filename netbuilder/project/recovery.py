@@ -4,8 +4,8 @@ the next start if netbuilder did not close; the leftovers of interrupted saves a
 Each open document has an entry in the folder, and each autosave is one generation of it: one file holding
 both the note (the original file, the time, the name, how many nodes) on its first line and the project on
 its second, written atomically, so a kill leaves the earlier generations whole and never a copy without its
-note; listing the work reads the notes only. An entry keeps its last few generations and
-is removed only when its document is saved or closed on purpose, or the person discards it; a recovered
+note; listing the work reads the notes only. An entry keeps its last few generations and is removed only
+when its document is saved or closed on purpose, or the person discards it; a recovered
 document goes on autosaving into the entry it came from, so a second crash offers it again. The process whose
 document an entry is holds a lock on it (`ENTRY.lock`) that the system lets go when the process ends, so work
 open in another netbuilder window is never offered as left behind, nor recovered twice. The folder is
@@ -18,7 +18,6 @@ project) are offered like an entry of one generation, and join the same entry if
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
@@ -50,6 +49,7 @@ _LOCK = re.compile(r"(?P<entry>[0-9a-f]{16})\.lock")
 # write_atomically's temporary file: ".<target name>.<12 hex digits>.tmp" beside the target
 _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 _PREFIX = 60  # characters of a text quoted in a message
+_YEAR_3000 = 32_503_680_000  # seconds since 1970 (the furthest Windows shows as a local time)
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,7 @@ def _open_autosave(path: Path) -> BinaryIO:
     return stream
 
 
-def _json_line(raw: bytes, path: Path) -> Any:
+def _json_line(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer too long to convert, too deep
@@ -338,19 +338,23 @@ def _read_note(path: Path) -> Autosave:
     """A generation's note (its first line), checked field by field."""
     try:
         with _open_autosave(path) as stream:
-            note = _json_line(stream.readline(MAX_NOTE_BYTES), path)
+            note = _json_line(stream.readline(MAX_NOTE_BYTES))
     except OSError as err:
         raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
     if not isinstance(note, dict) or note.get("netbuilder_recovery") != RECOVERY_FORMAT:
         raise ProjectError(None, f"{path.name}: not an autosave this version reads")
-    saved_at, original, name, named = note.get("saved_at"), note.get("original"), note.get("name"), note.get("named")
-    nodes = note.get("nodes")
-    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool) or not math.isfinite(saved_at):
-        raise ProjectError("saved_at", f"{path.name}: expected a time")
+    original, name, named, nodes = note.get("original"), note.get("name"), note.get("named"), note.get("nodes")
     if not (original is None or isinstance(original, str)) or not isinstance(name, str) or not isinstance(named, bool):
         raise ProjectError(None, f"{path.name}: damaged note")
     nodes = nodes if isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 0 else None
-    return Autosave(path, float(saved_at), Path(original) if original else None, name, named, nodes)
+    return Autosave(path, _time(note.get("saved_at"), path), Path(original) if original else None, name, named, nodes)
+
+
+def _time(value: Any, path: Path) -> float:
+    """A note's time: seconds since 1970, before the year 3000 (a time every clock shows)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < _YEAR_3000:
+        raise ProjectError("saved_at", f"{path.name}: expected a time, got {_quote(str(value))}")
+    return float(value)
 
 
 def _read_project(path: Path) -> Any:
@@ -358,7 +362,7 @@ def _read_project(path: Path) -> Any:
     try:
         with _open_autosave(path) as stream:
             stream.readline(MAX_NOTE_BYTES)
-            return _json_line(stream.read(MAX_COPY_BYTES), path)
+            return _json_line(stream.read(MAX_COPY_BYTES))
     except OSError as err:
         raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
 
@@ -366,16 +370,19 @@ def _read_project(path: Path) -> Any:
 def _read_legacy_note(copy: Path) -> Autosave:
     """An autosave written before generations: the `.nbproj` copy and its `.json` note. A copy whose note is
     missing (a kill between the two writes) is still offered, as of the copy's time and with its own name."""
-    try:
-        note = json.loads(copy.with_suffix(".json").read_text(encoding="utf-8"))
-        original = Path(note["original"]) if note.get("original") else None
-        name, named = str(note.get("name", "?")), note.get("named", True) is not False
-        saved_at = float(note["saved_at"])
-    except FileNotFoundError:
+    note_file = copy.with_suffix(".json")
+    if not note_file.exists():
         project = load_project(copy)
         return Autosave(copy, copy.stat().st_mtime, None, project.name, True, len(project.graph.nodes))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+    with _open_autosave(note_file) as stream:
+        raw = stream.read(MAX_NOTE_BYTES)
+    try:
+        note = json.loads(raw.decode("utf-8"))
+        original = Path(note["original"]) if note.get("original") else None
+        name, named = str(note.get("name", "?"))[:MAX_NOTE_BYTES], note.get("named", True) is not False
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise ProjectError(None, f"{copy.name}: damaged note") from err
+    saved_at = _time(note.get("saved_at"), copy)
     return Autosave(copy, saved_at, original, name, named, None)
 
 

@@ -6,7 +6,9 @@ with a gradient scaler for fp16, in a mixed-precision project), with no sync wit
 engine can capture it as a CUDA graph. `evaluate` gives the validation metrics of both: loss and accuracy for
 classification; loss, MAE, RMSE and R² for values. `train()` saves out/checkpoint.pt (everything `--resume`
 needs: model, optimizer, schedule, random generators, epoch) and out/history.json (each epoch's metrics and
-every step's loss) after each epoch. Its options are the project's training settings as declared once in
+every step's loss) after each epoch, and out/model.pt at the end, each by `save_atomically` (a temporary file,
+synced, then renamed: a stop or a full disk mid-write leaves the previous file whole); a `--resume` file it
+cannot go on from ends the script with one line. Its options are the project's training settings as declared once in
 project/settings.py (flag, type, choices, help), with the project's values as defaults; an fp32 project's
 script leaves out precision, since its loop has no mixed precision to choose.
 """
@@ -55,6 +57,7 @@ def loop_functions(options: LoopOptions) -> list[str]:
         _train_step(options),
         *([] if options.classification else [_ERRORS]),
         _evaluate(options),
+        _SAVE_ATOMICALLY,
         _SAVE_CHECKPOINT,
         _LOAD_CHECKPOINT,
         _train(options),
@@ -173,6 +176,26 @@ def errors(output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         "r2": 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan"),
     }'''
 
+_SAVE_ATOMICALLY = '''\
+def save_atomically(path: str, contents) -> None:
+    """Save `contents` at `path` all at once (bytes as they are, anything else with torch.save): into path.tmp,
+    synced to the disk, then renamed over `path`, so a run stopped while saving, or a full disk, leaves the
+    previous file whole."""
+    temporary = path + ".tmp"
+    try:
+        with open(temporary, "wb") as file:
+            if isinstance(contents, bytes):
+                file.write(contents)
+            else:
+                torch.save(contents, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise'''
+
 _SAVE_CHECKPOINT = '''\
 def save_checkpoint(path: str, run: dict, parts: dict) -> None:
     """Save what `python train.py --resume PATH` needs to go on after this epoch: where the run stands, the state
@@ -184,23 +207,27 @@ def save_checkpoint(path: str, run: dict, parts: dict) -> None:
     checkpoint["run"] = run
     checkpoint["rng"] = torch.get_rng_state()
     checkpoint["cuda_rng"] = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    torch.save(checkpoint, path + ".tmp")
-    os.replace(path + ".tmp", path)  # a run stopped while saving keeps its previous checkpoint'''
+    save_atomically(path, checkpoint)'''
 
 _LOAD_CHECKPOINT = '''\
 def load_checkpoint(path: str, parts: dict) -> dict:
     """Put each part back as the checkpoint at `path` saved it, and say where the run stood. It is read with
-    weights_only: a checkpoint holds tensors and numbers, and nothing in it is run."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    for name, part in parts.items():
-        if isinstance(part, torch.Generator):
-            part.set_state(checkpoint[name])
-        else:
-            part.load_state_dict(checkpoint[name])
-    torch.set_rng_state(checkpoint["rng"])
-    if checkpoint["cuda_rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-    return checkpoint["run"]'''
+    weights_only: a checkpoint holds tensors and numbers, and nothing in it is run. A file that is not such a
+    checkpoint of this network ends the script with one line saying why."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        for name, part in parts.items():
+            if isinstance(part, torch.Generator):
+                part.set_state(checkpoint[name])
+            else:
+                part.load_state_dict(checkpoint[name])
+        torch.set_rng_state(checkpoint["rng"])
+        if checkpoint["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
+        return checkpoint["run"]
+    except Exception as err:  # missing, truncated, another network's or not a checkpoint at all
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SystemExit(f"--resume {path}: cannot go on from it: {type(err).__name__}: {reason}") from None'''
 
 
 def _train(o: LoopOptions) -> str:
@@ -324,14 +351,14 @@ def _train(o: LoopOptions) -> str:
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
         '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
-        '        with open(os.path.join(out, "history.json"), "w") as file:',
-        '            json.dump({"epochs": run["history"], "losses": run["losses"]}, file, indent=1)',
+        '        history = json.dumps({"epochs": run["history"], "losses": run["losses"]}, indent=1)',
+        '        save_atomically(os.path.join(out, "history.json"), history.encode())',
         '        if early_stopping and run["epochs_without_improvement"] >= early_stopping and epoch < epochs:',
         '            print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
         "            break",
         "",
         '    path = os.path.join(out, "model.pt")',
-        "    torch.save(model.state_dict(), path)",
+        "    save_atomically(path, model.state_dict())",
         '    print(f"saved the weights to {path}")',
         "    return model",
     ]

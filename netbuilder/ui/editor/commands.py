@@ -126,7 +126,7 @@ def delete_nodes(graph: Graph, node_ids: list[str], edges: list[Edge] = ()) -> R
         for node_id in node_ids:
             g.remove_node(node_id)
 
-    what = graph.nodes[node_ids[0]].label if len(node_ids) == 1 else f"{len(node_ids)} nodes"
+    what = graph.node(node_ids[0]).label if len(node_ids) == 1 else f"{len(node_ids)} nodes"
     if not node_ids:
         what = "Connection" if len(edges) == 1 else f"{len(edges)} connections"
     return RecordedCommand(graph, f"Delete {what}", perform)
@@ -161,17 +161,17 @@ def move_nodes(graph: Graph, positions: dict[str, tuple[float, float]], text: st
         for node_id, position in positions.items():
             g.move(node_id, position)
 
-    label = graph.nodes[next(iter(positions))].label if len(positions) == 1 else f"{len(positions)} nodes"
+    label = graph.node(next(iter(positions))).label if len(positions) == 1 else f"{len(positions)} nodes"
     return RecordedCommand(graph, f"{text} {label}", perform)
 
 
 def set_param(graph: Graph, node_id: str, name: str, value: object) -> RecordedCommand:
-    label = graph.nodes[node_id].label
+    label = graph.node(node_id).label
     return RecordedCommand(graph, f"Set {name} of {label}", lambda g: g.set_param(node_id, name, value))
 
 
 def rename(graph: Graph, node_id: str, label: str) -> RecordedCommand:
-    return RecordedCommand(graph, f"Rename {graph.nodes[node_id].label}", lambda g: g.rename(node_id, label))
+    return RecordedCommand(graph, f"Rename {graph.node(node_id).label}", lambda g: g.rename(node_id, label))
 
 
 def apply_fix(graph: Graph, fix: Fix) -> RecordedCommand:
@@ -201,11 +201,12 @@ _SETTING_MERGE_ID = 0x4E42  # one merge id per setting: edits of the same settin
 
 
 def set_setting(project: Project, name: str, value: object) -> RecordedCommand:
-    """Change one training setting (a SettingsError, a ValueError, refuses it)."""
+    """Change one training setting (a SettingsError, a ValueError, refuses it, already here: the command's
+    text shows the value as the setting reads it, which only a valid value has)."""
     spec = SETTING[name]
     return RecordedCommand(
         project.graph,
-        f"Set {spec.label.lower()} to {spec.shown(value)}",
+        f"Set {spec.label.lower()} to {spec.shown(spec.check(value))}",
         lambda g: project.set_setting(name, value),
         project=project,
         merge_id=_SETTING_MERGE_ID + list(SETTING).index(name),

@@ -89,37 +89,47 @@ class EditorController(QObject):
         self.undo_stack.clear()
         self.document.close()
 
+    def _edit(self, build: Callable[[], RecordedCommand]) -> RecordedCommand | None:
+        """Build one command and push it; None (and a message) when it is refused, already while it is built
+        (a view naming a node that an undo has just taken away)."""
+        try:
+            command = build()
+        except (GraphError, ValueError) as err:
+            self.message.emit(str(err))
+            return None
+        return command if self.push(command) else None
+
     def add_block(self, block: str, position: tuple[float, float]) -> str | None:
-        command = commands.add_node(self.graph, block, position)
-        return command.result if self.push(command) else None
+        command = self._edit(lambda: commands.add_node(self.graph, block, position))
+        return None if command is None else command.result
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
-        return self.push(commands.connect(self.graph, edge, replacing))
+        return self._edit(lambda: commands.connect(self.graph, edge, replacing)) is not None
 
     def disconnect(self, edges: list[Edge]) -> bool:
-        return bool(edges) and self.push(commands.delete_nodes(self.graph, [], edges))
+        return bool(edges) and self._edit(lambda: commands.delete_nodes(self.graph, [], edges)) is not None
 
     def move_nodes(self, positions: dict[str, tuple[float, float]]) -> bool:
-        moved = {n: p for n, p in positions.items() if self.graph.nodes[n].position != p}
-        return bool(moved) and self.push(commands.move_nodes(self.graph, moved))
+        moved = {n: p for n, p in positions.items() if n not in self.graph.nodes or self.graph.nodes[n].position != p}
+        return bool(moved) and self._edit(lambda: commands.move_nodes(self.graph, moved)) is not None
 
     def delete(self, node_ids: list[str], edges: list[Edge] = ()) -> bool:
         if not node_ids and not edges:
             return False
-        return self.push(commands.delete_nodes(self.graph, node_ids, list(edges)))
+        return self._edit(lambda: commands.delete_nodes(self.graph, node_ids, list(edges))) is not None
 
     def set_param(self, node_id: str, name: str, value: object) -> bool:
-        return self.push(commands.set_param(self.graph, node_id, name, value))
+        return self._edit(lambda: commands.set_param(self.graph, node_id, name, value)) is not None
 
     def rename(self, node_id: str, label: str) -> bool:
-        return self.push(commands.rename(self.graph, node_id, label))
+        return self._edit(lambda: commands.rename(self.graph, node_id, label)) is not None
 
     def apply_fix(self, fix: Fix) -> bool:
-        return self.push(commands.apply_fix(self.graph, fix))
+        return self._edit(lambda: commands.apply_fix(self.graph, fix)) is not None
 
     def insert_on_edge(self, edge: Edge, block: str, position: tuple[float, float]) -> str | None:
-        command = commands.insert_on_edge(self.graph, edge, block, position)
-        return command.result if self.push(command) else None
+        command = self._edit(lambda: commands.insert_on_edge(self.graph, edge, block, position))
+        return None if command is None else command.result
 
     def copy(self, node_ids: list[str]) -> str:
         return copy_nodes(self.graph, node_ids)
@@ -131,13 +141,17 @@ class EditorController(QObject):
     def duplicate(self, node_ids: list[str]) -> list[str]:
         if not node_ids:
             return []
-        text = copy_nodes(self.graph, node_ids)
-        command = commands.custom(self.graph, "Duplicate", lambda g: paste_nodes(g, text, PASTE_OFFSET))
-        return command.result if self.push(command) else []
+
+        def build() -> RecordedCommand:
+            text = copy_nodes(self.graph, node_ids)
+            return commands.custom(self.graph, "Duplicate", lambda g: paste_nodes(g, text, PASTE_OFFSET))
+
+        command = self._edit(build)
+        return [] if command is None else command.result
 
     def set_setting(self, name: str, value: object) -> bool:
         """Change one training setting, undoably (edits of one setting in a row are one step)."""
-        return self.push(commands.set_setting(self.document.project, name, value))
+        return self._edit(lambda: commands.set_setting(self.document.project, name, value)) is not None
 
     def forget_starting_weights(self) -> bool:
         """Train from the seed from now on, undoably; False when there are no starting weights."""

@@ -16,6 +16,7 @@ from netbuilder.project import load_project, save_project
 from netbuilder.project.latest_run import latest_run
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.settings import SETTINGS
+from netbuilder.training.checkpoint_file import WriteError
 from netbuilder.training.engine import Trainer
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
@@ -132,3 +133,31 @@ def test_every_declared_setting_is_an_option(capsys):
 def test_asking_for_cuda_without_a_gpu_exits_2(tmp_path, capsys):
     assert main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--device", "cuda", "--out", str(tmp_path)]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_weights_that_cannot_be_written_end_in_one_line_and_keep_latest(digits, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "runs"
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
+    first = latest_run(out)
+
+    def full_disk(self, path):
+        raise WriteError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(Trainer, "save_weights", full_disk)
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("netbuilder: cannot write ") and last_line.endswith("model.pt: No space left on device")
+    assert latest_run(out) == first
+    kept = RunHistory(digits).records[-1]
+    assert kept.status == "completed" and "No space left on device" in kept.message
+
+
+def test_a_folder_named_latest_is_left_alone_and_the_run_kept(digits, tmp_path, capsys):
+    out = tmp_path / "runs"
+    (out / "latest").mkdir(parents=True)
+    (out / "latest" / "model.pt").write_bytes(b"an earlier run's weights")
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--out", str(out)]) == 0
+    assert "latest could not name this run" in capsys.readouterr().err
+    assert (out / "latest" / "model.pt").read_bytes() == b"an earlier run's weights"
+    (run,) = [path for path in out.iterdir() if path.name != "latest"]
+    assert (run / "model.pt").is_file()

@@ -90,7 +90,10 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(run_dir / METRICS_FILE, record.to_json().encode("utf-8"))
         if outcome.ok and not_saved is None:
-            point_latest(out, run_dir)
+            try:
+                point_latest(out, run_dir)
+            except OSError as err:  # a folder named latest, say: the run itself is whole
+                console.print(f"{out / 'latest'} could not name this run: {err.strerror or err}")
     try:
         history.add(record)
     except OSError as err:

@@ -7,9 +7,12 @@ nn.Module attribute (a submodule named `forward` or `training` would break the m
 
 from __future__ import annotations
 
+import ast
+import builtins
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Attributes and methods of torch.nn.Module (torch 2.11 - 2.14): a submodule must not replace any of them.
 # tests/test_codegen_identifiers.py checks this list against the installed torch.
@@ -119,6 +122,46 @@ def class_name(text: str, fallback: str = "Model") -> str:
     if name[0].isdigit():
         name = fallback + name
     return name if not keyword.iskeyword(name) else name + "_"
+
+
+def script_names(model_source: str, scripts: Iterable[str], model_class: str) -> frozenset[str]:
+    """Every name the generated model module and `scripts` (train.py, predict.py ...) bind anywhere: imports,
+    definitions, assignments, arguments, loop, exception and match targets; and Python's builtins. The model's
+    own class is left out (the scripts' imports from model, and its definition). Read from the sources
+    themselves, so that a name a script comes to use is never the model's class name (a project named "Image"
+    would replace PIL's Image in train.py). Of the model module, only what comes before its class is read:
+    the class's own names are made by Namer, all lower case, which a class name never is; a 1,000-layer
+    forward() would take longer to parse than to generate."""
+    header = model_source[: model_source.index(f"\nclass {model_class}(")]
+    return frozenset(set(dir(builtins)) | _bound([header, *scripts]))
+
+
+def _bound(sources: Iterable[str]) -> set[str]:
+    names: set[str] = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                if not (isinstance(node, ast.ImportFrom) and node.module == "model"):
+                    names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+                names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                names.add(node.rest)
+    return names
+
+
+def unused_class_name(model_class: str, taken: frozenset[str]) -> str:
+    """`model_class` with "Model" after it (Image -> ImageModel), and a number if that is taken too."""
+    name, n = f"{model_class}Model", 2
+    while name in taken:
+        name, n = f"{model_class}Model{n}", n + 1
+    return name
 
 
 class Namer:

@@ -56,8 +56,11 @@ class ModelCode:
     """Submodule attribute name per node id (for mapping errors and weights back to labels)."""
 
 
-def generate_model(graph: Graph, analysis: Analysis, *, name: str = "Model", source: str = "") -> ModelCode:
-    """The model module for `graph`. Raises CodegenError while the model part has errors."""
+def generate_model(
+    graph: Graph, analysis: Analysis, *, name: str = "Model", source: str = "", model_class: str = ""
+) -> ModelCode:
+    """The model module for `graph`, its class named `model_class` or else after `name`. Raises CodegenError
+    while the model part has errors."""
     outputs = _model_outputs(graph, analysis)
     if not outputs:
         raise CodegenError("the model has no output: connect the data through at least one layer")
@@ -109,9 +112,10 @@ def generate_model(graph: Graph, analysis: Analysis, *, name: str = "Model", sou
         body.append(("return " + statement.split(" = ", 1)[1], shape))
     else:
         body.append(("return " + ", ".join(returned), ""))
+    cls = model_class or class_name(name)
     return ModelCode(
-        source=_module_source(name, source, inputs, outputs, init_lines, body),
-        class_name=class_name(name),
+        source=_module_source(cls, name, source, inputs, outputs, init_lines, body),
+        class_name=cls,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         attributes=attributes,
@@ -163,6 +167,7 @@ def _chained(graph: Graph, layers: list[str], outputs: list[ModelOutput]) -> set
 
 
 def _module_source(
+    cls: str,
     name: str,
     source: str,
     inputs: list[ModelInput],
@@ -170,7 +175,6 @@ def _module_source(
     init_lines: list[str],
     body: list[tuple[str, str]],
 ) -> str:
-    cls = class_name(name)
     origin = f" from {safe_text(source)}" if source else ""
     shapes = ", ".join(format_shape(i.type.shape) for i in inputs)
     signature = ", ".join(f"{i.name}: torch.Tensor" for i in inputs)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from netbuilder.analysis import Analysis
 from netbuilder.atomic_file import write_atomically
+from netbuilder.codegen.identifiers import script_names, unused_class_name
 from netbuilder.codegen.model_code import CodegenError, ModelCode, generate_model
 from netbuilder.codegen.package_readme import generate_readme
 from netbuilder.codegen.predict_script import WEIGHTS_FILES, generate_predict
-from netbuilder.codegen.run_description import config_json, describe_run
+from netbuilder.codegen.run_description import RunDescription, config_json, describe_run
 from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE, TORCH_REQUIREMENT, generate_training
 from netbuilder.graph import Graph
 
@@ -62,33 +64,17 @@ def generate_package(
         "early_stopping": early_stopping,
     }
     model = generate_model(graph, analysis, name=name, source=source)
-    files = {"model.py": model.source}
-    requirements: tuple[str, ...] = (TORCH_REQUIREMENT,)
-    run = None
-    skipped = ""
-    if analysis.has_errors(training=True):
-        first = next(d for d in analysis.problems(training=True) if d.is_error)
-        skipped = f"train.py was not written: {first.message}"
-    else:
-        try:
-            training = generate_training(
-                graph, analysis, model, settings=settings, source=source, starting_weights=starting_weights
-            )
-        except CodegenError as err:
-            skipped = f"train.py was not written: {err}"
-        else:
-            run = describe_run(graph, analysis)
-            predict = generate_predict(run, model.class_name, weights_format=weights_format, source=source)
-            files["train.py"] = training.source
-            files["predict.py"] = predict.source
-            files["config.json"] = config_json(
-                run,
-                model_class=model.class_name,
-                weights_file=WEIGHTS_FILES[weights_format],
-                settings=settings,
-                name=name,
-            )
-            requirements = tuple(dict.fromkeys([*training.requirements, *predict.requirements]))
+    files, run, requirements, skipped = _scripts(
+        graph, analysis, model, name, settings, source, weights_format, starting_weights
+    )
+    scripts = [text for file, text in files.items() if file.endswith(".py") and file != "model.py"]
+    taken = script_names(model.source, scripts, model.class_name)
+    if model.class_name in taken:  # a project named "Image" or "Dataset": its class would replace the scripts' own
+        model_class = unused_class_name(model.class_name, taken)
+        model = generate_model(graph, analysis, name=name, source=source, model_class=model_class)
+        files, run, requirements, skipped = _scripts(
+            graph, analysis, model, name, settings, source, weights_format, starting_weights
+        )
     files["requirements.txt"] = "\n".join(requirements) + "\n"
     held = [
         *files,
@@ -105,6 +91,40 @@ def generate_package(
         weights_file=WEIGHTS_FILES[weights_format],
     )
     return Package(files, model, skipped)
+
+
+def _scripts(
+    graph: Graph,
+    analysis: Analysis,
+    model: ModelCode,
+    name: str,
+    settings: dict[str, Any],
+    source: str,
+    weights_format: str,
+    starting_weights: bool,
+) -> tuple[dict[str, str], RunDescription | None, tuple[str, ...], str]:
+    """model.py, and train.py, predict.py and config.json when the graph can train; the run they describe,
+    their requirements, and why train.py is missing."""
+    files = {"model.py": model.source}
+    if analysis.has_errors(training=True):
+        first = next(d for d in analysis.problems(training=True) if d.is_error)
+        return files, None, (TORCH_REQUIREMENT,), f"train.py was not written: {first.message}"
+    try:
+        training = generate_training(
+            graph, analysis, model, settings=settings, source=source, starting_weights=starting_weights
+        )
+    except CodegenError as err:
+        return files, None, (TORCH_REQUIREMENT,), f"train.py was not written: {err}"
+    run = describe_run(graph, analysis)
+    predict = generate_predict(run, model.class_name, weights_format=weights_format, source=source)
+    files |= {
+        "train.py": training.source,
+        "predict.py": predict.source,
+        "config.json": config_json(
+            run, model_class=model.class_name, weights_file=WEIGHTS_FILES[weights_format], settings=settings, name=name
+        ),
+    }
+    return files, run, tuple(dict.fromkeys([*training.requirements, *predict.requirements])), ""
 
 
 def write_package(package: Package, folder: Path) -> list[Path]:

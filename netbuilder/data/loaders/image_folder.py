@@ -7,7 +7,7 @@ import warnings
 
 import numpy
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 PATH, IMAGE_SIZE = "data", 32
@@ -43,6 +43,8 @@ class ImageFiles(Dataset):
             pixels = self.read(self.files[index])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ValueError(f"{name} has more than {MAX_IMAGE_PIXELS:,} pixels: remove or replace it") from None
+        except UnidentifiedImageError:
+            raise ValueError(f"{name} is not an image that can be read: remove or replace it") from None
         except (OSError, SyntaxError, ValueError) as err:  # PIL's errors for a damaged file
             why = "is truncated" if "truncated" in str(err) else f"cannot be read ({str(err)[:60]})"
             raise ValueError(f"{name} {why}: remove or replace it") from None

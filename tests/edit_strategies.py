@@ -41,7 +41,7 @@ _ODD_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)) | st.samp
 
 labels = st.one_of(
     _ODD_TEXT,
-    st.sampled_from(["", " ", "\t\n", "conv1", "relu", "fc", "1", "x" * 2000, "n1", "dataset", "loss"]),
+    st.sampled_from(["", " ", "\t\n", "conv1", "relu", "fc", "1", "x" * 256, "x" * 2000, "n1", "dataset", "loss"]),
 )
 """A label as a person might type or paste it: empty and blank ones must be refused."""
 

@@ -143,7 +143,7 @@ class EditSequences(RuleBasedStateMachine):
 
     # ---- the edits -------------------------------------------------------------------------------------
 
-    @rule(block=st.sampled_from(BLOCK_TYPES) | st.just("NoSuchBlock"), label=st.none() | labels, at=positions)
+    @rule(block=st.sampled_from([*BLOCK_TYPES, "NoSuchBlock"]), label=st.none() | labels, at=positions)
     def add_node(self, block: str, label: str | None, at: tuple[float, float]) -> None:
         taken = {n.label for n in self.graph.nodes.values()}
         bad_label = label is not None and (not label.strip() or label in taken)

@@ -134,7 +134,7 @@ class EditorSequences(RuleBasedStateMachine):
 
     # ---- what the views call ---------------------------------------------------------------------------
 
-    @rule(block=st.sampled_from(BLOCK_TYPES) | st.just("NoSuchBlock"), at=positions)
+    @rule(block=st.sampled_from([*BLOCK_TYPES, "NoSuchBlock"]), at=positions)
     def add_block(self, block: str, at: tuple[float, float]) -> None:
         self.call(lambda: self.controller.add_block(block, at), must_refuse=block == "NoSuchBlock")
 
@@ -330,3 +330,10 @@ def test_a_training_setting_given_as_text_is_refused_with_a_message(controller) 
     assert said == ["val_fraction: expected a number from 0 to 0.9, got 'abc'", said[1]]
     assert said[1].startswith("grad_clip: expected a number")
     assert controller.undo_stack.count() == 0 and controller.document.project.training.val_fraction == 0.2
+
+
+def test_a_connection_dragged_back_onto_its_own_input_leaves_the_document_unchanged(document, controller) -> None:
+    edge = next(iter(document.graph.edges))
+    assert controller.connect(edge, replacing=edge)
+    assert controller.undo_stack.count() == 0 and not controller.modified
+    assert edge in document.graph.edges

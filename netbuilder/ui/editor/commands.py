@@ -137,12 +137,15 @@ def connect(graph: Graph, edge: Edge, replacing: Edge | None = None) -> Recorded
 
     An input takes one edge, so the edge already into the target input is replaced by this one, in the same
     step; when the new edge is refused (a cycle, a kind the input does not take) nothing is taken away. The
-    very edge that is there already is not made again."""
+    very edge that is there already is not made again, and one dragged back onto its own input changes nothing
+    (no step, so the document stays as saved)."""
     occupant = graph.inputs_of(edge.dst).get(edge.dst_port) if edge.dst in graph.nodes else None
     if occupant in (replacing, edge):
         occupant = None
 
     def perform(g: Graph) -> None:
+        if replacing == edge:
+            return
         if replacing is not None:
             g.disconnect(replacing)
         if occupant is not None:

@@ -9,16 +9,24 @@ import pytest
 
 from netbuilder.graph import (
     CycleError,
+    Edge,
+    EdgeRefusedError,
     Graph,
     GraphError,
+    InvalidIdError,
+    InvalidLabelError,
     InvalidParamError,
     LabelTakenError,
+    NodeNotFoundError,
     PortInUseError,
     PortKindError,
     PortOccupiedError,
+    TooManyNodesError,
     UnknownPortError,
 )
+from netbuilder.graph import graph as graph_module
 from netbuilder.graph.events import EdgeAdded, EdgeRemoved, NodeRemoved, ParamChanged
+from netbuilder.graph.limits import MAX_NAME_CHARS, QUOTE_CHARS
 
 
 def chain(graph: Graph, *blocks: str) -> list[str]:
@@ -163,3 +171,131 @@ def test_edge_events_and_check_connection_preview():
     assert events == [EdgeAdded(edge)]
     with pytest.raises(PortOccupiedError):
         g.check_connection(edge)
+
+
+# ---- ids, labels and limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("node_id", ["n²", "n1\n", "1n", "", "a b", "é", "n" + "9" * 5000, "x" * 65, "n\ud800"])
+def test_an_id_outside_the_ascii_pattern_is_refused_with_a_short_message(node_id: str) -> None:
+    g = Graph()
+    with pytest.raises(InvalidIdError) as info:
+        g.add_node("ReLU", node_id=node_id) if node_id else g.add_node("ReLU", node_id="-")
+    assert len(str(info.value)) < 200
+    assert not g.nodes
+
+
+def test_ids_a_file_uses_are_kept_and_new_ids_never_clash_with_them() -> None:
+    g = Graph()
+    for node_id in ("encoder.block-1", "_x", "n7", "n" + "9" * 18):
+        g.add_node("ReLU", node_id=node_id)
+    assert g.add_node("ReLU").id == "n1" + "0" * 18  # past the largest counted id
+    g.add_node("ReLU", node_id="n1" + "0" * 17 + "1")  # more digits than counted: the counter skips it
+    assert g.add_node("ReLU").id == "n1" + "0" * 17 + "2"
+
+
+def test_a_label_no_file_can_save_is_refused_when_added_renamed_or_typed_in_a_text_field() -> None:
+    g = Graph()
+    with pytest.raises(InvalidLabelError, match="no file can save"):
+        g.add_node("ReLU", label="relu\ud800")
+    node = g.add_node("ReLU")
+    with pytest.raises(InvalidLabelError, match="no file can save"):
+        g.rename(node.id, "\udfff")
+    assert node.label == "relu1"
+    data = g.add_node("Dataset", params={"dataset": "csv"})
+    with pytest.raises(InvalidParamError):
+        g.set_param(data.id, "path", "data\ud800.csv")
+    assert data.params["path"] == "data"
+
+
+def test_a_label_longer_than_the_limit_is_refused() -> None:
+    g = Graph()
+    g.add_node("ReLU", label="r" * MAX_NAME_CHARS)
+    with pytest.raises(InvalidLabelError, match=f"at most {MAX_NAME_CHARS} characters"):
+        g.add_node("ReLU", label="s" * (MAX_NAME_CHARS + 1))
+    with pytest.raises(InvalidLabelError, match="empty"):
+        g.add_node("ReLU", label=" ")
+    copy = g.add_node("ReLU", label=g.unique_label("r" * MAX_NAME_CHARS))  # what paste and duplicate do
+    assert copy.label == "r" * (MAX_NAME_CHARS - 1) + "1"
+
+
+def test_refusals_quote_only_a_short_prefix_of_what_was_given() -> None:
+    g = Graph()
+    g.add_node("ReLU", label="l" * MAX_NAME_CHARS)
+    node = g.add_node("Linear")
+    long = "z" * 100_000
+    refusals = [
+        lambda: g.add_node("ReLU", label="l" * MAX_NAME_CHARS),
+        lambda: g.add_node(long),
+        lambda: g.node(long),
+        lambda: g.by_label(long),
+        lambda: g.set_param(node.id, long, 1),
+        lambda: g.connect(node.id, long, node.id, "x"),
+    ]
+    for refuse in refusals:
+        with pytest.raises((GraphError, NodeNotFoundError)) as info:
+            refuse()
+        assert len(str(info.value)) <= 3 * QUOTE_CHARS + 40, str(info.value)[:300]
+
+
+def test_a_full_graph_refuses_one_node_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MAX_NODES", 3)
+    g = Graph()
+    ids = chain(g, "Linear", "ReLU", "Linear")
+    with pytest.raises(TooManyNodesError, match="at most 3 nodes"):
+        g.add_node("ReLU")
+    g.remove_node(ids[1])
+    g.add_node("ReLU")
+
+
+# ---- connecting many edges at once -----------------------------------------------------------------------
+
+
+def _chain_edges(g: Graph, length: int) -> list[Edge]:
+    ids = [g.add_node("ReLU").id for _ in range(length)]
+    return [Edge(a, "y", b, "x") for a, b in itertools.pairwise(ids)]
+
+
+def test_connect_all_connects_a_chain_listed_from_its_end_and_tells_each_edge_in_order() -> None:
+    g = Graph()
+    edges = list(reversed(_chain_edges(g, 3000)))
+    events = []
+    g.subscribe(events.append)
+    g.connect_all(edges)
+    assert events == [EdgeAdded(edge) for edge in edges]
+    assert g.edge_count() == len(edges)
+    assert list(g.outputs_of(edges[0].src)) == [edges[0]]
+
+
+def test_connect_all_names_the_first_edge_that_closes_a_cycle_as_connect_would() -> None:
+    one_by_one, at_once = Graph(), Graph()
+    edges = _chain_edges(one_by_one, 6)
+    _chain_edges(at_once, 6)
+    closing = [Edge(edges[-1].dst, "y", edges[2].src, "x"), Edge(edges[-1].dst, "y", edges[0].src, "x")]
+    # The first closing edge needs the chain first: it waits for its input, taken by edges[1], so put it at
+    # the end, after a second one whose input is free.
+    listed = [*edges[2:], closing[1], *edges[:2]]
+    with pytest.raises(GraphError) as expected:
+        for edge in listed:
+            one_by_one.connect(edge.src, edge.src_port, edge.dst, edge.dst_port)
+    events = []
+    at_once.subscribe(events.append)
+    with pytest.raises(EdgeRefusedError) as info:
+        at_once.connect_all(listed)
+    assert isinstance(info.value.error, CycleError)
+    assert info.value.index == len(listed) - 1
+    assert str(info.value) == str(expected.value)
+    assert at_once.edge_count() == 0 and events == []
+
+
+def test_connect_all_reports_a_cycle_before_a_later_bad_port() -> None:
+    g = Graph()
+    a, b = g.add_node("Linear").id, g.add_node("Linear").id
+    listed = [Edge(a, "y", b, "x"), Edge(b, "y", a, "x"), Edge(a, "nope", b, "x")]
+    with pytest.raises(EdgeRefusedError) as info:
+        g.connect_all(listed)
+    assert (info.value.index, type(info.value.error)) == (1, CycleError)
+    with pytest.raises(EdgeRefusedError) as info:
+        g.connect_all([Edge(a, "y", b, "x"), Edge(a, "nope", b, "x")])
+    assert (info.value.index, type(info.value.error)) == (1, UnknownPortError)
+    assert g.edge_count() == 0

@@ -660,3 +660,193 @@ def test_the_example_in_the_docs_loads_and_says_what_it_means() -> None:
     assert project.graph.edge_count() == len(json.loads(example)["graph"]["edges"])
     # Written back, it holds everything the example says (blocks may since have gained parameters).
     assert _subset_of(json.loads(example), project_to_dict(project))
+
+
+# ---- limits: what is not a project file, or is too big to be one -----------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX FIFOs and devices")
+def test_a_fifo_is_refused_at_once_rather_than_waiting_for_a_writer(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe.nbproj"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            load_project(fifo)
+            outcome.append(None)
+        except BaseException as err:  # handed to the test's thread
+            outcome.append(err)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():  # blocked in open(): give it a writer so the thread can end, then fail
+        with open(fifo, "wb"):
+            pass
+        worker.join()
+        pytest.fail("loading a FIFO waited for a writer")
+    assert isinstance(outcome[0], ProjectError)
+    assert "not a project file" in str(outcome[0])
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+@pytest.mark.parametrize("where", ["folder", "/dev/null"])
+def test_a_folder_or_a_device_is_refused_as_not_a_project_file(tmp_path: Path, where: str) -> None:
+    with pytest.raises(ProjectError, match="not a project file") as info:
+        load_project(tmp_path if where == "folder" else where)
+    assert info.value.field is None
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netbuilder.project import project_file
+
+    path = tmp_path / "big.nbproj"
+    path.write_text(project_to_json(build_project()), encoding="utf-8")
+    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read whole"))
+    with pytest.raises(ProjectError, match=r"larger than a project file may be \(0 MiB\)"):
+        load_project(path)
+
+
+def test_a_file_that_grows_after_it_was_measured_is_read_no_further_than_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netbuilder.project import project_file
+
+    path = tmp_path / "growing.nbproj"
+    path.write_text(project_to_json(build_project()), encoding="utf-8")
+    real_fstat = os.fstat
+
+    def measured_empty(fd: int) -> os.stat_result:  # as the file was when looked at
+        info = list(real_fstat(fd))
+        info[stat.ST_SIZE] = 0
+        return os.stat_result(info)
+
+    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(os, "fstat", measured_empty)
+    with pytest.raises(ProjectError, match="larger than a project file may be"):
+        load_project(path)
+
+
+def test_a_project_over_the_node_or_edge_limit_is_refused_by_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netbuilder.project import project_file
+
+    data = project_to_dict(build_project())
+    monkeypatch.setattr(project_file, "MAX_NODES", 8)
+    with pytest.raises(ProjectError) as info:
+        project_from_dict(copy.deepcopy(data))
+    assert str(info.value) == "graph.nodes: 9 nodes; a project holds at most 8"
+    monkeypatch.setattr(project_file, "MAX_NODES", 9)
+    monkeypatch.setattr(project_file, "MAX_EDGES", 9)
+    with pytest.raises(ProjectError, match=r"^graph\.edges: 10 edges; a project holds at most 9$"):
+        project_from_dict(data)
+
+
+# ---- limits: ids, text and what messages quote -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("node_id", ["n²", "n" + "7" * 5000, "node one", "n1\n", "ö"])
+def test_an_id_outside_the_ascii_pattern_is_refused_with_a_message(tmp_path: Path, node_id: str) -> None:
+    data = project_to_dict(build_project())
+    data["graph"]["nodes"][HEAD]["id"] = node_id
+    err = load_error(tmp_path, json.dumps(data))
+    assert err.field == "graph.nodes[6].id"
+    assert "expected an id of letters, digits" in str(err)
+    assert len(str(err)) < 250
+
+
+def test_ids_of_other_writers_within_the_pattern_load_and_are_kept() -> None:
+    data = project_to_dict(build_project())
+    old = data["graph"]["nodes"][HEAD]["id"]
+    data["graph"]["nodes"][HEAD]["id"] = "layer4.2-conv_3"
+    for edge in data["graph"]["edges"]:
+        for end in ("from", "to"):
+            if edge[end][0] == old:
+                edge[end][0] = "layer4.2-conv_3"
+    assert project_to_dict(project_from_dict(copy.deepcopy(data))) == data
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        (["name"], "name"),
+        (_node(HEAD, "label"), "graph.nodes[6].label"),
+        (_node(DATA, "params", "path"), "graph.nodes[0].params.path"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_at_load_so_the_project_can_always_be_saved(
+    tmp_path: Path, where: list[Any], field: str
+) -> None:
+    data = project_to_dict(build_project())
+    _set(where, "abc\ud800")(data)
+    text = json.dumps(data)  # ensure_ascii: the file holds the escape \ud800, as such files do
+    assert "\\ud800" in text
+    err = load_error(tmp_path, text)
+    assert err.field == field
+    str(err).encode("utf-8")  # the message itself can be printed
+
+
+def test_a_label_or_name_over_the_length_limit_is_refused() -> None:
+    from netbuilder.graph.limits import MAX_NAME_CHARS
+
+    data = project_to_dict(build_project())
+    data["graph"]["nodes"][HEAD]["label"] = "h" * (MAX_NAME_CHARS + 1)
+    with pytest.raises(ProjectError, match=rf"^graph\.nodes\[6\]\.label: a label is at most {MAX_NAME_CHARS}"):
+        project_from_dict(copy.deepcopy(data))
+    data["graph"]["nodes"][HEAD]["label"] = "head"
+    data["name"] = "n" * 100_000
+    with pytest.raises(ProjectError, match=r"^name: the project's name is at most"):
+        project_from_dict(data)
+
+
+HUGE = "Q" * 10_000_000
+HUGE_VALUES: list[tuple[str, Mutation]] = [
+    ("name", _set(["name"], HUGE)),
+    ("unknown top key", _set([HUGE], 1)),
+    ("id", _set(_node(HEAD, "id"), HUGE)),
+    ("block", _set(_node(HEAD, "block"), HUGE)),
+    ("label", _set(_node(HEAD, "label"), HUGE)),
+    ("param name", _set(_node(HEAD, "params", HUGE), 1)),
+    ("text param", _set(_node(DATA, "params", "path"), HUGE)),
+    ("choice param", _set(_node(DATA, "params", "dataset"), HUGE)),
+    ("edge node", _set(_edge(2, "from"), [HUGE, "x"])),
+    ("edge port", _set(_edge(2, "from"), ["n1", HUGE])),
+    ("training value", _set(["training", "device"], HUGE)),
+    ("weights", _set(["weights"], HUGE)),
+    ("a long list", _set(_node(HEAD, "position"), list(range(1_000_000)))),
+    ("deep nesting", _set(_node(HEAD, "position"), json.loads("[" * 900 + "]" * 900))),
+]
+
+
+@pytest.mark.parametrize("mutate", [c[1] for c in HUGE_VALUES], ids=[c[0] for c in HUGE_VALUES])
+def test_a_refusal_quotes_only_a_short_prefix_of_a_huge_value(mutate: Mutation) -> None:
+    data = project_to_dict(build_project())
+    mutate(data)
+    with pytest.raises(ProjectError) as info:
+        project_from_dict(data)
+    assert len(str(info.value)) < 400, str(info.value)[:500]
+    assert "did you mean" not in str(info.value)
+
+
+def test_a_name_that_cannot_be_written_is_refused_at_save_and_no_file_is_left(tmp_path: Path) -> None:
+    project = Project.new("Untitled 3", named=False)
+    target = tmp_path / "caf\udce9.nbproj"  # a file name that is not UTF-8, as Python sees it on Linux
+    with pytest.raises(ProjectError, match=r"^name: .*no file can save"):
+        save_project(project, target)
+    assert list(tmp_path.iterdir()) == []
+    assert (project.name, project.named, project.path) == ("Untitled 3", False, None)
+
+
+def test_a_path_that_cannot_be_written_is_a_project_error_not_a_crash(tmp_path: Path) -> None:
+    weights = tmp_path / "w\udce9.weights.safetensors"
+    weights.write_bytes(b"{}")
+    project = build_project()
+    project.weights = weights
+    with pytest.raises(ProjectError, match="not valid text"):
+        save_project(project, tmp_path / "demo.nbproj")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [weights.name]

@@ -58,7 +58,10 @@ class UnknownBlockError(KeyError):
     """A block type the catalogue does not have."""
 
     def __str__(self) -> str:
-        return f"unknown block type {self.args[0]!r}"
+        # A file may name a block with megabytes of text: quote the start only (graph.limits.quoted's rule; the
+        # catalogue sits below the graph package and cannot import it).
+        shown = repr(str(self.args[0])[:61])
+        return f"unknown block type {shown if len(shown) <= 60 else shown[:57] + '...'}"
 
 
 def get(block_type: str) -> BlockSpec:

@@ -2,13 +2,17 @@
 
 from netbuilder.graph.errors import (
     CycleError,
+    EdgeRefusedError,
     GraphError,
+    InvalidIdError,
+    InvalidLabelError,
     InvalidParamError,
     LabelTakenError,
     NodeNotFoundError,
     PortInUseError,
     PortKindError,
     PortOccupiedError,
+    TooManyNodesError,
     UnknownPortError,
 )
 from netbuilder.graph.graph import Graph
@@ -17,8 +21,11 @@ from netbuilder.graph.model import Edge, Node
 __all__ = [
     "CycleError",
     "Edge",
+    "EdgeRefusedError",
     "Graph",
     "GraphError",
+    "InvalidIdError",
+    "InvalidLabelError",
     "InvalidParamError",
     "LabelTakenError",
     "Node",
@@ -26,5 +33,6 @@ __all__ = [
     "PortInUseError",
     "PortKindError",
     "PortOccupiedError",
+    "TooManyNodesError",
     "UnknownPortError",
 ]

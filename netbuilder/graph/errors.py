@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netbuilder.graph.limits import QUOTE_CHARS, quoted
+
 
 class GraphError(Exception):
     """An edit the graph refuses; the message is fit for a status bar."""
@@ -35,7 +37,9 @@ class InvalidParamError(GraphError):
     """A parameter value the block refuses; `node`, `param` and `reason` say which and why."""
 
     def __init__(self, node: str, param: str, reason: str) -> None:
-        super().__init__(f"{param}: {reason}")
+        # A name the block does not have may be anything a file holds: quoted, and only its start.
+        shown = param if param.isidentifier() and len(param) <= QUOTE_CHARS else quoted(param)
+        super().__init__(f"{shown}: {reason}")
         self.node = node
         self.param = param
         self.reason = reason
@@ -43,3 +47,25 @@ class InvalidParamError(GraphError):
 
 class PortInUseError(GraphError):
     """A parameter change would remove an input port that still has an edge."""
+
+
+class InvalidIdError(GraphError):
+    """A node id outside the pattern every id follows (`graph.limits.ID_PATTERN`)."""
+
+
+class InvalidLabelError(GraphError):
+    """A label that is empty, too long, or holds a character no file can save."""
+
+
+class TooManyNodesError(GraphError):
+    """One node more than a graph may hold (`graph.limits.MAX_NODES`)."""
+
+
+class EdgeRefusedError(GraphError):
+    """One edge of `Graph.connect_all` refused: `index` is its place in the list, `error` why (the error
+    `connect` would have raised for it), and the message is that error's."""
+
+    def __init__(self, index: int, error: GraphError) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error

@@ -7,7 +7,8 @@ mutates nodes or edges.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from netbuilder.blocks import catalogue
@@ -15,13 +16,17 @@ from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import BlockSpec, PortSpec
 from netbuilder.graph.errors import (
     CycleError,
+    EdgeRefusedError,
     GraphError,
+    InvalidIdError,
+    InvalidLabelError,
     InvalidParamError,
     LabelTakenError,
     NodeNotFoundError,
     PortInUseError,
     PortKindError,
     PortOccupiedError,
+    TooManyNodesError,
     UnknownPortError,
 )
 from netbuilder.graph.events import (
@@ -34,9 +39,14 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
+from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem, quoted
 from netbuilder.graph.model import Edge, Node
 
 Listener = Callable[[GraphEvent], None]
+
+# The ids netbuilder makes (n1, n2 ...); a file's id of this form moves the counter past it. Eighteen digits
+# at most, so the counter stays a small number and the next id within the id pattern.
+_COUNTED_ID = re.compile(r"n([0-9]{1,18})")
 
 
 class Graph:
@@ -67,7 +77,7 @@ class Graph:
         try:
             return self.nodes[node_id]
         except KeyError:
-            raise NodeNotFoundError(f"no node {node_id!r}") from None
+            raise NodeNotFoundError(f"no node {quoted(node_id)}") from None
 
     def spec(self, node_id: str) -> BlockSpec:
         return catalogue.get(self.node(node_id).block)
@@ -76,7 +86,7 @@ class Graph:
         try:
             return self.nodes[self._labels[label]]
         except KeyError:
-            raise NodeNotFoundError(f"no node labelled {label!r}") from None
+            raise NodeNotFoundError(f"no node labelled {quoted(label)}") from None
 
     @property
     def edges(self) -> Iterator[Edge]:
@@ -99,14 +109,20 @@ class Graph:
         return catalogue.get(node.block).input_ports(node.params)
 
     def unique_label(self, stem: str) -> str:
-        """`stem` if free, else stem2, stem3 ...; a stem without a number gets 1 first (conv1, conv2)."""
+        """`stem` if free, else stem2, stem3 ...; a stem without a number gets 1 first (conv1, conv2). The
+        stem is cut where the number would pass MAX_NAME_CHARS, so a long label can always be duplicated."""
         if stem and stem[-1].isdigit() and stem not in self._labels:
             return stem
         base = stem.rstrip("0123456789") or stem
         n = 1
-        while f"{base}{n}" in self._labels:
+        while self._numbered(base, n) in self._labels:
             n += 1
-        return f"{base}{n}"
+        return self._numbered(base, n)
+
+    @staticmethod
+    def _numbered(base: str, n: int) -> str:
+        number = str(n)
+        return base[: MAX_NAME_CHARS - len(number)] + number
 
     # ---- nodes -----------------------------------------------------------------------------------------
 
@@ -119,14 +135,19 @@ class Graph:
         position: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
     ) -> Node:
-        """Place a new node; parameters not given take their defaults. Refuses unknown blocks or values."""
+        """Place a new node; parameters not given take their defaults. Refuses unknown blocks or values, an
+        id outside the id pattern, a label that cannot be one, and a node beyond MAX_NODES."""
         try:
             spec = catalogue.get(block)
         except catalogue.UnknownBlockError as err:
             raise GraphError(str(err)) from None
+        if len(self.nodes) >= MAX_NODES:
+            raise TooManyNodesError(f"a graph holds at most {MAX_NODES:,} nodes; this one is full")
         node_id = node_id or self._new_id()
+        if not is_node_id(node_id):
+            raise InvalidIdError(f"a node id is {ID_RULE} characters, got {quoted(node_id)}")
         if node_id in self.nodes:
-            raise GraphError(f"a node with id {node_id!r} already exists")
+            raise GraphError(f"a node with id {quoted(node_id)} already exists")
         label = self.unique_label(spec.default_label()) if label is None else label
         self._check_label(label)
         values = spec.defaults()
@@ -229,17 +250,25 @@ class Graph:
         self._emit(ParamChanged(node_id, name, old, value))
 
     def _check_label(self, label: str) -> None:
-        if not label or not label.strip():
-            raise GraphError("a label cannot be empty")
+        if not label.strip():
+            raise InvalidLabelError("a label cannot be empty")
+        problem = name_problem(label, "a label")
+        if problem:
+            raise InvalidLabelError(problem)
         if label in self._labels:
-            raise LabelTakenError(f"the label {label!r} is already used by another node")
+            raise LabelTakenError(f"the label {quoted(label)} is already used by another node")
 
     def _new_id(self) -> str:
+        # A file may hold ids the counter never passed (n0042, or more digits than it counts): skip them.
+        while f"n{self._next_id}" in self.nodes:
+            self._next_id += 1
         return f"n{self._next_id}"
 
     def _bump_id(self, node_id: str) -> None:
-        if node_id.startswith("n") and node_id[1:].isdigit():
-            self._next_id = max(self._next_id, int(node_id[1:]) + 1)
+        # An ASCII pattern, not str.isdigit: '²' is a digit to isdigit and not to int().
+        counted = _COUNTED_ID.fullmatch(node_id)
+        if counted:
+            self._next_id = max(self._next_id, int(counted.group(1)) + 1)
 
     # ---- edges -----------------------------------------------------------------------------------------
 
@@ -247,20 +276,93 @@ class Graph:
         """Connect an output to an input, or refuse: unknown port, kind mismatch, occupied input, cycle."""
         edge = Edge(src, src_port, dst, dst_port)
         self.check_connection(edge)
-        self._inputs[dst][dst_port] = edge
-        self._outputs[src].append(edge)
+        self._link(edge)
         self._emit(EdgeAdded(edge))
         return edge
 
+    def connect_all(self, edges: Sequence[Edge]) -> None:
+        """Connect `edges` in order, as one `connect` for each would, but look for cycles once for them all.
+
+        `connect` searches the graph for a cycle at every edge, so a file listing a long chain from its end
+        took minutes to load (20,000 nodes); here each edge is checked for everything but cycles as it is
+        linked, and the whole graph is sorted once at the end. A refusal raises EdgeRefusedError with the
+        index of the edge `connect` would have refused first, and leaves the graph as it was; on success
+        each edge is told as an EdgeAdded, in order.
+        """
+        linked: list[Edge] = []
+        try:
+            for index, edge in enumerate(edges):
+                try:
+                    self._check_ports(edge)
+                except GraphError as err:
+                    # One connect at a time would have stopped at a cycle among the edges before this one.
+                    raise self._first_cycle(linked) or EdgeRefusedError(index, err) from None
+                self._link(edge)
+                linked.append(edge)
+            cycle = self._first_cycle(linked)
+            if cycle:
+                raise cycle
+        except BaseException:
+            for edge in reversed(linked):
+                self._unlink(edge)
+            raise
+        for edge in linked:
+            self._emit(EdgeAdded(edge))
+
+    def _first_cycle(self, linked: list[Edge]) -> EdgeRefusedError | None:
+        """With `linked` (the latest edges) in the graph, the refusal of the first of them that closes a
+        cycle, or None: found by bisection over how many of them are kept, one sort per step."""
+        if not linked or self._is_acyclic(linked, len(linked)):
+            return None
+        low, high = 0, len(linked)  # acyclic with `low` of them, cyclic with `high`
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._is_acyclic(linked, middle):
+                low = middle
+            else:
+                high = middle
+        edge = linked[high - 1]
+        return EdgeRefusedError(high - 1, self._cycle_error(edge))
+
+    def _is_acyclic(self, linked: list[Edge], kept: int) -> bool:
+        """Whether the graph without linked[kept:] has no cycle (Kahn's algorithm)."""
+        left_out = set(linked[kept:])
+        waiting = {node_id: 0 for node_id in self.nodes}
+        for edges in self._outputs.values():
+            for edge in edges:
+                if edge not in left_out:
+                    waiting[edge.dst] += 1
+        ready = [node_id for node_id, count in waiting.items() if count == 0]
+        done = 0
+        while ready:
+            node_id = ready.pop()
+            done += 1
+            for edge in self._outputs[node_id]:
+                if edge not in left_out:
+                    waiting[edge.dst] -= 1
+                    if waiting[edge.dst] == 0:
+                        ready.append(edge.dst)
+        return done == len(waiting)
+
     def check_connection(self, edge: Edge) -> None:
         """Raise the GraphError that `connect(edge)` would raise, without connecting (for live previews)."""
+        self._check_ports(edge)
+        if edge.src == edge.dst or self._reaches(edge.dst, edge.src):
+            raise self._cycle_error(edge)
+
+    def _cycle_error(self, edge: Edge) -> CycleError:
+        source, target = self.node(edge.src).label, self.node(edge.dst).label
+        return CycleError(f"connecting {source} to {target} would make a cycle: {target} already feeds {source}")
+
+    def _check_ports(self, edge: Edge) -> None:
+        """Everything `connect` checks but cycles: both ports exist, their kinds fit, the input is free."""
         source, target = self.node(edge.src), self.node(edge.dst)
         out_port = catalogue.get(source.block).output_port(edge.src_port)
         if out_port is None:
-            raise UnknownPortError(f"{source.label} has no output {edge.src_port!r}")
+            raise UnknownPortError(f"{source.label} has no output {quoted(edge.src_port)}")
         in_port = catalogue.get(target.block).input_port(edge.dst_port, target.params)
         if in_port is None:
-            raise UnknownPortError(f"{target.label} has no input {edge.dst_port!r}")
+            raise UnknownPortError(f"{target.label} has no input {quoted(edge.dst_port)}")
         if out_port.kind not in in_port.accepts:
             raise PortKindError(
                 f"{source.label}.{edge.src_port} carries a {out_port.kind}, but {target.label}.{edge.dst_port} "
@@ -272,18 +374,20 @@ class Graph:
                 f"{target.label}.{edge.dst_port} is already fed by {self.nodes[occupant.src].label}; "
                 "an input takes one source (remove that edge first)"
             )
-        if edge.src == edge.dst or self._reaches(edge.dst, edge.src):
-            raise CycleError(
-                f"connecting {source.label} to {target.label} would make a cycle: "
-                f"{target.label} already feeds {source.label}"
-            )
 
     def disconnect(self, edge: Edge) -> None:
         if self._inputs.get(edge.dst, {}).get(edge.dst_port) != edge:
             raise GraphError(f"no edge {edge}")
+        self._unlink(edge)
+        self._emit(EdgeRemoved(edge))
+
+    def _link(self, edge: Edge) -> None:
+        self._inputs[edge.dst][edge.dst_port] = edge
+        self._outputs[edge.src].append(edge)
+
+    def _unlink(self, edge: Edge) -> None:
         del self._inputs[edge.dst][edge.dst_port]
         self._outputs[edge.src].remove(edge)
-        self._emit(EdgeRemoved(edge))
 
     def _reaches(self, start: str, goal: str) -> bool:
         seen, stack = {start}, [start]
@@ -325,7 +429,7 @@ def _validated(spec: BlockSpec, node_id: str, name: str, value: Any) -> Any:
     try:
         param = spec.param(name)
     except KeyError:
-        raise InvalidParamError(node_id, name, f"{spec.type} has no parameter {name!r}") from None
+        raise InvalidParamError(node_id, name, f"{spec.type} has no parameter {quoted(name)}") from None
     try:
         return param.validate(value)
     except ParamError as err:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import replace
 from os import PathLike
@@ -21,7 +23,19 @@ from typing import Any
 from netbuilder.atomic_file import write_atomically
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec
-from netbuilder.graph import Edge, Graph, GraphError, InvalidParamError, PortOccupiedError
+from netbuilder.graph import Edge, EdgeRefusedError, Graph, GraphError, InvalidParamError, PortOccupiedError
+from netbuilder.graph.limits import (
+    ID_RULE,
+    MAX_EDGES,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    MAX_PATH_CHARS,
+    QUOTE_CHARS,
+    is_node_id,
+    name_problem,
+    quoted,
+    unencodable_char,
+)
 from netbuilder.project.errors import ProjectError, SettingsError
 from netbuilder.project.project import Project
 from netbuilder.project.settings import SETTING, TrainingSettings
@@ -90,12 +104,17 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
         path = project.path
     target = Path(path)
     name = project.name if project.named else target.stem
+    problem = name_problem(name, "the project's name")
+    if problem:  # what is written must load again (a file name that is not UTF-8 gives such a name)
+        raise ProjectError("name", problem)
     try:
         weights = _weights_beside(project.weights, target)
         data = project_to_json(replace(project, name=name, weights=weights), target.parent).encode("utf-8")
         write_atomically(target, data)
     except OSError as err:
-        raise ProjectError(None, f"cannot save {target}: {err.strerror or err}") from err
+        raise ProjectError(None, f"cannot save {_path(target)}: {err.strerror or err}") from err
+    except UnicodeEncodeError as err:  # a path of a folder whose name is not UTF-8, say
+        raise ProjectError(None, f"cannot save {_path(target)}: {quoted(err.object)} is not valid text") from None
     project.path = target
     project.weights = weights
     project.name, project.named = name, True
@@ -110,7 +129,9 @@ def _weights_beside(weights: Path | None, target: Path) -> Path | None:
     try:
         data = weights.read_bytes()
     except OSError as err:
-        raise ProjectError("weights", f"cannot read the starting weights {weights}: {err.strerror or err}") from err
+        raise ProjectError(
+            "weights", f"cannot read the starting weights {_path(weights)}: {err.strerror or err}"
+        ) from err
     write_atomically(copy, data)
     return copy
 
@@ -197,11 +218,47 @@ def _scalar(value: Any) -> str:
 def load_project(path: str | PathLike[str]) -> Project:
     """Read a `.nbproj` file; any problem, unreadable file included, raises ProjectError naming the field."""
     path = Path(path)
+    return project_from_dict(_parse(_read_file(path)), path=path)
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of `path`, a regular file of at most MAX_FILE_BYTES, or ProjectError.
+
+    Opened without blocking (a FIFO would wait for a writer forever) and looked at before reading, so a
+    folder, a device (/dev/zero never ends), a pipe or a socket is refused, and so is a file too big to be a
+    project, before its first byte is read; at most one byte more than the limit is read, since a file may
+    grow between the look and the read.
+    """
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as err:
-        raise ProjectError(None, f"cannot read {path}: {err.strerror or err}") from err
-    return project_from_dict(_parse(raw), path=path)
+        raise ProjectError(None, f"cannot read {_path(path)}: {err.strerror or err}") from err
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise ProjectError(None, f"cannot read {_path(path)}: it is {kind}, not a project file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ProjectError(None, _too_big_message(path))
+        with open(fd, "rb", closefd=False) as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise ProjectError(None, f"cannot read {_path(path)}: {err.strerror or err}") from err
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ProjectError(None, _too_big_message(path))
+    return raw
+
+
+def _too_big_message(path: Path) -> str:
+    limit = MAX_FILE_BYTES // 2**20
+    return f"{_path(path)} is larger than a project file may be ({limit} MiB): it is not one, or it is damaged"
+
+
+def _path(path: Path) -> str:
+    """A path as a message shows it: a file name that is not UTF-8 keeps its odd bytes as escapes."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Project:
@@ -219,6 +276,9 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     name = data["name"]
     if not isinstance(name, str):
         raise ProjectError("name", f"expected a string, got {_show(name)}")
+    problem = name_problem(name, "the project's name")
+    if problem:
+        raise ProjectError("name", problem)
     graph = _read_graph(data["graph"])
     training = _read_training(data["training"])
     path = None if path is None else Path(path)
@@ -229,6 +289,8 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
 def _read_weights(value: Any, path: Path | None) -> Path:
     """A starting-weights file: a name beside the project file, or an absolute path (an autosave's)."""
     where = _text(value, "weights")
+    if len(where) > MAX_PATH_CHARS or unencodable_char(where):
+        raise ProjectError("weights", f"expected a path of at most {MAX_PATH_CHARS} characters, got {_show(value)}")
     if not where.endswith(WEIGHTS_SUFFIX):
         raise ProjectError("weights", f"expected a file ending in {WEIGHTS_SUFFIX}, got {_show(value)}")
     weights = Path(where)
@@ -295,13 +357,23 @@ def _read_graph(value: Any) -> Graph:
     _check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
     nodes = _array(obj["nodes"], "graph.nodes")
     edges = _array(obj["edges"], "graph.edges")
+    # Counted before any is read: reading is linear, but a file at the size limit could list millions.
+    if len(nodes) > MAX_NODES:
+        raise ProjectError("graph.nodes", f"{len(nodes):,} nodes; a project holds at most {MAX_NODES:,}")
+    if len(edges) > MAX_EDGES:
+        raise ProjectError("graph.edges", f"{len(edges):,} edges; a project holds at most {MAX_EDGES:,}")
     graph = Graph()
     ids: dict[str, int] = {}
     labels: dict[str, int] = {}
     for i, item in enumerate(nodes):
         _read_node(graph, item, i, ids, labels)
-    for i, item in enumerate(edges):
-        _read_edge(graph, item, f"graph.edges[{i}]")
+    listed = [_read_edge(graph, item, f"graph.edges[{i}]") for i, item in enumerate(edges)]
+    try:
+        graph.connect_all(listed)  # cycles are looked for once, not per edge (quadratic on a long chain)
+    except EdgeRefusedError as err:
+        where = f"graph.edges[{err.index}]"
+        # A taken input is the edge's `to`; a kind mismatch or a cycle is the edge as a whole.
+        raise ProjectError(f"{where}.to" if isinstance(err.error, PortOccupiedError) else where, str(err)) from None
     return graph
 
 
@@ -311,8 +383,10 @@ def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels:
     _check_keys(obj, where, _NODE_KEYS, required=_NODE_KEYS)
 
     node_id = _text(obj["id"], f"{where}.id")
+    if not is_node_id(node_id):
+        raise ProjectError(f"{where}.id", f"expected an id of {ID_RULE} characters, got {_show(node_id)}")
     if node_id in ids:
-        raise ProjectError(f"{where}.id", f"duplicate id {node_id!r} (graph.nodes[{ids[node_id]}] has it too)")
+        raise ProjectError(f"{where}.id", f"duplicate id {_show(node_id)} (graph.nodes[{ids[node_id]}] has it too)")
 
     block = _text(obj["block"], f"{where}.block")
     try:
@@ -321,8 +395,13 @@ def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels:
         raise ProjectError(f"{where}.block", str(err) + _did_you_mean(block, catalogue.BLOCKS)) from None
 
     label = _text(obj["label"], f"{where}.label")
+    problem = name_problem(label, "a label")
+    if problem:
+        raise ProjectError(f"{where}.label", problem)
     if label in labels:
-        raise ProjectError(f"{where}.label", f"the label {label!r} is already used by graph.nodes[{labels[label]}]")
+        raise ProjectError(
+            f"{where}.label", f"the label {_show(label)} is already used by graph.nodes[{labels[label]}]"
+        )
 
     params = _read_params(obj["params"], spec, f"{where}.params")
     position = _read_position(obj["position"], f"{where}.position")
@@ -355,33 +434,29 @@ def _read_position(value: Any, where: str) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
-def _read_edge(graph: Graph, item: Any, where: str) -> None:
+def _read_edge(graph: Graph, item: Any, where: str) -> Edge:
+    """The edge an item of `graph.edges` describes, between ports its nodes have; connected later, all at once."""
     obj = _object(item, where)
     _check_keys(obj, where, _EDGE_KEYS, required=_EDGE_KEYS)
     src, src_port = _endpoint(obj["from"], f"{where}.from")
     dst, dst_port = _endpoint(obj["to"], f"{where}.to")
     for end, node_id in (("from", src), ("to", dst)):
         if node_id not in graph.nodes:
-            raise ProjectError(f"{where}.{end}", f"no node has the id {node_id!r}")
+            raise ProjectError(f"{where}.{end}", f"no node has the id {_show(node_id)}")
 
     source = graph.node(src)
     outputs = [p.name for p in graph.spec(src).outputs]
     if src_port not in outputs:
         raise ProjectError(
-            f"{where}.from", f"{source.label} ({source.block}) has no output {src_port!r} ({_ports(outputs)})"
+            f"{where}.from", f"{source.label} ({source.block}) has no output {_show(src_port)} ({_ports(outputs)})"
         )
     target = graph.node(dst)
     inputs = [p.name for p in graph.input_ports(dst)]
     if dst_port not in inputs:
         raise ProjectError(
-            f"{where}.to", f"{target.label} ({target.block}) has no input {dst_port!r} ({_ports(inputs)})"
+            f"{where}.to", f"{target.label} ({target.block}) has no input {_show(dst_port)} ({_ports(inputs)})"
         )
-    try:
-        graph.connect(src, src_port, dst, dst_port)
-    except PortOccupiedError as err:
-        raise ProjectError(f"{where}.to", str(err)) from None
-    except GraphError as err:  # a kind mismatch or a cycle: the edge as a whole is wrong
-        raise ProjectError(where, str(err)) from None
+    return Edge(src, src_port, dst, dst_port)
 
 
 def _endpoint(value: Any, where: str) -> tuple[str, str]:
@@ -445,14 +520,23 @@ def _report_duplicates(obj: dict[str, Any], where: str) -> None:
 
 
 def _field(where: str, key: Any) -> str:
-    """The path of `key` inside `where`: `a.b`, or `a["odd key"]` for a key that is not a plain name."""
-    key = str(key)
+    """The path of `key` inside `where`: `a.b`, or `a["odd key"]` for a key that is not a plain name; a long
+    key is cut to its start, and a character no file can hold shows as an escape."""
+    key = str(key)[: QUOTE_CHARS + 1]
     if not key.isidentifier():
-        return f"{where}[{json.dumps(key, ensure_ascii=False)}]"
-    return f"{where}.{key}" if where else key
+        shown = json.dumps(key, ensure_ascii=unencodable_char(key) is not None)
+        return f"{where}[{shown if len(shown) <= QUOTE_CHARS else shown[: QUOTE_CHARS - 4] + '...' + chr(34)}]"
+    return f"{where}.{key if len(key) <= QUOTE_CHARS else key[: QUOTE_CHARS - 3] + '...'}" if where else key
+
+
+# Longer than any name we suggest (block types, fields, parameters); difflib's time grows with the product of
+# the lengths, and a 50 MB block name took 20 s.
+_SUGGEST_UP_TO = 64
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    if len(word) > _SUGGEST_UP_TO:
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -478,10 +562,19 @@ def _too_big(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    """A value as a message shows it: short, and by kind for containers a reader should go and look at."""
+    """A value as a message shows it: short, and by kind for containers a reader should go and look at.
+
+    Never the repr of a whole container (a file may nest lists a thousand deep) nor a whole string or
+    number: at most QUOTE_CHARS characters, with escapes for characters a terminal cannot print."""
     if isinstance(value, dict):
         return "an object"
-    text = repr(value)
-    if isinstance(value, list) and len(text) > 40:
+    if isinstance(value, list):
+        if len(value) <= 8 and not any(isinstance(v, dict | list) for v in value):
+            text = "[" + ", ".join(_show(v) for v in value) + "]"
+            if len(text) <= 40:
+                return text
         return f"a list of {len(value)} items"
-    return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, str):
+        return quoted(value)
+    text = repr(value)
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 3] + "..."

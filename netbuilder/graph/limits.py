@@ -1,0 +1,70 @@
+"""How big a document may be: numbers no person reaches and no file can pass, and the checks that use them.
+
+They live here, in the lowest package that enforces any of them, so the Graph (which refuses an edit beyond
+them) and the project file's reader (which refuses a file beyond them before it builds anything) share one set;
+docs/project-format.md ("Limits") says why each number is what it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A project file is read whole into memory; the largest real one (a 500-node ResNet-152 import) is about
+# 0.2 MB and a file at MAX_NODES about 3 MB, so 64 MiB is far out of reach and still costs little to refuse.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+# Nodes in one graph: a ResNet-152 import has about 500; 10,000 loads and checks in well under a second.
+MAX_NODES = 10_000
+
+# No block has more than 8 inputs (Add, Multiply, Concat at their widest), and an input takes one edge, so no
+# graph within MAX_NODES has more edges; a file with more is refused before any edge is looked at.
+MAX_INPUTS_PER_NODE = 8
+MAX_EDGES = MAX_NODES * MAX_INPUTS_PER_NODE
+
+# A label or the project's name: longer than a file name may be (255 bytes), since a new project is named
+# after its file, and far longer than anyone types; codegen turns labels into identifiers of any length.
+MAX_NAME_CHARS = 256
+
+# A path written in the file (the starting weights'): the longest path Linux accepts (PATH_MAX).
+MAX_PATH_CHARS = 4096
+
+# A node id: ASCII letters, digits, '_', '.', '-', starting with a letter or '_', at most 64 characters.
+# netbuilder writes n1, n2 ...; the pattern keeps ids printable, encodable and short in every message.
+MAX_ID_CHARS = 64
+ID_PATTERN = re.compile(rf"[A-Za-z_][A-Za-z0-9_.-]{{0,{MAX_ID_CHARS - 1}}}")
+ID_RULE = f"letters, digits, '_', '.' or '-' (ASCII), starting with a letter or '_', at most {MAX_ID_CHARS}"
+
+# Messages quote at most this many characters of a value a person gave, then "...".
+QUOTE_CHARS = 60
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def is_node_id(text: str) -> bool:
+    """Whether `text` is a valid node id (see ID_PATTERN)."""
+    return ID_PATTERN.fullmatch(text) is not None
+
+
+def unencodable_char(text: str) -> str | None:
+    """The first character of `text` that no UTF-8 file can hold (a lone surrogate, which JSON's `\\ud800`
+    escapes and some file names produce), or None when all of it can be saved."""
+    found = _SURROGATE.search(text)
+    return None if found is None else found.group()
+
+
+def quoted(text: str) -> str:
+    """`text` as a message quotes it: repr (so control and lone surrogate characters show as escapes), cut
+    to QUOTE_CHARS characters and "..."."""
+    shown = repr(text[: QUOTE_CHARS + 1])
+    return shown if len(shown) <= QUOTE_CHARS else shown[: QUOTE_CHARS - 3] + "..."
+
+
+def name_problem(text: str, noun: str) -> str | None:
+    """Why `text` cannot be `noun` ("a label", "the project's name"): longer than MAX_NAME_CHARS, or holding a
+    character no file can save; None when it can be."""
+    if len(text) > MAX_NAME_CHARS:
+        return f"{noun} is at most {MAX_NAME_CHARS} characters, got {len(text):,}: {quoted(text)}"
+    bad = unencodable_char(text)
+    if bad:
+        return f"{quoted(text)} holds {bad!r}, half of a UTF-16 pair that no file can save; remove it"
+    return None

@@ -373,3 +373,13 @@ def test_long_values_are_quoted_by_a_short_prefix(tmp_path):
     path.write_text("a,label\n" + "x" * 5000 + ",y\n2,z\n")
     _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
     assert "'" + "x" * 59 + "..." in problems[0].message and len(problems[0].message) < 300
+
+
+def test_a_large_folder_has_an_even_spread_of_its_images_checked_as_a_person_draws(tmp_path, monkeypatch):
+    image_folder(tmp_path)  # six images: cat/0-2, dog/0-2
+    monkeypatch.setattr(dataset_files, "MAX_CHECKED_IMAGES", 3)  # checks cat/0, cat/2, dog/1
+    (tmp_path / "cat" / "1.png").write_bytes(b"")
+    assert image_folder_problem(tmp_path) == "", "left to training, which names it"
+    (tmp_path / "dog" / "1.png").unlink()  # replaced: the folder changes
+    (tmp_path / "dog" / "1.png").write_bytes(b"")
+    assert "dog/1.png is empty" in image_folder_problem(tmp_path)

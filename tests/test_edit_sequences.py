@@ -361,3 +361,11 @@ def test_pasting_what_another_program_put_on_the_clipboard_says_so_and_adds_noth
     with pytest.raises(ValueError, match="the clipboard holds no netbuilder nodes"):
         paste_nodes(graph, json.dumps(FOREIGN[what]), (40.0, 40.0))
     assert [node.block for node in graph.nodes.values()] == ["Linear"]
+
+
+def test_a_node_with_the_longest_label_can_be_copied_and_pasted_beside_itself() -> None:
+    graph = Project.new("paste").graph
+    longest = graph.add_node("ReLU", label="x" * 256).id  # the most a label holds (MAX_NAME_CHARS)
+    (pasted,) = paste_nodes(graph, copy_nodes(graph, [longest]), (40.0, 40.0))
+    assert graph.node(pasted).label != graph.node(longest).label
+    graph.rename(pasted, graph.node(pasted).label)  # the label it got is one the graph accepts

@@ -34,7 +34,14 @@ from hypothesis.stateful import (
 from netbuilder.analysis import SetParam, analyze
 from netbuilder.blocks import BLOCKS
 from netbuilder.graph import Edge
-from netbuilder.project import Project, load_project, project_from_dict, project_to_json, save_project
+from netbuilder.project import (
+    Project,
+    ProjectError,
+    load_project,
+    project_from_dict,
+    project_to_json,
+    save_project,
+)
 from netbuilder.project.settings import SETTINGS
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
@@ -90,7 +97,8 @@ class EditorSequences(RuleBasedStateMachine):
         if not result:  # refused, or nothing to do: nothing pushed, nothing changed, and a refusal said why
             assert (self.stack.index(), self.stack.count()) == (index, count), "a refused call touched the stack"
             assert now == before, "a refused call changed the project"
-            assert all(self.said[heard:]), "a refusal said nothing"
+            for message in self.said[heard:]:  # what the status bar and the pointer's bubble show
+                assert message and "\n" not in message and len(message) <= 400, f"not a one-line message: {message!r}"
             return result
         assert not must_refuse, "an invalid call went through"
         if (self.stack.index(), self.stack.count()) != (index, count) and self.clean_index > index:
@@ -125,7 +133,8 @@ class EditorSequences(RuleBasedStateMachine):
         sample=st.sampled_from([None, *sorted(p.name for p in SAMPLES.glob("*.nbproj"))]), weights=st.booleans()
     )
     def open_project(self, sample: str | None, weights: bool) -> None:
-        project = Project.new("edits") if sample is None else load_project(SAMPLES / sample)
+        # None: File > New, a placeholder name that the first save replaces by the file's.
+        project = Project.new("Untitled 1", named=False) if sample is None else load_project(SAMPLES / sample)
         if weights:  # an imported network's starting weights, which Forget can drop
             project.weights = self.folder / "start.weights.safetensors"
         self.controller = EditorController(Document(project))
@@ -233,11 +242,19 @@ class EditorSequences(RuleBasedStateMachine):
     def forget_starting_weights(self) -> None:
         self.call(self.controller.forget_starting_weights, must_refuse=self.project.weights is None)
 
-    @rule()
-    def save(self) -> None:
-        saved = self.controller.save(self.folder / "edits.nbproj")
-        assert load_project(saved).graph.nodes.keys() == self.graph.nodes.keys()
-        self.history[self.stack.index()] = self.file()  # saving names the file after the project, once
+    @rule(stem=st.sampled_from(["edits", "café net", "naïve-𝔘", "caf\udce9", "x" * 300]))
+    def save_as(self, stem: str) -> None:
+        # A file name that is not UTF-8 ("caf\udce9") or too long for the disk is refused with a message.
+        before = (self.file(), self.project.name, self.project.path, self.controller.modified)
+        try:
+            saved = self.controller.save(self.folder / f"{stem}.nbproj")
+        except ProjectError as err:
+            assert "\n" not in str(err), f"not a one-line message: {err}"  # it names the whole path it tried
+            assert (self.file(), self.project.name, self.project.path, self.controller.modified) == before
+            return
+        assert comparable(load_project(saved), self.folder) == self.file()
+        for state in self.history:  # a first save names a new project after its file, whatever the history
+            state["name"] = self.project.name
         self.clean_index = self.stack.index()
 
     # ---- undo and redo ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
+from netbuilder.ui.app.closing_signals import close_on_signals
 from netbuilder.ui.app.main_window import MainWindow
 
 
@@ -34,5 +35,6 @@ def run(path: Path | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("netbuilder")
     app.setOrganizationName("netbuilder")
+    close_on_signals(app)  # Ctrl+C and SIGTERM close the window as Quit does, then exit with 130 or 143
     _window = create_window(path)  # held until exec() returns: Qt does not own a top-level window
     return app.exec()

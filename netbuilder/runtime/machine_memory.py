@@ -18,9 +18,10 @@ from netbuilder.analysis.model_size import ModelSize, format_bytes
 MEMINFO = Path("/proc/meminfo")
 
 
-class ModelTooLarge(Exception):
+class ModelTooLarge(ValueError):
     """The network's parameters alone exceed the memory it would be built in; the message says so and what
-    to do."""
+    to do. A ValueError, as the other settings that cannot run here are (a device that is not present), so
+    the window's run reports its message as it reports theirs."""
 
 
 def ram_bytes() -> int | None:

@@ -362,10 +362,10 @@ def test_csv_values_beyond_float32_and_too_many_classes_are_refused(tmp_path):
 def test_a_csv_over_the_size_bound_is_refused_before_it_is_read(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_text("a,label\n" + "1,x\n2,y\n" * 200)
-    monkeypatch.setattr(dataset_files, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(dataset_files, "MAX_CSV_BYTES", 1 << 10)
     monkeypatch.setattr(dataset_files, "open", lambda *a, **k: pytest.fail("read"), raising=False)
     _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
-    assert "'big.csv' is 0.0 GiB; a CSV file may have at most 0 GiB" in problems[0].message
+    assert "'big.csv' is 0.0 MiB; a CSV file may have at most 0.0 MiB" in problems[0].message
 
 
 def test_long_values_are_quoted_by_a_short_prefix(tmp_path):

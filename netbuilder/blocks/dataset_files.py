@@ -25,8 +25,9 @@ decompression bomb asks for. The image folder's loader refuses the same images (
 MAX_CHECKED_IMAGES = 10_000
 """The most images of a folder checked as a person draws (about a second): a larger folder has an even spread
 of them checked, and training names any other image it cannot read."""
-MAX_CSV_BYTES = 1 << 30
-"""The largest CSV file read (1 GiB): training holds the whole table in memory, as Python values first."""
+MAX_CSV_BYTES = 256 << 20
+"""The largest CSV file read (256 MiB): training reads the whole table into memory as Python values first,
+about twelve times the file's size, and the check reads every row (about 15 s per 100 MB)."""
 MAX_CSV_CLASSES = 10_000
 """The most classes a CSV target may name: more is a column of values or identifiers, not of classes."""
 QUOTE_LIMIT = 60
@@ -207,8 +208,8 @@ def _csv_summary(path: str, target: str, classification: bool, mtime: int, size:
     name = Path(path).name
     if size > MAX_CSV_BYTES:
         raise DatasetFileError(
-            f"{_quoted(name)} is {size / 2**30:.1f} GiB; a CSV file may have at most "
-            f"{MAX_CSV_BYTES / 2**30:.0f} GiB, as training holds it in memory: use a sample of its rows"
+            f"{_quoted(name)} is {size / 2**20:,.1f} MiB; a CSV file may have at most {MAX_CSV_BYTES / 2**20:,.1f} "
+            "MiB, as training holds it in memory: use a sample of its rows"
         )
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:

@@ -33,11 +33,12 @@ from hypothesis.stateful import (
 
 from netbuilder.analysis import Analyzer, analyze
 from netbuilder.blocks import BLOCKS
-from netbuilder.graph import Edge, GraphError
+from netbuilder.graph import Edge, GraphError, InvalidParamError, NodeNotFoundError
 from netbuilder.graph.clipboard import copy_nodes, paste_nodes
 from netbuilder.graph.events import GraphEvent
 from netbuilder.project import (
     Project,
+    SettingsError,
     load_project,
     project_from_dict,
     project_to_json,
@@ -94,8 +95,11 @@ class EditSequences(RuleBasedStateMachine):
         relative to the folder it is saved in."""
         return comparable(self.project, self.folder)
 
-    def edit(self, perform: Callable[[], Any], *, must_refuse: bool = False) -> Any:
-        """Make one edit as the editor does: record its events; a typed refusal reverts what it did."""
+    def edit(
+        self, perform: Callable[[], Any], *, must_refuse: bool = False, refused_as: type[Exception] = GraphError
+    ) -> Any:
+        """Make one edit as the editor does: record its events; a typed refusal reverts what it did. An edit
+        that `must_refuse` must be refused with a `refused_as`."""
         before = self.file()
         events: list[Event] = []
 
@@ -109,6 +113,7 @@ class EditSequences(RuleBasedStateMachine):
             for event in reversed(events):
                 self.revert(event)
             assert str(err), "a refusal must say why"
+            assert not must_refuse or isinstance(err, refused_as), f"refused with {type(err).__name__}: {err}"
             assert self.file() == before, f"the refused edit ({err}) changed the project"
             return None
         finally:
@@ -157,7 +162,9 @@ class EditSequences(RuleBasedStateMachine):
     @rule(data=st.data())
     def remove_node(self, data: st.DataObject) -> None:
         node_id = self.some_node(data)
-        self.edit(lambda: self.graph.remove_node(node_id), must_refuse=node_id == MISSING_ID)
+        self.edit(
+            lambda: self.graph.remove_node(node_id), must_refuse=node_id == MISSING_ID, refused_as=NodeNotFoundError
+        )
         assert node_id not in self.graph.nodes
 
     @rule(data=st.data())
@@ -200,7 +207,11 @@ class EditSequences(RuleBasedStateMachine):
             return
         spec = data.draw(st.sampled_from(params))
         value, must_refuse = data.draw(param_values(spec))
-        self.edit(lambda: self.graph.set_param(node_id, spec.name, value), must_refuse=must_refuse)
+        self.edit(
+            lambda: self.graph.set_param(node_id, spec.name, value),
+            must_refuse=must_refuse,
+            refused_as=InvalidParamError,
+        )
 
     @rule(data=st.data(), label=labels)
     def rename(self, data: st.DataObject, label: str) -> None:
@@ -212,7 +223,7 @@ class EditSequences(RuleBasedStateMachine):
     @rule(data=st.data(), to=positions)
     def move(self, data: st.DataObject, to: tuple[float, float]) -> None:
         node_id = self.some_node(data)
-        self.edit(lambda: self.graph.move(node_id, to), must_refuse=node_id == MISSING_ID)
+        self.edit(lambda: self.graph.move(node_id, to), must_refuse=node_id == MISSING_ID, refused_as=NodeNotFoundError)
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), offset=positions)
@@ -242,7 +253,7 @@ class EditSequences(RuleBasedStateMachine):
     def set_setting(self, data: st.DataObject) -> None:
         spec = data.draw(st.sampled_from(SETTINGS))
         value, must_refuse = data.draw(setting_values(spec))
-        self.edit(lambda: self.project.set_setting(spec.name, value), must_refuse=must_refuse)
+        self.edit(lambda: self.project.set_setting(spec.name, value), must_refuse=must_refuse, refused_as=SettingsError)
 
     @rule(data=st.data())
     def point_at_starting_weights(self, data: st.DataObject) -> None:

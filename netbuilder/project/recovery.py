@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from netbuilder.atomic_file import write_atomically
+from netbuilder.graph.limits import MAX_FILE_BYTES, quoted, unencodable_char
 from netbuilder.project.errors import ProjectError
 from netbuilder.project.process_lock import ProcessLock
 from netbuilder.project.project import Project
@@ -38,8 +39,8 @@ SUFFIX = ".nbrecovery"
 GENERATIONS = 3  # autosaves kept per document: the last three minutes of distinct states
 MAX_ENTRIES = 30  # documents kept in the folder; the oldest beyond go at start
 MAX_AGE_S = 30 * 24 * 3600  # a copy nobody recovered in a month is dropped at start
-MAX_COPY_BYTES = 64 * 1024 * 1024  # a generation larger than this is not read (no real project comes near)
 MAX_NOTE_BYTES = 64 * 1024  # a note is a few hundred bytes: a file name, a time, a name
+MAX_COPY_BYTES = MAX_FILE_BYTES + MAX_NOTE_BYTES  # a project no larger than a project file may be, and its note
 STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead save's, never one still being written
 
 _ENTRY = re.compile(r"[0-9a-f]{16}")
@@ -48,7 +49,6 @@ _LEGACY = re.compile(r"(?P<entry>[0-9a-f]{16})\.nbproj")
 _LOCK = re.compile(r"(?P<entry>[0-9a-f]{16})\.lock")
 # write_atomically's temporary file: ".<target name>.<12 hex digits>.tmp" beside the target
 _TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
-_PREFIX = 60  # characters of a text quoted in a message
 _YEAR_3000 = 32_503_680_000  # seconds since 1970 (the furthest Windows shows as a local time)
 
 
@@ -284,20 +284,16 @@ def sweep_stale_temporaries(
 
 def _checked(entry: str) -> str:
     if not _ENTRY.fullmatch(entry):
-        raise ValueError(f"not a recovery entry: {entry[:_PREFIX]!r}")
+        raise ValueError(f"not a recovery entry: {quoted(entry)}")
     return entry
 
 
 def _check_writable(value: Any, where: str = "") -> None:
     """Raise ProjectError naming the first text in `value` that UTF-8 cannot hold (a lone surrogate)."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as err:
-            bad = f"U+{ord(value[err.start]):04X}"
-            raise ProjectError(
-                where or None, f"holds a character that cannot be saved ({bad}): change {_quote(value)}"
-            ) from None
+        bad = unencodable_char(value)
+        if bad is not None:
+            raise ProjectError(where or None, f"holds U+{ord(bad):04X}, which no file can save: change {quoted(value)}")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_writable(key, where)
@@ -305,12 +301,6 @@ def _check_writable(value: Any, where: str = "") -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_writable(item, f"{where}[{i}]")
-
-
-def _quote(text: str) -> str:
-    """`text` for a message: its first characters, escaped where they cannot be printed."""
-    shown = text[:_PREFIX].encode("ascii", "backslashreplace").decode("ascii")
-    return f"'{shown[:_PREFIX]}...'" if len(shown) > _PREFIX else f"'{shown}'"
 
 
 def _open_autosave(path: Path) -> BinaryIO:
@@ -323,7 +313,7 @@ def _open_autosave(path: Path) -> BinaryIO:
     info = os.fstat(stream.fileno())
     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_COPY_BYTES:
         stream.close()
-        raise ProjectError(None, f"{path.name}: not an autosave (not a plain file under 64 MiB)")
+        raise ProjectError(None, f"{path.name}: not an autosave (not a plain file of at most {MAX_COPY_BYTES:,} bytes)")
     return stream
 
 
@@ -353,7 +343,7 @@ def _read_note(path: Path) -> Autosave:
 def _time(value: Any, path: Path) -> float:
     """A note's time: seconds since 1970, before the year 3000 (a time every clock shows)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < _YEAR_3000:
-        raise ProjectError("saved_at", f"{path.name}: expected a time, got {_quote(str(value))}")
+        raise ProjectError("saved_at", f"{path.name}: expected a time, got {quoted(str(value))}")
     return float(value)
 
 

@@ -183,3 +183,42 @@ def test_a_checkpoint_is_checked_against_the_network_without_its_data(digits_che
     path.write_bytes(_saved(wrong))
     with pytest.raises(CheckpointError, match="damaged: its random state 'shuffle'"):
         read_checkpoint(path, program)
+
+
+GARBAGE = [None, "x", [1], {"a": 1}, -1, 1e300, torch.zeros(0), torch.zeros(2, 3, dtype=torch.int8)]
+
+
+def _places(state: dict, prefix: tuple = ()):
+    """Every key path of a checkpoint down to its leaves (lists and tensors count as leaves)."""
+    for key, value in state.items():
+        yield (*prefix, key)
+        if isinstance(value, dict):
+            yield from _places(value, (*prefix, key))
+
+
+def _with(state: dict, place: tuple, value) -> dict:
+    changed = dict(state)
+    if len(place) == 1:
+        changed[place[0]] = value
+    else:
+        changed[place[0]] = _with(state[place[0]], place[1:], value)
+    return changed
+
+
+def test_any_value_of_a_checkpoint_replaced_by_garbage_is_refused_or_gone_on_from(digits_checkpoint, tmp_path):
+    """Whatever value a damaged checkpoint holds where, going on from it either works or ends in one
+    CheckpointError line, never another exception (the fuzz over a real checkpoint's places)."""
+    project = with_settings(load_project(SAMPLES / "digits_mlp.nbproj"), epochs=1, device="cpu")
+    program = load_program(project)
+    path = tmp_path / "last.pt"
+    places = [place for place in _places(digits_checkpoint) if place[:2] != ("optimizer", "state")]
+    refused = 0
+    for place in places:
+        for value in GARBAGE:
+            path.write_bytes(_saved(_with(digits_checkpoint, place, value)))
+            try:
+                Trainer(project, program=program, resume=path).run_start(resumed=True)
+            except CheckpointError as err:
+                assert "\n" not in str(err) and str(err).startswith(f"{path}: "), (place, value, err)
+                refused += 1
+    assert refused > len(places) * len(GARBAGE) // 2

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import torch
 
 from netbuilder.atomic_file import open_atomically
+from netbuilder.runtime.weights import first_line
 from netbuilder.training.program import Program
 
 CHECKPOINT_FORMAT = 1
@@ -148,7 +149,7 @@ def check_checkpoint(state: Any, program: Program, shown: str) -> None:
                 "run's last.pt"
             )
         raise CheckpointError(f"{shown}: not a netbuilder checkpoint (it holds no 'model' state)")
-    if state.get("format") != CHECKPOINT_FORMAT:
+    if type(state.get("format")) is not int or state["format"] != CHECKPOINT_FORMAT:
         found = _short(state.get("format"))
         raise CheckpointError(f"{shown}: a checkpoint of format {found}; this netbuilder reads {CHECKPOINT_FORMAT}")
     for key, kind in _PARTS.items():
@@ -156,12 +157,21 @@ def check_checkpoint(state: Any, program: Program, shown: str) -> None:
             raise CheckpointError(f"{shown}: not a netbuilder checkpoint (it holds no '{key}')")
         if not isinstance(state[key], kind) or isinstance(state[key], bool):
             raise CheckpointError(f"{shown}: damaged: '{key}' is a {type(state[key]).__name__}")
-    _check_rng(state["rng"], shown)
+    for key in ("epoch", "position", "global_step"):
+        if state[key] < 0:
+            raise CheckpointError(f"{shown}: damaged: '{key}' is {state[key]}")
+    if not all(isinstance(entry, dict) for entry in state["history"]):
+        raise CheckpointError(f"{shown}: damaged: its history holds something other than epochs")
     with torch.device("meta"):  # shapes and dtypes only: nothing is allocated or initialised
         model = getattr(program.model_module, program.model_code.class_name)()
-    _check_model(state["model"], model.state_dict(), shown)
-    optimizer = program.script.make_optimizer(model)
-    _check_optimizer(state["optimizer"], optimizer, shown)
+    try:
+        _check_rng(state["rng"], shown)
+        _check_model(state["model"], model.state_dict(), shown)
+        _check_optimizer(state["optimizer"], program.script.make_optimizer(model), shown)
+    except (TypeError, KeyError, AttributeError, ValueError) as err:  # a value of an unexpected kind
+        if isinstance(err, CheckpointError):
+            raise
+        raise CheckpointError(f"{shown}: damaged: {type(err).__name__}: {_prefix(first_line(err))}") from None
 
 
 def _check_rng(rng: Mapping[str, Any], shown: str) -> None:
@@ -227,6 +237,9 @@ def _dtype(tensor: torch.Tensor) -> str:
 
 
 def _short(value: Any) -> str:
-    """A value from the file as a message quotes it: its repr, at most 60 characters."""
-    text = repr(value)
+    """A value from the file as a message quotes it: its repr on one line, at most 60 characters."""
+    return _prefix(" ".join(repr(value).split()))
+
+
+def _prefix(text: str) -> str:
     return text if len(text) <= 60 else text[:60] + "..."

@@ -33,7 +33,13 @@ from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress,
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.runtime.weights import first_line
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
-from netbuilder.training.checkpoint_file import CHECKPOINT_FORMAT, WriteError, read_checkpoint, save_file
+from netbuilder.training.checkpoint_file import (
+    CHECKPOINT_FORMAT,
+    CheckpointError,
+    WriteError,
+    read_checkpoint,
+    save_file,
+)
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
@@ -216,7 +222,11 @@ class Trainer:
             make_capturable(self.optimizer)
             self.graphed = GraphedStep(self._train_step, self.optimizer, batch_size)
         if saved is not None:
-            self.load_state_dict(saved)
+            try:
+                self.load_state_dict(saved)
+            except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as err:
+                # a value read_checkpoint does not look into (the schedule's, a random state's) is wrong
+                raise CheckpointError(f"{resume_name or resume}: damaged: {first_line(err)}") from None
 
     # ---- running ---------------------------------------------------------------------------------------
 
@@ -550,9 +560,11 @@ class Trainer:
         saved = rng.get("augmentation")
         if saved is not None and saved.numel() == self.augmentation.get_state().numel():
             self.augmentation.set_state(saved.cpu())
+        order = state["order"]
+        if state["position"] > self.train_size or order.numel() not in (0, self.train_size):
+            raise ValueError(f"where the run stood does not fit the {self.train_size} training samples here")
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
-        order = state["order"]
         self.order = order.to(self._order_device()) if order.numel() else None
         self.epoch_seed = int(state.get("epoch_seed", 0))
         self.global_step = int(state["global_step"])

@@ -10,10 +10,12 @@ import time
 from datetime import datetime
 
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.project import load_project
-from netbuilder.project.recovery import STALE_TEMPORARY_S
+from netbuilder.project.recovery import STALE_TEMPORARY_S, Recovery
+from netbuilder.ui.app import application
 from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.app.recovery_dialog import RecoveryDialog, human_time
 from tests.ui.conftest import SAMPLES, forget_changes
@@ -31,7 +33,7 @@ def session(qtbot, settings, recovery):
     """A new window over the same settings and recovery folder, as each start of netbuilder makes one."""
 
     def start() -> MainWindow:
-        window = MainWindow(settings, recovery.__class__(recovery.folder))  # nothing kept in memory across
+        window = MainWindow(settings, Recovery(recovery.folder))  # nothing kept in memory across
         qtbot.addWidget(window, before_close_func=forget_changes)
         window.show()
         return window
@@ -377,3 +379,24 @@ def test_recovering_a_project_sweeps_what_a_save_cut_short_by_the_crash_left_bes
     crash(crashed)
     offered(session()).open_button.click()
     assert not stale.exists()
+
+
+def test_a_start_tidies_the_recovery_folder_then_offers_what_was_left(qtbot, source, recovery, tmp_path, monkeypatch):
+    crashed = Recovery(recovery.folder)
+    project = load_project(source)
+    project.graph.add_node("Dropout", label="kept", position=(0.0, 500.0))
+    copy = crashed.save(crashed.new_entry(), project)
+    crashed.close()
+    stale = recovery.folder / f".{copy.name}.0123456789ab.tmp"
+    stale.write_text("half an autosave")
+    old = time.time() - STALE_TEMPORARY_S - 60
+    os.utime(stale, (old, old))
+    monkeypatch.setattr(application, "recovery_folder", lambda: recovery.folder)
+    monkeypatch.setattr(
+        application, "QSettings", lambda: QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    )
+    window = application.create_window()
+    qtbot.addWidget(window, before_close_func=forget_changes)
+    assert not stale.exists()
+    window.recovery_dialog.open_button.click()
+    assert "kept" in {n.label for n in window.document.graph.nodes.values()}

@@ -130,7 +130,7 @@ class Analyzer:
         reached = fed_by_data(self.graph, by_role)
         model = tuple(n for n in self._order if catalogue.get(self.graph.nodes[n].block).role == MODEL and n in reached)
         structural = structure_diagnostics(self.graph, self._results)
-        structural += size_diagnostics(self.graph, model_size(self._results, model))
+        structural += size_diagnostics(self.graph, self._results, model)
         return Analysis(
             order=tuple(self._order),
             results=dict(self._results),

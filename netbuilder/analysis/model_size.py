@@ -50,28 +50,33 @@ class ModelSize:
 
 def model_size(results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> ModelSize:
     """The size of the network made of `model_nodes`, from their analysed counts and output shapes."""
-    parameters = activations = largest = 0
-    largest_node = None
-    for node_id in model_nodes:
-        result = results[node_id]
-        parameters += result.params
-        if result.params > largest:
-            largest, largest_node = result.params, node_id
-        activations += sum(output.numel_per_sample() for output in result.outputs.values())
+    parameters, largest_node, largest = _parameters(results, model_nodes)
+    activations = sum(
+        output.numel_per_sample() for node_id in model_nodes for output in results[node_id].outputs.values()
+    )
     return ModelSize(parameters, largest_node, largest, activations)
 
 
-def size_diagnostics(graph: Graph, size: ModelSize) -> list[Diagnostic]:
-    """An error on the node holding most parameters when the parameters alone exceed any machine's memory."""
-    if size.weight_bytes <= ANY_MACHINE_BYTES or size.largest_node is None:
+def size_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> list[Diagnostic]:
+    """An error on the node holding most parameters when the parameters alone exceed any machine's memory.
+    Counts parameters only (every analysis runs it; the activations are summed when an estimate is asked)."""
+    parameters, largest_node, largest = _parameters(results, model_nodes)
+    if parameters * BYTES_PER_VALUE <= ANY_MACHINE_BYTES or largest_node is None:
         return []
-    node = graph.nodes[size.largest_node]
+    node = graph.nodes[largest_node]
     message = (
-        f"the network has {size.parameters:,} parameters ({format_bytes(size.weight_bytes)} as float32), more "
-        f"than any machine's memory ({format_bytes(ANY_MACHINE_BYTES)}); this {node.block} holds "
-        f"{size.largest_parameters:,} of them: make its sizes smaller"
+        f"the network has {parameters:,} parameters ({format_bytes(parameters * BYTES_PER_VALUE)} as float32), "
+        f"more than any machine's memory ({format_bytes(ANY_MACHINE_BYTES)}); this {node.block} holds "
+        f"{largest:,} of them: make its sizes smaller"
     )
-    return [Diagnostic(size.largest_node, ERROR, "model-size", message)]
+    return [Diagnostic(largest_node, ERROR, "model-size", message)]
+
+
+def _parameters(results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> tuple[int, str | None, int]:
+    """(total parameters, the node holding most, its count)."""
+    counts = [(results[node_id].params, node_id) for node_id in model_nodes]
+    largest, largest_node = max(counts, default=(0, None))
+    return sum(count for count, _ in counts), largest_node if largest else None, largest
 
 
 def format_bytes(count: int) -> str:

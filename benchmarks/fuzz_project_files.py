@@ -1,5 +1,6 @@
 """10,000 damaged project files, each read and checked as `netbuilder check` does: none may raise anything but a
-ProjectError, none may take 2 s, and every file that loads must save and load back to the same text.
+ProjectError, none may take 2 s, and every file that loads must save and load back to the same text. Then
+files at and beyond the limits (docs/project-format.md, "Limits"), each timed the same way.
 
 The files are real samples changed by tests/project_file_mutations.py (the fuzz test's generator), file i from
 `random.Random(seed + i)`, so a run is reproducible and a file can be made again by its number. Prints the
@@ -12,6 +13,7 @@ Run: `.venv/bin/python benchmarks/fuzz_project_files.py [-n 10000] [--seed 0] [-
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import tempfile
@@ -22,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from netbuilder.analysis import analyze
+from netbuilder.graph.limits import MAX_FILE_BYTES, MAX_NODES
 from netbuilder.project import ProjectError, load_project, project_to_json, save_project
 from tests.project_file_mutations import mutated_file
 
@@ -37,7 +40,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        return run(args.n, args.seed, folder)
+        failed = run(args.n, args.seed, folder)
+        return failed | at_the_limits(folder)
 
 
 def run(count: int, seed: int, folder: Path) -> int:
@@ -77,6 +81,63 @@ def run(count: int, seed: int, folder: Path) -> int:
     for failure in failures[:20]:
         print("  " + failure)
     return 1 if failures or slowest > BUDGET_S else 0
+
+
+def at_the_limits(folder: Path) -> int:
+    """Load + analysis of files at the node limit (in three orders) and refusals of files beyond the limits."""
+    chain = _chain(MAX_NODES)
+    backwards = {**chain, "graph": {**chain["graph"], "edges": chain["graph"]["edges"][::-1]}}
+    upside_down = {**chain, "graph": {"nodes": chain["graph"]["nodes"][::-1], "edges": backwards["graph"]["edges"]}}
+    too_many = _chain(312_500)
+    most = _chain(95_000)  # as many nodes as fit in the size limit: the longest parse before a refusal
+    unknown = {**chain, "graph": {"nodes": [{**chain["graph"]["nodes"][0], "block": "L" * 50_000_000}], "edges": []}}
+    cases = [
+        (f"{MAX_NODES:,}-node chain", json.dumps(chain).encode()),
+        (f"{MAX_NODES:,}-node chain, edges listed from the end", json.dumps(backwards).encode()),
+        (f"{MAX_NODES:,}-node chain, nodes and edges listed from the end", json.dumps(upside_down).encode()),
+        ("95,000-node chain", json.dumps(most).encode()),
+        ("312,500-node chain", json.dumps(too_many).encode()),
+        ("a 50 MB unknown block name", json.dumps(unknown).encode()),
+        ("one byte over the size limit", b" " * (MAX_FILE_BYTES + 1)),
+    ]
+    worst = 0.0
+    print("\n| file | size | outcome | load + analysis, s | CPU s |\n| --- | ---: | --- | ---: | ---: |")
+    for name, data in cases:
+        path = folder / "limit.nbproj"
+        path.write_bytes(data)
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            analyze(load_project(path).graph)
+            outcome = "loaded and checked"
+        except ProjectError as err:
+            outcome = f"refused: {str(err).replace(str(folder), '...')[:70]}"
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        worst = max(worst, seconds)
+        print(f"| {name} | {len(data) / 2**20:.1f} MiB | {outcome} | {seconds:.2f} | {cpu:.2f} |")
+    return 1 if worst > BUDGET_S else 0
+
+
+def _chain(nodes: int) -> dict[str, object]:
+    """An Input, then Linear and ReLU in turn: `nodes` nodes, each feeding the next, as a file holds it."""
+    items: list[dict[str, object]] = [_node(1, "Input", {"shape": [32], "dtype": "float32"})]
+    for i in range(2, nodes + 1):
+        items.append(
+            _node(i, "Linear", {"in_features": None, "out_features": 32, "bias": True})
+            if i % 2
+            else _node(i, "ReLU", {})
+        )
+    edges = [{"from": [f"n{i}", "y" if i > 1 else "x"], "to": [f"n{i + 1}", "x"]} for i in range(1, nodes)]
+    return {"format_version": 1, "name": "chain", "graph": {"nodes": items, "edges": edges}, "training": {}}
+
+
+def _node(i: int, block: str, params: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": f"n{i}",
+        "block": block,
+        "label": f"{block.lower()}{i}",
+        "params": params,
+        "position": [i * 150.0, 0.0],
+    }
 
 
 if __name__ == "__main__":

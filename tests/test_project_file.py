@@ -850,3 +850,15 @@ def test_a_path_that_cannot_be_written_is_a_project_error_not_a_crash(tmp_path: 
     with pytest.raises(ProjectError, match="not valid text"):
         save_project(project, tmp_path / "demo.nbproj")
     assert sorted(p.name for p in tmp_path.iterdir()) == [weights.name]
+
+
+def test_a_project_too_big_to_open_again_is_not_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netbuilder.project import project_file
+
+    path = tmp_path / "demo.nbproj"
+    save_project(Project.new("old"), path)
+    before = path.read_bytes()
+    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", len(project_to_json(build_project())) - 1)
+    with pytest.raises(ProjectError, match="more than a project file may"):
+        save_project(build_project(), path)
+    assert path.read_bytes() == before

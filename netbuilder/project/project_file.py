@@ -110,6 +110,8 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
     try:
         weights = _weights_beside(project.weights, target)
         data = project_to_json(replace(project, name=name, weights=weights), target.parent).encode("utf-8")
+        if len(data) > MAX_FILE_BYTES:  # it could not be opened again: say so now, while the work is in memory
+            raise ProjectError(None, f"cannot save {_path(target)}: {_too_big_to_save(len(data))}")
         write_atomically(target, data)
     except OSError as err:
         raise ProjectError(None, f"cannot save {_path(target)}: {err.strerror or err}") from err
@@ -256,6 +258,11 @@ def _too_big_message(path: Path) -> str:
     return f"{_path(path)} is larger than a project file may be ({limit} MiB): it is not one, or it is damaged"
 
 
+def _too_big_to_save(size: int) -> str:
+    limit = MAX_FILE_BYTES // 2**20
+    return f"it would take {size / 2**20:.1f} MiB, more than a project file may ({limit} MiB): shorten long texts"
+
+
 def _path(path: Path) -> str:
     """A path as a message shows it: a file name that is not UTF-8 keeps its odd bytes as escapes."""
     return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -308,14 +315,15 @@ class _JsonObject(dict[str, Any]):
 
     @classmethod
     def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
-        obj = cls()
-        seen_twice = []
-        for key, value in pairs:
-            if key in obj:
-                seen_twice.append(key)
-            obj[key] = value
-        if seen_twice:
-            obj.duplicates = tuple(seen_twice)
+        obj = cls(pairs)  # built in C; keys are looked at one by one only when some came twice
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            twice = []
+            for key, _ in pairs:
+                if key in seen:
+                    twice.append(key)
+                seen.add(key)
+            obj.duplicates = tuple(twice)
         return obj
 
 

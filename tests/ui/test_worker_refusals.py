@@ -1,5 +1,6 @@
-"""The window's Continue reads a run's checkpoint as `netbuilder train --resume` does: a file that cannot be
-gone on from ends the run at once in one line, before any data loads."""
+"""How the window's training worker ends a run that cannot go on, in one line: Continue reads a run's
+checkpoint as `netbuilder train --resume` does (a file that cannot be gone on from is refused before any data
+loads), and an unexpected error is said by its first line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import torch
 
 from netbuilder.project import load_project
+from netbuilder.training.engine import Trainer
 from netbuilder.ui.training.worker import TrainingWorker
 
 SAMPLES = Path(__file__).parent.parent.parent / "sample_projects"
@@ -24,3 +26,12 @@ def test_continuing_from_a_weights_file_says_which_file_to_give(tmp_path):
         "the checkpoint 2025-01-01_10-00-00/last.pt: holds a network's weights alone (a model.pt), not a run to "
         "go on from: give the run's last.pt"
     )
+
+
+def test_an_unexpected_error_is_said_in_one_line(monkeypatch):
+    def breaks(*_args, **_kwargs):
+        raise RuntimeError("something broke\nwith details over\nseveral lines")
+
+    monkeypatch.setattr(Trainer, "run_start", breaks)
+    end = TrainingWorker(load_project(SAMPLES / "spirals_mlp.nbproj")).run()
+    assert end.status == "failed" and end.message == "training failed: RuntimeError: something broke"

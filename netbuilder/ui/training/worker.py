@@ -100,7 +100,7 @@ class TrainingWorker(QObject):
         try:
             return self._train()
         except Exception as err:  # whatever happens, the window hears how the run ended
-            return RunEnd("failed", f"training failed: {type(err).__name__}: {err}")
+            return RunEnd("failed", _first_line(f"training failed: {type(err).__name__}: {err}"))
 
     def _train(self) -> RunEnd:
         import torch

@@ -368,12 +368,7 @@ def _warn_about_memory(project: Project) -> None:
     """One line on stderr when training would need more memory than the device has (an estimate, so the run
     still starts); ModelTooLarge when the parameters alone do not fit. After torch has loaded: it knows the
     GPU."""
-    analysis = analyze(project.graph)
-    task = analysis.training_task
-    if task is None:  # nothing to train: load_program says why
-        return
-    settings = project.training
-    warning = training_memory_warning(analysis.size, settings.batch_size, task.optimizer, settings.device)
+    warning = training_memory_warning(analyze(project.graph), project.training)
     if warning:
         print(f"netbuilder: warning: {warning}", file=sys.stderr)
 

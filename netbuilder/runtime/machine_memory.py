@@ -13,7 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from netbuilder.analysis.model_size import ModelSize, format_bytes
+from netbuilder.analysis import Analysis
+from netbuilder.analysis.model_size import format_bytes
+from netbuilder.project.settings import TrainingSettings
 
 MEMINFO = Path("/proc/meminfo")
 
@@ -59,16 +61,21 @@ def check_weights_fit(weight_bytes: int, device: str = "cpu") -> None:
         )
 
 
-def training_memory_warning(size: ModelSize, batch_size: int, optimizer: str, device: str) -> str | None:
-    """One line when training the network would need more than the device's memory (None when it fits or
-    the memory is unknown); ModelTooLarge when its parameters alone do not fit."""
-    check_weights_fit(size.weight_bytes, device)
-    where, has = device_memory(device)
-    needed = size.training_bytes(batch_size, optimizer)
+def training_memory_warning(analysis: Analysis, settings: TrainingSettings) -> str | None:
+    """One line when training the analysed network with `settings` would need more than its device's memory
+    (None when it fits, the memory is unknown, or there is nothing to train); ModelTooLarge when its
+    parameters alone do not fit. Asked by `netbuilder train` and the window's Train before a run starts."""
+    task = analysis.training_task
+    if task is None:
+        return None
+    size = analysis.size
+    check_weights_fit(size.weight_bytes, settings.device)
+    where, has = device_memory(settings.device)
+    needed = size.training_bytes(settings.batch_size, task.optimizer)
     if has is None or needed <= has:
         return None
     return (
-        f"training needs about {format_bytes(needed)} (weights, gradients, {optimizer}'s state and the "
-        f"activations of a batch of {batch_size}), more than this {where}, {format_bytes(has)}: it may run out "
-        "of memory; a smaller batch size or smaller layers need less"
+        f"training needs about {format_bytes(needed)} (weights, gradients, {task.optimizer}'s state and the "
+        f"activations of a batch of {settings.batch_size}), more than this {where}, {format_bytes(has)}: it "
+        "may run out of memory; a smaller batch size or smaller layers need less"
     )

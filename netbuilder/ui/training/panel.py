@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.project import TrainingSettings
+from netbuilder.project import Project, TrainingSettings
 from netbuilder.project.run_events import RunStart
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.run_recorder import epoch_entry
+from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.main_thread_gc import main_thread_collector
@@ -237,7 +238,7 @@ class TrainingPanel(QWidget):
         self.run = _Run(run_id, worker, task, time.time())
         self.ensure_plots()
         self.plot_tabs.setCurrentWidget(self.plot_area)  # the curves move while it trains
-        self.banner.hide()
+        self._warn_about_memory(project)
         self.progress.setRange(0, 0)  # busy until the first step: loading torch and the data
         self.progress.setFormat("starting…")
         self.metrics_label.setText(
@@ -247,6 +248,16 @@ class TrainingPanel(QWidget):
         task.start()
         self.running_changed.emit(True)
         return True
+
+    def _warn_about_memory(self, project: Project) -> None:
+        """The banner says when the run may not fit in its device's memory (an estimate: it still starts);
+        a network whose parameters alone do not fit is refused by the run itself, in the same words."""
+        try:
+            warning = training_memory_warning(self.document.analysis, project.training)
+        except ModelTooLarge:
+            warning = None
+        self.banner_text.setText(warning or "")
+        self.banner.setVisible(warning is not None)
 
     def continue_last(self) -> bool:
         """Go on from the checkpoint of the last run, if it was stopped; with its batch size, split and seed

@@ -47,7 +47,10 @@ def _command(argv: list[str]) -> int:
     try:
         return args.run(args)
     except ProjectError as err:
-        print(f"netbuilder: cannot read {args.project}: {err}", file=sys.stderr)
+        said = str(err)
+        if not said.startswith("cannot read "):  # the reader names a file it cannot open (a folder, a FIFO)
+            said = f"cannot read {args.project}: {said}"
+        print(f"netbuilder: {said}", file=sys.stderr)
         return USAGE
     except BrokenPipeError:  # `netbuilder blocks | head`
         return OK

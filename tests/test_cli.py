@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,13 @@ def test_export_of_a_project_with_training_problems_writes_the_model_and_says_wh
 def test_usage_errors_exit_2():
     assert subprocess.run([sys.executable, "-m", "netbuilder", "check"], capture_output=True).returncode == 2
     assert subprocess.run([sys.executable, "-m", "netbuilder", "a", "b"], capture_output=True).returncode == 2
+
+
+def test_a_folder_or_a_pipe_given_as_the_project_is_refused_in_one_line(tmp_path, capsys):
+    pipe = tmp_path / "pipe.nbproj"
+    os.mkfifo(pipe)
+    for path in (tmp_path, pipe):
+        for command in ("check", "summary", "train"):
+            assert main([command, str(path)]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and err.count("cannot read") == 1 and str(path) in err

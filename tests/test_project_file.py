@@ -708,7 +708,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     path = tmp_path / "big.nbproj"
     path.write_text(project_to_json(build_project()), encoding="utf-8")
     monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read whole"))
+    monkeypatch.setattr(project_file, "open", lambda *args, **kwargs: pytest.fail("read"), raising=False)
     with pytest.raises(ProjectError, match=r"larger than a project file may be \(0 MiB\)"):
         load_project(path)
 

@@ -117,3 +117,14 @@ def test_a_folder_or_a_pipe_given_as_the_project_is_refused_in_one_line(tmp_path
             assert main([command, str(path)]) == 2
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and err.count("cannot read") == 1 and str(path) in err
+
+
+def test_weights_given_as_a_folder_or_a_pipe_are_refused_in_one_line_without_waiting(tmp_path, capsys):
+    pipe = tmp_path / "pipe.pt"
+    os.mkfifo(pipe)  # reading it would wait for a writer forever
+    project = str(SAMPLES / "digits_mlp.nbproj")
+    for weights, why in ((tmp_path, "is a folder: give the weights file in it"), (pipe, "is not a regular file")):
+        out = tmp_path / "out"
+        assert main(["export", project, "-o", str(out), "--format", "safetensors", "--weights", str(weights)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"netbuilder: {weights} {why}") and err.count("\n") == 1

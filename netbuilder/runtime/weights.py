@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import torch
@@ -15,6 +16,11 @@ def read_state_dict(path: Path, name: str | None = None) -> dict[str, torch.Tens
     """The tensors of a state_dict saved with torch.save (a run's model.pt). `name` is how messages call the
     file (its path unless given). Raises FileNotFoundError when it is missing, WeightsFileError otherwise."""
     shown = name or str(path)
+    kind = path.stat().st_mode  # FileNotFoundError when missing
+    if stat.S_ISDIR(kind):
+        raise WeightsFileError(f"{shown} is a folder: give the weights file in it (a run's model.pt)")
+    if not stat.S_ISREG(kind):  # a FIFO or a device would block the read or never end it
+        raise WeightsFileError(f"{shown} is not a regular file: give a weights file (a run's model.pt)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

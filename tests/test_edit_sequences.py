@@ -6,7 +6,8 @@ does, without Qt.
 After every step: the project saved to a file and loaded again is the same file; analysis never raises and
 the incrementally kept one equals a fresh one; a refused edit changed nothing. Each undo returns the file
 as it was before that edit, each redo the file after it, and undoing everything returns the file the
-sequence started from. Bounded for CI by NETBUILDER_FUZZ_EXAMPLES (tests/edit_strategies.py).
+sequence started from. At the end the project is saved to disk and loaded for real, and its code package is
+generated. Bounded for CI by NETBUILDER_FUZZ_EXAMPLES (tests/edit_strategies.py).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from hypothesis.stateful import (
 
 from netbuilder.analysis import Analyzer, analyze
 from netbuilder.blocks import BLOCKS
+from netbuilder.codegen.model_code import CodegenError
 from netbuilder.graph import Edge, GraphError, InvalidParamError, NodeNotFoundError
 from netbuilder.graph.clipboard import copy_nodes, paste_nodes
 from netbuilder.graph.events import GraphEvent
+from netbuilder.pipeline import package_project
 from netbuilder.project import (
     Project,
     SettingsError,
@@ -305,6 +308,17 @@ class EditSequences(RuleBasedStateMachine):
         save_project(saved, path)
         assert project_to_json(load_project(path), self.folder) == path.read_text(encoding="utf-8")
 
+    def export_the_code(self) -> None:
+        """Whatever the edits left, the code package is generated (or refused with CodegenError, while the
+        model has errors) and every script in it is Python that compiles."""
+        try:
+            package = package_project(self.project)
+        except CodegenError:
+            return
+        for name, text in package.files.items():
+            if name.endswith(".py"):
+                compile(text, name, "exec")
+
     @invariant()
     def analysis_kept_current_equals_a_fresh_one(self) -> None:
         if self.analyzer is None:
@@ -318,6 +332,7 @@ class EditSequences(RuleBasedStateMachine):
             if self.analyzer is not None:
                 self.analyzer.close()
                 self.save_and_load_for_real()
+                self.export_the_code()
                 while self.done:
                     self.undo()
                 assert self.file() == self.start

@@ -113,8 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out",
         type=Path,
-        help="folder for the weights, checkpoints/ and metrics.json (the run's record) instead of the run's own "
-        "folder in PROJECT's run history (PROJECT.runs/RUN/)",
+        help="a folder of runs: this run goes into DIR/RUN/ (model.pt, checkpoints/, metrics.json, the run's "
+        "record) and DIR/latest names the last run that finished; without it, PROJECT.runs/RUN/",
     )
     train.add_argument("--resume", type=Path, help="a checkpoint (a run's last.pt) to go on from")
     train.set_defaults(run=_train)

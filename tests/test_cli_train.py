@@ -161,3 +161,16 @@ def test_a_folder_named_latest_is_left_alone_and_the_run_kept(digits, tmp_path, 
     assert (out / "latest" / "model.pt").read_bytes() == b"an earlier run's weights"
     (run,) = [path for path in out.iterdir() if path.name != "latest"]
     assert (run / "model.pt").is_file()
+
+
+def test_out_naming_a_file_is_refused_before_any_training(digits, tmp_path, capsys, monkeypatch):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the trainer was built for a folder that cannot hold the run")
+
+    monkeypatch.setattr("netbuilder.training.console.Trainer", no_training)
+    assert main(["train", str(digits), "--out", str(a_file)]) == 2
+    assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_text() == "keep me"

@@ -185,6 +185,17 @@ def test_code_shows_the_model_class(qtbot, editor):
     assert not panel.banner.isVisible()
 
 
+def test_a_project_named_like_a_script_name_shows_the_class_it_exports(qtbot):
+    project = Project.new("Image")  # the scripts import PIL's Image: the exported class is ImageModel
+    digits(project.graph)
+    controller = EditorController(Document(project))
+    try:
+        panel = code_panel(qtbot, controller)
+        assert "class ImageModel(nn.Module):" in panel.editor.toPlainText()
+    finally:
+        controller.close()
+
+
 def test_code_follows_a_parameter_edit(qtbot, editor):
     controller, ids = editor()
     panel = code_panel(qtbot, controller)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.analysis import Analysis
-from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import package_project
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.panels.highlighter import PythonHighlighter
@@ -137,11 +137,10 @@ class CodePanel(QWidget):
     # ---- inside -----------------------------------------------------------------------------------------
 
     def _generate(self, name: str, analysis: Analysis) -> tuple[str | None, str]:
-        project = self.document.project
-        source = project.path.name if project.path is not None else ""
+        # the files File > Export and the CLI write (a project named "Image" gets class ImageModel there, and here)
+        package = package_project(self.document.project, analysis=analysis)
         if name == MODEL_FILE:
-            return generate_model(self.document.graph, analysis, name=project.name, source=source).source, ""
-        package = package_project(project, analysis=analysis)  # the train.py that File > Export and the CLI write
+            return package.files[MODEL_FILE], ""
         if TRAIN_FILE in package.files:
             return package.files[TRAIN_FILE], ""
         return None, package.training_skipped.removeprefix(TRAINING_SKIPPED)

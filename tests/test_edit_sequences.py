@@ -373,6 +373,10 @@ FOREIGN = {
         "nodes": [{"id": "a", "block": "ReLU", "label": "r", "params": {}, "position": [10**400, 0]}],
         "edges": [],
     },
+    "two nodes under one id (which would its edges join?)": {
+        "nodes": [{"id": "a", "block": "ReLU", "label": f"r{i}", "params": {}, "position": [0, 0]} for i in (1, 2)],
+        "edges": [],
+    },
     "an edge to a node that was not copied": {
         "nodes": [{"id": "a", "block": "ReLU", "label": "r", "params": {}, "position": [0, 0]}],
         "edges": [["a", "y", "b", "x"]],

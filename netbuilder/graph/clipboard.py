@@ -64,8 +64,8 @@ def _read_copy(text: str) -> tuple[list[_CopiedNode], list[tuple[str, str, str, 
         edges = [tuple(_strings(edge, 4)) for edge in data["edges"]]
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         raise ValueError(NOT_A_COPY) from None
-    ids = [node[0] for node in nodes]
-    if len(set(ids)) != len(ids) or any(end not in ids for edge in edges for end in (edge[0], edge[2])):
+    ids = {node[0] for node in nodes}
+    if len(ids) != len(nodes) or any(end not in ids for edge in edges for end in (edge[0], edge[2])):
         raise ValueError(NOT_A_COPY)
     return nodes, edges
 

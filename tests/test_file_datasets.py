@@ -21,6 +21,7 @@ from netbuilder.blocks import dataset_files
 from netbuilder.blocks.datasets import DATASETS
 from netbuilder.data.loading import DataLoadError, load_dataset, read_samples
 from netbuilder.graph import Graph
+from netbuilder.quoting import QUOTE_CHARS
 
 
 def idx(path: Path, array: numpy.ndarray, zipped: bool = False) -> None:
@@ -372,7 +373,8 @@ def test_long_values_are_quoted_by_a_short_prefix(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,label\n" + "x" * 5000 + ",y\n2,z\n")
     _, problems = types_of({"dataset": "csv", "path": str(path), "target_column": "label"})
-    assert "'" + "x" * 59 + "..." in problems[0].message and len(problems[0].message) < 300
+    quoted = "'" + "x" * (QUOTE_CHARS - 4) + "..."  # the quote and the dots within QUOTE_CHARS
+    assert quoted + " is not a number" in problems[0].message and len(problems[0].message) < 300
 
 
 def test_a_large_folder_has_an_even_spread_of_its_images_checked_as_a_person_draws(tmp_path, monkeypatch):

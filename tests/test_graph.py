@@ -26,7 +26,8 @@ from netbuilder.graph import (
 )
 from netbuilder.graph import graph as graph_module
 from netbuilder.graph.events import EdgeAdded, EdgeRemoved, NodeRemoved, ParamChanged
-from netbuilder.graph.limits import MAX_NAME_CHARS, QUOTE_CHARS
+from netbuilder.graph.limits import MAX_NAME_CHARS
+from netbuilder.quoting import QUOTE_CHARS
 
 
 def chain(graph: Graph, *blocks: str) -> list[str]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from netbuilder.quoting import cut, quoted
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_IMAGE_PIXELS = 8192 * 8192
 """The most pixels an image may have (67 M): far beyond what a network is trained on, and far below what a
@@ -30,7 +32,6 @@ MAX_CSV_BYTES = 256 << 20
 about twelve times the file's size, and the check reads every row (about 15 s per 100 MB)."""
 MAX_CSV_CLASSES = 10_000
 """The most classes a CSV target may name: more is a column of values or identifiers, not of classes."""
-QUOTE_LIMIT = 60
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -43,16 +44,6 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_mtime_ns, info.st_size
 
 
-def _short(text: str) -> str:
-    """Text a person gave, cut to a short prefix for a message."""
-    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
-
-
-def _quoted(value: str) -> str:
-    """A value a person gave, as a message quotes it: its repr, cut to a short prefix."""
-    return _short(repr(value))
-
-
 def require_files(folder: str, names: tuple[str, ...], what: str, *, download: bool) -> None:
     """Refuse a folder without the dataset's files (paths inside it), unless they are to be downloaded."""
     if download:
@@ -60,13 +51,13 @@ def require_files(folder: str, names: tuple[str, ...], what: str, *, download: b
     root = Path(folder)
     if not root.is_dir():
         raise DatasetFileError(
-            f"there is no folder {_quoted(folder)}: choose the folder that holds {what}, or tick download "
+            f"there is no folder {quoted(folder)}: choose the folder that holds {what}, or tick download "
             "(needs internet)"
         )
     missing = [name for name in names if not (root / name).is_file() and not (root / (name + ".gz")).is_file()]
     if missing:
         raise DatasetFileError(
-            f"{_quoted(folder)} does not hold {what}: expected {missing[0]} in it; choose the right "
+            f"{quoted(folder)} does not hold {what}: expected {missing[0]} in it; choose the right "
             "folder, or tick download (needs internet)"
         )
 
@@ -75,7 +66,7 @@ def image_folder_classes(folder: str) -> tuple[str, ...]:
     """The class names of an image folder: its subfolders that hold at least one image, sorted."""
     root = Path(folder)
     if not root.is_dir():
-        raise DatasetFileError(f"there is no folder {_quoted(folder)}: choose a folder with one subfolder per class")
+        raise DatasetFileError(f"there is no folder {quoted(folder)}: choose a folder with one subfolder per class")
     return _image_classes(str(root), *_stamp(root))
 
 
@@ -87,7 +78,7 @@ def _image_classes(folder: str, mtime: int, size: int) -> tuple[str, ...]:
             classes.append(entry.name)
     if len(classes) < 2:
         raise DatasetFileError(
-            f"{_quoted(folder)} needs one subfolder of images per class, at least two; it has "
+            f"{quoted(folder)} needs one subfolder of images per class, at least two; it has "
             f"{len(classes)} (images: {', '.join(IMAGE_SUFFIXES)})"
         )
     return tuple(classes)
@@ -156,7 +147,7 @@ def _image_problem(path: str) -> str:
     except UnidentifiedImageError:
         return "is not an image that can be read (or its format is not supported)"
     except (OSError, SyntaxError, ValueError) as err:  # PIL's errors for a damaged file
-        return "is truncated" if "truncated" in str(err) else f"is damaged ({_quoted(str(err))})"
+        return "is truncated" if "truncated" in str(err) else f"is damaged ({quoted(str(err))})"
     return ""
 
 
@@ -199,7 +190,7 @@ def csv_summary(path: str, target: str, classification: bool) -> CsvSummary:
     memory stays small; a file over MAX_CSV_BYTES is refused before it is read."""
     file = Path(path)
     if not file.is_file():
-        raise DatasetFileError(f"there is no file {_quoted(path)}: choose a CSV file with a header row")
+        raise DatasetFileError(f"there is no file {quoted(path)}: choose a CSV file with a header row")
     return _csv_summary(str(file), target, classification, *_stamp(file))
 
 
@@ -208,14 +199,14 @@ def _csv_summary(path: str, target: str, classification: bool, mtime: int, size:
     name = Path(path).name
     if size > MAX_CSV_BYTES:
         raise DatasetFileError(
-            f"{_quoted(name)} is {size / 2**20:,.1f} MiB; a CSV file may have at most {MAX_CSV_BYTES / 2**20:,.1f} "
+            f"{quoted(name)} is {size / 2**20:,.1f} MiB; a CSV file may have at most {MAX_CSV_BYTES / 2**20:,.1f} "
             "MiB, as training holds it in memory: use a sample of its rows"
         )
     try:
         with open(path, newline="", encoding="utf-8-sig") as stream:
             return _read_csv(stream, name, target, classification)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise DatasetFileError(f"cannot read {_quoted(name)} as CSV text: {_quoted(str(err))}") from None
+        raise DatasetFileError(f"cannot read {quoted(name)} as CSV text: {quoted(str(err))}") from None
 
 
 def _read_csv(stream: TextIO, name: str, target: str, classification: bool) -> CsvSummary:
@@ -223,15 +214,15 @@ def _read_csv(stream: TextIO, name: str, target: str, classification: bool) -> C
     header = [column.strip() for column in next((row for row in reader if row), [])]
     if target not in header:
         if not header:
-            raise DatasetFileError(f"{_quoted(name)} needs a header row and at least one row of data")
+            raise DatasetFileError(f"{quoted(name)} needs a header row and at least one row of data")
         raise DatasetFileError(
-            f"{_quoted(name)} has no column {_quoted(target)}; its columns are "
-            f"{_short(', '.join(header))}: set target_column to one of them"
+            f"{quoted(name)} has no column {quoted(target)}; its columns are "
+            f"{cut(', '.join(header))}: set target_column to one of them"
         )
     column = header.index(target)
     features = tuple(column_name for i, column_name in enumerate(header) if i != column)
     if not features:
-        raise DatasetFileError(f"{_quoted(name)} has only the target column: it needs at least one feature column")
+        raise DatasetFileError(f"{quoted(name)} has only the target column: it needs at least one feature column")
     numeric = [i for i in range(len(header)) if not (i == column and classification)]
     names: set[str] = set()
     rows = 0
@@ -246,32 +237,32 @@ def _read_csv(stream: TextIO, name: str, target: str, classification: bool) -> C
                 number = float(row[i])
             except ValueError:
                 raise DatasetFileError(
-                    f"{where}, column {_quoted(header[i])}: {_quoted(row[i])} is not a number (only the target "
+                    f"{where}, column {quoted(header[i])}: {quoted(row[i])} is not a number (only the target "
                     "may hold text, for classification)"
                 ) from None
             if not math.isfinite(number):
                 raise DatasetFileError(
-                    f"{where}, column {_quoted(header[i])}: {_short(row[i].strip())} is not a finite "
+                    f"{where}, column {quoted(header[i])}: {cut(row[i].strip())} is not a finite "
                     "number: fill or drop the row"
                 )
             if abs(number) > FLOAT32_MAX:  # training reads float32: it would become inf
                 raise DatasetFileError(
-                    f"{where}, column {_quoted(header[i])}: {_short(row[i].strip())} is too large for the 32-bit "
+                    f"{where}, column {quoted(header[i])}: {cut(row[i].strip())} is too large for the 32-bit "
                     "numbers training uses: scale the column down"
                 )
         if classification:
             names.add(row[column].strip())
             if len(names) > MAX_CSV_CLASSES:
                 raise DatasetFileError(
-                    f"{_quoted(name)}: the column {_quoted(target)} holds more than {MAX_CSV_CLASSES:,} different "
+                    f"{quoted(name)}: the column {quoted(target)} holds more than {MAX_CSV_CLASSES:,} different "
                     "values, more classes than classification takes: if they are numbers, set task to regression"
                 )
         rows += 1
     if not rows:
-        raise DatasetFileError(f"{_quoted(name)} needs a header row and at least one row of data")
+        raise DatasetFileError(f"{quoted(name)} needs a header row and at least one row of data")
     if classification and len(names) < 2:
         raise DatasetFileError(
-            f"{_quoted(name)}: the column {_quoted(target)} holds one value only; classification needs two "
+            f"{quoted(name)}: the column {quoted(target)} holds one value only; classification needs two "
             "classes or more"
         )
     return CsvSummary(features, tuple(sorted(names)), rows)

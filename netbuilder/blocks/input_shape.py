@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
+from netbuilder.quoting import quoted
+
 MAX_DIMS = 8
 MAX_ELEMENTS = 2**28
 """An import traces the model on one example of this shape (a batch of 1 is enough): 268 million values, a
 gigabyte of float32, is more than any image, sequence or table a layer takes, while a typo's extra zeros
 (1000000000,3,100000,100000) stop here instead of in the allocator."""
-QUOTED = 60  # characters of what was typed that a message repeats
 
 _SIZE = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "１" or "²" pass str.isdigit but are no size
 
@@ -24,12 +25,12 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
         raise ValueError("give the input's sizes, batch first, e.g. 1,3,32,32")
     parts = [part.strip() for part in text.split(",", MAX_DIMS)]
     if len(parts) > MAX_DIMS:
-        raise ValueError(f"{_quoted(text)} has more than {MAX_DIMS} sizes: give at most {MAX_DIMS}, batch first")
+        raise ValueError(f"{quoted(text)} has more than {MAX_DIMS} sizes: give at most {MAX_DIMS}, batch first")
     if any(not part for part in parts):
         raise ValueError("a size is missing between two commas")
     for part in parts:
         if not _SIZE.fullmatch(part) or int(part) < 1:
-            raise ValueError(f"{_quoted(part)} is not a positive whole number (digits 0-9)")
+            raise ValueError(f"{quoted(part)} is not a positive whole number (digits 0-9)")
     if len(parts) < 2:
         raise ValueError("give the batch size first, then at least one size per sample, e.g. 1,20")
     shape = tuple(int(part) for part in parts)
@@ -38,12 +39,7 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
         elements *= size
     if elements > MAX_ELEMENTS:
         raise ValueError(
-            f"{_quoted(text)} is {elements:.3g} values, more than the {MAX_ELEMENTS:,} an example input may "
+            f"{quoted(text)} is {elements:.3g} values, more than the {MAX_ELEMENTS:,} an example input may "
             "hold: the import traces one example, so a batch of 1 and the sizes of one sample are enough"
         )
     return shape
-
-
-def _quoted(text: str) -> str:
-    """`text` in quotes, cut to its first QUOTED characters."""
-    return repr(text if len(text) <= QUOTED else text[:QUOTED] + "...")

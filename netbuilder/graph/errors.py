@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netbuilder.graph.limits import QUOTE_CHARS, quoted
+from netbuilder.quoting import QUOTE_CHARS, quoted
 
 
 class GraphError(Exception):

@@ -39,8 +39,9 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
-from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem, quoted
+from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem
 from netbuilder.graph.model import Edge, Node
+from netbuilder.quoting import quoted
 
 Listener = Callable[[GraphEvent], None]
 

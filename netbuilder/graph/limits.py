@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from netbuilder.quoting import quoted
+
 # A project file is read whole and parsed before anything in it is counted, so its size bounds that time:
 # the largest real one (a 500-node ResNet-152 import) is about 0.2 MB, a file at MAX_NODES about 3 MB (5 MB
 # with long labels), and 16 MiB parses in about a second on a slow machine.
@@ -35,9 +37,6 @@ MAX_ID_CHARS = 64
 ID_PATTERN = re.compile(rf"[A-Za-z_][A-Za-z0-9_.-]{{0,{MAX_ID_CHARS - 1}}}")
 ID_RULE = f"letters, digits, '_', '.' or '-' (ASCII), starting with a letter or '_', at most {MAX_ID_CHARS}"
 
-# Messages quote at most this many characters of a value a person gave, then "...".
-QUOTE_CHARS = 60
-
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -51,13 +50,6 @@ def unencodable_char(text: str) -> str | None:
     escapes and some file names produce), or None when all of it can be saved."""
     found = _SURROGATE.search(text)
     return None if found is None else found.group()
-
-
-def quoted(text: str) -> str:
-    """`text` as a message quotes it: repr (so control and lone surrogate characters show as escapes), cut
-    to QUOTE_CHARS characters and "..."."""
-    shown = repr(text[: QUOTE_CHARS + 1])
-    return shown if len(shown) <= QUOTE_CHARS else shown[: QUOTE_CHARS - 3] + "..."
 
 
 def name_problem(text: str, noun: str) -> str | None:

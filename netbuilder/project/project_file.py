@@ -30,15 +30,14 @@ from netbuilder.graph.limits import (
     MAX_FILE_BYTES,
     MAX_NODES,
     MAX_PATH_CHARS,
-    QUOTE_CHARS,
     is_node_id,
     name_problem,
-    quoted,
     unencodable_char,
 )
 from netbuilder.project.errors import ProjectError, SettingsError
 from netbuilder.project.project import Project
 from netbuilder.project.settings import SETTING, TrainingSettings
+from netbuilder.quoting import QUOTE_CHARS, quoted, shown
 
 FORMAT_VERSION = 1
 SUFFIX = ".nbproj"
@@ -582,7 +581,4 @@ def _show(value: Any) -> str:
             if len(text) <= 40:
                 return text
         return f"a list of {len(value)} items"
-    if isinstance(value, str):
-        return quoted(value)
-    text = repr(value)
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 3] + "..."
+    return shown(value)

@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from netbuilder.atomic_file import write_atomically
-from netbuilder.graph.limits import MAX_FILE_BYTES, quoted, unencodable_char
+from netbuilder.graph.limits import MAX_FILE_BYTES, unencodable_char
 from netbuilder.project.errors import ProjectError
 from netbuilder.project.process_lock import ProcessLock
 from netbuilder.project.project import Project
 from netbuilder.project.project_file import load_project, project_from_dict, project_to_dict
+from netbuilder.quoting import quoted
 
 RECOVERY_FORMAT = 1
 SUFFIX = ".nbrecovery"

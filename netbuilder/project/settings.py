@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netbuilder.project.errors import SettingsError
+from netbuilder.quoting import shown
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "fp16")  # bf16/fp16 mean autocast on CUDA; the CPU always trains in fp32
@@ -80,7 +81,7 @@ class SettingSpec:
                 return int(value)
         elif isinstance(value, int | float) and not isinstance(value, bool) and self._in_range(value):
             return float(value)
-        raise SettingsError(self.name, f"expected {self.expected()}, got {_shown(value)}")
+        raise SettingsError(self.name, f"expected {self.expected()}, got {shown(value)}")
 
     def shown(self, value: Any) -> str:
         """A valid value as a person reads it: "20%", "off", "64"."""
@@ -199,8 +200,3 @@ def _number(value: float | None) -> str:
     if value is not None and float(value).is_integer():
         return str(int(value))
     return str(value)
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 import torch
 
+from netbuilder import quoting
 from netbuilder.atomic_file import open_atomically
 from netbuilder.runtime.weights import first_line
 from netbuilder.training.program import Program
@@ -150,7 +151,7 @@ def check_checkpoint(state: Any, program: Program, shown: str) -> None:
             )
         raise CheckpointError(f"{shown}: not a netbuilder checkpoint (it holds no 'model' state)")
     if type(state.get("format")) is not int or state["format"] != CHECKPOINT_FORMAT:
-        found = _short(state.get("format"))
+        found = quoting.shown(state.get("format"))
         raise CheckpointError(f"{shown}: a checkpoint of format {found}; this netbuilder reads {CHECKPOINT_FORMAT}")
     for key, kind in _PARTS.items():
         if key not in state:
@@ -171,7 +172,7 @@ def check_checkpoint(state: Any, program: Program, shown: str) -> None:
     except (TypeError, KeyError, AttributeError, ValueError) as err:  # a value of an unexpected kind
         if isinstance(err, CheckpointError):
             raise
-        raise CheckpointError(f"{shown}: damaged: {type(err).__name__}: {_prefix(first_line(err))}") from None
+        raise CheckpointError(f"{shown}: damaged: {type(err).__name__}: {quoting.cut(first_line(err))}") from None
 
 
 def _check_rng(rng: Mapping[str, Any], shown: str) -> None:
@@ -188,9 +189,9 @@ def _check_model(saved: Mapping[Any, Any], expected: Mapping[str, torch.Tensor],
     extra = [key for key in saved if key not in expected]
     if missing or extra:
         which = (
-            f"layer {_short(missing[0])} of this network is not in the file"
+            f"layer {quoting.shown(missing[0])} of this network is not in the file"
             if missing
-            else f"the file has layer {_short(extra[0])}, which this network has not"
+            else f"the file has layer {quoting.shown(extra[0])}, which this network has not"
         )
         raise CheckpointError(f"{shown}: made for another network: {which}")
     for key, tensor in expected.items():
@@ -234,12 +235,3 @@ def _check_optimizer(saved: Mapping[str, Any], optimizer: torch.optim.Optimizer,
 
 def _dtype(tensor: torch.Tensor) -> str:
     return str(tensor.dtype).removeprefix("torch.")
-
-
-def _short(value: Any) -> str:
-    """A value from the file as a message quotes it: its repr on one line, at most 60 characters."""
-    return _prefix(" ".join(repr(value).split()))
-
-
-def _prefix(text: str) -> str:
-    return text if len(text) <= 60 else text[:60] + "..."

@@ -123,6 +123,39 @@ def test_recorded_events_revert_to_the_start_and_replay_to_the_end():
     assert _state(g) == end
 
 
+def test_delete_then_undo_puts_the_node_back_in_its_place_so_the_saved_file_is_unchanged():
+    g = Graph()
+    first, middle, last = chain(g, "Linear", "ReLU", "Linear")
+    events = []
+    stop = g.subscribe(events.append)
+    g.remove_node(middle)
+    stop()
+    assert events[-1] == NodeRemoved(events[-1].node, 1)
+    for event in reversed(events):
+        g.revert(event)
+    assert list(g.nodes) == [first, middle, last]  # the file lists nodes in this order
+
+
+def test_a_position_that_is_not_two_finite_numbers_is_refused_and_nothing_moves():
+    g = Graph()
+    node = g.add_node("ReLU", position=(1.0, 2.0)).id
+    for bad in ((float("nan"), 0.0), (0.0, float("inf"))):
+        with pytest.raises(GraphError, match="two finite numbers"):
+            g.move(node, bad)
+    assert g.nodes[node].position == (1.0, 2.0)
+
+
+def test_a_refusal_names_a_long_or_multiline_label_on_one_short_line():
+    g = Graph()
+    source = g.add_node("ReLU", label="line one\nline two " + "x" * 200).id
+    target = g.add_node("CrossEntropy").id
+    with pytest.raises(GraphError) as refused:
+        g.connect(source, "nope", target, "input")
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith("line one line two x")
+    assert len(message) < 2 * QUOTE_CHARS
+
+
 def test_set_param_validates_and_reports_old_and_new():
     g = Graph()
     events = []

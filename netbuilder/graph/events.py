@@ -15,7 +15,10 @@ class NodeAdded:
 
 @dataclass(frozen=True)
 class NodeRemoved:
+    """`node` left the graph from place `index` of its nodes (undo puts it back there: the file's order)."""
+
     node: Node
+    index: int
 
 
 @dataclass(frozen=True)

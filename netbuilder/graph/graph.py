@@ -7,6 +7,7 @@ mutates nodes or edges.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -41,7 +42,7 @@ from netbuilder.graph.events import (
 )
 from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem
 from netbuilder.graph.model import Edge, Node
-from netbuilder.quoting import quoted
+from netbuilder.quoting import cut, quoted
 
 Listener = Callable[[GraphEvent], None]
 
@@ -169,8 +170,9 @@ class Graph:
         removed = [*self._inputs[node_id].values(), *self._outputs[node_id]]
         for edge in removed:
             self.disconnect(edge)
+        index = list(self.nodes).index(node_id)
         del self.nodes[node_id], self._inputs[node_id], self._outputs[node_id], self._labels[node.label]
-        self._emit(NodeRemoved(node))
+        self._emit(NodeRemoved(node, index))
         return removed
 
     def rename(self, node_id: str, label: str) -> None:
@@ -207,8 +209,8 @@ class Graph:
         match event:
             case NodeAdded(node):
                 self.remove_node(node.id)
-            case NodeRemoved(node):
-                self._restore(node)
+            case NodeRemoved(node, index):
+                self._restore(node, index)
             case EdgeAdded(edge):
                 self.disconnect(edge)
             case EdgeRemoved(edge):
@@ -220,13 +222,19 @@ class Graph:
             case NodeMoved(node_id, old, _):
                 self.move(node_id, old)
 
-    def _restore(self, node: Node) -> None:
-        """A node back as it was, under its own id (what undoing its removal needs)."""
+    def _restore(self, node: Node, index: int | None = None) -> None:
+        """A node back as it was, under its own id and (given its old `index`) in its old place among the
+        nodes, so Delete then Undo leaves the saved file as it was."""
         self.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
+        if index is not None:
+            for later in list(self.nodes)[index:-1]:  # the nodes after its place move behind it, in order
+                self.nodes[later] = self.nodes.pop(later)
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         node = self.node(node_id)
         new = (float(position[0]), float(position[1]))
+        if not (math.isfinite(new[0]) and math.isfinite(new[1])):
+            raise GraphError(f"a position is two finite numbers, got {new!r}")
         if new == node.position:
             return
         old, node.position = node.position, new
@@ -245,7 +253,7 @@ class Graph:
             lost = sorted(port for port in self._inputs[node_id] if port not in kept)
             if lost:
                 raise PortInUseError(
-                    f"{node.label}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
+                    f"{_named(node)}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
                 )
         node.params[name] = value
         self._emit(ParamChanged(node_id, name, old, value))
@@ -352,7 +360,7 @@ class Graph:
             raise self._cycle_error(edge)
 
     def _cycle_error(self, edge: Edge) -> CycleError:
-        source, target = self.node(edge.src).label, self.node(edge.dst).label
+        source, target = _named(self.node(edge.src)), _named(self.node(edge.dst))
         return CycleError(f"connecting {source} to {target} would make a cycle: {target} already feeds {source}")
 
     def _check_ports(self, edge: Edge) -> None:
@@ -360,19 +368,19 @@ class Graph:
         source, target = self.node(edge.src), self.node(edge.dst)
         out_port = catalogue.get(source.block).output_port(edge.src_port)
         if out_port is None:
-            raise UnknownPortError(f"{source.label} has no output {quoted(edge.src_port)}")
+            raise UnknownPortError(f"{_named(source)} has no output {quoted(edge.src_port)}")
         in_port = catalogue.get(target.block).input_port(edge.dst_port, target.params)
         if in_port is None:
-            raise UnknownPortError(f"{target.label} has no input {quoted(edge.dst_port)}")
+            raise UnknownPortError(f"{_named(target)} has no input {quoted(edge.dst_port)}")
         if out_port.kind not in in_port.accepts:
             raise PortKindError(
-                f"{source.label}.{edge.src_port} carries a {out_port.kind}, but {target.label}.{edge.dst_port} "
+                f"{_named(source)}.{edge.src_port} carries a {out_port.kind}, but {_named(target)}.{edge.dst_port} "
                 f"takes {' or '.join(sorted(in_port.accepts))}"
             )
         occupant = self._inputs[edge.dst].get(edge.dst_port)
         if occupant is not None:
             raise PortOccupiedError(
-                f"{target.label}.{edge.dst_port} is already fed by {self.nodes[occupant.src].label}; "
+                f"{_named(target)}.{edge.dst_port} is already fed by {_named(self.nodes[occupant.src])}; "
                 "an input takes one source (remove that edge first)"
             )
 
@@ -424,6 +432,12 @@ class Graph:
                     seen.add(edge.src)
                     stack.append(edge.src)
         return seen
+
+
+def _named(node: Node) -> str:
+    """A node as a refusal names it: its label on one line, cut to a short prefix (a label may hold a line
+    break or be 256 characters long; a status bar shows one short line)."""
+    return cut(" ".join(node.label.split()))
 
 
 def _validated(spec: BlockSpec, node_id: str, name: str, value: Any) -> Any:

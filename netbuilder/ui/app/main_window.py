@@ -154,7 +154,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         return dock
 
     def _set_project(self, project: Project, *, modified: bool = False, recovery_entry: str | None = None) -> None:
-        self._drop_document(discard_recovery=True)
+        self._drop_document()
         self.import_report.hide()  # it spoke of the document before
         self.document = Document(project, self)
         self.controller = EditorController(self.document, self)
@@ -204,14 +204,14 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.view.show()
         QTimer.singleShot(0, self.frame_all)  # once laid out; by then the view may be gone
 
-    def _drop_document(self, *, discard_recovery: bool) -> None:
+    def _drop_document(self) -> None:
+        """Close the document (it was saved, or the person chose not to keep it): its autosaves go too."""
         if self.document is None:
             return
         self.training.shutdown()  # stops a run and joins its thread before anything it reports to goes
         self.training.running_changed.disconnect(self._training_running)
         self._training_running(False)
-        if discard_recovery:
-            self.recovery.discard(self._recovery_entry)
+        self.recovery.discard(self._recovery_entry)
         self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away
         self.scene.close()
         self.stack.removeWidget(self.view)
@@ -227,7 +227,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
     def close_project(self) -> None:
         if not self._may_discard():
             return
-        self._drop_document(discard_recovery=True)
+        self._drop_document()
         self.stack.setCurrentWidget(self.start_page)
         self._show_docks(False)
         self._update_actions()
@@ -245,7 +245,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         if self._docks_sized:  # docks never shown keep no sizes worth restoring
             self.settings.setValue("window/state", self.saveState())
         self.exporter.shutdown()  # joins an export still writing its formats
-        self._drop_document(discard_recovery=True)
+        self._drop_document()
         self.importer.shutdown()  # joins an import still tracing, then removes unsaved imports' weights
         join_all()  # and any other work still running off the window's thread
         event.accept()

@@ -116,7 +116,7 @@ def test_a_project_that_cannot_train_exits_1_and_says_why(tmp_path, capsys):
 
 def test_bad_overrides_exit_2(tmp_path, capsys):
     assert main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--epochs", "0", "--out", str(tmp_path)]) == 2
-    assert "--epochs: expected a positive integer, got 0" in capsys.readouterr().err
+    assert "--epochs: expected an integer from 1 to 100000, got 0" in capsys.readouterr().err
     assert main(["train", str(SAMPLES / "digits_mlp.nbproj"), "--val-fraction", "0.95", "--out", str(tmp_path)]) == 2
     assert "--val-fraction: expected a number from 0 to 0.9, got 0.95" in capsys.readouterr().err
 

@@ -395,13 +395,13 @@ ERROR_CASES: list[tuple[str, Mutation, str, str]] = [
         "batch size zero",
         _set(["training", "batch_size"], 0),
         "training.batch_size",
-        "expected a positive integer, got 0",
+        "expected an integer from 1 to 1048576, got 0",
     ),
     (
         "epochs text",
         _set(["training", "epochs"], "20"),
         "training.epochs",
-        "expected a positive integer, got '20'",
+        "expected an integer from 1 to 100000, got '20'",
     ),
     (
         "val fraction big",

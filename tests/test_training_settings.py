@@ -28,14 +28,16 @@ def test_every_setting_has_a_label_help_and_flag() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [
-        ("epochs", 0, "expected a positive integer, got 0"),
-        ("batch_size", "64", "expected a positive integer, got '64'"),
+        ("epochs", 0, "expected an integer from 1 to 100000, got 0"),
+        ("epochs", 10**9, "expected an integer from 1 to 100000, got 1000000000"),
+        ("batch_size", "64", "expected an integer from 1 to 1048576, got '64'"),
+        ("batch_size", 2**21, "expected an integer from 1 to 1048576, got 2097152"),
         ("val_fraction", 0.95, "expected a number from 0 to 0.9, got 0.95"),
         ("seed", -1, "expected an integer from 0 to 4294967295, got -1"),
         ("device", "gpu", "expected one of 'auto', 'cpu', 'cuda', got 'gpu'"),
         ("precision", "fp8", "expected one of 'fp32', 'bf16', 'fp16', got 'fp8'"),
         ("grad_clip", -1, "expected a number from 0 to 1000000, got -1"),
-        ("early_stopping", 1.5, "expected a non-negative integer, got 1.5"),
+        ("early_stopping", 1.5, "expected an integer from 0 to 100000, got 1.5"),
     ],
 )
 def test_each_setting_says_what_it_expects(name: str, value: object, reason: str) -> None:

@@ -22,6 +22,10 @@ PRECISIONS = ("fp32", "bf16", "fp16")  # bf16/fp16 mean autocast on CUDA; the CP
 MAX_VAL_FRACTION = 0.9
 # scikit-learn's random_state and numpy's seed take 0 .. 2**32 - 1, and the generated loaders pass it there.
 MAX_SEED = 2**32 - 1
+# Far beyond any run a person starts, and low enough that every step count and batch fits the loops and the
+# allocator: a typo's extra zeros are refused with the bound, rather than accepted and failing later.
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 2**20
 
 INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
 
@@ -97,7 +101,15 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("epochs", INTEGER, 20, "Epochs", "How many times training goes through the whole training set", low=1),
+    SettingSpec(
+        "epochs",
+        INTEGER,
+        20,
+        "Epochs",
+        "How many times training goes through the whole training set",
+        low=1,
+        high=MAX_EPOCHS,
+    ),
     SettingSpec(
         "batch_size",
         INTEGER,
@@ -105,6 +117,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Batch size",
         "Samples per step; smaller batches use less memory, larger ones run faster on a GPU",
         low=1,
+        high=MAX_BATCH_SIZE,
     ),
     SettingSpec(
         "val_fraction",
@@ -155,6 +168,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Early stop",
         "End the run when the validation loss has not improved for this many epochs (0 = off: never)",
         low=0,
+        high=MAX_EPOCHS,
         off_at_zero=True,
     ),
 )

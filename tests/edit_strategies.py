@@ -3,8 +3,6 @@ settings, labels, positions, clipboard text. Each value strategy draws `(value, 
 plainly outside what the spec declares must be refused; the rest may still be refused by a block's own check
 (a permutation that repeats an axis), so a test accepts either outcome for them but never an untyped error.
 
-`comparable` is the project file both compare after each step.
-
 Shared by the pure edit-sequence test and the editor's (tests/ui/test_editor_sequences.py).
 """
 
@@ -13,14 +11,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from netbuilder.blocks.spec import MAX_TEXT, ParamSpec
-from netbuilder.project import Project, project_to_dict
 from netbuilder.project.settings import CHOICE, INTEGER, SettingSpec
 
 # Examples per test: small by default so CI stays fast; NETBUILDER_FUZZ_EXAMPLES=2000 for a long search.
@@ -169,14 +165,3 @@ foreign_clipboards = st.one_of(
 )
 """Text under the clipboard's netbuilder type that no netbuilder copied (another version, another program):
 pasting it must be refused with a message, never half done, never a traceback."""
-
-
-def comparable(project: Project, folder: Path) -> dict[str, Any]:
-    """The project's file as JSON values (the file's text is these, dumped), with its nodes sorted by id and
-    its edges by their ends. Undoing a delete puts the node back at the end of the file rather than in its
-    place (test_undoing_a_delete_puts_the_node_back_in_its_place_in_the_file, a defect of Graph's); until
-    that is fixed the sequences compare files in this form, so that they can find everything else."""
-    data = project_to_dict(project, folder)
-    data["graph"]["nodes"].sort(key=lambda node: node["id"])
-    data["graph"]["edges"].sort(key=lambda edge: (edge["from"], edge["to"]))  # the file orders them by node
-    return data

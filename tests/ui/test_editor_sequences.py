@@ -39,6 +39,7 @@ from netbuilder.project import (
     ProjectError,
     load_project,
     project_from_dict,
+    project_to_dict,
     project_to_json,
     save_project,
 )
@@ -47,7 +48,6 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from tests.edit_strategies import (
     SEQUENCE_SETTINGS,
-    comparable,
     foreign_clipboards,
     labels,
     param_values,
@@ -86,7 +86,7 @@ class EditorSequences(RuleBasedStateMachine):
         return self.controller.document.project
 
     def file(self) -> dict[str, Any]:
-        return comparable(self.project, self.folder)
+        return project_to_dict(self.project, self.folder)
 
     def call(self, action: Callable[[], Any], *, must_refuse: bool = False) -> Any:
         """One call of the controller, as a view makes it; checks what it did to the stack and the file."""
@@ -252,7 +252,7 @@ class EditorSequences(RuleBasedStateMachine):
             assert "\n" not in str(err), f"not a one-line message: {err}"  # it names the whole path it tried
             assert (self.file(), self.project.name, self.project.path, self.controller.modified) == before
             return
-        assert comparable(load_project(saved), self.folder) == self.file()
+        assert project_to_dict(load_project(saved), self.folder) == self.file()
         for state in self.history:  # a first save names a new project after its file, whatever the history
             state["name"] = self.project.name
         self.clean_index = self.stack.index()
@@ -326,7 +326,7 @@ def test_an_edit_naming_a_node_that_an_undo_took_away_is_refused_with_a_message(
     controller.message.connect(said.append)
     added = controller.add_block("Linear", (0.0, 0.0))
     controller.undo_stack.undo()  # the inspector or a selection may still name it until it catches up
-    before, count = comparable(controller.document.project, Path()), controller.undo_stack.count()
+    before, count = project_to_dict(controller.document.project, Path()), controller.undo_stack.count()
     assert not controller.set_param(added, "out_features", 8)
     assert not controller.rename(added, "head")
     assert not controller.delete([added])
@@ -335,7 +335,7 @@ def test_an_edit_naming_a_node_that_an_undo_took_away_is_refused_with_a_message(
     assert controller.duplicate([added]) == []
     assert controller.paste('{"nodes": [{"id": "a"}], "edges": []}') == []
     assert said[:6] == [f"no node {added!r}"] * 6 and "no netbuilder nodes" in said[6]
-    assert comparable(controller.document.project, Path()) == before
+    assert project_to_dict(controller.document.project, Path()) == before
     assert (controller.undo_stack.count(), controller.undo_stack.index()) == (count, count - 1)
 
 
@@ -354,3 +354,13 @@ def test_a_connection_dragged_back_onto_its_own_input_leaves_the_document_unchan
     assert controller.connect(edge, replacing=edge)
     assert controller.undo_stack.count() == 0 and not controller.modified
     assert edge in document.graph.edges
+
+
+def test_deleting_nodes_then_undoing_gives_back_the_same_file(document, controller) -> None:
+    start = project_to_json(document.project)
+    middle = [n.id for n in document.graph.nodes.values()][1:4]
+    assert controller.delete(middle)
+    controller.undo_stack.undo()
+    assert project_to_json(document.project) == start  # the same nodes, edges and order: a save shows no change
+    controller.undo_stack.redo()
+    assert not set(middle) & set(document.graph.nodes)

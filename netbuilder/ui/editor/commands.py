@@ -7,6 +7,7 @@ without bespoke undo code, and node ids stay stable across undo and redo.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
@@ -26,7 +27,7 @@ from netbuilder.project.settings import SETTING
 def _snapshot(event: GraphEvent) -> GraphEvent:
     """Events holding a Node keep a copy: the graph may mutate or drop the live object later."""
     if isinstance(event, NodeAdded | NodeRemoved):
-        return type(event)(copy.deepcopy(event.node))
+        return dataclasses.replace(event, node=copy.deepcopy(event.node))
     return event
 
 

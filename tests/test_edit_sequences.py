@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -223,10 +224,13 @@ class EditSequences(RuleBasedStateMachine):
         bad = node_id == MISSING_ID or not label.strip() or label in others
         self.edit(lambda: self.graph.rename(node_id, label), must_refuse=bad)
 
-    @rule(data=st.data(), to=positions)
+    @rule(data=st.data(), to=positions | st.tuples(st.sampled_from([math.nan, math.inf, -math.inf]), st.just(0.0)))
     def move(self, data: st.DataObject, to: tuple[float, float]) -> None:
         node_id = self.some_node(data)
-        self.edit(lambda: self.graph.move(node_id, to), must_refuse=node_id == MISSING_ID, refused_as=NodeNotFoundError)
+        if node_id == MISSING_ID:
+            self.edit(lambda: self.graph.move(node_id, to), must_refuse=True, refused_as=NodeNotFoundError)
+        else:  # a position no file can hold is refused, or the project could not be saved
+            self.edit(lambda: self.graph.move(node_id, to), must_refuse=not math.isfinite(to[0]))
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data(), offset=positions)

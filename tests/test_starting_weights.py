@@ -209,3 +209,17 @@ def test_weights_come_from_checkpoints_too_and_garbage_is_named(tmp_path) -> Non
     garbage.write_bytes(b"e" * 200)
     with pytest.raises(WeightsFileError, match=r"garbage\.pt is not a weights file"):
         read_weights_file(garbage)
+
+
+def test_a_file_torch_cannot_read_is_named_in_one_sentence_without_torchs_advice(tmp_path) -> None:
+    pickled = tmp_path / "pickled.pt"
+    torch.save({"weights": torch.zeros(2), "an object": torch.nn.ReLU()}, pickled)  # weights_only refuses it
+    cut_short = tmp_path / "cut_short.pt"
+    torch.save({"w": torch.zeros(100)}, cut_short)
+    cut_short.write_bytes(cut_short.read_bytes()[:300])
+    for path in (pickled, cut_short):
+        with pytest.raises(WeightsFileError) as refused:
+            read_weights_file(path)
+        message = str(refused.value)
+        assert "\n" not in message and len(message) - len(str(path)) < 150, message
+        assert "weights_only" not in message and "Re-running" not in message, message

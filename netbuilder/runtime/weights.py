@@ -33,6 +33,12 @@ def read_state_dict(path: Path, name: str | None = None) -> dict[str, torch.Tens
 
 
 def first_line(err: BaseException) -> str:
-    """An exception in one line: the first line of its message, or its type when it has none."""
+    """An exception in one line: the first sentence of its message's first line, or its type when it has none.
+    torch follows what went wrong with advice meant for code that calls it ("Re-running `torch.load` with
+    `weights_only` set to False will likely succeed"), which a person reading netbuilder's message must not
+    take as theirs."""
     text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+    if not text:
+        return type(err).__name__
+    line = text.splitlines()[0]
+    return line.split(". ", 1)[0].rstrip(".")

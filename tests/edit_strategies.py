@@ -3,7 +3,8 @@ settings, labels, positions, clipboard text. Each value strategy draws `(value, 
 plainly outside what the spec declares must be refused; the rest may still be refused by a block's own check
 (a permutation that repeats an axis), so a test accepts either outcome for them but never an untyped error.
 
-Shared by the pure edit-sequence test and the editor's (tests/ui/test_editor_sequences.py).
+SEQUENCE_SETTINGS bounds both sequences for CI. They are shared by the pure edit-sequence test and the editor's
+(tests/ui/test_editor_sequences.py).
 """
 
 from __future__ import annotations

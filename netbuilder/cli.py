@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from netbuilder.codegen.model_code import CodegenError
 from netbuilder.interrupts import run_ending_cleanly
 from netbuilder.pipeline import write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
-from netbuilder.project.settings import SETTING, SETTINGS
+from netbuilder.project.settings import SETTING, SETTINGS, SettingSpec
+from netbuilder.quoting import quoted
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -104,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     for spec in SETTINGS:  # one option per declared training setting, overriding the project's
         train.add_argument(
             spec.flag,
-            type=spec.python_type,
+            type=_option_type(spec),
             choices=spec.choices or None,
             help=f"{spec.help} ({'' if spec.choices else spec.expected() + '; '}default: the project's)".replace(
                 "%", "%%"
@@ -382,6 +384,10 @@ def _import(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"netbuilder: --input-shape: {err}", file=sys.stderr)
         return USAGE
+    if args.out.is_dir() or not args.out.parent.is_dir():  # said now, not after tracing the model
+        where = "is a folder" if args.out.is_dir() else "is in no folder that exists"
+        print(f"netbuilder: -o {args.out} {where}: give the .nbproj file to write", file=sys.stderr)
+        return USAGE
     from netbuilder.importers import ImportFailure, import_module  # torch loads only when importing
     from netbuilder.importers.sources import SourceError, model_from_source
 
@@ -437,6 +443,24 @@ def _import_weights(args: argparse.Namespace, result) -> int:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
+
+
+def _option_type(spec: SettingSpec) -> Callable[[str], Any]:
+    """A training setting's option type: the value as its kind, or a refusal that says what the setting takes
+    and quotes at most a short prefix of what was given (argparse would quote it whole, thousands of
+    characters for a mistyped number)."""
+
+    def read(text: str) -> Any:
+        try:
+            value = spec.python_type(text)
+        except ValueError:
+            value = None
+        if value is None or (spec.choices and value not in spec.choices):
+            raise argparse.ArgumentTypeError(f"expected {spec.expected()}, got {quoted(text)}")
+        return value
+
+    read.__name__ = spec.python_type.__name__
+    return read
 
 
 def _one_line(text: str) -> str:

@@ -174,3 +174,16 @@ def test_out_naming_a_file_is_refused_before_any_training(digits, tmp_path, caps
     assert main(["train", str(digits), "--out", str(a_file)]) == 2
     assert f"{a_file} is a file, not a folder" in capsys.readouterr().err
     assert a_file.read_text() == "keep me"
+
+
+def test_a_mistyped_setting_is_refused_quoting_only_its_start(capsys):
+    for flag, value, expected in (
+        ("--epochs", "9" * 5000, "expected an integer from 1 to 100000"),
+        ("--device", "x" * 500, "expected one of 'auto', 'cpu', 'cuda'"),
+        ("--val-fraction", "lots", "expected a number from 0 to 0.9"),
+    ):
+        with pytest.raises(SystemExit) as ended:
+            main(["train", str(SAMPLES / "digits_mlp.nbproj"), flag, value])
+        assert ended.value.code == 2
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        assert f"argument {flag}: {expected}, got '{value[:20]}" in line and len(line) < 200, line

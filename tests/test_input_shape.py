@@ -57,3 +57,13 @@ def test_import_refuses_a_huge_input_shape_with_one_line_and_exit_2(tmp_path, ca
     assert err.count("\n") == 1 and not out.exists()
     assert main(["import", "torchvision:resnet18", "--input-shape", "\uff11,3", "-o", str(out)]) == 2
     assert "is not a positive whole number" in capsys.readouterr().err
+
+
+def test_import_refuses_an_output_it_could_not_write_before_tracing(tmp_path, capsys, monkeypatch):
+    def no_tracing(*args, **kwargs):
+        raise AssertionError("the model was traced for an output that cannot be written")
+
+    monkeypatch.setattr("netbuilder.importers.import_module", no_tracing)
+    for out, why in ((tmp_path, "is a folder"), (tmp_path / "missing" / "x.nbproj", "is in no folder that exists")):
+        assert main(["import", "torchvision:resnet18", "--input-shape", "1,3,32,32", "-o", str(out)]) == 2
+        assert f"-o {out} {why}: give the .nbproj file to write" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import pytest
 
 from netbuilder.analysis import analyze
 from netbuilder.analysis.model_size import ANY_MACHINE_BYTES, format_bytes
+from netbuilder.blocks import catalogue
 from netbuilder.cli import main
 from netbuilder.graph import Graph
 from netbuilder.project import Project, load_project, save_project
@@ -70,8 +71,8 @@ def test_the_estimate_counts_weights_gradients_optimizer_state_and_a_batchs_acti
     activations = sum(t.numel_per_sample() for n in analysis.model_nodes for t in analysis.results[n].outputs.values())
     assert size.activations_per_sample == activations
     weights = 4 * size.parameters
-    assert size.training_bytes(64, "Adam") == 4 * weights + 64 * 4 * activations
-    assert size.training_bytes(64, "SGD") == 3 * weights + 64 * 4 * activations
+    assert size.training_bytes(64, catalogue.get("Adam").state_per_parameter) == 4 * weights + 64 * 4 * activations
+    assert size.training_bytes(64, catalogue.get("SGD").state_per_parameter) == 3 * weights + 64 * 4 * activations
 
 
 def test_format_bytes_reads_as_a_person_writes_sizes():
@@ -101,7 +102,8 @@ def test_a_network_larger_than_this_machine_is_refused_before_it_is_built(digits
 
 def test_training_that_may_not_fit_says_so_in_one_line_and_still_runs(digits, monkeypatch, capsys):
     size = analyze(load_project(digits).graph).size
-    between = (size.weight_bytes + size.training_bytes(64, "Adam")) // 2  # the weights fit, training may not
+    adam_training = size.training_bytes(64, catalogue.get("Adam").state_per_parameter)
+    between = (size.weight_bytes + adam_training) // 2  # the weights fit, training may not
     monkeypatch.setattr(machine_memory, "ram_bytes", lambda: between)
     assert main(["train", str(digits), "--epochs", "1", "--device", "cpu"]) == 0
     (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]

@@ -21,10 +21,6 @@ ANY_MACHINE_BYTES = 2**40
 """1 TiB of parameters: more memory than any one machine a person trains on has (the largest GPUs hold 0.2 TiB,
 large servers 2-4 TiB of RAM, which still could not train it: gradients and optimizer state triple it)."""
 
-OPTIMIZER_STATES = {"SGD": 1, "Adam": 2, "AdamW": 2, "RMSprop": 2, "Adagrad": 1}
-"""Values an optimizer keeps per parameter, at most (SGD's momentum buffer, Adam's two moving averages,
-RMSprop's square average and momentum); an optimizer not listed counts as Adam."""
-
 
 @dataclass(frozen=True)
 class ModelSize:
@@ -41,10 +37,11 @@ class ModelSize:
         """The parameters as float32."""
         return self.parameters * BYTES_PER_VALUE
 
-    def training_bytes(self, batch_size: int, optimizer: str = "Adam") -> int:
-        """About what training takes: weights, their gradients and the optimizer's state per parameter, and
-        every layer's output for a batch (kept for the backward pass)."""
-        copies = 2 + OPTIMIZER_STATES.get(optimizer, 2)
+    def training_bytes(self, batch_size: int, optimizer_state: int = 2) -> int:
+        """About what training takes: weights, their gradients and the optimizer's state per parameter
+        (`optimizer_state` values each: its block's state_per_parameter), and every layer's output for a batch
+        (kept for the backward pass)."""
+        copies = 2 + optimizer_state
         return self.weight_bytes * copies + self.activations_per_sample * batch_size * BYTES_PER_VALUE
 
 

@@ -75,7 +75,13 @@ def _no_rule(ctx: RuleContext) -> dict[str, TensorType]:
 
 
 def _optimizer(
-    type_: str, doc: str, *params: ParamSpec, rule=_no_rule, grouped=None, always: tuple[str, ...] = ()
+    type_: str,
+    doc: str,
+    *params: ParamSpec,
+    state: int,
+    rule=_no_rule,
+    grouped=None,
+    always: tuple[str, ...] = (),
 ) -> BlockSpec:
     return BlockSpec(
         type=type_,
@@ -94,6 +100,7 @@ def _optimizer(
             always=("lr", *always),
         ),
         label_prefix="optimizer",
+        state_per_parameter=state,
     )
 
 
@@ -106,6 +113,7 @@ SPECS = (
         ParamSpec("momentum", "float", 0.9, "Momentum factor (0 = plain SGD).", min=0.0, max=0.9999),
         ParamSpec("nesterov", "bool", False, "Use Nesterov momentum."),
         _weight_decay(0.0),
+        state=1,  # the momentum buffer
         rule=_sgd_rule,
         always=("momentum",),
     ),
@@ -117,6 +125,7 @@ SPECS = (
         _beta("beta1", 0.9, "gradients"),
         _beta("beta2", 0.999, "squared gradients"),
         _weight_decay(0.0),
+        state=2,  # the running averages of gradients and of their squares
         grouped={"betas": ("beta1", "beta2")},
     ),
     _optimizer(
@@ -126,6 +135,7 @@ SPECS = (
         _beta("beta1", 0.9, "gradients"),
         _beta("beta2", 0.999, "squared gradients"),
         _weight_decay(0.01),
+        state=2,
         grouped={"betas": ("beta1", "beta2")},
     ),
     _optimizer(
@@ -135,6 +145,7 @@ SPECS = (
         ParamSpec("alpha", "float", 0.99, "Smoothing constant of the squared-gradient average.", min=0.0, max=0.9999),
         ParamSpec("momentum", "float", 0.0, "Momentum factor.", min=0.0, max=0.9999),
         _weight_decay(0.0),
+        state=2,  # the squared-gradient average and the momentum buffer
     ),
     _optimizer(
         "Adagrad",
@@ -142,5 +153,6 @@ SPECS = (
         _lr(0.01),
         ParamSpec("lr_decay", "float", 0.0, "Learning-rate decay per step.", min=0.0, max=1.0),
         _weight_decay(0.0),
+        state=1,  # the sum of squared gradients
     ),
 )

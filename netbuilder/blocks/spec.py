@@ -320,6 +320,9 @@ class BlockSpec:
     """How many output features each unit of `size_param` gives (2 for a bidirectional RNN)."""
     variadic: str | None = None
     label_prefix: str = ""
+    state_per_parameter: int = 0
+    """For an optimizer: the values it keeps per parameter at most (SGD's momentum buffer, Adam's two moving
+    averages), which the training-memory estimate counts."""
 
     @property
     def summary(self) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from netbuilder.analysis import Analysis
 from netbuilder.analysis.model_size import format_bytes
+from netbuilder.blocks import catalogue
 from netbuilder.project.settings import TrainingSettings
 
 MEMINFO = Path("/proc/meminfo")
@@ -71,7 +72,7 @@ def training_memory_warning(analysis: Analysis, settings: TrainingSettings) -> s
     size = analysis.size
     check_weights_fit(size.weight_bytes, settings.device)
     where, has = device_memory(settings.device)
-    needed = size.training_bytes(settings.batch_size, task.optimizer)
+    needed = size.training_bytes(settings.batch_size, catalogue.get(task.optimizer).state_per_parameter)
     if has is None or needed <= has:
         return None
     return (

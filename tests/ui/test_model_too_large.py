@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from netbuilder.blocks import catalogue
 from netbuilder.project import load_project
 from netbuilder.runtime import machine_memory
 from netbuilder.ui.training.worker import TrainingWorker
@@ -25,7 +26,8 @@ def test_train_in_the_window_warns_when_the_run_may_not_fit_and_still_runs(windo
     set_up(window, epochs=1)
     panel = window.training
     size = panel.document.analysis.size
-    between = (size.weight_bytes + size.training_bytes(64, "Adam")) // 2  # the weights fit, training may not
+    adam_training = size.training_bytes(64, catalogue.get("Adam").state_per_parameter)
+    between = (size.weight_bytes + adam_training) // 2  # the weights fit, training may not
     monkeypatch.setattr(machine_memory, "ram_bytes", lambda: between)
     heard = train(qtbot, window)  # Train pressed
     assert panel.banner.isVisible()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead write's, never one still being written
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")  # what temporary_beside names
 
 
 @contextlib.contextmanager
@@ -22,7 +27,7 @@ def open_atomically(target: Path) -> Iterator[BinaryIO]:
     real = Path(os.path.realpath(target))  # through a symlink, so the link survives the rename
     directory = real.parent
     mode = _existing_mode(real)
-    temporary = directory / f".{real.name}.{secrets.token_hex(6)}.tmp"
+    temporary = temporary_beside(real)
     # 0o666 less the umask, as for any new file; an existing file's mode is copied below.
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -38,6 +43,12 @@ def open_atomically(target: Path) -> Iterator[BinaryIO]:
             os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def temporary_beside(target: Path) -> Path:
+    """Where a write of `target` goes first: `.NAME.HEX.tmp` beside it (hidden, unique, in the same folder so
+    the rename is atomic), a name sweep_stale_temporaries recognises after a kill."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
 
 
 def write_atomically(target: Path, data: bytes) -> None:
@@ -63,3 +74,29 @@ def _sync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def sweep_stale_temporaries(
+    folder: Path, older_than: float = STALE_TEMPORARY_S, now: float | None = None
+) -> list[Path]:
+    """Remove the temporary files that writes interrupted by a kill left in `folder` (temporary_beside's
+    `.NAME.HEX.tmp`), once they are `older_than` seconds old: a younger one may be another window's save in
+    progress. Other files, and anything but plain files, are left alone. The files removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMPORARY.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed

@@ -14,15 +14,13 @@ from pathlib import Path
 import pytest
 
 from netbuilder import atomic_file
-from netbuilder.atomic_file import write_atomically
+from netbuilder.atomic_file import STALE_TEMPORARY_S, sweep_stale_temporaries, write_atomically
 from netbuilder.project import Project, ProjectError, load_project, project_to_json
 from netbuilder.project.recovery import (
     GENERATIONS,
     MAX_AGE_S,
     MAX_ENTRIES,
-    STALE_TEMPORARY_S,
     Recovery,
-    sweep_stale_temporaries,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

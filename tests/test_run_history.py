@@ -4,13 +4,15 @@ failed or stopped run removes an earlier run's files."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from netbuilder.atomic_file import STALE_TEMPORARY_S
 from netbuilder.project import latest_run as latest_module
 from netbuilder.project.latest_run import latest_run, point_latest
-from netbuilder.project.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder
+from netbuilder.project.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder, sweep_interrupted_writes
 
 
 def _add(history: RunHistory, run_id: str, status: str = "completed") -> Path:
@@ -84,3 +86,26 @@ def test_moving_latest_replaces_the_link_in_one_step(tmp_path):
         point_latest(tmp_path, tmp_path / name)
     assert latest_run(tmp_path) == tmp_path / "2025-01-01_10-00-01"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-01-01_10-00-00", "2025-01-01_10-00-01", "latest"]
+
+
+def test_opening_a_project_sweeps_what_killed_runs_and_saves_left_behind(tmp_path):
+    project = tmp_path / "digits.nbproj"
+    runs = runs_folder(project)
+    run = runs / "2025-06-01_14-05-22"
+    (run / "checkpoints").mkdir(parents=True)
+    old = time.time() - STALE_TEMPORARY_S - 60
+    stale = [
+        tmp_path / ".digits.nbproj.0123456789ab.tmp",  # a save cut short
+        runs / ".latest.0123456789ab.tmp",  # a pointer half made
+        run / ".last.pt.0123456789ab.tmp",  # the window's checkpoint
+        run / "checkpoints" / ".best.pt.0123456789ab.tmp",  # netbuilder train --out's
+    ]
+    fresh = run / ".model.pt.0123456789ab.tmp"  # a run writing now
+    kept = [fresh, run / "notes.tmp", runs / "elsewhere" / ".x.0123456789ab.tmp"]
+    kept[2].parent.mkdir()
+    for path in [*stale, *kept]:
+        path.write_bytes(b"partial")
+    for path in [*stale, kept[1], kept[2]]:
+        os.utime(path, (old, old))
+    assert sorted(sweep_interrupted_writes(project)) == sorted(stale)
+    assert all(path.exists() for path in kept) and not any(path.exists() for path in stale)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
-from netbuilder.atomic_file import write_atomically
+from netbuilder.atomic_file import temporary_beside, write_atomically
 
 LATEST = "latest"
 
@@ -22,7 +21,7 @@ def point_latest(folder: Path, run_dir: Path) -> None:
     """Make `folder`/latest name `run_dir` (a folder inside `folder`), replacing what it named before in one
     step. OSError when it cannot be written (a folder of that name, say)."""
     link = folder / LATEST
-    temporary = folder / f".{LATEST}.{secrets.token_hex(6)}.tmp"
+    temporary = temporary_beside(link)
     target = run_dir.relative_to(folder).as_posix()
     try:
         os.symlink(target, temporary, target_is_directory=True)

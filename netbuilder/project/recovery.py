@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from netbuilder.atomic_file import write_atomically
+from netbuilder.atomic_file import sweep_stale_temporaries, write_atomically
 from netbuilder.graph.limits import MAX_FILE_BYTES, unencodable_char
 from netbuilder.project.errors import ProjectError
 from netbuilder.project.process_lock import ProcessLock
@@ -42,14 +42,11 @@ MAX_ENTRIES = 30  # documents kept in the folder; the oldest beyond go at start
 MAX_AGE_S = 30 * 24 * 3600  # a copy nobody recovered in a month is dropped at start
 MAX_NOTE_BYTES = 64 * 1024  # a note is a few hundred bytes: a file name, a time, a name
 MAX_COPY_BYTES = MAX_FILE_BYTES + MAX_NOTE_BYTES  # a project no larger than a project file may be, and its note
-STALE_TEMPORARY_S = 3600  # a temporary file this old is a dead save's, never one still being written
 
 _ENTRY = re.compile(r"[0-9a-f]{16}")
 _GENERATION = re.compile(r"(?P<entry>[0-9a-f]{16})\.[0-9a-f]{1,20}" + re.escape(SUFFIX))
 _LEGACY = re.compile(r"(?P<entry>[0-9a-f]{16})\.nbproj")
 _LOCK = re.compile(r"(?P<entry>[0-9a-f]{16})\.lock")
-# write_atomically's temporary file: ".<target name>.<12 hex digits>.tmp" beside the target
-_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
 _YEAR_3000 = 32_503_680_000  # seconds since 1970 (the furthest Windows shows as a local time)
 
 
@@ -255,32 +252,6 @@ class Recovery:
         within one session)."""
         files = [p for p in self._files() if (m := _GENERATION.fullmatch(p.name)) and m["entry"] == entry]
         return sorted(files, key=lambda p: int(p.name.split(".")[1], 16), reverse=True)
-
-
-def sweep_stale_temporaries(
-    folder: Path, older_than: float = STALE_TEMPORARY_S, now: float | None = None
-) -> list[Path]:
-    """Remove the temporary files that saves interrupted by a kill left in `folder` (write_atomically's
-    `.NAME.HEX.tmp`), once they are `older_than` seconds old: a younger one may be another window's save in
-    progress. Other files, and anything but plain files, are left alone. The files removed."""
-    now = time.time() if now is None else now
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        if not _TEMPORARY.fullmatch(entry.name):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
-                continue
-            os.unlink(entry.path)
-        except OSError:
-            continue
-        removed.append(Path(entry.path))
-    return removed
 
 
 def _checked(entry: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from netbuilder.atomic_file import write_atomically
+from netbuilder.atomic_file import sweep_stale_temporaries, write_atomically
 from netbuilder.project.latest_run import latest_run, point_latest
 
 MAX_RUNS = 10
@@ -30,6 +30,18 @@ _RUN_NAME = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?$")
 def runs_folder(project_path: Path) -> Path:
     """Where the runs of the project saved at `project_path` live."""
     return project_path.with_name(project_path.stem + ".runs")
+
+
+def sweep_interrupted_writes(project_path: Path) -> list[Path]:
+    """Remove what writes killed an hour or more ago left beside the project file and among its runs (a save,
+    a checkpoint or a weights file cut short, a `latest` pointer half made): their temporary files. The files
+    removed."""
+    runs = runs_folder(project_path)
+    folders = [project_path.parent, runs]
+    if runs.is_dir():
+        folders += [path for path in runs.iterdir() if _RUN_NAME.match(path.name) and path.is_dir()]
+        folders += [path / "checkpoints" for path in folders[2:]]
+    return [removed for folder in folders for removed in sweep_stale_temporaries(folder)]
 
 
 def new_run_id(now: float | None = None, taken: set[str] = frozenset()) -> str:

@@ -9,17 +9,16 @@ and `StartingWeights.note` says which. safetensors holds tensors only, so readin
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
+from netbuilder.atomic_file import write_atomically
 from netbuilder.codegen.model_code import ModelCode
 from netbuilder.graph import Graph
 from netbuilder.project import Project
@@ -71,12 +70,7 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: Path) -> None:
     """A safetensors file written atomically. Each tensor is copied: a layer called twice is two nodes
     holding one tensor, and safetensors refuses tensors that share memory."""
     copies = {key: tensor.detach().to("cpu").contiguous().clone() for key, tensor in tensors.items()}
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        save_file(copies, temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomically(path, save(copies))
 
 
 def fitting_weights(project: Project, code: ModelCode, model_class: type[nn.Module]) -> StartingWeights:

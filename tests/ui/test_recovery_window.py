@@ -13,8 +13,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from netbuilder.atomic_file import STALE_TEMPORARY_S
 from netbuilder.project import load_project
-from netbuilder.project.recovery import STALE_TEMPORARY_S, Recovery
+from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app import application
 from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.app.recovery_dialog import RecoveryDialog, human_time

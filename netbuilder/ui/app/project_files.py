@@ -9,7 +9,8 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.project import Project, ProjectError, load_project
-from netbuilder.project.recovery import Autosave, RecoveredWork, sweep_stale_temporaries
+from netbuilder.project.recovery import Autosave, RecoveredWork
+from netbuilder.project.run_history import sweep_interrupted_writes
 from netbuilder.ui.app.recovery_dialog import RecoveryDialog, human_time
 
 AUTOSAVE_MS = 60_000
@@ -51,7 +52,7 @@ class ProjectFilesMixin:
             return False
         self._set_project(project)
         self._remember_recent(path)
-        sweep_stale_temporaries(path.parent)  # what saves killed there an hour or more ago left behind
+        sweep_interrupted_writes(path)  # what saves and runs killed an hour or more ago left behind
         return True
 
     def save(self) -> bool:
@@ -136,7 +137,7 @@ class ProjectFilesMixin:
         self._set_project(project, modified=True, recovery_entry=work.entry)
         self._recoverable()
         if project.path is not None:
-            sweep_stale_temporaries(project.path.parent)  # the crash may have cut a save there short
+            sweep_interrupted_writes(project.path)  # the crash may have cut a save or a run short there
 
     def _discard_recovered(self, work: RecoveredWork) -> None:
         self.recovery.discard(work.entry)

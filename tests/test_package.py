@@ -18,7 +18,8 @@ from safetensors.torch import save_file
 from netbuilder.analysis import analyze
 from netbuilder.codegen.package import generate_package, write_package
 from netbuilder.project import Project, load_project
-from netbuilder.training.engine import Progress, Trainer, class_probabilities, with_settings
+from netbuilder.training.class_scores import class_probabilities
+from netbuilder.training.engine import Progress, Trainer, with_settings
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 

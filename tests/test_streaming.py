@@ -20,7 +20,8 @@ from netbuilder.data.loading import DataLoadError
 from netbuilder.data.preview import make_preview
 from netbuilder.graph import Graph
 from netbuilder.project import Project
-from netbuilder.training.engine import Control, Progress, Trainer, with_settings
+from netbuilder.training.control import Control
+from netbuilder.training.engine import Progress, Trainer, with_settings
 from tests.networks import small_cnn_project
 from tests.test_augment import SIZE, shifts_of
 

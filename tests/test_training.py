@@ -12,7 +12,8 @@ import torch
 from netbuilder.project import load_project
 from netbuilder.project.settings import SETTINGS
 from netbuilder.training.callbacks import Checkpoints, EarlyStopping
-from netbuilder.training.engine import Control, EpochEnd, Outcome, Progress, Trainer, with_settings
+from netbuilder.training.control import Control
+from netbuilder.training.engine import EpochEnd, Outcome, Progress, Trainer, with_settings
 
 SAMPLES = sorted((Path(__file__).parent.parent / "sample_projects").glob("*.nbproj"))
 DIGITS_MLP = Path(__file__).parent.parent / "sample_projects" / "digits_mlp.nbproj"

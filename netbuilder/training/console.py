@@ -23,7 +23,8 @@ from netbuilder.project.run_events import Progress as StepProgress
 from netbuilder.project.run_history import RunHistory, new_run_id
 from netbuilder.project.run_recorder import RunRecorder
 from netbuilder.training.checkpoint_file import WriteError
-from netbuilder.training.engine import Control, Trainer
+from netbuilder.training.control import Control
+from netbuilder.training.engine import Trainer
 
 METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run history keeps it
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import linecache
 import math
-import multiprocessing
-import os
 import re
-import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -31,6 +28,7 @@ from torch import nn
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
+from netbuilder.runtime.devices import default_workers, resolve_device
 from netbuilder.runtime.weights import first_line
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.checkpoint_file import (
@@ -40,80 +38,12 @@ from netbuilder.training.checkpoint_file import (
     read_checkpoint,
     save_file,
 )
+from netbuilder.training.class_scores import class_probabilities
+from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
-
-
-# ---- what the engine reports -----------------------------------------------------------------------------
-
-
-class Control:
-    """Stop and pause, from any thread. Stop takes effect before the next step; pause waits between steps."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_while_paused(self) -> float:
-        """Block while paused; the seconds spent waiting (kept out of the speed and time left)."""
-        if self._running.is_set():
-            return 0.0
-        started = time.perf_counter()
-        self._running.wait()
-        return time.perf_counter() - started
-
-
-def default_workers() -> int:
-    """Processes that read a streamed dataset ahead of the steps: half the cores (the window keeps the rest),
-    at most 8, where they can be forked. The app loads train.py from text, so a worker started by spawning
-    could not import it: there the images are read in-process."""
-    if multiprocessing.get_start_method() != "fork":
-        return 0
-    return min(8, max(1, (os.cpu_count() or 1) // 2))
-
-
-def class_probabilities(output: torch.Tensor, criterion: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """(probabilities (n, classes), predicted class (n,)) from a classifier's output: softmax and arg-max over
-    several scores; one score is the second class's probability (BCE) or logit (the others), over 0.5 or 0.
-    The one rule for the confusion matrix and the Predict tab (count_correct in train.py agrees with it)."""
-    if output.dim() > 1 and output.shape[1] > 1:
-        return torch.softmax(output.reshape(len(output), -1), dim=1), output.argmax(dim=1)
-    score = output.reshape(-1)
-    if type(criterion).__name__ == "BCELoss":
-        positive, threshold = score.clamp(0.0, 1.0), 0.5
-    else:
-        positive, threshold = torch.sigmoid(score), 0.0
-    return torch.stack([1.0 - positive, positive], dim=1), (score > threshold).long()
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' takes CUDA when there is a GPU; 'cuda' without one is refused with a clear message."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("no CUDA GPU is available here: choose device 'cpu' or 'auto'")
-    return torch.device(device)
 
 
 # ---- the trainer -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from torch.nn import functional
 from netbuilder.data.loading import DataLoadError, read_samples
 from netbuilder.project import Project
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
-from netbuilder.training.engine import class_probabilities
+from netbuilder.training.class_scores import class_probabilities
 from netbuilder.training.program import ProgramError, load_program
 
 CLASSIFICATION_KIND = "classification"

@@ -105,7 +105,8 @@ class TrainingWorker(QObject):
     def _train(self) -> RunEnd:
         import torch
 
-        from netbuilder.training.engine import Control, Trainer
+        from netbuilder.training.control import Control
+        from netbuilder.training.engine import Trainer
         from netbuilder.training.program import ProgramError
 
         torch.set_num_threads(training_threads())  # for this thread's operations only (OpenMP's setting)

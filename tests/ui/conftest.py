@@ -117,8 +117,27 @@ def no_thread_left_running(monkeypatch):
 
 
 def forget_changes(win: MainWindow) -> None:
+    """Before pytest-qt closes the window: mark the work saved so closing does not ask."""
     if win.document is not None:
         win.controller.undo_stack.setClean()
+
+
+@pytest.fixture
+def answer(monkeypatch):
+    """Answer the next question dialogs with the given buttons, recording each question."""
+    asked = []
+
+    def install(*buttons):
+        replies = list(buttons)
+
+        def question(parent, title, text, *args, **kwargs):
+            asked.append(text)
+            return replies.pop(0)
+
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+        return asked
+
+    return install
 
 
 @pytest.fixture

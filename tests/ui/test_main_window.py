@@ -15,15 +15,9 @@ from netbuilder.graph import Edge
 from netbuilder.project import load_project
 from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.app.window_geometry import SETTLE_MS
-from tests.ui.conftest import SAMPLES
+from tests.ui.conftest import SAMPLES, forget_changes
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.nbproj"))
-
-
-def forget_changes(win: MainWindow) -> None:
-    """Before pytest-qt closes the window: mark the work saved so closing does not ask."""
-    if win.document is not None:
-        win.controller.undo_stack.setClean()
 
 
 @pytest.fixture
@@ -32,24 +26,6 @@ def window(qtbot, settings, recovery):
     qtbot.addWidget(win, before_close_func=forget_changes)
     win.show()
     return win
-
-
-@pytest.fixture
-def answer(monkeypatch):
-    """Answer the next question dialogs with the given buttons, recording each question."""
-    asked = []
-
-    def install(*buttons):
-        replies = list(buttons)
-
-        def question(parent, title, text, *args, **kwargs):
-            asked.append(text)
-            return replies.pop(0)
-
-        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
-        return asked
-
-    return install
 
 
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.stem)

@@ -42,24 +42,6 @@ def session(qtbot, settings, recovery):
     return start
 
 
-@pytest.fixture
-def answer(monkeypatch):
-    """Answer the next question dialogs with the given buttons, recording each question."""
-    asked = []
-
-    def install(*buttons):
-        replies = list(buttons)
-
-        def question(parent, title, text, *args, **kwargs):
-            asked.append(text)
-            return replies.pop(0)
-
-        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
-        return asked
-
-    return install
-
-
 def crash(window: MainWindow) -> None:
     """The process dies here: no save, no close; the system lets go of the locks it held on its work."""
     window.recovery.close()

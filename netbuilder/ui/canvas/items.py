@@ -7,15 +7,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
+from netbuilder.analysis.footprint import HEADER, NODE_WIDTH, node_height
+from netbuilder.analysis.footprint import PORT_ROW as ROW
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import PortSpec
 from netbuilder.graph import Edge, Node
 from netbuilder.ui.theme import Theme
 from netbuilder.ui.widgets.text import escape
 
-WIDTH = 168.0
-HEADER = 44.0
-ROW = 22.0
 PORT_RADIUS = 5.0
 DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text
 
@@ -66,13 +65,12 @@ class NodeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.inputs: tuple[PortSpec, ...] = self.spec.input_ports(self.node.params)
         self.outputs: tuple[PortSpec, ...] = self.spec.outputs
-        rows = max(len(self.inputs), len(self.outputs), 1)
-        self.height = HEADER + rows * ROW + 6.0
+        self.height = node_height(max(len(self.inputs), len(self.outputs)))
         for edge in self.edges:
             edge.refresh()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_RADIUS - 1, -1, WIDTH + 2 * PORT_RADIUS + 2, self.height + 2)
+        return QRectF(-PORT_RADIUS - 1, -1, NODE_WIDTH + 2 * PORT_RADIUS + 2, self.height + 2)
 
     def input_position(self, port: str) -> QPointF:
         """Where an edge into `port` ends, in scene coordinates."""
@@ -84,13 +82,13 @@ class NodeItem(QGraphicsItem):
     def output_position(self, port: str) -> QPointF:
         for i, spec in enumerate(self.outputs):
             if spec.name == port:
-                return self.mapToScene(QPointF(WIDTH, HEADER + ROW * i + ROW / 2))
-        return self.mapToScene(QPointF(WIDTH, HEADER / 2))
+                return self.mapToScene(QPointF(NODE_WIDTH, HEADER + ROW * i + ROW / 2))
+        return self.mapToScene(QPointF(NODE_WIDTH, HEADER / 2))
 
     def port_at(self, scene_point: QPointF) -> tuple[str, str] | None:
         """('in' | 'out', port name) if the point is on a port (generously: 10 px around it)."""
         local = self.mapFromScene(scene_point)
-        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, WIDTH)):
+        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, NODE_WIDTH)):
             for i, spec in enumerate(ports):
                 centre = QPointF(x, HEADER + ROW * i + ROW / 2)
                 if (local - centre).manhattanLength() <= 12.0:
@@ -123,15 +121,15 @@ class NodeItem(QGraphicsItem):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         detail = option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_SCALE
         accent = theme.category(self.spec.category)
-        body = QRectF(0, 0, WIDTH, self.height)
+        body = QRectF(0, 0, NODE_WIDTH, self.height)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
         border = theme.selection if selected else (theme.error if self.severity == "error" else theme.node_border)
         painter.setPen(QPen(border, 2.0 if selected or self.severity == "error" else 1.0))
         painter.setBrush(theme.node)
         painter.drawRoundedRect(body, 7, 7)
         header = QPainterPath()
-        header.addRoundedRect(QRectF(0, 0, WIDTH, HEADER), 7, 7)
-        header.addRect(QRectF(0, HEADER - 8, WIDTH, 8))
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 7, 7)
+        header.addRect(QRectF(0, HEADER - 8, NODE_WIDTH, 8))
         tint = QColor(accent)
         tint.setAlpha(46 if theme.name == "light" else 80)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -152,10 +150,10 @@ class NodeItem(QGraphicsItem):
             colour = theme.error if self.severity == "error" else theme.warning
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
-            painter.drawEllipse(QPointF(WIDTH - 12, 12), 7, 7)
+            painter.drawEllipse(QPointF(NODE_WIDTH - 12, 12), 7, 7)
             painter.setPen(QPen(QColor("#ffffff") if self.severity == "error" else QColor("#1d232b"), 2))
-            painter.drawLine(QPointF(WIDTH - 12, 8), QPointF(WIDTH - 12, 13))
-            painter.drawPoint(QPointF(WIDTH - 12, 16))
+            painter.drawLine(QPointF(NODE_WIDTH - 12, 8), QPointF(NODE_WIDTH - 12, 13))
+            painter.drawPoint(QPointF(NODE_WIDTH - 12, 16))
 
     def _paint_text(self, painter: QPainter) -> None:
         theme = self.theme
@@ -163,7 +161,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.text)
         right = 26 if self.severity else 8
         metrics = QFontMetricsF(TITLE_FONT)
-        title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideRight, WIDTH - 14 - right)
+        title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideRight, NODE_WIDTH - 14 - right)
         painter.drawText(QPointF(12, 18), title)
         painter.setFont(SMALL_FONT)
         painter.setPen(theme.muted)
@@ -172,13 +170,13 @@ class NodeItem(QGraphicsItem):
         if self.params:
             badge = compact_count(self.params) + " params"
             width = small.horizontalAdvance(badge)
-            painter.drawText(QPointF(WIDTH - 8 - width, 36), badge)
+            painter.drawText(QPointF(NODE_WIDTH - 8 - width, 36), badge)
 
     def _paint_ports(self, painter: QPainter) -> None:
         theme = self.theme
         small = QFontMetricsF(SMALL_FONT)
         painter.setFont(SMALL_FONT)
-        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, WIDTH)):
+        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, NODE_WIDTH)):
             for i, spec in enumerate(ports):
                 y = HEADER + ROW * i + ROW / 2
                 lit = side == "in" and spec.name in self.highlighted_ports
@@ -190,7 +188,8 @@ class NodeItem(QGraphicsItem):
                     painter.drawText(QPointF(10, y + small.ascent() / 2 - 1), spec.name)
                 else:
                     painter.drawText(
-                        QPointF(WIDTH - 10 - small.horizontalAdvance(spec.name), y + small.ascent() / 2 - 1), spec.name
+                        QPointF(NODE_WIDTH - 10 - small.horizontalAdvance(spec.name), y + small.ascent() / 2 - 1),
+                        spec.name,
                     )
 
     # ---- movement --------------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ def curve(start: QPointF, end: QPointF) -> QPainterPath:
     path = QPainterPath(start)
     span = end.x() - start.x()
     bend = max(40.0, abs(span) * 0.5)
-    lift = min(160.0, span * 0.12) if span > 2 * WIDTH and abs(end.y() - start.y()) < HEADER else 0.0
+    lift = min(160.0, span * 0.12) if span > 2 * NODE_WIDTH and abs(end.y() - start.y()) < HEADER else 0.0
     path.cubicTo(
         QPointF(start.x() + bend * 0.6, start.y() - lift * 1.3),
         QPointF(end.x() - bend * 0.6, end.y() - lift * 1.3),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.analysis.placement import place_beside, place_between
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Edge, Graph
 
@@ -33,7 +34,8 @@ class SetParam:
 
 @dataclass(frozen=True)
 class InsertNode:
-    """Insert a new `block` node on `edge`: edge.src -> new -> edge.dst."""
+    """Insert a new `block` node on `edge`: edge.src -> new -> edge.dst, placed between the two (making room
+    when there is none, see `placement`)."""
 
     edge: Edge
     block: str
@@ -43,12 +45,11 @@ class InsertNode:
         return f"insert {self.block} between {graph.node(self.edge.src).label} and {graph.node(self.edge.dst).label}"
 
     def apply(self, graph: Graph) -> str:
-        (x1, y1), (x2, y2) = graph.node(self.edge.src).position, graph.node(self.edge.dst).position
-        spec = catalogue.get(self.block)
-        new = graph.add_node(self.block, params=self.params, position=((x1 + x2) / 2, (y1 + y2) / 2))
+        new = graph.add_node(self.block, params=self.params, position=graph.node(self.edge.src).position)
         graph.disconnect(self.edge)
-        graph.connect(self.edge.src, self.edge.src_port, new.id, spec.inputs[0].name)
-        graph.connect(new.id, spec.outputs[0].name, self.edge.dst, self.edge.dst_port)
+        graph.connect(self.edge.src, self.edge.src_port, new.id, graph.input_ports(new.id)[0].name)
+        graph.connect(new.id, graph.spec(new.id).outputs[0].name, self.edge.dst, self.edge.dst_port)
+        place_between(graph, new.id, self.edge.src, self.edge.dst)
         return new.id
 
 
@@ -71,7 +72,8 @@ class BypassNode:
 
 @dataclass(frozen=True)
 class AddNode:
-    """Add a `block` node near `near`, its inputs fed from `feeds` (port, source node, source port) and its
+    """Add a `block` node in the free spot nearest the right of `near` (with no `near`, the left of the
+    graph's first node), its inputs fed from `feeds` (port, source node, source port) and its
     outputs wired to `consumers` (output port, target node, target port)."""
 
     block: str
@@ -89,12 +91,12 @@ class AddNode:
         return text
 
     def apply(self, graph: Graph) -> str:
-        x, y = graph.node(self.near).position if self.near else (0.0, 0.0)
-        new = graph.add_node(self.block, position=(x + 220.0, y))
+        new = graph.add_node(self.block, position=graph.node(self.near).position if self.near else (0.0, 0.0))
         for port, src, src_port in self.feeds:
             graph.connect(src, src_port, new.id, port)
         for port, dst, dst_port in self.consumers:
             graph.connect(new.id, port, dst, dst_port)
+        place_beside(graph, new.id, self.near)
         return new.id
 
 

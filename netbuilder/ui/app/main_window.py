@@ -34,6 +34,8 @@ from netbuilder.ui.app.start_page import StartPage
 from netbuilder.ui.app.window_actions import WindowActionsMixin
 from netbuilder.ui.app.window_geometry import WindowGeometry
 from netbuilder.ui.background import join_all
+from netbuilder.ui.canvas.find_bar import FindBar
+from netbuilder.ui.canvas.minimap import Overview
 from netbuilder.ui.canvas.palette import PalettePanel
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
@@ -68,6 +70,8 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.controller: EditorController | None = None
         self.scene: GraphScene | None = None
         self.view: GraphView | None = None
+        self.overview: Overview | None = None  # over the view, and deleted with it
+        self.find_bar: FindBar | None = None
         self.training: TrainingPanel | None = None
         self._locked = False  # while a run trains, the graph is not edited
         self._training_dock_grown = False
@@ -166,6 +170,9 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.view = GraphView(self.scene)
         self.view.zoom_changed.connect(self._zoom_changed)
         self.view.quick_add_requested.connect(self._quick_add)
+        self.overview = Overview(self.view)
+        self.overview.set_wanted(self.overview_action.isChecked())
+        self.find_bar = FindBar(self.view)
         self.stack.addWidget(self.view)
         self.stack.setCurrentWidget(self.view)
 
@@ -223,6 +230,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.training_dock.setWidget(None)
         self.controller.close()
         self.document = self.controller = self.scene = self.view = self.training = None
+        self.overview = self.find_bar = None
 
     def close_project(self) -> None:
         if not self._may_discard():
@@ -289,6 +297,15 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
 
     def _theme_chosen(self) -> None:
         self.set_theme(str(self.sender().data()))
+
+    def find_node(self) -> None:
+        if self.find_bar is not None:
+            self.find_bar.open()
+
+    def _toggle_overview(self, checked: bool) -> None:
+        self.settings.setValue("canvas/overview", checked)
+        if self.overview is not None:
+            self.overview.set_wanted(checked)
 
     def set_theme(self, name: str) -> None:
         self.settings.setValue("theme", name)

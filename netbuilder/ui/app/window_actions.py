@@ -50,6 +50,10 @@ class WindowActionsMixin:
         self.delete_action = self._action("De&lete", self.delete_selection, std.Delete)
         self.delete_action.setShortcuts([QKeySequence(std.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all_action = self._action("Select &All", self.select_all, std.SelectAll)
+        self.find_action = self._action("&Find…", self.find_node, std.Find, "Find a node by its label or block type")
+        # Ctrl+F is the canvas's own while it has the focus (find_bar.py) and the palette's elsewhere: here it is
+        # shown in the menu and works while the menu is open, but claims the key nowhere else
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.frame_all_action = self._action("Frame &All", self.frame_all, "Home")
         self.frame_selection_action = self._action("&Frame Selection", self.frame_selection, "F")
         self.auto_layout_action = self._action(
@@ -61,6 +65,11 @@ class WindowActionsMixin:
         self.snap_action = self._action("Snap to &Grid", self._toggle_snap)
         self.snap_action.setCheckable(True)
         self.snap_action.setChecked(self.settings.value("canvas/snap", False, type=bool))
+        self.overview_action = self._action(
+            "&Overview", self._toggle_overview, None, "A map of the whole network in a corner, when it does not fit"
+        )
+        self.overview_action.setCheckable(True)
+        self.overview_action.setChecked(self.settings.value("canvas/overview", True, type=bool))
         self.about_action = self._action("&About netbuilder", self.about)
         self.theme_actions = {}
         for name in ("system", "light", "dark"):
@@ -90,12 +99,15 @@ class WindowActionsMixin:
         )
         edit_menu.addSeparator()
         edit_menu.addActions([self.select_all_action, self.auto_layout_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.find_action)
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.frame_all_action, self.frame_selection_action])
         view_menu.addSeparator()
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
         view_menu.addSeparator()
         view_menu.addAction(self.snap_action)
+        view_menu.addAction(self.overview_action)
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
         view_menu.addSeparator()
@@ -144,6 +156,7 @@ class WindowActionsMixin:
             self.export_diagram_action,
             self.close_action,
             self.select_all_action,
+            self.find_action,
             self.frame_all_action,
             self.frame_selection_action,
             self.zoom_in_action,

@@ -17,7 +17,6 @@ from netbuilder.analysis.node_check import NodeResult, check_node
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
 from netbuilder.analysis.training_task import TrainingTask, find_training_task
-from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import MODEL
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Edge, Graph
@@ -128,7 +127,7 @@ class Analyzer:
             self._stale.clear()
         by_role = roles(self.graph)
         reached = fed_by_data(self.graph, by_role)
-        model = tuple(n for n in self._order if catalogue.get(self.graph.nodes[n].block).role == MODEL and n in reached)
+        model = tuple(n for n in self._order if self.graph.spec(n).role == MODEL and n in reached)
         structural = structure_diagnostics(self.graph, self._results)
         structural += size_diagnostics(self.graph, self._results, model)
         return Analysis(

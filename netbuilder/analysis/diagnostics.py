@@ -16,7 +16,9 @@ class Diagnostic:
     """A problem at `node` (None for the graph as a whole), optionally at one port or parameter.
 
     `code` names the kind of problem for machines and tests (shape, unconnected-input, loss-missing ...);
-    `training_only` marks problems that matter for training but not for exporting the model alone.
+    `training_only` marks problems that matter for training but not for exporting the model alone. A problem
+    inside a composite block is told at its instance: `path` holds the labels from the instance's inside down
+    to the inner node it is at (and the message starts with them).
     """
 
     node: str | None
@@ -27,6 +29,7 @@ class Diagnostic:
     param: str | None = None
     fix: Fix | None = None
     training_only: bool = False
+    path: tuple[str, ...] = ()
 
     @property
     def is_error(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import BypassNode, Fix, InsertNode, ReplaceNode, SetParam
-from netbuilder.blocks import catalogue
+from netbuilder.analysis.order import topological_order
 from netbuilder.blocks.errors import (
     BypassProducer,
     Hint,
@@ -21,6 +21,7 @@ from netbuilder.blocks.errors import (
 from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Graph
+from netbuilder.quoting import cut
 
 
 @dataclass
@@ -32,19 +33,34 @@ class NodeResult:
     params: int = 0
     macs: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    inner: dict[str, NodeResult] | None = None
+    """For a composite instance, the result of each node inside it (None for a catalogue block)."""
 
 
-def check_node(graph: Graph, node_id: str, results: Mapping[str, NodeResult]) -> NodeResult:
-    """Check `node_id` given the results of the nodes upstream of it."""
+def check_node(
+    graph: Graph,
+    node_id: str,
+    results: Mapping[str, NodeResult],
+    *,
+    params: Mapping[str, Any] | None = None,
+    fed: Mapping[tuple[str, str], TensorType] | None = None,
+) -> NodeResult:
+    """Check `node_id` given the results of the nodes upstream of it. Inside a composite instance, `params`
+    are the values the node takes in it and `fed` the types arriving at (node, port) through its inputs."""
     node = graph.nodes[node_id]
-    spec = catalogue.get(node.block)
+    spec = graph.spec(node_id)
+    params = node.params if params is None else params
+    fed = fed or {}
     result = NodeResult()
     edges = graph.inputs_of(node_id)
     inputs: dict[str, TensorType] = {}
     producers: dict[str, str] = {}
     waiting = False
-    for port in spec.input_ports(node.params):
+    for port in spec.input_ports(params):
         edge = edges.get(port.name)
+        if edge is None and (node_id, port.name) in fed:
+            inputs[port.name] = fed[(node_id, port.name)]
+            continue
         if edge is None:
             if not port.optional:
                 result.diagnostics.append(
@@ -66,7 +82,9 @@ def check_node(graph: Graph, node_id: str, results: Mapping[str, NodeResult]) ->
         producers[port.name] = graph.nodes[edge.src].block
     if result.diagnostics or waiting:
         return result
-    ctx = RuleContext(spec.type, dict(node.params), inputs, producers)
+    if graph.definition_of(node_id) is not None:
+        return _check_instance(graph, node_id, params, inputs)
+    ctx = RuleContext(spec.type, dict(params), inputs, producers)
     try:
         result.outputs = spec.rule(ctx) if spec.rule else {}
         result.resolved = ctx.p
@@ -89,6 +107,34 @@ def check_node(graph: Graph, node_id: str, results: Mapping[str, NodeResult]) ->
     result.diagnostics.extend(
         replace(_from_shape_error(graph, node_id, e, ERROR), training_only=True) for e in ctx.training_problems
     )
+    return result
+
+
+def _check_instance(
+    graph: Graph, node_id: str, params: Mapping[str, Any], inputs: Mapping[str, TensorType]
+) -> NodeResult:
+    """A composite instance: each node inside checked in order with the instance's values and input types,
+    exactly as a flat graph is; its outputs are its outlets' types, its counts the sum of the inside's, and each
+    problem inside is told here with the inner node's path."""
+    definition = graph.definition_of(node_id)
+    inside = definition.graph
+    values = definition.inner_values(dict(params))
+    fed = {target: inputs[inlet.name] for inlet in definition.inlets for target in inlet.targets}
+    inner: dict[str, NodeResult] = {}
+    for inner_id in topological_order(inside):
+        inner[inner_id] = check_node(inside, inner_id, inner, params=values[inner_id], fed=fed)
+    result = NodeResult(resolved=dict(params), inner=inner)
+    outputs = {o.name: inner[o.node].outputs.get(o.port) for o in definition.outlets}
+    if all(t is not None for t in outputs.values()):
+        result.outputs = outputs
+    result.params = sum(r.params for r in inner.values())
+    result.macs = sum(r.macs for r in inner.values())
+    for inner_id, inner_result in inner.items():
+        label = inside.nodes[inner_id].label
+        for d in inner_result.diagnostics:
+            result.diagnostics.append(
+                replace(d, node=node_id, message=f"{cut(label)} › {d.message}", path=(label, *d.path), fix=None)
+            )
     return result
 
 
@@ -128,7 +174,7 @@ def _concrete_fix(graph: Graph, node_id: str, hint: Hint | None) -> Fix | None:
         return None
     if isinstance(hint, SetProducerSize):
         producer = graph.nodes[edge.src]
-        spec = catalogue.get(producer.block)
+        spec = graph.spec(producer.id)
         per_unit = spec.size_multiplier(producer.params) if spec.size_multiplier else 1
         if spec.size_param is None or hint.size % per_unit:
             return None

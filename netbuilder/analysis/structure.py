@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import AddNode
 from netbuilder.analysis.node_check import NodeResult
-from netbuilder.blocks import catalogue
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.blocks.spec import DATA, LOSS_ROLE, MODEL, OPTIMIZER
 from netbuilder.graph import Graph
@@ -21,7 +20,7 @@ def roles(graph: Graph) -> dict[str, list[str]]:
     """Node ids by role (data, model, loss, optimizer), in insertion order."""
     by_role: dict[str, list[str]] = {DATA: [], MODEL: [], LOSS_ROLE: [], OPTIMIZER: []}
     for node in graph.nodes.values():
-        by_role[catalogue.get(node.block).role].append(node.id)
+        by_role[graph.spec(node.id).role].append(node.id)
     return by_role
 
 
@@ -99,7 +98,7 @@ def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> lis
         add(extra, "optimizer-extra", "only one optimizer can train the model: remove this one")
     for loss in losses:
         edge = graph.inputs_of(loss).get("target")
-        if edge is not None and catalogue.get(graph.nodes[edge.src].block).role != DATA:
+        if edge is not None and graph.spec(edge.src).role != DATA:
             found.append(
                 Diagnostic(
                     loss,
@@ -141,6 +140,6 @@ def _add_loss(graph: Graph, datasets: list[str], optimizers: list[str]) -> AddNo
     sinks = [n for n in by_role[MODEL] if not graph.outputs_of(n) and graph.inputs_of(n)]
     if len(sinks) != 1:
         return AddNode(block, near=dataset.id, feeds=(("target", dataset.id, "target"),), consumers=consumers)
-    output = catalogue.get(graph.nodes[sinks[0]].block).outputs[0].name
+    output = graph.spec(sinks[0]).outputs[0].name
     feeds = (("input", sinks[0], output), ("target", dataset.id, "target"))
     return AddNode(block, near=sinks[0], feeds=feeds, consumers=consumers)

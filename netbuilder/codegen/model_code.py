@@ -10,7 +10,6 @@ import itertools
 from dataclasses import dataclass
 
 from netbuilder.analysis import Analysis
-from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import DATA, LOSS_ROLE, ForwardContext
 from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
@@ -75,7 +74,7 @@ def generate_model(
     if broken:
         raise CodegenError("fix the problems at " + ", ".join(broken) + " first")
     namer = Namer()
-    data_nodes = [n for n in order if catalogue.get(graph.nodes[n].block).role == DATA]
+    data_nodes = [n for n in order if graph.spec(n).role == DATA]
     inputs: list[ModelInput] = []
     values: dict[tuple[str, str], str] = {}
     for node_id in data_nodes:
@@ -91,7 +90,7 @@ def generate_model(
     init_lines: list[str] = []
     body: list[tuple[str, str]] = []
     for node_id in layers:
-        spec = catalogue.get(graph.nodes[node_id].block)
+        spec = graph.spec(node_id)
         p = analysis.resolved_params(node_id)
         attr = attributes[node_id]
         if spec.module is not None:
@@ -126,7 +125,7 @@ def _model_outputs(graph: Graph, analysis: Analysis) -> list[ModelOutput]:
     """What forward() returns: the loss inputs where there is a loss, else every unconsumed layer output."""
     model = set(analysis.model_nodes)
     found: list[ModelOutput] = []
-    losses = [n for n in analysis.order if catalogue.get(graph.nodes[n].block).role == LOSS_ROLE]
+    losses = [n for n in analysis.order if graph.spec(n).role == LOSS_ROLE]
     for loss in losses:
         edge = graph.inputs_of(loss).get("input")
         if edge is not None and edge.src in model:
@@ -135,7 +134,7 @@ def _model_outputs(graph: Graph, analysis: Analysis) -> list[ModelOutput]:
         return _unique(found)
     for node_id in analysis.order:
         if node_id in model and not any(e.dst in model for e in graph.outputs_of(node_id)):
-            port = catalogue.get(graph.nodes[node_id].block).outputs[0].name
+            port = graph.spec(node_id).outputs[0].name
             found.append(ModelOutput(node_id, port, analysis.output_type(node_id, port)))
     return found
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netbuilder.graph.model import Edge, Node
+
+if TYPE_CHECKING:
+    from netbuilder.graph.definitions import Definition
 
 
 @dataclass(frozen=True)
@@ -53,4 +56,39 @@ class NodeMoved:
     new: tuple[float, float]
 
 
-GraphEvent = NodeAdded | NodeRemoved | EdgeAdded | EdgeRemoved | ParamChanged | NodeRenamed | NodeMoved
+@dataclass(frozen=True)
+class DefinitionAdded:
+    """A composite definition joined the project, at place `index` of its definitions."""
+
+    definition: Definition
+    index: int
+
+
+@dataclass(frozen=True)
+class DefinitionRemoved:
+    """A composite definition left the project from place `index` (undo puts it back there)."""
+
+    definition: Definition
+    index: int
+
+
+@dataclass(frozen=True)
+class DefinitionEdited:
+    """The inside of definition `name` changed by `event` (every instance of it changes with it)."""
+
+    name: str
+    event: GraphEvent
+
+
+GraphEvent = (
+    NodeAdded
+    | NodeRemoved
+    | EdgeAdded
+    | EdgeRemoved
+    | ParamChanged
+    | NodeRenamed
+    | NodeMoved
+    | DefinitionAdded
+    | DefinitionRemoved
+    | DefinitionEdited
+)

@@ -15,6 +15,7 @@ from typing import Any
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import BlockSpec, PortSpec
+from netbuilder.graph.definitions import Definition, Definitions
 from netbuilder.graph.errors import (
     CycleError,
     EdgeRefusedError,
@@ -31,6 +32,9 @@ from netbuilder.graph.errors import (
     UnknownPortError,
 )
 from netbuilder.graph.events import (
+    DefinitionAdded,
+    DefinitionEdited,
+    DefinitionRemoved,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -54,7 +58,15 @@ _COUNTED_ID = re.compile(r"n([0-9]{1,18})")
 class Graph:
     """Nodes, edges and listeners. See the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, definitions: Definitions | None = None, owner: str | None = None) -> None:
+        """A graph; `definitions` are the project's composites (a definition's inside shares its project's),
+        `owner` the definition whose inside this is (None for a project's top graph)."""
+        if definitions is None:
+            definitions = Definitions()
+            definitions.top = self
+        self.definitions = definitions
+        self.owner = owner
+        self._inner_listening: dict[str, Callable[[], None]] = {}
         self.nodes: dict[str, Node] = {}
         self._inputs: dict[str, dict[str, Edge]] = {}
         self._outputs: dict[str, list[Edge]] = {}
@@ -82,7 +94,15 @@ class Graph:
             raise NodeNotFoundError(f"no node {quoted(node_id)}") from None
 
     def spec(self, node_id: str) -> BlockSpec:
-        return catalogue.get(self.node(node_id).block)
+        return self.definitions.spec(self.node(node_id).block)
+
+    def block_spec(self, block: str) -> BlockSpec:
+        """The spec of a block type: one of the project's composites, else the catalogue's."""
+        return self.definitions.spec(block)
+
+    def definition_of(self, node_id: str) -> Definition | None:
+        """The definition `node_id` is an instance of, or None for a catalogue block."""
+        return self.definitions.get(self.node(node_id).block)
 
     def by_label(self, label: str) -> Node:
         try:
@@ -108,7 +128,7 @@ class Graph:
 
     def input_ports(self, node_id: str) -> tuple[PortSpec, ...]:
         node = self.node(node_id)
-        return catalogue.get(node.block).input_ports(node.params)
+        return self.block_spec(node.block).input_ports(node.params)
 
     def unique_label(self, stem: str) -> str:
         """`stem` if free, else stem2, stem3 ...; a stem without a number gets 1 first (conv1, conv2). The
@@ -140,9 +160,11 @@ class Graph:
         """Place a new node; parameters not given take their defaults. Refuses unknown blocks or values, an
         id outside the id pattern, a label that cannot be one, and a node beyond MAX_NODES."""
         try:
-            spec = catalogue.get(block)
+            spec = self.block_spec(block)
         except catalogue.UnknownBlockError as err:
             raise GraphError(str(err)) from None
+        if self.owner is not None and block in self.definitions and self.definitions.reaches(block, self.owner):
+            raise GraphError(f"{quoted(block)} cannot go inside {quoted(self.owner)}: a block cannot contain itself")
         if len(self.nodes) >= MAX_NODES:
             raise TooManyNodesError(f"a graph holds at most {MAX_NODES:,} nodes; this one is full")
         node_id = node_id or self._new_id()
@@ -203,6 +225,12 @@ class Graph:
                 self.rename(node_id, new)
             case NodeMoved(node_id, _, new):
                 self.move(node_id, new)
+            case DefinitionAdded(definition, index):
+                self.add_definition(definition, index)
+            case DefinitionRemoved(definition):
+                self.remove_definition(definition.name)
+            case DefinitionEdited(name, inner):
+                self.definitions[name].graph.replay(inner)
 
     def revert(self, event: GraphEvent) -> None:
         """Undo the change `event` describes (an undo stack's undo); it is told like any edit."""
@@ -221,6 +249,12 @@ class Graph:
                 self.rename(node_id, old)
             case NodeMoved(node_id, old, _):
                 self.move(node_id, old)
+            case DefinitionAdded(definition):
+                self.remove_definition(definition.name)
+            case DefinitionRemoved(definition, index):
+                self.add_definition(definition, index)
+            case DefinitionEdited(name, inner):
+                self.definitions[name].graph.revert(inner)
 
     def _restore(self, node: Node, index: int | None = None) -> None:
         """A node back as it was, under its own id and (given its old `index`) in its old place among the
@@ -243,7 +277,7 @@ class Graph:
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Change one parameter. A value the block refuses raises InvalidParamError with the reason."""
         node = self.node(node_id)
-        spec = catalogue.get(node.block)
+        spec = self.block_spec(node.block)
         value = _validated(spec, node_id, name, value)
         old = node.params[name]
         if value == old:
@@ -278,6 +312,45 @@ class Graph:
         counted = _COUNTED_ID.fullmatch(node_id)
         if counted:
             self._next_id = max(self._next_id, int(counted.group(1)) + 1)
+
+    # ---- definitions -----------------------------------------------------------------------------------
+
+    def add_definition(self, definition: Definition, index: int | None = None) -> None:
+        """Add a composite definition to the project (the top graph keeps them; its edits are told as
+        DefinitionEdited). Refuses a name that a block or another definition has, or that cannot be one."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: add them to its top graph")
+        problem = name_problem(definition.name, "a block's name")
+        if not definition.name.strip() or problem:
+            raise InvalidLabelError(problem or "a block's name cannot be empty")
+        if definition.name in catalogue.BLOCKS or definition.name in self.definitions:
+            raise LabelTakenError(f"a block named {quoted(definition.name)} already exists: choose another name")
+        if definition.graph.definitions is not self.definitions:
+            raise GraphError(f"{quoted(definition.name)} belongs to another project")
+        self.definitions.add(definition, index)
+        self._inner_listening[definition.name] = definition.graph.subscribe(
+            lambda event, name=definition.name: self._emit(DefinitionEdited(name, event))
+        )
+        self._emit(DefinitionAdded(definition, list(d.name for d in self.definitions).index(definition.name)))
+
+    def remove_definition(self, name: str) -> Definition:
+        """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        users = [n.label for n in self.nodes.values() if n.block == name] or [
+            d.name for d in self.definitions if d.name != name and name in d.uses()
+        ]
+        if users:
+            raise GraphError(f"{quoted(name)} is still used by {cut(users[0])}: remove its uses first")
+        self._inner_listening.pop(name)()
+        index = self.definitions.remove(name)
+        self._emit(DefinitionRemoved(definition, index))
+        return definition
+
+    def instances(self, name: str) -> list[str]:
+        """The ids of this graph's nodes that are instances of definition `name`."""
+        return [node.id for node in self.nodes.values() if node.block == name]
 
     # ---- edges -----------------------------------------------------------------------------------------
 
@@ -366,10 +439,10 @@ class Graph:
     def _check_ports(self, edge: Edge) -> None:
         """Everything `connect` checks but cycles: both ports exist, their kinds fit, the input is free."""
         source, target = self.node(edge.src), self.node(edge.dst)
-        out_port = catalogue.get(source.block).output_port(edge.src_port)
+        out_port = self.block_spec(source.block).output_port(edge.src_port)
         if out_port is None:
             raise UnknownPortError(f"{_named(source)} has no output {quoted(edge.src_port)}")
-        in_port = catalogue.get(target.block).input_port(edge.dst_port, target.params)
+        in_port = self.block_spec(target.block).input_port(edge.dst_port, target.params)
         if in_port is None:
             raise UnknownPortError(f"{_named(target)} has no input {quoted(edge.dst_port)}")
         if out_port.kind not in in_port.accepts:

@@ -1,0 +1,167 @@
+"""Group and Ungroup: a selection of nodes becomes one instance of a new composite definition, and back.
+
+Grouping moves the selected nodes (ids, labels, parameters, positions unchanged) into the definition's inside;
+each outside value that fed the selection becomes an input port (feeding every inner input it fed), each inner
+output used outside an output port, both named after the inner port. Ungrouping puts an instance's inside back
+where the instance is, wired as the instance was, with the instance's exposed values, and removes the definition
+with its last instance. Both are made of the Graph's own edits, so one undo entry reverts either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from netbuilder.blocks.spec import MODEL
+from netbuilder.graph.definitions import Definition, Inlet, Outlet
+from netbuilder.graph.errors import GraphError
+from netbuilder.graph.graph import Graph, _named
+from netbuilder.graph.model import Edge
+from netbuilder.quoting import quoted
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The edges that cross a selection's border, and the ports they become."""
+
+    incoming: tuple[Edge, ...]
+    outgoing: tuple[Edge, ...]
+    inlets: tuple[Inlet, ...]
+    sources: tuple[tuple[str, str], ...]
+    """The outside (node, output port) that feeds each inlet, in the inlets' order."""
+    outlets: tuple[Outlet, ...]
+
+
+def crossing(graph: Graph, selected: set[str]) -> Crossing:
+    """The border of `selected`: one inlet per outside value that feeds it (in the order of the inner nodes),
+    one outlet per inner output used outside, each named after its first inner port (x, x2 ...)."""
+    incoming = [e for n in selected for e in graph.inputs_of(n).values() if e.src not in selected]
+    outgoing = [e for n in selected for e in graph.outputs_of(n) if e.dst not in selected]
+    order = {node_id: i for i, node_id in enumerate(graph.nodes)}
+    incoming.sort(key=lambda e: (order[e.dst], e.dst_port))
+    outgoing.sort(key=lambda e: (order[e.src], e.src_port, order[e.dst], e.dst_port))
+    taken: set[str] = set()
+    feeds: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for edge in incoming:
+        feeds.setdefault((edge.src, edge.src_port), []).append((edge.dst, edge.dst_port))
+    inlets = tuple(Inlet(_free(targets[0][1], taken), tuple(targets)) for targets in feeds.values())
+    taken = set()
+    outlets: dict[tuple[str, str], Outlet] = {}
+    for edge in outgoing:
+        if (edge.src, edge.src_port) not in outlets:
+            outlets[(edge.src, edge.src_port)] = Outlet(_free(edge.src_port, taken), edge.src, edge.src_port)
+    return Crossing(tuple(incoming), tuple(outgoing), inlets, tuple(feeds), tuple(outlets.values()))
+
+
+def check_groupable(graph: Graph, selected: set[str]) -> None:
+    """Raise GraphError when `selected` cannot become one block: nothing selected, a node that is not a layer
+    (data, losses and optimizers stay outside), or a path that leaves the selection and comes back (the one
+    block would feed itself)."""
+    if not selected:
+        raise GraphError("select the blocks to group first")
+    for node_id in selected:
+        if graph.spec(node_id).role != MODEL:
+            raise GraphError(f"{_named(graph.node(node_id))} is not a layer: only layers can be grouped into a block")
+    border = crossing(graph, selected)
+    outside = graph.downstream(e.dst for e in border.outgoing) - selected
+    if any(e.src in outside for n in selected for e in graph.inputs_of(n).values()):
+        raise GraphError("a path leaves the selection and comes back into it: add the blocks on it to the selection")
+
+
+def group(graph: Graph, node_ids: Iterable[str], name: str, label: str | None = None) -> str:
+    """Make `node_ids` one instance of a new definition `name`; returns the instance's id. The graph must be a
+    project's top graph or a definition's inside; the new definition joins the project."""
+    selected = set(node_ids)
+    check_groupable(graph, selected)
+    top = _top(graph)
+    if name in top.definitions or not name.strip():
+        raise GraphError(f"a block named {quoted(name)} already exists: choose another name")
+    border = crossing(graph, selected)
+    inside = Graph(top.definitions, owner=name)
+    kept = [graph.nodes[n] for n in graph.nodes if n in selected]
+    for node in kept:
+        inside.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
+    inside.connect_all([e for n in kept for e in graph.outputs_of(n.id) if e.dst in selected])
+    corner = (min(n.position[0] for n in kept), min(n.position[1] for n in kept))
+    definition = Definition(name, inside, border.inlets, border.outlets)
+    for node in kept:
+        graph.remove_node(node.id)
+    top.add_definition(definition)
+    instance = graph.add_node(name, label=label, position=corner)
+    port_of_output = {(o.node, o.port): o.name for o in border.outlets}
+    graph.connect_all(
+        [
+            Edge(src, src_port, instance.id, i.name)
+            for (src, src_port), i in zip(border.sources, border.inlets, strict=True)
+        ]
+        + [Edge(instance.id, port_of_output[(e.src, e.src_port)], e.dst, e.dst_port) for e in border.outgoing]
+    )
+    return instance.id
+
+
+def ungroup(graph: Graph, node_id: str) -> list[str]:
+    """Put instance `node_id`'s inside back in its place; returns the ids of the nodes put back (their own ids
+    and labels where free). The definition goes with its last instance."""
+    definition = graph.definition_of(node_id)
+    if definition is None:
+        raise GraphError(f"{_named(graph.node(node_id))} is not a composite block: there is nothing to ungroup")
+    instance = graph.node(node_id)
+    inside = definition.graph
+    values = definition.inner_values(instance.params)
+    corner = (
+        min((n.position[0] for n in inside.nodes.values()), default=0.0),
+        min((n.position[1] for n in inside.nodes.values()), default=0.0),
+    )
+    shift = (instance.position[0] - corner[0], instance.position[1] - corner[1])
+    feeding = dict(graph.inputs_of(node_id))
+    fed = list(graph.outputs_of(node_id))
+    graph.remove_node(node_id)
+    ids: dict[str, str] = {}
+    for inner in inside.nodes.values():
+        label = inner.label if not _label_taken(graph, inner.label) else graph.unique_label(inner.label)
+        node = graph.add_node(
+            inner.block,
+            label=label,
+            params=values[inner.id],
+            position=(inner.position[0] + shift[0], inner.position[1] + shift[1]),
+            node_id=inner.id if inner.id not in graph.nodes else None,
+        )
+        ids[inner.id] = node.id
+    edges = [Edge(ids[e.src], e.src_port, ids[e.dst], e.dst_port) for e in inside.edges]
+    for inlet in definition.inlets:
+        source = feeding.get(inlet.name)
+        if source is not None:
+            edges += [Edge(source.src, source.src_port, ids[n], port) for n, port in inlet.targets]
+    outlets = {o.name: o for o in definition.outlets}
+    edges += [Edge(ids[outlets[e.src_port].node], outlets[e.src_port].port, e.dst, e.dst_port) for e in fed]
+    graph.connect_all(edges)
+    top = _top(graph)
+    if not _used(top, definition.name):
+        top.remove_definition(definition.name)
+    return list(ids.values())
+
+
+def _top(graph: Graph) -> Graph:
+    """The graph that keeps the project's definitions (`graph` itself, or the top of a definition's inside)."""
+    return graph.definitions.top or graph
+
+
+def _used(top: Graph, name: str) -> bool:
+    return any(n.block == name for n in top.nodes.values()) or any(name in d.uses() for d in top.definitions)
+
+
+def _label_taken(graph: Graph, label: str) -> bool:
+    try:
+        graph.by_label(label)
+    except GraphError:
+        return False
+    return True
+
+
+def _free(stem: str, taken: set[str]) -> str:
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}{n}"
+    taken.add(name)
+    return name

@@ -120,7 +120,7 @@ def test_an_edit_is_drawn_after_a_moment(canvas, controller, qtbot):
     node_id = controller.add_block("ReLU", (4000.0, 1200.0))
     qtbot.waitUntil(lambda: node_id in overview.rects)
     assert overview.bounds.right() > before.right() + 2000 and overview.bounds.bottom() > before.bottom() + 800
-    assert overview.rects[node_id].topLeft() == QPointF(4000, 1200)
+    assert overview.rects[node_id][:2] == (4000.0, 1200.0)
 
 
 @pytest.fixture
@@ -150,3 +150,12 @@ def test_view_overview_turns_it_off_and_the_choice_is_remembered(open_window, se
     assert not second.overview_action.isChecked() and not second.overview.isVisible()
     second.overview_action.trigger()
     assert second.overview.isVisible()
+
+
+def test_a_block_that_grows_ports_is_drawn_taller(canvas, controller, qtbot):
+    _scene, _view, overview = canvas
+    node_id = controller.add_block("Add", (0.0, 600.0))
+    qtbot.waitUntil(lambda: node_id in overview.rects)
+    height = overview.rects[node_id][3]
+    controller.set_param(node_id, "inputs", 4)
+    qtbot.waitUntil(lambda: overview.rects[node_id][3] > height)

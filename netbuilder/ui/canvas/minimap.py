@@ -2,8 +2,8 @@
 shows marked on it; a click or a drag in it moves the view there.
 
 It stays cheap on 1,000+ nodes by never rendering the scene: each node is one rectangle in its category's
-colour, drawn into a cached layer when the graph or the selection changes (at most every REDRAW_MS), and a
-pan or a zoom only repaints the small widget with the visible-area rectangle over that layer.
+colour, drawn into a cached layer after the graph changes (at most every REDRAW_MS); a pan, a zoom or a new
+selection only repaints the small widget: that layer, the selected nodes and the visible-area rectangle.
 
 What a person expects of it: it is there when the graph does not fit the view, the only time it helps; when
 the whole graph is in view it hides itself (it would only cover the nodes in that corner), and comes back as
@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPix
 from PySide6.QtWidgets import QWidget
 
 from netbuilder.analysis.footprint import footprint
+from netbuilder.graph.events import EdgeAdded, EdgeRemoved, GraphEvent, NodeRenamed, ParamChanged
 from netbuilder.ui.canvas.view import GraphView
 
 MAX_SIZE = QSize(240, 160)  # the largest the overview grows, for a graph of that aspect
@@ -24,6 +25,7 @@ MIN_SIZE = QSize(64, 40)  # a long thin graph still gets a frame one can aim a c
 CORNER_MARGIN = 12  # from the viewport's bottom-right corner
 PADDING = 6  # between the frame and the drawn graph
 MIN_NODE = 2.0  # pixels: a node drawn smaller than this would vanish
+MIN_MARK = 6.0  # pixels: the visible-area frame stays findable however far in the view is zoomed
 REDRAW_MS = 60  # the node layer is redrawn at most this often while the graph changes
 BACKGROUND_ALPHA = 215  # of 255: the canvas shows faintly through the frame
 TOOLTIP = "Overview of the whole network: click or drag to move the view there (View > Overview hides it)"
@@ -39,7 +41,8 @@ class Overview(QWidget):
         self.scene = view.scene()
         self.wanted = True  # View > Overview
         self.bounds = QRectF()  # the scene area shown: every node's rectangle
-        self.rects: dict[str, QRectF] = {}  # node id -> scene rectangle, as the graph has it
+        self.rects: dict[str, tuple[float, float, float, float]] = {}  # node id -> x, y, width, height in the scene
+        self._selected: list[QRectF] | None = None  # the selected nodes as drawn; None: to be worked out again
         self._scale = 1.0
         self._origin = QPointF()  # where bounds' top-left corner is drawn
         self._layer = QPixmap()
@@ -49,9 +52,9 @@ class Overview(QWidget):
         self._redraw.timeout.connect(self.refresh)
         self.setToolTip(TOOLTIP)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        # every graph change is followed by one fresh analysis, so this is one signal per burst of edits
-        self.scene.controller.document.analysis_changed.connect(self._schedule)
-        self.scene.selectionChanged.connect(self._schedule)
+        unsubscribe = self.scene.graph.subscribe(self._on_graph_event)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        self.scene.selectionChanged.connect(self._selection_changed)
         view.horizontalScrollBar().valueChanged.connect(self._follow_view)
         view.verticalScrollBar().valueChanged.connect(self._follow_view)
         view.zoom_changed.connect(self._follow_view)
@@ -78,21 +81,37 @@ class Overview(QWidget):
         self._redraw.stop()
         graph = self.scene.graph
         self.rects = {}
-        bounds = QRectF()
         for node_id, node in graph.nodes.items():
-            width, height = footprint(graph, node_id)
-            rect = QRectF(node.position[0], node.position[1], width, height)
-            self.rects[node_id] = rect
-            bounds = bounds.united(rect)
-        self.bounds = bounds
+            self.rects[node_id] = (*node.position, *footprint(graph, node_id))
+        if self.rects:
+            left = min(r[0] for r in self.rects.values())
+            top = min(r[1] for r in self.rects.values())
+            right = max(r[0] + r[2] for r in self.rects.values())
+            bottom = max(r[1] + r[3] for r in self.rects.values())
+            self.bounds = QRectF(left, top, right - left, bottom - top)
+        else:
+            self.bounds = QRectF()
         self._fit()
         self._draw_layer()
+        self._selection_changed()
         self._follow_view()
-        self.update()
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        """Redraw after what moves, adds, removes or resizes a node (a variadic block's port count is its
+        height); connections and labels are not drawn here, so they cost nothing."""
+        if isinstance(event, EdgeAdded | EdgeRemoved | NodeRenamed):
+            return
+        if isinstance(event, ParamChanged) and event.name != self.scene.graph.spec(event.node_id).variadic:
+            return
+        self._schedule()
 
     def _schedule(self, *_: object) -> None:
         if not self._redraw.isActive():  # not restarted: a steady stream of changes still redraws
             self._redraw.start()
+
+    def _selection_changed(self) -> None:
+        self._selected = None  # worked out when next painted: a rubber band changes it at every move
+        self.update()
 
     def _fit(self) -> None:
         """Size the frame to the graph's aspect (within MIN_SIZE..MAX_SIZE) and work out the scale."""
@@ -137,36 +156,33 @@ class Overview(QWidget):
     # ---- drawing -------------------------------------------------------------------------------------------
 
     def _draw_layer(self) -> None:
-        """Every node as a small rectangle in its category's colour, selected ones in the selection colour."""
+        """Every node as a small rectangle in its category's colour, one drawRects call per category."""
         ratio = self.devicePixelRatioF()
         layer = QPixmap(self.size() * ratio)
         layer.setDevicePixelRatio(ratio)
         layer.fill(Qt.GlobalColor.transparent)
-        if self.bounds.isEmpty():
-            self._layer = layer
-            return
-        theme = self.scene.theme
         graph = self.scene.graph
-        selected = set(self.scene.selected_node_ids())
+        by_category: dict[str, list[QRectF]] = {}
+        for node_id in self.rects:
+            by_category.setdefault(graph.spec(node_id).category, []).append(self._node_rect(node_id))
         painter = QPainter(layer)
-        colours: dict[str, QColor] = {}
-        for node_id, rect in self.rects.items():
-            if node_id in selected:
-                continue
-            category = graph.spec(node_id).category
-            if category not in colours:
-                colours[category] = theme.category(category)
-            painter.fillRect(self._node_rect(rect), colours[category])
-        for node_id in selected & self.rects.keys():  # on top, and a little larger, so a found node stands out
-            painter.fillRect(self._node_rect(self.rects[node_id]).adjusted(-1, -1, 1, 1), theme.selection)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for category, rects in by_category.items():
+            painter.setBrush(self.scene.theme.category(category))
+            painter.drawRects(rects)
         painter.end()
         self._layer = layer
 
-    def _node_rect(self, rect: QRectF) -> QRectF:
-        drawn = self.to_overview(rect)
-        drawn.setWidth(max(MIN_NODE, drawn.width()))
-        drawn.setHeight(max(MIN_NODE, drawn.height()))
-        return drawn
+    def _node_rect(self, node_id: str) -> QRectF:
+        """Where a node is drawn, at least MIN_NODE pixels each way (plain arithmetic: 1,000 of these per redraw)."""
+        x, y, width, height = self.rects[node_id]
+        scale, origin, corner = self._scale, self._origin, self.bounds.topLeft()
+        return QRectF(
+            (x - corner.x()) * scale + origin.x(),
+            (y - corner.y()) * scale + origin.y(),
+            max(MIN_NODE, width * scale),
+            max(MIN_NODE, height * scale),
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         theme = self.scene.theme
@@ -178,12 +194,21 @@ class Overview(QWidget):
         painter.setBrush(background)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
         painter.drawPixmap(0, 0, self._layer)
+        if self._selected is None:
+            ids = [n for n in self.scene.selected_node_ids() if n in self.rects]
+            self._selected = [self._node_rect(n).adjusted(-1, -1, 1, 1) for n in ids]
+        if self._selected:  # on top, a little larger, so a found node stands out
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.selection)
+            painter.drawRects(self._selected)
         painter.setClipRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
         shade = QColor(theme.selection)
         shade.setAlpha(40)
         painter.setPen(QPen(theme.selection, 1.5))
         painter.setBrush(shade)
-        painter.drawRect(self.to_overview(self.visible_area()))
+        marked = self.to_overview(self.visible_area())
+        grow_x, grow_y = max(0.0, MIN_MARK - marked.width()) / 2, max(0.0, MIN_MARK - marked.height()) / 2
+        painter.drawRect(marked.adjusted(-grow_x, -grow_y, grow_x, grow_y))
 
     # ---- gestures ------------------------------------------------------------------------------------------
 

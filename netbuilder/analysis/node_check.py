@@ -29,6 +29,8 @@ class NodeResult:
     """What analysis knows about one node. `outputs` is empty when its shapes cannot be known."""
 
     outputs: dict[str, TensorType] = field(default_factory=dict)
+    inputs: dict[str, TensorType] = field(default_factory=dict)
+    """The types that arrived at its input ports (through a composite's inlets too)."""
     resolved: dict[str, Any] = field(default_factory=dict)
     params: int = 0
     macs: int = 0
@@ -82,6 +84,7 @@ def check_node(
         producers[port.name] = graph.nodes[edge.src].block
     if result.diagnostics or waiting:
         return result
+    result.inputs = inputs
     if graph.definition_of(node_id) is not None:
         return _check_instance(graph, node_id, params, inputs)
     ctx = RuleContext(spec.type, dict(params), inputs, producers)
@@ -123,7 +126,7 @@ def _check_instance(
     inner: dict[str, NodeResult] = {}
     for inner_id in topological_order(inside):
         inner[inner_id] = check_node(inside, inner_id, inner, params=values[inner_id], fed=fed)
-    result = NodeResult(resolved=dict(params), inner=inner)
+    result = NodeResult(inputs=dict(inputs), resolved=dict(params), inner=inner)
     outputs = {o.name: inner[o.node].outputs.get(o.port) for o in definition.outlets}
     if all(t is not None for t in outputs.values()):
         result.outputs = outputs

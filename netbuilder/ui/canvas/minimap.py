@@ -156,20 +156,20 @@ class Overview(QWidget):
     # ---- drawing -------------------------------------------------------------------------------------------
 
     def _draw_layer(self) -> None:
-        """Every node as a small rectangle in its category's colour, one drawRects call per category."""
+        """Every node as a small rectangle in its category's colour, in the graph's order (where nodes overlap at
+        this scale, their colours mix as they lie rather than the last category drawn covering the rest)."""
         ratio = self.devicePixelRatioF()
         layer = QPixmap(self.size() * ratio)
         layer.setDevicePixelRatio(ratio)
         layer.fill(Qt.GlobalColor.transparent)
         graph = self.scene.graph
-        by_category: dict[str, list[QRectF]] = {}
-        for node_id in self.rects:
-            by_category.setdefault(graph.spec(node_id).category, []).append(self._node_rect(node_id))
+        colours: dict[str, QColor] = {}
         painter = QPainter(layer)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for category, rects in by_category.items():
-            painter.setBrush(self.scene.theme.category(category))
-            painter.drawRects(rects)
+        for node_id in self.rects:
+            category = graph.spec(node_id).category
+            if category not in colours:
+                colours[category] = self.scene.theme.category(category)
+            painter.fillRect(self._node_rect(node_id), colours[category])
         painter.end()
         self._layer = layer
 

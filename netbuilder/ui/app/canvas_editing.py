@@ -4,7 +4,8 @@ and zoom (part of MainWindow)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from netbuilder.graph.clipboard import MIME_TYPE
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
@@ -39,8 +40,18 @@ class CanvasEditingMixin:
         data = QGuiApplication.clipboard().mimeData()
         if self.controller is None or data is None or not data.hasFormat(MIME_TYPE):
             return
-        new = self.controller.paste(bytes(data.data(MIME_TYPE)).decode())
+        new = self.controller.paste(bytes(data.data(MIME_TYPE)).decode(), self._pointer_on_canvas())
         self.scene.select_nodes(new)
+
+    def _pointer_on_canvas(self) -> tuple[float, float] | None:
+        """The canvas point under the pointer, when the pointer is over the canvas (and not over a menu or
+        another widget in front of it); else None."""
+        viewport = self.view.viewport()
+        pointer = QCursor.pos()
+        if QApplication.widgetAt(pointer) is not viewport:
+            return None
+        point = self.view.mapToScene(viewport.mapFromGlobal(pointer))
+        return point.x(), point.y()
 
     def duplicate(self) -> None:
         if self.scene:
@@ -56,7 +67,7 @@ class CanvasEditingMixin:
                 item.setSelected(True)
 
     def auto_layout(self) -> None:
-        if self.controller and self.controller.auto_layout():
+        if self.controller and self.controller.auto_layout(self.layout_orientation()):
             self.view.frame_all()
 
     def _add_at_centre(self, block: str) -> None:

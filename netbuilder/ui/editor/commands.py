@@ -13,7 +13,9 @@ from collections.abc import Callable
 from PySide6.QtGui import QUndoCommand
 
 from netbuilder.analysis import Fix
+from netbuilder.analysis.placement import place_between, place_group, place_node
 from netbuilder.graph import Edge, Graph
+from netbuilder.graph.clipboard import paste_nodes
 from netbuilder.graph.events import (
     GraphEvent,
     NodeAdded,
@@ -22,6 +24,8 @@ from netbuilder.graph.events import (
 from netbuilder.project import Project
 from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
 from netbuilder.project.settings import SETTING
+
+PASTE_OFFSET = (40.0, 40.0)  # a paste away from the canvas starts this far from the copied nodes
 
 
 def _snapshot(event: GraphEvent) -> GraphEvent:
@@ -114,7 +118,14 @@ class RecordedCommand(QUndoCommand):
 
 
 def add_node(graph: Graph, block: str, position: tuple[float, float]) -> RecordedCommand:
-    return RecordedCommand(graph, f"Add {block}", lambda g: g.add_node(block, position=position).id)
+    """Add a block at `position`, or in the free spot nearest it when a node is there already."""
+
+    def perform(g: Graph) -> str:
+        new = g.add_node(block, position=position)
+        place_node(g, new.id, position)
+        return new.id
+
+    return RecordedCommand(graph, f"Add {block}", perform)
 
 
 def delete_nodes(graph: Graph, node_ids: list[str], edges: list[Edge] = ()) -> RecordedCommand:
@@ -184,21 +195,30 @@ def apply_fix(graph: Graph, fix: Fix) -> RecordedCommand:
 
 
 def insert_on_edge(graph: Graph, edge: Edge, block: str, position: tuple[float, float]) -> RecordedCommand:
-    """Drop a block on an edge: src -> new block -> dst."""
+    """Drop a block on an edge: src -> new block -> dst, at `position` when that is free, else between the two
+    ends, the nodes that follow moved on to make room, in the same step."""
 
     def perform(g: Graph) -> str:
         new = g.add_node(block, position=position)
         g.disconnect(edge)
         g.connect(edge.src, edge.src_port, new.id, g.input_ports(new.id)[0].name)
         g.connect(new.id, g.spec(new.id).outputs[0].name, edge.dst, edge.dst_port)
+        place_between(g, new.id, edge.src, edge.dst, position)
         return new.id
 
     return RecordedCommand(graph, f"Insert {block}", perform)
 
 
-def custom(graph: Graph, text: str, perform: Callable[[Graph], object]) -> RecordedCommand:
-    """Any other edit made of graph methods (paste, auto layout ...)."""
-    return RecordedCommand(graph, text, perform)
+def paste(graph: Graph, text: str, at: tuple[float, float] | None = None, name: str = "Paste") -> RecordedCommand:
+    """Add copied nodes in free space, keeping their arrangement: centred on `at` (the pointer) or, without
+    it, beside where they were copied from."""
+
+    def perform(g: Graph) -> list[str]:
+        new = paste_nodes(g, text, PASTE_OFFSET if at is None else (0.0, 0.0))
+        place_group(g, new, centre=at)
+        return new
+
+    return RecordedCommand(graph, name, perform)
 
 
 _SETTING_MERGE_ID = 0x4E42  # one merge id per setting: edits of the same setting in a row are one step

@@ -10,14 +10,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.analysis import Fix
-from netbuilder.analysis.layout import layered_positions
+from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.graph import Edge, GraphError
-from netbuilder.graph.clipboard import copy_nodes, paste_nodes
+from netbuilder.graph.clipboard import copy_nodes
 from netbuilder.ui.editor import commands
 from netbuilder.ui.editor.commands import RecordedCommand
 from netbuilder.ui.editor.document import Document
-
-PASTE_OFFSET = (40.0, 40.0)
 
 
 class EditorController(QObject):
@@ -134,8 +132,10 @@ class EditorController(QObject):
     def copy(self, node_ids: list[str]) -> str:
         return copy_nodes(self.graph, node_ids)
 
-    def paste(self, text: str, offset: tuple[float, float] = PASTE_OFFSET) -> list[str]:
-        command = commands.custom(self.graph, "Paste", lambda g: paste_nodes(g, text, offset))
+    def paste(self, text: str, at: tuple[float, float] | None = None) -> list[str]:
+        """Paste copied nodes in free space: centred on `at` (the pointer on the canvas), else beside the
+        nodes they were copied from."""
+        command = commands.paste(self.graph, text, at)
         return command.result if self.push(command) else []
 
     def duplicate(self, node_ids: list[str]) -> list[str]:
@@ -143,8 +143,7 @@ class EditorController(QObject):
             return []
 
         def build() -> RecordedCommand:
-            text = copy_nodes(self.graph, node_ids)
-            return commands.custom(self.graph, "Duplicate", lambda g: paste_nodes(g, text, PASTE_OFFSET))
+            return commands.paste(self.graph, copy_nodes(self.graph, node_ids), name="Duplicate")
 
         command = self._edit(build)
         return [] if command is None else command.result
@@ -159,6 +158,8 @@ class EditorController(QObject):
             commands.forget_starting_weights(self.document.project)
         )
 
-    def auto_layout(self) -> bool:
-        moved = {n: p for n, p in layered_positions(self.graph).items() if self.graph.nodes[n].position != p}
+    def auto_layout(self, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> bool:
+        """Lay the graph out in layers along `orientation`, undoably; False when every node is in place."""
+        laid_out = layered_positions(self.graph, orientation)
+        moved = {n: p for n, p in laid_out.items() if self.graph.nodes[n].position != p}
         return bool(moved) and self.push(commands.move_nodes(self.graph, moved, "Auto Layout"))

@@ -1,22 +1,21 @@
 """Graph -> model.py: one nn.Module class that reads like a careful person wrote it (see STYLE.md).
 
-Submodules are named after node labels, statements follow the analysis order, each line carries its shape,
-a value used once by the very next statement flows through `x`, and every other value keeps a name.
+Submodules are named after node labels; forward() is written by codegen.forward_body; each composite definition
+the model uses becomes a class before the model's (codegen.composite_code).
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from netbuilder.analysis import Analysis
-from netbuilder.blocks.spec import DATA, LOSS_ROLE, ForwardContext
+from netbuilder.blocks.spec import DATA, LOSS_ROLE
 from netbuilder.blocks.tensor_type import TensorType, format_shape
+from netbuilder.codegen.composite_code import CompositeCodeError, Composites
+from netbuilder.codegen.forward_body import Statements, forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
-from netbuilder.codegen.render import constructor, forward_lines
 from netbuilder.graph import Graph
 
-CHAIN = "x"
 COMMENT_COLUMN = 48
 
 
@@ -73,6 +72,11 @@ def generate_model(
     broken = broken or [graph.nodes[n].label for n in order if not analysis.results[n].outputs]
     if broken:
         raise CodegenError("fix the problems at " + ", ".join(broken) + " first")
+    cls = model_class or class_name(name)
+    try:
+        composites = Composites(graph, order, analysis.results, {cls})
+    except CompositeCodeError as err:
+        raise CodegenError(str(err)) from None
     namer = Namer()
     data_nodes = [n for n in order if graph.spec(n).role == DATA]
     inputs: list[ModelInput] = []
@@ -85,35 +89,15 @@ def generate_model(
             values[(node_id, edge_port)] = arg
     layers = [n for n in order if n not in data_nodes]
     attributes = {n: namer.take(graph.nodes[n].label, "layer") for n in layers}
-    chained = _chained(graph, layers, outputs)
-
-    init_lines: list[str] = []
-    body: list[tuple[str, str]] = []
+    init_lines = []
     for node_id in layers:
-        spec = graph.spec(node_id)
-        p = analysis.resolved_params(node_id)
-        attr = attributes[node_id]
-        if spec.module is not None:
-            init_lines.append(f"self.{attr} = {constructor(spec, p)}")
-        edges = graph.inputs_of(node_id)
-        args = {port: values[(edge.src, edge.src_port)] for port, edge in edges.items()}
-        out_port = spec.outputs[0].name
-        out = CHAIN if node_id in chained else attr
-        ctx = ForwardContext(p, f"self.{attr}", args, out, {k: analysis.edge_type(e) for k, e in edges.items()})
-        lines = forward_lines(spec, ctx)
-        shape = format_shape(analysis.output_type(node_id, out_port).shape)
-        body += [(line, "") for line in lines[:-1]] + [(lines[-1], shape)]
-        values[(node_id, out_port)] = out
-
-    returned = [values[(o.node, o.port)] for o in outputs]
-    if len(returned) == 1 and body and body[-1][0].startswith(f"{returned[0]} = "):
-        statement, shape = body.pop()
-        body.append(("return " + statement.split(" = ", 1)[1], shape))
-    else:
-        body.append(("return " + ", ".join(returned), ""))
-    cls = model_class or class_name(name)
+        expr = composites.model_expr(graph, node_id, analysis.results[node_id])
+        if expr is not None:
+            init_lines.append(f"self.{attributes[node_id]} = {expr}")
+    returned = [(o.node, o.port) for o in outputs]
+    body = forward_body(graph, layers, values, {}, attributes, analysis.results, returned)
     return ModelCode(
-        source=_module_source(cls, name, source, inputs, outputs, init_lines, body),
+        source=_module_source(cls, name, source, inputs, outputs, composites.sources(), init_lines, body),
         class_name=cls,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
@@ -152,27 +136,15 @@ def _used_ports(graph: Graph, node_id: str, members: set[str]) -> list[str]:
     return ports
 
 
-def _chained(graph: Graph, layers: list[str], outputs: list[ModelOutput]) -> set[str]:
-    """Layers whose single use is by the very next statement: their value can flow through `x`."""
-    returned = {o.node for o in outputs}
-    chained: set[str] = set()
-    for here, after in itertools.pairwise(layers):
-        consumers = graph.outputs_of(here)
-        if len(consumers) == 1 and consumers[0].dst == after and here not in returned:
-            chained.add(here)
-    if layers and len(returned) == 1 and layers[-1] in returned:
-        chained.add(layers[-1])
-    return chained
-
-
 def _module_source(
     cls: str,
     name: str,
     source: str,
     inputs: list[ModelInput],
     outputs: list[ModelOutput],
+    classes: list[str],
     init_lines: list[str],
-    body: list[tuple[str, str]],
+    body: Statements,
 ) -> str:
     origin = f" from {safe_text(source)}" if source else ""
     shapes = ", ".join(format_shape(i.type.shape) for i in inputs)
@@ -183,6 +155,7 @@ def _module_source(
         "",
         "import torch",
         "from torch import nn",
+        *classes,
         "",
         "",
         f"class {cls}(nn.Module):",
@@ -194,8 +167,5 @@ def _module_source(
         "",
         f"    def forward(self, {signature}) -> {returns}:",
     ]
-    width = min(max((len(s) for s, c in body if c), default=0), COMMENT_COLUMN)
-    for statement, shape in body:
-        comment = f"  # {shape}" if shape else ""
-        lines.append(f"        {statement.ljust(width) if shape else statement}{comment}".rstrip())
+    lines += render_lines(body, column=COMMENT_COLUMN)
     return "\n".join(lines) + "\n"

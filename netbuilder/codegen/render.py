@@ -13,12 +13,18 @@ from typing import Any
 from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode
 
 
+class Code(str):
+    """An identifier codegen made itself (a composite class's constructor argument): written as it is."""
+
+
 class UnsafeValueError(ValueError):
     """A value that cannot be written as a plain literal (the project file or a block is broken)."""
 
 
 def literal(value: Any) -> str:
     """`value` as Python source, for the few types a parameter can hold."""
+    if isinstance(value, Code):
+        return str(value)
     if value is None or isinstance(value, bool | int | str):
         return repr(value)
     if isinstance(value, float):
@@ -34,23 +40,36 @@ def _tuple_literal(values: tuple[Any, ...]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
-def constructor(spec: BlockSpec, p: Mapping[str, Any]) -> str:
-    """The call that builds this block, e.g. `nn.Conv2d(1, 16, kernel_size=3, padding=1)`."""
+def constructor(spec: BlockSpec, p: Mapping[str, Any], concrete: Mapping[str, Any] | None = None) -> str:
+    """The call that builds this block, e.g. `nn.Conv2d(1, 16, kernel_size=3, padding=1)`. In a composite
+    class some values are Code (its arguments); `concrete` then holds one use's values, which decide what
+    matters (a parameter's `when`)."""
     code = spec.module
     if code is None:
         raise ValueError(f"{spec.type} has no module")
     args: list[str] = [code.leading] if code.leading else []
     args += [literal(p[name]) for name in code.positional]
-    args += [f"{code.rename.get(name, name)}={value}" for name, value in _keywords(spec, code, p)]
+    args += [f"{code.rename.get(name, name)}={value}" for name, value in _keywords(spec, code, p, concrete or p)]
     return f"{code.cls}({', '.join(args)})"
 
 
-def _keywords(spec: BlockSpec, code: ModuleCode, p: Mapping[str, Any]) -> list[tuple[str, str]]:
+def constructor_params(spec: BlockSpec) -> frozenset[str]:
+    """The parameters a block's constructor call can write (the others shape its forward code or its rule)."""
+    code = spec.module
+    if code is None:
+        return frozenset()
+    written = {p.name for p in spec.params} - set(code.omit)
+    return frozenset(written | set(code.positional) | set(code.derived))
+
+
+def _keywords(
+    spec: BlockSpec, code: ModuleCode, p: Mapping[str, Any], concrete: Mapping[str, Any]
+) -> list[tuple[str, str]]:
     grouped_members = {m for members in code.grouped.values() for m in members}
     skip = set(code.positional) | set(code.omit) | grouped_members
     written: list[tuple[str, str]] = []
     for param in spec.params:
-        if param.name in skip or not param.relevant(p):
+        if param.name in skip or not param.relevant(concrete):
             continue
         value = p[param.name]
         if param.name in code.always or value != param.default:

@@ -1,0 +1,271 @@
+"""Composite blocks as code: one nn.Module class per definition, written once and built per use with that use's
+values, or torch's own nn.Sequential where a definition is one (a chain of modules labelled 0, 1, 2 ... as an
+imported nn.Sequential is), so a regenerated model keeps the original's attribute paths and state_dict keys.
+
+A class is written for all its uses in this network at once. A value that is the same in every use is written
+as a literal; one that differs becomes a constructor argument (one per distinct series of values, so the inner
+sizes that follow an exposed width share its argument); an exposed parameter is always an argument, with the
+definition's value as its default. Shape comments are those of the class's first use.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbuilder.analysis.node_check import NodeResult
+from netbuilder.analysis.order import topological_order
+from netbuilder.codegen.forward_body import forward_body, render_lines
+from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.render import Code, constructor, literal
+from netbuilder.graph import Graph
+from netbuilder.graph.definitions import Definition
+
+_REQUIRED = object()
+
+
+class CompositeCodeError(Exception):
+    """A composite that cannot be one class for all its uses; the message says which and what to do."""
+
+
+@dataclass
+class _Arg:
+    name: str
+    values: tuple[Any, ...]
+    """Its value in each use of the class."""
+    default: Any = _REQUIRED
+    param: str | None = None
+    """The exposed parameter it is (None for an argument made from values that differ between uses)."""
+
+
+class _Slots:
+    """The values one class's code needs, over its uses (see the module docstring). With one concrete use (the
+    model itself) every value is a literal."""
+
+    def __init__(self, uses: int, namer: Namer, *, concrete: bool = False) -> None:
+        self.uses = uses
+        self.concrete = concrete
+        self.args: list[_Arg] = []
+        self._namer = namer
+        self._by_values: dict[tuple[Any, ...], _Arg] = {}
+        self._exposed: dict[str, _Arg] = {}
+
+    def expose(self, param: str, values: Sequence[Any], default: Any) -> None:
+        arg = _Arg(self._namer.take(param, "value"), tuple(values), default, param)
+        self.args.append(arg)
+        self._exposed[param] = arg
+        self._by_values.setdefault(arg.values, arg)
+
+    def value(self, values: Sequence[Any], hint: str, *, exposed: str | None = None, follows: bool = False) -> Any:
+        """What to write for a value that is `values` in the uses: a literal's value, or a Code argument.
+        `exposed` names the exposed parameter that sets it; `follows` says it follows its input (auto), so
+        it may share an argument whose values it equals even where they never differ."""
+        values = tuple(values)
+        if self.concrete:
+            return values[0]
+        arg = self._exposed.get(exposed) if exposed else None
+        if arg is not None and arg.values == values:
+            return Code(arg.name)
+        same = self._by_values.get(values)
+        if same is not None and (follows or len(set(map(repr, values))) > 1):
+            return Code(same.name)
+        if len(set(map(repr, values))) == 1:
+            return values[0]
+        arg = _Arg(self._namer.take(hint, "value"), values)
+        self.args.append(arg)
+        self._by_values[values] = arg
+        return Code(arg.name)
+
+
+@dataclass
+class ClassCode:
+    """How one definition is written: a class (its source, its arguments) or an nn.Sequential at each use."""
+
+    definition: Definition
+    order: list[str]
+    sequential: bool
+    cls: str = ""
+    args: list[_Arg] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    index: dict[int, int] = field(default_factory=dict)
+    """The place of each use (by its NodeResult's identity) in the arguments' values."""
+
+
+class Composites:
+    """The code of every definition a model uses, planned from the analysis of all their uses."""
+
+    def __init__(self, graph: Graph, members: Sequence[str], results: Mapping[str, NodeResult], taken: set[str]):
+        self._uses: dict[str, list[NodeResult]] = {}
+        self._first_use: dict[str, str] = {}
+        self._collect(graph, members, results, "")
+        self.classes: dict[str, ClassCode] = {}
+        for definition in graph.definitions.in_dependency_order():
+            if definition.name in self._uses:
+                self.classes[definition.name] = self._plan(definition, taken)
+
+    def sources(self) -> list[str]:
+        """The classes' source lines, each class after the ones it builds."""
+        return [line for code in self.classes.values() for line in code.source]
+
+    def _collect(self, graph: Graph, node_ids: Sequence[str], results: Mapping[str, NodeResult], path: str) -> None:
+        for node_id in node_ids:
+            definition = graph.definition_of(node_id)
+            if definition is not None:
+                result = results[node_id]
+                here = f"{path}.{graph.nodes[node_id].label}" if path else graph.nodes[node_id].label
+                self._uses.setdefault(definition.name, []).append(result)
+                self._first_use.setdefault(definition.name, here)
+                self._collect(definition.graph, list(result.inner or {}), result.inner or {}, here)
+
+    def model_expr(self, graph: Graph, node_id: str, result: NodeResult) -> str | None:
+        """The expression that builds `node_id` in the model itself (every value a literal)."""
+        return self.module_expr(graph, node_id, [result], _Slots(1, Namer(), concrete=True))
+
+    def module_expr(
+        self,
+        graph: Graph,
+        node_id: str,
+        results: Sequence[NodeResult],
+        slots: _Slots,
+        exposed: Mapping[tuple[str, str], str] | None = None,
+    ) -> str | None:
+        """The expression that builds `node_id` in a class whose uses give it `results` (None for a block
+        without a module: its forward line does the work)."""
+        exposed = exposed or {}
+        definition = graph.definition_of(node_id)
+        if definition is None:
+            spec = graph.spec(node_id)
+            if spec.module is None:
+                return None
+            concrete = results[0].resolved
+            node = graph.nodes[node_id]
+            p = {}
+            for name in concrete:
+                follows = name in node.params and node.params[name] is None
+                values = [r.resolved[name] for r in results]
+                p[name] = slots.value(values, name, exposed=exposed.get((node_id, name)), follows=follows)
+            return constructor(spec, p, concrete)
+        code = self.classes[definition.name]
+        if code.sequential:
+            children = [self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots) for c in code.order]
+            return "nn.Sequential(" + ", ".join(children) + ")"
+        args = []
+        for arg in code.args:
+            values = [arg.values[code.index[id(r)]] for r in results]
+            value = slots.value(values, arg.name, exposed=exposed.get((node_id, arg.param)) if arg.param else None)
+            if arg.default is _REQUIRED:
+                args.append(literal(value))
+            elif isinstance(value, Code) or value != arg.default:
+                args.append(f"{arg.name}={literal(value)}")
+        return f"{code.cls}({', '.join(args)})"
+
+    def _plan(self, definition: Definition, taken: set[str]) -> ClassCode:
+        uses = self._uses[definition.name]
+        inside = definition.graph
+        order = topological_order(inside)
+        index: dict[int, int] = {}
+        for i, use in enumerate(uses):
+            index.setdefault(id(use), i)
+        if _is_sequential(self, definition, order):
+            return ClassCode(definition, order, True, index=index)
+        cls = _free_class_name(definition.name, taken)
+        namer = Namer()
+        slots = _Slots(len(uses), namer)
+        exposed: dict[tuple[str, str], str] = {}
+        spec = definition.spec()
+        for e in definition.exposed:
+            slots.expose(e.name, [u.resolved[e.name] for u in uses], spec.param(e.name).default)
+            exposed.update({target: e.name for target in e.targets})
+        locals_ = Namer()
+        attributes = {n: locals_.take(inside.nodes[n].label, "layer") for n in order}
+        init = []
+        for node_id in order:
+            expr = self.module_expr(inside, node_id, [u.inner[node_id] for u in uses], slots, exposed)
+            if expr is not None:
+                init.append(f"self.{attributes[node_id]} = {expr}")
+        inputs = [locals_.take("inputs" if i.name == "x" else i.name, "inputs") for i in definition.inlets]
+        fed = {target: var for inlet, var in zip(definition.inlets, inputs, strict=True) for target in inlet.targets}
+        returned = [(o.node, o.port) for o in definition.outlets]
+        bodies = [forward_body(inside, order, {}, fed, attributes, u.inner, returned) for u in uses]
+        for body in bodies[1:]:
+            if [s for s, _ in body] != [s for s, _ in bodies[0]]:
+                raise CompositeCodeError(
+                    f"{safe_text(definition.name, 60)} needs different code in its uses: make its uses unique"
+                )
+        origin = self._first_use[definition.name]
+        doc = safe_text(definition.doc or f"{definition.name}: a block of this network")
+        shapes = f" Shapes are those of its first use, {safe_text(origin, 60)}." if len(uses) > 1 else ""
+        signature = ", ".join(_parameter(a) for a in sorted(slots.args, key=lambda a: a.default is not _REQUIRED))
+        returns = "torch.Tensor" if len(returned) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(returned))}]"
+        source = [
+            "",
+            "",
+            f"class {cls}(nn.Module):",
+            f'    """{doc}.{shapes}"""' if not doc.endswith(".") else f'    """{doc}{shapes}"""',
+            "",
+            f"    def __init__(self{', ' if signature else ''}{signature}) -> None:",
+            "        super().__init__()",
+            *(f"        {line}" for line in init),
+            "",
+            f"    def forward(self, {', '.join(f'{v}: torch.Tensor' for v in inputs)}) -> {returns}:",
+            *render_lines(bodies[0]),
+        ]
+        args = sorted(slots.args, key=lambda a: a.default is not _REQUIRED)
+        return ClassCode(definition, order, False, cls, args, source, index)
+
+
+def _is_sequential(composites: Composites, definition: Definition, order: list[str]) -> bool:
+    """Whether `definition` is what torch's nn.Sequential is: a chain of modules, one input and one output,
+    labelled 0, 1, 2 ... in order (an imported Sequential), so its state_dict keys are its labels."""
+    inside = definition.graph
+    if [inside.nodes[n].label for n in order] != [str(i) for i in range(len(order))]:
+        return False
+    if len(definition.inlets) != 1 or definition.inlets[0].targets != ((order[0], _only_input(inside, order[0])),):
+        return False
+    if len(definition.outlets) != 1 or definition.outlets[0].node != order[-1]:
+        return False
+    for here, after in itertools.pairwise(order):
+        consumers = inside.outputs_of(here)
+        if len(consumers) != 1 or consumers[0].dst != after or len(inside.inputs_of(after)) != 1:
+            return False
+    for node_id in order:
+        spec = inside.spec(node_id)
+        inner = inside.definition_of(node_id)
+        if len(spec.outputs) != 1 or len(spec.input_ports(inside.nodes[node_id].params)) != 1:
+            return False
+        if inner is None and spec.module is None:
+            return False
+    return True
+
+
+def _only_input(graph: Graph, node_id: str) -> str | None:
+    ports = graph.spec(node_id).input_ports(graph.nodes[node_id].params)
+    return ports[0].name if len(ports) == 1 else None
+
+
+def _free_class_name(name: str, taken: set[str]) -> str:
+    base = class_name(name, "Block")
+    cls, n = base, 2
+    while cls in taken:
+        cls, n = f"{base}{n}", n + 1
+    taken.add(cls)
+    return cls
+
+
+def _parameter(arg: _Arg) -> str:
+    hint = _hint(arg.values)
+    if arg.default is _REQUIRED:
+        return f"{arg.name}: {hint}"
+    return f"{arg.name}: {hint} = {literal(arg.default)}"
+
+
+def _hint(values: Sequence[Any]) -> str:
+    """The type of an argument, from the values it takes."""
+    kinds = {type(v) for v in values if v is not None}
+    names = {bool: "bool", int: "int", float: "float", str: "str", tuple: "tuple[int, ...]"}
+    if kinds == {int, float}:
+        kinds = {float}
+    hint = names.get(next(iter(kinds)), "object") if len(kinds) == 1 else "object"
+    return f"{hint} | None" if any(v is None for v in values) else hint

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QStyle
+
+from netbuilder.analysis.layout import Orientation
+
+LAYOUT_SETTING = "canvas/layout"  # the direction Auto Layout lays the graph out in: an Orientation's value
 
 
 class WindowActionsMixin:
@@ -50,6 +54,20 @@ class WindowActionsMixin:
         self.delete_action = self._action("De&lete", self.delete_selection, std.Delete)
         self.delete_action.setShortcuts([QKeySequence(std.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all_action = self._action("Select &All", self.select_all, std.SelectAll)
+        self.group_action = self._action(
+            "&Group…", self.group_selection, "Ctrl+G", "Make the selected nodes one block of this project"
+        )
+        self.ungroup_action = self._action(
+            "U&ngroup", self.ungroup_selection, "Ctrl+Shift+G", "Put the selected block's inside back in its place"
+        )
+        self.open_block_action = self._action(
+            "&Open Block", self.open_block, "Return", "Show the selected block's inside (edits change every use)"
+        )
+        self.open_block_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # Return on the canvas only
+        self.up_level_action = self._action("&Up One Level", self.up_one_level, "Alt+Up", "Close the open block")
+        self.make_unique_action = self._action(
+            "&Make Unique", self.make_unique_selection, None, "Give this instance a copy of its block to edit alone"
+        )
         self.find_action = self._action("&Find…", self.find_node, std.Find, "Find a node by its label or block type")
         # Ctrl+F is the canvas's own while it has the focus (find_bar.py) and the palette's elsewhere: here it is
         # shown in the menu and works while the menu is open, but claims the key nowhere else
@@ -57,8 +75,28 @@ class WindowActionsMixin:
         self.frame_all_action = self._action("Frame &All", self.frame_all, "Home")
         self.frame_selection_action = self._action("&Frame Selection", self.frame_selection, "F")
         self.auto_layout_action = self._action(
-            "Auto &Layout", self.auto_layout, "Ctrl+L", "Arrange the graph left to right by layers"
+            "Auto &Layout", self.auto_layout, "Ctrl+L", "Arrange the graph in layers (View > Layout Direction)"
         )
+        chosen = str(self.settings.value(LAYOUT_SETTING, Orientation.LEFT_TO_RIGHT.value))
+        self.layout_actions = {}
+        directions = QActionGroup(self)  # exclusive: one direction is always checked
+        for orientation, text in (
+            (Orientation.LEFT_TO_RIGHT, "&Left to Right"),
+            (Orientation.TOP_TO_BOTTOM, "&Top to Bottom"),
+        ):
+            action = self._action(
+                text,
+                self._layout_chosen,
+                None,
+                f"Auto Layout lays the graph out {text[1:].lower()}, now and from now on",
+            )
+            action.setData(orientation.value)
+            action.setCheckable(True)
+            action.setChecked(orientation.value == chosen)
+            directions.addAction(action)
+            self.layout_actions[orientation] = action
+        if not directions.checkedAction():
+            self.layout_actions[Orientation.LEFT_TO_RIGHT].setChecked(True)
         self.zoom_in_action = self._action("Zoom &In", self.zoom_in, std.ZoomIn)
         self.zoom_out_action = self._action("Zoom &Out", self.zoom_out, std.ZoomOut)
         self.zoom_reset_action = self._action("&Reset Zoom", self.zoom_reset, "Ctrl+0")
@@ -100,6 +138,9 @@ class WindowActionsMixin:
         edit_menu.addSeparator()
         edit_menu.addActions([self.select_all_action, self.auto_layout_action])
         edit_menu.addSeparator()
+        edit_menu.addActions([self.group_action, self.ungroup_action, self.open_block_action, self.up_level_action])
+        edit_menu.addAction(self.make_unique_action)
+        edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.frame_all_action, self.frame_selection_action])
@@ -107,6 +148,8 @@ class WindowActionsMixin:
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
         view_menu.addSeparator()
         view_menu.addAction(self.snap_action)
+        layout_menu = view_menu.addMenu("Layout &Direction")
+        layout_menu.addActions(list(self.layout_actions.values()))
         view_menu.addAction(self.overview_action)
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
@@ -135,6 +178,15 @@ class WindowActionsMixin:
         toolbar.addActions([self.undo_action, self.redo_action])
         toolbar.addSeparator()
         toolbar.addActions([self.auto_layout_action, self.frame_all_action, self.export_action])
+
+    def layout_orientation(self) -> Orientation:
+        """The direction chosen in View > Layout Direction, which Auto Layout follows."""
+        return next(orientation for orientation, action in self.layout_actions.items() if action.isChecked())
+
+    def _layout_chosen(self) -> None:
+        self.settings.setValue(LAYOUT_SETTING, self.layout_orientation().value)
+        if self.auto_layout_action.isEnabled():
+            self.auto_layout()
 
     def _update_actions(self) -> None:
         has_document = self.document is not None
@@ -166,3 +218,4 @@ class WindowActionsMixin:
             action.setEnabled(has_document)
         for action in (self.paste_action, self.auto_layout_action):
             action.setEnabled(editable)
+        self._update_block_actions(editable)

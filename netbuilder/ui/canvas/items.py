@@ -10,13 +10,16 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle, QStyleOp
 from netbuilder.analysis.footprint import HEADER, NODE_WIDTH, node_height
 from netbuilder.analysis.footprint import PORT_ROW as ROW
 from netbuilder.blocks import catalogue
-from netbuilder.blocks.spec import PortSpec
+from netbuilder.blocks.spec import BlockSpec, PortSpec
 from netbuilder.graph import Edge, Node
+from netbuilder.graph.definitions import Definition
 from netbuilder.ui.theme import Theme
 from netbuilder.ui.widgets.text import escape
 
 PORT_RADIUS = 5.0
-DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text
+DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text but the node's label
+LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, as long as it fits
+LEGIBLE_PIXELS = 6  # ... shrunk to fit the node down to this, then cut short from the left (its end tells most)
 
 TITLE_FONT = QFont()
 TITLE_FONT.setBold(True)
@@ -34,14 +37,18 @@ def compact_count(n: int) -> str:
 
 
 class NodeItem(QGraphicsItem):
-    """One node: title, block type, category colour, named ports, parameter badge, problem marker."""
+    """One node: title, block type, category colour, named ports, parameter badge, problem marker. An instance
+    of a block of the project (`definition`) has a double border, and its tooltip says what it is made of."""
 
-    def __init__(self, node: Node, theme: Theme) -> None:
+    def __init__(
+        self, node: Node, theme: Theme, spec: BlockSpec | None = None, definition: Definition | None = None
+    ) -> None:
         super().__init__()
         self.node_id = node.id
         self.node = node
         self.theme = theme
-        self.spec = catalogue.get(node.block)
+        self.spec = spec or catalogue.get(node.block)
+        self.definition = definition
         self.severity: str | None = None
         self.problems: list[str] = []
         self.params = 0
@@ -105,6 +112,10 @@ class NodeItem(QGraphicsItem):
 
     def refresh_tooltip(self) -> None:
         lines = [f"<b>{escape(self.node.label)}</b> · {self.spec.type}", escape(self.spec.doc).replace("\n", "<br>")]
+        if self.definition is not None:
+            count = len(self.definition.graph.nodes)
+            made_of = f"{count} block{'s' if count != 1 else ''}"
+            lines.append(f"A block of this project made of {made_of}: double-click to open it")
         if self.problems:
             lines.append("<br>".join(f"⚠ {escape(p)}" for p in self.problems))
         self.setToolTip("<br><br>".join(lines))
@@ -119,7 +130,8 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.theme
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        detail = option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_SCALE
+        scale = option.levelOfDetailFromTransform(painter.worldTransform())
+        detail = scale >= DETAIL_SCALE
         accent = theme.category(self.spec.category)
         body = QRectF(0, 0, NODE_WIDTH, self.height)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
@@ -127,6 +139,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, 2.0 if selected or self.severity == "error" else 1.0))
         painter.setBrush(theme.node)
         painter.drawRoundedRect(body, 7, 7)
+        if self.definition is not None:  # made of blocks: a second border inside the first
+            painter.setPen(QPen(accent, 1.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(body.adjusted(3, 3, -3, -3), 5, 5)
         header = QPainterPath()
         header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 7, 7)
         header.addRect(QRectF(0, HEADER - 8, NODE_WIDTH, 8))
@@ -138,11 +154,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(accent)
         painter.drawRect(QRectF(0, 8, 4, HEADER - 8))
         if not detail:
-            painter.setPen(theme.text)
-            painter.setFont(TITLE_FONT)
-            painter.drawText(
-                body.adjusted(10, 0, -6, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.node.label
-            )
+            self._paint_label_alone(painter, body, scale)
             return
         self._paint_text(painter)
         self._paint_ports(painter)
@@ -154,6 +166,27 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(QColor("#ffffff") if self.severity == "error" else QColor("#1d232b"), 2))
             painter.drawLine(QPointF(NODE_WIDTH - 12, 8), QPointF(NODE_WIDTH - 12, 13))
             painter.drawPoint(QPointF(NODE_WIDTH - 12, 16))
+
+    def _paint_label_alone(self, painter: QPainter, body: QRectF, scale: float) -> None:
+        """Zoomed out: the label in a font that keeps its size on screen, so a whole network framed at once
+        still says what each node is; shrunk to fit the node, and cut short when even that is too small."""
+        room = body.adjusted(10, 4, -6, -4)
+        font = QFont(TITLE_FONT)
+        wanted = LABEL_PIXELS / scale
+        font.setPixelSize(max(1, round(wanted)))
+        metrics = QFontMetricsF(font)
+        width = max(1.0, metrics.horizontalAdvance(self.node.label))
+        fits = min(room.width() / width, room.height() / metrics.height())
+        font.setPixelSize(max(1, round(max(LEGIBLE_PIXELS / scale, wanted * min(1.0, fits)))))
+        metrics = QFontMetricsF(font)
+        if metrics.height() > room.height():
+            return  # not even one line of legible text fits: the card's colour says what it can
+        # text drawn this small on screen comes out wider than measured: keep a tenth of the room spare
+        label = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideLeft, room.width() * 0.9)
+        painter.setFont(font)
+        painter.setPen(self.theme.text)
+        baseline = room.center().y() + (metrics.ascent() - metrics.descent()) / 2
+        painter.drawText(QPointF(room.left(), baseline), label)
 
     def _paint_text(self, painter: QPainter) -> None:
         theme = self.theme

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QGraphicsView
 from netbuilder.ui.canvas.refusal_bubble import RefusalBubble
 from netbuilder.ui.canvas.scene import GraphScene
 
-MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
-FRAME_MIN_ZOOM = 0.55  # below this the node titles are too small to read
+MIN_ZOOM, MAX_ZOOM = 0.02, 3.0
+FRAME_MARGIN = 40  # pixels of the view kept free around what Frame All and Frame Selection fit
 
 
 class GraphView(QGraphicsView):
@@ -48,13 +48,15 @@ class GraphView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def set_zoom(self, factor: float) -> None:
-        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+    def set_zoom(self, factor: float, floor: float = MIN_ZOOM) -> None:
+        """Zoom to `factor`, kept between `floor` and MAX_ZOOM."""
+        factor = max(floor, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
         self.zoom_changed.emit(self.zoom)
 
     def zoom_by(self, step: float) -> None:
-        self.set_zoom(self.zoom * step)
+        # never further out than MIN_ZOOM, or than a frame that had to go further took the view
+        self.set_zoom(self.zoom * step, min(MIN_ZOOM, self.zoom))
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.refusal.hide()  # it points at a place that is about to move
@@ -64,19 +66,14 @@ class GraphView(QGraphicsView):
         self.zoom_by(1.15 ** (event.angleDelta().y() / 120))
 
     def frame(self, rect: QRectF) -> None:
-        """Fit `rect` (with a margin) in the view, between FRAME_MIN_ZOOM and 100 %. A graph too long to be
-        readable whole is shown from its left end, where the data comes in."""
+        """Fit `rect` (with a margin) in the view, at 100 % at most, as far out as it takes: a large network
+        is shown whole, and its nodes keep their labels as long as they can (items.py's level of detail)."""
         if rect.isEmpty():
             return
-        rect = rect.adjusted(-40, -40, 40, 40)
-        viewport = self.viewport().rect()
-        fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
-        self.set_zoom(max(FRAME_MIN_ZOOM, min(1.0, fit)))
-        if fit >= FRAME_MIN_ZOOM:
-            self.centerOn(rect.center())
-        else:
-            visible_width = viewport.width() / self.zoom
-            self.centerOn(QPointF(rect.left() + visible_width / 2, rect.center().y()))
+        room = self.viewport().rect().adjusted(FRAME_MARGIN, FRAME_MARGIN, -FRAME_MARGIN, -FRAME_MARGIN)
+        fit = min(max(room.width(), 1) / max(rect.width(), 1.0), max(room.height(), 1) / max(rect.height(), 1.0))
+        self.set_zoom(min(1.0, fit), floor=min(MIN_ZOOM, fit))
+        self.centerOn(rect.center())
 
     def frame_all(self) -> None:
         self.frame(self.scene().itemsBoundingRect())

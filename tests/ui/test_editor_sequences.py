@@ -2,7 +2,7 @@
 every call a view makes (add, insert on an edge, connect and replace a connection, disconnect, delete, move,
 auto layout, set a parameter, rename, apply a fix, copy and paste, duplicate, paste foreign text, change a
 training setting, forget the starting weights, save), with valid and invalid arguments, interleaved with
-Undo, Redo and jumps in the history.
+Undo, Redo and jumps in the history. An edit that adds nodes lands none on another and brings no two together.
 
 After every step: the stack's index points at the file the person saw at that point of the history (so every
 undo, redo and jump returns exactly that file, and undoing everything the starting one); a refused call
@@ -54,6 +54,7 @@ from tests.edit_strategies import (
     positions,
     setting_values,
 )
+from tests.overlaps import overlapping_pairs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 BLOCK_TYPES = sorted(BLOCKS)
@@ -116,6 +117,16 @@ class EditorSequences(RuleBasedStateMachine):
             assert now == before and self.stack.count() == count, "a call changed the project off the stack"
         return result
 
+    def adding(self, action: Callable[[], Any], *, must_refuse: bool = False) -> Any:
+        """`call` for an edit that adds nodes: none lands on a node that was there, and what it moves to make
+        room comes no nearer to any node it was apart from (pasted nodes keep their arrangement, overlaps
+        among the copied ones included)."""
+        before, old = overlapping_pairs(self.graph), set(self.graph.nodes)
+        result = self.call(action, must_refuse=must_refuse)
+        new = {pair for pair in overlapping_pairs(self.graph) - before if old & set(pair)}
+        assert not new, f"adding landed or moved nodes onto others: {sorted(new)}"
+        return result
+
     def some_node(self, data: st.DataObject) -> str:
         """An existing node's id, or one that is not there (a view that has not caught up)."""
         return data.draw(st.sampled_from([*sorted(self.graph.nodes), MISSING_ID]))
@@ -145,7 +156,7 @@ class EditorSequences(RuleBasedStateMachine):
 
     @rule(block=st.sampled_from([*BLOCK_TYPES, "NoSuchBlock"]), at=positions)
     def add_block(self, block: str, at: tuple[float, float]) -> None:
-        self.call(lambda: self.controller.add_block(block, at), must_refuse=block == "NoSuchBlock")
+        self.adding(lambda: self.controller.add_block(block, at), must_refuse=block == "NoSuchBlock")
 
     @precondition(lambda self: self.graph.edge_count())
     @rule(data=st.data(), at=positions)
@@ -153,7 +164,7 @@ class EditorSequences(RuleBasedStateMachine):
         # The scene inserts only blocks with an input and an output; others are added beside the edge.
         block = data.draw(st.sampled_from([b for b in BLOCK_TYPES if BLOCKS[b].inputs and BLOCKS[b].outputs]))
         edge = self.some_edge(data)
-        self.call(lambda: self.controller.insert_on_edge(edge, block, at), must_refuse=edge not in self.graph.edges)
+        self.adding(lambda: self.controller.insert_on_edge(edge, block, at), must_refuse=edge not in self.graph.edges)
 
     @rule(data=st.data())
     def connect(self, data: st.DataObject) -> None:
@@ -212,21 +223,19 @@ class EditorSequences(RuleBasedStateMachine):
         fixes = [d.fix for d in self.controller.document.reanalyze().diagnostics if d.fix is not None]
         if fixes:
             fix = data.draw(st.sampled_from(fixes))
-            assert self.call(lambda: self.controller.apply_fix(fix)), f"a suggested fix was refused: {self.said[-1]}"
+            assert self.adding(lambda: self.controller.apply_fix(fix)), f"a suggested fix was refused: {self.said[-1]}"
 
     @precondition(lambda self: self.graph.nodes)
-    @rule(data=st.data(), offset=positions)
-    def copy_and_paste(self, data: st.DataObject, offset: tuple[float, float]) -> None:
+    @rule(data=st.data(), at=st.none() | positions)
+    def copy_and_paste(self, data: st.DataObject, at: tuple[float, float] | None) -> None:
         text = self.controller.copy(self.some_nodes(data))
-        assert self.call(lambda: self.controller.paste(text, offset)), (
-            f"a copied selection was refused: {self.said[-1]}"
-        )
+        assert self.adding(lambda: self.controller.paste(text, at)), f"a copied selection was refused: {self.said[-1]}"
 
     @precondition(lambda self: self.graph.nodes)
     @rule(data=st.data())
     def duplicate(self, data: st.DataObject) -> None:
         nodes = self.some_nodes(data)
-        assert self.call(lambda: self.controller.duplicate(nodes)), f"duplicating was refused: {self.said[-1]}"
+        assert self.adding(lambda: self.controller.duplicate(nodes)), f"duplicating was refused: {self.said[-1]}"
 
     @rule(text=foreign_clipboards)
     def paste_what_netbuilder_did_not_copy(self, text: str) -> None:

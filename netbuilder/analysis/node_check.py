@@ -45,10 +45,10 @@ def check_node(
     results: Mapping[str, NodeResult],
     *,
     params: Mapping[str, Any] | None = None,
-    fed: Mapping[tuple[str, str], TensorType] | None = None,
+    fed: Mapping[tuple[str, str], Fed] | None = None,
 ) -> NodeResult:
     """Check `node_id` given the results of the nodes upstream of it. Inside a composite instance, `params`
-    are the values the node takes in it and `fed` the types arriving at (node, port) through its inputs."""
+    are the values the node takes in it and `fed` what arrives at (node, port) through the instance's inputs."""
     node = graph.nodes[node_id]
     spec = graph.spec(node_id)
     params = node.params if params is None else params
@@ -61,7 +61,12 @@ def check_node(
     for port in spec.input_ports(params):
         edge = edges.get(port.name)
         if edge is None and (node_id, port.name) in fed:
-            inputs[port.name] = fed[(node_id, port.name)]
+            arriving = fed[(node_id, port.name)]
+            if arriving.type is None:
+                waiting = True
+            else:
+                inputs[port.name] = arriving.type
+                producers[port.name] = arriving.producer
             continue
         if edge is None:
             if not port.optional:
@@ -81,12 +86,14 @@ def check_node(
             waiting = True
             continue
         inputs[port.name] = t
-        producers[port.name] = graph.nodes[edge.src].block
-    if result.diagnostics or waiting:
+        producers[port.name] = _producer(graph, edge.src, edge.src_port)
+    if result.diagnostics:
+        return result
+    if graph.definition_of(node_id) is not None:  # what is known inside goes on, as in a flat graph
+        return _check_instance(graph, node_id, params, inputs, producers)
+    if waiting:
         return result
     result.inputs = inputs
-    if graph.definition_of(node_id) is not None:
-        return _check_instance(graph, node_id, params, inputs)
     ctx = RuleContext(spec.type, dict(params), inputs, producers)
     try:
         result.outputs = spec.rule(ctx) if spec.rule else {}
@@ -113,23 +120,39 @@ def check_node(
     return result
 
 
+@dataclass(frozen=True)
+class Fed:
+    """What arrives at an inner input through a composite instance's input: its type (None while unknown)
+    and the block type that makes it (rules look at it: a Softmax before CrossEntropy)."""
+
+    type: TensorType | None
+    producer: str | None
+
+
 def _check_instance(
-    graph: Graph, node_id: str, params: Mapping[str, Any], inputs: Mapping[str, TensorType]
+    graph: Graph,
+    node_id: str,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, TensorType],
+    producers: Mapping[str, str],
 ) -> NodeResult:
-    """A composite instance: each node inside checked in order with the instance's values and input types,
-    exactly as a flat graph is; its outputs are its outlets' types, its counts the sum of the inside's, and each
-    problem inside is told here with the inner node's path."""
+    """A composite instance: each node inside checked in order with the instance's values and the input types
+    known so far, exactly as a flat graph is; its outputs are its outlets' types (those known), its counts the
+    sum of the inside's, and each problem inside is told here with the inner node's path."""
     definition = graph.definition_of(node_id)
     inside = definition.graph
     values = definition.inner_values(dict(params))
-    fed = {target: inputs[inlet.name] for inlet in definition.inlets for target in inlet.targets}
+    fed = {
+        target: Fed(inputs.get(inlet.name), producers.get(inlet.name))
+        for inlet in definition.inlets
+        for target in inlet.targets
+    }
     inner: dict[str, NodeResult] = {}
     for inner_id in topological_order(inside):
         inner[inner_id] = check_node(inside, inner_id, inner, params=values[inner_id], fed=fed)
     result = NodeResult(inputs=dict(inputs), resolved=dict(params), inner=inner)
     outputs = {o.name: inner[o.node].outputs.get(o.port) for o in definition.outlets}
-    if all(t is not None for t in outputs.values()):
-        result.outputs = outputs
+    result.outputs = {name: t for name, t in outputs.items() if t is not None}
     result.params = sum(r.params for r in inner.values())
     result.macs = sum(r.macs for r in inner.values())
     for inner_id, inner_result in inner.items():
@@ -139,6 +162,14 @@ def _check_instance(
                 replace(d, node=node_id, message=f"{cut(label)} › {d.message}", path=(label, *d.path), fix=None)
             )
     return result
+
+
+def _producer(graph: Graph, node_id: str, port: str) -> str:
+    """The block type that makes output `port` of `node_id`: through a composite, the inner block behind it."""
+    while (definition := graph.definition_of(node_id)) is not None:
+        outlet = next(o for o in definition.outlets if o.name == port)
+        graph, node_id, port = definition.graph, outlet.node, outlet.port
+    return graph.nodes[node_id].block
 
 
 def _what_feeds(kind: str) -> str:

@@ -2,9 +2,10 @@
 
 Grouping moves the selected nodes (ids, labels, parameters, positions unchanged) into the definition's inside;
 each outside value that fed the selection becomes an input port (feeding every inner input it fed), each inner
-output used outside an output port, both named after the inner port. Ungrouping puts an instance's inside back
-where the instance is, wired as the instance was, with the instance's exposed values, and removes the definition
-with its last instance. Both are made of the Graph's own edits, so one undo entry reverts either.
+output used outside (or nowhere: an output of the network) an output port, both named after the inner port.
+Ungrouping puts an instance's inside back where the instance is, wired as the instance was, with the instance's
+exposed values, and removes the definition with its last instance. Both are made of the Graph's own edits, so
+one undo entry reverts either.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Crossing:
 
 def crossing(graph: Graph, selected: set[str]) -> Crossing:
     """The border of `selected`: one inlet per outside value that feeds it (in the order of the inner nodes),
-    one outlet per inner output used outside, each named after its first inner port (x, x2 ...)."""
+    one outlet per inner output used outside or used nowhere (an output of the network stays one), each named
+    after its first inner port (x, x2 ...)."""
     incoming = [e for n in selected for e in graph.inputs_of(n).values() if e.src not in selected]
     outgoing = [e for n in selected for e in graph.outputs_of(n) if e.dst not in selected]
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
@@ -45,12 +47,11 @@ def crossing(graph: Graph, selected: set[str]) -> Crossing:
     for edge in incoming:
         feeds.setdefault((edge.src, edge.src_port), []).append((edge.dst, edge.dst_port))
     inlets = tuple(Inlet(_free(targets[0][1], taken), tuple(targets)) for targets in feeds.values())
+    unused = [(n, p.name) for n in selected if not graph.outputs_of(n) for p in graph.spec(n).outputs]
+    passed = sorted({(e.src, e.src_port) for e in outgoing} | set(unused), key=lambda out: (order[out[0]], out[1]))
     taken = set()
-    outlets: dict[tuple[str, str], Outlet] = {}
-    for edge in outgoing:
-        if (edge.src, edge.src_port) not in outlets:
-            outlets[(edge.src, edge.src_port)] = Outlet(_free(edge.src_port, taken), edge.src, edge.src_port)
-    return Crossing(tuple(incoming), tuple(outgoing), inlets, tuple(feeds), tuple(outlets.values()))
+    outlets = tuple(Outlet(_free(port, taken), node, port) for node, port in passed)
+    return Crossing(tuple(incoming), tuple(outgoing), inlets, tuple(feeds), outlets)
 
 
 def check_groupable(graph: Graph, selected: set[str]) -> None:

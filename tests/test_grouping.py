@@ -1,0 +1,332 @@
+"""Group and Ungroup, proven over random graphs: the sample projects and random networks (branches, merges,
+open inputs, shape mistakes, a loss that looks at what feeds it), with random selections.
+
+For every selection: grouping is refused exactly when the selection cannot be one block (empty, a node that is
+not a layer, a path that leaves it and comes back), and a refusal changes nothing. Otherwise group then ungroup
+gives back the same nodes (ids, labels, parameters, positions) and the same edges; analysis of the grouped graph
+tells the same shapes, sizes, parameter counts, MACs and problems as the flat one (an inner problem at its
+instance, with its path); and the events a group or an ungroup emits, reverted in reverse order, give back the
+graph as it was, node order and definitions included, and replayed redo it exactly (what the undo stack does).
+Bounded for CI by NETBUILDER_FUZZ_EXAMPLES (tests/edit_strategies.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from netbuilder.analysis import Analysis, analyze
+from netbuilder.analysis.diagnostics import Diagnostic
+from netbuilder.analysis.node_check import NodeResult
+from netbuilder.blocks.spec import MODEL
+from netbuilder.graph import Graph, GraphError
+from netbuilder.graph.events import DefinitionEdited, GraphEvent, NodeAdded, NodeRemoved
+from netbuilder.graph.grouping import group, ungroup
+from tests.edit_strategies import SEQUENCE_SETTINGS
+
+SAMPLES = sorted((Path(__file__).resolve().parents[1] / "sample_projects").glob("*.nbproj"))
+_LAYERS = ["Linear", "Linear", "ReLU", "GELU", "LayerNorm", "Dropout", "Softmax", "LogSoftmax", "Add", "Concat"]
+
+
+# ---- graphs --------------------------------------------------------------------------------------------
+
+
+def random_network(seed: int) -> Graph:
+    """A random vector network: a Dataset or Inputs, layers wired to recent earlier nodes (branches and
+    merges, now and then an input left open or a size pinned wrong), and most of the time a loss fed by the
+    last layer (CrossEntropy or NLL, which look at the block before them) and an optimizer."""
+    rng = random.Random(seed)
+    g = Graph()
+    with_dataset = rng.random() < 0.7
+    if with_dataset:
+        source = g.add_node("Dataset", params={"dataset": "blobs", "features": 8, "classes": 4}).id
+    else:
+        source = g.add_node("Input", params={"shape": (8,)}).id
+    made = [source]
+    for index in range(rng.randint(2, 14)):
+        block = rng.choice(_LAYERS)
+        params: dict[str, Any] = {}
+        if block == "Linear":
+            params["out_features"] = rng.choice([4, 8, 8, 16])
+            if rng.random() < 0.15:
+                params["in_features"] = rng.choice([4, 8, 16])
+        if block in ("Add", "Concat") and rng.random() < 0.3:
+            params["inputs"] = 3
+        if block == "Dropout":
+            params["p"] = rng.choice([0.1, 0.5])
+        position = (250.0 * (index + 1), rng.choice([0.0, 0.0, 150.0, -150.0]))
+        node = g.add_node(block, params=params, position=position).id
+        for port in g.input_ports(node):
+            if rng.random() < 0.93:
+                feeder = rng.choice(made[-4:] if rng.random() < 0.8 else made)
+                g.connect(feeder, g.spec(feeder).outputs[0].name, node, port.name)
+        made.append(node)
+    if with_dataset and rng.random() < 0.8:
+        x = 250.0 * len(made)
+        loss = g.add_node(rng.choice(["CrossEntropy", "NLL"]), position=(x, 0.0)).id
+        g.connect(made[-1], "y", loss, "input")
+        g.connect(source, "target", loss, "target")
+        g.connect(loss, "loss", g.add_node("Adam", position=(x + 250.0, 0.0)).id, "loss")
+    return g
+
+
+def sample_graph(path: Path) -> Graph:
+    """A sample project's graph, read from its file's nodes and edges (the graph alone is what is grouped)."""
+    data = json.loads(path.read_text())["graph"]
+    g = Graph()
+    for node in data["nodes"]:
+        position = tuple(node["position"])
+        g.add_node(node["block"], label=node["label"], params=node["params"], position=position, node_id=node["id"])
+    for edge in data["edges"]:
+        g.connect(*edge["from"], *edge["to"])
+    return g
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> Graph:
+    """A sample project's graph or a random network."""
+    if draw(st.booleans()):
+        return sample_graph(draw(st.sampled_from(SAMPLES)))
+    return random_network(draw(st.integers(0, 10**9)))
+
+
+def layers(graph: Graph) -> list[str]:
+    return [n for n in graph.nodes if graph.spec(n).role == MODEL]
+
+
+def convex(graph: Graph, selected: set[str]) -> set[str]:
+    """`selected` with every node on a path between two of its nodes: always one block."""
+    return selected | (graph.downstream(selected) & graph.upstream(selected))
+
+
+def groupable(graph: Graph, selected: set[str]) -> bool:
+    """The rule, said independently of grouping.py: layers only, and nothing outside both fed by the
+    selection and feeding it (a path that leaves and comes back)."""
+    if not selected or any(graph.spec(n).role != MODEL for n in selected):
+        return False
+    return not ((graph.downstream(selected) - selected) & (graph.upstream(selected) - selected))
+
+
+# ---- what is compared ----------------------------------------------------------------------------------
+
+
+def nodes_and_edges(graph: Graph) -> tuple[dict[str, tuple[Any, ...]], set[tuple[str, str, str, str]]]:
+    """What a person sees of a graph: each node's block, label, parameters and position, and the edges."""
+    nodes = {n.id: (n.block, n.label, dict(n.params), n.position) for n in graph.nodes.values()}
+    return nodes, {(e.src, e.src_port, e.dst, e.dst_port) for e in graph.edges}
+
+
+def exact(graph: Graph) -> tuple[Any, ...]:
+    """Everything the project file holds of a graph: nodes in their order, edges, and each definition (in
+    order) with its ports, parameters and inside."""
+    nodes = [(n.id, n.block, n.label, dict(n.params), n.position) for n in graph.nodes.values()]
+    edges = {(e.src, e.src_port, e.dst, e.dst_port) for e in graph.edges}
+    definitions = (
+        [(d.name, d.inlets, d.outlets, d.exposed, exact_inside(d.graph)) for d in graph.definitions]
+        if graph.owner is None
+        else []
+    )
+    return nodes, edges, definitions
+
+
+def exact_inside(graph: Graph) -> tuple[Any, ...]:
+    nodes = [(n.id, n.block, n.label, dict(n.params), n.position) for n in graph.nodes.values()]
+    return nodes, {(e.src, e.src_port, e.dst, e.dst_port) for e in graph.edges}
+
+
+def flat_results(graph: Graph, analysis: Analysis) -> dict[str, NodeResult]:
+    """Each node's result, an instance's replaced by those of the nodes inside it (recursively)."""
+    found: dict[str, NodeResult] = {}
+
+    def visit(g: Graph, results: dict[str, NodeResult]) -> None:
+        for node_id, result in results.items():
+            if result.inner is None:
+                found[node_id] = result
+            else:
+                visit(g.definition_of(node_id).graph, result.inner)
+
+    visit(graph, analysis.results)
+    return found
+
+
+def problem(graph: Graph, d: Diagnostic) -> tuple[Any, ...]:
+    """A diagnostic as the flat graph would tell it: an instance's inner problem at the inner node, with the
+    path taken off its message. Fixes are left out (a fix on an edge names the edge's ends)."""
+    node_id, message, inside = d.node, d.message, graph
+    for label in d.path:
+        inside = inside.definition_of(node_id).graph
+        node_id = inside.by_label(label).id
+        message = message.split(" › ", 1)[1]
+    return (node_id, d.severity, d.code, message, d.port, d.param, d.training_only)
+
+
+def node_problems(graph: Graph, analysis: Analysis) -> Counter[tuple[Any, ...]]:
+    return Counter(problem(graph, d) for r in analysis.results.values() for d in r.diagnostics)
+
+
+def graph_problems(graph: Graph, analysis: Analysis, leave_out: set[str]) -> Counter[tuple[Any, ...]]:
+    """The whole-graph problems (data cut off, training setup), but those at `leave_out`."""
+    return Counter(problem(graph, d) for d in analysis.structural if d.node not in leave_out)
+
+
+def assert_same_analysis(flat: Graph, before: Analysis, grouped: Graph, after: Analysis, selected: set[str]) -> None:
+    """Shapes, sizes, counts and problems through the composite are those of the flat graph."""
+    inner_before = flat_results(flat, before)
+    inner_after = flat_results(grouped, after)
+    assert set(inner_after) == set(inner_before)
+    for node_id, result in inner_before.items():
+        got = inner_after[node_id]
+        assert got.outputs == result.outputs, node_id
+        assert got.resolved == result.resolved, node_id
+        assert (got.params, got.macs) == (result.params, result.macs), node_id
+    assert (after.total_params, after.total_macs) == (before.total_params, before.total_macs)
+    assert node_problems(grouped, after) == node_problems(flat, before)
+    # Data reaching a node and an output going unused are told per node: the composite answers for the whole
+    # selection at once, so those are compared only where the grouping cannot change them.
+    moved = flat.downstream(selected) if selected <= set(flat.nodes) else set(flat.nodes)
+    changed = moved | set(grouped.nodes) - set(flat.nodes)
+    assert graph_problems(grouped, after, changed) == graph_problems(flat, before, changed)
+
+
+# ---- events, as the undo stack keeps them --------------------------------------------------------------
+
+
+def snapshot(event: GraphEvent) -> GraphEvent:
+    """The event as the undo stack keeps it: a Node in it is copied (the graph may change the live one)."""
+    if isinstance(event, NodeAdded | NodeRemoved):
+        return dataclasses.replace(event, node=copy.deepcopy(event.node))
+    if isinstance(event, DefinitionEdited):
+        return dataclasses.replace(event, event=snapshot(event.event))
+    return event
+
+
+def recorded(graph: Graph, edit: Callable[[], Any]) -> tuple[Any, list[GraphEvent]]:
+    events: list[GraphEvent] = []
+    stop = graph.subscribe(lambda event: events.append(snapshot(event)))
+    try:
+        return edit(), events
+    finally:
+        stop()
+
+
+def assert_undo_redo(graph: Graph, events: list[GraphEvent], before: Any) -> None:
+    """Reverting `events` in reverse order gives back `before`; replaying them gives back the graph now."""
+    now = exact(graph)
+    for event in reversed(events):
+        graph.revert(event)
+    assert exact(graph) == before
+    for event in events:
+        graph.replay(event)
+    assert exact(graph) == now
+
+
+# ---- the properties ------------------------------------------------------------------------------------
+
+
+@SEQUENCE_SETTINGS
+@given(graph=networks(), data=st.data())
+def test_group_then_ungroup_gives_the_graph_back(graph: Graph, data: st.DataObject) -> None:
+    candidates = layers(graph)
+    if not candidates:
+        return
+    selected = set(data.draw(st.lists(st.sampled_from(candidates), min_size=1, unique=True)))
+    if data.draw(st.booleans()):
+        selected = convex(graph, selected)
+    flat = exact(graph)
+    seen = nodes_and_edges(graph)
+    before = analyze(graph)
+    event("refused" if not groupable(graph, selected) else "grouped")
+    if not groupable(graph, selected):
+        with pytest.raises(GraphError):
+            group(graph, selected, "Block")
+        assert exact(graph) == flat
+        return
+
+    instance, events = recorded(graph, lambda: group(graph, selected, "Block"))
+    assert set(graph.nodes) == {node[0] for node in flat[0]} - selected | {instance}
+    assert set(graph.definitions["Block"].graph.nodes) == selected
+    assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+    assert_undo_redo(graph, events, flat)
+
+    grouped = exact(graph)
+    put_back, events = recorded(graph, lambda: ungroup(graph, instance))
+    assert set(put_back) == selected
+    assert nodes_and_edges(graph) == seen
+    assert "Block" not in graph.definitions
+    assert_undo_redo(graph, events, grouped)
+
+
+def _as_graph(flat: Any, grouped: Graph) -> Graph:
+    """The flat graph again, rebuilt from its `exact` record (the analysis comparison reads it)."""
+    g = Graph()
+    nodes, edges, _ = flat
+    for node_id, block, label, params, position in nodes:
+        g.add_node(block, label=label, params=params, position=position, node_id=node_id)
+    for edge in sorted(edges):
+        g.connect(*edge)
+    return g
+
+
+@SEQUENCE_SETTINGS
+@given(graph=networks(), data=st.data())
+def test_refused_selections_change_nothing(graph: Graph, data: st.DataObject) -> None:
+    """Data, losses and optimizers stay outside; a path that leaves and comes back is refused; so is nothing."""
+    others = [n for n in graph.nodes if graph.spec(n).role != MODEL]
+    picked = set(data.draw(st.lists(st.sampled_from(list(graph.nodes)), unique=True)))
+    selected = picked | {data.draw(st.sampled_from(others))} if others and data.draw(st.booleans()) else picked
+    if groupable(graph, selected):
+        return
+    flat = exact(graph)
+    events: list[GraphEvent] = []
+    graph.subscribe(events.append)
+    with pytest.raises(GraphError):
+        group(graph, selected, "Block")
+    assert not events
+    assert exact(graph) == flat
+
+
+@SEQUENCE_SETTINGS
+@given(graph=networks(), data=st.data(), inner_first=st.just(False))
+def test_nested_groups_ungroup_either_way(graph: Graph, data: st.DataObject, inner_first: bool) -> None:
+    """Group, then group a selection holding that instance: analysis is still the flat graph's, and
+    ungrouping the outer then the inner, or the inner (inside the outer's definition) then the outer, gives the
+    graph back; every step's events undo and redo it."""
+    candidates = layers(graph)
+    if not candidates:
+        return
+    first = convex(graph, set(data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique=True))))
+    flat = exact(graph)
+    seen = nodes_and_edges(graph)
+    before = analyze(graph)
+    inner = group(graph, first, "Inner")
+    around = set(data.draw(st.lists(st.sampled_from(layers(graph)), max_size=4, unique=True)))
+    second = convex(graph, around | {inner})
+    state = exact(graph)
+    outer, events = recorded(graph, lambda: group(graph, second, "Outer"))
+    assert_undo_redo(graph, events, state)
+    selected = (second - {inner}) | first
+    assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+    assert graph.definitions["Outer"].graph.nodes[inner].block == "Inner"
+
+    steps: list[tuple[Graph, str]]
+    if inner_first:
+        steps = [(graph.definitions["Outer"].graph, inner), (graph, outer)]
+    else:
+        steps = [(graph, outer), (graph, inner)]
+    for where, instance in steps:
+        state = exact(graph)
+        _, events = recorded(graph, lambda where=where, instance=instance: ungroup(where, instance))
+        assert_undo_redo(graph, events, state)
+        assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+    assert nodes_and_edges(graph) == seen
+    assert len(graph.definitions) == 0

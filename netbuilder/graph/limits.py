@@ -24,6 +24,29 @@ MAX_NODES = 10_000
 MAX_INPUTS_PER_NODE = 8
 MAX_EDGES = MAX_NODES * MAX_INPUTS_PER_NODE
 
+# Composite blocks (definitions) in one project: an imported ResNet or DenseNet has a handful, a project a person
+# builds a few dozen at most; each is read like a graph of its own, so their number bounds reading time.
+MAX_DEFINITIONS = 1_000
+
+# Input ports, output ports and exposed parameters of one composite, each: a real block has a few. A block's
+# ports and parameters are looked up by name in a list, so an instance of thousands would make every edge and
+# parameter of it slow to check.
+MAX_PORTS = 64
+
+# How deep composites nest (a block inside a block inside ...): a torchvision model's hierarchy is at most 4
+# levels deep. Code that walks a composite's inside calls itself once per level, so this keeps it far below
+# Python's recursion limit.
+MAX_NESTING = 32
+
+# The network with every composite expanded: each node of a graph, instances included, plus everything inside
+# each instance, at every depth. Nesting multiplies (10 definitions each holding 10 instances of the next is
+# 10**10 nodes in a 20 KB file), and analysis checks every expanded node (about 70 µs each on a slow machine, a
+# second at this limit: docs/benchmarks.md). Twice a flat graph's MAX_NODES, 20 times a ResNet-152 import.
+MAX_EXPANDED_NODES = 2 * MAX_NODES
+
+# A composite's description: a paragraph, not a document.
+MAX_DOC_CHARS = 4096
+
 # A label or the project's name: longer than a file name may be (255 bytes), since a new project is named
 # after its file, and far longer than anyone types; codegen turns labels into identifiers of any length.
 MAX_NAME_CHARS = 256

@@ -15,39 +15,51 @@ import math
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from netbuilder.atomic_file import write_atomically
 from netbuilder.blocks import catalogue
-from netbuilder.blocks.spec import BlockSpec
+from netbuilder.blocks.errors import ParamError
+from netbuilder.blocks.spec import MODEL, TENSOR, BlockSpec
 from netbuilder.graph import Edge, EdgeRefusedError, Graph, GraphError, InvalidParamError, PortOccupiedError
+from netbuilder.graph.definitions import Definition, Definitions, Exposed, Inlet, Outlet
 from netbuilder.graph.limits import (
     ID_RULE,
+    MAX_DEFINITIONS,
+    MAX_DOC_CHARS,
     MAX_EDGES,
+    MAX_EXPANDED_NODES,
     MAX_FILE_BYTES,
+    MAX_NESTING,
     MAX_NODES,
     MAX_PATH_CHARS,
+    MAX_PORTS,
     is_node_id,
     name_problem,
     unencodable_char,
 )
+from netbuilder.graph.model import Node
 from netbuilder.project.errors import ProjectError, SettingsError
 from netbuilder.project.project import Project
 from netbuilder.project.settings import SETTING, TrainingSettings
-from netbuilder.quoting import QUOTE_CHARS, quoted, shown
+from netbuilder.quoting import QUOTE_CHARS, cut, quoted, shown
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".nbproj"
 
-_TOP_KEYS = ("format_version", "name", "graph", "training", "weights")
-_REQUIRED_TOP_KEYS = ("format_version", "name", "graph", "training")
+_TOP_KEYS = ("format_version", "name", "definitions", "graph", "training", "weights")
+_REQUIRED_TOP_KEYS = ("format_version", "name", "definitions", "graph", "training")
 WEIGHTS_SUFFIX = ".weights.safetensors"
 _GRAPH_KEYS = ("nodes", "edges")
 _NODE_KEYS = ("id", "block", "label", "params", "position")
 _EDGE_KEYS = ("from", "to")
+_DEFINITION_KEYS = ("name", "doc", "nodes", "edges", "inlets", "outlets", "exposed")
+_INLET_KEYS = ("name", "targets")
+_OUTLET_KEYS = ("name", "node", "port")
+_EXPOSED_KEYS = ("name", "targets")
 _TRAINING_KEYS = tuple(SETTING)  # the declared training settings
 
 
@@ -64,12 +76,34 @@ def project_to_dict(project: Project, folder: Path | None = None) -> dict[str, A
     return {
         "format_version": FORMAT_VERSION,
         "name": project.name,
-        "graph": {
-            "nodes": [_node_to_dict(graph, node_id, i) for i, node_id in enumerate(graph.nodes)],
-            "edges": [_edge_to_dict(edge) for edge in _edges_in_file_order(graph)],
-        },
+        "definitions": definitions_to_list(graph.definitions),
+        "graph": _graph_to_dict(graph, "graph"),
         "training": project.training.to_dict(),
         **weights,
+    }
+
+
+def definitions_to_list(definitions: Iterable[Definition]) -> list[dict[str, Any]]:
+    """Composite definitions as the file's `definitions` list holds them, in the order given (a block file
+    writes the same list)."""
+    return [_definition_to_dict(d, f"definitions[{i}]") for i, d in enumerate(definitions)]
+
+
+def _definition_to_dict(definition: Definition, where: str) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "doc": definition.doc,
+        **_graph_to_dict(definition.graph, where),
+        "inlets": [{"name": i.name, "targets": [list(t) for t in i.targets]} for i in definition.inlets],
+        "outlets": [{"name": o.name, "node": o.node, "port": o.port} for o in definition.outlets],
+        "exposed": [{"name": e.name, "targets": [list(t) for t in e.targets]} for e in definition.exposed],
+    }
+
+
+def _graph_to_dict(graph: Graph, where: str) -> dict[str, Any]:
+    return {
+        "nodes": [_node_to_dict(graph, node_id, f"{where}.nodes[{i}]") for i, node_id in enumerate(graph.nodes)],
+        "edges": [_edge_to_dict(edge) for edge in _edges_in_file_order(graph)],
     }
 
 
@@ -106,6 +140,9 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
     problem = name_problem(name, "the project's name")
     if problem:  # what is written must load again (a file name that is not UTF-8 gives such a name)
         raise ProjectError("name", problem)
+    problem = _unsavable(project.graph)
+    if problem:  # said now, while the work is in memory, rather than when the file will not open
+        raise ProjectError(None, f"cannot save {_path(target)}: {problem}")
     try:
         weights = _weights_beside(project.weights, target)
         data = project_to_json(replace(project, name=name, weights=weights), target.parent).encode("utf-8")
@@ -137,12 +174,12 @@ def _weights_beside(weights: Path | None, target: Path) -> Path | None:
     return copy
 
 
-def _node_to_dict(graph: Graph, node_id: str, index: int) -> dict[str, Any]:
+def _node_to_dict(graph: Graph, node_id: str, where: str) -> dict[str, Any]:
     node = graph.node(node_id)
-    spec = catalogue.get(node.block)
+    spec = graph.spec(node_id)
     x, y = node.position
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise ProjectError(f"graph.nodes[{index}].position", f"expected two finite numbers, got {node.position!r}")
+        raise ProjectError(f"{where}.position", f"expected two finite numbers, got {node.position!r}")
     return {
         "id": node.id,
         "block": node.block,
@@ -273,11 +310,12 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     Nodes are added and edges connected through the Graph, in file order, so every rule the canvas enforces
     (known blocks, valid parameters, unique ids and labels, fitting port kinds, one source per input, no
     cycles) holds for a loaded file too. A parameter missing from a node takes the block's default (a file
-    written before the block gained it); a missing training setting takes its default.
+    written before the block gained it); a missing training setting takes its default. The composite
+    definitions are read first (see read_definitions), so the graph's nodes may be instances of them.
     """
     if not isinstance(data, dict):
         raise ProjectError(None, f"expected a JSON object at the top of the file, got {_show(data)}")
-    _check_version(data)
+    data = migrated(data)
     _check_keys(data, "", _TOP_KEYS, required=_REQUIRED_TOP_KEYS)
     name = data["name"]
     if not isinstance(name, str):
@@ -285,7 +323,9 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     problem = name_problem(name, "the project's name")
     if problem:
         raise ProjectError("name", problem)
-    graph = _read_graph(data["graph"])
+    graph = Graph()
+    read_definitions(data["definitions"], graph)
+    _read_graph(data["graph"], graph)
     training = _read_training(data["training"])
     path = None if path is None else Path(path)
     weights = _read_weights(data["weights"], path) if "weights" in data else None
@@ -341,7 +381,10 @@ def _parse(raw: bytes) -> Any:
         raise ProjectError(None, "not valid JSON: nested too deeply") from None
 
 
-def _check_version(data: dict[str, Any]) -> None:
+def migrated(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` (a parsed file's top object) in the current format: its format_version checked, then migrated
+    one version step at a time from the file's version up to FORMAT_VERSION (docs/project-format.md,
+    "Versions"). A block file's top object goes through here too."""
     if "format_version" not in data:
         raise ProjectError("format_version", "missing: this is not a netbuilder project file, or it is damaged")
     version = data["format_version"]
@@ -355,37 +398,63 @@ def _check_version(data: dict[str, Any]) -> None:
         )
     if version < 1:
         raise ProjectError("format_version", f"expected a format from 1 to {FORMAT_VERSION}, got {version}")
-    # Older formats are migrated here, one function per version step, once format 2 exists
-    # (see docs/project-format.md, "Versions").
+    for step in range(version, FORMAT_VERSION):
+        data = _MIGRATIONS[step](data)
+    return data
 
 
-def _read_graph(value: Any) -> Graph:
+def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 added the project's composite blocks (`definitions`); a format-1 project has none."""
+    if "definitions" in data:  # not a field of format 1: a typo, or a newer file whose version was lowered
+        raise ProjectError("definitions", "unknown field in a format-1 file (definitions came with format 2)")
+    migrated = _JsonObject({**data, "format_version": 2, "definitions": []})
+    migrated.duplicates = getattr(data, "duplicates", ())  # a key given twice is still refused by name
+    return migrated
+
+
+_MIGRATIONS = {1: _migrate_1_to_2}
+
+
+def _read_graph(value: Any, graph: Graph) -> None:
+    """The top graph's nodes and edges into `graph`, which already holds the project's definitions."""
     obj = _object(value, "graph")
     _check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
-    nodes = _array(obj["nodes"], "graph.nodes")
-    edges = _array(obj["edges"], "graph.edges")
-    # Counted before any is read: reading is linear, but a file at the size limit could list millions.
+    nodes, edges = _counted_lists(obj, "graph", "a project")
+    sizes, _ = _measures(graph.definitions)
+    size = _expanded_size(_blocks_named(nodes), sizes)
+    if size > MAX_EXPANDED_NODES:
+        raise ProjectError("graph.nodes", _too_many_expanded(size))
+    _read_nodes_and_edges(graph, nodes, edges, "graph")
+
+
+def _counted_lists(obj: dict[str, Any], where: str, holder: str) -> tuple[list[Any], list[Any]]:
+    """The `nodes` and `edges` lists of a graph or a definition, refused when longer than a graph may be
+    (counted before any item is read: reading is linear, but a file at the size limit could list millions)."""
+    nodes = _array(obj["nodes"], f"{where}.nodes")
+    edges = _array(obj["edges"], f"{where}.edges")
     if len(nodes) > MAX_NODES:
-        raise ProjectError("graph.nodes", f"{len(nodes):,} nodes; a project holds at most {MAX_NODES:,}")
+        raise ProjectError(f"{where}.nodes", f"{len(nodes):,} nodes; {holder} holds at most {MAX_NODES:,}")
     if len(edges) > MAX_EDGES:
-        raise ProjectError("graph.edges", f"{len(edges):,} edges; a project holds at most {MAX_EDGES:,}")
-    graph = Graph()
+        raise ProjectError(f"{where}.edges", f"{len(edges):,} edges; {holder} holds at most {MAX_EDGES:,}")
+    return nodes, edges
+
+
+def _read_nodes_and_edges(graph: Graph, nodes: list[Any], edges: list[Any], where: str) -> None:
     ids: dict[str, int] = {}
     labels: dict[str, int] = {}
     for i, item in enumerate(nodes):
-        _read_node(graph, item, i, ids, labels)
-    listed = [_read_edge(graph, item, f"graph.edges[{i}]") for i, item in enumerate(edges)]
+        _read_node(graph, item, f"{where}.nodes", i, ids, labels)
+    listed = [_read_edge(graph, item, f"{where}.edges[{i}]") for i, item in enumerate(edges)]
     try:
         graph.connect_all(listed)  # cycles are looked for once, not per edge (quadratic on a long chain)
     except EdgeRefusedError as err:
-        where = f"graph.edges[{err.index}]"
+        at = f"{where}.edges[{err.index}]"
         # A taken input is the edge's `to`; a kind mismatch or a cycle is the edge as a whole.
-        raise ProjectError(f"{where}.to" if isinstance(err.error, PortOccupiedError) else where, str(err)) from None
-    return graph
+        raise ProjectError(f"{at}.to" if isinstance(err.error, PortOccupiedError) else at, str(err)) from None
 
 
-def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels: dict[str, int]) -> None:
-    where = f"graph.nodes[{index}]"
+def _read_node(graph: Graph, item: Any, nodes: str, index: int, ids: dict[str, int], labels: dict[str, int]) -> None:
+    where = f"{nodes}[{index}]"
     obj = _object(item, where)
     _check_keys(obj, where, _NODE_KEYS, required=_NODE_KEYS)
 
@@ -393,22 +462,23 @@ def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels:
     if not is_node_id(node_id):
         raise ProjectError(f"{where}.id", f"expected an id of {ID_RULE} characters, got {_show(node_id)}")
     if node_id in ids:
-        raise ProjectError(f"{where}.id", f"duplicate id {_show(node_id)} (graph.nodes[{ids[node_id]}] has it too)")
+        raise ProjectError(f"{where}.id", f"duplicate id {_show(node_id)} ({nodes}[{ids[node_id]}] has it too)")
 
     block = _text(obj["block"], f"{where}.block")
     try:
-        spec = catalogue.get(block)
+        spec = graph.block_spec(block)
     except catalogue.UnknownBlockError as err:
-        raise ProjectError(f"{where}.block", str(err) + _did_you_mean(block, catalogue.BLOCKS)) from None
+        known = [*catalogue.BLOCKS, *(d.name for d in graph.definitions)]
+        raise ProjectError(f"{where}.block", str(err) + _did_you_mean(block, known)) from None
+    if graph.owner is not None and spec.role != MODEL:
+        raise ProjectError(f"{where}.block", f"{block} is not a layer: only layers can go inside a block")
 
     label = _text(obj["label"], f"{where}.label")
     problem = name_problem(label, "a label")
     if problem:
         raise ProjectError(f"{where}.label", problem)
     if label in labels:
-        raise ProjectError(
-            f"{where}.label", f"the label {_show(label)} is already used by graph.nodes[{labels[label]}]"
-        )
+        raise ProjectError(f"{where}.label", f"the label {_show(label)} is already used by {nodes}[{labels[label]}]")
 
     params = _read_params(obj["params"], spec, f"{where}.params")
     position = _read_position(obj["position"], f"{where}.position")
@@ -420,6 +490,346 @@ def _read_node(graph: Graph, item: Any, index: int, ids: dict[str, int], labels:
         raise ProjectError(where, str(err)) from None
     ids[node_id] = index
     labels[label] = index
+
+
+# ---- composite definitions ---------------------------------------------------------------------------------
+
+
+def read_definitions(value: Any, graph: Graph, where: str = "definitions") -> list[str]:
+    """Check a `definitions` list (parsed JSON) and add each definition to `graph`, a project's top graph;
+    returns their names in list order.
+
+    A definition may use one listed before or after it, or one `graph` already has: each is read after those it
+    uses, through the Graph like the top graph's nodes, and they join the graph's definitions in list order
+    after its own. Refused with a ProjectError naming the field: more than MAX_DEFINITIONS, a name a block
+    already has, a definition that contains itself (directly or through others), nesting deeper than
+    MAX_NESTING, a definition larger than MAX_EXPANDED_NODES with its blocks expanded, more than MAX_PORTS
+    ports or parameters, and anything wrong inside one. On a refusal `graph` is left as it was.
+    """
+    items = _array(value, where)
+    if len(graph.definitions) + len(items) > MAX_DEFINITIONS:
+        raise ProjectError(where, f"{len(items):,} blocks; a project holds at most {MAX_DEFINITIONS:,}")
+    heads: list[_Head] = []
+    index_of: dict[str, int] = {}
+    for i, item in enumerate(items):
+        head = _definition_head(graph, item, f"{where}[{i}]")
+        if head.name in index_of:
+            raise ProjectError(
+                f"{where}[{i}].name", f"duplicate name {_show(head.name)} ({where}[{index_of[head.name]}] has it too)"
+            )
+        index_of[head.name] = i
+        heads.append(head)
+    uses = {
+        head.name: [(j, block) for j, block in enumerate(_blocks_named(head.nodes)) if block in index_of]
+        for head in heads
+    }
+    try:
+        order = _dependency_order(uses)
+    except _CycleError as cycle:
+        at = f"{where}[{index_of[cycle.name]}].nodes[{cycle.node}].block"
+        raise ProjectError(at, cycle.reason()) from None
+    sizes, depths = _measures(graph.definitions)
+    for name in order:
+        blocks = _blocks_named(heads[index_of[name]].nodes)
+        sizes[name], depths[name] = _expanded_size(blocks, sizes), _depth(blocks, depths)
+        at = f"{where}[{index_of[name]}].nodes"
+        if depths[name] > MAX_NESTING:
+            raise ProjectError(at, f"blocks nest {depths[name]:,} deep in it; blocks nest at most {MAX_NESTING} deep")
+        if sizes[name] > MAX_EXPANDED_NODES:
+            raise ProjectError(at, _too_many_expanded(sizes[name]))
+    before = len(graph.definitions)
+    added: list[int] = []
+    try:
+        for name in order:
+            i = index_of[name]
+            definition = _read_definition(graph, heads[i], f"{where}[{i}]")
+            graph.add_definition(definition, before + sum(1 for j in added if j < i))
+            added.append(i)
+    except BaseException:
+        for i in reversed(added):  # each uses only those added before it, so this order is always allowed
+            graph.remove_definition(heads[i].name)
+        raise
+    return [head.name for head in heads]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """A definition's object with its name and node and edge lists checked, before anything is built."""
+
+    name: str
+    obj: dict[str, Any]
+    nodes: list[Any]
+    edges: list[Any]
+
+
+def _definition_head(graph: Graph, item: Any, where: str) -> _Head:
+    obj = _object(item, where)
+    _check_keys(obj, where, _DEFINITION_KEYS, required=_DEFINITION_KEYS)
+    name = _text(obj["name"], f"{where}.name")
+    problem = name_problem(name, "a block's name")
+    if problem:
+        raise ProjectError(f"{where}.name", problem)
+    if name in catalogue.BLOCKS or name in graph.definitions:
+        raise ProjectError(f"{where}.name", f"a block named {_show(name)} already exists: choose another name")
+    nodes, edges = _counted_lists(obj, where, "a block")
+    for key in ("inlets", "outlets", "exposed"):
+        listed = _array(obj[key], f"{where}.{key}")
+        if len(listed) > MAX_PORTS:
+            raise ProjectError(f"{where}.{key}", f"{len(listed):,} items; a block has at most {MAX_PORTS}")
+    return _Head(name, obj, nodes, edges)
+
+
+def _read_definition(graph: Graph, head: _Head, where: str) -> Definition:
+    inside = Graph(graph.definitions, owner=head.name)
+    _read_nodes_and_edges(inside, head.nodes, head.edges, where)
+    doc = head.obj["doc"]
+    if not isinstance(doc, str):
+        raise ProjectError(f"{where}.doc", f"expected a string, got {_show(doc)}")
+    if len(doc) > MAX_DOC_CHARS or unencodable_char(doc):
+        raise ProjectError(f"{where}.doc", f"expected text of at most {MAX_DOC_CHARS:,} characters, got {_show(doc)}")
+    inlets = _read_inlets(inside, head.obj["inlets"], f"{where}.inlets")
+    outlets = _read_outlets(inside, head.obj["outlets"], f"{where}.outlets")
+    exposed = _read_exposed(inside, head.obj["exposed"], f"{where}.exposed")
+    return Definition(head.name, inside, inlets, outlets, exposed, doc)
+
+
+def _read_inlets(inside: Graph, items: list[Any], where: str) -> tuple[Inlet, ...]:
+    """A composite's inputs: each feeds one or more inner inputs that take a tensor, no inner input twice and
+    none an inner edge already feeds."""
+    names: dict[str, int] = {}
+    fed: dict[tuple[str, str], str] = {}
+    inlets = []
+    for k, item in enumerate(items):
+        at = f"{where}[{k}]"
+        obj = _object(item, at)
+        _check_keys(obj, at, _INLET_KEYS, required=_INLET_KEYS)
+        name = _port_name(obj["name"], at, names, k, where)
+        targets = _array(obj["targets"], f"{at}.targets")
+        if not targets:
+            raise ProjectError(f"{at}.targets", "expected at least one [node id, port name]: the inputs it feeds")
+        read = []
+        for m, target in enumerate(targets):
+            there = f"{at}.targets[{m}]"
+            node_id, port = _endpoint(target, there)
+            node = _inner_node(inside, node_id, there)
+            inputs = {p.name: p for p in inside.input_ports(node_id)}
+            if port not in inputs:
+                raise ProjectError(
+                    there, f"{_label(node)} ({node.block}) has no input {_show(port)} ({_ports(list(inputs))})"
+                )
+            if TENSOR not in inputs[port].accepts:
+                raise ProjectError(
+                    there,
+                    f"{_label(node)}.{port} takes a {' or '.join(sorted(inputs[port].accepts))}; "
+                    "a block's inputs carry tensors",
+                )
+            edge = inside.inputs_of(node_id).get(port)
+            if edge is not None:
+                source = _label(inside.nodes[edge.src])
+                raise ProjectError(
+                    there, f"{_label(node)}.{port} is already fed by {source}; an input takes one source"
+                )
+            if (node_id, port) in fed:
+                raise ProjectError(
+                    there, f"{_label(node)}.{port} is already fed by {fed[(node_id, port)]}; an input takes one source"
+                )
+            fed[(node_id, port)] = at
+            read.append((node_id, port))
+        inlets.append(Inlet(name, tuple(read)))
+    return tuple(inlets)
+
+
+def _read_outlets(inside: Graph, items: list[Any], where: str) -> tuple[Outlet, ...]:
+    """A composite's outputs: each passes out one inner output that carries a tensor."""
+    names: dict[str, int] = {}
+    outlets = []
+    for k, item in enumerate(items):
+        at = f"{where}[{k}]"
+        obj = _object(item, at)
+        _check_keys(obj, at, _OUTLET_KEYS, required=_OUTLET_KEYS)
+        name = _port_name(obj["name"], at, names, k, where)
+        node_id = _text(obj["node"], f"{at}.node")
+        node = _inner_node(inside, node_id, f"{at}.node")
+        port = _text(obj["port"], f"{at}.port")
+        outputs = {p.name: p for p in inside.spec(node_id).outputs}
+        if port not in outputs:
+            raise ProjectError(
+                f"{at}.port", f"{_label(node)} ({node.block}) has no output {_show(port)} ({_ports(list(outputs))})"
+            )
+        if outputs[port].kind != TENSOR:
+            raise ProjectError(
+                f"{at}.port", f"{_label(node)}.{port} carries a {outputs[port].kind}; a block's outputs carry tensors"
+            )
+        outlets.append(Outlet(name, node_id, port))
+    return tuple(outlets)
+
+
+def _read_exposed(inside: Graph, items: list[Any], where: str) -> tuple[Exposed, ...]:
+    """A composite's parameters: each sets one or more inner parameters, none of them twice, all able to take
+    its default (the first one's value inside), and none that decides how many inputs a block has (an
+    instance's value would leave inner edges on ports that are gone)."""
+    names: dict[str, int] = {}
+    set_by: dict[tuple[str, str], str] = {}
+    exposed = []
+    for k, item in enumerate(items):
+        at = f"{where}[{k}]"
+        obj = _object(item, at)
+        _check_keys(obj, at, _EXPOSED_KEYS, required=_EXPOSED_KEYS)
+        name = _port_name(obj["name"], at, names, k, where)
+        targets = _array(obj["targets"], f"{at}.targets")
+        if not targets:
+            raise ProjectError(f"{at}.targets", "expected at least one [node id, parameter name]: the ones it sets")
+        read: list[tuple[str, str]] = []
+        for m, target in enumerate(targets):
+            there = f"{at}.targets[{m}]"
+            node_id, param = _endpoint(target, there, "parameter name")
+            node = _inner_node(inside, node_id, there)
+            spec = inside.spec(node_id)
+            params = [p.name for p in spec.params]
+            if param not in params:
+                has = f"it has {', '.join(params)}" if params else "it has no parameters"
+                raise ProjectError(there, f"{_label(node)} ({node.block}) has no parameter {_show(param)} ({has})")
+            if param == spec.variadic:
+                raise ProjectError(
+                    there,
+                    f"{_label(node)}.{param} sets how many inputs it has, so it cannot be a parameter of the block",
+                )
+            if (node_id, param) in set_by:
+                raise ProjectError(there, f"{_label(node)}.{param} is already set by {set_by[(node_id, param)]}")
+            if read:
+                first_id, first_param = read[0]
+                default = inside.nodes[first_id].params[first_param]
+                try:
+                    spec.param(param).validate(default)
+                except ParamError as err:
+                    raise ProjectError(
+                        there,
+                        f"{_label(node)}.{param} cannot take the value of "
+                        f"{_label(inside.nodes[first_id])}.{first_param}: {err}",
+                    ) from None
+            set_by[(node_id, param)] = at
+            read.append((node_id, param))
+        exposed.append(Exposed(name, tuple(read)))
+    return tuple(exposed)
+
+
+def _port_name(value: Any, at: str, names: dict[str, int], index: int, where: str) -> str:
+    """The name of a composite's port or parameter, unique in its list."""
+    name = _text(value, f"{at}.name")
+    problem = name_problem(name, "a name")
+    if problem:
+        raise ProjectError(f"{at}.name", problem)
+    if name in names:
+        raise ProjectError(f"{at}.name", f"duplicate name {_show(name)} ({where}[{names[name]}] has it too)")
+    names[name] = index
+    return name
+
+
+def _inner_node(inside: Graph, node_id: str, where: str) -> Node:
+    if node_id not in inside.nodes:
+        raise ProjectError(where, f"no node inside the block has the id {_show(node_id)}")
+    return inside.nodes[node_id]
+
+
+def _label(node: Node) -> str:
+    """A node as a message names it: its label on one line, cut short."""
+    return cut(" ".join(node.label.split()))
+
+
+class _CycleError(Exception):
+    """A definition that would contain itself: `name` holds, at node `node`, an instance of `used`, which is
+    `name` or holds it; `chain` is the way round, from `name` back to it."""
+
+    def __init__(self, name: str, node: int, used: str, chain: list[str]) -> None:
+        super().__init__(name)
+        self.name, self.node, self.used, self.chain = name, node, used, chain
+
+    def reason(self) -> str:
+        if self.used == self.name:
+            return f"{_show(self.name)} cannot go inside itself: a block cannot contain itself"
+        way = cut(" › ".join(self.chain))
+        return f"{_show(self.used)} cannot go inside {_show(self.name)}, which it contains ({way})"
+
+
+def _dependency_order(uses: dict[str, list[tuple[int, str]]]) -> list[str]:
+    """The names of `uses` (definition -> (node index, definition it holds) for each instance in it) with each
+    after those it holds; _CycleError for one that contains itself. Iterative: nesting may be deep."""
+    state: dict[str, bool] = {}  # False while its uses are being visited, True once placed
+    order: list[str] = []
+    for root in uses:
+        if root in state:
+            continue
+        state[root] = False
+        stack = [(root, 0)]
+        while stack:
+            name, k = stack[-1]
+            if k == len(uses[name]):
+                stack.pop()
+                state[name] = True
+                order.append(name)
+                continue
+            stack[-1] = (name, k + 1)
+            node, used = uses[name][k]
+            if used not in state:
+                state[used] = False
+                stack.append((used, 0))
+            elif not state[used]:  # on the stack: `used` holds `name`, directly or not
+                names = [n for n, _ in stack]
+                raise _CycleError(name, node, used, [name, *names[names.index(used) :]])
+    return order
+
+
+def _measures(definitions: Definitions) -> tuple[dict[str, int], dict[str, int]]:
+    """Each definition's expanded size (its nodes and everything inside its instances, at every depth) and
+    nesting depth (1 for one made of catalogue blocks only)."""
+    uses = {
+        d.name: [(j, n.block) for j, n in enumerate(d.graph.nodes.values()) if n.block in definitions]
+        for d in definitions
+    }
+    sizes: dict[str, int] = {}
+    depths: dict[str, int] = {}
+    for name in _dependency_order(uses):
+        blocks = [n.block for n in definitions[name].graph.nodes.values()]
+        sizes[name], depths[name] = _expanded_size(blocks, sizes), _depth(blocks, depths)
+    return sizes, depths
+
+
+def _blocks_named(nodes: list[Any]) -> list[str]:
+    """The block of each node item (empty where the item does not name one yet: it is refused when read)."""
+    return [item["block"] if isinstance(item, dict) and isinstance(item.get("block"), str) else "" for item in nodes]
+
+
+def _expanded_size(blocks: list[str], sizes: dict[str, int]) -> int:
+    return sum(1 + sizes.get(block, 0) for block in blocks)
+
+
+def _depth(blocks: list[str], depths: dict[str, int]) -> int:
+    return 1 + max((depths.get(block, 0) for block in blocks), default=0)
+
+
+def _too_many_expanded(size: int) -> str:
+    return f"{size:,} nodes once the blocks in it are expanded; a project holds at most {MAX_EXPANDED_NODES:,}"
+
+
+def _unsavable(graph: Graph) -> str | None:
+    """Why a file of this project could not be opened again, though the Graph took every edit: a limit on
+    composites that no single edit is checked against (MAX_DEFINITIONS, MAX_PORTS, MAX_NESTING,
+    MAX_EXPANDED_NODES). None when it could be opened."""
+    definitions = list(graph.definitions)
+    if len(definitions) > MAX_DEFINITIONS:
+        return f"it has {len(definitions):,} blocks of its own; a project holds at most {MAX_DEFINITIONS:,}"
+    for d in definitions:
+        for noun, listed in (("inputs", d.inlets), ("outputs", d.outlets), ("parameters", d.exposed)):
+            if len(listed) > MAX_PORTS:
+                return f"{quoted(d.name)} has {len(listed)} {noun}; a block has at most {MAX_PORTS}"
+    sizes, depths = _measures(graph.definitions)
+    for d in definitions:
+        if depths[d.name] > MAX_NESTING:
+            return f"blocks nest {depths[d.name]:,} deep in {quoted(d.name)}; blocks nest at most {MAX_NESTING} deep"
+        if sizes[d.name] > MAX_EXPANDED_NODES:
+            return f"{quoted(d.name)} holds {_too_many_expanded(sizes[d.name])}"
+    size = _expanded_size([n.block for n in graph.nodes.values()], sizes)
+    return f"the network holds {_too_many_expanded(size)}" if size > MAX_EXPANDED_NODES else None
 
 
 def _read_params(value: Any, spec: BlockSpec, where: str) -> dict[str, Any]:
@@ -455,20 +865,20 @@ def _read_edge(graph: Graph, item: Any, where: str) -> Edge:
     outputs = [p.name for p in graph.spec(src).outputs]
     if src_port not in outputs:
         raise ProjectError(
-            f"{where}.from", f"{source.label} ({source.block}) has no output {_show(src_port)} ({_ports(outputs)})"
+            f"{where}.from", f"{_label(source)} ({source.block}) has no output {_show(src_port)} ({_ports(outputs)})"
         )
     target = graph.node(dst)
     inputs = [p.name for p in graph.input_ports(dst)]
     if dst_port not in inputs:
         raise ProjectError(
-            f"{where}.to", f"{target.label} ({target.block}) has no input {_show(dst_port)} ({_ports(inputs)})"
+            f"{where}.to", f"{_label(target)} ({target.block}) has no input {_show(dst_port)} ({_ports(inputs)})"
         )
     return Edge(src, src_port, dst, dst_port)
 
 
-def _endpoint(value: Any, where: str) -> tuple[str, str]:
+def _endpoint(value: Any, where: str, what: str = "port name") -> tuple[str, str]:
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v for v in value)):
-        raise ProjectError(where, f"expected [node id, port name], got {_show(value)}")
+        raise ProjectError(where, f"expected [node id, {what}], got {_show(value)}")
     return value[0], value[1]
 
 

@@ -21,6 +21,9 @@ from netbuilder.blocks.spec import MODEL
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Edge, Graph
 from netbuilder.graph.events import (
+    DefinitionAdded,
+    DefinitionEdited,
+    DefinitionRemoved,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -112,9 +115,24 @@ class Analyzer:
             self._mark(event.node_id)
         elif isinstance(event, NodeMoved):
             self._order = None
+        elif isinstance(event, DefinitionEdited):
+            self._mark_instances(event.name)
+        elif isinstance(event, DefinitionAdded | DefinitionRemoved):
+            self._mark_instances(event.definition.name)
 
     def _mark(self, node_id: str) -> None:
         self._stale |= self.graph.downstream([node_id])
+
+    def _mark_instances(self, name: str) -> None:
+        """A definition changed: every instance of it, or of a definition that uses it, is checked again."""
+        definitions = self.graph.definitions
+        users = [
+            node.id
+            for node in self.graph.nodes.values()
+            if node.block in definitions and definitions.reaches(node.block, name)
+        ]
+        if users:
+            self._stale |= self.graph.downstream(users)
 
     def analysis(self) -> Analysis:
         """The current analysis, re-checking only what changed since the last call."""

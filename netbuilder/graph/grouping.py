@@ -10,15 +10,19 @@ one undo entry reverts either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from netbuilder.blocks.spec import MODEL
 from netbuilder.graph.definitions import Definition, Inlet, Outlet
 from netbuilder.graph.errors import GraphError
+from netbuilder.graph.events import GraphEvent
 from netbuilder.graph.graph import Graph, _named
 from netbuilder.graph.model import Edge
 from netbuilder.quoting import quoted
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,17 @@ def check_groupable(graph: Graph, selected: set[str]) -> None:
 
 def group(graph: Graph, node_ids: Iterable[str], name: str, label: str | None = None) -> str:
     """Make `node_ids` one instance of a new definition `name`; returns the instance's id. The graph must be a
-    project's top graph or a definition's inside; the new definition joins the project."""
+    project's top graph or a definition's inside; the new definition joins the project. A refusal (a name or
+    label that cannot be) leaves the graph as it was."""
     selected = set(node_ids)
     check_groupable(graph, selected)
     top = _top(graph)
     if name in top.definitions or not name.strip():
         raise GraphError(f"a block named {quoted(name)} already exists: choose another name")
+    return _all_or_nothing(top, lambda: _group(graph, top, selected, name, label))
+
+
+def _group(graph: Graph, top: Graph, selected: set[str], name: str, label: str | None) -> str:
     border = crossing(graph, selected)
     inside = Graph(top.definitions, owner=name)
     kept = [graph.nodes[n] for n in graph.nodes if n in selected]
@@ -106,6 +115,10 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
     definition = graph.definition_of(node_id)
     if definition is None:
         raise GraphError(f"{_named(graph.node(node_id))} is not a composite block: there is nothing to ungroup")
+    return _all_or_nothing(_top(graph), lambda: _ungroup(graph, node_id, definition))
+
+
+def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:
     instance = graph.node(node_id)
     inside = definition.graph
     values = definition.inner_values(instance.params)
@@ -140,6 +153,24 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
     if not _used(top, definition.name):
         top.remove_definition(definition.name)
     return list(ids.values())
+
+
+def _all_or_nothing(top: Graph, edit: Callable[[], T]) -> T:
+    """Run `edit`, made of several graph edits; when the graph refuses one, revert those made before it."""
+    done: list[GraphEvent] = []
+    stop = top.subscribe(done.append)
+    try:
+        result = edit()
+    except GraphError:
+        stop()
+        for event in reversed(done):
+            top.revert(event)
+        raise
+    except BaseException:
+        stop()
+        raise
+    stop()
+    return result
 
 
 def _top(graph: Graph) -> Graph:

@@ -1,0 +1,238 @@
+"""Composite definitions: the rules a project's blocks keep (no block inside itself, no removing one still in
+use, no name a catalogue block has), exposed parameters that set inner values, problems inside an instance told
+at the instance with their path, and analysis that follows edits made inside a definition."""
+
+from __future__ import annotations
+
+import pytest
+
+from netbuilder.analysis import Analysis, Analyzer, analyze
+from netbuilder.graph import Graph, GraphError
+from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
+from netbuilder.graph.events import DefinitionEdited, GraphEvent
+from netbuilder.graph.grouping import group, ungroup
+
+
+def mlp_block(top: Graph, name: str = "Block", *, exposed: bool = True) -> Definition:
+    """x -> Linear(16) -> ReLU -> Linear(8): a definition built by hand, its first width exposed as `width`."""
+    inside = Graph(top.definitions, owner=name)
+    fc1 = inside.add_node("Linear", label="fc1", params={"out_features": 16}, position=(0.0, 0.0)).id
+    act = inside.add_node("ReLU", label="act", position=(250.0, 0.0)).id
+    fc2 = inside.add_node("Linear", label="fc2", params={"out_features": 8}, position=(500.0, 0.0)).id
+    inside.connect(fc1, "y", act, "x")
+    inside.connect(act, "y", fc2, "x")
+    definition = Definition(
+        name,
+        inside,
+        (Inlet("x", ((fc1, "x"),)),),
+        (Outlet("y", fc2, "y"),),
+        exposed=(Exposed("width", ((fc1, "out_features"),)),) if exposed else (),
+    )
+    top.add_definition(definition)
+    return definition
+
+
+def fed(top: Graph, block: str, features: int = 4) -> tuple[str, str]:
+    """An Input of `features` feeding a new instance of `block`; returns (input, instance)."""
+    source = top.add_node("Input", params={"shape": (features,)}).id
+    instance = top.add_node(block, position=(250.0, 0.0)).id
+    top.connect(source, "x", instance, "x")
+    return source, instance
+
+
+def same(a: Analysis, b: Analysis) -> None:
+    assert a.order == b.order
+    assert {n: (r.outputs, r.params, r.macs) for n, r in a.results.items()} == {
+        n: (r.outputs, r.params, r.macs) for n, r in b.results.items()
+    }
+    assert a.diagnostics == b.diagnostics
+
+
+# ---- the rules a definition keeps ----------------------------------------------------------------------
+
+
+def test_a_definition_cannot_contain_itself_directly_or_through_another():
+    top = Graph()
+    outer = mlp_block(top, "Outer")
+    inner = mlp_block(top, "Inner")
+    with pytest.raises(GraphError, match="cannot contain itself"):
+        outer.graph.add_node("Outer")
+    outer.graph.add_node("Inner")
+    with pytest.raises(GraphError, match="cannot contain itself"):
+        inner.graph.add_node("Outer")
+    assert "Outer" not in {n.block for n in inner.graph.nodes.values()}
+
+
+def test_a_definition_in_use_cannot_be_removed():
+    top = Graph()
+    mlp_block(top, "Inner")
+    outer = mlp_block(top, "Outer")
+    _, instance = fed(top, "Outer")
+    with pytest.raises(GraphError, match="still used"):
+        top.remove_definition("Outer")
+    top.remove_node(instance)
+    top.remove_definition("Outer")
+    assert "Outer" not in top.definitions
+    used = mlp_block(top, "Outer")
+    assert used is not outer
+    used.graph.add_node("Inner")
+    with pytest.raises(GraphError, match="still used by Outer"):
+        top.remove_definition("Inner")
+
+
+@pytest.mark.parametrize("name", ["Linear", "Conv2d", "Dataset", "Block", "", "  "])
+def test_a_name_a_block_already_has_is_refused(name: str):
+    top = Graph()
+    mlp_block(top, "Block")
+    relu = top.add_node("ReLU").id
+    with pytest.raises(GraphError):
+        group(top, {relu}, name)
+    assert relu in top.nodes
+    assert [d.name for d in top.definitions] == ["Block"]
+
+
+def test_definitions_belong_to_the_top_graph_of_their_project():
+    top, other = Graph(), Graph()
+    with pytest.raises(GraphError, match="another project"):
+        top.add_definition(Definition("Foreign", Graph(other.definitions, owner="Foreign"), (), ()))
+    block = mlp_block(top)
+    with pytest.raises(GraphError, match="top graph"):
+        block.graph.add_definition(Definition("Nested", Graph(top.definitions, owner="Nested"), (), ()))
+
+
+# ---- exposed parameters --------------------------------------------------------------------------------
+
+
+def test_exposed_parameters_set_inner_values_and_analysis_follows_them():
+    top = Graph()
+    block = mlp_block(top)
+    _, first = fed(top, "Block")
+    second = top.add_node("Block", position=(500.0, 0.0)).id
+    top.connect(first, "y", second, "x")
+    assert top.nodes[first].params == {"width": 16}
+    top.set_param(second, "width", 32)
+
+    analysis = analyze(top)
+    fc1 = block.graph.by_label("fc1").id
+    assert analysis.results[first].inner[fc1].outputs["y"].shape == ("N", 16)
+    assert analysis.results[second].inner[fc1].outputs["y"].shape == ("N", 32)
+    assert analysis.results[second].outputs["y"].shape == ("N", 8)
+    # Linear(4 -> 16) + Linear(16 -> 8), then Linear(8 -> 32) + Linear(32 -> 8): weights and biases
+    assert analysis.total_params == (4 * 16 + 16 + 16 * 8 + 8) + (8 * 32 + 32 + 32 * 8 + 8)
+    assert block.graph.nodes[fc1].params["out_features"] == 16, "an instance's value stays its own"
+
+    with pytest.raises(GraphError):
+        top.set_param(second, "width", 0)
+    ids = ungroup(top, second)
+    assert top.nodes[ids[0]].params["out_features"] == 32, "ungrouping keeps the instance's values"
+    assert "Block" in top.definitions, "the other instance still uses the definition"
+
+
+def test_an_exposed_parameter_defaults_to_the_value_inside_and_keeps_its_type():
+    top = Graph()
+    block = mlp_block(top)
+    spec = block.spec()
+    assert [p.name for p in spec.params] == ["width"]
+    assert spec.params[0].default == 16
+    assert [p.name for p in spec.inputs] == ["x"]
+    assert [p.name for p in spec.outputs] == ["y"]
+    assert spec.category == "This project"
+    instance = top.add_node("Block").id
+    with pytest.raises(GraphError):
+        top.set_param(instance, "width", "wide")
+
+
+# ---- problems inside an instance -----------------------------------------------------------------------
+
+
+def test_an_inner_problem_is_told_at_the_instance_with_its_path():
+    top = Graph()
+    block = mlp_block(top)
+    block.graph.set_param(block.graph.by_label("fc2").id, "in_features", 5)
+    _, instance = fed(top, "Block")
+    problems = analyze(top).problems(training=False)
+    assert [(d.node, d.path, d.param) for d in problems] == [(instance, ("fc2",), "in_features")]
+    assert problems[0].message.startswith("fc2 › Linear has in_features pinned to 5")
+    assert problems[0].fix is None, "a fix on the inner node would edit every instance: none is offered here"
+
+
+def test_a_problem_two_definitions_deep_has_the_whole_path():
+    top = Graph()
+    inner = mlp_block(top, "Inner", exposed=False)
+    inner.graph.set_param(inner.graph.by_label("fc2").id, "in_features", 5)
+    outer = Graph(top.definitions, owner="Outer")
+    stage = outer.add_node("Inner", label="stage").id
+    top.add_definition(Definition("Outer", outer, (Inlet("x", ((stage, "x"),)),), (Outlet("y", stage, "y"),)))
+    _, instance = fed(top, "Outer")
+    (problem,) = analyze(top).problems(training=False)
+    assert (problem.node, problem.path) == (instance, ("stage", "fc2"))
+    assert problem.message.startswith("stage › fc2 › ")
+
+
+# ---- analysis follows edits inside a definition --------------------------------------------------------
+
+
+def test_edits_inside_a_definition_reach_the_top_graph_and_its_analysis():
+    top = Graph()
+    block = mlp_block(top)
+    _, first = fed(top, "Block")
+    after = top.add_node("Linear", params={"out_features": 3}, position=(500.0, 0.0)).id
+    top.connect(first, "y", after, "x")
+    events: list[GraphEvent] = []
+    top.subscribe(events.append)
+    analyzer = Analyzer(top)
+    assert analyzer.analysis().results[after].inputs["x"].shape == ("N", 8)
+
+    fc2 = block.graph.by_label("fc2").id
+    block.graph.set_param(fc2, "out_features", 12)
+    assert [type(e) for e in events] == [DefinitionEdited]
+    assert analyzer.analysis().results[after].inputs["x"].shape == ("N", 12)
+    same(analyzer.analysis(), analyze(top))
+
+    block.graph.set_param(fc2, "in_features", 7)  # a mistake inside shows at the instance at once
+    assert [d.path for d in analyzer.analysis().problems(training=False)] == [("fc2",)]
+    top.revert(events[-1])
+    assert not analyzer.analysis().has_errors(training=False)
+
+    relu = block.graph.add_node("ReLU", position=(750.0, 0.0)).id  # a new inner node and edge count too
+    block.graph.connect(fc2, "y", relu, "x")
+    same(analyzer.analysis(), analyze(top))
+
+
+def test_an_edit_inside_a_nested_definition_reaches_the_outer_instances():
+    top = Graph()
+    inner = mlp_block(top, "Inner", exposed=False)
+    outer = Graph(top.definitions, owner="Outer")
+    stage = outer.add_node("Inner", label="stage").id
+    top.add_definition(Definition("Outer", outer, (Inlet("x", ((stage, "x"),)),), (Outlet("y", stage, "y"),)))
+    _, instance = fed(top, "Outer")
+    analyzer = Analyzer(top)
+    assert analyzer.analysis().results[instance].outputs["y"].shape == ("N", 8)
+    inner.graph.set_param(inner.graph.by_label("fc2").id, "out_features", 6)
+    assert analyzer.analysis().results[instance].outputs["y"].shape == ("N", 6)
+    same(analyzer.analysis(), analyze(top))
+
+
+def test_undo_and_redo_of_a_group_keep_the_analysis_current():
+    top = Graph()
+    source = top.add_node("Input", params={"shape": (4,)}).id
+    fc = top.add_node("Linear", params={"out_features": 8}, position=(250.0, 0.0)).id
+    act = top.add_node("ReLU", position=(500.0, 0.0)).id
+    top.connect(source, "x", fc, "x")
+    top.connect(fc, "y", act, "x")
+    analyzer = Analyzer(top)
+    analyzer.analysis()
+    events: list[GraphEvent] = []
+    stop = top.subscribe(events.append)
+    instance = group(top, {fc}, "Block")
+    stop()
+    same(analyzer.analysis(), analyze(top))
+    for event in reversed(events):
+        top.revert(event)
+    same(analyzer.analysis(), analyze(top))
+    for event in events:
+        top.replay(event)
+    same(analyzer.analysis(), analyze(top))
+    top.definitions["Block"].graph.set_param(fc, "out_features", 5)
+    assert analyzer.analysis().results[act].outputs["y"].shape == ("N", 5)
+    assert analyzer.analysis().results[instance].params == 4 * 5 + 5

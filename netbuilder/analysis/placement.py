@@ -31,6 +31,7 @@ from netbuilder.graph import Graph
 MARGIN = 20.0  # the least free space kept between a placed node's rectangle and any other
 GAP = 80.0  # the space between a node placed beside another and it
 CELL = 512.0  # the side of a bucket of the index: a few nodes across
+STRIP = 128.0  # the height of a strip of the free-spot search: about a node and its margins
 
 Point = tuple[float, float]
 Rect = tuple[float, float, float, float]  # x, y, width, height; (x, y) is the top-left corner
@@ -50,9 +51,11 @@ class Occupancy:
     def __init__(self, rects: Mapping[str, Rect]) -> None:
         self.rects = dict(rects)
         self._buckets: dict[tuple[int, int], list[str]] = {}
-        for node_id, rect in self.rects.items():
-            for cell in _cells(rect[0], rect[1], rect[0] + rect[2], rect[1] + rect[3]):
-                self._buckets.setdefault(cell, []).append(node_id)
+        for node_id, (x, y, w, h) in self.rects.items():
+            (c0, r0), (c1, r1) = _cell(x, y), _cell(x + w, y + h)
+            for c in range(c0, c1 + 1):
+                for r in range(r0, r1 + 1):
+                    self._buckets.setdefault((c, r), []).append(node_id)
 
     @classmethod
     def of(cls, graph: Graph, ignore: Iterable[str] = ()) -> Occupancy:
@@ -195,22 +198,23 @@ def _cell(x: float, y: float) -> tuple[int, int]:
     return math.floor(x / CELL), math.floor(y / CELL)
 
 
-def _cells(x0: float, y0: float, x1: float, y1: float) -> Iterable[tuple[int, int]]:
-    (c0, r0), (c1, r1) = _cell(x0, y0), _cell(x1, y1)
-    return ((c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1))
-
-
 def _nearest_outside(boxes: list[tuple[float, float, float, float]], x0: float, y0: float) -> Point:
     """The point nearest (x0, y0) inside none of the open boxes (x0, y0, x1, y1).
 
     Such a point is (x0, y0) itself or lies on a box's border, so the rows tried are y0 and every box's top
-    and bottom, nearest first; on each row the nearest free x is x0 or the end of the run of boxes over it."""
+    and bottom, nearest first; on each row the nearest free x is x0 or the end of the run of boxes over it.
+    Boxes are kept in horizontal strips, so a row looks only at the boxes of its strip."""
+    strips: dict[int, list[tuple[float, float, float, float]]] = {}
+    for box in boxes:
+        for strip in range(math.floor(box[1] / STRIP), math.floor(box[3] / STRIP) + 1):
+            strips.setdefault(strip, []).append(box)
     rows = sorted({y0, *(b[1] for b in boxes), *(b[3] for b in boxes)}, key=lambda y: (abs(y - y0), -y))
     best, best_distance = (x0, y0), math.inf
     for y in rows:
         if abs(y - y0) >= best_distance:
             break
-        x = _nearest_free_x(sorted((b[0], b[2]) for b in boxes if b[1] < y < b[3]), x0)
+        over = strips.get(math.floor(y / STRIP), ())
+        x = _nearest_free_x(sorted((b[0], b[2]) for b in over if b[1] < y < b[3]), x0)
         distance = math.hypot(x - x0, y - y0)
         if distance < best_distance:
             best, best_distance = (x, y), distance

@@ -13,6 +13,7 @@ from torch import nn
 from netbuilder.analysis import analyze
 from netbuilder.cli import main
 from netbuilder.codegen.model_code import generate_model
+from netbuilder.graph.definitions import expanded
 from netbuilder.importers import ImportFailure, ImportResult, WeightsError, import_module, load_weights
 from netbuilder.project import load_project
 from netbuilder.runtime.build import load_module
@@ -230,7 +231,9 @@ def test_sequence_output_read_two_ways_round_trip() -> None:
 def test_transformer_encoder_classifier_round_trip() -> None:
     result = _assert_round_trip(TransformerClassifier(), (2, 10, 5))
     graph = result.project.graph
-    chain = [graph.by_label(label) for label in ("encoder.layers.0", "encoder.layers.1", "encoder.norm")]
+    encoder = graph.definition_of(graph.by_label("encoder").id).graph  # the hierarchy is kept: encoder.layers.0
+    layers = encoder.definition_of(encoder.by_label("layers").id).graph
+    chain = [layers.by_label("0"), layers.by_label("1"), encoder.by_label("norm")]
     assert [n.block for n in chain] == ["TransformerEncoderLayer", "TransformerEncoderLayer", "LayerNorm"]
     assert chain[0].params["norm_first"] is True and chain[0].params["dim_feedforward"] == 32
     assert graph.by_label("mean").params == {"dim": 1, "keepdim": False}
@@ -312,7 +315,7 @@ def test_sequence_first_layers_are_not_imported_as_batch_first() -> None:
 def test_resnet18_round_trip() -> None:
     torchvision = pytest.importorskip("torchvision")
     result = _assert_round_trip(torchvision.models.resnet18(weights=None), (1, 3, 32, 32))
-    assert sum(n.block == "Add" for n in result.project.graph.nodes.values()) == 8
+    assert sum(n.block == "Add" for _, n in expanded(result.project.graph)) == 8
 
 
 @pytest.mark.slow
@@ -321,7 +324,7 @@ def test_torchvision_round_trips(name: str, block: str, count: int) -> None:
     torchvision = pytest.importorskip("torchvision")
     result = _assert_round_trip(getattr(torchvision.models, name)(weights=None), (1, 3, 32, 32))
     assert result.complete
-    assert sum(n.block == block for n in result.project.graph.nodes.values()) == count
+    assert sum(n.block == block for _, n in expanded(result.project.graph)) == count
 
 
 def test_unmapped_call_is_named_with_its_line_and_the_rest_still_imports() -> None:

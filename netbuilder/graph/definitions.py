@@ -21,6 +21,7 @@ from netbuilder.blocks.spec import MODEL, TENSOR, BlockSpec, ParamSpec, PortSpec
 
 if TYPE_CHECKING:
     from netbuilder.graph.graph import Graph
+    from netbuilder.graph.model import Node
 
 CATEGORY = "This project"
 
@@ -139,6 +140,14 @@ class Definitions:
             for later in list(self._by_name)[index:-1]:
                 self._by_name[later] = self._by_name.pop(later)
 
+    def rename(self, old: str, new: str) -> None:
+        """Call definition `old` `new`, keeping its place (the graph retargets its instances)."""
+        names = list(self._by_name)
+        definition = self._by_name[old]
+        definition.name = new
+        definition.forget_spec()
+        self._by_name = {new if n == old else n: self._by_name[n] for n in names}
+
     def remove(self, name: str) -> int:
         """Remove `name`; returns the place it had (undo puts it back there)."""
         index = list(self._by_name).index(name)
@@ -173,6 +182,17 @@ class Definitions:
         for definition in self._by_name.values():
             visit(definition)
         return list(done.values())
+
+
+def expanded(graph: Graph, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Node]]:
+    """Every catalogue block the network is made of, as it runs: each instance's inside in its place (once per
+    use), with the path of labels that leads to it (("layer1", "0", "conv1"), Node)."""
+    for node in graph.nodes.values():
+        definition = graph.definitions.get(node.block)
+        if definition is None:
+            yield (*path, node.label), node
+        else:
+            yield from expanded(definition.graph, (*path, node.label))
 
 
 def _label_stem(name: str) -> str:

@@ -73,6 +73,14 @@ class DefinitionRemoved:
 
 
 @dataclass(frozen=True)
+class DefinitionRenamed:
+    """Definition `old` is now called `new`, and so is the block of each of its instances."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
 class DefinitionEdited:
     """The inside of definition `name` changed by `event` (every instance of it changes with it)."""
 
@@ -90,5 +98,6 @@ GraphEvent = (
     | NodeMoved
     | DefinitionAdded
     | DefinitionRemoved
+    | DefinitionRenamed
     | DefinitionEdited
 )

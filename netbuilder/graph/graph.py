@@ -35,6 +35,7 @@ from netbuilder.graph.events import (
     DefinitionAdded,
     DefinitionEdited,
     DefinitionRemoved,
+    DefinitionRenamed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -229,6 +230,8 @@ class Graph:
                 self.add_definition(definition, index)
             case DefinitionRemoved(definition):
                 self.remove_definition(definition.name)
+            case DefinitionRenamed(old, new):
+                self.rename_definition(old, new)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.replay(inner)
 
@@ -253,6 +256,8 @@ class Graph:
                 self.remove_definition(definition.name)
             case DefinitionRemoved(definition, index):
                 self.add_definition(definition, index)
+            case DefinitionRenamed(old, new):
+                self.rename_definition(new, old)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.revert(inner)
 
@@ -320,18 +325,34 @@ class Graph:
         DefinitionEdited). Refuses a name that a block or another definition has, or that cannot be one."""
         if self.owner is not None:
             raise GraphError("definitions belong to the project: add them to its top graph")
-        problem = name_problem(definition.name, "a block's name")
-        if not definition.name.strip() or problem:
-            raise InvalidLabelError(problem or "a block's name cannot be empty")
-        if definition.name in catalogue.BLOCKS or definition.name in self.definitions:
-            raise LabelTakenError(f"a block named {quoted(definition.name)} already exists: choose another name")
+        self._check_definition_name(definition.name)
         if definition.graph.definitions is not self.definitions:
             raise GraphError(f"{quoted(definition.name)} belongs to another project")
         self.definitions.add(definition, index)
-        self._inner_listening[definition.name] = definition.graph.subscribe(
-            lambda event, name=definition.name: self._emit(DefinitionEdited(name, event))
-        )
+        self._listen(definition)
         self._emit(DefinitionAdded(definition, list(d.name for d in self.definitions).index(definition.name)))
+
+    def rename_definition(self, old: str, new: str) -> None:
+        """Call definition `old` `new`: its instances everywhere in the project follow (their block is its
+        name). Refuses a name that cannot be a block's or that another block has."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: rename them through its top graph")
+        definition = self.definitions.get(old)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(old)}")
+        if new == old:
+            return
+        self._check_definition_name(new)
+        self._inner_listening.pop(old)()
+        self.definitions.rename(old, new)
+        for graph in [self, *(d.graph for d in self.definitions)]:
+            for node in graph.nodes.values():
+                if node.block == old:
+                    node.block = new
+            if graph.owner == old:
+                graph.owner = new
+        self._listen(definition)
+        self._emit(DefinitionRenamed(old, new))
 
     def remove_definition(self, name: str) -> Definition:
         """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
@@ -347,6 +368,19 @@ class Graph:
         index = self.definitions.remove(name)
         self._emit(DefinitionRemoved(definition, index))
         return definition
+
+    def _check_definition_name(self, name: str) -> None:
+        problem = name_problem(name, "a block's name")
+        if not name.strip() or problem:
+            raise InvalidLabelError(problem or "a block's name cannot be empty")
+        if name in catalogue.BLOCKS or name in self.definitions:
+            raise LabelTakenError(f"a block named {quoted(name)} already exists: choose another name")
+
+    def _listen(self, definition: Definition) -> None:
+        """Tell this graph's listeners every edit of `definition`'s inside, as DefinitionEdited."""
+        self._inner_listening[definition.name] = definition.graph.subscribe(
+            lambda event: self._emit(DefinitionEdited(definition.name, event))
+        )
 
     def instances(self, name: str) -> list[str]:
         """The ids of this graph's nodes that are instances of definition `name`."""

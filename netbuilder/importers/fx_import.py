@@ -14,7 +14,7 @@ from __future__ import annotations
 import operator
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +29,13 @@ from netbuilder.analysis.layout import layered_positions
 from netbuilder.blocks import BLOCKS
 from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.blocks.tensor_type import FLOAT, LONG
+from netbuilder.codegen.identifiers import class_name
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph, GraphError, NodeNotFoundError
+from netbuilder.importers.hierarchy import regroup
 from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.project import Project
+from netbuilder.runtime.build import load_module
 
 
 class ImportFailure(Exception):
@@ -102,8 +105,10 @@ def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str, *,
     for node in traced.graph.nodes:
         builder.add(node)
     graph = builder.graph
-    for node_id, position in layered_positions(graph).items():
-        graph.move(node_id, position)
+    regroup(graph, builder.paths, _classes(module, builder.paths.values()))
+    for inside in [graph, *(d.graph for d in graph.definitions)]:
+        for node_id, position in layered_positions(inside).items():
+            inside.move(node_id, position)
     project = Project.new(name)
     project.graph = graph
     modules = {path: tuple(ids) for path, ids in builder.modules.items()}
@@ -111,21 +116,27 @@ def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str, *,
 
 
 def load_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The original module's `state_dict` renamed for the model generated from `result.project`.
+    """The original module's `state_dict` named for the model generated from `result.project`.
 
-    Each key's submodule path is looked up in `result.modules` and replaced by the generated attribute
-    (``layer1.0.conv1.weight`` -> ``layer1_0_conv1.weight``); a submodule called twice fills both copies.
-    Keys that belong to no imported node raise WeightsError naming them, so no weight is dropped unnoticed;
-    a graph that cannot become code yet (a gap where a call did not map) raises codegen's CodegenError.
+    The import keeps the module hierarchy, so most keys are the generated model's own (``layer1.0.conv1.weight``).
+    A key the generated model does not have is looked up by its submodule's path in `result.modules` and given
+    to the top-level layers built from it (a TransformerEncoderLayer imported whole holds its attention's
+    weights; a submodule called twice fills both copies). Keys that belong to no imported node raise WeightsError
+    naming them, so no weight is dropped unnoticed; a graph that cannot become code yet (a gap where a call did
+    not map) raises codegen's CodegenError.
     """
     graph = result.project.graph
-    attributes = generate_model(graph, analyze(graph), name=result.project.name).attributes
+    code = generate_model(graph, analyze(graph), name=result.project.name)
+    with torch.device("meta"):
+        own = set(getattr(load_module(code.source), code.class_name)().state_dict())
     mapped: dict[str, torch.Tensor] = {}
     unplaced: list[str] = []
     for key, tensor in state_dict.items():
         path, rest = _owner(result.modules, key)
-        targets = [attributes[n] for n in result.modules.get(path, ()) if n in attributes]
-        if not targets:
+        targets = [code.attributes[n] for n in result.modules.get(path, ()) if n in code.attributes]
+        if key in own:
+            mapped[key] = tensor
+        elif not targets:
             unplaced.append(key)
         for attribute in targets:
             mapped[f"{attribute}.{rest}"] = tensor
@@ -146,6 +157,35 @@ def _owner(modules: Mapping[str, tuple[str, ...]], key: str) -> tuple[str, str]:
 
 
 # ---- tracing -------------------------------------------------------------------------------------------------
+
+
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+def _scoped_name(node: torch.fx.Node) -> str:
+    """A function call's path: the submodule whose forward() called it, then its own name (layer1.0.add), without
+    the number fx adds to tell calls of the whole module apart (add_3): inside its submodule it is an add."""
+    stack = node.meta.get("nn_module_stack") or {}
+    scope = next(reversed(stack.values()))[0] if stack else ""
+    return f"{scope}.{re.sub(r'_[0-9]+$', '', node.name)}" if scope else node.name
+
+
+def _classes(root: nn.Module, paths: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The class of every submodule that holds an imported node, and the name its definition takes, by path."""
+    found: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        parts = path.split(".")[:-1]
+        for i in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:i])
+            if prefix not in found:
+                try:
+                    cls = type(root.get_submodule(prefix)).__name__
+                except AttributeError:  # a name fx made up, not a submodule
+                    cls = "Block"
+                # a container says nothing of what it holds: its attribute does (layer1 -> Layer1)
+                named = parts[i - 1] if cls in _CONTAINERS and not parts[i - 1].isdigit() else cls
+                found[prefix] = (cls, class_name(named, cls))
+    return found
 
 
 def _trace(module: nn.Module) -> torch.fx.GraphModule:
@@ -299,6 +339,8 @@ class _Builder:
         self.graph = Graph()
         self.values: dict[torch.fx.Node, str] = {}
         self.modules: dict[str, list[str]] = {}
+        self.paths: dict[str, str] = {}
+        """Graph node id -> the module path it was built from (a function's: its submodule's, then its name)."""
         self.unmapped: list[UnmappedCall] = []
         self.skipped: set[torch.fx.Node] = set()
 
@@ -350,6 +392,7 @@ class _Builder:
                 self.graph.connect(source, _output_port(self.graph, source), added.id, port)
         if path is not None:
             self.modules.setdefault(path, []).append(added.id)
+        self.paths[added.id] = path if path is not None else _scoped_name(node)
         return added.id
 
     def _add_container(self, node: torch.fx.Node) -> bool:

@@ -18,8 +18,9 @@ from netbuilder.ui.widgets.text import escape
 
 PORT_RADIUS = 5.0
 DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text but the node's label
-LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, as long as it fits
-LEGIBLE_PIXELS = 6  # ... shrunk to fit the node down to this, then cut short from the left (its end tells most)
+LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, cut to fit the card
+LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this before it is left out
+NARROWED = 0.75  # a label too long for its card is drawn this much smaller at most before it is cut
 
 TITLE_FONT = QFont()
 TITLE_FONT.setBold(True)
@@ -168,21 +169,27 @@ class NodeItem(QGraphicsItem):
             painter.drawPoint(QPointF(NODE_WIDTH - 12, 16))
 
     def _paint_label_alone(self, painter: QPainter, body: QRectF, scale: float) -> None:
-        """Zoomed out: the label in a font that keeps its size on screen, so a whole network framed at once
-        still says what each node is; shrunk to fit the node, and cut short when even that is too small."""
+        """Zoomed out: the label alone, in a font that keeps its size on screen, so a whole network framed
+        at once still says what each node is. Labels keep one size, so a row of them reads evenly; one too long
+        for the card is drawn a little smaller, then cut from the left (an imported label's end tells most);
+        when even a small line no longer fits the card, none is drawn."""
         room = body.adjusted(10, 4, -6, -4)
+        usable = room.width() * 0.9  # text drawn this small on screen comes out wider than measured
         font = QFont(TITLE_FONT)
-        wanted = LABEL_PIXELS / scale
-        font.setPixelSize(max(1, round(wanted)))
-        metrics = QFontMetricsF(font)
-        width = max(1.0, metrics.horizontalAdvance(self.node.label))
-        fits = min(room.width() / width, room.height() / metrics.height())
-        font.setPixelSize(max(1, round(max(LEGIBLE_PIXELS / scale, wanted * min(1.0, fits)))))
-        metrics = QFontMetricsF(font)
-        if metrics.height() > room.height():
-            return  # not even one line of legible text fits: the card's colour says what it can
-        # text drawn this small on screen comes out wider than measured: keep a tenth of the room spare
-        label = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideLeft, room.width() * 0.9)
+        size, smallest = LABEL_PIXELS / scale, LEGIBLE_PIXELS / scale
+        font.setPixelSize(max(1, int(size)))
+        width = QFontMetricsF(font).horizontalAdvance(self.node.label)
+        if width > usable:  # a little smaller rather than cut much shorter
+            size *= max(NARROWED, usable / width)
+        while True:
+            font.setPixelSize(max(1, int(size)))
+            metrics = QFontMetricsF(font)
+            if metrics.height() <= room.height():
+                break
+            if size <= smallest:
+                return  # the card's colour says what it can
+            size = max(smallest, size * min(0.9, room.height() / metrics.height()))
+        label = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideLeft, usable)
         painter.setFont(font)
         painter.setPen(self.theme.text)
         baseline = room.center().y() + (metrics.ascent() - metrics.descent()) / 2

@@ -200,7 +200,7 @@ def test_incremental_recheck_touches_only_downstream(monkeypatch):
     original = node_check.check_node
     monkeypatch.setattr(
         "netbuilder.analysis.analyzer.check_node",
-        lambda graph, node_id, results: calls.append(node_id) or original(graph, node_id, results),
+        lambda graph, node_id, results, **kw: calls.append(node_id) or original(graph, node_id, results, **kw),
     )
     g.set_param(chain[190], "out_features", 8)
     a = analyzer.analysis()

@@ -236,3 +236,28 @@ def test_undo_and_redo_of_a_group_keep_the_analysis_current():
     top.definitions["Block"].graph.set_param(fc, "out_features", 5)
     assert analyzer.analysis().results[act].outputs["y"].shape == ("N", 5)
     assert analyzer.analysis().results[instance].params == 4 * 5 + 5
+
+
+def test_alike_instances_each_tell_their_own_problem_and_unlike_ones_their_own_shapes():
+    """Instances with the same values and inputs share one check of their inside: each still names itself."""
+    top = Graph()
+    block = mlp_block(top, exposed=False)
+    block.graph.set_param(block.graph.by_label("fc2").id, "in_features", 5)
+    source = top.add_node("Input", params={"shape": (4,)}).id
+    alike = [top.add_node("Block", position=(250.0 * (i + 1), 0.0)).id for i in range(3)]
+    for instance in alike:
+        top.connect(source, "x", instance, "x")
+    analysis = analyze(top)
+    assert [d.node for d in analysis.problems(training=False)] == alike
+
+    block.graph.set_param(block.graph.by_label("fc2").id, "in_features", None)
+    wide = top.add_node("Input", params={"shape": (6,)}).id
+    top.disconnect(top.inputs_of(alike[2])["x"])
+    top.connect(wide, "x", alike[2], "x")
+    analysis = analyze(top)
+    assert [analysis.results[n].inner[block.graph.by_label("fc1").id].inputs["x"].shape for n in alike] == [
+        ("N", 4),
+        ("N", 4),
+        ("N", 6),
+    ]
+    assert analysis.results[alike[2]].params - analysis.results[alike[0]].params == 2 * 16

@@ -13,7 +13,7 @@ from typing import Any
 
 from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.analysis.model_size import ModelSize, model_size, size_diagnostics
-from netbuilder.analysis.node_check import NodeResult, check_node
+from netbuilder.analysis.node_check import InstanceMemo, NodeResult, check_node
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
 from netbuilder.analysis.training_task import TrainingTask, find_training_task
@@ -94,6 +94,7 @@ class Analyzer:
         self._results: dict[str, NodeResult] = {}
         self._stale: set[str] = set(graph.nodes)
         self._order: list[str] | None = None
+        self._memo = InstanceMemo()
         self._unsubscribe = graph.subscribe(self._on_event)
 
     def close(self) -> None:
@@ -125,6 +126,7 @@ class Analyzer:
 
     def _mark_instances(self, name: str) -> None:
         """A definition changed: every instance of it, or of a definition that uses it, is checked again."""
+        self._memo.forget()
         definitions = self.graph.definitions
         users = [
             node.id
@@ -141,7 +143,7 @@ class Analyzer:
         if self._stale:
             for node_id in self._order:
                 if node_id in self._stale:
-                    self._results[node_id] = check_node(self.graph, node_id, self._results)
+                    self._results[node_id] = check_node(self.graph, node_id, self._results, memo=self._memo)
             self._stale.clear()
         by_role = roles(self.graph)
         reached = fed_by_data(self.graph, by_role)

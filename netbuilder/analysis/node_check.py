@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import BypassNode, Fix, InsertNode, ReplaceNode, SetParam
@@ -22,6 +22,9 @@ from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Graph
 from netbuilder.quoting import cut
+
+if TYPE_CHECKING:
+    from netbuilder.graph.definitions import Definition
 
 
 @dataclass
@@ -46,9 +49,11 @@ def check_node(
     *,
     params: Mapping[str, Any] | None = None,
     fed: Mapping[tuple[str, str], Fed] | None = None,
+    memo: InstanceMemo | None = None,
 ) -> NodeResult:
     """Check `node_id` given the results of the nodes upstream of it. Inside a composite instance, `params`
-    are the values the node takes in it and `fed` what arrives at (node, port) through the instance's inputs."""
+    are the values the node takes in it and `fed` what arrives at (node, port) through the instance's inputs;
+    `memo` keeps instances' results across calls (the caller forgets it when a definition changes)."""
     node = graph.nodes[node_id]
     spec = graph.spec(node_id)
     params = node.params if params is None else params
@@ -90,7 +95,7 @@ def check_node(
     if result.diagnostics:
         return result
     if graph.definition_of(node_id) is not None:  # what is known inside goes on, as in a flat graph
-        return _check_instance(graph, node_id, params, inputs, producers)
+        return _check_instance(graph, node_id, params, inputs, producers, memo or InstanceMemo())
     if waiting:
         return result
     result.inputs = inputs
@@ -120,6 +125,48 @@ def check_node(
     return result
 
 
+class InstanceMemo:
+    """The results of composite instances by what decides them: the definition, the instance's values and what
+    arrives at its inputs (types and the blocks making them), and each definition's inner order. The instances
+    of a chain (the blocks of a stage) are alike, so the inside of one is checked for all of them. Valid while
+    no definition changes: an Analyzer forgets it on every definition event."""
+
+    LIMIT = 4096  # results kept before starting afresh (a person trying many values)
+
+    def __init__(self) -> None:
+        self._results: dict[tuple[Any, ...], NodeResult] = {}
+        self._orders: dict[Definition, list[str]] = {}
+
+    def forget(self) -> None:
+        self._results.clear()
+        self._orders.clear()
+
+    def order(self, definition: Definition) -> list[str]:
+        """The definition's inner nodes in the one topological order."""
+        order = self._orders.get(definition)
+        if order is None:
+            order = self._orders[definition] = topological_order(definition.graph)
+        return order
+
+    def key(self, definition: Definition, *parts: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The key of an instance's result, or None where a value cannot be one (it is then checked anew)."""
+        key = (definition, *(tuple(sorted(part.items())) for part in parts))
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def get(self, key: tuple[Any, ...] | None) -> NodeResult | None:
+        return None if key is None else self._results.get(key)
+
+    def put(self, key: tuple[Any, ...] | None, result: NodeResult) -> None:
+        if key is not None:
+            if len(self._results) >= self.LIMIT:
+                self._results.clear()
+            self._results[key] = result
+
+
 @dataclass(frozen=True)
 class Fed:
     """What arrives at an inner input through a composite instance's input: its type (None while unknown)
@@ -135,11 +182,17 @@ def _check_instance(
     params: Mapping[str, Any],
     inputs: Mapping[str, TensorType],
     producers: Mapping[str, str],
+    memo: InstanceMemo,
 ) -> NodeResult:
     """A composite instance: each node inside checked in order with the instance's values and the input types
     known so far, exactly as a flat graph is; its outputs are its outlets' types (those known), its counts the
-    sum of the inside's, and each problem inside is told here with the inner node's path."""
+    sum of the inside's, and each problem inside is told here with the inner node's path. An instance like one
+    checked before takes its result from `memo`."""
     definition = graph.definition_of(node_id)
+    key = memo.key(definition, params, inputs, producers)
+    known = memo.get(key)
+    if known is not None:
+        return replace(known, diagnostics=[replace(d, node=node_id) for d in known.diagnostics])
     inside = definition.graph
     values = definition.inner_values(dict(params))
     fed = {
@@ -148,8 +201,8 @@ def _check_instance(
         for target in inlet.targets
     }
     inner: dict[str, NodeResult] = {}
-    for inner_id in topological_order(inside):
-        inner[inner_id] = check_node(inside, inner_id, inner, params=values[inner_id], fed=fed)
+    for inner_id in memo.order(definition):
+        inner[inner_id] = check_node(inside, inner_id, inner, params=values[inner_id], fed=fed, memo=memo)
     result = NodeResult(inputs=dict(inputs), resolved=dict(params), inner=inner)
     outputs = {o.name: inner[o.node].outputs.get(o.port) for o in definition.outlets}
     result.outputs = {name: t for name, t in outputs.items() if t is not None}
@@ -161,6 +214,7 @@ def _check_instance(
             result.diagnostics.append(
                 replace(d, node=node_id, message=f"{cut(label)} › {d.message}", path=(label, *d.path), fix=None)
             )
+    memo.put(key, result)
     return result
 
 

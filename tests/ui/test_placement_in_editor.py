@@ -18,6 +18,7 @@ from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.placement import MARGIN
 from netbuilder.graph import Graph
 from netbuilder.project import load_project
+from netbuilder.ui.canvas.quick_add import QuickAddPopup
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.editor.controller import EditorController
@@ -210,3 +211,18 @@ def test_paste_from_the_window_goes_under_the_pointer_only_when_it_is_over_the_c
     (again,) = window.scene.selected_node_ids()
     assert graph.nodes[again].position[0] < 2000.0  # beside the original, not at the pointer
     assert overlapping_pairs(graph) == set()
+
+
+def test_quick_add_over_a_node_puts_the_block_beside_it_in_one_step(qtbot, window) -> None:
+    graph = window.controller.graph
+    before, steps = positions(graph), window.controller.undo_stack.count()
+    x, y = graph.nodes[graph.by_label("fc1").id].position
+    window.view.quick_add_requested.emit(QPointF(x + 20, y + 10))  # Tab with the pointer on fc1
+    (popup,) = window.findChildren(QuickAddPopup)
+    popup.search.setText("Dropout")
+    popup.choose_current()
+    (new,) = set(graph.nodes) - set(before)
+    assert graph.nodes[new].block == "Dropout" and overlapping_pairs(graph) == set()
+    assert window.controller.undo_stack.count() == steps + 1
+    window.controller.undo_stack.undo()
+    assert positions(graph) == before

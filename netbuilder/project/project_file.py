@@ -142,17 +142,17 @@ def save_project(project: Project, path: str | PathLike[str] | None = None) -> P
         raise ProjectError("name", problem)
     problem = _unsavable(project.graph)
     if problem:  # said now, while the work is in memory, rather than when the file will not open
-        raise ProjectError(None, f"cannot save {_path(target)}: {problem}")
+        raise ProjectError(None, f"cannot save {shown_path(target)}: {problem}")
     try:
         weights = _weights_beside(project.weights, target)
         data = project_to_json(replace(project, name=name, weights=weights), target.parent).encode("utf-8")
         if len(data) > MAX_FILE_BYTES:  # it could not be opened again: say so now, while the work is in memory
-            raise ProjectError(None, f"cannot save {_path(target)}: {_too_big_to_save(len(data))}")
+            raise ProjectError(None, f"cannot save {shown_path(target)}: {too_big_to_save(len(data))}")
         write_atomically(target, data)
     except OSError as err:
-        raise ProjectError(None, f"cannot save {_path(target)}: {err.strerror or err}") from err
+        raise ProjectError(None, f"cannot save {shown_path(target)}: {err.strerror or err}") from err
     except UnicodeEncodeError as err:  # a path of a folder whose name is not UTF-8, say
-        raise ProjectError(None, f"cannot save {_path(target)}: {quoted(err.object)} is not valid text") from None
+        raise ProjectError(None, f"cannot save {shown_path(target)}: {quoted(err.object)} is not valid text") from None
     project.path = target
     project.weights = weights
     project.name, project.named = name, True
@@ -168,7 +168,7 @@ def _weights_beside(weights: Path | None, target: Path) -> Path | None:
         data = weights.read_bytes()
     except OSError as err:
         raise ProjectError(
-            "weights", f"cannot read the starting weights {_path(weights)}: {err.strerror or err}"
+            "weights", f"cannot read the starting weights {shown_path(weights)}: {err.strerror or err}"
         ) from err
     write_atomically(copy, data)
     return copy
@@ -256,10 +256,21 @@ def _scalar(value: Any) -> str:
 def load_project(path: str | PathLike[str]) -> Project:
     """Read a `.nbproj` file; any problem, unreadable file included, raises ProjectError naming the field."""
     path = Path(path)
-    return project_from_dict(_parse(_read_file(path)), path=path)
+    return project_from_dict(read_json(path), path=path)
 
 
-def _read_file(path: Path) -> bytes:
+def read_json(path: Path, kind: str = "project file") -> Any:
+    """The parsed JSON of `path`, read as a project file is (bounded, strict, keys given twice remembered); a
+    problem raises ProjectError saying what `kind` of file was expected. A block file is read by it too."""
+    return _parse(_read_file(path, kind), kind)
+
+
+def format_json(value: Any) -> str:
+    """JSON text as a project file is written (see _dump), with its trailing newline."""
+    return _dump(value, 0) + "\n"
+
+
+def _read_file(path: Path, kind: str) -> bytes:
     """The bytes of `path`, a regular file of at most MAX_FILE_BYTES, or ProjectError.
 
     Opened without blocking (a FIFO would wait for a writer forever) and looked at before reading, so a
@@ -270,36 +281,37 @@ def _read_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as err:
-        raise ProjectError(None, f"cannot read {_path(path)}: {err.strerror or err}") from err
+        raise ProjectError(None, f"cannot read {shown_path(path)}: {err.strerror or err}") from err
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-            raise ProjectError(None, f"cannot read {_path(path)}: it is {kind}, not a project file")
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise ProjectError(None, f"cannot read {shown_path(path)}: it is {what}, not a {kind}")
         if info.st_size > MAX_FILE_BYTES:
-            raise ProjectError(None, _too_big_message(path))
+            raise ProjectError(None, _too_big_message(path, kind))
         with open(fd, "rb", closefd=False) as file:
             raw = file.read(MAX_FILE_BYTES + 1)
     except OSError as err:
-        raise ProjectError(None, f"cannot read {_path(path)}: {err.strerror or err}") from err
+        raise ProjectError(None, f"cannot read {shown_path(path)}: {err.strerror or err}") from err
     finally:
         os.close(fd)
     if len(raw) > MAX_FILE_BYTES:
-        raise ProjectError(None, _too_big_message(path))
+        raise ProjectError(None, _too_big_message(path, kind))
     return raw
 
 
-def _too_big_message(path: Path) -> str:
+def _too_big_message(path: Path, kind: str) -> str:
     limit = MAX_FILE_BYTES // 2**20
-    return f"{_path(path)} is larger than a project file may be ({limit} MiB): it is not one, or it is damaged"
+    return f"{shown_path(path)} is larger than a {kind} may be ({limit} MiB): it is not one, or it is damaged"
 
 
-def _too_big_to_save(size: int) -> str:
+def too_big_to_save(size: int, kind: str = "project file") -> str:
+    """Why `size` bytes cannot be written as a `kind`: it could not be opened again."""
     limit = MAX_FILE_BYTES // 2**20
-    return f"it would take {size / 2**20:.1f} MiB, more than a project file may ({limit} MiB): shorten long texts"
+    return f"it would take {size / 2**20:.1f} MiB, more than a {kind} may ({limit} MiB): shorten long texts"
 
 
-def _path(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as a message shows it: a file name that is not UTF-8 keeps its odd bytes as escapes."""
     return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -316,7 +328,7 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     if not isinstance(data, dict):
         raise ProjectError(None, f"expected a JSON object at the top of the file, got {_show(data)}")
     data = migrated(data)
-    _check_keys(data, "", _TOP_KEYS, required=_REQUIRED_TOP_KEYS)
+    check_keys(data, "", _TOP_KEYS, required=_REQUIRED_TOP_KEYS)
     name = data["name"]
     if not isinstance(name, str):
         raise ProjectError("name", f"expected a string, got {_show(name)}")
@@ -366,11 +378,11 @@ class _JsonObject(dict[str, Any]):
         return obj
 
 
-def _parse(raw: bytes) -> Any:
+def _parse(raw: bytes, kind: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ProjectError(None, f"not a project file: not UTF-8 text (bad byte at offset {err.start})") from None
+        raise ProjectError(None, f"not a {kind}: not UTF-8 text (bad byte at offset {err.start})") from None
     try:
         return json.loads(text, object_pairs_hook=_JsonObject.from_pairs)
     except json.JSONDecodeError as err:
@@ -418,7 +430,7 @@ _MIGRATIONS = {1: _migrate_1_to_2}
 def _read_graph(value: Any, graph: Graph) -> None:
     """The top graph's nodes and edges into `graph`, which already holds the project's definitions."""
     obj = _object(value, "graph")
-    _check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
+    check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
     nodes, edges = _counted_lists(obj, "graph", "a project")
     sizes, _ = _measures(graph.definitions)
     size = _expanded_size(_blocks_named(nodes), sizes)
@@ -456,7 +468,7 @@ def _read_nodes_and_edges(graph: Graph, nodes: list[Any], edges: list[Any], wher
 def _read_node(graph: Graph, item: Any, nodes: str, index: int, ids: dict[str, int], labels: dict[str, int]) -> None:
     where = f"{nodes}[{index}]"
     obj = _object(item, where)
-    _check_keys(obj, where, _NODE_KEYS, required=_NODE_KEYS)
+    check_keys(obj, where, _NODE_KEYS, required=_NODE_KEYS)
 
     node_id = _text(obj["id"], f"{where}.id")
     if not is_node_id(node_id):
@@ -564,7 +576,7 @@ class _Head:
 
 def _definition_head(graph: Graph, item: Any, where: str) -> _Head:
     obj = _object(item, where)
-    _check_keys(obj, where, _DEFINITION_KEYS, required=_DEFINITION_KEYS)
+    check_keys(obj, where, _DEFINITION_KEYS, required=_DEFINITION_KEYS)
     name = _text(obj["name"], f"{where}.name")
     problem = name_problem(name, "a block's name")
     if problem:
@@ -602,7 +614,7 @@ def _read_inlets(inside: Graph, items: list[Any], where: str) -> tuple[Inlet, ..
     for k, item in enumerate(items):
         at = f"{where}[{k}]"
         obj = _object(item, at)
-        _check_keys(obj, at, _INLET_KEYS, required=_INLET_KEYS)
+        check_keys(obj, at, _INLET_KEYS, required=_INLET_KEYS)
         name = _port_name(obj["name"], at, names, k, where)
         targets = _array(obj["targets"], f"{at}.targets")
         if not targets:
@@ -646,7 +658,7 @@ def _read_outlets(inside: Graph, items: list[Any], where: str) -> tuple[Outlet, 
     for k, item in enumerate(items):
         at = f"{where}[{k}]"
         obj = _object(item, at)
-        _check_keys(obj, at, _OUTLET_KEYS, required=_OUTLET_KEYS)
+        check_keys(obj, at, _OUTLET_KEYS, required=_OUTLET_KEYS)
         name = _port_name(obj["name"], at, names, k, where)
         node_id = _text(obj["node"], f"{at}.node")
         node = _inner_node(inside, node_id, f"{at}.node")
@@ -674,7 +686,7 @@ def _read_exposed(inside: Graph, items: list[Any], where: str) -> tuple[Exposed,
     for k, item in enumerate(items):
         at = f"{where}[{k}]"
         obj = _object(item, at)
-        _check_keys(obj, at, _EXPOSED_KEYS, required=_EXPOSED_KEYS)
+        check_keys(obj, at, _EXPOSED_KEYS, required=_EXPOSED_KEYS)
         name = _port_name(obj["name"], at, names, k, where)
         targets = _array(obj["targets"], f"{at}.targets")
         if not targets:
@@ -854,7 +866,7 @@ def _read_position(value: Any, where: str) -> tuple[float, float]:
 def _read_edge(graph: Graph, item: Any, where: str) -> Edge:
     """The edge an item of `graph.edges` describes, between ports its nodes have; connected later, all at once."""
     obj = _object(item, where)
-    _check_keys(obj, where, _EDGE_KEYS, required=_EDGE_KEYS)
+    check_keys(obj, where, _EDGE_KEYS, required=_EDGE_KEYS)
     src, src_port = _endpoint(obj["from"], f"{where}.from")
     dst, dst_port = _endpoint(obj["to"], f"{where}.to")
     for end, node_id in (("from", src), ("to", dst)):
@@ -888,7 +900,7 @@ def _ports(names: list[str]) -> str:
 
 def _read_training(value: Any) -> TrainingSettings:
     obj = _object(value, "training")
-    _check_keys(obj, "training", _TRAINING_KEYS, required=())
+    check_keys(obj, "training", _TRAINING_KEYS, required=())
     try:
         return TrainingSettings(**obj)
     except SettingsError as err:
@@ -916,7 +928,7 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
-def _check_keys(obj: dict[str, Any], where: str, allowed: tuple[str, ...], *, required: Iterable[str]) -> None:
+def check_keys(obj: dict[str, Any], where: str, allowed: tuple[str, ...], *, required: Iterable[str]) -> None:
     """Refuse a key given twice, an unknown key (a typo, or a newer writer) and a missing required one."""
     _report_duplicates(obj, where)
     for key in obj:

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="print layers, output shapes, parameters and MACs")
     summary.add_argument("project", type=Path)
     summary.add_argument("--json", action="store_true", help="machine-readable output")
+    summary.add_argument(
+        "--expand", action="store_true", help="list the blocks inside each composite block too, under it"
+    )
     summary.set_defaults(run=_summary)
 
     export = commands.add_parser("export", help="write model.py, train.py and requirements.txt, or other formats")
@@ -210,7 +213,7 @@ def _summary(args: argparse.Namespace) -> int:
         )
         return PROBLEMS if failed else OK
     rows = [("node", "block", "output shape", "parameters", "MACs")]
-    for row in summary_rows(project.graph, analysis):
+    for row in summary_rows(project.graph, analysis, expand=args.expand):
         counted = row.parameters is not None
         rows.append(
             (

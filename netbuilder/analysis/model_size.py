@@ -48,10 +48,16 @@ class ModelSize:
 def model_size(results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> ModelSize:
     """The size of the network made of `model_nodes`, from their analysed counts and output shapes."""
     parameters, largest_node, largest = _parameters(results, model_nodes)
-    activations = sum(
-        output.numel_per_sample() for node_id in model_nodes for output in results[node_id].outputs.values()
-    )
+    activations = sum(_activations(results[node_id]) for node_id in model_nodes)
     return ModelSize(parameters, largest_node, largest, activations)
+
+
+def _activations(result: NodeResult) -> int:
+    """The values a node keeps per sample for the backward pass: its outputs, or for a composite instance
+    every output made inside it."""
+    if result.inner is not None:
+        return sum(_activations(inner) for inner in result.inner.values())
+    return sum(output.numel_per_sample() for output in result.outputs.values())
 
 
 def size_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> list[Diagnostic]:

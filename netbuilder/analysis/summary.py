@@ -1,12 +1,15 @@
 """The network summary as rows (node, block, output shapes, parameters, MACs): one definition shared by
-`netbuilder summary` and the exported summary.md, so the two always agree."""
+`netbuilder summary` and the exported summary.md, so the two always agree. A composite instance is one row with
+its inside's totals; expanded, the rows of its inside follow it, labelled with their path (layer1 › 0 › conv1)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from netbuilder.analysis.analyzer import Analysis
-from netbuilder.blocks import BLOCKS
+from netbuilder.analysis.node_check import NodeResult
+from netbuilder.analysis.order import topological_order
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.graph import Graph
 
@@ -21,24 +24,40 @@ class SummaryRow:
     shapes: str
     parameters: int | None
     macs: int | None
+    depth: int = 0
+    """0 for a node of the network itself, 1 inside an instance, 2 inside one inside it ..."""
 
 
-def summary_rows(graph: Graph, analysis: Analysis) -> list[SummaryRow]:
-    """A row per node in the analysis order; the totals are `analysis.total_params` and `total_macs`."""
+def summary_rows(graph: Graph, analysis: Analysis, *, expand: bool = False) -> list[SummaryRow]:
+    """A row per node in the analysis order (with `expand`, each instance followed by the rows of its inside);
+    the totals are `analysis.total_params` and `total_macs`, which the top rows add up to."""
     model = set(analysis.model_nodes)
-    rows = []
-    for node_id in analysis.order:
-        node, result = graph.nodes[node_id], analysis.results[node_id]
-        unknown = "?" if BLOCKS[node.block].outputs else ""
+    return list(_rows(graph, analysis.order, analysis.results, model, expand, ()))
+
+
+def _rows(
+    graph: Graph,
+    order: list[str] | tuple[str, ...],
+    results: Mapping[str, NodeResult],
+    model: set[str] | None,
+    expand: bool,
+    path: tuple[str, ...],
+) -> Iterator[SummaryRow]:
+    for node_id in order:
+        node, result = graph.nodes[node_id], results[node_id]
+        unknown = "?" if graph.spec(node_id).outputs else ""
         shapes = ", ".join(format_shape(t.shape) for t in result.outputs.values()) or unknown
-        counted = node_id in model
-        rows.append(
-            SummaryRow(
-                " ".join(node.label.split()),
-                node.block,
-                shapes,
-                result.params if counted else None,
-                result.macs if counted else None,
-            )
+        counted = model is None or node_id in model
+        label = " ".join(node.label.split())
+        yield SummaryRow(
+            " › ".join((*path, label)),
+            node.block,
+            shapes,
+            result.params if counted else None,
+            result.macs if counted else None,
+            len(path),
         )
-    return rows
+        definition = graph.definition_of(node_id)
+        if expand and definition is not None and result.inner is not None:
+            inside = definition.graph
+            yield from _rows(inside, topological_order(inside), result.inner, None, expand, (*path, label))

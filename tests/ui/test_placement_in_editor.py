@@ -12,7 +12,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.analysis import analyze
-from netbuilder.analysis.fixes import AddNode, InsertNode
+from netbuilder.analysis.fixes import AddNode, BypassNode, InsertNode, ReplaceNode
 from netbuilder.analysis.footprint import NODE_WIDTH, footprint
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.placement import MARGIN
@@ -68,29 +68,44 @@ def broken(sample: str, label: str, crowded: bool):
 
 
 @pytest.mark.parametrize(("sample", "label", "crowded"), cases())
-def test_every_fix_that_adds_a_node_lands_it_in_free_space_and_one_undo_puts_everything_back(
-    qtbot, sample, label, crowded
-) -> None:
-    fixes = [
-        d.fix
-        for d in analyze(broken(sample, label, crowded).graph).diagnostics
-        if isinstance(d.fix, InsertNode | AddNode)
-    ]
-    for index in range(len(fixes)):
+def test_every_fix_leaves_no_node_on_another_and_one_undo_puts_everything_back(qtbot, sample, label, crowded) -> None:
+    count = len([d for d in analyze(broken(sample, label, crowded).graph).diagnostics if d.fix is not None])
+    for index in range(count):
         controller = EditorController(Document(broken(sample, label, crowded)))
         graph = controller.graph
-        fix = [d.fix for d in analyze(graph).diagnostics if isinstance(d.fix, InsertNode | AddNode)][index]
+        fix = [d.fix for d in analyze(graph).diagnostics if d.fix is not None][index]
         before, overlaps = positions(graph), overlapping_pairs(graph)
         assert controller.apply_fix(fix)
         after = positions(graph)
         assert overlapping_pairs(graph) <= overlaps, f"{fix.describe(graph)} brought nodes together"
-        (new,) = set(graph.nodes) - set(before)
-        assert not any(new in pair for pair in overlapping_pairs(graph))
+        if isinstance(fix, InsertNode | AddNode):
+            (new,) = set(graph.nodes) - set(before)
+            assert not any(new in pair for pair in overlapping_pairs(graph))
         controller.undo_stack.undo()
         assert positions(graph) == before
         controller.undo_stack.redo()
         assert positions(graph) == after
         controller.close()
+
+
+@pytest.mark.parametrize(
+    ("block", "before", "port", "kind"),
+    [("Softmax", "loss", "input", BypassNode), ("BatchNorm1d", "relu1", "x", ReplaceNode)],
+)
+def test_a_fix_that_removes_or_replaces_a_node_leaves_none_on_another(qtbot, block, before, port, kind) -> None:
+    project = load_project(next(p for p in SAMPLES if p.name == "digits_cnn.nbproj"))
+    graph = project.graph
+    target = graph.by_label(before).id
+    InsertNode(graph.inputs_of(target)[port], block).apply(graph)
+    crowd(graph)
+    controller = EditorController(Document(project))
+    (fix,) = [d.fix for d in analyze(graph).diagnostics if isinstance(d.fix, kind)]
+    start = positions(graph)
+    assert controller.apply_fix(fix)
+    assert overlapping_pairs(graph) == set()
+    controller.undo_stack.undo()
+    assert positions(graph) == start
+    controller.close()
 
 
 def test_the_insert_flatten_fix_goes_between_pool_and_fc_and_moves_what_follows(qtbot) -> None:

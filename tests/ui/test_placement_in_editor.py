@@ -17,7 +17,7 @@ from netbuilder.analysis.footprint import NODE_WIDTH, footprint
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.placement import MARGIN
 from netbuilder.graph import Graph
-from netbuilder.project import load_project
+from netbuilder.project import Project, load_project
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
@@ -144,6 +144,20 @@ def test_a_drop_on_an_edge_with_no_room_goes_between_its_ends_in_one_step(editor
     assert editor.undo_stack.count() == 1
     editor.undo_stack.undo()
     assert positions(graph) == before
+
+
+def test_a_drop_on_a_long_edge_centres_the_block_on_the_drop_point(qtbot) -> None:
+    project = Project.new("long edge")
+    graph = project.graph
+    first = graph.add_node("Input", params={"shape": (8,)}, position=(0.0, 0.0)).id
+    last = graph.add_node("ReLU", position=(800.0, 0.0)).id
+    graph.connect(first, "x", last, "x")
+    controller = EditorController(Document(project))
+    new = controller.insert_on_edge(graph.inputs_of(last)["x"], "Dropout", (484.0, 55.0))
+    width, height = footprint(graph, new)
+    assert graph.nodes[new].position == (484.0 - width / 2, 55.0 - height / 2)
+    assert graph.nodes[last].position == (800.0, 0.0)
+    controller.close()
 
 
 def test_paste_under_the_pointer_centres_the_group_there_or_takes_the_nearest_free_spot(editor) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtGui import QUndoCommand
 
 from netbuilder.analysis import Fix
+from netbuilder.analysis.footprint import footprint
 from netbuilder.analysis.placement import place_between, place_group, place_node
 from netbuilder.graph import Edge, Graph
 from netbuilder.graph.clipboard import paste_nodes
@@ -194,16 +195,18 @@ def apply_fix(graph: Graph, fix: Fix) -> RecordedCommand:
     return RecordedCommand(graph, "Fix: " + description, fix.apply)
 
 
-def insert_on_edge(graph: Graph, edge: Edge, block: str, position: tuple[float, float]) -> RecordedCommand:
-    """Drop a block on an edge: src -> new block -> dst, at `position` when that is free, else between the two
-    ends, the nodes that follow moved on to make room, in the same step."""
+def insert_on_edge(graph: Graph, edge: Edge, block: str, point: tuple[float, float]) -> RecordedCommand:
+    """Drop a block on an edge: src -> new block -> dst, centred on the `point` it was dropped at (so it sits
+    on the edge's line) when that is free, else between the two ends, the nodes that follow moved on to make
+    room, in the same step."""
 
     def perform(g: Graph) -> str:
-        new = g.add_node(block, position=position)
+        new = g.add_node(block, position=point)
         g.disconnect(edge)
         g.connect(edge.src, edge.src_port, new.id, g.input_ports(new.id)[0].name)
         g.connect(new.id, g.spec(new.id).outputs[0].name, edge.dst, edge.dst_port)
-        place_between(g, new.id, edge.src, edge.dst, position)
+        width, height = footprint(g, new.id)
+        place_between(g, new.id, edge.src, edge.dst, (point[0] - width / 2, point[1] - height / 2))
         return new.id
 
     return RecordedCommand(graph, f"Insert {block}", perform)

@@ -37,6 +37,9 @@ LAYER_GAP = {Orientation.LEFT_TO_RIGHT: 82.0, Orientation.TOP_TO_BOTTOM: 64.0}
 # Between the nodes of one layer: room for the edges that leave and enter their side ports.
 CROSS_GAP = {Orientation.LEFT_TO_RIGHT: 40.0, Orientation.TOP_TO_BOTTOM: 56.0}
 SWEEPS = 4  # down-and-up ordering passes; crossings rarely fall after the third
+MIDDLE = 0.5  # where an edge meets a dummy point: a port's place down a node's side is in (0, 1)
+
+_Link = tuple[int, float, float]  # (the node at the other end, where the edge leaves, where it enters)
 
 
 def layered_positions(
@@ -71,20 +74,30 @@ def layered_positions(
 
 class _Net:
     """The graph as index lists: each node's distinct predecessors (in input port order) and successors,
-    and whether it trains (a loss or an optimizer) rather than computes."""
+    its incoming edges with where on each end they attach, and whether it trains (a loss or an optimizer)
+    rather than computes."""
 
     def __init__(self, graph: Graph, ids: list[str]) -> None:
         index = {node_id: i for i, node_id in enumerate(ids)}
         self.size = len(ids)
         self.preds: list[list[int]] = [[] for _ in ids]
         self.succs: list[list[int]] = [[] for _ in ids]
+        # (source, where it leaves the source, where it enters): the port's place down its side, in (0, 1)
+        self.edges_in: list[list[tuple[int, float, float]]] = [[] for _ in ids]
         self.trains = [graph.spec(node_id).role in (LOSS_ROLE, OPTIMIZER) for node_id in ids]
+        outputs = [[port.name for port in graph.spec(node_id).outputs] for node_id in ids]
         for v, node_id in enumerate(ids):
             edges = graph.inputs_of(node_id)
-            for port in graph.input_ports(node_id):
+            ports = graph.input_ports(node_id)
+            for number, port in enumerate(ports):
                 edge = edges.get(port.name)
-                if edge is not None and index[edge.src] not in self.preds[v]:
-                    self.preds[v].append(index[edge.src])
+                if edge is None:
+                    continue
+                p = index[edge.src]
+                leaves = outputs[p].index(edge.src_port) if edge.src_port in outputs[p] else 0
+                self.edges_in[v].append((p, (leaves + 1) / (len(outputs[p]) + 1), (number + 1) / (len(ports) + 1)))
+                if p not in self.preds[v]:
+                    self.preds[v].append(p)
             for p in self.preds[v]:
                 self.succs[p].append(v)
 
@@ -171,34 +184,35 @@ class _Piece:
     # ---- order within layers ---------------------------------------------------------------------------
 
     def _ordered_rows(self) -> list[list[int]]:
-        """The real nodes of each layer in order: crossing reduction over nodes and dummies, then losses and
-        optimizers moved after the model's nodes."""
+        """The real nodes of each layer in order: crossing reduction over nodes and dummies (an edge's place
+        is its node's and its port's, so the branches into a merge come in the order of its inputs), then
+        losses and optimizers moved after the model's nodes."""
         size = self.net.size
-        ups: dict[int, list[int]] = {v: [] for v in self.nodes}
-        downs: dict[int, list[int]] = {v: [] for v in self.nodes}
+        ups: dict[int, list[_Link]] = {v: [] for v in self.nodes}
+        downs: dict[int, list[_Link]] = {v: [] for v in self.nodes}
         rows: list[list[int]] = [[] for _ in range(max(self.layer.values()) + 1)]
         main = set(self.chain)
         for v in sorted(self.nodes, key=lambda v: v not in main):
             rows[self.layer[v]].append(v)
         dummy = size
         for v in self.nodes:
-            for p in self.net.preds[v]:
-                previous = p
+            for p, leaves, enters in self.net.edges_in[v]:
+                previous, out = p, leaves
                 for between in range(self.layer[p] + 1, self.layer[v]):
-                    ups[dummy], downs[dummy] = [previous], []
-                    downs[previous].append(dummy)
+                    ups[dummy], downs[dummy] = [(previous, out, MIDDLE)], []
+                    downs[previous].append((dummy, out, MIDDLE))
                     rows[between].append(dummy)
-                    previous, dummy = dummy, dummy + 1
-                downs[previous].append(v)
-                ups[v].append(previous)
+                    previous, out, dummy = dummy, MIDDLE, dummy + 1
+                downs[previous].append((v, out, enters))
+                ups[v].append((previous, out, enters))
         position = {x: i for row in rows for i, x in enumerate(row)}
-        _sweep(rows, ups, position, range(1, len(rows)))
+        _sweep(rows, ups, position, range(1, len(rows)), upward=False)
         best, fewest = [row[:] for row in rows], _crossings(rows, downs, position)
         for _ in range(SWEEPS):
             if not fewest:
                 break
-            _sweep(rows, downs, position, range(len(rows) - 2, -1, -1))
-            _sweep(rows, ups, position, range(1, len(rows)))
+            _sweep(rows, downs, position, range(len(rows) - 2, -1, -1), upward=True)
+            _sweep(rows, ups, position, range(1, len(rows)), upward=False)
             crossings = _crossings(rows, downs, position)
             if crossings < fewest:
                 best, fewest = [row[:] for row in rows], crossings
@@ -237,27 +251,35 @@ class _Piece:
         return cross
 
 
-def _sweep(rows: list[list[int]], neighbours: dict[int, list[int]], position: dict[int, int], order: range) -> None:
-    """Reorder each row of `order` by the mean position of its nodes' neighbours in the row just visited
-    (a node without any keeps its place); ties keep the current order."""
+def _sweep(
+    rows: list[list[int]], neighbours: dict[int, list[_Link]], position: dict[int, int], order: range, upward: bool
+) -> None:
+    """Reorder each row of `order` by the mean place of its nodes' edges in the row just visited (a node's
+    position there plus the port's place on it; a node without any keeps its place); ties keep the order."""
+    end = 2 if upward else 1  # the place at the visited row's end of a link: where it enters, or leaves
     for i in order:
         row = rows[i]
 
         def key(x: int) -> tuple[float, int]:
             near = neighbours[x]
-            return (sum(position[y] for y in near) / len(near) if near else position[x], position[x])
+            if not near:
+                return (position[x], position[x])
+            return (sum(position[link[0]] + link[end] for link in near) / len(near), position[x])
 
         row.sort(key=key)
         for j, x in enumerate(row):
             position[x] = j
 
 
-def _crossings(rows: list[list[int]], downs: dict[int, list[int]], position: dict[int, int]) -> int:
-    """How many pairs of edges cross between neighbouring rows: inversions counted with a Fenwick tree."""
+def _crossings(rows: list[list[int]], downs: dict[int, list[_Link]], position: dict[int, int]) -> int:
+    """How many pairs of edges cross between neighbouring rows (ports taken into account): inversions of
+    the lower ends in the order of the upper ones, counted with a Fenwick tree."""
     total = 0
     for i in range(len(rows) - 1):
-        ends = [end for _, end in sorted((position[x], position[y]) for x in rows[i] for y in downs[x])]
-        width = len(rows[i + 1])
+        pairs = sorted((position[x] + leaves, position[y] + enters) for x in rows[i] for y, leaves, enters in downs[x])
+        rank = {place: number for number, place in enumerate(sorted({lower for _, lower in pairs}))}
+        ends = [rank[lower] for _, lower in pairs]
+        width = len(rank)
         tree = [0] * (width + 1)
         for seen, end in enumerate(ends):
             at_most = 0

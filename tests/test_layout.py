@@ -218,3 +218,23 @@ def test_separate_pieces_are_stacked_beside_each_other_in_graph_order():
 
 def test_an_empty_graph_has_no_positions():
     assert layered_positions(Graph()) == {}
+
+
+def test_the_branches_into_a_merge_come_in_the_order_of_its_inputs():
+    g = Graph()
+    data = g.add_node("Input").id
+    join = g.add_node("Concat", params={"inputs": 3}).id
+    ends = []
+    for length in (1, 3, 2):  # the longest, the main chain, goes into the middle input
+        previous, port = data, "x"
+        for _ in range(length):
+            node = g.add_node("Linear").id
+            g.connect(previous, port, node, "x")
+            previous, port = node, "y"
+        ends.append(previous)
+    for number, end in enumerate(ends, 1):
+        g.connect(end, "y", join, f"in{number}")
+    for orientation in Orientation:
+        positions = laid_out(g, orientation)
+        across = 1 if orientation is LTR else 0
+        assert positions[ends[0]][across] < positions[ends[1]][across] == 0.0 < positions[ends[2]][across]

@@ -109,7 +109,7 @@ def test_exposed_parameters_set_inner_values_and_analysis_follows_them():
     _, first = fed(top, "Block")
     second = top.add_node("Block", position=(500.0, 0.0)).id
     top.connect(first, "y", second, "x")
-    assert top.nodes[first].params == {"width": 16}
+    assert top.nodes[first].params["width"] == 16
     top.set_param(second, "width", 32)
 
     analysis = analyze(top)
@@ -132,8 +132,8 @@ def test_an_exposed_parameter_defaults_to_the_value_inside_and_keeps_its_type():
     top = Graph()
     block = mlp_block(top)
     spec = block.spec()
-    assert [p.name for p in spec.params] == ["width"]
-    assert spec.params[0].default == 16
+    assert spec.params[0].name == "width"
+    assert spec.param("width").default == 16
     assert [p.name for p in spec.inputs] == ["x"]
     assert [p.name for p in spec.outputs] == ["y"]
     assert spec.category == "This project"
@@ -261,3 +261,42 @@ def test_alike_instances_each_tell_their_own_problem_and_unlike_ones_their_own_s
         ("N", 6),
     ]
     assert analysis.results[alike[2]].params - analysis.results[alike[0]].params == 2 * 16
+
+
+def test_grouping_inside_a_definition_passes_its_ports_and_parameters_through_the_new_block():
+    top = Graph()
+    block = mlp_block(top)
+    _, instance = fed(top, "Block")
+    top.set_param(instance, "width", 24)
+    before = analyze(top)
+    ports = block.ports
+    fc1, act = block.graph.by_label("fc1").id, block.graph.by_label("act").id
+
+    analyzer = Analyzer(top)
+    analyzer.analysis()
+    events: list[GraphEvent] = []
+    stop = top.subscribe(events.append)
+    inner = group(block.graph, {fc1, act}, "Front")
+    stop()
+    same(analyzer.analysis(), analyze(top))
+    front = top.definitions["Front"]
+    assert [(i.name, i.targets) for i in front.inlets] == [("x", ((fc1, "x"),))]
+    assert [(e.name, e.targets) for e in front.exposed] == [("width", ((fc1, "out_features"),))]
+    assert block.inlets == (Inlet("x", ((inner, "x"),)),)
+    assert block.exposed == (Exposed("width", ((inner, "width"),)),)
+    after = analyze(top)
+    assert after.results[instance].outputs == before.results[instance].outputs
+    assert after.total_params == before.total_params == 4 * 24 + 24 + 24 * 8 + 8
+
+    ungroup(block.graph, inner)
+    assert block.ports == ports
+    assert "Front" not in top.definitions
+    same(analyzer.analysis(), before)
+    for event in events:  # redo the group, then undo it: the ports follow and so does the analysis
+        top.replay(event)
+    assert block.inlets == (Inlet("x", ((inner, "x"),)),)
+    same(analyzer.analysis(), after)
+    for event in reversed(events):
+        top.revert(event)
+    assert block.ports == ports
+    same(analyzer.analysis(), before)

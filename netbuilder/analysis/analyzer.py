@@ -23,7 +23,9 @@ from netbuilder.graph import Edge, Graph
 from netbuilder.graph.events import (
     DefinitionAdded,
     DefinitionEdited,
+    DefinitionPortsChanged,
     DefinitionRemoved,
+    DefinitionRenamed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -116,8 +118,10 @@ class Analyzer:
             self._mark(event.node_id)
         elif isinstance(event, NodeMoved):
             self._order = None
-        elif isinstance(event, DefinitionEdited):
+        elif isinstance(event, DefinitionEdited | DefinitionPortsChanged):
             self._mark_instances(event.name)
+        elif isinstance(event, DefinitionRenamed):
+            self._mark_instances(event.new)
         elif isinstance(event, DefinitionAdded | DefinitionRemoved):
             self._mark_instances(event.definition.name)
 

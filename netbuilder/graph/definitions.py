@@ -52,6 +52,10 @@ class Exposed:
     targets: tuple[tuple[str, str], ...]
 
 
+Ports = tuple[tuple[Inlet, ...], tuple[Outlet, ...], tuple[Exposed, ...]]
+"""A definition's inlets, outlets and exposed parameters, together."""
+
+
 @dataclass(eq=False)
 class Definition:
     """A composite block: its name (the block type of its instances), its inside and its ports and parameters."""
@@ -79,6 +83,10 @@ class Definition:
                 label_prefix=_label_stem(self.name),
             )
         return self._spec
+
+    @property
+    def ports(self) -> Ports:
+        return self.inlets, self.outlets, self.exposed
 
     def forget_spec(self) -> None:
         """Drop the cached spec (its ports or parameters changed)."""

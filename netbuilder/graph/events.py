@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from netbuilder.graph.model import Edge, Node
 
 if TYPE_CHECKING:
-    from netbuilder.graph.definitions import Definition
+    from netbuilder.graph.definitions import Definition, Ports
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,16 @@ class DefinitionRenamed:
 
 
 @dataclass(frozen=True)
+class DefinitionPortsChanged:
+    """What definition `name`'s inlets, outlets and exposed parameters lead to inside went from `old` to `new`
+    (a Group or Ungroup inside it moved the inner ports they named); their names, so its instances, stay."""
+
+    name: str
+    old: Ports
+    new: Ports
+
+
+@dataclass(frozen=True)
 class DefinitionEdited:
     """The inside of definition `name` changed by `event` (every instance of it changes with it)."""
 
@@ -99,5 +109,6 @@ GraphEvent = (
     | DefinitionAdded
     | DefinitionRemoved
     | DefinitionRenamed
+    | DefinitionPortsChanged
     | DefinitionEdited
 )

@@ -15,7 +15,7 @@ from typing import Any
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import BlockSpec, PortSpec
-from netbuilder.graph.definitions import Definition, Definitions
+from netbuilder.graph.definitions import Definition, Definitions, Ports
 from netbuilder.graph.errors import (
     CycleError,
     EdgeRefusedError,
@@ -34,6 +34,7 @@ from netbuilder.graph.errors import (
 from netbuilder.graph.events import (
     DefinitionAdded,
     DefinitionEdited,
+    DefinitionPortsChanged,
     DefinitionRemoved,
     DefinitionRenamed,
     EdgeAdded,
@@ -232,6 +233,8 @@ class Graph:
                 self.remove_definition(definition.name)
             case DefinitionRenamed(old, new):
                 self.rename_definition(old, new)
+            case DefinitionPortsChanged(name, _, new):
+                self.set_ports(name, new)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.replay(inner)
 
@@ -258,6 +261,8 @@ class Graph:
                 self.add_definition(definition, index)
             case DefinitionRenamed(old, new):
                 self.rename_definition(new, old)
+            case DefinitionPortsChanged(name, old, _):
+                self.set_ports(name, old)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.revert(inner)
 
@@ -353,6 +358,21 @@ class Graph:
                 graph.owner = new
         self._listen(definition)
         self._emit(DefinitionRenamed(old, new))
+
+    def set_ports(self, name: str, ports: Ports) -> None:
+        """Point definition `name`'s inlets, outlets and exposed parameters at other inner ports, under the same
+        names (a Group or Ungroup inside it moves what they lead to), told as DefinitionPortsChanged."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: change them through its top graph")
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        old = definition.ports
+        if ports == old:
+            return
+        definition.inlets, definition.outlets, definition.exposed = ports
+        definition.forget_spec()
+        self._emit(DefinitionPortsChanged(name, old, ports))
 
     def remove_definition(self, name: str) -> Definition:
         """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""

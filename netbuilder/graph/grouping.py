@@ -11,11 +11,11 @@ one undo entry reverts either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from netbuilder.blocks.spec import MODEL
-from netbuilder.graph.definitions import Definition, Inlet, Outlet
+from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet, Ports
 from netbuilder.graph.errors import GraphError
 from netbuilder.graph.events import GraphEvent
 from netbuilder.graph.graph import Graph, _named
@@ -33,14 +33,20 @@ class Crossing:
     outgoing: tuple[Edge, ...]
     inlets: tuple[Inlet, ...]
     sources: tuple[tuple[str, str], ...]
-    """The outside (node, output port) that feeds each inlet, in the inlets' order."""
+    """The outside (node, output port) that feeds each inlet fed by an edge (the first inlets), in order."""
     outlets: tuple[Outlet, ...]
+    exposed: tuple[Exposed, ...] = ()
+    through: dict[str, str] = field(default_factory=dict)
+    """Inside a definition: its inlet, outlet or exposed parameter name -> the new block's port or parameter
+    that takes over what it led to in the selection."""
 
 
-def crossing(graph: Graph, selected: set[str]) -> Crossing:
+def crossing(graph: Graph, selected: set[str], owner: Definition | None = None) -> Crossing:
     """The border of `selected`: one inlet per outside value that feeds it (in the order of the inner nodes),
     one outlet per inner output used outside or used nowhere (an output of the network stays one), each named
-    after its first inner port (x, x2 ...)."""
+    after its first inner port (x, x2 ...). Inside definition `owner`, its inlets that feed the selection, its
+    outlets that pass out a selected output and its exposed parameters that set selected values go through the
+    new block: each becomes one of its ports or parameters, named as it is."""
     incoming = [e for n in selected for e in graph.inputs_of(n).values() if e.src not in selected]
     outgoing = [e for n in selected for e in graph.outputs_of(n) if e.dst not in selected]
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
@@ -50,12 +56,32 @@ def crossing(graph: Graph, selected: set[str]) -> Crossing:
     feeds: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for edge in incoming:
         feeds.setdefault((edge.src, edge.src_port), []).append((edge.dst, edge.dst_port))
-    inlets = tuple(Inlet(_free(targets[0][1], taken), tuple(targets)) for targets in feeds.values())
+    inlets = [Inlet(_free(targets[0][1], taken), tuple(targets)) for targets in feeds.values()]
+    through: dict[str, str] = {}
+    for inlet in owner.inlets if owner is not None else ():
+        targets = tuple(t for t in inlet.targets if t[0] in selected)
+        if targets:
+            inlets.append(Inlet(_free(inlet.name, taken), targets))
+            through[inlet.name] = inlets[-1].name
     unused = [(n, p.name) for n in selected if not graph.outputs_of(n) for p in graph.spec(n).outputs]
-    passed = sorted({(e.src, e.src_port) for e in outgoing} | set(unused), key=lambda out: (order[out[0]], out[1]))
+    passed_out = {(o.node, o.port) for o in owner.outlets if o.node in selected} if owner is not None else set()
+    passed = sorted(
+        {(e.src, e.src_port) for e in outgoing} | set(unused) | passed_out, key=lambda out: (order[out[0]], out[1])
+    )
     taken = set()
     outlets = tuple(Outlet(_free(port, taken), node, port) for node, port in passed)
-    return Crossing(tuple(incoming), tuple(outgoing), inlets, tuple(feeds), outlets)
+    named = {(o.node, o.port): o.name for o in outlets}
+    for outlet in owner.outlets if owner is not None else ():
+        if outlet.node in selected:
+            through[outlet.name] = named[(outlet.node, outlet.port)]
+    exposed: list[Exposed] = []
+    taken = set()
+    for parameter in owner.exposed if owner is not None else ():
+        targets = tuple(t for t in parameter.targets if t[0] in selected)
+        if targets:
+            exposed.append(Exposed(_free(parameter.name, taken), targets))
+            through[parameter.name] = exposed[-1].name
+    return Crossing(tuple(incoming), tuple(outgoing), tuple(inlets), tuple(feeds), outlets, tuple(exposed), through)
 
 
 def check_groupable(graph: Graph, selected: set[str]) -> None:
@@ -86,14 +112,15 @@ def group(graph: Graph, node_ids: Iterable[str], name: str, label: str | None = 
 
 
 def _group(graph: Graph, top: Graph, selected: set[str], name: str, label: str | None) -> str:
-    border = crossing(graph, selected)
+    owner = top.definitions.get(graph.owner) if graph.owner is not None else None
+    border = crossing(graph, selected, owner)
     inside = Graph(top.definitions, owner=name)
     kept = [graph.nodes[n] for n in graph.nodes if n in selected]
     for node in kept:
         inside.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
     inside.connect_all([e for n in kept for e in graph.outputs_of(n.id) if e.dst in selected])
     corner = (min(n.position[0] for n in kept), min(n.position[1] for n in kept))
-    definition = Definition(name, inside, border.inlets, border.outlets)
+    definition = Definition(name, inside, border.inlets, border.outlets, border.exposed)
     for node in kept:
         graph.remove_node(node.id)
     top.add_definition(definition)
@@ -102,11 +129,59 @@ def _group(graph: Graph, top: Graph, selected: set[str], name: str, label: str |
     graph.connect_all(
         [
             Edge(src, src_port, instance.id, i.name)
-            for (src, src_port), i in zip(border.sources, border.inlets, strict=True)
+            for (src, src_port), i in zip(border.sources, border.inlets[: len(border.sources)], strict=True)
         ]
         + [Edge(instance.id, port_of_output[(e.src, e.src_port)], e.dst, e.dst_port) for e in border.outgoing]
     )
+    if owner is not None:
+        top.set_ports(owner.name, _into_instance(owner, selected, instance.id, border.through))
     return instance.id
+
+
+def _into_instance(owner: Definition, selected: set[str], instance: str, through: dict[str, str]) -> Ports:
+    """`owner`'s ports and parameters once `selected` is `instance`: what led into the selection leads to the
+    instance's port or parameter that took it over."""
+
+    def into(name: str) -> Callable[[tuple[str, str]], tuple[tuple[str, str], ...] | None]:
+        return lambda target: ((instance, through[name]),) if target[0] in selected else None
+
+    return (
+        tuple(Inlet(i.name, _moved(i.targets, into(i.name))) for i in owner.inlets),
+        tuple(Outlet(o.name, instance, through[o.name]) if o.node in selected else o for o in owner.outlets),
+        tuple(Exposed(e.name, _moved(e.targets, into(e.name))) for e in owner.exposed),
+    )
+
+
+def _out_of_instance(owner: Definition, instance: str, definition: Definition, ids: dict[str, str]) -> Ports:
+    """`owner`'s ports and parameters once `instance` (of `definition`) is ungrouped, its inner nodes now `ids`:
+    what led to the instance's ports and parameters leads to the inner ones they led to."""
+    inlets = {i.name: i.targets for i in definition.inlets}
+    exposed = {e.name: e.targets for e in definition.exposed}
+    outlets = {o.name: o for o in definition.outlets}
+
+    def out_of(table: dict[str, tuple[tuple[str, str], ...]]) -> Callable[[tuple[str, str]], Any]:
+        return lambda target: tuple((ids[n], p) for n, p in table[target[1]]) if target[0] == instance else None
+
+    return (
+        tuple(Inlet(i.name, _moved(i.targets, out_of(inlets))) for i in owner.inlets),
+        tuple(
+            Outlet(o.name, ids[outlets[o.port].node], outlets[o.port].port) if o.node == instance else o
+            for o in owner.outlets
+        ),
+        tuple(Exposed(e.name, _moved(e.targets, out_of(exposed))) for e in owner.exposed),
+    )
+
+
+def _moved(
+    targets: tuple[tuple[str, str], ...], move: Callable[[tuple[str, str]], tuple[tuple[str, str], ...] | None]
+) -> tuple[tuple[str, str], ...]:
+    """`targets` with each one `move` moves replaced by where it goes, in order, each once."""
+    found: list[tuple[str, str]] = []
+    for target in targets:
+        for place in move(target) or (target,):
+            if place not in found:
+                found.append(place)
+    return tuple(found)
 
 
 def ungroup(graph: Graph, node_id: str) -> list[str]:
@@ -150,6 +225,9 @@ def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:
     edges += [Edge(ids[outlets[e.src_port].node], outlets[e.src_port].port, e.dst, e.dst_port) for e in fed]
     graph.connect_all(edges)
     top = _top(graph)
+    if graph.owner is not None:
+        owner = top.definitions[graph.owner]
+        top.set_ports(owner.name, _out_of_instance(owner, node_id, definition, ids))
     if not _used(top, definition.name):
         top.remove_definition(definition.name)
     return list(ids.values())

@@ -4,7 +4,8 @@ Budget (issue 12): a 1,000-node graph laid out within 1 s. The baseline, measure
 layout netbuilder had before (columns by topological generation, each ordered once by its inputs' mean row on
 a fixed 250 x 150 grid): the ratio says what the crossing sweeps and the packing cost on top of plain
 layering. Graphs: the 1,000-node residual tower the other benchmarks use, a 2,000-node one (growth), and,
-when torchvision is installed, resnet18 and densenet121 as `netbuilder import` brings them in.
+when torchvision is installed, resnet18 and densenet121 as `netbuilder import` brings them in (the top level,
+its stages composite blocks) and expanded in place (every composite ungrouped).
 Run: `make bench` or `.venv/bin/python benchmarks/bench_layout.py`.
 """
 
@@ -21,6 +22,7 @@ from netbuilder.analysis.footprint import footprint
 from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.analysis.order import to_networkx
 from netbuilder.graph import Graph
+from netbuilder.graph.grouping import ungroup
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_analysis import residual_tower
@@ -62,7 +64,7 @@ def extent(graph: Graph, positions: dict[str, tuple[float, float]]) -> tuple[flo
 def graphs() -> list[tuple[str, Graph]]:
     found = [
         ("residual tower, 1,000 nodes", residual_tower(1000)[0]),
-        ("residual tower, 2,000", residual_tower(2000)[0]),
+        ("residual tower, 2,000 nodes", residual_tower(2000)[0]),
     ]
     try:
         import torchvision
@@ -74,6 +76,11 @@ def graphs() -> list[tuple[str, Graph]]:
         model = getattr(torchvision.models, name)(weights=None)
         graph = import_module(model, (1, 3, 224, 224), name).project.graph
         found.append((f"{name} imported, {len(graph.nodes)} nodes", graph))
+        expanded = import_module(model, (1, 3, 224, 224), name).project.graph
+        while instances := [n for n in expanded.nodes if expanded.definition_of(n) is not None]:
+            for node_id in instances:
+                ungroup(expanded, node_id)
+        found.append((f"{name} expanded, {len(expanded.nodes)} nodes", expanded))
     return found
 
 

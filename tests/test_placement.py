@@ -52,11 +52,12 @@ def brute_force_nearest(rects: list[tuple[float, float, float, float]], size, wa
 
 
 def is_free(rects, size, spot) -> bool:
+    """Whether a rectangle of `size` at `spot`, grown by the margin less a rounding error, meets none."""
     x, y = spot
     w, h = size
+    m = MARGIN - 1e-6
     return not any(
-        x - MARGIN < rx + rw and rx < x + w + MARGIN and y - MARGIN < ry + rh and ry < y + h + MARGIN
-        for rx, ry, rw, rh in rects
+        x - m < rx + rw and rx < x + w + m and y - m < ry + rh and ry < y + h + m for rx, ry, rw, rh in rects
     )
 
 

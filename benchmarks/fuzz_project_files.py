@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from netbuilder.analysis import analyze
-from netbuilder.graph.limits import MAX_FILE_BYTES, MAX_NODES
+from netbuilder.graph.limits import MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_NESTING, MAX_NODES
 from netbuilder.project import ProjectError, load_project, project_to_json, save_project
 from tests.project_file_mutations import mutated_file
 
@@ -101,6 +101,12 @@ def at_the_limits(folder: Path) -> int:
         ("93,000-node chain", lambda: _chain(93_000)),  # as many as fit in the size limit: the longest parse
         ("312,500-node chain", lambda: _chain(312_500)),
         ("a 15 MB unknown block name", lambda: _with(chain, [{**nodes[0], "block": "L" * 15_000_000}], [])),
+        # Composites: expanded sizes at and past MAX_EXPANDED_NODES, nesting at MAX_NESTING, and nesting that
+        # multiplies (10 definitions each holding 10 instances of the next: 10**10 nodes in a 20 KB file).
+        (f"99 instances of a 199-node block ({_expanded(199, 99):,} expanded)", lambda: _composite_chain(199, 99)),
+        (f"100 instances of a 199-node block ({_expanded(199, 100):,} expanded)", lambda: _composite_chain(199, 100)),
+        (f"blocks nested {MAX_NESTING} deep", lambda: _nested(MAX_NESTING, 1)),
+        ("10 blocks, each 10 instances of the next", lambda: _nested(10, 10)),
         ("one byte over the size limit", lambda: " " * (MAX_FILE_BYTES + 1)),
     ]
     worst = 0.0
@@ -139,6 +145,69 @@ def _chain(nodes: int) -> dict[str, Any]:
         )
     edges = [{"from": [f"n{i}", "y" if i > 1 else "x"], "to": [f"n{i + 1}", "x"]} for i in range(1, nodes)]
     return {"format_version": 1, "name": "chain", "graph": {"nodes": items, "edges": edges}, "training": {}}
+
+
+def _expanded(inner: int, copies: int) -> int:
+    """The expanded size of _composite_chain(inner, copies): the Input, and each instance with its inside."""
+    size = 1 + copies * (1 + inner)
+    assert (size <= MAX_EXPANDED_NODES) == (copies < 100), "the two cases sit at and just past the limit"
+    return size
+
+
+def _composite_chain(inner: int, copies: int) -> dict[str, Any]:
+    """An Input and `copies` instances in a chain of one definition, an `inner`-node chain of ReLU and Linear
+    whose first Linear's width is exposed. Each instance has its own width, so analysis cannot check one for
+    all (alike instances are checked once): the worst case, every expanded node checked."""
+    block = _chain(inner + 1)["graph"]  # its Input dropped: the inlet feeds the first Linear
+    nodes, edges = block["nodes"][1:], block["edges"][1:]
+    top = [_node(1, "Input", {"shape": [32], "dtype": "float32"})]
+    top += [{**_node(i, "Block", {"width": 30 + i}), "label": f"block{i}"} for i in range(2, copies + 2)]
+    links = [{"from": [f"n{i}", "y" if i > 1 else "x"], "to": [f"n{i + 1}", "x"]} for i in range(1, copies + 1)]
+    definition = {
+        "name": "Block",
+        "doc": "",
+        "nodes": nodes,
+        "edges": edges,
+        "inlets": [{"name": "x", "targets": [[nodes[0]["id"], "x"]]}],
+        "outlets": [{"name": "y", "node": nodes[-1]["id"], "port": "y"}],
+        "exposed": [{"name": "width", "targets": [[nodes[1]["id"], "out_features"]]}],
+    }
+    return {
+        "format_version": 2,
+        "name": "blocks",
+        "definitions": [definition],
+        "graph": {"nodes": top, "edges": links},
+        "training": {},
+    }
+
+
+def _nested(levels: int, copies: int) -> dict[str, Any]:
+    """Definition Nest0 holds `copies` instances of Nest1 in a chain, Nest1 of Nest2 ..., the last ReLUs; the top
+    graph an Input and one instance of Nest0."""
+    definitions = []
+    for level in range(levels):
+        block = f"Nest{level + 1}" if level + 1 < levels else "ReLU"
+        nodes = [{**_node(i, block, {}), "label": f"b{i}"} for i in range(1, copies + 1)]
+        definitions.append(
+            {
+                "name": f"Nest{level}",
+                "doc": "",
+                "nodes": nodes,
+                "edges": [{"from": [f"n{i}", "y"], "to": [f"n{i + 1}", "x"]} for i in range(1, copies)],
+                "inlets": [{"name": "x", "targets": [["n1", "x"]]}],
+                "outlets": [{"name": "y", "node": f"n{copies}", "port": "y"}],
+                "exposed": [],
+            }
+        )
+    top = [_node(1, "Input", {"shape": [8], "dtype": "float32"}), {**_node(2, "Nest0", {}), "label": "net"}]
+    edges = [{"from": ["n1", "x"], "to": ["n2", "x"]}]
+    return {
+        "format_version": 2,
+        "name": "nested",
+        "definitions": definitions,
+        "graph": {"nodes": top, "edges": edges},
+        "training": {},
+    }
 
 
 def _node(i: int, block: str, params: dict[str, object]) -> dict[str, object]:

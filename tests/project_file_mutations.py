@@ -1,6 +1,8 @@
 """Damaged project files, made from real ones: the fuzz test's and the 10,000-file benchmark's one generator.
 
-`mutated_file(rng)` takes a sample project (sample_projects/*.nbproj) and applies one to three mutations chosen
+`mutated_file(rng)` takes a sample project (sample_projects/*.nbproj, and two projects built of composite blocks:
+shipped ones, a definition holding two instances of another, exposed parameters, branching inlets) and
+applies one to three mutations chosen
 by `rng`: a value replaced by another JSON value (odd text, huge numbers, deep nesting, the wrong type), a key
 deleted, renamed, duplicated or added, a node or edge copied, a list emptied or reversed; or, on the text, a
 truncation, a flipped byte, a stray escape. Given a `random.Random` it is reproducible from its seed (the
@@ -16,7 +18,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from netbuilder.graph import Graph
+from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
+from netbuilder.project import Project, project_to_json
+from netbuilder.project.block_library import SUFFIX, load_block
+
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_projects"
+BLOCKS = Path(__file__).resolve().parents[1] / "resources" / "blocks"
 
 # Text a file may hold where a name belongs: empty, blank, control and format characters, lone and paired
 # surrogates (written as JSON escapes below), digits no int() reads, right-to-left marks, long, and names
@@ -55,6 +63,14 @@ _TEXTS = [
     "/etc/passwd",
     "a.weights.safetensors",
     "__import__('os')",
+    "Stage",
+    "ResNetBasicBlock",
+    "EncoderLayer",
+    "in2",
+    "planes",
+    "out_channels",
+    "groups",
+    "inputs",
 ]
 _NUMBERS: list[Any] = [
     0,
@@ -76,7 +92,10 @@ _NUMBERS: list[Any] = [
     float("inf"),
     float("-inf"),
 ]
-_KEYS = ["id", "block", "label", "params", "position", "from", "to", "nodes", "edges", "name", "weights", "epochs", "x"]
+_KEYS = [
+    *("id", "block", "label", "params", "position", "from", "to", "nodes", "edges", "name", "weights", "epochs", "x"),
+    *("definitions", "doc", "inlets", "outlets", "exposed", "targets", "node", "port"),
+]
 
 
 def mutated_file(rng: random.Random) -> bytes:
@@ -99,7 +118,70 @@ def mutated_file(rng: random.Random) -> bytes:
 
 @cache
 def _samples() -> dict[str, str]:
-    return {path.name: path.read_text(encoding="utf-8") for path in SAMPLES.glob("*.nbproj")}
+    found = {path.name: path.read_text(encoding="utf-8") for path in SAMPLES.glob("*.nbproj")}
+    found["composite_cnn.nbproj"] = project_to_json(_composite_cnn())
+    found["composite_encoder.nbproj"] = project_to_json(_composite_encoder())
+    return found
+
+
+def _composite_cnn() -> Project:
+    """Images through a stem, a Stage (a definition holding two ResNetBasicBlocks, its width exposed once for
+    both), a ResNetBasicBlockDown and a SqueezeExcitation, to a classifier with its loss and optimizer."""
+    project = Project.new("composite cnn")
+    g = project.graph
+    for block in ("ResNetBasicBlock", "ResNetBasicBlockDown", "SqueezeExcitation"):
+        load_block(g, BLOCKS / (block + SUFFIX))
+    inside = Graph(g.definitions, owner="Stage")
+    first = inside.add_node("ResNetBasicBlock", label="block1", params={"planes": 16}, position=(0.0, 0.0))
+    second = inside.add_node("ResNetBasicBlock", label="block2", params={"planes": 16}, position=(220.0, 0.0))
+    inside.connect(first.id, "y", second.id, "x")
+    g.add_definition(
+        Definition(
+            "Stage",
+            inside,
+            (Inlet("x", ((first.id, "x"),)),),
+            (Outlet("y", second.id, "y"),),
+            (Exposed("planes", ((first.id, "planes"), (second.id, "planes"))),),
+            doc="Two basic blocks.",
+        )
+    )
+    data = g.add_node("Dataset", label="data", params={"dataset": "stripes", "classes": 3, "image_size": 16})
+    stem = g.add_node("Conv2d", label="stem", params={"out_channels": 16, "padding": 1}, position=(220.0, 0.0))
+    stage = g.add_node("Stage", label="stage1", params={"planes": 16}, position=(440.0, 0.0))
+    down = g.add_node("ResNetBasicBlockDown", label="down", params={"planes": 32}, position=(660.0, 0.0))
+    se = g.add_node(
+        "SqueezeExcitation", label="se", params={"channels": 32, "squeeze_channels": 8}, position=(880.0, 0.0)
+    )
+    pool = g.add_node("AdaptiveAvgPool2d", label="pool", position=(880.0, 150.0))
+    flat = g.add_node("Flatten", label="flat", position=(1100.0, 150.0))
+    fc = g.add_node("Linear", label="fc", params={"out_features": 3}, position=(1320.0, 150.0))
+    loss = g.add_node("CrossEntropy", label="loss", position=(1540.0, 150.0))
+    opt = g.add_node("SGD", label="opt", position=(1760.0, 150.0))
+    g.connect(data.id, "x", stem.id, "x")
+    for a, b in [(stem, stage), (stage, down), (down, se), (se, pool), (pool, flat), (flat, fc)]:
+        g.connect(a.id, "y", b.id, "x")
+    g.connect(fc.id, "y", loss.id, "input")
+    g.connect(data.id, "target", loss.id, "target")
+    g.connect(loss.id, "loss", opt.id, "loss")
+    return project
+
+
+def _composite_encoder() -> Project:
+    """Sequences through two EncoderLayers (attention and an MLP inside) to a mean and a head."""
+    project = Project.new("composite encoder")
+    g = project.graph
+    load_block(g, BLOCKS / ("EncoderLayer" + SUFFIX))
+    source = g.add_node("Input", label="tokens", params={"shape": [12, 32]})
+    layers = [
+        g.add_node("EncoderLayer", label=f"layer{i}", params={"d_model": 32, "nhead": 2}, position=(220.0 * i, 0.0))
+        for i in (1, 2)
+    ]
+    mean = g.add_node("Mean", label="mean", position=(660.0, 0.0))
+    head = g.add_node("Linear", label="head", params={"out_features": 4}, position=(880.0, 0.0))
+    g.connect(source.id, "x", layers[0].id, "x")
+    for a, b in [(layers[0], layers[1]), (layers[1], mean), (mean, head)]:
+        g.connect(a.id, "y", b.id, "x")
+    return project
 
 
 def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

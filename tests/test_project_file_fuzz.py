@@ -1,8 +1,9 @@
 """Damaged project files, thousands of kinds: each is either read into a project that saves and reads back to
 the same file, or refused with a ProjectError; never another exception, never a project that cannot be saved.
 
-The files are real samples changed by tests/project_file_mutations.py. Bounded for CI by
-NETBUILDER_FUZZ_EXAMPLES (default 150, a few seconds); benchmarks/fuzz_project_files.py runs 10,000.
+The files are real samples, and two projects built of composite blocks, changed by
+tests/project_file_mutations.py. Bounded for CI by NETBUILDER_FUZZ_EXAMPLES (default 150, a few seconds);
+benchmarks/fuzz_project_files.py runs 10,000.
 """
 
 from __future__ import annotations

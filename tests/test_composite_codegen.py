@@ -131,3 +131,23 @@ def test_ungrouping_an_instance_gives_back_the_blocks_with_its_values() -> None:
     assert analyze(g).total_params == before
     assert sorted(n.block for n in g.nodes.values()).count("Conv2d") == 2
     assert any(n.block == "Conv2d" and n.params["out_channels"] == 8 for n in g.nodes.values())
+
+
+def test_a_repeated_block_is_its_copies_in_a_chain() -> None:
+    chain, blocks = _residual_net((4, 4, 4))
+    flat = analyze(chain)
+    g, blocks = _residual_net((4,))
+    (instance,) = _as_instances(g, blocks)
+    g.set_param(instance, "repeat", 3)
+    analysis = analyze(g)
+    assert not analysis.has_errors(training=False)
+    assert (analysis.total_params, analysis.total_macs) == (flat.total_params, flat.total_macs)
+    assert analysis.size.activations_per_sample == flat.size.activations_per_sample
+    model, source = _model(g)
+    assert "self.res1 = nn.Sequential(Res(3), Res(4), Res(4))" in source  # the first copy takes 3 channels
+    assert sum(p.numel() for p in model.parameters()) == flat.total_params
+    labels = [r.label for r in summary_rows(g, analysis, expand=True) if r.depth == 2]  # res1 › copy › block
+    assert labels[0] == "res1 › 0 › conv1" and labels[-1] == "res1 › 2 › add1"
+    ungroup(g, instance)
+    assert analyze(g).total_params == flat.total_params
+    assert sum(n.block == "Add" for n in g.nodes.values()) == 3

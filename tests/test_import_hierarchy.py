@@ -44,7 +44,8 @@ def test_resnet18_keeps_its_stages_and_blocks_and_loads_torchvisions_state_dict(
     assert [graph.nodes[n].block for n in graph.instances("Layer2")] == ["Layer2"] * 3  # layer2..4 share one
     # one class for the plain blocks and one for those with a downsample branch, each written once
     assert re.findall(r"^class (\w+)\(nn.Module\)", source, re.MULTILINE) == ["BasicBlock", "BasicBlock2", "ResNet"]
-    assert "self.layer1 = nn.Sequential(BasicBlock(), BasicBlock())" in source
+    assert graph.by_label("layer1").params == {"out_channels": 64, "repeat": 2}  # two alike blocks: Repeat x 2
+    assert "self.layer1 = nn.Sequential(*(BasicBlock() for _ in range(2)))" in source
     assert sum(node.block == "Conv2d" for _, node in expanded(graph)) == 20
     _assert_same(original, regenerated, (1, 3, 64, 64))
 
@@ -80,11 +81,11 @@ def test_a_transformer_encoders_layers_become_one_repeated_definition() -> None:
     original = EncoderClassifier()
     regenerated, source, result = _regenerate(original, (2, 6, 5))
     graph = result.project.graph
-    layers = graph.definition_of(graph.by_label("layers").id).graph
-    assert {node.block for node in layers.nodes.values()} == {"EncoderLayer"}
-    assert len(layers.nodes) == 3
+    layers = graph.by_label("layers")
+    assert (layers.block, layers.params["repeat"]) == ("EncoderLayer", 3)
+    assert [d.name for d in graph.definitions] == ["Mlp", "EncoderLayer"]  # the MLP: an nn.Sequential inside it
     assert source.count("class EncoderLayer(nn.Module)") == 1
-    assert "nn.Sequential(EncoderLayer(), EncoderLayer(), EncoderLayer())" in source
+    assert "self.layers = nn.Sequential(*(EncoderLayer() for _ in range(3)))" in source
     _assert_same(original, regenerated, (2, 6, 5))
 
 

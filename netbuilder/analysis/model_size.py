@@ -54,7 +54,9 @@ def model_size(results: Mapping[str, NodeResult], model_nodes: Sequence[str]) ->
 
 def _activations(result: NodeResult) -> int:
     """The values a node keeps per sample for the backward pass: its outputs, or for a composite instance
-    every output made inside it."""
+    every output made inside it (in each copy of a repeated one)."""
+    if result.copies is not None:
+        return sum(_activations(copy) for copy in result.copies)
     if result.inner is not None:
         return sum(_activations(inner) for inner in result.inner.values())
     return sum(output.numel_per_sample() for output in result.outputs.values())

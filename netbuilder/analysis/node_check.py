@@ -21,6 +21,7 @@ from netbuilder.blocks.errors import (
 from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Graph
+from netbuilder.graph.definitions import REPEAT
 from netbuilder.quoting import cut
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class NodeResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     inner: dict[str, NodeResult] | None = None
     """For a composite instance, the result of each node inside it (None for a catalogue block)."""
+    copies: list[NodeResult] | None = None
+    """For a Repeat x N instance, the result of each copy in the chain (`inner` is the first's)."""
 
 
 def check_node(
@@ -184,10 +187,48 @@ def _check_instance(
     producers: Mapping[str, str],
     memo: InstanceMemo,
 ) -> NodeResult:
-    """A composite instance: each node inside checked in order with the instance's values and the input types
-    known so far, exactly as a flat graph is; its outputs are its outlets' types (those known), its counts the
-    sum of the inside's, and each problem inside is told here with the inner node's path. An instance like one
-    checked before takes its result from `memo`."""
+    """A composite instance: its inside checked once, or for a Repeat x N instance N times in a chain, each
+    copy fed by the one before (the copies' results are kept in order; `inner` is the first's)."""
+    repeat = int(params.get(REPEAT, 1))
+    values = {name: value for name, value in params.items() if name != REPEAT}
+    if repeat == 1:
+        return _check_copy(graph, node_id, values, inputs, producers, memo)
+    definition = graph.definition_of(node_id)
+    inlet, outlet = definition.inlets[0].name, definition.outlets[0].name
+    last = definition.graph.nodes[definition.outlets[0].node].block
+    copies: list[NodeResult] = []
+    seen: set[str] = set()
+    result = NodeResult(inputs=dict(inputs), resolved=dict(params))
+    for number in range(1, repeat + 1):
+        copy = _check_copy(graph, node_id, values, inputs, producers, memo)
+        copies.append(copy)
+        for d in copy.diagnostics:  # alike copies have alike problems: each is told once, at its first copy
+            if d.message not in seen:
+                seen.add(d.message)
+                result.diagnostics.append(replace(d, message=f"copy {number} › {d.message}"))
+        if outlet not in copy.outputs:
+            break
+        inputs, producers = {inlet: copy.outputs[outlet]}, {inlet: last}
+    result.inner, result.copies = copies[0].inner, copies
+    if len(copies) == repeat and outlet in copies[-1].outputs:
+        result.outputs = dict(copies[-1].outputs)
+    result.params = sum(c.params for c in copies)
+    result.macs = sum(c.macs for c in copies)
+    return result
+
+
+def _check_copy(
+    graph: Graph,
+    node_id: str,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, TensorType],
+    producers: Mapping[str, str],
+    memo: InstanceMemo,
+) -> NodeResult:
+    """One run of a composite instance's inside: each node inside checked in order with the instance's values
+    and the input types known so far, exactly as a flat graph is; its outputs are its outlets' types (those
+    known), its counts the sum of the inside's, and each problem inside is told here with the inner node's
+    path. An instance like one checked before takes its result from `memo`."""
     definition = graph.definition_of(node_id)
     key = memo.key(definition, params, inputs, producers)
     known = memo.get(key)

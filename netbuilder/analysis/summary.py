@@ -59,5 +59,8 @@ def _rows(
         )
         definition = graph.definition_of(node_id)
         if expand and definition is not None and result.inner is not None:
-            inside = definition.graph
-            yield from _rows(inside, topological_order(inside), result.inner, None, expand, (*path, label))
+            inside, order = definition.graph, topological_order(definition.graph)
+            if result.copies is None:
+                yield from _rows(inside, order, result.inner, None, expand, (*path, label))
+            for number, copy in enumerate(result.copies or []):  # a repeated block: each copy, numbered as torch does
+                yield from _rows(inside, order, copy.inner or {}, None, expand, (*path, label, str(number)))

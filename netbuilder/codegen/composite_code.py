@@ -115,9 +115,12 @@ class Composites:
             if definition is not None:
                 result = results[node_id]
                 here = f"{path}.{graph.nodes[node_id].label}" if path else graph.nodes[node_id].label
-                self._uses.setdefault(definition.name, []).append(result)
-                self._first_use.setdefault(definition.name, here)
-                self._collect(definition.graph, list(result.inner or {}), result.inner or {}, here)
+                copies = result.copies or [result]
+                for number, copy in enumerate(copies):
+                    place = f"{here}.{number}" if result.copies else here
+                    self._uses.setdefault(definition.name, []).append(copy)
+                    self._first_use.setdefault(definition.name, place)
+                    self._collect(definition.graph, list(copy.inner or {}), copy.inner or {}, place)
 
     def model_expr(self, graph: Graph, node_id: str, result: NodeResult) -> str | None:
         """The expression that builds `node_id` in the model itself (every value a literal)."""
@@ -147,6 +150,31 @@ class Composites:
                 values = [r.resolved[name] for r in results]
                 p[name] = slots.value(values, name, exposed=exposed.get((node_id, name)), follows=follows)
             return constructor(spec, p, concrete)
+        repeats = {len(r.copies or [r]) for r in results}
+        if len(repeats) > 1:
+            raise CompositeCodeError(
+                f"{safe_text(graph.nodes[node_id].label, 60)} repeats {definition.name} a different number of "
+                "times in the uses of the block holding it: make those uses unique"
+            )
+        if not any(r.copies for r in results):
+            return self._instance_expr(definition, results, slots, node_id, exposed)
+        copies = [
+            self._instance_expr(definition, [r.copies[k] for r in results], slots, node_id, exposed)
+            for k in range(repeats.pop())
+        ]
+        if len(set(copies)) == 1:
+            return f"nn.Sequential(*({copies[0]} for _ in range({len(copies)})))"
+        return "nn.Sequential(" + ", ".join(copies) + ")"
+
+    def _instance_expr(
+        self,
+        definition: Definition,
+        results: Sequence[NodeResult],
+        slots: _Slots,
+        node_id: str,
+        exposed: Mapping[tuple[str, str], str],
+    ) -> str:
+        """The expression that builds one copy of an instance of `definition`."""
         code = self.classes[definition.name]
         if code.sequential:
             children = [self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots) for c in code.order]

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from netbuilder.graph.model import Node
 
 CATEGORY = "This project"
+REPEAT = "repeat"
+"""The parameter of a one-input, one-output composite that chains copies of it (Repeat x N)."""
+MAX_REPEAT = 1000
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class Definition:
                 category=CATEGORY,
                 doc=self.doc or f"{self.name}: a block of this project made of {len(self.graph.nodes)} blocks.",
                 role=MODEL,
-                params=tuple(self._param_spec(e) for e in self.exposed),
+                params=tuple(self._param_spec(e) for e in self.exposed) + self._repeat_spec(),
                 inputs=tuple(PortSpec(i.name, TENSOR, frozenset({TENSOR})) for i in self.inlets),
                 outputs=tuple(PortSpec(o.name, TENSOR) for o in self.outlets),
                 label_prefix=_label_stem(self.name),
@@ -91,6 +94,21 @@ class Definition:
     def forget_spec(self) -> None:
         """Drop the cached spec (its ports or parameters changed)."""
         self._spec = None
+
+    def _repeat_spec(self) -> tuple[ParamSpec, ...]:
+        """A block with one input and one output can run as a chain of copies (N layers of a transformer)."""
+        if len(self.inlets) != 1 or len(self.outlets) != 1 or any(e.name == REPEAT for e in self.exposed):
+            return ()
+        return (
+            ParamSpec(
+                REPEAT,
+                "int",
+                1,
+                "how many copies of this block run one after another, each feeding the next",
+                min=1,
+                max=MAX_REPEAT,
+            ),
+        )
 
     def _param_spec(self, exposed: Exposed) -> ParamSpec:
         node_id, param = exposed.targets[0]
@@ -194,13 +212,17 @@ class Definitions:
 
 def expanded(graph: Graph, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Node]]:
     """Every catalogue block the network is made of, as it runs: each instance's inside in its place (once per
-    use), with the path of labels that leads to it (("layer1", "0", "conv1"), Node)."""
+    use, and per copy of a repeated one, numbered as torch numbers them), with the path of labels that leads to
+    it (("layer1", "0", "conv1"), Node)."""
     for node in graph.nodes.values():
         definition = graph.definitions.get(node.block)
         if definition is None:
             yield (*path, node.label), node
-        else:
+        elif node.params.get(REPEAT, 1) == 1:
             yield from expanded(definition.graph, (*path, node.label))
+        else:
+            for number in range(node.params[REPEAT]):
+                yield from expanded(definition.graph, (*path, node.label, str(number)))
 
 
 def _label_stem(name: str) -> str:

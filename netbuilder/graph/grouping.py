@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from netbuilder.blocks.spec import MODEL
-from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet, Ports
+from netbuilder.graph.definitions import REPEAT, Definition, Exposed, Inlet, Outlet, Ports
 from netbuilder.graph.errors import GraphError
 from netbuilder.graph.events import GraphEvent
 from netbuilder.graph.graph import Graph, _named
@@ -190,7 +190,32 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
     definition = graph.definition_of(node_id)
     if definition is None:
         raise GraphError(f"{_named(graph.node(node_id))} is not a composite block: there is nothing to ungroup")
-    return _all_or_nothing(_top(graph), lambda: _ungroup(graph, node_id, definition))
+    return _all_or_nothing(_top(graph), lambda: _ungroup_copies(graph, node_id, definition))
+
+
+COPY_GAP = 400.0  # between the insides of a repeated block's copies put back side by side: room for a node
+
+
+def _ungroup_copies(graph: Graph, node_id: str, definition: Definition) -> list[str]:
+    """A Repeat x N instance is N copies of its inside, each feeding the next: each goes back, side by side."""
+    count = int(graph.node(node_id).params.get(REPEAT, 1))
+    if count == 1:
+        return _ungroup(graph, node_id, definition)
+    graph.set_param(node_id, REPEAT, 1)
+    inside = [n.position for n in definition.graph.nodes.values()]
+    step = max(x for x, _ in inside) - min(x for x, _ in inside) + COPY_GAP
+    instance = graph.node(node_id)
+    fed = list(graph.outputs_of(node_id))
+    for edge in fed:
+        graph.disconnect(edge)
+    copies = [node_id]
+    for number in range(1, count):
+        x, y = instance.position
+        copy = graph.add_node(instance.block, params=instance.params, position=(x + number * step, y))
+        graph.connect(copies[-1], definition.outlets[0].name, copy.id, definition.inlets[0].name)
+        copies.append(copy.id)
+    graph.connect_all([Edge(copies[-1], e.src_port, e.dst, e.dst_port) for e in fed])
+    return [n for copy in copies for n in _ungroup(graph, copy, definition)]
 
 
 def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:

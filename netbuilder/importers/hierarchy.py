@@ -10,12 +10,13 @@ those become the definition's exposed parameters, and sizes that follow the inpu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netbuilder.codegen.identifiers import identifier
 from netbuilder.graph import Graph, GraphError
-from netbuilder.graph.definitions import Definition, Exposed
+from netbuilder.graph.definitions import REPEAT, Definition, Exposed
 from netbuilder.graph.grouping import check_groupable, group
 
 
@@ -50,6 +51,53 @@ def regroup(graph: Graph, paths: Mapping[str, str], classes: Mapping[str, tuple[
     for node_id, name in local.items():
         if node_id in graph.nodes and graph.nodes[node_id].label != name:
             graph.rename(node_id, _free_label(graph, name))
+    _repeat_chains(graph)
+
+
+def _repeat_chains(graph: Graph) -> None:
+    """A container of copies of one block (an nn.Sequential of N alike layers, labelled 0 .. N-1, each feeding
+    the next, all with the same values) becomes that block repeated N times, in each place it is used."""
+    for definition in graph.definitions.in_dependency_order():
+        repeated = _repeated(definition)
+        if repeated is None:
+            continue
+        block, params, count = repeated
+        places = [graph, *(d.graph for d in graph.definitions if d is not definition)]
+        for place in places:
+            for node_id in place.instances(definition.name):
+                _retarget(place, node_id, block, {**params, REPEAT: count})
+        graph.remove_definition(definition.name)
+
+
+def _repeated(definition: Definition) -> tuple[str, dict[str, object], int] | None:
+    """(block, its values, how many) where `definition` is a chain of alike copies of one block, else None."""
+    inside = definition.graph
+    nodes = [inside.by_label(str(i)) if _has(inside, str(i)) else None for i in range(len(inside.nodes))]
+    if len(nodes) < 2 or None in nodes:
+        return None
+    block = nodes[0].block
+    spec = inside.block_spec(block)
+    if block not in inside.definitions or not any(p.name == REPEAT for p in spec.params):
+        return None
+    if any(n.block != block or n.params != nodes[0].params or n.params.get(REPEAT) != 1 for n in nodes):
+        return None
+    if len(definition.inlets) != 1 or definition.inlets[0].targets != ((nodes[0].id, spec.inputs[0].name),):
+        return None
+    if len(definition.outlets) != 1 or definition.outlets[0].node != nodes[-1].id:
+        return None
+    for here, after in itertools.pairwise(nodes):
+        if [e.dst for e in inside.outputs_of(here.id)] != [after.id]:
+            return None
+    params = {name: value for name, value in nodes[0].params.items() if name != REPEAT}
+    return block, params, len(nodes)
+
+
+def _has(graph: Graph, label: str) -> bool:
+    try:
+        graph.by_label(label)
+    except GraphError:
+        return False
+    return True
 
 
 def scope_path(graph: Graph, instance: str) -> str:
@@ -159,8 +207,4 @@ def _free_name(graph: Graph, stem: str) -> str:
 
 
 def _free_label(graph: Graph, wanted: str) -> str:
-    try:
-        graph.by_label(wanted)
-    except GraphError:
-        return wanted
-    return graph.unique_label(wanted)
+    return graph.unique_label(wanted) if _has(graph, wanted) else wanted

@@ -300,3 +300,31 @@ def test_grouping_inside_a_definition_passes_its_ports_and_parameters_through_th
         top.revert(event)
     assert block.ports == ports
     same(analyzer.analysis(), before)
+
+
+def test_renaming_a_definition_undoes_and_redoes_and_analysis_follows():
+    top = Graph()
+    inner = mlp_block(top, "Inner", exposed=False)
+    outer = Graph(top.definitions, owner="Outer")
+    stage = outer.add_node("Inner", label="stage").id
+    top.add_definition(Definition("Outer", outer, (Inlet("x", ((stage, "x"),)),), (Outlet("y", stage, "y"),)))
+    _, instance = fed(top, "Inner")
+    analyzer = Analyzer(top)
+    before = analyzer.analysis()
+    events: list[GraphEvent] = []
+    top.subscribe(events.append)
+
+    top.rename_definition("Inner", "Stem")
+    assert [d.name for d in top.definitions] == ["Stem", "Outer"]
+    assert (top.nodes[instance].block, outer.nodes[stage].block, inner.graph.owner) == ("Stem", "Stem", "Stem")
+    same(analyzer.analysis(), analyze(top))
+    with pytest.raises(GraphError):
+        top.rename_definition("Stem", "Linear")
+    (renamed,) = events
+    top.revert(renamed)
+    assert (top.nodes[instance].block, outer.nodes[stage].block, inner.graph.owner) == ("Inner", "Inner", "Inner")
+    same(analyzer.analysis(), before)
+    top.replay(renamed)
+    assert top.definitions.get("Stem") is inner
+    inner.graph.set_param(inner.graph.by_label("fc2").id, "out_features", 3)  # still heard under its new name
+    assert analyzer.analysis().results[instance].outputs["y"].shape == ("N", 3)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from netbuilder.analysis.layout import Orientation, layered_positions
+from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
 from netbuilder.graph.grouping import ungroup
 from netbuilder.project import Project
@@ -178,3 +179,10 @@ def test_a_frame_is_centred_on_what_it_fits(show, expanded_resnet18):
     bounds = scene.itemsBoundingRect()
     assert abs(centre.x() - bounds.center().x()) < 2 / view.zoom + 1
     assert abs(centre.y() - bounds.center().y()) < 2 / view.zoom + 1
+
+
+def test_a_node_a_few_pixels_high_is_a_box_in_its_category_colour(qapp):
+    picture = node_picture("conv", 0.05)  # a Conv2d card is 72 high: 3.6 pixels here
+    colour = LIGHT.category(catalogue.get("Conv2d").category)
+    assert picture.pixelColor(12, 11).name() == colour.name()
+    assert node_picture("conv", 0.5).pixelColor(12 + 40, 10 + 30).name() != colour.name()  # drawn in full

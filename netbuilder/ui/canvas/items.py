@@ -21,6 +21,8 @@ DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text b
 LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, cut to fit the card
 LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this before it is left out
 NARROWED = 0.75  # a label too long for its card is drawn this much smaller at most before it is cut
+SPECK = 8.0  # a node shorter than this many pixels on screen is a box in its colour, an edge a straight line:
+# a whole large network framed at once repaints in a fraction of the time, and looks the same
 
 TITLE_FONT = QFont()
 TITLE_FONT.setBold(True)
@@ -135,6 +137,11 @@ class NodeItem(QGraphicsItem):
         detail = scale >= DETAIL_SCALE
         accent = theme.category(self.spec.category)
         body = QRectF(0, 0, NODE_WIDTH, self.height)
+        if self.height * scale < SPECK:
+            painter.fillRect(
+                body, theme.selection if selected else (theme.error if self.severity == "error" else accent)
+            )
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
         border = theme.selection if selected else (theme.error if self.severity == "error" else theme.node_border)
         painter.setPen(QPen(border, 2.0 if selected or self.severity == "error" else 1.0))
@@ -174,6 +181,8 @@ class NodeItem(QGraphicsItem):
         for the card is drawn a little smaller, then cut from the left (an imported label's end tells most);
         when even a small line no longer fits the card, none is drawn."""
         room = body.adjusted(10, 4, -6, -4)
+        if room.height() * scale < LEGIBLE_PIXELS:
+            return  # the card's colour says what it can (known without measuring a font)
         usable = room.width() * 0.9  # text drawn this small on screen comes out wider than measured
         font = QFont(TITLE_FONT)
         size, smallest = LABEL_PIXELS / scale, LEGIBLE_PIXELS / scale
@@ -187,7 +196,7 @@ class NodeItem(QGraphicsItem):
             if metrics.height() <= room.height():
                 break
             if size <= smallest:
-                return  # the card's colour says what it can
+                return
             size = max(smallest, size * min(0.9, room.height() / metrics.height()))
         label = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideLeft, usable)
         painter.setFont(font)
@@ -254,6 +263,7 @@ class EdgeItem(QGraphicsPathItem):
         self.theme = theme
         self.label = ""
         self.wrong = False
+        self.label_box = QRectF()  # where the shape label sits: measured when the curve or the label changes
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         source.edges.add(self)
@@ -268,25 +278,34 @@ class EdgeItem(QGraphicsPathItem):
         """Follow the ports after a node moved or changed its ports."""
         start = self.source.output_position(self.edge.src_port)
         end = self.target.input_position(self.edge.dst_port)
-        self.setPath(curve(start, end))
+        path = curve(start, end)
+        box = self._measure_label(path, self.label)
+        self.setPath(path)  # tells the scene the old bounds go, so the old box must last until here
+        self.label_box = box
 
     def set_analysis(self, label: str, wrong: bool) -> None:
         if (label, wrong) != (self.label, self.wrong):
             self.prepareGeometryChange()
             self.label, self.wrong = label, wrong
+            self.label_box = self._measure_label(self.path(), label)
             self.setToolTip(label)
             self.update()
 
-    def _label_rect(self) -> QRectF:
+    @staticmethod
+    def _measure_label(path: QPainterPath, label: str) -> QRectF:
+        """The label's box at the middle of `path`. Measured once per change, not per frame: the view asks
+        every edge's bounds several times a frame, and finding a curve's middle is the costly part."""
+        if not label:
+            return QRectF()
         metrics = QFontMetricsF(SMALL_FONT)
-        width = metrics.horizontalAdvance(self.label) + 10
+        width = metrics.horizontalAdvance(label) + 10
         height = metrics.height() + 4
-        middle = self.path().pointAtPercent(0.5)
+        middle = path.pointAtPercent(0.5)
         return QRectF(middle.x() - width / 2, middle.y() - height / 2, width, height)
 
     def boundingRect(self) -> QRectF:
         rect = super().boundingRect().adjusted(-3, -3, 3, 3)
-        return rect.united(self._label_rect()) if self.label else rect
+        return rect.united(self.label_box) if self.label else rect
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -295,15 +314,22 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         theme = self.theme
-        detail = option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_SCALE
+        scale = option.levelOfDetailFromTransform(painter.worldTransform())
+        detail = scale >= DETAIL_SCALE
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         colour = theme.selection if selected else (theme.error if self.wrong else theme.edge)
+        if node_height(1) * scale < SPECK:  # as far out as the smallest nodes are boxes
+            painter.setPen(QPen(colour, 0))  # cosmetic: one pixel wide at any zoom
+            path = self.path()
+            start = path.elementAt(0)
+            painter.drawLine(QPointF(start.x, start.y), path.currentPosition())
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
         painter.setPen(QPen(colour, 2.4 if selected or self.wrong else 1.6))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         if detail and self.label:
-            rect = self._label_rect()
+            rect = self.label_box
             painter.setPen(QPen(colour, 1))
             painter.setBrush(QBrush(theme.edge_label_background))
             painter.drawRoundedRect(rect, 4, 4)

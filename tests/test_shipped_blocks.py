@@ -1,6 +1,7 @@
 """The composite blocks netbuilder ships (resources/blocks): the files are what make_blocks.py makes, and each,
 loaded into a project and fed a plausible input, analyses without errors to torch's own module's output shape
-and parameter count (torch is the oracle), at its defaults and at other values of its parameters."""
+and parameter count, and its generated code takes torch's module's weights and computes its outputs (torch is the
+oracle), at its defaults and at other values of its parameters."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, conv1x1
 from torchvision.ops import SqueezeExcitation
 
 from netbuilder.analysis import analyze
+from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.project.block_library import SUFFIX, load_block, shipped_blocks
 
@@ -133,3 +135,33 @@ def test_a_shipped_block_analyses_like_torchs_module(
 
 def test_each_shipped_block_is_checked_here() -> None:
     assert {c[0] for c in CASES} == {b.name for b in shipped_blocks()}
+
+
+@pytest.mark.parametrize(
+    ("block", "params", "shape", "module"),
+    CASES,
+    ids=[f"{c[0]}-{'-'.join(map(str, c[1].values())) or 'defaults'}" for c in CASES],
+)
+def test_the_generated_code_of_a_shipped_block_takes_torchs_weights_and_computes_the_same(
+    block: str, params: dict[str, Any], shape: tuple[int, ...], module: Callable[[], nn.Module]
+) -> None:
+    """Each block's layers are named as torch's module names them (nested blocks numbered as its
+    nn.Sequentials), so the generated class loads its state_dict with strict=True and gives its outputs."""
+    graph = Graph()
+    load_block(graph, FOLDER / (block + SUFFIX))
+    source = graph.add_node("Input", params={"shape": shape})
+    instance = graph.add_node(block, label="block", params=params)
+    graph.connect(source.id, "x", instance.id, "x")
+    code = generate_model(graph, analyze(graph), name="Net")
+    namespace: dict[str, Any] = {}
+    exec(compile(code.source, "model.py", "exec"), namespace)  # the code netbuilder itself wrote
+    generated = getattr(namespace[code.class_name](), code.attributes[instance.id]).eval()
+    torch.manual_seed(0)
+    oracle = module().eval()
+    for buffer in oracle.buffers():  # running statistics that are not the defaults, so a mix-up shows
+        if buffer.dtype.is_floating_point:
+            buffer.uniform_(0.5, 1.5)
+    generated.load_state_dict(oracle.state_dict(), strict=True)
+    x = torch.randn(3, *shape)
+    with torch.no_grad():
+        torch.testing.assert_close(generated(x), oracle(x), atol=1e-5, rtol=1e-5)

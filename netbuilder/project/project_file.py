@@ -25,7 +25,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import MODEL, TENSOR, BlockSpec
 from netbuilder.graph import Edge, EdgeRefusedError, Graph, GraphError, InvalidParamError, PortOccupiedError
-from netbuilder.graph.definitions import Definition, Definitions, Exposed, Inlet, Outlet
+from netbuilder.graph.definitions import MAX_REPEAT, REPEAT, Definition, Definitions, Exposed, Inlet, Outlet
 from netbuilder.graph.limits import (
     ID_RULE,
     MAX_DEFINITIONS,
@@ -433,7 +433,7 @@ def _read_graph(value: Any, graph: Graph) -> None:
     check_keys(obj, "graph", _GRAPH_KEYS, required=_GRAPH_KEYS)
     nodes, edges = _counted_lists(obj, "graph", "a project")
     sizes, _ = _measures(graph.definitions)
-    size = _expanded_size(_blocks_named(nodes), sizes)
+    size = _expanded_size(_uses_of_items(nodes), sizes)
     if size > MAX_EXPANDED_NODES:
         raise ProjectError("graph.nodes", _too_many_expanded(size))
     _read_nodes_and_edges(graph, nodes, edges, "graph")
@@ -532,7 +532,7 @@ def read_definitions(value: Any, graph: Graph, where: str = "definitions") -> li
         index_of[head.name] = i
         heads.append(head)
     uses = {
-        head.name: [(j, block) for j, block in enumerate(_blocks_named(head.nodes)) if block in index_of]
+        head.name: [(j, block) for j, (block, _) in enumerate(_uses_of_items(head.nodes)) if block in index_of]
         for head in heads
     }
     try:
@@ -542,7 +542,7 @@ def read_definitions(value: Any, graph: Graph, where: str = "definitions") -> li
         raise ProjectError(at, cycle.reason()) from None
     sizes, depths = _measures(graph.definitions)
     for name in order:
-        blocks = _blocks_named(heads[index_of[name]].nodes)
+        blocks = _uses_of_items(heads[index_of[name]].nodes)
         sizes[name], depths[name] = _expanded_size(blocks, sizes), _depth(blocks, depths)
         at = f"{where}[{index_of[name]}].nodes"
         if depths[name] > MAX_NESTING:
@@ -801,22 +801,34 @@ def _measures(definitions: Definitions) -> tuple[dict[str, int], dict[str, int]]
     sizes: dict[str, int] = {}
     depths: dict[str, int] = {}
     for name in _dependency_order(uses):
-        blocks = [n.block for n in definitions[name].graph.nodes.values()]
+        blocks = _uses_of_nodes(definitions[name].graph)
         sizes[name], depths[name] = _expanded_size(blocks, sizes), _depth(blocks, depths)
     return sizes, depths
 
 
-def _blocks_named(nodes: list[Any]) -> list[str]:
-    """The block of each node item (empty where the item does not name one yet: it is refused when read)."""
-    return [item["block"] if isinstance(item, dict) and isinstance(item.get("block"), str) else "" for item in nodes]
+def _uses_of_items(nodes: list[Any]) -> list[tuple[str, int]]:
+    """Each node item's block and how many copies of it run (an instance's `repeat`), as read so far: a block
+    that is not a string counts as none and a repeat that is no count as 1 (each is refused when read)."""
+    uses = []
+    for item in nodes:
+        block = item.get("block") if isinstance(item, dict) else None
+        params = item.get("params") if isinstance(item, dict) else None
+        copies = params.get(REPEAT, 1) if isinstance(params, dict) else 1
+        uses.append((block if isinstance(block, str) else "", min(copies, MAX_REPEAT) if _is_int(copies) else 1))
+    return uses
 
 
-def _expanded_size(blocks: list[str], sizes: dict[str, int]) -> int:
-    return sum(1 + sizes.get(block, 0) for block in blocks)
+def _uses_of_nodes(graph: Graph) -> list[tuple[str, int]]:
+    """Each node's block and how many copies of it run (an instance's `repeat`)."""
+    return [(node.block, node.params.get(REPEAT, 1)) for node in graph.nodes.values()]
 
 
-def _depth(blocks: list[str], depths: dict[str, int]) -> int:
-    return 1 + max((depths.get(block, 0) for block in blocks), default=0)
+def _expanded_size(uses: list[tuple[str, int]], sizes: dict[str, int]) -> int:
+    return sum(1 + max(copies, 1) * sizes.get(block, 0) for block, copies in uses)
+
+
+def _depth(uses: list[tuple[str, int]], depths: dict[str, int]) -> int:
+    return 1 + max((depths.get(block, 0) for block, _ in uses), default=0)
 
 
 def _too_many_expanded(size: int) -> str:
@@ -840,7 +852,7 @@ def _unsavable(graph: Graph) -> str | None:
             return f"blocks nest {depths[d.name]:,} deep in {quoted(d.name)}; blocks nest at most {MAX_NESTING} deep"
         if sizes[d.name] > MAX_EXPANDED_NODES:
             return f"{quoted(d.name)} holds {_too_many_expanded(sizes[d.name])}"
-    size = _expanded_size([n.block for n in graph.nodes.values()], sizes)
+    size = _expanded_size(_uses_of_nodes(graph), sizes)
     return f"the network holds {_too_many_expanded(size)}" if size > MAX_EXPANDED_NODES else None
 
 

@@ -61,85 +61,92 @@ def _conv_bn(inside: _Inside, n: int, kernel: int, channels: int, **conv: object
     return conv_id, bn_id
 
 
-def resnet_basic_block(top: Graph, *, downsample: bool) -> str:
-    """torchvision.models.resnet.BasicBlock: two 3x3 convolutions with a skip; with `downsample`, the skip is a
-    1x1 convolution and a norm (the first block of a stage, which changes the width and the stride)."""
-    name = "ResNetBasicBlockDown" if downsample else "ResNetBasicBlock"
+def resnet_downsample(top: Graph) -> str:
+    """torchvision's `downsample` of a ResNet block: a 1x1 convolution and a norm, numbered 0 and 1 as in its
+    nn.Sequential (so the generated code is one, and torchvision's weights load)."""
+    name = "ResNetDownsample"
+    if name in top.definitions:
+        return name
     inside = _Inside(top, name)
-    stride = {"stride": 2} if downsample else {}
-    conv1, bn1 = _conv_bn(inside, 1, 3, 64 if not downsample else 128, **stride)
-    relu = inside.add("ReLU", "relu1")
-    conv2, bn2 = _conv_bn(inside, 2, 3, 64 if not downsample else 128)
+    conv = inside.add("Conv2d", "0", out_channels=128, kernel_size=1, stride=2, bias=False)
+    norm = inside.add("BatchNorm2d", "1")
+    inside.chain(conv, norm)
+    doc = "ResNet shortcut that changes width or stride (torchvision's downsample): a 1x1 convolution and a norm."
+    exposed = [Exposed("out_channels", ((conv, "out_channels"),)), Exposed("stride", ((conv, "stride"),))]
+    _define(top, name, inside, [Inlet("x", ((conv, "x"),))], norm, exposed, doc)
+    return name
+
+
+def _downsample(inside: _Inside, top: Graph, below: int, channels: int) -> str:
+    """A ResNetDownsample labelled `downsample` (torchvision's attribute) on the branch row."""
+    return inside.add(resnet_downsample(top), "downsample", below=below, out_channels=channels, stride=2)
+
+
+def resnet_basic_block(top: Graph, *, downsample: bool) -> str:
+    """torchvision.models.resnet.BasicBlock: two 3x3 convolutions with the input added; with `downsample`, the
+    input comes through ResNetDownsample (the first block of a stage, which changes the width and the stride)."""
+    name = "ResNetBasicBlockDown" if downsample else "ResNetBasicBlock"
+    planes = 128 if downsample else 64
+    inside = _Inside(top, name)
+    conv1, bn1 = _conv_bn(inside, 1, 3, planes, **({"stride": 2} if downsample else {}))
+    relu = inside.add("ReLU", "relu")
+    conv2, bn2 = _conv_bn(inside, 2, 3, planes)
     add = inside.add("Add", "add")
-    out = inside.add("ReLU", "relu2")
+    out = inside.add("ReLU", "relu_out")
     inside.chain(bn1, relu, conv2)
     inside.chain(bn2, add, out)
-    planes = [(conv1, "out_channels"), (conv2, "out_channels")]
+    widths = [(conv1, "out_channels"), (conv2, "out_channels")]
     skip = (add, "in2")
     exposed = []
     if downsample:
-        down = inside.add("Conv2d", "downsample_conv", below=1, out_channels=128, kernel_size=1, stride=2, bias=False)
-        down_bn = inside.add("BatchNorm2d", "downsample_bn", below=3)
-        inside.chain(down, down_bn)
-        inside.graph.connect(down_bn, "y", add, "in2")
-        planes.append((down, "out_channels"))
+        down = _downsample(inside, top, 2, planes)
+        inside.graph.connect(down, "y", add, "in2")
+        widths.append((down, "out_channels"))
         skip = (down, "x")
         exposed.append(Exposed("stride", ((conv1, "stride"), (down, "stride"))))
-    doc = "ResNet basic block (torchvision's BasicBlock): 3x3 convolution, norm, ReLU, 3x3 convolution, norm, " + (
-        "plus a 1x1 convolution and norm of the input (the block that changes width or stride), ReLU."
+    doc = (
+        "ResNet basic block changing width or stride: 3x3 conv, norm, ReLU, 3x3 conv, norm, plus the downsampled input."
         if downsample
-        else "plus the input itself (same width in and out, stride 1), ReLU."
+        else "ResNet basic block (torchvision BasicBlock): 3x3 conv, norm, ReLU, 3x3 conv, norm, plus the input, ReLU."
     )
-    _define(
-        top, name, inside, [Inlet("x", ((conv1, "x"), skip))], out, [Exposed("planes", tuple(planes)), *exposed], doc
-    )
+    inlets = [Inlet("x", ((conv1, "x"), skip))]
+    _define(top, name, inside, inlets, out, [Exposed("planes", tuple(widths)), *exposed], doc)
     return name
 
 
 def resnet_bottleneck(top: Graph, *, downsample: bool) -> str:
     """torchvision.models.resnet.Bottleneck (v1.5, stride on the 3x3): 1x1 to `width`, 3x3, 1x1 to
-    `out_channels` (4 x width in torchvision), with a skip; with `downsample`, the skip is a 1x1 convolution and
-    a norm."""
+    `out_channels` (4 x width in torchvision), with the input added; with `downsample`, the input comes through
+    ResNetDownsample."""
     name = "ResNetBottleneckDown" if downsample else "ResNetBottleneck"
     inside = _Inside(top, name)
-    width, out_channels = (64, 256) if not downsample else (128, 512)
+    width, out_channels = (128, 512) if downsample else (64, 256)
     conv1, bn1 = _conv_bn(inside, 1, 1, width)
     relu1 = inside.add("ReLU", "relu1")
     conv2, bn2 = _conv_bn(inside, 2, 3, width, **({"stride": 2} if downsample else {}))
     relu2 = inside.add("ReLU", "relu2")
     conv3, bn3 = _conv_bn(inside, 3, 1, out_channels)
     add = inside.add("Add", "add")
-    out = inside.add("ReLU", "relu3")
+    out = inside.add("ReLU", "relu_out")
     inside.chain(bn1, relu1, conv2)
     inside.chain(bn2, relu2, conv3)
     inside.chain(bn3, add, out)
     outs = [(conv3, "out_channels")]
     skip = (add, "in2")
-    exposed = []
+    strides = []
     if downsample:
-        down = inside.add(
-            "Conv2d", "downsample_conv", below=3, out_channels=out_channels, kernel_size=1, stride=2, bias=False
-        )
-        down_bn = inside.add("BatchNorm2d", "downsample_bn", below=6)
-        inside.chain(down, down_bn)
-        inside.graph.connect(down_bn, "y", add, "in2")
+        down = _downsample(inside, top, 4, out_channels)
+        inside.graph.connect(down, "y", add, "in2")
         outs.append((down, "out_channels"))
         skip = (down, "x")
-        exposed.append(Exposed("stride", ((conv2, "stride"), (down, "stride"))))
+        strides.append(Exposed("stride", ((conv2, "stride"), (down, "stride"))))
     doc = (
-        "ResNet bottleneck (torchvision's Bottleneck): 1x1 convolution to width, 3x3, 1x1 to out_channels (4 x "
-        "width in ResNet-50), each with a norm, "
-        + (
-            "plus a 1x1 convolution and norm of the input (the block that changes width or stride), ReLU."
-            if downsample
-            else "plus the input itself (out_channels as the input's, stride 1), ReLU."
-        )
+        "ResNet bottleneck changing width or stride: 1x1 conv, 3x3, 1x1 to out_channels, plus the downsampled input."
+        if downsample
+        else "ResNet bottleneck (torchvision Bottleneck): 1x1 conv to width, 3x3, 1x1 to out_channels, plus the input."
     )
-    exposed = [
-        Exposed("width", ((conv1, "out_channels"), (conv2, "out_channels"))),
-        Exposed("out_channels", tuple(outs)),
-        *exposed,
-    ]
+    widths = Exposed("width", ((conv1, "out_channels"), (conv2, "out_channels")))
+    exposed = [widths, Exposed("out_channels", tuple(outs)), *strides]
     _define(top, name, inside, [Inlet("x", ((conv1, "x"), skip))], out, exposed, doc)
     return name
 
@@ -150,62 +157,85 @@ def squeeze_excitation(top: Graph) -> str:
     inside = _Inside(top, name)
     pool = inside.add("AdaptiveAvgPool2d", "avgpool", output_size=[1])
     fc1 = inside.add("Conv2d", "fc1", out_channels=16, kernel_size=1)
-    relu = inside.add("ReLU", "relu")
+    relu = inside.add("ReLU", "activation")
     fc2 = inside.add("Conv2d", "fc2", out_channels=64, kernel_size=1)
-    gate = inside.add("Sigmoid", "gate")
+    gate = inside.add("Sigmoid", "scale_activation")
     scale = inside.add("Multiply", "scale")
     inside.chain(pool, fc1, relu, fc2, gate, scale)
-    doc = (
-        "Squeeze-and-excitation (torchvision.ops.SqueezeExcitation): average each channel, two 1x1 convolutions "
-        "(squeeze_channels, then channels, which must be the input's) and a sigmoid make a gate that scales "
-        "each channel of the input."
-    )
+    doc = "Squeeze-and-excitation (torchvision.ops): a gate made from the channel averages scales each input channel."
     exposed = [Exposed("channels", ((fc2, "out_channels"),)), Exposed("squeeze_channels", ((fc1, "out_channels"),))]
     _define(top, name, inside, [Inlet("x", ((pool, "x"), (scale, "in2")))], scale, exposed, doc)
     return name
 
 
-def inverted_residual(top: Graph, *, skip: bool) -> str:
-    """torchvision.models.mobilenetv2.InvertedResidual with an expansion: 1x1 to `hidden`, a depthwise 3x3, a
-    1x1 to `out_channels`; the skip exists when the stride is 1 and the width stays (`skip`), else the stride
-    is a parameter."""
-    name = "InvertedResidual" if skip else "InvertedResidualNoSkip"
+def conv_norm_activation(top: Graph) -> str:
+    """torchvision.ops.Conv2dNormActivation as MobileNetV2 uses it: convolution, norm, ReLU6, numbered 0 to 2."""
+    name = "ConvNormReLU6"
+    if name in top.definitions:
+        return name
     inside = _Inside(top, name)
-    hidden, out_channels = (192, 32) if skip else (96, 24)
-    expand, bn1 = _conv_bn(inside, 1, 1, hidden)
-    relu1 = inside.add("ReLU6", "relu1")
-    depthwise, bn2 = _conv_bn(inside, 2, 3, hidden, groups=hidden, **({} if skip else {"stride": 2}))
-    relu2 = inside.add("ReLU6", "relu2")
-    project, bn3 = _conv_bn(inside, 3, 1, out_channels)
-    inside.chain(bn1, relu1, depthwise)
-    inside.chain(bn2, relu2, project)
-    targets: tuple[tuple[str, str], ...] = ((expand, "x"),)
-    out = bn3
+    conv = inside.add("Conv2d", "0", out_channels=96, kernel_size=3, padding=1, bias=False)
+    norm = inside.add("BatchNorm2d", "1")
+    act = inside.add("ReLU6", "2")
+    inside.chain(conv, norm, act)
+    doc = "Convolution, norm and ReLU6 (torchvision Conv2dNormActivation, as in MobileNetV2)."
+    exposed = [Exposed(p, ((conv, p),)) for p in ("out_channels", "kernel_size", "stride", "padding", "groups")]
+    _define(top, name, inside, [Inlet("x", ((conv, "x"),))], act, exposed, doc)
+    return name
+
+
+def inverted_residual_layers(top: Graph) -> str:
+    """The `conv` of torchvision's InvertedResidual with an expansion: 1x1 to `hidden`, a depthwise 3x3, a 1x1
+    to `out_channels` and a norm, numbered 0 to 3 as in its nn.Sequential."""
+    name = "InvertedResidualLayers"
+    inside = _Inside(top, name)
+    block = conv_norm_activation(top)
+    expand = inside.add(block, "0", out_channels=96, kernel_size=1, padding=0)
+    depthwise = inside.add(block, "1", out_channels=96, groups=96, stride=2)
+    project = inside.add("Conv2d", "2", out_channels=24, kernel_size=1, bias=False)
+    norm = inside.add("BatchNorm2d", "3")
+    inside.chain(expand, depthwise, project, norm)
+    doc = "MobileNetV2 inverted residual's layers: 1x1 conv to hidden, depthwise 3x3, 1x1 to out_channels, norm."
     exposed = [
         Exposed("hidden", ((expand, "out_channels"), (depthwise, "out_channels"), (depthwise, "groups"))),
         Exposed("out_channels", ((project, "out_channels"),)),
+        Exposed("stride", ((depthwise, "stride"),)),
     ]
+    _define(top, name, inside, [Inlet("x", ((expand, "x"),))], norm, exposed, doc)
+    return name
+
+
+def inverted_residual(top: Graph, *, skip: bool) -> str:
+    """torchvision.models.mobilenetv2.InvertedResidual with an expansion: its layers (`conv`), plus the input
+    when the stride is 1 and the width stays (`skip`); without the skip the stride is a parameter."""
+    name = "InvertedResidual" if skip else "InvertedResidualNoSkip"
+    inside = _Inside(top, name)
+    hidden, out_channels = (192, 32) if skip else (96, 24)
+    conv = inside.add(
+        inverted_residual_layers(top), "conv", hidden=hidden, out_channels=out_channels, stride=1 if skip else 2
+    )
+    exposed = [Exposed("hidden", ((conv, "hidden"),)), Exposed("out_channels", ((conv, "out_channels"),))]
+    targets: tuple[tuple[str, str], ...] = ((conv, "x"),)
+    out = conv
     if skip:
         out = inside.add("Add", "add")
-        inside.chain(bn3, out)
+        inside.chain(conv, out)
         targets = (*targets, (out, "in2"))
     else:
-        exposed.append(Exposed("stride", ((depthwise, "stride"),)))
+        exposed.append(Exposed("stride", ((conv, "stride"),)))
     doc = (
-        "MobileNetV2 inverted residual (torchvision's InvertedResidual): 1x1 convolution to hidden (expand "
-        "ratio x the input's width), depthwise 3x3, 1x1 to out_channels, each with a norm, ReLU6 after the first "
-        + (
-            "two, plus the input itself (out_channels as the input's, stride 1)."
-            if skip
-            else "two; no skip (the block that changes width or stride)."
-        )
+        "MobileNetV2 inverted residual (torchvision): 1x1 conv to hidden, depthwise 3x3, 1x1 to out_channels, "
+        "plus the input."
+        if skip
+        else "MobileNetV2 inverted residual without the skip, for a change of width or stride: 1x1, depthwise 3x3, 1x1."
     )
     _define(top, name, inside, [Inlet("x", targets)], out, exposed, doc)
     return name
 
 
 def encoder_layer(top: Graph) -> str:
-    """torch.nn.TransformerEncoderLayer (post-norm, ReLU, batch first) from attention and an MLP."""
+    """torch.nn.TransformerEncoderLayer (post-norm, ReLU, batch first) from attention and an MLP, its layers
+    named as torch names them."""
     name = "EncoderLayer"
     inside = _Inside(top, name)
     attn = inside.add("MultiheadAttention", "self_attn", num_heads=4, dropout=0.1)
@@ -222,9 +252,8 @@ def encoder_layer(top: Graph) -> str:
     inside.chain(attn, drop1, add1, norm1, fc1, relu, drop, fc2, drop2, add2, norm2)
     inside.graph.connect(norm1, "y", add2, "in2")
     doc = (
-        "Transformer encoder layer (torch.nn.TransformerEncoderLayer, batch first): self-attention, then an MLP "
-        "(linear to dim_feedforward, ReLU, linear back to d_model, which must be the input's), each added to "
-        "its input and normalised."
+        "Transformer encoder layer (nn.TransformerEncoderLayer, batch first): self-attention, then an MLP, "
+        "each add & norm."
     )
     exposed = [
         Exposed("d_model", ((fc2, "out_features"),)),

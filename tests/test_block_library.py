@@ -13,7 +13,7 @@ from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Inlet, Outlet
 from netbuilder.graph.events import DefinitionAdded
 from netbuilder.project import ProjectError, project_to_dict
-from netbuilder.project.block_library import block_to_dict, load_block, save_block
+from netbuilder.project.block_library import block_to_dict, load_block, save_block, shipped_blocks
 from tests.test_project_file_definitions import composite_project, residual_block
 
 
@@ -189,3 +189,11 @@ def test_saving_a_block_the_project_lacks_or_into_no_folder_is_a_project_error(t
         save_block(definitions, "Nope", tmp_path / "x.nbblock")
     with pytest.raises(ProjectError, match=r"^cannot save .*nowhere/x.nbblock: No such file or directory$"):
         save_block(definitions, "Stage", tmp_path / "nowhere" / "x.nbblock")
+
+
+def test_shipped_blocks_that_share_a_part_share_one_definition_of_it() -> None:
+    blocks = {b.name: b.path for b in shipped_blocks()}
+    graph = Graph()
+    assert load_block(graph, blocks["ResNetBasicBlockDown"]) == "ResNetBasicBlockDown"
+    assert load_block(graph, blocks["ResNetBottleneckDown"]) == "ResNetBottleneckDown"
+    assert [d.name for d in graph.definitions] == ["ResNetDownsample", "ResNetBasicBlockDown", "ResNetBottleneckDown"]

@@ -36,9 +36,9 @@ class Crossing:
     """The outside (node, output port) that feeds each inlet fed by an edge (the first inlets), in order."""
     outlets: tuple[Outlet, ...]
     exposed: tuple[Exposed, ...] = ()
-    through: dict[str, str] = field(default_factory=dict)
-    """Inside a definition: its inlet, outlet or exposed parameter name -> the new block's port or parameter
-    that takes over what it led to in the selection."""
+    through: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Inside a definition: ("in" | "out" | "param", the name of its inlet, outlet or exposed parameter) -> the
+    new block's port or parameter that takes over what it led to in the selection."""
 
 
 def crossing(graph: Graph, selected: set[str], owner: Definition | None = None) -> Crossing:
@@ -46,7 +46,7 @@ def crossing(graph: Graph, selected: set[str], owner: Definition | None = None) 
     one outlet per inner output used outside or used nowhere (an output of the network stays one), each named
     after its first inner port (x, x2 ...). Inside definition `owner`, its inlets that feed the selection, its
     outlets that pass out a selected output and its exposed parameters that set selected values go through the
-    new block: each becomes one of its ports or parameters, named as it is."""
+    new block: each becomes one of its inlets or parameters, named as it is, or one of its outlets."""
     incoming = [e for n in selected for e in graph.inputs_of(n).values() if e.src not in selected]
     outgoing = [e for n in selected for e in graph.outputs_of(n) if e.dst not in selected]
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
@@ -57,12 +57,12 @@ def crossing(graph: Graph, selected: set[str], owner: Definition | None = None) 
     for edge in incoming:
         feeds.setdefault((edge.src, edge.src_port), []).append((edge.dst, edge.dst_port))
     inlets = [Inlet(_free(targets[0][1], taken), tuple(targets)) for targets in feeds.values()]
-    through: dict[str, str] = {}
+    through: dict[tuple[str, str], str] = {}
     for inlet in owner.inlets if owner is not None else ():
         targets = tuple(t for t in inlet.targets if t[0] in selected)
         if targets:
             inlets.append(Inlet(_free(inlet.name, taken), targets))
-            through[inlet.name] = inlets[-1].name
+            through[("in", inlet.name)] = inlets[-1].name
     unused = [(n, p.name) for n in selected if not graph.outputs_of(n) for p in graph.spec(n).outputs]
     passed_out = {(o.node, o.port) for o in owner.outlets if o.node in selected} if owner is not None else set()
     passed = sorted(
@@ -73,14 +73,14 @@ def crossing(graph: Graph, selected: set[str], owner: Definition | None = None) 
     named = {(o.node, o.port): o.name for o in outlets}
     for outlet in owner.outlets if owner is not None else ():
         if outlet.node in selected:
-            through[outlet.name] = named[(outlet.node, outlet.port)]
+            through[("out", outlet.name)] = named[(outlet.node, outlet.port)]
     exposed: list[Exposed] = []
     taken = set()
     for parameter in owner.exposed if owner is not None else ():
         targets = tuple(t for t in parameter.targets if t[0] in selected)
         if targets:
             exposed.append(Exposed(_free(parameter.name, taken), targets))
-            through[parameter.name] = exposed[-1].name
+            through[("param", parameter.name)] = exposed[-1].name
     return Crossing(tuple(incoming), tuple(outgoing), tuple(inlets), tuple(feeds), outlets, tuple(exposed), through)
 
 
@@ -121,34 +121,38 @@ def _group(graph: Graph, top: Graph, selected: set[str], name: str, label: str |
     inside.connect_all([e for n in kept for e in graph.outputs_of(n.id) if e.dst in selected])
     corner = (min(n.position[0] for n in kept), min(n.position[1] for n in kept))
     definition = Definition(name, inside, border.inlets, border.outlets, border.exposed)
-    for node in kept:
-        graph.remove_node(node.id)
     top.add_definition(definition)
+    # The instance comes in before the selection goes, and an opened block's ports move to it in between, so
+    # they name nodes that exist after every step (undo and redo replay these steps one by one).
     instance = graph.add_node(name, label=label, position=corner)
-    port_of_output = {(o.node, o.port): o.name for o in border.outlets}
     graph.connect_all(
         [
             Edge(src, src_port, instance.id, i.name)
             for (src, src_port), i in zip(border.sources, border.inlets[: len(border.sources)], strict=True)
         ]
-        + [Edge(instance.id, port_of_output[(e.src, e.src_port)], e.dst, e.dst_port) for e in border.outgoing]
     )
     if owner is not None:
         top.set_ports(owner.name, _into_instance(owner, selected, instance.id, border.through))
+    for node in kept:
+        graph.remove_node(node.id)
+    port_of_output = {(o.node, o.port): o.name for o in border.outlets}
+    graph.connect_all(
+        [Edge(instance.id, port_of_output[(e.src, e.src_port)], e.dst, e.dst_port) for e in border.outgoing]
+    )
     return instance.id
 
 
-def _into_instance(owner: Definition, selected: set[str], instance: str, through: dict[str, str]) -> Ports:
+def _into_instance(owner: Definition, selected: set[str], instance: str, through: dict[tuple[str, str], str]) -> Ports:
     """`owner`'s ports and parameters once `selected` is `instance`: what led into the selection leads to the
     instance's port or parameter that took it over."""
 
-    def into(name: str) -> Callable[[tuple[str, str]], tuple[tuple[str, str], ...] | None]:
-        return lambda target: ((instance, through[name]),) if target[0] in selected else None
+    def into(kind: str, name: str) -> Callable[[tuple[str, str]], tuple[tuple[str, str], ...] | None]:
+        return lambda target: ((instance, through[(kind, name)]),) if target[0] in selected else None
 
     return (
-        tuple(Inlet(i.name, _moved(i.targets, into(i.name))) for i in owner.inlets),
-        tuple(Outlet(o.name, instance, through[o.name]) if o.node in selected else o for o in owner.outlets),
-        tuple(Exposed(e.name, _moved(e.targets, into(e.name))) for e in owner.exposed),
+        tuple(Inlet(i.name, _moved(i.targets, into("in", i.name))) for i in owner.inlets),
+        tuple(Outlet(o.name, instance, through[("out", o.name)]) if o.node in selected else o for o in owner.outlets),
+        tuple(Exposed(e.name, _moved(e.targets, into("param", e.name))) for e in owner.exposed),
     )
 
 
@@ -229,7 +233,6 @@ def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:
     shift = (instance.position[0] - corner[0], instance.position[1] - corner[1])
     feeding = dict(graph.inputs_of(node_id))
     fed = list(graph.outputs_of(node_id))
-    graph.remove_node(node_id)
     ids: dict[str, str] = {}
     for inner in inside.nodes.values():
         label = inner.label if not _label_taken(graph, inner.label) else graph.unique_label(inner.label)
@@ -246,13 +249,14 @@ def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:
         source = feeding.get(inlet.name)
         if source is not None:
             edges += [Edge(source.src, source.src_port, ids[n], port) for n, port in inlet.targets]
-    outlets = {o.name: o for o in definition.outlets}
-    edges += [Edge(ids[outlets[e.src_port].node], outlets[e.src_port].port, e.dst, e.dst_port) for e in fed]
     graph.connect_all(edges)
     top = _top(graph)
-    if graph.owner is not None:
+    if graph.owner is not None:  # while both are there (see _group)
         owner = top.definitions[graph.owner]
         top.set_ports(owner.name, _out_of_instance(owner, node_id, definition, ids))
+    graph.remove_node(node_id)
+    outlets = {o.name: o for o in definition.outlets}
+    graph.connect_all([Edge(ids[outlets[e.src_port].node], outlets[e.src_port].port, e.dst, e.dst_port) for e in fed])
     if not _used(top, definition.name):
         top.remove_definition(definition.name)
     return list(ids.values())

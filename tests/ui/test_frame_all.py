@@ -186,3 +186,10 @@ def test_a_node_a_few_pixels_high_is_a_box_in_its_category_colour(qapp):
     colour = LIGHT.category(catalogue.get("Conv2d").category)
     assert picture.pixelColor(12, 11).name() == colour.name()
     assert node_picture("conv", 0.5).pixelColor(12 + 40, 10 + 30).name() != colour.name()  # drawn in full
+
+
+def test_the_status_bar_says_how_far_out_a_frame_went(window):
+    window.view.set_zoom(0.004, floor=0.004)
+    assert window.zoom_label.text() == "0.4%"
+    window.view.set_zoom(0.5)
+    assert window.zoom_label.text() == "50%"

@@ -129,4 +129,4 @@ class CanvasEditingMixin:
             self.view.set_zoom(1.0)
 
     def _zoom_changed(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{zoom:.0%}")
+        self.zoom_label.setText(f"{zoom:.0%}" if zoom >= 0.1 else f"{zoom * 100:.1f}%")  # Frame All goes below 1 %

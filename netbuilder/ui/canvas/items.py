@@ -138,9 +138,10 @@ class NodeItem(QGraphicsItem):
         accent = theme.category(self.spec.category)
         body = QRectF(0, 0, NODE_WIDTH, self.height)
         if self.height * scale < SPECK:
-            painter.fillRect(
-                body, theme.selection if selected else (theme.error if self.severity == "error" else accent)
-            )
+            colour = theme.selection if selected else (theme.error if self.severity == "error" else accent)
+            painter.setPen(QPen(colour, 0))  # cosmetic: a pixel wide however small the box, so it never vanishes
+            painter.setBrush(colour)
+            painter.drawRect(body)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, detail)
         border = theme.selection if selected else (theme.error if self.severity == "error" else theme.node_border)

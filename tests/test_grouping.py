@@ -220,14 +220,24 @@ def recorded(graph: Graph, edit: Callable[[], Any]) -> tuple[Any, list[GraphEven
 
 
 def assert_undo_redo(graph: Graph, events: list[GraphEvent], before: Any) -> None:
-    """Reverting `events` in reverse order gives back `before`; replaying them gives back the graph now."""
+    """Reverting `events` in reverse order gives back `before`; replaying them gives back the graph now. After
+    every step, each definition's ports and parameters name nodes that exist (a view may read them then)."""
     now = exact(graph)
     for change in reversed(events):
         graph.revert(change)
+        assert_ports_name_nodes(graph)
     assert exact(graph) == before
     for change in events:
         graph.replay(change)
+        assert_ports_name_nodes(graph)
     assert exact(graph) == now
+
+
+def assert_ports_name_nodes(graph: Graph) -> None:
+    for definition in graph.definitions:
+        named = [t for i in definition.inlets for t in i.targets] + [t for e in definition.exposed for t in e.targets]
+        named += [(o.node, o.port) for o in definition.outlets]
+        assert all(node in definition.graph.nodes for node, _ in named), definition.name
 
 
 # ---- the properties ------------------------------------------------------------------------------------

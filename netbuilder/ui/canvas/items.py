@@ -20,7 +20,7 @@ PORT_RADIUS = 5.0
 DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text but the node's label
 LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, cut to fit the card
 LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this before it is left out
-NARROWED = 0.75  # a label too long for its card is drawn this much smaller at most before it is cut
+NARROWED = 0.6  # a label too long for its card is drawn this much smaller at most before it is cut
 SPECK = 8.0  # a node shorter than this many pixels on screen is a box in its colour, an edge a straight line:
 # a whole large network framed at once repaints in a fraction of the time, and looks the same
 

@@ -41,8 +41,8 @@ MAX_NESTING = 32
 # The network with every composite expanded: each node of a graph, instances included, plus everything inside
 # each instance (once per copy of a repeated one), at every depth. Nesting multiplies (10 definitions each
 # holding 10 instances of the next is 10**10 nodes in a 20 KB file), and analysis checks every expanded node of
-# instances that differ (alike ones are checked once): half a second at this limit with every instance different
-# (docs/benchmarks.md). Twice a flat graph's MAX_NODES, 40 times a ResNet-152 import.
+# instances that differ (alike ones are checked once): a quarter to half a second at this limit with every
+# instance different (docs/benchmarks.md). Twice a flat graph's MAX_NODES, 40 times a ResNet-152 import.
 MAX_EXPANDED_NODES = 2 * MAX_NODES
 
 # A composite's description: a paragraph, not a document.

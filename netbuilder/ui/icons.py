@@ -11,11 +11,12 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSize, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from netbuilder.blocks import catalogue
+from netbuilder.graph import Graph
 from netbuilder.ui.theme import CATEGORY_COLOURS
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def icons_dir() -> Traversable:
 
 
 def icon_file_name(category: str) -> str:
-    return f"{category.lower()}.svg"
+    """convolution.svg; this_project.svg for "This project"."""
+    return f"{category.lower().replace(' ', '_')}.svg"
 
 
 def palette_is_dark(palette: QPalette | None = None) -> bool:
@@ -125,11 +127,7 @@ def clear_cache() -> None:
     _icons.clear()
 
 
-def block_icon(block_type: str, dark: bool | None = None) -> QIcon:
-    """The icon of a block type: its category's."""
-    return category_icon(catalogue.get(block_type).category, dark)
-
-
-def drag_pixmap(block_type: str, size: int = 32, device_pixel_ratio: float = 1.0) -> QPixmap:
-    """The block's icon as a pixmap for a drag, sharp on high-DPI screens."""
-    return block_icon(block_type).pixmap(QSize(size, size), device_pixel_ratio)
+def block_icon(block_type: str, dark: bool | None = None, graph: Graph | None = None) -> QIcon:
+    """The icon of a block type: its category's (a block of the project's, given the project's `graph`)."""
+    spec = graph.block_spec(block_type) if graph is not None else catalogue.get(block_type)
+    return category_icon(spec.category, dark)

@@ -27,6 +27,7 @@ from netbuilder import __version__
 from netbuilder.project import Project
 from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.canvas_editing import CanvasEditingMixin
+from netbuilder.ui.app.composite_editing import CompositeEditingMixin
 from netbuilder.ui.app.import_and_export import ImportExportMixin
 from netbuilder.ui.app.project_files import AUTOSAVE_MS, ProjectFilesMixin
 from netbuilder.ui.app.recovery_dialog import RecoveryDialog
@@ -34,6 +35,7 @@ from netbuilder.ui.app.start_page import StartPage
 from netbuilder.ui.app.window_actions import WindowActionsMixin
 from netbuilder.ui.app.window_geometry import WindowGeometry
 from netbuilder.ui.background import join_all
+from netbuilder.ui.canvas.breadcrumb import BreadcrumbBar
 from netbuilder.ui.canvas.find_bar import FindBar
 from netbuilder.ui.canvas.minimap import Overview
 from netbuilder.ui.canvas.palette import PalettePanel
@@ -58,7 +60,9 @@ BOTTOM_SHARE = 1 / 3  # of the window's height for Problems and Code at a first 
 IMPORT_CANCEL_TIP = "Stop waiting for this import (it finishes in the background, unused)"
 
 
-class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, WindowActionsMixin, QMainWindow):
+class MainWindow(
+    ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, CompositeEditingMixin, WindowActionsMixin, QMainWindow
+):
     """One project at a time; the start page when none is open."""
 
     def __init__(self, settings: QSettings, recovery: Recovery) -> None:
@@ -72,6 +76,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.view: GraphView | None = None
         self.overview: Overview | None = None  # over the view, and deleted with it
         self.find_bar: FindBar | None = None
+        self.breadcrumb: BreadcrumbBar | None = None  # over the view while a block of the project is open
         self.training: TrainingPanel | None = None
         self._locked = False  # while a run trains, the graph is not edited
         self._training_dock_grown = False
@@ -173,6 +178,10 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.overview = Overview(self.view)
         self.overview.set_wanted(self.overview_action.isChecked())
         self.find_bar = FindBar(self.view)
+        self.breadcrumb = BreadcrumbBar(self.view, self.controller)
+        self.view.addAction(self.open_block_action)  # Return opens the selected block while the canvas has focus
+        self.scene.context_menu_requested.connect(self._canvas_menu)
+        self.palette.show_project_blocks(project.graph)
         self.stack.addWidget(self.view)
         self.stack.setCurrentWidget(self.view)
 
@@ -195,6 +204,7 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
             self._size_docks()
         self.bottom_dock.raise_()  # showing the docks made Training the current tab; it loads torch when shown
 
+        self.controller.level_changed.connect(self._level_changed)
         stack = self.controller.undo_stack
         stack.canUndoChanged.connect(self._update_actions)
         stack.canRedoChanged.connect(self._update_actions)
@@ -230,7 +240,8 @@ class MainWindow(ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, Windo
         self.training_dock.setWidget(None)
         self.controller.close()
         self.document = self.controller = self.scene = self.view = self.training = None
-        self.overview = self.find_bar = None
+        self.overview = self.find_bar = self.breadcrumb = None
+        self.palette.show_project_blocks(None)
 
     def close_project(self) -> None:
         if not self._may_discard():

@@ -54,6 +54,20 @@ class WindowActionsMixin:
         self.delete_action = self._action("De&lete", self.delete_selection, std.Delete)
         self.delete_action.setShortcuts([QKeySequence(std.Delete), QKeySequence(Qt.Key.Key_Backspace)])
         self.select_all_action = self._action("Select &All", self.select_all, std.SelectAll)
+        self.group_action = self._action(
+            "&Group…", self.group_selection, "Ctrl+G", "Make the selected nodes one block of this project"
+        )
+        self.ungroup_action = self._action(
+            "U&ngroup", self.ungroup_selection, "Ctrl+Shift+G", "Put the selected block's inside back in its place"
+        )
+        self.open_block_action = self._action(
+            "&Open Block", self.open_block, "Return", "Show the selected block's inside (edits change every use)"
+        )
+        self.open_block_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # Return on the canvas only
+        self.up_level_action = self._action("&Up One Level", self.up_one_level, "Alt+Up", "Close the open block")
+        self.make_unique_action = self._action(
+            "&Make Unique", self.make_unique_selection, None, "Give this instance a copy of its block to edit alone"
+        )
         self.find_action = self._action("&Find…", self.find_node, std.Find, "Find a node by its label or block type")
         # Ctrl+F is the canvas's own while it has the focus (find_bar.py) and the palette's elsewhere: here it is
         # shown in the menu and works while the menu is open, but claims the key nowhere else
@@ -123,6 +137,9 @@ class WindowActionsMixin:
         )
         edit_menu.addSeparator()
         edit_menu.addActions([self.select_all_action, self.auto_layout_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.group_action, self.ungroup_action, self.open_block_action, self.up_level_action])
+        edit_menu.addAction(self.make_unique_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
         view_menu = bar.addMenu("&View")
@@ -201,3 +218,4 @@ class WindowActionsMixin:
             action.setEnabled(has_document)
         for action in (self.paste_action, self.auto_layout_action):
             action.setEnabled(editable)
+        self._update_block_actions(editable)

@@ -1,4 +1,6 @@
-"""The block palette: every catalogue block by category, searchable, to drag onto the canvas or add with Enter.
+"""The block palette: every catalogue block by category, searchable, to drag onto the canvas or add with Enter;
+above them, under "This project", the open project's own blocks (its composite definitions), kept in step
+with the project as they are grouped, removed or brought back by undo.
 
 `search_blocks` is the one block search of the application; the Tab quick-add popup uses it too.
 """
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QDrag, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QDrag, QFont, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -25,8 +27,11 @@ from PySide6.QtWidgets import (
 
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec
+from netbuilder.graph import Graph
+from netbuilder.graph.definitions import CATEGORY as PROJECT_CATEGORY
+from netbuilder.graph.events import DefinitionAdded, DefinitionEdited, DefinitionRemoved, GraphEvent
 from netbuilder.ui.canvas.scene import BLOCK_MIME
-from netbuilder.ui.icons import category_icon, drag_pixmap, palette_is_dark
+from netbuilder.ui.icons import category_icon, palette_is_dark
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # an item's block type name; None on category rows
 DRAG_ICON_SIZE = 32
@@ -77,6 +82,12 @@ def _word_rank(entry: _Entry, word: str) -> int | None:
     if any(w.startswith(word) for w in entry.words):
         return DOC_WORD
     return None
+
+
+def _matches_project_block(spec: BlockSpec, words: list[str]) -> bool:
+    """A project block matches when each word is in its name or starts a word of its doc."""
+    entry = _Entry(spec, 0, _squash(spec.type), spec.category.lower(), tuple(re.findall(r"\w+", spec.doc.lower())))
+    return all(_word_rank(entry, word) is not None for word in words)
 
 
 def search_blocks(text: str) -> list[BlockSpec]:
@@ -149,7 +160,8 @@ class BlockTree(QTreeWidget):
             return
         drag = QDrag(self)
         drag.setMimeData(block_mime_data(block))
-        drag.setPixmap(drag_pixmap(block, DRAG_ICON_SIZE, self.devicePixelRatioF()))
+        # the row's own icon: its category's, a block of the project's included
+        drag.setPixmap(item.icon(0).pixmap(QSize(DRAG_ICON_SIZE, DRAG_ICON_SIZE), self.devicePixelRatioF()))
         drag.setHotSpot(QPoint(DRAG_ICON_SIZE // 2, DRAG_ICON_SIZE // 2))
         drag.exec(Qt.DropAction.CopyAction)
 
@@ -184,6 +196,8 @@ class PalettePanel(QWidget):
 
         self.items: dict[str, QTreeWidgetItem] = {}
         self.category_items: dict[str, QTreeWidgetItem] = {}
+        self.project_graph: Graph | None = None  # whose blocks are shown under "This project"
+        self._stop_listening = lambda: None
         self._collapsed_before_search: set[str] | None = None
         self._best: str | None = None
         self._build()
@@ -223,18 +237,68 @@ class PalettePanel(QWidget):
             self.category_items[category] = group
             icon = category_icon(category, dark)
             for spec in specs:
-                item = QTreeWidgetItem(group, [spec.type])
-                item.setIcon(0, icon)
-                item.setData(0, BLOCK_ROLE, spec.type)
-                item.setToolTip(0, block_tooltip(spec))
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
-                self.items[spec.type] = item
+                self._add_item(group, spec, icon)
             group.setExpanded(True)
+
+    def _add_item(self, group: QTreeWidgetItem, spec: BlockSpec, icon: QIcon) -> None:
+        item = QTreeWidgetItem(group, [spec.type])
+        item.setIcon(0, icon)
+        item.setData(0, BLOCK_ROLE, spec.type)
+        item.setToolTip(0, block_tooltip(spec))
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+        self.items[spec.type] = item
+
+    def show_project_blocks(self, graph: Graph | None) -> None:
+        """Show `graph`'s project's blocks under "This project" (None: no project is open), following its
+        definitions from now on."""
+        self._stop_listening()
+        self._stop_listening = lambda: None
+        self.project_graph = graph
+        if graph is not None:
+            self._stop_listening = graph.subscribe(self._on_graph_event)
+        self._refresh_project_blocks()
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if isinstance(event, DefinitionAdded | DefinitionRemoved):
+            self._refresh_project_blocks()
+        elif isinstance(event, DefinitionEdited) and event.name in self.items:
+            # its doc says how many blocks it is made of
+            spec = self.project_graph.block_spec(event.name)
+            self.items[event.name].setToolTip(0, block_tooltip(spec))
+
+    def project_blocks(self) -> list[str]:
+        """The names of the project's blocks shown under "This project", top to bottom."""
+        group = self.category_items.get(PROJECT_CATEGORY)
+        return [group.child(i).data(0, BLOCK_ROLE) for i in range(group.childCount())] if group else []
+
+    def _refresh_project_blocks(self) -> None:
+        """Rebuild the "This project" rows, first in the tree; the category is there only while it has blocks."""
+        for name in self.project_blocks():
+            del self.items[name]
+        group = self.category_items.pop(PROJECT_CATEGORY, None)
+        if group is not None:
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(group))
+        definitions = list(self.project_graph.definitions) if self.project_graph is not None else []
+        if definitions:
+            group = QTreeWidgetItem([PROJECT_CATEGORY])
+            font = QFont(self.tree.font())
+            font.setBold(True)
+            group.setFont(0, font)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setToolTip(0, "Blocks of this project: select nodes on the canvas and Group them (Ctrl+G)")
+            self.tree.insertTopLevelItem(0, group)
+            self.category_items[PROJECT_CATEGORY] = group
+            icon = category_icon(PROJECT_CATEGORY, palette_is_dark(self.palette()))
+            for definition in definitions:
+                self._add_item(group, definition.spec(), icon)
+            group.setExpanded(True)
+        if self.search.text().strip():
+            self.set_filter(self.search.text())
 
     def _refresh_icons(self) -> None:
         dark = palette_is_dark(self.palette())
-        for block, item in self.items.items():
-            item.setIcon(0, category_icon(catalogue.get(block).category, dark))
+        for item in self.items.values():
+            item.setIcon(0, category_icon(item.parent().text(0), dark))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and self.items:
@@ -255,7 +319,13 @@ class PalettePanel(QWidget):
         searching = bool(text.strip())
         if searching and self._collapsed_before_search is None:
             self._collapsed_before_search = {c for c, item in self.category_items.items() if not item.isExpanded()}
-        matches = search_blocks(text)
+        words = text.lower().split()
+        project = [
+            self.project_graph.block_spec(name)
+            for name in self.project_blocks()
+            if _matches_project_block(self.project_graph.block_spec(name), words)
+        ]
+        matches = project + search_blocks(text)
         shown = {spec.type for spec in matches}
         self.tree.setUpdatesEnabled(False)
         for block, item in self.items.items():

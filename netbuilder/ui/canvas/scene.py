@@ -7,13 +7,20 @@ its point (`refused`), for the view to say why by the pointer.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from netbuilder.analysis import Analysis
+from netbuilder.analysis.node_check import NodeResult
 from netbuilder.blocks import catalogue
-from netbuilder.blocks.tensor_type import format_shape
+from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.graph import Edge
 from netbuilder.graph.events import (
     EdgeAdded,
@@ -25,6 +32,7 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
+from netbuilder.ui.canvas.definition_ports import PortTagItem, port_tags
 from netbuilder.ui.canvas.items import EdgeItem, NodeItem, curve
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
@@ -35,10 +43,12 @@ CANVAS_EXTENT = 1_000_000.0
 
 
 class GraphScene(QGraphicsScene):
-    """Items for every node and edge of the document's graph, kept in step with it."""
+    """Items for every node and edge of the graph being edited, kept in step with it: the project's top graph,
+    or the inside of an opened block of the project (with its inlets and outlets as tags at its border)."""
 
     node_activated = Signal(str)  # node id: double-clicked, for the inspector to take focus
     refused = Signal(QPointF, str)  # scene point, reason: a gesture there changed nothing, and why
+    context_menu_requested = Signal(QPoint)  # screen point of a right-click (the node under it is selected)
 
     def __init__(self, controller: EditorController, theme: Theme) -> None:
         super().__init__()
@@ -48,6 +58,7 @@ class GraphScene(QGraphicsScene):
         self.snap_to_grid = False
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
+        self.port_tags: list[PortTagItem] = []  # an opened block's inlets and outlets
         self._drag: _ConnectionDrag | None = None
         self._applied: dict[str, tuple] = {}  # node id -> (result, structural diagnostics, in model) last drawn
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -55,24 +66,46 @@ class GraphScene(QGraphicsScene):
         # connection being drawn would shift the view under the cursor mid-drag.
         self.setSceneRect(-CANVAS_EXTENT, -CANVAS_EXTENT, 2 * CANVAS_EXTENT, 2 * CANVAS_EXTENT)
         self.setBackgroundBrush(theme.background)
+        self._unsubscribe = lambda: None
+        self._show_level()
+        controller.level_changed.connect(self._show_level)
+        controller.document.analysis_changed.connect(self.apply_analysis)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self.controller.level_changed.disconnect(self._show_level)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackgroundBrush(theme.background)
+        for item in [*self.nodes.values(), *self.edges.values(), *self.port_tags]:
+            item.theme = theme
+            item.update()
+
+    def _show_level(self) -> None:
+        """Mirror the graph the controller edits now (a block opened or closed): its items replace the others."""
+        self._unsubscribe()
+        self._drag = None
+        self.clearSelection()
+        for item in [*self.port_tags, *self.edges.values(), *self.nodes.values()]:
+            self.removeItem(item)
+        self.nodes, self.edges, self.port_tags, self._applied = {}, {}, [], {}
+        self.graph = self.controller.graph
         for node in self.graph.nodes.values():
             self._add_node(node)
         for edge in self.graph.edges:
             self._add_edge(edge)
         self._unsubscribe = self.graph.subscribe(self._on_event)
-        document = controller.document
-        document.analysis_changed.connect(self.apply_analysis)
-        self.apply_analysis(document.analysis)
+        self._show_port_tags()
+        self.apply_analysis(self.controller.document.analysis)
 
-    def close(self) -> None:
-        self._unsubscribe()
-
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.setBackgroundBrush(theme.background)
-        for item in [*self.nodes.values(), *self.edges.values()]:
-            item.theme = theme
-            item.update()
+    def _show_port_tags(self) -> None:
+        for tag in self.port_tags:
+            self.removeItem(tag)
+        definition = self.graph.definitions.get(self.graph.owner) if self.graph.owner else None
+        self.port_tags = port_tags(definition, self.nodes, self.theme) if definition is not None else []
+        for tag in self.port_tags:
+            self.addItem(tag)
 
     # ---- mirroring the graph ---------------------------------------------------------------------------
 
@@ -80,10 +113,12 @@ class GraphScene(QGraphicsScene):
         match event:
             case NodeAdded(node):
                 self._add_node(node)
+                self._show_port_tags()
             case NodeRemoved(node):
                 item = self.nodes.pop(node.id)
                 self._applied.pop(node.id, None)
                 self.removeItem(item)
+                self._show_port_tags()
             case EdgeAdded(edge):
                 self._add_edge(edge)
                 self._applied.pop(edge.dst, None)  # its ports' state is redrawn with the next analysis
@@ -95,6 +130,8 @@ class GraphScene(QGraphicsScene):
                 item = self.nodes[node_id]
                 if item.pos() != QPointF(*new):
                     item.setPos(QPointF(*new))
+                for tag in self.port_tags:
+                    tag.refresh()
             case NodeRenamed(node_id, _, _):
                 self.nodes[node_id].refresh_tooltip()
                 self.nodes[node_id].update()
@@ -105,7 +142,7 @@ class GraphScene(QGraphicsScene):
                 item.update()
 
     def _add_node(self, node) -> None:
-        item = NodeItem(node, self.theme)
+        item = NodeItem(node, self.theme, self.graph.spec(node.id), self.graph.definition_of(node.id))
         self.nodes[node.id] = item
         self.addItem(item)
 
@@ -116,15 +153,18 @@ class GraphScene(QGraphicsScene):
 
     def apply_analysis(self, analysis: Analysis) -> None:
         """Shapes on edges, badges and problem markers on nodes. Only nodes whose result changed (analysis
-        keeps an unchanged node's NodeResult object) and the edges touching them are touched."""
+        keeps an unchanged node's NodeResult object) and the edges touching them are touched. Inside an opened
+        block they are those of the instance that was opened."""
+        results = self.controller.level_results(analysis)
         structural: dict[str, tuple] = {}
-        for diagnostic in analysis.structural:
-            if diagnostic.node is not None:
-                structural[diagnostic.node] = (*structural.get(diagnostic.node, ()), diagnostic)
-        model = set(analysis.model_nodes)
+        if not self.controller.path:  # the whole graph's own problems are the top graph's
+            for diagnostic in analysis.structural:
+                if diagnostic.node is not None:
+                    structural[diagnostic.node] = (*structural.get(diagnostic.node, ()), diagnostic)
+        model = set(analysis.model_nodes) if not self.controller.path else set(self.graph.nodes)
         changed: set[str] = set()
         for node_id, item in self.nodes.items():
-            result = analysis.results.get(node_id)
+            result = results.get(node_id)
             seen = (result, structural.get(node_id, ()), node_id in model)
             previous = self._applied.get(node_id)
             if previous is not None and previous[0] is result and previous[1:] == seen[1:]:
@@ -136,16 +176,36 @@ class GraphScene(QGraphicsScene):
             item.set_analysis(result.params if result and seen[2] else 0, severity, [d.message for d in found])
         for edge, item in self.edges.items():
             if edge.src in changed or edge.dst in changed or item.label == "":
-                self._label_edge(analysis, edge, item)
+                self._label_edge(results, structural, edge, item)
+        if self.port_tags:
+            self._label_port_tags(analysis, results)
 
-    def _label_edge(self, analysis: Analysis, edge: Edge, item: EdgeItem) -> None:
-        t = analysis.edge_type(edge) if edge.src in analysis.results else None
-        wrong = (
-            any(d.is_error and d.port == edge.dst_port for d in analysis.for_node(edge.dst))
-            if edge.dst in analysis.results
-            else False
-        )
+    def _label_edge(
+        self, results: dict[str, NodeResult], structural: dict[str, tuple], edge: Edge, item: EdgeItem
+    ) -> None:
+        source = results.get(edge.src)
+        t = source.outputs.get(edge.src_port) if source is not None else None
+        target = results.get(edge.dst)
+        found = [*(target.diagnostics if target is not None else ()), *structural.get(edge.dst, ())]
+        wrong = any(d.is_error and d.port == edge.dst_port for d in found)
         item.set_analysis(format_shape(t.shape) if t is not None else "?", wrong)
+
+    def _label_port_tags(self, analysis: Analysis, results: dict[str, NodeResult]) -> None:
+        """Each inlet's tag says what arrives at the opened instance there, each outlet's what leaves."""
+        instance = self.controller.path[-1]
+        parent = self.controller.graph_at(len(self.controller.path) - 1)
+        arriving: dict[str, TensorType | None] = {}
+        outer = self.controller.level_results(analysis, depth=len(self.controller.path) - 1)
+        for port, edge in parent.inputs_of(instance).items():
+            source = outer.get(edge.src)
+            arriving[port] = source.outputs.get(edge.src_port) if source is not None else None
+        for tag in self.port_tags:
+            if tag.side == "in":
+                t = arriving.get(tag.name)
+            else:
+                produced = results.get(tag.node)
+                t = produced.outputs.get(tag.port) if produced is not None else None
+            tag.set_shape(format_shape(t.shape) if t is not None else "?")
 
     # ---- helpers for the view and the window -----------------------------------------------------------
 
@@ -238,10 +298,20 @@ class GraphScene(QGraphicsScene):
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         item = self.node_at(event.scenePos())
         if item is not None:
-            self.node_activated.emit(item.node_id)
+            if item.definition is not None:
+                self.controller.open_instance(item.node_id)  # a block of this project: its inside
+            else:
+                self.node_activated.emit(item.node_id)
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        item = self.node_at(event.scenePos())
+        if item is not None and not item.isSelected():
+            self.select_nodes([item.node_id])  # the menu acts on what was clicked, as in a file manager
+        self.context_menu_requested.emit(event.screenPos())
+        event.accept()
 
     def _start_drag(self, item: NodeItem, side: str, port: str, point: QPointF) -> None:
         replacing = None
@@ -297,9 +367,12 @@ class GraphScene(QGraphicsScene):
     def drop_block(self, block: str, point: QPointF) -> str | None:
         """Add `block` at a point; dropped on an edge it is inserted into that edge."""
         position = self.snapped(point)
-        spec = catalogue.get(block)
+        try:
+            spec = self.graph.block_spec(block)
+        except catalogue.UnknownBlockError:
+            spec = None  # gone from the project since the drag began: adding it says so
         edge_item = self.edge_at(point)
-        if edge_item is not None and spec.inputs and spec.outputs:
+        if edge_item is not None and spec is not None and spec.inputs and spec.outputs:
             node_id = self.controller.insert_on_edge(edge_item.edge, block, (position.x(), position.y()))
         else:
             node_id = self.controller.add_block(block, (position.x(), position.y()))
@@ -321,7 +394,7 @@ class _ConnectionDrag:
         self.path.setZValue(10)
         scene.addItem(self.path)
         graph = scene.graph
-        kind = catalogue.get(graph.nodes[source.node_id].block).output_port(port).kind
+        kind = graph.spec(source.node_id).output_port(port).kind
         upstream = graph.upstream([source.node_id])  # an edge into any of these would close a cycle
         for item in scene.nodes.values():
             if item.node_id not in upstream:

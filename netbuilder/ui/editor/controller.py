@@ -9,11 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from netbuilder.analysis import Fix
+from netbuilder.analysis import Analysis, Fix
 from netbuilder.analysis.layout import Orientation, layered_positions
-from netbuilder.graph import Edge, GraphError
+from netbuilder.analysis.node_check import NodeResult
+from netbuilder.graph import Edge, Graph, GraphError
 from netbuilder.graph.clipboard import copy_nodes
-from netbuilder.ui.editor import commands
+from netbuilder.graph.events import DefinitionEdited, DefinitionRemoved, GraphEvent, NodeRemoved
+from netbuilder.ui.editor import commands, composite_commands
 from netbuilder.ui.editor.commands import RecordedCommand
 from netbuilder.ui.editor.document import Document
 
@@ -24,13 +26,19 @@ class EditorController(QObject):
 
     message = Signal(str)  # plain words for the status bar: a refusal's reason, or what just happened
     modified_changed = Signal(bool)  # True while there are unsaved changes
+    level_changed = Signal()  # the graph being edited changed: a block of the project opened, or closed
 
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.top = document.graph
         self.graph = document.graph
+        """The graph being edited: the project's top graph, or the inside of the block opened last."""
+        self.path: tuple[str, ...] = ()
+        """The instances opened, from the top graph down (empty while the top graph is edited)."""
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self._unsubscribe_top = self.top.subscribe(self._follow_top)
 
     @property
     def modified(self) -> bool:
@@ -85,6 +93,7 @@ class EditorController(QObject):
         the stack's C++ side could delete commands whose Python side is already gone), then close the
         document."""
         self.undo_stack.clear()
+        self._unsubscribe_top()
         self.document.close()
 
     def _edit(self, build: Callable[[], RecordedCommand]) -> RecordedCommand | None:
@@ -163,3 +172,71 @@ class EditorController(QObject):
         laid_out = layered_positions(self.graph, orientation)
         moved = {n: p for n, p in laid_out.items() if self.graph.nodes[n].position != p}
         return bool(moved) and self.push(commands.move_nodes(self.graph, moved, "Auto Layout"))
+
+    # ---- blocks of this project: opening one, grouping, ungrouping -----------------------------------------
+
+    def open_path(self, path: tuple[str, ...]) -> None:
+        """Edit the inside of the last instance of `path` (instance ids from the top graph down; () is the top
+        graph). Where an instance on it is gone (an undo took it away), the deepest level still there opens."""
+        graph, kept = self.top, ()
+        for node_id in path:
+            definition = graph.definition_of(node_id) if node_id in graph.nodes else None
+            if definition is None:
+                break
+            graph, kept = definition.graph, (*kept, node_id)
+        if kept != self.path or graph is not self.graph:
+            self.path, self.graph = kept, graph
+            self.level_changed.emit()
+
+    def open_instance(self, node_id: str) -> bool:
+        """Open the inside of instance `node_id` of the graph being edited; False (and why) for another block."""
+        if node_id not in self.graph.nodes or self.graph.definition_of(node_id) is None:
+            self.message.emit("only a block of this project can be opened: double-click one to see its inside")
+            return False
+        self.open_path((*self.path, node_id))
+        return True
+
+    def close_level(self) -> bool:
+        """Go up one level, to the graph that holds the instance open now; False at the top graph."""
+        if not self.path:
+            return False
+        self.open_path(self.path[:-1])
+        return True
+
+    def graph_at(self, depth: int) -> Graph:
+        """The graph `depth` levels down the opened path (0: the top graph; len(path): the one being edited)."""
+        graph = self.top
+        for node_id in self.path[:depth]:
+            graph = graph.definition_of(node_id).graph
+        return graph
+
+    def level_results(self, analysis: Analysis, depth: int | None = None) -> dict[str, NodeResult]:
+        """Analysis's results for the graph being edited (or the one `depth` levels down): inside an opened
+        instance, those of that very instance (its shapes follow its own inputs and values); empty while the
+        instance could not be checked."""
+        results = analysis.results
+        for node_id in self.path[:depth]:
+            result = results.get(node_id)
+            if result is None or result.inner is None:
+                return {}
+            results = result.inner
+        return results
+
+    def _follow_top(self, event: GraphEvent) -> None:
+        if self.path and isinstance(event, NodeRemoved | DefinitionRemoved | DefinitionEdited):
+            self.open_path(self.path)
+
+    def group(self, node_ids: list[str], name: str) -> str | None:
+        """Group nodes of the graph being edited into one instance of a new block `name`; its id, or None."""
+        command = self._edit(lambda: composite_commands.group_nodes(self.top, self.graph, node_ids, name))
+        return None if command is None else command.result
+
+    def ungroup(self, node_id: str) -> list[str]:
+        """Put an instance's inside back in its place; the ids of the nodes put back ([] when refused)."""
+        command = self._edit(lambda: composite_commands.ungroup_node(self.top, self.graph, node_id))
+        return [] if command is None else command.result
+
+    def make_unique(self, node_id: str) -> str | None:
+        """Give instance `node_id` a copy of its block of its own; the copy's name, or None when refused."""
+        command = self._edit(lambda: composite_commands.make_unique(self.top, self.graph, node_id))
+        return None if command is None else command.result

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
@@ -30,10 +31,9 @@ from PySide6.QtWidgets import (
 
 from netbuilder.analysis import Analysis
 from netbuilder.analysis.diagnostics import Diagnostic
-from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import MODEL, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
-from netbuilder.graph.events import GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
+from netbuilder.graph.events import DefinitionEdited, GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.icons import category_icon, icon_colour, palette_is_dark
 from netbuilder.ui.panels.dataset_preview import DatasetPreview
@@ -57,8 +57,10 @@ def type_text(t: TensorType) -> str:
 
 class InspectorPanel(QWidget):
     """Edits one node: header (type, category, doc, label), a form of its parameters, its output shapes,
-    parameter count and problems. The window calls `show_selection` (or `show_node`) when the selection
-    changes and `focus_label` when a node is double-clicked."""
+    parameter count and problems; for an instance of a block of the project, its exposed parameters and a line
+    naming its block with Open. It shows the nodes of the graph the controller edits (a block's inside once it is
+    opened). The window calls `show_selection` (or `show_node`) when the selection changes and `focus_label`
+    when a node is double-clicked."""
 
     def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,7 +98,9 @@ class InspectorPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
 
-        unsubscribe = self.graph.subscribe(self._on_graph_event)
+        # the top graph tells every edit inside a block as DefinitionEdited, so one subscription hears all levels
+        unsubscribe = controller.top.subscribe(self._on_graph_event)
+        controller.level_changed.connect(self._level_changed)
         done: list[bool] = []
 
         def detach() -> None:
@@ -172,7 +176,7 @@ class InspectorPanel(QWidget):
     def _build(self, node_id: str) -> None:
         self._clear_form()
         node = self.graph.nodes[node_id]
-        spec = catalogue.get(node.block)
+        spec = self.graph.spec(node_id)
         content = QWidget()
         content.setObjectName("inspectorContent")
         layout = QVBoxLayout(content)
@@ -182,6 +186,9 @@ class InspectorPanel(QWidget):
         layout.addLayout(self._header(spec))
         self.doc_label = ToneLabel(spec.doc.strip().replace("\n", " ").replace("`", ""))
         layout.addWidget(self.doc_label)
+        definition = self.graph.definition_of(node_id)
+        if definition is not None:
+            layout.addLayout(self._definition_line(node_id, definition.name, len(definition.graph.nodes)))
 
         # one form for everything below, so labels and fields line up in two columns
         form = QFormLayout()
@@ -282,6 +289,17 @@ class InspectorPanel(QWidget):
         self._header_icon = icon
         return header
 
+    def _definition_line(self, node_id: str, name: str, count: int) -> QHBoxLayout:
+        """The line naming an instance's block, with Open to show its inside."""
+        line = QHBoxLayout()
+        words = ToneLabel(f"A block of this project: {name}, made of {count} block{'s' if count != 1 else ''}")
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip(f"Show the inside of {name} on the canvas (edits change every instance)")
+        self.open_button.clicked.connect(lambda _=False: self.controller.open_instance(node_id))
+        line.addWidget(words, 1)
+        line.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
+        return line
+
     def _section(self, text: str) -> QLabel:
         label = QLabel(text)
         font = QFont(label.font())
@@ -312,7 +330,7 @@ class InspectorPanel(QWidget):
             self.row_labels[name].setToolTip(field.tooltip(relevant))
 
     def _refresh_analysis(self, analysis: Analysis) -> None:
-        result = analysis.results.get(self.node_id)
+        result = self.controller.level_results(analysis).get(self.node_id)
         node = self.graph.nodes[self.node_id]
         resolved = result.resolved if result is not None else {}
         for name, field in self.fields.items():
@@ -327,7 +345,12 @@ class InspectorPanel(QWidget):
             label.set_tone("normal" if t is not None else "muted")
         self.params_count.setText(f"{result.params:,}" if known else "?")
         self.macs_count.setText(f"{result.macs:,} per sample" if known else "?")
-        diagnostics = list(analysis.for_node(self.node_id)) if result is not None else []
+        if result is None:
+            diagnostics = []
+        elif self.controller.path:  # inside a block: the opened instance's own check of this node
+            diagnostics = list(result.diagnostics)
+        else:
+            diagnostics = list(analysis.for_node(self.node_id))
         self._show_diagnostics(diagnostics)
 
     @staticmethod
@@ -375,7 +398,18 @@ class InspectorPanel(QWidget):
 
     # ---- listening
 
+    def _level_changed(self) -> None:
+        """Another graph is edited (a block opened or closed): its nodes are shown from now on."""
+        self.graph = self.controller.graph
+        self.show_node(None)
+
     def _on_graph_event(self, event: GraphEvent) -> None:
+        if isinstance(event, DefinitionEdited):
+            if event.name != self.graph.owner:
+                return
+            event = event.event
+        elif self.graph.owner is not None:
+            return  # an edit of the top graph, while a block's inside is shown
         if self.node_id is None:
             return
         if isinstance(event, ParamChanged) and event.node_id == self.node_id:

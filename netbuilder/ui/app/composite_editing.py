@@ -1,0 +1,118 @@
+"""The Edit menu's work on blocks of the project (part of MainWindow): Group, Ungroup, Open Block, Up One
+Level, Make Unique, and the canvas's context menu that offers them beside the clipboard's actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QMenu
+
+from netbuilder.graph import GraphError
+from netbuilder.graph.grouping import check_groupable
+from netbuilder.ui.app.block_name_dialog import BlockNameDialog
+
+
+class CompositeEditingMixin:
+    """What the window's block actions do to the graph being edited, through the controller; a refusal is said
+    in the status bar and by the selection, as the canvas says its own."""
+
+    def group_selection(self) -> None:
+        if self.scene is None or self._locked:
+            return
+        node_ids = self.scene.selected_node_ids()
+        try:
+            check_groupable(self.controller.graph, set(node_ids))
+        except GraphError as err:
+            self._refuse_here(str(err))
+            return
+        dialog = BlockNameDialog(self.controller.top, len(node_ids), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        instance = self.controller.group(node_ids, dialog.name)
+        if instance is not None:
+            self.scene.select_nodes([instance])
+
+    def ungroup_selection(self) -> None:
+        instance = self._selected_instance("select one block of this project to ungroup it")
+        if instance is not None:
+            self.scene.select_nodes(self.controller.ungroup(instance))
+
+    def open_block(self) -> None:
+        instance = self._selected_instance("select one block of this project to open it")
+        if instance is not None:
+            self.controller.open_instance(instance)
+
+    def up_one_level(self) -> None:
+        if self.controller is not None:
+            self.controller.close_level()
+
+    def make_unique_selection(self) -> None:
+        instance = self._selected_instance("select one block of this project to make it unique")
+        if instance is not None:
+            name = self.controller.make_unique(instance)
+            if name is not None:
+                self.show_message(f"This instance now uses {name}, a copy of its block of its own")
+
+    def _selected_instance(self, hint: str) -> str | None:
+        """The one selected node when it is an instance of a block of the project; else None, and `hint`."""
+        if self.scene is None or self._locked:
+            return None
+        selected = self.scene.selected_node_ids()
+        if len(selected) == 1 and self.controller.graph.definition_of(selected[0]) is not None:
+            return selected[0]
+        self._refuse_here(hint)
+        return None
+
+    def _refuse_here(self, reason: str) -> None:
+        """Say why in the status bar and by the selection (else the middle of the canvas)."""
+        self.show_message(reason)
+        area = QRectF()
+        for node_id in self.scene.selected_node_ids():
+            area = area.united(self.scene.nodes[node_id].sceneBoundingRect())
+        point = area.center() if not area.isEmpty() else self.view.mapToScene(self.view.viewport().rect().center())
+        self.scene.refused.emit(QPointF(point), reason)
+
+    def _level_changed(self) -> None:
+        """A block opened or closed: the canvas shows another graph, framed whole."""
+        if self.overview is not None:
+            self.overview.refresh()
+        self.inspector.show_selection([])
+        self._update_actions()
+        self.view.frame_all()
+
+    def _canvas_menu(self, point: QPoint) -> None:
+        """Right-click on the canvas: the clipboard's actions and, for the selection, the block actions."""
+        menu = QMenu(self)
+        for action in self.canvas_menu_actions():
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.exec(point)
+
+    def canvas_menu_actions(self) -> list[QAction | None]:
+        """What the canvas's context menu offers now, None for a separator: an instance's own actions only
+        when one is selected, Up One Level only inside a block."""
+        actions = [self.cut_action, self.copy_action, self.paste_action, self.duplicate_action, self.delete_action]
+        actions += [None, self.group_action, self.ungroup_action]
+        if self.open_block_action.isEnabled():
+            actions += [self.open_block_action, self.make_unique_action]
+        if self.controller.path:
+            actions.append(self.up_level_action)
+        return actions
+
+    def _update_block_actions(self, editable: bool) -> None:
+        """Enable the block actions for the selection: Group for nodes, the rest for one instance."""
+        selected = self.scene.selected_node_ids() if self.scene is not None else []
+        instance = len(selected) == 1 and self.controller.graph.definition_of(selected[0]) is not None
+        self.group_action.setEnabled(editable and bool(selected))
+        self.ungroup_action.setEnabled(editable and instance)
+        self.open_block_action.setEnabled(self.scene is not None and instance)
+        self.make_unique_action.setEnabled(editable and instance and self._has_siblings(selected[0]))
+        self.up_level_action.setEnabled(bool(self.controller and self.controller.path))
+
+    def _has_siblings(self, node_id: str) -> bool:
+        """Whether another instance anywhere in the project uses the same block (Make Unique forks it then)."""
+        block = self.controller.graph.nodes[node_id].block
+        graphs = [self.controller.top, *(d.graph for d in self.controller.top.definitions)]
+        return sum(node.block == block for graph in graphs for node in graph.nodes.values()) > 1

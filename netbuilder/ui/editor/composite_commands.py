@@ -1,0 +1,73 @@
+"""Undoable edits of composite blocks: Group, Ungroup, Make Unique.
+
+Each is a RecordedCommand on the project's top graph even when the edit is inside an opened definition: a
+definition joins or leaves the project at the top, and the top graph tells every inner edit as DefinitionEdited,
+so recording the top graph's events and reverting them in reverse undoes the whole edit at every level at once.
+"""
+
+from __future__ import annotations
+
+from netbuilder.blocks import catalogue
+from netbuilder.graph import Graph, GraphError
+from netbuilder.graph.definitions import Definition
+from netbuilder.graph.grouping import group, ungroup
+from netbuilder.quoting import quoted
+from netbuilder.ui.editor.commands import RecordedCommand
+
+NEW_BLOCK_STEM = "Block"
+
+
+def free_block_name(top: Graph, stem: str = NEW_BLOCK_STEM) -> str:
+    """A block name no catalogue block and no definition has: `stem` itself, else stem2, stem3 ... (a stem that
+    ends in a number counts on from it: BasicBlock2 -> BasicBlock3)."""
+    base = stem.rstrip("0123456789") or stem
+    n = int(stem[len(base) :]) if stem[len(base) :] else 1
+    name = stem
+    while name in catalogue.BLOCKS or name in top.definitions:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def group_nodes(top: Graph, graph: Graph, node_ids: list[str], name: str) -> RecordedCommand:
+    """Group `node_ids` of `graph` (the top graph or an opened definition's inside) into one instance of a new
+    block `name`; the command's result is the instance's id."""
+    return RecordedCommand(top, f"Group {len(node_ids)} nodes as {name}", lambda _: group(graph, node_ids, name))
+
+
+def ungroup_node(top: Graph, graph: Graph, node_id: str) -> RecordedCommand:
+    """Put instance `node_id`'s inside back in its place; the result is the ids of the nodes put back."""
+    label = graph.node(node_id).label
+    return RecordedCommand(top, f"Ungroup {label}", lambda _: ungroup(graph, node_id))
+
+
+def make_unique(top: Graph, graph: Graph, node_id: str) -> RecordedCommand:
+    """Fork the definition of instance `node_id` into a copy (BasicBlock -> BasicBlock2) that this instance
+    alone uses, so editing it leaves the other instances as they are; the result is the new block's name."""
+    definition = graph.definition_of(node_id)
+    if definition is None:
+        raise GraphError(f"{quoted(graph.node(node_id).label)} is not a block of this project: nothing to make unique")
+    name = free_block_name(top, definition.name)
+
+    def perform(_: Graph) -> str:
+        top.add_definition(copy_definition(top, definition, name))
+        instance = graph.node(node_id)
+        feeding = list(graph.inputs_of(node_id).values())
+        fed = list(graph.outputs_of(node_id))
+        graph.remove_node(node_id)
+        graph.add_node(name, label=instance.label, params=instance.params, position=instance.position, node_id=node_id)
+        graph.connect_all([*feeding, *fed])
+        return name
+
+    return RecordedCommand(top, f"Make {graph.node(node_id).label} unique", perform)
+
+
+def copy_definition(top: Graph, definition: Definition, name: str) -> Definition:
+    """A copy of `definition` named `name`: its inside node for node (same ids, labels, parameters and
+    positions), the same ports, exposed parameters and doc."""
+    inside = Graph(top.definitions, owner=name)
+    source = definition.graph
+    for node in source.nodes.values():
+        inside.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
+    inside.connect_all(list(source.edges))
+    return Definition(name, inside, definition.inlets, definition.outlets, definition.exposed, definition.doc)

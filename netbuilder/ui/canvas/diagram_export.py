@@ -28,6 +28,7 @@ from netbuilder.ui.theme import LIGHT, Theme
 
 MARGIN = 40.0  # scene units of background around the graph
 PNG_SCALE = 2  # pixels per scene unit: sharp on high-density screens and in print
+MAX_PNG_SIDE = 32_767  # pixels: many viewers refuse a longer picture; a longer diagram is drawn smaller
 SVG_DPI = 96  # as QImage and the screen: at the generator's default 72, point-sized text came out 3/4 the size
 SUFFIXES = (".svg", ".png")
 DIAGRAM_FORMATS = {"svg": "Diagram (SVG)", "png": "Diagram (PNG)"}
@@ -189,9 +190,16 @@ def _write_svg(scene: GraphScene, path: Path) -> None:
         raise DiagramExportError(f"cannot write {path}")
 
 
+def png_scale(source: QRectF) -> float:
+    """Pixels per scene unit of the PNG of `source`: PNG_SCALE, or less for a diagram whose longer side
+    would pass MAX_PNG_SIDE (a 1,000-node chain; its SVG keeps every detail)."""
+    return min(PNG_SCALE, MAX_PNG_SIDE / max(source.width(), source.height(), 1.0))
+
+
 def _write_png(scene: GraphScene, path: Path) -> None:
     source = diagram_rect(scene)
-    size = QSize(round(source.width() * PNG_SCALE), round(source.height() * PNG_SCALE))
+    scale = png_scale(source)
+    size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     if image.isNull():
         raise DiagramExportError(f"a {size.width()}x{size.height()} picture is too large to draw")

@@ -171,6 +171,24 @@ def test_open_a_block_shows_its_inside_with_its_ports_and_the_breadcrumb_leads_b
     window.open_block_action.trigger()
     window.up_level_action.trigger()
     assert controller.path == ()
+    assert window.scene.selected_node_ids() == [instance]  # where one was is selected
+
+
+def test_the_breadcrumb_leads_through_nested_blocks(window, name_typed, qtbot):
+    group(window, name_typed, "fc1", "relu1", name="Inner")
+    outer = group(window, name_typed, "inner1", "dropout", name="Outer")
+    window.scene.select_nodes([outer])
+    window.open_block_action.trigger()
+    window.scene.select_nodes(ids(window, "inner1"))
+    window.open_block_action.trigger()
+    assert window.controller.graph is window.controller.top.definitions["Inner"].graph
+    crumbs = [c for c in window.breadcrumb.crumbs if c.text() != "›"]
+    assert [c.text() for c in crumbs] == [window.document.title, "outer1 (Outer)", "inner1 (Inner)"]
+    assert all(c.isVisible() for c in crumbs)
+    assert window.breadcrumb.width() > sum(c.width() for c in crumbs)
+    qtbot.mouseClick(crumbs[1], Qt.MouseButton.LeftButton)
+    assert window.controller.path == (outer,)
+    assert set(window.scene.nodes) == {"n5", *ids(window, "inner1")}
 
 
 def test_an_edit_inside_changes_every_instance_and_undoes_across_levels(window, name_typed):
@@ -234,9 +252,7 @@ def test_make_unique_forks_the_block_for_one_instance(window, name_typed):
 def test_the_inspector_names_an_instances_block_and_opens_it(window, name_typed, qtbot):
     instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
     window.inspector.show_node(instance)
-    assert "A block of this project: Hidden, made of 2 blocks" in [
-        label.text() for label in window.inspector.findChildren(QLabel)
-    ]
+    assert "Block of this project: Hidden" in [label.text() for label in window.inspector.findChildren(QLabel)]
     qtbot.mouseClick(window.inspector.open_button, Qt.MouseButton.LeftButton)
     assert window.controller.path == (instance,)
     window.inspector.show_node("n3")

@@ -12,6 +12,8 @@ from netbuilder.quoting import quoted
 from netbuilder.ui.editor.composite_commands import free_block_name
 from netbuilder.ui.panels.tone_label import ToneLabel
 
+MIN_WIDTH = 380  # the refusals fit on one or two lines
+
 
 def block_name_problem(top: Graph, name: str) -> str:
     """Why the project cannot have a new block `name` ("" when it can)."""
@@ -36,6 +38,7 @@ class BlockNameDialog(QDialog):
         super().__init__(parent)
         self.top = top
         self.setWindowTitle("Group into a Block")
+        self.setMinimumWidth(MIN_WIDTH)
         self.field = QLineEdit(free_block_name(top))
         self.field.selectAll()
         self.field.setToolTip("The new block's name: its instances' block type, and its class in the code")

@@ -16,6 +16,8 @@ class CompositeEditingMixin:
     """What the window's block actions do to the graph being edited, through the controller; a refusal is said
     in the status bar and by the selection, as the canvas says its own."""
 
+    _shown_path: tuple[str, ...] = ()  # the opened path the canvas showed last
+
     def group_selection(self) -> None:
         if self.scene is None or self._locked:
             return
@@ -73,10 +75,15 @@ class CompositeEditingMixin:
         self.scene.refused.emit(QPointF(point), reason)
 
     def _level_changed(self) -> None:
-        """A block opened or closed: the canvas shows another graph, framed whole."""
+        """A block opened or closed: the canvas shows another graph, framed whole; back up a level, the
+        instance just closed is selected, so one sees where one was."""
+        path, left = self.controller.path, self._shown_path
+        self._shown_path = path
         if self.overview is not None:
             self.overview.refresh()
         self.inspector.show_selection([])
+        if len(left) > len(path) and left[: len(path)] == path:
+            self.scene.select_nodes([left[len(path)]])
         self._update_actions()
         self.view.frame_all()
 

@@ -205,6 +205,7 @@ class MainWindow(
         self.bottom_dock.raise_()  # showing the docks made Training the current tab; it loads torch when shown
 
         self.controller.level_changed.connect(self._level_changed)
+        self._shown_path = ()
         stack = self.controller.undo_stack
         stack.canUndoChanged.connect(self._update_actions)
         stack.canRedoChanged.connect(self._update_actions)

@@ -50,9 +50,7 @@ class BreadcrumbBar(QFrame):
             names.append(f"{node.label} ({node.block})")
         for depth, name in enumerate(names):
             if depth:
-                separator = QLabel(SEPARATOR)
-                separator.setEnabled(False)
-                self._add(separator)
+                self._add(QLabel(SEPARATOR))
             if depth == len(path):
                 here = QLabel(name)
                 here.setTextFormat(Qt.TextFormat.PlainText)
@@ -75,6 +73,7 @@ class BreadcrumbBar(QFrame):
 
     def _add(self, widget: QToolButton | QLabel) -> None:
         self.row.addWidget(widget)
+        widget.show()  # added to a bar already shown, it would show only later, after the bar is sized
         self.crumbs.append(widget)
 
     def _place(self) -> None:
@@ -86,4 +85,3 @@ class BreadcrumbBar(QFrame):
         if event.type() == QEvent.Type.Resize and self.isVisible():
             self._place()
         return super().eventFilter(watched, event)
-

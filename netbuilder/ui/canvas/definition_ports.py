@@ -46,7 +46,7 @@ class PortTagItem(QGraphicsItem):
         return (
             QFontMetricsF(TITLE_FONT).horizontalAdvance(self.name)
             + QFontMetricsF(SMALL_FONT).horizontalAdvance(self.shape_text)
-            + 3 * PADDING
+            + 4 * PADDING  # both ends, and a gap between the name and the shape
         )
 
     def refresh(self) -> None:

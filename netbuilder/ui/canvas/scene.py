@@ -23,6 +23,8 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.graph import Edge
 from netbuilder.graph.events import (
+    DefinitionPortsChanged,
+    DefinitionRenamed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -69,10 +71,12 @@ class GraphScene(QGraphicsScene):
         self._unsubscribe = lambda: None
         self._show_level()
         controller.level_changed.connect(self._show_level)
+        self._unsubscribe_top = controller.top.subscribe(self._on_top_event)
         controller.document.analysis_changed.connect(self.apply_analysis)
 
     def close(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_top()
         self.controller.level_changed.disconnect(self._show_level)
 
     def set_theme(self, theme: Theme) -> None:
@@ -140,6 +144,19 @@ class GraphScene(QGraphicsScene):
                 if name == item.spec.variadic:
                     item.refresh_ports()
                 item.update()
+
+    def _on_top_event(self, event: GraphEvent) -> None:
+        """A block of the project changed what its instances look like (its name, its ports): their items take
+        its spec again, and the opened block's tags follow its ports."""
+        if isinstance(event, DefinitionRenamed | DefinitionPortsChanged):
+            for node_id, item in self.nodes.items():
+                if item.definition is not None:
+                    item.spec = self.graph.spec(node_id)
+                    item.refresh_ports()
+                    item.refresh_tooltip()
+                    item.update()
+                    self._applied.pop(node_id, None)
+            self._show_port_tags()
 
     def _add_node(self, node) -> None:
         item = NodeItem(node, self.theme, self.graph.spec(node.id), self.graph.definition_of(node.id))

@@ -292,7 +292,8 @@ class InspectorPanel(QWidget):
     def _definition_line(self, node_id: str, name: str, count: int) -> QHBoxLayout:
         """The line naming an instance's block, with Open to show its inside."""
         line = QHBoxLayout()
-        words = ToneLabel(f"A block of this project: {name}, made of {count} block{'s' if count != 1 else ''}")
+        words = ToneLabel(f"Block of this project: {name}")
+        words.setToolTip(f"{name} is made of {count} block{'s' if count != 1 else ''}: Open shows them")
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip(f"Show the inside of {name} on the canvas (edits change every instance)")
         self.open_button.clicked.connect(lambda _=False: self.controller.open_instance(node_id))

@@ -235,6 +235,7 @@ def test_make_unique_forks_the_block_for_one_instance(window, name_typed):
     assert window.make_unique_action.isEnabled()
     window.make_unique_action.trigger()
     assert top.nodes[other].block == "Hidden2" and top.nodes[instance].block == "Hidden"
+    assert window.scene.selected_node_ids() == [other]
     assert window.palette.project_blocks() == ["Hidden", "Hidden2"]
     fork = top.definitions["Hidden2"].graph
     fork.set_param("n3", "out_features", 8)  # the fork is its own: the first block is untouched
@@ -271,3 +272,37 @@ def test_the_context_menu_offers_the_block_actions(window, name_typed):
     assert window.up_level_action not in actions
     window.open_block_action.trigger()
     assert window.up_level_action in window.canvas_menu_actions()
+
+
+def test_group_inside_an_opened_block_and_undo(window, name_typed):
+    group(window, name_typed, "fc1", "relu1", name="Hidden")
+    window.open_block_action.trigger()
+    before = project_to_json(window.document.project)
+    inner = group(window, name_typed, "fc1", "relu1", name="Core")  # the whole inside, ports and all
+    top = window.controller.top
+    assert window.controller.graph.nodes[inner].block == "Core"
+    assert set(window.scene.nodes) == {inner}
+    assert {(t.side, t.name) for t in window.scene.port_tags} == {("in", "x"), ("out", "y")}
+    analysis = window.document.reanalyze()
+    (instance,) = top.instances("Hidden")
+    assert str(analysis.results[instance].outputs["y"]) == "(N, 64)"
+    window.undo_action.trigger()
+    assert project_to_json(window.document.project) == before
+    assert set(window.scene.nodes) == {"n3", "n4"}
+
+
+def test_a_problem_clicked_while_inside_a_block_is_shown_at_the_top(window, name_typed):
+    instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
+    window.open_block_action.trigger()
+    window.reveal_node("n6")
+    assert window.controller.path == ()
+    assert window.scene.selected_node_ids() == ["n6"]
+    assert instance in window.scene.nodes
+
+
+def test_the_palette_follows_a_renamed_block(window, name_typed):
+    group(window, name_typed, "fc1", "relu1", name="Hidden")
+    window.controller.top.rename_definition("Hidden", "Trunk")
+    assert window.palette.project_blocks() == ["Trunk"]
+    (instance,) = window.controller.top.instances("Trunk")
+    assert window.scene.nodes[instance].spec.type == "Trunk"

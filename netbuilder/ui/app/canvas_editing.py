@@ -88,7 +88,10 @@ class CanvasEditingMixin:
             self.scene.drop_block(block, self._quick_add_point)
 
     def reveal_node(self, node_id: str) -> None:
-        """Select a node and bring it into view (from the Problems tab)."""
+        """Select a node and bring it into view (from the Problems tab, which names the top graph's nodes: the
+        canvas comes back up from an opened block first)."""
+        if self.controller is not None:
+            self.controller.open_path(())
         if self.scene and node_id in self.scene.nodes:
             self.scene.select_nodes([node_id])
             self.view.frame_selection()

@@ -53,6 +53,7 @@ class CompositeEditingMixin:
         if instance is not None:
             name = self.controller.make_unique(instance)
             if name is not None:
+                self.scene.select_nodes([instance])  # the same node (its id kept), now an instance of the copy
                 self.show_message(f"This instance now uses {name}, a copy of its block of its own")
 
     def _selected_instance(self, hint: str) -> str | None:

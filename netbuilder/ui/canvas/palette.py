@@ -29,7 +29,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import CATEGORY as PROJECT_CATEGORY
-from netbuilder.graph.events import DefinitionAdded, DefinitionEdited, DefinitionRemoved, GraphEvent
+from netbuilder.graph.events import DefinitionAdded, DefinitionEdited, DefinitionRemoved, DefinitionRenamed, GraphEvent
 from netbuilder.ui.canvas.scene import BLOCK_MIME
 from netbuilder.ui.icons import category_icon, palette_is_dark
 
@@ -259,7 +259,7 @@ class PalettePanel(QWidget):
         self._refresh_project_blocks()
 
     def _on_graph_event(self, event: GraphEvent) -> None:
-        if isinstance(event, DefinitionAdded | DefinitionRemoved):
+        if isinstance(event, DefinitionAdded | DefinitionRemoved | DefinitionRenamed):
             self._refresh_project_blocks()
         elif isinstance(event, DefinitionEdited) and event.name in self.items:
             # its doc says how many blocks it is made of

@@ -306,3 +306,17 @@ def test_the_palette_follows_a_renamed_block(window, name_typed):
     assert window.palette.project_blocks() == ["Trunk"]
     (instance,) = window.controller.top.instances("Trunk")
     assert window.scene.nodes[instance].spec.type == "Trunk"
+
+
+def test_a_fix_from_the_problems_tab_while_inside_a_block_fixes_the_top_graph(window, name_typed):
+    group(window, name_typed, "fc1", "relu1", name="Hidden")
+    top = window.controller.top
+    fc2 = top.by_label("fc2").id
+    top.set_param(fc2, "out_features", 5)  # the loss wants the 10 classes of the digits
+    window.open_block_action.trigger()
+    analysis = window.document.reanalyze()
+    (wrong,) = [d for d in analysis.diagnostics if d.fix is not None and d.fix.node == fc2]
+    assert window.problems.select_diagnostic(wrong)
+    assert window.problems.apply_current_fix()
+    assert top.nodes[fc2].params["out_features"] == 10
+    assert window.controller.path == ()

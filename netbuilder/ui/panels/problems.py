@@ -173,6 +173,7 @@ class ProblemsPanel(QWidget):
         diagnostic = self.current_diagnostic()
         if diagnostic is None or diagnostic.fix is None:
             return False
+        self.controller.open_path(())  # its fix names nodes of the top graph: edit that one, and show it
         return self.controller.apply_fix(diagnostic.fix)
 
     def refresh(self, analysis: Analysis | None = None) -> None:

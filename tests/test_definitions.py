@@ -328,3 +328,33 @@ def test_renaming_a_definition_undoes_and_redoes_and_analysis_follows():
     assert top.definitions.get("Stem") is inner
     inner.graph.set_param(inner.graph.by_label("fc2").id, "out_features", 3)  # still heard under its new name
     assert analyzer.analysis().results[instance].outputs["y"].shape == ("N", 3)
+
+
+@pytest.mark.parametrize(
+    ("label", "said"), [("fc1", "receives the input x of 'Block'"), ("fc2", "gives the output y of 'Block'")]
+)
+def test_a_node_a_port_of_its_block_names_is_not_deleted_from_inside(label: str, said: str):
+    """Deleting inside an opened block the node its input arrives at or its output leaves from would leave
+    every instance with a port leading nowhere: refused, with what to do."""
+    top = Graph()
+    block = mlp_block(top, exposed=False)
+    _, instance = fed(top, "Block")
+    node = block.graph.by_label(label).id
+    with pytest.raises(GraphError, match=f"^{label} {said}: ungroup it to delete this$"):
+        block.graph.remove_node(node)
+    assert node in block.graph.nodes
+    assert block.graph.edge_count() == 2, "its edges stay too"
+    block.graph.remove_node(block.graph.by_label("act").id)  # a node no port names goes as ever
+    assert not analyze(top).results[instance].outputs
+
+
+def test_a_node_an_exposed_parameter_sets_is_not_deleted_from_inside():
+    top = Graph()
+    inside = Graph(top.definitions, owner="Wide")
+    first, middle, last = (inside.add_node("Linear").id for _ in range(3))
+    inside.connect(first, "y", middle, "x")
+    inside.connect(middle, "y", last, "x")
+    ports = ((Inlet("x", ((first, "x"),)),), (Outlet("y", last, "y"),))
+    top.add_definition(Definition("Wide", inside, *ports, exposed=(Exposed("width", ((middle, "out_features"),)),)))
+    with pytest.raises(GraphError, match=r"^fc2 is set by the parameter width of .Wide.: make it inner first$"):
+        inside.remove_node(middle)

@@ -189,8 +189,11 @@ class Graph:
         return node
 
     def remove_node(self, node_id: str) -> list[Edge]:
-        """Remove a node and its edges (each edge first, with its own event); returns the edges removed."""
+        """Remove a node and its edges (each edge first, with its own event); returns the edges removed. Inside
+        a definition, refuses a node that one of its ports or parameters names (its instances would lose it)."""
         node = self.node(node_id)
+        if self.owner is not None:
+            self._check_unnamed(node)
         removed = [*self._inputs[node_id].values(), *self._outputs[node_id]]
         for edge in removed:
             self.disconnect(edge)
@@ -198,6 +201,22 @@ class Graph:
         del self.nodes[node_id], self._inputs[node_id], self._outputs[node_id], self._labels[node.label]
         self._emit(NodeRemoved(node, index))
         return removed
+
+    def _check_unnamed(self, node: Node) -> None:
+        definition = self.definitions.get(self.owner)
+        if definition is None:
+            return
+        ports = [
+            *(f"receives the input {i.name}" for i in definition.inlets if any(n == node.id for n, _ in i.targets)),
+            *(f"gives the output {o.name}" for o in definition.outlets if o.node == node.id),
+        ]
+        if ports:
+            raise GraphError(f"{_named(node)} {ports[0]} of {quoted(definition.name)}: ungroup it to delete this")
+        exposed = [e.name for e in definition.exposed if any(n == node.id for n, _ in e.targets)]
+        if exposed:
+            raise GraphError(
+                f"{_named(node)} is set by the parameter {exposed[0]} of {quoted(definition.name)}: make it inner first"
+            )
 
     def rename(self, node_id: str, label: str) -> None:
         node = self.node(node_id)

@@ -11,7 +11,7 @@ import pytest
 
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Inlet, Outlet
-from netbuilder.graph.events import DefinitionAdded
+from netbuilder.graph.events import DefinitionAdded, DefinitionExposed
 from netbuilder.project import ProjectError, project_to_dict
 from netbuilder.project.block_library import block_to_dict, load_block, save_block, shipped_blocks
 from tests.test_project_file_definitions import composite_project, residual_block
@@ -113,7 +113,7 @@ def test_definitions_join_through_the_graph_so_an_undo_stack_sees_them(tmp_path:
     events: list[object] = []
     graph.subscribe(events.append)
     load_block(graph, path)
-    assert [type(e) for e in events] == [DefinitionAdded, DefinitionAdded]
+    assert [type(e) for e in events] == [DefinitionAdded, DefinitionExposed, DefinitionAdded, DefinitionExposed]
     for event in reversed(events):
         graph.revert(event)  # type: ignore[arg-type]
     assert len(graph.definitions) == 0

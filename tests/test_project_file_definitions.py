@@ -377,6 +377,16 @@ CASES: list[tuple[str, Any, str]] = [
         "definitions[0].exposed[1].targets[0]: add.inputs sets how many inputs it has",
     ),
     (
+        "exposed name not a word",
+        lambda d: _definition(d, 0)["exposed"][0].update(name="out channels"),
+        "definitions[0].exposed[0]: 'Block': a parameter's name is a word of letters, digits and '_'",
+    ),
+    (
+        "exposed name taken",
+        lambda d: _definition(d, 1)["exposed"][0].update(name="repeat"),
+        "definitions[1].exposed[0]: 'Stage': it already has a parameter 'repeat'",
+    ),
+    (
         "exposed without targets",
         lambda d: _definition(d, 0)["exposed"][0].update(targets=[]),
         "definitions[0].exposed[0].targets: expected at least one [node id, parameter name]",
@@ -569,7 +579,7 @@ def test_definitions_join_a_project_after_its_own_and_a_refusal_leaves_it_as_it_
     other.subscribe(events.append)
     with pytest.raises(ProjectError, match=r"^definitions\[1\]\.outlets\[0\]\.port"):
         read_definitions(broken, other)
-    assert len(other.definitions) == 0 and len(events) == 2  # added, then removed again
+    assert len(other.definitions) == 0 and len(events) == 3  # Block added with its parameter, then removed
 
 
 def test_a_definition_may_use_one_the_project_already_has() -> None:

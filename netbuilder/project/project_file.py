@@ -554,9 +554,14 @@ def read_definitions(value: Any, graph: Graph, where: str = "definitions") -> li
     try:
         for name in order:
             i = index_of[name]
-            definition = _read_definition(graph, heads[i], f"{where}[{i}]")
+            definition, exposed = _read_definition(graph, heads[i], f"{where}[{i}]")
             graph.add_definition(definition, before + sum(1 for j in added if j < i))
             added.append(i)
+            for k, parameter in enumerate(exposed):  # through the Graph, so its rules hold (a name codegen takes)
+                try:
+                    graph.expose(definition.name, parameter)
+                except GraphError as err:
+                    raise ProjectError(f"{where}[{i}].exposed[{k}]", str(err)) from None
     except BaseException:
         for i in reversed(added):  # each uses only those added before it, so this order is always allowed
             graph.remove_definition(heads[i].name)
@@ -591,7 +596,8 @@ def _definition_head(graph: Graph, item: Any, where: str) -> _Head:
     return _Head(name, obj, nodes, edges)
 
 
-def _read_definition(graph: Graph, head: _Head, where: str) -> Definition:
+def _read_definition(graph: Graph, head: _Head, where: str) -> tuple[Definition, tuple[Exposed, ...]]:
+    """The definition `head` describes, with no parameters yet, and its parameters (exposed once it is added)."""
     inside = Graph(graph.definitions, owner=head.name)
     _read_nodes_and_edges(inside, head.nodes, head.edges, where)
     doc = head.obj["doc"]
@@ -602,7 +608,7 @@ def _read_definition(graph: Graph, head: _Head, where: str) -> Definition:
     inlets = _read_inlets(inside, head.obj["inlets"], f"{where}.inlets")
     outlets = _read_outlets(inside, head.obj["outlets"], f"{where}.outlets")
     exposed = _read_exposed(inside, head.obj["exposed"], f"{where}.exposed")
-    return Definition(head.name, inside, inlets, outlets, exposed, doc)
+    return Definition(head.name, inside, inlets, outlets, (), doc), exposed
 
 
 def _read_inlets(inside: Graph, items: list[Any], where: str) -> tuple[Inlet, ...]:
@@ -679,7 +685,8 @@ def _read_outlets(inside: Graph, items: list[Any], where: str) -> tuple[Outlet, 
 def _read_exposed(inside: Graph, items: list[Any], where: str) -> tuple[Exposed, ...]:
     """A composite's parameters: each sets one or more inner parameters, none of them twice, all able to take
     its default (the first one's value inside), and none that decides how many inputs a block has (an
-    instance's value would leave inner edges on ports that are gone)."""
+    instance's value would leave inner edges on ports that are gone). Checked here by field; Graph.expose,
+    which adds them, checks the rest (a name codegen can take)."""
     names: dict[str, int] = {}
     set_by: dict[tuple[str, str], str] = {}
     exposed = []

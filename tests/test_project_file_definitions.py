@@ -557,7 +557,25 @@ def test_a_project_beyond_the_limits_on_composites_is_not_saved(
     with pytest.raises(ProjectError, match=r"cannot save .*: the network holds 29 nodes once the blocks"):
         save_project(project, path)
     monkeypatch.setattr(project_file, "MAX_NESTING", 1)
-    with pytest.raises(ProjectError, match=r"blocks nest 2 deep in 'Stage'; blocks nest at most 1 deep"):
+    with pytest.raises(ProjectError, match=r": in the block 'Stage', blocks nest 2 deep in it; blocks nest at most 1"):
+        save_project(project, path)
+    assert path.read_bytes() == before
+
+
+def test_a_definition_the_graph_took_but_a_file_refuses_is_not_saved(tmp_path: Path) -> None:
+    """Edits inside a definition that its file could not hold: a Dataset inside a block, an edge into an inner
+    input its inlet already feeds. The old file stays; the message names the block."""
+    project = composite_project()
+    path = tmp_path / "p.nbproj"
+    save_project(project, path)
+    before = path.read_bytes()
+    inside = project.graph.definitions["Block"].graph
+    data = inside.add_node("Dataset", label="data")
+    with pytest.raises(ProjectError, match=r": in the block 'Block', Dataset is not a layer: only layers can go"):
+        save_project(project, path)
+    inside.remove_node(data.id)
+    inside.connect("n3", "y", "n6", "in2")  # add.in2 is the inlet's
+    with pytest.raises(ProjectError, match=r": in the block 'Block', add\.in2 is already fed by relu1"):
         save_project(project, path)
     assert path.read_bytes() == before
 

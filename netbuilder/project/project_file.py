@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -843,24 +844,24 @@ def _too_many_expanded(size: int) -> str:
 
 
 def _unsavable(graph: Graph) -> str | None:
-    """Why a file of this project could not be opened again, though the Graph took every edit: a limit on
-    composites that no single edit is checked against (MAX_DEFINITIONS, MAX_PORTS, MAX_NESTING,
-    MAX_EXPANDED_NODES). None when it could be opened."""
-    definitions = list(graph.definitions)
-    if len(definitions) > MAX_DEFINITIONS:
-        return f"it has {len(definitions):,} blocks of its own; a project holds at most {MAX_DEFINITIONS:,}"
-    for d in definitions:
-        for noun, listed in (("inputs", d.inlets), ("outputs", d.outlets), ("parameters", d.exposed)):
-            if len(listed) > MAX_PORTS:
-                return f"{quoted(d.name)} has {len(listed)} {noun}; a block has at most {MAX_PORTS}"
-    sizes, depths = _measures(graph.definitions)
-    for d in definitions:
-        if depths[d.name] > MAX_NESTING:
-            return f"blocks nest {depths[d.name]:,} deep in {quoted(d.name)}; blocks nest at most {MAX_NESTING} deep"
-        if sizes[d.name] > MAX_EXPANDED_NODES:
-            return f"{quoted(d.name)} holds {_too_many_expanded(sizes[d.name])}"
+    """Why a file of this project could not be opened again, though the Graph took every edit, or None.
+
+    Its definitions are read back as a file's are, so what no single edit is checked against is found now,
+    while the work is in memory: the limits on composites (MAX_DEFINITIONS, MAX_PORTS, MAX_NESTING, a
+    definition's expanded size) and a definition's own rules (only layers inside, an inner input fed once).
+    Then the network's expanded size (MAX_EXPANDED_NODES)."""
+    listed = definitions_to_list(graph.definitions)
+    try:
+        read_definitions(listed, Graph())
+    except ProjectError as err:
+        at = _DEFINITION_AT.match(err.field or "")
+        return f"in the block {quoted(listed[int(at.group(1))]['name'])}, {err.reason}" if at else err.reason
+    sizes, _ = _measures(graph.definitions)
     size = _expanded_size(_uses_of_nodes(graph), sizes)
     return f"the network holds {_too_many_expanded(size)}" if size > MAX_EXPANDED_NODES else None
+
+
+_DEFINITION_AT = re.compile(r"definitions\[([0-9]+)\]")
 
 
 def _read_params(value: Any, spec: BlockSpec, where: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from netbuilder.graph.model import Edge, Node
 
 if TYPE_CHECKING:
-    from netbuilder.graph.definitions import Definition, Ports
+    from netbuilder.graph.definitions import Definition, Exposed, Ports
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,26 @@ class DefinitionRenamed:
 
 
 @dataclass(frozen=True)
+class DefinitionExposed:
+    """Definition `name` gained exposed parameter `exposed` at place `index`; its instances take its default."""
+
+    name: str
+    exposed: Exposed
+    index: int
+
+
+@dataclass(frozen=True)
+class DefinitionUnexposed:
+    """Definition `name` lost exposed parameter `exposed` from place `index`; `values` keeps what each instance
+    had ((the definition holding it or None for the top graph, node id, value)), so undo gives them back."""
+
+    name: str
+    exposed: Exposed
+    index: int
+    values: tuple[tuple[str | None, str, Any], ...]
+
+
+@dataclass(frozen=True)
 class DefinitionPortsChanged:
     """What definition `name`'s inlets, outlets and exposed parameters lead to inside went from `old` to `new`
     (a Group or Ungroup inside it moved the inner ports they named); their names, so its instances, stay."""
@@ -110,5 +130,7 @@ GraphEvent = (
     | DefinitionRemoved
     | DefinitionRenamed
     | DefinitionPortsChanged
+    | DefinitionExposed
+    | DefinitionUnexposed
     | DefinitionEdited
 )

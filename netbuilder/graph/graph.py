@@ -15,7 +15,7 @@ from typing import Any
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import BlockSpec, PortSpec
-from netbuilder.graph.definitions import Definition, Definitions, Ports
+from netbuilder.graph.definitions import Definition, Definitions, Exposed, Ports
 from netbuilder.graph.errors import (
     CycleError,
     EdgeRefusedError,
@@ -34,9 +34,11 @@ from netbuilder.graph.errors import (
 from netbuilder.graph.events import (
     DefinitionAdded,
     DefinitionEdited,
+    DefinitionExposed,
     DefinitionPortsChanged,
     DefinitionRemoved,
     DefinitionRenamed,
+    DefinitionUnexposed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -254,6 +256,10 @@ class Graph:
                 self.rename_definition(old, new)
             case DefinitionPortsChanged(name, _, new):
                 self.set_ports(name, new)
+            case DefinitionExposed(name, exposed, index):
+                self.expose(name, exposed, index)
+            case DefinitionUnexposed(name, exposed):
+                self.unexpose(name, exposed.name)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.replay(inner)
 
@@ -282,6 +288,11 @@ class Graph:
                 self.rename_definition(new, old)
             case DefinitionPortsChanged(name, old, _):
                 self.set_ports(name, old)
+            case DefinitionExposed(name, exposed):
+                self.unexpose(name, exposed.name)
+            case DefinitionUnexposed(name, exposed, index, values):
+                self.expose(name, exposed, index)
+                self._give_back(values, exposed.name)
             case DefinitionEdited(name, inner):
                 self.definitions[name].graph.revert(inner)
 
@@ -391,7 +402,70 @@ class Graph:
             return
         definition.inlets, definition.outlets, definition.exposed = ports
         definition.forget_spec()
+        self._fit_instances(name)
         self._emit(DefinitionPortsChanged(name, old, ports))
+
+    def expose(self, name: str, exposed: Exposed, index: int | None = None) -> None:
+        """Make inner parameters a parameter of definition `name` (at place `index`, else last): every instance
+        takes its default, the first target's value inside. Refuses a name that cannot be a parameter's or that
+        the block has, and a target that is missing, set by another parameter, or of another kind."""
+        definition = self._own_definition(name)
+        problem = _exposure_problem(definition, exposed)
+        if problem:
+            raise GraphError(f"{quoted(name)}: {problem}")
+        place = len(definition.exposed) if index is None else index
+        definition.exposed = (*definition.exposed[:place], exposed, *definition.exposed[place:])
+        definition.forget_spec()
+        self._fit_instances(name)
+        self._emit(DefinitionExposed(name, exposed, place))
+
+    def unexpose(self, name: str, parameter: str) -> Exposed:
+        """Make parameter `parameter` of definition `name` inner again (each instance's value is forgotten; the
+        inside keeps the definition's own values)."""
+        definition = self._own_definition(name)
+        names = [e.name for e in definition.exposed]
+        if parameter not in names:
+            raise GraphError(f"{quoted(name)} has no parameter {quoted(parameter)}")
+        index = names.index(parameter)
+        exposed = definition.exposed[index]
+        values = tuple(
+            (owner, node.id, node.params[parameter])
+            for owner, node in self._instances_everywhere(name)
+            if parameter in node.params
+        )
+        definition.exposed = definition.exposed[:index] + definition.exposed[index + 1 :]
+        definition.forget_spec()
+        self._fit_instances(name)
+        self._emit(DefinitionUnexposed(name, exposed, index, values))
+        return exposed
+
+    def _own_definition(self, name: str) -> Definition:
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: change them through its top graph")
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        return definition
+
+    def _instances_everywhere(self, name: str) -> Iterator[tuple[str | None, Node]]:
+        """Every instance of definition `name` in the project, with the definition holding it (None: the top)."""
+        for graph in [self, *(d.graph for d in self.definitions)]:
+            for node in graph.nodes.values():
+                if node.block == name:
+                    yield graph.owner, node
+
+    def _fit_instances(self, name: str) -> None:
+        """After a change of definition `name`'s parameters, give each instance exactly the parameters its spec
+        has: the values it had for those it keeps, the defaults for new ones."""
+        spec = self.definitions[name].spec()
+        defaults = spec.defaults()
+        for _, node in self._instances_everywhere(name):
+            node.params = {p: node.params.get(p, default) for p, default in defaults.items()}
+
+    def _give_back(self, values: tuple[tuple[str | None, str, Any], ...], parameter: str) -> None:
+        for owner, node_id, value in values:
+            graph = self if owner is None else self.definitions[owner].graph
+            graph.nodes[node_id].params[parameter] = value
 
     def remove_definition(self, name: str) -> Definition:
         """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
@@ -578,6 +652,31 @@ class Graph:
                     seen.add(edge.src)
                     stack.append(edge.src)
         return seen
+
+
+def _exposure_problem(definition: Definition, exposed: Exposed) -> str | None:
+    """Why `exposed` cannot be a parameter of `definition`, or None."""
+    if not exposed.name.isidentifier() or len(exposed.name) > MAX_NAME_CHARS:
+        return f"a parameter's name is a word of letters, digits and '_', got {quoted(exposed.name)}"
+    if exposed.name in {p.name for p in definition.spec().params}:
+        return f"it already has a parameter {quoted(exposed.name)}"
+    if not exposed.targets:
+        return "a parameter sets at least one inner parameter"
+    taken = {target for e in definition.exposed for target in e.targets}
+    kinds = set()
+    for node_id, param in exposed.targets:
+        node = definition.graph.nodes.get(node_id)
+        if node is None or param not in node.params:
+            return f"there is no inner parameter {quoted(param)} at {quoted(node_id)}"
+        if (node_id, param) in taken:
+            return f"{_named(node)}.{param} is already set by another of its parameters"
+        spec = definition.graph.spec(node_id).param(param)
+        if param == definition.graph.spec(node_id).variadic:
+            return f"{_named(node)}.{param} sets its inputs, which the edges inside use"
+        kinds.add((spec.kind, spec.choices))
+    if len(kinds) > 1:
+        return "the inner parameters it sets take different kinds of values"
+    return None
 
 
 def _named(node: Node) -> str:

@@ -18,6 +18,7 @@ from netbuilder.analysis.placement import place_between, place_group, place_node
 from netbuilder.graph import Edge, Graph
 from netbuilder.graph.clipboard import paste_nodes
 from netbuilder.graph.events import (
+    DefinitionEdited,
     GraphEvent,
     NodeAdded,
     NodeRemoved,
@@ -33,6 +34,8 @@ def _snapshot(event: GraphEvent) -> GraphEvent:
     """Events holding a Node keep a copy: the graph may mutate or drop the live object later."""
     if isinstance(event, NodeAdded | NodeRemoved):
         return dataclasses.replace(event, node=copy.deepcopy(event.node))
+    if isinstance(event, DefinitionEdited):  # an edit inside a composite block holds its node too
+        return dataclasses.replace(event, event=_snapshot(event.event))
     return event
 
 

@@ -19,6 +19,7 @@ from netbuilder.analysis.node_check import NodeResult
 from netbuilder.analysis.order import topological_order
 from netbuilder.codegen.forward_body import forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.line_wrap import wrapped
 from netbuilder.codegen.render import Code, constructor, literal
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition
@@ -235,7 +236,7 @@ class Composites:
             "",
             f"    def __init__(self{', ' if signature else ''}{signature}) -> None:",
             "        super().__init__()",
-            *(f"        {line}" for line in init),
+            *(part for line in init for part in wrapped(f"        {line}")),
             "",
             f"    def forward(self, {', '.join(f'{v}: torch.Tensor' for v in inputs)}) -> {returns}:",
             *render_lines(bodies[0]),

@@ -14,6 +14,7 @@ from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.codegen.composite_code import CompositeCodeError, Composites
 from netbuilder.codegen.forward_body import Statements, forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.line_wrap import wrapped
 from netbuilder.graph import Graph
 
 COMMENT_COLUMN = 48
@@ -163,7 +164,7 @@ def _module_source(
         "",
         "    def __init__(self) -> None:",
         "        super().__init__()",
-        *(f"        {line}" for line in init_lines),
+        *(part for line in init_lines for part in wrapped(f"        {line}")),
         "",
         f"    def forward(self, {signature}) -> {returns}:",
     ]

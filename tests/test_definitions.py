@@ -358,3 +358,25 @@ def test_a_node_an_exposed_parameter_sets_is_not_deleted_from_inside():
     top.add_definition(Definition("Wide", inside, *ports, exposed=(Exposed("width", ((middle, "out_features"),)),)))
     with pytest.raises(GraphError, match=r"^fc2 is set by the parameter width of .Wide.: make it inner first$"):
         inside.remove_node(middle)
+
+
+def test_exposing_and_unexposing_keep_a_kept_analysis_current():
+    """Unexposing forgets each instance's value (the inside's own value counts again): the Analyzer sees it at
+    once, and undoing gives the instance's value and its shapes back."""
+    top = Graph()
+    block = mlp_block(top, exposed=False)
+    _, instance = fed(top, "Block")
+    fc1 = block.graph.by_label("fc1").id
+    analyzer = Analyzer(top)
+    analyzer.analysis()
+    events: list[GraphEvent] = []
+    top.subscribe(events.append)
+    top.expose("Block", Exposed("width", ((fc1, "out_features"),)))
+    top.set_param(instance, "width", 32)
+    assert analyzer.analysis().results[instance].inner[fc1].outputs["y"].shape == ("N", 32)
+    top.unexpose("Block", "width")
+    assert analyzer.analysis().results[instance].inner[fc1].outputs["y"].shape == ("N", 16)
+    same(analyzer.analysis(), analyze(top))
+    top.revert(events[-1])
+    assert analyzer.analysis().results[instance].inner[fc1].outputs["y"].shape == ("N", 32)
+    same(analyzer.analysis(), analyze(top))

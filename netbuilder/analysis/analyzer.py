@@ -23,9 +23,11 @@ from netbuilder.graph import Edge, Graph
 from netbuilder.graph.events import (
     DefinitionAdded,
     DefinitionEdited,
+    DefinitionExposed,
     DefinitionPortsChanged,
     DefinitionRemoved,
     DefinitionRenamed,
+    DefinitionUnexposed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -118,7 +120,7 @@ class Analyzer:
             self._mark(event.node_id)
         elif isinstance(event, NodeMoved):
             self._order = None
-        elif isinstance(event, DefinitionEdited | DefinitionPortsChanged):
+        elif isinstance(event, DefinitionEdited | DefinitionPortsChanged | DefinitionExposed | DefinitionUnexposed):
             self._mark_instances(event.name)
         elif isinstance(event, DefinitionRenamed):
             self._mark_instances(event.new)

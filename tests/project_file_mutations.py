@@ -104,7 +104,7 @@ def mutated_file(rng: random.Random) -> bytes:
     data = json.loads(_samples()[name])
     text_level = rng.random() < 0.2
     for _ in range(rng.randint(1, 3)):
-        data = _mutate_value(data, rng)
+        data = _mutate_value(data, rng) if rng.random() >= 0.1 else _mutate_composites(data, rng)
     text = json.dumps(data, indent=rng.choice([None, 2]), ensure_ascii=rng.random() < 0.5, allow_nan=True)
     if text_level:
         text = _mutate_text(text, rng)
@@ -184,9 +184,16 @@ def _composite_encoder() -> Project:
     return project
 
 
+# Places no deeper than this are changed: a file's own fields are at most 8 deep, and a change inside a nest of
+# 500 lists that an earlier change made would nest past what Python's recursion reaches (in this generator).
+_DEEPEST_PLACE = 64
+
+
 def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path into `value` (keys and indices), the root included."""
+    """Every path into `value` (keys and indices) up to _DEEPEST_PLACE deep, the root included."""
     found = [path]
+    if len(path) >= _DEEPEST_PLACE:
+        return found
     if isinstance(value, dict):
         for key, item in value.items():
             found.extend(_places(item, (*path, key)))
@@ -250,6 +257,25 @@ def _mutate_value(data: Any, rng: random.Random) -> Any:
     elif action == 9 and isinstance(target, str) and target:  # an edit inside a name
         at = rng.randrange(len(target) + 1)
         parent[key] = target[:at] + rng.choice(_TEXTS[:14]) + target[at:]
+    return data
+
+
+def _mutate_composites(data: Any, rng: random.Random) -> Any:
+    """A change only composites have: the definitions listed in another order, or a node (inside a definition
+    or in the graph) made an instance of one of the file's definitions, itself included (a block inside itself,
+    a loop of blocks, an instance of a block with other ports and parameters). Else a change as any other."""
+    definitions = data.get("definitions") if isinstance(data, dict) else None
+    graph = data.get("graph") if isinstance(data, dict) else None
+    if not isinstance(definitions, list) or not definitions:
+        return _mutate_value(data, rng)
+    if rng.random() < 0.3:
+        rng.shuffle(definitions)
+        return data
+    names = [d["name"] for d in definitions if isinstance(d, dict) and isinstance(d.get("name"), str)]
+    holders = [d for d in [*definitions, graph] if isinstance(d, dict) and isinstance(d.get("nodes"), list)]
+    nodes = [n for holder in holders for n in holder["nodes"] if isinstance(n, dict)]
+    if names and nodes:
+        rng.choice(nodes)["block"] = rng.choice(names)
     return data
 
 

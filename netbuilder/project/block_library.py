@@ -81,8 +81,8 @@ def load_block(graph: Graph, path: str | PathLike[str]) -> str:
     is `graph`, with the blocks it holds, as the module docstring says; returns its name in the project.
 
     The file is read and checked whole before the project changes; a problem raises ProjectError naming the
-    field, and leaves the project as it was. The definitions join through the graph's own edits (one
-    DefinitionAdded each), so an undo stack can take them back."""
+    field, and leaves the project as it was. The definitions join through the graph's own edits (a
+    DefinitionAdded each, a DefinitionExposed per parameter), so an undo stack can take them back."""
     top = graph.definitions.top or graph
     block, definitions = _read_block_file(Path(path))
     existing = {d.name: _content(item) for d, item in _as_items(top.definitions)}
@@ -116,7 +116,7 @@ def shipped_blocks() -> list[ShippedBlock]:
     """The blocks in resources/blocks (a ResNet basic block, a transformer encoder layer ...), by name: what a
     palette offers to load into a project."""
     found = []
-    for entry in sorted(_blocks_folder().iterdir(), key=lambda e: e.name):
+    for entry in _blocks_folder().iterdir():
         if entry.name.endswith(SUFFIX):
             path = Path(str(entry))
             name, definitions = _read_block_file(path)

@@ -178,7 +178,7 @@ def test_loading_beyond_the_projects_limits_is_refused(tmp_path: Path, monkeypat
     graph = Graph()
     residual_block(graph, name="Mine").graph.set_param("n1", "kernel_size", 5)
     monkeypatch.setattr(project_file, "MAX_DEFINITIONS", 2)
-    with pytest.raises(ProjectError, match=r"^definitions: 2 blocks; a project holds at most 2$"):
+    with pytest.raises(ProjectError, match=r"^definitions: 2 blocks and the project's 1; a project holds at most 2$"):
         load_block(graph, path)
     assert [d.name for d in graph.definitions] == ["Mine"]
 

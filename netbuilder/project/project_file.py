@@ -521,7 +521,8 @@ def read_definitions(value: Any, graph: Graph, where: str = "definitions") -> li
     """
     items = _array(value, where)
     if len(graph.definitions) + len(items) > MAX_DEFINITIONS:
-        raise ProjectError(where, f"{len(items):,} blocks; a project holds at most {MAX_DEFINITIONS:,}")
+        own = f" and the project's {len(graph.definitions):,}" if len(graph.definitions) else ""
+        raise ProjectError(where, f"{len(items):,} blocks{own}; a project holds at most {MAX_DEFINITIONS:,}")
     heads: list[_Head] = []
     index_of: dict[str, int] = {}
     for i, item in enumerate(items):

@@ -8,8 +8,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialog, QLabel, QToolButton
 
 from netbuilder.project.project_file import project_to_json
-from netbuilder.ui.app.block_name_dialog import BlockNameDialog, block_name_problem
+from netbuilder.ui.app.block_name_dialog import BlockNameDialog
 from netbuilder.ui.canvas.palette import BLOCK_ROLE
+from netbuilder.ui.editor.composite_commands import block_name_problem
 
 
 @pytest.fixture
@@ -253,7 +254,7 @@ def test_make_unique_forks_the_block_for_one_instance(window, name_typed):
 def test_the_inspector_names_an_instances_block_and_opens_it(window, name_typed, qtbot):
     instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
     window.inspector.show_node(instance)
-    assert "Block of this project: Hidden" in [label.text() for label in window.inspector.findChildren(QLabel)]
+    assert window.inspector.block_name_edit.text() == "Hidden"
     qtbot.mouseClick(window.inspector.open_button, Qt.MouseButton.LeftButton)
     assert window.controller.path == (instance,)
     window.inspector.show_node("n3")
@@ -272,6 +273,32 @@ def test_the_context_menu_offers_the_block_actions(window, name_typed):
     assert window.up_level_action not in actions
     window.open_block_action.trigger()
     assert window.up_level_action in window.canvas_menu_actions()
+
+
+def test_expose_an_inner_parameter_from_the_inspector_and_each_instance_sets_its_own(window, name_typed, qtbot):
+    instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
+    top = window.controller.top
+    other = window.scene.drop_block("Hidden", QPointF(500, 500))
+    window.scene.select_nodes([instance])
+    window.open_block_action.trigger()
+    window.inspector.show_node("n3")
+    assert not window.inspector.expose_buttons["out_features"].isChecked()
+    qtbot.mouseClick(window.inspector.expose_buttons["out_features"], Qt.MouseButton.LeftButton)
+    assert [p.name for p in top.block_spec("Hidden").params if p.name == "out_features"] == ["out_features"]
+    assert window.inspector.expose_buttons["out_features"].isChecked()  # the form was built again
+    assert window.controller.undo_stack.undoText() == "Expose out_features as a parameter of Hidden"
+
+    window.up_level_action.trigger()
+    window.scene.select_nodes([instance])
+    assert "out_features" in window.inspector.fields  # the instance's own field
+    window.inspector._commit_param(instance, window.inspector.fields["out_features"], 20)
+    analysis = window.document.reanalyze()
+    assert str(analysis.results[instance].outputs["y"]) == "(N, 20)"
+    assert top.nodes[other].params["out_features"] == 64
+    window.undo_action.trigger()  # the value
+    window.undo_action.trigger()  # the exposing
+    assert "out_features" not in top.nodes[instance].params
+    assert all(p.name != "out_features" for p in top.block_spec("Hidden").params)
 
 
 def test_group_inside_an_opened_block_and_undo(window, name_typed):
@@ -320,3 +347,26 @@ def test_a_fix_from_the_problems_tab_while_inside_a_block_fixes_the_top_graph(wi
     assert window.problems.apply_current_fix()
     assert top.nodes[fc2].params["out_features"] == 10
     assert window.controller.path == ()
+
+
+def test_rename_a_block_from_the_inspector(window, name_typed):
+    instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
+    inspector = window.inspector
+    inspector.show_node(instance)
+    inspector.block_name_edit.setText("Linear")
+    inspector.block_name_edit.editingFinished.emit()
+    assert "already exists" in inspector.block_name_error.text()
+    assert inspector.block_name_edit.text() == "Hidden"
+    inspector.block_name_edit.setText("two words")
+    inspector.block_name_edit.editingFinished.emit()
+    assert "one word" in inspector.block_name_error.text()
+    inspector.block_name_edit.setText("Trunk")
+    inspector.block_name_edit.editingFinished.emit()
+    top = window.controller.top
+    assert top.nodes[instance].block == "Trunk" and window.palette.project_blocks() == ["Trunk"]
+    assert inspector.block_name_edit.text() == "Trunk"  # the form follows
+    window.open_block_action.trigger()
+    assert window.breadcrumb.crumbs[-1].text() == "hidden1 (Trunk)"
+    window.undo_action.trigger()
+    assert top.nodes[instance].block == "Hidden"
+    assert window.breadcrumb.crumbs[-1].text() == "hidden1 (Hidden)"

@@ -5,30 +5,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
-from netbuilder.graph.limits import name_problem
-from netbuilder.quoting import quoted
-from netbuilder.ui.editor.composite_commands import free_block_name
+from netbuilder.ui.editor.composite_commands import block_name_problem, free_block_name
 from netbuilder.ui.panels.tone_label import ToneLabel
 
 MIN_WIDTH = 380  # the refusals fit on one or two lines
-
-
-def block_name_problem(top: Graph, name: str) -> str:
-    """Why the project cannot have a new block `name` ("" when it can)."""
-    if not name.strip():
-        return "type a name for the new block"
-    problem = name_problem(name, "a block's name")
-    if problem:
-        return problem
-    if not name.isidentifier() or name.startswith("_"):
-        return (
-            "a block's name is one word of letters, digits and _ starting with a letter: it names a class in the code"
-        )
-    if name in catalogue.BLOCKS or name in top.definitions:
-        return f"a block named {quoted(name)} already exists: choose another name"
-    return ""
 
 
 class BlockNameDialog(QDialog):

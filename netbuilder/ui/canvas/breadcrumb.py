@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from netbuilder.graph.events import DefinitionEdited, DefinitionRenamed, GraphEvent, NodeRenamed
 from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.editor.controller import EditorController
 
@@ -31,6 +32,8 @@ class BreadcrumbBar(QFrame):
         self.row.setSpacing(2)
         self.crumbs: list[QToolButton | QLabel] = []
         controller.level_changed.connect(self.refresh)
+        unsubscribe = controller.top.subscribe(self._on_graph_event)  # a block renamed renames its crumb
+        self.destroyed.connect(lambda *_: unsubscribe())
         view.viewport().installEventFilter(self)  # a resize keeps the bar in its corner
         self.refresh()
 
@@ -70,6 +73,11 @@ class BreadcrumbBar(QFrame):
         self.show()
         self.raise_()
         self._place()
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        told = event.event if isinstance(event, DefinitionEdited) else event  # a rename inside a block too
+        if isinstance(told, DefinitionRenamed | NodeRenamed) and self.controller.path:
+            self.refresh()
 
     def _add(self, widget: QToolButton | QLabel) -> None:
         self.row.addWidget(widget)

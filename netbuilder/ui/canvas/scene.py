@@ -23,8 +23,10 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.graph import Edge
 from netbuilder.graph.events import (
+    DefinitionExposed,
     DefinitionPortsChanged,
     DefinitionRenamed,
+    DefinitionUnexposed,
     EdgeAdded,
     EdgeRemoved,
     GraphEvent,
@@ -146,9 +148,9 @@ class GraphScene(QGraphicsScene):
                 item.update()
 
     def _on_top_event(self, event: GraphEvent) -> None:
-        """A block of the project changed what its instances look like (its name, its ports): their items take
-        its spec again, and the opened block's tags follow its ports."""
-        if isinstance(event, DefinitionRenamed | DefinitionPortsChanged):
+        """A block of the project changed what its instances look like (its name, ports or parameters): their
+        items take its spec again, and the opened block's tags follow its ports."""
+        if isinstance(event, DefinitionRenamed | DefinitionPortsChanged | DefinitionExposed | DefinitionUnexposed):
             for node_id, item in self.nodes.items():
                 if item.definition is not None:
                     item.spec = self.graph.spec(node_id)

@@ -1,4 +1,5 @@
-"""Undoable edits of composite blocks: Group, Ungroup, Make Unique.
+"""Undoable edits of composite blocks: Group, Ungroup, Make Unique, Rename, and exposing an inner parameter as one of
+its block's.
 
 Each is a RecordedCommand on the project's top graph even when the edit is inside an opened definition: a
 definition joins or leaves the project at the top, and the top graph tells every inner edit as DefinitionEdited,
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph, GraphError
-from netbuilder.graph.definitions import Definition
+from netbuilder.graph.definitions import Definition, Exposed
 from netbuilder.graph.grouping import group, ungroup
+from netbuilder.graph.limits import name_problem
 from netbuilder.quoting import quoted
 from netbuilder.ui.editor.commands import RecordedCommand
 
@@ -29,9 +31,29 @@ def free_block_name(top: Graph, stem: str = NEW_BLOCK_STEM) -> str:
     return name
 
 
+def block_name_problem(top: Graph, name: str) -> str:
+    """Why the project cannot have a new block `name` ("" when it can): the graph's own rules, and one word, for
+    it names a class in the generated code."""
+    if not name.strip():
+        return "type a name for the new block"
+    problem = name_problem(name, "a block's name")
+    if problem:
+        return problem
+    if not name.isidentifier() or name.startswith("_"):
+        return (
+            "a block's name is one word of letters, digits and _ starting with a letter: it names a class in the code"
+        )
+    if name in catalogue.BLOCKS or name in top.definitions:
+        return f"a block named {quoted(name)} already exists: choose another name"
+    return ""
+
+
 def group_nodes(top: Graph, graph: Graph, node_ids: list[str], name: str) -> RecordedCommand:
     """Group `node_ids` of `graph` (the top graph or an opened definition's inside) into one instance of a new
     block `name`; the command's result is the instance's id."""
+    problem = block_name_problem(top, name)
+    if problem:
+        raise GraphError(problem)
     return RecordedCommand(top, f"Group {len(node_ids)} nodes as {name}", lambda _: group(graph, node_ids, name))
 
 
@@ -71,3 +93,34 @@ def copy_definition(top: Graph, definition: Definition, name: str) -> Definition
         inside.add_node(node.block, label=node.label, params=node.params, position=node.position, node_id=node.id)
     inside.connect_all(list(source.edges))
     return Definition(name, inside, definition.inlets, definition.outlets, definition.exposed, definition.doc)
+
+
+def expose_parameter(top: Graph, definition: str, node_id: str, param: str) -> RecordedCommand:
+    """Make inner parameter `param` of node `node_id` inside block `definition` a parameter of the block, named
+    after it (out_channels, else out_channels2 ...): each instance then sets its own value, starting from the
+    one inside. The result is the new parameter's name."""
+    taken = {p.name for p in top.block_spec(definition).params}
+    name, n = param, 1
+    while name in taken:
+        n += 1
+        name = f"{param}{n}"
+
+    def perform(_: Graph) -> str:
+        top.expose(definition, Exposed(name, ((node_id, param),)))
+        return name
+
+    return RecordedCommand(top, f"Expose {param} as a parameter of {definition}", perform)
+
+
+def unexpose_parameter(top: Graph, definition: str, name: str) -> RecordedCommand:
+    """Make parameter `name` of block `definition` inner again: every instance takes the value inside (undo
+    gives each instance its own value back)."""
+    return RecordedCommand(top, f"Make {name} of {definition} inner again", lambda _: top.unexpose(definition, name))
+
+
+def rename_block(top: Graph, old: str, new: str) -> RecordedCommand:
+    """Call block `old` `new`: every instance's block follows (and its class in the generated code)."""
+    problem = block_name_problem(top, new)
+    if problem:
+        raise GraphError(problem)
+    return RecordedCommand(top, f"Rename block {old} to {new}", lambda _: top.rename_definition(old, new))

@@ -240,3 +240,23 @@ class EditorController(QObject):
         """Give instance `node_id` a copy of its block of its own; the copy's name, or None when refused."""
         command = self._edit(lambda: composite_commands.make_unique(self.top, self.graph, node_id))
         return None if command is None else command.result
+
+    def expose_parameter(self, node_id: str, param: str) -> str | None:
+        """Make an inner parameter of the block open now one of its parameters; its name, or None (and why)."""
+        owner = self.graph.owner
+        if owner is None:
+            self.message.emit("open a block of this project to expose the parameters of its inside")
+            return None
+        command = self._edit(lambda: composite_commands.expose_parameter(self.top, owner, node_id, param))
+        return None if command is None else command.result
+
+    def unexpose_parameter(self, name: str) -> bool:
+        """Make parameter `name` of the block open now inner again."""
+        owner = self.graph.owner
+        return owner is not None and (
+            self._edit(lambda: composite_commands.unexpose_parameter(self.top, owner, name)) is not None
+        )
+
+    def rename_block(self, old: str, new: str) -> bool:
+        """Rename a block of the project; its instances everywhere follow."""
+        return self._edit(lambda: composite_commands.rename_block(self.top, old, new)) is not None

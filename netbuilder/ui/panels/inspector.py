@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,17 @@ from netbuilder.analysis import Analysis
 from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.blocks.spec import MODEL, BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
-from netbuilder.graph.events import DefinitionEdited, GraphEvent, NodeRemoved, NodeRenamed, ParamChanged
+from netbuilder.graph.events import (
+    DefinitionEdited,
+    DefinitionExposed,
+    DefinitionPortsChanged,
+    DefinitionRenamed,
+    DefinitionUnexposed,
+    GraphEvent,
+    NodeRemoved,
+    NodeRenamed,
+    ParamChanged,
+)
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.icons import category_icon, icon_colour, palette_is_dark
 from netbuilder.ui.panels.dataset_preview import DatasetPreview
@@ -42,6 +53,8 @@ from netbuilder.ui.panels.param_fields import ParamField, field_for
 from netbuilder.ui.panels.tone_label import ToneLabel
 
 EMPTY_TEXT = "Select a node to edit it"
+EXPOSE_MARK = "↑"  # lifts an inner parameter up to its block
+EXPOSE_BUTTON_WIDTH = 24
 ICON_SIZE = 28
 
 
@@ -69,6 +82,7 @@ class InspectorPanel(QWidget):
         self.graph = controller.graph
         self.node_id: str | None = None
         self.fields: dict[str, ParamField] = {}
+        self.expose_buttons: dict[str, QToolButton] = {}  # inside an opened block: param -> its Expose toggle
         self.preview: DatasetPreview | None = None  # the Dataset node's data preview, when one is shown
         self.row_labels: dict[str, QLabel] = {}
         self.output_labels: dict[str, ToneLabel] = {}
@@ -166,6 +180,7 @@ class InspectorPanel(QWidget):
             self.preview.wait()
             self.preview = None
         self.fields.clear()
+        self.expose_buttons.clear()
         self.row_labels.clear()
         self.output_labels.clear()
         if self._content is not None:
@@ -186,9 +201,6 @@ class InspectorPanel(QWidget):
         layout.addLayout(self._header(spec))
         self.doc_label = ToneLabel(spec.doc.strip().replace("\n", " ").replace("`", ""))
         layout.addWidget(self.doc_label)
-        definition = self.graph.definition_of(node_id)
-        if definition is not None:
-            layout.addLayout(self._definition_line(node_id, definition.name, len(definition.graph.nodes)))
 
         # one form for everything below, so labels and fields line up in two columns
         form = QFormLayout()
@@ -215,8 +227,15 @@ class InspectorPanel(QWidget):
         label_layout.addWidget(self.label_edit)
         label_layout.addWidget(self.label_error)
         form.addRow("Label", label_box)
+        definition = self.graph.definition_of(node_id)
+        if definition is not None:
+            form.addRow("Block", self._block_box(node_id, definition.name, len(definition.graph.nodes)))
 
         form.addRow(self._section("Parameters"))
+        if self.graph.owner is not None and spec.params:
+            form.addRow(
+                ToneLabel(f"{EXPOSE_MARK} makes a parameter one of {self.graph.owner}'s, which each instance sets")
+            )
         for param in spec.params:
             field = field_for(param)
             field.edited.connect(lambda value, field=field: self._commit_param(node_id, field, value))
@@ -225,7 +244,8 @@ class InspectorPanel(QWidget):
             row_label.setBuddy(field.editor)
             self.fields[param.name] = field
             self.row_labels[param.name] = row_label
-            form.addRow(row_label, field)
+            inside = self.graph.owner is not None and param.name != spec.variadic
+            form.addRow(row_label, self._with_expose_button(node_id, param.name, field) if inside else field)
         if not spec.params:
             form.addRow(ToneLabel("This block has no parameters."))
 
@@ -289,17 +309,75 @@ class InspectorPanel(QWidget):
         self._header_icon = icon
         return header
 
-    def _definition_line(self, node_id: str, name: str, count: int) -> QHBoxLayout:
-        """The line naming an instance's block, with Open to show its inside."""
-        line = QHBoxLayout()
-        words = ToneLabel(f"Block of this project: {name}")
-        words.setToolTip(f"{name} is made of {count} block{'s' if count != 1 else ''}: Open shows them")
+    def _block_box(self, node_id: str, name: str, count: int) -> QWidget:
+        """An instance's block: its name, to rename (every instance follows), and Open to show its inside."""
+        self.block_name_edit = QLineEdit(name)
+        self.block_name_edit.setToolTip(
+            f"The name of this block of the project, made of {count} block{'s' if count != 1 else ''}: renaming it "
+            "renames it for every instance, and its class in the code"
+        )
+        self.block_name_error = ToneLabel(tone="error")
+        self.block_name_error.hide()
+        self.block_name_edit.editingFinished.connect(lambda: self._commit_block_name(name))
+        self.block_name_edit.textEdited.connect(lambda _text: self.block_name_error.hide())
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip(f"Show the inside of {name} on the canvas (edits change every instance)")
         self.open_button.clicked.connect(lambda _=False: self.controller.open_instance(node_id))
-        line.addWidget(words, 1)
-        line.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
-        return line
+        line = QHBoxLayout()
+        line.setSpacing(4)
+        line.addWidget(self.block_name_edit, 1)
+        line.addWidget(self.open_button)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(line)
+        column.addWidget(self.block_name_error)
+        return box
+
+    def _commit_block_name(self, name: str) -> None:
+        text = self.block_name_edit.text()
+        self.block_name_edit.setModified(False)
+        if text == name or name not in self.graph.definitions:
+            return
+        reason = self.controller.attempt(lambda: self.controller.rename_block(name, text))
+        if reason is not None:
+            self.block_name_error.setText(reason)
+            self.block_name_error.show()
+            self.block_name_edit.setText(name)
+
+    def _with_expose_button(self, node_id: str, param: str, field: ParamField) -> QWidget:
+        """Inside an opened block: the field, and a toggle that makes the parameter one of the block's (each
+        instance then sets its own value, this one its default) or inner again."""
+        owner = self.graph.owner
+        definition = self.graph.definitions[owner]
+        exposed = next((e.name for e in definition.exposed if (node_id, param) in e.targets), None)
+        button = QToolButton()
+        button.setText(EXPOSE_MARK)
+        button.setFixedWidth(EXPOSE_BUTTON_WIDTH)  # the inspector is narrow: a mark, its tooltip says the rest
+        button.setAutoRaise(True)
+        button.setCheckable(True)
+        button.setChecked(exposed is not None)
+        button.setToolTip(
+            f"Expose {param} as a parameter of {owner}: each instance sets its own value, this one the default"
+            if exposed is None
+            else f"This is {owner}'s parameter {exposed} (each instance sets its own; this is its default). "
+            "Click to make it inner again"
+        )
+        button.clicked.connect(lambda checked: self._toggle_exposed(button, node_id, param, exposed, checked))
+        self.expose_buttons[param] = button
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.setSpacing(4)
+        line.addWidget(field, 1)
+        line.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+    def _toggle_exposed(self, button: QToolButton, node_id: str, param: str, exposed: str | None, on: bool) -> None:
+        done = self.controller.expose_parameter(node_id, param) if on else self.controller.unexpose_parameter(exposed)
+        if not done:  # refused (the status bar says why): the toggle shows what is so
+            button.setChecked(not on)
 
     def _section(self, text: str) -> QLabel:
         label = QLabel(text)
@@ -405,6 +483,10 @@ class InspectorPanel(QWidget):
         self.show_node(None)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
+        if isinstance(event, DefinitionExposed | DefinitionUnexposed | DefinitionPortsChanged | DefinitionRenamed):
+            if self.node_id is not None and self.node_id in self.graph.nodes:
+                self._build(self.node_id)  # an instance's parameters, or which inner ones are exposed, changed
+            return
         if isinstance(event, DefinitionEdited):
             if event.name != self.graph.owner:
                 return

@@ -1,5 +1,6 @@
-"""Group and Ungroup, proven over random graphs: the sample projects and random networks (branches, merges,
-open inputs, shape mistakes, a loss that looks at what feeds it), with random selections.
+"""Group and Ungroup, proven over random graphs: the sample projects (two built of composite blocks) and random
+networks (branches, merges, open inputs, shape mistakes, a loss that looks at what feeds it), with random
+selections.
 
 For every selection: grouping is refused exactly when the selection cannot be one block (empty, a node that is
 not a layer, a path that leaves it and comes back), and a refusal changes nothing. Otherwise group then ungroup
@@ -7,6 +8,8 @@ gives back the same nodes (ids, labels, parameters, positions) and the same edge
 tells the same shapes, sizes, parameter counts, MACs and problems as the flat one (an inner problem at its
 instance, with its path); and the events a group or an ungroup emits, reverted in reverse order, give back the
 graph as it was, node order and definitions included, and replayed redo it exactly (what the undo stack does).
+The same holds for a group of a selection holding an instance, for a group inside an opened block (whose ports
+then go through the new inner block), ungrouped in either order, and for values set through exposed parameters.
 Bounded for CI by NETBUILDER_FUZZ_EXAMPLES (tests/edit_strategies.py).
 """
 
@@ -14,10 +17,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +33,10 @@ from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.analysis.node_check import NodeResult
 from netbuilder.blocks.spec import MODEL
 from netbuilder.graph import Graph, GraphError
+from netbuilder.graph.definitions import Exposed
 from netbuilder.graph.events import DefinitionEdited, GraphEvent, NodeAdded, NodeRemoved
 from netbuilder.graph.grouping import group, ungroup
+from netbuilder.project import load_project
 from tests.edit_strategies import SEQUENCE_SETTINGS
 
 SAMPLES = sorted((Path(__file__).resolve().parents[1] / "sample_projects").glob("*.nbproj"))
@@ -80,24 +85,25 @@ def random_network(seed: int) -> Graph:
     return g
 
 
-def sample_graph(path: Path) -> Graph:
-    """A sample project's graph, read from its file's nodes and edges (the graph alone is what is grouped)."""
-    data = json.loads(path.read_text())["graph"]
-    g = Graph()
-    for node in data["nodes"]:
-        position = tuple(node["position"])
-        g.add_node(node["block"], label=node["label"], params=node["params"], position=position, node_id=node["id"])
-    for edge in data["edges"]:
-        g.connect(*edge["from"], *edge["to"])
-    return g
+@dataclass(frozen=True, repr=False)
+class Network:
+    """A graph to group, made afresh on each call (the flat one stays at hand to compare with)."""
+
+    name: str
+    make: Callable[[], Graph]
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 @st.composite
-def networks(draw: st.DrawFn) -> Graph:
-    """A sample project's graph or a random network."""
+def networks(draw: st.DrawFn) -> Network:
+    """A sample project's graph (two are built of composite blocks) or a random network."""
     if draw(st.booleans()):
-        return sample_graph(draw(st.sampled_from(SAMPLES)))
-    return random_network(draw(st.integers(0, 10**9)))
+        path = draw(st.sampled_from(SAMPLES))
+        return Network(path.name, lambda: load_project(path).graph)
+    seed = draw(st.integers(0, 10**9))
+    return Network(f"random_network({seed})", lambda: random_network(seed))
 
 
 def layers(graph: Graph) -> list[str]:
@@ -244,8 +250,9 @@ def assert_ports_name_nodes(graph: Graph) -> None:
 
 
 @SEQUENCE_SETTINGS
-@given(graph=networks(), data=st.data())
-def test_group_then_ungroup_gives_the_graph_back(graph: Graph, data: st.DataObject) -> None:
+@given(network=networks(), data=st.data())
+def test_group_then_ungroup_gives_the_graph_back(network: Network, data: st.DataObject) -> None:
+    graph, reference = network.make(), network.make()
     candidates = layers(graph)
     if not candidates:
         return
@@ -265,7 +272,7 @@ def test_group_then_ungroup_gives_the_graph_back(graph: Graph, data: st.DataObje
     instance, events = recorded(graph, lambda: group(graph, selected, "Block"))
     assert set(graph.nodes) == {node[0] for node in flat[0]} - selected | {instance}
     assert set(graph.definitions["Block"].graph.nodes) == selected
-    assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+    assert_same_analysis(reference, before, graph, analyze(graph), selected)
     assert_undo_redo(graph, events, flat)
 
     grouped = exact(graph)
@@ -276,21 +283,11 @@ def test_group_then_ungroup_gives_the_graph_back(graph: Graph, data: st.DataObje
     assert_undo_redo(graph, events, grouped)
 
 
-def _as_graph(flat: Any, grouped: Graph) -> Graph:
-    """The flat graph again, rebuilt from its `exact` record (the analysis comparison reads it)."""
-    g = Graph()
-    nodes, edges, _ = flat
-    for node_id, block, label, params, position in nodes:
-        g.add_node(block, label=label, params=params, position=position, node_id=node_id)
-    for edge in sorted(edges):
-        g.connect(*edge)
-    return g
-
-
 @SEQUENCE_SETTINGS
-@given(graph=networks(), data=st.data())
-def test_refused_selections_change_nothing(graph: Graph, data: st.DataObject) -> None:
+@given(network=networks(), data=st.data())
+def test_refused_selections_change_nothing(network: Network, data: st.DataObject) -> None:
     """Data, losses and optimizers stay outside; a path that leaves and comes back is refused; so is nothing."""
+    graph = network.make()
     others = [n for n in graph.nodes if graph.spec(n).role != MODEL]
     picked = set(data.draw(st.lists(st.sampled_from(list(graph.nodes)), unique=True)))
     selected = picked | {data.draw(st.sampled_from(others))} if others and data.draw(st.booleans()) else picked
@@ -306,16 +303,16 @@ def test_refused_selections_change_nothing(graph: Graph, data: st.DataObject) ->
 
 
 @SEQUENCE_SETTINGS
-@given(graph=networks(), data=st.data(), inner_first=st.booleans())
-def test_nested_groups_ungroup_either_way(graph: Graph, data: st.DataObject, inner_first: bool) -> None:
+@given(network=networks(), data=st.data(), inner_first=st.booleans())
+def test_nested_groups_ungroup_either_way(network: Network, data: st.DataObject, inner_first: bool) -> None:
     """Group, then group a selection holding that instance: analysis is still the flat graph's, and
     ungrouping the outer then the inner, or the inner (inside the outer's definition) then the outer, gives the
     graph back; every step's events undo and redo it."""
+    graph, reference = network.make(), network.make()
     candidates = layers(graph)
     if not candidates:
         return
     first = convex(graph, set(data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique=True))))
-    flat = exact(graph)
     seen = nodes_and_edges(graph)
     before = analyze(graph)
     inner = group(graph, first, "Inner")
@@ -325,7 +322,7 @@ def test_nested_groups_ungroup_either_way(graph: Graph, data: st.DataObject, inn
     outer, events = recorded(graph, lambda: group(graph, second, "Outer"))
     assert_undo_redo(graph, events, state)
     selected = (second - {inner}) | first
-    assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+    assert_same_analysis(reference, before, graph, analyze(graph), selected)
     assert graph.definitions["Outer"].graph.nodes[inner].block == "Inner"
 
     steps: list[tuple[Graph, str]]
@@ -337,22 +334,22 @@ def test_nested_groups_ungroup_either_way(graph: Graph, data: st.DataObject, inn
         state = exact(graph)
         _, events = recorded(graph, lambda where=where, instance=instance: ungroup(where, instance))
         assert_undo_redo(graph, events, state)
-        assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), selected)
+        assert_same_analysis(reference, before, graph, analyze(graph), selected)
     assert nodes_and_edges(graph) == seen
-    assert len(graph.definitions) == 0
+    assert [d.name for d in graph.definitions] == [d.name for d in reference.definitions]
 
 
 @SEQUENCE_SETTINGS
-@given(graph=networks(), data=st.data(), inner_first=st.booleans())
-def test_grouping_inside_a_definition_keeps_its_ports(graph: Graph, data: st.DataObject, inner_first: bool) -> None:
+@given(network=networks(), data=st.data(), inner_first=st.booleans())
+def test_grouping_inside_a_definition_keeps_its_ports(network: Network, data: st.DataObject, inner_first: bool) -> None:
     """Group a selection, open the block and group part of its inside: the block's inputs and outputs that led
     into that part go through the new inner block, so analysis is still the flat graph's; ungrouping either
     first gives the graph back, and every step's events undo and redo it."""
+    graph, reference = network.make(), network.make()
     candidates = layers(graph)
     if not candidates:
         return
     outer_nodes = convex(graph, set(data.draw(st.lists(st.sampled_from(candidates), min_size=1, unique=True))))
-    flat = exact(graph)
     seen = nodes_and_edges(graph)
     before = analyze(graph)
     outer = group(graph, outer_nodes, "Outer")
@@ -362,7 +359,7 @@ def test_grouping_inside_a_definition_keeps_its_ports(graph: Graph, data: st.Dat
     state = exact(graph)
     inner, events = recorded(graph, lambda: group(inside, inner_nodes, "Inner"))
     assert_undo_redo(graph, events, state)
-    assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), outer_nodes)
+    assert_same_analysis(reference, before, graph, analyze(graph), outer_nodes)
 
     steps = [(inside, inner), (graph, outer)] if inner_first else [(graph, outer), (graph, None)]
     for where, instance in steps:
@@ -371,6 +368,31 @@ def test_grouping_inside_a_definition_keeps_its_ports(graph: Graph, data: st.Dat
         state = exact(graph)
         _, events = recorded(graph, lambda where=where, instance=instance: ungroup(where, instance))
         assert_undo_redo(graph, events, state)
-        assert_same_analysis(_as_graph(flat, graph), before, graph, analyze(graph), outer_nodes)
+        assert_same_analysis(reference, before, graph, analyze(graph), outer_nodes)
     assert nodes_and_edges(graph) == seen
-    assert len(graph.definitions) == 0
+    assert [d.name for d in graph.definitions] == [d.name for d in reference.definitions]
+
+
+@SEQUENCE_SETTINGS
+@given(network=networks(), data=st.data())
+def test_exposed_values_reach_the_inside_and_ungroup_keeps_them(network: Network, data: st.DataObject) -> None:
+    """Expose the widths of some grouped Linears as one parameter and set it on the instance: analysis is that
+    of the flat graph with those widths, and ungrouping puts the nodes back with them."""
+    graph = network.make()
+    linears = [n for n in graph.nodes if graph.nodes[n].block == "Linear"]
+    if not linears:
+        return
+    chosen = set(data.draw(st.lists(st.sampled_from(linears), min_size=1, max_size=3, unique=True)))
+    selected = convex(graph, chosen)
+    width = data.draw(st.sampled_from([2, 5, 16]))
+    instance = group(graph, selected, "Block")
+    targets = tuple(sorted((n, "out_features") for n in chosen))
+    graph.expose("Block", Exposed("width", targets))
+    graph.set_param(instance, "width", width)
+
+    widened = network.make()
+    for node_id in chosen:
+        widened.set_param(node_id, "out_features", width)
+    assert_same_analysis(widened, analyze(widened), graph, analyze(graph), selected)
+    ungroup(graph, instance)
+    assert nodes_and_edges(graph) == nodes_and_edges(widened)

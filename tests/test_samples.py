@@ -55,11 +55,12 @@ def exported(request, tmp_path_factory):
 def test_model_builds_and_runs_forward(exported):
     project, analysis, out = exported
     module = load_module((out / "model.py").read_text())
-    model_class = next(
+    classes = [
         v
         for v in vars(module).values()
         if isinstance(v, type) and issubclass(v, torch.nn.Module) and v is not torch.nn.Module
-    )
+    ]
+    model_class = classes[-1]  # the model comes after the classes of the composite blocks it is made of
     model = model_class().eval()
     assert sum(p.numel() for p in model.parameters()) == analysis.total_params
     data = next(n for n in analysis.order if project.graph.nodes[n].block == "Dataset")

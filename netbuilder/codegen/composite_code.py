@@ -11,6 +11,7 @@ definition's value as its default. Shape comments are those of the class's first
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,7 +179,16 @@ class Composites:
         """The expression that builds one copy of an instance of `definition`."""
         code = self.classes[definition.name]
         if code.sequential:
-            children = [self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots) for c in code.order]
+            # what the class exposes through this container reaches the containers' own inner parameters
+            through = {
+                target: exposed[(node_id, e.name)]
+                for e in definition.exposed
+                if (node_id, e.name) in exposed
+                for target in e.targets
+            }
+            children = [
+                self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots, through) for c in code.order
+            ]
             return "nn.Sequential(" + ", ".join(children) + ")"
         args = []
         for arg in code.args:
@@ -224,15 +234,15 @@ class Composites:
                     f"{safe_text(definition.name, 60)} needs different code in its uses: make its uses unique"
                 )
         origin = self._first_use[definition.name]
-        doc = safe_text(definition.doc or f"{definition.name}: a block of this network")
-        shapes = f" Shapes are those of its first use, {safe_text(origin, 60)}." if len(uses) > 1 else ""
+        doc = safe_text(definition.doc or f"{definition.name}: a block of this network", 400).rstrip(".") + "."
+        shapes = [f"Shapes are those of its first use, {safe_text(origin, 60)}."] if len(uses) > 1 else []
         signature = ", ".join(_parameter(a) for a in sorted(slots.args, key=lambda a: a.default is not _REQUIRED))
         returns = "torch.Tensor" if len(returned) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(returned))}]"
         source = [
             "",
             "",
             f"class {cls}(nn.Module):",
-            f'    """{doc}.{shapes}"""' if not doc.endswith(".") else f'    """{doc}{shapes}"""',
+            *_docstring([*textwrap.wrap(doc, 112), *([""] if shapes else []), *shapes]),
             "",
             f"    def __init__(self{', ' if signature else ''}{signature}) -> None:",
             "        super().__init__()",
@@ -243,6 +253,13 @@ class Composites:
         ]
         args = sorted(slots.args, key=lambda a: a.default is not _REQUIRED)
         return ClassCode(definition, order, False, cls, args, source, index)
+
+
+def _docstring(lines: list[str]) -> list[str]:
+    """A class docstring: one line where it fits, else its lines and the closing quotes on their own."""
+    if len(lines) == 1:
+        return [f'    """{lines[0]}"""']
+    return [f'    """{lines[0]}', *(f"    {line}".rstrip() for line in lines[1:]), '    """']
 
 
 def _is_sequential(composites: Composites, definition: Definition, order: list[str]) -> bool:

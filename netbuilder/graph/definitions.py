@@ -104,7 +104,7 @@ class Definition:
                 REPEAT,
                 "int",
                 1,
-                "how many copies of this block run one after another, each feeding the next",
+                "How many copies of this block run in a chain, each feeding the next.",
                 min=1,
                 max=MAX_REPEAT,
             ),

@@ -37,6 +37,7 @@ SAMPLE_DESCRIPTIONS = {
     "digits_cnn": "A small convolutional network on the same digits: the classic first CNN.",
     "spirals_mlp": "Three interleaved spirals: a non-linear boundary, with a cosine schedule.",
     "residual_cnn": "Two residual blocks with Add skips on 3x32x32 colour images.",
+    "digits_resnet": "A small ResNet of composite blocks: a basic block repeated twice, then one that downsamples.",
     "lstm_classifier": "An LSTM that reads noisy waves and tells their frequency.",
     "digits_autoencoder": "Squeeze digits into 16 numbers and back again (MSE against the input).",
 }

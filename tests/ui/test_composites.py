@@ -370,3 +370,17 @@ def test_rename_a_block_from_the_inspector(window, name_typed):
     window.undo_action.trigger()
     assert top.nodes[instance].block == "Hidden"
     assert window.breadcrumb.crumbs[-1].text() == "hidden1 (Hidden)"
+
+
+def test_a_problem_inside_a_block_opens_it_at_the_inner_node(window, name_typed):
+    instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
+    inner = window.controller.top.definitions["Hidden"].graph
+    inner.set_param("n3", "in_features", 5)  # what arrives has 64 features
+    analysis = window.document.reanalyze()
+    (problem,) = [d for d in analysis.diagnostics if d.node == instance]
+    assert problem.path == ("fc1",)
+    assert window.problems.select_diagnostic(problem)
+    window.problems.node_activated.emit(instance)
+    assert window.controller.path == (instance,)
+    assert window.scene.selected_node_ids() == ["n3"]
+    assert window.scene.nodes["n3"].severity == "error"

@@ -56,6 +56,23 @@ class CompositeEditingMixin:
                 self.scene.select_nodes([instance])  # the same node (its id kept), now an instance of the copy
                 self.show_message(f"This instance now uses {name}, a copy of its block of its own")
 
+    def reveal_problem(self, node_id: str) -> None:
+        """A row of the Problems tab activated: its node, and for a problem inside a block of the project, that
+        block opened down the problem's path to the inner node it is at, selected."""
+        self.reveal_node(node_id)
+        diagnostic = self.problems.current_diagnostic()
+        if diagnostic is None or diagnostic.node != node_id or not diagnostic.path:
+            return
+        try:
+            opened = self.controller.open_instance(node_id)
+            for label in diagnostic.path[:-1]:  # the blocks on the way, by their labels
+                opened = opened and self.controller.open_instance(self.controller.graph.by_label(label).id)
+            if opened:
+                self.scene.select_nodes([self.controller.graph.by_label(diagnostic.path[-1]).id])
+                self.view.frame_selection()
+        except GraphError:
+            pass  # renamed or removed since the analysis: the block opened as far as it could be
+
     def _selected_instance(self, hint: str) -> str | None:
         """The one selected node when it is an instance of a block of the project; else None, and `hint`."""
         if self.scene is None or self._locked:

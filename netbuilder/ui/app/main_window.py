@@ -188,7 +188,7 @@ class MainWindow(
         self.inspector = InspectorPanel(self.controller)
         self.inspector_dock.setWidget(self.inspector)
         self.problems = ProblemsPanel(self.controller)
-        self.problems.node_activated.connect(self.reveal_node)
+        self.problems.node_activated.connect(self.reveal_problem)
         self.problems.counts_changed.connect(self._problem_counts)
         self.code = CodePanel(self.controller)
         self.code.export_requested.connect(self.export_dialog)

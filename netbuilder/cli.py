@@ -25,7 +25,7 @@ from netbuilder.blocks.spec import BlockSpec, ParamSpec
 from netbuilder.blocks.tensor_type import format_shape
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.interrupts import run_ending_cleanly
-from netbuilder.pipeline import write_code_package
+from netbuilder.pipeline import expanded_project, write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
 from netbuilder.project.settings import SETTING, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--weights", type=Path, help="a run's weights (RUN/model.pt); without it, initialised with the project's seed"
+    )
+    export.add_argument(
+        "--expand",
+        action="store_true",
+        help="draw the diagrams with every composite block expanded into the blocks it is made of",
     )
     export.set_defaults(run=_export)
 
@@ -293,6 +298,8 @@ def _export_diagrams(args: argparse.Namespace, project: Project, formats: list[s
     """DIR/diagram.svg and .png, drawn as the window draws the canvas, in the light theme, with no window."""
     from netbuilder.ui.canvas.diagram_export import write_diagrams  # Qt loads only for the diagrams
 
+    if args.expand:
+        project = expanded_project(project)
     return _report(write_diagrams(project, args.out, formats).values())
 
 

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netbuilder.analysis import Analysis, analyze
+from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.codegen.package import Package, generate_package, write_package
+from netbuilder.graph.grouping import expand_all
 from netbuilder.project import Project
+from netbuilder.project.project_file import project_from_dict, project_to_dict
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,16 @@ class CodeExport:
     package: Package
     written: list[Path]
     needs_starting_weights: bool
+
+
+def expanded_project(project: Project, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> Project:
+    """A copy of `project` with every composite block expanded in place and the result laid out afresh (the
+    diagram of the network as it runs); the project itself is left as it is."""
+    copy = project_from_dict(project_to_dict(project))
+    expand_all(copy.graph)
+    for node_id, position in layered_positions(copy.graph, orientation).items():
+        copy.graph.move(node_id, position)
+    return copy
 
 
 def package_project(project: Project, *, analysis: Analysis | None = None, weights_format: str = "pt") -> Package:

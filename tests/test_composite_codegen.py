@@ -151,3 +151,27 @@ def test_a_repeated_block_is_its_copies_in_a_chain() -> None:
     ungroup(g, instance)
     assert analyze(g).total_params == flat.total_params
     assert sum(n.block == "Add" for n in g.nodes.values()) == 3
+
+
+def test_the_expanded_copy_of_a_project_is_flat_and_the_same_network() -> None:
+    from pathlib import Path
+
+    from netbuilder.analysis.footprint import footprint
+    from netbuilder.pipeline import expanded_project
+    from netbuilder.project import load_project
+
+    project = load_project(Path(__file__).parent.parent / "sample_projects" / "digits_resnet.nbproj")
+    before = analyze(project.graph)
+    blocks = [d.name for d in project.graph.definitions]
+    flat = expanded_project(project)
+    assert [d.name for d in project.graph.definitions] == blocks and blocks  # the project itself keeps its blocks
+    assert len(flat.graph.definitions) == 0 and all(flat.graph.definition_of(n) is None for n in flat.graph.nodes)
+    after = analyze(flat.graph)
+    assert not after.has_errors()
+    assert (after.total_params, after.total_macs) == (before.total_params, before.total_macs)
+    boxes = []
+    for node_id, node in flat.graph.nodes.items():
+        width, height = footprint(flat.graph, node_id)
+        boxes.append((node.position[0], node.position[1], node.position[0] + width, node.position[1] + height))
+    for i, a in enumerate(boxes):  # laid out afresh: nothing on top of anything
+        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in boxes[i + 1 :])

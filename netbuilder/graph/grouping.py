@@ -197,6 +197,17 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
     return _all_or_nothing(_top(graph), lambda: _ungroup_copies(graph, node_id, definition))
 
 
+def expand_all(graph: Graph) -> None:
+    """Ungroup every composite instance, level by level, until the graph is flat (the network as it runs).
+    The project's definitions go with their last instances."""
+    while True:
+        instances = [node_id for node_id in graph.nodes if graph.definition_of(node_id) is not None]
+        if not instances:
+            return
+        for node_id in instances:
+            ungroup(graph, node_id)
+
+
 COPY_GAP = 400.0  # between the insides of a repeated block's copies put back side by side: room for a node
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
-from netbuilder.blocks.spec import BlockSpec, PortSpec
+from netbuilder.blocks.spec import MODEL, BlockSpec, PortSpec
 from netbuilder.graph.definitions import Definition, Definitions, Exposed, Ports
 from netbuilder.graph.errors import (
     CycleError,
@@ -169,6 +169,8 @@ class Graph:
             raise GraphError(str(err)) from None
         if self.owner is not None and block in self.definitions and self.definitions.reaches(block, self.owner):
             raise GraphError(f"{quoted(block)} cannot go inside {quoted(self.owner)}: a block cannot contain itself")
+        if self.owner is not None and spec.role != MODEL:
+            raise GraphError(f"a {spec.type} cannot go inside a block: only layers can (it stays at the top)")
         if len(self.nodes) >= MAX_NODES:
             raise TooManyNodesError(f"a graph holds at most {MAX_NODES:,} nodes; this one is full")
         node_id = node_id or self._new_id()
@@ -602,6 +604,13 @@ class Graph:
             raise PortOccupiedError(
                 f"{_named(target)}.{edge.dst_port} is already fed by {_named(self.nodes[occupant.src])}; "
                 "an input takes one source (remove that edge first)"
+            )
+        owner = self.definitions.get(self.owner) if self.owner is not None else None
+        inlet = next((i for i in owner.inlets if (edge.dst, edge.dst_port) in i.targets), None) if owner else None
+        if inlet is not None:
+            raise PortOccupiedError(
+                f"{_named(target)}.{edge.dst_port} is already fed by the block's input {quoted(inlet.name)}; "
+                "an input takes one source"
             )
 
     def disconnect(self, edge: Edge) -> None:

@@ -194,6 +194,17 @@ def test_cuda_training_learns(precision):
     assert outcome.status == "completed" and outcome.val_metrics["val_accuracy"] > 0.93
 
 
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_a_network_of_composite_blocks_learns_on_the_gpu():
+    """The ResNet sample: a block repeated twice and a downsampling one, as generated classes, in a CUDA graph."""
+    resnet = DIGITS_MLP.parent / "digits_resnet.nbproj"
+    t = Trainer(with_settings(load_project(resnet), device="cuda"))
+    outcome = t.run()
+    assert outcome.status == "completed" and outcome.val_metrics["val_accuracy"] > 0.9
+    assert sum(p.numel() for p in t.model.parameters()) == 24_378
+
+
 def test_gradient_clipping_and_early_stopping_are_in_train_py_too(tmp_path):
     """The exported script clips and stops early as the app does: the same weights after the same epochs."""
     t = trainer(epochs=30, grad_clip=1.0, early_stopping=1, seed=3, val_fraction=0.05)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QStyleOptionGraphicsItem
 from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
-from netbuilder.graph.grouping import ungroup
+from netbuilder.graph.grouping import expand_all
 from netbuilder.project import Project
 from netbuilder.ui.canvas.items import DETAIL_SCALE, LEGIBLE_PIXELS, NodeItem
 from netbuilder.ui.canvas.scene import GraphScene
@@ -34,18 +34,21 @@ def benchmark_graph() -> Graph:
     return graph
 
 
-def imported_resnet18(expand: bool) -> Project:
-    """resnet18 as File > Import Model brings it in: its stages as composite blocks, or every block expanded
-    in place (about 70 nodes on one level)."""
+def imported(name: str, expand: bool) -> Project:
+    """A torchvision network as File > Import Model brings it in: its stages as composite blocks, or every
+    block expanded in place (resnet18: about 70 nodes on one level; densenet121: several hundred)."""
     torchvision = pytest.importorskip("torchvision")
     from netbuilder.importers import import_module
 
-    project = import_module(torchvision.models.resnet18(weights=None), (1, 3, 224, 224), "resnet18").project
-    graph = project.graph
-    while expand and (instances := [n for n in graph.nodes if graph.definition_of(n) is not None]):
-        for node_id in instances:
-            ungroup(graph, node_id)
+    module = getattr(torchvision.models, name)(weights=None)
+    project = import_module(module, (1, 3, 224, 224), name).project
+    if expand:
+        expand_all(project.graph)
     return project
+
+
+def imported_resnet18(expand: bool) -> Project:
+    return imported("resnet18", expand)
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["collapsed", "expanded"])
@@ -117,6 +120,15 @@ def test_frame_all_shows_every_node_of_an_imported_resnet18(show, resnet18, orie
     assert every_node_inside(scene, view) == []
     if len(scene.nodes) > 60:  # expanded: too long for the old limit of 55 %
         assert view.zoom < 0.2
+
+
+@pytest.mark.slow
+def test_frame_all_shows_every_node_of_an_expanded_densenet121(show):
+    project = imported("densenet121", expand=True)
+    assert len(project.graph.nodes) > 300
+    scene, view = show(Project("densenet121", laid_out(project.graph, Orientation.TOP_TO_BOTTOM)))
+    view.frame_all()
+    assert every_node_inside(scene, view) == []
 
 
 def test_frame_selection_fits_a_selection_too_large_for_the_old_limit(show, expanded_resnet18):

@@ -72,8 +72,11 @@ class CanvasEditingMixin:
 
     def _add_at_centre(self, block: str) -> None:
         if self.view:
-            centre = self.view.mapToScene(self.view.viewport().rect().center())
-            self.scene.drop_block(block, centre - QPointF(92, 40))
+            self.scene.drop_block(block, self._centre_drop_point())
+
+    def _centre_drop_point(self) -> QPointF:
+        """Where a block added from the palette without a drag goes: about centred in the view."""
+        return self.view.mapToScene(self.view.viewport().rect().center()) - QPointF(92, 40)
 
     def _quick_add(self, point: QPointF) -> None:
         if self._locked:

@@ -126,6 +126,8 @@ class MainWindow(
         self.training_dock.visibilityChanged.connect(self._training_dock_shown)
         self.palette = PalettePanel()
         self.palette.block_activated.connect(self._add_at_centre)
+        self.palette.block_file_activated.connect(self._add_block_file_at_centre)
+        self.palette.save_block_requested.connect(self.save_block_as)
         self.palette_dock.setWidget(self.palette)
 
         self.zoom_label = QLabel("")

@@ -39,6 +39,18 @@ class WindowActionsMixin:
         self.import_action = self._action(
             "&Import Model…", self.import_model_dialog, None, "Bring in a PyTorch model from a .py file or torchvision"
         )
+        self.load_block_action = self._action(
+            "Load &Block…",
+            self.load_block_dialog,
+            None,
+            "Add a block saved in a .nbblock file to This project in the palette (Undo takes it away)",
+        )
+        self.save_block_action = self._action(
+            "Save Bloc&k As…",
+            self.save_block_dialog,
+            None,
+            "Write the selected block of this project (or the open one) to a .nbblock file, for other projects",
+        )
         self.export_diagram_action = self._action(
             "Export &Diagram…", self.export_diagram_dialog, None, "Save the network diagram as SVG or PNG"
         )
@@ -125,6 +137,7 @@ class WindowActionsMixin:
         self.recent_menu.triggered.connect(self._open_recent)
         self._fill_recent_menu()
         file_menu.addAction(self.import_action)
+        file_menu.addActions([self.load_block_action, self.save_block_action])
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action, self.export_action, self.export_diagram_action])
         file_menu.addSeparator()

@@ -7,6 +7,8 @@ its point (`refused`), for the view to say why by the pointer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
@@ -42,6 +44,7 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 
 BLOCK_MIME = "application/x-netbuilder-block"
+BLOCK_FILE_MIME = "application/x-netbuilder-block-file"  # a block file's path: the drop loads it into the project
 GRID = 20.0
 CANVAS_EXTENT = 1_000_000.0
 
@@ -364,23 +367,26 @@ class GraphScene(QGraphicsScene):
             self.controller.disconnect([drag.replacing])
 
     def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME):
+        if event.mimeData().hasFormat(BLOCK_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME):
+        if event.mimeData().hasFormat(BLOCK_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        if not event.mimeData().hasFormat(BLOCK_MIME):
+        mime = event.mimeData()
+        if mime.hasFormat(BLOCK_MIME):
+            self.drop_block(bytes(mime.data(BLOCK_MIME)).decode(), event.scenePos())
+        elif mime.hasFormat(BLOCK_FILE_MIME):
+            self.drop_block_file(Path(bytes(mime.data(BLOCK_FILE_MIME)).decode()), event.scenePos())
+        else:
             super().dropEvent(event)
             return
-        block = bytes(event.mimeData().data(BLOCK_MIME)).decode()
-        self.drop_block(block, event.scenePos())
         event.acceptProposedAction()
 
     def drop_block(self, block: str, point: QPointF) -> str | None:
@@ -398,6 +404,24 @@ class GraphScene(QGraphicsScene):
         if node_id:
             self.select_nodes([node_id])
         return node_id
+
+    def drop_block_file(self, path: Path, point: QPointF) -> str | None:
+        """Load the block of file `path` into the project and add an instance of it at a point (in free space),
+        as one edit; a refusal is said by the point."""
+        position = self.snapped(point)
+        added: list[str] = []
+
+        def add() -> bool:
+            node_id = self.controller.add_block_from_file(path, (position.x(), position.y()))
+            added.extend([node_id] if node_id else [])
+            return bool(node_id)
+
+        reason = self.controller.attempt(add)
+        if reason is not None:
+            self.refused.emit(point, reason)
+            return None
+        self.select_nodes(added)
+        return added[0]
 
 
 class _ConnectionDrag:

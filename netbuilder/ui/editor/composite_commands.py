@@ -1,5 +1,5 @@
-"""Undoable edits of composite blocks: Group, Ungroup, Make Unique, Rename, and exposing an inner parameter as one of
-its block's.
+"""Undoable edits of composite blocks: Group, Ungroup, Make Unique, Rename, exposing an inner parameter as one of
+its block's, and loading a block from a block file (alone, or with an instance of it).
 
 Each is a RecordedCommand on the project's top graph even when the edit is inside an opened definition: a
 definition joins or leaves the project at the top, and the top graph tells every inner edit as DefinitionEdited,
@@ -8,11 +8,15 @@ so recording the top graph's events and reverting them in reverse undoes the who
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from netbuilder.analysis.placement import place_node
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph, GraphError
 from netbuilder.graph.definitions import Definition, Exposed
 from netbuilder.graph.grouping import group, ungroup
 from netbuilder.graph.limits import name_problem
+from netbuilder.project.block_library import load_block
 from netbuilder.quoting import quoted
 from netbuilder.ui.editor.commands import RecordedCommand
 
@@ -124,3 +128,23 @@ def rename_block(top: Graph, old: str, new: str) -> RecordedCommand:
     if problem:
         raise GraphError(problem)
     return RecordedCommand(top, f"Rename block {old} to {new}", lambda _: top.rename_definition(old, new))
+
+
+def load_block_file(top: Graph, path: Path) -> RecordedCommand:
+    """Bring the block of file `path` into the project, with the blocks it holds (an identical block already
+    there is reused: nothing changes then); the result is its name in the project. A file that cannot be loaded
+    raises ProjectError and changes nothing."""
+    return RecordedCommand(top, f"Load block {path.stem}", lambda _: load_block(top, path))
+
+
+def add_block_from_file(top: Graph, graph: Graph, path: Path, position: tuple[float, float]) -> RecordedCommand:
+    """Load the block of file `path` into the project and add an instance of it to `graph` (the top graph or an
+    opened block's inside) at `position`, or in the free spot nearest it: one edit, so an undo takes away the
+    instance and the blocks the file brought. The result is the instance's id."""
+
+    def perform(_: Graph) -> str:
+        new = graph.add_node(load_block(top, path), position=position)
+        place_node(graph, new.id, position)
+        return new.id
+
+    return RecordedCommand(top, f"Add {path.stem}", perform)

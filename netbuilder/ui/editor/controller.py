@@ -15,6 +15,7 @@ from netbuilder.analysis.node_check import NodeResult
 from netbuilder.graph import Edge, Graph, GraphError
 from netbuilder.graph.clipboard import copy_nodes
 from netbuilder.graph.events import DefinitionEdited, DefinitionRemoved, GraphEvent, NodeRemoved
+from netbuilder.project.errors import ProjectError
 from netbuilder.ui.editor import commands, composite_commands
 from netbuilder.ui.editor.commands import RecordedCommand
 from netbuilder.ui.editor.document import Document
@@ -53,7 +54,7 @@ class EditorController(QObject):
         if isinstance(command, RecordedCommand):
             try:
                 command.prepare()
-            except (GraphError, ValueError) as err:
+            except (GraphError, ValueError, ProjectError) as err:  # ProjectError: a block file that cannot load
                 self.message.emit(str(err))
                 return False
             if command.isObsolete():
@@ -256,6 +257,18 @@ class EditorController(QObject):
         return owner is not None and (
             self._edit(lambda: composite_commands.unexpose_parameter(self.top, owner, name)) is not None
         )
+
+    def load_block(self, path: Path) -> str | None:
+        """Bring the block of a block file into the project (reused when the project has it already); its name
+        there, or None (and why) when the file cannot be loaded."""
+        command = self._edit(lambda: composite_commands.load_block_file(self.top, path))
+        return None if command is None else command.result
+
+    def add_block_from_file(self, path: Path, position: tuple[float, float]) -> str | None:
+        """Load a block file's block and add an instance of it to the graph being edited, as one edit; the
+        instance's id, or None (and why)."""
+        command = self._edit(lambda: composite_commands.add_block_from_file(self.top, self.graph, path, position))
+        return None if command is None else command.result
 
     def rename_block(self, old: str, new: str) -> bool:
         """Rename a block of the project; its instances everywhere follow."""

@@ -196,7 +196,7 @@ def test_save_then_load_into_another_project_gives_the_same_block(window, chosen
     window.scene.select_nodes([graph.by_label("fc1").id, graph.by_label("relu1").id])
     instance = window.controller.group(window.scene.selected_node_ids(), "Hidden")
     saved = definitions_of(window)
-    target = tmp_path / "blocks" / "Hidden.nbblock"
+    target = tmp_path / "blocks" / "mine.nbblock"  # a file's name need not be its block's
     target.parent.mkdir()
     asked = chosen_file(target)
     actions = window.palette.context_actions(window.palette.items["Hidden"])  # right-click under This project
@@ -218,6 +218,7 @@ def test_save_then_load_into_another_project_gives_the_same_block(window, chosen
     assert window.palette.project_blocks() == ["Hidden"]
     assert window.palette.tree.currentItem() is window.palette.items["Hidden"]
     assert "Loaded Hidden" in window.statusBar().currentMessage()
+    assert window.undo_action.text() == "&Undo Load block Hidden"
     window.undo_action.trigger()
     assert definitions_of(window) == [] and window.palette.project_blocks() == []
     window.redo_action.trigger()

@@ -134,7 +134,14 @@ def load_block_file(top: Graph, path: Path) -> RecordedCommand:
     """Bring the block of file `path` into the project, with the blocks it holds (an identical block already
     there is reused: nothing changes then); the result is its name in the project. A file that cannot be loaded
     raises ProjectError and changes nothing."""
-    return RecordedCommand(top, f"Load block {path.stem}", lambda _: load_block(top, path))
+
+    def perform(_: Graph) -> str:
+        name = load_block(top, path)
+        command.setText(f"Load block {name}")  # the file's name need not be the block's
+        return name
+
+    command = RecordedCommand(top, f"Load block {path.stem}", perform)
+    return command
 
 
 def add_block_from_file(top: Graph, graph: Graph, path: Path, position: tuple[float, float]) -> RecordedCommand:
@@ -143,8 +150,11 @@ def add_block_from_file(top: Graph, graph: Graph, path: Path, position: tuple[fl
     instance and the blocks the file brought. The result is the instance's id."""
 
     def perform(_: Graph) -> str:
-        new = graph.add_node(load_block(top, path), position=position)
+        name = load_block(top, path)
+        command.setText(f"Add {name}")
+        new = graph.add_node(name, position=position)
         place_node(graph, new.id, position)
         return new.id
 
-    return RecordedCommand(top, f"Add {path.stem}", perform)
+    command = RecordedCommand(top, f"Add {path.stem}", perform)
+    return command

@@ -384,3 +384,12 @@ def test_a_problem_inside_a_block_opens_it_at_the_inner_node(window, name_typed)
     assert window.controller.path == (instance,)
     assert window.scene.selected_node_ids() == ["n3"]
     assert window.scene.nodes["n3"].severity == "error"
+
+
+def test_a_problems_row_names_the_block_and_the_inner_node_it_is_at(window, name_typed):
+    instance = group(window, name_typed, "fc1", "relu1", name="Hidden")
+    window.controller.top.definitions["Hidden"].graph.set_param("n3", "in_features", 5)
+    window.document.reanalyze()
+    label = window.controller.top.nodes[instance].label
+    rows = [window.problems.tree.topLevelItem(i) for i in range(window.problems.tree.topLevelItemCount())]
+    assert f"{label} › fc1" in [row.text(0) for row in rows]  # not the inner port, which the block does not have

@@ -208,7 +208,9 @@ class ProblemsPanel(QWidget):
         graph = self.document.graph
         node = graph.nodes.get(diagnostic.node) if diagnostic.node is not None else None
         where = node.label if node is not None else PROJECT
-        if diagnostic.port:
+        if diagnostic.path:  # inside a composite block: the inner node it is at (its port is that node's)
+            where += " › " + " › ".join(diagnostic.path)
+        elif diagnostic.port:
             where += f" · {diagnostic.port}"
         elif diagnostic.param:
             where += f" · {diagnostic.param}"

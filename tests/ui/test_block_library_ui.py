@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
@@ -66,11 +66,12 @@ def definitions_of(window) -> list[dict]:
     return project_to_dict(window.document.project)["definitions"]
 
 
-def drop(window, path: Path, point: QPointF) -> None:
-    """A drag from the palette's library entering the canvas and ending at scene `point`, as Qt delivers it."""
+def drop(window, path: Path, point: QPointF, data: QMimeData | None = None) -> None:
+    """A drag from the palette's library (or what `data` holds) entering the canvas and ending at scene
+    `point`, as Qt delivers it."""
     view = window.view
     view.centerOn(point)  # the point in sight, for the drop lands where the pointer is
-    data = block_file_mime_data(path)
+    data = data or block_file_mime_data(path)
     position = QPointF(view.mapFromScene(point))
     actions, button, no_keys = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     for event in (
@@ -165,6 +166,17 @@ def test_a_second_drop_reuses_the_block_the_project_has(window):
     instances = [n for n in window.controller.graph.nodes.values() if n.block == "ResNetBasicBlockDown"]
     assert len(instances) == 2
     assert all(overlapping(window.controller.graph, n.id) == [] for n in instances)
+
+
+def test_a_block_file_dragged_from_a_file_manager_drops_like_a_library_block(window, tmp_path):
+    copy = tmp_path / "se.nbblock"
+    copy.write_bytes(SHIPPED["SqueezeExcitation"].path.read_bytes())
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt")), QUrl.fromLocalFile(str(copy))])
+    drop(window, copy, QPointF(0, 800), data)
+    (instance,) = window.scene.selected_node_ids()
+    assert window.controller.graph.nodes[instance].block == "SqueezeExcitation"
+    assert window.palette.project_blocks() == ["SqueezeExcitation"]
 
 
 def test_activating_a_library_block_adds_it_in_the_middle_of_the_canvas(window):

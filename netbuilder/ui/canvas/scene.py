@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -38,6 +38,7 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
+from netbuilder.project.block_library import SUFFIX
 from netbuilder.ui.canvas.definition_ports import PortTagItem, port_tags
 from netbuilder.ui.canvas.items import EdgeItem, NodeItem, curve
 from netbuilder.ui.editor.controller import EditorController
@@ -367,13 +368,13 @@ class GraphScene(QGraphicsScene):
             self.controller.disconnect([drag.replacing])
 
     def dragEnterEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
+        if event.mimeData().hasFormat(BLOCK_MIME) or _block_file(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QGraphicsSceneDragDropEvent) -> None:
-        if event.mimeData().hasFormat(BLOCK_MIME) or event.mimeData().hasFormat(BLOCK_FILE_MIME):
+        if event.mimeData().hasFormat(BLOCK_MIME) or _block_file(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
@@ -382,8 +383,8 @@ class GraphScene(QGraphicsScene):
         mime = event.mimeData()
         if mime.hasFormat(BLOCK_MIME):
             self.drop_block(bytes(mime.data(BLOCK_MIME)).decode(), event.scenePos())
-        elif mime.hasFormat(BLOCK_FILE_MIME):
-            self.drop_block_file(Path(bytes(mime.data(BLOCK_FILE_MIME)).decode()), event.scenePos())
+        elif (path := _block_file(mime)) is not None:
+            self.drop_block_file(path, event.scenePos())
         else:
             super().dropEvent(event)
             return
@@ -422,6 +423,14 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes(added)
         return added[0]
+
+
+def _block_file(mime: QMimeData) -> Path | None:
+    """The block file a drag carries: a library block's, or a .nbblock file dragged from a file manager."""
+    if mime.hasFormat(BLOCK_FILE_MIME):
+        return Path(bytes(mime.data(BLOCK_FILE_MIME)).decode())
+    files = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return next((path for path in files if path.suffix == SUFFIX), None)
 
 
 class _ConnectionDrag:

@@ -46,19 +46,18 @@ class _Slots:
     """The values one class's code needs, over its uses (see the module docstring). With one concrete use (the
     model itself) every value is a literal."""
 
-    def __init__(self, uses: int, namer: Namer, *, concrete: bool = False) -> None:
-        self.uses = uses
+    def __init__(self, namer: Namer, *, concrete: bool = False) -> None:
         self.concrete = concrete
         self.args: list[_Arg] = []
         self._namer = namer
-        self._by_values: dict[tuple[Any, ...], _Arg] = {}
+        self._by_values: dict[tuple[tuple[str, str], ...], _Arg] = {}
         self._exposed: dict[str, _Arg] = {}
 
     def expose(self, param: str, values: Sequence[Any], default: Any) -> None:
         arg = _Arg(self._namer.take(param, "value"), tuple(values), default, param)
         self.args.append(arg)
         self._exposed[param] = arg
-        self._by_values.setdefault(arg.values, arg)
+        self._by_values.setdefault(_key(arg.values), arg)
 
     def value(self, values: Sequence[Any], hint: str, *, exposed: str | None = None, follows: bool = False) -> Any:
         """What to write for a value that is `values` in the uses: a literal's value, or a Code argument.
@@ -68,17 +67,23 @@ class _Slots:
         if self.concrete:
             return values[0]
         arg = self._exposed.get(exposed) if exposed else None
-        if arg is not None and arg.values == values:
+        if arg is not None and _key(arg.values) == _key(values):
             return Code(arg.name)
-        same = self._by_values.get(values)
-        if same is not None and (follows or len(set(map(repr, values))) > 1):
+        same = self._by_values.get(_key(values))
+        varies = len(set(_key(values))) > 1
+        if same is not None and (follows or varies):
             return Code(same.name)
-        if len(set(map(repr, values))) == 1:
+        if not varies:
             return values[0]
         arg = _Arg(self._namer.take(hint, "value"), values)
         self.args.append(arg)
-        self._by_values[values] = arg
+        self._by_values[_key(values)] = arg
         return Code(arg.name)
+
+
+def _key(values: Sequence[Any]) -> tuple[tuple[str, str], ...]:
+    """Values compared as written: True is not 1, nor 1.0 (== would merge a flag into a size's argument)."""
+    return tuple((type(v).__name__, repr(v)) for v in values)
 
 
 @dataclass
@@ -126,7 +131,7 @@ class Composites:
 
     def model_expr(self, graph: Graph, node_id: str, result: NodeResult) -> str | None:
         """The expression that builds `node_id` in the model itself (every value a literal)."""
-        return self.module_expr(graph, node_id, [result], _Slots(1, Namer(), concrete=True))
+        return self.module_expr(graph, node_id, [result], _Slots(Namer(), concrete=True))
 
     def module_expr(
         self,
@@ -207,11 +212,11 @@ class Composites:
         index: dict[int, int] = {}
         for i, use in enumerate(uses):
             index.setdefault(id(use), i)
-        if _is_sequential(self, definition, order):
+        if _is_sequential(definition, order):
             return ClassCode(definition, order, True, index=index)
         cls = _free_class_name(definition.name, taken)
         namer = Namer()
-        slots = _Slots(len(uses), namer)
+        slots = _Slots(namer)
         exposed: dict[tuple[str, str], str] = {}
         spec = definition.spec()
         for e in definition.exposed:
@@ -262,7 +267,7 @@ def _docstring(lines: list[str]) -> list[str]:
     return [f'    """{lines[0]}', *(f"    {line}".rstrip() for line in lines[1:]), '    """']
 
 
-def _is_sequential(composites: Composites, definition: Definition, order: list[str]) -> bool:
+def _is_sequential(definition: Definition, order: list[str]) -> bool:
     """Whether `definition` is what torch's nn.Sequential is: a chain of modules, one input and one output,
     labelled 0, 1, 2 ... in order (an imported Sequential), so its state_dict keys are its labels."""
     inside = definition.graph

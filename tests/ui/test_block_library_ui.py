@@ -283,3 +283,28 @@ def test_the_library_comes_first_folded_and_a_search_unfolds_it(panel, qtbot):
     assert group.isExpanded() and panel.best_match() == "EncoderLayer"
     panel.search.clear()
     assert not group.isExpanded()
+
+
+def test_inside_an_opened_block_save_block_as_saves_that_block(window, chosen_file, tmp_path):
+    drop(window, DOWN, QPointF(0, 800))
+    (instance,) = window.scene.selected_node_ids()
+    window.controller.open_instance(instance)
+    window.scene.clearSelection()
+    assert window.save_block_action.isEnabled()
+    asked = chosen_file(tmp_path / "down")  # the suffix is added
+    window.save_block_action.trigger()
+    assert asked == [
+        ("Save block ResNetBasicBlockDown", str(Path(asked[0][1]).parent / "ResNetBasicBlockDown.nbblock"))
+    ]
+    assert (tmp_path / "down.nbblock").read_bytes() == DOWN.read_bytes()  # the shipped file, byte for byte
+
+
+def test_a_save_that_fails_says_why_and_writes_nothing(window, chosen_file, monkeypatch, tmp_path):
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda parent, title, text, *a: said.append(text)))
+    drop(window, DOWN, QPointF(0, 800))
+    chosen_file(tmp_path / "missing" / "down.nbblock")
+    assert window.save_block_as("ResNetBasicBlockDown") is None
+    (text,) = said
+    assert "ResNetBasicBlockDown was not saved" in text and "down.nbblock" in text
+    assert not (tmp_path / "missing").exists()

@@ -213,3 +213,19 @@ def test_cli_exports_all_formats_with_the_code_package(tmp_path, capsys):
     assert "diagram.png" in written
     assert main(["export", str(SAMPLES / "spirals_mlp.nbproj"), "-o", str(out), "--format", "onnx,pickle"]) == 2
     assert "--format takes" in capsys.readouterr().err
+
+
+def test_a_network_of_composite_blocks_exports_every_format_each_checked_against_torch(tmp_path):
+    project = load_project(SAMPLES / "digits_resnet.nbproj")
+    results = export_formats(project, tmp_path / "out", FORMATS)
+    assert {name: result.error for name, result in results.items()} == dict.fromkeys(FORMATS, "")
+    model = fresh_model(project)
+    model.load_state_dict(load_file(tmp_path / "out" / "model.safetensors"))  # the keys of its classes, strict
+    x = digits(3)
+    session = onnxruntime.InferenceSession(str(tmp_path / "out" / "model.onnx"))
+    (name,) = [i.name for i in session.get_inputs()]
+    (onnx_out,) = session.run(None, {name: x.numpy()})
+    with torch.no_grad():
+        numpy.testing.assert_allclose(onnx_out, model(x).numpy(), atol=1e-4)
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| stage1 | ResNetBasicBlock |" in summary

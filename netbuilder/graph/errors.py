@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from netbuilder.quoting import QUOTE_CHARS, quoted
+from typing import TYPE_CHECKING
+
+from netbuilder.quoting import QUOTE_CHARS, cut, quoted
+
+if TYPE_CHECKING:
+    from netbuilder.graph.model import Node
 
 
 class GraphError(Exception):
@@ -69,3 +74,9 @@ class EdgeRefusedError(GraphError):
         super().__init__(str(error))
         self.index = index
         self.error = error
+
+
+def named(node: Node) -> str:
+    """A node as a refusal names it: its label on one line, cut to a short prefix (a label may hold a line
+    break or be 256 characters long; a status bar shows one short line)."""
+    return cut(" ".join(node.label.split()))

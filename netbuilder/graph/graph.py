@@ -15,7 +15,8 @@ from typing import Any
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import MODEL, BlockSpec, PortSpec
-from netbuilder.graph.definitions import Definition, Definitions, Exposed, Ports
+from netbuilder.graph.definition_edits import DefinitionEdits
+from netbuilder.graph.definitions import Definition, Definitions
 from netbuilder.graph.errors import (
     CycleError,
     EdgeRefusedError,
@@ -30,6 +31,7 @@ from netbuilder.graph.errors import (
     PortOccupiedError,
     TooManyNodesError,
     UnknownPortError,
+    named,
 )
 from netbuilder.graph.events import (
     DefinitionAdded,
@@ -50,7 +52,7 @@ from netbuilder.graph.events import (
 )
 from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem
 from netbuilder.graph.model import Edge, Node
-from netbuilder.quoting import cut, quoted
+from netbuilder.quoting import quoted
 
 Listener = Callable[[GraphEvent], None]
 
@@ -59,8 +61,9 @@ Listener = Callable[[GraphEvent], None]
 _COUNTED_ID = re.compile(r"n([0-9]{1,18})")
 
 
-class Graph:
-    """Nodes, edges and listeners. See the module docstring."""
+class Graph(DefinitionEdits):
+    """Nodes, edges and listeners. See the module docstring; the edits of the project's definitions are
+    DefinitionEdits's (graph/definition_edits.py)."""
 
     def __init__(self, definitions: Definitions | None = None, owner: str | None = None) -> None:
         """A graph; `definitions` are the project's composites (a definition's inside shares its project's),
@@ -215,11 +218,11 @@ class Graph:
             *(f"gives the output {o.name}" for o in definition.outlets if o.node == node.id),
         ]
         if ports:
-            raise GraphError(f"{_named(node)} {ports[0]} of {quoted(definition.name)}: ungroup it to delete this")
+            raise GraphError(f"{named(node)} {ports[0]} of {quoted(definition.name)}: ungroup it to delete this")
         exposed = [e.name for e in definition.exposed if any(n == node.id for n, _ in e.targets)]
         if exposed:
             raise GraphError(
-                f"{_named(node)} is set by the parameter {exposed[0]} of {quoted(definition.name)}: make it inner first"
+                f"{named(node)} is set by the parameter {exposed[0]} of {quoted(definition.name)}: make it inner first"
             )
 
     def rename(self, node_id: str, label: str) -> None:
@@ -329,7 +332,7 @@ class Graph:
             lost = sorted(port for port in self._inputs[node_id] if port not in kept)
             if lost:
                 raise PortInUseError(
-                    f"{_named(node)}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
+                    f"{named(node)}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
                 )
         node.params[name] = value
         self._emit(ParamChanged(node_id, name, old, value))
@@ -354,152 +357,6 @@ class Graph:
         counted = _COUNTED_ID.fullmatch(node_id)
         if counted:
             self._next_id = max(self._next_id, int(counted.group(1)) + 1)
-
-    # ---- definitions -----------------------------------------------------------------------------------
-
-    def add_definition(self, definition: Definition, index: int | None = None) -> None:
-        """Add a composite definition to the project (the top graph keeps them; its edits are told as
-        DefinitionEdited). Refuses a name that a block or another definition has, or that cannot be one."""
-        if self.owner is not None:
-            raise GraphError("definitions belong to the project: add them to its top graph")
-        self._check_definition_name(definition.name)
-        if definition.graph.definitions is not self.definitions:
-            raise GraphError(f"{quoted(definition.name)} belongs to another project")
-        self.definitions.add(definition, index)
-        self._listen(definition)
-        self._emit(DefinitionAdded(definition, list(d.name for d in self.definitions).index(definition.name)))
-
-    def rename_definition(self, old: str, new: str) -> None:
-        """Call definition `old` `new`: its instances everywhere in the project follow (their block is its
-        name). Refuses a name that cannot be a block's or that another block has."""
-        if self.owner is not None:
-            raise GraphError("definitions belong to the project: rename them through its top graph")
-        definition = self.definitions.get(old)
-        if definition is None:
-            raise NodeNotFoundError(f"no block named {quoted(old)}")
-        if new == old:
-            return
-        self._check_definition_name(new)
-        self._inner_listening.pop(old)()
-        self.definitions.rename(old, new)
-        for graph in [self, *(d.graph for d in self.definitions)]:
-            for node in graph.nodes.values():
-                if node.block == old:
-                    node.block = new
-            if graph.owner == old:
-                graph.owner = new
-        self._listen(definition)
-        self._emit(DefinitionRenamed(old, new))
-
-    def set_ports(self, name: str, ports: Ports) -> None:
-        """Point definition `name`'s inlets, outlets and exposed parameters at other inner ports, under the same
-        names (a Group or Ungroup inside it moves what they lead to), told as DefinitionPortsChanged."""
-        if self.owner is not None:
-            raise GraphError("definitions belong to the project: change them through its top graph")
-        definition = self.definitions.get(name)
-        if definition is None:
-            raise NodeNotFoundError(f"no block named {quoted(name)}")
-        old = definition.ports
-        if ports == old:
-            return
-        definition.inlets, definition.outlets, definition.exposed = ports
-        definition.forget_spec()
-        self._fit_instances(name)
-        self._emit(DefinitionPortsChanged(name, old, ports))
-
-    def expose(self, name: str, exposed: Exposed, index: int | None = None) -> None:
-        """Make inner parameters a parameter of definition `name` (at place `index`, else last): every instance
-        takes its default, the first target's value inside. Refuses a name that cannot be a parameter's or that
-        the block has, and a target that is missing, set by another parameter, or of another kind."""
-        definition = self._own_definition(name)
-        problem = _exposure_problem(definition, exposed)
-        if problem:
-            raise GraphError(f"{quoted(name)}: {problem}")
-        place = len(definition.exposed) if index is None else index
-        definition.exposed = (*definition.exposed[:place], exposed, *definition.exposed[place:])
-        definition.forget_spec()
-        self._fit_instances(name)
-        self._emit(DefinitionExposed(name, exposed, place))
-
-    def unexpose(self, name: str, parameter: str) -> Exposed:
-        """Make parameter `parameter` of definition `name` inner again (each instance's value is forgotten; the
-        inside keeps the definition's own values)."""
-        definition = self._own_definition(name)
-        names = [e.name for e in definition.exposed]
-        if parameter not in names:
-            raise GraphError(f"{quoted(name)} has no parameter {quoted(parameter)}")
-        index = names.index(parameter)
-        exposed = definition.exposed[index]
-        values = tuple(
-            (owner, node.id, node.params[parameter])
-            for owner, node in self._instances_everywhere(name)
-            if parameter in node.params
-        )
-        definition.exposed = definition.exposed[:index] + definition.exposed[index + 1 :]
-        definition.forget_spec()
-        self._fit_instances(name)
-        self._emit(DefinitionUnexposed(name, exposed, index, values))
-        return exposed
-
-    def _own_definition(self, name: str) -> Definition:
-        if self.owner is not None:
-            raise GraphError("definitions belong to the project: change them through its top graph")
-        definition = self.definitions.get(name)
-        if definition is None:
-            raise NodeNotFoundError(f"no block named {quoted(name)}")
-        return definition
-
-    def _instances_everywhere(self, name: str) -> Iterator[tuple[str | None, Node]]:
-        """Every instance of definition `name` in the project, with the definition holding it (None: the top)."""
-        for graph in [self, *(d.graph for d in self.definitions)]:
-            for node in graph.nodes.values():
-                if node.block == name:
-                    yield graph.owner, node
-
-    def _fit_instances(self, name: str) -> None:
-        """After a change of definition `name`'s parameters, give each instance exactly the parameters its spec
-        has: the values it had for those it keeps, the defaults for new ones."""
-        spec = self.definitions[name].spec()
-        defaults = spec.defaults()
-        for _, node in self._instances_everywhere(name):
-            node.params = {p: node.params.get(p, default) for p, default in defaults.items()}
-
-    def _give_back(self, values: tuple[tuple[str | None, str, Any], ...], parameter: str) -> None:
-        for owner, node_id, value in values:
-            graph = self if owner is None else self.definitions[owner].graph
-            graph.nodes[node_id].params[parameter] = value
-
-    def remove_definition(self, name: str) -> Definition:
-        """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
-        definition = self.definitions.get(name)
-        if definition is None:
-            raise NodeNotFoundError(f"no block named {quoted(name)}")
-        users = [n.label for n in self.nodes.values() if n.block == name] or [
-            d.name for d in self.definitions if d.name != name and name in d.uses()
-        ]
-        if users:
-            raise GraphError(f"{quoted(name)} is still used by {cut(users[0])}: remove its uses first")
-        self._inner_listening.pop(name)()
-        index = self.definitions.remove(name)
-        self._emit(DefinitionRemoved(definition, index))
-        return definition
-
-    def _check_definition_name(self, name: str) -> None:
-        problem = name_problem(name, "a block's name")
-        if not name.strip() or problem:
-            raise InvalidLabelError(problem or "a block's name cannot be empty")
-        if name in catalogue.BLOCKS or name in self.definitions:
-            raise LabelTakenError(f"a block named {quoted(name)} already exists: choose another name")
-
-    def _listen(self, definition: Definition) -> None:
-        """Tell this graph's listeners every edit of `definition`'s inside, as DefinitionEdited."""
-        self._inner_listening[definition.name] = definition.graph.subscribe(
-            lambda event: self._emit(DefinitionEdited(definition.name, event))
-        )
-
-    def instances(self, name: str) -> list[str]:
-        """The ids of this graph's nodes that are instances of definition `name`."""
-        return [node.id for node in self.nodes.values() if node.block == name]
 
     # ---- edges -----------------------------------------------------------------------------------------
 
@@ -582,7 +439,7 @@ class Graph:
             raise self._cycle_error(edge)
 
     def _cycle_error(self, edge: Edge) -> CycleError:
-        source, target = _named(self.node(edge.src)), _named(self.node(edge.dst))
+        source, target = named(self.node(edge.src)), named(self.node(edge.dst))
         return CycleError(f"connecting {source} to {target} would make a cycle: {target} already feeds {source}")
 
     def _check_ports(self, edge: Edge) -> None:
@@ -590,26 +447,26 @@ class Graph:
         source, target = self.node(edge.src), self.node(edge.dst)
         out_port = self.block_spec(source.block).output_port(edge.src_port)
         if out_port is None:
-            raise UnknownPortError(f"{_named(source)} has no output {quoted(edge.src_port)}")
+            raise UnknownPortError(f"{named(source)} has no output {quoted(edge.src_port)}")
         in_port = self.block_spec(target.block).input_port(edge.dst_port, target.params)
         if in_port is None:
-            raise UnknownPortError(f"{_named(target)} has no input {quoted(edge.dst_port)}")
+            raise UnknownPortError(f"{named(target)} has no input {quoted(edge.dst_port)}")
         if out_port.kind not in in_port.accepts:
             raise PortKindError(
-                f"{_named(source)}.{edge.src_port} carries a {out_port.kind}, but {_named(target)}.{edge.dst_port} "
+                f"{named(source)}.{edge.src_port} carries a {out_port.kind}, but {named(target)}.{edge.dst_port} "
                 f"takes {' or '.join(sorted(in_port.accepts))}"
             )
         occupant = self._inputs[edge.dst].get(edge.dst_port)
         if occupant is not None:
             raise PortOccupiedError(
-                f"{_named(target)}.{edge.dst_port} is already fed by {_named(self.nodes[occupant.src])}; "
+                f"{named(target)}.{edge.dst_port} is already fed by {named(self.nodes[occupant.src])}; "
                 "an input takes one source (remove that edge first)"
             )
         owner = self.definitions.get(self.owner) if self.owner is not None else None
         inlet = next((i for i in owner.inlets if (edge.dst, edge.dst_port) in i.targets), None) if owner else None
         if inlet is not None:
             raise PortOccupiedError(
-                f"{_named(target)}.{edge.dst_port} is already fed by the block's input {quoted(inlet.name)}; "
+                f"{named(target)}.{edge.dst_port} is already fed by the block's input {quoted(inlet.name)}; "
                 "an input takes one source"
             )
 
@@ -661,37 +518,6 @@ class Graph:
                     seen.add(edge.src)
                     stack.append(edge.src)
         return seen
-
-
-def _exposure_problem(definition: Definition, exposed: Exposed) -> str | None:
-    """Why `exposed` cannot be a parameter of `definition`, or None."""
-    if not exposed.name.isidentifier() or len(exposed.name) > MAX_NAME_CHARS:
-        return f"a parameter's name is a word of letters, digits and '_', got {quoted(exposed.name)}"
-    if exposed.name in {p.name for p in definition.spec().params}:
-        return f"it already has a parameter {quoted(exposed.name)}"
-    if not exposed.targets:
-        return "a parameter sets at least one inner parameter"
-    taken = {target for e in definition.exposed for target in e.targets}
-    kinds = set()
-    for node_id, param in exposed.targets:
-        node = definition.graph.nodes.get(node_id)
-        if node is None or param not in node.params:
-            return f"there is no inner parameter {quoted(param)} at {quoted(node_id)}"
-        if (node_id, param) in taken:
-            return f"{_named(node)}.{param} is already set by another of its parameters"
-        spec = definition.graph.spec(node_id).param(param)
-        if param == definition.graph.spec(node_id).variadic:
-            return f"{_named(node)}.{param} sets its inputs, which the edges inside use"
-        kinds.add((spec.kind, spec.choices))
-    if len(kinds) > 1:
-        return "the inner parameters it sets take different kinds of values"
-    return None
-
-
-def _named(node: Node) -> str:
-    """A node as a refusal names it: its label on one line, cut to a short prefix (a label may hold a line
-    break or be 256 characters long; a status bar shows one short line)."""
-    return cut(" ".join(node.label.split()))
 
 
 def _validated(spec: BlockSpec, node_id: str, name: str, value: Any) -> Any:

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from netbuilder.blocks.spec import MODEL
 from netbuilder.graph.definitions import REPEAT, Definition, Exposed, Inlet, Outlet, Ports
-from netbuilder.graph.errors import GraphError
+from netbuilder.graph.errors import GraphError, named
 from netbuilder.graph.events import GraphEvent
-from netbuilder.graph.graph import Graph, _named
+from netbuilder.graph.graph import Graph
 from netbuilder.graph.model import Edge
 from netbuilder.quoting import quoted
 
@@ -92,7 +92,7 @@ def check_groupable(graph: Graph, selected: set[str]) -> None:
         raise GraphError("select the blocks to group first")
     for node_id in selected:
         if graph.spec(node_id).role != MODEL:
-            raise GraphError(f"{_named(graph.node(node_id))} is not a layer: only layers can be grouped into a block")
+            raise GraphError(f"{named(graph.node(node_id))} is not a layer: only layers can be grouped into a block")
     border = crossing(graph, selected)
     outside = graph.downstream(e.dst for e in border.outgoing) - selected
     if any(e.src in outside for n in selected for e in graph.inputs_of(n).values()):
@@ -193,7 +193,7 @@ def ungroup(graph: Graph, node_id: str) -> list[str]:
     and labels where free). The definition goes with its last instance."""
     definition = graph.definition_of(node_id)
     if definition is None:
-        raise GraphError(f"{_named(graph.node(node_id))} is not a composite block: there is nothing to ungroup")
+        raise GraphError(f"{named(graph.node(node_id))} is not a composite block: there is nothing to ungroup")
     return _all_or_nothing(_top(graph), lambda: _ungroup_copies(graph, node_id, definition))
 
 

@@ -1,0 +1,215 @@
+"""The project's composite definitions, edited through its top graph: add, remove and rename one, point its ports
+elsewhere, expose an inner parameter or make it inner again.
+
+These edits change the project's `Definitions` and every instance of a definition wherever it is placed, so they
+are the top graph's (inside a definition they are refused) and each is told as one event that `Graph.replay` and
+`Graph.revert` apply forward or back. They live apart from the node and edge edits of graph.py, in a class the
+Graph inherits, because they are one idea of their own: what changing a block's definition does to its uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from netbuilder.blocks import catalogue
+from netbuilder.graph.definitions import Definition, Definitions, Exposed, Ports
+from netbuilder.graph.errors import GraphError, InvalidLabelError, LabelTakenError, NodeNotFoundError, named
+from netbuilder.graph.events import (
+    DefinitionAdded,
+    DefinitionEdited,
+    DefinitionExposed,
+    DefinitionPortsChanged,
+    DefinitionRemoved,
+    DefinitionRenamed,
+    DefinitionUnexposed,
+    GraphEvent,
+)
+from netbuilder.graph.limits import MAX_NAME_CHARS, name_problem
+from netbuilder.graph.model import Node
+from netbuilder.quoting import cut, quoted
+
+
+class DefinitionEdits:
+    """The Graph's edits of the project's definitions (a mixin: Graph is its only subclass).
+
+    It keeps no state of its own; it uses the Graph's `definitions` (the project's, shared by every graph of
+    it), `owner` (None for the top graph, the only one that may make these edits), `nodes`, `_emit` (tells the
+    Graph's listeners), and `_inner_listening`, which the Graph starts empty: for each definition, the call that
+    stops telling its inside's edits as DefinitionEdited.
+    """
+
+    definitions: Definitions
+    owner: str | None
+    nodes: dict[str, Node]
+    _inner_listening: dict[str, Callable[[], None]]
+    _emit: Callable[[GraphEvent], None]
+
+    def add_definition(self, definition: Definition, index: int | None = None) -> None:
+        """Add a composite definition to the project (the top graph keeps them; its edits are told as
+        DefinitionEdited). Refuses a name that a block or another definition has, or that cannot be one."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: add them to its top graph")
+        self._check_definition_name(definition.name)
+        if definition.graph.definitions is not self.definitions:
+            raise GraphError(f"{quoted(definition.name)} belongs to another project")
+        self.definitions.add(definition, index)
+        self._listen(definition)
+        self._emit(DefinitionAdded(definition, list(d.name for d in self.definitions).index(definition.name)))
+
+    def rename_definition(self, old: str, new: str) -> None:
+        """Call definition `old` `new`: its instances everywhere in the project follow (their block is its
+        name). Refuses a name that cannot be a block's or that another block has."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: rename them through its top graph")
+        definition = self.definitions.get(old)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(old)}")
+        if new == old:
+            return
+        self._check_definition_name(new)
+        self._inner_listening.pop(old)()
+        self.definitions.rename(old, new)
+        for graph in [self, *(d.graph for d in self.definitions)]:
+            for node in graph.nodes.values():
+                if node.block == old:
+                    node.block = new
+            if graph.owner == old:
+                graph.owner = new
+        self._listen(definition)
+        self._emit(DefinitionRenamed(old, new))
+
+    def set_ports(self, name: str, ports: Ports) -> None:
+        """Point definition `name`'s inlets, outlets and exposed parameters at other inner ports, under the same
+        names (a Group or Ungroup inside it moves what they lead to), told as DefinitionPortsChanged."""
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: change them through its top graph")
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        old = definition.ports
+        if ports == old:
+            return
+        definition.inlets, definition.outlets, definition.exposed = ports
+        definition.forget_spec()
+        self._fit_instances(name)
+        self._emit(DefinitionPortsChanged(name, old, ports))
+
+    def expose(self, name: str, exposed: Exposed, index: int | None = None) -> None:
+        """Make inner parameters a parameter of definition `name` (at place `index`, else last): every instance
+        takes its default, the first target's value inside. Refuses a name that cannot be a parameter's or that
+        the block has, and a target that is missing, set by another parameter, or of another kind."""
+        definition = self._own_definition(name)
+        problem = _exposure_problem(definition, exposed)
+        if problem:
+            raise GraphError(f"{quoted(name)}: {problem}")
+        place = len(definition.exposed) if index is None else index
+        definition.exposed = (*definition.exposed[:place], exposed, *definition.exposed[place:])
+        definition.forget_spec()
+        self._fit_instances(name)
+        self._emit(DefinitionExposed(name, exposed, place))
+
+    def unexpose(self, name: str, parameter: str) -> Exposed:
+        """Make parameter `parameter` of definition `name` inner again (each instance's value is forgotten; the
+        inside keeps the definition's own values)."""
+        definition = self._own_definition(name)
+        names = [e.name for e in definition.exposed]
+        if parameter not in names:
+            raise GraphError(f"{quoted(name)} has no parameter {quoted(parameter)}")
+        index = names.index(parameter)
+        exposed = definition.exposed[index]
+        values = tuple(
+            (owner, node.id, node.params[parameter])
+            for owner, node in self._instances_everywhere(name)
+            if parameter in node.params
+        )
+        definition.exposed = definition.exposed[:index] + definition.exposed[index + 1 :]
+        definition.forget_spec()
+        self._fit_instances(name)
+        self._emit(DefinitionUnexposed(name, exposed, index, values))
+        return exposed
+
+    def _own_definition(self, name: str) -> Definition:
+        if self.owner is not None:
+            raise GraphError("definitions belong to the project: change them through its top graph")
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        return definition
+
+    def _instances_everywhere(self, name: str) -> Iterator[tuple[str | None, Node]]:
+        """Every instance of definition `name` in the project, with the definition holding it (None: the top)."""
+        for graph in [self, *(d.graph for d in self.definitions)]:
+            for node in graph.nodes.values():
+                if node.block == name:
+                    yield graph.owner, node
+
+    def _fit_instances(self, name: str) -> None:
+        """After a change of definition `name`'s parameters, give each instance exactly the parameters its spec
+        has: the values it had for those it keeps, the defaults for new ones."""
+        spec = self.definitions[name].spec()
+        defaults = spec.defaults()
+        for _, node in self._instances_everywhere(name):
+            node.params = {p: node.params.get(p, default) for p, default in defaults.items()}
+
+    def _give_back(self, values: tuple[tuple[str | None, str, Any], ...], parameter: str) -> None:
+        for owner, node_id, value in values:
+            graph = self if owner is None else self.definitions[owner].graph
+            graph.nodes[node_id].params[parameter] = value
+
+    def remove_definition(self, name: str) -> Definition:
+        """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        users = [n.label for n in self.nodes.values() if n.block == name] or [
+            d.name for d in self.definitions if d.name != name and name in d.uses()
+        ]
+        if users:
+            raise GraphError(f"{quoted(name)} is still used by {cut(users[0])}: remove its uses first")
+        self._inner_listening.pop(name)()
+        index = self.definitions.remove(name)
+        self._emit(DefinitionRemoved(definition, index))
+        return definition
+
+    def _check_definition_name(self, name: str) -> None:
+        problem = name_problem(name, "a block's name")
+        if not name.strip() or problem:
+            raise InvalidLabelError(problem or "a block's name cannot be empty")
+        if name in catalogue.BLOCKS or name in self.definitions:
+            raise LabelTakenError(f"a block named {quoted(name)} already exists: choose another name")
+
+    def _listen(self, definition: Definition) -> None:
+        """Tell this graph's listeners every edit of `definition`'s inside, as DefinitionEdited."""
+        self._inner_listening[definition.name] = definition.graph.subscribe(
+            lambda event: self._emit(DefinitionEdited(definition.name, event))
+        )
+
+    def instances(self, name: str) -> list[str]:
+        """The ids of this graph's nodes that are instances of definition `name`."""
+        return [node.id for node in self.nodes.values() if node.block == name]
+
+
+def _exposure_problem(definition: Definition, exposed: Exposed) -> str | None:
+    """Why `exposed` cannot be a parameter of `definition`, or None."""
+    if not exposed.name.isidentifier() or len(exposed.name) > MAX_NAME_CHARS:
+        return f"a parameter's name is a word of letters, digits and '_', got {quoted(exposed.name)}"
+    if exposed.name in {p.name for p in definition.spec().params}:
+        return f"it already has a parameter {quoted(exposed.name)}"
+    if not exposed.targets:
+        return "a parameter sets at least one inner parameter"
+    taken = {target for e in definition.exposed for target in e.targets}
+    kinds = set()
+    for node_id, param in exposed.targets:
+        node = definition.graph.nodes.get(node_id)
+        if node is None or param not in node.params:
+            return f"there is no inner parameter {quoted(param)} at {quoted(node_id)}"
+        if (node_id, param) in taken:
+            return f"{named(node)}.{param} is already set by another of its parameters"
+        spec = definition.graph.spec(node_id).param(param)
+        if param == definition.graph.spec(node_id).variadic:
+            return f"{named(node)}.{param} sets its inputs, which the edges inside use"
+        kinds.add((spec.kind, spec.choices))
+    if len(kinds) > 1:
+        return "the inner parameters it sets take different kinds of values"
+    return None

@@ -44,6 +44,7 @@ EDITS: dict[str, Callable[[Graph, str], object]] = {
     ("edit", "why"),
     [
         ("rename", "definitions belong to the project: rename them through its top graph"),
+        ("remove", "definitions belong to the project: change them through its top graph"),
         ("set ports", "definitions belong to the project: change them through its top graph"),
         ("expose", "definitions belong to the project: change them through its top graph"),
         ("unexpose", "definitions belong to the project: change them through its top graph"),

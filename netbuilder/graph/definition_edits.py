@@ -159,9 +159,7 @@ class DefinitionEdits:
 
     def remove_definition(self, name: str) -> Definition:
         """Remove an unused definition; refuses while an instance of it exists anywhere in the project."""
-        definition = self.definitions.get(name)
-        if definition is None:
-            raise NodeNotFoundError(f"no block named {quoted(name)}")
+        definition = self._own_definition(name)
         users = [n.label for n in self.nodes.values() if n.block == name] or [
             d.name for d in self.definitions if d.name != name and name in d.uses()
         ]

@@ -18,7 +18,7 @@ from tests.test_project_file_definitions import composite_project, residual_bloc
 
 
 def _items(graph: Graph) -> list[dict[str, object]]:
-    from netbuilder.project.project_file import definitions_to_list
+    from netbuilder.project.definitions_file import definitions_to_list
 
     return definitions_to_list(graph.definitions)
 
@@ -161,23 +161,23 @@ def test_a_bad_block_file_is_refused_naming_the_field_and_the_project_is_unchang
 
 
 def test_a_folder_or_a_huge_file_is_not_a_block_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import json_file
 
     with pytest.raises(ProjectError, match=r"it is a folder, not a block file$"):
         load_block(Graph(), tmp_path)
     path = save_block(composite_project().graph.definitions, "Stage", tmp_path / "stage.nbblock")
-    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(json_file, "MAX_FILE_BYTES", 1000)
     with pytest.raises(ProjectError, match=r"is larger than a block file may be"):
         load_block(Graph(), path)
 
 
 def test_loading_beyond_the_projects_limits_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import definitions_file
 
     path = save_block(composite_project().graph.definitions, "Stage", tmp_path / "stage.nbblock")
     graph = Graph()
     residual_block(graph, name="Mine").graph.set_param("n1", "kernel_size", 5)
-    monkeypatch.setattr(project_file, "MAX_DEFINITIONS", 2)
+    monkeypatch.setattr(definitions_file, "MAX_DEFINITIONS", 2)
     with pytest.raises(ProjectError, match=r"^definitions: 2 blocks and the project's 1; a project holds at most 2$"):
         load_block(graph, path)
     assert [d.name for d in graph.definitions] == ["Mine"]

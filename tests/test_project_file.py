@@ -704,12 +704,12 @@ def test_a_folder_or_a_device_is_refused_as_not_a_project_file(tmp_path: Path, w
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import json_file
 
     path = tmp_path / "big.nbproj"
     path.write_text(project_to_json(build_project()), encoding="utf-8")
-    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr(project_file, "open", lambda *args, **kwargs: pytest.fail("read"), raising=False)
+    monkeypatch.setattr(json_file, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(json_file, "open", lambda *args, **kwargs: pytest.fail("read"), raising=False)
     with pytest.raises(ProjectError, match=r"larger than a project file may be \(0 MiB\)"):
         load_project(path)
 
@@ -717,7 +717,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
 def test_a_file_that_grows_after_it_was_measured_is_read_no_further_than_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import json_file
 
     path = tmp_path / "growing.nbproj"
     path.write_text(project_to_json(build_project()), encoding="utf-8")
@@ -728,22 +728,22 @@ def test_a_file_that_grows_after_it_was_measured_is_read_no_further_than_the_lim
         info[stat.ST_SIZE] = 0
         return os.stat_result(info)
 
-    monkeypatch.setattr(project_file, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(json_file, "MAX_FILE_BYTES", 1024)
     monkeypatch.setattr(os, "fstat", measured_empty)
     with pytest.raises(ProjectError, match="larger than a project file may be"):
         load_project(path)
 
 
 def test_a_project_over_the_node_or_edge_limit_is_refused_by_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import graph_file
 
     data = project_to_dict(build_project())
-    monkeypatch.setattr(project_file, "MAX_NODES", 8)
+    monkeypatch.setattr(graph_file, "MAX_NODES", 8)
     with pytest.raises(ProjectError) as info:
         project_from_dict(copy.deepcopy(data))
     assert str(info.value) == "graph.nodes: 9 nodes; a project holds at most 8"
-    monkeypatch.setattr(project_file, "MAX_NODES", 9)
-    monkeypatch.setattr(project_file, "MAX_EDGES", 9)
+    monkeypatch.setattr(graph_file, "MAX_NODES", 9)
+    monkeypatch.setattr(graph_file, "MAX_EDGES", 9)
     with pytest.raises(ProjectError, match=r"^graph\.edges: 10 edges; a project holds at most 9$"):
         project_from_dict(data)
 

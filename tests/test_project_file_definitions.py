@@ -24,7 +24,7 @@ from netbuilder.project import (
     project_to_json,
     save_project,
 )
-from netbuilder.project.project_file import read_definitions
+from netbuilder.project.definitions_file import read_definitions
 
 
 def residual_block(top: Graph, name: str = "Block") -> Definition:
@@ -533,9 +533,9 @@ def test_nesting_deeper_than_the_limit_is_refused() -> None:
 
 
 def test_more_definitions_than_the_limit_are_refused_before_any_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    from netbuilder.project import project_file
+    from netbuilder.project import definitions_file
 
-    monkeypatch.setattr(project_file, "MAX_DEFINITIONS", 1)
+    monkeypatch.setattr(definitions_file, "MAX_DEFINITIONS", 1)
     data = project_to_dict(composite_project())
     data["definitions"][1] = "not even an object"
     with pytest.raises(ProjectError, match=r"^definitions: 2 blocks; a project holds at most 1$"):
@@ -547,16 +547,16 @@ def test_a_project_beyond_the_limits_on_composites_is_not_saved(
 ) -> None:
     """The Graph takes each edit; a file that could not be opened again is refused while the work is in
     memory, and the old file is left as it was."""
-    from netbuilder.project import project_file
+    from netbuilder.project import definitions_file
 
     project = composite_project()
     path = tmp_path / "p.nbproj"
     save_project(project, path)
     before = path.read_bytes()
-    monkeypatch.setattr(project_file, "MAX_EXPANDED_NODES", 20)
+    monkeypatch.setattr(definitions_file, "MAX_EXPANDED_NODES", 20)
     with pytest.raises(ProjectError, match=r"cannot save .*: the network holds 29 nodes once the blocks"):
         save_project(project, path)
-    monkeypatch.setattr(project_file, "MAX_NESTING", 1)
+    monkeypatch.setattr(definitions_file, "MAX_NESTING", 1)
     with pytest.raises(ProjectError, match=r": in the block 'Stage', blocks nest 2 deep in it; blocks nest at most 1"):
         save_project(project, path)
     assert path.read_bytes() == before

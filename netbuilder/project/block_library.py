@@ -28,18 +28,11 @@ from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Definitions
 from netbuilder.graph.limits import MAX_FILE_BYTES, MAX_NAME_CHARS
+from netbuilder.project.definitions_file import definitions_to_list, read_definitions
 from netbuilder.project.errors import ProjectError
-from netbuilder.project.project_file import (
-    FORMAT_VERSION,
-    check_keys,
-    definitions_to_list,
-    format_json,
-    migrated,
-    read_definitions,
-    read_json,
-    shown_path,
-    too_big_to_save,
-)
+from netbuilder.project.file_checks import check_keys
+from netbuilder.project.json_file import format_json, read_json, shown_path, too_big_to_save
+from netbuilder.project.project_file import FORMAT_VERSION, migrated
 from netbuilder.quoting import cut, quoted, shown
 
 SUFFIX = ".nbblock"

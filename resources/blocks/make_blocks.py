@@ -19,7 +19,7 @@ from pathlib import Path
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
 from netbuilder.project.block_library import SUFFIX, block_to_dict
-from netbuilder.project.project_file import format_json
+from netbuilder.project.json_file import format_json
 
 FOLDER = Path(__file__).resolve().parent
 STEP_X, BRANCH_Y = 220.0, 150.0  # wider and taller than a node (analysis/footprint.py), so none overlap

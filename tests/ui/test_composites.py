@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QToolButton
 from netbuilder.project.project_file import project_to_json
 from netbuilder.ui.app.block_name_dialog import BlockNameDialog
 from netbuilder.ui.canvas.palette import BLOCK_ROLE
+from netbuilder.ui.canvas.quick_add import QuickAddPopup
 from netbuilder.ui.editor.composite_commands import block_name_problem
 
 
@@ -393,3 +394,15 @@ def test_a_problems_row_names_the_block_and_the_inner_node_it_is_at(window, name
     label = window.controller.top.nodes[instance].label
     rows = [window.problems.tree.topLevelItem(i) for i in range(window.problems.tree.topLevelItemCount())]
     assert f"{label} › fc1" in [row.text(0) for row in rows]  # not the inner port, which the block does not have
+
+
+def test_quick_add_lists_the_projects_own_blocks_and_adds_one(window, name_typed, qtbot):
+    group(window, name_typed, "fc1", "relu1", name="Hidden")
+    point = window.view.mapToScene(window.view.viewport().rect().center())
+    window._quick_add(point)
+    popup = window.findChild(QuickAddPopup)
+    qtbot.keyClicks(popup.search, "hidd")
+    assert popup.results()[0] == "Hidden"
+    before = len(window.controller.top.instances("Hidden"))
+    qtbot.keyClick(popup.search, Qt.Key.Key_Return)
+    assert len(window.controller.top.instances("Hidden")) == before + 1

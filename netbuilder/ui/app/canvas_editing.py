@@ -7,6 +7,7 @@ from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from netbuilder.blocks.spec import BlockSpec
 from netbuilder.graph.clipboard import MIME_TYPE
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
 
@@ -82,9 +83,15 @@ class CanvasEditingMixin:
         if self._locked:
             return
         self._quick_add_point = point
-        popup = QuickAddPopup(self)
+        popup = QuickAddPopup(self, self._project_blocks)
         popup.chosen.connect(self._quick_add_chosen)
         popup.open_at(self.view.mapToGlobal(self.view.mapFromScene(point)))
+
+    def _project_blocks(self) -> list[BlockSpec]:
+        """The open project's own blocks, which quick-add lists with the catalogue's."""
+        if self.controller is None:
+            return []
+        return [definition.spec() for definition in self.controller.top.definitions]
 
     def _quick_add_chosen(self, block: str) -> None:
         if self.scene is not None:

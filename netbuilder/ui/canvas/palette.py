@@ -12,6 +12,7 @@ import dataclasses
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -137,11 +138,13 @@ def _ranked(entries: tuple[_Entry, ...], words: list[str]) -> list[tuple[tuple[i
     return ranked
 
 
-def search_blocks(text: str) -> list[BlockSpec]:
+def search_blocks(text: str, project_blocks: Sequence[BlockSpec] = ()) -> list[BlockSpec]:
     """Blocks matching every word of `text` (case-insensitive) in their type name, category or doc, best first:
     exact names, then names starting with the words, names containing them, categories, doc words; ties keep
-    the palette's order. An empty text gives every block in palette order."""
-    return [spec for _, spec in _ranked(_index(), text.lower().split())]
+    the palette's order, the project's own blocks (`project_blocks`) first. An empty text gives every block in
+    palette order."""
+    own = tuple(_entry(spec, i - len(project_blocks)) for i, spec in enumerate(project_blocks))
+    return [spec for _, spec in _ranked(own + _index(), text.lower().split())]
 
 
 def block_mime_data(block_type: str) -> QMimeData:

@@ -5,6 +5,8 @@ It searches with the palette's `search_blocks`, so both find the same blocks in 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -20,13 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.blocks import catalogue
+from netbuilder.blocks.spec import BlockSpec
 from netbuilder.ui.canvas.palette import block_tooltip, plain_summary, search_blocks
 from netbuilder.ui.icons import category_icon, palette_is_dark
 from netbuilder.ui.widgets.colors import muted_text
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole  # the row's block type name; None on the "nothing matches" row
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # the block's one-line summary
+CATEGORY_ROLE = Qt.ItemDataRole.UserRole + 2  # its palette category ("This project" for the project's own)
 POPUP_WIDTH = 440
 VISIBLE_ROWS = 8
 ICON_SIZE = 22
@@ -77,7 +80,7 @@ class BlockRowDelegate(QStyledItemDelegate):
         name_rect = QRect(text_rect.left(), text_rect.top(), text_rect.width(), line)
         summary_rect = QRect(text_rect.left(), text_rect.top() + line, text_rect.width(), line)
         name = index.data(Qt.ItemDataRole.DisplayRole)
-        category = catalogue.get(block).category
+        category = index.data(CATEGORY_ROLE)
         painter.setFont(bold)
         painter.setPen(main)
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
@@ -102,8 +105,12 @@ class QuickAddPopup(QFrame):
 
     chosen = Signal(str)  # block type name the person picked; the popup closes right after
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, project_blocks: Callable[[], Sequence[BlockSpec]] = tuple
+    ) -> None:
+        """`project_blocks` gives the open project's own blocks (its composites), listed with the catalogue's."""
         super().__init__(parent, Qt.WindowType.Popup)
+        self._project_blocks = project_blocks
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFrameShadow(QFrame.Shadow.Plain)
         self.search = QLineEdit(self)
@@ -179,11 +186,12 @@ class QuickAddPopup(QFrame):
     def _refilter(self, text: str) -> None:
         self.list.clear()
         dark = palette_is_dark(self.palette())
-        specs = search_blocks(text)
+        specs = search_blocks(text, self._project_blocks())
         for spec in specs:
             item = QListWidgetItem(category_icon(spec.category, dark), spec.type)
             item.setData(BLOCK_ROLE, spec.type)
             item.setData(SUMMARY_ROLE, plain_summary(spec))
+            item.setData(CATEGORY_ROLE, spec.category)
             item.setToolTip(block_tooltip(spec))
             self.list.addItem(item)
         if specs:

@@ -10,6 +10,7 @@ Graph inherits, because they are one idea of their own: what changing a block's 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from netbuilder.blocks import catalogue
@@ -26,7 +27,7 @@ from netbuilder.graph.events import (
     GraphEvent,
 )
 from netbuilder.graph.limits import MAX_NAME_CHARS, name_problem
-from netbuilder.graph.model import Node
+from netbuilder.graph.model import Edge, Node
 from netbuilder.quoting import cut, quoted
 
 
@@ -94,6 +95,60 @@ class DefinitionEdits:
         definition.forget_spec()
         self._fit_instances(name)
         self._emit(DefinitionPortsChanged(name, old, ports))
+
+    def rename_port(self, name: str, old: str, new: str) -> None:
+        """Call input or output `old` of definition `name` `new`; every instance keeps its connections, which
+        move to the port under its new name. Refuses a name that is not one word or that another input (for an
+        input) or output (for an output) of the block has."""
+        definition = self._own_definition(name)
+        inlets, outlets, exposed = definition.ports
+        side = [i.name for i in inlets] if old in [i.name for i in inlets] else [o.name for o in outlets]
+        if old not in side:
+            raise GraphError(f"{quoted(name)} has no input or output {quoted(old)}")
+        if new == old:
+            return
+        if not new.isidentifier() or len(new) > MAX_NAME_CHARS:
+            raise GraphError(f"a port's name is one word of letters, digits and '_', got {quoted(new)}")
+        if new in side:
+            raise GraphError(f"{quoted(name)} already has a port {quoted(new)}: choose another name")
+        is_input = old in [i.name for i in inlets]
+        moved: list[tuple[Any, Edge]] = []
+        for owner, node in list(self._instances_everywhere(name)):
+            graph = self if owner is None else self.definitions[owner].graph
+            at_port = [graph.inputs_of(node.id)[old]] if is_input and old in graph.inputs_of(node.id) else []
+            at_port += [] if is_input else [e for e in graph.outputs_of(node.id) if e.src_port == old]
+            for edge in at_port:
+                graph.disconnect(edge)
+                moved.append((graph, edge))
+        renamed = (
+            tuple(replace(i, name=new) if i.name == old else i for i in inlets) if is_input else inlets,
+            outlets if is_input else tuple(replace(o, name=new) if o.name == old else o for o in outlets),
+            exposed,
+        )
+        self.set_ports(name, renamed)
+        for holder in list(self.definitions):  # a block holding instances may pass the port on as its own
+            users = set(holder.graph.instances(name))
+            if not users:
+                continue
+
+            def follow(node_id: str, port: str) -> tuple[str, str]:
+                return (node_id, new) if node_id in users and port == old else (node_id, port)  # noqa: B023
+
+            holder_inlets, holder_outlets, holder_exposed = holder.ports
+            self.set_ports(
+                holder.name,
+                (
+                    tuple(replace(i, targets=tuple(follow(*t) for t in i.targets)) for i in holder_inlets)
+                    if is_input
+                    else holder_inlets,
+                    holder_outlets
+                    if is_input
+                    else tuple(replace(o, port=follow(o.node, o.port)[1]) for o in holder_outlets),
+                    holder_exposed,
+                ),
+            )
+        for graph, edge in moved:
+            graph.connect_all([replace(edge, dst_port=new) if is_input else replace(edge, src_port=new)])
 
     def expose(self, name: str, exposed: Exposed, index: int | None = None) -> None:
         """Make inner parameters a parameter of definition `name` (at place `index`, else last): every instance

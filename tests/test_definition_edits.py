@@ -69,3 +69,20 @@ def test_a_definition_edit_naming_a_block_the_project_lacks_is_refused(edit: str
     with pytest.raises(NodeNotFoundError, match="no block named 'Mlp'"):
         EDITS[edit](top, fc)
     assert _state(top) == before
+
+
+def test_more_copies_than_a_project_can_hold_are_refused_before_they_are_made() -> None:
+    from netbuilder.graph.definitions import expanded_size
+    from netbuilder.graph.limits import MAX_EXPANDED_NODES
+
+    g, _, _ = _project()
+    mlp = g.instances("Mlp")[0]
+    outer = group(g, [mlp], "Outer")
+    assert expanded_size(g) == len(g.nodes) + 1 + 2  # Outer holds Mlp, which holds two blocks
+    inside = g.definitions["Outer"].graph
+    inside.set_param(mlp, "repeat", 100)  # Outer's Mlp, 100 times: 1 + 200 inside Outer
+    g.set_param(outer, "repeat", 10)
+    assert expanded_size(g) == len(g.nodes) + 10 * 201
+    with pytest.raises(GraphError, match="repeat it fewer times"):
+        g.set_param(outer, "repeat", MAX_EXPANDED_NODES // 201 + 1)
+    assert g.nodes[outer].params["repeat"] == 10

@@ -31,7 +31,7 @@ def _wiring(g: Graph) -> object:
 
 
 def test_a_renamed_input_and_output_keep_every_connection_and_undo() -> None:
-    g, mlp, outer = _network()
+    g, mlp, _ = _network()
     before, params = _wiring(g), analyze(g).total_params
     events = []
     stop = g.subscribe(events.append)

@@ -225,6 +225,25 @@ def expanded(graph: Graph, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[s
                 yield from expanded(definition.graph, (*path, node.label, str(number)))
 
 
+def expanded_size(graph: Graph) -> int:
+    """How many nodes `graph` is with every composite instance expanded (once per copy of a repeated one)."""
+    definitions = graph.definitions
+    sizes: dict[str, int] = {}
+
+    def size(inside: Graph) -> int:
+        total = 0
+        for node in inside.nodes.values():
+            total += 1
+            definition = definitions.get(node.block)
+            if definition is not None:
+                if definition.name not in sizes:
+                    sizes[definition.name] = size(definition.graph)
+                total += node.params.get(REPEAT, 1) * sizes[definition.name]
+        return total
+
+    return size(graph)
+
+
 def _label_stem(name: str) -> str:
     """A new instance's label stem: the name in lower case with runs of other characters as '_' (block1 ...)."""
     stem = "".join(c.lower() if c.isalnum() else "_" for c in name).strip("_")

@@ -16,7 +16,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.spec import MODEL, BlockSpec, PortSpec
 from netbuilder.graph.definition_edits import DefinitionEdits
-from netbuilder.graph.definitions import Definition, Definitions
+from netbuilder.graph.definitions import REPEAT, Definition, Definitions, expanded_size
 from netbuilder.graph.errors import (
     CycleError,
     EdgeRefusedError,
@@ -50,7 +50,7 @@ from netbuilder.graph.events import (
     NodeRenamed,
     ParamChanged,
 )
-from netbuilder.graph.limits import ID_RULE, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem
+from netbuilder.graph.limits import ID_RULE, MAX_EXPANDED_NODES, MAX_NAME_CHARS, MAX_NODES, is_node_id, name_problem
 from netbuilder.graph.model import Edge, Node
 from netbuilder.quoting import quoted
 
@@ -335,7 +335,19 @@ class Graph(DefinitionEdits):
                     f"{named(node)}: input {', '.join(lost)} is connected; disconnect it before lowering {name}"
                 )
         node.params[name] = value
+        if name == REPEAT and node.block in self.definitions:
+            self._check_expanded_size(node_id, name, old, value)
         self._emit(ParamChanged(node_id, name, old, value))
+
+    def _check_expanded_size(self, node_id: str, name: str, old: Any, value: Any) -> None:
+        """Put `name` back and refuse when more copies make the project too big to save or check quickly."""
+        size = expanded_size(self.definitions.top or self)
+        if size > MAX_EXPANDED_NODES:
+            self.nodes[node_id].params[name] = old
+            raise GraphError(
+                f"{named(self.nodes[node_id])}: {value:,} copies make the network {size:,} nodes once its blocks "
+                f"are expanded, and a project holds at most {MAX_EXPANDED_NODES:,}: repeat it fewer times"
+            )
 
     def _check_label(self, label: str) -> None:
         if not label.strip():

@@ -122,3 +122,13 @@ def test_alike_submodules_of_different_widths_share_a_definition_with_the_width_
     assert [graph.by_label(label).params["out_features"] for label in "abc"] == [8, 16, 16]
     assert source.count("class Stage(nn.Module)") == 1
     _assert_same(original, regenerated, (2, 4))
+
+
+def test_an_import_is_laid_out_in_the_direction_asked_inside_its_blocks_too() -> None:
+    from netbuilder.analysis.layout import Orientation
+
+    result = import_module(Stages(), (2, 4), "stages", orientation=Orientation.TOP_TO_BOTTOM)
+    graph = result.project.graph
+    for inside in [graph, *(d.graph for d in graph.definitions)]:
+        assert len({node.position[0] for node in inside.nodes.values()}) == 1  # a chain: one column
+        assert len({node.position[1] for node in inside.nodes.values()}) == len(inside.nodes)

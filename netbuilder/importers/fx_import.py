@@ -25,7 +25,7 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from netbuilder.analysis import analyze
-from netbuilder.analysis.layout import layered_positions
+from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.blocks import BLOCKS
 from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.blocks.tensor_type import FLOAT, LONG
@@ -92,10 +92,18 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str, *, dtype: str = FLOAT) -> ImportResult:
+def import_module(
+    module: nn.Module,
+    input_shape: tuple[int, ...],
+    name: str,
+    *,
+    dtype: str = FLOAT,
+    orientation: Orientation = Orientation.LEFT_TO_RIGHT,
+) -> ImportResult:
     """Trace `module` on an input of `input_shape` (batch first) and rebuild it from catalogue blocks.
 
-    `dtype` is the input's element type: float32, or int64 for token indices that feed an Embedding.
+    `dtype` is the input's element type: float32, or int64 for token indices that feed an Embedding; the
+    network and each of its blocks are laid out in `orientation`.
     """
     if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
         raise ImportFailure(f"input shape {tuple(input_shape)} must be (batch, ...) with positive sizes")
@@ -107,7 +115,7 @@ def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str, *,
     graph = builder.graph
     regroup(graph, builder.paths, _classes(module, builder.paths.values()))
     for inside in [graph, *(d.graph for d in graph.definitions)]:
-        for node_id, position in layered_positions(inside).items():
+        for node_id, position in layered_positions(inside, orientation).items():
             inside.move(node_id, position)
     project = Project.new(name)
     project.graph = graph

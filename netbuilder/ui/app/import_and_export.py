@@ -125,7 +125,7 @@ class ImportExportMixin:
 
     def _import_accepted(self) -> None:
         self.import_report.hide()
-        self.importer.start(self.import_dialog.request())
+        self.importer.start(replace(self.import_dialog.request(), orientation=self.layout_orientation()))
 
     def _import_dialog_gone(self) -> None:
         self.import_dialog = None

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.analysis.layout import Orientation
 from netbuilder.blocks.input_shape import parse_input_shape
 
 DTYPES = ("float32", "int64")
@@ -53,6 +54,8 @@ class ImportRequest:
     input_shape: tuple[int, ...]
     dtype: str = "float32"
     weights: Path | None = None
+    orientation: Orientation = Orientation.LEFT_TO_RIGHT
+    """How the imported network is laid out (View > Layout Direction)."""
 
     @property
     def name(self) -> str:

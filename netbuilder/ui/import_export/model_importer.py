@@ -73,7 +73,7 @@ def import_model(request: ImportRequest, weights_target: Path | None) -> Importe
     except SourceError as err:
         raise ImportFailed(f"Cannot build {request.source}: {err}. Check the file and the class name.") from None
     try:
-        result = import_module(module, request.input_shape, name, dtype=request.dtype)
+        result = import_module(module, request.input_shape, name, dtype=request.dtype, orientation=request.orientation)
     except ImportFailure as err:
         raise ImportFailed(
             f"Nothing imported: {err}. Check the input shape (batch first) and type; a forward() that "

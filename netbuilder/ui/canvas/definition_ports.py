@@ -3,17 +3,20 @@
 Inside a block of the project, nothing on the canvas would say where the inside's inputs come from or which
 output leaves it. Each inlet is a tag left of the inner inputs it feeds, each outlet a tag right of the inner
 output it passes out, joined to those ports by dashed lines and saying the shape that arrives or leaves (that of
-the instance that was opened). Tags are drawn, not edited: they follow the nodes and the analysis.
+the instance that was opened). They follow the nodes and the analysis; a double-click on one types its name over
+(the scene renames the port).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QPainter, QPainterPath, QPen, QTextCursor
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.graph.definitions import Definition
-from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, curve
+from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, curve, painted
 from netbuilder.ui.theme import Theme
 
 GAP = 70.0  # between a tag and the ports it joins
@@ -34,17 +37,27 @@ class PortTagItem(QGraphicsItem):
         self.node, self.port = targets[0][0].node_id, targets[0][1]  # an outlet's inner output
         self.setZValue(-1)
         self.setToolTip(
-            f"Input {name} of this block: what reaches the instance there feeds the ports it is joined to"
-            if side == "in"
-            else f"Output {name} of this block: what leaves the instance there"
+            (
+                f"Input {name} of this block: what reaches the instance there feeds the ports it is joined to"
+                if side == "in"
+                else f"Output {name} of this block: what leaves the instance there"
+            )
+            + ". Double-click to rename it"
         )
+        self.editor: PortNameEditor | None = None  # while its name is being typed over
         self._tag = QRectF()
         self._ends: list[QPointF] = []
         self.refresh()
 
+    @property
+    def tag_rect(self) -> QRectF:
+        """The tag itself, without the lines to the ports (scene coordinates: the item stays at the origin)."""
+        return QRectF(self._tag)
+
     def _width(self) -> float:
+        name = self.editor.toPlainText() if self.editor is not None else self.name
         return (
-            QFontMetricsF(TITLE_FONT).horizontalAdvance(self.name)
+            QFontMetricsF(painted(TITLE_FONT)).horizontalAdvance(name)
             + QFontMetricsF(SMALL_FONT).horizontalAdvance(self.shape_text)
             + 4 * PADDING  # both ends, and a gap between the name and the shape
         )
@@ -61,6 +74,10 @@ class PortTagItem(QGraphicsItem):
             anchor = QPointF(ends[0].x() + GAP, ends[0].y())
             self._tag = QRectF(anchor.x(), anchor.y() - HEIGHT / 2, self._width(), HEIGHT)
         self._ends = ends
+        if self.editor is not None:
+            # where the name is drawn: as far in, and centred as tall as its line
+            line = self.editor.boundingRect().height()
+            self.editor.setPos(self._tag.left() + PADDING * 1.2, self._tag.center().y() - line / 2)
         self.update()
 
     def set_shape(self, text: str) -> None:
@@ -86,16 +103,82 @@ class PortTagItem(QGraphicsItem):
         painter.setPen(QPen(theme.selection, 1.4, Qt.PenStyle.DashLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._lines())
-        painter.setPen(QPen(theme.selection, 1.4))
+        painter.setPen(QPen(theme.selection, 2.4 if self.editor is not None else 1.4))
         painter.setBrush(theme.edge_label_background)
         painter.drawRoundedRect(self._tag, HEIGHT / 2, HEIGHT / 2)
-        painter.setFont(TITLE_FONT)
-        painter.setPen(theme.text)
         text = self._tag.adjusted(PADDING * 1.2, 0, -PADDING, 0)
-        painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name)
+        if self.editor is None:  # else the editor draws what is typed there
+            painter.setFont(TITLE_FONT)
+            painter.setPen(theme.text)
+            painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.name)
         painter.setFont(SMALL_FONT)
         painter.setPen(theme.muted)
         painter.drawText(text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.shape_text)
+
+    def edit_name(self, rename: Callable[[str], None]) -> PortNameEditor:
+        """Type over the name, all of it selected: Enter or a click elsewhere calls `rename` with what was typed
+        (when it differs), Escape keeps the name."""
+        if self.editor is None:
+            self.editor = PortNameEditor(self, rename)
+            self.refresh()
+        self.editor.setFocus(Qt.FocusReason.MouseFocusReason)
+        return self.editor
+
+    def stop_editing(self) -> None:
+        """Draw the name again, the editor gone."""
+        editor, self.editor = self.editor, None
+        if editor is not None and editor.scene() is not None:
+            editor.scene().removeItem(editor)
+        self.refresh()
+
+
+class PortNameEditor(QGraphicsTextItem):
+    """A tag's name being typed over, in the tag's own font and place; the tag grows with what is typed."""
+
+    def __init__(self, tag: PortTagItem, rename: Callable[[str], None]) -> None:
+        super().__init__(tag.name, tag)
+        self.tag = tag
+        self._rename = rename
+        self._done = False
+        self.setFont(painted(TITLE_FONT))
+        self.setDefaultTextColor(tag.theme.text)
+        self.document().setDocumentMargin(0)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextEditorInteraction)
+        cursor = self.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        self.setTextCursor(cursor)
+        self.document().contentsChanged.connect(tag.refresh)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.finish(keep=True)
+        elif event.key() == Qt.Key.Key_Escape:
+            self.finish(keep=False)
+        else:
+            super().keyPressEvent(event)
+        event.accept()  # what is typed here is the name's, not the canvas's
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.finish(keep=True)
+
+    def finish(self, *, keep: bool) -> None:
+        """End the typing: rename to what was typed (`keep`) or leave the name as it was."""
+        if self._done:
+            return
+        self._done = True
+        typed = self.toPlainText().strip()
+        self.clearFocus()
+        # after the event that ended the typing: a rename builds the tags again, this one and its editor too
+        QTimer.singleShot(0, self.scene(), lambda: self._close(typed if keep else None))
+
+    def _close(self, typed: str | None) -> None:
+        if self.tag.scene() is None:
+            return  # the tag went with the level it was on (this lambda keeps it alive, not shown)
+        name = self.tag.name
+        self.tag.stop_editing()
+        if typed and typed != name:
+            self._rename(typed)
 
 
 def port_tags(definition: Definition, nodes: dict[str, NodeItem], theme: Theme) -> list[PortTagItem]:

@@ -4,7 +4,17 @@ and an EdgeItem per edge (a smooth curve labelled with its tensor shape)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.analysis.footprint import HEADER, NODE_WIDTH, node_height
@@ -28,6 +38,13 @@ TITLE_FONT = QFont()
 TITLE_FONT.setBold(True)
 SMALL_FONT = QFont()
 SMALL_FONT.setPointSizeF(max(7.0, SMALL_FONT.pointSizeF() - 1.5))
+
+
+def painted(font: QFont) -> QFont:
+    """`font` as a painter on the canvas draws it, to measure by: what it leaves unset is the application's
+    (TITLE_FONT is made when this module is imported, often before the application, so it has no size of its
+    own, and measured as it is it would be a few pixels wide)."""
+    return font.resolve(QGuiApplication.font())
 
 
 def compact_count(n: int) -> str:
@@ -210,7 +227,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(TITLE_FONT)
         painter.setPen(theme.text)
         right = 26 if self.severity else 8
-        metrics = QFontMetricsF(TITLE_FONT)
+        metrics = QFontMetricsF(painted(TITLE_FONT))
         title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideRight, NODE_WIDTH - 14 - right)
         painter.drawText(QPointF(12, 18), title)
         painter.setFont(SMALL_FONT)

@@ -327,7 +327,24 @@ class GraphScene(QGraphicsScene):
                 self.node_activated.emit(item.node_id)
             event.accept()
             return
+        tag = next((t for t in self.port_tags if t.tag_rect.contains(event.scenePos())), None)
+        if tag is not None:
+            self.edit_port_name(tag)
+            event.accept()
+            return
         super().mouseDoubleClickEvent(event)
+
+    def edit_port_name(self, tag: PortTagItem) -> None:
+        """Type over an opened block's input or output name on its tag: what is typed renames the port (every
+        instance keeps its connections); a refusal is said by the tag."""
+        owner = self.graph.owner
+
+        def rename(new: str) -> None:
+            reason = self.controller.attempt(lambda: self.controller.rename_port(owner, tag.name, new))
+            if reason is not None:
+                self.refused.emit(tag.tag_rect.center(), reason)
+
+        tag.edit_name(rename)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
         item = self.node_at(event.scenePos())

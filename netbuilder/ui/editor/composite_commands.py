@@ -1,5 +1,6 @@
-"""Undoable edits of composite blocks: Group, Ungroup, Make Unique, Rename, exposing an inner parameter as one of
-its block's, and loading a block from a block file (alone, or with an instance of it).
+"""Undoable edits of composite blocks: Group, Ungroup, Make Unique, Rename (a block, or one of its inputs and
+outputs), exposing an inner parameter as one of its block's, and loading a block from a block file (alone, or with
+an instance of it).
 
 Each is a RecordedCommand on the project's top graph even when the edit is inside an opened definition: a
 definition joins or leaves the project at the top, and the top graph tells every inner edit as DefinitionEdited,
@@ -128,6 +129,15 @@ def rename_block(top: Graph, old: str, new: str) -> RecordedCommand:
     if problem:
         raise GraphError(problem)
     return RecordedCommand(top, f"Rename block {old} to {new}", lambda _: top.rename_definition(old, new))
+
+
+def rename_port(top: Graph, definition: str, old: str, new: str) -> RecordedCommand:
+    """Call input or output `old` of block `definition` `new`: every instance keeps its connections, now at the
+    port under its new name, and a block holding instances passes the new name on. One step, refused (GraphError
+    from the graph, with its reason) for a name that is not one word or that the block's side has already."""
+    return RecordedCommand(
+        top, f"Rename port {old} of {definition} to {new}", lambda _: top.rename_port(definition, old, new)
+    )
 
 
 def load_block_file(top: Graph, path: Path) -> RecordedCommand:

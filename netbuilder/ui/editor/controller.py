@@ -273,3 +273,7 @@ class EditorController(QObject):
     def rename_block(self, old: str, new: str) -> bool:
         """Rename a block of the project; its instances everywhere follow."""
         return self._edit(lambda: composite_commands.rename_block(self.top, old, new)) is not None
+
+    def rename_port(self, definition: str, old: str, new: str) -> bool:
+        """Rename input or output `old` of block `definition`; every instance keeps its connections."""
+        return self._edit(lambda: composite_commands.rename_port(self.top, definition, old, new)) is not None

@@ -70,10 +70,10 @@ def type_text(t: TensorType) -> str:
 
 class InspectorPanel(QWidget):
     """Edits one node: header (type, category, doc, label), a form of its parameters, its output shapes,
-    parameter count and problems; for an instance of a block of the project, its exposed parameters and a line
-    naming its block with Open. It shows the nodes of the graph the controller edits (a block's inside once it is
-    opened). The window calls `show_selection` (or `show_node`) when the selection changes and `focus_label`
-    when a node is double-clicked."""
+    parameter count and problems; for an instance of a block of the project, its exposed parameters, a line
+    naming its block with Open, and its block's inputs and outputs, each name editable. It shows the nodes of the
+    graph the controller edits (a block's inside once it is opened). The window calls `show_selection` (or
+    `show_node`) when the selection changes and `focus_label` when a node is double-clicked."""
 
     def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +83,9 @@ class InspectorPanel(QWidget):
         self.node_id: str | None = None
         self.fields: dict[str, ParamField] = {}
         self.expose_buttons: dict[str, QToolButton] = {}  # inside an opened block: param -> its Expose toggle
+        # an instance's block's inputs and outputs, ("in" | "out", name) -> its name's field, and its refusal
+        self.port_name_edits: dict[tuple[str, str], QLineEdit] = {}
+        self.port_name_errors: dict[tuple[str, str], ToneLabel] = {}
         self.preview: DatasetPreview | None = None  # the Dataset node's data preview, when one is shown
         self.row_labels: dict[str, QLabel] = {}
         self.output_labels: dict[str, ToneLabel] = {}
@@ -181,6 +184,8 @@ class InspectorPanel(QWidget):
             self.preview = None
         self.fields.clear()
         self.expose_buttons.clear()
+        self.port_name_edits.clear()
+        self.port_name_errors.clear()
         self.row_labels.clear()
         self.output_labels.clear()
         if self._content is not None:
@@ -230,6 +235,9 @@ class InspectorPanel(QWidget):
         definition = self.graph.definition_of(node_id)
         if definition is not None:
             form.addRow("Block", self._block_box(node_id, definition.name, len(definition.graph.nodes)))
+            for side, title, ports in (("in", "Inputs", definition.inlets), ("out", "Outputs", definition.outlets)):
+                if ports:
+                    form.addRow(title, self._port_names_box(definition.name, side, [p.name for p in ports]))
 
         form.addRow(self._section("Parameters"))
         if self.graph.owner is not None and spec.params:
@@ -345,6 +353,45 @@ class InspectorPanel(QWidget):
             self.block_name_error.setText(reason)
             self.block_name_error.show()
             self.block_name_edit.setText(name)
+
+    def _port_names_box(self, block: str, side: str, names: list[str]) -> QWidget:
+        """The inputs (side "in") or outputs of an instance's block, each name a field: renaming one renames it
+        for every instance, whose connections stay."""
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        for name in names:
+            edit = QLineEdit(name)
+            edit.setToolTip(
+                f"{'Input' if side == 'in' else 'Output'} {name} of {block}: renaming it renames it on every "
+                "instance, whose connections stay"
+            )
+            error = ToneLabel(tone="error")
+            error.hide()
+            edit.editingFinished.connect(
+                lambda edit=edit, error=error, name=name: self._commit_port_name(block, side, name, edit, error)
+            )
+            edit.textEdited.connect(lambda _text, error=error: error.hide())
+            self.port_name_edits[side, name] = edit
+            self.port_name_errors[side, name] = error
+            column.addWidget(edit)
+            column.addWidget(error)
+        return box
+
+    def _commit_port_name(self, block: str, side: str, old: str, edit: QLineEdit, error: ToneLabel) -> None:
+        text = edit.text()
+        edit.setModified(False)
+        definition = self.graph.definitions.get(block)
+        if definition is None or text == old:
+            return
+        if old not in [p.name for p in (definition.inlets if side == "in" else definition.outlets)]:
+            return  # renamed already: a field of the form shown before it was built again
+        reason = self.controller.attempt(lambda: self.controller.rename_port(block, old, text))
+        if reason is not None:
+            error.setText(reason)
+            error.show()
+            edit.setText(old)
 
     def _with_expose_button(self, node_id: str, param: str, field: ParamField) -> QWidget:
         """Inside an opened block: the field, and a toggle that makes the parameter one of the block's (each

@@ -148,3 +148,22 @@ def test_a_tag_refuses_a_name_that_cannot_be_and_escape_keeps_the_name(window, n
     qtbot.keyClick(viewport, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: tags["out", "y"].editor is None)
     assert project_to_json(window.document.project) == before
+
+
+def test_renaming_the_port_of_a_block_inside_an_opened_block_redraws_its_instance(window, name_typed):  # noqa: F811
+    inner = group(window, name_typed, "fc1", "relu1", name="Inner")
+    window.scene.select_nodes([inner])
+    group(window, name_typed, window.controller.graph.nodes[inner].label, name="Outer")
+    window.open_block_action.trigger()  # Outer's inside: the Inner instance alone, between Outer's tags
+    assert window.controller.graph.owner == "Outer"
+    inspector = window.inspector
+    inspector.show_node(inner)
+    commit(inspector.port_name_edits["in", "x"], "features")
+    top = window.controller.top
+    assert inputs_and_outputs(window, inner) == (["features"], ["y"])
+    assert top.definitions["Outer"].inlets[0].targets == ((inner, "features"),)  # Outer passes it on
+    assert {(t.side, t.name) for t in window.scene.port_tags} == {("in", "x"), ("out", "y")}
+    analysis = window.document.reanalyze()
+    assert not analysis.has_errors(training=False)
+    window.undo_action.trigger()
+    assert inputs_and_outputs(window, inner) == (["x"], ["y"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QPainter, QPainterPath, QPen, QTextCursor
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.graph.definitions import Definition
 from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, curve, painted
@@ -148,6 +148,10 @@ class PortNameEditor(QGraphicsTextItem):
         cursor.select(QTextCursor.SelectionType.Document)
         self.setTextCursor(cursor)
         self.document().contentsChanged.connect(tag.refresh)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        option.state &= ~QStyle.StateFlag.State_HasFocus  # no dashed frame: the tag's thicker border says it
+        super().paint(painter, option, widget)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

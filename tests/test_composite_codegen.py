@@ -175,3 +175,21 @@ def test_the_expanded_copy_of_a_project_is_flat_and_the_same_network() -> None:
         boxes.append((node.position[0], node.position[1], node.position[0] + width, node.position[1] + height))
     for i, a in enumerate(boxes):  # laid out afresh: nothing on top of anything
         assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in boxes[i + 1 :])
+
+
+def test_a_size_that_follows_a_layer_is_written_as_that_layers_width() -> None:
+    """The inverted residual's depthwise and projection convolutions take `hidden` channels because the layer
+    before them makes `hidden`, not because some argument happens to equal 192."""
+    from pathlib import Path
+
+    from netbuilder.project.block_library import load_block
+
+    g = Graph()
+    source = g.add_node("Input", params={"shape": (32, 16, 16)})
+    name = load_block(g, Path(__file__).parent.parent / "resources" / "blocks" / "InvertedResidual.nbblock")
+    block = g.add_node(name)
+    g.connect(source.id, g.spec(source.id).outputs[0].name, block.id, g.spec(block.id).inputs[0].name)
+    _, source_code = _model(g)
+    assert "nn.Conv2d(hidden, hidden, kernel_size=3, padding=1, groups=hidden, bias=False)" in source_code
+    assert "nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False)" in source_code
+    assert not [line for line in source_code.splitlines() if "nn." in line and "192" in line]  # the default only

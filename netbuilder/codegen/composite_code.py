@@ -51,6 +51,8 @@ class _Slots:
         self.args: list[_Arg] = []
         self._namer = namer
         self._by_values: dict[tuple[tuple[str, str], ...], _Arg] = {}
+        self.written: dict[tuple[int, str], Any] = {}
+        """What was written for each layer's own size (a convolution's out_channels), by (graph, node id)."""
         self._exposed: dict[str, _Arg] = {}
 
     def expose(self, param: str, values: Sequence[Any], default: Any) -> None:
@@ -59,19 +61,22 @@ class _Slots:
         self._exposed[param] = arg
         self._by_values.setdefault(_key(arg.values), arg)
 
-    def value(self, values: Sequence[Any], hint: str, *, exposed: str | None = None, follows: bool = False) -> Any:
+    def value(self, values: Sequence[Any], hint: str, *, exposed: str | None = None, source: Any = None) -> Any:
         """What to write for a value that is `values` in the uses: a literal's value, or a Code argument.
-        `exposed` names the exposed parameter that sets it; `follows` says it follows its input (auto), so
-        it may share an argument whose values it equals even where they never differ."""
+        `exposed` names the exposed parameter that sets it; `source` is what was written for the size it
+        follows (the width of the layer before), which it takes where their values agree, so a convolution's
+        input channels read as the width that makes them."""
         values = tuple(values)
         if self.concrete:
             return values[0]
         arg = self._exposed.get(exposed) if exposed else None
         if arg is not None and _key(arg.values) == _key(values):
             return Code(arg.name)
+        if isinstance(source, Code) and _key(self._named(source).values) == _key(values):
+            return source
         same = self._by_values.get(_key(values))
         varies = len(set(_key(values))) > 1
-        if same is not None and (follows or varies):
+        if same is not None and varies:
             return Code(same.name)
         if not varies:
             return values[0]
@@ -79,6 +84,9 @@ class _Slots:
         self.args.append(arg)
         self._by_values[_key(values)] = arg
         return Code(arg.name)
+
+    def _named(self, code: Code) -> _Arg:
+        return next(arg for arg in self.args if arg.name == code)
 
 
 def _key(values: Sequence[Any]) -> tuple[tuple[str, str], ...]:
@@ -140,9 +148,11 @@ class Composites:
         results: Sequence[NodeResult],
         slots: _Slots,
         exposed: Mapping[tuple[str, str], str] | None = None,
+        fed: Any = None,
     ) -> str | None:
         """The expression that builds `node_id` in a class whose uses give it `results` (None for a block
-        without a module: its forward line does the work)."""
+        without a module: its forward line does the work); `fed` is what was written for the size arriving
+        through the input of the container `graph` is the inside of (an nn.Sequential written in place)."""
         exposed = exposed or {}
         definition = graph.definition_of(node_id)
         if definition is None:
@@ -154,8 +164,11 @@ class Composites:
             p = {}
             for name in concrete:
                 follows = name in node.params and node.params[name] is None
+                source = self._size_before(graph, node_id, slots, fed) if follows else None
                 values = [r.resolved[name] for r in results]
-                p[name] = slots.value(values, name, exposed=exposed.get((node_id, name)), follows=follows)
+                p[name] = slots.value(values, name, exposed=exposed.get((node_id, name)), source=source)
+            if spec.size_param is not None:
+                slots.written[(id(graph), node_id)] = p.get(spec.size_param)
             return constructor(spec, p, concrete)
         repeats = {len(r.copies or [r]) for r in results}
         if len(repeats) > 1:
@@ -163,10 +176,11 @@ class Composites:
                 f"{safe_text(graph.nodes[node_id].label, 60)} repeats {definition.name} a different number of "
                 "times in the uses of the block holding it: make those uses unique"
             )
+        fed = self._size_before(graph, node_id, slots, fed)
         if not any(r.copies for r in results):
-            return self._instance_expr(definition, results, slots, node_id, exposed)
+            return self._instance_expr(definition, results, slots, node_id, exposed, fed)
         copies = [
-            self._instance_expr(definition, [r.copies[k] for r in results], slots, node_id, exposed)
+            self._instance_expr(definition, [r.copies[k] for r in results], slots, node_id, exposed, fed)
             for k in range(repeats.pop())
         ]
         if len(set(copies)) == 1:
@@ -180,8 +194,10 @@ class Composites:
         slots: _Slots,
         node_id: str,
         exposed: Mapping[tuple[str, str], str],
+        fed: Any,
     ) -> str:
-        """The expression that builds one copy of an instance of `definition`."""
+        """The expression that builds one copy of an instance of `definition`, `fed` what was written for the
+        size arriving at its input."""
         code = self.classes[definition.name]
         if code.sequential:
             # what the class exposes through this container reaches the containers' own inner parameters
@@ -192,7 +208,8 @@ class Composites:
                 for target in e.targets
             }
             children = [
-                self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots, through) for c in code.order
+                self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots, through, fed)
+                for c in code.order
             ]
             return "nn.Sequential(" + ", ".join(children) + ")"
         args = []
@@ -204,6 +221,30 @@ class Composites:
             elif isinstance(value, Code) or value != arg.default:
                 args.append(f"{arg.name}={literal(value)}")
         return f"{code.cls}({', '.join(args)})"
+
+    def _size_before(self, graph: Graph, node_id: str, slots: _Slots, fed: Any) -> Any:
+        """What was written for the size arriving at `node_id`'s one input: the width of the nearest layer
+        upstream that sets one, through layers that keep it (a norm, an activation) and into containers written
+        as nn.Sequential; `fed` where the input comes through the container's own input; None where unknown."""
+        edges = list(graph.inputs_of(node_id).values())
+        if not edges:
+            return fed
+        return self._size_made(graph, edges[0].src, slots, fed) if len(edges) == 1 else None
+
+    def _size_made(self, graph: Graph, node_id: str, slots: _Slots, fed: Any) -> Any:
+        """What was written for the size of `node_id`'s output (see _size_before)."""
+        if (id(graph), node_id) in slots.written:
+            return slots.written[(id(graph), node_id)]
+        inner = graph.definition_of(node_id)
+        if inner is not None:
+            code = self.classes.get(inner.name)
+            if code is None or not code.sequential:
+                return None
+            before = self._size_before(graph, node_id, slots, fed)
+            return self._size_made(inner.graph, inner.outlets[0].node, slots, before)
+        if graph.spec(node_id).size_param is not None:
+            return None
+        return self._size_before(graph, node_id, slots, fed)
 
     def _plan(self, definition: Definition, taken: set[str]) -> ClassCode:
         uses = self._uses[definition.name]

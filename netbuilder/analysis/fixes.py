@@ -1,6 +1,8 @@
 """Suggested fixes as data. Each can describe itself against a graph and apply itself through graph methods.
 
 The window wraps `apply` in one undoable command; the command line lists `describe` under each problem.
+Every `apply` takes the layout direction, so a fix that adds a node places it after or before another the
+way the flow runs (see `placement`); the fixes that add none take it too, so one call applies any fix.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.analysis.layout import Orientation
 from netbuilder.analysis.placement import place_beside, place_between
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Edge, Graph
@@ -28,7 +31,7 @@ class SetParam:
     def describe(self, graph: Graph) -> str:
         return f"set {self.param} of {graph.node(self.node).label} to {_describe_value(self.value)}"
 
-    def apply(self, graph: Graph) -> None:
+    def apply(self, graph: Graph, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> None:
         graph.set_param(self.node, self.param, self.value)
 
 
@@ -44,12 +47,12 @@ class InsertNode:
     def describe(self, graph: Graph) -> str:
         return f"insert {self.block} between {graph.node(self.edge.src).label} and {graph.node(self.edge.dst).label}"
 
-    def apply(self, graph: Graph) -> str:
+    def apply(self, graph: Graph, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> str:
         new = graph.add_node(self.block, params=self.params, position=graph.node(self.edge.src).position)
         graph.disconnect(self.edge)
         graph.connect(self.edge.src, self.edge.src_port, new.id, graph.input_ports(new.id)[0].name)
         graph.connect(new.id, graph.spec(new.id).outputs[0].name, self.edge.dst, self.edge.dst_port)
-        place_between(graph, new.id, self.edge.src, self.edge.dst)
+        place_between(graph, new.id, self.edge.src, self.edge.dst, orientation=orientation)
         return new.id
 
 
@@ -62,7 +65,7 @@ class BypassNode:
     def describe(self, graph: Graph) -> str:
         return f"remove {graph.node(self.node).label} and connect around it"
 
-    def apply(self, graph: Graph) -> None:
+    def apply(self, graph: Graph, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> None:
         (source,) = graph.inputs_of(self.node).values()
         consumers = list(graph.outputs_of(self.node))
         graph.remove_node(self.node)
@@ -72,8 +75,8 @@ class BypassNode:
 
 @dataclass(frozen=True)
 class AddNode:
-    """Add a `block` node in the free spot nearest the right of `near` (with no `near`, the left of the
-    graph's first node), its inputs fed from `feeds` (port, source node, source port) and its
+    """Add a `block` node in the free spot nearest the spot after `near` along the flow (with no `near`,
+    before the graph's first node), its inputs fed from `feeds` (port, source node, source port) and its
     outputs wired to `consumers` (output port, target node, target port)."""
 
     block: str
@@ -90,13 +93,13 @@ class AddNode:
             text += " feeding " + ", ".join(f"{graph.node(dst).label}.{port}" for _, dst, port in self.consumers)
         return text
 
-    def apply(self, graph: Graph) -> str:
+    def apply(self, graph: Graph, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> str:
         new = graph.add_node(self.block, position=graph.node(self.near).position if self.near else (0.0, 0.0))
         for port, src, src_port in self.feeds:
             graph.connect(src, src_port, new.id, port)
         for port, dst, dst_port in self.consumers:
             graph.connect(new.id, port, dst, dst_port)
-        place_beside(graph, new.id, self.near)
+        place_beside(graph, new.id, self.near, orientation)
         return new.id
 
 
@@ -112,7 +115,7 @@ class ReplaceNode:
         node = graph.node(self.node)
         return f"replace {node.label} ({node.block}) with a {self.block}"
 
-    def apply(self, graph: Graph) -> str:
+    def apply(self, graph: Graph, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> str:
         old = graph.node(self.node)
         spec = catalogue.get(self.block)
         params = {p.name: old.params[p.name] for p in spec.params if p.name in old.params and not p.inferred}

@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand
 
 from netbuilder.analysis import Fix
 from netbuilder.analysis.footprint import footprint
+from netbuilder.analysis.layout import Orientation
 from netbuilder.analysis.placement import place_between, place_group, place_node
 from netbuilder.graph import Edge, Graph
 from netbuilder.graph.clipboard import paste_nodes
@@ -121,12 +122,15 @@ class RecordedCommand(QUndoCommand):
 # ---- the named edits -------------------------------------------------------------------------------------
 
 
-def add_node(graph: Graph, block: str, position: tuple[float, float]) -> RecordedCommand:
-    """Add a block at `position`, or in the free spot nearest it when a node is there already."""
+def add_node(
+    graph: Graph, block: str, position: tuple[float, float], orientation: Orientation = Orientation.LEFT_TO_RIGHT
+) -> RecordedCommand:
+    """Add a block at `position`, or in the free spot nearest it when a node is there already (beside the
+    flow of `orientation` on a tie, see `placement`)."""
 
     def perform(g: Graph) -> str:
         new = g.add_node(block, position=position)
-        place_node(g, new.id, position)
+        place_node(g, new.id, position, orientation)
         return new.id
 
     return RecordedCommand(graph, f"Add {block}", perform)
@@ -193,15 +197,22 @@ def rename(graph: Graph, node_id: str, label: str) -> RecordedCommand:
     return RecordedCommand(graph, f"Rename {graph.node(node_id).label}", lambda g: g.rename(node_id, label))
 
 
-def apply_fix(graph: Graph, fix: Fix) -> RecordedCommand:
+def apply_fix(graph: Graph, fix: Fix, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> RecordedCommand:
+    """Apply a suggested fix; a node it adds goes after or before another along the flow of `orientation`."""
     description = fix.describe(graph)
-    return RecordedCommand(graph, "Fix: " + description, fix.apply)
+    return RecordedCommand(graph, "Fix: " + description, lambda g: fix.apply(g, orientation))
 
 
-def insert_on_edge(graph: Graph, edge: Edge, block: str, point: tuple[float, float]) -> RecordedCommand:
+def insert_on_edge(
+    graph: Graph,
+    edge: Edge,
+    block: str,
+    point: tuple[float, float],
+    orientation: Orientation = Orientation.LEFT_TO_RIGHT,
+) -> RecordedCommand:
     """Drop a block on an edge: src -> new block -> dst, centred on the `point` it was dropped at (so it sits
-    on the edge's line) when that is free, else between the two ends, the nodes that follow moved on to make
-    room, in the same step."""
+    on the edge's line) when that is free, else between the two ends, the nodes that follow (along the flow
+    of `orientation`) moved on to make room, in the same step."""
 
     def perform(g: Graph) -> str:
         new = g.add_node(block, position=point)
@@ -209,19 +220,25 @@ def insert_on_edge(graph: Graph, edge: Edge, block: str, point: tuple[float, flo
         g.connect(edge.src, edge.src_port, new.id, g.input_ports(new.id)[0].name)
         g.connect(new.id, g.spec(new.id).outputs[0].name, edge.dst, edge.dst_port)
         width, height = footprint(g, new.id)
-        place_between(g, new.id, edge.src, edge.dst, (point[0] - width / 2, point[1] - height / 2))
+        place_between(g, new.id, edge.src, edge.dst, (point[0] - width / 2, point[1] - height / 2), orientation)
         return new.id
 
     return RecordedCommand(graph, f"Insert {block}", perform)
 
 
-def paste(graph: Graph, text: str, at: tuple[float, float] | None = None, name: str = "Paste") -> RecordedCommand:
+def paste(
+    graph: Graph,
+    text: str,
+    at: tuple[float, float] | None = None,
+    name: str = "Paste",
+    orientation: Orientation = Orientation.LEFT_TO_RIGHT,
+) -> RecordedCommand:
     """Add copied nodes in free space, keeping their arrangement: centred on `at` (the pointer) or, without
-    it, beside where they were copied from."""
+    it, beside where they were copied from (across the flow of `orientation` on a tie)."""
 
     def perform(g: Graph) -> list[str]:
         new = paste_nodes(g, text, PASTE_OFFSET if at is None else (0.0, 0.0))
-        place_group(g, new, centre=at)
+        place_group(g, new, at, orientation)
         return new
 
     return RecordedCommand(graph, name, perform)

@@ -37,6 +37,9 @@ class EditorController(QObject):
         """The graph being edited: the project's top graph, or the inside of the block opened last."""
         self.path: tuple[str, ...] = ()
         """The instances opened, from the top graph down (empty while the top graph is edited)."""
+        self.orientation = Orientation.LEFT_TO_RIGHT
+        """The way the flow runs (the window's View > Layout Direction): where a node added after or before
+        another goes, and which way an insert moves what follows (see analysis.placement)."""
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._unsubscribe_top = self.top.subscribe(self._follow_top)
@@ -108,7 +111,7 @@ class EditorController(QObject):
         return command if self.push(command) else None
 
     def add_block(self, block: str, position: tuple[float, float]) -> str | None:
-        command = self._edit(lambda: commands.add_node(self.graph, block, position))
+        command = self._edit(lambda: commands.add_node(self.graph, block, position, self.orientation))
         return None if command is None else command.result
 
     def connect(self, edge: Edge, replacing: Edge | None = None) -> bool:
@@ -133,10 +136,10 @@ class EditorController(QObject):
         return self._edit(lambda: commands.rename(self.graph, node_id, label)) is not None
 
     def apply_fix(self, fix: Fix) -> bool:
-        return self._edit(lambda: commands.apply_fix(self.graph, fix)) is not None
+        return self._edit(lambda: commands.apply_fix(self.graph, fix, self.orientation)) is not None
 
     def insert_on_edge(self, edge: Edge, block: str, position: tuple[float, float]) -> str | None:
-        command = self._edit(lambda: commands.insert_on_edge(self.graph, edge, block, position))
+        command = self._edit(lambda: commands.insert_on_edge(self.graph, edge, block, position, self.orientation))
         return None if command is None else command.result
 
     def copy(self, node_ids: list[str]) -> str:
@@ -145,7 +148,7 @@ class EditorController(QObject):
     def paste(self, text: str, at: tuple[float, float] | None = None) -> list[str]:
         """Paste copied nodes in free space: centred on `at` (the pointer on the canvas), else beside the
         nodes they were copied from."""
-        command = commands.paste(self.graph, text, at)
+        command = commands.paste(self.graph, text, at, orientation=self.orientation)
         return command.result if self.push(command) else []
 
     def duplicate(self, node_ids: list[str]) -> list[str]:
@@ -153,7 +156,9 @@ class EditorController(QObject):
             return []
 
         def build() -> RecordedCommand:
-            return commands.paste(self.graph, copy_nodes(self.graph, node_ids), name="Duplicate")
+            return commands.paste(
+                self.graph, copy_nodes(self.graph, node_ids), name="Duplicate", orientation=self.orientation
+            )
 
         command = self._edit(build)
         return [] if command is None else command.result

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import QApplication
 from netbuilder.analysis import analyze
 from netbuilder.analysis.fixes import AddNode, BypassNode, InsertNode, ReplaceNode
 from netbuilder.analysis.footprint import NODE_WIDTH, footprint
+from netbuilder.analysis.layout import Orientation
 from netbuilder.analysis.order import topological_order
 from netbuilder.analysis.placement import MARGIN
 from netbuilder.graph import Graph
 from netbuilder.project import Project, load_project
+from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
@@ -25,6 +27,7 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.theme import LIGHT
 from tests.overlaps import overlapping_pairs
+from tests.ui.conftest import forget_changes
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_projects").glob("*.nbproj"))
 
@@ -255,3 +258,38 @@ def test_quick_add_over_a_node_puts_the_block_beside_it_in_one_step(qtbot, windo
     assert window.controller.undo_stack.count() == steps + 1
     window.controller.undo_stack.undo()
     assert positions(graph) == before
+
+
+def test_top_to_bottom_in_the_window_fixes_go_below_and_an_insert_moves_what_follows_down(
+    qtbot, window, settings, recovery, project_path
+) -> None:
+    window.layout_actions[Orientation.TOP_TO_BOTTOM].trigger()  # lays the chain out in a column, no room between
+    graph = window.controller.graph
+    fc1, relu1, dropout, fc2 = (graph.by_label(label).id for label in ("fc1", "relu1", "dropout", "fc2"))
+    before = positions(graph)
+
+    # The Problems tab's one-click fix, as it applies it: insert a node on fc1 -> relu1.
+    assert window.controller.apply_fix(InsertNode(graph.inputs_of(relu1)["x"], "BatchNorm1d"))
+    (new,) = set(graph.nodes) - set(before)
+    y = graph.nodes[new].position[1]
+    assert before[fc1][1] + footprint(graph, fc1)[1] < y < graph.nodes[relu1].position[1]  # below fc1
+    shift = graph.nodes[relu1].position[1] - before[relu1][1]
+    assert shift > 0
+    for node_id in (relu1, dropout, fc2):  # what follows moved straight down, together
+        assert graph.nodes[node_id].position == (before[node_id][0], before[node_id][1] + shift)
+    assert overlapping_pairs(graph) == set()
+
+    # An optimizer added by its fix goes below the loss it follows.
+    optimizer = graph.by_label("optimizer").id
+    assert window.controller.delete([optimizer])
+    (fix,) = [d.fix for d in analyze(graph).diagnostics if isinstance(d.fix, AddNode) and d.fix.block == "Adam"]
+    assert window.controller.apply_fix(fix)
+    loss, adam = graph.nodes[fix.near], graph.nodes[graph.outputs_of(fix.near)[0].dst]
+    assert adam.position[1] >= loss.position[1] + footprint(graph, loss.id)[1]
+    assert overlapping_pairs(graph) == set()
+
+    # The next window starts with the direction remembered, and its editor places by it.
+    later = MainWindow(settings, recovery)
+    qtbot.addWidget(later, before_close_func=forget_changes)
+    assert later.open_path(project_path)
+    assert later.controller.orientation is Orientation.TOP_TO_BOTTOM

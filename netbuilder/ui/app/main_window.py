@@ -169,6 +169,7 @@ class MainWindow(
         self.import_report.hide()  # it spoke of the document before
         self.document = Document(project, self)
         self.controller = EditorController(self.document, self)
+        self.controller.orientation = self.layout_orientation()  # where placed nodes go after others
         self.controller.message.connect(self.show_message)
         self.scene = GraphScene(self.controller, self.theme)
         self.scene.snap_to_grid = self.snap_action.isChecked()

@@ -164,3 +164,24 @@ def test_renaming_the_port_of_a_block_inside_an_opened_block_redraws_its_instanc
     assert not analysis.has_errors(training=False)
     window.undo_action.trigger()
     assert inputs_and_outputs(window, inner) == (["x"], ["y"])
+
+
+def test_leaving_the_block_or_the_project_while_a_name_is_typed(window, name_typed, qtbot):  # noqa: F811
+    tags = open_with_tags(window, name_typed, qtbot)
+    top = window.controller.top
+    double_click(window, qtbot, tags["out", "y"])
+    qtbot.keyClicks(window.view.viewport(), "out")
+    window.up_level_action.trigger()  # the name loses the focus: what was typed is kept, as in a field
+    qtbot.waitUntil(lambda: [o.name for o in top.definitions["Hidden"].outlets] == ["out"])
+    assert window.controller.path == ()
+    (instance,) = top.instances("Hidden")
+    assert inputs_and_outputs(window, instance) == (["x"], ["out"])
+
+    window.open_block_action.trigger()
+    (tag,) = [t for t in window.scene.port_tags if t.side == "out"]
+    double_click(window, qtbot, tag)
+    qtbot.keyClicks(window.view.viewport(), "out")
+    window.controller.undo_stack.setClean()
+    window.close_action.trigger()  # (the editor once held the scene in a cycle that crashed when collected)
+    qtbot.wait(20)
+    assert window.document is None

@@ -9,9 +9,7 @@ the instance that was opened). They follow the nodes and the analysis; a double-
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QPainter, QPainterPath, QPen, QTextCursor
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
@@ -115,11 +113,11 @@ class PortTagItem(QGraphicsItem):
         painter.setPen(theme.muted)
         painter.drawText(text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.shape_text)
 
-    def edit_name(self, rename: Callable[[str], None]) -> PortNameEditor:
-        """Type over the name, all of it selected: Enter or a click elsewhere calls `rename` with what was typed
-        (when it differs), Escape keeps the name."""
+    def edit_name(self) -> PortNameEditor:
+        """Type over the name, all of it selected: Enter or a click elsewhere ends the typing with the editor's
+        `renamed` (when the name differs), Escape keeps the name."""
         if self.editor is None:
-            self.editor = PortNameEditor(self, rename)
+            self.editor = PortNameEditor(self)
             self.refresh()
         self.editor.setFocus(Qt.FocusReason.MouseFocusReason)
         return self.editor
@@ -127,18 +125,21 @@ class PortTagItem(QGraphicsItem):
     def stop_editing(self) -> None:
         """Draw the name again, the editor gone."""
         editor, self.editor = self.editor, None
-        if editor is not None and editor.scene() is not None:
-            editor.scene().removeItem(editor)
+        if editor is not None:
+            editor.hide()
+            editor.deleteLater()  # Qt's to delete, as the tag's child: never while one of its events runs
         self.refresh()
 
 
 class PortNameEditor(QGraphicsTextItem):
     """A tag's name being typed over, in the tag's own font and place; the tag grows with what is typed."""
 
-    def __init__(self, tag: PortTagItem, rename: Callable[[str], None]) -> None:
+    renamed = Signal(str)  # the name typed, when it differs (while the event that ended the typing runs)
+
+    def __init__(self, tag: PortTagItem) -> None:
+        # The tag's child, holding nothing of the tag's or the scene's in Python: a reference cycle through the
+        # items, collected after Qt deleted them, crashed the interpreter.
         super().__init__(tag.name, tag)
-        self.tag = tag
-        self._rename = rename
         self._done = False
         self.setFont(painted(TITLE_FONT))
         self.setDefaultTextColor(tag.theme.text)
@@ -147,7 +148,10 @@ class PortNameEditor(QGraphicsTextItem):
         cursor = self.textCursor()
         cursor.select(QTextCursor.SelectionType.Document)
         self.setTextCursor(cursor)
-        self.document().contentsChanged.connect(tag.refresh)
+        self.document().contentsChanged.connect(self._follow_typing)
+
+    def _follow_typing(self) -> None:
+        self.parentItem().refresh()  # the tag grows with the name
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         option.state &= ~QStyle.StateFlag.State_HasFocus  # no dashed frame: the tag's thicker border says it
@@ -173,16 +177,13 @@ class PortNameEditor(QGraphicsTextItem):
         self._done = True
         typed = self.toPlainText().strip()
         self.clearFocus()
-        # after the event that ended the typing: a rename builds the tags again, this one and its editor too
-        QTimer.singleShot(0, self.scene(), lambda: self._close(typed if keep else None))
-
-    def _close(self, typed: str | None) -> None:
-        if self.tag.scene() is None:
-            return  # the tag went with the level it was on (this lambda keeps it alive, not shown)
-        name = self.tag.name
-        self.tag.stop_editing()
-        if typed and typed != name:
-            self._rename(typed)
+        tag = self.parentItem()
+        if tag is None:
+            return
+        name = tag.name
+        tag.stop_editing()  # deletes this editor later, once its event is over
+        if keep and typed and typed != name:
+            self.renamed.emit(typed)
 
 
 def port_tags(definition: Definition, nodes: dict[str, NodeItem], theme: Theme) -> list[PortTagItem]:

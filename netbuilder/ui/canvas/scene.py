@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -337,14 +337,18 @@ class GraphScene(QGraphicsScene):
     def edit_port_name(self, tag: PortTagItem) -> None:
         """Type over an opened block's input or output name on its tag: what is typed renames the port (every
         instance keeps its connections); a refusal is said by the tag."""
-        owner = self.graph.owner
+        if tag.editor is not None:
+            tag.editor.setFocus()
+            return
+        owner, old, point = self.graph.owner, tag.name, tag.tag_rect.center()
 
         def rename(new: str) -> None:
-            reason = self.controller.attempt(lambda: self.controller.rename_port(owner, tag.name, new))
+            reason = self.controller.attempt(lambda: self.controller.rename_port(owner, old, new))
             if reason is not None:
-                self.refused.emit(tag.tag_rect.center(), reason)
+                self.refused.emit(point, reason)
 
-        tag.edit_name(rename)
+        # after the editor's event that ended the typing: the rename builds the tags again, its tag with them
+        tag.edit_name().renamed.connect(lambda new: QTimer.singleShot(0, self, lambda: rename(new)))
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
         item = self.node_at(event.scenePos())

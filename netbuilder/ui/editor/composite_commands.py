@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netbuilder.analysis.layout import Orientation
 from netbuilder.analysis.placement import place_node
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph, GraphError
@@ -154,7 +155,13 @@ def load_block_file(top: Graph, path: Path) -> RecordedCommand:
     return command
 
 
-def add_block_from_file(top: Graph, graph: Graph, path: Path, position: tuple[float, float]) -> RecordedCommand:
+def add_block_from_file(
+    top: Graph,
+    graph: Graph,
+    path: Path,
+    position: tuple[float, float],
+    orientation: Orientation = Orientation.LEFT_TO_RIGHT,
+) -> RecordedCommand:
     """Load the block of file `path` into the project and add an instance of it to `graph` (the top graph or an
     opened block's inside) at `position`, or in the free spot nearest it: one edit, so an undo takes away the
     instance and the blocks the file brought. The result is the instance's id."""
@@ -163,7 +170,7 @@ def add_block_from_file(top: Graph, graph: Graph, path: Path, position: tuple[fl
         name = load_block(top, path)
         command.setText(f"Add {name}")
         new = graph.add_node(name, position=position)
-        place_node(graph, new.id, position)
+        place_node(graph, new.id, position, orientation)
         return new.id
 
     command = RecordedCommand(top, f"Add {path.stem}", perform)

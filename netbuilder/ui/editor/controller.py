@@ -272,7 +272,9 @@ class EditorController(QObject):
     def add_block_from_file(self, path: Path, position: tuple[float, float]) -> str | None:
         """Load a block file's block and add an instance of it to the graph being edited, as one edit; the
         instance's id, or None (and why)."""
-        command = self._edit(lambda: composite_commands.add_block_from_file(self.top, self.graph, path, position))
+        command = self._edit(
+            lambda: composite_commands.add_block_from_file(self.top, self.graph, path, position, self.orientation)
+        )
         return None if command is None else command.result
 
     def rename_block(self, old: str, new: str) -> bool:

@@ -171,7 +171,7 @@ class MainWindow(
         self.controller = EditorController(self.document, self)
         self.controller.orientation = self.layout_orientation()  # where placed nodes go after others
         self.controller.message.connect(self.show_message)
-        self.scene = GraphScene(self.controller, self.theme)
+        self.scene = GraphScene(self.controller, self.theme, self.layout_orientation())
         self.scene.snap_to_grid = self.snap_action.isChecked()
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.node_activated.connect(self._focus_inspector)

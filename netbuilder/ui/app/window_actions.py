@@ -198,6 +198,8 @@ class WindowActionsMixin:
 
     def _layout_chosen(self) -> None:
         self.settings.setValue(LAYOUT_SETTING, self.layout_orientation().value)
+        if self.scene is not None:
+            self.scene.orientation = self.layout_orientation()  # the ports move to the sides or the top and bottom
         if self.controller is not None:
             self.controller.orientation = self.layout_orientation()  # new nodes go after others this way
         if self.auto_layout_action.isEnabled():

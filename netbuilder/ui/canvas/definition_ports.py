@@ -2,9 +2,9 @@
 
 Inside a block of the project, nothing on the canvas would say where the inside's inputs come from or which
 output leaves it. Each inlet is a tag left of the inner inputs it feeds, each outlet a tag right of the inner
-output it passes out, joined to those ports by dashed lines and saying the shape that arrives or leaves (that of
-the instance that was opened). They follow the nodes and the analysis; a double-click on one types its name over
-(the scene renames the port).
+output it passes out (above them and below it, drawn top to bottom), joined to those ports by dashed lines and
+saying the shape that arrives or leaves (that of the instance that was opened). They follow the nodes and the
+analysis; a double-click on one types its name over (the scene renames the port).
 """
 
 from __future__ import annotations
@@ -63,14 +63,21 @@ class PortTagItem(QGraphicsItem):
     def refresh(self) -> None:
         """Follow the ports it joins (a node moved) and the width of what it says."""
         self.prepareGeometryChange()
+        width = self._width()
         if self.side == "in":
             ends = [item.input_position(port) for item, port in self.targets]
-            anchor = QPointF(min(p.x() for p in ends) - GAP, sum(p.y() for p in ends) / len(ends))
-            self._tag = QRectF(anchor.x() - self._width(), anchor.y() - HEIGHT / 2, self._width(), HEIGHT)
+            if self._vertical:  # above the ports it feeds, as far up as the highest
+                centre = sum(p.x() for p in ends) / len(ends)
+                self._tag = QRectF(centre - width / 2, min(p.y() for p in ends) - GAP - HEIGHT, width, HEIGHT)
+            else:
+                anchor = QPointF(min(p.x() for p in ends) - GAP, sum(p.y() for p in ends) / len(ends))
+                self._tag = QRectF(anchor.x() - width, anchor.y() - HEIGHT / 2, width, HEIGHT)
         else:
             ends = [self.targets[0][0].output_position(self.targets[0][1])]
-            anchor = QPointF(ends[0].x() + GAP, ends[0].y())
-            self._tag = QRectF(anchor.x(), anchor.y() - HEIGHT / 2, self._width(), HEIGHT)
+            if self._vertical:  # below the output it passes out
+                self._tag = QRectF(ends[0].x() - width / 2, ends[0].y() + GAP, width, HEIGHT)
+            else:
+                self._tag = QRectF(ends[0].x() + GAP, ends[0].y() - HEIGHT / 2, width, HEIGHT)
         self._ends = ends
         if self.editor is not None:
             # where the name is drawn: as far in, and centred as tall as its line
@@ -83,13 +90,22 @@ class PortTagItem(QGraphicsItem):
             self.shape_text = text
             self.refresh()
 
+    @property
+    def _vertical(self) -> bool:
+        """Drawn top to bottom: the tag sits above the inputs or below the output, its lines vertical."""
+        return self.targets[0][0].vertical
+
     def _lines(self) -> QPainterPath:
         path = QPainterPath()
+        vertical = self._vertical
+        tag = self._tag
         for end in self._ends:
             if self.side == "in":
-                path.addPath(curve(QPointF(self._tag.right(), self._tag.center().y()), end))
+                start = QPointF(tag.center().x(), tag.bottom()) if vertical else QPointF(tag.right(), tag.center().y())
+                path.addPath(curve(start, end, vertical))
             else:
-                path.addPath(curve(end, QPointF(self._tag.left(), self._tag.center().y())))
+                finish = QPointF(tag.center().x(), tag.top()) if vertical else QPointF(tag.left(), tag.center().y())
+                path.addPath(curve(end, finish, vertical))
         return path
 
     def boundingRect(self) -> QRectF:

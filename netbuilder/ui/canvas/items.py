@@ -1,5 +1,9 @@
 """What the canvas draws: a NodeItem per node (its ports painted, not child items, to keep large graphs light)
-and an EdgeItem per edge (a smooth curve labelled with its tensor shape)."""
+and an EdgeItem per edge (a smooth curve labelled with its tensor shape).
+
+Ports follow the direction the network is drawn in (the scene's `orientation`): left to right, inputs down a
+node's left side and outputs down its right, one row each; top to bottom, inputs along its top edge and outputs
+along its bottom, spread evenly across its width, so an edge leaves downward and arrives from above."""
 
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this be
 NARROWED = 0.6  # a label too long for its card is drawn this much smaller at most before it is cut
 SPECK = 8.0  # a node shorter than this many pixels on screen is a box in its colour, an edge a straight line:
 # a whole large network framed at once repaints in a fraction of the time, and looks the same
+# Top to bottom the input names take a line along the top, so the title and block type move down (as far as
+# a one-port card, footprint's height, leaves room for the output names along its bottom).
+TOP_NAMES = 12.0  # how far the title and type lines move down
+NAME_GAP = 2.0  # between port names side by side along an edge
 
 TITLE_FONT = QFont()
 TITLE_FONT.setBold(True)
@@ -61,9 +69,15 @@ class NodeItem(QGraphicsItem):
     of a block of the project (`definition`) has a double border, and its tooltip says what it is made of."""
 
     def __init__(
-        self, node: Node, theme: Theme, spec: BlockSpec | None = None, definition: Definition | None = None
+        self,
+        node: Node,
+        theme: Theme,
+        spec: BlockSpec | None = None,
+        definition: Definition | None = None,
+        vertical: bool = False,
     ) -> None:
         super().__init__()
+        self.vertical = vertical  # ports on the top and bottom edges (top to bottom), else on the sides
         self.node_id = node.id
         self.node = node
         self.theme = theme
@@ -96,31 +110,54 @@ class NodeItem(QGraphicsItem):
         for edge in self.edges:
             edge.refresh()
 
+    def set_vertical(self, vertical: bool) -> None:
+        """Put the ports on the top and bottom edges (True) or on the sides; the edges follow them."""
+        if vertical != self.vertical:
+            self.prepareGeometryChange()
+            self.vertical = vertical
+            for edge in self.edges:
+                edge.refresh()
+            self.update()
+
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_RADIUS - 1, -1, NODE_WIDTH + 2 * PORT_RADIUS + 2, self.height + 2)
+        # the ports' dots stick out of the card on its sides or on its top and bottom; lit ones a little more
+        reach = PORT_RADIUS + 2
+        return QRectF(-reach, -reach, NODE_WIDTH + 2 * reach, self.height + 2 * reach)
+
+    def port_centre(self, side: str, index: int) -> QPointF:
+        """Where the dot of input (`side` 'in') or output number `index` is drawn, in item coordinates."""
+        if self.vertical:
+            count = len(self.inputs if side == "in" else self.outputs)
+            return QPointF(NODE_WIDTH * (index + 0.5) / count, 0.0 if side == "in" else self.height)
+        return QPointF(0.0 if side == "in" else NODE_WIDTH, HEADER + ROW * index + ROW / 2)
+
+    def _position(self, side: str, port: str) -> QPointF:
+        for i, spec in enumerate(self.inputs if side == "in" else self.outputs):
+            if spec.name == port:
+                return self.mapToScene(self.port_centre(side, i))
+        if self.vertical:  # a port it no longer has: the middle of its edge
+            return self.mapToScene(QPointF(NODE_WIDTH / 2, 0.0 if side == "in" else self.height))
+        return self.mapToScene(QPointF(0.0 if side == "in" else NODE_WIDTH, HEADER / 2))
 
     def input_position(self, port: str) -> QPointF:
         """Where an edge into `port` ends, in scene coordinates."""
-        for i, spec in enumerate(self.inputs):
-            if spec.name == port:
-                return self.mapToScene(QPointF(0.0, HEADER + ROW * i + ROW / 2))
-        return self.mapToScene(QPointF(0.0, HEADER / 2))
+        return self._position("in", port)
 
     def output_position(self, port: str) -> QPointF:
-        for i, spec in enumerate(self.outputs):
-            if spec.name == port:
-                return self.mapToScene(QPointF(NODE_WIDTH, HEADER + ROW * i + ROW / 2))
-        return self.mapToScene(QPointF(NODE_WIDTH, HEADER / 2))
+        """Where an edge from `port` starts, in scene coordinates."""
+        return self._position("out", port)
 
     def port_at(self, scene_point: QPointF) -> tuple[str, str] | None:
-        """('in' | 'out', port name) if the point is on a port (generously: 10 px around it)."""
+        """('in' | 'out', port name) if the point is on a port (generously: 12 px around it; the nearest, where
+        ports along an edge are closer than that)."""
         local = self.mapFromScene(scene_point)
-        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, NODE_WIDTH)):
+        nearest, best = None, 12.0
+        for side, ports in (("in", self.inputs), ("out", self.outputs)):
             for i, spec in enumerate(ports):
-                centre = QPointF(x, HEADER + ROW * i + ROW / 2)
-                if (local - centre).manhattanLength() <= 12.0:
-                    return side, spec.name
-        return None
+                distance = (local - self.port_centre(side, i)).manhattanLength()
+                if distance <= best:
+                    nearest, best = (side, spec.name), distance
+        return nearest
 
     # ---- state from analysis ---------------------------------------------------------------------------
 
@@ -169,16 +206,17 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(accent, 1.0))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(body.adjusted(3, 3, -3, -3), 5, 5)
+        top = TOP_NAMES if self.vertical else 0.0
         header = QPainterPath()
-        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 7, 7)
-        header.addRect(QRectF(0, HEADER - 8, NODE_WIDTH, 8))
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER + top / 2), 7, 7)
+        header.addRect(QRectF(0, HEADER + top / 2 - 8, NODE_WIDTH, 8))
         tint = QColor(accent)
         tint.setAlpha(46 if theme.name == "light" else 80)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(tint)
         painter.drawPath(header.simplified())
         painter.setBrush(accent)
-        painter.drawRect(QRectF(0, 8, 4, HEADER - 8))
+        painter.drawRect(QRectF(0, 8 + top, 4, HEADER - 8 - top / 2))
         if not detail:
             self._paint_label_alone(painter, body, scale)
             return
@@ -188,10 +226,10 @@ class NodeItem(QGraphicsItem):
             colour = theme.error if self.severity == "error" else theme.warning
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
-            painter.drawEllipse(QPointF(NODE_WIDTH - 12, 12), 7, 7)
+            painter.drawEllipse(QPointF(NODE_WIDTH - 12, 12 + top), 7, 7)
             painter.setPen(QPen(QColor("#ffffff") if self.severity == "error" else QColor("#1d232b"), 2))
-            painter.drawLine(QPointF(NODE_WIDTH - 12, 8), QPointF(NODE_WIDTH - 12, 13))
-            painter.drawPoint(QPointF(NODE_WIDTH - 12, 16))
+            painter.drawLine(QPointF(NODE_WIDTH - 12, 8 + top), QPointF(NODE_WIDTH - 12, 13 + top))
+            painter.drawPoint(QPointF(NODE_WIDTH - 12, 16 + top))
 
     def _paint_label_alone(self, painter: QPainter, body: QRectF, scale: float) -> None:
         """Zoomed out: the label alone, in a font that keeps its size on screen, so a whole network framed
@@ -224,40 +262,59 @@ class NodeItem(QGraphicsItem):
 
     def _paint_text(self, painter: QPainter) -> None:
         theme = self.theme
+        top = TOP_NAMES if self.vertical else 0.0
         painter.setFont(TITLE_FONT)
         painter.setPen(theme.text)
         right = 26 if self.severity else 8
         metrics = QFontMetricsF(painted(TITLE_FONT))
         title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideRight, NODE_WIDTH - 14 - right)
-        painter.drawText(QPointF(12, 18), title)
+        painter.drawText(QPointF(12, 18 + top), title)
         painter.setFont(SMALL_FONT)
         painter.setPen(theme.muted)
         small = QFontMetricsF(SMALL_FONT)
-        painter.drawText(QPointF(12, 36), self.spec.type)
+        type_line = 36 + top * 0.8  # a little closer under the title: the output names need the room below
+        painter.drawText(QPointF(12, type_line), self.spec.type)
         if self.params:
             badge = compact_count(self.params) + " params"
             width = small.horizontalAdvance(badge)
-            painter.drawText(QPointF(NODE_WIDTH - 8 - width, 36), badge)
+            painter.drawText(QPointF(NODE_WIDTH - 8 - width, type_line), badge)
 
     def _paint_ports(self, painter: QPainter) -> None:
         theme = self.theme
         small = QFontMetricsF(SMALL_FONT)
         painter.setFont(SMALL_FONT)
-        for side, ports, x in (("in", self.inputs, 0.0), ("out", self.outputs, NODE_WIDTH)):
+        for side, ports in (("in", self.inputs), ("out", self.outputs)):
             for i, spec in enumerate(ports):
-                y = HEADER + ROW * i + ROW / 2
+                centre = self.port_centre(side, i)
                 lit = side == "in" and spec.name in self.highlighted_ports
                 painter.setPen(QPen(theme.node, 1.5))
                 painter.setBrush(theme.port_highlight if lit else theme.port)
-                painter.drawEllipse(QPointF(x, y), PORT_RADIUS + (1.5 if lit else 0), PORT_RADIUS + (1.5 if lit else 0))
+                painter.drawEllipse(centre, PORT_RADIUS + (1.5 if lit else 0), PORT_RADIUS + (1.5 if lit else 0))
                 painter.setPen(theme.muted)
-                if side == "in":
-                    painter.drawText(QPointF(10, y + small.ascent() / 2 - 1), spec.name)
+                if self.vertical:
+                    self._paint_port_name_across(painter, small, side, len(ports), centre, spec.name)
                 else:
-                    painter.drawText(
-                        QPointF(NODE_WIDTH - 10 - small.horizontalAdvance(spec.name), y + small.ascent() / 2 - 1),
-                        spec.name,
-                    )
+                    baseline = centre.y() + small.ascent() / 2 - 1
+                    left = 10 if side == "in" else NODE_WIDTH - 10 - small.horizontalAdvance(spec.name)
+                    painter.drawText(QPointF(left, baseline), spec.name)
+
+    def _paint_port_name_across(
+        self, painter: QPainter, small: QFontMetricsF, side: str, count: int, centre: QPointF, name: str
+    ) -> None:
+        """Top to bottom: a port's name centred under its dot (an input's) or above it (an output's), cut to its
+        share of the card's width; where ports are too close for even a letter and the ellipsis, none is drawn
+        (the tooltip of the edge and the inspector still name them)."""
+        room = NODE_WIDTH / count - NAME_GAP
+        text = small.elidedText(name, Qt.TextElideMode.ElideRight, room)
+        if not text or text == "…":
+            return
+        width = small.horizontalAdvance(text)
+        left = min(max(centre.x() - width / 2, 4.0), NODE_WIDTH - 4.0 - width)  # the end ones kept off the corners
+        if side == "in":
+            baseline = PORT_RADIUS + small.ascent()
+        else:
+            baseline = self.height - PORT_RADIUS - small.descent() - 1
+        painter.drawText(QPointF(left, baseline), text)
 
     # ---- movement --------------------------------------------------------------------------------------
 
@@ -293,10 +350,10 @@ class EdgeItem(QGraphicsPathItem):
         self.target.edges.discard(self)
 
     def refresh(self) -> None:
-        """Follow the ports after a node moved or changed its ports."""
+        """Follow the ports after a node moved, changed its ports or moved them to other edges."""
         start = self.source.output_position(self.edge.src_port)
         end = self.target.input_position(self.edge.dst_port)
-        path = curve(start, end)
+        path = curve(start, end, self.source.vertical)
         box = self._measure_label(path, self.label)
         self.setPath(path)  # tells the scene the old bounds go, so the old box must last until here
         self.label_box = box
@@ -356,9 +413,14 @@ class EdgeItem(QGraphicsPathItem):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
-def curve(start: QPointF, end: QPointF) -> QPainterPath:
+def curve(start: QPointF, end: QPointF, vertical: bool = False) -> QPainterPath:
     """A smooth S from an output (leaving right) to an input (entering from the left). An edge that skips
-    over several nodes on the same row arcs above them rather than running through them."""
+    over several nodes on the same row arcs above them rather than running through them.
+
+    `vertical` (top to bottom): from an output leaving downward to an input entered from above; an edge that
+    skips over several nodes of one column arcs beside them, on the side of the port it enters."""
+    if vertical:
+        return _vertical_curve(start, end)
     path = QPainterPath(start)
     span = end.x() - start.x()
     bend = max(40.0, abs(span) * 0.5)
@@ -366,6 +428,22 @@ def curve(start: QPointF, end: QPointF) -> QPainterPath:
     path.cubicTo(
         QPointF(start.x() + bend * 0.6, start.y() - lift * 1.3),
         QPointF(end.x() - bend * 0.6, end.y() - lift * 1.3),
+        end,
+    )
+    return path
+
+
+def _vertical_curve(start: QPointF, end: QPointF) -> QPainterPath:
+    path = QPainterPath(start)
+    span = end.y() - start.y()
+    bend = max(40.0, abs(span) * 0.5)
+    across = end.x() - start.x()
+    skips = span > 2 * node_height(1) and abs(across) < NODE_WIDTH / 2
+    # far enough aside that the curve's middle clears the cards it passes (0.75 of the push reaches it)
+    aside = (1.0 if across >= 0 else -1.0) * min(NODE_WIDTH * 1.2, max(NODE_WIDTH * 0.8, span * 0.12)) if skips else 0.0
+    path.cubicTo(
+        QPointF(start.x() + aside, start.y() + bend * 0.6),
+        QPointF(end.x() + aside, end.y() - bend * 0.6),
         end,
     )
     return path

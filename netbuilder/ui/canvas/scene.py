@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.analysis import Analysis
+from netbuilder.analysis.layout import Orientation
 from netbuilder.analysis.node_check import NodeResult
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.tensor_type import TensorType, format_shape
@@ -58,12 +59,15 @@ class GraphScene(QGraphicsScene):
     refused = Signal(QPointF, str)  # scene point, reason: a gesture there changed nothing, and why
     context_menu_requested = Signal(QPoint)  # screen point of a right-click (the node under it is selected)
 
-    def __init__(self, controller: EditorController, theme: Theme) -> None:
+    def __init__(
+        self, controller: EditorController, theme: Theme, orientation: Orientation = Orientation.LEFT_TO_RIGHT
+    ) -> None:
         super().__init__()
         self.controller = controller
         self.graph = controller.graph
         self.theme = theme
         self.snap_to_grid = False
+        self._orientation = orientation
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.port_tags: list[PortTagItem] = []  # an opened block's inlets and outlets
@@ -91,6 +95,26 @@ class GraphScene(QGraphicsScene):
         for item in [*self.nodes.values(), *self.edges.values(), *self.port_tags]:
             item.theme = theme
             item.update()
+
+    @property
+    def orientation(self) -> Orientation:
+        """The direction the network is drawn in (View > Layout Direction): left to right, the nodes' ports are
+        on their sides; top to bottom, inputs along their top edge and outputs along their bottom."""
+        return self._orientation
+
+    @orientation.setter
+    def orientation(self, orientation: Orientation) -> None:
+        if orientation is self._orientation:
+            return
+        self._orientation = orientation
+        for item in self.nodes.values():
+            item.set_vertical(self._vertical)  # its edges follow its ports
+        for tag in self.port_tags:
+            tag.refresh()
+
+    @property
+    def _vertical(self) -> bool:
+        return self._orientation is Orientation.TOP_TO_BOTTOM
 
     def _show_level(self) -> None:
         """Mirror the graph the controller edits now (a block opened or closed): its items replace the others."""
@@ -165,7 +189,9 @@ class GraphScene(QGraphicsScene):
             self._show_port_tags()
 
     def _add_node(self, node) -> None:
-        item = NodeItem(node, self.theme, self.graph.spec(node.id), self.graph.definition_of(node.id))
+        item = NodeItem(
+            node, self.theme, self.graph.spec(node.id), self.graph.definition_of(node.id), vertical=self._vertical
+        )
         self.nodes[node.id] = item
         self.addItem(item)
 
@@ -362,7 +388,8 @@ class GraphScene(QGraphicsScene):
         if side == "in":
             replacing = self.graph.inputs_of(item.node_id).get(port)
             if replacing is None:
-                hint = "drag from an output port (on the right of a node) to an input"
+                where = "at the bottom" if self._vertical else "on the right"
+                hint = f"drag from an output port ({where} of a node) to an input"
                 self.controller.message.emit(hint)
                 self.refused.emit(point, hint)
                 return
@@ -478,7 +505,7 @@ class _ConnectionDrag:
         return {spec.name for spec in item.inputs if kind in spec.accepts}
 
     def follow(self, point: QPointF) -> None:
-        self.path.setPath(curve(self.source.output_position(self.port), point))
+        self.path.setPath(curve(self.source.output_position(self.port), point, self.source.vertical))
 
     def end(self) -> None:
         self.scene.removeItem(self.path)

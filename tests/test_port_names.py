@@ -53,7 +53,10 @@ def test_a_renamed_input_and_output_keep_every_connection_and_undo() -> None:
     assert g.definitions["Outer"].outlets[0].port == "hidden"
 
 
-@pytest.mark.parametrize(("old", "new", "why"), [("x", "two words", "one word"), ("q", "z", "no input or output")])
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [("x", "two words", "one word"), ("q", "z", "no input or output"), ("y", "x", "already has a port")],
+)
 def test_a_port_name_that_cannot_be_is_refused_and_changes_nothing(old: str, new: str, why: str) -> None:
     g, _, _ = _network()
     before = _wiring(g)

@@ -98,18 +98,20 @@ class DefinitionEdits:
 
     def rename_port(self, name: str, old: str, new: str) -> None:
         """Call input or output `old` of definition `name` `new`; every instance keeps its connections, which
-        move to the port under its new name. Refuses a name that is not one word or that another input (for an
-        input) or output (for an output) of the block has."""
+        move to the port under its new name. Refuses a name that is not one word or that another of the block's
+        ports has, input or output."""
         definition = self._own_definition(name)
         inlets, outlets, exposed = definition.ports
-        side = [i.name for i in inlets] if old in [i.name for i in inlets] else [o.name for o in outlets]
-        if old not in side:
+        ports = [i.name for i in inlets] + [o.name for o in outlets]
+        if old not in ports:
             raise GraphError(f"{quoted(name)} has no input or output {quoted(old)}")
         if new == old:
             return
         if not new.isidentifier() or len(new) > MAX_NAME_CHARS:
-            raise GraphError(f"a port's name is one word of letters, digits and '_', got {quoted(new)}")
-        if new in side:
+            raise GraphError(
+                f"a port's name is one word of letters, digits and '_', not starting with a digit; got {quoted(new)}"
+            )
+        if new in ports:  # one name, one port: an input and an output alike would be renamed for each other
             raise GraphError(f"{quoted(name)} already has a port {quoted(new)}: choose another name")
         is_input = old in [i.name for i in inlets]
         moved: list[tuple[Any, Edge]] = []

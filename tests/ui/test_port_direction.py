@@ -11,8 +11,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QPainterPath
 
 from netbuilder.analysis.footprint import footprint
-from netbuilder.analysis.layout import Orientation
+from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.graph.grouping import group
+from netbuilder.ui.canvas.diagram_export import drawn_direction
 from netbuilder.ui.canvas.items import NodeItem
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
@@ -182,3 +183,14 @@ def test_the_window_tells_the_canvas_the_chosen_direction(window):
     window.layout_actions[LTR].trigger()
     assert window.scene.orientation is LTR
     assert item.input_position(item.inputs[0].name).x() == item.pos().x()
+
+
+def test_a_diagram_without_a_window_takes_the_direction_the_project_is_laid_out_in(document):
+    graph = document.graph
+    assert drawn_direction(graph) is LTR
+    for node_id, position in layered_positions(graph, TTB).items():
+        graph.move(node_id, position)
+    assert drawn_direction(graph) is TTB
+    for node_id, position in layered_positions(graph, LTR).items():
+        graph.move(node_id, position)
+    assert drawn_direction(graph) is LTR

@@ -4,7 +4,8 @@ background in the theme's canvas colour.
 Drawing the scene itself (rather than a separate renderer) means the file shows what the window shows: the
 same node cards, edge shapes and category colours. The window draws its own scene in its current theme (File >
 Export Diagram, and File > Export's diagram boxes); `netbuilder export --format svg,png` has no window, so
-`write_diagrams` builds a scene for the project on an offscreen QApplication, in the light theme.
+`write_diagrams` builds a scene for the project on an offscreen QApplication, in the light theme, with the ports
+where the project's layout wants them (`drawn_direction`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsView
 
+from netbuilder.analysis.layout import Orientation
+from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.editor.controller import EditorController
@@ -116,14 +119,26 @@ def export_diagrams(scene: GraphScene, folder: Path, formats: Iterable[str]) -> 
     return results
 
 
+def drawn_direction(graph: Graph) -> Orientation:
+    """The direction `graph` is laid out in, read from where its edges go: top to bottom when they run more down
+    than across (a project laid out so in the window), else left to right. A project file does not keep the
+    window's View > Layout Direction, and ports on the nodes' sides of a column would draw every edge as a Z."""
+    down = across = 0.0
+    for edge in graph.edges:
+        (x0, y0), (x1, y1) = graph.nodes[edge.src].position, graph.nodes[edge.dst].position
+        down, across = down + abs(y1 - y0), across + abs(x1 - x0)
+    return Orientation.TOP_TO_BOTTOM if down > across else Orientation.LEFT_TO_RIGHT
+
+
 def write_diagrams(
     project: Project, folder: Path, formats: Iterable[str], theme: Theme = LIGHT
 ) -> dict[str, DiagramResult]:
     """The diagrams of `project` without a window (`netbuilder export --format svg,png`): the project is laid on
-    a scene as the window would show it, in `theme`, and drawn by `export_diagrams`."""
+    a scene as the window would show it, in `theme` and the direction it is laid out in, and drawn by
+    `export_diagrams`."""
     _application()
     document = Document(project)
-    scene = GraphScene(EditorController(document), theme)
+    scene = GraphScene(EditorController(document), theme, drawn_direction(project.graph))
     try:
         return export_diagrams(scene, folder, formats)
     finally:

@@ -10,14 +10,17 @@ re-checked, and model.py generated. Budgets (ARCHITECTURE.md): analysis within 5
 
 from __future__ import annotations
 
-import statistics
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from netbuilder.analysis import Analyzer, analyze
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_analysis import timed
 
 INSTANCES = 100
 FEATURES = 32
@@ -101,16 +104,6 @@ def composite_network() -> tuple[Graph, Definition, str]:
 
     with_training(graph, chain)
     return graph, definition, instances[INSTANCES // 2]
-
-
-def timed(function: Callable[[], object], repeat: int = 7) -> float:
-    """Median seconds of `repeat` runs."""
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def edit_timing(analyzer: Analyzer, edit: Callable[[int], None]) -> float:

@@ -11,9 +11,7 @@ Run: `make bench` or `.venv/bin/python benchmarks/bench_layout.py`.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -25,7 +23,7 @@ from netbuilder.graph import Graph
 from netbuilder.graph.grouping import ungroup
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_analysis import residual_tower
+from bench_analysis import residual_tower, timed
 
 
 def previous_layout(graph: Graph) -> dict[str, tuple[float, float]]:
@@ -43,15 +41,6 @@ def previous_layout(graph: Graph) -> dict[str, tuple[float, float]]:
             rows[node_id] = i - (len(ordered) - 1) / 2
             positions[node_id] = (column * 250.0, rows[node_id] * 150.0)
     return positions
-
-
-def median_seconds(function, repeat: int = 5) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def extent(graph: Graph, positions: dict[str, tuple[float, float]]) -> tuple[float, float]:
@@ -88,9 +77,9 @@ def main() -> None:
     print("| graph | direction | layout ms | previous layout ms | ratio | width x height |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     for name, graph in graphs():
-        before = median_seconds(lambda graph=graph: previous_layout(graph))
+        before = timed(lambda graph=graph: previous_layout(graph), 5)
         for orientation in Orientation:
-            ours = median_seconds(lambda graph=graph, orientation=orientation: layered_positions(graph, orientation))
+            ours = timed(lambda graph=graph, orientation=orientation: layered_positions(graph, orientation), 5)
             width, height = extent(graph, layered_positions(graph, orientation))
             direction = orientation.value.replace("_", " ")
             print(

@@ -9,9 +9,7 @@ Run: `.venv/bin/python benchmarks/bench_open_block.py`.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,16 +25,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.theme import LIGHT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_analysis import residual_tower
-
-
-def median_ms(function, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+from bench_analysis import residual_tower, timed
 
 
 def main() -> None:
@@ -50,7 +39,7 @@ def main() -> None:
     def fresh_canvas() -> None:
         GraphScene(flat_controller, LIGHT).close()
 
-    baseline = median_ms(fresh_canvas, 5)
+    baseline = 1000 * timed(fresh_canvas, 5)
 
     graph, _ = residual_tower(1000)
     for node_id, position in layered_positions(graph).items():
@@ -65,7 +54,7 @@ def main() -> None:
         controller.open_path((instance,))
         controller.open_path(())
 
-    both = median_ms(open_and_close, 5)
+    both = 1000 * timed(open_and_close, 5)
     inside = len(graph.definitions["Tower"].graph.nodes)
     print(f"a block of {inside} nodes; baseline: a fresh canvas over {len(flat.nodes)} flat nodes")
     print(f"{'measure':34} {'ms':>8} {'baseline':>9} {'ratio':>7}")

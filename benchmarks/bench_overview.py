@@ -31,16 +31,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.theme import LIGHT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_analysis import residual_tower
-
-
-def median_ms(function, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+from bench_analysis import residual_tower, timed
 
 
 def main() -> None:
@@ -68,7 +59,7 @@ def main() -> None:
         scene.render(painter, QRectF(picture.rect()), overview.bounds)
         painter.end()
 
-    rows.append(("node layer redrawn (ms)", median_ms(overview.refresh, 21), median_ms(scene_in_small, 5)))
+    rows.append(("node layer redrawn (ms)", 1000 * timed(overview.refresh, 21), 1000 * timed(scene_in_small, 5)))
 
     bar = view.horizontalScrollBar()
 

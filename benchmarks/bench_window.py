@@ -27,7 +27,7 @@ from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_analysis import residual_tower
+from bench_analysis import residual_tower, timed
 
 LAUNCH = """
 import os, sys, time
@@ -59,15 +59,6 @@ def launch_seconds(build: str) -> tuple[float, bool]:
     return float(out[0]) - started, out[1] == "True"
 
 
-def median_of(function, repeat: int = 5) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
 def main() -> None:
     _app = QApplication.instance() or QApplication([])  # held for the whole run
     rows = []
@@ -92,7 +83,7 @@ def main() -> None:
         if window.document is not None:
             window.controller.undo_stack.setClean()
 
-    opened = median_of(open_and_draw, 3)
+    opened = timed(open_and_draw, 3)
     rects = [window.scene.nodes[n].sceneBoundingRect() for n in window.scene.nodes]
     lines = [
         (e.source.output_position(e.edge.src_port), e.target.input_position(e.edge.dst_port))
@@ -113,7 +104,7 @@ def main() -> None:
         plain_view.fitInView(plain_scene.itemsBoundingRect())
         plain_view.viewport().grab()
 
-    rows.append(("open + draw 1,000 nodes (s)", opened, median_of(plain_draw, 3), 1.5))
+    rows.append(("open + draw 1,000 nodes (s)", opened, timed(plain_draw, 3), 1.5))
 
     def pan_frames(view: QGraphicsView, zoom: float) -> float:
         view.resetTransform()
@@ -149,7 +140,7 @@ def main() -> None:
         window.document.reanalyze()  # what the zero-delay timer does on the next turn of the event loop
         view.viewport().grab()
 
-    edit = median_of(edit_to_screen, 9) * 1000
+    edit = timed(edit_to_screen, 9) * 1000
     rows.append(("edit -> shapes on screen (ms)", edit, None, None))
     window.controller.undo_stack.setClean()
 

@@ -140,6 +140,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the model's state_dict (.safetensors, or a .pt read with weights_only): training starts from it, "
         "kept beside the project as OUT.weights.safetensors",
     )
+    imports.add_argument(
+        "--training",
+        action="store_true",
+        help="trace forward() in training mode, with the branches only training runs (auxiliary heads); "
+        "eval mode, the network that predicts, without it",
+    )
     imports.set_defaults(run=_import)
     return parser
 
@@ -407,7 +413,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"netbuilder: cannot import {args.source}: {err}", file=sys.stderr)
         return USAGE
     try:
-        result = import_module(module, shape, name, dtype=args.dtype)
+        result = import_module(module, shape, name, dtype=args.dtype, training=args.training)
     except ImportFailure as err:
         print(f"netbuilder: nothing imported: {err}", file=sys.stderr)
         return PROBLEMS

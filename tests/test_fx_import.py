@@ -402,3 +402,65 @@ def test_cli_imports_a_class_from_a_file(tmp_path, capsys) -> None:
     assert main(["import", f"{source}:Missing", "--input-shape", "1,4", "-o", str(partial)]) == 2
     assert "no nn.Module class 'Missing'" in capsys.readouterr().err
     assert main(["import", f"{source}:Tiny", "--input-shape", "1,x", "-o", str(partial)]) == 2
+
+
+class TrainingOnly(nn.Module):
+    """A branch that only training runs, as GoogLeNet's auxiliary heads are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.fc(x)
+        if self.training:
+            x = torch.relu(x)
+        return self.head(x)
+
+
+def _outputs(result: ImportResult) -> tuple:
+    graph = result.project.graph
+    return generate_model(graph, analyze(graph), name=result.project.name).outputs
+
+
+def test_googlenet_imports_with_one_output_and_without_its_auxiliary_heads() -> None:
+    torchvision = pytest.importorskip("torchvision")
+    original = torchvision.models.googlenet(weights=None, init_weights=False)
+    assert original.training and original.aux1 is not None
+    result = import_module(original, (1, 3, 64, 64), "GoogLeNet")
+    assert result.unmapped == ()
+    assert len(_outputs(result)) == 1
+    assert not [path for path in result.modules if path.startswith(("aux1", "aux2"))]
+
+    training = import_module(original, (1, 3, 64, 64), "GoogLeNet", training=True)
+    assert len(_outputs(training)) == 3
+    assert {"aux1.fc2", "aux2.fc2"} <= set(training.modules)
+    assert original.training
+
+
+def test_an_import_leaves_the_module_and_each_submodule_in_its_own_mode() -> None:
+    original = TrainingOnly()
+    original.head.eval()  # a frozen part of a model being trained
+    import_module(original, (1, 4), "kept")
+    assert (original.training, original.fc.training, original.head.training) == (True, True, False)
+
+    original.eval()
+    import_module(original, (1, 4), "kept", training=True)
+    assert not any(sub.training for sub in original.modules())
+
+    original.train()
+    with pytest.raises(ImportFailure):
+        import_module(original, (1, 5), "wrong input")
+    assert all(sub.training for sub in original.modules())
+
+
+def test_cli_imports_the_eval_network_unless_asked_for_training(tmp_path, monkeypatch) -> None:
+    import netbuilder.importers.sources as sources
+
+    monkeypatch.setattr(sources, "model_from_source", lambda source: (TrainingOnly(), "TrainingOnly"))
+    out = tmp_path / "branch.nbproj"
+    assert main(["import", "any:TrainingOnly", "--input-shape", "1,4", "-o", str(out)]) == 0
+    assert sorted(n.block for n in load_project(out).graph.nodes.values()) == ["Input", "Linear", "Linear"]
+    assert main(["import", "any:TrainingOnly", "--input-shape", "1,4", "--training", "-o", str(out)]) == 0
+    assert "ReLU" in {n.block for n in load_project(out).graph.nodes.values()}

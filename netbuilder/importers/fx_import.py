@@ -14,7 +14,8 @@ from __future__ import annotations
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,19 +100,23 @@ def import_module(
     *,
     dtype: str = FLOAT,
     orientation: Orientation = Orientation.LEFT_TO_RIGHT,
+    training: bool = False,
 ) -> ImportResult:
     """Trace `module` on an input of `input_shape` (batch first) and rebuild it from catalogue blocks.
 
     `dtype` is the input's element type: float32, or int64 for token indices that feed an Embedding; the
-    network and each of its blocks are laid out in `orientation`.
+    network and each of its blocks are laid out in `orientation`. forward() is traced in eval mode, so what is
+    imported is the network that predicts (GoogLeNet's auxiliary heads, which only training runs, are left
+    out); `training` traces the training branches instead. Every submodule's mode is as it was afterwards.
     """
     if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
         raise ImportFailure(f"input shape {tuple(input_shape)} must be (batch, ...) with positive sizes")
-    traced = _trace(module)
-    _propagate_shapes(module, traced, tuple(int(s) for s in input_shape), dtype)
-    builder = _Builder(module, tuple(int(s) for s in input_shape), dtype)
-    for node in traced.graph.nodes:
-        builder.add(node)
+    with _mode(module, training):
+        traced = _trace(module)
+        _propagate_shapes(module, traced, tuple(int(s) for s in input_shape), dtype)
+        builder = _Builder(module, tuple(int(s) for s in input_shape), dtype)
+        for node in traced.graph.nodes:
+            builder.add(node)
     graph = builder.graph
     regroup(graph, builder.paths, _classes(module, builder.paths.values()))
     for inside in [graph, *(d.graph for d in graph.definitions)]:
@@ -206,18 +211,29 @@ def _trace(module: nn.Module) -> torch.fx.GraphModule:
     return torch.fx.GraphModule(tracer.root, graph)
 
 
+@contextmanager
+def _mode(module: nn.Module, training: bool) -> Iterator[None]:
+    """`module` in training mode or eval mode for the import, then every submodule back in its own mode (a
+    model being trained may hold a frozen part in eval mode, which module.train() alone would lose)."""
+    modes = [(sub, sub.training) for sub in module.modules()]
+    module.train(training)
+    try:
+        yield
+    finally:
+        for sub, was_training in modes:
+            sub.training = was_training
+
+
 def _propagate_shapes(module: nn.Module, traced: torch.fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:
-    """Run once in eval mode (BatchNorm refuses one sample per channel while training) to record every shape."""
+    """Run once in eval mode, whichever mode was traced (BatchNorm refuses one sample per channel while training,
+    and would update its running statistics), to record every shape; the caller restores the modes."""
     example = torch.zeros(shape, dtype=torch.long) if dtype == LONG else torch.randn(shape)
-    was_training = module.training
     traced.eval()
     try:
         with torch.no_grad():
             ShapeProp(traced).propagate(example)
     except Exception as err:
         raise ImportFailure(f"{type(module).__name__} does not run on an input of shape {shape}: {err}") from err
-    finally:
-        module.train(was_training)
 
 
 def _shape(node: torch.fx.Node) -> tuple[int, ...] | None:

@@ -322,3 +322,33 @@ def test_train_py_takes_each_training_setting_as_an_option_with_the_projects_val
     assert changed == kwargs | {"grad_clip": 0.0, "early_stopping": 1, "resume": "c.pt"}
     plain = Trainer(with_settings(load_project(DIGITS_MLP), device="cpu")).program.script_source
     assert '"--precision"' not in plain  # an fp32 project's loop has no mixed precision to choose
+
+
+def test_train_py_stops_on_a_loss_that_is_no_number_as_the_app_does(tmp_path):
+    """A NaN loss ends both runs with one message that says where and what to do; train.py writes no model.pt."""
+
+    def broken(script):
+        step = script.train_step
+
+        def no_number(*args, **kwargs):
+            loss, output = step(*args, **kwargs)
+            return loss * float("nan"), output
+
+        script.train_step = no_number
+        return script
+
+    app = trainer(epochs=2)
+    broken(app.program.script)
+    outcome = app.run()
+    assert outcome.status == "failed"
+    script = broken(trainer(epochs=2).program.script)
+    with pytest.raises(SystemExit) as stopped:
+        script.train(2, 64, 0.2, 0, "cpu", str(tmp_path))
+    assert (
+        str(stopped.value)
+        == outcome.message
+        == (
+            "the loss became nan at step 1 (epoch 1): lower the learning rate, or add normalization or gradient clipping"
+        )
+    )
+    assert not (tmp_path / "model.pt").exists()

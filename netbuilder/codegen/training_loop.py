@@ -50,6 +50,10 @@ class LoopOptions:
         return [spec for spec in SETTINGS if spec.name != "precision" or self.mixed]
 
 
+NOT_A_NUMBER_ADVICE = "lower the learning rate, or add normalization or gradient clipping"
+"""What to do when the loss becomes NaN or infinite: said by the app's run and by train.py alike."""
+
+
 def loop_functions(options: LoopOptions) -> list[str]:
     """The functions from the step on, each a block of source, in the order train.py holds them."""
     functions = [
@@ -321,6 +325,12 @@ def _train(o: LoopOptions) -> str:
         *(["            scheduler.step()"] if o.schedule == "onecycle" else []),
         f"            total_loss += loss * {size}",
         "            losses[step] = loss",
+        "        if not torch.isfinite(total_loss):  # as in the app: a loss that is no number ends the run",
+        "            step = int((~torch.isfinite(losses)).nonzero()[0]) + 1",
+        "            raise SystemExit(",
+        '                f"the loss became {losses[step - 1].item()} at step {(epoch - 1) * steps_per_epoch + step} "',
+        f'                f"(epoch {{epoch}}): {NOT_A_NUMBER_ADVICE}"',
+        "            )",
         f"        train_loss = total_loss.item() / len({train_data})",
         '        record = {"epoch": epoch, "train_loss": train_loss}',
         '        line = f"epoch {epoch}/{epochs}  train loss {train_loss:.4f}"',

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netbuilder.codegen.training_loop import NOT_A_NUMBER_ADVICE
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
@@ -294,10 +295,7 @@ class Trainer:
         for offset, value in enumerate(new):
             if not math.isfinite(value):
                 step = self.epoch * self.steps_per_epoch + pace.reported + offset + 1
-                return (
-                    f"the loss became {value} at step {step} (epoch {self.epoch + 1}): lower the learning "
-                    "rate, or add normalization or gradient clipping"
-                )
+                return f"the loss became {value} at step {step} (epoch {self.epoch + 1}): {NOT_A_NUMBER_ADVICE}"
         now = time.perf_counter()
         elapsed = max(1e-9, now - pace.started - pace.paused_for)
         rate = pace.steps * self.settings.batch_size / elapsed

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from netbuilder import __version__
 from netbuilder.analysis import Analysis, Diagnostic, analyze
+from netbuilder.analysis.structure import model_errors
 from netbuilder.analysis.summary import summary_rows
 from netbuilder.analysis.training_task import wants_training
 from netbuilder.blocks import BLOCKS, by_category
@@ -202,10 +203,7 @@ def _check(args: argparse.Namespace) -> int:
     if not problems:
         print("no problems")
         return OK
-    for diagnostic in problems:
-        print(_diagnostic_text(project, diagnostic))
-    errors = sum(d.is_error for d in problems)
-    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)")
+    _print_problems(project, problems)
     return PROBLEMS if failed else OK
 
 
@@ -256,7 +254,7 @@ def _export(args: argparse.Namespace) -> int:
     wanted = [name.strip() for name in args.format.split(",") if name.strip()]
     project = load_project(args.project)
     if wanted == [CODE_FORMAT]:
-        return _export_code(args, project)
+        return PROBLEMS if _refused(project) else _export_code(args, project)
     model_formats: list[str] = []
     if not wanted or any(name not in (CODE_FORMAT, *DIAGRAM_FORMATS) for name in wanted):
         from netbuilder.export import FORMATS  # torch loads here: only the diagrams and code are named without it
@@ -269,6 +267,8 @@ def _export(args: argparse.Namespace) -> int:
         if "all" in wanted:
             wanted = list(known)
         model_formats = [name for name in wanted if name in FORMATS]
+    if (CODE_FORMAT in wanted or model_formats) and _refused(project):
+        return PROBLEMS
     status = OK
     if CODE_FORMAT in wanted:
         status = _export_code(args, project)
@@ -280,6 +280,19 @@ def _export(args: argparse.Namespace) -> int:
     if model_formats:
         status = max(status, _export_formats(args, project, model_formats))
     return status
+
+
+def _refused(project: Project) -> bool:
+    """True, once the problems are listed on stderr as `check --model-only` lists them, when the model has an
+    error (analysis.structure.model_errors): its code would silently leave out what the error cuts off, so no
+    model file is written. A diagram alone is still drawn: it shows the graph as it is."""
+    problems = analyze(project.graph).problems(training=False)
+    errors = model_errors(project.graph, problems)
+    if not errors:
+        return False
+    _print_problems(project, problems, file=sys.stderr)
+    print(f"netbuilder: nothing exported: fix the model's {len(errors)} error(s) first", file=sys.stderr)
+    return True
 
 
 def _export_formats(args: argparse.Namespace, project: Project, formats: list[str]) -> int:
@@ -498,6 +511,14 @@ def _where(project: Project, diagnostic: Diagnostic) -> str:
     node = project.graph.nodes[diagnostic.node]
     port = f".{diagnostic.port}" if diagnostic.port else ""
     return f"{_one_line(node.label)}{port} ({node.block})"
+
+
+def _print_problems(project: Project, problems: list[Diagnostic], file: TextIO | None = None) -> None:
+    """Each problem with its fix, then how many errors and warnings: `check`'s listing (on stdout by default)."""
+    for diagnostic in problems:
+        print(_diagnostic_text(project, diagnostic), file=file)
+    errors = sum(d.is_error for d in problems)
+    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)", file=file)
 
 
 def _diagnostic_text(project: Project, diagnostic: Diagnostic) -> str:

@@ -128,3 +128,36 @@ def test_weights_given_as_a_folder_or_a_pipe_are_refused_in_one_line_without_wai
         assert main(["export", project, "-o", str(out), "--format", "safetensors", "--weights", str(weights)]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"netbuilder: {weights} {why}") and err.count("\n") == 1
+
+
+def cut_short_project(tmp_path: Path) -> Path:
+    """image -> fc, and act -> head beside it with act's input left unconnected: a model that would stop at fc."""
+    project = Project.new("cut short")
+    g: Graph = project.graph
+    image = g.add_node("Input", label="image", params={"shape": [8]}).id
+    fc = g.add_node("Linear", label="fc", params={"out_features": 4}, position=(100, 0)).id
+    act = g.add_node("ReLU", label="act", position=(200, 0)).id
+    head = g.add_node("Linear", label="head", params={"out_features": 2}, position=(300, 0)).id
+    g.connect(image, "x", fc, "x")
+    g.connect(act, "y", head, "x")
+    return save_project(project, tmp_path / "cut_short.nbproj")
+
+
+def test_export_refuses_a_model_that_check_rejects_and_writes_nothing(tmp_path, capsys):
+    path = cut_short_project(tmp_path)
+    assert main(["check", str(path), "--model-only"]) == 1
+    listed = capsys.readouterr().out
+    assert "act.x (ReLU): error: input 'x' is not connected" in listed
+    for formats in ("code", "all", "code,torchscript", "onnx"):
+        out = tmp_path / formats.replace(",", "_")
+        assert main(["export", str(path), "-o", str(out), "--format", formats]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(listed)  # the problems as check lists them, then why nothing was written
+        assert err.endswith("netbuilder: nothing exported: fix the model's 1 error(s) first\n")
+        assert not out.exists()
+
+
+def test_a_diagram_of_a_model_with_errors_is_still_drawn(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["export", str(cut_short_project(tmp_path)), "-o", str(out), "--format", "svg"]) == 0
+    assert [p.name for p in out.iterdir()] == ["diagram.svg"]

@@ -210,3 +210,27 @@ def test_an_unforeseen_error_on_the_export_thread_is_reported_as_the_export_fail
     qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
     assert finished == [({}, "The export failed: RuntimeError: onnx fell over")]
     assert states == [True, False] and not exporter.running
+
+
+def test_export_refuses_a_model_whose_layer_is_not_connected_and_says_which(window, tmp_path, monkeypatch):
+    project = Project.new("cut short")
+    image = project.graph.add_node("Input", label="image", params={"shape": [8]}).id
+    fc = project.graph.add_node("Linear", label="fc", params={"out_features": 4}, position=(100, 0)).id
+    act = project.graph.add_node("ReLU", label="act", position=(200, 0)).id
+    head = project.graph.add_node("Linear", label="head", params={"out_features": 2}, position=(300, 0)).id
+    project.graph.connect(image, "x", fc, "x")
+    project.graph.connect(act, "y", head, "x")  # act's input is left unconnected: model.py would stop at fc
+    assert window.open_path(save_project(project, tmp_path / "cut.nbproj"))
+    told = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: told.append(args[1:3]))
+
+    out = tmp_path / "out"
+    assert not window.export_to(out, ("onnx",), diagrams=("svg",))
+    assert told == [
+        (
+            "Nothing exported",
+            "act: input 'x' is not connected: connect a layer's output to it\n\nThe model cannot be exported while "
+            "it has errors: fix this one first (the Problems tab lists them).",
+        )
+    ]
+    assert not out.exists() and not window.exporter.running

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from netbuilder.analysis import Diagnostic
+from netbuilder.analysis.structure import model_errors
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import write_code_package
 from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
@@ -70,11 +72,16 @@ class ImportExportMixin:
             self.statusBar().showMessage("An export is still being written; try again when it is done", 6000)
             return False
         choice = ExportChoice(folder, tuple(formats), weights, tuple(diagrams))
+        analysis = self.document.reanalyze()
+        errors = model_errors(project.graph, analysis.problems(training=False))
+        if errors:  # the model's code would silently stop before the first of them: `netbuilder export` refuses too
+            QMessageBox.warning(self, "Nothing exported", self._refusal(errors))
+            return False
         try:
             export = write_code_package(
                 project,
                 folder,
-                analysis=self.document.reanalyze(),
+                analysis=analysis,
                 weights_format="safetensors" if choice.package_holds_safetensors else "pt",
             )
         except CodegenError as err:
@@ -98,6 +105,17 @@ class ImportExportMixin:
             self._report_export_failures(failures)
         self.statusBar().showMessage(text, 6000)
         return True
+
+    def _refusal(self, errors: list[Diagnostic]) -> str:
+        """Why nothing was exported: the first of the model's errors, where it is, and where the rest are."""
+        first = errors[0]
+        node = self.document.graph.nodes.get(first.node) if first.node is not None else None
+        where = f"{node.label}: " if node is not None else ""
+        more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+        return (
+            f"{where}{first.message}\n\nThe model cannot be exported while it has errors: fix this one{more} "
+            "first (the Problems tab lists them)."
+        )
 
     def _formats_exported(self, results: dict, error: str) -> None:
         """The formats are written: the files in the status bar, each failure (node and reason) in the banner."""

@@ -229,3 +229,25 @@ def test_a_network_of_composite_blocks_exports_every_format_each_checked_against
         numpy.testing.assert_allclose(onnx_out, model(x).numpy(), atol=1e-4)
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "| stage1 | ResNetBasicBlock |" in summary
+
+
+def test_onnx_is_checked_at_batch_sizes_a_batch_norm_without_running_statistics_accepts(tmp_path):
+    """Such a BatchNorm normalises over the batch even in eval, so a batch of one is refused by torch itself."""
+    project = Project.new("batch statistics")
+    graph = project.graph
+    source = graph.add_node("Input", params={"shape": (4,)})
+    fc = graph.add_node("Linear", params={"out_features": 6})
+    norm = graph.add_node("BatchNorm1d", params={"track_running_stats": False})
+    graph.connect(source.id, graph.spec(source.id).outputs[0].name, fc.id, "x")
+    graph.connect(fc.id, "y", norm.id, "x")
+    results = export_formats(project, tmp_path / "out", ("onnx",))
+    assert results["onnx"].error == ""
+
+
+def test_a_node_onnxruntime_refuses_is_named_by_the_line_of_forward_that_made_it(trained):
+    from netbuilder.export.onnx_file import note_refused_node
+
+    _, _, out, _ = trained
+    refusal = RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Node (node_conv2d) Op (Conv) [ShapeInferenceError] no")
+    note_refused_node(refusal, out / "model.onnx")
+    assert any("self.conv1(image)" in note for note in refusal.__notes__)

@@ -14,7 +14,10 @@ from netbuilder.export.subject import EXAMPLE_BATCH, Subject, error_chain
 FILE_NAME = "model.onnx"
 OPSET = 18  # the torch.export-based exporter's own opset: 17 or newer, as ONNX runtimes of today read
 TOLERANCE = 1e-4
-CHECKED_BATCHES = (1, EXAMPLE_BATCH + 3)  # sizes other than the example's prove the batch is dynamic
+# Sizes other than the example's prove the batch is dynamic; not 1, which a BatchNorm without running statistics
+# refuses even in eval (it normalises over the batch) though the model works at every other size.
+CHECKED_BATCHES = (EXAMPLE_BATCH + 1, EXAMPLE_BATCH + 3)
+QUIET = 4  # onnxruntime's log severity: fatal only (its coloured warnings are not the user's; refusals raise)
 
 
 def write_onnx(subject: Subject, path: Path) -> None:
@@ -52,12 +55,38 @@ def _note_where(err: Exception, exported: torch.export.ExportedProgram) -> None:
 def _check_with_onnxruntime(subject: Subject, path: Path) -> None:
     import onnxruntime  # loaded only for this check: the rest of the app never needs it
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-    for size in CHECKED_BATCHES:
-        inputs = subject.example_inputs(size)
-        with torch.no_grad():
-            expected = outputs_of(subject.model(*inputs))
-        feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
-        actual = [torch.from_numpy(array) for array in session.run(None, feeds)]
-        check_close(expected, actual, TOLERANCE, f"onnxruntime with a batch of {size}")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = QUIET
+    try:
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+        for size in CHECKED_BATCHES:
+            inputs = subject.example_inputs(size)
+            with torch.no_grad():
+                expected = outputs_of(subject.model(*inputs))
+            feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
+            actual = [torch.from_numpy(array) for array in session.run(None, feeds)]
+            check_close(expected, actual, TOLERANCE, f"onnxruntime with a batch of {size}")
+    except Exception as err:  # onnxruntime's own kinds (Fail, InvalidGraph, RuntimeException ...)
+        note_refused_node(err, path)
+        raise
+
+
+# onnxruntime names the node it refuses as "Node (node_ConvTranspose_4)" or "... node. Name:'node_conv2d'"
+_REFUSED_NODE = re.compile(r"Node \(([^)]+)\)|Name:'([^']+)'")
+
+
+def note_refused_node(err: Exception, path: Path) -> None:
+    """Add to `err`'s notes the stack trace the exporter kept on the ONNX node that onnxruntime names, which
+    passes through a line of the generated forward() (so the report names the layer, as for the exporter's
+    own refusals)."""
+    import onnx  # read only to find the node: onnxruntime does not give its metadata back
+
+    names = {a or b for a, b in _REFUSED_NODE.findall(str(err))}
+    if not names:
+        return
+    for node in onnx.load(str(path)).graph.node:
+        if node.name in names:
+            trace = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.stack_trace"), None)
+            if trace:
+                err.add_note(trace)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from netbuilder import __version__
 from netbuilder.analysis import Analysis, Diagnostic, analyze
@@ -203,7 +203,10 @@ def _check(args: argparse.Namespace) -> int:
     if not problems:
         print("no problems")
         return OK
-    _print_problems(project, problems)
+    for diagnostic in problems:
+        print(_diagnostic_text(project, diagnostic))
+    errors = sum(d.is_error for d in problems)
+    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)")
     return PROBLEMS if failed else OK
 
 
@@ -283,16 +286,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _refused(project: Project) -> bool:
-    """True, once the problems are listed on stderr as `check --model-only` lists them, when the model has an
-    error (analysis.structure.model_errors): its code would silently leave out what the error cuts off, so no
-    model file is written. A diagram alone is still drawn: it shows the graph as it is."""
-    problems = analyze(project.graph).problems(training=False)
-    errors = model_errors(project.graph, problems)
-    if not errors:
-        return False
-    _print_problems(project, problems, file=sys.stderr)
-    print(f"netbuilder: nothing exported: fix the model's {len(errors)} error(s) first", file=sys.stderr)
-    return True
+    """True, once stderr says why, when the model has an error (analysis.structure.model_errors): its code would
+    silently leave out what the error cuts off (a layer whose input is not connected), so no model file is
+    written. A diagram alone is still drawn: it shows the graph as it is."""
+    said = _first_model_error(project)
+    if said:
+        print(f"netbuilder: nothing exported: {said}", file=sys.stderr)
+    return bool(said)
 
 
 def _export_formats(args: argparse.Namespace, project: Project, formats: list[str]) -> int:
@@ -498,10 +498,10 @@ def _one_line(text: str) -> str:
 
 def _first_model_error(project: Project) -> str:
     """The first error that stops the model from being generated, where it is and what it says; '' if none."""
-    errors = [d for d in analyze(project.graph).problems(training=False) if d.is_error]
+    errors = model_errors(project.graph, analyze(project.graph).problems(training=False))
     if not errors:
         return ""
-    more = f" ({len(errors) - 1} more: netbuilder check)" if len(errors) > 1 else ""
+    more = f" ({len(errors) - 1} more: netbuilder check --model-only)" if len(errors) > 1 else ""
     return f"{_where(project, errors[0])}: {errors[0].message}{more}"
 
 
@@ -511,14 +511,6 @@ def _where(project: Project, diagnostic: Diagnostic) -> str:
     node = project.graph.nodes[diagnostic.node]
     port = f".{diagnostic.port}" if diagnostic.port else ""
     return f"{_one_line(node.label)}{port} ({node.block})"
-
-
-def _print_problems(project: Project, problems: list[Diagnostic], file: TextIO | None = None) -> None:
-    """Each problem with its fix, then how many errors and warnings: `check`'s listing (on stdout by default)."""
-    for diagnostic in problems:
-        print(_diagnostic_text(project, diagnostic), file=file)
-    errors = sum(d.is_error for d in problems)
-    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)", file=file)
 
 
 def _diagnostic_text(project: Project, diagnostic: Diagnostic) -> str:

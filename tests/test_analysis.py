@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -266,3 +267,37 @@ def test_class_count_fix_on_a_bidirectional_lstm_halves_the_hidden_size():
     assert error.fix == SetParam(lstm, "hidden_size", 2)
     error.fix.apply(g)
     assert not any(d.node == loss for d in analyze(g).diagnostics)
+
+
+def test_the_total_leaves_out_a_branch_that_does_not_reach_the_loss_as_model_py_does(tmp_path, capsys):
+
+    from netbuilder.analysis.summary import summary_rows
+    from netbuilder.cli import main
+    from netbuilder.codegen.model_code import generate_model
+    from netbuilder.project import Project, save_project
+    from netbuilder.runtime.build import build_model
+
+    project = Project.new("side branch")
+    ids = classifier(project.graph)
+    side = project.graph.add_node("Linear", label="side", params={"out_features": 15}, position=(400, 100)).id
+    project.graph.connect(ids["relu"], "y", side, "x")  # its output feeds nothing: model.py does not build it
+    a = analyze(project.graph)
+    model = build_model(generate_model(project.graph, a))  # torch is the oracle: what model.py builds
+    built = sum(p.numel() for p in model.parameters())
+    assert built == (64 * 32 + 32) + (32 * 10 + 10)
+    assert a.total_params == built and side not in a.model_nodes
+    assert a.total_macs == 64 * 32 + 32 * 10
+    rows = {row.label: row for row in summary_rows(project.graph, a)}
+    assert rows["side"].parameters is None  # shown, not counted
+    assert sum(row.parameters or 0 for row in rows.values()) == built
+
+    assert main(["summary", str(save_project(project, tmp_path / "side.nbproj")), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["parameters"] == built
+
+
+def test_without_a_loss_the_total_counts_every_layer_the_data_reaches():
+    g = Graph()
+    image = g.add_node("Input", label="image", params={"shape": [8]}).id
+    for name, width in (("a", 4), ("b", 3)):  # two heads: forward returns both
+        g.connect(image, "x", g.add_node("Linear", label=name, params={"out_features": width}).id, "x")
+    assert analyze(g).total_params == (8 * 4 + 4) + (8 * 3 + 3)

@@ -15,9 +15,8 @@ from netbuilder.analysis.diagnostics import Diagnostic
 from netbuilder.analysis.model_size import ModelSize, model_size, size_diagnostics
 from netbuilder.analysis.node_check import InstanceMemo, NodeResult, check_node
 from netbuilder.analysis.order import topological_order
-from netbuilder.analysis.structure import fed_by_data, roles, structure_diagnostics
+from netbuilder.analysis.structure import model_nodes, roles, structure_diagnostics
 from netbuilder.analysis.training_task import TrainingTask, find_training_task
-from netbuilder.blocks.spec import MODEL
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Edge, Graph
 from netbuilder.graph.events import (
@@ -152,8 +151,7 @@ class Analyzer:
                     self._results[node_id] = check_node(self.graph, node_id, self._results, memo=self._memo)
             self._stale.clear()
         by_role = roles(self.graph)
-        reached = fed_by_data(self.graph, by_role)
-        model = tuple(n for n in self._order if self.graph.spec(n).role == MODEL and n in reached)
+        model = model_nodes(self.graph, by_role, self._order)
         structural = structure_diagnostics(self.graph, self._results)
         structural += size_diagnostics(self.graph, self._results, model)
         return Analysis(

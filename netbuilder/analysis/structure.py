@@ -6,7 +6,7 @@ loss. A graph without them can still be exported as a model: those problems are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import AddNode
@@ -32,6 +32,20 @@ def dataset_nodes(graph: Graph, by_role: Mapping[str, list[str]]) -> list[str]:
 def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
     """Every node that data reaches (the data nodes included)."""
     return graph.downstream(by_role[DATA])
+
+
+def model_nodes(graph: Graph, by_role: Mapping[str, list[str]], order: Sequence[str]) -> tuple[str, ...]:
+    """The layers the generated model computes, in `order`: those data reaches and, where a loss is fed by one
+    of them, only those the loss's input needs. model.py then returns what the loss takes and builds no branch
+    that feeds nothing of it, so such a branch is not counted in the totals. Without a loss so fed, every layer
+    data reaches (forward returns their outputs that nothing else takes)."""
+    reached = fed_by_data(graph, by_role)
+    layers = {n for n in by_role[MODEL] if n in reached}
+    fed = [graph.inputs_of(loss).get("input") for loss in by_role[LOSS_ROLE]]
+    feeding = [edge.src for edge in fed if edge is not None and edge.src in layers]
+    if feeding:
+        layers &= graph.upstream(feeding)
+    return tuple(n for n in order if n in layers)
 
 
 def model_errors(graph: Graph, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -63,7 +63,7 @@ def _merge(block: str):
 
 
 def _concat(rng: random.Random) -> Case:
-    count = rng.randint(2, 4)
+    count = rng.choice([1, 2, 3, 4, rng.randint(5, 64)])  # 1 to a DenseNet block's width and beyond
     base = random_features(rng, ranks=(1, 2, 3))
     dim = rng.randint(1, len(base) + (1 if rng.random() < 0.1 else 0))
     inputs = {}

@@ -464,3 +464,11 @@ def test_cli_imports_the_eval_network_unless_asked_for_training(tmp_path, monkey
     assert sorted(n.block for n in load_project(out).graph.nodes.values()) == ["Input", "Linear", "Linear"]
     assert main(["import", "any:TrainingOnly", "--input-shape", "1,4", "--training", "-o", str(out)]) == 0
     assert "ReLU" in {n.block for n in load_project(out).graph.nodes.values()}
+
+
+@pytest.mark.slow
+def test_densenet121_imports_whole_with_its_concats_of_one_to_twenty_five_inputs() -> None:
+    torchvision = pytest.importorskip("torchvision")
+    result = _assert_round_trip(torchvision.models.densenet121(weights=None), (1, 3, 32, 32))
+    widths = [n.params["inputs"] for _, n in expanded(result.project.graph) if n.block == "Concat"]
+    assert (len(widths), min(widths), max(widths)) == (62, 1, 25)

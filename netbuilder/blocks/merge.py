@@ -6,6 +6,10 @@ from netbuilder.blocks.spec import BlockSpec, ForwardContext, ParamSpec, PortSpe
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
 _INPUTS = ParamSpec("inputs", "int", 2, "Number of tensors to join.", min=2, max=8)
+# A DenseNet block joins every earlier layer's output: 49 tensors in DenseNet-201, the most of any torchvision
+# model. 64 is the widest any node may be (graph/limits.py MAX_INPUTS_PER_NODE bounds a file's edges by it); one
+# input is torch.cat of one tensor, as a DenseNet layer reading the block's input alone does.
+_CONCAT_INPUTS = ParamSpec("inputs", "int", 2, "Number of tensors to join.", min=1, max=64)
 
 
 def _incoming(ctx: RuleContext) -> list[tuple[str, TensorType]]:
@@ -94,7 +98,7 @@ SPECS = (
         doc="Joins its inputs along one dimension (1 = channels or features).\n"
         "Every other dimension must match; used by Inception and U-Net.",
         params=(
-            _INPUTS,
+            _CONCAT_INPUTS,
             ParamSpec("dim", "int", 1, "Dimension to join along (1 = channels/features).", min=1, max=5),
         ),
         inputs=_PORT,

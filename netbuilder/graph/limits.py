@@ -19,9 +19,10 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 # Nodes in one graph: a ResNet-152 import has about 500; 10,000 loads and checks in well under a second.
 MAX_NODES = 10_000
 
-# No block has more than 8 inputs (Add, Multiply, Concat at their widest), and an input takes one edge, so no
-# graph within MAX_NODES has more edges; a file with more is refused before any edge is looked at.
-MAX_INPUTS_PER_NODE = 8
+# No node has more than 64 inputs: a Concat at its widest (DenseNet-201 joins 49 tensors, the most of any
+# torchvision model) and a composite with MAX_PORTS inlets. An input takes one edge, so no graph within MAX_NODES
+# has more edges; a file with more is refused before any edge is looked at (MAX_FILE_BYTES refuses far fewer).
+MAX_INPUTS_PER_NODE = 64
 MAX_EDGES = MAX_NODES * MAX_INPUTS_PER_NODE
 
 # Composite blocks (definitions) in one project: an imported ResNet or DenseNet has a handful, a project a person

@@ -34,8 +34,9 @@ def _pin(rng: random.Random, right: int) -> int:
 
 def _channels(rng: random.Random) -> tuple[int, int, int]:
     """(groups, in_channels, out_channels): divisible by groups, now and then not."""
-    groups = rng.choice([1, 1, 1, 2, 3, 4])
-    c_in, c_out = groups * rng.randint(1, 4), groups * rng.randint(1, 4)
+    groups = rng.choice([1, 1, 1, 2, 3, 4, rng.choice([1152, 1536])])  # the last: EfficientNet's depthwise convs
+    most = 4 if groups < 1000 else 2
+    c_in, c_out = groups * rng.randint(1, most), groups * rng.randint(1, most)
     if rng.random() < 0.08:
         c_in = rng.randint(1, 16)
     if rng.random() < 0.08:

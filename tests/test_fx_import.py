@@ -472,3 +472,9 @@ def test_densenet121_imports_whole_with_its_concats_of_one_to_twenty_five_inputs
     result = _assert_round_trip(torchvision.models.densenet121(weights=None), (1, 3, 32, 32))
     widths = [n.params["inputs"] for _, n in expanded(result.project.graph) if n.block == "Concat"]
     assert (len(widths), min(widths), max(widths)) == (62, 1, 25)
+
+
+def test_efficientnets_widest_depthwise_conv_imports_with_all_its_groups() -> None:
+    depthwise = nn.Sequential(nn.Conv2d(1536, 1536, 3, padding=1, groups=1536, bias=False), nn.BatchNorm2d(1536))
+    result = _assert_round_trip(depthwise, (1, 1536, 4, 4))
+    assert [n.params["groups"] for n in result.project.graph.nodes.values() if n.block == "Conv2d"] == [1536]

@@ -116,7 +116,7 @@ def _conv_params(dims: int, transposed: bool) -> tuple[ParamSpec, ...]:
         )
     params += [
         ParamSpec("dilation", "int", 1, "Spacing between the taps of the filter (>1 widens its view).", min=1, max=64),
-        ParamSpec("groups", "int", 1, "Split channels into this many independent groups.", min=1, max=1024),
+        ParamSpec("groups", "int", 1, "Split channels into this many independent groups.", min=1),
         bias(),
     ]
     if not transposed:

@@ -301,3 +301,23 @@ def test_without_a_loss_the_total_counts_every_layer_the_data_reaches():
     for name, width in (("a", 4), ("b", 3)):  # two heads: forward returns both
         g.connect(image, "x", g.add_node("Linear", label=name, params={"out_features": width}).id, "x")
     assert analyze(g).total_params == (8 * 4 + 4) + (8 * 3 + 3)
+
+
+def test_a_network_without_trainable_parameters_is_an_error_before_training_starts():
+    g = Graph()
+    ids = classifier(g)
+    for name in ("fc1", "relu", "fc2"):  # digits -> flatten -> loss: 64 logits and nothing for Adam to change
+        g.remove_node(ids[name])
+    g.connect(ids["flatten"], "y", ids["loss"], "input")
+    errors = [d for d in analyze(g).problems() if d.is_error]
+    assert [(d.node, d.code, d.training_only) for d in errors] == [(None, "no-parameters", True)]
+    assert errors[0].message == (
+        "this network has no trainable parameters: add a layer with weights (Linear, Conv2d ...)"
+    )
+    assert not analyze(g).has_errors(training=False)  # the model alone still exports
+
+    fc = g.add_node("Linear", label="fc", params={"out_features": 10}).id
+    g.disconnect(g.inputs_of(ids["loss"])["input"])
+    g.connect(ids["flatten"], "y", fc, "x")
+    g.connect(fc, "y", ids["loss"], "input")
+    assert not analyze(g).has_errors()

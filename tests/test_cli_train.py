@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from netbuilder.blocks.spec import MODEL
 from netbuilder.cli import main
 from netbuilder.project import load_project, save_project
 from netbuilder.project.latest_run import latest_run
@@ -187,3 +188,24 @@ def test_a_mistyped_setting_is_refused_quoting_only_its_start(capsys):
         assert ended.value.code == 2
         line = capsys.readouterr().err.strip().splitlines()[-1]
         assert f"argument {flag}: {expected}, got '{value[:20]}" in line and len(line) < 200, line
+
+
+def test_a_network_without_trainable_parameters_is_refused_before_training_with_what_to_add(tmp_path, capsys):
+    project = load_project(SAMPLES / "digits_mlp.nbproj")
+    graph = project.graph
+    loss = next(n.id for n in graph.nodes.values() if n.block == "CrossEntropy")
+    data = next(n.id for n in graph.nodes.values() if n.block == "Dataset")
+    for node in [n for n in graph.nodes.values() if graph.spec(n.id).role == MODEL]:
+        graph.remove_node(node.id)
+    flatten = graph.add_node("Flatten", label="flatten").id  # digits -> flatten -> loss: nothing for Adam to change
+    graph.connect(data, "x", flatten, "x")
+    graph.connect(flatten, "y", loss, "input")
+    path = save_project(project, tmp_path / "no_weights.nbproj")
+    assert main(["check", str(path)]) == 1
+    assert "project: error: this network has no trainable parameters: add a layer with weights" in (
+        capsys.readouterr().out
+    )
+    assert main(["train", str(path), "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "this network has no trainable parameters: add a layer with weights (Linear, Conv2d ...)" in err
+    assert "empty parameter list" not in err and not (tmp_path / "run").exists()

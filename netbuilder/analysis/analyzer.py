@@ -152,7 +152,7 @@ class Analyzer:
             self._stale.clear()
         by_role = roles(self.graph)
         model = model_nodes(self.graph, by_role, self._order)
-        structural = structure_diagnostics(self.graph, self._results)
+        structural = structure_diagnostics(self.graph, self._results, model)
         structural += size_diagnostics(self.graph, self._results, model)
         return Analysis(
             order=tuple(self._order),

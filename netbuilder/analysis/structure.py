@@ -62,7 +62,9 @@ def model_errors(graph: Graph, diagnostics: Iterable[Diagnostic]) -> list[Diagno
     ]
 
 
-def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult]) -> list[Diagnostic]:
+def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model: Sequence[str]) -> list[Diagnostic]:
+    """What is cut off from the data, what training needs and lacks, and whether the `model` (model_nodes)
+    has anything to train."""
     by_role = roles(graph)
     reached = fed_by_data(graph, by_role)
     found: list[Diagnostic] = []
@@ -77,7 +79,22 @@ def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult]) -> li
                 )
             )
     found.extend(_training_diagnostics(graph, by_role))
+    found.extend(_nothing_to_train(graph, results, by_role, model))
     return found
+
+
+def _nothing_to_train(
+    graph: Graph, results: Mapping[str, NodeResult], by_role: Mapping[str, list[str]], model: Sequence[str]
+) -> list[Diagnostic]:
+    """An error, before training starts, for a model that a loss is fed by and that has no trainable
+    parameter: the optimizer would have nothing to change (torch refuses it with an empty parameter list).
+    Said only once every layer of it is checked, since a layer with errors counts none."""
+    if not model or not by_role[LOSS_ROLE] or any(not results[n].outputs for n in model):
+        return []
+    if sum(results[n].params for n in model):
+        return []
+    message = "this network has no trainable parameters: add a layer with weights (Linear, Conv2d ...)"
+    return [Diagnostic(None, ERROR, "no-parameters", message, training_only=True)]
 
 
 def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> list[Diagnostic]:

@@ -428,15 +428,43 @@ def test_googlenet_imports_with_one_output_and_without_its_auxiliary_heads() -> 
     torchvision = pytest.importorskip("torchvision")
     original = torchvision.models.googlenet(weights=None, init_weights=False)
     assert original.training and original.aux1 is not None
-    result = import_module(original, (1, 3, 64, 64), "GoogLeNet")
-    assert result.unmapped == ()
-    assert len(_outputs(result)) == 1
-    assert not [path for path in result.modules if path.startswith(("aux1", "aux2"))]
-
     training = import_module(original, (1, 3, 64, 64), "GoogLeNet", training=True)
     assert len(_outputs(training)) == 3
-    assert {"aux1.fc2", "aux2.fc2"} <= set(training.modules)
+    assert {"aux1.fc2", "aux2.fc2"} <= set(training.modules) and training.untraced == ()
     assert original.training
+
+    # the whole state_dict, auxiliary heads included, loads: their weights are left out, and the report says so
+    result = _assert_round_trip(original, (1, 3, 64, 64))
+    assert len(_outputs(result)) == 1
+    assert not [path for path in result.modules if path.startswith(("aux1", "aux2"))]
+    assert result.untraced == ("aux1", "aux2")
+    assert result.report().endswith(
+        "left out with their weights (forward() does not run them in the mode traced, "
+        "eval unless training is asked for): aux1, aux2"
+    )
+
+
+def test_a_layer_forward_never_runs_is_named_and_its_weights_left_out() -> None:
+    class Unused(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+            self.spare = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+            self.scale = nn.Linear(3, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(x)
+
+    original = Unused()
+    result = import_module(original, (1, 4), "unused")
+    assert result.untraced == ("spare", "scale")
+    assert set(load_weights(result, original.state_dict())) == {"fc.weight", "fc.bias"}
+
+    class ReadsAWeight(Unused):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.linear(self.fc(x), self.scale.weight)  # scale is reached, though not called
+
+    assert import_module(ReadsAWeight(), (1, 4), "reads").untraced == ("spare",)
 
 
 def test_an_import_leaves_the_module_and_each_submodule_in_its_own_mode() -> None:

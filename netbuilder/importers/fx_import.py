@@ -64,12 +64,15 @@ class ImportResult:
     """The imported project, the calls that did not map, and which graph nodes each original submodule became.
 
     `modules` maps a submodule's path in the original module (``layer1.0.conv1``) to the node ids built from it
-    (more than one where forward() calls the same submodule twice); `load_weights` reads it.
+    (more than one where forward() calls the same submodule twice); `load_weights` reads it. `untraced` are the
+    submodules holding weights that forward() did not run in the traced mode (GoogLeNet's auxiliary heads in eval
+    mode): they are not part of the network, so their weights are left out, and the report says so.
     """
 
     project: Project
     unmapped: tuple[UnmappedCall, ...]
     modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    untraced: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -78,8 +81,14 @@ class ImportResult:
     def report(self) -> str:
         """One message for a person: what did not map and where, or that everything did."""
         nodes = len(self.project.graph.nodes)
+        left_out = (
+            f"\n  left out with their weights (forward() does not run them in the mode traced, eval unless "
+            f"training is asked for): {', '.join(self.untraced)}"
+            if self.untraced
+            else ""
+        )
         if not self.unmapped:
-            return f"imported {self.project.name}: {nodes} nodes, every call mapped to a block"
+            return f"imported {self.project.name}: {nodes} nodes, every call mapped to a block{left_out}"
         lines = [
             f"imported {self.project.name} in part: {nodes} nodes; {len(self.unmapped)} call(s) have no "
             "netbuilder block and are missing from the graph:"
@@ -90,7 +99,7 @@ class ImportResult:
         for (call, reason), places in groups.items():
             more = f" and {len(places) - 3} more" if len(places) > 3 else ""
             lines.append(f"  {call}: {reason}; at {', '.join(places[:3])}{more}")
-        return "\n".join(lines)
+        return "\n".join(lines) + left_out
 
 
 def import_module(
@@ -125,7 +134,7 @@ def import_module(
     project = Project.new(name)
     project.graph = graph
     modules = {path: tuple(ids) for path, ids in builder.modules.items()}
-    return ImportResult(project, tuple(builder.unmapped), modules)
+    return ImportResult(project, tuple(builder.unmapped), modules, _untraced(module, traced))
 
 
 def load_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -134,7 +143,8 @@ def load_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor]) -
     The import keeps the module hierarchy, so most keys are the generated model's own (``layer1.0.conv1.weight``).
     A key the generated model does not have is looked up by its submodule's path in `result.modules` and given
     to the top-level layers built from it (a TransformerEncoderLayer imported whole holds its attention's
-    weights; a submodule called twice fills both copies). Keys that belong to no imported node raise WeightsError
+    weights; a submodule called twice fills both copies). Keys of a submodule in `result.untraced` are left out,
+    as the imported network does not have it. Other keys that belong to no imported node raise WeightsError
     naming them, so no weight is dropped unnoticed; a graph that cannot become code yet (a gap where a call did
     not map) raises codegen's CodegenError.
     """
@@ -145,6 +155,8 @@ def load_weights(result: ImportResult, state_dict: Mapping[str, torch.Tensor]) -
     mapped: dict[str, torch.Tensor] = {}
     unplaced: list[str] = []
     for key, tensor in state_dict.items():
+        if key.startswith(tuple(f"{path}." for path in result.untraced)):
+            continue
         path, rest = _owner(result.modules, key)
         targets = [code.attributes[n] for n in result.modules.get(path, ()) if n in code.attributes]
         if key in own:
@@ -222,6 +234,20 @@ def _mode(module: nn.Module, training: bool) -> Iterator[None]:
     finally:
         for sub, was_training in modes:
             sub.training = was_training
+
+
+def _untraced(module: nn.Module, traced: torch.fx.GraphModule) -> tuple[str, ...]:
+    """The outermost submodules holding parameters or buffers that the trace never reaches: none of their
+    descendants or ancestors is called and none of their tensors is read."""
+    used = {str(n.target) for n in traced.graph.nodes if n.op in ("call_module", "get_attr")}
+    reached = {".".join(parts[:i]) for parts in (u.split(".") for u in used) for i in range(1, len(parts) + 1)}
+    found: list[str] = []
+    for path, sub in module.named_modules():
+        parts = path.split(".")
+        inside = {".".join(parts[:i]) for i in range(1, len(parts))} & (used | set(found))  # called whole, or found
+        if path and path not in reached and not inside and any(True for _ in (*sub.parameters(), *sub.buffers())):
+            found.append(path)
+    return tuple(found)
 
 
 def _propagate_shapes(module: nn.Module, traced: torch.fx.GraphModule, shape: tuple[int, ...], dtype: str) -> None:

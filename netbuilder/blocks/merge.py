@@ -96,7 +96,7 @@ SPECS = (
         type="Concat",
         category="Merge",
         doc="Joins its inputs along one dimension (1 = channels or features).\n"
-        "Every other dimension must match; used by Inception and U-Net.",
+        "Every other dimension must match; used by Inception, DenseNet and U-Net.",
         params=(
             _CONCAT_INPUTS,
             ParamSpec("dim", "int", 1, "Dimension to join along (1 = channels/features).", min=1, max=5),

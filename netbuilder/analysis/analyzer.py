@@ -151,7 +151,7 @@ class Analyzer:
                     self._results[node_id] = check_node(self.graph, node_id, self._results, memo=self._memo)
             self._stale.clear()
         by_role = roles(self.graph)
-        model = model_nodes(self.graph, by_role, self._order)
+        model = model_nodes(self.graph, by_role, self._order, self._results)
         structural = structure_diagnostics(self.graph, self._results, model)
         structural += size_diagnostics(self.graph, self._results, model)
         return Analysis(

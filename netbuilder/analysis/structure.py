@@ -34,15 +34,23 @@ def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
     return graph.downstream(by_role[DATA])
 
 
-def model_nodes(graph: Graph, by_role: Mapping[str, list[str]], order: Sequence[str]) -> tuple[str, ...]:
+def model_nodes(
+    graph: Graph, by_role: Mapping[str, list[str]], order: Sequence[str], results: Mapping[str, NodeResult]
+) -> tuple[str, ...]:
     """The layers the generated model computes, in `order`: those data reaches and, where a loss is fed by one
-    of them, only those the loss's input needs. model.py then returns what the loss takes and builds no branch
-    that feeds nothing of it, so such a branch is not counted in the totals. Without a loss so fed, every layer
-    data reaches (forward returns their outputs that nothing else takes)."""
+    of them with a known value, only those the loss's input needs. model.py then returns what the loss takes
+    and builds no branch that feeds nothing of it, so such a branch is not counted in the totals. Without a loss
+    so fed, every layer data reaches (forward returns their outputs that nothing else takes). A value that
+    cannot be known (a composite's output made by an inner layer cut off from the data) feeds no loss, as the
+    cut-off layer itself would not in the flat graph."""
     reached = fed_by_data(graph, by_role)
     layers = {n for n in by_role[MODEL] if n in reached}
     fed = [graph.inputs_of(loss).get("input") for loss in by_role[LOSS_ROLE]]
-    feeding = [edge.src for edge in fed if edge is not None and edge.src in layers]
+    feeding = [
+        edge.src
+        for edge in fed
+        if edge is not None and edge.src in layers and edge.src_port in results[edge.src].outputs
+    ]
     if feeding:
         layers &= graph.upstream(feeding)
     return tuple(n for n in order if n in layers)

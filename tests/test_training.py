@@ -348,7 +348,8 @@ def test_train_py_stops_on_a_loss_that_is_no_number_as_the_app_does(tmp_path):
         str(stopped.value)
         == outcome.message
         == (
-            "the loss became nan at step 1 (epoch 1): lower the learning rate, or add normalization or gradient clipping"
+            "the loss became nan at step 1 (epoch 1): "
+            "lower the learning rate, or add normalization or gradient clipping"
         )
     )
     assert not (tmp_path / "model.pt").exists()

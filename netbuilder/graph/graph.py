@@ -148,6 +148,13 @@ class Graph(DefinitionEdits):
             n += 1
         return self._numbered(base, n)
 
+    def has_label(self, label: str) -> bool:
+        return label in self._labels
+
+    def free_label(self, wanted: str) -> str:
+        """`wanted` itself while no node has it (an imported `relu` stays `relu`), else `unique_label`'s."""
+        return wanted if wanted not in self._labels else self.unique_label(wanted)
+
     @staticmethod
     def _numbered(base: str, n: int) -> str:
         number = str(n)

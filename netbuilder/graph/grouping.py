@@ -246,7 +246,7 @@ def _ungroup(graph: Graph, node_id: str, definition: Definition) -> list[str]:
     fed = list(graph.outputs_of(node_id))
     ids: dict[str, str] = {}
     for inner in inside.nodes.values():
-        label = inner.label if not _label_taken(graph, inner.label) else graph.unique_label(inner.label)
+        label = graph.free_label(inner.label)
         node = graph.add_node(
             inner.block,
             label=label,
@@ -298,14 +298,6 @@ def _top(graph: Graph) -> Graph:
 
 def _used(top: Graph, name: str) -> bool:
     return any(n.block == name for n in top.nodes.values()) or any(name in d.uses() for d in top.definitions)
-
-
-def _label_taken(graph: Graph, label: str) -> bool:
-    try:
-        graph.by_label(label)
-    except GraphError:
-        return False
-    return True
 
 
 def _free(stem: str, taken: set[str]) -> str:

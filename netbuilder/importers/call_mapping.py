@@ -1,0 +1,467 @@
+"""What maps to what: each traced call becomes a catalogue block, or an UnmappedCall saying why not.
+
+A submodule call goes to the block whose `ModuleCode.cls` names its exact class, with the constructor attributes
+read back into the block's ParamSpecs by name (a few small tables cover names that differ); functions and tensor
+methods go through the tables below. Values that are not tensors (`x.size(0)`, `x.shape`) only feed such calls and
+need no block, because the shapes are known.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.fx
+import torch.nn.functional as F
+from torch import nn
+
+from netbuilder.blocks import BLOCKS
+from netbuilder.blocks.spec import MODEL, BlockSpec
+from netbuilder.graph import Graph, GraphError, NodeNotFoundError
+from netbuilder.importers.recurrent_uses import recurrent_uses
+from netbuilder.importers.tracing import location, scoped_name, shape
+
+
+@dataclass(frozen=True)
+class UnmappedCall:
+    """A call in the traced module with no catalogue block: what it is, where it is, and why it did not map."""
+
+    call: str
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.call} at {self.where}: {self.reason}"
+
+
+# Submodule attributes whose names or forms differ from the block's ParamSpecs (or from the keywords of
+# `ModuleCode.fixed`, such as an encoder layer's batch_first, which only its attention keeps): block -> name -> reader.
+_MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
+    "LayerNorm": {
+        "dims": lambda m: len(m.normalized_shape),
+        "bias": lambda m: getattr(m, "bias", None) is not None or not m.elementwise_affine,
+    },
+    "PReLU": {"per_channel": lambda m: m.num_parameters > 1, "init": lambda m: 0.25},
+    "MultiheadAttention": {"bias": lambda m: m.in_proj_bias is not None},
+    "TransformerEncoderLayer": {
+        "nhead": lambda m: m.self_attn.num_heads,
+        "dim_feedforward": lambda m: m.linear1.out_features,
+        "dropout": lambda m: m.dropout.p,
+        "activation": lambda m: {1: "relu", 2: "gelu"}.get(m.activation_relu_or_gelu, "other"),
+        "layer_norm_eps": lambda m: m.norm1.eps,
+        "bias": lambda m: m.linear1.bias is not None,
+        "batch_first": lambda m: m.self_attn.batch_first,
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Function:
+    """A function or tensor method that has a block: which one, and how its arguments after the tensor bind.
+
+    `args` names the positional arguments after the input in the function's own order (None: not a block
+    parameter, ignored); `torch_defaults` are the function's defaults where they differ from the block's.
+    """
+
+    block: str
+    args: tuple[str | None, ...] = ()
+    torch_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+_ACTIVATIONS = {
+    "ReLU": (F.relu, torch.relu, "relu"),
+    "Sigmoid": (F.sigmoid, torch.sigmoid, "sigmoid"),
+    "Tanh": (F.tanh, torch.tanh, "tanh"),
+    "SiLU": (F.silu,),
+    "Mish": (F.mish,),
+    "Hardswish": (F.hardswish,),
+    "ReLU6": (F.relu6,),
+}
+_WINDOW = ("kernel_size", "stride", "padding")
+
+_FUNCTIONS: dict[Any, _Function] = {
+    **{target: _Function(block) for block, targets in _ACTIVATIONS.items() for target in targets},
+    F.gelu: _Function("GELU", ("approximate",)),
+    F.leaky_relu: _Function("LeakyReLU", ("negative_slope",)),
+    F.elu: _Function("ELU", ("alpha",)),
+    F.softmax: _Function("Softmax", ("dim",)),
+    torch.softmax: _Function("Softmax", ("dim",)),
+    "softmax": _Function("Softmax", ("dim",)),
+    F.log_softmax: _Function("LogSoftmax", ("dim",)),
+    torch.log_softmax: _Function("LogSoftmax", ("dim",)),
+    "log_softmax": _Function("LogSoftmax", ("dim",)),
+    F.dropout: _Function("Dropout", ("p", None, None)),
+    F.max_pool1d: _Function("MaxPool1d", (*_WINDOW, "dilation", "ceil_mode")),
+    F.max_pool2d: _Function("MaxPool2d", (*_WINDOW, "dilation", "ceil_mode")),
+    F.avg_pool1d: _Function("AvgPool1d", (*_WINDOW, "ceil_mode", "count_include_pad")),
+    F.avg_pool2d: _Function("AvgPool2d", (*_WINDOW, "ceil_mode", "count_include_pad")),
+    F.adaptive_avg_pool1d: _Function("AdaptiveAvgPool1d", ("output_size",)),
+    F.adaptive_avg_pool2d: _Function("AdaptiveAvgPool2d", ("output_size",)),
+    F.adaptive_max_pool2d: _Function("AdaptiveMaxPool2d", ("output_size",)),
+    torch.flatten: _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
+    "flatten": _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
+}
+_MERGES = {
+    operator.add: "Add",
+    operator.iadd: "Add",
+    torch.add: "Add",
+    "add": "Add",
+    operator.mul: "Multiply",
+    operator.imul: "Multiply",
+    torch.mul: "Multiply",
+    "mul": "Multiply",
+}
+_MEANS = (torch.mean, "mean")
+_RESHAPES = (torch.reshape, "reshape", "view")
+_PERMUTES = (torch.permute, "permute")
+_TRANSPOSES = (torch.transpose, "transpose")
+_IGNORED_KEYWORDS = frozenset({"inplace", "training", "return_indices", "_stacklevel"})
+
+_MODULE_BLOCKS: dict[type, BlockSpec] = {
+    getattr(nn, spec.module.cls.removeprefix("nn.")): spec
+    for spec in BLOCKS.values()
+    if spec.role == MODEL and spec.module is not None and hasattr(nn, spec.module.cls.removeprefix("nn."))
+}
+
+
+class _Unmapped(Exception):
+    """Why one call has no block (caught per call, so the rest still imports)."""
+
+
+class Builder:
+    """Adds one graph node per fx node that maps; records the rest as unmapped."""
+
+    def __init__(self, root: nn.Module, input_shape: tuple[int, ...], dtype: str) -> None:
+        self.root = root
+        self.input_shape = input_shape
+        self.dtype = dtype
+        self.graph = Graph()
+        self.values: dict[torch.fx.Node, str] = {}
+        self.modules: dict[str, list[str]] = {}
+        self.paths: dict[str, str] = {}
+        """Graph node id -> the module path it was built from (a function's: its submodule's, then its name)."""
+        self.unmapped: list[UnmappedCall] = []
+        self.skipped: set[torch.fx.Node] = set()
+
+    def add(self, node: torch.fx.Node) -> None:
+        if node.op == "output" or node in self.values or node in self.skipped:
+            return
+        if not node.users:
+            return  # a value forward() computes and never uses (`out, _ = ...`) changes nothing
+        if node.op == "placeholder":
+            self._add_input(node)
+            return
+        if node.op == "get_attr":
+            self._report(node, f"self.{node.target}", "a parameter or buffer used directly in forward()")
+            return
+        if node.op == "call_module" and self._add_container(node):
+            return
+        if shape(node) is None and node.op != "call_module":
+            return  # sizes, shapes, tuples: known numbers here, read by the calls that use them
+        try:
+            block, params, inputs = self._map(node)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            return
+        path = str(node.target) if node.op == "call_module" else None
+        label = path if path is not None else node.name
+        added = self._place(node, block, params, [self.values.get(source) for source in inputs], label, path)
+        if added is not None:
+            self.values[node] = added
+
+    def _place(
+        self,
+        node: torch.fx.Node,
+        block: str,
+        params: dict[str, Any],
+        sources: list[str | None],
+        label: str,
+        path: str | None,
+    ) -> str | None:
+        """One graph node fed by `sources` (graph node ids; None leaves that input open), recorded as built
+        from the submodule at `path`; None, with the reason reported, where the graph refuses it."""
+        try:
+            added = self.graph.add_node(block, label=_free_label(self.graph, label), params=params)
+        except GraphError as err:
+            self._report(node, _call_name(self.root, node), str(err))
+            return None
+        ports = [p.name for p in self.graph.input_ports(added.id)]
+        for port, source in zip(ports, sources, strict=True):
+            if source is not None:
+                self.graph.connect(source, _output_port(self.graph, source), added.id, port)
+        if path is not None:
+            self.modules.setdefault(path, []).append(added.id)
+        self.paths[added.id] = path if path is not None else scoped_name(node)
+        return added.id
+
+    def _add_container(self, node: torch.fx.Node) -> bool:
+        """Submodules that are not one block: a TransformerEncoder (a chain of layers) and the recurrent
+        layers (a pair of outputs). True when `node` was handled here, mapped or reported."""
+        sub = self.root.get_submodule(str(node.target))
+        if type(sub) is nn.TransformerEncoder:
+            add = self._add_encoder_stack
+        elif type(sub) in (nn.RNN, nn.LSTM, nn.GRU):
+            add = self._add_recurrent
+        elif type(sub) is nn.MultiheadAttention:
+            self._add_self_attention(node, sub)
+            return True
+        else:
+            return False
+        extra = [a for a in (*node.args[1:], *node.kwargs.values()) if a is not None]
+        try:
+            if extra:
+                raise _Unmapped("a mask or initial state is passed to it; the block takes the input alone")
+            add(node, sub)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            self.skipped.update(_indexed_from(node))  # out, h[-1]: the same gap, named once
+        return True
+
+    def _add_encoder_stack(self, node: torch.fx.Node, stack: nn.TransformerEncoder) -> None:
+        """One TransformerEncoderLayer block per layer, then the final LayerNorm if the stack has one."""
+        path = str(node.target)
+        parts = [(f"{path}.layers.{i}", layer) for i, layer in enumerate(stack.layers)]
+        if stack.norm is not None:
+            parts.append((f"{path}.norm", stack.norm))
+        mapped = [(part, *_block_for(sub)) for part, sub in parts]  # all or nothing: _Unmapped names the part
+        source = self.values.get(node.args[0])
+        for part, block, params in mapped:
+            source = self._place(node, block, params, [source], part, part)
+        if source is not None:
+            self.values[node] = source
+
+    def _add_self_attention(self, node: torch.fx.Node, attention: nn.MultiheadAttention) -> None:
+        """`out, _ = self.attn(x, x, x)`: the MultiheadAttention block is self-attention without masks, and
+        gives the output alone (the attention weights are not a block output)."""
+        query, *rest = [*node.args, *(node.kwargs.get(k) for k in ("key", "value") if k in node.kwargs)]
+        options = {k: v for k, v in node.kwargs.items() if k not in ("key", "value")}
+        try:
+            if len(rest) != 2 or any(other is not query for other in rest):
+                raise _Unmapped("the MultiheadAttention block is self-attention: query, key and value are one tensor")
+            if any(v is not None for k, v in options.items() if k not in ("need_weights", "average_attn_weights")):
+                raise _Unmapped("a mask is passed to it; the block attends to every position")
+            for flag in ("add_zero_attn",):
+                if getattr(attention, flag):
+                    raise _Unmapped(f"the MultiheadAttention block has no {flag}")
+            if attention.bias_k is not None or not attention._qkv_same_embed_dim:
+                raise _Unmapped("the MultiheadAttention block has no add_bias_kv, kdim or vdim")
+            block, params = _block_for(attention)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            self.skipped.update(_indexed_from(node))
+            return
+        outputs = [user for user in node.users if user.target is operator.getitem and user.args[1] == 0]
+        for user in node.users:
+            if user not in outputs and user.users:
+                self._report(user, "the attention weights of nn.MultiheadAttention", "they are not a block output")
+            self.skipped.update(_indexed_from(user) if user not in outputs else ())
+        if outputs:
+            added = self._place(node, block, params, [self.values.get(query)], str(node.target), str(node.target))
+            self.values.update(dict.fromkeys(outputs, added) if added is not None else {})
+
+    def _add_recurrent(self, node: torch.fx.Node, layer: nn.RNNBase) -> None:
+        """One block per output that forward() reads: 'sequence', 'last', or both (two blocks that share the
+        layer's weights, as a layer called twice does)."""
+        block, params = _block_for(layer)
+        uses = recurrent_uses(node, layer)
+        source = self.values.get(node.args[0])
+        path = str(node.target)
+        for output, readers in (("sequence", uses.sequence), ("last", uses.last)):
+            if readers:
+                added = self._place(node, block, {**params, "output": output}, [source], path, path)
+                self.values.update(dict.fromkeys(readers, added) if added is not None else {})
+        self.skipped.update(uses.plumbing)
+        for reader, why in uses.unsupported:
+            self._report(reader, f"the output of {_call_name(self.root, node)}", why)
+            self.skipped.update(_indexed_from(reader))  # c[-1] of an unsupported c is the same gap
+
+    def _report(self, node: torch.fx.Node, call: str, reason: str) -> None:
+        self.unmapped.append(UnmappedCall(call, location(node), reason))
+
+    def _add_input(self, node: torch.fx.Node) -> None:
+        if any(n.block == "Input" for n in self.graph.nodes.values()):
+            self._report(node, f"argument {node.target}", "only one forward() input is imported")
+            return
+        node_id = self.graph.add_node(
+            "Input", label=str(node.target), params={"shape": self.input_shape[1:], "dtype": self.dtype}
+        ).id
+        self.values[node] = node_id
+
+    def _map(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        """(block type, parameters, tensor inputs in port order) for one call, or _Unmapped."""
+        if node.op == "call_module":
+            return self._map_module(node)
+        target = node.target
+        tensors = [a for a in _flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
+        if target in _MERGES:
+            return self._map_merge(node, _MERGES[target])
+        if target is torch.cat:
+            return self._map_concat(node)
+        if target in _RESHAPES:
+            return "Reshape", {"shape": self._reshaped(node)}, tensors[:1]
+        if target in _PERMUTES:
+            return "Permute", {"dims": self._permutation(node)}, tensors[:1]
+        if target in _TRANSPOSES:
+            return "Permute", {"dims": self._transposition(node)}, tensors[:1]
+        if target in _MEANS:
+            return "Mean", self._mean(node), tensors[:1]
+        function = _FUNCTIONS.get(target)
+        if function is None:
+            raise _Unmapped("no netbuilder block does this")
+        return function.block, _bind(function, node), tensors[:1]
+
+    def _map_module(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        block, params = _block_for(self.root.get_submodule(str(node.target)))
+        if shape(node) is None:
+            raise _Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
+        return block, params, list(node.args[:1])
+
+    def _map_merge(self, node: torch.fx.Node, block: str) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        operands = list(node.args[:2])
+        if node.kwargs.get("alpha", 1) != 1:
+            raise _Unmapped("alpha is not 1")
+        if not all(isinstance(a, torch.fx.Node) and shape(a) is not None for a in operands):
+            raise _Unmapped(f"{block} joins tensors; here one operand is a number")
+        return block, {"inputs": 2}, operands
+
+    def _map_concat(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        parts = list(node.args[0])
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+        rank = len(shape(node))
+        return "Concat", {"inputs": len(parts), "dim": dim % rank}, parts
+
+    def _mean(self, node: torch.fx.Node) -> dict[str, Any]:
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+        keepdim = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
+        if isinstance(dim, tuple | list) and len(dim) == 1:
+            dim = dim[0]
+        if not isinstance(dim, int):
+            raise _Unmapped("the Mean block averages over one dimension after the batch; this averages over several")
+        if dim % len(shape(node.args[0])) == 0:
+            raise _Unmapped("it averages over the batch dimension")
+        if node.kwargs.get("dtype") is not None:
+            raise _Unmapped("the Mean block has no dtype")
+        return {"dim": dim, "keepdim": bool(keepdim)}
+
+    def _reshaped(self, node: torch.fx.Node) -> tuple[int, ...]:
+        before, after = shape(node.args[0]), shape(node)
+        if after[0] != before[0]:
+            raise _Unmapped(f"it changes the batch dimension ({before} -> {after})")
+        return after[1:]
+
+    def _permutation(self, node: torch.fx.Node) -> tuple[int, ...]:
+        dims = node.args[1:] if len(node.args) > 2 else node.args[1] if len(node.args) > 1 else node.kwargs["dims"]
+        rank = len(shape(node))
+        return tuple(int(d) % rank for d in (dims if isinstance(dims, tuple | list) else (dims,)))
+
+    def _transposition(self, node: torch.fx.Node) -> tuple[int, ...]:
+        rank = len(shape(node))
+        a, b = (int(d) % rank for d in node.args[1:3])
+        dims = list(range(rank))
+        dims[a], dims[b] = dims[b], dims[a]
+        return tuple(dims)
+
+
+def _block_for(sub: nn.Module) -> tuple[str, dict[str, Any]]:
+    """The block a submodule is, with its parameters; _Unmapped where no block is it."""
+    spec = _MODULE_BLOCKS.get(type(sub))
+    if spec is None:
+        raise _Unmapped("no netbuilder block is this module")
+    readers = _MODULE_READERS.get(spec.type, {})
+    for key, value in spec.module.fixed.items():
+        if (readers[key](sub) if key in readers else getattr(sub, key, value)) != value:
+            raise _Unmapped(f"the {spec.type} block always has {key}={value!r}")
+    return spec.type, _module_params(spec, sub)
+
+
+def _module_params(spec: BlockSpec, sub: nn.Module) -> dict[str, Any]:
+    """The block's parameters read from the submodule's attributes; inferred sizes stay auto (they follow
+    the incoming tensor, so the imported graph stays editable)."""
+    readers = _MODULE_READERS.get(spec.type, {})
+    params: dict[str, Any] = {}
+    for param in spec.params:
+        if param.inferred:
+            continue
+        if param.name in readers:
+            value = readers[param.name](sub)
+        elif hasattr(sub, param.name):
+            value = getattr(sub, param.name)
+        else:
+            continue
+        params[param.name] = _canonical(param.kind, param.name, value)
+    return params
+
+
+def _bind(function: _Function, node: torch.fx.Node) -> dict[str, Any]:
+    spec = BLOCKS[function.block]
+    names = {p.name: p for p in spec.params}
+    values: dict[str, Any] = dict(function.torch_defaults)
+    for name, value in zip(function.args, node.args[1:], strict=False):
+        if name is not None:
+            values[name] = value
+    for key, value in node.kwargs.items():
+        if key in names:
+            values[key] = value
+        elif key not in _IGNORED_KEYWORDS and value is not None:
+            raise _Unmapped(f"the {function.block} block has no {key}")
+    return {name: _canonical(names[name].kind, name, value) for name, value in values.items()}
+
+
+def _canonical(kind: str, name: str, value: Any) -> Any:
+    """A torch attribute in the form a ParamSpec takes: a parameter tensor as "has one", (3, 3) as 3."""
+    if isinstance(value, torch.Tensor | type(None)) and kind == "bool":
+        return value is not None
+    if isinstance(value, torch.fx.Node):
+        raise _Unmapped(f"{name} is computed in forward(), not a constant")
+    if kind in ("int", "float") and isinstance(value, tuple | list):
+        if len(set(value)) != 1:
+            raise _Unmapped(f"{name} {tuple(value)} differs between dimensions; the block takes one value")
+        value = value[0]
+    if kind == "ints" and isinstance(value, int):
+        value = (value,)
+    return value
+
+
+def _indexed_from(node: torch.fx.Node) -> set[torch.fx.Node]:
+    """`node` and every `node[...]`, `node[...][...]` below it."""
+    found = {node}
+    for user in node.users:
+        if user.target is operator.getitem:
+            found |= _indexed_from(user)
+    return found
+
+
+def _flat_args(node: torch.fx.Node) -> list[Any]:
+    flat: list[Any] = []
+    torch.fx.node.map_aggregate((node.args, node.kwargs), flat.append)
+    return flat
+
+
+def _call_name(root: nn.Module, node: torch.fx.Node) -> str:
+    if node.op == "call_module":
+        cls = type(root.get_submodule(str(node.target)))
+        return (
+            f"nn.{cls.__name__}" if getattr(nn, cls.__name__, None) is cls else f"{cls.__module__}.{cls.__qualname__}"
+        )
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    if node.target is operator.getitem:
+        return "indexing (value[...])"
+    module = getattr(node.target, "__module__", None) or ""
+    name = getattr(node.target, "__qualname__", None) or getattr(node.target, "__name__", str(node.target))
+    return f"{module}.{name}" if module else name
+
+
+def _free_label(graph: Graph, wanted: str) -> str:
+    try:
+        graph.by_label(wanted)
+    except NodeNotFoundError:
+        return wanted
+    return graph.unique_label(wanted)
+
+
+def _output_port(graph: Graph, node_id: str) -> str:
+    return graph.spec(node_id).outputs[0].name

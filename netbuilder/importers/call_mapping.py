@@ -20,7 +20,7 @@ from torch import nn
 
 from netbuilder.blocks import BLOCKS
 from netbuilder.blocks.spec import MODEL, BlockSpec
-from netbuilder.graph import Graph, GraphError, NodeNotFoundError
+from netbuilder.graph import Graph, GraphError
 from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.importers.tracing import location, scoped_name, shape
 
@@ -184,7 +184,7 @@ class Builder:
         """One graph node fed by `sources` (graph node ids; None leaves that input open), recorded as built
         from the submodule at `path`; None, with the reason reported, where the graph refuses it."""
         try:
-            added = self.graph.add_node(block, label=_free_label(self.graph, label), params=params)
+            added = self.graph.add_node(block, label=self.graph.free_label(label), params=params)
         except GraphError as err:
             self._report(node, _call_name(self.root, node), str(err))
             return None
@@ -453,14 +453,6 @@ def _call_name(root: nn.Module, node: torch.fx.Node) -> str:
     module = getattr(node.target, "__module__", None) or ""
     name = getattr(node.target, "__qualname__", None) or getattr(node.target, "__name__", str(node.target))
     return f"{module}.{name}" if module else name
-
-
-def _free_label(graph: Graph, wanted: str) -> str:
-    try:
-        graph.by_label(wanted)
-    except NodeNotFoundError:
-        return wanted
-    return graph.unique_label(wanted)
 
 
 def _output_port(graph: Graph, node_id: str) -> str:

@@ -42,7 +42,7 @@ def regroup(graph: Graph, paths: Mapping[str, str], classes: Mapping[str, tuple[
                 members.setdefault(_parent(scope), []).extend(ids)
                 continue
             name = _free_name(graph, f"imported {scope}")
-            instance = group(graph, ids, name, label=_free_label(graph, scope))
+            instance = group(graph, ids, name, label=graph.free_label(scope))
             _name_inside(graph.definitions[name], local)
             local[instance] = scope.rsplit(".", 1)[-1]
             members.setdefault(_parent(scope), []).append(instance)
@@ -50,7 +50,7 @@ def regroup(graph: Graph, paths: Mapping[str, str], classes: Mapping[str, tuple[
         _share(graph, made, {name: classes.get(scope_path(graph, i), ("", "Block")) for name, i in made})
     for node_id, name in local.items():
         if node_id in graph.nodes and graph.nodes[node_id].label != name:
-            graph.rename(node_id, _free_label(graph, name))
+            graph.rename(node_id, graph.free_label(name))
     _repeat_chains(graph)
 
 
@@ -72,7 +72,7 @@ def _repeat_chains(graph: Graph) -> None:
 def _repeated(definition: Definition) -> tuple[str, dict[str, object], int] | None:
     """(block, its values, how many) where `definition` is a chain of alike copies of one block, else None."""
     inside = definition.graph
-    nodes = [inside.by_label(str(i)) if _has(inside, str(i)) else None for i in range(len(inside.nodes))]
+    nodes = [inside.by_label(str(i)) if inside.has_label(str(i)) else None for i in range(len(inside.nodes))]
     if len(nodes) < 2 or None in nodes:
         return None
     block = nodes[0].block
@@ -92,14 +92,6 @@ def _repeated(definition: Definition) -> tuple[str, dict[str, object], int] | No
     return block, params, len(nodes)
 
 
-def _has(graph: Graph, label: str) -> bool:
-    try:
-        graph.by_label(label)
-    except GraphError:
-        return False
-    return True
-
-
 def scope_path(graph: Graph, instance: str) -> str:
     """The module path an instance was made for (its label while the import is under way)."""
     return graph.nodes[instance].label
@@ -112,7 +104,7 @@ def _name_inside(definition: Definition, local: Mapping[str, str]) -> None:
     for node_id in inside.nodes:
         inside.rename(node_id, f"\x00{node_id}")  # out of the way first: two inner names may swap
     for node_id in list(inside.nodes):
-        inside.rename(node_id, _free_label(inside, local.get(node_id, node_id)))
+        inside.rename(node_id, inside.free_label(local.get(node_id, node_id)))
         spec = inside.spec(node_id)
         for param in spec.params:
             if param.inferred and inside.nodes[node_id].params[param.name] is not None:
@@ -204,7 +196,3 @@ def _free_name(graph: Graph, stem: str) -> str:
     while name in graph.definitions:
         name, n = f"{stem}{n}", n + 1
     return name
-
-
-def _free_label(graph: Graph, wanted: str) -> str:
-    return graph.unique_label(wanted) if _has(graph, wanted) else wanted

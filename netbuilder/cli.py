@@ -17,7 +17,6 @@ from typing import Any
 
 from netbuilder import __version__
 from netbuilder.analysis import Analysis, Diagnostic, analyze
-from netbuilder.analysis.structure import model_errors
 from netbuilder.analysis.summary import summary_rows
 from netbuilder.analysis.training_task import wants_training
 from netbuilder.blocks import BLOCKS, by_category
@@ -286,7 +285,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _refused(project: Project) -> bool:
-    """True, once stderr says why, when the model has an error (analysis.structure.model_errors): its code would
+    """True, once stderr says why, when the model has an error (Analysis.errors(training=False)): its code would
     silently leave out what the error cuts off (a layer whose input is not connected), so no model file is
     written. A diagram alone is still drawn: it shows the graph as it is."""
     said = _first_model_error(project)
@@ -498,7 +497,7 @@ def _one_line(text: str) -> str:
 
 def _first_model_error(project: Project) -> str:
     """The first error that stops the model from being generated, where it is and what it says; '' if none."""
-    errors = model_errors(project.graph, analyze(project.graph).problems(training=False))
+    errors = analyze(project.graph).errors(training=False)
     if not errors:
         return ""
     more = f" ({len(errors) - 1} more: netbuilder check --model-only)" if len(errors) > 1 else ""

@@ -160,3 +160,24 @@ def test_a_diagram_of_a_model_with_errors_is_still_drawn(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["export", str(cut_short_project(tmp_path)), "-o", str(out), "--format", "svg"]) == 0
     assert [p.name for p in out.iterdir()] == ["diagram.svg"]
+
+
+def test_a_problem_at_the_loss_stops_training_but_not_the_model(tmp_path, capsys):
+    """Without its Flatten the digits CNN hands the loss images: check says so, check --model-only and export of
+    the model do not (the model is as drawn; only train.py waits for the loss)."""
+    from netbuilder.project import load_project
+
+    project = load_project(SAMPLES / "digits_cnn.nbproj")
+    graph = project.graph
+    flatten = graph.by_label("flatten")
+    (into,), (out,) = graph.inputs_of(flatten.id).values(), graph.outputs_of(flatten.id)
+    graph.remove_node(flatten.id)
+    graph.connect(into.src, into.src_port, out.dst, out.dst_port)
+    fc = graph.by_label("fc")
+    graph.set_param(fc.id, "out_features", 10)
+    path = save_project(project, tmp_path / "no_flatten.nbproj")
+    assert main(["check", str(path)]) == 1
+    assert main(["check", str(path), "--model-only"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(path), "-o", str(tmp_path / "out"), "--format", "code"]) == 1  # train.py waits
+    assert (tmp_path / "out" / "model.py").exists() and not (tmp_path / "out" / "train.py").exists()

@@ -58,8 +58,14 @@ class Analysis:
         """Diagnostics that matter for training (all) or for exporting the model alone."""
         return [d for d in self.diagnostics if training or not d.training_only]
 
+    def errors(self, *, training: bool = True) -> list[Diagnostic]:
+        """The errors that matter for training (all), or for the model alone (`training=False`: what would make
+        the generated model other than the graph drawn, so nothing is exported while there is one; an error at
+        a loss or an optimizer is for training only)."""
+        return [d for d in self.problems(training=training) if d.is_error]
+
     def has_errors(self, *, training: bool = True) -> bool:
-        return any(d.is_error for d in self.problems(training=training))
+        return bool(self.errors(training=training))
 
     def for_node(self, node_id: str) -> Iterator[Diagnostic]:
         yield from self.results[node_id].diagnostics

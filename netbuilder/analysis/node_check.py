@@ -18,7 +18,7 @@ from netbuilder.blocks.errors import (
     SetProducerSize,
     ShapeError,
 )
-from netbuilder.blocks.spec import RuleContext
+from netbuilder.blocks.spec import LOSS_ROLE, OPTIMIZER, RuleContext
 from netbuilder.blocks.tensor_type import TensorType
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import REPEAT
@@ -56,7 +56,22 @@ def check_node(
 ) -> NodeResult:
     """Check `node_id` given the results of the nodes upstream of it. Inside a composite instance, `params`
     are the values the node takes in it and `fed` what arrives at (node, port) through the instance's inputs;
-    `memo` keeps instances' results across calls (the caller forgets it when a definition changes)."""
+    `memo` keeps instances' results across calls (the caller forgets it when a definition changes). A problem
+    at a loss or an optimizer matters for training only: the model is as drawn without them."""
+    result = _check(graph, node_id, results, params, fed, memo)
+    if graph.spec(node_id).role in (LOSS_ROLE, OPTIMIZER):
+        result.diagnostics = [replace(d, training_only=True) for d in result.diagnostics]
+    return result
+
+
+def _check(
+    graph: Graph,
+    node_id: str,
+    results: Mapping[str, NodeResult],
+    params: Mapping[str, Any] | None,
+    fed: Mapping[tuple[str, str], Fed] | None,
+    memo: InstanceMemo | None,
+) -> NodeResult:
     node = graph.nodes[node_id]
     spec = graph.spec(node_id)
     params = node.params if params is None else params

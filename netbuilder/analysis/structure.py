@@ -6,7 +6,7 @@ loss. A graph without them can still be exported as a model: those problems are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import AddNode
@@ -54,20 +54,6 @@ def model_nodes(
     if feeding:
         layers &= graph.upstream(feeding)
     return tuple(n for n in order if n in layers)
-
-
-def model_errors(graph: Graph, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """The errors that would make the generated model other than the graph drawn: those of the project and of
-    its data and layers, not only for training. The model's code would silently stop before such an error (a
-    layer whose input is not connected is left out with all that follows it), so nothing is exported while
-    there is one; an error at the loss or the optimizer leaves the model as drawn (only train.py waits for it)."""
-    return [
-        d
-        for d in diagnostics
-        if d.is_error
-        and not d.training_only
-        and (d.node is None or graph.spec(d.node).role not in (LOSS_ROLE, OPTIMIZER))
-    ]
 
 
 def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model: Sequence[str]) -> list[Diagnostic]:

@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.analysis import Diagnostic
-from netbuilder.analysis.structure import model_errors
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import write_code_package
 from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
@@ -73,7 +72,7 @@ class ImportExportMixin:
             return False
         choice = ExportChoice(folder, tuple(formats), weights, tuple(diagrams))
         analysis = self.document.reanalyze()
-        errors = model_errors(project.graph, analysis.problems(training=False))
+        errors = analysis.errors(training=False)
         if errors:  # the model's code would silently stop before the first of them: `netbuilder export` refuses too
             QMessageBox.warning(self, "Nothing exported", self._refusal(errors))
             return False

@@ -194,3 +194,19 @@ def test_streamed_train_script_passes_ruff(tmp_path, normalize, augment):
     train_py = exported_passes_ruff(project, out)
     assert ("channel_statistics(dataset, train_indices)" in train_py) == normalize
     assert ("from torchvision.transforms import v2" in train_py) == (normalize or augment != "none")
+
+
+def test_a_constructor_line_too_long_is_split_one_argument_per_line_and_still_means_the_same():
+    import ast
+
+    from netbuilder.codegen.line_wrap import wrapped
+
+    line = (
+        "        self.block = nn.Sequential("
+        + ", ".join(f"nn.Linear({i}, {i + 1}, bias='a, (b)')" for i in range(6))
+        + ")"
+    )
+    lines = wrapped(line)
+    assert len(lines) == 8 and all(len(part) <= 120 for part in lines)
+    assert lines[1] == "            nn.Linear(0, 1, bias='a, (b)'),"  # a comma or bracket in a string stays
+    assert ast.dump(ast.parse("\n".join(lines).strip())) == ast.dump(ast.parse(line.strip()))

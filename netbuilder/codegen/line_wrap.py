@@ -3,6 +3,8 @@ per line, each split again while still too long, with a trailing comma (nn.Seque
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 WIDTH = 120
 
 
@@ -26,50 +28,40 @@ def wrapped(line: str, width: int = WIDTH) -> list[str]:
     return lines
 
 
+def _code(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth before it) for each character of `text` from `start` that is code, not
+    inside a string literal: the one scan the three below share."""
+    depth, quote = 0, None
+    for i in range(start, len(text)):
+        c = text[i]
+        if quote:
+            quote = None if c == quote and text[i - 1] != "\\" else quote
+            continue
+        if c in "'\"":
+            quote = c
+            continue
+        yield i, c, depth
+        depth += (c in "([{") - (c in ")]}")
+
+
 def _first_call(line: str) -> int | None:
     """The index of the first "(" that opens a call's arguments (outside strings)."""
-    quote = None
-    for i, c in enumerate(line):
-        if quote:
-            quote = None if c == quote and line[i - 1] != "\\" else quote
-        elif c in "'\"":
-            quote = c
-        elif c == "(" and i and (line[i - 1].isalnum() or line[i - 1] in "_)"):
+    for i, c, _ in _code(line):
+        if c == "(" and i and (line[i - 1].isalnum() or line[i - 1] in "_)"):
             return i
     return None
 
 
 def _matching(line: str, opening: int) -> int:
-    depth, quote = 0, None
-    for i in range(opening, len(line)):
-        c = line[i]
-        if quote:
-            quote = None if c == quote and line[i - 1] != "\\" else quote
-        elif c in "'\"":
-            quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i
+    """The index of the bracket that closes the one at `opening` (the line's end if none does)."""
+    for i, c, depth in _code(line, opening):
+        if c in ")]}" and depth == 1:
+            return i
     return len(line) - 1
 
 
 def _arguments(text: str) -> list[str]:
     """The top-level arguments of a call, split at commas outside brackets and strings."""
-    args, depth, quote, start = [], 0, None, 0
-    for i, c in enumerate(text):
-        if quote:
-            quote = None if c == quote and text[i - 1] != "\\" else quote
-        elif c in "'\"":
-            quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth == 0:
-            args.append(text[start:i].strip())
-            start = i + 1
-    last = text[start:].strip()
-    return [a for a in [*args, last] if a]
+    cuts = [i for i, c, depth in _code(text) if c == "," and depth == 0]
+    parts = [text[a + 1 : b].strip() for a, b in zip([-1, *cuts], [*cuts, len(text)], strict=True)]
+    return [part for part in parts if part]

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QSettings, QThread
+from PySide6.QtCore import QPointF, QSettings, QThread
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from netbuilder.graph import Graph
 from netbuilder.project import Project
 from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.canvas.palette import PalettePanel
+from netbuilder.ui.canvas.scene import GraphScene
+from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
@@ -58,6 +61,33 @@ def controller(document) -> EditorController:
     editor = EditorController(document)
     yield editor
     editor.undo_stack.clear()  # the document fixture closes the document
+
+
+def shown_canvas(qtbot, controller: EditorController, zoom: float, centre: QPointF) -> tuple[GraphScene, GraphView]:
+    """The controller's graph on a canvas in a 700 x 450 view on screen, at `zoom`, centred on `centre` (the
+    caller closes the scene)."""
+    from netbuilder.ui.theme import LIGHT
+
+    scene = GraphScene(controller, LIGHT)
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(700, 450)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_zoom(zoom)
+    view.centerOn(centre)
+    return scene, view
+
+
+@pytest.fixture
+def panel(qtbot) -> PalettePanel:
+    """The palette on screen, 260 x 700."""
+    widget = PalettePanel()
+    qtbot.addWidget(widget)
+    widget.resize(260, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
 
 
 @pytest.fixture

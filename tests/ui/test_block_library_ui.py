@@ -15,22 +15,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from netbuilder.analysis.footprint import footprint
 from netbuilder.project.block_library import shipped_blocks
 from netbuilder.project.project_file import project_to_dict, project_to_json
-from netbuilder.ui.canvas.palette import FILE_ROLE, LIBRARY_CATEGORY, PalettePanel, block_file_mime_data
+from netbuilder.ui.canvas.palette import FILE_ROLE, LIBRARY_CATEGORY, block_file_mime_data
 
 SHIPPED = {block.name: block for block in shipped_blocks()}
 # held blocks come with it: ResNetBasicBlockDown holds ResNetDownsample
 DOWN = SHIPPED["ResNetBasicBlockDown"].path
 LOADED = ["ResNetDownsample", "ResNetBasicBlockDown"]  # under This project, the held block first
-
-
-@pytest.fixture
-def panel(qtbot) -> PalettePanel:
-    widget = PalettePanel()
-    qtbot.addWidget(widget)
-    widget.resize(260, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.canvas.find_bar import READABLE_ZOOM, FindBar
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
-from netbuilder.ui.theme import LIGHT
-from tests.ui.conftest import forget_changes
+from tests.ui.conftest import forget_changes, shown_canvas
 
 NO = Qt.KeyboardModifier.NoModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -24,14 +23,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 @pytest.fixture
 def canvas(qtbot, controller):
     """The digits classifier in a 700 x 450 view, zoomed far out and looking away from it."""
-    scene = GraphScene(controller, LIGHT)
-    view = GraphView(scene)
-    qtbot.addWidget(view)
-    view.resize(700, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_zoom(0.2)
-    view.centerOn(QPointF(-5000, -5000))
+    scene, view = shown_canvas(qtbot, controller, 0.2, QPointF(-5000, -5000))
     bar = FindBar(view)
     yield scene, view, bar
     scene.close()

@@ -10,23 +10,15 @@ from PySide6.QtTest import QTest
 
 from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.canvas.minimap import Overview
-from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.theme import LIGHT
-from tests.ui.conftest import forget_changes
+from tests.ui.conftest import forget_changes, shown_canvas
 
 
 @pytest.fixture
 def canvas(qtbot, controller):
     """The digits classifier (about 1,700 x 300 scene pixels) in a 700 x 450 view at 100 %: it does not fit."""
-    scene = GraphScene(controller, LIGHT)
-    view = GraphView(scene)
-    qtbot.addWidget(view)
-    view.resize(700, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_zoom(1.0)
-    view.centerOn(QPointF(300, 100))
+    scene, view = shown_canvas(qtbot, controller, 1.0, QPointF(300, 100))
     overview = Overview(view)
     yield scene, view, overview
     scene.close()

@@ -9,23 +9,13 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 from netbuilder.blocks import catalogue
 from netbuilder.ui import icons
 from netbuilder.ui.canvas import palette
-from netbuilder.ui.canvas.palette import BLOCK_ROLE, PalettePanel, block_mime_data, search_blocks
+from netbuilder.ui.canvas.palette import BLOCK_ROLE, block_mime_data, search_blocks
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
 from netbuilder.ui.canvas.scene import BLOCK_MIME
 from netbuilder.ui.icons import block_icon, category_icon, icon_colour
 from netbuilder.ui.theme import CATEGORY_COLOURS
 
 CONVOLUTIONS = {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"}
-
-
-@pytest.fixture
-def panel(qtbot) -> PalettePanel:
-    widget = PalettePanel()
-    qtbot.addWidget(widget)
-    widget.resize(260, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 @pytest.fixture

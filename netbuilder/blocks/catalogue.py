@@ -14,6 +14,7 @@ from netbuilder.blocks import (
     optimizers,
     pooling,
     recurrent,
+    reduce,
     reshape,
 )
 from netbuilder.blocks import linear as linear_blocks
@@ -40,6 +41,7 @@ _MODULES = (
     linear_blocks,
     conv,
     pooling,
+    reduce,
     normalization,
     activations,
     dropout,

@@ -132,3 +132,31 @@ def test_an_import_is_laid_out_in_the_direction_asked_inside_its_blocks_too() ->
     for inside in [graph, *(d.graph for d in graph.definitions)]:
         assert len({node.position[0] for node in inside.nodes.values()}) == 1  # a chain: one column
         assert len({node.position[1] for node in inside.nodes.values()}) == len(inside.nodes)
+
+
+class Permute(nn.Module):
+    """A submodule class named like a catalogue block (torchvision's ConvNeXt and Swin have one)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.fc(x))
+
+
+class TwoPermutes(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = Permute(6)
+        self.b = Permute(6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(self.a(x))
+
+
+def test_a_submodule_class_named_like_a_block_imports_under_a_free_name() -> None:
+    regenerated, source, result = _regenerate(TwoPermutes(), (1, 6))
+    assert {d.name for d in result.project.graph.definitions} == {"Permute2"}
+    original = TwoPermutes()
+    _assert_same(original, regenerated, (1, 6))

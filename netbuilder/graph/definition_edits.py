@@ -227,6 +227,17 @@ class DefinitionEdits:
         self._emit(DefinitionRemoved(definition, index))
         return definition
 
+    def free_definition_name(self, stem: str) -> str:
+        """A block name no catalogue block and no definition has: `stem` itself, else stem2, stem3 ... (a stem
+        that ends in a number counts on from it: BasicBlock2 -> BasicBlock3), cut to fit MAX_NAME_CHARS."""
+        base = stem.rstrip("0123456789") or stem
+        n = int(stem[len(base) :]) if stem[len(base) :] else 1
+        name = stem[:MAX_NAME_CHARS]
+        while name in catalogue.BLOCKS or name in self.definitions:
+            n += 1
+            name = base[: MAX_NAME_CHARS - len(str(n))] + str(n)
+        return name
+
     def _check_definition_name(self, name: str) -> None:
         problem = name_problem(name, "a block's name")
         if not name.strip() or problem:

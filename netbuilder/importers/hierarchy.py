@@ -41,7 +41,7 @@ def regroup(graph: Graph, paths: Mapping[str, str], classes: Mapping[str, tuple[
             except GraphError:  # a submodule whose inside is not one piece of the data flow stays flat
                 members.setdefault(_parent(scope), []).extend(ids)
                 continue
-            name = _free_name(graph, f"imported {scope}")
+            name = graph.free_definition_name(f"imported {scope}")
             instance = group(graph, ids, name, label=graph.free_label(scope))
             _name_inside(graph.definitions[name], local)
             local[instance] = scope.rsplit(".", 1)[-1]
@@ -162,7 +162,7 @@ def _share(graph: Graph, made: list[tuple[str, str]], classes: Mapping[str, tupl
             _retarget(graph, instance, keep.name, values)
             if name != keep.name:
                 graph.remove_definition(name)
-        graph.rename_definition(keep.name, _free_name(graph, classes[group_[0][0]][1]))
+        graph.rename_definition(keep.name, graph.free_definition_name(classes[group_[0][0]][1]))
 
 
 def _retarget(graph: Graph, node_id: str, block: str, params: dict[str, object]) -> None:
@@ -190,9 +190,3 @@ def _first(members: Mapping[str, list[str]], scope: str, graph: Graph) -> int:
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     return min((order.get(n, 0) for n in members.get(scope, [])), default=0)
 
-
-def _free_name(graph: Graph, stem: str) -> str:
-    name, n = stem, 2
-    while name in graph.definitions:
-        name, n = f"{stem}{n}", n + 1
-    return name

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from netbuilder.graph import Graph
-from netbuilder.ui.editor.composite_commands import block_name_problem, free_block_name
+from netbuilder.ui.editor.composite_commands import NEW_BLOCK_STEM, block_name_problem
 from netbuilder.ui.panels.tone_label import ToneLabel
 
 MIN_WIDTH = 380  # the refusals fit on one or two lines
@@ -20,7 +20,7 @@ class BlockNameDialog(QDialog):
         self.top = top
         self.setWindowTitle("Group into a Block")
         self.setMinimumWidth(MIN_WIDTH)
-        self.field = QLineEdit(free_block_name(top))
+        self.field = QLineEdit(top.free_definition_name(NEW_BLOCK_STEM))
         self.field.selectAll()
         self.field.setToolTip("The new block's name: its instances' block type, and its class in the code")
         self.problem = ToneLabel(tone="error")

@@ -25,18 +25,6 @@ from netbuilder.ui.editor.commands import RecordedCommand
 NEW_BLOCK_STEM = "Block"
 
 
-def free_block_name(top: Graph, stem: str = NEW_BLOCK_STEM) -> str:
-    """A block name no catalogue block and no definition has: `stem` itself, else stem2, stem3 ... (a stem that
-    ends in a number counts on from it: BasicBlock2 -> BasicBlock3)."""
-    base = stem.rstrip("0123456789") or stem
-    n = int(stem[len(base) :]) if stem[len(base) :] else 1
-    name = stem
-    while name in catalogue.BLOCKS or name in top.definitions:
-        n += 1
-        name = f"{base}{n}"
-    return name
-
-
 def block_name_problem(top: Graph, name: str) -> str:
     """Why the project cannot have a new block `name` ("" when it can): the graph's own rules, and one word, for
     it names a class in the generated code."""
@@ -75,7 +63,7 @@ def make_unique(top: Graph, graph: Graph, node_id: str) -> RecordedCommand:
     definition = graph.definition_of(node_id)
     if definition is None:
         raise GraphError(f"{quoted(graph.node(node_id).label)} is not a block of this project: nothing to make unique")
-    name = free_block_name(top, definition.name)
+    name = top.free_definition_name(definition.name)
 
     def perform(_: Graph) -> str:
         top.add_definition(copy_definition(top, definition, name))

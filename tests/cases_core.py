@@ -47,6 +47,32 @@ def _dim(block: str):
     return generate
 
 
+def _hardtanh(rng: random.Random) -> Case:
+    low = rng.uniform(-3, 3)
+    high = rng.choice([low + rng.uniform(0.01, 6), low + rng.uniform(0.01, 6), low, low - rng.uniform(0.01, 3)])
+    return Case("Hardtanh", {"min_val": low, "max_val": high}, {"x": batched(*random_features(rng))})
+
+
+def _rrelu(rng: random.Random) -> Case:
+    lower = rng.uniform(0, 1)
+    upper = rng.choice([lower + rng.uniform(0, 1), lower + rng.uniform(0, 1), lower, lower - rng.uniform(0.01, 1)])
+    return Case("RReLU", {"lower": lower, "upper": upper}, {"x": batched(*random_features(rng))})
+
+
+def _softmax2d(rng: random.Random) -> Case:
+    # No (N, C, L): torch takes it as one unbatched image (C, H, W) and runs the softmax over the batch, which
+    # we refuse (tests/test_blocks_activations.py); every other rank both refuse but (N, C, H, W).
+    return Case("Softmax2d", {}, {"x": batched(*random_features(rng, ranks=(1, 3, 3, 4, 5)))})
+
+
+def _glu(rng: random.Random) -> Case:
+    return Case("GLU", {"dim": rng.choice([-1, 1, 2, 3, 4])}, {"x": batched(*random_features(rng))})
+
+
+def _nonzero(rng: random.Random, top: float) -> float:
+    return rng.choice([-1, 1]) * rng.uniform(0.05, top)
+
+
 def _merge(block: str):
     """Same-rank inputs; sizes equal, 1, or (sometimes) different."""
 
@@ -94,6 +120,23 @@ GENERATORS = {
     "ReLU6": _elementwise("ReLU6"),
     "Softmax": _dim("Softmax"),
     "LogSoftmax": _dim("LogSoftmax"),
+    "Hardsigmoid": _elementwise("Hardsigmoid"),
+    "Hardtanh": _hardtanh,
+    "Softplus": _elementwise(
+        "Softplus", beta=lambda r: _nonzero(r, 3), threshold=lambda r: r.choice([20.0, r.uniform(-5, 30)])
+    ),
+    "Softsign": _elementwise("Softsign"),
+    "SELU": _elementwise("SELU"),
+    "CELU": _elementwise("CELU", alpha=lambda r: _nonzero(r, 3)),
+    "LogSigmoid": _elementwise("LogSigmoid"),
+    "Softshrink": _elementwise("Softshrink", lambd=lambda r: r.uniform(0, 2)),
+    "Hardshrink": _elementwise("Hardshrink", lambd=lambda r: r.uniform(0, 2)),
+    "Tanhshrink": _elementwise("Tanhshrink"),
+    "Threshold": _elementwise("Threshold", threshold=lambda r: r.uniform(-2, 2), value=lambda r: r.uniform(-5, 5)),
+    "RReLU": _rrelu,
+    "Softmin": _dim("Softmin"),
+    "Softmax2d": _softmax2d,
+    "GLU": _glu,
     "Add": _merge("Add"),
     "Multiply": _merge("Multiply"),
     "Concat": _concat,

@@ -92,3 +92,33 @@ def test_macs_equal_torch_flop_counter(name):
         if checked == 10:
             break
     assert checked == 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, s in BLOCKS.items()
+        if s.category == "Activation" and s.params and not s.module.derived and not s.module.omit
+    ),
+)
+def test_activation_code_computes_what_torch_computes_with_the_same_arguments(name):
+    """An activation's parameters carry torch's names, so torch's class built with them by keyword is the
+    reference: an argument written in the wrong position or under the wrong name changes the values (a
+    Threshold with threshold and value swapped), which the shape oracle cannot see."""
+    spec = BLOCKS[name]
+    rng = random.Random(name)
+    checked = 0
+    for _ in range(200):
+        case = GENERATORS[name](rng)
+        if not check_case(case).valid:
+            continue
+        p, _, _ = ours(case)
+        ours_module = eval(constructor(spec, p), {"torch": torch, "nn": torch.nn}).eval()
+        reference = torch_class(spec.module.cls)(**p).eval()  # eval: RReLU's slope is random in training
+        x = 3 * concrete(case.inputs["x"], case.high, torch.Generator().manual_seed(checked))
+        torch.testing.assert_close(ours_module(x), reference(x), rtol=0, atol=0, msg=f"{name} {p}")
+        checked += 1
+        if checked == 10:
+            break
+    assert checked == 10

@@ -1,9 +1,12 @@
-"""Element-wise non-linearities and the (log-)softmax over one dimension."""
+"""Torch's activations as layers: element-wise non-linearities, (log-)softmax and softmin over one dimension,
+softmax over an image's channels, and the gated linear unit, which halves one dimension.
+
+Parameters carry torch's names and defaults, so the importer reads a module's attributes back by name."""
 
 from __future__ import annotations
 
 from netbuilder.blocks.shared_params import not_batch_dim
-from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext
+from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, Rule, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
 _ANY_RANK = tuple(range(1, 7))
@@ -13,14 +16,16 @@ def _elementwise_rule(ctx: RuleContext) -> dict[str, TensorType]:
     return {"y": ctx.input("x", _ANY_RANK, "a tensor", dtype=FLOAT)}
 
 
-def _activation(type_: str, doc: str, *params: ParamSpec, cls: str | None = None) -> BlockSpec:
+def _activation(
+    type_: str, doc: str, *params: ParamSpec, rule: Rule = _elementwise_rule, module: ModuleCode | None = None
+) -> BlockSpec:
     return BlockSpec(
         type=type_,
         category="Activation",
         doc=doc,
         params=params,
-        rule=_elementwise_rule,
-        module=ModuleCode(cls or f"nn.{type_}"),
+        rule=rule,
+        module=module or ModuleCode(f"nn.{type_}"),
     )
 
 
@@ -37,8 +42,8 @@ def _prelu_rule(ctx: RuleContext) -> dict[str, TensorType]:
     return {"y": x}
 
 
-def _dim_rule(ctx: RuleContext) -> dict[str, TensorType]:
-    x = ctx.input("x", _ANY_RANK, "a tensor", dtype=FLOAT)
+def _checked_dim(ctx: RuleContext, x: TensorType) -> int:
+    """`dim` counted from the front, refused where it is not a dimension of `x` or is the batch."""
     dim = ctx.p["dim"]
     if not -x.rank <= dim < x.rank:
         raise ctx.fail(
@@ -46,7 +51,51 @@ def _dim_rule(ctx: RuleContext) -> dict[str, TensorType]:
         )
     if dim % x.rank == 0:
         raise ctx.fail(f"{ctx.block} over dim {dim} of {x} would mix samples across the batch", param="dim")
+    return dim % x.rank
+
+
+def _dim_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x", _ANY_RANK, "a tensor", dtype=FLOAT)
+    _checked_dim(ctx, x)
     return {"y": x}
+
+
+def _glu_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x", _ANY_RANK, "a tensor", dtype=FLOAT)
+    dim = _checked_dim(ctx, x)
+    size = x.features[dim - 1]
+    if size % 2:
+        raise ctx.fail(f"GLU halves dim {ctx.p['dim']} of {x}, whose size {size} is odd", port="x", param="dim")
+    features = list(x.features)
+    features[dim - 1] = size // 2
+    return {"y": x.with_shape(*features)}
+
+
+def _softmax2d_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    # Torch also takes a 3-D tensor, as one unbatched image (C, H, W): to us that is (N, C, L), and its softmax
+    # would run over the batch.
+    return {"y": ctx.input("x", (4,), "images (N, C, H, W)", dtype=FLOAT)}
+
+
+def _hardtanh_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    low, high = ctx.p["min_val"], ctx.p["max_val"]
+    if high <= low:
+        raise ctx.fail(f"Hardtanh needs max_val ({high}) greater than min_val ({low})", param="max_val")
+    return _elementwise_rule(ctx)
+
+
+def _rrelu_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    lower, upper = ctx.p["lower"], ctx.p["upper"]
+    if upper < lower:
+        raise ctx.fail(
+            f"RReLU draws slopes from [lower, upper], but upper ({upper}) is below lower ({lower})", param="upper"
+        )
+    return _elementwise_rule(ctx)
+
+
+def _nonzero(value: float) -> str | None:
+    """Refuse 0 for a parameter the block divides by (torch gives inf, NaN or an error)."""
+    return "0 is not allowed: the block divides by it" if value == 0 else None
 
 
 def _dim_param() -> ParamSpec:
@@ -104,25 +153,128 @@ SPECS = (
         "Before BCE loss or for outputs that are probabilities.",
     ),
     _activation("Tanh", "Hyperbolic tangent, squashing to (-1, 1).\nCommon inside recurrent networks."),
-    BlockSpec(
-        type="Softmax",
-        category="Activation",
-        doc="Softmax: turns scores into probabilities that sum to one over `dim`.\n"
+    _activation(
+        "Softmax",
+        "Softmax: turns scores into probabilities that sum to one over `dim`.\n"
         "Not before CrossEntropy, which applies it itself.",
-        params=(_dim_param(),),
+        _dim_param(),
         rule=_dim_rule,
         module=ModuleCode("nn.Softmax", always=("dim",)),
     ),
-    BlockSpec(
-        type="LogSoftmax",
-        category="Activation",
-        doc="Log of the softmax over `dim`, computed stably.\nPair with NLL loss.",
-        params=(_dim_param(),),
+    _activation(
+        "LogSoftmax",
+        "Log of the softmax over `dim`, computed stably.\nPair with NLL loss.",
+        _dim_param(),
         rule=_dim_rule,
         module=ModuleCode("nn.LogSoftmax", always=("dim",)),
     ),
     _activation("Hardswish", "Hard swish: x * relu6(x + 3) / 6.\nA cheap swish used in MobileNetV3."),
     _activation(
         "ReLU6", "ReLU capped at 6: min(max(0, x), 6).\nKeeps activations small for low precision; MobileNetV2."
+    ),
+    _activation(
+        "Hardsigmoid",
+        "Hard sigmoid: relu6(x + 3) / 6, a piecewise-linear sigmoid onto [0, 1].\n"
+        "A cheap gate, as in MobileNetV3's squeeze-and-excitation.",
+    ),
+    _activation(
+        "Hardtanh",
+        "Hard tanh: x clamped to [min_val, max_val].\nA cheap tanh; from 0 to 6 it is ReLU6.",
+        ParamSpec("min_val", "float", -1.0, "Lower bound of the output."),
+        ParamSpec("max_val", "float", 1.0, "Upper bound of the output; must be greater than min_val."),
+        rule=_hardtanh_rule,
+    ),
+    _activation(
+        "Softplus",
+        "Softplus: log(1 + exp(beta * x)) / beta, a smooth ReLU that is always positive.\n"
+        "For an output that must be positive, such as a standard deviation or a rate.",
+        ParamSpec("beta", "float", 1.0, "Sharpness: the larger, the closer to ReLU; not 0.", check=_nonzero),
+        ParamSpec("threshold", "float", 20.0, "Where beta * x exceeds this, the output is x itself (for stability)."),
+    ),
+    _activation(
+        "Softsign",
+        "Softsign: x / (1 + |x|), squashing to (-1, 1).\nA tanh-like squash whose tails approach ±1 more slowly.",
+    ),
+    _activation(
+        "SELU",
+        "Scaled ELU: 1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1)).\n"
+        "Self-normalising fully connected networks (Klambauer et al. 2017).",
+    ),
+    _activation(
+        "CELU",
+        "Continuously differentiable ELU: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).\n"
+        "An ELU whose slope stays continuous at 0 for any alpha.",
+        ParamSpec(
+            "alpha",
+            "float",
+            1.0,
+            "Scale of the negative part: very negative inputs give -alpha; not 0.",
+            check=_nonzero,
+        ),
+    ),
+    _activation(
+        "LogSigmoid",
+        "Log of the sigmoid: -log(1 + exp(-x)), computed stably.\nLog-probabilities of a yes/no outcome.",
+    ),
+    _activation(
+        "Softshrink",
+        "Soft shrinkage: x - lambd above lambd, x + lambd below -lambd, 0 between.\n"
+        "Sparse codes and denoising: small values become 0 and the rest move towards it.",
+        ParamSpec("lambd", "float", 0.5, "Half-width of the band around 0 that becomes 0.", min=0.0),
+    ),
+    _activation(
+        "Hardshrink",
+        "Hard shrinkage: x where |x| > lambd, else 0.\nZeroes small values and keeps the rest as they are.",
+        ParamSpec("lambd", "float", 0.5, "Half-width of the band around 0 that becomes 0.", min=0.0),
+    ),
+    _activation(
+        "Tanhshrink",
+        "Tanh shrink: x - tanh(x), near 0 for small inputs and near x for large ones.\n"
+        "Rare; from sparse coding, where small values should vanish smoothly.",
+    ),
+    _activation(
+        "Threshold",
+        "Threshold: x where x > threshold, else value.\n"
+        "A ReLU with a chosen cut-off and replacement (0 and 0 is ReLU).",
+        ParamSpec("threshold", "float", 0.0, "Inputs at or below this are replaced."),
+        ParamSpec("value", "float", 0.0, "What replaces them."),
+        module=ModuleCode("nn.Threshold", positional=("threshold", "value")),
+    ),
+    _activation(
+        "RReLU",
+        "Randomized leaky ReLU: negative slope drawn from [lower, upper] in training, (lower + upper) / 2 in eval.\n"
+        "A leaky ReLU that regularises; its output is random while training and fixed in eval.",
+        ParamSpec("lower", "float", 0.125, "Smallest negative slope drawn in training."),
+        ParamSpec("upper", "float", 1 / 3, "Largest negative slope drawn in training; at least lower."),
+        rule=_rrelu_rule,
+    ),
+    _activation(
+        "Softmin",
+        "Softmin: probabilities that sum to one over `dim`, largest where the input is smallest (softmax of -x).\n"
+        "To weigh options by a cost or a distance.",
+        _dim_param(),
+        rule=_dim_rule,
+        module=ModuleCode("nn.Softmin", always=("dim",)),
+    ),
+    _activation(
+        "Softmax2d",
+        "Softmax over the channels at each position of images (N, C, H, W).\n"
+        "Per-pixel class probabilities in segmentation; the same as Softmax over dim 1.",
+        rule=_softmax2d_rule,
+    ),
+    _activation(
+        "GLU",
+        "Gated linear unit: splits `dim` into halves a and b and gives a * sigmoid(b), halving that dimension.\n"
+        "Gated convolutions and feed-forward layers (Dauphin et al. 2017); the size along `dim` must be even.",
+        ParamSpec(
+            "dim",
+            "int",
+            -1,
+            "Dimension split into two halves (-1 = last); its size must be even.",
+            min=-1,
+            max=5,
+            check=not_batch_dim,
+        ),
+        rule=_glu_rule,
     ),
 )

@@ -68,14 +68,6 @@ def test_global_average_on_other_ranks_is_refused():
     refusal("AdaptiveAvgPool2d", batched(2, 4, 4, 4), output_size=1)
 
 
-def test_mean_never_averages_the_batch():
-    """torch.mean(x, dim=-1) of a (N,) tensor averages the batch away; the Mean block refuses it."""
-    assert torch.randn(3).mean(dim=-1).shape == ()
-    err = refusal("Mean", batched(), dim=-1)
-    assert err.message == "Mean over dim -1 needs an input with more dimensions than (N,)"
-    assert refusal("Mean", batched(4, 5), dim=3).hint == SetOwnParam("dim", 1)
-
-
 @pytest.mark.parametrize("block", BLOCKS)
 def test_integer_inputs_are_refused(block):
     x = batched(4, 8, 8, 8, dtype=LONG)

@@ -236,7 +236,7 @@ def test_transformer_encoder_classifier_round_trip() -> None:
     chain = [layers.by_label("0"), layers.by_label("1"), encoder.by_label("norm")]
     assert [n.block for n in chain] == ["TransformerEncoderLayer", "TransformerEncoderLayer", "LayerNorm"]
     assert chain[0].params["norm_first"] is True and chain[0].params["dim_feedforward"] == 32
-    assert graph.by_label("mean").params == {"dim": 1, "keepdim": False}
+    assert graph.by_label("mean").params == {"dim": (1,), "keepdim": False}
 
 
 class AttentionClassifier(nn.Module):

@@ -140,7 +140,7 @@ def _block_file(tmp_path: Path, change: object) -> Path:
         (lambda d: d.update(block=3), "block: expected the name of one of its definitions (Block, Stage), got 3"),
         (lambda d: d.pop("block"), "block: missing"),
         (lambda d: d.update(colour="red"), "colour: unknown field (expected format_version, block, definitions)"),
-        (lambda d: d.update(format_version=3), "format_version: this file was written by a newer netbuilder"),
+        (lambda d: d.update(format_version=4), "format_version: this file was written by a newer netbuilder"),
         (lambda d: d["definitions"][0].update(name="Linear"), "definitions[0].name: a block named 'Linear'"),
         (
             lambda d: d["definitions"][1]["nodes"][0].update(block="Stage"),

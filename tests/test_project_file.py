@@ -128,7 +128,7 @@ def test_params_are_written_in_full_with_auto_sizes_as_null_and_tuples_as_lists(
 
     nodes = data["graph"]["nodes"]
     assert list(data) == ["format_version", "name", "definitions", "graph", "training"]
-    assert data["format_version"] == FORMAT_VERSION == 2
+    assert data["format_version"] == FORMAT_VERSION == 3
     assert data["definitions"] == []
     assert list(nodes[FC_A]) == ["id", "block", "label", "params", "position"]
     assert nodes[FC_A]["params"] == {"in_features": None, "out_features": 16, "bias": True}
@@ -227,12 +227,12 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
 
 def test_a_newer_format_is_refused_with_advice(tmp_path: Path) -> None:
     data = project_to_dict(build_project())
-    data["format_version"] = 3
+    data["format_version"] = 4
     data["graph"]["shiny_new_field"] = True  # the version is checked before anything a newer writer adds
     err = load_error(tmp_path, json.dumps(data))
     assert str(err) == (
-        "format_version: this file was written by a newer netbuilder (format 3); "
-        "this version reads format 2: update netbuilder"
+        "format_version: this file was written by a newer netbuilder (format 4); "
+        "this version reads format 3: update netbuilder"
     )
 
 
@@ -277,7 +277,7 @@ ERROR_CASES: list[tuple[str, Mutation, str, str]] = [
     ("version a string", _set(["format_version"], "1"), "format_version", "expected an integer, got '1'"),
     ("version a bool", _set(["format_version"], True), "format_version", "expected an integer, got True"),
     ("version a float", _set(["format_version"], 1.0), "format_version", "expected an integer"),
-    ("version zero", _set(["format_version"], 0), "format_version", "expected a format from 1 to 2, got 0"),
+    ("version zero", _set(["format_version"], 0), "format_version", "expected a format from 1 to 3, got 0"),
     ("unknown top key", _set(["colour"], "red"), "colour", "unknown field"),
     ("name missing", _delete(["name"]), "name", "missing"),
     ("name a number", _set(["name"], 7), "name", "expected a string, got 7"),

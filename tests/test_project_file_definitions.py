@@ -16,6 +16,7 @@ from netbuilder.graph import Graph, GraphError
 from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
 from netbuilder.graph.limits import MAX_EXPANDED_NODES, MAX_NESTING
 from netbuilder.project import (
+    FORMAT_VERSION,
     Project,
     ProjectError,
     load_project,
@@ -196,7 +197,7 @@ FORMAT_1 = """{
 """
 
 
-def test_a_format_1_file_opens_unchanged_and_is_saved_as_format_2(tmp_path: Path) -> None:
+def test_a_format_1_file_opens_unchanged_and_is_saved_in_the_current_format(tmp_path: Path) -> None:
     path = tmp_path / "old.nbproj"
     path.write_text(FORMAT_1, encoding="utf-8")
     project = load_project(path)
@@ -207,7 +208,7 @@ def test_a_format_1_file_opens_unchanged_and_is_saved_as_format_2(tmp_path: Path
     ]
     assert project.graph.nodes["n2"].params["out_features"] == 2 and project.training.epochs == 3
     data = project_to_dict(project)
-    assert data["format_version"] == 2 and data["definitions"] == []
+    assert data["format_version"] == FORMAT_VERSION and data["definitions"] == []
 
 
 def test_a_format_1_file_with_definitions_is_refused_as_it_always_was() -> None:

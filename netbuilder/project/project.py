@@ -9,6 +9,7 @@ from typing import Any
 
 from netbuilder.graph import Graph
 from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
+from netbuilder.project.import_gaps import ImportGap
 from netbuilder.project.settings import TrainingSettings
 
 Listener = Callable[[ProjectEvent], None]
@@ -33,6 +34,9 @@ class Project:
     `named` is False while `name` is only a placeholder ("Untitled 1", a new project in the window): the first
     save names the project after its file, so the title, the recent files, the exported class and its README
     say "cifar_style_cnn" rather than "Untitled 1". A name a person gave, or one read from a file, stays.
+
+    `import_gaps` are the calls of an imported module that no block computes (see import_gaps), kept and shown
+    again until the gaps are filled; empty for a project that was drawn, or imported whole.
     """
 
     name: str
@@ -41,6 +45,7 @@ class Project:
     path: Path | None = None
     weights: Path | None = None
     named: bool = True
+    import_gaps: tuple[ImportGap, ...] = ()
     _listeners: list[Listener] = field(default_factory=list, init=False, repr=False)
 
     @classmethod

@@ -28,16 +28,17 @@ from netbuilder.project.definitions_file import (
 from netbuilder.project.errors import ProjectError, SettingsError
 from netbuilder.project.file_checks import check_keys, expect_object, expect_text, is_int, shown_value
 from netbuilder.project.graph_file import GRAPH_KEYS, counted_lists, graph_to_dict, read_nodes_and_edges
+from netbuilder.project.import_gaps import gaps_to_list, read_gaps
 from netbuilder.project.json_file import JsonObject, format_json, read_json, shown_path, too_big_to_save
 from netbuilder.project.project import Project
 from netbuilder.project.settings import SETTING, TrainingSettings
 from netbuilder.quoting import quoted
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SUFFIX = ".nbproj"
 WEIGHTS_SUFFIX = ".weights.safetensors"
 
-_TOP_KEYS = ("format_version", "name", "definitions", "graph", "training", "weights")
+_TOP_KEYS = ("format_version", "name", "definitions", "graph", "training", "weights", "import_gaps")
 _REQUIRED_TOP_KEYS = ("format_version", "name", "definitions", "graph", "training")
 _TRAINING_KEYS = tuple(SETTING)  # the declared training settings
 
@@ -51,6 +52,7 @@ def project_to_dict(project: Project, folder: Path | None = None) -> dict[str, A
     absolute path (an autosave in the recovery folder still finds them)."""
     graph = project.graph
     weights = {} if project.weights is None else {"weights": _weights_reference(project.weights, folder)}
+    gaps = {"import_gaps": gaps_to_list(project.import_gaps)} if project.import_gaps else {}
     return {
         "format_version": FORMAT_VERSION,
         "name": project.name,
@@ -58,6 +60,7 @@ def project_to_dict(project: Project, folder: Path | None = None) -> dict[str, A
         "graph": graph_to_dict(graph, "graph"),
         "training": project.training.to_dict(),
         **weights,
+        **gaps,
     }
 
 
@@ -162,7 +165,8 @@ def project_from_dict(data: Any, path: str | PathLike[str] | None = None) -> Pro
     training = _read_training(data["training"])
     path = None if path is None else Path(path)
     weights = _read_weights(data["weights"], path) if "weights" in data else None
-    return Project(name=name, graph=graph, training=training, path=path, weights=weights)
+    gaps = read_gaps(data["import_gaps"]) if "import_gaps" in data else ()
+    return Project(name=name, graph=graph, training=training, path=path, weights=weights, import_gaps=gaps)
 
 
 def _read_weights(value: Any, path: Path | None) -> Path:
@@ -215,7 +219,17 @@ def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return migrated
 
 
-_MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 3 added the calls a partial import could not map (`import_gaps`, optional); a format-2 project
+    has none."""
+    if "import_gaps" in data:  # not a field of format 2: a newer file whose version was lowered
+        raise ProjectError("import_gaps", "unknown field in a format-2 file (import_gaps came with format 3)")
+    migrated = JsonObject({**data, "format_version": 3})
+    migrated.duplicates = getattr(data, "duplicates", ())
+    return migrated
+
+
+_MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def _read_graph(value: Any, graph: Graph) -> None:

@@ -120,6 +120,12 @@ def _dropout_2d(rng: random.Random) -> Case:
     return Case("Dropout2d", {"p": _probability(rng)}, {"x": batched(*_sizes(rng, 3, high=6))})
 
 
+def _stochastic_depth(rng: random.Random) -> Case:
+    features = _sizes(rng, rng.randint(0, 4), high=6)
+    params = {"p": _probability(rng), "mode": rng.choice(["row", "batch"])}
+    return Case("StochasticDepth", params, {"x": batched(*features)})
+
+
 def _flatten(rng: random.Random) -> Case:
     features = _sizes(rng, rng.choice([0, 1, 2, 3, 3, 4]), high=5)
     start = rng.choice([1, 1, 1, 2, 2, 3, 4])
@@ -183,6 +189,7 @@ GENERATORS = {
     "InstanceNorm2d": _instance_norm_2d,
     "Dropout": _dropout,
     "Dropout2d": _dropout_2d,
+    "StochasticDepth": _stochastic_depth,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Permute": _permute,

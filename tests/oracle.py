@@ -94,6 +94,7 @@ def run_torch(case: Case, p: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]]
             value = value.log_softmax(dim=-1)
         namespace[f"in_{port}"] = value
     namespace["block"] = module
+    namespace["self"] = nn.Module()  # a forward template may read self.training (StochasticDepth): it trains
     ctx = ForwardContext(p, "block", args, "out", case.inputs)
     exec("\n".join(forward_lines(spec, ctx)), namespace)
     out = namespace["out"]

@@ -43,6 +43,7 @@ NEVER_INVALID = {
     "Tanhshrink",
     "Threshold",
     "Dropout",
+    "StochasticDepth",
     "Adam",
     "AdamW",
     "RMSprop",

@@ -1,12 +1,12 @@
-"""Regularization blocks: dropout of single values and of whole channels.
+"""Regularization blocks: dropout of single values, of whole channels, and of whole samples (stochastic depth).
 
-Both are active only while training (model.train()); in evaluation they pass their input through unchanged.
+All are active only while training (model.train()); in evaluation they pass their input through unchanged.
 """
 
 from __future__ import annotations
 
 from netbuilder.blocks.shared_params import probability
-from netbuilder.blocks.spec import BlockSpec, ModuleCode, RuleContext
+from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
 _ANY_RANK = tuple(range(1, 7))
@@ -41,6 +41,24 @@ def _dropout_2d_rule(ctx: RuleContext) -> dict[str, TensorType]:
     return {"y": x}
 
 
+def _stochastic_depth_forward(ctx: ForwardContext) -> list[str]:
+    """torchvision.ops.stochastic_depth written with torch alone, so the exported model needs no torchvision:
+    while training, one Bernoulli draw per sample ("row") or for the whole batch ("batch") keeps it with
+    probability 1 - p, the kept scaled by 1 / (1 - p); the same draws in the same order as torchvision's, so a
+    seeded run matches it. Nothing is drawn in evaluation, nor for p = 0 (torchvision returns its input)."""
+    x, out = ctx.args["x"], ctx.out
+    if ctx.p["p"] == 0.0:
+        return [f"{out} = {x}"]
+    keep = 1.0 - ctx.p["p"]  # computed as torchvision does, so the literal is the very same float
+    first = f"{out}.size(0)" if ctx.p["mode"] == "row" else "1"
+    sizes = ", ".join([first] + ["1"] * (ctx.inputs["x"].rank - 1))
+    noise = f"{out}.new_empty({sizes}).bernoulli_({keep!r})"
+    if keep > 0.0:  # p = 1 keeps nothing: torchvision multiplies by the zeros without dividing
+        noise = f"({noise} / {keep!r})"
+    assign = [] if out == x else [f"{out} = {x}"]
+    return [*assign, "if self.training:", f"    {out} = {out} * {noise}"]
+
+
 SPECS = (
     BlockSpec(
         type="Dropout",
@@ -61,5 +79,24 @@ SPECS = (
         rule=_dropout_2d_rule,
         module=ModuleCode("nn.Dropout2d"),
         label_prefix="drop",
+    ),
+    BlockSpec(
+        type="StochasticDepth",
+        category="Regularization",
+        doc="Drops a whole residual branch for some samples while training (drop path), scaling the rest by "
+        "1 / (1 - p).\nOn the branch of a residual block before the Add, as EfficientNet, ConvNeXt and Swin do.",
+        params=(
+            probability("p", 0.1, "Probability that a sample's branch is zeroed."),
+            ParamSpec(
+                "mode",
+                "choice",
+                "row",
+                "row: one draw per sample; batch: one draw for the whole batch.",
+                choices=("row", "batch"),
+            ),
+        ),
+        rule=_dropout_rule,
+        forward=_stochastic_depth_forward,
+        label_prefix="stochastic_depth",
     ),
 )

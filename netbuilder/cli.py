@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -27,14 +28,21 @@ from netbuilder.codegen.model_code import CodegenError
 from netbuilder.interrupts import run_ending_cleanly
 from netbuilder.pipeline import expanded_project, write_code_package
 from netbuilder.project import Project, ProjectError, SettingsError, load_project, save_project
+from netbuilder.project.import_gaps import gaps_headline, gaps_to_list, grouped_gap_lines
 from netbuilder.project.settings import SETTING, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
+from netbuilder.runtime.library_shapes import install as install_library_shapes
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
 CODE_FORMAT = "code"  # the Python package; the others are netbuilder.export.FORMATS and DIAGRAM_FORMATS
 DIAGRAM_FORMATS = ("svg", "png")  # the network diagram (Qt), as netbuilder.ui.canvas.diagram_export names them
+# what ends a partial import's list of gaps (Project.import_gaps): said wherever the list is shown
+GAPS_STAND = (
+    "they stay listed until the gaps are filled: in the window, once an edit makes the model check clean, or "
+    "with Dismiss in its banner"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(argv: list[str]) -> int:
+    install_library_shapes()  # torch finds a LibraryModule's shape (loaded when one is first checked)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _open(argv)
     args = _parser().parse_args(argv)
@@ -146,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         help="trace forward() in training mode, with the branches only training runs (auxiliary heads); "
         "eval mode, the network that predicts, without it",
     )
+    imports.add_argument("--verbose", action="store_true", help="when the import fails, print torch's traceback too")
     imports.set_defaults(run=_import)
     return parser
 
@@ -188,7 +198,7 @@ def _check(args: argparse.Namespace) -> int:
     analysis = analyze(project.graph)
     training = not args.model_only
     problems = analysis.problems(training=training)
-    failed = any(d.is_error for d in problems)
+    failed = any(d.is_error for d in problems) or bool(project.import_gaps)
     if args.json:
         _print_json(
             {
@@ -196,23 +206,26 @@ def _check(args: argparse.Namespace) -> int:
                 "ok": not failed,
                 "nodes": _nodes_json(project, analysis),
                 "problems": [_diagnostic_json(project, d) for d in problems],
+                "import_gaps": gaps_to_list(project.import_gaps),
             }
         )
         return PROBLEMS if failed else OK
-    if not problems:
+    if not problems and not project.import_gaps:
         print("no problems")
         return OK
     for diagnostic in problems:
         print(_diagnostic_text(project, diagnostic))
-    errors = sum(d.is_error for d in problems)
-    print(f"\n{errors} error(s), {len(problems) - errors} warning(s)")
+    if problems:
+        errors = sum(d.is_error for d in problems)
+        print(f"\n{errors} error(s), {len(problems) - errors} warning(s)")
+    _print_import_gaps(project, spaced=bool(problems))
     return PROBLEMS if failed else OK
 
 
 def _summary(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     analysis = analyze(project.graph)
-    failed = analysis.has_errors(training=False)
+    failed = analysis.has_errors(training=False) or bool(project.import_gaps)
     if args.json:
         _print_json(
             {
@@ -220,6 +233,7 @@ def _summary(args: argparse.Namespace) -> int:
                 "ok": not failed,
                 "nodes": _nodes_json(project, analysis),
                 "totals": {"parameters": analysis.total_params, "macs": analysis.total_macs},
+                "import_gaps": gaps_to_list(project.import_gaps),
             }
         )
         return PROBLEMS if failed else OK
@@ -246,6 +260,7 @@ def _summary(args: argparse.Namespace) -> int:
     problems = analysis.problems(training=False)
     if problems:
         print(f"\n{len(problems)} problem(s): run `netbuilder check {args.project}` for details")
+    _print_import_gaps(project, spaced=True)
     return PROBLEMS if failed else OK
 
 
@@ -287,8 +302,9 @@ def _export(args: argparse.Namespace) -> int:
 def _refused(project: Project) -> bool:
     """True, once stderr says why, when the model has an error (Analysis.errors(training=False)): its code would
     silently leave out what the error cuts off (a layer whose input is not connected), so no model file is
-    written. A diagram alone is still drawn: it shows the graph as it is."""
-    said = _first_model_error(project)
+    written; or when an import left gaps that still stand (a call at the very end of forward() leaves no error,
+    and the model would silently stop before it). A diagram alone is still drawn: it shows the graph as it is."""
+    said = _first_model_error(project) or _gaps_refusal(project)
     if said:
         print(f"netbuilder: nothing exported: {said}", file=sys.stderr)
     return bool(said)
@@ -427,7 +443,11 @@ def _import(args: argparse.Namespace) -> int:
     try:
         result = import_module(module, shape, name, dtype=args.dtype, training=args.training)
     except ImportFailure as err:
+        if args.verbose and err.__cause__ is not None:
+            traceback.print_exception(err.__cause__, file=sys.stderr)
         print(f"netbuilder: nothing imported: {err}", file=sys.stderr)
+        if not args.verbose:
+            print("netbuilder: --verbose prints torch's traceback", file=sys.stderr)
         return PROBLEMS
     print(result.report(), file=sys.stdout if result.complete else sys.stderr)
     if args.weights is not None:
@@ -502,6 +522,25 @@ def _first_model_error(project: Project) -> str:
         return ""
     more = f" ({len(errors) - 1} more: netbuilder check --model-only)" if len(errors) > 1 else ""
     return f"{_where(project, errors[0])}: {errors[0].message}{more}"
+
+
+def _gaps_refusal(project: Project) -> str:
+    """Why a project whose import left gaps is not exported; '' when none stand."""
+    if not project.import_gaps:
+        return ""
+    return f"{gaps_headline(len(project.import_gaps))} (netbuilder check lists them); {GAPS_STAND}"
+
+
+def _print_import_gaps(project: Project, *, spaced: bool) -> None:
+    """A partial import's gaps, after the diagnostics (`spaced`: a blank line after what came before): one line
+    per call and reason, as the import listed them."""
+    if not project.import_gaps:
+        return
+    blank = "\n" if spaced else ""
+    print(f"{blank}{gaps_headline(len(project.import_gaps))}:")
+    for line in grouped_gap_lines(project.import_gaps):
+        print(f"  {_one_line(line)}")
+    print(GAPS_STAND)
 
 
 def _where(project: Project, diagnostic: Diagnostic) -> str:

@@ -4,6 +4,7 @@ what the original computes; what does not map is named with its source line and 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -358,8 +359,58 @@ def test_untraceable_module_says_why() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x if x.sum() > 0 else -x
 
-    with pytest.raises(ImportFailure, match="cannot trace Branching"):
+    with pytest.raises(ImportFailure) as failure:
         import_module(Branching(), (1, 3), "branching")
+    message = str(failure.value)
+    assert "\n" not in message and message.startswith("torch.fx cannot trace Branching: TraceError: ")
+    assert message.endswith(f"test_fx_import.py:{_line_of('x.sum() > 0')}: return x if x.sum() > 0 else -x")
+
+
+def _line_of(code: str) -> int:
+    """The line of this file that holds `code` (its first occurrence)."""
+    return next(i for i, line in enumerate(Path(__file__).read_text().splitlines(), 1) if code in line)
+
+
+def test_a_module_that_does_not_run_on_the_input_says_where_in_one_line(capfd) -> None:
+    class Mismatched(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.head = nn.Linear(5, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.head(self.fc(x))  # 4 features into a layer that takes 5
+
+    with pytest.raises(ImportFailure) as failure:
+        import_module(Mismatched(), (1, 4), "mismatched")
+    message = str(failure.value)
+    assert message.startswith("Mismatched does not run on an input of shape (1, 4): RuntimeError: mat1 and mat2")
+    assert "\n" not in message and message.endswith("(self.head)")
+    assert "Traceback" not in capfd.readouterr().err  # torch's ShapeProp prints one; the user reads one line
+
+
+def test_an_unmapped_call_inside_a_submodule_is_named_as_written_at_its_own_line() -> None:
+    class Clamped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.clamp(self.fc(x), 0.0, 1.0)
+
+    class Outer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = Clamped()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.inner(x))
+
+    (gap,) = import_module(Outer(), (1, 4), "outer").unmapped
+    assert gap.call == "torch.clamp"
+    assert gap.where.endswith(
+        f"test_fx_import.py:{_line_of('torch.clamp(self.fc(x)')}: return torch.clamp(self.fc(x), 0.0, 1.0)"
+    )
 
 
 def test_cli_imports_a_class_from_a_file(tmp_path, capsys) -> None:

@@ -450,9 +450,23 @@ def _call_name(root: nn.Module, node: torch.fx.Node) -> str:
         return f"Tensor.{node.target}"
     if node.target is operator.getitem:
         return "indexing (value[...])"
-    module = getattr(node.target, "__module__", None) or ""
-    name = getattr(node.target, "__qualname__", None) or getattr(node.target, "__name__", str(node.target))
-    return f"{module}.{name}" if module else name
+    return function_name(node.target)
+
+
+# Where a person finds a function, in the order they would look: torch.clamp, not the C class that holds it.
+_PUBLIC = (("torch", torch), ("torch.nn.functional", F), ("operator", operator))
+
+
+def function_name(function: Any) -> str:
+    """The name a person calls `function` by: torch.clamp, torch.nn.functional.layer_norm, operator.add; other
+    functions by their module and qualified name (torchvision.ops.stochastic_depth.stochastic_depth)."""
+    name = getattr(function, "__name__", None)
+    for prefix, namespace in _PUBLIC:
+        if name and getattr(namespace, name, None) is function:
+            return f"{prefix}.{name}"
+    module = getattr(function, "__module__", None) or ""
+    qualified = getattr(function, "__qualname__", None) or name or str(function)
+    return f"{module}.{qualified}" if module else qualified
 
 
 def _output_port(graph: Graph, node_id: str) -> str:

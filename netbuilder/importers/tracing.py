@@ -7,10 +7,12 @@ submodules the trace never reaches, are read from the trace.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import traceback
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
 import torch
 import torch.fx
@@ -55,17 +57,42 @@ def classes(root: nn.Module, paths: Iterable[str]) -> dict[str, tuple[str, str]]
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:
-    """`module` traced by torch.fx, keeping each call's stack trace; ImportFailure where fx cannot trace it."""
+    """`module` traced by torch.fx, keeping each call's stack trace; ImportFailure where fx cannot trace it, in
+    one line naming the line of the model's code that stopped it (the traceback stays its __cause__)."""
     tracer = torch.fx.Tracer()
     tracer.record_stack_traces = True
     try:
         graph = tracer.trace(module)
     except Exception as err:  # fx raises many kinds (TraceError, TypeError on Proxy control flow ...)
-        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {err}") from err
+        raise ImportFailure(
+            f"torch.fx cannot trace {type(module).__name__}: {_first_line(err)}{_raised_at(err)}"
+        ) from err
     return torch.fx.GraphModule(tracer.root, graph)
 
 
-@contextmanager
+class _ShapeProp(ShapeProp):
+    """ShapeProp that remembers the node it runs, so a failure is told at that call's line."""
+
+    running: torch.fx.Node | None = None
+
+    def run_node(self, n: torch.fx.Node) -> object:
+        self.running = n
+        return super().run_node(n)
+
+
+def _raised_at(err: BaseException) -> str:
+    """'; at file.py:12: code' for the innermost frame of `err`'s traceback outside torch, or ''."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(_TORCH_DIR)]
+    return f"; at {frames[-1].filename}:{frames[-1].lineno}: {(frames[-1].line or '').strip()}" if frames else ""
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of what `err` says (torch's messages run to pages: a node dump, a C++ trace)."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+@contextlib.contextmanager
 def mode(module: nn.Module, training: bool) -> Iterator[None]:
     """`module` in training mode or eval mode for the import, then every submodule back in its own mode (a
     model being trained may hold a frozen part in eval mode, which module.train() alone would lose)."""
@@ -97,11 +124,18 @@ def propagate_shapes(module: nn.Module, traced: torch.fx.GraphModule, shape: tup
     and would update its running statistics), to record every shape; the caller restores the modes."""
     example = torch.zeros(shape, dtype=torch.long) if dtype == LONG else torch.randn(shape)
     traced.eval()
-    try:
-        with torch.no_grad():
-            ShapeProp(traced).propagate(example)
+    runner = _ShapeProp(traced)
+    try:  # ShapeProp prints the traceback itself before it raises: the message below says it in one line
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
+            runner.propagate(example)
     except Exception as err:
-        raise ImportFailure(f"{type(module).__name__} does not run on an input of shape {shape}: {err}") from err
+        cause = err.__cause__ or err  # ShapeProp wraps the error in a dump of the node and its metadata
+        node = runner.running
+        where = f"; at {location(node)}" if node is not None else ""
+        where += f" (self.{node.target})" if node is not None and node.op == "call_module" else ""
+        raise ImportFailure(
+            f"{type(module).__name__} does not run on an input of shape {shape}: {_first_line(cause)}{where}"
+        ) from err
 
 
 def shape(node: torch.fx.Node) -> tuple[int, ...] | None:
@@ -116,10 +150,17 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \S+\n\s*(?P
 
 
 def location(node: torch.fx.Node) -> str:
-    """`file.py:12: code` for the user's line that made this call; the fx node name where fx kept no trace."""
-    for frame in _FRAME.finditer(node.stack_trace or ""):
-        if not frame["file"].startswith(_TORCH_DIR):
-            return f"{frame['file']}:{frame['line']}: {frame['code'].strip()}"
+    """`file.py:12: code` for the line that made this call: the innermost frame outside torch, so a call inside a
+    submodule's forward() is told at its own line, not at the line that calls the submodule; the fx node name
+    where fx kept no trace, with the submodule it is in."""
+    frames = [f for f in _FRAME.finditer(node.stack_trace or "") if not f["file"].startswith(_TORCH_DIR)]
+    if frames:
+        frame = frames[-1]
+        return f"{frame['file']}:{frame['line']}: {frame['code'].strip()}"
     if node.op == "call_module":
         return f"self.{node.target}"
+    stack = node.meta.get("nn_module_stack") or {}
+    if stack:  # fx keeps no trace for some calls it makes itself (unpacking `b, c = x.shape`): say whose they are
+        scope, cls = next(reversed(stack.values()))
+        return f"{node.name} in self.{scope} ({getattr(cls, '__name__', cls)})"
     return f"node {node.name}"

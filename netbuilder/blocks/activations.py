@@ -185,15 +185,12 @@ SPECS = (
         rule=_hardtanh_rule,
     ),
     _activation(
-        "Softplus",
-        "Softplus: log(1 + exp(beta * x)) / beta, a smooth ReLU that is always positive.\n"
-        "For an output that must be positive, such as a standard deviation or a rate.",
-        ParamSpec("beta", "float", 1.0, "Sharpness: the larger, the closer to ReLU; not 0.", check=_nonzero),
-        ParamSpec("threshold", "float", 20.0, "Where beta * x exceeds this, the output is x itself (for stability)."),
-    ),
-    _activation(
-        "Softsign",
-        "Softsign: x / (1 + |x|), squashing to (-1, 1).\nA tanh-like squash whose tails approach ±1 more slowly.",
+        "RReLU",
+        "Randomized leaky ReLU: a random negative slope in [lower, upper] while training, their mean in eval.\n"
+        "Regularises like noise (Xu et al. 2015); in eval mode the output is fixed.",
+        ParamSpec("lower", "float", 0.125, "Smallest negative slope drawn in training."),
+        ParamSpec("upper", "float", 1 / 3, "Largest negative slope drawn in training; at least lower."),
+        rule=_rrelu_rule,
     ),
     _activation(
         "SELU",
@@ -213,8 +210,48 @@ SPECS = (
         ),
     ),
     _activation(
+        "Softplus",
+        "Softplus: log(1 + exp(beta * x)) / beta, a smooth ReLU.\n"
+        "For an output that must be positive, such as a standard deviation or a rate.",
+        ParamSpec("beta", "float", 1.0, "Sharpness: the larger, the closer to ReLU; not 0.", check=_nonzero),
+        ParamSpec("threshold", "float", 20.0, "Where beta * x exceeds this, the output is x itself (for stability)."),
+    ),
+    _activation(
+        "Softsign",
+        "Softsign: x / (1 + |x|), squashing to (-1, 1).\nA tanh-like squash whose tails approach ±1 more slowly.",
+    ),
+    _activation(
         "LogSigmoid",
         "Log of the sigmoid: -log(1 + exp(-x)), computed stably.\nLog-probabilities of a yes/no outcome.",
+    ),
+    _activation(
+        "Softmin",
+        "Softmin: softmax of -x over `dim`, so the smallest input gets the largest probability.\n"
+        "To weigh options by a cost or a distance.",
+        _dim_param(),
+        rule=_dim_rule,
+        module=ModuleCode("nn.Softmin", always=("dim",)),
+    ),
+    _activation(
+        "Softmax2d",
+        "Softmax over the channels at each position of images (N, C, H, W).\n"
+        "Per-pixel class probabilities in segmentation; the same as Softmax over dim 1.",
+        rule=_softmax2d_rule,
+    ),
+    _activation(
+        "GLU",
+        "Gated linear unit: a * sigmoid(b) for the two halves a, b of `dim`, which it halves.\n"
+        "Gated convolutions and feed-forward layers (Dauphin et al. 2017); the size along `dim` must be even.",
+        ParamSpec(
+            "dim",
+            "int",
+            -1,
+            "Dimension split into two halves (-1 = last); its size must be even.",
+            min=-1,
+            max=5,
+            check=not_batch_dim,
+        ),
+        rule=_glu_rule,
     ),
     _activation(
         "Softshrink",
@@ -239,42 +276,5 @@ SPECS = (
         ParamSpec("threshold", "float", 0.0, "Inputs at or below this are replaced."),
         ParamSpec("value", "float", 0.0, "What replaces them."),
         module=ModuleCode("nn.Threshold", positional=("threshold", "value")),
-    ),
-    _activation(
-        "RReLU",
-        "Randomized leaky ReLU: negative slope drawn from [lower, upper] in training, (lower + upper) / 2 in eval.\n"
-        "A leaky ReLU that regularises; its output is random while training and fixed in eval.",
-        ParamSpec("lower", "float", 0.125, "Smallest negative slope drawn in training."),
-        ParamSpec("upper", "float", 1 / 3, "Largest negative slope drawn in training; at least lower."),
-        rule=_rrelu_rule,
-    ),
-    _activation(
-        "Softmin",
-        "Softmin: probabilities that sum to one over `dim`, largest where the input is smallest (softmax of -x).\n"
-        "To weigh options by a cost or a distance.",
-        _dim_param(),
-        rule=_dim_rule,
-        module=ModuleCode("nn.Softmin", always=("dim",)),
-    ),
-    _activation(
-        "Softmax2d",
-        "Softmax over the channels at each position of images (N, C, H, W).\n"
-        "Per-pixel class probabilities in segmentation; the same as Softmax over dim 1.",
-        rule=_softmax2d_rule,
-    ),
-    _activation(
-        "GLU",
-        "Gated linear unit: splits `dim` into halves a and b and gives a * sigmoid(b), halving that dimension.\n"
-        "Gated convolutions and feed-forward layers (Dauphin et al. 2017); the size along `dim` must be even.",
-        ParamSpec(
-            "dim",
-            "int",
-            -1,
-            "Dimension split into two halves (-1 = last); its size must be even.",
-            min=-1,
-            max=5,
-            check=not_batch_dim,
-        ),
-        rule=_glu_rule,
     ),
 )

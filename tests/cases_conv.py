@@ -7,7 +7,9 @@ torch, which we refuse on purpose (tested in test_blocks_conv.py), so it never a
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
+from netbuilder.blocks.conv import spread
 from netbuilder.blocks.tensor_type import TensorType, batched
 from tests.oracle import Case
 
@@ -32,6 +34,13 @@ def _pin(rng: random.Random, right: int) -> int:
     return right if rng.random() < 0.85 else rng.randint(1, 16)
 
 
+def _per_dim(rng: random.Random, dims: int, draw: Callable[[], int]) -> int | tuple[int, ...]:
+    """One value for every spatial dimension or, now and then in two or three, one per dimension."""
+    if dims > 1 and rng.random() < 0.35:
+        return tuple(draw() for _ in range(dims))
+    return draw()
+
+
 def _channels(rng: random.Random) -> tuple[int, int, int]:
     """(groups, in_channels, out_channels): divisible by groups, now and then not."""
     groups = rng.choice([1, 1, 1, 2, 3, 4, rng.choice([1152, 1536])])  # the last: EfficientNet's depthwise convs
@@ -50,10 +59,10 @@ def _conv(dims: int):
         params = {
             "in_channels": _pin(rng, c_in),
             "out_channels": c_out,
-            "kernel_size": rng.randint(1, 5),
-            "stride": rng.choice([1, 1, 2, 3]),
-            "padding": rng.choice([0, 0, 1, 2, 3]),
-            "dilation": rng.choice([1, 1, 1, 2, 3]),
+            "kernel_size": _per_dim(rng, dims, lambda: rng.randint(1, 5)),
+            "stride": _per_dim(rng, dims, lambda: rng.choice([1, 1, 2, 3])),
+            "padding": _per_dim(rng, dims, lambda: rng.choice([0, 0, 1, 2, 3])),
+            "dilation": _per_dim(rng, dims, lambda: rng.choice([1, 1, 1, 2, 3])),
             "groups": groups,
             "bias": rng.random() < 0.7,
             "padding_mode": rng.choice(["zeros", "zeros", "zeros", "reflect", "replicate", "circular"]),
@@ -67,10 +76,18 @@ def _transposed(dims: int):
     def generate(rng: random.Random) -> Case:
         while True:
             groups, c_in, c_out = _channels(rng)
-            k, s, pad = rng.randint(1, 5), rng.choice([1, 1, 2, 3]), rng.choice([0, 0, 1, 2])
-            op, d = rng.choice([0, 0, 0, 1, 2]), rng.choice([1, 1, 2])
+            k = _per_dim(rng, dims, lambda: rng.randint(1, 5))
+            s = _per_dim(rng, dims, lambda: rng.choice([1, 1, 2, 3]))
+            pad = _per_dim(rng, dims, lambda: rng.choice([0, 0, 1, 2]))
+            op = _per_dim(rng, dims, lambda: rng.choice([0, 0, 0, 1, 2]))
+            d = _per_dim(rng, dims, lambda: rng.choice([1, 1, 2]))
             x = _input(rng, dims, c_in)
-            out = [(n - 1) * s - 2 * pad + d * (k - 1) + op + 1 for n in x.features[1:]]
+            windows = zip(*(spread(v, dims) for v in (k, s, pad, op, d)), strict=True)
+            # strict=False: an input of a wrong rank has more or fewer sizes than the block has dimensions
+            out = [
+                (n - 1) * si - 2 * pi + di * (ki - 1) + oi + 1
+                for n, (ki, si, pi, oi, di) in zip(x.features[1:], windows, strict=False)
+            ]
             # An output of exactly 0 is an empty tensor torch sometimes returns: we refuse it on purpose.
             if 0 not in out:
                 break
@@ -92,15 +109,14 @@ def _transposed(dims: int):
 
 def _window_pool(kind: str, dims: int):
     def generate(rng: random.Random) -> Case:
-        k = rng.randint(1, 5)
         params = {
-            "kernel_size": k,
-            "stride": rng.choice([None, None, 1, 2, 3]),
-            "padding": rng.choice([0, 0, 0, 1, 2]),
+            "kernel_size": _per_dim(rng, dims, lambda: rng.randint(1, 5)),
+            "stride": rng.choice([None, None, _per_dim(rng, dims, lambda: rng.choice([1, 2, 3]))]),
+            "padding": _per_dim(rng, dims, lambda: rng.choice([0, 0, 0, 1, 2])),
             "ceil_mode": rng.random() < 0.4,
         }
         if kind == "Max":
-            params["dilation"] = rng.choice([1, 1, 1, 2, 3])
+            params["dilation"] = _per_dim(rng, dims, lambda: rng.choice([1, 1, 1, 2, 3]))
         else:
             params["count_include_pad"] = rng.random() < 0.5
         return Case(f"{kind}Pool{dims}d", params, {"x": _input(rng, dims, rng.randint(1, 8))})

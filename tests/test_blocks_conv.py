@@ -13,7 +13,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.conv import SPECS as CONV_SPECS
-from netbuilder.blocks.errors import BypassProducer, SetOwnParam, ShapeError
+from netbuilder.blocks.errors import BypassProducer, ParamError, SetOwnParam, ShapeError
 from netbuilder.blocks.pooling import SPECS as POOL_SPECS
 from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import LONG, TensorType, batched
@@ -265,3 +265,121 @@ def test_catalogue_placement():
     for spec in POOL_SPECS:
         assert spec.category == "Pooling"
     assert catalogue.get("MaxPool2d").param("stride").none_label == "same as kernel_size"
+
+
+# One value per spatial dimension: Inception's 1x7 and 7x1 kernels, strides that halve one side only.
+
+
+def test_a_value_per_dimension_is_one_int_when_all_are_equal():
+    """Files and code keep kernel_size=3 as they always had it; a tuple only where the dimensions differ."""
+    kernel = catalogue.get("Conv2d").param("kernel_size")
+    assert kernel.validate(3) == kernel.validate((3, 3)) == kernel.validate([3]) == 3
+    assert kernel.validate([1, 7]) == (1, 7)
+    assert catalogue.get("Conv3d").param("stride").validate((2, 1, 1)) == (2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ((1, 2, 3), "got 3 values"),
+        ((), "got ()"),
+        ((0, 7), "got (0, 7)"),
+        ((1, 7.5), "got (1, 7.5)"),
+        ("1, 7", "got '1, 7'"),
+    ],
+)
+def test_a_wrong_value_per_dimension_is_refused_in_one_line(value, words):
+    with pytest.raises(ParamError) as caught:
+        catalogue.get("Conv2d").param("kernel_size").validate(value)
+    assert str(caught.value) == f"expected an integer from 1 to 64, or 2 of them (one per dimension), {words}"
+
+
+def test_one_spatial_dimension_takes_one_int():
+    assert catalogue.get("Conv1d").param("kernel_size").kind == "int"
+    assert catalogue.get("MaxPool1d").param("stride").kind == "int"
+
+
+def test_inception_kernels_keep_the_size_with_padding_per_dimension():
+    y, _ = run_rule("Conv2d", batched(3, 17, 17), kernel_size=(1, 7), padding=(0, 3), out_channels=8)
+    assert y == batched(8, 17, 17)
+    y, _ = run_rule("Conv2d", batched(3, 17, 17), kernel_size=(7, 1), padding=(3, 0), out_channels=8)
+    assert y == batched(8, 17, 17)
+    y, _ = run_rule("MaxPool2d", batched(3, 8, 9), kernel_size=(2, 3), stride=(2, 1))
+    assert y == batched(3, 4, 7)
+    y, _ = run_rule("ConvTranspose2d", batched(4, 5, 5), kernel_size=(2, 1), stride=(2, 1), out_channels=8)
+    assert y == batched(8, 10, 5)
+
+
+def test_a_window_too_large_in_one_dimension_says_which_and_shrinks_only_that_one():
+    err = refusal("Conv2d", batched(3, 4, 8), kernel_size=(5, 7), padding=(0, 3))
+    assert (
+        err.message == "Conv2d with kernel 5x7 and padding 0x3 needs an input of at least 5x1 but receives (N, 3, 4, 8)"
+    )
+    assert err.hint == SetOwnParam("kernel_size", (4, 7))
+    err = refusal("MaxPool2d", batched(3, 1, 8), kernel_size=(2, 3), stride=(2, 1))
+    assert err.message.startswith("MaxPool2d with kernel 2x3 needs an input of at least 2x3 but receives (N, 3, 1, 8)")
+    assert err.hint == SetOwnParam("kernel_size", (1, 3))
+    err = refusal("AvgPool2d", batched(3, 1, 8), kernel_size=(4, 2), padding=(1, 0))
+    assert err.message.startswith("AvgPool2d with kernel 4x2 and padding 1x0 needs an input of at least 2x2 ")
+    assert err.hint == SetOwnParam("kernel_size", (3, 2))
+
+
+def test_pool_padding_above_half_the_kernel_in_one_dimension():
+    err = refusal("MaxPool2d", batched(3, 8, 8), kernel_size=(1, 3), padding=1)
+    assert err.message == "MaxPool2d padding can be at most half the kernel (0x1 for kernel 1x3) but is 1"
+    assert err.hint == SetOwnParam("padding", 0)
+    err = refusal("MaxPool2d", batched(3, 8, 8), kernel_size=(3, 1), padding=(2, 0))
+    assert err.message == "MaxPool2d padding can be at most half the kernel (1x0 for kernel 3x1) but is 2x0"
+    assert err.hint == SetOwnParam("padding", (1, 0))
+
+
+def test_padding_limits_per_dimension():
+    err = refusal("Conv2d", batched(1, 2, 8), padding=(2, 3), padding_mode="reflect")
+    assert err.message == ("Conv2d with reflect padding 2x3 needs spatial sizes above 2x3 but receives (N, 1, 2, 8)")
+    assert err.hint == SetOwnParam("padding", (1, 3))
+    run_rule("Conv2d", batched(1, 2, 8), padding=(1, 3), padding_mode="reflect")
+    err = refusal("ConvTranspose2d", batched(4, 2, 2), kernel_size=(1, 3), padding=(1, 1))
+    assert err.message == (
+        "ConvTranspose2d with padding 1 trims away its whole output for (N, 4, 2, 2): padding can be at most 0 here"
+    )
+    err = refusal("ConvTranspose2d", batched(4, 2, 4), kernel_size=(1, 3), padding=(1, 2))
+    assert err.message.endswith("padding can be at most 0x2 here")
+    assert err.hint == SetOwnParam("padding", (0, 2))
+    err = refusal("ConvTranspose2d", batched(4, 5, 5), stride=(2, 1), output_padding=1)
+    assert err.message.endswith("but output_padding is 1 with stride 2x1 and dilation 1")
+    assert err.hint == SetOwnParam("output_padding", 0)
+    err = refusal("ConvTranspose2d", batched(4, 5, 5), stride=(2, 1), output_padding=(1, 2))
+    assert err.hint == SetOwnParam("output_padding", (1, 0))
+
+
+def test_per_dimension_values_are_written_as_tuples():
+    assert code("Conv2d", batched(3, 17, 17), kernel_size=(1, 7), padding=(0, 3)) == (
+        "nn.Conv2d(3, 16, kernel_size=(1, 7), padding=(0, 3))"
+    )
+    assert code("Conv2d", batched(3, 17, 17), kernel_size=(3, 3), stride=[2, 2]) == (
+        "nn.Conv2d(3, 16, kernel_size=3, stride=2)"
+    )
+    assert code("MaxPool2d", batched(3, 8, 8), kernel_size=(2, 3), stride=(2, 1)) == (
+        "nn.MaxPool2d((2, 3), stride=(2, 1))"
+    )
+    assert code("AdaptiveAvgPool2d", batched(3, 8, 8), output_size=[7, 1]) == "nn.AdaptiveAvgPool2d((7, 1))"
+
+
+@pytest.mark.parametrize("block", ["Conv2d", "Conv3d", "ConvTranspose2d"])
+def test_macs_and_parameters_of_kernels_per_dimension_match_torch(block):
+    rng = random.Random(f"{block} per dimension")
+    spec = catalogue.get(block)
+    dims = int(block[-2])
+    for _ in range(6):
+        params = {
+            "out_channels": rng.randint(1, 4),
+            "kernel_size": tuple(rng.randint(1, 3) for _ in range(dims)),
+            "stride": tuple(rng.randint(1, 2) for _ in range(dims)),
+            "dilation": tuple(rng.randint(1, 2) for _ in range(dims)),
+        }
+        x_type = batched(rng.randint(1, 3), *(rng.randint(5, 7) for _ in range(dims)))
+        y, p = run_rule(block, x_type, **params)
+        module = eval(constructor(spec, p), {"nn": nn})
+        x = torch.randn(1, *x_type.features)
+        assert spec.count_macs(p, {"x": x_type}, {"y": y}) == torch_macs(module, x), p
+        assert spec.count_params(p, {"x": x_type}, {"y": y}) == sum(t.numel() for t in module.parameters())

@@ -10,10 +10,11 @@ use it. Window arithmetic is shared with the pooling blocks.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from netbuilder.blocks.errors import BypassProducer, SetOwnParam
 from netbuilder.blocks.shared_params import bias, inferred_size, size
-from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext
+from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext, per_dim_value
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
 LAYOUTS = {
@@ -62,27 +63,72 @@ def smallest_input(kernel: int, stride: int, padding: int, dilation: int = 1, ce
     return max(1, dilation * (kernel - 1) + 1 - 2 * padding - (stride - 1 if ceil else 0))
 
 
-def cross(n: int, dims: int) -> str:
-    """5x5 for two dimensions, 5x5x5 for three, 5 for one."""
-    return "x".join([str(n)] * dims)
+PerDim = int | tuple[int, ...]
+"""A window setting as a block holds it: one int for every spatial dimension, or one per dimension."""
+
+
+def spread(value: PerDim, dims: int) -> tuple[int, ...]:
+    """The value for each spatial dimension: kernel_size 3 is (3, 3) in two dimensions."""
+    return tuple(value) if isinstance(value, tuple) else (value,) * dims
+
+
+def within(value: PerDim, limits: tuple[int, ...]) -> PerDim:
+    """`value` brought down to at most `limits`, dimension by dimension: a fix that changes no more than it
+    must. One int stays one int (the smallest limit), as the person chose one value for every dimension."""
+    if isinstance(value, int):
+        return min(value, *limits)
+    return per_dim_value(tuple(min(v, limit) for v, limit in zip(value, limits, strict=True)))
+
+
+def largest_fitting(current: PerDim, dims: int, fits: Callable[[int, int], bool]) -> PerDim | None:
+    """The largest kernel_size below `current` for which `fits(dimension, kernel)` holds in every dimension,
+    or None: a square kernel stays square, one given per dimension shrinks only where it does not fit."""
+    if isinstance(current, int):
+        return next((k for k in range(current - 1, 0, -1) if all(fits(i, k) for i in range(dims))), None)
+    best = []
+    for i, most in enumerate(current):
+        k = next((k for k in range(most, 0, -1) if fits(i, k)), None)
+        if k is None:
+            return None
+        best.append(k)
+    return per_dim_value(tuple(best))
+
+
+def dims_text(value: PerDim) -> str:
+    """A setting in a message: 3, or 1x7 where it differs between dimensions."""
+    return "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def cross(n: PerDim, dims: int) -> str:
+    """5x5 for two dimensions, 5x5x5 for three, 5 for one; (1, 7) is 1x7."""
+    return "x".join(str(v) for v in spread(n, dims))
 
 
 def window_words(p: dict) -> str:
-    """'kernel 3', 'kernel 3, dilation 2 and padding 1': the settings that decide how much input a window needs."""
-    parts = [f"kernel {p['kernel_size']}"]
+    """'kernel 3', 'kernel 1x7, dilation 2 and padding 0x3': the settings that decide how much input a window
+    needs."""
+    parts = [f"kernel {dims_text(p['kernel_size'])}"]
     if p.get("dilation", 1) != 1:
-        parts.append(f"dilation {p['dilation']}")
+        parts.append(f"dilation {dims_text(p['dilation'])}")
     if p.get("padding", 0):
-        parts.append(f"padding {p['padding']}")
+        parts.append(f"padding {dims_text(p['padding'])}")
     if p.get("ceil_mode"):
         parts.append("ceil_mode")
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def window_param(name: str, default: int | None, help: str, dims: int, low: int, high: int, **options) -> ParamSpec:
+    """A window setting (kernel_size, stride, padding, dilation ...): one int in one dimension; in two or
+    three, one int for all or one per dimension, as torch takes them (Inception's 1x7 kernels)."""
+    if dims == 1:
+        return ParamSpec(name, "int", default, help, min=low, max=high, **options)
+    return ParamSpec(name, "int_per_dim", default, help, min=low, max=high, lengths=(dims,), **options)
+
+
 _KERNEL_HELP = {
     1: "Length of the filter window.",
-    2: "Side of the square filter window (3 = 3x3).",
-    3: "Side of the cubic filter window (3 = 3x3x3).",
+    2: "The filter window: 3 for 3x3, or height, width as 1, 7 for 1x7.",
+    3: "The filter window: 3 for 3x3x3, or depth, height, width as 1, 3, 3.",
 }
 
 
@@ -90,32 +136,32 @@ def _conv_params(dims: int, transposed: bool) -> tuple[ParamSpec, ...]:
     params = [
         inferred_size("in_channels", "channels"),
         size("out_channels", 16, "Number of output channels (filters)."),
-        ParamSpec("kernel_size", "int", 3, _KERNEL_HELP[dims], min=1, max=64),
-        ParamSpec("stride", "int", 1, "Step between windows (2 halves the size).", min=1, max=64),
-        ParamSpec(
+        window_param("kernel_size", 3, _KERNEL_HELP[dims], dims, 1, 64),
+        window_param("stride", 1, "Step between windows (2 halves the size).", dims, 1, 64),
+        window_param(
             "padding",
-            "int",
             0,
             "Values added at every border; (kernel_size - 1) / 2 keeps the size at stride 1."
             if not transposed
             else "Removes this many values from every border of the output.",
-            min=0,
-            max=64,
+            dims,
+            0,
+            64,
         ),
     ]
     if transposed:
         params.append(
-            ParamSpec(
+            window_param(
                 "output_padding",
-                "int",
                 0,
                 "Extra values on one side of the output, to reach an exact size; below stride or dilation.",
-                min=0,
-                max=63,
+                dims,
+                0,
+                63,
             )
         )
     params += [
-        ParamSpec("dilation", "int", 1, "Spacing between the taps of the filter (>1 widens its view).", min=1, max=64),
+        window_param("dilation", 1, "Spacing between the taps of the filter (>1 widens its view).", dims, 1, 64),
         ParamSpec("groups", "int", 1, "Split channels into this many independent groups.", min=1),
         bias(),
     ]
@@ -153,12 +199,9 @@ def _check_groups(ctx: RuleContext, in_channels: int) -> None:
         )
 
 
-def _largest_kernel(p: dict, spatial: tuple[int, ...]) -> int | None:
-    """The largest kernel_size below the current one whose window fits every spatial dimension."""
-    for k in range(p["kernel_size"] - 1, 0, -1):
-        if all(window_output(n, k, p["stride"], p["padding"], p["dilation"]) >= 1 for n in spatial):
-            return k
-    return None
+def _geometry(p: dict, dims: int, *names: str) -> tuple[tuple[int, ...], ...]:
+    """The named settings, each as one value per spatial dimension."""
+    return tuple(spread(p[name], dims) for name in names)
 
 
 def _conv_rule(dims: int):
@@ -168,28 +211,33 @@ def _conv_rule(dims: int):
         _check_groups(ctx, in_channels)
         p = ctx.p
         spatial = x.features[1:]
-        k, s, pad, d, mode = p["kernel_size"], p["stride"], p["padding"], p["dilation"], p["padding_mode"]
-        if mode == "reflect" and pad >= min(spatial):
+        k, s, pad, d = _geometry(p, dims, "kernel_size", "stride", "padding", "dilation")
+        mode = p["padding_mode"]
+        if mode == "reflect" and any(pi >= n for pi, n in zip(pad, spatial, strict=True)):
             raise ctx.fail(
-                f"{ctx.block} with reflect padding {pad} needs every spatial size above {pad} but receives {x}",
+                f"{ctx.block} with reflect padding {dims_text(p['padding'])} needs {_sizes_above(p['padding'])} "
+                f"but receives {x}",
                 port="x",
                 param="padding",
-                hint=SetOwnParam("padding", min(spatial) - 1),
+                hint=SetOwnParam("padding", within(p["padding"], tuple(n - 1 for n in spatial))),
             )
-        if mode == "circular" and pad > min(spatial):
+        if mode == "circular" and any(pi > n for pi, n in zip(pad, spatial, strict=True)):
             raise ctx.fail(
-                f"{ctx.block} with circular padding {pad} needs every spatial size at least {pad} (it cannot "
-                f"wrap around more than once) but receives {x}",
+                f"{ctx.block} with circular padding {dims_text(p['padding'])} needs "
+                f"{_sizes_above(p['padding'], 'at least')} (it cannot wrap around more than once) but receives {x}",
                 port="x",
                 param="padding",
-                hint=SetOwnParam("padding", min(spatial)),
+                hint=SetOwnParam("padding", within(p["padding"], spatial)),
             )
-        out = tuple(window_output(n, k, s, pad, d) for n in spatial)
+        windows = list(zip(k, s, pad, d, strict=True))
+        out = tuple(window_output(n, *w) for n, w in zip(spatial, windows, strict=True))
         if min(out) < 1:
-            smaller = _largest_kernel(p, spatial)
+            smaller = largest_fitting(
+                p["kernel_size"], dims, lambda i, k_i: window_output(spatial[i], k_i, s[i], pad[i], d[i]) >= 1
+            )
             raise ctx.fail(
                 f"{ctx.block} with {window_words(p)} needs an input of at least "
-                f"{cross(smallest_input(k, s, pad, d), dims)} but receives {x}",
+                f"{cross(tuple(smallest_input(*w) for w in windows), dims)} but receives {x}",
                 port="x",
                 param="kernel_size",
                 hint=SetOwnParam("kernel_size", smaller) if smaller else None,
@@ -199,26 +247,41 @@ def _conv_rule(dims: int):
     return rule
 
 
+def _sizes_above(padding: PerDim, words: str = "above") -> str:
+    """'every spatial size above 2'; per dimension, 'spatial sizes above 1x3' (each above its own)."""
+    if isinstance(padding, int):
+        return f"every spatial size {words} {padding}"
+    return f"spatial sizes {words} {dims_text(padding)}"
+
+
 def _transposed_rule(dims: int):
     def rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = spatial_input(ctx, dims)
         in_channels = ctx.resolve("in_channels", x.shape[1], "channels")
         _check_groups(ctx, in_channels)
         p = ctx.p
-        k, s, pad, op, d = p["kernel_size"], p["stride"], p["padding"], p["output_padding"], p["dilation"]
-        if op >= s and op >= d:
+        k, s, pad, op, d = _geometry(p, dims, "kernel_size", "stride", "padding", "output_padding", "dilation")
+        if any(oi >= si and oi >= di for oi, si, di in zip(op, s, d, strict=True)):
             raise ctx.fail(
-                f"{ctx.block} needs output_padding smaller than stride or dilation, but output_padding is {op} "
-                f"with stride {s} and dilation {d}",
+                f"{ctx.block} needs output_padding smaller than stride or dilation, but output_padding is "
+                f"{dims_text(p['output_padding'])} with stride {dims_text(p['stride'])} and dilation "
+                f"{dims_text(p['dilation'])}",
                 param="output_padding",
-                hint=SetOwnParam("output_padding", max(s, d) - 1),
+                hint=SetOwnParam(
+                    "output_padding",
+                    within(p["output_padding"], tuple(max(si, di) - 1 for si, di in zip(s, d, strict=True))),
+                ),
             )
-        out = tuple((n - 1) * s - 2 * pad + d * (k - 1) + op + 1 for n in x.features[1:])
+        # Before padding trims it: (n - 1) * s + d * (k - 1) + output_padding + 1.
+        full = tuple(
+            (n - 1) * si + di * (ki - 1) + oi for n, ki, si, oi, di in zip(x.features[1:], k, s, op, d, strict=True)
+        )
+        out = tuple(f - 2 * pi + 1 for f, pi in zip(full, pad, strict=True))
         if min(out) < 1:
-            most = _largest_padding(p, x.features[1:])
+            most = within(p["padding"], tuple(f // 2 for f in full))
             raise ctx.fail(
-                f"{ctx.block} with padding {pad} trims away its whole output for {x}: padding can be at most "
-                f"{most} here",
+                f"{ctx.block} with padding {dims_text(p['padding'])} trims away its whole output for {x}: "
+                f"padding can be at most {dims_text(most)} here",
                 port="x",
                 param="padding",
                 hint=SetOwnParam("padding", most),
@@ -228,17 +291,16 @@ def _transposed_rule(dims: int):
     return rule
 
 
-def _largest_padding(p: dict, spatial: tuple[int, ...]) -> int:
-    """The largest padding that leaves a transposed convolution's output at least 1 long."""
-    full = min((n - 1) * p["stride"] + p["dilation"] * (p["kernel_size"] - 1) + p["output_padding"] for n in spatial)
-    return max(0, full // 2)
+def _taps(p: dict, dims: int) -> int:
+    """How many values one filter window covers: kernel_size^dims, or the product of one per dimension."""
+    return math.prod(spread(p["kernel_size"], dims))
 
 
 def _conv_count_params(dims: int):
     """Weights (out, in / groups, k...) or, transposed, (in, out / groups, k...): the same count."""
 
     def count(p, inputs, outputs) -> int:
-        weights = p["in_channels"] * p["out_channels"] // p["groups"] * p["kernel_size"] ** dims
+        weights = p["in_channels"] * p["out_channels"] // p["groups"] * _taps(p, dims)
         return weights + (p["out_channels"] if p["bias"] else 0)
 
     return count
@@ -248,7 +310,7 @@ def _conv_macs(dims: int):
     """Every output value sums in_channels / groups windows of kernel_size^dims taps."""
 
     def count(p, inputs, outputs) -> int:
-        return outputs["y"].numel_per_sample() * (p["in_channels"] // p["groups"]) * p["kernel_size"] ** dims
+        return outputs["y"].numel_per_sample() * (p["in_channels"] // p["groups"]) * _taps(p, dims)
 
     return count
 
@@ -257,7 +319,7 @@ def _transposed_macs(dims: int):
     """Every input value is spread over out_channels / groups windows of kernel_size^dims taps."""
 
     def count(p, inputs, outputs) -> int:
-        return inputs["x"].numel_per_sample() * (p["out_channels"] // p["groups"]) * p["kernel_size"] ** dims
+        return inputs["x"].numel_per_sample() * (p["out_channels"] // p["groups"]) * _taps(p, dims)
 
     return count
 

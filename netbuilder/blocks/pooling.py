@@ -7,9 +7,20 @@ window that does not fit. Adaptive pools accept any input and produce output_siz
 
 from __future__ import annotations
 
-from netbuilder.blocks.conv import cross, smallest_input, spatial_input, window_output, window_words
+from netbuilder.blocks.conv import (
+    cross,
+    dims_text,
+    largest_fitting,
+    smallest_input,
+    spatial_input,
+    spread,
+    window_output,
+    window_param,
+    window_words,
+    within,
+)
 from netbuilder.blocks.errors import SetOwnParam
-from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext
+from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext, per_dim_value
 from netbuilder.blocks.tensor_type import TensorType
 
 _ADAPTIVE_FIX = {1: "AdaptiveAvgPool1d", 2: "AdaptiveAvgPool2d"}
@@ -17,67 +28,62 @@ _ADAPTIVE_FIX = {1: "AdaptiveAvgPool1d", 2: "AdaptiveAvgPool2d"}
 
 _KERNEL_HELP = {
     1: "Length of the window (2 halves the length).",
-    2: "Side of the square window (2 halves height and width).",
+    2: "The window: 2 for 2x2 (halves height and width), or height, width as 2, 1 for 2x1.",
 }
 
 
 def _window_params(dims: int, max_pool: bool) -> tuple[ParamSpec, ...]:
     params = [
-        ParamSpec("kernel_size", "int", 2, _KERNEL_HELP[dims], min=1, max=64),
-        ParamSpec(
+        window_param("kernel_size", 2, _KERNEL_HELP[dims], dims, 1, 64),
+        window_param(
             "stride",
-            "int",
             None,
             "Step between windows.",
-            min=1,
-            max=64,
+            dims,
+            1,
+            64,
             optional=True,
             none_label="same as kernel_size",
         ),
-        ParamSpec("padding", "int", 0, "Values added at every border; at most half the kernel.", min=0, max=32),
+        window_param("padding", 0, "Values added at every border; at most half the kernel.", dims, 0, 32),
     ]
     if max_pool:
-        params.append(ParamSpec("dilation", "int", 1, "Spacing between the values a window looks at.", min=1, max=64))
+        params.append(window_param("dilation", 1, "Spacing between the values a window looks at.", dims, 1, 64))
     params.append(ParamSpec("ceil_mode", "bool", False, "Round the output size up: a partial last window counts."))
     if not max_pool:
         params.append(ParamSpec("count_include_pad", "bool", True, "Count padded zeros in each average."))
     return tuple(params)
 
 
-def _geometry(p: dict, kernel: int) -> tuple[int, int, int, bool]:
-    """(stride, padding, dilation, ceil) for a window of `kernel`; stride None follows the kernel."""
-    return p["stride"] or kernel, p["padding"], p.get("dilation", 1), p["ceil_mode"]
-
-
-def _largest_kernel(p: dict, spatial: tuple[int, ...]) -> int | None:
-    """The largest kernel_size below the current one that torch accepts for these sizes."""
-    for k in range(p["kernel_size"] - 1, 0, -1):
-        s, pad, d, ceil = _geometry(p, k)
-        if pad <= k // 2 and all(window_output(n, k, s, pad, d, ceil) >= 1 for n in spatial):
-            return k
-    return None
-
-
 def _window_rule(dims: int):
     def rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = spatial_input(ctx, dims)
         p = ctx.p
-        k = p["kernel_size"]
-        s, pad, d, ceil = _geometry(p, k)
-        if pad > k // 2:
+        k, pad, d = spread(p["kernel_size"], dims), spread(p["padding"], dims), spread(p.get("dilation", 1), dims)
+        s = spread(p["stride"], dims) if p["stride"] is not None else k  # stride None follows the kernel
+        ceil = p["ceil_mode"]
+        if any(pi > ki // 2 for pi, ki in zip(pad, k, strict=True)):
+            halves = tuple(ki // 2 for ki in k)
             raise ctx.fail(
-                f"{ctx.block} padding can be at most half the kernel ({k // 2} for kernel {k}) but is {pad}",
+                f"{ctx.block} padding can be at most half the kernel ({dims_text(per_dim_value(halves))} for "
+                f"kernel {dims_text(p['kernel_size'])}) but is {dims_text(p['padding'])}",
                 param="padding",
-                hint=SetOwnParam("padding", k // 2),
+                hint=SetOwnParam("padding", within(p["padding"], halves)),
             )
         spatial = x.features[1:]
-        out = tuple(window_output(n, k, s, pad, d, ceil) for n in spatial)
+        windows = list(zip(k, s, pad, d, strict=True))
+        out = tuple(window_output(n, *w, ceil) for n, w in zip(spatial, windows, strict=True))
         if min(out) < 1:
-            smaller = _largest_kernel(p, spatial)
+
+            def fits(i: int, k_i: int) -> bool:
+                s_i = s[i] if p["stride"] is not None else k_i
+                return pad[i] <= k_i // 2 and window_output(spatial[i], k_i, s_i, pad[i], d[i], ceil) >= 1
+
+            smaller = largest_fitting(p["kernel_size"], dims, fits)
             raise ctx.fail(
                 f"{ctx.block} with {window_words(p)} needs an input of at least "
-                f"{cross(smallest_input(k, s, pad, d, ceil), dims)} but receives {x}: use a smaller kernel_size, "
-                f"or {_ADAPTIVE_FIX[dims]} to pool to a fixed size",
+                f"{cross(tuple(smallest_input(*w, ceil) for w in windows), dims)} but receives {x}: use a smaller "
+                f"kernel_size, or {_ADAPTIVE_FIX[dims]} to pool to a fixed size",
                 port="x",
                 param="kernel_size",
                 hint=SetOwnParam("kernel_size", smaller) if smaller else None,
@@ -90,13 +96,7 @@ def _window_rule(dims: int):
 def _adaptive_rule(dims: int):
     def rule(ctx: RuleContext) -> dict[str, TensorType]:
         x = spatial_input(ctx, dims)
-        size = ctx.p["output_size"]
-        if dims == 1:
-            return {"y": x.with_shape(x.shape[1], size)}
-        height, width = size * 2 if len(size) == 1 else size
-        # The constructor reads this: one int for a square output, nn.AdaptiveAvgPool2d(1), else (h, w).
-        ctx.p["output_size"] = height if height == width else (height, width)
-        return {"y": x.with_shape(x.shape[1], height, width)}
+        return {"y": x.with_shape(x.shape[1], *spread(ctx.p["output_size"], dims))}
 
     return rule
 
@@ -113,19 +113,14 @@ def _window_pool(kind: str, dims: int, doc: str) -> BlockSpec:
     )
 
 
+_OUTPUT_SIZE_HELP = {
+    1: "Output length, whatever the input length.",
+    2: "Output height and width, whatever the input size: 7 for 7x7, or height, width as 7, 1.",
+}
+
+
 def _adaptive_pool(kind: str, dims: int, doc: str) -> BlockSpec:
-    if dims == 1:
-        output_size = ParamSpec("output_size", "int", 1, "Output length, whatever the input length.", min=1, max=4096)
-    else:
-        output_size = ParamSpec(
-            "output_size",
-            "ints",
-            (1,),
-            "Output height and width, whatever the input size (one value: square).",
-            min=1,
-            max=4096,
-            lengths=(1, 2),
-        )
+    output_size = window_param("output_size", 1, _OUTPUT_SIZE_HELP[dims], dims, 1, 4096)
     return BlockSpec(
         type=f"Adaptive{kind}Pool{dims}d",
         category="Pooling",

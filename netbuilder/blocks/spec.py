@@ -26,7 +26,7 @@ DATA = "data"
 LOSS_ROLE = "loss"
 OPTIMIZER = "optimizer"
 
-PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "text")
+PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "int_per_dim", "text")
 MAX_TEXT = 4096
 
 
@@ -36,7 +36,9 @@ class ParamSpec:
 
     `optional` admits None, which means "auto" for an `inferred` size (it follows the incoming tensor) and
     otherwise what `none_label` says ("same as kernel_size"). `when` names another parameter and the values
-    for which this one matters (the inspector greys it out otherwise; codegen omits it).
+    for which this one matters (the inspector greys it out otherwise; codegen omits it). `lengths` is how
+    many integers an `ints` value may hold; an `int_per_dim` value (a convolution's kernel_size) is one
+    integer for every spatial dimension or one per dimension, `lengths[0]` of them, as torch takes both.
     """
 
     name: str
@@ -58,6 +60,8 @@ class ParamSpec:
             raise ValueError(f"{self.name}: unknown parameter kind {self.kind!r}")
         if self.inferred and not self.optional:
             raise ValueError(f"{self.name}: an inferred parameter must be optional (None = auto)")
+        if self.kind == "int_per_dim" and len(self.lengths) != 1:
+            raise ValueError(f"{self.name}: a value per dimension needs lengths=(dimensions,)")
 
     def validate(self, value: Any) -> Any:
         """Return `value` in canonical form, or raise ParamError saying what was expected."""
@@ -83,6 +87,8 @@ class ParamSpec:
         if self.kind == "ints":
             counts = " or ".join(str(n) for n in self.lengths) if self.lengths else "one or more"
             return f"{counts} integers{self._range_words(' each')}"
+        if self.kind == "int_per_dim":
+            return f"an integer{self._range_words('')}, or {self.lengths[0]} of them (one per dimension)"
         noun = "an integer" if self.kind == "int" else "a number"
         if self.kind == "int" and self.min == 1 and self.max is None:
             return "a positive integer"
@@ -123,6 +129,8 @@ class ParamSpec:
             for v in value:
                 self._check_range(v, value)
             return value
+        if self.kind == "int_per_dim":
+            return self._per_dim(value)
         if self.kind == "int":
             if not _is_int(value):
                 raise ParamError(f"expected {self.expected()}, got {_short(value)}")
@@ -139,6 +147,18 @@ class ParamSpec:
         self._check_range(value, value)
         return value
 
+    def _per_dim(self, value: Any) -> int | tuple[int, ...]:
+        """One int for every dimension, or one per dimension (a single-item list is the one int)."""
+        values = tuple(value) if isinstance(value, list | tuple) else (value,)
+        if not values or not all(_is_int(v) for v in values):
+            raise ParamError(f"expected {self.expected()}, got {_short(value)}")
+        if len(values) not in (1, self.lengths[0]):
+            raise ParamError(f"expected {self.expected()}, got {len(values)} values")
+        values = tuple(int(v) for v in values)
+        for v in values:
+            self._check_range(v, value)
+        return per_dim_value(values)
+
     def _check_range(self, v: float, whole: Any) -> None:
         if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
             raise ParamError(f"expected {self.expected()}, got {_short(whole)}")
@@ -149,6 +169,12 @@ class ParamSpec:
             return True
         other, values = self.when
         return params.get(other) in values
+
+
+def per_dim_value(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """The canonical form of a value per dimension: one int when all are equal (kernel_size 3, as files and
+    code have always written it), else the tuple ((1, 7))."""
+    return values[0] if len(set(values)) == 1 else values
 
 
 def _is_int(v: Any) -> bool:

@@ -189,7 +189,7 @@ def test_each_parameter_kind_gets_its_own_field(qtbot):
         for spec in block.params:
             by_kind.setdefault(spec.kind, spec)
     assert set(by_kind) == set(FIELDS)
-    editors = {"int": QSpinBox, "float": QLineEdit, "ints": QLineEdit, "text": QLineEdit}
+    editors = {"int": QSpinBox, "float": QLineEdit, "ints": QLineEdit, "int_per_dim": QLineEdit, "text": QLineEdit}
     editors |= {"bool": QCheckBox, "choice": QComboBox}
     for kind, spec in by_kind.items():
         field = field_for(spec)

@@ -10,7 +10,7 @@ freshly pinned value starts.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
@@ -337,21 +337,26 @@ class FloatField(_TypedField):
         return float(self._lowest())
 
 
+def _typed_ints(text: str, expected: Callable[[str], ParamError]) -> tuple[int, ...]:
+    """Whole numbers as a person types them: "16, 4, 4", "(1, 7)", "3" (brackets, spaces, semicolons
+    forgiven); `expected` makes the refusal of anything else."""
+    stripped = text.strip()
+    parts = [p for p in re.split(r"[\s,;]+", stripped.strip("()[]")) if p]
+    try:
+        if not parts:
+            raise ValueError
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise expected(stripped) from None
+
+
 class IntsField(_TypedField):
     """A few whole numbers, typed as "16, 4, 4" (brackets, spaces and semicolons are forgiven)."""
 
     PLACEHOLDER = "e.g. 16, 4, 4"
 
     def parse(self, text: str) -> Any:
-        stripped = text.strip()
-        parts = [p for p in re.split(r"[\s,;]+", stripped.strip("()[]")) if p]
-        try:
-            if not parts:
-                raise ValueError
-            value = tuple(int(p) for p in parts)
-        except ValueError:
-            raise self._expected(stripped) from None
-        return self.spec.validate(value)
+        return self.spec.validate(_typed_ints(text, self._expected))
 
     def text_of(self, value: Any) -> str:
         return "?" if value is None else ", ".join(str(v) for v in value)
@@ -359,6 +364,31 @@ class IntsField(_TypedField):
     def _first_value(self) -> Any:
         count = self.spec.lengths[0] if self.spec.lengths else 1
         return (int(self._lowest()),) * count
+
+
+class PerDimField(_TypedField):
+    """One whole number for every spatial dimension or one per dimension, typed as "3" or "1, 7"."""
+
+    def _make_editor(self) -> QWidget:
+        edit = super()._make_editor()
+        edit.setPlaceholderText("e.g. 3 or " + ", ".join(["1"] * (self.spec.lengths[0] - 1) + ["7"]))
+        return edit
+
+    def parse(self, text: str) -> Any:
+        return self.spec.validate(_typed_ints(text, self._expected))
+
+    def text_of(self, value: Any) -> str:
+        if isinstance(value, tuple):
+            return ", ".join(str(v) for v in value)
+        return super().text_of(value)
+
+    def _first_value(self) -> Any:
+        return int(self._lowest())
+
+    def tooltip(self, relevant: bool = True) -> str:
+        # Both forms, as the person types them: the spec's own words say "2 of them (one per dimension)".
+        dims = self.spec.lengths[0]
+        return super().tooltip(relevant) + f"\nType one number for every dimension, or {dims} separated by commas."
 
 
 class TextField(_TypedField):
@@ -375,6 +405,7 @@ FIELDS: dict[str, type[ParamField]] = {
     "int": IntField,
     "float": FloatField,
     "ints": IntsField,
+    "int_per_dim": PerDimField,
     "bool": BoolField,
     "choice": ChoiceField,
     "text": TextField,

@@ -1,4 +1,4 @@
-"""Blocks that rearrange values without learning anything: Flatten, Reshape, Permute and Upsample.
+"""Blocks that rearrange values without learning anything: Flatten, Reshape, Permute, Upsample, Slice, Select, Pad.
 
 The batch dimension is never touched: every size and dimension number here counts from the first dimension
 after it, which is why dimension 0 always stays where it is.
@@ -261,4 +261,255 @@ UPSAMPLE = BlockSpec(
     label_prefix="up",
 )
 
-SPECS = (FLATTEN, RESHAPE, PERMUTE, UPSAMPLE)
+
+# Slice and Select: Python indexing along one dimension -------------------------------------------------------
+
+
+def _axis(ctx: RuleContext, x: TensorType, what: str) -> int:
+    """The dimension `dim` names, counted from 0 = the batch, refused where it is not one after the batch."""
+    dim = ctx.p["dim"]
+    axis = dim + x.rank if dim < 0 else dim
+    if not 1 <= axis < x.rank:
+        raise ctx.fail(
+            f"{what} along dim {dim} needs an input with more dimensions than {x}",
+            port="x",
+            param="dim",
+            hint=SetOwnParam("dim", 1) if x.rank > 1 and dim != 1 else None,
+        )
+    return axis
+
+
+def _subscript(x: str, dim: int, item: str) -> str:
+    """`x[:, item]` for dim 1, `x[..., item]` for dim -1, `x[..., item, :]` for dim -2: what a person writes."""
+    if dim > 0:
+        return f"{x}[{', '.join([':'] * dim + [item])}]"
+    return f"{x}[{', '.join(['...', item] + [':'] * (-dim - 1))}]"
+
+
+def _slice_text(p: dict) -> str:
+    """Python's slice as typed: 10:20, :20, 10:, ::2, -3:."""
+    start, end, step = int(p["start"]), p["end"], int(p["step"])
+    text = f"{start if start else ''}:{'' if end is None else int(end)}"
+    return text + (f":{step}" if step != 1 else "")
+
+
+def _slice_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x")
+    axis = _axis(ctx, x, "Slice")
+    p = ctx.p
+    size = len(range(*slice(p["start"], p["end"], p["step"]).indices(x.shape[axis])))
+    if size == 0:  # torch gives an empty tensor, which nothing after it can use
+        raise ctx.fail(
+            f"Slice [{_slice_text(p)}] of dim {p['dim']} keeps nothing of {x} (that dimension has {x.shape[axis]})",
+            port="x",
+            param="start",
+        )
+    sizes = list(x.features)
+    sizes[axis - 1] = size
+    return {"y": x.with_shape(*sizes)}
+
+
+def _slice_forward(ctx: ForwardContext) -> list[str]:
+    return [f"{ctx.out} = {_subscript(ctx.args['x'], int(ctx.p['dim']), _slice_text(ctx.p))}"]
+
+
+_POSITION = 1_000_000
+"""How far a slice's start and end may reach, either way: beyond any size, as Python clamps them."""
+
+SLICE = BlockSpec(
+    type="Slice",
+    category="Reshape",
+    doc="A range along one dimension, as Python slicing: start 10, end 20 on dim 1 is x[:, 10:20].\n"
+    "One piece of x.chunk(2, dim=1) or torch.split, every other value (step 2), the last few (start -3).",
+    params=(
+        ParamSpec(
+            "dim",
+            "int",
+            1,
+            "The dimension to slice (1 = the first after the batch, -1 = the last).",
+            min=-5,
+            max=5,
+            check=not_batch_dim,
+        ),
+        ParamSpec(
+            "start",
+            "int",
+            0,
+            "First index kept (negative counts from the end, as in Python).",
+            min=-_POSITION,
+            max=_POSITION,
+        ),
+        ParamSpec(
+            "end",
+            "int",
+            None,
+            "Index where the slice stops, not kept (negative counts from the end).",
+            min=-_POSITION,
+            max=_POSITION,
+            optional=True,
+            none_label="to the end",
+        ),
+        ParamSpec("step", "int", 1, "Keep every step-th value (2: every other one).", min=1, max=_POSITION),
+    ),
+    rule=_slice_rule,
+    forward=_slice_forward,
+)
+
+
+def _select_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x")
+    axis = _axis(ctx, x, "Select")
+    index, size = ctx.p["index"], int(x.shape[axis])
+    if not -size <= index < size:
+        raise ctx.fail(
+            f"Select index {index} is outside dim {ctx.p['dim']} of {x}, which has {size} "
+            f"(indices {-size} to {size - 1})",
+            port="x",
+            param="index",
+            hint=SetOwnParam("index", size - 1 if index > 0 else 0),
+        )
+    sizes = list(x.features)
+    del sizes[axis - 1]
+    return {"y": x.with_shape(*sizes)}
+
+
+def _select_forward(ctx: ForwardContext) -> list[str]:
+    return [f"{ctx.out} = {_subscript(ctx.args['x'], int(ctx.p['dim']), str(int(ctx.p['index'])))}"]
+
+
+SELECT = BlockSpec(
+    type="Select",
+    category="Reshape",
+    doc="One index along one dimension, which goes away: index 0 on dim 1 is x[:, 0], (N, L, E) to (N, E).\n"
+    "The class token of a vision transformer, or the last step of a sequence (index -1).",
+    params=(
+        ParamSpec(
+            "dim",
+            "int",
+            1,
+            "The dimension to index (1 = the first after the batch, -1 = the last).",
+            min=-5,
+            max=5,
+            check=not_batch_dim,
+        ),
+        ParamSpec(
+            "index",
+            "int",
+            0,
+            "The index kept (negative counts from the end: -1 is the last).",
+            min=-_POSITION,
+            max=_POSITION - 1,
+        ),
+    ),
+    rule=_select_rule,
+    forward=_select_forward,
+)
+
+
+# Pad ----------------------------------------------------------------------------------------------------------
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_sizes(ctx: RuleContext, x: TensorType) -> list[int]:
+    """The padded sizes, refused where torch refuses them for this mode (or the result would be empty)."""
+    padding, mode = ctx.p["padding"], ctx.p["mode"]
+    sizes = list(x.features)
+    for i in range(len(padding) // 2):
+        before, after = padding[2 * i], padding[2 * i + 1]
+        axis = x.rank - 1 - i
+        n = sizes[axis - 1]
+        where = f"dim {axis} of {x}"
+        if mode == "reflect" and max(before, after) >= n:
+            raise ctx.fail(
+                f"Pad (reflect) by {before}, {after} needs less than the size on each side, but {where} has {n}",
+                port="x",
+                param="padding",
+                hint=SetOwnParam("mode", "replicate"),
+            )
+        if mode == "circular" and max(before, after) > n:
+            raise ctx.fail(
+                f"Pad (circular) by {before}, {after} would wrap around {where} more than once (its size is {n})",
+                port="x",
+                param="padding",
+            )
+        # Ours alone: torch fails on some such crops and returns others, which mean nothing.
+        if mode == "circular" and min(before, after) < -n:
+            raise ctx.fail(
+                f"Pad (circular) by {before}, {after} crops more than {where} holds (its size is {n})",
+                port="x",
+                param="padding",
+            )
+        # constant mode crops before it pads, and a crop cannot take more than there is
+        cropped = n + min(before, 0) + min(after, 0)
+        out = n + before + after
+        if out < 1 or (mode == "constant" and cropped < 0):
+            raise ctx.fail(
+                f"Pad by {before}, {after} leaves nothing of {where}, which has {n}",
+                port="x",
+                param="padding",
+            )
+        sizes[axis - 1] = out
+    return sizes
+
+
+def _pad_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x")
+    padding, mode = ctx.p["padding"], ctx.p["mode"]
+    pairs = len(padding) // 2
+    if pairs >= x.rank:
+        raise ctx.fail(
+            f"Pad by {format_shape(padding)} pads the last {pairs} dimensions but {x} has {x.rank - 1} after the batch",
+            port="x",
+            param="padding",
+        )
+    # torch pads the last 1, 2 or 3 dimensions of (C, ...) or (N, C, ...) in these modes
+    if mode != "constant" and not (pairs <= 3 and x.rank - pairs in (1, 2)):
+        raise ctx.fail(
+            f"Pad ({mode}) of the last {pairs} dimension{'s' if pairs > 1 else ''} needs an input with "
+            f"{pairs + 1} or {pairs + 2} dimensions but receives {x}: constant mode pads any",
+            port="x",
+            param="mode",
+            hint=SetOwnParam("mode", "constant"),
+        )
+    return {"y": x.with_shape(*_pad_sizes(ctx, x))}
+
+
+def _pad_forward(ctx: ForwardContext) -> list[str]:
+    padding = format_shape(tuple(int(v) for v in ctx.p["padding"]))
+    mode, value = ctx.p["mode"], float(ctx.p["value"])
+    extra = f", mode={mode!r}" if mode != "constant" else f", value={value!r}" if value else ""
+    return [f"{ctx.out} = nn.functional.pad({ctx.args['x']}, {padding}{extra})"]
+
+
+PAD = BlockSpec(
+    type="Pad",
+    category="Reshape",
+    doc="Adds values before and after the last dimensions: padding 1, 1, 2, 2 pads width by 1 and height by 2.\n"
+    "To pad an image or a sequence to a size before a layer, by a constant or by its own border values.",
+    params=(
+        ParamSpec(
+            "padding",
+            "ints",
+            (1, 1),
+            "Pairs (before, after), the last dimension first, as torch takes them; negative values crop.",
+            min=-_POSITION,
+            max=_POSITION,
+            lengths=(2, 4, 6, 8, 10),
+        ),
+        ParamSpec(
+            "mode",
+            "choice",
+            "constant",
+            "What fills the border: a constant, the values mirrored (reflect), the edge repeated (replicate), "
+            "or the other end (circular).",
+            choices=_PAD_MODES,
+        ),
+        ParamSpec("value", "float", 0.0, "The constant filling the border.", when=("mode", ("constant",))),
+    ),
+    rule=_pad_rule,
+    forward=_pad_forward,
+)
+
+
+SPECS = (FLATTEN, RESHAPE, PERMUTE, UPSAMPLE, SLICE, SELECT, PAD)

@@ -1,4 +1,5 @@
-"""Activations: where we are stricter than torch, the messages a user reads, and the code they get.
+"""Activations: where we are stricter than torch, the messages a user reads, the code they get, and torch's
+activation modules imported as these blocks.
 
 The oracle (test_block_oracle.py with cases_core.py) covers agreement with torch, and test_block_specs.py the
 values the generated code computes; these tests cover the refusals torch does not make and the exact words.
@@ -16,7 +17,9 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ParamError
 from netbuilder.blocks.tensor_type import TensorType, batched
 from netbuilder.codegen.render import constructor
+from netbuilder.graph.definitions import expanded
 from tests.oracle import Case, ours
+from tests.test_fx_import import _assert_round_trip
 
 
 def output(block: str, x: TensorType, **params: Any) -> TensorType:
@@ -104,3 +107,27 @@ def test_generated_code_reads_as_written_by_hand():
     assert code("GLU") == "nn.GLU()"
     assert code("GLU", dim=2) == "nn.GLU(dim=2)"
     assert code("Softplus", beta=2.0) == "nn.Softplus(beta=2.0)"
+
+
+def test_torch_activation_modules_import_as_their_blocks_with_their_arguments():
+    """The importer finds a block by its module class and reads the arguments back by their torch names."""
+    layers = [
+        nn.Hardsigmoid(),
+        nn.Hardtanh(-0.5, 2.0),
+        nn.RReLU(0.1, 0.2),
+        nn.SELU(),
+        nn.CELU(alpha=0.5),
+        nn.Softplus(beta=2.0, threshold=5.0),
+        nn.Softsign(),
+        nn.LogSigmoid(),
+        nn.Softshrink(0.1),
+        nn.Hardshrink(0.05),
+        nn.Tanhshrink(),
+        nn.Threshold(-0.2, 3.0),
+        nn.GLU(dim=1),
+        nn.Softmin(dim=1),
+    ]
+    result = _assert_round_trip(nn.Sequential(nn.Linear(8, 16), *layers), (2, 8))
+    blocks = {node.block for _, node in expanded(result.project.graph)}
+    assert blocks >= {type(layer).__name__ for layer in layers}
+    _assert_round_trip(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Softmax2d()), (2, 1, 6, 6))

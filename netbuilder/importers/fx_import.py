@@ -22,6 +22,7 @@ from netbuilder.importers.call_mapping import Builder, UnmappedCall
 from netbuilder.importers.hierarchy import regroup
 from netbuilder.importers.tracing import ImportFailure, classes, mode, propagate_shapes, trace, untraced
 from netbuilder.project import Project
+from netbuilder.project.import_gaps import grouped_gap_lines, kept_gaps
 from netbuilder.runtime.build import load_module
 
 
@@ -63,12 +64,7 @@ class ImportResult:
             f"imported {self.project.name} in part: {nodes} nodes; {len(self.unmapped)} call(s) have no "
             "netbuilder block and are missing from the graph:"
         ]
-        groups: dict[tuple[str, str], list[str]] = {}
-        for call in self.unmapped:
-            groups.setdefault((call.call, call.reason), []).append(call.where)
-        for (call, reason), places in groups.items():
-            more = f" and {len(places) - 3} more" if len(places) > 3 else ""
-            lines.append(f"  {call}: {reason}; at {', '.join(places[:3])}{more}")
+        lines.extend(f"  {line}" for line in grouped_gap_lines(self.unmapped))
         return "\n".join(lines) + left_out
 
 
@@ -103,6 +99,7 @@ def import_module(
             inside.move(node_id, position)
     project = Project.new(name)
     project.graph = graph
+    project.import_gaps = kept_gaps(builder.unmapped)  # saved with the project, shown until the gaps are filled
     modules = {path: tuple(ids) for path, ids in builder.modules.items()}
     return ImportResult(project, tuple(builder.unmapped), modules, untraced(module, traced))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -152,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         help="trace forward() in training mode, with the branches only training runs (auxiliary heads); "
         "eval mode, the network that predicts, without it",
     )
+    imports.add_argument("--verbose", action="store_true", help="when the import fails, print torch's traceback too")
     imports.set_defaults(run=_import)
     return parser
 
@@ -439,7 +441,11 @@ def _import(args: argparse.Namespace) -> int:
     try:
         result = import_module(module, shape, name, dtype=args.dtype, training=args.training)
     except ImportFailure as err:
+        if args.verbose and err.__cause__ is not None:
+            traceback.print_exception(err.__cause__, file=sys.stderr)
         print(f"netbuilder: nothing imported: {err}", file=sys.stderr)
+        if not args.verbose:
+            print("netbuilder: --verbose prints torch's traceback", file=sys.stderr)
         return PROBLEMS
     print(result.report(), file=sys.stdout if result.complete else sys.stderr)
     if args.weights is not None:

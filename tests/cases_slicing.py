@@ -1,4 +1,4 @@
-"""Oracle cases for Slice, Select and Pad.
+"""Oracle cases for Slice, Select, Pad, Unsqueeze and Squeeze.
 
 Our refusals alone, tested in test_blocks_slicing.py rather than here: a dimension that lands on the batch
 (torch would slice or pad across samples), a result with a size of 0 (torch gives an empty tensor) and a
@@ -67,4 +67,17 @@ def _pad(rng: random.Random) -> Case:
             return Case("Pad", params, {"x": batched(*features, dtype=_dtype(rng))})
 
 
-GENERATORS = {"Slice": _slice, "Select": _select, "Pad": _pad}
+def _unsqueeze(rng: random.Random) -> Case:
+    features = _features(rng)
+    dim = rng.choice([1, 1, 2, 3, 4, 5, -1, -1, -2, -3, -4])
+    # -rank - 1 would put the new dimension before the batch: our refusal alone
+    dim = -dim if dim + len(features) + 2 <= 0 else dim
+    return Case("Unsqueeze", {"dim": dim}, {"x": batched(*features, dtype=_dtype(rng))})
+
+
+def _squeeze(rng: random.Random) -> Case:
+    features = tuple(rng.choice([1, 1, 2, 5]) for _ in range(rng.choice([0, 1, 2, 2, 3, 4])))
+    return Case("Squeeze", {"dim": _dim(rng, len(features) + 1)}, {"x": batched(*features, dtype=_dtype(rng))})
+
+
+GENERATORS = {"Slice": _slice, "Select": _select, "Pad": _pad, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze}

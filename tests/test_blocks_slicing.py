@@ -172,3 +172,30 @@ def test_negative_padding_crops_as_torch_does():
     assert nn.functional.pad(torch.randn(2, 3, 8, 8), (-1, -1, 2, 0)).shape == (2, 3, 10, 6)
     with pytest.raises(ValueError, match="expected 2 or 4 or 6 or 8 or 10 integers"):
         catalogue.get("Pad").param("padding").validate((1, 1, 1))
+
+
+def test_unsqueeze_and_squeeze_read_as_torch_calls_and_keep_the_batch():
+    assert code("Unsqueeze", resolved("Unsqueeze", dim=-1)) == "y = x.unsqueeze(-1)"
+    assert code("Squeeze", resolved("Squeeze")) == "y = x.squeeze(1)"
+    assert run_rule("Unsqueeze", batched(4), dim=-1) == batched(4, 1)
+    assert run_rule("Unsqueeze", batched(4), dim=-2) == batched(1, 4)
+    assert run_rule("Squeeze", batched(4, 1), dim=-1) == batched(4)
+    assert torch.randn(3, 4).unsqueeze(-3).shape == (1, 3, 4)  # torch would put it before the batch
+    err = refusal("Unsqueeze", batched(4), dim=-3)
+    assert err.message == "Unsqueeze at dim -3 of (N, 4): the new dimension can go at 1 to 2 (or -1 to -2)"
+    assert err.hint == SetOwnParam("dim", -1)
+    assert (
+        refusal("Squeeze", batched(), dim=-1).message
+        == "Squeeze along dim -1 needs an input with more dimensions than (N,)"
+    )
+
+
+def test_squeezing_a_dimension_that_is_not_1_warns_and_keeps_it():
+    """torch leaves it as it is without a word; the block says so."""
+    assert torch.randn(3, 4, 5).squeeze(1).shape == (3, 4, 5)
+    spec = catalogue.get("Squeeze")
+    ctx = RuleContext("Squeeze", resolved("Squeeze"), {"x": batched(4, 5)})
+    assert spec.rule(ctx)["y"] == batched(4, 5)
+    assert [w.message for w in ctx.warnings] == [
+        "Squeeze of dim 1 leaves (N, 4, 5) as it is: that dimension has 4, not 1"
+    ]

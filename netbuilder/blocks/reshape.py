@@ -1,4 +1,5 @@
-"""Blocks that rearrange values without learning anything: Flatten, Reshape, Permute, Upsample, Slice, Select, Pad.
+"""Blocks that rearrange values without learning anything: Flatten, Reshape, Permute, Upsample, Slice, Select, Pad,
+Unsqueeze and Squeeze.
 
 The batch dimension is never touched: every size and dimension number here counts from the first dimension
 after it, which is why dimension 0 always stays where it is.
@@ -512,4 +513,68 @@ PAD = BlockSpec(
 )
 
 
-SPECS = (FLATTEN, RESHAPE, PERMUTE, UPSAMPLE, SLICE, SELECT, PAD)
+# Unsqueeze and Squeeze ----------------------------------------------------------------------------------------
+
+
+def _unsqueeze_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x")
+    dim = ctx.p["dim"]
+    # the new dimension may go anywhere after the batch, the end included: -1 appends it
+    axis = dim + x.rank + 1 if dim < 0 else dim
+    if not 1 <= axis <= x.rank:
+        raise ctx.fail(
+            f"Unsqueeze at dim {dim} of {x}: the new dimension can go at 1 to {x.rank} (or -1 to -{x.rank})",
+            port="x",
+            param="dim",
+            hint=SetOwnParam("dim", 1 if dim > 0 else -1),
+        )
+    sizes = list(x.features)
+    sizes.insert(axis - 1, 1)
+    return {"y": x.with_shape(*sizes)}
+
+
+def _squeeze_rule(ctx: RuleContext) -> dict[str, TensorType]:
+    x = ctx.input("x")
+    axis = _axis(ctx, x, "Squeeze")
+    if x.shape[axis] != 1:
+        # torch leaves such a dimension as it is, which is rarely what was meant
+        ctx.warn(f"Squeeze of dim {ctx.p['dim']} leaves {x} as it is: that dimension has {x.shape[axis]}, not 1")
+        return {"y": x}
+    sizes = list(x.features)
+    del sizes[axis - 1]
+    return {"y": x.with_shape(*sizes)}
+
+
+def _method_forward(method: str):
+    def forward(ctx: ForwardContext) -> list[str]:
+        return [f"{ctx.out} = {ctx.args['x']}.{method}({int(ctx.p['dim'])})"]
+
+    return forward
+
+
+def _squeeze_block(block: str, doc: str, help: str) -> BlockSpec:
+    return BlockSpec(
+        type=block,
+        category="Reshape",
+        doc=doc,
+        params=(ParamSpec("dim", "int", 1, help, min=-5, max=5, check=not_batch_dim),),
+        rule=_unsqueeze_rule if block == "Unsqueeze" else _squeeze_rule,
+        forward=_method_forward(block.lower()),
+    )
+
+
+UNSQUEEZE = _squeeze_block(
+    "Unsqueeze",
+    "Adds a dimension of size 1: dim 1 turns (N, E) into (N, 1, E).\n"
+    "To give a vector the sequence or channel dimension a layer expects, or to line sizes up for broadcasting.",
+    "Where the new dimension goes (1 = first after the batch, -1 = last).",
+)
+SQUEEZE = _squeeze_block(
+    "Squeeze",
+    "Removes a dimension of size 1: dim 1 turns (N, 1, E) into (N, E).\n"
+    "After a layer that leaves a size-1 dimension: a one-step sequence, an image pooled to 1x1.",
+    "The size-1 dimension to remove (1 = first after the batch, -1 = last).",
+)
+
+
+SPECS = (FLATTEN, RESHAPE, PERMUTE, UPSAMPLE, SLICE, SELECT, PAD, UNSQUEEZE, SQUEEZE)

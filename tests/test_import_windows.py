@@ -41,6 +41,29 @@ class Volume(nn.Module):
         return self.conv(x)
 
 
+class BasicConv(nn.Module):
+    """Inception's BasicConv2d: one class, built with a square kernel in one place and 1x7 in another."""
+
+    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
+class Branches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = BasicConv(3, 8, kernel_size=3, padding=1)
+        self.wide = BasicConv(8, 8, kernel_size=(1, 7), padding=(0, 3))
+        self.tall = BasicConv(8, 8, kernel_size=(7, 1), padding=(3, 0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.tall(self.wide(self.stem(x)))
+
+
 def _round_trip(original: nn.Module, shape: tuple[int, ...]):
     torch.manual_seed(0)
     result = import_module(original.eval(), shape, type(original).__name__)
@@ -73,3 +96,10 @@ def test_windows_per_dimension_import_exactly() -> None:
 def test_a_volume_window_per_dimension_imports_exactly() -> None:
     _, source = _round_trip(Volume(), (2, 2, 4, 9, 9))
     assert "nn.Conv3d(2, 4, kernel_size=(1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))" in source
+
+
+def test_a_class_built_with_kernels_of_both_forms_takes_either() -> None:
+    """The imported class keeps Inception's shape: one BasicConv whose kernel_size is 3 or (1, 7)."""
+    _, source = _round_trip(Branches(), (2, 3, 9, 9))
+    assert "kernel_size: int | tuple[int, ...] = 3" in source
+    assert "BasicConv(8, kernel_size=(1, 7), padding=(0, 3))" in source

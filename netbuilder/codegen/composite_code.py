@@ -356,8 +356,11 @@ def _parameter(arg: _Arg) -> str:
 def _hint(values: Sequence[Any]) -> str:
     """The type of an argument, from the values it takes."""
     kinds = {type(v) for v in values if v is not None}
-    names = {bool: "bool", int: "int", float: "float", str: "str", tuple: "tuple[int, ...]"}
+    names = {bool: "bool", int: "int", float: "float", str: "str", tuple: "tuple[int, ...]", list: "list"}
     if kinds == {int, float}:
         kinds = {float}
-    hint = names.get(next(iter(kinds)), "object") if len(kinds) == 1 else "object"
+    if kinds == {int, tuple}:  # a window setting: one int for every dimension, or one per dimension
+        hint = "int | tuple[int, ...]"
+    else:
+        hint = names.get(next(iter(kinds)), "object") if len(kinds) == 1 else "object"
     return f"{hint} | None" if any(v is None for v in values) else hint

@@ -73,16 +73,30 @@ def _nonzero(rng: random.Random, top: float) -> float:
     return rng.choice([-1, 1]) * rng.uniform(0.05, top)
 
 
+def _learned(rng: random.Random, base: tuple[int, ...]) -> TensorType:
+    """A learned tensor (no batch) meeting (N, *base): of its rank with a first size of 1 (or 2 or 4, refused;
+    never 3, the oracle's batch size, with which torch would run) or of fewer dimensions, aligned on the right."""
+    rank = rng.randint(1, len(base) + 1)
+    dims = [d if rng.random() < 0.7 else rng.choice([1, rng.randint(1, 9)]) for d in base[max(len(base) - rank, 0) :]]
+    if rank > len(base):
+        dims.insert(0, 1 if rng.random() < 0.8 else rng.choice([2, 4]))
+    return TensorType(tuple(dims), FLOAT)
+
+
 def _merge(block: str):
-    """Same-rank inputs; sizes equal, 1, or (sometimes) different."""
+    """Same-rank inputs; sizes equal, 1, or (sometimes) different; sometimes a learned tensor among them, or
+    learned tensors only (torch's broadcasting, whole)."""
 
     def generate(rng: random.Random) -> Case:
         count = rng.randint(2, 4)
         base = random_features(rng, ranks=(1, 2, 3))
+        learned_only = rng.random() < 0.1
         inputs = {}
         for i in range(1, count + 1):
             dims = [d if rng.random() < 0.8 else rng.choice([1, rng.randint(1, 9)]) for d in base]
-            inputs[f"in{i}"] = TensorType(("N", *dims), FLOAT)
+            inputs[f"in{i}"] = TensorType((rng.choice([1, 2]) if learned_only else "N", *dims), FLOAT)
+        if rng.random() < 0.3:
+            inputs[f"in{rng.randint(1, count)}"] = _learned(rng, base)
         return Case(block, {"inputs": count}, inputs)
 
     return generate
@@ -101,6 +115,10 @@ def _concat(rng: random.Random) -> Case:
             j = rng.randrange(len(dims))
             dims[j] += 1
         inputs[f"in{i}"] = TensorType(("N", *dims), FLOAT)
+    if rng.random() < 0.15:  # learned tensors, joined to one another (or, refused as by torch, to batched ones)
+        first = rng.choice([1, 2])
+        for port in rng.sample(sorted(inputs), rng.randint(1, count)):
+            inputs[port] = TensorType((first, *inputs[port].shape[1:]), FLOAT)
     return Case("Concat", {"inputs": count, "dim": dim}, inputs)
 
 

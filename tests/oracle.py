@@ -25,7 +25,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ShapeError
 from netbuilder.blocks.spec import OPTIMIZER, ForwardContext, RuleContext
 from netbuilder.blocks.tensor_type import BATCH, LONG, TensorType
-from netbuilder.codegen.render import constructor, forward_lines
+from netbuilder.codegen.render import constructor, forward_lines, literal
 
 BATCH_SIZE = 3
 
@@ -60,7 +60,7 @@ def ours(case: Case, params: dict[str, Any] | None = None) -> tuple[dict[str, An
     p = {name: spec.param(name).validate(value) for name, value in p.items()}
     ctx = RuleContext(spec.type, p, case.inputs, case.producers)
     try:
-        outputs = spec.rule(ctx)
+        outputs = spec.infer(ctx)
         return ctx.p, outputs, " / ".join(w.message for w in ctx.warnings)
     except ShapeError as err:
         return ctx.p, None, err.message
@@ -81,6 +81,11 @@ def run_torch(case: Case, p: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]]
     spec = catalogue.get(case.block)
     generator = torch.Generator().manual_seed(0)
     namespace: dict[str, Any] = {"torch": torch, "nn": nn, "model": nn.Linear(2, 2)}
+    if spec.tensor is not None:  # a learned tensor: the attribute is the output, its values the parameters
+        value = eval(spec.tensor(p, literal), namespace)
+        if not isinstance(value, nn.Parameter):
+            raise Disagreement(f"{case.block} makes a {type(value).__name__}, which training would not change")
+        return {spec.outputs[0].name: tuple(value.shape)}, value.numel()
     module = eval(constructor(spec, p), namespace) if spec.module else None
     if spec.role == OPTIMIZER:
         return {}, 0

@@ -44,6 +44,7 @@ NEVER_INVALID = {
     "Threshold",
     "Dropout",
     "StochasticDepth",
+    "Parameter",
     "Adam",
     "AdamW",
     "RMSprop",

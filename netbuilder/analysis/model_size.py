@@ -59,7 +59,8 @@ def _activations(result: NodeResult) -> int:
         return sum(_activations(copy) for copy in result.copies)
     if result.inner is not None:
         return sum(_activations(inner) for inner in result.inner.values())
-    return sum(output.numel_per_sample() for output in result.outputs.values())
+    # a learned tensor (Parameter) is one for the whole batch, and counted with the weights
+    return sum(output.numel_per_sample() for output in result.outputs.values() if output.batched)
 
 
 def size_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model_nodes: Sequence[str]) -> list[Diagnostic]:

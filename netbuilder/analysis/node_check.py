@@ -119,7 +119,7 @@ def _check(
     result.inputs = inputs
     ctx = RuleContext(spec.type, dict(params), inputs, producers)
     try:
-        result.outputs = spec.rule(ctx) if spec.rule else {}
+        result.outputs = spec.infer(ctx)
         result.resolved = ctx.p
         result.params = spec.count_params(ctx.p, inputs, result.outputs)
         result.macs = spec.count_macs(ctx.p, inputs, result.outputs)

@@ -30,8 +30,12 @@ def dataset_nodes(graph: Graph, by_role: Mapping[str, list[str]]) -> list[str]:
 
 
 def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
-    """Every node that data reaches (the data nodes included)."""
-    return graph.downstream(by_role[DATA])
+    """Every node that data reaches (the data nodes included), and the learned tensors (Parameter) that join it,
+    with what they feed on the way (a class token's Expand is reached anyway, through its batch's input): the
+    model computes them, and their weights are its own."""
+    reached = graph.downstream(by_role[DATA])
+    learned = [n for n in by_role[MODEL] if graph.spec(n).tensor is not None]
+    return reached | (graph.downstream(learned) & graph.upstream(reached))
 
 
 def model_nodes(

@@ -323,6 +323,9 @@ class ForwardContext:
 
 
 ForwardTemplate = Callable[[ForwardContext], list[str]]
+TensorTemplate = Callable[[Mapping[str, Any], Callable[[Any], str]], str]
+"""How a learned tensor (a Parameter block) is created in __init__, from the node's values and the function that
+writes a value as code (codegen's literal): `nn.Parameter(torch.zeros(1, 1, 768))`."""
 
 
 @dataclass(frozen=True)
@@ -349,11 +352,31 @@ class BlockSpec:
     state_per_parameter: int = 0
     """For an optimizer: the values it keeps per parameter at most (SGD's momentum buffer, Adam's two moving
     averages), which the training-memory estimate counts."""
+    tensor: TensorTemplate | None = None
+    """For a learned tensor (Parameter), which is no module: its creation in __init__; forward() then uses the
+    attribute itself as the tensor (`x + self.pos_embedding`)."""
+    takes_unbatched: bool = False
+    """Whether its inputs may be tensors without the batch dimension (a Parameter's): Add and Multiply broadcast
+    them over the batch, Concat joins them, Expand gives them one; every other block refuses them (`infer`)."""
 
     @property
     def summary(self) -> str:
         """The first line of the doc: the tooltip's headline and the palette's description."""
         return self.doc.strip().splitlines()[0]
+
+    def infer(self, ctx: RuleContext) -> dict[str, TensorType]:
+        """The output types for the inputs in `ctx`: the rule's, after refusing a tensor without the batch
+        dimension (a learned Parameter) where this block takes none (a layer would read its first size as the
+        batch's)."""
+        if not self.takes_unbatched:
+            for port, t in ctx.inputs.items():
+                if t.rank and not t.batched:  # rank 0 is a loss's value, which an optimizer takes
+                    raise ShapeError(
+                        f"{self.type} needs a tensor with the batch dimension but receives the learned tensor {t}: "
+                        "Expand it to the batch first, or feed it to Add, Multiply or Concat",
+                        port=port,
+                    )
+        return self.rule(ctx) if self.rule else {}
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

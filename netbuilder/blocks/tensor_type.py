@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BATCH = "N"
-"""The symbolic batch dimension. Shapes are tuples whose first entry is BATCH and whose others are ints."""
+"""The symbolic batch dimension. Shapes are tuples whose first entry is BATCH and whose others are ints, except
+those of a learned tensor (a Parameter block: (1, 1, 768)), which is one for the whole batch and all ints."""
 
 FLOAT = "float32"
 LONG = "int64"
@@ -26,8 +27,14 @@ class TensorType:
         return len(self.shape)
 
     @property
+    def batched(self) -> bool:
+        """Whether the first dimension is the batch. A learned tensor's is a number: only the blocks that
+        broadcast it over the batch (Add, Multiply) or give it one (Expand) take it (BlockSpec.takes_unbatched)."""
+        return bool(self.shape) and self.shape[0] == BATCH
+
+    @property
     def features(self) -> tuple[int, ...]:
-        """The shape without the batch dimension."""
+        """The shape without the batch dimension (of a batched type)."""
         return tuple(int(d) for d in self.shape[1:])
 
     def numel_per_sample(self) -> int:

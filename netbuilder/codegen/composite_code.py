@@ -157,6 +157,10 @@ class Composites:
         definition = graph.definition_of(node_id)
         if definition is None:
             spec = graph.spec(node_id)
+            if spec.tensor is not None:  # a learned tensor: its values literals, or the class's arguments
+                values = {name: [r.resolved[name] for r in results] for name in results[0].resolved}
+                p = {name: slots.value(v, name, exposed=exposed.get((node_id, name))) for name, v in values.items()}
+                return spec.tensor(p, literal)
             if spec.module is None:
                 return None
             concrete = results[0].resolved

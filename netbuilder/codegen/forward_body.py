@@ -2,7 +2,8 @@
 composite reads exactly as it would at the top.
 
 Statements follow the analysis order, each line carries its shape, a value used once by the very next statement
-flows through `x`, and every other value keeps a name (its submodule's attribute).
+flows through `x`, and every other value keeps a name (its submodule's attribute). A learned tensor (Parameter)
+takes no statement: its attribute is the value (`x = x + self.pos_embedding`).
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ def forward_body(
 ) -> Statements:
     """Statements computing `layers` (in order) from `values` (the variables already known, by node and output
     port) and `fed` (inner inputs a composite's arguments feed, by node and input port), returning `returned`."""
-    chained = _chained(graph, layers, returned)
+    learned = {n for n in layers if graph.spec(n).tensor is not None}
+    chained = _chained(graph, [n for n in layers if n not in learned], returned)
     body: list[tuple[str, str]] = []
     for node_id in layers:
         spec = graph.spec(node_id)
         result = results[node_id]
         attr = attributes[node_id]
+        if node_id in learned:
+            values[(node_id, spec.outputs[0].name)] = f"self.{attr}"
+            continue
         args = {port: values[(e.src, e.src_port)] for port, e in graph.inputs_of(node_id).items()}
         args |= {port: variable for (node, port), variable in fed.items() if node == node_id}
         outs = [port.name for port in spec.outputs]

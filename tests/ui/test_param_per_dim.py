@@ -34,7 +34,7 @@ def test_a_kernel_is_typed_as_one_number_or_one_per_dimension(qtbot, controller,
     assert isinstance(field, PerDimField) and isinstance(field.editor, QLineEdit)
     assert field.editor.text() == "3"
     assert "or 2 of them (one per dimension)" in field.editor.toolTip()
-    assert "Type one number for every dimension, or 2 separated by commas." in field.editor.toolTip()
+    assert "Type one number, or height, width." in field.editor.toolTip()
 
     type_into(qtbot, field.editor, "1, 7")
     assert graph.nodes[conv.id].params["kernel_size"] == (1, 7)
@@ -45,6 +45,10 @@ def test_a_kernel_is_typed_as_one_number_or_one_per_dimension(qtbot, controller,
     controller.undo_stack.undo()
     assert graph.nodes[conv.id].params["kernel_size"] == (1, 7)
     assert field.editor.text() == "1, 7"
+
+    volume = graph.add_node("Conv3d", params={"out_channels": 8})
+    inspector.show_node(volume.id)
+    assert "Type one number, or depth, height, width." in inspector.fields["dilation"].editor.toolTip()
 
 
 @pytest.mark.parametrize(

@@ -366,6 +366,9 @@ class IntsField(_TypedField):
         return (int(self._lowest()),) * count
 
 
+_DIMENSION_NAMES = {2: "height, width", 3: "depth, height, width"}
+
+
 class PerDimField(_TypedField):
     """One whole number for every spatial dimension or one per dimension, typed as "3" or "1, 7"."""
 
@@ -386,9 +389,8 @@ class PerDimField(_TypedField):
         return int(self._lowest())
 
     def tooltip(self, relevant: bool = True) -> str:
-        # Both forms, as the person types them: the spec's own words say "2 of them (one per dimension)".
-        dims = self.spec.lengths[0]
-        return super().tooltip(relevant) + f"\nType one number for every dimension, or {dims} separated by commas."
+        # Both forms as the person types them, naming the dimensions the spec's words only count.
+        return super().tooltip(relevant) + f"\nType one number, or {_DIMENSION_NAMES[self.spec.lengths[0]]}."
 
 
 class TextField(_TypedField):

@@ -4,6 +4,7 @@ they read, and MAC counts against torch's FlopCounterMode."""
 from __future__ import annotations
 
 import inspect
+import json
 import random
 
 import pytest
@@ -18,6 +19,7 @@ from netbuilder.blocks.pooling import SPECS as POOL_SPECS
 from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import LONG, TensorType, batched
 from netbuilder.codegen.render import constructor
+from netbuilder.project import Project, load_project, save_project
 
 BLOCKS = [spec.type for spec in CONV_SPECS + POOL_SPECS]
 
@@ -383,3 +385,27 @@ def test_macs_and_parameters_of_kernels_per_dimension_match_torch(block):
         x = torch.randn(1, *x_type.features)
         assert spec.count_macs(p, {"x": x_type}, {"y": y}) == torch_macs(module, x), p
         assert spec.count_params(p, {"x": x_type}, {"y": y}) == sum(t.numel() for t in module.parameters())
+
+
+def test_files_keep_one_int_and_hold_a_list_per_dimension(tmp_path):
+    """kernel_size 3 is written 3, as files always had it; (1, 7) is a list that reads back as (1, 7); a file
+    written before adaptive pools took a value per dimension ([1]) still opens, as 1."""
+    project = Project.new("windows")
+    graph = project.graph
+    square = graph.add_node("Conv2d", params={"kernel_size": [3, 3]}).id
+    wide = graph.add_node("Conv2d", params={"kernel_size": (1, 7), "padding": (0, 3)}).id
+    pool = graph.add_node("AdaptiveAvgPool2d").id
+    path = tmp_path / "windows.nbproj"
+    save_project(project, path)
+    nodes = {node["id"]: node["params"] for node in json.loads(path.read_text())["graph"]["nodes"]}
+    assert nodes[square]["kernel_size"] == 3
+    assert (nodes[wide]["kernel_size"], nodes[wide]["padding"]) == ([1, 7], [0, 3])
+    assert nodes[pool]["output_size"] == 1
+
+    text = path.read_text().replace('"output_size": 1', '"output_size": [1]')
+    assert '"output_size": [1]' in text
+    path.write_text(text)
+    loaded = load_project(path).graph
+    assert loaded.nodes[wide].params["kernel_size"] == (1, 7)
+    assert loaded.nodes[square].params["kernel_size"] == 3
+    assert loaded.nodes[pool].params["output_size"] == 1

@@ -18,6 +18,7 @@ from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Exposed
 from netbuilder.graph.grouping import group
 from netbuilder.runtime.build import build_model
+from netbuilder.runtime.starting_weights import read_starting_weights, starting_state, write_starting_weights
 
 
 def vit_head(g: Graph, tokens: int = 4, width: int = 8) -> dict[str, str]:
@@ -245,3 +246,21 @@ def test_a_learned_shape_that_differs_between_uses_of_a_block_is_an_argument_of_
     model = build_model(code)
     assert model.scale2.layer_scale.shape == (6, 1, 1)
     assert model(torch.randn(2, 4, 3, 3)).shape == (2, 6, 3, 3)
+
+
+def test_starting_weights_keep_a_learned_tensor_under_its_node(tmp_path):
+    """A Parameter's state_dict key is its attribute alone (no submodule before a dot): kept by node id and
+    given back under its attribute, so an imported ViT's class token starts from the original."""
+    g = Graph()
+    ids = vit_head(g)
+    code = generate_model(g, analyze(g))
+    trained = build_model(code)
+    path = tmp_path / "start.safetensors"
+    assert write_starting_weights(trained.state_dict(), code.attributes, path) == 4
+    assert read_starting_weights(path).keys() >= {ids["token"], ids["pos"], f"{ids['head']}.weight"}
+    fresh = build_model(code)
+    start = starting_state(path, g, code.attributes, fresh.state_dict())
+    assert start.fresh == ()
+    fresh.load_state_dict(start.tensors, strict=True)
+    x = torch.randn(2, 4, 8)
+    assert torch.equal(fresh(x), trained(x))

@@ -60,8 +60,8 @@ def write_starting_weights(by_attribute: Mapping[str, torch.Tensor], attributes:
     node_of = {attribute: node_id for node_id, attribute in attributes.items()}
     by_node = {}
     for key, tensor in by_attribute.items():
-        attribute, rest = key.split(".", 1)
-        by_node[f"{node_of[attribute]}.{rest}"] = tensor
+        attribute, _, rest = key.partition(".")
+        by_node[_joined(node_of[attribute], rest)] = tensor
     save_tensors(by_node, path)
     return len(by_node)
 
@@ -98,12 +98,18 @@ def starting_state(
         attribute = attributes.get(node_id)
         if attribute is None:
             continue  # the node was deleted: nothing to start from, nothing to say
-        named = {f"{attribute}.{rest}": tensor for rest, tensor in held.items()}
+        named = {_joined(attribute, rest): tensor for rest, tensor in held.items()}
         label = graph.nodes[node_id].label
-        if set(named) != {key for key in model_state if key.startswith(f"{attribute}.")}:
+        if set(named) != {key for key in model_state if key.partition(".")[0] == attribute}:
             fresh.append(f"{label} (now {graph.nodes[node_id].block})")
         elif any(model_state[key].shape != tensor.shape for key, tensor in named.items()):
             fresh.append(f"{label} (new shape)")
         else:
             tensors.update(named)
     return StartingWeights(tensors, path.name, tuple(fresh))
+
+
+def _joined(owner: str, rest: str) -> str:
+    """A tensor's key under its node or attribute: `fc.weight`, or a learned Parameter's own name (`rest` empty),
+    which is the tensor itself."""
+    return f"{owner}.{rest}" if rest else owner

@@ -10,6 +10,7 @@ import pytest
 
 from netbuilder.graph import Graph
 from netbuilder.project import FORMAT_VERSION, Project, ProjectError, load_project, project_from_dict, save_project
+from netbuilder.project.events import ImportGapsChanged
 from netbuilder.project.import_gaps import (
     MAX_CALL_CHARS,
     MAX_GAP_TEXT_CHARS,
@@ -123,3 +124,16 @@ def test_gaps_are_listed_once_per_call_and_reason_with_their_first_places() -> N
         "m.py:12: y = x.cumsum(1) and 2 more",
         "torch.clamp: no netbuilder block does this; at model.py:20: x = x.clamp(0, 1)",
     ]
+
+
+def test_dropping_the_gaps_is_told_as_an_edit_that_an_undo_reverts() -> None:
+    project = imported_in_part(CUMSUM, CLAMP)
+    heard: list = []
+    project.subscribe(heard.append)
+    project.set_import_gaps(())
+    project.set_import_gaps(())  # no change, nothing told
+    assert heard == [ImportGapsChanged((CUMSUM, CLAMP), ())] and project.import_gaps == ()
+    project.revert(heard[0])
+    assert project.import_gaps == (CUMSUM, CLAMP)
+    project.replay(heard[0])
+    assert project.import_gaps == ()

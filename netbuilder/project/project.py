@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.graph import Graph
-from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
+from netbuilder.project.events import ImportGapsChanged, ProjectEvent, SettingChanged, StartingWeightsChanged
 from netbuilder.project.import_gaps import ImportGap
 from netbuilder.project.settings import TrainingSettings
 
@@ -26,10 +26,10 @@ class Project:
     `<node id>.<tensor name>` so that renaming a node keeps them; training starts from the tensors that still
     fit. Saving copies it beside the project file (see save_project).
 
-    Edits of the training settings and the starting weights go through `set_setting`, `set_settings` and
-    `set_weights`, which tell listeners (`subscribe`) with one event per change, as the Graph does for its
-    edits: the window's undo stack records them and its views follow them. A copy made with
-    `dataclasses.replace` has no listeners.
+    Edits of the training settings, the starting weights and the import's gaps go through `set_setting`,
+    `set_settings`, `set_weights` and `set_import_gaps`, which tell listeners (`subscribe`) with one event per
+    change, as the Graph does for its edits: the window's undo stack records them and its views follow them. A
+    copy made with `dataclasses.replace` has no listeners.
 
     `named` is False while `name` is only a placeholder ("Untitled 1", a new project in the window): the first
     save names the project after its file, so the title, the recent files, the exported class and its README
@@ -79,19 +79,27 @@ class Project:
         if old != weights:
             self._emit(StartingWeightsChanged(old, weights))
 
+    def set_import_gaps(self, gaps: tuple[ImportGap, ...]) -> None:
+        """Keep `gaps` as the calls the import could not map (none: the gaps are filled, or dismissed)."""
+        old, self.import_gaps = self.import_gaps, tuple(gaps)
+        if old != self.import_gaps:
+            self._emit(ImportGapsChanged(old, self.import_gaps))
+
     def replay(self, event: ProjectEvent) -> None:
         """Make the change `event` describes again (an undo stack's redo); it is told like any edit."""
-        if isinstance(event, SettingChanged):
-            self.set_setting(event.name, event.new)
-        else:
-            self.set_weights(event.new)
+        self._apply(event, event.new)
 
     def revert(self, event: ProjectEvent) -> None:
         """Undo the change `event` describes (an undo stack's undo); it is told like any edit."""
+        self._apply(event, event.old)
+
+    def _apply(self, event: ProjectEvent, value: Any) -> None:
         if isinstance(event, SettingChanged):
-            self.set_setting(event.name, event.old)
+            self.set_setting(event.name, value)
+        elif isinstance(event, ImportGapsChanged):
+            self.set_import_gaps(value)
         else:
-            self.set_weights(event.old)
+            self.set_weights(value)
 
     def _emit(self, event: ProjectEvent) -> None:
         for listener in list(self._listeners):

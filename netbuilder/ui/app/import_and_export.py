@@ -12,10 +12,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from netbuilder.analysis import Diagnostic
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import write_code_package
+from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
 from netbuilder.ui.import_export.export_dialog import ExportChoice, ExportDialog
 from netbuilder.ui.import_export.model_import_dialog import ModelImportDialog
 from netbuilder.ui.training.worker import snapshot
+from netbuilder.ui.widgets.text import sentence
 
 DIAGRAM_FILTER = "SVG drawing (*.svg);;PNG image (*.png)"
 
@@ -76,6 +78,9 @@ class ImportExportMixin:
         if errors:  # the model's code would silently stop before the first of them: `netbuilder export` refuses too
             QMessageBox.warning(self, "Nothing exported", self._refusal(errors))
             return False
+        if project.import_gaps:  # the import left out calls; where the last of forward() is one, nothing errs
+            QMessageBox.warning(self, "Nothing exported", self._gaps_refusal(len(project.import_gaps)))
+            return False
         try:
             export = write_code_package(
                 project,
@@ -114,6 +119,14 @@ class ImportExportMixin:
         return (
             f"{where}{first.message}\n\nThe model cannot be exported while it has errors: fix this one{more} "
             "first (the Problems tab lists them)."
+        )
+
+    @staticmethod
+    def _gaps_refusal(count: int) -> str:
+        """Why nothing was exported while the import's list of missing calls stands."""
+        return (
+            f"{sentence(gaps_headline(count))}\n\nThe model cannot be exported while they are missing: add what "
+            "they compute (Show in the banner above the canvas lists them), then Dismiss the list there."
         )
 
     def _formats_exported(self, results: dict, error: str) -> None:

@@ -46,6 +46,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.import_export.busy_indicator import BusyIndicator
 from netbuilder.ui.import_export.export_dialog import ExportDialog
 from netbuilder.ui.import_export.format_exporter import FormatExporter
+from netbuilder.ui.import_export.import_gaps_banner import ImportGapsBanner
 from netbuilder.ui.import_export.import_report import ImportReport
 from netbuilder.ui.import_export.model_import_dialog import ModelImportDialog
 from netbuilder.ui.import_export.model_importer import ModelImporter
@@ -99,11 +100,14 @@ class MainWindow(
         self.start_page.recover_requested.connect(self.offer_recovery)
         self.stack.addWidget(self.start_page)
         self.import_report = ImportReport()
+        self.import_gaps_banner = ImportGapsBanner()
+        self.import_gaps_banner.dismiss_requested.connect(self.dismiss_import_gaps)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
         central_layout.setSpacing(0)
         central_layout.addWidget(self.import_report)
+        central_layout.addWidget(self.import_gaps_banner)
         central_layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.importer = ModelImporter(self)
@@ -185,6 +189,7 @@ class MainWindow(
         self.view.addAction(self.open_block_action)  # Return opens the selected block while the canvas has focus
         self.scene.context_menu_requested.connect(self._canvas_menu)
         self.palette.show_project_blocks(project.graph)
+        self.import_gaps_banner.follow(project)  # a partial import's missing calls, until they are filled
         self.stack.addWidget(self.view)
         self.stack.setCurrentWidget(self.view)
 
@@ -246,6 +251,7 @@ class MainWindow(
         self.document = self.controller = self.scene = self.view = self.training = None
         self.overview = self.find_bar = self.breadcrumb = None
         self.palette.show_project_blocks(None)
+        self.import_gaps_banner.follow(None)
 
     def close_project(self) -> None:
         if not self._may_discard():
@@ -300,6 +306,11 @@ class MainWindow(
         self._update_actions()
         if running:
             self.statusBar().showMessage("Training: the graph is locked until the run ends", 4000)
+
+    def dismiss_import_gaps(self) -> None:
+        """The banner's Dismiss: the project forgets its import's missing calls, as one undoable edit."""
+        if self.controller is not None and not self._locked and self.controller.dismiss_import_gaps():
+            self.statusBar().showMessage("Dismissed the import's list of missing calls (Undo brings it back)", 6000)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)

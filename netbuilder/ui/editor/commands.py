@@ -25,7 +25,7 @@ from netbuilder.graph.events import (
     NodeRemoved,
 )
 from netbuilder.project import Project
-from netbuilder.project.events import ProjectEvent, SettingChanged, StartingWeightsChanged
+from netbuilder.project.events import ProjectEvent, SettingChanged
 from netbuilder.project.settings import SETTING
 
 PASTE_OFFSET = (40.0, 40.0)  # a paste away from the canvas starts this far from the copied nodes
@@ -68,27 +68,36 @@ class RecordedCommand(QUndoCommand):
         """Perform the edit now, recording it; a refusal undoes what was done and propagates. The controller
         calls this before QUndoStack.push, whose own call to redo() then changes nothing."""
         self._events = []
-
-        def record(event: GraphEvent | ProjectEvent) -> None:
-            self._events.append(_snapshot(event))
-
-        stops = [self.graph.subscribe(record)]
-        if self.project is not None:
-            stops.append(self.project.subscribe(record))
         try:
-            self.result = self._perform(self.graph)
+            self.result = self.record(lambda: self._perform(self.graph))
         except BaseException:
-            for stop in stops:
-                stop()
             for event in reversed(self._events):
                 self._revert(event)
             self._events = None
             raise
-        for stop in stops:
-            stop()
         self._fresh = True
         if not self._events:
             self.setObsolete(True)
+
+    def record(self, perform: Callable[[], object], *, project: Project | None = None) -> object:
+        """Run `perform` and add the changes it makes (to the graph, and to the project when there is one) to
+        this edit's, so they are undone and redone with it; what it returns. `prepare` records the edit itself
+        this way, and a consequence of an edit can join it after (the import's gaps dropped once filled), giving
+        the `project` it changes when the edit had none."""
+        if project is not None:
+            self.project = project
+
+        def hear(event: GraphEvent | ProjectEvent) -> None:
+            self._events.append(_snapshot(event))
+
+        stops = [self.graph.subscribe(hear)]
+        if self.project is not None:
+            stops.append(self.project.subscribe(hear))
+        try:
+            return perform()
+        finally:
+            for stop in stops:
+                stop()
 
     def redo(self) -> None:
         if self._events is None:
@@ -97,14 +106,14 @@ class RecordedCommand(QUndoCommand):
             self._fresh = False
             return
         for event in self._events:
-            (self.project if isinstance(event, SettingChanged | StartingWeightsChanged) else self.graph).replay(event)
+            (self.project if isinstance(event, ProjectEvent) else self.graph).replay(event)
 
     def undo(self) -> None:
         for event in reversed(self._events or []):
             self._revert(event)
 
     def _revert(self, event: GraphEvent | ProjectEvent) -> None:
-        (self.project if isinstance(event, SettingChanged | StartingWeightsChanged) else self.graph).revert(event)
+        (self.project if isinstance(event, ProjectEvent) else self.graph).revert(event)
 
     def id(self) -> int:
         return self._merge_id
@@ -257,6 +266,14 @@ def set_setting(project: Project, name: str, value: object) -> RecordedCommand:
         lambda g: project.set_setting(name, value),
         project=project,
         merge_id=_SETTING_MERGE_ID + list(SETTING).index(name),
+    )
+
+
+def dismiss_import_gaps(project: Project) -> RecordedCommand:
+    """Forget the list of calls the import could not map (the person filled the gaps another way, or will):
+    the next save writes none, and Undo brings the list back."""
+    return RecordedCommand(
+        project.graph, "Dismiss the import's missing calls", lambda g: project.set_import_gaps(()), project=project
     )
 
 

@@ -55,6 +55,7 @@ class EditorController(QObject):
         """Perform and record `command`; False (and a message) if the graph refused it. A RecordedCommand is
         performed before it reaches the stack, so a refusal leaves nothing behind."""
         if isinstance(command, RecordedCommand):
+            had_errors = bool(self.document.project.import_gaps) and self.document.analysis.has_errors(training=False)
             try:
                 command.prepare()
             except (GraphError, ValueError, ProjectError) as err:  # ProjectError: a block file that cannot load
@@ -62,6 +63,7 @@ class EditorController(QObject):
                 return False
             if command.isObsolete():
                 return True
+            self._drop_filled_import_gaps(command, had_errors)
         self.undo_stack.push(command)
         return True
 
@@ -171,6 +173,26 @@ class EditorController(QObject):
         """Train from the seed from now on, undoably; False when there are no starting weights."""
         return self.document.project.weights is not None and self.push(
             commands.forget_starting_weights(self.document.project)
+        )
+
+    def dismiss_import_gaps(self) -> bool:
+        """Forget the import's list of calls it could not map, undoably; False when there is none."""
+        return bool(self.document.project.import_gaps) and self.push(
+            commands.dismiss_import_gaps(self.document.project)
+        )
+
+    def _drop_filled_import_gaps(self, command: RecordedCommand, had_errors: bool) -> None:
+        """The gaps of a partial import are filled once an edit takes the model from having errors to checking
+        clean: the list is dropped as part of that edit (so Undo brings it back, and the next save writes none)
+        and the status bar says so. A model that checked clean from the start (the missing call was the last
+        one of forward()) keeps its list until the person dismisses it."""
+        project = self.document.project
+        if not project.import_gaps or not had_errors or self.document.reanalyze().errors(training=False):
+            return
+        command.record(lambda: project.set_import_gaps(()), project=project)
+        self.message.emit(
+            "The import is complete: the model checks clean, so its list of missing calls is dropped "
+            "(Undo brings it back)"
         )
 
     def auto_layout(self, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> bool:

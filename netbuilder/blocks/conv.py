@@ -4,7 +4,9 @@ The rules follow torch exactly: output size floor((L + 2p - d(k-1) - 1) / s) + 1
 refusals torch makes (a kernel larger than the padded input, channels not divisible by groups, reflect padding
 not smaller than the input, output_padding not smaller than stride or dilation). Where torch would quietly
 return an empty tensor (a transposed convolution whose output size is 0) we refuse too: nothing downstream can
-use it. Window arithmetic is shared with the pooling blocks.
+use it. Window arithmetic is shared with the pooling blocks. In two or three dimensions every window setting
+(kernel_size, stride, padding, dilation, output_padding) is one int for all or one per dimension, as torch takes
+them, and the rules, counts, messages and fixes work dimension by dimension.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 from collections.abc import Callable
 
 from netbuilder.blocks.errors import BypassProducer, SetOwnParam
-from netbuilder.blocks.shared_params import bias, inferred_size, size
+from netbuilder.blocks.shared_params import bias, inferred_size, size, window_param
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext, per_dim_value
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
@@ -101,7 +103,7 @@ def dims_text(value: PerDim) -> str:
 
 def cross(n: PerDim, dims: int) -> str:
     """5x5 for two dimensions, 5x5x5 for three, 5 for one; (1, 7) is 1x7."""
-    return "x".join(str(v) for v in spread(n, dims))
+    return dims_text(spread(n, dims))
 
 
 def window_words(p: dict) -> str:
@@ -115,14 +117,6 @@ def window_words(p: dict) -> str:
     if p.get("ceil_mode"):
         parts.append("ceil_mode")
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def window_param(name: str, default: int | None, help: str, dims: int, low: int, high: int, **options) -> ParamSpec:
-    """A window setting (kernel_size, stride, padding, dilation ...): one int in one dimension; in two or
-    three, one int for all or one per dimension, as torch takes them (Inception's 1x7 kernels)."""
-    if dims == 1:
-        return ParamSpec(name, "int", default, help, min=low, max=high, **options)
-    return ParamSpec(name, "int_per_dim", default, help, min=low, max=high, lengths=(dims,), **options)
 
 
 _KERNEL_HELP = {

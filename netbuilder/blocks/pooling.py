@@ -2,7 +2,8 @@
 
 Window pools follow torch's arithmetic exactly, ceil_mode included (the last window may overhang the end but must
 start inside the input or the left padding), and refuse what torch refuses: padding above half the kernel, a
-window that does not fit. Adaptive pools accept any input and produce output_size per spatial dimension.
+window that does not fit, dimension by dimension where the settings differ (a 2x3 window, a stride of 2x1).
+Adaptive pools accept any input and produce output_size per spatial dimension.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from netbuilder.blocks.conv import (
     spatial_input,
     spread,
     window_output,
-    window_param,
     window_words,
     within,
 )
 from netbuilder.blocks.errors import SetOwnParam
+from netbuilder.blocks.shared_params import window_param
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext, per_dim_value
 from netbuilder.blocks.tensor_type import TensorType
 

@@ -18,6 +18,14 @@ def inferred_size(name: str, what: str) -> ParamSpec:
     )
 
 
+def window_param(name: str, default: int | None, help: str, dims: int, low: int, high: int, **options) -> ParamSpec:
+    """A window setting (kernel_size, stride, padding, dilation ...): one int in one dimension; in two or
+    three, one int for all or one per dimension, as torch takes them (Inception's 1x7 kernels)."""
+    if dims == 1:
+        return ParamSpec(name, "int", default, help, min=low, max=high, **options)
+    return ParamSpec(name, "int_per_dim", default, help, min=low, max=high, lengths=(dims,), **options)
+
+
 def size(name: str, default: int, help: str, maximum: int = 1_000_000) -> ParamSpec:
     return ParamSpec(name, "int", default, help, min=1, max=maximum)
 

@@ -31,6 +31,7 @@ from netbuilder.project import Project, ProjectError, SettingsError, load_projec
 from netbuilder.project.import_gaps import gaps_headline, gaps_to_list, grouped_gap_lines
 from netbuilder.project.settings import SETTING, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
+from netbuilder.runtime.library_shapes import install as install_library_shapes
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(argv: list[str]) -> int:
+    install_library_shapes()  # torch finds a LibraryModule's shape (loaded when one is first checked)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _open(argv)
     args = _parser().parse_args(argv)

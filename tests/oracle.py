@@ -25,7 +25,7 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.errors import ShapeError
 from netbuilder.blocks.spec import OPTIMIZER, ForwardContext, RuleContext
 from netbuilder.blocks.tensor_type import BATCH, LONG, TensorType
-from netbuilder.codegen.render import constructor, forward_lines, literal
+from netbuilder.codegen.render import constructor, forward_lines, import_line, literal
 
 BATCH_SIZE = 3
 
@@ -81,6 +81,9 @@ def run_torch(case: Case, p: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]]
     spec = catalogue.get(case.block)
     generator = torch.Generator().manual_seed(0)
     namespace: dict[str, Any] = {"torch": torch, "nn": nn, "model": nn.Linear(2, 2)}
+    call = spec.module.library(p) if spec.module and spec.module.library else None
+    if call is not None and call.module != "torch.nn":  # a LibraryModule's class, imported as model.py does
+        exec(import_line(call.module, [call.name]), namespace)
     if spec.tensor is not None:  # a learned tensor: the attribute is the output, its values the parameters
         value = eval(spec.tensor(p, literal), namespace)
         if not isinstance(value, nn.Parameter):

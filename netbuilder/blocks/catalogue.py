@@ -8,6 +8,7 @@ from netbuilder.blocks import (
     conv,
     data,
     dropout,
+    library_module,
     losses,
     merge,
     normalization,
@@ -53,6 +54,7 @@ _MODULES = (
     merge,
     losses,
     optimizers,
+    library_module,
 )
 
 BLOCKS: dict[str, BlockSpec] = {spec.type: spec for module in _MODULES for spec in module.SPECS}

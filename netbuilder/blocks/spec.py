@@ -309,6 +309,20 @@ class ModuleCode:
     grouped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     omit: tuple[str, ...] = ()
     leading: str = ""
+    library: Callable[[Mapping[str, Any]], LibraryCall] | None = None
+    """For a class the node's own values name (LibraryModule): its import and keyword arguments, which then
+    replace `cls` and the templates above."""
+
+
+@dataclass(frozen=True)
+class LibraryCall:
+    """A constructor call of a torch or torchvision class named by a node's values: `from <module> import
+    <name>` (none for torch.nn, written `nn.<name>`), then `<name>(<keyword>=<value>, ...)`; the values are
+    JSON's (numbers, strings, booleans, None, lists), written through repr."""
+
+    module: str
+    name: str
+    keywords: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,13 @@ from typing import Any
 
 from netbuilder.analysis.node_check import NodeResult
 from netbuilder.analysis.order import topological_order
+from netbuilder.blocks.spec import BlockSpec, LibraryCall
 from netbuilder.codegen.forward_body import forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
 from netbuilder.codegen.line_wrap import wrapped
-from netbuilder.codegen.render import Code, constructor, literal
+from netbuilder.codegen.render import Code, constructor, import_line, library_constructor, library_name, literal
 from netbuilder.graph import Graph
-from netbuilder.graph.definitions import Definition
+from netbuilder.graph.definitions import Definition, Exposed
 
 _REQUIRED = object()
 
@@ -114,6 +115,10 @@ class Composites:
     def __init__(self, graph: Graph, members: Sequence[str], results: Mapping[str, NodeResult], taken: set[str]):
         self._uses: dict[str, list[NodeResult]] = {}
         self._first_use: dict[str, str] = {}
+        self._taken = taken
+        self._imported: dict[tuple[str, str], str] = {}
+        """The name each library class (module, class) is imported as (LibraryModule)."""
+        self._built: set[tuple[str, str]] = set()
         self._collect(graph, members, results, "")
         self.classes: dict[str, ClassCode] = {}
         for definition in graph.definitions.in_dependency_order():
@@ -123,6 +128,17 @@ class Composites:
     def sources(self) -> list[str]:
         """The classes' source lines, each class after the ones it builds."""
         return [line for code in self.classes.values() for line in code.source]
+
+    def imports(self) -> list[str]:
+        """The import statements of the library classes the expressions made so far build, in isort's order."""
+        names: dict[str, list[str]] = {}
+        for (module, cls), name in self._imported.items():
+            names.setdefault(module, []).append(cls if name == cls else f"{cls} as {name}")
+        return [import_line(module, sorted(names[module])) for module in sorted(names)]
+
+    def library_classes(self) -> list[str]:
+        """The qualified names of the library classes the expressions made so far build (torch.nn's too)."""
+        return sorted({f"{module}.{cls}" for module, cls in self._built})
 
     def _collect(self, graph: Graph, node_ids: Sequence[str], results: Mapping[str, NodeResult], path: str) -> None:
         for node_id in node_ids:
@@ -163,6 +179,8 @@ class Composites:
                 return spec.tensor(p, literal)
             if spec.module is None:
                 return None
+            if spec.module.library is not None:
+                return self._library_expr(spec, graph, node_id, results, slots)
             concrete = results[0].resolved
             node = graph.nodes[node_id]
             p = {}
@@ -190,6 +208,43 @@ class Composites:
         if len(set(copies)) == 1:
             return f"nn.Sequential(*({copies[0]} for _ in range({len(copies)})))"
         return "nn.Sequential(" + ", ".join(copies) + ")"
+
+    def _library_expr(
+        self,
+        spec: BlockSpec,
+        graph: Graph,
+        node_id: str,
+        results: Sequence[NodeResult],
+        slots: _Slots,
+    ) -> str:
+        """A library class's constructor call: one class in every use, each keyword a literal or, where the
+        uses differ, an argument of the class holding it (a Swin block's shift_size)."""
+        assert spec.module is not None and spec.module.library is not None
+        label = safe_text(graph.nodes[node_id].label, 60)
+        calls = [spec.module.library(r.resolved) for r in results]
+        first = calls[0]
+        if any(_call_names(call) != _call_names(first) for call in calls):
+            raise CompositeCodeError(
+                f"{label} builds another library class, or names other arguments, in the uses of the block "
+                "holding it: make those uses unique"
+            )
+        keywords = tuple((key, slots.value([dict(c.keywords)[key] for c in calls], key)) for key, _ in first.keywords)
+        return library_constructor(LibraryCall(first.module, first.name, keywords), self._import_name(first))
+
+    def _import_name(self, call: LibraryCall) -> str:
+        """What a library class is called in the model module: its own name unless a class of this model or
+        another import has it (then the module's name before it: SwinTransformerPatchMerging)."""
+        key = (call.module, call.name)
+        self._built.add(key)
+        if call.module == "torch.nn":
+            return library_name(call)
+        if key not in self._imported:
+            name = call.name
+            if name in self._taken or name in ("torch", "nn"):
+                name = _free_class_name(class_name(call.module.rpartition(".")[2]) + call.name, self._taken)
+            self._taken.add(name)
+            self._imported[key] = name
+        return self._imported[key]
 
     def _instance_expr(
         self,
@@ -265,6 +320,8 @@ class Composites:
         exposed: dict[tuple[str, str], str] = {}
         spec = definition.spec()
         for e in definition.exposed:
+            if _sets_library_modules(inside, e):  # written keyword by keyword where they differ (_library_expr)
+                continue
             slots.expose(e.name, [u.resolved[e.name] for u in uses], spec.param(e.name).default)
             exposed.update({target: e.name for target in e.targets})
         locals_ = Namer()
@@ -303,6 +360,25 @@ class Composites:
         ]
         args = sorted(slots.args, key=lambda a: a.default is not _REQUIRED)
         return ClassCode(definition, order, False, cls, args, source, index)
+
+
+def _sets_library_modules(graph: Graph, exposed: Exposed) -> bool:
+    """Whether an exposed parameter only sets library modules' classes or arguments, in this graph or in the
+    blocks inside it: the class then takes the arguments that differ between uses one by one, not the JSON."""
+    for node_id, param in exposed.targets:
+        inner = graph.definition_of(node_id)
+        if inner is not None:
+            through = next((e for e in inner.exposed if e.name == param), None)
+            if through is None or not _sets_library_modules(inner.graph, through):
+                return False
+        elif graph.spec(node_id).module is None or graph.spec(node_id).module.library is None:
+            return False
+    return True
+
+
+def _call_names(call: LibraryCall) -> tuple[str, str, frozenset[str]]:
+    """What must be the same in every use of a library class: the class and the arguments it is given."""
+    return call.module, call.name, frozenset(key for key, _ in call.keywords)
 
 
 def _docstring(lines: list[str]) -> list[str]:

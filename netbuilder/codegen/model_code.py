@@ -53,6 +53,8 @@ class ModelCode:
     outputs: tuple[ModelOutput, ...]
     attributes: dict[str, str]
     """Submodule attribute name per node id (for mapping errors and weights back to labels)."""
+    library: tuple[str, ...] = ()
+    """The qualified names of the library classes it builds (LibraryModule), which model.py imports."""
 
 
 def generate_model(
@@ -97,12 +99,14 @@ def generate_model(
             init_lines.append(f"self.{attributes[node_id]} = {expr}")
     returned = [(o.node, o.port) for o in outputs]
     body = forward_body(graph, layers, values, {}, attributes, analysis.results, returned)
+    imports = composites.imports()
     return ModelCode(
-        source=_module_source(cls, name, source, inputs, outputs, composites.sources(), init_lines, body),
+        source=_module_source(cls, name, source, inputs, outputs, imports, composites.sources(), init_lines, body),
         class_name=cls,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         attributes=attributes,
+        library=tuple(composites.library_classes()),
     )
 
 
@@ -143,6 +147,7 @@ def _module_source(
     source: str,
     inputs: list[ModelInput],
     outputs: list[ModelOutput],
+    imports: list[str],
     classes: list[str],
     init_lines: list[str],
     body: Statements,
@@ -156,6 +161,7 @@ def _module_source(
         "",
         "import torch",
         "from torch import nn",
+        *imports,
         *classes,
         "",
         "",

@@ -14,7 +14,12 @@ from netbuilder.codegen.model_code import CodegenError, ModelCode, generate_mode
 from netbuilder.codegen.package_readme import generate_readme
 from netbuilder.codegen.predict_script import WEIGHTS_FILES, generate_predict
 from netbuilder.codegen.run_description import RunDescription, config_json, describe_run
-from netbuilder.codegen.train_script import STARTING_WEIGHTS_FILE, TORCH_REQUIREMENT, generate_training
+from netbuilder.codegen.train_script import (
+    REQUIREMENT_VERSIONS,
+    STARTING_WEIGHTS_FILE,
+    TORCH_REQUIREMENT,
+    generate_training,
+)
 from netbuilder.graph import Graph
 
 
@@ -75,6 +80,9 @@ def generate_package(
         files, run, requirements, skipped = _scripts(
             graph, analysis, model, name, settings, source, weights_format, starting_weights
         )
+    library = [name.rpartition(".")[2] for name in model.library if name.startswith("torchvision.")]
+    if library:  # model.py builds torchvision's own modules (a LibraryModule: Swin's attention)
+        requirements = tuple(dict.fromkeys([*requirements, REQUIREMENT_VERSIONS["torchvision"]]))
     files["requirements.txt"] = "\n".join(requirements) + "\n"
     held = [
         *files,
@@ -89,6 +97,7 @@ def generate_package(
         run=run,
         settings=settings,
         weights_file=WEIGHTS_FILES[weights_format],
+        torchvision_classes=library,
     )
     return Package(files, model, skipped)
 

@@ -9,7 +9,7 @@ numbers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netbuilder.codegen.identifiers import safe_text
@@ -44,8 +44,10 @@ def generate_readme(
     run: RunDescription | None,
     settings: Mapping[str, Any],
     weights_file: str,
+    torchvision_classes: Sequence[str] = (),
 ) -> str:
-    """The package's README.md; `files` are the names the package holds besides the README."""
+    """The package's README.md; `files` are the names the package holds besides the README;
+    `torchvision_classes` the torchvision modules model.py imports (LibraryModule)."""
     origin = f" from {markdown_text(source)}" if source else ""
     lines = [
         f"# {markdown_text(name) or 'Model'}",
@@ -60,6 +62,9 @@ def generate_readme(
         "",
         "    pip install -r requirements.txt",
     ]
+    if torchvision_classes:
+        names = ", ".join(f"`{name}`" for name in torchvision_classes)
+        lines += ["", f"model.py builds torchvision's own {names}, so it needs torchvision as well as torch."]
     if "train.py" in files:
         lines += _training_section(settings, weights_file)
     if "predict.py" in files and run is not None:

@@ -1,16 +1,18 @@
 """One node as code: its constructor call and its forward statements.
 
 Every value from a project reaches the code through `literal`, which only writes ints, floats, bools, None,
-strings from a block's fixed choices, and tuples of those, via repr(): nothing a file holds is pasted in raw.
+strings (a block's fixed choices, a LibraryModule's JSON strings), and tuples and lists of those, via repr():
+nothing a file holds is pasted in raw. A LibraryModule's class name is written only once the block has checked
+it (dotted public identifiers under torch or torchvision).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode
+from netbuilder.blocks.spec import BlockSpec, ForwardContext, LibraryCall, ModuleCode
 
 
 class Code(str):
@@ -31,8 +33,10 @@ def literal(value: Any) -> str:
         if not math.isfinite(value):
             raise UnsafeValueError(f"{value!r} is not a finite number")
         return repr(value)
-    if isinstance(value, tuple | list):
-        return _tuple_literal(tuple(value))
+    if isinstance(value, list):  # a LibraryModule's JSON list: torchvision's Swin copies its shift_size list
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return _tuple_literal(value)
     raise UnsafeValueError(f"cannot write {type(value).__name__} {value!r} into code")
 
 
@@ -47,10 +51,33 @@ def constructor(spec: BlockSpec, p: Mapping[str, Any], concrete: Mapping[str, An
     code = spec.module
     if code is None:
         raise ValueError(f"{spec.type} has no module")
+    if code.library is not None:
+        return library_constructor(code.library(p))
     args: list[str] = [code.leading] if code.leading else []
     args += [literal(p[name]) for name in code.positional]
     args += [f"{code.rename.get(name, name)}={value}" for name, value in _keywords(spec, code, p, concrete or p)]
     return f"{code.cls}({', '.join(args)})"
+
+
+def library_constructor(call: LibraryCall, name: str = "") -> str:
+    """A library class's constructor call, `ShiftedWindowAttention(dim=96, window_size=[7, 7])`: `name` is what
+    the model module imported it as (by default its own name; a torch.nn class is `nn.<name>`)."""
+    keywords = ", ".join(f"{key}={literal(value)}" for key, value in call.keywords)
+    return f"{name or library_name(call)}({keywords})"
+
+
+def library_name(call: LibraryCall) -> str:
+    """The name a library class has in the generated code where nothing else takes it."""
+    return f"nn.{call.name}" if call.module == "torch.nn" else call.name
+
+
+def import_line(module: str, names: Sequence[str]) -> str:
+    """`from <module> import <names>` (each name "Class" or "Class as Alias"), one name per line in parentheses
+    past 120 characters, as isort writes it."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 120:
+        return line
+    return "\n".join([f"from {module} import (", *(f"    {name}," for name in names), ")"])
 
 
 def constructor_params(spec: BlockSpec) -> frozenset[str]:

@@ -17,6 +17,7 @@ from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Exposed
 from netbuilder.graph.grouping import group
+from netbuilder.project import Project, load_project, save_project
 from netbuilder.runtime.build import build_model
 from netbuilder.runtime.starting_weights import read_starting_weights, starting_state, write_starting_weights
 
@@ -264,3 +265,16 @@ def test_starting_weights_keep_a_learned_tensor_under_its_node(tmp_path):
     fresh.load_state_dict(start.tensors, strict=True)
     x = torch.randn(2, 4, 8)
     assert torch.equal(fresh(x), trained(x))
+
+
+def test_a_project_with_learned_tensors_saves_opens_and_generates_the_same_code(tmp_path):
+    project = Project.new("vit")
+    ids = vit_head(project.graph)
+    project.graph.set_param(ids["expand"], "sizes", (1, -1))
+    path = save_project(project, tmp_path / "vit.nbproj")
+    again = load_project(path)
+    assert again.graph.nodes[ids["pos"]].params == project.graph.nodes[ids["pos"]].params
+    assert again.graph.nodes[ids["expand"]].params["sizes"] == (1, -1)
+    before = generate_model(project.graph, analyze(project.graph)).source
+    assert generate_model(again.graph, analyze(again.graph)).source == before
+    assert "x = self.class_token.expand(patches.size(0), 1, -1)" in before

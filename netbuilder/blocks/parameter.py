@@ -121,6 +121,8 @@ def _expand_rule(ctx: RuleContext) -> dict[str, TensorType]:
     kept = x.shape[1:]
     sizes = ctx.p["sizes"]
     if sizes is None:
+        # unset keeps every size: resolved as -1 each, as the code writes it and where setting them starts
+        ctx.p["sizes"] = (-1,) * len(kept)
         return {"y": TensorType((BATCH, *kept), x.dtype)}
     if len(sizes) != len(kept):
         raise ctx.fail(
@@ -142,8 +144,8 @@ def _expand_rule(ctx: RuleContext) -> dict[str, TensorType]:
 
 def _expand_forward(ctx: ForwardContext) -> list[str]:
     x, like = ctx.args["x"], ctx.args["like"]
-    sizes = ctx.p["sizes"] or (-1,) * (ctx.inputs["x"].rank - 1)
-    return [f"{ctx.out} = {x}.expand({', '.join([f'{like}.size(0)', *(str(int(s)) for s in sizes)])})"]
+    sizes = [f"{like}.size(0)", *(str(int(s)) for s in ctx.p["sizes"])]
+    return [f"{ctx.out} = {x}.expand({', '.join(sizes)})"]
 
 
 EXPAND = BlockSpec(

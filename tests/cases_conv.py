@@ -61,7 +61,9 @@ def _conv(dims: int):
             "out_channels": c_out,
             "kernel_size": _per_dim(rng, dims, lambda: rng.randint(1, 5)),
             "stride": _per_dim(rng, dims, lambda: rng.choice([1, 1, 2, 3])),
-            "padding": _per_dim(rng, dims, lambda: rng.choice([0, 0, 1, 2, 3])),
+            "padding": rng.choice(["same", "valid"])
+            if rng.random() < 0.15
+            else _per_dim(rng, dims, lambda: rng.choice([0, 0, 1, 2, 3])),
             "dilation": _per_dim(rng, dims, lambda: rng.choice([1, 1, 1, 2, 3])),
             "groups": groups,
             "bias": rng.random() < 0.7,

@@ -409,3 +409,40 @@ def test_files_keep_one_int_and_hold_a_list_per_dimension(tmp_path):
     assert loaded.nodes[wide].params["kernel_size"] == (1, 7)
     assert loaded.nodes[square].params["kernel_size"] == 3
     assert loaded.nodes[pool].params["output_size"] == 1
+
+
+@pytest.mark.parametrize("block", ["Conv1d", "Conv2d", "Conv3d"])
+def test_padding_same_keeps_the_size_and_valid_adds_none(block):
+    dims = int(block[-2])
+    spec = catalogue.get(block)
+    x_type = batched(2, *(5,) * dims)
+    kernel = (2, 3, 4)[:dims] if dims > 1 else 4
+    y, p = run_rule(block, x_type, kernel_size=kernel, padding="same", dilation=2, out_channels=4)
+    assert y == batched(4, *(5,) * dims)
+    module = eval(constructor(spec, p), {"nn": nn})
+    assert "padding='same'" in constructor(spec, p)
+    assert spec.count_macs(p, {"x": x_type}, {"y": y}) == torch_macs(module, torch.randn(1, *x_type.features))
+    y, p = run_rule(block, x_type, kernel_size=3, padding="valid", out_channels=4)
+    assert y == batched(4, *(3,) * dims)
+
+
+def test_padding_words_are_refused_where_torch_refuses_them():
+    assert nn.Conv2d(2, 2, 3, padding="same")(torch.randn(1, 2, 1, 1)).shape == (1, 2, 1, 1)
+    err = refusal("Conv2d", batched(2, 8, 8), padding="same", stride=(1, 2))
+    assert err.message == (
+        "Conv2d with padding 'same' needs stride 1 (a strided window cannot keep the size), but stride is 1x2"
+    )
+    assert (err.param, err.hint) == ("stride", SetOwnParam("stride", 1))
+    err = refusal("Conv2d", batched(2, 2, 8), kernel_size=(5, 2), padding="same", padding_mode="reflect")
+    assert err.message == ("Conv2d with reflect padding 'same' needs spatial sizes above 2x1 but receives (N, 2, 2, 8)")
+    assert err.hint is None
+    err = refusal("Conv2d", batched(2, 4, 4), kernel_size=5, padding="valid")
+    assert (
+        err.message
+        == "Conv2d with kernel 5 and padding 'valid' needs an input of at least 5x5 but receives (N, 2, 4, 4)"
+    )
+    with pytest.raises(ParamError) as caught:
+        catalogue.get("Conv1d").param("padding").validate("full")
+    assert str(caught.value) == "expected an integer from 0 to 64, 'same', or 'valid', got 'full'"
+    with pytest.raises(ParamError):
+        catalogue.get("ConvTranspose2d").param("padding").validate("same")  # torch has no 'same' there

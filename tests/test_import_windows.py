@@ -103,3 +103,20 @@ def test_a_class_built_with_kernels_of_both_forms_takes_either() -> None:
     _, source = _round_trip(Branches(), (2, 3, 9, 9))
     assert "kernel_size: int | tuple[int, ...] = 3" in source
     assert "BasicConv(8, kernel_size=(1, 7), padding=(0, 3))" in source
+
+
+class PaddingWords(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.same = nn.Conv1d(2, 4, 4, padding="same", dilation=2, padding_mode="reflect")
+        self.valid = nn.Conv1d(4, 4, 3, padding="valid")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.valid(self.same(x))
+
+
+def test_padding_same_and_valid_import_exactly() -> None:
+    graph, source = _round_trip(PaddingWords(), (2, 2, 12))
+    assert graph.by_label("same").params["padding"] == "same"
+    assert "nn.Conv1d(2, 4, kernel_size=4, padding='same', dilation=2, padding_mode='reflect')" in source
+    assert "nn.Conv1d(4, 4, kernel_size=3, padding='valid')" in source

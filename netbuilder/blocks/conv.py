@@ -96,8 +96,10 @@ def largest_fitting(current: PerDim, dims: int, fits: Callable[[int, int], bool]
     return per_dim_value(tuple(best))
 
 
-def dims_text(value: PerDim) -> str:
-    """A setting in a message: 3, or 1x7 where it differs between dimensions."""
+def dims_text(value: PerDim | str) -> str:
+    """A setting in a message: 3, or 1x7 where it differs between dimensions, or 'same'."""
+    if isinstance(value, str):
+        return repr(value)
     return "x".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
 
 
@@ -135,12 +137,14 @@ def _conv_params(dims: int, transposed: bool) -> tuple[ParamSpec, ...]:
         window_param(
             "padding",
             0,
-            "Values added at every border; (kernel_size - 1) / 2 keeps the size at stride 1."
+            "Values added at every border: (kernel_size - 1) / 2, or 'same', keeps the size at stride 1; "
+            "'valid' adds none."
             if not transposed
             else "Removes this many values from every border of the output.",
             dims,
             0,
             64,
+            words=() if transposed else ("same", "valid"),
         ),
     ]
     if transposed:
@@ -205,24 +209,23 @@ def _conv_rule(dims: int):
         _check_groups(ctx, in_channels)
         p = ctx.p
         spatial = x.features[1:]
-        k, s, pad, d = _geometry(p, dims, "kernel_size", "stride", "padding", "dilation")
-        mode = p["padding_mode"]
-        if mode == "reflect" and any(pi >= n for pi, n in zip(pad, spatial, strict=True)):
-            raise ctx.fail(
-                f"{ctx.block} with reflect padding {dims_text(p['padding'])} needs {_sizes_above(p['padding'])} "
-                f"but receives {x}",
-                port="x",
-                param="padding",
-                hint=SetOwnParam("padding", within(p["padding"], tuple(n - 1 for n in spatial))),
-            )
-        if mode == "circular" and any(pi > n for pi, n in zip(pad, spatial, strict=True)):
-            raise ctx.fail(
-                f"{ctx.block} with circular padding {dims_text(p['padding'])} needs "
-                f"{_sizes_above(p['padding'], 'at least')} (it cannot wrap around more than once) but receives {x}",
-                port="x",
-                param="padding",
-                hint=SetOwnParam("padding", within(p["padding"], spatial)),
-            )
+        k, s, d = _geometry(p, dims, "kernel_size", "stride", "dilation")
+        padding = p["padding"]
+        if padding == "same":
+            if any(si != 1 for si in s):
+                raise ctx.fail(
+                    f"{ctx.block} with padding 'same' needs stride 1 (a strided window cannot keep the size), but "
+                    f"stride is {dims_text(p['stride'])}",
+                    param="stride",
+                    hint=SetOwnParam("stride", 1),
+                )
+            # torch pads d(k - 1) in all, the odd one at the far end: that side is the wider
+            pad = edge = tuple(di * (ki - 1) - di * (ki - 1) // 2 for ki, di in zip(k, d, strict=True))
+        else:
+            pad = edge = spread(0 if padding == "valid" else padding, dims)
+        _check_padding_mode(ctx, x, edge)
+        if padding == "same":
+            return {"y": x.with_shape(p["out_channels"], *spatial)}
         windows = list(zip(k, s, pad, d, strict=True))
         out = tuple(window_output(n, *w) for n, w in zip(spatial, windows, strict=True))
         if min(out) < 1:
@@ -239,6 +242,30 @@ def _conv_rule(dims: int):
         return {"y": x.with_shape(p["out_channels"], *out)}
 
     return rule
+
+
+def _check_padding_mode(ctx: RuleContext, x: TensorType, edge: tuple[int, ...]) -> None:
+    """Reflect padding must be smaller than the input, circular at most its size (it wraps around once), on
+    the wider side of each dimension (`edge`)."""
+    mode, padding, spatial = ctx.p["padding_mode"], ctx.p["padding"], x.features[1:]
+    named = padding if not isinstance(padding, str) else per_dim_value(edge)
+    if mode == "reflect" and any(e >= n for e, n in zip(edge, spatial, strict=True)):
+        raise ctx.fail(
+            f"{ctx.block} with reflect padding {dims_text(padding)} needs {_sizes_above(named)} but receives {x}",
+            port="x",
+            param="padding",
+            hint=None
+            if isinstance(padding, str)
+            else SetOwnParam("padding", within(padding, tuple(n - 1 for n in spatial))),
+        )
+    if mode == "circular" and any(e > n for e, n in zip(edge, spatial, strict=True)):
+        raise ctx.fail(
+            f"{ctx.block} with circular padding {dims_text(padding)} needs {_sizes_above(named, 'at least')} (it "
+            f"cannot wrap around more than once) but receives {x}",
+            port="x",
+            param="padding",
+            hint=None if isinstance(padding, str) else SetOwnParam("padding", within(padding, spatial)),
+        )
 
 
 def _sizes_above(padding: PerDim, words: str = "above") -> str:

@@ -18,12 +18,15 @@ def inferred_size(name: str, what: str) -> ParamSpec:
     )
 
 
-def window_param(name: str, default: int | None, help: str, dims: int, low: int, high: int, **options) -> ParamSpec:
+def window_param(
+    name: str, default: int | None, help: str, dims: int, low: int, high: int, words: tuple[str, ...] = (), **options
+) -> ParamSpec:
     """A window setting (kernel_size, stride, padding, dilation ...): one int in one dimension; in two or
-    three, one int for all or one per dimension, as torch takes them (Inception's 1x7 kernels)."""
-    if dims == 1:
+    three, one int for all or one per dimension, as torch takes them (Inception's 1x7 kernels); or one of
+    `words` where torch takes those too (a convolution's padding 'same')."""
+    if dims == 1 and not words:
         return ParamSpec(name, "int", default, help, min=low, max=high, **options)
-    return ParamSpec(name, "int_per_dim", default, help, min=low, max=high, lengths=(dims,), **options)
+    return ParamSpec(name, "int_per_dim", default, help, min=low, max=high, lengths=(dims,), choices=words, **options)
 
 
 def size(name: str, default: int, help: str, maximum: int = 1_000_000) -> ParamSpec:

@@ -38,7 +38,8 @@ class ParamSpec:
     otherwise what `none_label` says ("same as kernel_size"). `when` names another parameter and the values
     for which this one matters (the inspector greys it out otherwise; codegen omits it). `lengths` is how
     many integers an `ints` value may hold; an `int_per_dim` value (a convolution's kernel_size) is one
-    integer for every spatial dimension or one per dimension, `lengths[0]` of them, as torch takes both.
+    integer for every spatial dimension or one per dimension, `lengths[0]` of them, as torch takes both, or
+    one of its `choices` (a convolution's padding 'same').
     """
 
     name: str
@@ -88,7 +89,11 @@ class ParamSpec:
             counts = " or ".join(str(n) for n in self.lengths) if self.lengths else "one or more"
             return f"{counts} integers{self._range_words(' each')}"
         if self.kind == "int_per_dim":
-            return f"an integer{self._range_words('')}, or {self.lengths[0]} of them (one per dimension)"
+            forms = [f"an integer{self._range_words('')}"]
+            if self.lengths[0] > 1:
+                forms.append(f"{self.lengths[0]} of them (one per dimension)")
+            forms += [repr(c) for c in self.choices]
+            return forms[0] if len(forms) == 1 else ", ".join(forms[:-1]) + ", or " + forms[-1]
         noun = "an integer" if self.kind == "int" else "a number"
         if self.kind == "int" and self.min == 1 and self.max is None:
             return "a positive integer"
@@ -149,6 +154,8 @@ class ParamSpec:
 
     def _per_dim(self, value: Any) -> int | tuple[int, ...]:
         """One int for every dimension, or one per dimension (a single-item list is the one int)."""
+        if isinstance(value, str) and value in self.choices:
+            return value
         values = tuple(value) if isinstance(value, list | tuple) else (value,)
         if not values or not all(_is_int(v) for v in values):
             raise ParamError(f"expected {self.expected()}, got {_short(value)}")

@@ -168,16 +168,16 @@ def test_a_number_out_of_range_is_typed_in_full_and_refused_with_the_reason(qtbo
 
 def test_the_arrows_stop_at_the_ends_of_the_range(qtbot, setup):
     s = setup
-    conv = s.graph.add_node("Conv1d", params={"out_channels": 8, "kernel_size": 64, "padding": 0})
+    conv = s.graph.add_node("Conv1d", params={"out_channels": 8, "kernel_size": 64, "dilation": 1})
     s.panel.show_node(conv.id)
-    kernel, padding = s.panel.fields["kernel_size"], s.panel.fields["padding"]
+    kernel, dilation = s.panel.fields["kernel_size"], s.panel.fields["dilation"]
     steps = QAbstractSpinBox.StepEnabledFlag
     assert not kernel.editor.stepEnabled() & steps.StepUpEnabled  # greyed out at the top of the range
-    assert not padding.editor.stepEnabled() & steps.StepDownEnabled
+    assert not dilation.editor.stepEnabled() & steps.StepDownEnabled
     kernel.editor.stepUp()
-    padding.editor.stepDown()
-    assert kernel.editor.value() == 64 and padding.editor.value() == 0
-    assert kernel.error_text == "" and padding.error_text == ""
+    dilation.editor.stepDown()
+    assert kernel.editor.value() == 64 and dilation.editor.value() == 1
+    assert kernel.error_text == "" and dilation.error_text == ""
     assert s.controller.undo_stack.count() == 0
     kernel.editor.stepDown()
     assert s.graph.nodes[conv.id].params["kernel_size"] == 63

@@ -78,3 +78,20 @@ def test_a_pool_stride_set_starts_at_its_kernel_per_dimension(qtbot, controller,
     assert controller.graph.nodes[pool.id].params["stride"] == (2, 3)
     type_into(qtbot, field.editor, "2, 1")
     assert controller.graph.nodes[pool.id].params["stride"] == (2, 1)
+
+
+@pytest.mark.parametrize("block", ["Conv1d", "Conv2d"])
+def test_padding_takes_same_or_valid_as_typed(qtbot, controller, inspector, block):
+    conv = controller.graph.add_node(block, params={"out_channels": 8})
+    inspector.show_node(conv.id)
+    field = inspector.fields["padding"]
+    assert "'same', or 'valid'" in field.editor.toolTip()
+    assert "or same or valid." in field.editor.toolTip()
+    type_into(qtbot, field.editor, "same")
+    assert controller.graph.nodes[conv.id].params["padding"] == "same"
+    assert field.editor.text() == "same"
+    type_into(qtbot, field.editor, "'valid'")
+    assert controller.graph.nodes[conv.id].params["padding"] == "valid"
+    type_into(qtbot, field.editor, "full")
+    assert field.error_text.endswith("got 'full'")
+    assert controller.graph.nodes[conv.id].params["padding"] == "valid"

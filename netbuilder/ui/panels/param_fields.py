@@ -366,18 +366,24 @@ class IntsField(_TypedField):
         return (int(self._lowest()),) * count
 
 
-_DIMENSION_NAMES = {2: "height, width", 3: "depth, height, width"}
+_DIMENSION_NAMES = {1: "", 2: "height, width", 3: "depth, height, width"}
 
 
 class PerDimField(_TypedField):
-    """One whole number for every spatial dimension or one per dimension, typed as "3" or "1, 7"."""
+    """One whole number for every spatial dimension or one per dimension, typed as "3" or "1, 7", or one of
+    the parameter's words ("same")."""
 
     def _make_editor(self) -> QWidget:
         edit = super()._make_editor()
-        edit.setPlaceholderText("e.g. 3 or " + ", ".join(["1"] * (self.spec.lengths[0] - 1) + ["7"]))
+        dims = self.spec.lengths[0]
+        examples = ["3", ", ".join(["1"] * (dims - 1) + ["7"]) if dims > 1 else "", *self.spec.choices]
+        edit.setPlaceholderText("e.g. " + " or ".join(e for e in examples if e))
         return edit
 
     def parse(self, text: str) -> Any:
+        word = text.strip().strip("'\"")
+        if word in self.spec.choices:
+            return self.spec.validate(word)
         return self.spec.validate(_typed_ints(text, self._expected))
 
     def text_of(self, value: Any) -> str:
@@ -389,8 +395,12 @@ class PerDimField(_TypedField):
         return int(self._lowest())
 
     def tooltip(self, relevant: bool = True) -> str:
-        # Both forms as the person types them, naming the dimensions the spec's words only count.
-        return super().tooltip(relevant) + f"\nType one number, or {_DIMENSION_NAMES[self.spec.lengths[0]]}."
+        # The forms as the person types them, naming the dimensions the spec's words only count.
+        names = _DIMENSION_NAMES[self.spec.lengths[0]]
+        text = "Type one number" + (f", or {names}" if names else "")
+        if self.spec.choices:
+            text += ("; or " if names else ", or ") + " or ".join(self.spec.choices)
+        return f"{super().tooltip(relevant)}\n{text}."
 
 
 class TextField(_TypedField):

@@ -599,6 +599,8 @@ def _param_json(param: ParamSpec) -> dict[str, Any]:
             facts[key] = getattr(param, key)
     if param.choices:
         facts["choices"] = list(param.choices)
+    if param.lengths:  # how many integers: of an ints value, or of an int_per_dim value given per dimension
+        facts["lengths"] = list(param.lengths)
     if param.inferred:
         facts["inferred"] = True
     return facts

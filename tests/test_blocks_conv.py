@@ -18,6 +18,7 @@ from netbuilder.blocks.errors import BypassProducer, ParamError, SetOwnParam, Sh
 from netbuilder.blocks.pooling import SPECS as POOL_SPECS
 from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import LONG, TensorType, batched
+from netbuilder.cli import main
 from netbuilder.codegen.render import constructor
 from netbuilder.project import Project, load_project, save_project
 
@@ -446,3 +447,19 @@ def test_padding_words_are_refused_where_torch_refuses_them():
     assert str(caught.value) == "expected an integer from 0 to 64, 'same', or 'valid', got 'full'"
     with pytest.raises(ParamError):
         catalogue.get("ConvTranspose2d").param("padding").validate("same")  # torch has no 'same' there
+
+
+def test_netbuilder_blocks_json_says_how_many_values_per_dimension(capsys):
+    assert main(["blocks", "--json"]) == 0
+    blocks = {b["type"]: {p["name"]: p for p in b["params"]} for b in json.loads(capsys.readouterr().out)["blocks"]}
+    assert blocks["Conv3d"]["kernel_size"] == {
+        "name": "kernel_size",
+        "kind": "int_per_dim",
+        "default": 3,
+        "help": catalogue.get("Conv3d").param("kernel_size").help,
+        "min": 1,
+        "max": 64,
+        "lengths": [3],
+    }
+    assert blocks["Conv1d"]["padding"]["choices"] == ["same", "valid"]
+    assert blocks["Conv1d"]["kernel_size"]["kind"] == "int"

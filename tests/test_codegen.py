@@ -94,7 +94,9 @@ def test_hostile_labels_give_safe_code_that_runs():
 
 def test_identifiers():
     assert identifier("Conv 1") == "conv_1"
-    assert identifier("DownSample") == "down_sample"
+    assert identifier("Down Sample") == "down_sample"
+    assert identifier("DownSample") == "DownSample"  # a Python name already: kept, as an import's Mixed_5b is
+    assert identifier("__init__") == "init"
     assert identifier("3x3") == "node_3x3"
     assert identifier("名前") == "node"
     assert class_name("digits CNN") == "DigitsCNN"
@@ -103,7 +105,7 @@ def test_identifiers():
     assert [namer.take(t) for t in ["fc", "fc", "FC", "forward", "x", "class"]] == [
         "fc",
         "fc_2",
-        "fc_3",
+        "FC",
         "forward_",
         "x_",
         "class_",

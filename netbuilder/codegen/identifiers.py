@@ -101,7 +101,11 @@ RESERVED = MODULE_ATTRIBUTES | GENERATED_NAMES | frozenset(keyword.kwlist) | fro
 
 
 def identifier(text: str, fallback: str = "node") -> str:
-    """`text` as a snake_case identifier: ASCII letters, digits and underscores, not starting with a digit."""
+    """`text` as a snake_case identifier: ASCII letters, digits and underscores, not starting with a digit. A
+    label that is one already is kept as written (Mixed_5b, an imported module's attribute, keeps its name, and
+    so its state_dict keys)."""
+    if text.isascii() and text.isidentifier() and not text.startswith("_"):
+        return text
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     ascii_text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", ascii_text).lower()
     name = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")

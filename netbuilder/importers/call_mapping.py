@@ -79,6 +79,11 @@ _ACTIVATIONS = {
     "Mish": (F.mish,),
     "Hardswish": (F.hardswish,),
     "ReLU6": (F.relu6,),
+    "Hardsigmoid": (F.hardsigmoid,),
+    "SELU": (F.selu, torch.selu),
+    "Softsign": (F.softsign,),
+    "LogSigmoid": (F.logsigmoid,),
+    "Tanhshrink": (F.tanhshrink,),
 }
 _WINDOW = ("kernel_size", "stride", "padding")
 
@@ -93,6 +98,15 @@ _FUNCTIONS: dict[Any, _Function] = {
     F.log_softmax: _Function("LogSoftmax", ("dim",)),
     torch.log_softmax: _Function("LogSoftmax", ("dim",)),
     "log_softmax": _Function("LogSoftmax", ("dim",)),
+    F.hardtanh: _Function("Hardtanh", ("min_val", "max_val")),
+    F.celu: _Function("CELU", ("alpha",)),
+    F.softplus: _Function("Softplus", ("beta", "threshold")),
+    F.softshrink: _Function("Softshrink", ("lambd",)),
+    F.hardshrink: _Function("Hardshrink", ("lambd",)),
+    F.threshold: _Function("Threshold", ("threshold", "value")),
+    F.rrelu: _Function("RReLU", ("lower", "upper", None)),
+    F.softmin: _Function("Softmin", ("dim",)),
+    F.glu: _Function("GLU", ("dim",)),
     F.dropout: _Function("Dropout", ("p", None, None)),
     F.max_pool1d: _Function("MaxPool1d", (*_WINDOW, "dilation", "ceil_mode")),
     F.max_pool2d: _Function("MaxPool2d", (*_WINDOW, "dilation", "ceil_mode")),
@@ -114,10 +128,20 @@ _MERGES = {
     torch.mul: "Multiply",
     "mul": "Multiply",
 }
-_MEANS = (torch.mean, "mean")
+_REDUCTIONS = {
+    **dict.fromkeys((torch.mean, "mean"), "Mean"),
+    **dict.fromkeys((torch.sum, "sum"), "Sum"),
+    **dict.fromkeys((torch.amax, "amax"), "Max"),
+    **dict.fromkeys((torch.amin, "amin"), "Min"),
+}
+# max(x, dim) and min(x, dim) give (values, indices): the values are the Max or Min block
+_EXTREMES = {**dict.fromkeys((torch.max, "max"), "Max"), **dict.fromkeys((torch.min, "min"), "Min")}
 _RESHAPES = (torch.reshape, "reshape", "view")
 _PERMUTES = (torch.permute, "permute")
-_TRANSPOSES = (torch.transpose, "transpose")
+_TRANSPOSES = (torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims")
+_PASS_THROUGH = ("contiguous",)  # the same values: the next block reads its input
+_SPLITS = (torch.chunk, "chunk", torch.split, "split", torch.unbind, "unbind")
+_STOCHASTIC_DEPTH = "torchvision.ops.stochastic_depth.stochastic_depth"  # named, so torchvision need not load
 _IGNORED_KEYWORDS = frozenset({"inplace", "training", "return_indices", "_stacklevel"})
 
 _MODULE_BLOCKS: dict[type, BlockSpec] = {
@@ -155,12 +179,24 @@ class Builder:
             self._add_input(node)
             return
         if node.op == "get_attr":
-            self._report(node, f"self.{node.target}", "a parameter or buffer used directly in forward()")
+            self._add_parameter(node)
             return
         if node.op == "call_module" and self._add_container(node):
             return
+        if node.target in _PASS_THROUGH and node.args[0] in self.values:
+            self.values[node] = self.values[node.args[0]]
+            return
+        if node.target in _EXTREMES and len(_flat_tensors(node)) == 1 and shape(node) is None:
+            self._add_extreme(node)
+            return
+        if node.target is operator.getitem and shape(node) is not None:
+            self._add_indexing(node)
+            return
+        if node.target is F.layer_norm:
+            self._add_layer_norm(node)
+            return
         if shape(node) is None and node.op != "call_module":
-            return  # sizes, shapes, tuples: known numbers here, read by the calls that use them
+            return  # sizes, shapes, tuples (a chunk's pieces): known numbers here, read by the calls that use them
         try:
             block, params, inputs = self._map(node)
         except _Unmapped as why:
@@ -196,6 +232,82 @@ class Builder:
             self.modules.setdefault(path, []).append(added.id)
         self.paths[added.id] = path if path is not None else scoped_name(node)
         return added.id
+
+    def _add_chain(self, node: torch.fx.Node, source: torch.fx.Node, steps: list[tuple[str, dict[str, Any]]]) -> None:
+        """`node` as blocks one after another from `source` (a slice then a select; a norm then its scale)."""
+        value = self.values.get(source)
+        for block, params in steps:
+            value = self._place(node, block, params, [value], block.lower(), None)
+            if value is None:
+                return
+            self.paths[value] = _renamed(scoped_name(node), block.lower())
+        self.values[node] = value
+
+    def _add_parameter(self, node: torch.fx.Node) -> None:
+        """A learned tensor forward() uses directly (a ViT's class token and position embedding, a ConvNeXt
+        layer scale): a Parameter block named as the attribute, so the original's state_dict key fits it."""
+        target = str(node.target)
+        try:
+            tensor = self.root.get_parameter(target)
+        except AttributeError:
+            what = "a buffer" if _is_buffer(self.root, target) else "a constant tensor"
+            self._report(node, f"self.{target}", f"{what} used directly in forward(); no block holds one")
+            return
+        path = target
+        added = self._place(node, "Parameter", _initialised_as(tensor), [], target.rsplit(".", 1)[-1], path)
+        if added is not None:
+            self.values[node] = added
+
+    def _add_extreme(self, node: torch.fx.Node) -> None:
+        """`x.max(dim)`: its values (`.values`, `[0]`) are the Max block; its indices have no block."""
+        block = _EXTREMES[node.target]
+        readers = [u for u in node.users if _reads_values(u)]
+        for user in node.users:
+            if user not in readers and user.users:
+                self._report(user, f"the indices of {_call_name(self.root, node)}", "no netbuilder block gives them")
+        try:
+            params = self._reduction(node)
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            return
+        if readers:
+            added = self._place(node, block, params, [self.values.get(node.args[0])], node.name, None)
+            self.values.update(dict.fromkeys(readers, added) if added is not None else {})
+        self.skipped.update(node.users)
+
+    def _add_indexing(self, node: torch.fx.Node) -> None:
+        """`x[:, 0]`, `x[..., ::2]`, or one piece of `x.chunk(2, 1)`: Select and Slice blocks."""
+        whole, index = node.args
+        try:
+            if isinstance(whole, torch.fx.Node) and whole.target in _SPLITS:
+                source, steps = whole.args[0], _piece(whole, int(index))
+            elif isinstance(whole, torch.fx.Node) and shape(whole) is not None:
+                source, steps = whole, _subscript_steps(shape(whole), index)
+            else:
+                raise _Unmapped("no netbuilder block does this")
+        except _Unmapped as why:
+            self._report(node, _call_name(self.root, node), str(why))
+            return
+        if not steps:
+            self.values[node] = self.values[source]  # x[:] or x[...]: the same values
+            return
+        self._add_chain(node, source, steps)
+
+    def _add_layer_norm(self, node: torch.fx.Node) -> None:
+        """`F.layer_norm(x, shape, self.weight, self.bias)` (torchvision's LayerNorm2d): the norm, then the
+        module's own weight and bias as Parameters it is multiplied by and added to, so that their state_dict
+        keys are the original's."""
+        x, normalized = node.args[0], _argument(node, 1, "normalized_shape")
+        weight, bias = _argument(node, 2, "weight"), _argument(node, 3, "bias")
+        eps = _argument(node, 4, "eps", 1e-5)
+        norm = {"dims": len(normalized), "eps": eps, "elementwise_affine": False}
+        value = self._place(node, "LayerNorm", norm, [self.values.get(x)], "layer_norm", None)
+        for block, tensor in (("Multiply", weight), ("Add", bias)):
+            if value is not None and tensor is not None:
+                value = self._place(node, block, {"inputs": 2}, [value, self.values.get(tensor)], block.lower(), None)
+                self.paths[value] = _renamed(scoped_name(node), block.lower()) if value is not None else ""
+        if value is not None:
+            self.values[node] = value
 
     def _add_container(self, node: torch.fx.Node) -> bool:
         """Submodules that are not one block: a TransformerEncoder (a chain of layers) and the recurrent
@@ -306,8 +418,13 @@ class Builder:
             return "Permute", {"dims": self._permutation(node)}, tensors[:1]
         if target in _TRANSPOSES:
             return "Permute", {"dims": self._transposition(node)}, tensors[:1]
-        if target in _MEANS:
-            return "Mean", self._mean(node), tensors[:1]
+        if target in _REDUCTIONS:
+            return _REDUCTIONS[target], self._reduction(node), tensors[:1]
+        if target == "expand":
+            return self._map_expand(node)
+        if callable(target) and function_name(target) == _STOCHASTIC_DEPTH:
+            p, mode = _argument(node, 1, "p"), _argument(node, 2, "mode")
+            return "StochasticDepth", {"p": p, "mode": mode}, tensors[:1]
         function = _FUNCTIONS.get(target)
         if function is None:
             raise _Unmapped("no netbuilder block does this")
@@ -333,18 +450,36 @@ class Builder:
         rank = len(shape(node))
         return "Concat", {"inputs": len(parts), "dim": dim % rank}, parts
 
-    def _mean(self, node: torch.fx.Node) -> dict[str, Any]:
-        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
-        keepdim = node.args[2] if len(node.args) > 2 else node.kwargs.get("keepdim", False)
-        if isinstance(dim, tuple | list) and len(dim) == 1:
-            dim = dim[0]
-        if not isinstance(dim, int):
-            raise _Unmapped("the Mean block averages over one dimension after the batch; this averages over several")
-        if dim % len(shape(node.args[0])) == 0:
-            raise _Unmapped("it averages over the batch dimension")
+    def _reduction(self, node: torch.fx.Node) -> dict[str, Any]:
+        """The `dim` and `keepdim` of a mean, sum, amax or max over dimensions after the batch."""
+        dim = _argument(node, 1, "dim")
+        keepdim = _argument(node, 2, "keepdim", False)
+        dims = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
+        if dim is None or not dims:
+            raise _Unmapped("it reduces over every dimension, the batch too")
+        if not all(isinstance(d, int) for d in dims):
+            raise _Unmapped("its dim is computed in forward(), not a constant")
+        if any(d % len(shape(node.args[0])) == 0 for d in dims):
+            raise _Unmapped("it reduces over the batch dimension")
         if node.kwargs.get("dtype") is not None:
-            raise _Unmapped("the Mean block has no dtype")
-        return {"dim": dim, "keepdim": bool(keepdim)}
+            raise _Unmapped("the block has no dtype")
+        return {"dim": dims, "keepdim": bool(keepdim)}
+
+    def _map_expand(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
+        """`token.expand(x.shape[0], -1, -1)`: the Expand block, taking the batch size of x."""
+        x = node.args[0]
+        sizes = list(node.args[1:])
+        if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+            sizes = list(sizes[0])
+        like = _batch_of(sizes[0]) if sizes else None
+        if like is None and sizes and sizes[0] == -1 and shape(x) is not None:
+            like = x  # a batched tensor expanded along other dimensions keeps its own batch
+        if like is None or shape(like) is None:
+            raise _Unmapped("its first size is not the batch size of a tensor (x.shape[0] or x.size(0))")
+        rest = sizes[1:]
+        if not all(isinstance(s, int) for s in rest):
+            raise _Unmapped("a size after the first is computed in forward(), not a constant")
+        return "Expand", {"sizes": None if all(s == -1 for s in rest) else tuple(rest)}, [x, like]
 
     def _reshaped(self, node: torch.fx.Node) -> tuple[int, ...]:
         before, after = shape(node.args[0]), shape(node)
@@ -423,6 +558,113 @@ def _canonical(kind: str, name: str, value: Any) -> Any:
     if kind == "ints" and isinstance(value, int):
         value = (value,)
     return value
+
+
+def _renamed(path: str, name: str) -> str:
+    """`layer1.0.getitem` -> `layer1.0.slice`: the same submodule, the node's own name."""
+    scope, _, _ = path.rpartition(".")
+    return f"{scope}.{name}" if scope else name
+
+
+def _argument(node: torch.fx.Node, position: int, name: str, default: Any = None) -> Any:
+    """A call's argument given by position (counting the tensor as 0) or by keyword."""
+    return node.args[position] if len(node.args) > position else node.kwargs.get(name, default)
+
+
+def _flat_tensors(node: torch.fx.Node) -> list[torch.fx.Node]:
+    return [a for a in _flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
+
+
+def _reads_values(user: torch.fx.Node) -> bool:
+    """`result.values` or `result[0]` of a (values, indices) pair."""
+    return (user.target is getattr and user.args[1] == "values") or (
+        user.target is operator.getitem and user.args[1] == 0
+    )
+
+
+def _is_buffer(root: nn.Module, target: str) -> bool:
+    owner, _, name = target.rpartition(".")
+    return name in dict(root.get_submodule(owner).named_buffers(recurse=False))
+
+
+def _initialised_as(tensor: torch.Tensor) -> dict[str, Any]:
+    """A Parameter block's settings that start it as `tensor` starts (the weights, when given, replace it):
+    zeros, ones or one constant as they are; otherwise a normal draw of the same spread."""
+    values = tensor.detach()
+    first = float(values.flatten()[0]) if values.numel() else 0.0
+    if bool((values == first).all()):
+        init = {0.0: {"init": "zeros"}, 1.0: {"init": "ones"}}.get(first, {"init": "constant", "value": first})
+    else:
+        spread = float(values.float().std()) if values.numel() > 1 else 0.0
+        init = {"init": "normal", "std": float(f"{spread:.2g}")}
+    return {"shape": tuple(values.shape), **init}
+
+
+def _batch_of(size: Any) -> torch.fx.Node | None:
+    """The tensor whose batch size `size` is: `x.shape[0]`, `x.size(0)`, `x.size()[0]`; None otherwise."""
+    if not isinstance(size, torch.fx.Node):
+        return None
+    if size.target == "size" and size.args[1:2] == (0,):
+        return size.args[0]
+    if size.target is operator.getitem and size.args[1] == 0 and isinstance(size.args[0], torch.fx.Node):
+        holder = size.args[0]
+        whole_shape = holder.target is getattr and holder.args[1] == "shape"
+        if whole_shape or (holder.target == "size" and not holder.args[1:]):
+            return holder.args[0]
+    return None
+
+
+def _piece(split: torch.fx.Node, i: int) -> list[tuple[str, dict[str, Any]]]:
+    """Piece `i` of `x.chunk(n, dim)`, `torch.split(x, size or sizes, dim)` or `x.unbind(dim)` as a block."""
+    whole = shape(split.args[0])
+    kind = split.target if isinstance(split.target, str) else split.target.__name__
+    dim = _argument(split, 1 if kind == "unbind" else 2, "dim", 0)
+    if not isinstance(dim, int) or dim % len(whole) == 0:
+        raise _Unmapped("it splits the batch dimension" if isinstance(dim, int) else "its dim is computed")
+    dim %= len(whole)
+    if kind == "unbind":
+        return [("Select", {"dim": dim, "index": i})]
+    length = whole[dim]
+    if kind == "chunk":
+        each = -(-length // _argument(split, 1, "chunks"))
+        starts = list(range(0, length, each))
+        bounds = [(start, min(start + each, length)) for start in starts]
+    else:
+        sizes = _argument(split, 1, "split_size_or_sections", _argument(split, 1, "split_size"))
+        if isinstance(sizes, int):
+            bounds = [(start, min(start + sizes, length)) for start in range(0, length, sizes)]
+        else:
+            ends = [sum(sizes[: k + 1]) for k in range(len(sizes))]
+            bounds = list(zip([0, *ends[:-1]], ends, strict=True))
+    start, end = bounds[i]
+    return [("Slice", {"dim": dim, "start": start, "end": end, "step": 1})]
+
+
+def _subscript_steps(whole: tuple[int, ...], index: Any) -> list[tuple[str, dict[str, Any]]]:
+    """`x[index]` as Slice and Select blocks, the last dimension first (so that a Select, which removes its
+    dimension, leaves the numbers of those before it as they were)."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if any(item is None for item in items):
+        raise _Unmapped("it adds a dimension (None in the index)")
+    if items.count(Ellipsis) > 1 or any(isinstance(item, torch.fx.Node) for item in items):
+        raise _Unmapped("it indexes with a tensor or a computed number")
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at : at + 1] = [slice(None)] * (len(whole) - len(items) + 1)
+    steps: list[tuple[str, dict[str, Any]]] = []
+    for dim in reversed(range(len(items))):
+        item = items[dim]
+        if item == slice(None):
+            continue
+        if dim == 0:
+            raise _Unmapped("it indexes the batch dimension")
+        if isinstance(item, int):
+            steps.append(("Select", {"dim": dim, "index": item}))
+        elif isinstance(item, slice) and all(isinstance(v, int | None) for v in (item.start, item.stop, item.step)):
+            steps.append(("Slice", {"dim": dim, "start": item.start or 0, "end": item.stop, "step": item.step or 1}))
+        else:
+            raise _Unmapped(f"no block indexes with {item!r}")
+    return steps
 
 
 def _indexed_from(node: torch.fx.Node) -> set[torch.fx.Node]:

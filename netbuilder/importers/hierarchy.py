@@ -137,9 +137,10 @@ def _shape(definition: Definition, cls: str) -> _Shape:
 def _share(graph: Graph, made: list[tuple[str, str]], classes: Mapping[str, tuple[str, str]]) -> None:
     """Merge the definitions just made that have one shape: the first keeps the inside, the values that
     differ become its exposed parameters, every instance uses it; then name it as its first submodule says."""
-    alike: dict[_Shape, list[tuple[str, str]]] = {}
+    alike: dict[tuple[_Shape, tuple], list[tuple[str, str]]] = {}
     for name, instance in made:
-        alike.setdefault(_shape(graph.definitions[name], classes[name][0]), []).append((name, instance))
+        definition = graph.definitions[name]
+        alike.setdefault((_shape(definition, classes[name][0]), _written(definition)), []).append((name, instance))
     for group_ in alike.values():
         keep = graph.definitions[group_[0][0]]
         by_label = [{node.label: node for node in graph.definitions[n].graph.nodes.values()} for n, _ in group_]
@@ -163,6 +164,23 @@ def _share(graph: Graph, made: list[tuple[str, str]], classes: Mapping[str, tupl
             if name != keep.name:
                 graph.remove_definition(name)
         graph.rename_definition(keep.name, graph.free_definition_name(classes[group_[0][0]][1]))
+
+
+def _written(definition: Definition) -> tuple[tuple[str, str, str], ...]:
+    """The values inside that are written into forward() rather than passed to a constructor (a Permute's dims,
+    a Slice's bounds, a StochasticDepth's p): definitions that differ in one cannot share a class, whose uses
+    would need different code, while a constructor's values become arguments of the class."""
+    inside = definition.graph
+    written = []
+    for node in inside.nodes.values():
+        if node.block in inside.definitions:
+            continue  # a nested block's values are arguments of its class
+        spec = inside.spec(node.id)
+        in_constructor = spec.module is not None and spec.forward is None
+        for param in spec.params:
+            if not in_constructor or param.name in spec.module.omit:
+                written.append((node.label, param.name, repr(node.params.get(param.name))))
+    return tuple(sorted(written))
 
 
 def _retarget(graph: Graph, node_id: str, block: str, params: dict[str, object]) -> None:

@@ -20,6 +20,7 @@ from netbuilder.codegen.package import generate_package
 from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Exposed
 from netbuilder.graph.grouping import group
+from netbuilder.project import Project, ProjectError, load_project, save_project
 from netbuilder.runtime import library_shapes
 from netbuilder.runtime.build import load_module
 
@@ -213,3 +214,13 @@ def test_the_exported_package_asks_for_torchvision_and_says_why():
 def test_netbuilder_blocks_lists_it(capsys):
     assert main(["blocks"]) == 0
     assert "LibraryModule" in capsys.readouterr().out
+
+
+def test_a_project_file_naming_a_class_outside_torch_is_refused_naming_the_field(tmp_path):
+    project = Project.new("windows")
+    project.graph.add_node("LibraryModule", params={"cls": f"{SWIN}.PatchMerging", "args": '{"dim": 16}'})
+    save_project(project, tmp_path / "windows.nbproj")
+    text = (tmp_path / "windows.nbproj").read_text().replace(f"{SWIN}.PatchMerging", "os.system")
+    (tmp_path / "hostile.nbproj").write_text(text)
+    with pytest.raises(ProjectError, match=r"nodes\[0\]\.params\.cls: expected a class of torch or torchvision"):
+        load_project(tmp_path / "hostile.nbproj")

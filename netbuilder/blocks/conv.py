@@ -220,12 +220,10 @@ def _conv_rule(dims: int):
                     hint=SetOwnParam("stride", 1),
                 )
             # torch pads d(k - 1) in all, the odd one at the far end: that side is the wider
-            pad = edge = tuple(di * (ki - 1) - di * (ki - 1) // 2 for ki, di in zip(k, d, strict=True))
-        else:
-            pad = edge = spread(0 if padding == "valid" else padding, dims)
-        _check_padding_mode(ctx, x, edge)
-        if padding == "same":
+            _check_padding_mode(ctx, x, tuple(di * (ki - 1) - di * (ki - 1) // 2 for ki, di in zip(k, d, strict=True)))
             return {"y": x.with_shape(p["out_channels"], *spatial)}
+        pad = spread(0 if padding == "valid" else padding, dims)
+        _check_padding_mode(ctx, x, pad)
         windows = list(zip(k, s, pad, d, strict=True))
         out = tuple(window_output(n, *w) for n, w in zip(spatial, windows, strict=True))
         if min(out) < 1:
@@ -293,7 +291,7 @@ def _transposed_rule(dims: int):
                     within(p["output_padding"], tuple(max(si, di) - 1 for si, di in zip(s, d, strict=True))),
                 ),
             )
-        # Before padding trims it: (n - 1) * s + d * (k - 1) + output_padding + 1.
+        # The output's length before padding trims it, less one.
         full = tuple(
             (n - 1) * si + di * (ki - 1) + oi for n, ki, si, oi, di in zip(x.features[1:], k, s, op, d, strict=True)
         )

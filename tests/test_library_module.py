@@ -79,6 +79,7 @@ def test_a_name_outside_torch_and_torchvision_or_not_dotted_public_names_is_refu
     [
         "[1, 2]",
         '{"a": {"b": 1}}',
+        '{"dim": 1, "dim": 2}',
         '{"a": NaN}',
         '{"a": Infinity}',
         '{"a": 1e999}',
@@ -111,6 +112,8 @@ def test_plain_json_values_are_taken():
         ("torch.nn.Linear", {"in_features": 16, "out_feature": 2}, "cannot be built"),
         ("torch.nn.Linear", {"in_features": 5, "out_features": 2}, "Linear refuses (N, 8, 8, 16)"),
         (f"{SWIN}.ShiftedWindowAttention", {**WINDOW, "dim": 12}, "ShiftedWindowAttention refuses (N, 8, 8, 16)"),
+        ("torch.nn.Flatten", {"start_dim": 0}, "does not keep the batch as the first dimension"),
+        ("torch.nn.MaxPool2d", {"kernel_size": 2, "return_indices": True}, "returns tuple, not one tensor"),
     ],
 )
 def test_what_torch_refuses_is_said_in_one_line_at_the_node(cls, args, said):

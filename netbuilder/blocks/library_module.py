@@ -71,7 +71,7 @@ def parse_args(text: str) -> dict[str, Any]:
     if len(text) > MAX_TEXT:
         raise ParamError(f"expected at most {MAX_TEXT} characters of JSON, got {len(text)}")
     try:
-        value = json.loads(text or "{}", parse_constant=_no_constant)
+        value = json.loads(text or "{}", parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as err:
         raise ParamError(f'expected a JSON object such as {{"dim": 96}}: {_first_line(err)}') from None
     if not isinstance(value, dict):
@@ -104,6 +104,15 @@ def _check_value(key: str, value: Any, depth: int) -> None:
         raise ParamError(f"{key}: expected a finite number, got {value}")
     elif value is not None and not isinstance(value, bool | int | float | str):
         raise ParamError(f"{key}: expected a number, string, boolean, null or list, got a JSON object")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: JSON readers keep the last of two silently, a call would refuse."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i]))
+        raise ValueError(f"{_short(twice)} is given twice")
+    return found
 
 
 def _no_constant(name: str) -> None:

@@ -51,7 +51,10 @@ def resolve(name: str) -> type[nn.Module]:
     holder = found
     for depth, part in enumerate(parts[1:], start=1):
         holder = found
-        found = getattr(found, part, None)
+        try:
+            found = getattr(found, part)
+        except Exception:  # missing, or a lazy attribute that cannot load (an optional dependency): none to use
+            found = None
         if found is None:
             raise ShapeError(f"{_short(name)}: {'.'.join(parts[:depth])} has no {part}", param="cls")
     if not (isinstance(found, type) and issubclass(found, nn.Module)):

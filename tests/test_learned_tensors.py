@@ -278,3 +278,17 @@ def test_a_project_with_learned_tensors_saves_opens_and_generates_the_same_code(
     before = generate_model(project.graph, analyze(project.graph)).source
     assert generate_model(again.graph, analyze(again.graph)).source == before
     assert "x = self.class_token.expand(patches.size(0), 1, -1)" in before
+
+
+def test_a_learned_tensor_that_joins_no_data_is_left_out_with_what_to_connect():
+    g = Graph()
+    data = g.add_node("Input", params={"shape": (8,)}).id
+    head = g.add_node("Linear", params={"out_features": 2}).id
+    g.connect(data, "x", head, "x")
+    alone = g.add_node("Parameter", params={"shape": (8,)}).id
+    analysis = analyze(g)
+    assert [d.message for d in analysis.for_node(alone)] == [
+        "this learned tensor joins no data: it is left out until it feeds Add, Multiply, Concat or Expand"
+    ]
+    assert alone not in analysis.model_nodes
+    assert "nn.Parameter" not in generate_model(g, analysis).source

@@ -68,17 +68,16 @@ def structure_diagnostics(graph: Graph, results: Mapping[str, NodeResult], model
     found: list[Diagnostic] = []
     for node_id in [*by_role[MODEL], *by_role[LOSS_ROLE], *by_role[OPTIMIZER]]:
         if node_id not in reached and not any(d.code == "unconnected-input" for d in results[node_id].diagnostics):
-            found.append(
-                Diagnostic(
-                    node_id,
-                    WARNING,
-                    "cut-off",
-                    "no data reaches this node: it is left out until its inputs lead back to a Dataset or Input",
-                )
-            )
+            found.append(Diagnostic(node_id, WARNING, "cut-off", _cut_off_message(graph, node_id)))
     found.extend(_training_diagnostics(graph, by_role))
     found.extend(_nothing_to_train(graph, results, by_role, model))
     return found
+
+
+def _cut_off_message(graph: Graph, node_id: str) -> str:
+    if graph.spec(node_id).tensor is not None:  # a learned tensor has no inputs to lead back anywhere
+        return "this learned tensor joins no data: it is left out until it feeds Add, Multiply, Concat or Expand"
+    return "no data reaches this node: it is left out until its inputs lead back to a Dataset or Input"
 
 
 def _nothing_to_train(

@@ -473,7 +473,7 @@ def _import_weights(args: argparse.Namespace, result) -> int:
 
     target = args.out.with_name(args.out.stem + WEIGHTS_SUFFIX)
     try:
-        count = attach_weights(result, read_weights_file(args.weights), target)
+        attached = attach_weights(result, read_weights_file(args.weights), target, str(args.weights))
     except FileNotFoundError:
         print(f"netbuilder: no weights file {args.weights}", file=sys.stderr)
         return USAGE
@@ -486,7 +486,7 @@ def _import_weights(args: argparse.Namespace, result) -> int:
     except OSError as err:
         print(f"netbuilder: cannot write {target}: {err}", file=sys.stderr)
         return USAGE
-    print(f"wrote {target}: {count} tensors from {args.weights}; training starts from them")
+    print(f"wrote {target}: {attached.note}")
     return OK
 
 

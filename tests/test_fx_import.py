@@ -3,6 +3,7 @@ what the original computes; what does not map is named with its source line and 
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from pathlib import Path
 
@@ -557,3 +558,45 @@ def test_efficientnets_widest_depthwise_conv_imports_with_all_its_groups() -> No
     depthwise = nn.Sequential(nn.Conv2d(1536, 1536, 3, padding=1, groups=1536, bias=False), nn.BatchNorm2d(1536))
     result = _assert_round_trip(depthwise, (1, 1536, 4, 4))
     assert [n.params["groups"] for n in result.project.graph.nodes.values() if n.block == "Conv2d"] == [1536]
+
+
+class Gapped(nn.Module):
+    """A layer before a call with no block (logsumexp) and a layer after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x).logsumexp(dim=2))
+
+
+def test_a_partial_import_with_weights_keeps_those_of_the_layers_that_imported(tmp_path, capsys) -> None:
+    from netbuilder.runtime.starting_weights import read_starting_weights
+
+    source = tmp_path / "gapped.py"
+    source.write_text(
+        "import torch\nfrom torch import nn\n\n\n"
+        + textwrap.dedent(inspect.getsource(Gapped))
+    )
+    original = _load_class(source, "Gapped")()
+    weights = tmp_path / "gapped.pt"
+    torch.save({**original.state_dict(), "extra.weight": torch.zeros(2)}, weights)
+    out = tmp_path / "gapped.nbproj"
+    status = main(["import", f"{source}:Gapped", "--input-shape", "1,3,8", "-o", str(out), "--weights", str(weights)])
+    assert status == 1  # in part: the gap stands
+    printed = capsys.readouterr().out
+    assert "4 tensors from" in printed and "left out, as no imported layer holds them: extra.weight" in printed
+    project = load_project(out)
+    kept = read_starting_weights(project.weights)
+    by_label = {node.label: node.id for node in project.graph.nodes.values()}
+    for key, tensor in original.state_dict().items():
+        layer, name = key.split(".")
+        torch.testing.assert_close(kept[f"{by_label[layer]}.{name}"], tensor)
+
+
+def _load_class(path: Path, name: str) -> type[nn.Module]:
+    from netbuilder.importers.sources import model_from_source
+
+    return type(model_from_source(f"{path}:{name}")[0])

@@ -21,6 +21,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from netbuilder.blocks.tensor_type import LONG
 from netbuilder.codegen.identifiers import class_name
+from netbuilder.importers.library_modules import LEAF_CLASSES, qualified_name
 
 
 class ImportFailure(Exception):
@@ -56,10 +57,18 @@ def classes(root: nn.Module, paths: Iterable[str]) -> dict[str, tuple[str, str]]
     return found
 
 
+class _Tracer(torch.fx.Tracer):
+    """fx's tracer, calling the library modules an import keeps whole (LEAF_CLASSES) instead of tracing into
+    them."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return qualified_name(m) in LEAF_CLASSES or super().is_leaf_module(m, module_qualified_name)
+
+
 def trace(module: nn.Module) -> torch.fx.GraphModule:
     """`module` traced by torch.fx, keeping each call's stack trace; ImportFailure where fx cannot trace it, in
     one line naming the line of the model's code that stopped it (the traceback stays its __cause__)."""
-    tracer = torch.fx.Tracer()
+    tracer = _Tracer()
     tracer.record_stack_traces = True
     try:
         graph = tracer.trace(module)

@@ -234,7 +234,7 @@ def test_weights_given_with_the_model_become_its_starting_weights_and_are_saved_
     weights = tiny_weights()
     torch.save(weights, tmp_path / "tiny.pt")
     ask_for_import_with_weights(window, qtbot, tmp_path, tmp_path / "tiny.pt")
-    assert "4 tensors loaded from tiny.pt: training starts from them" in window.statusBar().currentMessage()
+    assert "4 tensors from tiny.pt; training starts from them" in window.statusBar().currentMessage()
     assert not window.import_report.isVisible()
     project, graph = window.document.project, window.document.graph
     kept = project.weights

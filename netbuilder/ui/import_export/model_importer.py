@@ -82,23 +82,22 @@ def import_model(request: ImportRequest, weights_target: Path | None) -> Importe
     if request.weights is None or weights_target is None:
         return ImportedModel(result)
     try:
-        count = _attach_weights(result, request.weights, weights_target)
+        attached = _attach_weights(result, request.weights, weights_target)
     except _WeightsNotLoaded as err:
         return ImportedModel(result, weights_problem=str(err))
-    return ImportedModel(
-        result, weights_note=f"{count} tensors loaded from {request.weights.name}: training starts from them"
-    )
+    return ImportedModel(result, weights_note=attached.note)
 
 
-def _attach_weights(result, source: Path, target: Path) -> int:
-    """Read the state_dict file `source` and make it `result`'s starting weights, saved at `target`; return how
-    many tensors it holds. The project is left without weights when this raises _WeightsNotLoaded."""
+def _attach_weights(result, source: Path, target: Path):
+    """Read the state_dict file `source` and make it `result`'s starting weights, saved at `target`; return
+    what was kept (importers.weights.AttachedWeights). The project is left without weights when this raises
+    _WeightsNotLoaded."""
     from netbuilder.codegen.model_code import CodegenError
     from netbuilder.importers import WeightsError
     from netbuilder.importers.weights import attach_weights, read_weights_file  # torch, on the import thread
 
     try:
-        return attach_weights(result, read_weights_file(source), target)
+        return attach_weights(result, read_weights_file(source), target, source.name)
     except FileNotFoundError:
         raise _WeightsNotLoaded(f"there is no file at {source}") from None
     except (ValueError, WeightsError) as err:  # ValueError: WeightsFileError, a file that holds no state_dict

@@ -89,6 +89,8 @@ def run_torch(case: Case, p: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]]
         if not isinstance(value, nn.Parameter):
             raise Disagreement(f"{case.block} makes a {type(value).__name__}, which training would not change")
         return {spec.outputs[0].name: tuple(value.shape)}, value.numel()
+    if spec.module and spec.module.source:  # a class torch lacks, defined in model.py as here
+        exec(spec.module.source, namespace)
     module = eval(constructor(spec, p), namespace) if spec.module else None
     if spec.role == OPTIMIZER:
         return {}, 0
@@ -102,7 +104,6 @@ def run_torch(case: Case, p: dict[str, Any]) -> tuple[dict[str, tuple[int, ...]]
             value = value.log_softmax(dim=-1)
         namespace[f"in_{port}"] = value
     namespace["block"] = module
-    namespace["self"] = nn.Module()  # a forward template may read self.training (StochasticDepth): it trains
     ctx = ForwardContext(p, "block", args, "out", case.inputs)
     exec("\n".join(forward_lines(spec, ctx)), namespace)
     out = namespace["out"]

@@ -4,6 +4,10 @@ torchvision's order and shapes)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torchvision.ops import stochastic_depth
@@ -11,6 +15,8 @@ from torchvision.ops import stochastic_depth
 from netbuilder.analysis import analyze
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
+from netbuilder.graph.definitions import Exposed
+from netbuilder.graph.grouping import group
 from netbuilder.runtime.build import build_model
 
 
@@ -74,13 +80,49 @@ def test_row_mode_zeroes_whole_samples_and_scales_the_rest():
     assert 60 < int((per_sample[:, 0] == 0).sum()) < 140
 
 
-def test_the_generated_code_needs_no_torchvision_and_reads_as_a_person_writes_it():
+def test_the_generated_code_needs_no_torchvision_and_reads_as_a_person_writes_it(tmp_path):
     _, source = drop_path_model((8, 5, 5), 0.2, "row")
-    assert "torchvision" not in source
-    assert "        x = input1\n        if self.training:\n" in source
-    assert "            x = x * (x.new_empty(x.size(0), 1, 1, 1).bernoulli_(0.8) / 0.8)" in source
-    _, identity = drop_path_model((8, 5, 5), 0.0, "row")
-    assert "bernoulli_" not in identity
+    assert "import torchvision" not in source and "from torchvision" not in source
+    assert source.count("class StochasticDepth(nn.Module):") == 1
+    assert "        self.stochastic_depth1 = StochasticDepth(0.2, 'row')" in source
+    assert "        return self.stochastic_depth1(input1)  # (N, 8, 5, 5)" in source
+    (tmp_path / "model.py").write_text(source)
+    ruff = Path(sys.executable).parent / "ruff"
+    checked = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_blocks_that_differ_only_in_p_share_one_class_with_p_an_argument():
+    """EfficientNet's blocks each drop with their own p: one block class builds them all."""
+    g = Graph()
+    data = g.add_node("Input", params={"shape": (4, 3, 3)}).id
+    conv = g.add_node("Conv2d", params={"out_channels": 4, "kernel_size": 1}).id
+    drop = g.add_node("StochasticDepth", label="stochastic_depth", params={"p": 0.0}).id
+    add = g.add_node("Add").id
+    g.connect(data, "x", conv, "x")
+    g.connect(conv, "y", drop, "x")
+    g.connect(drop, "y", add, "in1")
+    g.connect(data, "x", add, "in2")
+    previous = group(g, [conv, drop, add], "Block", label="block1")
+    definition = g.definitions["Block"]
+    definition.exposed = (Exposed("p", ((drop, "p"),)),)
+    definition.forget_spec()
+    g.nodes[previous].params["p"] = 0.0
+    inlet = definition.inlets[0].name
+    for number, p in ((2, 0.1), (3, 0.2)):
+        block = g.add_node("Block", label=f"block{number}", params={"p": p}).id
+        g.connect(previous, definition.outlets[0].name, block, inlet)
+        previous = block
+    code = generate_model(g, analyze(g))
+    assert code.source.count("class Block(nn.Module):") == 1
+    assert "        self.stochastic_depth = StochasticDepth(p, 'row')" in code.source
+    assert "        self.block3 = Block(p=0.2)" in code.source
+    model = build_model(code)
+    assert [model.get_submodule(f"block{i}.stochastic_depth").p for i in (1, 2, 3)] == [0.0, 0.1, 0.2]
 
 
 def test_p_of_one_is_warned_about_as_for_dropout():

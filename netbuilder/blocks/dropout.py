@@ -6,7 +6,7 @@ All are active only while training (model.train()); in evaluation they pass thei
 from __future__ import annotations
 
 from netbuilder.blocks.shared_params import probability
-from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
+from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
 _ANY_RANK = tuple(range(1, 7))
@@ -41,22 +41,28 @@ def _dropout_2d_rule(ctx: RuleContext) -> dict[str, TensorType]:
     return {"y": x}
 
 
-def _stochastic_depth_forward(ctx: ForwardContext) -> list[str]:
-    """torchvision.ops.stochastic_depth written with torch alone, so the exported model needs no torchvision:
-    while training, one Bernoulli draw per sample ("row") or for the whole batch ("batch") keeps it with
-    probability 1 - p, the kept scaled by 1 / (1 - p); the same draws in the same order as torchvision's, so a
-    seeded run matches it. Nothing is drawn in evaluation, nor for p = 0 (torchvision returns its input)."""
-    x, out = ctx.args["x"], ctx.out
-    if ctx.p["p"] == 0.0:
-        return [f"{out} = {x}"]
-    keep = 1.0 - ctx.p["p"]  # computed as torchvision does, so the literal is the very same float
-    first = f"{out}.size(0)" if ctx.p["mode"] == "row" else "1"
-    sizes = ", ".join([first] + ["1"] * (ctx.inputs["x"].rank - 1))
-    noise = f"{out}.new_empty({sizes}).bernoulli_({keep!r})"
-    if keep > 0.0:  # p = 1 keeps nothing: torchvision multiplies by the zeros without dividing
-        noise = f"({noise} / {keep!r})"
-    assign = [] if out == x else [f"{out} = {x}"]
-    return [*assign, "if self.training:", f"    {out} = {out} * {noise}"]
+STOCHASTIC_DEPTH_CLASS = '''class StochasticDepth(nn.Module):
+    """Drop path, as torchvision.ops.StochasticDepth: while training, zeroes the input of a whole sample ("row") or
+    of the whole batch ("batch") with probability p, and scales what is kept by 1 / (1 - p)."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        size = [x.size(0)] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(keep)
+        if keep > 0.0:
+            noise.div_(keep)
+        return x * noise
+'''
+"""torchvision's algorithm in model.py itself, so the exported model needs torch alone: the same draws in the same
+order, so a seeded run matches torchvision's; p is a constructor argument, so the blocks of an EfficientNet, each
+with its own p, share one class."""
 
 
 SPECS = (
@@ -96,7 +102,7 @@ SPECS = (
             ),
         ),
         rule=_dropout_rule,
-        forward=_stochastic_depth_forward,
+        module=ModuleCode("StochasticDepth", positional=("p", "mode"), source=STOCHASTIC_DEPTH_CLASS),
         label_prefix="stochastic_depth",
     ),
 )

@@ -316,6 +316,9 @@ class ModuleCode:
     grouped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     omit: tuple[str, ...] = ()
     leading: str = ""
+    source: str = ""
+    """For a class torch lacks (StochasticDepth): its source, written with torch alone, which model.py holds once,
+    before the classes that build it."""
     library: Callable[[Mapping[str, Any]], LibraryCall] | None = None
     """For a class the node's own values name (LibraryModule): its import and keyword arguments, which then
     replace `cls` and the templates above."""

@@ -119,6 +119,8 @@ class Composites:
         self._imported: dict[tuple[str, str], str] = {}
         """The name each library class (module, class) is imported as (LibraryModule)."""
         self._built: set[tuple[str, str]] = set()
+        self._helpers: dict[str, str] = {}
+        """The source of each class torch lacks that the expressions made so far build (StochasticDepth)."""
         self._collect(graph, members, results, "")
         self.classes: dict[str, ClassCode] = {}
         for definition in graph.definitions.in_dependency_order():
@@ -126,8 +128,9 @@ class Composites:
                 self.classes[definition.name] = self._plan(definition, taken)
 
     def sources(self) -> list[str]:
-        """The classes' source lines, each class after the ones it builds."""
-        return [line for code in self.classes.values() for line in code.source]
+        """The classes' source lines: those torch lacks first, then each class after the ones it builds."""
+        helpers = [line for source in self._helpers.values() for line in ["", "", *source.splitlines()]]
+        return helpers + [line for code in self.classes.values() for line in code.source]
 
     def imports(self) -> list[str]:
         """The import statements of the library classes the expressions made so far build, in isort's order."""
@@ -181,6 +184,8 @@ class Composites:
                 return None
             if spec.module.library is not None:
                 return self._library_expr(spec, graph, node_id, results, slots)
+            if spec.module.source:
+                self._helpers[spec.module.cls] = spec.module.source
             concrete = results[0].resolved
             node = graph.nodes[node_id]
             p = {}

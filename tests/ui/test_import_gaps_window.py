@@ -14,6 +14,7 @@ from netbuilder.graph import Edge
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.project.import_gaps import ImportGap
 from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.import_export.model_importer import ImportedModel
 from tests.ui.conftest import forget_changes
 
 CUMSUM = ImportGap("torch.cumsum", "model.py:17: return self.fc2(x.cumsum(1))", "no netbuilder block does this")
@@ -57,7 +58,7 @@ def test_reopening_a_partial_import_shows_its_missing_calls_with_their_source_li
     qtbot.mouseClick(banner.show_button, Qt.MouseButton.LeftButton)
     assert banner.scroll.isVisible() and banner.show_button.text() == "Hide"
     assert banner.details.text() == (
-        "torch.cumsum: no netbuilder block does this; at model.py:17: return self.fc2(x.cumsum(1)), "
+        "• torch.cumsum: no netbuilder block does this; at model.py:17: return self.fc2(x.cumsum(1)), "
         "model.py:17: return self.fc2(x.cumsum(1))"
     )
     qtbot.mouseClick(banner.show_button, Qt.MouseButton.LeftButton)
@@ -116,3 +117,24 @@ def test_export_is_refused_while_the_list_stands(window, qtbot, tmp_path, monkey
     assert window.controller.dismiss_import_gaps()
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *args: None))  # no train.py: no Dataset
     assert window.export_to(tmp_path / "out") and (tmp_path / "out" / "model.py").is_file()
+
+
+class PartialResult:
+    """An import that left gaps, as the window reads netbuilder.importers.ImportResult."""
+
+    complete = False
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    def report(self) -> str:
+        return "imported partial in part: 3 nodes; 2 call(s) have no netbuilder block and are missing from the graph:"
+
+
+def test_right_after_an_import_its_report_lists_the_calls_and_the_banner_follows_once_it_is_closed(
+    window, qtbot, tmp_path
+):
+    window._imported(ImportedModel(PartialResult(load_project(partial(tmp_path)))))
+    assert window.import_report.isVisible() and not window.import_gaps_banner.isVisible()
+    qtbot.mouseClick(window.import_report.close_button, Qt.MouseButton.LeftButton)
+    assert not window.import_report.isVisible() and window.import_gaps_banner.isVisible()

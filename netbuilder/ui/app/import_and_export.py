@@ -170,6 +170,7 @@ class ImportExportMixin:
         self._set_project(project, modified=True)
         if imported.needs_attention:
             self.import_report.show_report(imported.report(), error=False)
+            self.import_gaps_banner.set_held(True)  # the report lists the calls too; the banner once it is closed
         else:
             self.statusBar().showMessage(imported.report(), 8000)
 

@@ -100,6 +100,7 @@ class MainWindow(
         self.start_page.recover_requested.connect(self.offer_recovery)
         self.stack.addWidget(self.start_page)
         self.import_report = ImportReport()
+        self.import_report.close_button.clicked.connect(lambda: self.import_gaps_banner.set_held(False))
         self.import_gaps_banner = ImportGapsBanner()
         self.import_gaps_banner.dismiss_requested.connect(self.dismiss_import_gaps)
         central = QWidget()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from netbuilder.project import Project
@@ -22,7 +23,8 @@ class ImportGapsBanner(QWidget):
     """A warning above the canvas while the open project keeps gaps of a partial import (Project.import_gaps):
     a headline saying how many calls are missing, Show to list them (grouped by call, each with its source
     line, as the import listed them), and Dismiss. It follows the project, so it goes when the gaps are
-    filled or dismissed and comes back with an Undo."""
+    filled or dismissed and comes back with an Undo. `set_held` keeps it hidden while the import's own report
+    lists the same calls, right after an import."""
 
     dismiss_requested = Signal()  # Dismiss pressed: the window asks the editor to forget the list (undoably)
 
@@ -34,9 +36,11 @@ class ImportGapsBanner(QWidget):
         self.details.setFont(code_font())
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.details.setWordWrap(True)  # a call missing at many places names three of them: a long line
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.details)
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.viewport().setAutoFillBackground(False)
         self.details.setAutoFillBackground(False)
@@ -62,6 +66,8 @@ class ImportGapsBanner(QWidget):
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addWidget(self.banner)
         self._stop_following: Callable[[], None] = lambda: None
+        self._project: Project | None = None
+        self._held = False
         self.hide()
 
     @property
@@ -73,29 +79,44 @@ class ImportGapsBanner(QWidget):
         """Show `project`'s gaps now and whenever they change (None: no project is open, nothing shown)."""
         self._stop_following()
         self._stop_following = lambda: None
+        self._project, self._held = project, False
         if project is not None:
-            self._stop_following = project.subscribe(lambda event: self._heard(project, event))
-        self._show_gaps(project)
+            self._stop_following = project.subscribe(self._heard)
+        self._show_gaps()
+
+    def set_held(self, held: bool) -> None:
+        """Stay hidden (`held`) while another banner says the same, or show the gaps again."""
+        self._held = held
+        self._show_gaps()
 
     def set_expanded(self, expanded: bool) -> None:
         """Show or hide the list under the headline."""
         self.scroll.setVisible(expanded)
         self.show_button.setText("Hide" if expanded else "Show")
-        if expanded:
-            lines = max(1, min(LINES_SHOWN, self.details.text().count("\n") + 1))
-            height = self.details.fontMetrics().lineSpacing() * lines + 2 * self.details.margin() + 4
-            self.scroll.setFixedHeight(height + self.scroll.horizontalScrollBar().sizeHint().height())
+        self._fit_list()
 
-    def _heard(self, project: Project, event: ProjectEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_list()  # wrapped lines take more or less height at another width
+
+    def _fit_list(self) -> None:
+        """As tall as the wrapped list, up to LINES_SHOWN lines (it scrolls beyond)."""
+        if not self.scroll.isVisibleTo(self):
+            return
+        width = self.scroll.viewport().width()
+        needed = self.details.heightForWidth(width) if width > 0 else self.details.sizeHint().height()
+        self.scroll.setFixedHeight(min(needed, self.details.fontMetrics().lineSpacing() * LINES_SHOWN) + 2)
+
+    def _heard(self, event: ProjectEvent) -> None:
         if isinstance(event, ImportGapsChanged):
-            self._show_gaps(project)
+            self._show_gaps()
 
-    def _show_gaps(self, project: Project | None) -> None:
-        gaps = project.import_gaps if project is not None else ()
-        if not gaps:
+    def _show_gaps(self) -> None:
+        gaps = self._project.import_gaps if self._project is not None else ()
+        if not gaps or self._held:
             self.hide()
             return
         self.banner.text.setText(f"{sentence(gaps_headline(len(gaps)))} {STANDS}")
-        self.details.setText("\n".join(grouped_gap_lines(gaps)))
+        self.details.setText("\n".join(f"• {line}" for line in grouped_gap_lines(gaps)))  # wrapped: a bullet each
         self.set_expanded(self.scroll.isVisibleTo(self))
         self.show()

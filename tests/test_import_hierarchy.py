@@ -156,7 +156,34 @@ class TwoPermutes(nn.Module):
 
 
 def test_a_submodule_class_named_like_a_block_imports_under_a_free_name() -> None:
-    regenerated, source, result = _regenerate(TwoPermutes(), (1, 6))
+    regenerated, _, result = _regenerate(TwoPermutes(), (1, 6))
     assert {d.name for d in result.project.graph.definitions} == {"Permute2"}
     original = TwoPermutes()
     _assert_same(original, regenerated, (1, 6))
+
+
+class NamedStage(nn.Sequential):
+    """A container whose children are named as no attribute can be (torchvision's RegNet: block1-0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for i in range(2):
+            self.add_module(f"block1-{i}", nn.Sequential(nn.Linear(4, 4), nn.ReLU()))
+
+
+class Staged(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage = NamedStage()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.stage(x))
+
+
+def test_children_named_as_no_attribute_can_be_keep_their_names_and_keys() -> None:
+    original = Staged()
+    regenerated, source, _ = _regenerate(original, (1, 4))
+    assert "nn.Sequential(OrderedDict([('block1-0', " in source.replace("\n", "").replace("    ", "")
+    assert "from collections import OrderedDict" in source
+    _assert_same(original, regenerated, (1, 4))

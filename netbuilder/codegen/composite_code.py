@@ -275,7 +275,13 @@ class Composites:
                 self.module_expr(definition.graph, c, [r.inner[c] for r in results], slots, through, fed)
                 for c in code.order
             ]
-            return "nn.Sequential(" + ", ".join(children) + ")"
+            labels = [definition.graph.nodes[c].label for c in code.order]
+            if labels == [str(i) for i in range(len(labels))]:
+                return "nn.Sequential(" + ", ".join(children) + ")"
+            # names no attribute can have (RegNet's block1-0) kept as torch keeps them, with their state_dict keys
+            ordered = self._import_name(LibraryCall("collections", "OrderedDict", ()))
+            pairs = ", ".join(f"({literal(label)}, {child})" for label, child in zip(labels, children, strict=True))
+            return f"nn.Sequential({ordered}([{pairs}]))"
         args = []
         for arg in code.args:
             values = [arg.values[code.index[id(r)]] for r in results]
@@ -395,9 +401,11 @@ def _docstring(lines: list[str]) -> list[str]:
 
 def _is_sequential(definition: Definition, order: list[str]) -> bool:
     """Whether `definition` is what torch's nn.Sequential is: a chain of modules, one input and one output,
-    labelled 0, 1, 2 ... in order (an imported Sequential), so its state_dict keys are its labels."""
+    labelled 0, 1, 2 ... in order (an imported Sequential), or named where a name cannot be an attribute (an
+    imported RegNet stage's block1-0), so its state_dict keys are its labels."""
     inside = definition.graph
-    if [inside.nodes[n].label for n in order] != [str(i) for i in range(len(order))]:
+    labels = [inside.nodes[n].label for n in order]
+    if labels != [str(i) for i in range(len(order))] and all(label.isidentifier() for label in labels):
         return False
     if len(definition.inlets) != 1 or definition.inlets[0].targets != ((order[0], _only_input(inside, order[0])),):
         return False

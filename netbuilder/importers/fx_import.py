@@ -24,6 +24,7 @@ from netbuilder.importers.tracing import ImportFailure, classes, mode, propagate
 from netbuilder.project import Project
 from netbuilder.project.import_gaps import grouped_gap_lines, kept_gaps
 from netbuilder.runtime.build import load_module
+from netbuilder.runtime.library_shapes import install as install_library_shapes
 
 
 class WeightsError(Exception):
@@ -84,6 +85,7 @@ def import_module(
     imported is the network that predicts (GoogLeNet's auxiliary heads, which only training runs, are left
     out); `training` traces the training branches instead. Every submodule's mode is as it was afterwards.
     """
+    install_library_shapes()  # the result may hold LibraryModule blocks, whose shapes torch measures
     if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
         raise ImportFailure(f"input shape {tuple(input_shape)} must be (batch, ...) with positive sizes")
     with mode(module, training):

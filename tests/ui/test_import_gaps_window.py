@@ -107,6 +107,15 @@ def test_dismiss_forgets_the_list_as_an_edit_that_undo_reverts(window, qtbot, tm
     assert saved_gaps(window, path) == []
 
 
+def test_the_list_is_not_dismissed_while_a_run_trains(window, qtbot, tmp_path):
+    assert window.open_path(partial(tmp_path, cut=False))
+    window._training_running(True)  # the graph is locked, the banner's Dismiss with it
+    assert not window.import_gaps_banner.dismiss_button.isEnabled()
+    assert window.import_gaps_banner.show_button.isEnabled()
+    window._training_running(False)
+    assert window.import_gaps_banner.dismiss_button.isEnabled()
+
+
 def test_export_is_refused_while_the_list_stands(window, qtbot, tmp_path, monkeypatch):
     assert window.open_path(partial(tmp_path, cut=False))
     said: list[str] = []

@@ -302,7 +302,7 @@ class MainWindow(
         self._locked = running
         if self.view is not None:
             self.view.setInteractive(not running)
-            for panel in (self.palette, self.inspector, self.problems):
+            for panel in (self.palette, self.inspector, self.problems, self.import_gaps_banner.dismiss_button):
                 panel.setEnabled(not running)
         self._update_actions()
         if running:
@@ -310,7 +310,7 @@ class MainWindow(
 
     def dismiss_import_gaps(self) -> None:
         """The banner's Dismiss: the project forgets its import's missing calls, as one undoable edit."""
-        if self.controller is not None and not self._locked and self.controller.dismiss_import_gaps():
+        if self.controller is not None and self.controller.dismiss_import_gaps():
             self.statusBar().showMessage("Dismissed the import's list of missing calls (Undo brings it back)", 6000)
 
     def show_message(self, text: str) -> None:

@@ -600,3 +600,49 @@ def _load_class(path: Path, name: str) -> type[nn.Module]:
     from netbuilder.importers.sources import model_from_source
 
     return type(model_from_source(f"{path}:{name}")[0])
+
+
+class Pieces(nn.Module):
+    """What torchvision's classifiers do between layers: chunks and slices, learned tensors used directly,
+    a class token expanded to the batch, reductions over several dimensions, a functional layer norm with a
+    module's own weights, padding, and dimensions added and removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 4, 1)
+        self.token = nn.Parameter(torch.zeros(1, 1, 4))
+        self.position = nn.Parameter(0.02 * torch.randn(1, 5, 4))
+        self.scale = nn.Parameter(torch.full((4, 1, 1), 1e-6))
+        self.weight = nn.Parameter(torch.randn(4))
+        self.bias = nn.Parameter(torch.randn(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, _ = x.chunk(2, dim=1)
+        c, d = torch.split(x, [3, 5], dim=1)
+        y = torch.cat([a, self.conv(x) * self.scale, c], 1).transpose(1, 2).contiguous().permute(0, 2, 3, 1)
+        y = F.layer_norm(y[..., :4], (4,), self.weight, self.bias, 1e-6)
+        values = y.max(dim=2).values
+        pooled = x.mean([2, 3]) + x.amax((2, 3))
+        tokens = pooled[:, :4].reshape(x.size(0), 1, 4).expand(-1, 4, -1)
+        z = torch.cat([self.token.expand(x.shape[0], -1, -1), tokens], 1) + self.position
+        seq = F.pad(values.reshape(values.shape[0], 4, -1)[:, :, ::2], (1, 1), mode="reflect")[:, 0]
+        corner = d.amin((1, 2, 3), keepdim=True)[:, 0, 0].unsqueeze(1).squeeze(1)
+        return z[:, 0] + seq.sum(1, keepdim=True) + corner
+
+
+def test_slices_learned_tensors_and_reductions_round_trip() -> None:
+    result = _assert_round_trip(Pieces(), (1, 8, 6, 6))
+    blocks = {node.block for _, node in expanded(result.project.graph)}
+    assert {"Slice", "Select", "Parameter", "Expand", "Max", "Min", "Mean", "Pad", "Unsqueeze", "Squeeze"} <= blocks
+    # the learned tensors keep their names, so the original's state_dict loads under its own keys
+    assert {n.label for n in result.project.graph.nodes.values()} >= {"token", "position", "scale", "weight", "bias"}
+
+
+def test_the_indices_of_max_have_no_block_and_are_named() -> None:
+    class ArgMax(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            best = x.max(dim=1)
+            return best.values + best.indices
+
+    (gap,) = import_module(ArgMax(), (1, 4, 3), "argmax").unmapped
+    assert gap.call == "the indices of Tensor.max" and "no netbuilder block gives them" in gap.reason

@@ -108,6 +108,8 @@ _FUNCTIONS: dict[Any, _Function] = {
     F.rrelu: _Function("RReLU", ("lower", "upper", None)),
     F.softmin: _Function("Softmin", ("dim",)),
     F.glu: _Function("GLU", ("dim",)),
+    torch.unsqueeze: _Function("Unsqueeze", ("dim",)),
+    "unsqueeze": _Function("Unsqueeze", ("dim",)),
     F.dropout: _Function("Dropout", ("p", None, None)),
     F.max_pool1d: _Function("MaxPool1d", (*_WINDOW, "dilation", "ceil_mode")),
     F.max_pool2d: _Function("MaxPool2d", (*_WINDOW, "dilation", "ceil_mode")),
@@ -423,6 +425,15 @@ class Builder:
             return _REDUCTIONS[target], self._reduction(node), tensors[:1]
         if target == "expand":
             return self._map_expand(node)
+        if target in (torch.squeeze, "squeeze"):
+            dim = _argument(node, 1, "dim")
+            if not isinstance(dim, int):
+                raise _Unmapped("it squeezes every size-1 dimension (the batch too, when it is 1): give it a dim")
+            return "Squeeze", {"dim": dim}, tensors[:1]
+        if target is F.pad:
+            value = _argument(node, 3, "value")
+            params = {"padding": tuple(_argument(node, 1, "pad")), "mode": _argument(node, 2, "mode", "constant")}
+            return "Pad", {**params, "value": float(value or 0.0)}, tensors[:1]
         if callable(target) and function_name(target) == _STOCHASTIC_DEPTH:
             p, mode = _argument(node, 1, "p"), _argument(node, 2, "mode")
             return "StochasticDepth", {"p": p, "mode": mode}, tensors[:1]

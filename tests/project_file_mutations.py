@@ -1,7 +1,8 @@
 """Damaged project files, made from real ones: the fuzz test's and the 10,000-file benchmark's one generator.
 
 `mutated_file(rng)` takes a sample project (sample_projects/*.nbproj, and two projects built of composite blocks:
-shipped ones, a definition holding two instances of another, exposed parameters, branching inlets) and
+shipped ones, a definition holding two instances of another, exposed parameters, branching inlets, and the
+calls a partial import could not map) and
 applies one to three mutations chosen
 by `rng`: a value replaced by another JSON value (odd text, huge numbers, deep nesting, the wrong type), a key
 deleted, renamed, duplicated or added, a node or edge copied, a list emptied or reversed; or, on the text, a
@@ -22,6 +23,7 @@ from netbuilder.graph import Graph
 from netbuilder.graph.definitions import Definition, Exposed, Inlet, Outlet
 from netbuilder.project import Project, project_to_json
 from netbuilder.project.block_library import SUFFIX, load_block
+from netbuilder.project.import_gaps import ImportGap
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_projects"
 BLOCKS = Path(__file__).resolve().parents[1] / "resources" / "blocks"
@@ -163,6 +165,10 @@ def _composite_cnn() -> Project:
     g.connect(fc.id, "y", loss.id, "input")
     g.connect(data.id, "target", loss.id, "target")
     g.connect(loss.id, "loss", opt.id, "loss")
+    project.import_gaps = (  # as an import in part leaves them, so the fuzzer damages them too
+        ImportGap("torch.cumsum", "model.py:17: return x.cumsum(1)", "no netbuilder block does this"),
+        ImportGap("Tensor.amax", "model.py:20: y = x.amax(1)", "no netbuilder block does this"),
+    )
     return project
 
 

@@ -77,7 +77,7 @@ GAP = {"call": "torch.cumsum", "where": "m.py:3: y = x.cumsum(1)", "reason": "no
             "import_gaps[1].where: expected at most 1,000 characters, got 1,001",
         ),
         ([{**GAP, "call": "f\ud800"}], "import_gaps[0].call: 'f\\ud800' holds a character that no file can save"),
-        ([GAP] * (MAX_IMPORT_GAPS + 1), "import_gaps: 10,001 gaps; a project keeps at most 10,000"),
+        ([GAP] * (MAX_IMPORT_GAPS + 1), "import_gaps: 1,001 gaps; a project keeps at most 1,000"),
     ],
 )
 def test_a_bad_gap_in_a_file_is_refused_naming_where_it_is(value: Any, message: str) -> None:
@@ -137,3 +137,11 @@ def test_dropping_the_gaps_is_told_as_an_edit_that_an_undo_reverts() -> None:
     assert project.import_gaps == (CUMSUM, CLAMP)
     project.replay(heard[0])
     assert project.import_gaps == ()
+
+
+def test_the_longest_list_an_import_can_leave_is_saved_and_read_back(tmp_path: Path) -> None:
+    longest = ImportGap("f" * 999, "w" * 2000, "r" * 2000)
+    gaps = kept_gaps([longest] * (MAX_IMPORT_GAPS + 1))
+    assert len(gaps) == MAX_IMPORT_GAPS
+    saved = save_project(imported_in_part(*gaps), tmp_path / "longest.nbproj")
+    assert load_project(saved).import_gaps == gaps

@@ -20,8 +20,9 @@ from netbuilder.project.errors import ProjectError
 from netbuilder.project.file_checks import check_keys, expect_list, expect_object, expect_text, field_path, shown_value
 
 # A torchvision import leaves at most a few hundred (swin_t, before its blocks existed: 123); the count and the
-# texts are bounded so a file's list is read quickly and a message never repeats a whole damaged value.
-MAX_IMPORT_GAPS = 10_000
+# texts are bounded so a file's list is read quickly, a message never repeats a whole damaged value, and the
+# longest list (about 2.3 MB) leaves a project far below the file size limit, so an import can always be saved.
+MAX_IMPORT_GAPS = 1_000
 MAX_CALL_CHARS = MAX_NAME_CHARS  # a qualified function name (`torch.nn.functional.layer_norm`)
 MAX_GAP_TEXT_CHARS = 1_000  # where (`model.py:12: x = ...`, a source line) and why
 GAP_KEYS = ("call", "where", "reason")

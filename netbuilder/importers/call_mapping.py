@@ -21,7 +21,7 @@ from torch import nn
 from netbuilder.blocks import BLOCKS
 from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.graph import Graph, GraphError
-from netbuilder.importers.library_modules import LEAF_CLASSES, library_params, qualified_name
+from netbuilder.importers.library_modules import BLOCK_CLASSES, LEAF_CLASSES, library_params, qualified_name
 from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.importers.tracing import location, scoped_name, shape
 
@@ -514,7 +514,7 @@ class Builder:
 
 def _block_for(sub: nn.Module) -> tuple[str, dict[str, Any]]:
     """The block a submodule is, with its parameters; _Unmapped where no block is it."""
-    spec = _MODULE_BLOCKS.get(type(sub))
+    spec = _MODULE_BLOCKS.get(type(sub)) or BLOCKS.get(BLOCK_CLASSES.get(qualified_name(sub), ""))
     if spec is None and qualified_name(sub) in LEAF_CLASSES:
         params = library_params(sub)
         if params is None:

@@ -39,6 +39,10 @@ LEAF_CLASSES = frozenset(
 )
 """The qualified names of the classes an import keeps whole (see the module docstring for why these)."""
 
+BLOCK_CLASSES = {"torchvision.ops.stochastic_depth.StochasticDepth": "StochasticDepth"}
+"""Library classes outside torch.nn that are a catalogue block (their attributes its parameters by name): traced
+as one call, like torch.nn's own, rather than into their forward()."""
+
 _STORED_ELSEWHERE: dict[str, Callable[[nn.Module], Any]] = {
     "dim": lambda m: m.qkv.in_features,  # ShiftedWindowAttention(V2) keeps its width in its projection only
     "qkv_bias": lambda m: m.qkv.bias is not None,

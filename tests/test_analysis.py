@@ -321,3 +321,20 @@ def test_a_network_without_trainable_parameters_is_an_error_before_training_star
     g.connect(ids["flatten"], "y", fc, "x")
     g.connect(fc, "y", ids["loss"], "input")
     assert not analyze(g).has_errors()
+
+
+def test_a_linear_on_channels_last_features_is_not_told_to_flatten() -> None:
+    """(N, C, H, W) into a Linear warns (a Flatten is missing); (N, H, W, C) after a LayerNorm, as in Swin and
+    ConvNeXt, is meant."""
+
+    g = Graph()
+    x = g.add_node("Input", label="x", params={"shape": (4, 6, 6)}).id
+    fc = g.add_node("Linear", label="fc", params={"out_features": 3}).id
+    g.connect(x, "x", fc, "x")
+    assert any("Flatten" in d.message for d in analyze(g).for_node(fc))
+    g.set_param(x, "shape", (6, 6, 4))
+    norm = g.add_node("LayerNorm", label="norm").id
+    g.connect(x, "x", norm, "x")
+    head = g.add_node("Linear", label="head", params={"out_features": 3}).id
+    g.connect(norm, "y", head, "x")
+    assert not [d for d in analyze(g).for_node(head) if d.severity == "warning"]

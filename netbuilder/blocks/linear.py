@@ -7,6 +7,8 @@ from netbuilder.blocks.shared_params import bias, inferred_size, size
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
+_FEATURES_LAST = ("Linear", "LayerNorm", "Permute")
+
 
 def _linear_rule(ctx: RuleContext) -> dict[str, TensorType]:
     x = ctx.input("x", (2, 3, 4, 5, 6), "(N, features) or (N, ..., features)", dtype=FLOAT)
@@ -15,7 +17,10 @@ def _linear_rule(ctx: RuleContext) -> dict[str, TensorType]:
     if x.rank > 2 and pinned is not None and pinned != x.shape[-1] and pinned == flat:
         raise ctx.fail(f"Linear expects (N, {pinned}) but receives {x}", port="x", hint=InsertBefore("x", "Flatten"))
     ctx.resolve("in_features", x.shape[-1], "features")
-    if x.rank >= 4:
+    # (N, C, H, W) into a Linear is a missing Flatten; channels-last (N, H, W, C), as Swin and ConvNeXt use it,
+    # is meant: told apart by the last two sizes (H and W alike, C another) and by a producer that works on the
+    # last dimension
+    if x.rank >= 4 and x.shape[-1] == x.shape[-2] and ctx.producer("x") not in _FEATURES_LAST:
         ctx.warn(
             f"Linear acts on the last dimension only, and receives {x}: insert Flatten to use all {flat} values",
             port="x",

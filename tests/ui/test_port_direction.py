@@ -194,3 +194,30 @@ def test_a_diagram_without_a_window_takes_the_direction_the_project_is_laid_out_
     for node_id, position in layered_positions(graph, LTR).items():
         graph.move(node_id, position)
     assert drawn_direction(graph) is LTR
+
+
+@pytest.mark.parametrize("orientation", [LTR, TTB])
+def test_an_inlet_tag_keeps_clear_of_a_node_in_the_column_before_its_input(controller, orientation):
+    """A ViT's encoder adds a learned position embedding to its input: the embedding sits in the column before
+    the Add, where the input's tag would go."""
+
+
+    g = controller.graph
+    fc1 = g.by_label("fc1").id
+    token = g.add_node("Parameter", label="position", params={"shape": (1, 32)}).id
+    add = g.add_node("Add", label="add").id
+    g.connect(token, "y", add, "in2")
+    source = g.inputs_of(fc1)["x"]
+    g.connect(source.src, source.src_port, add, "in1")
+    instance = group(g, [token, add], "Embed")
+    controller.open_instance(instance)
+    inside = controller.graph
+    for node_id, position in layered_positions(inside, orientation).items():
+        inside.move(node_id, position)
+    scene = GraphScene(controller, LIGHT, orientation)
+    try:
+        (inlet,) = [tag for tag in scene.port_tags if tag.side == "in"]
+        for item in scene.nodes.values():
+            assert not item.sceneBoundingRect().intersects(inlet.tag_rect), item.node_id
+    finally:
+        scene.close()

@@ -9,6 +9,8 @@ analysis; a double-click on one types its name over (the scene renames the port)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QPainter, QPainterPath, QPen, QTextCursor
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyle, QStyleOptionGraphicsItem, QWidget
@@ -18,6 +20,7 @@ from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, curve, 
 from netbuilder.ui.theme import Theme
 
 GAP = 70.0  # between a tag and the ports it joins
+CLEARANCE = 8.0  # between a tag and a node it would otherwise lie on
 HEIGHT = 24.0
 PADDING = 8.0
 
@@ -25,11 +28,19 @@ PADDING = 8.0
 class PortTagItem(QGraphicsItem):
     """One inlet ('in': feeding `targets`, input ports) or outlet ('out': passing out `targets[0]`'s output)."""
 
-    def __init__(self, side: str, name: str, targets: list[tuple[NodeItem, str]], theme: Theme) -> None:
+    def __init__(
+        self,
+        side: str,
+        name: str,
+        targets: list[tuple[NodeItem, str]],
+        theme: Theme,
+        nodes: Mapping[str, NodeItem] | None = None,
+    ) -> None:
         super().__init__()
         self.side = side
         self.name = name
         self.targets = targets
+        self.nodes = nodes if nodes is not None else {}  # the canvas's nodes, which the tag keeps clear of
         self.theme = theme
         self.shape_text = "?"
         self.node, self.port = targets[0][0].node_id, targets[0][1]  # an outlet's inner output
@@ -78,12 +89,30 @@ class PortTagItem(QGraphicsItem):
                 self._tag = QRectF(ends[0].x() - width / 2, ends[0].y() + GAP, width, HEIGHT)
             else:
                 self._tag = QRectF(ends[0].x() + GAP, ends[0].y() - HEIGHT / 2, width, HEIGHT)
+        self._tag = self._clear_of_nodes(self._tag)
         self._ends = ends
         if self.editor is not None:
             # where the name is drawn: as far in, and centred as tall as its line
             line = self.editor.boundingRect().height()
             self.editor.setPos(self._tag.left() + PADDING * 1.2, self._tag.center().y() - line / 2)
         self.update()
+
+    def _clear_of_nodes(self, tag: QRectF) -> QRectF:
+        """`tag` moved across the flow (up, or left when drawn top to bottom) until no node lies under it: the
+        column before an inner input may hold another node (a ViT's position embedding, added to the input)."""
+        rects = [
+            item.sceneBoundingRect().adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE)
+            for item in self.nodes.values()
+        ]
+        for _ in range(len(rects)):
+            hit = next((rect for rect in rects if rect.intersects(tag)), None)
+            if hit is None:
+                break
+            if self._vertical:
+                tag.moveRight(hit.left())
+            else:
+                tag.moveBottom(hit.top())
+        return tag
 
     def set_shape(self, text: str) -> None:
         if text != self.shape_text:
@@ -208,8 +237,8 @@ def port_tags(definition: Definition, nodes: dict[str, NodeItem], theme: Theme) 
     for inlet in definition.inlets:
         targets = [(nodes[node_id], port) for node_id, port in inlet.targets if node_id in nodes]
         if targets:
-            tags.append(PortTagItem("in", inlet.name, targets, theme))
+            tags.append(PortTagItem("in", inlet.name, targets, theme, nodes))
     for outlet in definition.outlets:
         if outlet.node in nodes:
-            tags.append(PortTagItem("out", outlet.name, [(nodes[outlet.node], outlet.port)], theme))
+            tags.append(PortTagItem("out", outlet.name, [(nodes[outlet.node], outlet.port)], theme, nodes))
     return tags

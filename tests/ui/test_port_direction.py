@@ -201,7 +201,6 @@ def test_an_inlet_tag_keeps_clear_of_a_node_in_the_column_before_its_input(contr
     """A ViT's encoder adds a learned position embedding to its input: the embedding sits in the column before
     the Add, where the input's tag would go."""
 
-
     g = controller.graph
     fc1 = g.by_label("fc1").id
     token = g.add_node("Parameter", label="position", params={"shape": (1, 32)}).id

@@ -333,3 +333,30 @@ def test_connect_all_reports_a_cycle_before_a_later_bad_port() -> None:
         g.connect_all([Edge(a, "y", b, "x"), Edge(a, "nope", b, "x")])
     assert (info.value.index, type(info.value.error)) == (1, UnknownPortError)
     assert g.edge_count() == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_connect_all_refuses_exactly_the_edges_that_close_a_cycle(seed: int) -> None:
+    """Against networkx: a random network of Adds, then random edges added at once to it."""
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(seed)
+    g = Graph()
+    ids = [g.add_node("Add", params={"inputs": 4}).id for _ in range(12)]
+    for i in range(1, len(ids)):  # acyclic to start: each node fed by earlier ones
+        for port in rng.sample(["in1", "in2"], rng.randint(1, 2)):
+            g.connect(ids[rng.randrange(i)], "y", ids[i], port)
+    new = [Edge(rng.choice(ids), "y", rng.choice(ids), port) for port in ("in3", "in4")]
+    new = [edge for edge in new if edge.src != edge.dst and edge.dst not in {e.dst for e in new if e is not edge}]
+    reference = nx.DiGraph((e.src, e.dst) for e in g.edges)
+    reference.add_edges_from((e.src, e.dst) for e in new)
+    before = g.edge_count()
+    if nx.is_directed_acyclic_graph(reference):
+        g.connect_all(new)
+        assert g.edge_count() == before + len(new)
+    else:
+        with pytest.raises(EdgeRefusedError) as info:
+            g.connect_all(new)
+        assert isinstance(info.value.error, CycleError)

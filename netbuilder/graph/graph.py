@@ -419,7 +419,7 @@ class Graph(DefinitionEdits):
     def _first_cycle(self, linked: list[Edge]) -> EdgeRefusedError | None:
         """With `linked` (the latest edges) in the graph, the refusal of the first of them that closes a
         cycle, or None: found by bisection over how many of them are kept, one sort per step."""
-        if not linked or self._is_acyclic(linked, len(linked)):
+        if not linked or self._acyclic_after(linked):
             return None
         low, high = 0, len(linked)  # acyclic with `low` of them, cyclic with `high`
         while high - low > 1:
@@ -430,6 +430,32 @@ class Graph(DefinitionEdits):
                 high = middle
         edge = linked[high - 1]
         return EdgeRefusedError(high - 1, self._cycle_error(edge))
+
+    def _acyclic_after(self, linked: list[Edge]) -> bool:
+        """Whether the graph, acyclic before `linked` were added, still is: a cycle now would pass through one of
+        them, so every node on it is downstream of one's destination; Kahn's algorithm over that region alone
+        (an edit's new edges reach a small part of a large graph)."""
+        region = {edge.dst for edge in linked}
+        todo = list(region)
+        while todo:
+            for edge in self._outputs[todo.pop()]:
+                if edge.dst not in region:
+                    region.add(edge.dst)
+                    todo.append(edge.dst)
+        waiting = dict.fromkeys(region, 0)
+        for node_id in region:
+            for edge in self._outputs[node_id]:
+                waiting[edge.dst] += 1  # every edge out of the region's nodes stays in it
+        ready = [node_id for node_id, count in waiting.items() if count == 0]
+        done = 0
+        while ready:
+            node_id = ready.pop()
+            done += 1
+            for edge in self._outputs[node_id]:
+                waiting[edge.dst] -= 1
+                if waiting[edge.dst] == 0:
+                    ready.append(edge.dst)
+        return done == len(waiting)
 
     def _is_acyclic(self, linked: list[Edge], kept: int) -> bool:
         """Whether the graph without linked[kept:] has no cycle (Kahn's algorithm)."""

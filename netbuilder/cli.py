@@ -398,6 +398,10 @@ def _train(args: argparse.Namespace) -> int:
     except SettingsError as err:
         print(f"netbuilder: {SETTING[err.field].flag}: {err.reason}", file=sys.stderr)
         return USAGE
+    gaps = _gaps_refusal(project)
+    if gaps:
+        print(f"netbuilder: cannot train {args.project}: {gaps}", file=sys.stderr)
+        return PROBLEMS
     from netbuilder.training.console import train_in_terminal  # torch loads only when training
     from netbuilder.training.program import ProgramError
 

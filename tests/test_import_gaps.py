@@ -108,3 +108,10 @@ def test_export_refuses_a_model_the_import_left_incomplete_until_the_list_is_dro
     assert capsys.readouterr().out.strip() == "no problems"
     assert main(["export", str(tail_project), "-o", str(out)]) == 0
     assert (out / "model.py").is_file()
+
+
+def test_train_refuses_a_model_the_import_left_incomplete(tail_project, capsys) -> None:
+    capsys.readouterr()
+    assert main(["train", str(tail_project)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"netbuilder: cannot train {tail_project}: imported in part: 1 call of the original model")

@@ -15,7 +15,7 @@ from netbuilder.project import Project, load_project, save_project
 from netbuilder.project.import_gaps import ImportGap
 from netbuilder.ui.app.main_window import MainWindow
 from netbuilder.ui.import_export.model_importer import ImportedModel
-from tests.ui.conftest import forget_changes
+from tests.ui.conftest import SAMPLES, forget_changes
 
 CUMSUM = ImportGap("torch.cumsum", "model.py:17: return self.fc2(x.cumsum(1))", "no netbuilder block does this")
 SIGMOID = ImportGap("torch.special.expit", "model.py:18: return expit(y)", "no netbuilder block does this")
@@ -147,3 +147,18 @@ def test_right_after_an_import_its_report_lists_the_calls_and_the_banner_follows
     assert window.import_report.isVisible() and not window.import_gaps_banner.isVisible()
     qtbot.mouseClick(window.import_report.close_button, Qt.MouseButton.LeftButton)
     assert not window.import_report.isVisible() and window.import_gaps_banner.isVisible()
+
+
+def test_train_waits_while_the_list_stands(window, qtbot, tmp_path):
+    """A sample that trains, given the gaps of an import: Train is off and says why until they are dismissed."""
+    project = load_project(SAMPLES / "digits_cnn.nbproj")
+    project.import_gaps = (SIGMOID,)
+    path = save_project(project, tmp_path / "gapped.nbproj")
+    assert window.open_path(path)
+    panel = window.training
+    assert not panel.train_button.isEnabled()
+    assert "dismiss them, before training" in panel._why_not_train()
+    qtbot.mouseClick(window.import_gaps_banner.dismiss_button, Qt.MouseButton.LeftButton)
+    assert panel.train_button.isEnabled()
+    window.undo_action.trigger()
+    assert not panel.train_button.isEnabled()

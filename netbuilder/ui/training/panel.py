@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import Project, TrainingSettings
+from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.project.run_events import RunStart
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.run_recorder import epoch_entry
@@ -45,6 +46,7 @@ from netbuilder.ui.training.settings_form import SettingsForm
 from netbuilder.ui.training.starting_weights_line import StartingWeightsLine
 from netbuilder.ui.training.worker import RunEnd, TrainingWorker
 from netbuilder.ui.widgets.banner import Banner
+from netbuilder.ui.widgets.text import sentence
 
 
 @dataclass
@@ -139,6 +141,7 @@ class TrainingPanel(QWidget):
         self._show_settings()
         self.editor.undo_stack.indexChanged.connect(self._show_settings)
         document.analysis_changed.connect(self._update_buttons)
+        self.editor.undo_stack.indexChanged.connect(self._update_buttons)  # the import's gaps dismissed or filled
         document.path_changed.connect(self._path_changed)
         app = QCoreApplication.instance()
         if app is not None:  # the window normally shuts the panel down; this covers a quit without closing
@@ -411,7 +414,15 @@ class TrainingPanel(QWidget):
     def _why_not_train(self) -> str:
         """Why the project cannot train now ("" when it can)."""
         errors = [d for d in self.document.analysis.problems(training=True) if d.is_error]
-        return f"Fix the problems first (see the Problems tab): {errors[0].message}" if errors else ""
+        if errors:
+            return f"Fix the problems first (see the Problems tab): {errors[0].message}"
+        gaps = self.document.project.import_gaps
+        if gaps:  # a call missing at the very end of forward() leaves no error: the model would stop before it
+            return (
+                f"{sentence(gaps_headline(len(gaps)))} (the banner above the canvas lists them): add what they "
+                "computed, or dismiss them, before training"
+            )
+        return ""
 
     def _continuable(self) -> tuple[RunRecord, Path] | None:
         if not self.history.records:

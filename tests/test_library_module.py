@@ -227,3 +227,12 @@ def test_a_project_file_naming_a_class_outside_torch_is_refused_naming_the_field
     (tmp_path / "hostile.nbproj").write_text(text)
     with pytest.raises(ProjectError, match=r"nodes\[0\]\.params\.cls: expected a class of torch or torchvision"):
         load_project(tmp_path / "hostile.nbproj")
+
+
+def test_a_library_module_is_called_by_its_class_in_the_summary() -> None:
+    from netbuilder.analysis.summary import summary_rows
+
+    g, (node,) = _chain((8, 8, 16), (f"{SWIN}.ShiftedWindowAttention", WINDOW))
+    rows = summary_rows(g, analyze(g))
+    assert [row.block for row in rows if row.label == g.nodes[node].label] == ["ShiftedWindowAttention"]
+    assert SPEC.type_name({"cls": "", "args": "{}"}) == "LibraryModule"

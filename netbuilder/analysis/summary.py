@@ -51,7 +51,7 @@ def _rows(
         label = " ".join(node.label.split())
         yield SummaryRow(
             " › ".join((*path, label)),
-            node.block,
+            graph.spec(node_id).type_name(node.params),
             shapes,
             result.params if counted else None,
             result.macs if counted else None,

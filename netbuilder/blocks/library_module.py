@@ -182,6 +182,7 @@ LIBRARY_MODULE = BlockSpec(
             check=_args_problem,
         ),
     ),
+    shown_type=lambda p: str(p.get("cls", "")).rpartition(".")[2] or "LibraryModule",
     rule=_rule,
     count_params=_count("params"),
     count_macs=_count("macs"),

@@ -373,6 +373,9 @@ class BlockSpec:
     """How many output features each unit of `size_param` gives (2 for a bidirectional RNN)."""
     variadic: str | None = None
     label_prefix: str = ""
+    shown_type: Callable[[Mapping[str, Any]], str] | None = None
+    """What a card and the summary call a node of this type, where its values say more than the type
+    (a LibraryModule: the class it builds); the type itself when None (see `type_name`)."""
     state_per_parameter: int = 0
     """For an optimizer: the values it keeps per parameter at most (SGD's momentum buffer, Adam's two moving
     averages), which the training-memory estimate counts."""
@@ -401,6 +404,10 @@ class BlockSpec:
                         port=port,
                     )
         return self.rule(ctx) if self.rule else {}
+
+    def type_name(self, params: Mapping[str, Any]) -> str:
+        """The name a person reads for a node of this type with `params` (its card, the summary)."""
+        return self.shown_type(params) if self.shown_type is not None else self.type
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

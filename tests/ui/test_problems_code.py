@@ -116,10 +116,10 @@ def test_clicking_a_row_asks_to_show_its_node(qtbot, editor):
     controller, ids = editor(out=7, flatten=False)
     panel = problems_panel(qtbot, controller)
     shown = panel.shown_diagnostics()
-    row = next(i for i, d in enumerate(shown) if d.node == ids["fc2"])
+    row = next(i for i, d in enumerate(shown) if d.node == ids["fc1"])
     with qtbot.waitSignal(panel.node_activated, timeout=1000) as blocker:
         click_row(qtbot, panel, row)
-    assert blocker.args == [ids["fc2"]]
+    assert blocker.args == [ids["fc1"]]
 
 
 def test_errors_come_before_warnings(qtbot, editor):
@@ -146,30 +146,31 @@ def test_training_only_filter_hides_the_missing_optimizer(qtbot, editor):
 def test_counts_follow_the_list(qtbot, editor):
     controller, ids = editor(out=7, flatten=False, optimizer=False)
     panel = problems_panel(qtbot, controller)
-    assert panel.counts() == (2, 2)  # loss shape + optimizer missing; two Linear-on-4-D warnings
+    # loss shape + optimizer missing; fc1 gets (N, 1, 8, 8) with no Flatten (fc2 acts on what fc1 made: no warning)
+    assert panel.counts() == (2, 1)
     seen: list[tuple[int, int]] = []
     panel.counts_changed.connect(lambda errors, warnings: seen.append((errors, warnings)))
     panel.training_filter.setChecked(False)
-    assert seen[-1] == (0, 2)  # a problem at the loss matters for training only: the model is as drawn
+    assert seen[-1] == (0, 1)  # a problem at the loss matters for training only: the model is as drawn
     panel.training_filter.setChecked(True)
     with qtbot.waitSignal(panel.counts_changed, timeout=1000) as blocker:
         controller.set_param(ids["fc2"], "out_features", 10)
-    assert blocker.args == [2, 2]  # the loss still sees (N, 1, 8, 10): the warnings say why
+    assert blocker.args == [2, 1]  # the loss still sees (N, 1, 8, 10): the warning says why
     assert count_text(1, 2) == "1 error, 2 warnings"
 
 
 def test_selection_survives_a_refresh(qtbot, editor):
     controller, ids = editor(out=7, flatten=False)
     panel = problems_panel(qtbot, controller)
-    row = next(i for i, d in enumerate(panel.shown_diagnostics()) if d.node == ids["fc2"])
+    row = next(i for i, d in enumerate(panel.shown_diagnostics()) if d.node == ids["fc1"])
     click_row(qtbot, panel, row)
     controller.rename(ids["fc1"], "hidden")  # changes the rows' text, not which problems there are
     qtbot.waitUntil(lambda: any(r[0].startswith("hidden") for r in rows(panel)))
-    assert panel.current_diagnostic().node == ids["fc2"]
+    assert panel.current_diagnostic().node == ids["fc1"]
     controller.add_block("Linear", (0.0, 300.0))  # an unconnected block: a new error, listed above the warning
-    qtbot.waitUntil(lambda: len(rows(panel)) > 3)
-    assert panel.current_diagnostic().node == ids["fc2"]
-    assert panel.tree.currentItem().text(WHERE).startswith("fc2")
+    qtbot.waitUntil(lambda: len(rows(panel)) > 2)
+    assert panel.current_diagnostic().node == ids["fc1"]
+    assert panel.tree.currentItem().text(WHERE).startswith("hidden")
 
 
 # ---- Code ----------------------------------------------------------------------------------------------

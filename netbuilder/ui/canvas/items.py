@@ -168,7 +168,8 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def refresh_tooltip(self) -> None:
-        lines = [f"<b>{escape(self.node.label)}</b> · {self.spec.type}", escape(self.spec.doc).replace("\n", "<br>")]
+        kind = escape(self.spec.type_name(self.node.params))
+        lines = [f"<b>{escape(self.node.label)}</b> · {kind}", escape(self.spec.doc).replace("\n", "<br>")]
         if self.definition is not None:
             count = len(self.definition.graph.nodes)
             made_of = f"{count} block{'s' if count != 1 else ''}"
@@ -273,11 +274,14 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.muted)
         small = QFontMetricsF(SMALL_FONT)
         type_line = 36 + top * 0.8  # a little closer under the title: the output names need the room below
-        painter.drawText(QPointF(12, type_line), self.spec.type)
+        room = NODE_WIDTH - 20  # the type, elided where the parameter count needs the room (ShiftedWindowAttention)
         if self.params:
             badge = compact_count(self.params) + " params"
             width = small.horizontalAdvance(badge)
             painter.drawText(QPointF(NODE_WIDTH - 8 - width, type_line), badge)
+            room -= width + 8
+        kind = self.spec.type_name(self.node.params)
+        painter.drawText(QPointF(12, type_line), small.elidedText(kind, Qt.TextElideMode.ElideRight, room))
 
     def _paint_ports(self, painter: QPainter) -> None:
         theme = self.theme

@@ -41,8 +41,9 @@ class ImportedModel:
         lines = [self.result.report()]
         if not self.result.complete:
             lines.append(
-                "Everything else is in the graph below; a block that took a missing call's output has its input "
-                "left unconnected (see Problems)."
+                "Everything else is in the graph below: a block that took a missing call's output has its input "
+                "left unconnected (see Problems), and the banner above the canvas keeps the list until the gaps are "
+                "filled; the model cannot be trained or exported before."
             )
         if self.weights_note:
             lines.append(sentence(self.weights_note))

@@ -576,10 +576,7 @@ def test_a_partial_import_with_weights_keeps_those_of_the_layers_that_imported(t
     from netbuilder.runtime.starting_weights import read_starting_weights
 
     source = tmp_path / "gapped.py"
-    source.write_text(
-        "import torch\nfrom torch import nn\n\n\n"
-        + textwrap.dedent(inspect.getsource(Gapped))
-    )
+    source.write_text("import torch\nfrom torch import nn\n\n\n" + textwrap.dedent(inspect.getsource(Gapped)))
     original = _load_class(source, "Gapped")()
     weights = tmp_path / "gapped.pt"
     torch.save({**original.state_dict(), "extra.weight": torch.zeros(2)}, weights)
@@ -646,3 +643,17 @@ def test_the_indices_of_max_have_no_block_and_are_named() -> None:
 
     (gap,) = import_module(ArgMax(), (1, 4, 3), "argmax").unmapped
     assert gap.call == "the indices of Tensor.max" and "no netbuilder block gives them" in gap.reason
+
+
+class FunctionalActivations(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.hardtanh(x, -2.0, 2.0) + F.softplus(x, 2.0, 10.0) + F.celu(x, 0.5) + F.selu(x) + torch.selu(x)
+        y = y + F.hardsigmoid(x) + F.logsigmoid(x) + F.softsign(x) + F.tanhshrink(x) + F.softmin(x, 1)
+        y = y + F.threshold(x, 0.1, -1.0) + F.softshrink(x, 0.3) + F.hardshrink(x, 0.2)
+        return F.glu(y, -1)
+
+
+def test_functional_activations_round_trip() -> None:
+    result = _assert_round_trip(FunctionalActivations(), (1, 3, 6))
+    blocks = {node.block for node in result.project.graph.nodes.values()}
+    assert {"Hardtanh", "Softplus", "CELU", "SELU", "Hardsigmoid", "Threshold", "GLU", "Softmin"} <= blocks

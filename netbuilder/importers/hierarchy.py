@@ -207,4 +207,3 @@ def _first(members: Mapping[str, list[str]], scope: str, graph: Graph) -> int:
     """Where a scope's first node is in the graph's order (scopes are grouped in the order they compute)."""
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     return min((order.get(n, 0) for n in members.get(scope, [])), default=0)
-

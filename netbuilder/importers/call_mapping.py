@@ -1,16 +1,16 @@
-"""What maps to what: each traced call becomes a catalogue block, or an UnmappedCall saying why not.
+"""Each traced call becomes a catalogue block, or an UnmappedCall saying why not.
 
-A submodule call goes to the block whose `ModuleCode.cls` names its exact class, with the constructor attributes
-read back into the block's ParamSpecs by name (a few small tables cover names that differ); functions and tensor
-methods go through the tables below. Values that are not tensors (`x.size(0)`, `x.shape`) only feed such calls and
-need no block, because the shapes are known.
+`Builder` walks the trace in order and adds one graph node per call that maps, through the tables of
+`call_tables` (submodule class, function or tensor method -> block) and `indexing` (subscripts and the pieces of
+a split as Slice and Select); some calls are more than one block (a TransformerEncoder, a recurrent layer read two
+ways, a functional layer norm with its module's weights) or none (`contiguous`). Values that are not tensors
+(`x.size(0)`, `x.shape`) only feed such calls and need no block, because the shapes are known.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,10 +18,25 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from netbuilder.blocks import BLOCKS
-from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.graph import Graph, GraphError
-from netbuilder.importers.library_modules import BLOCK_CLASSES, LEAF_CLASSES, library_params, qualified_name
+from netbuilder.importers.call_tables import (
+    EXTREMES,
+    FUNCTIONS,
+    MERGES,
+    PASS_THROUGH,
+    PERMUTES,
+    REDUCTIONS,
+    RESHAPES,
+    SPLITS,
+    STOCHASTIC_DEPTH,
+    TRANSPOSES,
+    Unmapped,
+    argument,
+    bind,
+    block_for,
+    flat_args,
+)
+from netbuilder.importers.indexing import batch_of, piece, subscript_steps
 from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.importers.tracing import location, scoped_name, shape
 
@@ -36,126 +51,6 @@ class UnmappedCall:
 
     def __str__(self) -> str:
         return f"{self.call} at {self.where}: {self.reason}"
-
-
-# Submodule attributes whose names or forms differ from the block's ParamSpecs (or from the keywords of
-# `ModuleCode.fixed`, such as an encoder layer's batch_first, which only its attention keeps): block -> name -> reader.
-_MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
-    "LayerNorm": {
-        "dims": lambda m: len(m.normalized_shape),
-        "bias": lambda m: getattr(m, "bias", None) is not None or not m.elementwise_affine,
-    },
-    "PReLU": {"per_channel": lambda m: m.num_parameters > 1, "init": lambda m: 0.25},
-    "MultiheadAttention": {"bias": lambda m: m.in_proj_bias is not None},
-    "TransformerEncoderLayer": {
-        "nhead": lambda m: m.self_attn.num_heads,
-        "dim_feedforward": lambda m: m.linear1.out_features,
-        "dropout": lambda m: m.dropout.p,
-        "activation": lambda m: {1: "relu", 2: "gelu"}.get(m.activation_relu_or_gelu, "other"),
-        "layer_norm_eps": lambda m: m.norm1.eps,
-        "bias": lambda m: m.linear1.bias is not None,
-        "batch_first": lambda m: m.self_attn.batch_first,
-    },
-}
-
-
-@dataclass(frozen=True)
-class _Function:
-    """A function or tensor method that has a block: which one, and how its arguments after the tensor bind.
-
-    `args` names the positional arguments after the input in the function's own order (None: not a block
-    parameter, ignored); `torch_defaults` are the function's defaults where they differ from the block's.
-    """
-
-    block: str
-    args: tuple[str | None, ...] = ()
-    torch_defaults: Mapping[str, Any] = field(default_factory=dict)
-
-
-_ACTIVATIONS = {
-    "ReLU": (F.relu, torch.relu, "relu"),
-    "Sigmoid": (F.sigmoid, torch.sigmoid, "sigmoid"),
-    "Tanh": (F.tanh, torch.tanh, "tanh"),
-    "SiLU": (F.silu,),
-    "Mish": (F.mish,),
-    "Hardswish": (F.hardswish,),
-    "ReLU6": (F.relu6,),
-    "Hardsigmoid": (F.hardsigmoid,),
-    "SELU": (F.selu, torch.selu),
-    "Softsign": (F.softsign,),
-    "LogSigmoid": (F.logsigmoid,),
-    "Tanhshrink": (F.tanhshrink,),
-}
-_WINDOW = ("kernel_size", "stride", "padding")
-
-_FUNCTIONS: dict[Any, _Function] = {
-    **{target: _Function(block) for block, targets in _ACTIVATIONS.items() for target in targets},
-    F.gelu: _Function("GELU", ("approximate",)),
-    F.leaky_relu: _Function("LeakyReLU", ("negative_slope",)),
-    F.elu: _Function("ELU", ("alpha",)),
-    F.softmax: _Function("Softmax", ("dim",)),
-    torch.softmax: _Function("Softmax", ("dim",)),
-    "softmax": _Function("Softmax", ("dim",)),
-    F.log_softmax: _Function("LogSoftmax", ("dim",)),
-    torch.log_softmax: _Function("LogSoftmax", ("dim",)),
-    "log_softmax": _Function("LogSoftmax", ("dim",)),
-    F.hardtanh: _Function("Hardtanh", ("min_val", "max_val")),
-    F.celu: _Function("CELU", ("alpha",)),
-    F.softplus: _Function("Softplus", ("beta", "threshold")),
-    F.softshrink: _Function("Softshrink", ("lambd",)),
-    F.hardshrink: _Function("Hardshrink", ("lambd",)),
-    F.threshold: _Function("Threshold", ("threshold", "value")),
-    F.rrelu: _Function("RReLU", ("lower", "upper", None)),
-    F.softmin: _Function("Softmin", ("dim",)),
-    F.glu: _Function("GLU", ("dim",)),
-    torch.unsqueeze: _Function("Unsqueeze", ("dim",)),
-    "unsqueeze": _Function("Unsqueeze", ("dim",)),
-    F.dropout: _Function("Dropout", ("p", None, None)),
-    F.max_pool1d: _Function("MaxPool1d", (*_WINDOW, "dilation", "ceil_mode")),
-    F.max_pool2d: _Function("MaxPool2d", (*_WINDOW, "dilation", "ceil_mode")),
-    F.avg_pool1d: _Function("AvgPool1d", (*_WINDOW, "ceil_mode", "count_include_pad")),
-    F.avg_pool2d: _Function("AvgPool2d", (*_WINDOW, "ceil_mode", "count_include_pad")),
-    F.adaptive_avg_pool1d: _Function("AdaptiveAvgPool1d", ("output_size",)),
-    F.adaptive_avg_pool2d: _Function("AdaptiveAvgPool2d", ("output_size",)),
-    F.adaptive_max_pool2d: _Function("AdaptiveMaxPool2d", ("output_size",)),
-    torch.flatten: _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
-    "flatten": _Function("Flatten", ("start_dim", "end_dim"), {"start_dim": 0}),
-}
-_MERGES = {
-    operator.add: "Add",
-    operator.iadd: "Add",
-    torch.add: "Add",
-    "add": "Add",
-    operator.mul: "Multiply",
-    operator.imul: "Multiply",
-    torch.mul: "Multiply",
-    "mul": "Multiply",
-}
-_REDUCTIONS = {
-    **dict.fromkeys((torch.mean, "mean"), "Mean"),
-    **dict.fromkeys((torch.sum, "sum"), "Sum"),
-    **dict.fromkeys((torch.amax, "amax"), "Max"),
-    **dict.fromkeys((torch.amin, "amin"), "Min"),
-}
-# max(x, dim) and min(x, dim) give (values, indices): the values are the Max or Min block
-_EXTREMES = {**dict.fromkeys((torch.max, "max"), "Max"), **dict.fromkeys((torch.min, "min"), "Min")}
-_RESHAPES = (torch.reshape, "reshape", "view")
-_PERMUTES = (torch.permute, "permute")
-_TRANSPOSES = (torch.transpose, "transpose", torch.swapaxes, "swapaxes", torch.swapdims, "swapdims")
-_PASS_THROUGH = ("contiguous",)  # the same values: the next block reads its input
-_SPLITS = (torch.chunk, "chunk", torch.split, "split", torch.unbind, "unbind")
-_STOCHASTIC_DEPTH = "torchvision.ops.stochastic_depth.stochastic_depth"  # named, so torchvision need not load
-_IGNORED_KEYWORDS = frozenset({"inplace", "training", "return_indices", "_stacklevel"})
-
-_MODULE_BLOCKS: dict[type, BlockSpec] = {
-    getattr(nn, spec.module.cls.removeprefix("nn.")): spec
-    for spec in BLOCKS.values()
-    if spec.role == MODEL and spec.module is not None and hasattr(nn, spec.module.cls.removeprefix("nn."))
-}
-
-
-class _Unmapped(Exception):
-    """Why one call has no block (caught per call, so the rest still imports)."""
 
 
 class Builder:
@@ -186,10 +81,10 @@ class Builder:
             return
         if node.op == "call_module" and self._add_container(node):
             return
-        if node.target in _PASS_THROUGH and node.args[0] in self.values:
+        if node.target in PASS_THROUGH and node.args[0] in self.values:
             self.values[node] = self.values[node.args[0]]
             return
-        if node.target in _EXTREMES and len(_flat_tensors(node)) == 1 and shape(node) is None:
+        if node.target in EXTREMES and len(_flat_tensors(node)) == 1 and shape(node) is None:
             self._add_extreme(node)
             return
         if node.target is operator.getitem and shape(node) is not None:
@@ -202,7 +97,7 @@ class Builder:
             return  # sizes, shapes, tuples (a chunk's pieces): known numbers here, read by the calls that use them
         try:
             block, params, inputs = self._map(node)
-        except _Unmapped as why:
+        except Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             return
         path = str(node.target) if node.op == "call_module" else None
@@ -263,14 +158,14 @@ class Builder:
 
     def _add_extreme(self, node: torch.fx.Node) -> None:
         """`x.max(dim)`: its values (`.values`, `[0]`) are the Max block; its indices have no block."""
-        block = _EXTREMES[node.target]
+        block = EXTREMES[node.target]
         readers = [u for u in node.users if _reads_values(u)]
         for user in node.users:
             if user not in readers and user.users:
                 self._report(user, f"the indices of {_call_name(self.root, node)}", "no netbuilder block gives them")
         try:
             params = self._reduction(node)
-        except _Unmapped as why:
+        except Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             return
         if readers:
@@ -282,13 +177,13 @@ class Builder:
         """`x[:, 0]`, `x[..., ::2]`, or one piece of `x.chunk(2, 1)`: Select and Slice blocks."""
         whole, index = node.args
         try:
-            if isinstance(whole, torch.fx.Node) and whole.target in _SPLITS:
-                source, steps = whole.args[0], _piece(whole, int(index))
+            if isinstance(whole, torch.fx.Node) and whole.target in SPLITS:
+                source, steps = whole.args[0], piece(whole, int(index))
             elif isinstance(whole, torch.fx.Node) and shape(whole) is not None:
-                source, steps = whole, _subscript_steps(shape(whole), index)
+                source, steps = whole, subscript_steps(shape(whole), index)
             else:
-                raise _Unmapped("no netbuilder block does this")
-        except _Unmapped as why:
+                raise Unmapped("no netbuilder block does this")
+        except Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             return
         if not steps:
@@ -300,9 +195,9 @@ class Builder:
         """`F.layer_norm(x, shape, self.weight, self.bias)` (torchvision's LayerNorm2d): the norm, then the
         module's own weight and bias as Parameters it is multiplied by and added to, so that their state_dict
         keys are the original's."""
-        x, normalized = node.args[0], _argument(node, 1, "normalized_shape")
-        weight, bias = _argument(node, 2, "weight"), _argument(node, 3, "bias")
-        eps = _argument(node, 4, "eps", 1e-5)
+        x, normalized = node.args[0], argument(node, 1, "normalized_shape")
+        weight, bias = argument(node, 2, "weight"), argument(node, 3, "bias")
+        eps = argument(node, 4, "eps", 1e-5)
         norm = {"dims": len(normalized), "eps": eps, "elementwise_affine": False}
         value = self._place(node, "LayerNorm", norm, [self.values.get(x)], "layer_norm", None)
         for block, tensor in (("Multiply", weight), ("Add", bias)):
@@ -328,9 +223,9 @@ class Builder:
         extra = [a for a in (*node.args[1:], *node.kwargs.values()) if a is not None]
         try:
             if extra:
-                raise _Unmapped("a mask or initial state is passed to it; the block takes the input alone")
+                raise Unmapped("a mask or initial state is passed to it; the block takes the input alone")
             add(node, sub)
-        except _Unmapped as why:
+        except Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             self.skipped.update(_indexed_from(node))  # out, h[-1]: the same gap, named once
         return True
@@ -341,7 +236,7 @@ class Builder:
         parts = [(f"{path}.layers.{i}", layer) for i, layer in enumerate(stack.layers)]
         if stack.norm is not None:
             parts.append((f"{path}.norm", stack.norm))
-        mapped = [(part, *_block_for(sub)) for part, sub in parts]  # all or nothing: _Unmapped names the part
+        mapped = [(part, *block_for(sub)) for part, sub in parts]  # all or nothing: Unmapped names the part
         source = self.values.get(node.args[0])
         for part, block, params in mapped:
             source = self._place(node, block, params, [source], part, part)
@@ -355,16 +250,16 @@ class Builder:
         options = {k: v for k, v in node.kwargs.items() if k not in ("key", "value")}
         try:
             if len(rest) != 2 or any(other is not query for other in rest):
-                raise _Unmapped("the MultiheadAttention block is self-attention: query, key and value are one tensor")
+                raise Unmapped("the MultiheadAttention block is self-attention: query, key and value are one tensor")
             if any(v is not None for k, v in options.items() if k not in ("need_weights", "average_attn_weights")):
-                raise _Unmapped("a mask is passed to it; the block attends to every position")
+                raise Unmapped("a mask is passed to it; the block attends to every position")
             for flag in ("add_zero_attn",):
                 if getattr(attention, flag):
-                    raise _Unmapped(f"the MultiheadAttention block has no {flag}")
+                    raise Unmapped(f"the MultiheadAttention block has no {flag}")
             if attention.bias_k is not None or not attention._qkv_same_embed_dim:
-                raise _Unmapped("the MultiheadAttention block has no add_bias_kv, kdim or vdim")
-            block, params = _block_for(attention)
-        except _Unmapped as why:
+                raise Unmapped("the MultiheadAttention block has no add_bias_kv, kdim or vdim")
+            block, params = block_for(attention)
+        except Unmapped as why:
             self._report(node, _call_name(self.root, node), str(why))
             self.skipped.update(_indexed_from(node))
             return
@@ -380,7 +275,7 @@ class Builder:
     def _add_recurrent(self, node: torch.fx.Node, layer: nn.RNNBase) -> None:
         """One block per output that forward() reads: 'sequence', 'last', or both (two blocks that share the
         layer's weights, as a layer called twice does)."""
-        block, params = _block_for(layer)
+        block, params = block_for(layer)
         uses = recurrent_uses(node, layer)
         source = self.values.get(node.args[0])
         path = str(node.target)
@@ -406,54 +301,54 @@ class Builder:
         self.values[node] = node_id
 
     def _map(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
-        """(block type, parameters, tensor inputs in port order) for one call, or _Unmapped."""
+        """(block type, parameters, tensor inputs in port order) for one call, or Unmapped."""
         if node.op == "call_module":
             return self._map_module(node)
         target = node.target
-        tensors = [a for a in _flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
-        if target in _MERGES:
-            return self._map_merge(node, _MERGES[target])
+        tensors = [a for a in flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
+        if target in MERGES:
+            return self._map_merge(node, MERGES[target])
         if target is torch.cat:
             return self._map_concat(node)
-        if target in _RESHAPES:
+        if target in RESHAPES:
             return "Reshape", {"shape": self._reshaped(node)}, tensors[:1]
-        if target in _PERMUTES:
+        if target in PERMUTES:
             return "Permute", {"dims": self._permutation(node)}, tensors[:1]
-        if target in _TRANSPOSES:
+        if target in TRANSPOSES:
             return "Permute", {"dims": self._transposition(node)}, tensors[:1]
-        if target in _REDUCTIONS:
-            return _REDUCTIONS[target], self._reduction(node), tensors[:1]
+        if target in REDUCTIONS:
+            return REDUCTIONS[target], self._reduction(node), tensors[:1]
         if target == "expand":
             return self._map_expand(node)
         if target in (torch.squeeze, "squeeze"):
-            dim = _argument(node, 1, "dim")
+            dim = argument(node, 1, "dim")
             if not isinstance(dim, int):
-                raise _Unmapped("it squeezes every size-1 dimension (the batch too, when it is 1): give it a dim")
+                raise Unmapped("it squeezes every size-1 dimension (the batch too, when it is 1): give it a dim")
             return "Squeeze", {"dim": dim}, tensors[:1]
         if target is F.pad:
-            value = _argument(node, 3, "value")
-            params = {"padding": tuple(_argument(node, 1, "pad")), "mode": _argument(node, 2, "mode", "constant")}
+            value = argument(node, 3, "value")
+            params = {"padding": tuple(argument(node, 1, "pad")), "mode": argument(node, 2, "mode", "constant")}
             return "Pad", {**params, "value": float(value or 0.0)}, tensors[:1]
-        if callable(target) and function_name(target) == _STOCHASTIC_DEPTH:
-            p, mode = _argument(node, 1, "p"), _argument(node, 2, "mode")
+        if callable(target) and function_name(target) == STOCHASTIC_DEPTH:
+            p, mode = argument(node, 1, "p"), argument(node, 2, "mode")
             return "StochasticDepth", {"p": p, "mode": mode}, tensors[:1]
-        function = _FUNCTIONS.get(target)
+        function = FUNCTIONS.get(target)
         if function is None:
-            raise _Unmapped("no netbuilder block does this")
-        return function.block, _bind(function, node), tensors[:1]
+            raise Unmapped("no netbuilder block does this")
+        return function.block, bind(function, node), tensors[:1]
 
     def _map_module(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
-        block, params = _block_for(self.root.get_submodule(str(node.target)))
+        block, params = block_for(self.root.get_submodule(str(node.target)))
         if shape(node) is None:
-            raise _Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
+            raise Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
         return block, params, list(node.args[:1])
 
     def _map_merge(self, node: torch.fx.Node, block: str) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
         operands = list(node.args[:2])
         if node.kwargs.get("alpha", 1) != 1:
-            raise _Unmapped("alpha is not 1")
+            raise Unmapped("alpha is not 1")
         if not all(isinstance(a, torch.fx.Node) and shape(a) is not None for a in operands):
-            raise _Unmapped(f"{block} joins tensors; here one operand is a number")
+            raise Unmapped(f"{block} joins tensors; here one operand is a number")
         return block, {"inputs": 2}, operands
 
     def _map_concat(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
@@ -464,17 +359,17 @@ class Builder:
 
     def _reduction(self, node: torch.fx.Node) -> dict[str, Any]:
         """The `dim` and `keepdim` of a mean, sum, amax or max over dimensions after the batch."""
-        dim = _argument(node, 1, "dim")
-        keepdim = _argument(node, 2, "keepdim", False)
+        dim = argument(node, 1, "dim")
+        keepdim = argument(node, 2, "keepdim", False)
         dims = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
         if dim is None or not dims:
-            raise _Unmapped("it reduces over every dimension, the batch too")
+            raise Unmapped("it reduces over every dimension, the batch too")
         if not all(isinstance(d, int) for d in dims):
-            raise _Unmapped("its dim is computed in forward(), not a constant")
+            raise Unmapped("its dim is computed in forward(), not a constant")
         if any(d % len(shape(node.args[0])) == 0 for d in dims):
-            raise _Unmapped("it reduces over the batch dimension")
+            raise Unmapped("it reduces over the batch dimension")
         if node.kwargs.get("dtype") is not None:
-            raise _Unmapped("the block has no dtype")
+            raise Unmapped("the block has no dtype")
         return {"dim": dims, "keepdim": bool(keepdim)}
 
     def _map_expand(self, node: torch.fx.Node) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
@@ -483,20 +378,20 @@ class Builder:
         sizes = list(node.args[1:])
         if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
             sizes = list(sizes[0])
-        like = _batch_of(sizes[0]) if sizes else None
+        like = batch_of(sizes[0]) if sizes else None
         if like is None and sizes and sizes[0] == -1 and shape(x) is not None:
             like = x  # a batched tensor expanded along other dimensions keeps its own batch
         if like is None or shape(like) is None:
-            raise _Unmapped("its first size is not the batch size of a tensor (x.shape[0] or x.size(0))")
+            raise Unmapped("its first size is not the batch size of a tensor (x.shape[0] or x.size(0))")
         rest = sizes[1:]
         if not all(isinstance(s, int) for s in rest):
-            raise _Unmapped("a size after the first is computed in forward(), not a constant")
+            raise Unmapped("a size after the first is computed in forward(), not a constant")
         return "Expand", {"sizes": None if all(s == -1 for s in rest) else tuple(rest)}, [x, like]
 
     def _reshaped(self, node: torch.fx.Node) -> tuple[int, ...]:
         before, after = shape(node.args[0]), shape(node)
         if after[0] != before[0]:
-            raise _Unmapped(f"it changes the batch dimension ({before} -> {after})")
+            raise Unmapped(f"it changes the batch dimension ({before} -> {after})")
         return after[1:]
 
     def _permutation(self, node: torch.fx.Node) -> tuple[int, ...]:
@@ -512,84 +407,14 @@ class Builder:
         return tuple(dims)
 
 
-def _block_for(sub: nn.Module) -> tuple[str, dict[str, Any]]:
-    """The block a submodule is, with its parameters; _Unmapped where no block is it."""
-    spec = _MODULE_BLOCKS.get(type(sub)) or BLOCKS.get(BLOCK_CLASSES.get(qualified_name(sub), ""))
-    if spec is None and qualified_name(sub) in LEAF_CLASSES:
-        params = library_params(sub)
-        if params is None:
-            raise _Unmapped("its constructor arguments cannot be read back from it exactly")
-        return "LibraryModule", params
-    if spec is None:
-        raise _Unmapped("no netbuilder block is this module")
-    readers = _MODULE_READERS.get(spec.type, {})
-    for key, value in spec.module.fixed.items():
-        if (readers[key](sub) if key in readers else getattr(sub, key, value)) != value:
-            raise _Unmapped(f"the {spec.type} block always has {key}={value!r}")
-    return spec.type, _module_params(spec, sub)
-
-
-def _module_params(spec: BlockSpec, sub: nn.Module) -> dict[str, Any]:
-    """The block's parameters read from the submodule's attributes; inferred sizes stay auto (they follow
-    the incoming tensor, so the imported graph stays editable)."""
-    readers = _MODULE_READERS.get(spec.type, {})
-    params: dict[str, Any] = {}
-    for param in spec.params:
-        if param.inferred:
-            continue
-        if param.name in readers:
-            value = readers[param.name](sub)
-        elif hasattr(sub, param.name):
-            value = getattr(sub, param.name)
-        else:
-            continue
-        params[param.name] = _canonical(param.kind, param.name, value)
-    return params
-
-
-def _bind(function: _Function, node: torch.fx.Node) -> dict[str, Any]:
-    spec = BLOCKS[function.block]
-    names = {p.name: p for p in spec.params}
-    values: dict[str, Any] = dict(function.torch_defaults)
-    for name, value in zip(function.args, node.args[1:], strict=False):
-        if name is not None:
-            values[name] = value
-    for key, value in node.kwargs.items():
-        if key in names:
-            values[key] = value
-        elif key not in _IGNORED_KEYWORDS and value is not None:
-            raise _Unmapped(f"the {function.block} block has no {key}")
-    return {name: _canonical(names[name].kind, name, value) for name, value in values.items()}
-
-
-def _canonical(kind: str, name: str, value: Any) -> Any:
-    """A torch attribute in the form a ParamSpec takes: a parameter tensor as "has one", (3, 3) as 3."""
-    if isinstance(value, torch.Tensor | type(None)) and kind == "bool":
-        return value is not None
-    if isinstance(value, torch.fx.Node):
-        raise _Unmapped(f"{name} is computed in forward(), not a constant")
-    if kind in ("int", "float") and isinstance(value, tuple | list):
-        if len(set(value)) != 1:
-            raise _Unmapped(f"{name} {tuple(value)} differs between dimensions; the block takes one value")
-        value = value[0]
-    if kind == "ints" and isinstance(value, int):
-        value = (value,)
-    return value
-
-
 def _renamed(path: str, name: str) -> str:
     """`layer1.0.getitem` -> `layer1.0.slice`: the same submodule, the node's own name."""
     scope, _, _ = path.rpartition(".")
     return f"{scope}.{name}" if scope else name
 
 
-def _argument(node: torch.fx.Node, position: int, name: str, default: Any = None) -> Any:
-    """A call's argument given by position (counting the tensor as 0) or by keyword."""
-    return node.args[position] if len(node.args) > position else node.kwargs.get(name, default)
-
-
 def _flat_tensors(node: torch.fx.Node) -> list[torch.fx.Node]:
-    return [a for a in _flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
+    return [a for a in flat_args(node) if isinstance(a, torch.fx.Node) and shape(a) is not None]
 
 
 def _reads_values(user: torch.fx.Node) -> bool:
@@ -617,73 +442,6 @@ def _initialised_as(tensor: torch.Tensor) -> dict[str, Any]:
     return {"shape": tuple(values.shape), **init}
 
 
-def _batch_of(size: Any) -> torch.fx.Node | None:
-    """The tensor whose batch size `size` is: `x.shape[0]`, `x.size(0)`, `x.size()[0]`; None otherwise."""
-    if not isinstance(size, torch.fx.Node):
-        return None
-    if size.target == "size" and size.args[1:2] == (0,):
-        return size.args[0]
-    if size.target is operator.getitem and size.args[1] == 0 and isinstance(size.args[0], torch.fx.Node):
-        holder = size.args[0]
-        whole_shape = holder.target is getattr and holder.args[1] == "shape"
-        if whole_shape or (holder.target == "size" and not holder.args[1:]):
-            return holder.args[0]
-    return None
-
-
-def _piece(split: torch.fx.Node, i: int) -> list[tuple[str, dict[str, Any]]]:
-    """Piece `i` of `x.chunk(n, dim)`, `torch.split(x, size or sizes, dim)` or `x.unbind(dim)` as a block."""
-    whole = shape(split.args[0])
-    kind = split.target if isinstance(split.target, str) else split.target.__name__
-    dim = _argument(split, 1 if kind == "unbind" else 2, "dim", 0)
-    if not isinstance(dim, int) or dim % len(whole) == 0:
-        raise _Unmapped("it splits the batch dimension" if isinstance(dim, int) else "its dim is computed")
-    dim %= len(whole)
-    if kind == "unbind":
-        return [("Select", {"dim": dim, "index": i})]
-    length = whole[dim]
-    if kind == "chunk":
-        each = -(-length // _argument(split, 1, "chunks"))
-        starts = list(range(0, length, each))
-        bounds = [(start, min(start + each, length)) for start in starts]
-    else:
-        sizes = _argument(split, 1, "split_size_or_sections", _argument(split, 1, "split_size"))
-        if isinstance(sizes, int):
-            bounds = [(start, min(start + sizes, length)) for start in range(0, length, sizes)]
-        else:
-            ends = [sum(sizes[: k + 1]) for k in range(len(sizes))]
-            bounds = list(zip([0, *ends[:-1]], ends, strict=True))
-    start, end = bounds[i]
-    return [("Slice", {"dim": dim, "start": start, "end": end, "step": 1})]
-
-
-def _subscript_steps(whole: tuple[int, ...], index: Any) -> list[tuple[str, dict[str, Any]]]:
-    """`x[index]` as Slice and Select blocks, the last dimension first (so that a Select, which removes its
-    dimension, leaves the numbers of those before it as they were)."""
-    items = list(index) if isinstance(index, tuple) else [index]
-    if any(item is None for item in items):
-        raise _Unmapped("it adds a dimension (None in the index)")
-    if items.count(Ellipsis) > 1 or any(isinstance(item, torch.fx.Node) for item in items):
-        raise _Unmapped("it indexes with a tensor or a computed number")
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        items[at : at + 1] = [slice(None)] * (len(whole) - len(items) + 1)
-    steps: list[tuple[str, dict[str, Any]]] = []
-    for dim in reversed(range(len(items))):
-        item = items[dim]
-        if item == slice(None):
-            continue
-        if dim == 0:
-            raise _Unmapped("it indexes the batch dimension")
-        if isinstance(item, int):
-            steps.append(("Select", {"dim": dim, "index": item}))
-        elif isinstance(item, slice) and all(isinstance(v, int | None) for v in (item.start, item.stop, item.step)):
-            steps.append(("Slice", {"dim": dim, "start": item.start or 0, "end": item.stop, "step": item.step or 1}))
-        else:
-            raise _Unmapped(f"no block indexes with {item!r}")
-    return steps
-
-
 def _indexed_from(node: torch.fx.Node) -> set[torch.fx.Node]:
     """`node` and every `node[...]`, `node[...][...]` below it."""
     found = {node}
@@ -691,12 +449,6 @@ def _indexed_from(node: torch.fx.Node) -> set[torch.fx.Node]:
         if user.target is operator.getitem:
             found |= _indexed_from(user)
     return found
-
-
-def _flat_args(node: torch.fx.Node) -> list[Any]:
-    flat: list[Any] = []
-    torch.fx.node.map_aggregate((node.args, node.kwargs), flat.append)
-    return flat
 
 
 def _call_name(root: nn.Module, node: torch.fx.Node) -> str:

@@ -1,0 +1,133 @@
+"""The command line's grammar: one argparse sub-parser per command, each naming the function that runs it, and
+the training settings' options (one per declared setting, typed by it)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from netbuilder import __version__
+from netbuilder.cli.blocks_command import run_blocks
+from netbuilder.cli.check_command import run_check
+from netbuilder.cli.export_command import CODE_FORMAT, run_export
+from netbuilder.cli.import_command import run_import
+from netbuilder.cli.summary_command import run_summary
+from netbuilder.cli.train_command import run_train
+from netbuilder.project.settings import SETTINGS, SettingSpec
+from netbuilder.quoting import quoted
+
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `netbuilder` parser: each command's arguments, and in `run` the function that runs it."""
+    parser = argparse.ArgumentParser(
+        prog="netbuilder",
+        description="Draw neural networks, check every tensor shape, export clean PyTorch.",
+        epilog="Run `netbuilder PROJECT` to open a project. Exit codes: 0 ok, 1 problems found, 2 usage or "
+        "unreadable input.",
+    )
+    parser.add_argument("--version", action="version", version=f"netbuilder {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    blocks = commands.add_parser("blocks", help="list the block catalogue by category")
+    blocks.add_argument("--json", action="store_true", help="machine-readable output")
+    blocks.set_defaults(run=run_blocks)
+
+    check = commands.add_parser("check", help="print each problem with its node, message and fix")
+    check.add_argument("project", type=Path)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--model-only", action="store_true", help="ignore what only training needs (a loss, an optimizer, a Dataset)"
+    )
+    check.set_defaults(run=run_check)
+
+    summary = commands.add_parser("summary", help="print layers, output shapes, parameters and MACs")
+    summary.add_argument("project", type=Path)
+    summary.add_argument("--json", action="store_true", help="machine-readable output")
+    summary.add_argument(
+        "--expand", action="store_true", help="list the blocks inside each composite block too, under it"
+    )
+    summary.set_defaults(run=run_summary)
+
+    export = commands.add_parser("export", help="write model.py, train.py and requirements.txt, or other formats")
+    export.add_argument("project", type=Path)
+    export.add_argument("-o", "--out", type=Path, required=True, help="folder to write into")
+    export.add_argument(
+        "--format",
+        default=CODE_FORMAT,
+        help="comma-separated: code (the Python package), torchscript, onnx, safetensors, summary, svg and png "
+        "(the network diagram as DIR/diagram.svg and DIR/diagram.png, in the light theme); or all (default: code)",
+    )
+    export.add_argument(
+        "--weights", type=Path, help="a run's weights (RUN/model.pt); without it, initialised with the project's seed"
+    )
+    export.add_argument(
+        "--expand",
+        action="store_true",
+        help="draw the diagrams with every composite block expanded into the blocks it is made of",
+    )
+    export.set_defaults(run=run_export)
+
+    train = commands.add_parser(
+        "train", help="train the project; progress, and the run kept in its run history with weights and checkpoints"
+    )
+    train.add_argument("project", type=Path)
+    for spec in SETTINGS:  # one option per declared training setting, overriding the project's
+        train.add_argument(
+            spec.flag,
+            type=_option_type(spec),
+            choices=spec.choices or None,
+            help=f"{spec.help} ({'' if spec.choices else spec.expected() + '; '}default: the project's)".replace(
+                "%", "%%"
+            ),
+        )
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="a folder of runs: this run goes into DIR/RUN/ (model.pt, checkpoints/, metrics.json, the run's "
+        "record) and DIR/latest names the last run that finished; without it, PROJECT.runs/RUN/",
+    )
+    train.add_argument("--resume", type=Path, help="a checkpoint (a run's last.pt) to go on from")
+    train.set_defaults(run=run_train)
+
+    imports = commands.add_parser("import", help="bring a PyTorch nn.Module in as a project (torch.fx)")
+    imports.add_argument("source", help="FILE.py:ClassName (built with no arguments) or torchvision:NAME")
+    imports.add_argument("--input-shape", required=True, help="the input's shape, batch first: 1,3,32,32")
+    imports.add_argument("--dtype", choices=("float32", "int64"), default="float32", help="int64 for token ids")
+    imports.add_argument("-o", "--out", type=Path, required=True, help="the .nbproj file to write")
+    imports.add_argument(
+        "--weights",
+        type=Path,
+        help="the model's state_dict (.safetensors, or a .pt read with weights_only): training starts from it, "
+        "kept beside the project as OUT.weights.safetensors",
+    )
+    imports.add_argument(
+        "--training",
+        action="store_true",
+        help="trace forward() in training mode, with the branches only training runs (auxiliary heads); "
+        "eval mode, the network that predicts, without it",
+    )
+    imports.add_argument("--verbose", action="store_true", help="when the import fails, print torch's traceback too")
+    imports.set_defaults(run=run_import)
+    return parser
+
+
+def _option_type(spec: SettingSpec) -> Callable[[str], Any]:
+    """A training setting's option type: the value as its kind, or a refusal that says what the setting takes
+    and quotes at most a short prefix of what was given (argparse would quote it whole, thousands of
+    characters for a mistyped number)."""
+
+    def read(text: str) -> Any:
+        try:
+            value = spec.python_type(text)
+        except ValueError:
+            value = None
+        if value is None or (spec.choices and value not in spec.choices):
+            raise argparse.ArgumentTypeError(f"expected {spec.expected()}, got {quoted(text)}")
+        return value
+
+    read.__name__ = spec.python_type.__name__
+    return read

@@ -1,0 +1,51 @@
+"""`netbuilder train PROJECT`: the training settings given as options, then the run in the terminal (torch loads
+only here)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+from netbuilder.analysis import analyze
+from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
+from netbuilder.cli.messages import gaps_refusal
+from netbuilder.project import Project, SettingsError, load_project
+from netbuilder.project.settings import SETTING, SETTINGS
+from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
+
+
+def run_train(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    changes = {spec.name: getattr(args, spec.name) for spec in SETTINGS if getattr(args, spec.name) is not None}
+    try:
+        project = replace(project, training=replace(project.training, **changes))
+    except SettingsError as err:
+        print(f"netbuilder: {SETTING[err.field].flag}: {err.reason}", file=sys.stderr)
+        return USAGE
+    gaps = gaps_refusal(project)
+    if gaps:
+        print(f"netbuilder: cannot train {args.project}: {gaps}", file=sys.stderr)
+        return PROBLEMS
+    from netbuilder.training.console import train_in_terminal  # torch loads only when training
+    from netbuilder.training.program import ProgramError
+
+    try:
+        _warn_about_memory(project)
+        outcome = train_in_terminal(project, out=args.out, resume=args.resume)
+    except (ProgramError, ModelTooLarge) as err:
+        print(f"netbuilder: cannot train {args.project}: {err}", file=sys.stderr)
+        return PROBLEMS
+    except (ValueError, OSError) as err:  # no GPU for --device cuda, an unreadable checkpoint
+        print(f"netbuilder: {err}", file=sys.stderr)
+        return USAGE
+    return OK if outcome.ok else PROBLEMS
+
+
+def _warn_about_memory(project: Project) -> None:
+    """One line on stderr when training would need more memory than the device has (an estimate, so the run
+    still starts); ModelTooLarge when the parameters alone do not fit. After torch has loaded: it knows the
+    GPU."""
+    warning = training_memory_warning(analyze(project.graph), project.training)
+    if warning:
+        print(f"netbuilder: warning: {warning}", file=sys.stderr)

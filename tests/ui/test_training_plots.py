@@ -7,9 +7,10 @@ from __future__ import annotations
 import gc
 
 import pytest
+from PySide6.QtGui import QImage, QPainter
 
 from netbuilder.ui.main_thread_gc import MainThreadGarbageCollector
-from netbuilder.ui.training.plot_parts import nice_ceiling
+from netbuilder.ui.training.plot_parts import compact_number, nice_ceiling
 from netbuilder.ui.training.plots import TrainingPlots
 
 
@@ -149,3 +150,34 @@ def test_epoch_ticks_are_whole_and_thin_out_where_labels_would_not_fit(plots):
     assert wide[0][1] == [float(e) for e in range(1, 13)]
     narrow = axis.tickValues(0.5, 12.5, 150)
     assert narrow[0][0] > 1 and all(v.is_integer() for v in narrow[0][1])
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick labels the axis draws (pyqtgraph leaves out a label too wide for the axis)."""
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _, _, text in specs[2]] if specs else []
+
+
+@pytest.mark.parametrize("rate", [0.001, 3e-4, 0.0015, 0.1])
+def test_the_learning_rate_axis_labels_small_rates_readably(plots, qtbot, rate):
+    for n in range(1, 4):
+        plots.add_epoch({**epoch(n), "learning_rate": rate})
+    plots.refresh(everything=True)
+    qtbot.waitUntil(lambda: plots.lr_plot.getAxis("left").geometry().height() > 50)
+    labels = drawn_labels(plots.lr_plot.getAxis("left"))
+    nonzero = [label for label in labels if label != "0"]
+    assert len(nonzero) >= 2, labels  # at Adam's default the axis once showed only "0"
+    assert len(set(labels)) == len(labels)
+    assert all(float(label) > 0 for label in nonzero)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.0, "0"), (0.001, "1e-3"), (0.00025, "2.5e-4"), (0.05, "0.05"), (2.5, "2.5"), (3e5, "3e5")]
+)
+def test_compact_numbers_stay_short(value, text):
+    assert compact_number(value) == text

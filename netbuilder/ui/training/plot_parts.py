@@ -69,6 +69,22 @@ class EpochAxis(pg.AxisItem):
         return [(float(step), [float(v) for v in range(first, math.floor(maxVal) + 1, step)])]
 
 
+class RateAxis(pg.AxisItem):
+    """An axis of small positive values (a learning rate): 2e-4 rather than 0.0002, so that the labels of
+    Adam's default 0.001 fit the plots' narrow axis (pyqtgraph drops a label too wide for it, leaving "0")."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [compact_number(value * scale) for value in values]
+
+
+def compact_number(value: float) -> str:
+    """At most about six characters: 0.05, 2.5, 1200 as they are; 2e-4, 1.5e-3 and 3e5 in powers of ten."""
+    if value == 0 or 0.01 <= abs(value) < 10_000:
+        return f"{value:.4g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
+
+
 class TickGrid(pg.GraphicsObject):
     """Faint lines at the major ticks of a plot's axes, drawn in the view.
 

@@ -22,7 +22,14 @@ from netbuilder.project.run_history import MAX_RUNS, RunRecord
 from netbuilder.project.run_recorder import LossSmoother
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.training.confusion_view import ConfusionView
-from netbuilder.ui.training.plot_parts import EpochAxis, GrowingSeries, TickGrid, finite_value, nice_ceiling
+from netbuilder.ui.training.plot_parts import (
+    EpochAxis,
+    GrowingSeries,
+    RateAxis,
+    TickGrid,
+    finite_value,
+    nice_ceiling,
+)
 from netbuilder.ui.widgets.colors import mix
 
 REFRESH_MS = 100
@@ -42,7 +49,7 @@ class TrainingPlots(QWidget):
         self.step_plot = self._plot()
         self.loss_plot = self._plot(per_epoch=True)
         self.metric_plot = self._plot(per_epoch=True)
-        self.lr_plot = self._plot(per_epoch=True)
+        self.lr_plot = self._plot(per_epoch=True, left=RateAxis("left"))
 
         # the current run: each curve made once, fed by setData
         self.raw_curve = self.step_plot.plot(connect="finite")
@@ -103,9 +110,11 @@ class TrainingPlots(QWidget):
         # the matrix is square: as wide as it is tall (plus its axis), so its cells stay as large as they can
         self.confusion_view.setFixedWidth(max(160, min(self.height() + 24, self.width() // 3)))
 
-    def _plot(self, *, per_epoch: bool = False) -> pg.PlotItem:
-        axes = {"bottom": EpochAxis("bottom")} if per_epoch else None
-        view = pg.PlotWidget(axisItems=axes)
+    def _plot(self, *, per_epoch: bool = False, left: pg.AxisItem | None = None) -> pg.PlotItem:
+        axes = {"bottom": EpochAxis("bottom")} if per_epoch else {}
+        if left is not None:
+            axes["left"] = left
+        view = pg.PlotWidget(axisItems=axes or None)
         view.setMinimumWidth(120)
         self.views.append(view)
         plot = view.getPlotItem()

@@ -209,8 +209,8 @@ def test_defaults_left_out_of_the_code_are_torchs(block):
     spec = catalogue.get(block)
     torch_params = inspect.signature(getattr(nn, block)).parameters
     for param in spec.params:
-        if param.name in spec.module.positional or param.name in spec.module.always:
-            continue
+        if param.name in (*spec.module.positional, *spec.module.always, *spec.module.omit):
+            continue  # written always, or never passed to the constructor (an init: init_weights)
         assert torch_params[param.name].default == param.default, param.name
 
 

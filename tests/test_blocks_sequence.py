@@ -273,8 +273,8 @@ def test_attention_and_embedding_defaults_are_torchs(cls):
     spec = catalogue.get(block)
     signature = inspect.signature(cls.__init__).parameters
     for param in spec.params:
-        if param.name in spec.module.positional or param.name in spec.module.always:
-            continue
+        if param.name in (*spec.module.positional, *spec.module.always, *spec.module.omit):
+            continue  # written always, or never passed to the constructor (an init: init_weights)
         if param.name == "activation":
             assert param.default == "relu" and signature["activation"].default is torch.nn.functional.relu
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from netbuilder.blocks.errors import SetOwnParam
 from netbuilder.blocks.recurrent import require_floats, wrong_rank
-from netbuilder.blocks.shared_params import bias, inferred_size, probability, size
+from netbuilder.blocks.shared_params import INIT_PARAMS, bias, inferred_size, probability, size, weight_init
 from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
 from netbuilder.blocks.tensor_type import TensorType
 
@@ -74,6 +74,7 @@ MULTIHEAD_ATTENTION = BlockSpec(
         ParamSpec("num_heads", "int", 4, "Number of attention heads; must divide embed_dim.", min=1, max=1024),
         probability("dropout", 0.0, "Dropout on the attention weights while training."),
         bias(),
+        *weight_init(),
     ),
     rule=_self_attention_rule("embed_dim", "num_heads"),
     count_params=lambda p, i, o: _attention_params(p["embed_dim"], p["bias"]),
@@ -82,8 +83,10 @@ MULTIHEAD_ATTENTION = BlockSpec(
         "nn.MultiheadAttention",
         positional=("embed_dim", "num_heads"),
         fixed={"batch_first": True},
+        omit=INIT_PARAMS,
     ),
     forward=_self_attention_forward,
+    packed_weights=True,
     label_prefix="attn",
 )
 
@@ -126,6 +129,8 @@ TRANSFORMER_ENCODER_LAYER = BlockSpec(
             "Layer norm before attention and feed-forward (pre-LN, trains more stably) instead of after.",
         ),
         ParamSpec("bias", "bool", True, "Learn additive biases in the linear layers and layer norms."),
+        # the weight matrices only: its biases include its layer norms' offsets, which a constant would shift
+        *weight_init(biases=False),
     ),
     rule=_self_attention_rule("d_model", "nhead"),
     count_params=_encoder_params,
@@ -135,7 +140,9 @@ TRANSFORMER_ENCODER_LAYER = BlockSpec(
         positional=("d_model", "nhead"),
         always=("dim_feedforward",),
         fixed={"batch_first": True},
+        omit=INIT_PARAMS,
     ),
+    packed_weights=True,
     label_prefix="encoder",
 )
 

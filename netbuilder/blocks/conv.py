@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 
 from netbuilder.blocks.errors import BypassProducer, SetOwnParam
-from netbuilder.blocks.shared_params import bias, inferred_size, size, window_param
+from netbuilder.blocks.shared_params import INIT_PARAMS, bias, inferred_size, size, weight_init, window_param
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, ParamSpec, RuleContext, per_dim_value
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
@@ -173,7 +173,7 @@ def _conv_params(dims: int, transposed: bool) -> tuple[ParamSpec, ...]:
                 choices=("zeros", "reflect", "replicate", "circular"),
             )
         )
-    return tuple(params)
+    return (*params, *weight_init())
 
 
 def _check_groups(ctx: RuleContext, in_channels: int) -> None:
@@ -368,7 +368,9 @@ def _conv(dims: int) -> BlockSpec:
         rule=_conv_rule(dims),
         count_params=_conv_count_params(dims),
         count_macs=_conv_macs(dims),
-        module=ModuleCode(f"nn.Conv{dims}d", positional=("in_channels", "out_channels"), always=("kernel_size",)),
+        module=ModuleCode(
+            f"nn.Conv{dims}d", positional=("in_channels", "out_channels"), always=("kernel_size",), omit=INIT_PARAMS
+        ),
         size_param="out_channels",
         label_prefix="conv",
     )
@@ -384,7 +386,10 @@ def _transposed(dims: int) -> BlockSpec:
         count_params=_conv_count_params(dims),
         count_macs=_transposed_macs(dims),
         module=ModuleCode(
-            f"nn.ConvTranspose{dims}d", positional=("in_channels", "out_channels"), always=("kernel_size",)
+            f"nn.ConvTranspose{dims}d",
+            positional=("in_channels", "out_channels"),
+            always=("kernel_size",),
+            omit=INIT_PARAMS,
         ),
         size_param="out_channels",
         label_prefix="upconv",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbuilder.blocks.errors import InsertBefore
-from netbuilder.blocks.shared_params import bias, inferred_size, size
+from netbuilder.blocks.shared_params import INIT_PARAMS, bias, inferred_size, size, weight_init
 from netbuilder.blocks.spec import BlockSpec, ModuleCode, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, TensorType
 
@@ -46,11 +46,12 @@ LINEAR = BlockSpec(
         inferred_size("in_features", "features"),
         size("out_features", 64, "Number of output features."),
         bias(),
+        *weight_init(),
     ),
     rule=_linear_rule,
     count_params=_linear_params,
     count_macs=_linear_macs,
-    module=ModuleCode("nn.Linear", positional=("in_features", "out_features")),
+    module=ModuleCode("nn.Linear", positional=("in_features", "out_features"), omit=INIT_PARAMS),
     size_param="out_features",
     label_prefix="fc",
 )

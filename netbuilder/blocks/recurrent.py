@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from netbuilder.blocks.errors import InsertBefore, SetOwnParam, ShapeError
-from netbuilder.blocks.shared_params import bias, inferred_size, probability, size
+from netbuilder.blocks.shared_params import INIT_PARAMS, bias, inferred_size, probability, size, weight_init
 from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType
 
@@ -204,6 +204,7 @@ def _recurrent(type_: str, doc: str, *extra: ParamSpec) -> BlockSpec:
             bias(),
             probability("dropout", 0.0, "Dropout between stacked layers (needs num_layers of 2 or more)."),
             ParamSpec("bidirectional", "bool", False, "Also read the sequence backwards; doubles the features."),
+            *weight_init(),
         ),
         rule=_recurrent_rule,
         count_params=count_params,
@@ -212,9 +213,10 @@ def _recurrent(type_: str, doc: str, *extra: ParamSpec) -> BlockSpec:
             f"nn.{type_}",
             positional=("input_size", "hidden_size"),
             fixed={"batch_first": True},
-            omit=("output",),
+            omit=("output", *INIT_PARAMS),
         ),
         forward=_recurrent_forward(state),
+        packed_weights=True,
         size_param="hidden_size",
         size_multiplier=lambda p: 2 if p["bidirectional"] else 1,
         label_prefix=type_.lower(),

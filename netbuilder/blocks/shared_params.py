@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from netbuilder.blocks.spec import ParamSpec
 
 
@@ -44,3 +46,58 @@ def probability(name: str, default: float, help: str) -> ParamSpec:
 def not_batch_dim(value: int) -> str | None:
     """Refuse dim 0: mixing samples across the batch is never what a layer should do."""
     return "dimension 0 is the batch; choose 1 or later (or -1 for the last)" if value == 0 else None
+
+
+WEIGHT_INITS = ("default", "kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform", "orthogonal")
+KAIMING = ("kaiming_normal", "kaiming_uniform")
+INIT_NONLINEARITIES = ("relu", "tanh", "sigmoid", "linear")
+BIAS_INITS = ("default", "zeros", "constant")
+INIT_PARAMS = ("init", "init_nonlinearity", "bias_init", "bias_value")
+"""The parameters `weight_init` adds: they set a layer's starting values (the generated init_weights method),
+not its constructor's arguments."""
+
+
+def weight_init(*, biases: bool = True) -> tuple[ParamSpec, ...]:
+    """How a layer's weights start: torch's default, Kaiming/He (scaled for the activation that follows, which
+    is asked only then), Xavier/Glorot or orthogonal; and, for a layer with a `bias` parameter (`biases`), how
+    its bias starts. The defaults keep torch's own initialisation, so a project that never sets them builds
+    and generates as before."""
+    weights = (
+        ParamSpec(
+            "init",
+            "choice",
+            "default",
+            "Starting weights: torch's default; Kaiming/He for ReLU-like activations; Xavier/Glorot for tanh "
+            "and sigmoid; orthogonal (recurrent layers). A deep network trains only from a fitting start.",
+            choices=WEIGHT_INITS,
+        ),
+        ParamSpec(
+            "init_nonlinearity",
+            "choice",
+            "relu",
+            "The activation after this layer, which sets Kaiming's scale (its gain).",
+            choices=INIT_NONLINEARITIES,
+            when=("init", KAIMING),
+        ),
+    )
+    if not biases:
+        return weights
+    return (
+        *weights,
+        ParamSpec(
+            "bias_init",
+            "choice",
+            "default",
+            "Starting bias: torch's default, zeros, or one constant (bias_value).",
+            choices=BIAS_INITS,
+            when=("bias", (True,)),
+        ),
+        ParamSpec("bias_value", "float", 0.0, "The value every bias starts at.", when=("bias_init", ("constant",))),
+    )
+
+
+def written_to_file(param: ParamSpec, value: Any) -> bool:
+    """Whether a project file holds `value` of `param`: every parameter, except the init ones while they are
+    torch's default, so a project that never chose an init is saved byte for byte as before they existed (a
+    missing parameter loads as its default)."""
+    return param.name not in INIT_PARAMS or value != param.default

@@ -385,6 +385,10 @@ class BlockSpec:
     takes_unbatched: bool = False
     """Whether its inputs may be tensors without the batch dimension (a Parameter's): Add and Multiply broadcast
     them over the batch, Concat joins them, Expand gives them one; every other block refuses them (`infer`)."""
+    packed_weights: bool = False
+    """Whether its weights are several tensors (a recurrent layer's per layer and direction, attention's
+    projections) rather than one `weight` and one `bias`: the generated init_weights then loops over its
+    parameters, initialising the matrices as weights and the tensors named bias as biases."""
 
     @property
     def summary(self) -> str:

@@ -18,9 +18,11 @@ from typing import Any
 
 from netbuilder.analysis.node_check import NodeResult
 from netbuilder.analysis.order import topological_order
+from netbuilder.blocks.shared_params import INIT_PARAMS
 from netbuilder.blocks.spec import BlockSpec, LibraryCall
 from netbuilder.codegen.forward_body import forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.init_weights import init_call, init_choice, init_method, init_statements
 from netbuilder.codegen.line_wrap import wrapped
 from netbuilder.codegen.render import Code, constructor, import_line, library_constructor, library_name, literal
 from netbuilder.graph import Graph
@@ -190,6 +192,8 @@ class Composites:
             node = graph.nodes[node_id]
             p = {}
             for name in concrete:
+                if name in INIT_PARAMS:  # written in init_weights (init_lines), not passed to the constructor
+                    continue
                 follows = name in node.params and node.params[name] is None
                 source = self._size_before(graph, node_id, slots, fed) if follows else None
                 values = [r.resolved[name] for r in results]
@@ -213,6 +217,35 @@ class Composites:
         if len(set(copies)) == 1:
             return f"nn.Sequential(*({copies[0]} for _ in range({len(copies)})))"
         return "nn.Sequential(" + ", ".join(copies) + ")"
+
+    def init_lines(self, graph: Graph, node_id: str, results: Sequence[NodeResult], target: str) -> list[str]:
+        """The init_weights lines for `node_id`, built as `target` (`self.fc1`), in a class whose uses give it
+        `results`: its chosen init, or those of the layers inside an nn.Sequential written in its place (a
+        composite class initialises its own layers in its own init_weights)."""
+        definition = graph.definition_of(node_id)
+        if definition is None:
+            spec = graph.spec(node_id)
+            choices = {init_choice(spec, r.resolved) for r in results}
+            if len(choices) > 1:
+                raise CompositeCodeError(
+                    f"{safe_text(graph.nodes[node_id].label, 60)} starts its weights differently in the uses of "
+                    "the block holding it: make those uses unique"
+                )
+            return init_statements(spec, results[0].resolved, target)
+        if any(r.copies for r in results):
+            return [
+                line
+                for k in range(len(results[0].copies))
+                for line in self.init_lines(graph, node_id, [r.copies[k] for r in results], f"{target}[{k}]")
+            ]
+        code = self.classes[definition.name]
+        if not code.sequential:
+            return []
+        return [
+            line
+            for i, child in enumerate(code.order)
+            for line in self.init_lines(definition.graph, child, [r.inner[child] for r in results], f"{target}[{i}]")
+        ]
 
     def _library_expr(
         self,
@@ -342,6 +375,13 @@ class Composites:
             expr = self.module_expr(inside, node_id, [u.inner[node_id] for u in uses], slots, exposed)
             if expr is not None:
                 init.append(f"self.{attributes[node_id]} = {expr}")
+        starts = [
+            line
+            for node_id in order
+            for line in self.init_lines(
+                inside, node_id, [u.inner[node_id] for u in uses], f"self.{attributes[node_id]}"
+            )
+        ]
         inputs = [locals_.take("inputs" if i.name == "x" else i.name, "inputs") for i in definition.inlets]
         fed = {target: var for inlet, var in zip(definition.inlets, inputs, strict=True) for target in inlet.targets}
         returned = [(o.node, o.port) for o in definition.outlets]
@@ -365,6 +405,8 @@ class Composites:
             f"    def __init__(self{', ' if signature else ''}{signature}) -> None:",
             "        super().__init__()",
             *(part for line in init for part in wrapped(f"        {line}")),
+            *(f"        {line}" for line in init_call(starts)),
+            *init_method(starts),
             "",
             f"    def forward(self, {', '.join(f'{v}: torch.Tensor' for v in inputs)}) -> {returns}:",
             *render_lines(bodies[0]),

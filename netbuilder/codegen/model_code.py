@@ -14,6 +14,7 @@ from netbuilder.blocks.tensor_type import TensorType, format_shape
 from netbuilder.codegen.composite_code import CompositeCodeError, Composites
 from netbuilder.codegen.forward_body import Statements, forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
+from netbuilder.codegen.init_weights import init_call, init_method
 from netbuilder.codegen.line_wrap import wrapped
 from netbuilder.graph import Graph
 
@@ -97,11 +98,23 @@ def generate_model(
         expr = composites.model_expr(graph, node_id, analysis.results[node_id])
         if expr is not None:
             init_lines.append(f"self.{attributes[node_id]} = {expr}")
+    try:
+        starts = [
+            line
+            for node_id in layers
+            for line in composites.init_lines(
+                graph, node_id, [analysis.results[node_id]], f"self.{attributes[node_id]}"
+            )
+        ]
+    except CompositeCodeError as err:
+        raise CodegenError(str(err)) from None
     returned = [(o.node, o.port) for o in outputs]
     body = forward_body(graph, layers, values, {}, attributes, analysis.results, returned)
     imports = composites.imports()
     return ModelCode(
-        source=_module_source(cls, name, source, inputs, outputs, imports, composites.sources(), init_lines, body),
+        source=_module_source(
+            cls, name, source, inputs, outputs, imports, composites.sources(), init_lines, starts, body
+        ),
         class_name=cls,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
@@ -150,6 +163,7 @@ def _module_source(
     imports: list[str],
     classes: list[str],
     init_lines: list[str],
+    starts: list[str],
     body: Statements,
 ) -> str:
     origin = f" from {safe_text(source)}" if source else ""
@@ -171,6 +185,8 @@ def _module_source(
         "    def __init__(self) -> None:",
         "        super().__init__()",
         *(part for line in init_lines for part in wrapped(f"        {line}")),
+        *(f"        {line}" for line in init_call(starts)),
+        *init_method(starts),
         "",
         f"    def forward(self, {signature}) -> {returns}:",
     ]

@@ -4,7 +4,8 @@ composite definition are written and read by the same code.
 Reading rebuilds the graph through the Graph's own methods, in file order, so every rule the canvas enforces
 (known blocks, valid parameters, unique ids and labels, fitting port kinds, one source per input, no cycles)
 holds for a loaded file too; a refusal is a ProjectError naming the field. Writing puts every parameter of a
-block in the file and edges in one fixed order, so the same graph always gives the same bytes.
+block in the file (a weight init only once chosen) and edges in one fixed order, so the same graph always
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from typing import Any
 
 from netbuilder.blocks import catalogue
+from netbuilder.blocks.shared_params import written_to_file
 from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.graph import Edge, EdgeRefusedError, Graph, GraphError, InvalidParamError, PortOccupiedError
 from netbuilder.graph.limits import ID_RULE, MAX_EDGES, MAX_NODES, is_node_id, name_problem
@@ -41,7 +43,8 @@ _EDGE_KEYS = ("from", "to")
 
 def graph_to_dict(graph: Graph, where: str) -> dict[str, Any]:
     """The `nodes` and `edges` of `graph` as a file holds them: nodes in graph order, each with every parameter
-    of its block, and edges in one order whatever the edit history; `where` names the graph in a refusal."""
+    of its block (the init ones once chosen: `written_to_file`), and edges in one order whatever the edit
+    history; `where` names the graph in a refusal."""
     return {
         "nodes": [_node_to_dict(graph, node_id, f"{where}.nodes[{i}]") for i, node_id in enumerate(graph.nodes)],
         "edges": [_edge_to_dict(edge) for edge in _edges_in_file_order(graph)],
@@ -58,7 +61,11 @@ def _node_to_dict(graph: Graph, node_id: str, where: str) -> dict[str, Any]:
         "id": node.id,
         "block": node.block,
         "label": node.label,
-        "params": {p.name: _json_value(node.params.get(p.name, p.default)) for p in spec.params},
+        "params": {
+            p.name: _json_value(value)
+            for p in spec.params
+            if written_to_file(p, value := node.params.get(p.name, p.default))
+        },
         "position": [float(x), float(y)],
     }
 

@@ -100,7 +100,7 @@ def test_a_run_reports_progress_and_epochs_fills_the_plots_and_keeps_its_weights
     counts = panel.plots.point_counts()
     assert counts["raw"] == counts["smooth"] == 2 * steps_per_epoch
     assert counts["train_loss"] == counts["val_loss"] == counts["val_metric"] == counts["lr"] == 2
-    assert panel.plots.confusion_view.isVisible()
+    assert panel.plots.classes_page.currentWidget() is panel.plots.classes_page.content  # on the Classes tab
     assert panel.plots.confusion_matrix.sum() == sum(map(sum, heard.finished[0].confusion))
     assert panel.progress.text().startswith("done · 2 epochs")
     assert panel.outcome_text().startswith("Done: validation accuracy")

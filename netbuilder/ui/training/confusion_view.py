@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
 from netbuilder.ui.widgets.colors import mix, readable_on
@@ -30,7 +30,12 @@ class ConfusionView(pg.PlotWidget):
         self.plot.addItem(self.image)
         self.texts: list[list[pg.TextItem]] = []
         self.matrix: np.ndarray | None = None
-        self._colours: dict[str, QColor] = {}
+        palette = self.palette()  # until the plots hand over their colours
+        self._colours: dict[str, QColor] = {
+            "base": palette.color(QPalette.ColorRole.Base),
+            "text": palette.color(QPalette.ColorRole.Text),
+            "train": palette.color(QPalette.ColorRole.Highlight),
+        }
         self.hide()
 
     def clear_matrix(self) -> None:

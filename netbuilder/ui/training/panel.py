@@ -200,6 +200,8 @@ class TrainingPanel(QWidget):
 
             self.plots = TrainingPlots()
             self.plot_layout.addWidget(self.plots)
+            self.plot_tabs.insertTab(1, self.plots.classes_page, "Classes")
+            self.plot_tabs.setTabToolTip(1, "The confusion matrix and each class's precision, recall and F1")
             self.plots.show_past(self.history.records)
         return self.plots
 

@@ -1,6 +1,7 @@
 """Live training plots (pyqtgraph): loss per step (raw and smoothed), loss per epoch (train and validation),
-accuracy or validation error per epoch, learning rate per epoch, and a confusion matrix at the end of a
-classification run. Earlier runs of the project are drawn faintly behind the current one.
+accuracy or validation error per epoch, learning rate per epoch; and on a page of their own (the Classes tab)
+the confusion matrix of a classification run with its per-class figures. Earlier runs of the project are drawn
+faintly behind the current one.
 
 Every curve is a PlotDataItem made once; new values go into numpy buffers that double when full, and a
 timer hands them to setData about ten times a second, whatever the rate of training.
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from netbuilder.project.run_history import MAX_RUNS, RunRecord
 from netbuilder.project.run_recorder import LossSmoother
 from netbuilder.ui.theme import CATEGORY_COLOURS
-from netbuilder.ui.training.confusion_view import ConfusionView
+from netbuilder.ui.training.class_figures import ClassFiguresPage
 from netbuilder.ui.training.plot_parts import (
     EpochAxis,
     GrowingSeries,
@@ -89,14 +90,14 @@ class TrainingPlots(QWidget):
         self._epoch_turn = 0  # the epoch plot whose turn it is to be drawn
         self._dirty = False
 
-        self.confusion_view = ConfusionView()
+        self.classes_page = ClassFiguresPage()  # the panel shows it as a tab of its own, beside Curves
+        self.confusion_view = self.classes_page.confusion_view
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(4)
         for view in self.views:
             layout.addWidget(view, 1)
-        layout.addWidget(self.confusion_view)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -104,11 +105,6 @@ class TrainingPlots(QWidget):
         self._apply_palette()
 
     # ---- building ----------------------------------------------------------------------------------------
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        # the matrix is square: as wide as it is tall (plus its axis), so its cells stay as large as they can
-        self.confusion_view.setFixedWidth(max(160, min(self.height() + 24, self.width() // 3)))
 
     def _plot(self, *, per_epoch: bool = False, left: pg.AxisItem | None = None) -> pg.PlotItem:
         axes = {"bottom": EpochAxis("bottom")} if per_epoch else {}
@@ -247,7 +243,7 @@ class TrainingPlots(QWidget):
         self._drawn = {}
         for series in self.epochs.values():
             series.clear()
-        self.confusion_view.clear_matrix()
+        self.classes_page.clear()
         self._set_titles()
         self.show_past(past)
         self._set_x_ranges(steps, epochs)
@@ -325,8 +321,8 @@ class TrainingPlots(QWidget):
         self._mark_dirty()
 
     def set_confusion(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
-        """Show the confusion matrix of the run that just ended (rows: true class; columns: predicted)."""
-        self.confusion_view.set_matrix(matrix, class_names)
+        """Show a confusion matrix of the run (rows: true class; columns: predicted) and its per-class figures."""
+        self.classes_page.set_matrix(matrix, class_names)
 
     @property
     def confusion_matrix(self) -> np.ndarray | None:

@@ -42,6 +42,7 @@ from netbuilder.training.checkpoint_file import (
 from netbuilder.training.class_scores import class_probabilities
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
+from netbuilder.training.gradient_stats import GradientStats
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
@@ -121,6 +122,8 @@ class Trainer:
         mixed_precision = getattr(script, "mixed_precision", None)
         self._mixed = mixed_precision(self.settings.precision, str(self.device)) if mixed_precision else ()
         self._amp, self._scaler = self._mixed or (None, None)
+        # per-layer gradient statistics every few steps, named by node; fp16's skipped steps have inf gradients
+        self.gradient_stats = GradientStats(self.model, self._layer_labels(), skip_non_finite=self._scaler is not None)
         batch_size = self.settings.batch_size
         self.steps_per_epoch = -(-self.train_size // batch_size)
         make_scheduler = getattr(script, "make_scheduler", None)
@@ -273,8 +276,14 @@ class Trainer:
             yield self.val_x[start : start + batch_size], self.val_y[start : start + batch_size]
 
     def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
-        """One training step (as a CUDA graph where it can be), then the epoch's running sums."""
+        """One training step (as a CUDA graph where it can be), then the epoch's running sums; every few steps
+        the gradient statistics, measured on the device."""
+        sampled = self.gradient_stats.due(self.global_step)
+        if sampled:
+            self.gradient_stats.before_step()
         loss, output = (self.graphed or self._train_step)(batch_x, batch_y)
+        if sampled:
+            self.gradient_stats.after_step(self.global_step + 1)
         if self.schedule == "OneCycleLR":
             self.scheduler.step()
         self._epoch_loss += loss * size
@@ -289,7 +298,11 @@ class Trainer:
 
     def _report(self, pace: _Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message
-        if one of them is not a finite number."""
+        if one of them is not a finite number. The gradient statistics sampled since go first, so a run that
+        fails has shown how its gradients grew."""
+        gradients = self.gradient_stats.collect()
+        if gradients is not None:
+            pace.emit(gradients)
         done = -(-self.position // self.settings.batch_size)
         new = pace.losses[pace.reported : done].tolist() if done > pace.reported else []
         for offset, value in enumerate(new):
@@ -400,9 +413,7 @@ class Trainer:
         sample failed (the loaders' own refusals name the file and say what to do), that sample's error, also
         when a DataLoader worker raised it (torch re-raises it with the worker's whole traceback as its text)."""
         model_file = self.program.model_module.__file__
-        labels = {
-            attr: self.project.graph.nodes[node].label for node, attr in self.program.model_code.attributes.items()
-        }
+        labels = self._layer_labels()
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
             if frame.filename == model_file:
                 line = linecache.getline(model_file, frame.lineno)
@@ -417,6 +428,10 @@ class Trainer:
             return f"{kind}: {text}"
         # a loader's refusal (a ValueError) says what to do; another error keeps its name
         return text if kind == "ValueError" else f"reading the data: {kind}: {text}"
+
+    def _layer_labels(self) -> dict[str, str]:
+        """The model's attributes and the labels of the nodes they hold."""
+        return {attr: self.project.graph.nodes[node].label for node, attr in self.program.model_code.attributes.items()}
 
     def _read_a_sample(self, err: Exception) -> bool:
         """Whether `err` was raised while train.py's dataset read a sample (in this process)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from netbuilder.project import Project, project_from_dict, project_to_dict
+from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.run_events import EpochEnd, Outcome, Progress
 from netbuilder.project.run_recorder import RunRecorder
 
@@ -49,6 +50,7 @@ class TrainingWorker(QObject):
     started = Signal(object)  # RunStart: the data is on the device and the first step is about to run
     progress = Signal(object)  # engine Progress: losses of all steps since the previous signal (a list)
     epoch_ended = Signal(object)  # engine EpochEnd: mean training loss, validation metrics, learning rate
+    gradients = Signal(object)  # GradientReport: per-layer gradient statistics sampled since the last one
 
     def __init__(
         self, project: Project, *, run_id: str = "", run_dir: Path | None = None, resume_from: Path | None = None
@@ -168,6 +170,8 @@ class TrainingWorker(QObject):
             self.epoch_ended.emit(replace(event, val_metrics=dict(event.val_metrics)))
         elif isinstance(event, Outcome):
             self._flush()
+        elif isinstance(event, GradientReport):  # the engine sends one at most per report (every 0.1 s)
+            self.gradients.emit(event)
 
     def _flush(self) -> None:
         if self._pending is not None:

@@ -1,0 +1,43 @@
+"""The gradient health check in plain numbers: when it speaks, what it names and which remedies it offers."""
+
+from __future__ import annotations
+
+from netbuilder.project.gradient_health import EXPLODING, VANISHING, GradientWatch
+from netbuilder.project.gradient_samples import GradientSample
+from netbuilder.project.settings import TrainingSettings
+
+LAYERS = ("fc1", "fc2", "fc3")
+
+
+def sample(step: int, *norms: float) -> GradientSample:
+    return GradientSample(step, norms, (1.0,) * len(norms), (1e-3,) * len(norms))
+
+
+def test_vanishing_needs_several_low_samples_in_a_row_and_names_the_first_layers():
+    watch = GradientWatch(LAYERS, TrainingSettings())
+    assert watch.add(sample(1, 1e-6, 1e-5, 1.0)) is None
+    assert watch.add(sample(11, 0.1, 0.2, 1.0)) is None  # a healthy sample starts the count again
+    assert watch.add(sample(21, 1e-6, 1e-5, 1.0)) is None
+    assert watch.add(sample(31, 1e-6, 1e-5, 1.0)) is None
+    warning = watch.add(sample(41, 1e-6, 1e-5, 1.0))
+    assert warning.kind == VANISHING and warning.layer == "fc1" and warning.step == 41
+    assert warning.message.startswith("Vanishing gradients: the first 2 layers (fc1 to fc2) get gradients 1e-06")
+    assert warning.remedies == ()
+    assert watch.add(sample(51, 1e-6, 1e-5, 1.0)) is None  # said once
+
+
+def test_an_infinite_gradient_is_exploding_and_names_its_layer():
+    watch = GradientWatch(LAYERS, TrainingSettings(), {"lr": 0.01, "schedule": "step"})
+    warning = watch.add(sample(7, 1.0, float("inf"), float("nan")))
+    assert warning.kind == EXPLODING and warning.layer == "fc2"
+    assert warning.message.startswith("Exploding gradients: the gradients of fc2 became inf at step 7. Try ")
+    assert [r.words for r in warning.remedies] == ["gradient clipping at 1", "a learning rate of 0.001"]
+
+
+def test_growth_by_three_orders_is_exploding_and_clipping_already_on_is_not_offered_again():
+    watch = GradientWatch(LAYERS, TrainingSettings(grad_clip=0.5), {"lr": 0.1, "schedule": "none"})
+    assert watch.add(sample(1, 1.0, 2.0, 1.0)) is None
+    assert watch.add(sample(11, 50.0, 100.0, 10.0)) is None
+    warning = watch.add(sample(21, 5e3, 1e3, 10.0))
+    assert warning.layer == "fc1" and "grew to 2500 times the largest" in warning.message
+    assert [(r.param, r.value) for r in warning.remedies] == [("lr", 0.01), ("schedule", "cosine")]

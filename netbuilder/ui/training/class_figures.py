@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ from netbuilder.ui.training.confusion_view import ConfusionView
 
 COLUMNS = ("class", "precision", "recall", "F1", "support")
 FIGURES = ("precision", "recall", "f1")
+MAX_NAME_WIDTH = 160  # a longer class name is cut short (whole in its tooltip)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # the value a column sorts by: the class's number, or the figure itself
 COLUMN_TIPS = (
     "The class, as the dataset names it",
@@ -147,11 +149,11 @@ class ClassFiguresTable(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # fitted in set_matrix, up to a limit
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
-        self.view.setMinimumWidth(260)
+        header.sectionResized.connect(self._fit_width)
         self.accuracy.setForegroundRole(QPalette.ColorRole.Text)
 
         layout = QVBoxLayout(self)
@@ -160,10 +162,21 @@ class ClassFiguresTable(QWidget):
         layout.addWidget(self.accuracy)
         layout.addWidget(self.view, 1)
 
+    def _fit_width(self, *_: object) -> None:
+        """As wide as its columns (class names up to MAX_NAME_WIDTH): a wide dock leaves room beside it
+        rather than a stretched gap between a class's name and its figures."""
+        header = self.view.horizontalHeader()
+        scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.view.setFixedWidth(header.length() + 2 * self.view.frameWidth() + scrollbar + 2)
+
     def set_matrix(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
         """The figures of this confusion matrix (rows: true class; columns: predicted)."""
         self.report = classification_report([[int(count) for count in row] for row in matrix])
         self.model.set_report(self.report, class_names)
+        self.view.resizeColumnToContents(0)
+        header = self.view.horizontalHeader()
+        header.resizeSection(0, min(MAX_NAME_WIDTH, header.sectionSize(0)))
+        self._fit_width()
         self.accuracy.setText(
             f"Validation accuracy {self.report['accuracy']:.1%} of {self.report['support']:,} samples"
         )
@@ -200,7 +213,8 @@ class ClassFiguresPage(QStackedWidget):
         layout.setContentsMargins(2, 2, 6, 2)
         layout.setSpacing(8)
         layout.addWidget(self.confusion_view)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
+        layout.addStretch(1)
         self.content = content
         self.addWidget(self.message)
         self.addWidget(content)

@@ -1,14 +1,17 @@
-"""The confusion matrix shown beside the training plots when a classification run ends: a square of cells
-coloured by count (rows: true class; columns: predicted), the counts written in them up to 20 classes."""
+"""The confusion matrix of the Classes tab: a square of cells coloured by count (rows: true class; columns:
+predicted), the counts written in them up to 20 classes. A cell says what it counts under the pointer, and a
+click on it asks for those samples (`cell_clicked`), which the Predict tab then shows."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPalette
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from netbuilder.ui.widgets.colors import mix, readable_on
 
@@ -17,6 +20,8 @@ MAX_LABELLED_CLASSES = 20  # above this the matrix shows colours only
 
 class ConfusionView(pg.PlotWidget):
     """Hidden until `set_matrix`; `set_colours` takes the plots' colours (base, text, train) in any theme."""
+
+    cell_clicked = Signal(int, int)  # (true class, predicted class) of the cell clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,12 +35,15 @@ class ConfusionView(pg.PlotWidget):
         self.plot.addItem(self.image)
         self.texts: list[list[pg.TextItem]] = []
         self.matrix: np.ndarray | None = None
+        self.class_names: list[str] = []
         palette = self.palette()  # until the plots hand over their colours
         self._colours: dict[str, QColor] = {
             "base": palette.color(QPalette.ColorRole.Base),
             "text": palette.color(QPalette.ColorRole.Text),
             "train": palette.color(QPalette.ColorRole.Highlight),
         }
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hovered)
         self.hide()
 
     def clear_matrix(self) -> None:
@@ -57,6 +65,7 @@ class ConfusionView(pg.PlotWidget):
         self.matrix = counts
         classes = counts.shape[0]
         names = list(class_names) if len(class_names) == classes else [str(i) for i in range(classes)]
+        self.class_names = names
         ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
         self.plot.getAxis("bottom").setTicks(ticks)
         left = self.plot.getAxis("left")
@@ -100,3 +109,41 @@ class ConfusionView(pg.PlotWidget):
                 text.setText(f"{value:.0f}" if value else "")
                 text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
                 text.setFont(font)
+
+    # ---- pointing at a cell -----------------------------------------------------------------------------
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """The (true, predicted) cell under this point of the scene, or None."""
+        box = self.plot.vb
+        if self.matrix is None or not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = box.mapSceneToView(scene_pos)
+        row, column = math.floor(point.y()), math.floor(point.x())
+        classes = self.matrix.shape[0]
+        return (row, column) if 0 <= row < classes and 0 <= column < classes else None
+
+    def cell_words(self, true: int, predicted: int) -> str:
+        """What a cell counts, in words, and what a click on it does."""
+        count = int(self.matrix[true, predicted])
+        samples = "1 sample" if count == 1 else f"{count:,} samples"
+        return (
+            f"True {self.class_names[true]}, predicted {self.class_names[predicted]}: {samples}. "
+            "Click to see them in the Predict tab."
+        )
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            event.accept()
+            self.cell_clicked.emit(*cell)
+
+    def _hovered(self, scene_pos: QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is None:
+            self.unsetCursor()
+            QToolTip.hideText()
+            return
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        QToolTip.showText(QCursor.pos(), self.cell_words(*cell), self)

@@ -202,8 +202,14 @@ class TrainingPanel(QWidget):
             self.plot_layout.addWidget(self.plots)
             self.plot_tabs.insertTab(1, self.plots.classes_page, "Classes")
             self.plot_tabs.setTabToolTip(1, "The confusion matrix and each class's precision, recall and F1")
+            self.plots.confusion_view.cell_clicked.connect(self.show_cell_samples)
             self.plots.show_past(self.history.records)
         return self.plots
+
+    def show_cell_samples(self, true: int, predicted: int) -> None:
+        """A confusion-matrix cell was clicked: the Predict tab, showing only the samples it counts."""
+        self.predict_panel.show_cell(true, predicted)
+        self.plot_tabs.setCurrentWidget(self.predict_panel)
 
     def probe_devices(self) -> None:
         """Ask torch for CUDA GPUs in a task of its own (this also loads torch before Train is pressed)."""

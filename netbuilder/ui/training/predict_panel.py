@@ -39,9 +39,10 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.training.chosen_sample import ProbabilityBars, SampleView
 from netbuilder.ui.training.predict_loading import make_predictions
 from netbuilder.ui.training.prediction_words import class_name, verdict_text
-from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel
+from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel, shown_samples
 from netbuilder.ui.training.sample_painting import SampleStyle, right_colour, wrong_colour
 from netbuilder.ui.training.worker import snapshot
+from netbuilder.ui.widgets.filter_chip import FilterChip
 from netbuilder.ui.widgets.text import escape, sentence
 
 NO_RUN = "Train the network, then pick validation samples here to see what it predicts for each of them."
@@ -90,6 +91,9 @@ class PredictPanel(QWidget):
         self.wrong_only = QCheckBox("Only wrong ones")
         self.wrong_only.setToolTip("Show only the samples whose class the network got wrong")
         self.wrong_only.toggled.connect(self._filter)
+        self.cell: tuple[int, int] | None = None  # (true, predicted): the confusion-matrix cell the grid keeps to
+        self.cell_chip = FilterChip("Show every sample again")
+        self.cell_chip.cleared.connect(self.clear_cell)
         self.position = QLabel()
         self.position.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         tools = QHBoxLayout()
@@ -99,6 +103,7 @@ class PredictPanel(QWidget):
             tools.addWidget(widget)
         tools.addSpacing(8)
         tools.addWidget(self.wrong_only)
+        tools.addWidget(self.cell_chip)
         tools.addStretch(1)
         tools.addWidget(self.position)
 
@@ -168,6 +173,20 @@ class PredictPanel(QWidget):
         if record is not None and self._weights(record) is not None:
             self.record = record
             self._refresh()
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        """Keep the grid to the samples of one confusion-matrix cell (a click on it), shown in a chip that
+        clears it; until the run's predictions are there, they are kept to it once they come."""
+        self.cell = (true, predicted)
+        with QSignalBlocker(self.wrong_only):
+            self.wrong_only.setChecked(False)
+        self._filter(False)
+
+    def clear_cell(self) -> None:
+        """Every sample again (the chip's ✕)."""
+        self.cell = None
+        self.cell_chip.hide()
+        self._filter(self.wrong_only.isChecked())
 
     def shutdown(self) -> None:
         """Join the loading task (the document is going away)."""
@@ -304,6 +323,8 @@ class PredictPanel(QWidget):
         self.model.show(predictions, self.style, list(range(len(predictions))))
         self.pages.setCurrentWidget(self.content)
         self.step(0)
+        if self.cell is not None:  # a cell clicked while the predictions loaded
+            self._filter(False)
 
     def _show_failure(self, message: str) -> None:
         self.failure = message
@@ -316,13 +337,21 @@ class PredictPanel(QWidget):
         if predictions is None:
             return
         current = self.current_sample
-        if wrong_only and predictions.correct is not None:
-            rows = [int(i) for i in (~predictions.correct).nonzero()[0]]
-        else:
-            rows = list(range(len(predictions)))
+        if wrong_only and self.cell is not None:  # the two filters do not combine: the latest wins
+            self.cell = None
+            self.cell_chip.hide()
+        rows = shown_samples(predictions, wrong_only=wrong_only, cell=self.cell)
+        self._show_cell_chip(rows)
         self.model.show(predictions, self.style, rows)
         if rows:
             self.select(current if current in rows else rows[0])
+
+    def _show_cell_chip(self, rows: list[int]) -> None:
+        if self.cell is None or self.predictions is None:
+            return
+        true, predicted = (class_name(self.predictions, c) for c in self.cell)
+        count = "1 sample" if len(rows) == 1 else f"{len(rows):,} samples"
+        self.cell_chip.show_filter(f"true {true}, predicted {predicted} · {count}")
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         predictions = self.predictions
@@ -334,7 +363,8 @@ class PredictPanel(QWidget):
         self.bars.setVisible(predictions.output_images is None)  # input and output images say it better
         self.verdict.setText(self._verdict_html(sample))
         rows = self.model.rows
-        where = f"{rows.index(sample) + 1} of {len(rows)} wrong" if self.wrong_only.isChecked() else ""
+        where = f"{rows.index(sample) + 1} of {len(rows)}" if self.wrong_only.isChecked() or self.cell else ""
+        where += " wrong" if self.wrong_only.isChecked() else ""
         run = self.record
         when = time.strftime("%d %b %H:%M", time.localtime(run.started)) if run and run.started else ""
         first = predictions.part_size > len(predictions)  # a streamed part: its first samples are read

@@ -1,5 +1,5 @@
-"""The grid of the Predict tab as a Qt list model: the validation samples shown (all, or only the wrong ones),
-each a thumbnail with what the network predicted as its caption."""
+"""The grid of the Predict tab as a Qt list model: the validation samples shown (all, only the wrong ones, or those of
+one confusion-matrix cell), each a thumbnail with what the network predicted as its caption."""
 
 from __future__ import annotations
 
@@ -78,3 +78,14 @@ class SampleListModel(QAbstractListModel):
                 icon.addPixmap(pixmap, mode)
             self._thumbnails[sample] = icon
         return icon
+
+
+def shown_samples(predictions: Any, *, wrong_only: bool = False, cell: tuple[int, int] | None = None) -> list[int]:
+    """The validation samples the grid shows, in order: all of them; only those whose class was got wrong; or
+    those of one confusion-matrix cell, (true class, predicted class)."""
+    if cell is not None and predictions.correct is not None:
+        true, predicted = cell
+        return [int(i) for i in ((predictions.true == true) & (predictions.predicted == predicted)).nonzero()[0]]
+    if wrong_only and predictions.correct is not None:
+        return [int(i) for i in (~predictions.correct).nonzero()[0]]
+    return list(range(len(predictions)))

@@ -366,6 +366,8 @@ class Composites:
         for e in definition.exposed:
             if _sets_library_modules(inside, e):  # written keyword by keyword where they differ (_library_expr)
                 continue
+            if _sets_init_only(inside, e):  # written in the class's init_weights, the same in every use
+                continue
             slots.expose(e.name, [u.resolved[e.name] for u in uses], spec.param(e.name).default)
             exposed.update({target: e.name for target in e.targets})
         locals_ = Namer()
@@ -427,6 +429,12 @@ def _sets_library_modules(graph: Graph, exposed: Exposed) -> bool:
         elif graph.spec(node_id).module is None or graph.spec(node_id).module.library is None:
             return False
     return True
+
+
+def _sets_init_only(graph: Graph, exposed: Exposed) -> bool:
+    """Whether an exposed parameter only sets how layers start (their init parameters), which the class writes in
+    its init_weights rather than taking as an argument (the layers' constructors do not take them)."""
+    return all(graph.definition_of(node) is None and param in INIT_PARAMS for node, param in exposed.targets)
 
 
 def _call_names(call: LibraryCall) -> tuple[str, str, frozenset[str]]:

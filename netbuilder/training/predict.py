@@ -103,6 +103,7 @@ class Predictor:
         criterion: torch.nn.Module,
         target_is_input: bool,
         batch_size: int,
+        attributes: dict[str, str] | None = None,
     ) -> None:
         self.model = model.eval()
         self.validation = validation
@@ -111,6 +112,7 @@ class Predictor:
         self.criterion = criterion  # what a single output score means (a probability for BCE, else a logit)
         self.target_is_input = target_is_input
         self.batch_size = batch_size
+        self.attributes = attributes or {}  # the model's attribute per node id (which layer Grad-CAM looks at)
         self.device = next(model.parameters(), torch.empty(0)).device
         streamed = validation.dataset is not None
         # a streamed part is read from disk: only its first samples are offered, so that looking is quick
@@ -147,6 +149,7 @@ class Predictor:
                 criterion=criterion,
                 target_is_input=task.target_is_input,
                 batch_size=settings.batch_size,
+                attributes=program.model_code.attributes,
             )
         except DataLoadError as err:
             raise PredictError(str(err)) from None

@@ -1,0 +1,74 @@
+"""A run's trained network, kept while a person asks what it looks at in one validation sample after another.
+
+The Predict tab makes its predictions and lets the network go; once explanations are asked for, a
+`RunExplainer` loads the run again (the same `Predictor.load`: the run's weights, the run's validation part)
+and keeps it, so each further map costs one attribution, not a reload. It answers in plain numpy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy
+
+from netbuilder.data.loading import DataLoadError
+from netbuilder.project import Project
+from netbuilder.training.explain import GRADCAM, CamLayer, ExplainError, cam_layers, explain
+from netbuilder.training.predict import CLASSIFICATION_KIND, PredictError, Predictor
+
+
+class RunExplainer:
+    """Explanations of a run's answers for its validation samples. Build it with `load`."""
+
+    def __init__(self, predictor: Predictor, labels: dict[str, str]) -> None:
+        self.predictor = predictor
+        first = self._sample(0) if len(predictor) else None
+        self.image = first is not None and first.dim() == 3
+        self.sequence = first is not None and first.dim() == 2
+        found = cam_layers(predictor.model, predictor.attributes, first) if self.image else []
+        self._cam_layers = {layer.node: layer for layer in found}
+        self.cam_layers: tuple[tuple[str, str], ...] = tuple(
+            (layer.node, labels.get(layer.node, layer.node)) for layer in found
+        )
+        """(node id, label) of the layers Grad-CAM can look at, in the model's order: the last is the default."""
+
+    @classmethod
+    def load(cls, project: Project, weights_path: Path, *, device: str = "cpu") -> RunExplainer:
+        """The run's network with its weights and its validation part; PredictError says what is wrong."""
+        predictor = Predictor.load(project, weights_path, device=device)
+        return cls(predictor, {node_id: node.label for node_id, node in project.graph.nodes.items()})
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods that fit this network's input: Grad-CAM only for an image with a convolution."""
+        return tuple(m for m in ("saliency", GRADCAM, "ig") if m != GRADCAM or self.cam_layers)
+
+    def explain(self, sample: int, target: int, method: str, node: str | None = None) -> numpy.ndarray:
+        """The map of `method` for validation sample `sample` and class (or output value) `target`, in [0, 1] at
+        the input's resolution; Grad-CAM at the layer of node `node` (by default the last one offered).
+        ExplainError says why not."""
+        layer: CamLayer | None = None
+        if method == GRADCAM:
+            if not self.cam_layers:
+                raise ExplainError("Grad-CAM needs an image input and a convolution; use saliency instead")
+            layer = self._cam_layers.get(node or self.cam_layers[-1][0])
+            if layer is None:
+                raise ExplainError("that layer is not a convolution with an image output; pick another")
+        probability = type(self.predictor.criterion).__name__ == "BCELoss"  # the class rule of class_scores
+        return explain(
+            self.predictor.model,
+            self._sample(sample),
+            target,
+            method,
+            layer=layer,
+            single_score_is_probability=probability and self.predictor.kind == CLASSIFICATION_KIND,
+        )
+
+    def _sample(self, index: int):
+        """Validation sample `index` as the network takes it, without the batch dimension."""
+        if not 0 <= index < len(self.predictor):
+            raise IndexError(f"validation samples are numbered 0 to {len(self.predictor) - 1}")
+        try:
+            return self.predictor.validation.take([index])[0][0]
+        except DataLoadError as err:
+            raise PredictError(str(err)) from None

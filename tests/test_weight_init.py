@@ -20,6 +20,9 @@ from netbuilder.graph.definitions import Exposed
 from netbuilder.graph.grouping import group
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.runtime.build import build_model
+from netbuilder.training.engine import with_settings
+from netbuilder.training.program import load_program
+from tests.test_starting_weights import _import, _make_trainable, _pretrained_weights
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
@@ -293,3 +296,21 @@ def first_to_last_gradient(g: Graph, seed: int) -> float:
 def test_a_deep_plain_network_vanishes_with_torchs_default_and_not_with_kaiming_or_xavier(activation, good, seed):
     assert first_to_last_gradient(deep_plain_network(activation, "default"), seed) < VANISHING
     assert first_to_last_gradient(deep_plain_network(activation, *good), seed) > HEALTHY
+
+
+def test_starting_weights_win_over_a_chosen_init(tmp_path):
+    """An imported model's weights are loaded after the network is built, so its init_weights only decides the
+    layers whose weights no longer fit (a head with another class count)."""
+    weights = _pretrained_weights()
+    path = _import(tmp_path, weights)
+    _make_trainable(path, classes=10)
+    project = load_project(path)
+    g = project.graph
+    for label in ("fc1", "classifier"):
+        g.set_param(g.by_label(label).id, "init", "orthogonal")
+    program = load_program(with_settings(project, device="cpu"))
+    assert "nn.init.orthogonal_(self.fc1.weight)" in program.model_source
+    model = program.new_model()
+    assert torch.equal(model.fc1.weight, weights["fc1.weight"])
+    classifier = model.classifier.weight
+    assert torch.allclose(classifier @ classifier.T, torch.eye(10), atol=1e-5)  # orthogonal rows: the init

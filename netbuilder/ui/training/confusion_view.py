@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QPalette
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
 
 from netbuilder.ui.widgets.colors import mix, readable_on
 
@@ -140,10 +140,12 @@ class ConfusionView(pg.PlotWidget):
             self.cell_clicked.emit(*cell)
 
     def _hovered(self, scene_pos: QPointF) -> None:
+        """The pointer's cell: a pointing hand, and the image's tooltip says what the cell counts (the scene
+        shows an item's tooltip; one given to the view it would hide)."""
         cell = self.cell_at(scene_pos)
         if cell is None:
             self.unsetCursor()
-            QToolTip.hideText()
+            self.image.setToolTip("")
             return
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        QToolTip.showText(QCursor.pos(), self.cell_words(*cell), self)
+        self.image.setToolTip(self.cell_words(*cell))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -96,6 +97,9 @@ class PredictPanel(QWidget):
         self.cell_chip.cleared.connect(self.clear_cell)
         self.position = QLabel()
         self.position.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # the words give way (cut short, whole in the tooltip) rather than widen the window when a chip is shown
+        self.position.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.position.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tools = QHBoxLayout()
         tools.setContentsMargins(6, 4, 6, 0)
         tools.setSpacing(4)
@@ -104,8 +108,7 @@ class PredictPanel(QWidget):
         tools.addSpacing(8)
         tools.addWidget(self.wrong_only)
         tools.addWidget(self.cell_chip)
-        tools.addStretch(1)
-        tools.addWidget(self.position)
+        tools.addWidget(self.position, 1)
 
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -374,6 +377,7 @@ class PredictPanel(QWidget):
             + (f" ({where})" if where else "")
             + (f" · run of {when}" if when else "")
         )
+        self.position.setToolTip(self.position.text())
         for button in (self.previous_button, self.next_button, self.random_button):
             button.setEnabled(len(rows) > 1)
 

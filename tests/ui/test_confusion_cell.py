@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from tests.ui.conftest import forget_changes
 from tests.ui.test_predict_panel import DIGITS_VALIDATION, wait_for_predictions
 from tests.ui.test_training_dock import set_up, train, wait_until_done
 
@@ -58,3 +59,19 @@ def test_a_cell_click_filters_the_predict_tab_to_its_samples_until_the_chip_is_c
     qtbot.mouseClick(predict.wrong_only, LEFT)
     assert not predict.cell_chip.isVisible()
     assert predict.model.rowCount() == int((~predict.predictions.correct).sum())
+
+
+def test_a_project_opened_again_shows_its_last_runs_matrix_and_figures(window, qtbot, project_path):
+    set_up(window, epochs=1)
+    train(qtbot, window)
+    wait_until_done(qtbot, window)
+    matrix = window.training.plots.confusion_matrix.copy()
+    forget_changes(window)
+    assert window.open_path(project_path)
+    window.training_dock.raise_()
+    panel = window.training
+    qtbot.waitUntil(lambda: panel.plots is not None)
+    assert (panel.plots.confusion_matrix == matrix).all()
+    page = panel.plots.classes_page
+    assert page.currentWidget() is page.content
+    assert page.table.report["support"] == int(matrix.sum()) and len(page.table.shown_rows()) == 10 + 2

@@ -204,6 +204,9 @@ class TrainingPanel(QWidget):
             self.plot_tabs.setTabToolTip(1, "The confusion matrix and each class's precision, recall and F1")
             self.plots.confusion_view.cell_clicked.connect(self.show_cell_samples)
             self.plots.show_past(self.history.records)
+            last = self.history.records[-1] if self.history.records else None
+            if last is not None and last.confusion:  # the project's last run, until the next one's first epoch
+                self.plots.set_confusion(last.confusion, last.class_names)
         return self.plots
 
     def show_cell_samples(self, true: int, predicted: int) -> None:

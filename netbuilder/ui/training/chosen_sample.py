@@ -14,6 +14,8 @@ from netbuilder.ui.training.sample_painting import (
     SampleStyle,
     finite_range,
     neutral_colour,
+    paint_heat,
+    paint_heat_strip,
     paint_picture,
     right_colour,
     track_colour,
@@ -26,18 +28,21 @@ MAX_LABELLED_FEATURES = 16  # a table row of more features is drawn as bars only
 
 class SampleView(QWidget):
     """The chosen sample, large; for a network that gives back its input image, input and output side by
-    side."""
+    side. An explanation's map (`set_explanation`) is drawn over an image, or as bands behind a sequence."""
 
     def __init__(self) -> None:
         super().__init__()
         self.predictions = None
         self.style: SampleStyle | None = None
         self.sample: int | None = None
+        self.heat = None  # the explanation's numpy map of this sample, in [0, 1], or None
+        self.opacity = 0.6
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(96)
 
     def show_sample(self, predictions: Any, style: SampleStyle, sample: int | None) -> None:
         self.predictions, self.style, self.sample = predictions, style, sample
+        self.heat = None  # another sample's map must not cover this one
         if style.kind == "table" and predictions.values.shape[1] <= MAX_LABELLED_FEATURES:
             width = max(340, predictions.values.shape[1] * 30 + 36)  # room to write each value under its bar
         elif predictions.output_images is not None or style.kind in ("table", "sequence", "curve"):
@@ -45,6 +50,12 @@ class SampleView(QWidget):
         else:
             width = 190
         self.setFixedWidth(width)
+        self.update()
+
+    def set_explanation(self, heat, opacity: float) -> None:
+        """Draw this map (numpy, (H, W) for an image, (length,) for a sequence; None for none) over the
+        sample, as opaque as `opacity` where it is highest."""
+        self.heat, self.opacity = heat, opacity
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -57,7 +68,11 @@ class SampleView(QWidget):
             if self.style.kind in ("table", "sequence", "curve"):
                 painter.fillRect(area, palette.color(QPalette.ColorRole.Base))
                 area = area.adjusted(6, 8, -6, -8)
+            if self.heat is not None and self.style.kind == "sequence":
+                paint_heat_strip(painter, area, self.heat, self.opacity)
             self.style.paint(painter, area, self.sample, palette, detailed=True)
+            if self.heat is not None and self.style.kind == "image":
+                paint_heat(painter, area, self.heat, self.opacity)
             return
         captions = ("input", "output")
         half = (area.width() - 8) / 2

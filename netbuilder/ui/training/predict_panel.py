@@ -38,6 +38,8 @@ from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.training.chosen_sample import ProbabilityBars, SampleView
+from netbuilder.ui.training.explanation_controls import ExplanationControls
+from netbuilder.ui.training.explanation_loading import METHOD_NAMES, ExplanationRequest, explain_run_sample
 from netbuilder.ui.training.predict_loading import make_predictions
 from netbuilder.ui.training.prediction_words import class_name, verdict_text
 from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel, shown_samples
@@ -71,6 +73,9 @@ class PredictPanel(QWidget):
         self.failure = ""  # why the loaded run's predictions could not be made
         self.running = False
         self._task: BackgroundTask | None = None  # making the predictions of `loaded_run`
+        self._explainer = None  # the run's network, kept once an explanation is asked for (a RunExplainer)
+        self._explain_task: BackgroundTask | None = None  # making one explanation
+        self._explain_wanted: ExplanationRequest | None = None  # asked for while another was being made
         self._in_view = False
         self._random = random.Random()
 
@@ -127,6 +132,11 @@ class PredictPanel(QWidget):
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
 
         self.sample_view = SampleView()
+        self.explanation = ExplanationControls()
+        self.explanation.changed.connect(self._explain)
+        self.explanation.opacity_changed.connect(
+            lambda opacity: self.sample_view.set_explanation(self.sample_view.heat, opacity)
+        )
         self.verdict = QLabel()
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
         self.verdict.setWordWrap(True)
@@ -142,7 +152,12 @@ class PredictPanel(QWidget):
         body.setContentsMargins(6, 0, 0, 0)
         body.setSpacing(6)
         body.addWidget(self.grid, 3)
-        body.addWidget(self.sample_view)
+        chosen = QVBoxLayout()
+        chosen.setContentsMargins(0, 0, 0, 0)
+        chosen.setSpacing(0)
+        chosen.addWidget(self.sample_view, 1)
+        chosen.addWidget(self.explanation)
+        body.addLayout(chosen)
         body.addLayout(answer, 4)
 
         self.content = QWidget()
@@ -192,10 +207,13 @@ class PredictPanel(QWidget):
         self._filter(self.wrong_only.isChecked())
 
     def shutdown(self) -> None:
-        """Join the loading task (the document is going away)."""
+        """Join the loading and explaining tasks (the document is going away)."""
         if self._task is not None:
             self._task.join()
             self._task = None
+        if self._explain_task is not None:
+            self._explain_task.join()
+            self._explain_task = None
 
     @property
     def loading(self) -> bool:
@@ -271,6 +289,7 @@ class PredictPanel(QWidget):
             return
         self.failure = ""
         self.predictions = None  # the earlier run's are not this run's
+        self._explainer = None  # nor its network
         self.model.show(None, None, [])
         run_id = record.run_id
         task = BackgroundTask(
@@ -323,6 +342,10 @@ class PredictPanel(QWidget):
         names = [self.grid.fontMetrics().horizontalAdvance(name) for name in predictions.class_names]
         width = max(THUMBNAIL + 18, min(MAX_CAPTION_WIDTH, max(names, default=0) + 12))
         self.grid.setGridSize(QSize(width, THUMBNAIL + 22))  # class names fit under their samples
+        # what the network looks at: over an image or along a sequence (not a table's row)
+        methods = {"image": ("saliency", "gradcam", "ig"), "sequence": ("saliency", "ig")}
+        self.explanation.set_methods(methods.get(self.style.kind, ()))
+        self.explanation.set_layers(())
         self.model.show(predictions, self.style, list(range(len(predictions))))
         self.pages.setCurrentWidget(self.content)
         self.step(0)
@@ -365,6 +388,7 @@ class PredictPanel(QWidget):
         self.bars.show_sample(predictions, sample)
         self.bars.setVisible(predictions.output_images is None)  # input and output images say it better
         self.verdict.setText(self._verdict_html(sample))
+        self._explain()
         rows = self.model.rows
         where = f"{rows.index(sample) + 1} of {len(rows)}" if self.wrong_only.isChecked() or self.cell else ""
         where += " wrong" if self.wrong_only.isChecked() else ""
@@ -394,6 +418,65 @@ class PredictPanel(QWidget):
             f"True class <b style='color:{right}'>{escape(class_name(predictions, true))}</b> · "
             f"predicted <b style='color:{right if ok else wrong}'>{escape(class_name(predictions, predicted))}</b>"
             f" with {probability:.0%}: <b style='color:{right if ok else wrong}'>{'right' if ok else 'wrong'}</b>"
+        )
+
+    # ---- what the network looks at -----------------------------------------------------------------------
+
+    def _explain(self) -> None:
+        """Draw the chosen method's map over the chosen sample, for the class the network predicted (for
+        regression, its first value). It is made on a BackgroundTask, one at a time: what is asked for while
+        one is being made waits, and only the latest such request is made."""
+        self.sample_view.set_explanation(None, self.explanation.opacity.value() / 100)
+        predictions, sample, method = self.predictions, self.current_sample, self.explanation.method
+        if not method or sample is None or predictions is None or self.record is None:
+            self._explain_wanted = None
+            return
+        target = int(predictions.predicted[sample]) if predictions.kind == "classification" else 0
+        request = ExplanationRequest(sample, target, method, self.explanation.layer if method == "gradcam" else None)
+        if self._explain_task is not None:
+            self._explain_wanted = request
+            return
+        record = self.record
+        loading = self._explainer is None
+        self.explanation.say("Loading the run's network…" if loading else "Working out where it looks…")
+        task = BackgroundTask(
+            functools.partial(
+                explain_run_sample,
+                self._project_of(record) if loading else None,
+                self._weights(record),
+                self._explainer,
+                request,
+            ),
+            "netbuilder explanation",
+        )
+        task.succeeded.connect(lambda explained: self._explained(record.run_id, request, explained, ""))
+        task.failed.connect(lambda error: self._explained(record.run_id, request, None, str(error)))
+        self._explain_task = task.start()
+
+    def _explained(self, run_id: str, request: ExplanationRequest, explained: Any, failure: str) -> None:
+        """An explanation's task has ended (joined): draw its map, unless another was asked for meanwhile."""
+        self._explain_task = None
+        current = self.record is not None and run_id == self.record.run_id and self.predictions is not None
+        if current and explained is not None:
+            self._explainer = explained.explainer
+            self.explanation.set_layers(explained.explainer.cam_layers)
+            self.explanation.set_methods(explained.explainer.methods)  # Grad-CAM only where there is a convolution
+        if self._explain_wanted is not None or not current:
+            self._explain_wanted = None
+            self._explain()  # the latest request, or this run's with its own network
+            return
+        if explained is None or explained.heat is None:
+            self.explanation.say(explained.failure if explained is not None else failure)
+            return
+        self.sample_view.set_explanation(explained.heat, self.explanation.opacity.value() / 100)
+        layer = dict(explained.explainer.cam_layers).get(request.node) if request.node else None
+        if request.method == "gradcam" and layer is None and explained.explainer.cam_layers:
+            layer = explained.explainer.cam_layers[-1][1]
+        target = class_name(self.predictions, request.target) if self.predictions.kind == "classification" else ""
+        self.explanation.say(
+            METHOD_NAMES[request.method]
+            + (f" at {layer}" if layer else "")
+            + (f": where it looks for {target}" if target else ": what its first value rests on")
         )
 
     # ---- what it says ----------------------------------------------------------------------------------

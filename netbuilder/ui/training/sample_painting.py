@@ -244,3 +244,43 @@ def finite_range(values: Any) -> tuple[float, float]:
 
     finite = values[numpy.isfinite(values)]
     return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+
+# ---- what the network looks at ---------------------------------------------------------------------------
+
+
+def heat_image(heat: Any, opacity: float) -> QImage:
+    """An (H, W) map in [0, 1] as a QImage to lay over its sample: red where it is low, yellow where it is
+    high, as opaque as `opacity` where it is highest and clear where it is zero, so the sample shows through
+    wherever the network does not look."""
+    import numpy  # loaded already: the map is a numpy array
+
+    value = numpy.clip(numpy.nan_to_num(heat.astype(numpy.float32)), 0.0, 1.0)
+    height, width = value.shape
+    pixels = numpy.empty((height, width, 4), dtype=numpy.uint8)
+    pixels[..., 0] = 255
+    pixels[..., 1] = (value * 230).astype(numpy.uint8)
+    pixels[..., 2] = 0
+    pixels[..., 3] = (value * opacity * 255).round().astype(numpy.uint8)
+    return QImage(pixels.tobytes(), width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
+
+
+def paint_heat(painter: QPainter, rect: QRectF, heat: Any, opacity: float) -> None:
+    """An image's map over the picture that `paint_picture` drew in the same `rect`."""
+    image = heat_image(heat, opacity)
+    target = fit(rect, image.width(), image.height())
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, max(image.width(), image.height()) > 32)
+    painter.drawImage(target, image)
+
+
+def paint_heat_strip(painter: QPainter, rect: QRectF, heat: Any, opacity: float) -> None:
+    """A sequence's map as a band per time step across `rect`, behind its lines: step i's band is centred
+    where `_paint_sequence` puts step i."""
+    steps = len(heat)
+    width = rect.width() / max(1, steps - 1)
+    painter.save()
+    painter.setClipRect(rect)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+    bands = QRectF(rect.left() - width / 2, rect.top(), width * steps, rect.height())
+    painter.drawImage(bands, heat_image(heat.reshape(1, -1), opacity))
+    painter.restore()

@@ -1,0 +1,81 @@
+"""What the network looks at, in the Predict tab: after a real run of a CNN, a person picks Grad-CAM (at the
+last convolution, or another), saliency or integrated gradients, and the map is drawn over the chosen sample,
+as opaque as the slider says; it follows the sample chosen, and its work is joined like every other task."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.ui.conftest import SAMPLES
+from tests.ui.test_predict_panel import trained_window
+from tests.ui.test_training_dock import TIMEOUT_MS
+
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
+
+@pytest.fixture
+def project_path(tmp_path):
+    path = tmp_path / "digits_cnn.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
+    return path
+
+
+def choose(panel, method: str) -> None:
+    box = panel.explanation.method_box
+    box.setCurrentIndex(box.findData(method))
+
+
+def wait_for_map(qtbot, panel, sample: int) -> None:
+    qtbot.waitUntil(
+        lambda: panel.sample_view.heat is not None and panel.current_sample == sample and not panel._explain_task,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def drawn(panel) -> QImage:
+    return panel.sample_view.grab().toImage()
+
+
+def drawn_alone(panel) -> QImage:
+    """The chosen sample as it is drawn without a map, at the view's present size."""
+    view = panel.sample_view
+    heat, opacity = view.heat, view.opacity
+    view.set_explanation(None, opacity)
+    image = drawn(panel)
+    view.set_explanation(heat, opacity)
+    return image
+
+
+def test_grad_cam_is_drawn_over_the_chosen_sample_and_follows_it(window, qtbot):
+    panel = trained_window(qtbot, window)
+    assert panel.explanation.isVisible() and panel.explanation.method == ""  # off until asked
+    choose(panel, "gradcam")
+    wait_for_map(qtbot, panel, 0)
+    assert panel.sample_view.heat.shape == (8, 8)
+    conv = next(node.label for node in window.document.project.graph.nodes.values() if node.block == "Conv2d")
+    assert panel.explanation.status.text().startswith(f"Grad-CAM at {conv}: where it looks for ")
+    plain = drawn_alone(panel)
+    assert drawn(panel) != plain  # the map covers the digit
+
+    # the slider at 0 shows the sample alone again; the map is kept for when it goes up
+    panel.explanation.opacity.setValue(0)
+    assert drawn(panel) == plain and panel.sample_view.heat is not None
+    panel.explanation.opacity.setValue(80)
+    assert drawn(panel) != plain
+
+    # another sample gets its own map
+    first = panel.sample_view.heat
+    panel.step(1)
+    wait_for_map(qtbot, panel, 1)
+    assert not (panel.sample_view.heat == first).all()
+
+    for method, name in (("saliency", "Saliency"), ("ig", "Integrated gradients")):
+        choose(panel, method)
+        wait_for_map(qtbot, panel, 1)
+        assert panel.explanation.status.text().startswith(f"{name}: where it looks for ")
+
+    choose(panel, "")  # off: the sample alone
+    assert panel.sample_view.heat is None and not panel.explanation.status.isVisible()

@@ -73,5 +73,7 @@ def test_a_new_matrix_replaces_the_figures_and_a_new_run_clears_them(qtbot):
     page.set_matrix([[3, 0], [0, 1]], ("no", "yes"))
     assert [row[0] for row in page.table.shown_rows()] == ["no", "yes", "macro average", "weighted average"]
     assert page.table.accuracy.text() == "Validation accuracy 100.0% of 4 samples"
+    page.set_matrix(MATRIX, NAMES, top5=0.95)  # told by the evaluation where there are more than 5 classes
+    assert page.table.accuracy.text() == "Validation accuracy 80.0% (top-5 95.0%) of 20 samples"
     page.clear()
     assert page.currentWidget() is page.message and page.table.shown_rows() == []

@@ -169,16 +169,20 @@ class ClassFiguresTable(QWidget):
         scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.view.setFixedWidth(header.length() + 2 * self.view.frameWidth() + scrollbar + 2)
 
-    def set_matrix(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
-        """The figures of this confusion matrix (rows: true class; columns: predicted)."""
+    def set_matrix(
+        self, matrix: Sequence[Sequence[int]], class_names: Sequence[str], top5: float | None = None
+    ) -> None:
+        """The figures of this confusion matrix (rows: true class; columns: predicted), and the top-5 accuracy
+        of the same evaluation where there are more than 5 classes (the matrix cannot tell it)."""
         self.report = classification_report([[int(count) for count in row] for row in matrix])
         self.model.set_report(self.report, class_names)
         self.view.resizeColumnToContents(0)
         header = self.view.horizontalHeader()
         header.resizeSection(0, min(MAX_NAME_WIDTH, header.sectionSize(0)))
         self._fit_width()
+        top = f" (top-5 {top5:.1%})" if top5 is not None else ""
         self.accuracy.setText(
-            f"Validation accuracy {self.report['accuracy']:.1%} of {self.report['support']:,} samples"
+            f"Validation accuracy {self.report['accuracy']:.1%}{top} of {self.report['support']:,} samples"
         )
 
     def clear(self) -> None:
@@ -219,12 +223,14 @@ class ClassFiguresPage(QStackedWidget):
         self.addWidget(self.message)
         self.addWidget(content)
 
-    def set_matrix(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
+    def set_matrix(
+        self, matrix: Sequence[Sequence[int]], class_names: Sequence[str], top5: float | None = None
+    ) -> None:
         """Show this confusion matrix and its figures (rows: true class; columns: predicted)."""
         self.confusion_view.set_matrix(matrix, class_names)
         if self.confusion_view.matrix is None:  # not a square of counts
             return
-        self.table.set_matrix(matrix, class_names)
+        self.table.set_matrix(matrix, class_names, top5)
         self.setCurrentWidget(self.content)
 
     def clear(self) -> None:

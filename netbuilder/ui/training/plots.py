@@ -320,9 +320,12 @@ class TrainingPlots(QWidget):
             self.epochs[name].extend([epoch], [value])
         self._mark_dirty()
 
-    def set_confusion(self, matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> None:
-        """Show a confusion matrix of the run (rows: true class; columns: predicted) and its per-class figures."""
-        self.classes_page.set_matrix(matrix, class_names)
+    def set_confusion(
+        self, matrix: Sequence[Sequence[int]], class_names: Sequence[str], top5: float | None = None
+    ) -> None:
+        """Show a confusion matrix of the run (rows: true class; columns: predicted), its per-class figures and
+        the same evaluation's top-5 accuracy (None: not known, or 5 classes or fewer)."""
+        self.classes_page.set_matrix(matrix, class_names, top5)
 
     @property
     def confusion_matrix(self) -> np.ndarray | None:

@@ -4,6 +4,7 @@ network's gradients alive."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -314,3 +315,18 @@ def test_starting_weights_win_over_a_chosen_init(tmp_path):
     assert torch.equal(model.fc1.weight, weights["fc1.weight"])
     classifier = model.classifier.weight
     assert torch.allclose(classifier @ classifier.T, torch.eye(10), atol=1e-5)  # orthogonal rows: the init
+
+
+def test_other_blocks_own_init_parameters_are_left_as_they_were(tmp_path):
+    """PReLU's `init` is its starting slope, a constructor argument; a Parameter's says how its tensor is made:
+    neither is a weight init, so both stay in the code and in the file at their defaults."""
+    project = Project.new("others")
+    g = project.graph
+    data = g.add_node("Input", params={"shape": (4,)}).id
+    prelu = g.add_node("PReLU", params={"init": 0.1}).id
+    g.add_node("Parameter", params={"shape": (1, 4)})
+    g.connect(data, "x", prelu, "x")
+    assert "nn.PReLU(init=0.1)" in generate_model(g, analyze(g)).source
+    g.set_param(prelu, "init", 0.25)
+    nodes = json.loads(save_project(project, tmp_path / "others.nbproj").read_text())["graph"]["nodes"]
+    assert [("init" in node["params"]) for node in nodes] == [False, True, True]

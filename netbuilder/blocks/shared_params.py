@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netbuilder.blocks.spec import ParamSpec
+from netbuilder.blocks.spec import BlockSpec, ParamSpec
 
 
 def inferred_size(name: str, what: str) -> ParamSpec:
@@ -96,8 +96,21 @@ def weight_init(*, biases: bool = True) -> tuple[ParamSpec, ...]:
     )
 
 
+_WEIGHT_INIT = weight_init()
+
+
+def is_weight_init(param: ParamSpec) -> bool:
+    """Whether `param` is one of `weight_init`'s (a PReLU's `init` slope and a Parameter's `init` are others)."""
+    return param in _WEIGHT_INIT
+
+
+def takes_weight_init(spec: BlockSpec) -> bool:
+    """Whether the block's weights start as its `weight_init` parameters say."""
+    return any(is_weight_init(p) for p in spec.params)
+
+
 def written_to_file(param: ParamSpec, value: Any) -> bool:
-    """Whether a project file holds `value` of `param`: every parameter, except the init ones while they are
-    torch's default, so a project that never chose an init is saved byte for byte as before they existed (a
-    missing parameter loads as its default)."""
-    return param.name not in INIT_PARAMS or value != param.default
+    """Whether a project file holds `value` of `param`: every parameter, except the weight init ones while they
+    are torch's default, so a project that never chose an init is saved byte for byte as before they existed
+    (a missing parameter loads as its default)."""
+    return not is_weight_init(param) or value != param.default

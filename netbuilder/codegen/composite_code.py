@@ -18,7 +18,7 @@ from typing import Any
 
 from netbuilder.analysis.node_check import NodeResult
 from netbuilder.analysis.order import topological_order
-from netbuilder.blocks.shared_params import INIT_PARAMS
+from netbuilder.blocks.shared_params import INIT_PARAMS, takes_weight_init
 from netbuilder.blocks.spec import BlockSpec, LibraryCall
 from netbuilder.codegen.forward_body import forward_body, render_lines
 from netbuilder.codegen.identifiers import Namer, class_name, safe_text
@@ -191,8 +191,9 @@ class Composites:
             concrete = results[0].resolved
             node = graph.nodes[node_id]
             p = {}
+            starts = takes_weight_init(spec)
             for name in concrete:
-                if name in INIT_PARAMS:  # written in init_weights (init_lines), not passed to the constructor
+                if starts and name in INIT_PARAMS:  # written in init_weights (init_lines), not the constructor
                     continue
                 follows = name in node.params and node.params[name] is None
                 source = self._size_before(graph, node_id, slots, fed) if follows else None
@@ -434,7 +435,10 @@ def _sets_library_modules(graph: Graph, exposed: Exposed) -> bool:
 def _sets_init_only(graph: Graph, exposed: Exposed) -> bool:
     """Whether an exposed parameter only sets how layers start (their init parameters), which the class writes in
     its init_weights rather than taking as an argument (the layers' constructors do not take them)."""
-    return all(graph.definition_of(node) is None and param in INIT_PARAMS for node, param in exposed.targets)
+    return all(
+        graph.definition_of(node) is None and param in INIT_PARAMS and takes_weight_init(graph.spec(node))
+        for node, param in exposed.targets
+    )
 
 
 def _call_names(call: LibraryCall) -> tuple[str, str, frozenset[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netbuilder.blocks.shared_params import INIT_PARAMS, KAIMING
+from netbuilder.blocks.shared_params import INIT_PARAMS, KAIMING, takes_weight_init
 from netbuilder.blocks.spec import BlockSpec
 from netbuilder.codegen.line_wrap import wrapped
 from netbuilder.codegen.render import literal
@@ -29,11 +29,15 @@ _WEIGHT_FUNCTIONS = {
 def init_choice(spec: BlockSpec, values: Mapping[str, Any]) -> tuple[Any, ...]:
     """What decides a layer's init_weights lines, for comparing a composite's uses: the values of the init
     parameters that matter (an unused nonlinearity or bias constant does not)."""
+    if not takes_weight_init(spec):
+        return ()
     return tuple(values.get(p.name) if p.relevant(values) else None for p in spec.params if p.name in INIT_PARAMS)
 
 
 def init_statements(spec: BlockSpec, values: Mapping[str, Any], target: str) -> list[str]:
     """The lines that initialise the layer `target` (`self.fc1`) as `values` ask; none for torch's default."""
+    if not takes_weight_init(spec):
+        return []
     with_bias = "bias_init" in values and values.get("bias") is True
     if not spec.packed_weights:
         weight = _weight_call(values, f"{target}.weight")

@@ -3,11 +3,17 @@ person can resume from, `train()` around them and the command line.
 
 `train_step` is the step of both: forward, loss, backward, clipping and the optimizer's step (under autocast,
 with a gradient scaler for fp16, in a mixed-precision project), with no sync with the device, so that the
-engine can capture it as a CUDA graph. `evaluate` gives the validation metrics of both: loss and accuracy for
-classification; loss, MAE, RMSE and R² for values. `train()` saves out/checkpoint.pt (everything `--resume`
-needs: model, optimizer, schedule, random generators, epoch) and out/history.json (each epoch's metrics and
-every step's loss) after each epoch, and out/model.pt at the end, each by `save_atomically` (a temporary file,
-synced, then renamed: a stop or a full disk mid-write leaves the previous file whole); a `--resume` file it
+engine can capture it as a CUDA graph. `evaluate` gives the validation metrics of both: for classification
+the loss, the accuracy, the top-5 accuracy (the true class among the five highest scores, where there are more
+than five classes) and the confusion matrix, counted on the device by the class rule of `count_correct`; for
+values the loss, MAE, RMSE and R². The engine reads each epoch's per-class figures from that matrix with the
+script's own `classification_report` (codegen/class_report.py, carried by its source), so there is no second
+pass. `train()` saves out/checkpoint.pt (everything `--resume` needs: model, optimizer, schedule, random
+generators, epoch, the last confusion matrix) and out/history.json (each epoch's metrics and every step's loss)
+after each epoch, and out/model.pt at the end, then prints the last validation's per-class table
+(codegen/report_table.py) and writes out/metrics.json (the last epoch's metrics, and for classification its
+matrix and per-class figures), each by `save_atomically` (a temporary file, synced, then renamed: a stop or a
+full disk mid-write leaves the previous file whole); a `--resume` file it
 cannot go on from ends the script with one line. Its options are the project's training settings as declared once in
 project/settings.py (flag, type, choices, help), with the project's values as defaults; an fp32 project's
 script leaves out precision, since its loop has no mixed precision to choose.
@@ -15,13 +21,18 @@ script leaves out precision, since its loop has no mixed precision to choose.
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netbuilder.codegen.class_report import classification_report
 from netbuilder.codegen.render import literal
+from netbuilder.codegen.report_table import report_table
 from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
+
+TOP_K = 5  # evaluate() counts a top-5 accuracy where the dataset has more classes than this
 
 # train()'s leading parameters, in this order, before `out`; the other settings are keywords
 _POSITIONAL = ("epochs", "batch_size", "val_fraction", "seed", "device")
@@ -39,10 +50,16 @@ class LoopOptions:
     augment: bool
     streamed: bool
     starting_weights: bool = False
+    class_count: int = 0  # the dataset's classes (classification): the confusion matrix is this square
 
     @property
     def mixed(self) -> bool:
         return self.settings["precision"] != "fp32"
+
+    @property
+    def top_k(self) -> bool:
+        """Whether evaluate() counts a top-5 accuracy: a classifier of more than TOP_K classes."""
+        return self.classification and self.class_count > TOP_K
 
     @property
     def options(self) -> list[SettingSpec]:
@@ -61,9 +78,11 @@ def loop_functions(options: LoopOptions) -> list[str]:
         _train_step(options),
         *([] if options.classification else [_ERRORS]),
         _evaluate(options),
+        *([_source(classification_report), _source(report_table)] if options.classification else []),
         _SAVE_ATOMICALLY,
         _SAVE_CHECKPOINT,
         _LOAD_CHECKPOINT,
+        _WRITE_CLASS_METRICS if options.classification else _WRITE_VALUE_METRICS,
         _train(options),
         _main(options),
     ]
@@ -127,17 +146,18 @@ def _train_step(options: LoopOptions) -> str:
 
 def _evaluate(options: LoopOptions) -> str:
     """evaluate(): the validation metrics, over tensors on the device or a streamed part."""
+    returns = "dict" if options.classification else "dict[str, float]"  # a classifier's holds its matrix
     if options.streamed:
         head = (
             "def evaluate(model: nn.Module, criterion: nn.Module, part: Part, batch_size: int, device: str,\n"
-            "             workers: int) -> dict[str, float]:"
+            f"             workers: int) -> {returns}:"
         )
         where, size, device = "the samples of `part`", "len(part)", "device"
         loop = "    for batch_x, batch_y in batches(part, list(range(len(part))), batch_size, device, workers):\n"
     else:
         head = (
             "def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,\n"
-            "             batch_size: int) -> dict[str, float]:"
+            f"             batch_size: int) -> {returns}:"
         )
         where, size, device = "(x, y)", "len(x)", "x.device"
         loop = (
@@ -145,10 +165,36 @@ def _evaluate(options: LoopOptions) -> str:
             "        batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]\n"
         )
     if options.classification:
-        summary = f"The mean loss and the accuracy over {where}, in batches."
-        setup = f"    correct = torch.zeros((), device={device})\n"
-        gather = "        correct += count_correct(output, batch_y)\n"
-        result = f'{{"loss": total_loss.item() / {size}, "accuracy": correct.item() / {size}}}'
+        top = " the top-5 accuracy (the true class among the five highest scores)," if options.top_k else ""
+        summary = textwrap.fill(
+            f"The mean loss, the accuracy,{top} and the confusion matrix (rows: the true class, columns: the "
+            f"predicted one) over {where}, in batches, counted on the device.",
+            width=112,
+            subsequent_indent="    ",
+        )
+        setup = (
+            "    classes = len(CLASS_NAMES)\n"
+            "    # index_add_ rather than bincount, which would wait for the device to size its result\n"
+            f"    confusion = torch.zeros(classes * classes, dtype=torch.long, device={device})\n"
+            + (f"    in_top5 = torch.zeros((), device={device})\n" if options.top_k else "")
+        )
+        gather = (
+            "        pairs = batch_y.long().reshape(-1) * classes + predicted_classes(output).reshape(-1)\n"
+            "        confusion.index_add_(0, pairs, torch.ones_like(pairs))\n"
+            + (
+                "        in_top5 += (output.topk(5, dim=1).indices == batch_y.unsqueeze(1)).any(dim=1).sum()\n"
+                if options.top_k
+                else ""
+            )
+        )
+        result = (
+            "confusion = confusion.view(classes, classes)\n    return {\n"
+            f'        "loss": total_loss.item() / {size},\n'
+            f'        "accuracy": confusion.trace().item() / {size},\n'
+            + (f'        "top5_accuracy": in_top5.item() / {size},\n' if options.top_k else "")
+            + '        "confusion": confusion.tolist(),\n'
+            "    }"
+        )
     else:
         summary = f"The mean loss over {where}, in batches, and how far the outputs are from the targets."
         setup = "    outputs, targets = [], []\n"
@@ -156,7 +202,7 @@ def _evaluate(options: LoopOptions) -> str:
             "        outputs.append(output.float().reshape(len(output), -1))\n"
             f"        targets.append({options.target}.float().reshape(len(output), -1))\n"
         )
-        result = f'{{"loss": total_loss.item() / {size}, **errors(torch.cat(outputs), torch.cat(targets))}}'
+        result = f'return {{"loss": total_loss.item() / {size}, **errors(torch.cat(outputs), torch.cat(targets))}}'
     return f'''\
 @torch.no_grad()
 {head}
@@ -165,7 +211,35 @@ def _evaluate(options: LoopOptions) -> str:
     total_loss = torch.zeros((), device={device})
 {setup}{loop}        output = model(batch_x)
         total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)
-{gather}    return {result}'''
+{gather}    {result}'''
+
+
+def _source(function: Any) -> str:
+    """A plain-Python function of netbuilder's as train.py carries it: its own source, so there is one text."""
+    return inspect.getsource(function).rstrip()
+
+
+_WRITE_CLASS_METRICS = '''\
+def write_metrics(out: str, run: dict) -> None:
+    """Print the last validation's figures per class and write out/metrics.json: the last epoch's metrics,
+    the class names, the confusion matrix (rows: the true class, columns: the predicted one) and the per-class
+    precision, recall, F1 and support with their averages."""
+    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
+    confusion = run.get("confusion")  # None without a validation part
+    if confusion is not None:
+        report = classification_report(confusion)
+        print(report_table(report, CLASS_NAMES))
+        metrics.update(class_names=CLASS_NAMES, confusion=confusion, report=report)
+    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''
+
+_WRITE_VALUE_METRICS = '''\
+def write_metrics(out: str, run: dict) -> None:
+    """Print the last validation's errors and write out/metrics.json: the last epoch's metrics, with the
+    validation MAE, RMSE and R²."""
+    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
+    if "val_mae" in metrics:
+        print(f"validation: MAE {metrics['val_mae']:.4g}  RMSE {metrics['val_rmse']:.4g}  R² {metrics['val_r2']:.4g}")
+    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''
 
 
 _ERRORS = '''\
@@ -253,7 +327,8 @@ def _train(o: LoopOptions) -> str:
         '    """Train with this seed, from scratch or from the checkpoint `resume`; print one line per epoch.',
         "",
         "    After each epoch out/checkpoint.pt holds what `--resume` needs to go on, and out/history.json each",
-        "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights.",
+        "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights and",
+        "    out/metrics.json the last validation's figures.",
         '    """',
     ]
     if o.streamed:
@@ -290,7 +365,7 @@ def _train(o: LoopOptions) -> str:
         "    parts = {" + ", ".join(f'"{name}": {name}' for name in parts) + "}",
         *(["    if scaler is not None:", '        parts["scaler"] = scaler'] if o.mixed else []),
         '    run = {"epochs_done": 0, "history": [], "losses": [], "best_val_loss": float("inf"),',
-        '           "epochs_without_improvement": 0}',
+        '           "epochs_without_improvement": 0' + (', "confusion": None}' if o.classification else "}"),
         "    if resume:",
         "        run = load_checkpoint(resume, parts)",
         """        print(f"going on from {resume} after epoch {run['epochs_done']}")""",
@@ -341,9 +416,15 @@ def _train(o: LoopOptions) -> str:
             if o.streamed
             else "evaluate(model, criterion, val_x, val_y, batch_size)"
         ),
+        *(
+            ['            run["confusion"] = metrics.pop("confusion")  # the last, for metrics.json']
+            if o.classification
+            else []
+        ),
         '            record.update({f"val_{name}": value for name, value in metrics.items()})',
         "            line += f\"  val loss {metrics['loss']:.4f}"
         + ("  val accuracy {metrics['accuracy']:.1%}" if o.classification else "")
+        + ("  top-5 {metrics['top5_accuracy']:.1%}" if o.top_k else "")
         + '"',
         '            if metrics["loss"] < run["best_val_loss"]:  # for early stopping',
         '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
@@ -370,6 +451,7 @@ def _train(o: LoopOptions) -> str:
         '    path = os.path.join(out, "model.pt")',
         "    save_atomically(path, model.state_dict())",
         '    print(f"saved the weights to {path}")',
+        "    write_metrics(out, run)",
         "    return model",
     ]
     return "\n".join(lines)

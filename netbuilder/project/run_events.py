@@ -46,7 +46,11 @@ class Progress:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One epoch done: its mean training loss and the validation metrics."""
+    """One epoch done: its mean training loss and the validation metrics (accuracy, and top5_accuracy over more
+    than five classes; MAE, RMSE and R² for values). A classifier's validation also gives its `confusion` matrix
+    (rows: the true class, columns: the predicted one, in class-index order) and the `report` train.py's
+    classification_report reads from it (per-class precision, recall, F1 and support, macro and weighted
+    averages, accuracy); both None for values or without a validation part."""
 
     epoch: int
     epochs: int
@@ -56,11 +60,15 @@ class EpochEnd:
     val_metrics: dict[str, float]
     learning_rate: float
     seconds: float
+    confusion: list[list[int]] | None = None
+    report: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a run ended: completed, stopped, early-stopped or failed (with a message saying why)."""
+    """How a run ended: completed, stopped, early-stopped or failed (with a message saying why). `val_metrics`
+    are the last epoch's, and `confusion` and `report` its validation's, whatever ended the run (a stopped run
+    keeps them); None before any epoch was validated, and for values."""
 
     status: str
     message: str = ""
@@ -69,6 +77,7 @@ class Outcome:
     val_metrics: dict[str, float] = field(default_factory=dict)
     confusion: list[list[int]] | None = None
     class_names: tuple[str, ...] = ()
+    report: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -58,7 +58,10 @@ def new_run_id(now: float | None = None, taken: set[str] = frozenset()) -> str:
 class RunRecord:
     """One run as it ended. `history` holds one dict per epoch (epoch, train_loss, train_accuracy, val_loss,
     val_<metric>..., learning_rate), `steps` the smoothed step losses as [step, loss] pairs (coarsened),
-    `weights` and `checkpoint` paths relative to the runs folder (None when not saved)."""
+    `weights` and `checkpoint` paths relative to the runs folder (None when not saved). A classifier's last
+    validated epoch (`final`) keeps its `confusion` matrix and its per-class figures, `report` (as
+    classification_report gives them; None in records written before runs kept it): one matrix a run, never one
+    an epoch, so a record stays small however long the run."""
 
     run_id: str
     status: str
@@ -73,6 +76,7 @@ class RunRecord:
     steps: list[list[float]] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
     confusion: list[list[int]] | None = None
+    report: dict[str, Any] | None = None
     class_names: list[str] = field(default_factory=list)
     weights: str | None = None
     checkpoint: str | None = None
@@ -94,6 +98,7 @@ class RunRecord:
                 "steps": self.steps,
                 "final": self.final,
                 "confusion": self.confusion,
+                "report": self.report,
                 "class_names": self.class_names,
                 "weights": self.weights,
                 "checkpoint": self.checkpoint,
@@ -124,6 +129,7 @@ class RunRecord:
                 steps=[[float(s), _float(v)] for s, v in data.get("steps") or []],
                 final=_numbers(data.get("final") or {}),
                 confusion=[[int(c) for c in row] for row in data["confusion"]] if data.get("confusion") else None,
+                report=_report(data.get("report")),
                 class_names=[str(n) for n in data.get("class_names") or []],
                 weights=_relative(data.get("weights")),
                 checkpoint=_relative(data.get("checkpoint")),
@@ -283,6 +289,23 @@ def _numbers(data: dict[str, Any]) -> dict[str, Any]:
         if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
             out[str(key)] = value
     return out
+
+
+def _report(data: Any) -> dict[str, Any] | None:
+    """A record's per-class figures read back, as classification_report gave them (numbers under its keys); None
+    where there are none (an older record, a regression run) or where they are damaged: the run still shows,
+    with its matrix, from which the window can read them again."""
+    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+        return None
+    figures = ("precision", "recall", "f1")
+    try:
+        classes = [
+            {**{name: float(row[name]) for name in figures}, "support": int(row["support"])} for row in data["classes"]
+        ]
+        averages = {key: {name: float(data[key][name]) for name in figures} for key in ("macro", "weighted")}
+        return {"classes": classes, **averages, "accuracy": float(data["accuracy"]), "support": int(data["support"])}
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _relative(value: Any) -> str | None:

@@ -106,6 +106,7 @@ class RunRecorder:
             steps=coarsen(self._steps, self._losses),
             final=dict(outcome.val_metrics),
             confusion=[list(row) for row in outcome.confusion] if outcome.confusion else None,
+            report=outcome.report,
             class_names=list(outcome.class_names),
             weights=weights,
             checkpoint=checkpoint,

@@ -1,5 +1,6 @@
-"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, the run kept in the
-project's run history (where the window shows it) with its weights and checkpoints.
+"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, a classifier's
+per-class table at the end (as the exported train.py prints it), the run kept in the project's run history
+(where the window shows it) with its weights and checkpoints.
 
 On a terminal the progress bar moves; when the output goes to a file or a pipe there is no bar and each line
 is printed whole, never wrapped at 80 columns.
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from netbuilder.atomic_file import write_atomically
+from netbuilder.codegen.report_table import report_table
 from netbuilder.interrupts import end_as_signalled
 from netbuilder.project import Project
 from netbuilder.project.latest_run import point_latest
@@ -103,6 +105,8 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
         console.print(f"the run could not be kept in the project's history: {err}")
     if not_saved is not None:
         raise not_saved
+    if outcome.report is not None and outcome.status != "failed":  # per class, as train.py prints them
+        console.print(report_table(outcome.report, list(outcome.class_names)), markup=False, highlight=False)
     if outcome.status == "stopped":
         console.print(f"stopped; go on with: netbuilder train PROJECT --resume {last}")
     elif not outcome.ok:
@@ -183,6 +187,9 @@ def _epoch_line(event: EpochEnd) -> str:
     if event.val_loss is not None:
         parts.append(f"val loss {event.val_loss:.4f}")
     for name, value in event.val_metrics.items():
-        parts.append(f"val {name} {value:.1%}" if name == "accuracy" else f"val {name} {value:.4g}")
+        if name == "top5_accuracy":
+            parts.append(f"top-5 {value:.1%}")
+        else:
+            parts.append(f"val {name} {value:.1%}" if name == "accuracy" else f"val {name} {value:.4g}")
     parts.append(f"({event.seconds:.1f} s)")
     return "  ".join(parts)

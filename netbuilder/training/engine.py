@@ -39,7 +39,6 @@ from netbuilder.training.checkpoint_file import (
     read_checkpoint,
     save_file,
 )
-from netbuilder.training.class_scores import class_probabilities
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.gradient_stats import GradientStats
@@ -141,6 +140,9 @@ class Trainer:
         self.epoch_seed = 0  # a streamed run's seed of this epoch's crops and flips (see train.py's Part)
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
+        # the last validation's confusion matrix and its per-class figures (classification), kept for the outcome
+        self.confusion: list[list[int]] | None = None
+        self.report: dict[str, Any] | None = None
         self.stop_reason = ""  # set by a callback that ends the run before its last epoch
         self.early_stopping = EarlyStopping(self.settings.early_stopping)
         self.checkpoints = Checkpoints()
@@ -265,16 +267,6 @@ class Trainer:
                 batch_x = self._augment(batch_x, self.augmentation)
             yield batch_x, self.train_y[index]
 
-    def _val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The validation part in batches on the device, always in the same order and never augmented."""
-        batch_size = self.settings.batch_size
-        if self.streamed:
-            order = list(range(self.val_size))
-            yield from self.program.script.batches(self.val_part, order, batch_size, str(self.device), self.workers)
-            return
-        for start in range(0, self.val_size, batch_size):
-            yield self.val_x[start : start + batch_size], self.val_y[start : start + batch_size]
-
     def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
         """One training step (as a CUDA graph where it can be), then the epoch's running sums; every few steps
         the gradient statistics, measured on the device."""
@@ -335,7 +327,9 @@ class Trainer:
         n = self.train_size
         train_loss = self._epoch_loss.item() / n
         train_accuracy = self._epoch_correct.item() / n if self.classification else None
-        val_loss, metrics = self.evaluate()
+        val_loss, metrics, confusion = self.evaluate()
+        if confusion is not None:
+            self.confusion, self.report = confusion, self.program.script.classification_report(confusion)
         if self.scheduler is not None and self.schedule == "ReduceLROnPlateau":
             self.scheduler.step(val_loss if val_loss is not None else train_loss)
         elif self.scheduler is not None and self.schedule != "OneCycleLR":
@@ -352,6 +346,8 @@ class Trainer:
             metrics,
             self.learning_rate,
             time.perf_counter() - pace.epoch_started,
+            confusion,
+            self.report if confusion is not None else None,
         )
         record = epoch_entry(ended)  # as the run history keeps it
         self.history.append(record)
@@ -359,34 +355,20 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(self, record)
 
-    def evaluate(self) -> tuple[float | None, dict[str, float]]:
-        """Validation loss and metrics by train.py's own evaluate(): accuracy for classification; MAE, RMSE and
-        R² for values. (None, {}) without a validation part."""
+    def evaluate(self) -> tuple[float | None, dict[str, float], list[list[int]] | None]:
+        """Validation loss, metrics and confusion matrix by train.py's own evaluate(): accuracy (and top-5
+        accuracy over more than five classes) and the matrix, counted on the device in the same pass, for
+        classification; MAE, RMSE and R² and no matrix for values. (None, {}, None) without a validation part."""
         if self.val_size == 0:
-            return None, {}
+            return None, {}, None
         script, batch_size = self.program.script, self.settings.batch_size
         if self.streamed:
             device = str(self.device)
             metrics = script.evaluate(self.model, self.criterion, self.val_part, batch_size, device, self.workers)
         else:
             metrics = script.evaluate(self.model, self.criterion, self.val_x, self.val_y, batch_size)
-        return metrics.pop("loss"), metrics
-
-    @torch.no_grad()
-    def confusion_matrix(self) -> list[list[int]] | None:
-        """Rows: true class; columns: predicted class, over the validation set (classification only)."""
-        if not self.classification or self.val_size == 0 or not self.class_names:
-            return None
-        self.model.eval()
-        classes = len(self.class_names)
-        predictions, labels = [], []
-        for batch_x, batch_y in self._val_batches():
-            predictions.append(class_probabilities(self.model(batch_x).float(), self.criterion)[1])
-            labels.append(batch_y.long().reshape(-1))
-        predicted = torch.cat(predictions)
-        pairs = torch.cat(labels) * classes + predicted
-        counts = torch.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
-        return counts.tolist()
+        loss = metrics.pop("loss")
+        return loss, metrics, metrics.pop("confusion", None)
 
     @property
     def learning_rate(self) -> float:
@@ -395,15 +377,15 @@ class Trainer:
     def _finish(self, emit: Listener, status: str, message: str) -> Outcome:
         for callback in self.callbacks:
             callback.on_run_end(self, status)
-        finished = status in ("completed", "early-stopped")
         outcome = Outcome(
             status,
             message,
             self.epoch,
             self.global_step,
             dict(self.history[-1]) if self.history else {},
-            self.confusion_matrix() if finished else None,
+            self.confusion,
             self.class_names,
+            self.report,
         )
         emit(outcome)
         return outcome
@@ -469,6 +451,7 @@ class Trainer:
             "epoch_loss": self._epoch_loss.cpu(),
             "epoch_correct": self._epoch_correct.cpu(),
             "history": self.history,
+            "confusion": torch.tensor(self.confusion or [], dtype=torch.long),
             **{key: value for callback in self.callbacks for key, value in callback.state_dict().items()},
         }
 
@@ -516,6 +499,9 @@ class Trainer:
         self._epoch_loss = state["epoch_loss"].to(self.device)
         self._epoch_correct = state["epoch_correct"].to(self.device)
         self.history = list(state["history"])
+        confusion = state.get("confusion")  # checkpoints from before it kept none
+        self.confusion = confusion.tolist() if confusion is not None and confusion.numel() else None
+        self.report = self.program.script.classification_report(self.confusion) if self.confusion else None
 
     def save_checkpoint(self, path: Path) -> Path:
         """Where the run stands, written atomically (WriteError, one line, when it cannot be)."""

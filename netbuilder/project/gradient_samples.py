@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SAMPLE_EVERY = 10  # steps between samples: benchmarks/bench_gradient_stats.py keeps the cost under 5 % of a step
+
 
 @dataclass(frozen=True)
 class GradientSample:

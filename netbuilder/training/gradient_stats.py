@@ -18,9 +18,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from netbuilder.project.gradient_samples import GradientReport, GradientSample
-
-SAMPLE_EVERY = 10  # steps between samples: the benchmark keeps the cost under 5 % of a step with it
+from netbuilder.project.gradient_samples import SAMPLE_EVERY, GradientReport, GradientSample
 
 
 class GradientStats:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -39,6 +39,7 @@ from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.main_thread_gc import main_thread_collector
 from netbuilder.ui.training.devices import list_devices_loading_torch
+from netbuilder.ui.training.gradients_tab import GradientsTab
 from netbuilder.ui.training.predict_panel import PredictPanel
 from netbuilder.ui.training.run_controls import RunControls
 from netbuilder.ui.training.run_words import duration, epoch_in_words, idle_words, outcome_words
@@ -130,6 +131,12 @@ class TrainingPanel(QWidget):
         self.plot_tabs.addTab(self.plot_area, "Curves")
         self.plot_tabs.addTab(self.predict_panel, "Predict")
         self.plot_tabs.setTabToolTip(1, "What the trained network predicts for each validation sample")
+        self.gradients_tab = GradientsTab(editor)
+        self.running_changed.connect(self.gradients_tab.set_running)
+        self.gradients_tab.warned.connect(self._gradient_warning)
+        self.gradients_tab.message.connect(self.message)
+        self.plot_tabs.addTab(self.gradients_tab, "Gradients")
+        self._gradient_warning(False)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -247,6 +254,8 @@ class TrainingPanel(QWidget):
         worker.started.connect(self._on_started)
         worker.progress.connect(self._on_progress)
         worker.epoch_ended.connect(self._on_epoch)
+        worker.gradients.connect(self.gradients_tab.add_report)
+        self.gradients_tab.begin_run(project)
         task = BackgroundTask(worker.run, "netbuilder training")
         task.succeeded.connect(self._on_finished)
         self.run = _Run(run_id, worker, task, time.time())
@@ -370,6 +379,7 @@ class TrainingPanel(QWidget):
         run.worker.started.disconnect(self._on_started)
         run.worker.progress.disconnect(self._on_progress)
         run.worker.epoch_ended.disconnect(self._on_epoch)
+        run.worker.gradients.disconnect(self.gradients_tab.add_report)
         if self.plots is not None:
             self.plots.refresh(everything=True)
             if end.confusion:
@@ -388,6 +398,18 @@ class TrainingPanel(QWidget):
         self._show_starting()
         self._update_buttons()
         self.running_changed.emit(False)
+
+    def _gradient_warning(self, shown: bool) -> None:
+        """The Gradients tab's title carries a warning sign while its warning shows."""
+        index = self.plot_tabs.indexOf(self.gradients_tab)
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning) if shown else QIcon()
+        self.plot_tabs.setTabIcon(index, icon)
+        self.plot_tabs.setTabToolTip(
+            index,
+            "The gradients explode or vanish: see why and what to change"
+            if shown
+            else "Each layer's gradient norm over the run, and a warning when gradients explode or vanish",
+        )
 
     # ---- what the panel says -----------------------------------------------------------------------------
 

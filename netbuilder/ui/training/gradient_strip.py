@@ -1,0 +1,147 @@
+"""The heat strip of a run's gradients: one row per layer (first layer at the top), one column per sampled
+step, coloured by the log of the layer's gradient norm, so a gradient that dies towards the input (dark rows
+at the top) or blows up (a bright band to the right) shows at a glance. A cell says its layer, step and
+figures under the pointer.
+
+The image item is made once and given new pixels with `setImage`, at most every REFRESH_MS; the columns live
+in numpy buffers that grow by doubling up to MAX_COLUMNS, after which every other column is dropped and
+only every other new sample kept, so a long run's memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from netbuilder.project.gradient_samples import GradientReport, GradientSample
+
+REFRESH_MS = 100
+MAX_COLUMNS = 2048
+FIGURES = 3  # gradient norm, weight norm, update-to-weight ratio
+
+
+class GradientStrip(pg.PlotWidget):
+    """Empty until `add` hears a report; `begin` clears it for a new run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = self.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setLabel("bottom", "step")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.colour_bar = pg.ColorBarItem(
+            colorMap=pg.colormap.get("viridis"), interactive=False, label="log₁₀ gradient norm", width=12
+        )
+        self.colour_bar.setImageItem(self.image, insert_in=self.plot)
+        self.layers: tuple[str, ...] = ()
+        self.steps = np.zeros(0, dtype=np.int64)
+        self.figures = np.zeros((FIGURES, 0, 0))
+        self.columns = 0
+        self.keep_every = 1  # after thinning, only every n-th sample is kept
+        self._heard = 0  # samples heard this run, kept or not
+        self._dirty = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.scene().sigMouseMoved.connect(self._hovered)
+
+    def begin(self) -> None:
+        """A new run: no columns until its first report."""
+        self.layers = ()
+        self.columns = 0
+        self.keep_every = 1
+        self._heard = 0
+        self.image.clear()
+        self._dirty = False
+
+    def add(self, report: GradientReport) -> None:
+        """Take a report's samples; the strip is painted on the next refresh."""
+        if report.layers != self.layers:  # the first report of a run (or another network)
+            self.layers = report.layers
+            self.columns = 0
+            self.steps = np.zeros(64, dtype=np.int64)
+            self.figures = np.zeros((FIGURES, len(self.layers), 64))
+            ticks = [(i + 0.5, name) for i, name in enumerate(self.layers)]
+            self.plot.getAxis("left").setTicks([ticks])
+        for sample in report.samples:
+            self._heard += 1
+            if (self._heard - 1) % self.keep_every == 0:
+                self._append(sample)
+        self._dirty = True
+
+    def _append(self, sample: GradientSample) -> None:
+        if self.columns == MAX_COLUMNS:  # thin: keep every other column, and from now on every other sample
+            kept = self.columns // 2
+            self.steps[:kept] = self.steps[: self.columns : 2]
+            self.figures[:, :, :kept] = self.figures[:, :, : self.columns : 2]
+            self.columns = kept
+            self.keep_every *= 2
+        if self.columns == len(self.steps):  # grow by doubling
+            self.steps = np.concatenate([self.steps, np.zeros_like(self.steps)])
+            self.figures = np.concatenate([self.figures, np.zeros_like(self.figures)], axis=2)
+        column = self.columns
+        self.steps[column] = sample.step
+        self.figures[:, :, column] = (sample.gradient_norms, sample.weight_norms, sample.update_ratios)
+        self.columns += 1
+
+    def refresh(self) -> None:
+        """Paint the columns heard since the last refresh (the timer's work; a test may call it)."""
+        if not self._dirty or self.columns == 0:
+            return
+        self._dirty = False
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(self.figures[0, :, : self.columns])
+        finite = logs[np.isfinite(logs)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if high - low < 1:
+            low, high = low - 0.5, high + 0.5
+        # inf and NaN (a gradient that exploded) are drawn at the top colour, 0 (none) at the bottom one
+        logs = np.where(np.isnan(logs) | (logs == np.inf), high, np.where(logs == -np.inf, low, logs))
+        self.image.setImage(logs, autoLevels=False)
+        self.colour_bar.setLevels((low, high))
+        first, spacing = self._columns_at()
+        self.image.setRect(first - spacing / 2, 0, spacing * self.columns, len(self.layers))
+        self.plot.autoRange(padding=0)
+
+    def _columns_at(self) -> tuple[float, float]:
+        """The step of the first column and the steps between columns."""
+        first = float(self.steps[0])
+        spacing = float(self.steps[1] - self.steps[0]) if self.columns > 1 else 1.0
+        return first, max(1.0, spacing)
+
+    # ---- pointing at a cell -----------------------------------------------------------------------------
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """The (layer, column) under this point of the scene, or None."""
+        box = self.plot.vb
+        if self.columns == 0 or not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = box.mapSceneToView(scene_pos)
+        first, spacing = self._columns_at()
+        row, column = math.floor(point.y()), math.floor((point.x() - first + spacing / 2) / spacing)
+        return (row, column) if 0 <= row < len(self.layers) and 0 <= column < self.columns else None
+
+    def cell_words(self, row: int, column: int) -> str:
+        """A cell's layer, step and figures, in words."""
+        gradient, weight, ratio = self.figures[:, row, column]
+        return (
+            f"{self.layers[row]} at step {int(self.steps[column])}: gradient norm {gradient:.3g}, "
+            f"weight norm {weight:.3g}, update/weight {ratio:.2g} (about 0.001 is a healthy pace)"
+        )
+
+    def _hovered(self, scene_pos: QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(QCursor.pos(), self.cell_words(*cell), self)

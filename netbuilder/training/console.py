@@ -188,7 +188,7 @@ def _epoch_line(event: EpochEnd) -> str:
         parts.append(f"val loss {event.val_loss:.4f}")
     for name, value in event.val_metrics.items():
         if name == "top5_accuracy":
-            parts.append(f"top-5 {value:.1%}")
+            parts.append(f"val top-5 {value:.1%}")
         else:
             parts.append(f"val {name} {value:.1%}" if name == "accuracy" else f"val {name} {value:.4g}")
     parts.append(f"({event.seconds:.1f} s)")

@@ -4,8 +4,8 @@ class (or values, for regression), and each sample in a form a person can look a
 `Predictor.load` rebuilds the run's validation part with the generated train.py's own `prepare_data` (so the
 samples are the very ones the run validated on), loads the run's weights with `weights_only=True` (nothing in
 the file is executed) and answers in plain numpy, so the window that shows it needs no torch.
-Classes are predicted by the engine's rule (engine.py `count_correct` / `confusion_matrix`): the arg-max of
-several scores, or one score over a threshold (0.5 for BCE's probabilities, 0 for logits).
+Classes are predicted by the rule of train.py's `predicted_classes` (by which `evaluate` counts the matrix): the
+arg-max of several scores, or one score over a threshold (0.5 for BCE's probabilities, 0 for logits).
 """
 
 from __future__ import annotations

@@ -45,6 +45,11 @@ LAYERS: dict[str, tuple[tuple[int, ...], dict, Callable[[], nn.Module]]] = {
         lambda: nn.GRU(8, 5, bidirectional=True, batch_first=True),
     ),
     "MultiheadAttention": ((6, 8), {"num_heads": 2}, lambda: nn.MultiheadAttention(8, 2, batch_first=True)),
+    "Embedding": (
+        (6,),
+        {"num_embeddings": 20, "embedding_dim": 6, "padding_idx": 3},
+        lambda: nn.Embedding(20, 6, padding_idx=3),
+    ),
     "TransformerEncoderLayer": (
         (6, 8),
         {"nhead": 2, "dim_feedforward": 16},
@@ -53,10 +58,14 @@ LAYERS: dict[str, tuple[tuple[int, ...], dict, Callable[[], nn.Module]]] = {
 }
 
 
+# no bias_init: an Embedding has no bias, a TransformerEncoderLayer's biases include its layer norms'
+WITHOUT_BIAS_INIT = ("Embedding", "TransformerEncoderLayer")
+
+
 def one_layer(block: str, **values) -> Graph:
     shape, params, _ = LAYERS[block]
     g = Graph()
-    data = g.add_node("Input", params={"shape": shape}).id
+    data = g.add_node("Input", params={"shape": shape, "dtype": "int64" if block == "Embedding" else "float32"}).id
     layer = g.add_node(block, label="layer", params={**params, **values}).id
     g.connect(data, "x", layer, "x")
     return g
@@ -79,8 +88,8 @@ def by_hand(block: str, init: str, nonlinearity: str, bias: str, value: float, s
         "orthogonal": nn.init.orthogonal_,
     }.get(init)
     bias_init = {"zeros": nn.init.zeros_, "constant": lambda t: nn.init.constant_(t, value)}.get(bias)
-    if block == "TransformerEncoderLayer":
-        bias_init = None  # it has no bias_init: its biases include its layer norms'
+    if block in WITHOUT_BIAS_INIT:
+        bias_init = None
     packed = catalogue.get(block).packed_weights
     for name, tensor in module.named_parameters():
         is_weight = tensor.dim() > 1 if packed else name == "weight"
@@ -89,6 +98,8 @@ def by_hand(block: str, init: str, nonlinearity: str, bias: str, value: float, s
             weight_init(tensor)
         elif is_bias and bias_init:
             bias_init(tensor)
+    if isinstance(module, nn.Embedding) and weight_init:
+        nn.init.zeros_(module.weight[module.padding_idx])  # the padding row stays zero, as torch keeps it
     return module
 
 
@@ -109,14 +120,14 @@ CHOICES = [
 @pytest.mark.parametrize(("init", "nonlinearity", "bias"), CHOICES)
 def test_the_generated_init_equals_torch_nn_init_by_hand(block, init, nonlinearity, bias):
     values = {"init": init, "init_nonlinearity": nonlinearity, "bias_init": bias, "bias_value": 0.25}
-    if block == "TransformerEncoderLayer":
+    if block in WITHOUT_BIAS_INIT:
         values = {"init": init, "init_nonlinearity": nonlinearity}
     model = generated(one_layer(block, **values))
     assert same_values(model, by_hand(block, init, nonlinearity, bias, 0.25))
     # torch starts attention's biases at zero already; every other choice changes the values, so the check above
     # would have caught a missing init_weights
     bias_changes = bias == "constant" or (bias == "zeros" and block != "MultiheadAttention")
-    if init != "default" or (bias_changes and block != "TransformerEncoderLayer"):
+    if init != "default" or (bias_changes and block not in WITHOUT_BIAS_INIT):
         assert not same_values(model, by_hand(block, "default", "relu", "default", 0.0))
 
 

@@ -66,10 +66,11 @@ EMBEDDING = BlockSpec(
             optional=True,
             none_label="none",
         ),
+        *weight_init(biases=False),
     ),
     rule=_embedding_rule,
     count_params=lambda p, i, o: p["num_embeddings"] * p["embedding_dim"],
-    module=ModuleCode("nn.Embedding", positional=("num_embeddings", "embedding_dim")),
+    module=ModuleCode("nn.Embedding", positional=("num_embeddings", "embedding_dim"), omit=INIT_PARAMS),
     size_param="embedding_dim",
     label_prefix="embed",
 )

@@ -42,7 +42,10 @@ def init_statements(spec: BlockSpec, values: Mapping[str, Any], target: str) -> 
     if not spec.packed_weights:
         weight = _weight_call(values, f"{target}.weight")
         bias = _bias_call(values, f"{target}.bias") if with_bias else None
-        return [call for call in (weight, bias) if call]
+        # an Embedding's padding row starts at zero (torch zeroes it after its own init): the new init must too
+        padding = values.get("padding_idx")
+        keep = f"nn.init.zeros_({target}.weight[{literal(padding)}])" if weight and padding is not None else None
+        return [call for call in (weight, keep, bias) if call]
     weight = _weight_call(values, "tensor")
     bias = _bias_call(values, "tensor") if with_bias else None
     if weight and bias:

@@ -5,6 +5,8 @@ network's gradients alive."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -341,3 +343,26 @@ def test_other_blocks_own_init_parameters_are_left_as_they_were(tmp_path):
     g.set_param(prelu, "init", 0.25)
     nodes = json.loads(save_project(project, tmp_path / "others.nbproj").read_text())["graph"]["nodes"]
     assert [("init" in node["params"]) for node in nodes] == [False, True, True]
+
+
+def test_models_with_init_weights_pass_ruff(tmp_path):
+    """The method is code a person keeps: ruff finds nothing in it, in the model and in composite classes."""
+    graphs = {
+        "layers": [
+            one_layer(block, init="kaiming_uniform", **({} if block in WITHOUT_BIAS_INIT else {"bias_init": "zeros"}))
+            for block in LAYERS
+        ],
+        "weights_only": [one_layer(block, init="orthogonal") for block in ("LSTM", "Linear")],
+        "biases_only": [one_layer(block, bias_init="constant", bias_value=-1.0) for block in ("GRU", "Conv2d")],
+        "composites": [block_twice()[0], block_twice(("0", "1"))[0]],
+    }
+    for kind, members in graphs.items():
+        for i, g in enumerate(members):
+            (tmp_path / f"{kind}_{i}.py").write_text(generate_model(g, analyze(g)).source)
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout

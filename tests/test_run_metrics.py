@@ -16,7 +16,7 @@ from netbuilder.project import TrainingSettings
 from netbuilder.project.run_events import EpochEnd
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.run_recorder import RunRecorder
-from netbuilder.training.engine import Trainer
+from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.program import load_program
 from tests.test_package import export, run_script, sample
 from tests.test_predict import binary_xor
@@ -168,3 +168,17 @@ def test_record_fields_survive_the_recorder_for_values():
     record = recorder.record()
     assert outcome.status == "completed" and record.confusion is None and record.report is None
     assert {"val_mae", "val_rmse", "val_r2"} <= set(record.final)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_on_the_gpu_the_matrix_is_counted_as_on_the_cpu_and_a_stopped_run_keeps_it(tmp_path):
+    trainer = Trainer(with_settings(sample("digits_mlp", epochs=2), device="cuda"))
+    outcome = trainer.run(max_steps=trainer.steps_per_epoch + 1)
+    assert trainer.graphed is not None and outcome.status == "stopped"  # the step replayed as a CUDA graph
+    assert outcome.confusion == brute_force(trainer)[0] == trainer.evaluate()[2]
+    export(sample("digits_mlp", epochs=2), tmp_path)
+    run_script(tmp_path, "train.py", "--device", "cuda", "--out", "out")
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert sum(map(sum, metrics["confusion"])) == trainer.val_size
+    assert metrics["report"] == classification_report(metrics["confusion"])

@@ -11,6 +11,7 @@ from typing import Any
 from netbuilder import __version__
 from netbuilder.cli.blocks_command import run_blocks
 from netbuilder.cli.check_command import run_check
+from netbuilder.cli.explain_command import METHODS, run_explain
 from netbuilder.cli.export_command import CODE_FORMAT, run_export
 from netbuilder.cli.import_command import run_import
 from netbuilder.cli.summary_command import run_summary
@@ -18,7 +19,7 @@ from netbuilder.cli.train_command import run_train
 from netbuilder.project.settings import SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
 
-COMMANDS = ("blocks", "check", "summary", "export", "train", "import")
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imports.add_argument("--verbose", action="store_true", help="when the import fails, print torch's traceback too")
     imports.set_defaults(run=run_import)
+
+    explain = commands.add_parser(
+        "explain", help="draw what a trained network looks at in one input (saliency, Grad-CAM, integrated gradients)"
+    )
+    explain.add_argument("project", type=Path)
+    explain.add_argument("--weights", type=Path, required=True, help="a run's weights (RUN/model.pt)")
+    explain.add_argument(
+        "--input", type=Path, required=True, help="an image file, CSV file or .pt/.npy tensor, read as predict.py does"
+    )
+    explain.add_argument("--method", choices=tuple(METHODS), default="gradcam", help="default: gradcam")
+    explain.add_argument("--layer", help="the convolution (node label) Grad-CAM looks at; default: the last one")
+    explain.add_argument(
+        "--class", dest="target", help="the class to explain (its name or number); default: the predicted one"
+    )
+    explain.add_argument("-o", "--out", type=Path, required=True, help="the picture to write (PNG)")
+    explain.set_defaults(run=run_explain)
     return parser
 
 

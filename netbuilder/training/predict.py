@@ -187,7 +187,7 @@ class Predictor:
         """One batch's fields of Predictions."""
         n = len(x)
         shown = (
-            {"images": self._images(x), "values": None}
+            {"images": self.pictures(x), "values": None}
             if self.image_range is not None
             else {"images": None, "values": x.float().numpy()}
         )
@@ -206,11 +206,11 @@ class Predictor:
             "predicted": output.reshape(n, -1).numpy(),
             "true": target.float().reshape(n, -1).numpy(),
             "probabilities": None,
-            "output_images": self._images(output.reshape(x.shape)) if reconstructs else None,
+            "output_images": self.pictures(output.reshape(x.shape)) if reconstructs else None,
             **shown,
         }
 
-    def _images(self, x: torch.Tensor) -> numpy.ndarray:
+    def pictures(self, x: torch.Tensor) -> numpy.ndarray:
         """(n, C, H, W) model inputs as (n, H, W, C) uint8 pictures: the set's value range mapped to 0..255,
         shrunk past MAX_IMAGE_SIDE; three channels as colour, any other count as grey (their mean)."""
         low, high = self.image_range

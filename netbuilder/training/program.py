@@ -8,10 +8,13 @@ one definition, written once by codegen.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import sys
 import threading
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netbuilder.analysis import TrainingTask, analyze
@@ -41,6 +44,19 @@ class Program:
     script_source: str
     task: TrainingTask
     starting: StartingWeights | None = None
+    predict_source: str = ""
+    config_source: str = ""
+
+    def predict_module(self) -> types.ModuleType:
+        """The package's predict.py, loaded beside this model and train.py: its `read_inputs` reads files
+        (images, CSV rows, tensors) as the exported package does, its `scale` scales them as train.py does."""
+        with _as_modules(model=self.model_module, train=self.script):
+            return load_module(self.predict_source, "predict")
+
+    @property
+    def config(self) -> dict:
+        """The package's config.json: class names, feature columns, and the split the model trains with."""
+        return json.loads(self.config_source)
 
     def new_model(self):
         """The network as train.py builds it: constructed (drawing from torch's generator), then given the
@@ -65,22 +81,37 @@ def load_program(project: Project) -> Program:
         raise ProgramError(package.training_skipped)
     model_code = package.model
     model_module = load_module(model_code.source, "model")
-    with _IMPORT_LOCK:  # train.py says `from model import ...`: let it find this model for that moment
-        previous = sys.modules.get("model")
-        sys.modules["model"] = model_module
-        try:
-            script = load_module(package.files["train.py"], "train")
-        finally:
-            if previous is None:
-                del sys.modules["model"]
-            else:
-                sys.modules["model"] = previous
+    with _as_modules(model=model_module):  # train.py says `from model import ...`
+        script = load_module(package.files["train.py"], "train")
     program = Program(
-        model_code, model_module, script, model_code.source, package.files["train.py"], analysis.training_task
+        model_code,
+        model_module,
+        script,
+        model_code.source,
+        package.files["train.py"],
+        analysis.training_task,
+        predict_source=package.files["predict.py"],
+        config_source=package.files["config.json"],
     )
     if project.weights is None:
         return program
     return dataclasses.replace(program, starting=_starting_weights(project, program))
+
+
+@contextlib.contextmanager
+def _as_modules(**modules: types.ModuleType) -> Iterator[None]:
+    """For the moment a generated file is loaded, its `from model import ...` (or train) finds these modules."""
+    with _IMPORT_LOCK:
+        previous = {name: sys.modules.get(name) for name in modules}
+        sys.modules.update(modules)
+        try:
+            yield
+        finally:
+            for name, module in previous.items():
+                if module is None:
+                    del sys.modules[name]
+                else:
+                    sys.modules[name] = module
 
 
 def _starting_weights(project: Project, program: Program) -> StartingWeights:

@@ -7,14 +7,17 @@ and keeps it, so each further map costs one attribution, not a reload. It answer
 
 from __future__ import annotations
 
+from inspect import signature
 from pathlib import Path
 
 import numpy
+import torch
 
 from netbuilder.data.loading import DataLoadError
 from netbuilder.project import Project
 from netbuilder.training.explain import GRADCAM, CamLayer, ExplainError, cam_layers, explain
 from netbuilder.training.predict import CLASSIFICATION_KIND, PredictError, Predictor
+from netbuilder.training.program import ProgramError, load_program
 
 
 class RunExplainer:
@@ -47,6 +50,11 @@ class RunExplainer:
         """The map of `method` for validation sample `sample` and class (or output value) `target`, in [0, 1] at
         the input's resolution; Grad-CAM at the layer of node `node` (by default the last one offered).
         ExplainError says why not."""
+        return self.explain_input(self._sample(sample), target, method, node)
+
+    def explain_input(self, x: torch.Tensor, target: int, method: str, node: str | None = None) -> numpy.ndarray:
+        """`explain` for an input given as the network takes it (scaled as its data), without the batch
+        dimension: a file that `netbuilder explain` read."""
         layer: CamLayer | None = None
         if method == GRADCAM:
             if not self.cam_layers:
@@ -57,14 +65,14 @@ class RunExplainer:
         probability = type(self.predictor.criterion).__name__ == "BCELoss"  # the class rule of class_scores
         return explain(
             self.predictor.model,
-            self._sample(sample),
+            x,
             target,
             method,
             layer=layer,
             single_score_is_probability=probability and self.predictor.kind == CLASSIFICATION_KIND,
         )
 
-    def _sample(self, index: int):
+    def _sample(self, index: int) -> torch.Tensor:
         """Validation sample `index` as the network takes it, without the batch dimension."""
         if not 0 <= index < len(self.predictor):
             raise IndexError(f"validation samples are numbered 0 to {len(self.predictor) - 1}")
@@ -72,3 +80,28 @@ class RunExplainer:
             return self.predictor.validation.take([index])[0][0]
         except DataLoadError as err:
             raise PredictError(str(err)) from None
+
+
+def read_input_files(project: Project, path: Path) -> list[tuple[str, torch.Tensor]]:
+    """(name, input as the network takes it) for a file or folder of files (images, CSV rows, .pt/.npy
+    tensors), read and scaled by the project's exported predict.py itself, so an input is what the exported
+    package would give the network. PredictError says why a file cannot be read."""
+    try:
+        program = load_program(project)
+    except ProgramError as err:
+        raise PredictError(str(err)) from None
+    predict = program.predict_module()
+    config = program.config
+    columns = (
+        [config["dataset"]["feature_columns"]] if "feature_columns" in signature(predict.read_inputs).parameters else []
+    )
+    try:
+        named = predict.read_inputs(str(path), *columns)
+        if not named:
+            raise PredictError(f"{path}: no readable input in it")
+        inputs = torch.stack([x for _, x in named])
+        if hasattr(predict, "scale"):  # scaled as train.py scales its data (the training data must be at hand)
+            inputs = predict.scale(inputs, config["split"])
+    except (SystemExit, DataLoadError) as err:  # predict.py's and the loaders' own words
+        raise PredictError(str(err)) from None
+    return [(name, x) for (name, _), x in zip(named, inputs, strict=True)]

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPolygonF
 
+from netbuilder.heat_colours import heat_rgba
 from netbuilder.ui.icons import palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.widgets.colors import CLASS_COLOURS, mix
@@ -250,18 +251,9 @@ def finite_range(values: Any) -> tuple[float, float]:
 
 
 def heat_image(heat: Any, opacity: float) -> QImage:
-    """An (H, W) map in [0, 1] as a QImage to lay over its sample: red where it is low, yellow where it is
-    high, as opaque as `opacity` where it is highest and clear where it is zero, so the sample shows through
-    wherever the network does not look."""
-    import numpy  # loaded already: the map is a numpy array
-
-    value = numpy.clip(numpy.nan_to_num(heat.astype(numpy.float32)), 0.0, 1.0)
-    height, width = value.shape
-    pixels = numpy.empty((height, width, 4), dtype=numpy.uint8)
-    pixels[..., 0] = 255
-    pixels[..., 1] = (value * 230).astype(numpy.uint8)
-    pixels[..., 2] = 0
-    pixels[..., 3] = (value * opacity * 255).round().astype(numpy.uint8)
+    """An (H, W) map in [0, 1] as a QImage to lay over its sample, in the colours of `heat_rgba`."""
+    pixels = heat_rgba(heat, opacity)
+    height, width = pixels.shape[:2]
     return QImage(pixels.tobytes(), width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
 
 

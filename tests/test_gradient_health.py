@@ -41,3 +41,13 @@ def test_growth_by_three_orders_is_exploding_and_clipping_already_on_is_not_offe
     warning = watch.add(sample(21, 5e3, 1e3, 10.0))
     assert warning.layer == "fc1" and "grew to 2500 times the largest" in warning.message
     assert [(r.param, r.value) for r in warning.remedies] == [("lr", 0.01), ("schedule", "cosine")]
+
+
+def test_a_first_layer_with_no_gradient_at_all_is_told_to_try_a_lower_learning_rate_too():
+    watch = GradientWatch(LAYERS, TrainingSettings(), {"lr": 10.0, "schedule": "none"})
+    for step in (1, 11, 21):
+        warning = watch.add(sample(step, 0.0, 0.5, 1.0))
+    assert warning.message.startswith(
+        "Vanishing gradients: fc1 gets no gradient at all (step 21), so it hardly learns. Try a lower learning rate"
+    )
+    assert [(r.param, r.value) for r in warning.remedies] == [("lr", 1.0)]

@@ -116,26 +116,39 @@ class GradientWatch:
         if self._low_in_a_row < VANISHING_SAMPLES:
             return None
         low = next(i for i, norm in enumerate(norms) if norm > VANISHING_RATIO * last)
-        layers = self.layers[0] if low == 1 else f"the first {low} layers ({self.layers[0]} to {self.layers[low - 1]})"
-        how = f"gradients {_number(norms[0] / last)} times those of {self.layers[-1]}" if norms[0] else "no gradient"
-        message = (
-            f"Vanishing gradients: {layers} get {how} (step {sample.step}), so they hardly learn. "
-            f"Try {_VANISHING_WORDS}."
-        )
-        return GradientWarning(VANISHING, self.layers[0], sample.step, message)
+        one = low == 1
+        layers = self.layers[0] if one else f"the first {low} layers ({self.layers[0]} to {self.layers[low - 1]})"
+        get, they = ("gets", "it hardly learns") if one else ("get", "they hardly learn")
+        if norms[0]:
+            how = f"{get} gradients {_number(norms[0] / last)} times those of {self.layers[-1]}"
+            remedies: tuple[Remedy, ...] = ()
+            words = _VANISHING_WORDS
+        else:  # nothing at all: often units that stopped firing (ReLU) after a step too large
+            how = f"{get} no gradient at all"
+            remedies = self._lower_rate()
+            words = (
+                "a lower learning rate (a step too large can leave ReLUs that never fire again), " + _VANISHING_WORDS
+            )
+        message = f"Vanishing gradients: {layers} {how} (step {sample.step}), so {they}. Try {words}."
+        return GradientWarning(VANISHING, self.layers[0], sample.step, message, remedies)
 
     def _exploding_remedies(self) -> tuple[Remedy, ...]:
         remedies = []
         clip = self.settings.grad_clip
         if clip == 0 or clip > CLIP_NORM:
             remedies.append(Remedy(f"gradient clipping at {_number(CLIP_NORM)}", CLIP_NORM, setting="grad_clip"))
-        rate = self.optimizer.get("lr")
-        if isinstance(rate, int | float) and rate / LR_FACTOR >= 1e-8:
-            lower = float(f"{rate / LR_FACTOR:.3g}")
-            remedies.append(Remedy(f"a learning rate of {_number(lower)}", lower, param="lr"))
+        remedies += self._lower_rate()
         if self.optimizer.get("schedule") == "none":
             remedies.append(Remedy("a cosine learning-rate schedule", "cosine", param="schedule"))
         return tuple(remedies)
+
+    def _lower_rate(self) -> tuple[Remedy, ...]:
+        """The optimizer's learning rate divided by LR_FACTOR, where it has one that can go lower."""
+        rate = self.optimizer.get("lr")
+        if not isinstance(rate, int | float) or rate / LR_FACTOR < 1e-8:
+            return ()
+        lower = float(f"{rate / LR_FACTOR:.3g}")
+        return (Remedy(f"a learning rate of {_number(lower)}", lower, param="lr"),)
 
 
 def _number(value: float) -> str:

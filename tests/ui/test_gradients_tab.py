@@ -81,5 +81,7 @@ def test_vanishing_gradients_warn_naming_the_first_layer_without_buttons(window,
     window.training.plot_tabs.setCurrentWidget(tab)
     low = (1e-7, 1e-2, 1.0)
     tab.add_report(report(("fc1", "fc2", "fc3"), (1, low), (11, low), (21, low)))
-    assert tab.warning_text().startswith("Vanishing gradients: fc1 get gradients 1e-07 times those of fc3 (step 21)")
+    assert tab.warning_text().startswith(
+        "Vanishing gradients: fc1 gets gradients 1e-07 times those of fc3 (step 21), so it hardly learns."
+    )
     assert tab.banner.isVisible() and tab.buttons == [] and not tab.remedy_row.isVisible()

@@ -14,15 +14,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QTimer
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QEvent, QPointF, QTimer
+from PySide6.QtGui import QCursor, QPalette
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from netbuilder.project.gradient_samples import GradientReport, GradientSample
+from netbuilder.ui.widgets.colors import mix
 
 REFRESH_MS = 100
 MAX_COLUMNS = 2048
 FIGURES = 3  # gradient norm, weight norm, update-to-weight ratio
+NAMED_ALWAYS = 4  # every 4th layer's name is always written; the others where the strip has room
 
 
 class GradientStrip(pg.PlotWidget):
@@ -54,6 +56,21 @@ class GradientStrip(pg.PlotWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         self.scene().sigMouseMoved.connect(self._hovered)
+        self._apply_palette()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and "colour_bar" in self.__dict__:  # not while being made
+            self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        """The window's colours, as the other plots take them, in any theme."""
+        palette = self.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        self.setBackground(base)
+        for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.colour_bar.axis):
+            axis.setPen(pg.mkPen(mix(text, base, 0.45)))
+            axis.setTextPen(pg.mkPen(text))
 
     def begin(self) -> None:
         """A new run: no columns until its first report."""
@@ -72,7 +89,9 @@ class GradientStrip(pg.PlotWidget):
             self.steps = np.zeros(64, dtype=np.int64)
             self.figures = np.zeros((FIGURES, len(self.layers), 64))
             ticks = [(i + 0.5, name) for i, name in enumerate(self.layers)]
-            self.plot.getAxis("left").setTicks([ticks])
+            always = [tick for i, tick in enumerate(ticks) if i % NAMED_ALWAYS == 0 or i == len(ticks) - 1]
+            # pyqtgraph writes a second level's names only where they do not overlap
+            self.plot.getAxis("left").setTicks([always, [tick for tick in ticks if tick not in always]])
         for sample in report.samples:
             self._heard += 1
             if (self._heard - 1) % self.keep_every == 0:
@@ -140,8 +159,10 @@ class GradientStrip(pg.PlotWidget):
         )
 
     def _hovered(self, scene_pos: QPointF) -> None:
+        """The cell's words become the image's tooltip, which the scene shows when the pointer rests (the scene
+        hides any tooltip its items lack); one already showing follows the pointer."""
         cell = self.cell_at(scene_pos)
-        if cell is None:
-            QToolTip.hideText()
-        else:
-            QToolTip.showText(QCursor.pos(), self.cell_words(*cell), self)
+        words = self.cell_words(*cell) if cell is not None else ""
+        self.image.setToolTip(words)
+        if words and QToolTip.isVisible():
+            QToolTip.showText(QCursor.pos(), words, self)

@@ -143,3 +143,14 @@ def test_a_single_score_explains_both_classes():
     probability = nn.Sequential(model, nn.Sigmoid())
     p = probability(x)
     assert torch.allclose(ClassScores(probability, single_score_is_probability=True)(x), torch.cat([1 - p, p], 1))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("method", METHODS)
+def test_maps_on_the_gpu_are_those_of_the_cpu(left_half_network, method):
+    model, x, _ = left_half_network
+    on_cpu = explain(model, x[0], 1, method)
+    gpu_model = SmallCNN().cuda()
+    gpu_model.load_state_dict(model.state_dict())
+    assert numpy.allclose(explain(gpu_model, x[0], 1, method), on_cpu, atol=1e-3)

@@ -16,14 +16,21 @@ pytestmark = pytest.mark.usefixtures("no_thread_left_running")
 LEFT = Qt.MouseButton.LeftButton
 
 
+def show_classes_tab(qtbot, panel) -> None:
+    """Click the Classes tab, as a person would."""
+    tabs = panel.plot_tabs
+    bar = tabs.tabBar()
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(tabs.indexOf(panel.plots.classes_page)).center())
+    assert tabs.currentWidget() is panel.plots.classes_page
+
+
 def test_a_cell_click_filters_the_predict_tab_to_its_samples_until_the_chip_is_cleared(window, qtbot):
     set_up(window, epochs=1)
     heard = train(qtbot, window)
     wait_until_done(qtbot, window, heard)
     panel = window.training
     tabs = panel.plot_tabs
-    bar = tabs.tabBar()
-    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(tabs.indexOf(panel.plots.classes_page)).center())
+    show_classes_tab(qtbot, panel)
     view = panel.plots.confusion_view
     qtbot.waitUntil(lambda: view.isVisible() and view.plot.vb.sceneBoundingRect().width() > 50)
 
@@ -74,4 +81,5 @@ def test_a_project_opened_again_shows_its_last_runs_matrix_and_figures(window, q
     assert (panel.plots.confusion_matrix == matrix).all()
     page = panel.plots.classes_page
     assert page.currentWidget() is page.content
+    show_classes_tab(qtbot, panel)  # drawn when looked at
     assert page.table.report["support"] == int(matrix.sum()) and len(page.table.shown_rows()) == 10 + 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -202,7 +203,10 @@ NO_MATRIX = (
 
 
 class ClassFiguresPage(QStackedWidget):
-    """The matrix, square and as tall as the page, with the table beside it; words until there is a matrix."""
+    """The matrix, square and as tall as the page, with the table beside it; words until there is a matrix.
+
+    A matrix that comes while the page is not in view (each epoch's, while the Curves tab is looked at) waits
+    until it is: drawing one costs tens of milliseconds the window's event loop cannot spare during a run."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -222,22 +226,46 @@ class ClassFiguresPage(QStackedWidget):
         self.content = content
         self.addWidget(self.message)
         self.addWidget(content)
+        self._waiting: tuple[Sequence[Sequence[int]], Sequence[str], float | None] | None = None
 
     def set_matrix(
         self, matrix: Sequence[Sequence[int]], class_names: Sequence[str], top5: float | None = None
     ) -> None:
-        """Show this confusion matrix and its figures (rows: true class; columns: predicted)."""
-        self.confusion_view.set_matrix(matrix, class_names)
-        if self.confusion_view.matrix is None:  # not a square of counts
+        """Show this confusion matrix and its figures (rows: true class; columns: predicted), now if the page
+        is in view, else when it comes into view."""
+        shape = np.shape(matrix)
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] == 0:
             return
-        self.table.set_matrix(matrix, class_names, top5)
+        self._waiting = (matrix, class_names, top5)
         self.setCurrentWidget(self.content)
+        if self.isVisible():
+            self._draw_waiting()
 
     def clear(self) -> None:
         """A new run: no matrix until its first epoch has been evaluated."""
+        self._waiting = None
         self.confusion_view.clear_matrix()
         self.table.clear()
         self.setCurrentWidget(self.message)
+
+    @property
+    def matrix(self) -> np.ndarray | None:
+        """The counts shown, or to be shown when the page comes into view; None before any."""
+        if self._waiting is not None:
+            return np.asarray(self._waiting[0], dtype=float)
+        return self.confusion_view.matrix
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._draw_waiting()
+
+    def _draw_waiting(self) -> None:
+        if self._waiting is None:
+            return
+        matrix, class_names, top5 = self._waiting
+        self._waiting = None
+        self.confusion_view.set_matrix(matrix, class_names)
+        self.table.set_matrix(matrix, class_names, top5)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

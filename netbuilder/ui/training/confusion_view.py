@@ -36,6 +36,7 @@ class ConfusionView(pg.PlotWidget):
         self.texts: list[list[pg.TextItem]] = []
         self.matrix: np.ndarray | None = None
         self.class_names: list[str] = []
+        self._lut: np.ndarray | None = None  # the colour of each of 256 levels, made again when the colours change
         palette = self.palette()  # until the plots hand over their colours
         self._colours: dict[str, QColor] = {
             "base": palette.color(QPalette.ColorRole.Base),
@@ -53,6 +54,7 @@ class ConfusionView(pg.PlotWidget):
 
     def set_colours(self, colours: dict[str, QColor]) -> None:
         self._colours = colours
+        self._lut = None
         self.setBackground(colours["base"])
         if self.matrix is not None:
             self._paint()
@@ -65,12 +67,14 @@ class ConfusionView(pg.PlotWidget):
         self.matrix = counts
         classes = counts.shape[0]
         names = list(class_names) if len(class_names) == classes else [str(i) for i in range(classes)]
+        fitted = names == self.class_names and self.isVisible()  # the axes and the view hold (each epoch's)
         self.class_names = names
-        ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
-        self.plot.getAxis("bottom").setTicks(ticks)
-        left = self.plot.getAxis("left")
-        left.setTicks(ticks)
-        left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
+        if not fitted:
+            ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
+            self.plot.getAxis("bottom").setTicks(ticks)
+            left = self.plot.getAxis("left")
+            left.setTicks(ticks)
+            left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
         if len(self.texts) != classes:  # made again only when the number of classes changes
             for row in self.texts:
                 for text in row:
@@ -86,29 +90,34 @@ class ConfusionView(pg.PlotWidget):
                         row.append(text)
                     self.texts.append(row)
         self._paint()
-        self.show()
-        self.plot.enableAutoRange()  # fits the matrix now and whenever the view is resized
-        self.plot.autoRange(padding=0)
+        if not fitted:
+            self.show()
+            self.plot.enableAutoRange()  # fits the matrix now and whenever the view is resized
+            self.plot.autoRange(padding=0)
 
     def _paint(self) -> None:
         c = self._colours
         counts = self.matrix
         top = max(1.0, float(counts.max()))
         low, high = c["base"], QColor(c["train"])
-        table = np.array(
-            [[*(mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
-            dtype=np.ubyte,
-        )
-        self.image.setImage(counts, levels=(0, top), lut=table)
+        if self._lut is None:
+            self._lut = np.array(
+                [[*(mix(low, high, i / 255).getRgb()[:3]), 255] for i in range(256)],
+                dtype=np.ubyte,
+            )
+        self.image.setImage(counts, levels=(0, top), lut=self._lut)
         self.image.setRect(0, 0, counts.shape[1], counts.shape[0])
         font = self.font()
         font.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
         for i, row in enumerate(self.texts):
             for j, text in enumerate(row):
                 value = counts[i, j]
-                text.setText(f"{value:.0f}" if value else "")
-                text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
-                text.setFont(font)
+                words = f"{value:.0f}" if value else ""
+                if words != text.toPlainText() or text.textItem.font() != font:
+                    text.setText(words)
+                    text.setFont(font)
+                if words:  # an empty cell's colour shows nothing
+                    text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))
 
     # ---- pointing at a cell -----------------------------------------------------------------------------
 

@@ -213,7 +213,7 @@ class TrainingPanel(QWidget):
             self.plots.show_past(self.history.records)
             last = self.history.records[-1] if self.history.records else None
             if last is not None and last.confusion:  # the project's last run, until the next one's first epoch
-                self.plots.set_confusion(last.confusion, last.class_names)
+                self.plots.set_confusion(last.confusion, last.class_names, last.final.get("val_top5_accuracy"))
         return self.plots
 
     def show_cell_samples(self, true: int, predicted: int) -> None:
@@ -363,6 +363,8 @@ class TrainingPanel(QWidget):
         record = epoch_entry(event)
         self.run.last_epoch = record
         self.plots.add_epoch(record)
+        if event.confusion and self.run.start is not None:  # the matrix and its figures follow each epoch
+            self.plots.set_confusion(event.confusion, self.run.start.class_names, record.get("val_top5_accuracy"))
         if self.run.start is not None:
             self.progress.setValue(min(self.progress.maximum(), event.epoch * self.run.start.steps_per_epoch))
         self.metrics_label.setText(epoch_in_words(record) + (f" · {self.run.speed}" if self.run.speed else ""))
@@ -382,8 +384,8 @@ class TrainingPanel(QWidget):
         run.worker.gradients.disconnect(self.gradients_tab.add_report)
         if self.plots is not None:
             self.plots.refresh(everything=True)
-            if end.confusion:
-                self.plots.set_confusion(end.confusion, end.class_names)
+            if end.confusion:  # the last epoch's, whatever ended the run: a stopped run shows it too
+                self.plots.set_confusion(end.confusion, end.class_names, end.val_metrics.get("top5_accuracy"))
         record = None
         if end.started:
             record = run.worker.recorder.record(  # made from the engine's events, never from the plots

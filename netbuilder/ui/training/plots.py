@@ -329,8 +329,8 @@ class TrainingPlots(QWidget):
 
     @property
     def confusion_matrix(self) -> np.ndarray | None:
-        """The counts shown, or None before a classification run has ended."""
-        return self.confusion_view.matrix
+        """The counts shown (or to be shown when the Classes tab is looked at), or None before any."""
+        return self.classes_page.matrix
 
     def _mark_dirty(self) -> None:
         self._dirty = True

@@ -102,9 +102,10 @@ class PredictPanel(QWidget):
         self.cell_chip.cleared.connect(self.clear_cell)
         self.position = QLabel()
         self.position.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        # the words give way (cut short, whole in the tooltip) rather than widen the window when a chip is shown
+        # the words give way (their end cut off, whole in the tooltip) rather than widen the window when a chip shows
         self.position.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.position.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.position.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.position.setIndent(8)
         tools = QHBoxLayout()
         tools.setContentsMargins(6, 4, 6, 0)
         tools.setSpacing(4)

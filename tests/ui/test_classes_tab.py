@@ -1,0 +1,51 @@
+"""The Classes tab follows the run: each epoch's confusion matrix and per-class figures while it trains, and a
+stopped run's last ones once it has stopped (the issue: pressing Stop showed no matrix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from netbuilder.ui.training.class_figures import ClassFiguresPage
+from tests.ui.test_confusion_cell import show_classes_tab
+from tests.ui.test_predict_panel import DIGITS_VALIDATION
+from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
+
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
+
+def test_the_matrix_and_figures_follow_each_epoch_and_stop_keeps_the_last(window, qtbot):
+    set_up(window, epochs=200)
+    panel = window.training
+    heard = train(qtbot, window)
+    page = panel.plots.classes_page
+    assert page.currentWidget() is page.message  # a new run: nothing until its first epoch is evaluated
+    show_classes_tab(qtbot, panel)  # looked at while it trains
+    qtbot.waitUntil(lambda: len(heard.epochs) >= 2, timeout=TIMEOUT_MS)
+    assert panel.is_running
+    assert page.currentWidget() is page.content
+    assert (panel.plots.confusion_matrix == np.array(heard.epochs[-1].confusion)).all()
+    assert page.table.report["support"] == DIGITS_VALIDATION
+    assert page.table.report == heard.epochs[-1].report  # the engine's figures are the window's
+
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    wait_until_done(qtbot, window, heard)
+    end = heard.finished[0]
+    assert end.status == "stopped" and end.confusion == heard.epochs[-1].confusion
+    assert page.currentWidget() is page.content
+    assert (panel.plots.confusion_matrix == np.array(end.confusion)).all()
+    assert panel.history.records[-1].confusion == end.confusion
+
+
+def test_a_matrix_that_comes_while_the_tab_is_not_looked_at_is_drawn_when_it_is(qtbot):
+    page = ClassFiguresPage()
+    qtbot.addWidget(page)
+    page.set_matrix([[3, 1], [0, 4]], ("no", "yes"))  # hidden: kept for later, not drawn
+    assert page.confusion_view.matrix is None and page.table.report is None
+    assert page.matrix.tolist() == [[3, 1], [0, 4]]
+    page.resize(600, 220)
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.confusion_view.matrix.tolist() == [[3, 1], [0, 4]]
+    assert page.table.report["accuracy"] == 7 / 8

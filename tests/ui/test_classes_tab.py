@@ -28,6 +28,8 @@ def test_the_matrix_and_figures_follow_each_epoch_and_stop_keeps_the_last(window
     assert (panel.plots.confusion_matrix == np.array(heard.epochs[-1].confusion)).all()
     assert page.table.report["support"] == DIGITS_VALIDATION
     assert page.table.report == heard.epochs[-1].report  # the engine's figures are the window's
+    top5 = heard.epochs[-1].val_metrics["top5_accuracy"]  # ten digits: more than 5 classes
+    assert f"(top-5 {top5:.1%})" in page.table.accuracy.text()
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     wait_until_done(qtbot, window, heard)
@@ -35,6 +37,7 @@ def test_the_matrix_and_figures_follow_each_epoch_and_stop_keeps_the_last(window
     assert end.status == "stopped" and end.confusion == heard.epochs[-1].confusion
     assert page.currentWidget() is page.content
     assert (panel.plots.confusion_matrix == np.array(end.confusion)).all()
+    assert f"(top-5 {heard.epochs[-1].val_metrics['top5_accuracy']:.1%})" in page.table.accuracy.text()
     assert panel.history.records[-1].confusion == end.confusion
 
 

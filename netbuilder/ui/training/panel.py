@@ -385,7 +385,7 @@ class TrainingPanel(QWidget):
         if self.plots is not None:
             self.plots.refresh(everything=True)
             if end.confusion:  # the last epoch's, whatever ended the run: a stopped run shows it too
-                self.plots.set_confusion(end.confusion, end.class_names, end.val_metrics.get("top5_accuracy"))
+                self.plots.set_confusion(end.confusion, end.class_names, end.val_metrics.get("val_top5_accuracy"))
         record = None
         if end.started:
             record = run.worker.recorder.record(  # made from the engine's events, never from the plots

@@ -132,3 +132,33 @@ def test_the_engine_reports_the_statistics_by_node_label():
     steps = [s.step for report in reports for s in report.samples]
     assert steps == [1, 11, 21]
     assert all(len(s.gradient_norms) == len(layers) for report in reports for s in report.samples)
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=[pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")],
+        ),
+    ],
+)
+def test_the_engines_last_sample_is_the_model_as_the_run_left_it(device):
+    """On a GPU the step is a CUDA graph after three eager steps: the sample at step 21 reads the graph's own
+    gradient buffers, which must be the gradients of that step (the run ends right after it)."""
+    project = with_settings(load_project(DIGITS_MLP), device=device)
+    reports = []
+    trainer = Trainer(project)
+    trainer.run(lambda e: reports.append(e) if isinstance(e, GradientReport) else None, max_steps=21)
+    assert device == "cpu" or (trainer.graphed is not None and trainer.graphed.graph is not None)
+    last = reports[-1].samples[-1]
+    assert last.step == 21
+    attributes = {label: attr for attr, label in trainer._layer_labels().items()}
+    for index, layer in enumerate(reports[-1].layers):
+        params = [p for n, p in trainer.model.named_parameters() if n.split(".")[0] == attributes[layer]]
+        gradient = torch.cat([p.grad.flatten() for p in params]).norm().item()
+        weight = torch.cat([p.detach().flatten() for p in params]).norm().item()
+        assert last.gradient_norms[index] == pytest.approx(gradient, rel=1e-4)
+        assert last.weight_norms[index] == pytest.approx(weight, rel=1e-4)
+        assert 0 < last.update_ratios[index] < 1

@@ -41,7 +41,7 @@ class GradientStrip(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(
-            colorMap=pg.colormap.get("viridis"), interactive=False, label="log₁₀ gradient norm", width=12
+            colorMap=pg.colormap.get("viridis"), interactive=False, label="log₁₀ norm", width=12
         )
         self.colour_bar.setImageItem(self.image, insert_in=self.plot)
         self.layers: tuple[str, ...] = ()

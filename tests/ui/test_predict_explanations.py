@@ -17,9 +17,10 @@ pytestmark = pytest.mark.usefixtures("no_thread_left_running")
 
 
 @pytest.fixture
-def project_path(tmp_path):
-    path = tmp_path / "digits_cnn.nbproj"
-    shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
+def project_path(tmp_path, request):
+    name = getattr(request, "param", "digits_cnn")
+    path = tmp_path / f"{name}.nbproj"
+    shutil.copy(SAMPLES / f"{name}.nbproj", path)
     return path
 
 
@@ -79,3 +80,11 @@ def test_grad_cam_is_drawn_over_the_chosen_sample_and_follows_it(window, qtbot):
 
     choose(panel, "")  # off: the sample alone
     assert panel.sample_view.heat is None and not panel.explanation.status.isVisible()
+
+
+@pytest.mark.parametrize("project_path", ["digits_autoencoder"], indirect=True)
+def test_a_network_that_gives_back_its_image_offers_no_explanation(window, qtbot):
+    """Its input and output side by side say what it does; a map of one output pixel would say little."""
+    panel = trained_window(qtbot, window)
+    assert panel.predictions.output_images is not None
+    assert not panel.explanation.isVisible()

@@ -343,9 +343,11 @@ class PredictPanel(QWidget):
         names = [self.grid.fontMetrics().horizontalAdvance(name) for name in predictions.class_names]
         width = max(THUMBNAIL + 18, min(MAX_CAPTION_WIDTH, max(names, default=0) + 12))
         self.grid.setGridSize(QSize(width, THUMBNAIL + 22))  # class names fit under their samples
-        # what the network looks at: over an image or along a sequence (not a table's row)
+        # what the network looks at: over an image or along a sequence (not a table's row, nor the pixels of
+        # an image a network gives back, where input and output side by side say it)
         methods = {"image": ("saliency", "gradcam", "ig"), "sequence": ("saliency", "ig")}
-        self.explanation.set_methods(methods.get(self.style.kind, ()))
+        reconstructs = predictions.output_images is not None
+        self.explanation.set_methods(() if reconstructs else methods.get(self.style.kind, ()))
         self.explanation.set_layers(())
         self.model.show(predictions, self.style, list(range(len(predictions))))
         self.pages.setCurrentWidget(self.content)

@@ -65,10 +65,11 @@ def test_exploding_gradients_warn_in_the_tab_and_its_remedies_are_undoable_edits
     qtbot.mouseClick(clip, LEFT)
     qtbot.mouseClick(lower, LEFT)
     assert project.training.grad_clip == 1.0 and optimizer.params["lr"] == pytest.approx(rate / 10)
-    assert not clip.isEnabled()
+    assert not clip.isEnabled() and not lower.isEnabled()  # in effect
     panel.editor.undo_stack.undo()
     panel.editor.undo_stack.undo()
     assert project.training.grad_clip == 0 and optimizer.params["lr"] == rate
+    assert clip.isEnabled() and lower.isEnabled()  # undone: they can be chosen again
 
     tab.begin_run(project)  # a new run clears the warning
     assert tab.warning_text() == "" and tab.buttons == []

@@ -54,6 +54,7 @@ class GradientsTab(QWidget):
         self.layout_.addWidget(self.banner)
         self.layout_.addWidget(self.remedy_row)
         self.layout_.addWidget(self.hint, 1)
+        editor.undo_stack.indexChanged.connect(self._update_buttons)  # a remedy undone can be chosen again
 
     def begin_run(self, project: Project) -> None:
         """A run of `project` starts: clear the strip and the warnings; the remedies will change its values."""
@@ -88,8 +89,7 @@ class GradientsTab(QWidget):
     def set_running(self, running: bool) -> None:
         """The graph is locked while a run trains: the remedies wait for its end."""
         self.running = running
-        for button, _ in self.buttons:
-            button.setEnabled(not running)
+        self._update_buttons()
 
     def warning_text(self) -> str:
         return self.banner.text.text() if self.banner.isVisible() else ""
@@ -102,10 +102,20 @@ class GradientsTab(QWidget):
             done = bool(self.optimizer_node) and self.editor.set_param(self.optimizer_node, remedy.param, remedy.value)
         if done:
             self.message.emit(f"Set {remedy.words} for the next run (Undo reverts it)")
-            for button, shown in self.buttons:
-                if shown is remedy:
-                    button.setEnabled(False)
         return done
+
+    def _update_buttons(self, *_: object) -> None:
+        """A remedy's button is on unless a run locks the graph or the project already has its value (after
+        its click, until an undo takes the value away again)."""
+        for button, remedy in self.buttons:
+            button.setEnabled(not self.running and not self._in_effect(remedy))
+
+    def _in_effect(self, remedy: Remedy) -> bool:
+        project = self.editor.document.project
+        if remedy.setting:
+            return getattr(project.training, remedy.setting) == remedy.value
+        node = project.graph.nodes.get(self.optimizer_node)
+        return node is not None and node.params.get(remedy.param) == remedy.value
 
     def _show(self, warning: GradientWarning) -> None:
         """Show this warning, under any already shown (exploding and vanishing may both happen)."""
@@ -123,11 +133,11 @@ class GradientsTab(QWidget):
         for remedy in remedies:
             button = QPushButton(remedy.words[:1].upper() + remedy.words[1:])
             button.setToolTip(f"Use {remedy.words} in the next run (an edit: Undo reverts it)")
-            button.setEnabled(not self.running)
             button.clicked.connect(lambda _=False, r=remedy: self.apply(r))
             self.remedy_layout.insertWidget(len(self.buttons), button)
             self.buttons.append((button, remedy))
         self.remedy_row.setVisible(bool(remedies))
+        self._update_buttons()
 
     def _optimizer_params(self) -> dict:
         """The optimizer node's parameters, defaults included (what a remedy's value is worked out from)."""

@@ -77,3 +77,10 @@ def test_a_new_matrix_replaces_the_figures_and_a_new_run_clears_them(qtbot):
     assert page.table.accuracy.text() == "Validation accuracy 80.0% (top-5 95.0%) of 20 samples"
     page.clear()
     assert page.currentWidget() is page.message and page.table.shown_rows() == []
+
+
+def test_the_next_epochs_figures_keep_the_order_chosen_and_sort_again(table, qtbot):
+    click_header(qtbot, table, 2)  # recall, ascending: dog 0.7, cat 0.83, fox 1
+    table.set_matrix([[2, 4, 0], [0, 10, 0], [0, 1, 3]], NAMES)  # now cat 1/3, fox 3/4, dog 1
+    assert [row[0] for row in table.shown_rows()] == ["cat", "fox", "dog", "macro average", "weighted average"]
+    assert table.shown_rows()[0][2] == "0.333"

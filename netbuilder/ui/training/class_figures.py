@@ -56,20 +56,27 @@ class ClassFiguresModel(QAbstractTableModel):
         self.rows: list[tuple[str, float, float, float, int]] = []
         self.classes = 0  # the rows before this are classes; the rest are the averages
 
-    def set_report(self, report: dict | None, class_names: Sequence[str]) -> None:
-        """Show `classification_report`'s figures (None: none)."""
-        self.beginResetModel()
-        self.rows = []
-        self.classes = 0
+    def set_report(self, report: dict | None, class_names: Sequence[str]) -> bool:
+        """Show `classification_report`'s figures (None: none). True when the rows are the same classes as
+        before, whose figures alone changed (each epoch's): the rows stay, so the view keeps its layout."""
+        rows = []
         if report is not None:
             classes = report["classes"]
             names = list(class_names) if len(class_names) == len(classes) else [str(i) for i in range(len(classes))]
             for name, row in zip(names, classes, strict=True):
-                self.rows.append((name, *(row[key] for key in FIGURES), row["support"]))
-            self.classes = len(self.rows)
+                rows.append((name, *(row[key] for key in FIGURES), row["support"]))
             for label, key in (("macro average", "macro"), ("weighted average", "weighted")):
-                self.rows.append((label, *(report[key][f] for f in FIGURES), report["support"]))
+                rows.append((label, *(report[key][f] for f in FIGURES), report["support"]))
+        same = bool(rows) and [row[0] for row in rows] == [row[0] for row in self.rows]
+        if same:
+            self.rows = rows
+            self.dataChanged.emit(self.index(0, 1), self.index(len(rows) - 1, len(COLUMNS) - 1))
+            return True
+        self.beginResetModel()
+        self.rows = rows
+        self.classes = len(rows) - 2 if rows else 0
         self.endResetModel()
+        return False
 
     def is_average(self, row: int) -> bool:
         return row >= self.classes
@@ -176,11 +183,11 @@ class ClassFiguresTable(QWidget):
         """The figures of this confusion matrix (rows: true class; columns: predicted), and the top-5 accuracy
         of the same evaluation where there are more than 5 classes (the matrix cannot tell it)."""
         self.report = classification_report([[int(count) for count in row] for row in matrix])
-        self.model.set_report(self.report, class_names)
-        self.view.resizeColumnToContents(0)
-        header = self.view.horizontalHeader()
-        header.resizeSection(0, min(MAX_NAME_WIDTH, header.sectionSize(0)))
-        self._fit_width()
+        if not self.model.set_report(self.report, class_names):  # new classes: their names' column fitted
+            self.view.resizeColumnToContents(0)
+            header = self.view.horizontalHeader()
+            header.resizeSection(0, min(MAX_NAME_WIDTH, header.sectionSize(0)))
+            self._fit_width()
         top = f" (top-5 {top5:.1%})" if top5 is not None else ""
         self.accuracy.setText(
             f"Validation accuracy {self.report['accuracy']:.1%}{top} of {self.report['support']:,} samples"

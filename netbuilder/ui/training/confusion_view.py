@@ -113,8 +113,9 @@ class ConfusionView(pg.PlotWidget):
             for j, text in enumerate(row):
                 value = counts[i, j]
                 words = f"{value:.0f}" if value else ""
-                if words != text.toPlainText() or text.textItem.font() != font:
+                if words != text.toPlainText():
                     text.setText(words)
+                if text.textItem.font() != font:
                     text.setFont(font)
                 if words:  # an empty cell's colour shows nothing
                     text.setColor(readable_on(mix(low, high, value / top), c["text"], c["base"]))

@@ -99,6 +99,15 @@ def test_only_every_nth_step_is_sampled():
     assert [s.step for s in report.samples] == [1, 6, 11]
 
 
+def test_quick_steps_double_the_interval_so_samples_stay_apart_in_time():
+    model = nn.Sequential(nn.Linear(32, 4))
+    ticks = iter(range(1000))
+    stats = GradientStats(model, {}, every=10, min_gap=0.05, clock=lambda: next(ticks) * 0.03)  # 30 ms apart
+    due = [steps for steps in range(200) if stats.due(steps)]
+    assert due == [0, 10, 20, 40, 80, 160]  # each sample but the first came sooner than 50 ms after the last
+    assert stats.every == 320
+
+
 def test_a_deep_plain_network_with_a_bad_initialisation_warns_of_vanishing_gradients_at_its_first_layer():
     watch = watched(deep_plain_network("bad"))
     assert [w.kind for w in watch.warnings] == [VANISHING]
@@ -125,7 +134,9 @@ def test_a_learning_rate_far_too_large_warns_of_exploding_gradients_offering_cli
 def test_the_engine_reports_the_statistics_by_node_label():
     project = with_settings(load_project(DIGITS_MLP), device="cpu")
     reports = []
-    Trainer(project).run(lambda e: reports.append(e) if isinstance(e, GradientReport) else None, max_steps=25)
+    trainer = Trainer(project)
+    trainer.gradient_stats.min_gap = 0  # every 10th step however quick the steps are
+    trainer.run(lambda e: reports.append(e) if isinstance(e, GradientReport) else None, max_steps=25)
     labels = {node.label for node in project.graph.nodes.values()}
     layers = reports[0].layers
     assert layers and set(layers) <= labels
@@ -150,6 +161,7 @@ def test_the_engines_last_sample_is_the_model_as_the_run_left_it(device):
     project = with_settings(load_project(DIGITS_MLP), device=device)
     reports = []
     trainer = Trainer(project)
+    trainer.gradient_stats.min_gap = 0
     trainer.run(lambda e: reports.append(e) if isinstance(e, GradientReport) else None, max_steps=21)
     assert device == "cpu" or (trainer.graphed is not None and trainer.graphed.graph is not None)
     last = reports[-1].samples[-1]

@@ -1,6 +1,9 @@
 """Per-layer gradient norm, weight norm and update-to-weight ratio of a training run, sampled every few steps.
 
-Cheap by construction: only every SAMPLE_EVERY-th step is measured; on that step the weights are copied
+Cheap by construction: only every SAMPLE_EVERY-th step is measured, and where steps are so quick that samples
+would come closer than MIN_GAP_SECONDS (a small network on a GPU runs thousands of steps a second, and a sample
+is a dozen kernel launches, more than such a step) the interval doubles, so the samples stay evenly spaced in
+steps, at most about 1 / MIN_GAP_SECONDS a second; on a sampled step the weights are copied
 before it (one pass over them) and, after it, the norms of every gradient, weight and change are taken with
 torch's fused `_foreach_norm` and summed per layer with one `index_add_`, all on the device. Nothing is read
 to the host then: the results wait on the device until `collect()`, which the engine calls when it reports
@@ -13,18 +16,22 @@ over all of its parameters together (weight and bias, or every parameter inside 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
 
 from netbuilder.project.gradient_samples import SAMPLE_EVERY, GradientReport, GradientSample
 
+MIN_GAP_SECONDS = 0.05  # 20 samples a second are more than the strip can show (it redraws every 0.1 s)
+
 
 class GradientStats:
     """Samples `model`'s per-layer statistics at every `every`-th step; `names` maps the model's attributes
     to the names said for them (node labels). With `skip_non_finite` (fp16 loss scaling, whose skipped steps
-    have inf gradients by design) samples that hold inf or NaN are left out."""
+    have inf gradients by design) samples that hold inf or NaN are left out. `every` doubles whenever a sample
+    comes less than `min_gap` seconds (by `clock`) after the one before."""
 
     def __init__(
         self,
@@ -33,6 +40,8 @@ class GradientStats:
         *,
         every: int = SAMPLE_EVERY,
         skip_non_finite: bool = False,
+        min_gap: float = MIN_GAP_SECONDS,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         groups: dict[str, list[nn.Parameter]] = {}
         for name, param in model.named_parameters():
@@ -48,10 +57,20 @@ class GradientStats:
         self._layer_of = torch.tensor(layer_of, dtype=torch.long, device=device)
         self._before: list[torch.Tensor] | None = None
         self._pending: list[tuple[int, torch.Tensor]] = []
+        self.min_gap = min_gap
+        self._clock = clock
+        self._last_sampled: float | None = None
 
     def due(self, steps_done: int) -> bool:
-        """Whether the step after `steps_done` steps of the run is one to sample (the first one is)."""
-        return bool(self._params) and steps_done % self.every == 0
+        """Whether the step after `steps_done` steps of the run is one to sample (the first one is). Every
+        interval is a multiple of the one before, so the samples taken stay evenly spaced once thinned."""
+        if not self._params or steps_done % self.every:
+            return False
+        now = self._clock()
+        if self._last_sampled is not None and now - self._last_sampled < self.min_gap:
+            self.every *= 2
+        self._last_sampled = now
+        return True
 
     @torch.no_grad()
     def before_step(self) -> None:

@@ -30,7 +30,10 @@ def test_a_run_fills_the_strip_one_column_per_sampled_step_named_by_node(window,
     window.training.plot_tabs.setCurrentWidget(tab)
     strip.refresh()
     steps = heard.started[0].steps_per_epoch
-    assert strip.columns == math.ceil(steps / SAMPLE_EVERY)
+    # every 10th step, or fewer evenly spaced ones where the steps were quick (the engine doubles its interval)
+    spacing = strip.spacing
+    assert spacing % SAMPLE_EVERY == 0 and strip.columns == math.ceil(steps / spacing)
+    assert list(strip.steps[: strip.columns]) == list(range(1, steps + 1, spacing))
     labels = {node.label for node in window.training.document.project.graph.nodes.values()}
     assert strip.layers and set(strip.layers) <= labels
     assert strip.image.image.shape == (len(strip.layers), strip.columns)
@@ -38,10 +41,24 @@ def test_a_run_fills_the_strip_one_column_per_sampled_step_named_by_node(window,
     assert tab.warning_text() == ""  # the sample network trains healthily
 
     # the pointer over the first layer's second column: its step and figures in words
-    point = strip.plot.vb.mapViewToScene(QPointF(1 + SAMPLE_EVERY, 0.5))
+    point = strip.plot.vb.mapViewToScene(QPointF(1 + spacing, 0.5))
     assert strip.cell_at(point) == (0, 1)
     words = strip.cell_words(0, 1)
-    assert words.startswith(f"{strip.layers[0]} at step {1 + SAMPLE_EVERY}: gradient norm ")
+    assert words.startswith(f"{strip.layers[0]} at step {1 + spacing}: gradient norm ")
+
+
+def test_the_strip_keeps_its_columns_evenly_spaced_and_bounded(window, monkeypatch):
+    from netbuilder.ui.training import gradient_strip
+
+    tab = window.training.gradients_tab
+    tab.begin_run(window.training.document.project)
+    tab.add_report(report(("fc1", "fc2"), *((step, (1.0, 1.0)) for step in (1, 11, 21, 31, 41, 61))))
+    strip = tab.strip
+    assert list(strip.steps[: strip.columns]) == [1, 21, 41, 61] and strip.spacing == 20  # the engine slowed down
+    monkeypatch.setattr(gradient_strip, "MAX_COLUMNS", 6)
+    tab.add_report(report(("fc1", "fc2"), *((step, (1.0, 1.0)) for step in range(81, 300, 20))))
+    assert strip.columns <= 6 and strip.spacing == 80
+    assert list(strip.steps[: strip.columns]) == [61, 141, 221]
 
 
 def test_exploding_gradients_warn_in_the_tab_and_its_remedies_are_undoable_edits(window, qtbot):

@@ -5,7 +5,9 @@ figures under the pointer.
 
 The image item is made once and given new pixels with `setImage`, at most every REFRESH_MS; the columns live
 in numpy buffers that grow by doubling up to MAX_COLUMNS, after which every other column is dropped and
-only every other new sample kept, so a long run's memory stays bounded.
+only every other new sample kept, so a long run's memory stays bounded. Columns are evenly spaced in steps:
+when the engine samples less often (it doubles its interval for quick steps), the earlier columns are thinned
+to the new spacing.
 """
 
 from __future__ import annotations
@@ -48,8 +50,7 @@ class GradientStrip(pg.PlotWidget):
         self.steps = np.zeros(0, dtype=np.int64)
         self.figures = np.zeros((FIGURES, 0, 0))
         self.columns = 0
-        self.keep_every = 1  # after thinning, only every n-th sample is kept
-        self._heard = 0  # samples heard this run, kept or not
+        self.spacing = 0  # steps between columns (0 until there are two)
         self._dirty = False
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -76,8 +77,7 @@ class GradientStrip(pg.PlotWidget):
         """A new run: no columns until its first report."""
         self.layers = ()
         self.columns = 0
-        self.keep_every = 1
-        self._heard = 0
+        self.spacing = 0
         self.image.clear()
         self._dirty = False
 
@@ -92,19 +92,23 @@ class GradientStrip(pg.PlotWidget):
             always = [tick for i, tick in enumerate(ticks) if i % NAMED_ALWAYS == 0 or i == len(ticks) - 1]
             # pyqtgraph writes a second level's names only where they do not overlap
             self.plot.getAxis("left").setTicks([always, [tick for tick in ticks if tick not in always]])
+            self.spacing = 0
         for sample in report.samples:
-            self._heard += 1
-            if (self._heard - 1) % self.keep_every == 0:
-                self._append(sample)
+            self._append(sample)
         self._dirty = True
 
     def _append(self, sample: GradientSample) -> None:
-        if self.columns == MAX_COLUMNS:  # thin: keep every other column, and from now on every other sample
-            kept = self.columns // 2
-            self.steps[:kept] = self.steps[: self.columns : 2]
-            self.figures[:, :, :kept] = self.figures[:, :, : self.columns : 2]
-            self.columns = kept
-            self.keep_every *= 2
+        if self.columns:
+            gap = sample.step - int(self.steps[self.columns - 1])
+            if gap <= 0 or gap < self.spacing:  # finer than the strip keeps now
+                return
+            if gap > self.spacing > 0:  # the engine samples less often: the earlier columns follow
+                self._thin(gap, sample.step)
+            self.spacing = gap
+        if self.columns == MAX_COLUMNS:  # keep every other column, and from now on every other sample
+            self._thin(2 * self.spacing, int(self.steps[self.columns - 1]))
+            if sample.step - int(self.steps[self.columns - 1]) < self.spacing:
+                return
         if self.columns == len(self.steps):  # grow by doubling
             self.steps = np.concatenate([self.steps, np.zeros_like(self.steps)])
             self.figures = np.concatenate([self.figures, np.zeros_like(self.figures)], axis=2)
@@ -112,6 +116,14 @@ class GradientStrip(pg.PlotWidget):
         self.steps[column] = sample.step
         self.figures[:, :, column] = (sample.gradient_norms, sample.weight_norms, sample.update_ratios)
         self.columns += 1
+
+    def _thin(self, spacing: int, anchor: int) -> None:
+        """Keep the columns `spacing` steps apart that line up with the step `anchor`."""
+        kept = np.flatnonzero((anchor - self.steps[: self.columns]) % spacing == 0)
+        self.steps[: len(kept)] = self.steps[kept]
+        self.figures[:, :, : len(kept)] = self.figures[:, :, kept]
+        self.columns = len(kept)
+        self.spacing = spacing
 
     def refresh(self) -> None:
         """Paint the columns heard since the last refresh (the timer's work; a test may call it)."""
@@ -134,9 +146,7 @@ class GradientStrip(pg.PlotWidget):
 
     def _columns_at(self) -> tuple[float, float]:
         """The step of the first column and the steps between columns."""
-        first = float(self.steps[0])
-        spacing = float(self.steps[1] - self.steps[0]) if self.columns > 1 else 1.0
-        return first, max(1.0, spacing)
+        return float(self.steps[0]), float(max(1, self.spacing))
 
     # ---- pointing at a cell -----------------------------------------------------------------------------
 

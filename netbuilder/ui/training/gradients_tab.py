@@ -19,8 +19,8 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.widgets.banner import Banner
 
 IDLE = (
-    f"Each layer's gradient norm, sampled every {SAMPLE_EVERY} steps, shows here as a network trains: a row per "
-    "layer, first layer at the top, bright where the gradients are large."
+    f"Each layer's gradient norm, sampled every {SAMPLE_EVERY} steps (fewer when steps are quick), shows here as a "
+    "network trains: a row per layer, first layer at the top, bright where the gradients are large."
 )
 
 

@@ -424,8 +424,8 @@ def _train(o: LoopOptions) -> str:
         '            record.update({f"val_{name}": value for name, value in metrics.items()})',
         "            line += f\"  val loss {metrics['loss']:.4f}"
         + ("  val accuracy {metrics['accuracy']:.1%}" if o.classification else "")
-        + ("  val top-5 {metrics['top5_accuracy']:.1%}" if o.top_k else "")
         + '"',
+        *(["            line += f\"  val top-5 {metrics['top5_accuracy']:.1%}\""] if o.top_k else []),
         '            if metrics["loss"] < run["best_val_loss"]:  # for early stopping',
         '                run["best_val_loss"], run["epochs_without_improvement"] = metrics["loss"], 0',
         "            else:",

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SAMPLE ?= sample_projects/digits_cnn.nbproj
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-heavy lint bench clean
 
 # (Re)install when the dependency list or the pins change.
 $(STAMP): pyproject.toml .ci/constraints.txt
@@ -19,7 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check netbuilder tests benchmarks docs
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not heavy"
+
+test-heavy: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m heavy
 
 lint: $(STAMP)
 	$(BIN)/ruff check netbuilder tests benchmarks docs

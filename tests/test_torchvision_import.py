@@ -2,7 +2,7 @@
 and, with the original's state_dict loaded under its own key names (strict), the original's outputs within 1e-5.
 
 torchvision is the oracle: each model is built untrained (weights=None, seeded) at the smallest input it takes.
-The slowest (the largest, and ViT-L at its fixed 224x224) are marked slow.
+The slowest (the largest, and ViT-L at its fixed 224x224) are marked heavy: `make test-heavy` runs them.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ and MaxViT only the size they were built for."""
 
 def _models() -> list:
     names = torchvision.models.list_models(module=torchvision.models)
-    return [pytest.param(name, marks=pytest.mark.slow) if name in _SLOWEST else name for name in names]
+    return [pytest.param(name, marks=pytest.mark.heavy) if name in _SLOWEST else name for name in names]
 
 
-# the slowest here, over 3 s each on a 2-core machine (ViT-H/14 34 s): the largest, and ViT-L, which only takes
-# 224x224 inputs
+# the slowest here, 6 to 35 s each on a 2-core machine (ViT-H/14 35 s): the largest, and ViT-L, which only takes
+# 224x224 inputs; left out of make test (each family keeps a smaller member there), run by make test-heavy
 _SLOWEST = frozenset({"vit_h_14", "vit_l_16", "vit_l_32", "regnet_y_128gf", "efficientnet_v2_l", "convnext_large"})
 
 

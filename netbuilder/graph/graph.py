@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
 from netbuilder.blocks import catalogue
@@ -433,37 +433,21 @@ class Graph(DefinitionEdits):
 
     def _acyclic_after(self, linked: list[Edge]) -> bool:
         """Whether the graph, acyclic before `linked` were added, still is: a cycle now would pass through one of
-        them, so every node on it is downstream of one's destination; Kahn's algorithm over that region alone
-        (an edit's new edges reach a small part of a large graph)."""
-        region = {edge.dst for edge in linked}
-        todo = list(region)
-        while todo:
-            for edge in self._outputs[todo.pop()]:
-                if edge.dst not in region:
-                    region.add(edge.dst)
-                    todo.append(edge.dst)
-        waiting = dict.fromkeys(region, 0)
-        for node_id in region:
-            for edge in self._outputs[node_id]:
-                waiting[edge.dst] += 1  # every edge out of the region's nodes stays in it
-        ready = [node_id for node_id, count in waiting.items() if count == 0]
-        done = 0
-        while ready:
-            node_id = ready.pop()
-            done += 1
-            for edge in self._outputs[node_id]:
-                waiting[edge.dst] -= 1
-                if waiting[edge.dst] == 0:
-                    ready.append(edge.dst)
-        return done == len(waiting)
+        them, so every node on it is downstream of one's destination; sorted over that region alone (an edit's
+        new edges reach a small part of a large graph)."""
+        return self._sorts(self.downstream(edge.dst for edge in linked), frozenset())
 
     def _is_acyclic(self, linked: list[Edge], kept: int) -> bool:
-        """Whether the graph without linked[kept:] has no cycle (Kahn's algorithm)."""
-        left_out = set(linked[kept:])
-        waiting = {node_id: 0 for node_id in self.nodes}
-        for edges in self._outputs.values():
-            for edge in edges:
-                if edge not in left_out:
+        """Whether the graph without linked[kept:] has no cycle."""
+        return self._sorts(self.nodes, set(linked[kept:]))
+
+    def _sorts(self, nodes: Iterable[str], left_out: Set[Edge]) -> bool:
+        """Kahn's algorithm over `nodes` (every edge out of them leads to one of them) without the edges
+        `left_out`: whether they all come out, so no cycle runs among them."""
+        waiting = dict.fromkeys(nodes, 0)
+        for node_id in waiting:
+            for edge in self._outputs[node_id]:
+                if not left_out or edge not in left_out:
                     waiting[edge.dst] += 1
         ready = [node_id for node_id, count in waiting.items() if count == 0]
         done = 0
@@ -471,7 +455,7 @@ class Graph(DefinitionEdits):
             node_id = ready.pop()
             done += 1
             for edge in self._outputs[node_id]:
-                if edge not in left_out:
+                if not left_out or edge not in left_out:
                     waiting[edge.dst] -= 1
                     if waiting[edge.dst] == 0:
                         ready.append(edge.dst)

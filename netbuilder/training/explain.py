@@ -5,6 +5,11 @@ Every map comes back as a plain numpy array of non-negative values scaled so tha
 input's own resolution: (H, W) for an image (Grad-CAM's coarse map upsampled bilinearly), (length,) for a
 sequence (an attribution per time step, summed over its features), (features,) for a table row. The window
 draws it over the sample; `netbuilder explain` writes it as a picture.
+
+Token indices (an int64 sequence that feeds an Embedding) have no gradient of their own: their attribution is
+taken at the output of the Embedding that reads them (captum's layer methods) and summed over the embedding
+per token; integrated gradients start from all-padding (index 0). With `signed=True`, integrated gradients keep
+their sign, scaled into [-1, 1]: positive where a token pushed towards the class, negative where against it.
 """
 
 from __future__ import annotations
@@ -92,32 +97,85 @@ def explain(
     *,
     layer: CamLayer | None = None,
     single_score_is_probability: bool = False,
+    signed: bool = False,
 ) -> numpy.ndarray:
     """The attribution map of `method` for one sample (without a batch dimension) and class (or
-    output value) `target`, normalised to [0, 1] at the input's resolution (see the module's doc). Grad-CAM
-    looks at `layer`, by default the last of `cam_layers`. The model is put in eval mode."""
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency  # loads matplotlib too
-
+    output value) `target`, normalised to [0, 1] at the input's resolution (see the module's doc; token indices
+    with `signed` and integrated gradients: [-1, 1]). Grad-CAM looks at `layer`, by default the last of
+    `cam_layers`. The model is put in eval mode."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     model.eval()
+    scores = ClassScores(model, single_score_is_probability=single_score_is_probability)
+    # cuDNN's recurrent layers refuse a backward pass in eval mode; torch's own kernels give the same gradients
+    with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        if sample.is_floating_point():
+            return _normalised(_float_attribution(scores, sample, target, method, layer))
+        attribution = _token_attribution(scores, sample, target, method)
+        return _normalised(attribution, signed=signed and method == INTEGRATED_GRADIENTS)
+
+
+def _float_attribution(
+    scores: ClassScores, sample: torch.Tensor, target: int, method: str, layer: CamLayer | None
+) -> torch.Tensor:
+    """The attribution of a real-valued input, one value per pixel, time step or feature."""
+    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency  # loads matplotlib too
+
+    model = scores.model
     device = next(model.parameters(), torch.empty(0)).device
     x = sample.to(device).float().unsqueeze(0).requires_grad_()  # a batch of one
-    scores = ClassScores(model, single_score_is_probability=single_score_is_probability)
-    with torch.enable_grad():
-        if method == GRADCAM:
-            if x.dim() != 4:
-                raise ExplainError("Grad-CAM needs an image input; use saliency or integrated gradients")
-            module = _cam_module(model, layer, x)
-            cam = LayerGradCam(scores, module).attribute(x, target=target, relu_attributions=True)
-            attribution = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
-        elif method == SALIENCY:
-            attribution = Saliency(scores).attribute(x, target=target, abs=True)
-        else:
-            attribution = IntegratedGradients(scores).attribute(
-                x, baselines=torch.zeros_like(x), target=target, n_steps=IG_STEPS
-            )
-    return _normalised(_per_position(attribution.detach().abs()[0], x.dim()))
+    if method == GRADCAM:
+        if x.dim() != 4:
+            raise ExplainError("Grad-CAM needs an image input; use saliency or integrated gradients")
+        module = _cam_module(model, layer, x)
+        cam = LayerGradCam(scores, module).attribute(x, target=target, relu_attributions=True)
+        attribution = LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="bilinear")
+    elif method == SALIENCY:
+        attribution = Saliency(scores).attribute(x, target=target, abs=True)
+    else:
+        attribution = IntegratedGradients(scores).attribute(
+            x, baselines=torch.zeros_like(x), target=target, n_steps=IG_STEPS
+        )
+    return _per_position(attribution.detach().abs()[0], x.dim())
+
+
+def _token_attribution(scores: ClassScores, sample: torch.Tensor, target: int, method: str) -> torch.Tensor:
+    """Per token of a (length,) index sequence: the attribution at the output of the Embedding that reads it,
+    summed over the embedding (integrated gradients, signed) or the gradient's size there (saliency)."""
+    from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
+
+    if method == GRADCAM:
+        raise ExplainError("Grad-CAM needs an image input; use saliency or integrated gradients for tokens")
+    device = next(scores.parameters(), torch.empty(0)).device
+    x = sample.to(device).unsqueeze(0)
+    embedding = _embedding_reading(scores.model, x)
+    if method == SALIENCY:
+        gradient = LayerGradientXActivation(scores, embedding, multiply_by_inputs=False)
+        return gradient.attribute(x, target=target).detach()[0].abs().sum(dim=-1)
+    integrated = LayerIntegratedGradients(scores, embedding)
+    attribution = integrated.attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=IG_STEPS)
+    return attribution.detach()[0].sum(dim=-1)
+
+
+def _embedding_reading(model: nn.Module, x: torch.Tensor) -> nn.Module:
+    """The first Embedding that, in one forward pass, reads the input's token indices themselves."""
+    read: list[nn.Module] = []
+    hooks = [
+        module.register_forward_hook(
+            lambda m, inputs, _output: read.append(m) if inputs and torch.equal(inputs[0], x) else None
+        )
+        for module in model.modules()
+        if isinstance(module, nn.Embedding)
+    ]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not read:
+        raise ExplainError("these token indices feed no Embedding, so no token can be credited; add an Embedding")
+    return read[0]
 
 
 def _cam_module(model: nn.Module, layer: CamLayer | None, x: torch.Tensor) -> nn.Module:
@@ -143,10 +201,12 @@ def _per_position(attribution: torch.Tensor, batch_dim: int) -> torch.Tensor:
     return attribution.reshape(-1)
 
 
-def _normalised(values: torch.Tensor) -> numpy.ndarray:
-    """Non-negative values over their largest (all zeros stay zeros), as float32 numpy."""
-    values = values.float().clamp_min(0).nan_to_num(0.0).cpu()
-    peak = float(values.max()) if values.numel() else 0.0
+def _normalised(values: torch.Tensor, *, signed: bool = False) -> numpy.ndarray:
+    """Values over their largest magnitude (all zeros stay zeros), as float32 numpy: non-negative, or with
+    `signed` their sign kept, in [-1, 1]."""
+    values = values.float().nan_to_num(0.0).cpu()
+    values = values if signed else values.clamp_min(0)
+    peak = float(values.abs().max()) if values.numel() else 0.0
     return (values / peak if peak > 0 else values).numpy().astype(numpy.float32)
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import shutil
 
+import numpy
 import pytest
 from PySide6.QtGui import QImage
 
+import netbuilder.ui.training.predict_panel as predict_panel_module
+from netbuilder.ui.training.explanation_controls import PREDICTED_CLASS
 from tests.ui.conftest import SAMPLES
 from tests.ui.test_predict_panel import trained_window
 from tests.ui.test_training_dock import TIMEOUT_MS
@@ -88,3 +91,43 @@ def test_a_network_that_gives_back_its_image_offers_no_explanation(window, qtbot
     panel = trained_window(qtbot, window)
     assert panel.predictions.output_images is not None
     assert not panel.explanation.isVisible()
+
+
+def test_another_class_can_be_explained_and_the_caption_names_it(window, qtbot, monkeypatch):
+    """The class box offers the predicted class first, then each class by name with the sample's true class
+    marked; choosing one sends that class as the target and draws its own map."""
+    sent = []
+    real_explain = predict_panel_module.explain_run_sample
+
+    def explain_and_note(project, weights, explainer, request):
+        sent.append(request)
+        return real_explain(project, weights, explainer, request)
+
+    panel = trained_window(qtbot, window)
+    monkeypatch.setattr(predict_panel_module, "explain_run_sample", explain_and_note)
+    predictions = panel.predictions
+    true, predicted = int(predictions.true[0]), int(predictions.predicted[0])
+    choose(panel, "saliency")
+    wait_for_map(qtbot, panel, 0)
+    box = panel.explanation.class_box
+    assert box.isVisible() and box.currentText() == PREDICTED_CLASS
+    assert box.count() == 1 + predictions.probabilities.shape[1]
+    assert box.itemText(1 + true) == f"For {predictions.class_names[true]} (true class)"
+    assert sent[-1].target == predicted
+    assert panel.explanation.status.text().endswith(" predicted class)")
+    predicted_map = panel.sample_view.heat
+
+    other = next(c for c in range(box.count() - 1) if c not in (true, predicted))
+    box.setCurrentIndex(box.findData(other))
+    qtbot.waitUntil(lambda: sent[-1].target == other, timeout=TIMEOUT_MS)
+    wait_for_map(qtbot, panel, 0)
+    assert panel.explanation.status.text() == f"Saliency: where it looks for {predictions.class_names[other]}"
+    assert not numpy.allclose(panel.sample_view.heat, predicted_map)  # another class rests on other pixels
+
+    # the choice is kept for the next sample, whose own true class is marked
+    panel.step(1)
+    qtbot.waitUntil(lambda: sent[-1].sample == 1, timeout=TIMEOUT_MS)
+    assert sent[-1].target == other and panel.explanation.target_class == other
+    box.setCurrentIndex(0)  # the predicted class again
+    qtbot.waitUntil(lambda: sent[-1].target == int(predictions.predicted[1]), timeout=TIMEOUT_MS)
+    wait_for_map(qtbot, panel, 1)

@@ -1,6 +1,7 @@
 """The Predict tab's question "what does the network look at?": a method (none, saliency, Grad-CAM with the
-convolution it looks at, integrated gradients), how strongly the map covers the sample, and a line that says
-what is being shown or why nothing is."""
+convolution it looks at, integrated gradients), the class whose evidence it shows (the predicted one unless
+another is chosen), how strongly the map covers the sample, and a line that says what is being shown or why
+nothing is."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from netbuilder.ui.training.explanation_loading import METHOD_NAMES, METHOD_TIPS
 
 NO_METHOD = ""
+PREDICTED_CLASS = "For the predicted class"
 DEFAULT_OPACITY = 60  # percent: the sample still shows through where the map is strongest
 
 
 class ExplanationControls(QWidget):
     """The method and layer choice and the opacity slider under the chosen sample."""
 
-    changed = Signal()  # the method or the layer changed: the map must be made again
+    changed = Signal()  # the method, the layer or the class changed: the map must be made again
     opacity_changed = Signal(float)  # how much the map covers the sample, 0 to 1
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -28,6 +30,11 @@ class ExplanationControls(QWidget):
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("The convolution whose features Grad-CAM weighs (the last one sees the most)")
         self.layer_box.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        self.class_box = QComboBox()
+        self.class_box.setToolTip(
+            "The class whose evidence the map shows: the predicted one, or another to see what speaks for it"
+        )
+        self.class_box.currentIndexChanged.connect(lambda _index: self.changed.emit())
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(DEFAULT_OPACITY)
@@ -47,6 +54,7 @@ class ExplanationControls(QWidget):
         layout.setSpacing(3)
         layout.addWidget(self.method_box)
         layout.addWidget(self.layer_box)
+        layout.addWidget(self.class_box)
         layout.addLayout(opacity_row)
         layout.addWidget(self.status)
         self.set_methods(())
@@ -60,6 +68,11 @@ class ExplanationControls(QWidget):
     def layer(self) -> str | None:
         """The node Grad-CAM looks at, or None for the default (the last convolution)."""
         return self.layer_box.currentData() if self.layer_box.count() else None
+
+    @property
+    def target_class(self) -> int | None:
+        """The class chosen to explain, or None for the class the network predicted."""
+        return self.class_box.currentData() if self.class_box.count() else None
 
     def set_methods(self, methods: tuple[str, ...]) -> None:
         """Offer these methods (none: the controls hide), keeping the choice where it is still offered."""
@@ -88,6 +101,20 @@ class ExplanationControls(QWidget):
         self.layer_box.blockSignals(False)
         self._show_parts()
 
+    def set_classes(self, names: tuple[str, ...], true: int | None = None) -> None:
+        """Offer the predicted class, then each of `names` (none: a network that gives values, the choice
+        hides), the sample's `true` class marked; the chosen class is kept."""
+        chosen = self.target_class
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        if names:
+            self.class_box.addItem(PREDICTED_CLASS, None)
+        for index, name in enumerate(names):
+            self.class_box.addItem(f"For {name}" + (" (true class)" if index == true else ""), index)
+        self.class_box.setCurrentIndex(max(0, self.class_box.findData(chosen)) if chosen is not None else 0)
+        self.class_box.blockSignals(False)
+        self._show_parts()
+
     def say(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
@@ -99,6 +126,7 @@ class ExplanationControls(QWidget):
     def _show_parts(self) -> None:
         method = self.method
         self.layer_box.setVisible(method == "gradcam" and self.layer_box.count() > 1)
+        self.class_box.setVisible(method != NO_METHOD and self.class_box.count() > 0)
         self.opacity.setEnabled(method != NO_METHOD)
         if method == NO_METHOD:
             self.say("")

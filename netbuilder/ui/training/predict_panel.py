@@ -391,6 +391,11 @@ class PredictPanel(QWidget):
         self.bars.show_sample(predictions, sample)
         self.bars.setVisible(predictions.output_images is None)  # input and output images say it better
         self.verdict.setText(self._verdict_html(sample))
+        if predictions.kind == "classification":  # the classes a map can be asked for, the true one marked
+            names = tuple(class_name(predictions, c) for c in range(predictions.probabilities.shape[1]))
+            self.explanation.set_classes(names, int(predictions.true[sample]))
+        else:
+            self.explanation.set_classes(())
         self._explain()
         rows = self.model.rows
         where = f"{rows.index(sample) + 1} of {len(rows)}" if self.wrong_only.isChecked() or self.cell else ""
@@ -426,15 +431,17 @@ class PredictPanel(QWidget):
     # ---- what the network looks at -----------------------------------------------------------------------
 
     def _explain(self) -> None:
-        """Draw the chosen method's map over the chosen sample, for the class the network predicted (for
-        regression, its first value). It is made on a BackgroundTask, one at a time: what is asked for while
-        one is being made waits, and only the latest such request is made."""
+        """Draw the chosen method's map over the chosen sample, for the class chosen (by default the one the
+        network predicted; for regression, its first value). It is made on a BackgroundTask, one at a time:
+        what is asked for while one is being made waits, and only the latest such request is made."""
         self.sample_view.set_explanation(None, self.explanation.opacity.value() / 100)
         predictions, sample, method = self.predictions, self.current_sample, self.explanation.method
         if not method or sample is None or predictions is None or self.record is None:
             self._explain_wanted = None
             return
-        target = int(predictions.predicted[sample]) if predictions.kind == "classification" else 0
+        chosen = self.explanation.target_class
+        classification = predictions.kind == "classification"
+        target = (int(predictions.predicted[sample]) if chosen is None else chosen) if classification else 0
         request = ExplanationRequest(sample, target, method, self.explanation.layer if method == "gradcam" else None)
         if self._explain_task is not None:
             self._explain_wanted = request
@@ -475,12 +482,20 @@ class PredictPanel(QWidget):
         layer = dict(explained.explainer.cam_layers).get(request.node) if request.node else None
         if request.method == "gradcam" and layer is None and explained.explainer.cam_layers:
             layer = explained.explainer.cam_layers[-1][1]
-        target = class_name(self.predictions, request.target) if self.predictions.kind == "classification" else ""
+        target = self._class_words(request) if self.predictions.kind == "classification" else ""
         self.explanation.say(
             METHOD_NAMES[request.method]
             + (f" at {layer}" if layer else "")
             + (f": where it looks for {target}" if target else ": what its first value rests on")
         )
+
+    def _class_words(self, request: ExplanationRequest) -> str:
+        """The class a map is for, and what it is to the sample: "7 (predicted class)"."""
+        predictions, sample = self.predictions, request.sample
+        true, predicted = int(predictions.true[sample]), int(predictions.predicted[sample])
+        roles = [role for role, index in (("true", true), ("predicted", predicted)) if index == request.target]
+        name = class_name(predictions, request.target)
+        return f"{name} ({' and '.join(roles)} class)" if roles else name
 
     # ---- what it says ----------------------------------------------------------------------------------
 

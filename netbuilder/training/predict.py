@@ -137,7 +137,7 @@ class Predictor:
         if len(validation) == 0:
             raise PredictError("this run held out no validation samples: set Validation above 0% and train again")
         model = program.new_model()
-        _load_into(model, read_weights(weights_path))
+        load_weights_into(model, read_weights(weights_path))
         criterion = program.script.make_criterion()
         task = program.task
         try:
@@ -246,7 +246,7 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
         raise PredictError(str(err)) from None
 
 
-def _load_into(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+def load_weights_into(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
     """The weights into the network, or PredictError naming the first difference between the two."""
     own = model.state_dict()
     for name, tensor in own.items():

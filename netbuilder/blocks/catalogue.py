@@ -18,6 +18,7 @@ from netbuilder.blocks import (
     recurrent,
     reduce,
     reshape,
+    text,
 )
 from netbuilder.blocks import linear as linear_blocks
 from netbuilder.blocks.spec import BlockSpec
@@ -51,6 +52,7 @@ _MODULES = (
     parameter,
     recurrent,
     attention,
+    text,
     merge,
     losses,
     optimizers,

@@ -1,0 +1,252 @@
+"""PositionalEmbedding and TokenPool beyond the oracle: the values the generated code computes (against a plain
+reference written step by step), refusals stricter than torch with the fixes a user sees, their weights' names
+and starting values, and a text classifier drawn with them trains."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from netbuilder.analysis import analyze
+from netbuilder.blocks import catalogue
+from netbuilder.blocks.errors import InsertBefore, SetOwnParam, ShapeError
+from netbuilder.blocks.spec import RuleContext
+from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
+from netbuilder.codegen.model_code import generate_model
+from netbuilder.graph import Graph
+from netbuilder.runtime.build import build_model
+
+VOCABULARY, STEPS, WIDTH = 30, 9, 8
+
+
+def refusal(block: str, inputs: dict[str, TensorType], **params) -> ShapeError:
+    spec = catalogue.get(block)
+    p = {name: spec.param(name).validate(value) for name, value in {**spec.defaults(), **params}.items()}
+    with pytest.raises(ShapeError) as caught:
+        spec.infer(RuleContext(block, p, inputs))
+    return caught.value
+
+
+def text_model(*, pool: dict | None = None, positions: dict | None = None, seed: int = 0) -> tuple[nn.Module, str]:
+    """tokens -> Embedding -> PositionalEmbedding -> TokenPool (reading the tokens too) -> Linear, as generated."""
+    g = Graph()
+    tokens = g.add_node("Input", params={"shape": (STEPS,), "dtype": LONG}).id
+    embed = g.add_node("Embedding", params={"num_embeddings": VOCABULARY, "embedding_dim": WIDTH}).id
+    place = g.add_node("PositionalEmbedding", label="pos", params={"max_length": 16, **(positions or {})}).id
+    pooled = g.add_node("TokenPool", label="pool", params=pool or {}).id
+    head = g.add_node("Linear", params={"out_features": 2}).id
+    g.connect(tokens, "x", embed, "x")
+    g.connect(embed, "y", place, "x")
+    g.connect(place, "y", pooled, "x")
+    g.connect(tokens, "x", pooled, "tokens")
+    g.connect(pooled, "y", head, "x")
+    analysis = analyze(g)
+    assert not [d for d in analysis.diagnostics if not d.training_only and d.severity == "error"]
+    code = generate_model(g, analysis)
+    torch.manual_seed(seed)
+    return build_model(code), code.source
+
+
+def padded_tokens(generator: torch.Generator) -> torch.Tensor:
+    """Right-padded rows of every length from 0 (padding only) to STEPS."""
+    rows = torch.randint(1, VOCABULARY, (STEPS + 1, STEPS), generator=generator)
+    for length in range(STEPS + 1):
+        rows[length, length:] = 0
+    return rows
+
+
+def reference_pool(x: torch.Tensor, tokens: torch.Tensor, mode: str, padding: int) -> torch.Tensor:
+    """The pooling written one sample at a time, the plain way."""
+    rows = []
+    for values, row in zip(x, tokens, strict=True):
+        real = values[row != padding]
+        if len(real) == 0:
+            rows.append(torch.zeros(x.size(2)))
+        elif mode == "mean":
+            rows.append(real.mean(dim=0))
+        elif mode == "max":
+            rows.append(real.max(dim=0).values)
+        else:
+            rows.append(real[-1])
+    return torch.stack(rows)
+
+
+def pool_module(mode: str, padding: int = 0) -> nn.Module:
+    spec = catalogue.get("TokenPool")
+    namespace = {"torch": torch, "nn": nn}
+    exec(spec.module.source, namespace)
+    return namespace["TokenPool"](mode, padding)
+
+
+# ------------------------------------------------------------------------------------------ PositionalEmbedding
+
+
+def test_positional_embedding_adds_the_tables_first_rows_and_its_weight_is_named_weight():
+    model, source = text_model()
+    assert "self.pos = PositionalEmbedding(16, 8)" in source
+    table = model.state_dict()["pos.weight"]
+    assert table.shape == (16, WIDTH)
+    x = torch.randn(4, STEPS, WIDTH)
+    assert torch.equal(model.pos(x), x + table[:STEPS])
+    assert sum(t.numel() for t in model.pos.parameters()) == 16 * WIDTH
+
+
+def test_positional_embedding_starts_small_beside_the_token_vectors():
+    model, _ = text_model(positions={"max_length": 4096})
+    assert model.pos.weight.std().item() == pytest.approx(0.02, rel=0.05)
+    assert abs(model.pos.weight.mean().item()) < 0.002
+
+
+def test_positional_embedding_takes_the_weight_inits_embedding_takes():
+    model, source = text_model(positions={"init": "xavier_uniform"}, seed=3)
+    assert "nn.init.xavier_uniform_(self.pos.weight)" in source
+    torch.manual_seed(3)
+    nn.Embedding(VOCABULARY, WIDTH)  # built first, as in the model
+    by_hand = torch.empty(16, WIDTH).normal_(std=0.02)
+    nn.Linear(WIDTH, 2)
+    nn.init.xavier_uniform_(by_hand)
+    assert torch.equal(model.pos.weight.detach(), by_hand)
+
+
+def test_positional_embedding_refuses_sequences_longer_than_its_table_and_offers_the_length():
+    error = refusal("PositionalEmbedding", {"x": batched(200, 16)}, max_length=128)
+    assert error.message == (
+        "PositionalEmbedding has 128 positions (max_length) but receives sequences of 200 steps (N, 200, 16): "
+        "set max_length to 200, the dataset's maximum length"
+    )
+    assert error.hint == SetOwnParam("max_length", 200)
+
+
+def test_the_generated_class_refuses_a_longer_sequence_in_one_line():
+    model, _ = text_model()
+    with pytest.raises(ValueError, match="sequences of 17 steps are longer than max_length 16"):
+        model.pos(torch.randn(2, 17, WIDTH))
+    namespace = {"torch": torch, "nn": nn}
+    exec(catalogue.get("PositionalEmbedding").module.source, namespace)
+    one_row = namespace["PositionalEmbedding"](1, WIDTH)
+    with pytest.raises(ValueError, match="longer than max_length 1"):  # slicing alone would broadcast the row
+        one_row(torch.randn(2, 5, WIDTH))
+
+
+def test_positional_embedding_on_token_indices_suggests_an_embedding_first():
+    error = refusal("PositionalEmbedding", {"x": batched(12, dtype=LONG)})
+    assert "put an Embedding before it" in error.message
+    assert error.hint == InsertBefore("x", "Embedding")
+
+
+@pytest.mark.parametrize("shape", [(16,), (3, 12, 16)])
+def test_positional_embedding_needs_a_sequence(shape):
+    error = refusal("PositionalEmbedding", {"x": batched(*shape)})
+    assert error.message.startswith("PositionalEmbedding expects (N, sequence length, features) but receives")
+
+
+def test_positional_embedding_infers_its_width():
+    spec = catalogue.get("PositionalEmbedding")
+    p = spec.defaults()
+    ctx = RuleContext("PositionalEmbedding", p, {"x": batched(10, 24)})
+    assert spec.infer(ctx) == {"y": batched(10, 24)}
+    assert ctx.p["embedding_dim"] == 24
+    assert spec.count_params(ctx.p, {}, {}) == 512 * 24
+
+
+# ---------------------------------------------------------------------------------------------------- TokenPool
+
+
+@pytest.mark.parametrize("mode", ["mean", "max", "last"])
+@pytest.mark.parametrize("padding", [0, 3])
+def test_token_pool_equals_the_reference_over_real_tokens_only(mode, padding):
+    generator = torch.Generator().manual_seed(1)
+    tokens = padded_tokens(generator)
+    tokens[tokens == 0] = padding
+    x = torch.randn(len(tokens), STEPS, WIDTH, generator=generator)
+    pooled = pool_module(mode, padding)(x, tokens)
+    torch.testing.assert_close(pooled, reference_pool(x, tokens, mode, padding))
+    assert torch.equal(pooled[0], torch.zeros(WIDTH)), "a row of padding only gives zeros"
+
+
+@pytest.mark.parametrize("mode", ["mean", "max", "last"])
+def test_padding_never_reaches_the_result_nor_the_gradient(mode):
+    """Attention over a row of padding only gives NaN at every step; the pooled row is zeros all the same."""
+    tokens = padded_tokens(torch.Generator().manual_seed(2))
+    x = torch.randn(len(tokens), STEPS, WIDTH, requires_grad=True)
+    poisoned = x.masked_fill((tokens == 0).unsqueeze(-1), float("nan"))
+    pooled = pool_module(mode)(poisoned, tokens)
+    assert not pooled.isnan().any()
+    pooled.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert torch.equal(x.grad[tokens == 0], torch.zeros(int((tokens == 0).sum()), WIDTH))
+
+
+def test_last_finds_the_last_real_step_wherever_the_padding_is():
+    tokens = torch.tensor([[0, 0, 5, 6], [5, 0, 6, 0], [7, 8, 9, 4]])
+    x = torch.arange(3 * 4 * 2, dtype=torch.float32).reshape(3, 4, 2)
+    assert torch.equal(pool_module("last")(x, tokens), torch.stack([x[0, 3], x[1, 2], x[2, 3]]))
+
+
+def test_the_mean_of_a_short_text_is_not_diluted_by_its_padding():
+    tokens = torch.tensor([[4, 0, 0, 0]])
+    x = torch.ones(1, 4, 3)
+    assert torch.equal(pool_module("mean")(x, tokens), torch.ones(1, 3))
+
+
+def test_token_pool_in_a_model_reads_the_tokens_that_feed_the_embedding():
+    model, source = text_model(pool={"mode": "max"})
+    assert "self.pool = TokenPool('max', padding_index=0)" in source
+    assert "x = self.pool(x, input1)" in source
+    tokens = padded_tokens(torch.Generator().manual_seed(3))
+    logits = model(tokens)
+    assert logits.shape == (STEPS + 1, 2) and torch.isfinite(logits).all()
+    assert torch.equal(logits[0], model.fc1.bias.detach()), "padding only: the pooled vector is zeros"
+
+
+def test_token_pool_needs_integer_tokens_of_the_sequences_length():
+    x = batched(12, 16)
+    floats = refusal("TokenPool", {"x": x, "tokens": batched(12)})
+    assert floats.port == "tokens" and "needs the token indices (int64)" in floats.message
+    other = refusal("TokenPool", {"x": x, "tokens": batched(10, dtype=LONG)})
+    assert other.message == (
+        "TokenPool needs one token per step of (N, 12, 16), (N, 12), at 'tokens' but receives (N, 10): connect the "
+        "token indices that the Embedding before it reads"
+    )
+    assert refusal("TokenPool", {"x": x, "tokens": batched(12, 16, dtype=LONG)}).port == "tokens"
+    assert refusal("TokenPool", {"x": batched(12, dtype=LONG), "tokens": batched(12, dtype=LONG)}).port == "x"
+    assert refusal("TokenPool", {"x": batched(16), "tokens": batched(12, dtype=LONG)}).port == "x"
+
+
+def test_token_pool_gives_one_vector_per_sample():
+    spec = catalogue.get("TokenPool")
+    ctx = RuleContext("TokenPool", spec.defaults(), {"x": batched(12, 16), "tokens": batched(12, dtype=LONG)})
+    assert spec.infer(ctx) == {"y": TensorType(("N", 16), FLOAT)}
+    assert spec.count_params(ctx.p, {}, {}) == 0
+
+
+def test_an_unconnected_tokens_input_is_named():
+    g = Graph()
+    x = g.add_node("Input", params={"shape": (5, 4)}).id
+    pooled = g.add_node("TokenPool").id
+    g.connect(x, "x", pooled, "x")
+    messages = [d.message for d in analyze(g).diagnostics if d.node == pooled]
+    assert any("input 'tokens' is not connected" in m for m in messages)
+
+
+# --------------------------------------------------------------------------------------------------- Together
+
+
+def test_a_text_classifier_with_both_trains():
+    model, _ = text_model(pool={"mode": "mean"})
+    generator = torch.Generator().manual_seed(4)
+    tokens = torch.randint(1, VOCABULARY, (64, STEPS), generator=generator)
+    lengths = torch.randint(1, STEPS + 1, (64,), generator=generator)
+    tokens[torch.arange(STEPS) >= lengths.unsqueeze(1)] = 0
+    labels = (tokens == 7).any(dim=1).long()  # a 'sentiment word' somewhere in the text
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(60):
+        loss = nn.functional.cross_entropy(model(tokens), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    assert model.pos.weight.grad is not None and model.pos.weight.grad[:STEPS].abs().sum() > 0

@@ -76,6 +76,7 @@ class TrainingPanel(QWidget):
         self.document = document = editor.document
         self.history = RunHistory(document.path)
         self.plots = None  # TrainingPlots, made when the panel is first shown (pyqtgraph loads then)
+        self.evaluation_tab = None  # EvaluationTab (ROC · PR, or Fit), made with the plots
         self.run: _Run | None = None
         self.cuda_names: list[str] | None = None  # None until torch has been asked
         self._probe: BackgroundTask | None = None
@@ -209,12 +210,23 @@ class TrainingPanel(QWidget):
             self.plot_layout.addWidget(self.plots)
             self.plot_tabs.insertTab(1, self.plots.classes_page, "Classes")
             self.plot_tabs.setTabToolTip(1, "The confusion matrix and each class's precision, recall and F1")
+            from netbuilder.ui.training.evaluation_tab import EvaluationTab
+
+            self.evaluation_tab = EvaluationTab(self.predict_panel, self.document)
+            self.plot_tabs.insertTab(2, self.evaluation_tab, self.evaluation_tab.title)
+            self.plot_tabs.setTabToolTip(2, self.evaluation_tab.tip)
+            self.evaluation_tab.title_changed.connect(self._name_evaluation_tab)
             self.plots.confusion_view.cell_clicked.connect(self.show_cell_samples)
             self.plots.show_past(self.history.records)
             last = self.history.records[-1] if self.history.records else None
             if last is not None and last.confusion:  # the project's last run, until the next one's first epoch
                 self.plots.set_confusion(last.confusion, last.class_names, last.final.get("val_top5_accuracy"))
         return self.plots
+
+    def _name_evaluation_tab(self, title: str, tip: str) -> None:
+        index = self.plot_tabs.indexOf(self.evaluation_tab)
+        self.plot_tabs.setTabText(index, title)
+        self.plot_tabs.setTabToolTip(index, tip)
 
     def show_cell_samples(self, true: int, predicted: int) -> None:
         """A confusion-matrix cell was clicked: the Predict tab, showing only the samples it counts."""

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.training.chosen_sample import ProbabilityBars, SampleView
 from netbuilder.ui.training.explanation_controls import ExplanationControls
 from netbuilder.ui.training.explanation_loading import METHOD_NAMES, ExplanationRequest, explain_run_sample
+from netbuilder.ui.training.feature_map_view import FeatureMapView
 from netbuilder.ui.training.predict_loading import make_predictions
 from netbuilder.ui.training.prediction_words import class_name, verdict_text
 from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel, shown_samples
@@ -60,7 +61,10 @@ MAX_CAPTION_WIDTH = 110  # longer class names are cut short under the thumbnails
 
 class PredictPanel(QWidget):
     """The Predict tab for one document. The Training panel tells it when a run starts (`set_running`) and
-    which run ended (`set_run`), and calls `shutdown()` (joins the loading task) before it goes away."""
+    which run ended (`set_run`), and calls `shutdown()` (joins the loading task) before it goes away.
+    Another tab that draws the same predictions asks for them with `load()` and follows `state_changed`."""
+
+    state_changed = Signal()  # what the tab shows changed: its `predictions`, or a message in their place
 
     def __init__(self, document: Document, history: RunHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +152,8 @@ class PredictPanel(QWidget):
         answer.setSpacing(4)
         answer.addWidget(self.verdict)
         answer.addWidget(self.bars, 1)
+        self.feature_map = FeatureMapView()  # what a node clicked on the canvas gives for the chosen sample
+        answer.addWidget(self.feature_map, 1)
 
         body = QHBoxLayout()
         body.setContentsMargins(6, 0, 0, 0)
@@ -215,11 +221,19 @@ class PredictPanel(QWidget):
         if self._explain_task is not None:
             self._explain_task.join()
             self._explain_task = None
+        self.feature_map.shutdown()
 
     @property
     def loading(self) -> bool:
         """Whether predictions are being made."""
         return self._task is not None
+
+    def load(self) -> None:
+        """Make the predictions of the run shown even though this tab is out of view (another tab that draws
+        them is looked at), so that they are made once for both; what failed before is tried again."""
+        if self.predictions is None and self._task is None:
+            self.loaded_run = None
+        self._refresh(wanted=True)
 
     # ---- stepping --------------------------------------------------------------------------------------
 
@@ -268,8 +282,9 @@ class PredictPanel(QWidget):
     def _weights(self, record: RunRecord) -> Path | None:
         return self.history.file_path(record, record.weights)
 
-    def _refresh(self) -> None:
-        """Load the predictions of the run to show, if the tab is in view and they are not there yet."""
+    def _refresh(self, wanted: bool = False) -> None:
+        """Load the predictions of the run to show, if the tab is in view (or they are `wanted` elsewhere) and
+        they are not there yet."""
         record = self.record
         if self.running or record is None:
             self._say_what_to_do()
@@ -281,7 +296,7 @@ class PredictPanel(QWidget):
                 self._say(self.failure or LOADING)
             return
         self._say(LOADING)
-        if not self._in_view or not self.isVisible() or self._task is not None:
+        if not (wanted or (self._in_view and self.isVisible())) or self._task is not None:
             return  # when the tab is looked at, or when the load under way has ended
         weights = self._weights(record)
         self.loaded_run = record.run_id
@@ -350,10 +365,13 @@ class PredictPanel(QWidget):
         self.explanation.set_methods(() if reconstructs else methods.get(self.style.kind, ()))
         self.explanation.set_layers(())
         self.model.show(predictions, self.style, list(range(len(predictions))))
+        record = self.record
+        self.feature_map.set_run(record.run_id, functools.partial(self._project_of, record), self._weights(record))
         self.pages.setCurrentWidget(self.content)
         self.step(0)
         if self.cell is not None:  # a cell clicked while the predictions loaded
             self._filter(False)
+        self.state_changed.emit()
 
     def _show_failure(self, message: str) -> None:
         self.failure = message
@@ -389,6 +407,7 @@ class PredictPanel(QWidget):
             return
         self.sample_view.show_sample(predictions, self.style, sample)
         self.bars.show_sample(predictions, sample)
+        self.feature_map.show_sample(sample)
         self.bars.setVisible(predictions.output_images is None)  # input and output images say it better
         self.verdict.setText(self._verdict_html(sample))
         if predictions.kind == "classification":  # the classes a map can be asked for, the true one marked
@@ -502,6 +521,7 @@ class PredictPanel(QWidget):
     def _say(self, text: str) -> None:
         self.message.setText(text)
         self.pages.setCurrentWidget(self.message)
+        self.state_changed.emit()
 
     def _say_what_to_do(self) -> None:
         if self.running:

@@ -102,9 +102,9 @@ def test_a_block_instance_gives_its_output_and_an_lstm_node_its_value_not_its_mo
 def test_the_dataset_the_loss_and_the_optimizer_say_they_give_nothing_for_a_sample(trained):
     maps, _ = trained("residual_cnn")
     nodes = {node.block: node_id for node_id, node in maps.graph.nodes.items()}
-    with pytest.raises(FeatureMapError, match="gives the samples themselves"):
+    with pytest.raises(FeatureMapError, match="the dataset gives the samples themselves"):
         maps.capture(SAMPLE, nodes["Dataset"])
-    with pytest.raises(FeatureMapError, match="is the loss"):
+    with pytest.raises(FeatureMapError, match="a loss gives nothing"):
         maps.capture(SAMPLE, nodes["CrossEntropy"])
     with pytest.raises(FeatureMapError, match="not part of the network"):
         maps.capture(SAMPLE, nodes["SGD"])

@@ -122,17 +122,16 @@ class FeatureMaps:
         graph = self.graph
         if node not in graph.nodes:
             raise FeatureMapError("this node is not in the network of the run: train again to see its output")
-        label = graph.nodes[node].label
         role = graph.spec(node).role
         if role == DATA:
-            raise FeatureMapError(f"{label} gives the samples themselves: the chosen one is drawn on the left")
+            raise FeatureMapError("the dataset gives the samples themselves: the chosen one is drawn on the left")
         if role == LOSS_ROLE:
             raise FeatureMapError(
-                f"{label} is the loss: it compares the network's output with the true answer during training "
-                "and gives nothing for one sample"
+                "a loss gives nothing for one sample: it compares the network's output with the true answer "
+                "while training"
             )
         if node not in self._attributes:
-            raise FeatureMapError(f"{label} is not part of the network: it gives nothing for a sample")
+            raise FeatureMapError("this node is not part of the network that predicts: it gives nothing for a sample")
         needed = graph.upstream([node])
         layers = [n for n in self.analysis.order if n in needed and n in self._attributes]
         values = {(i.node, i.port): i.name for i in self._inputs}
@@ -142,5 +141,5 @@ class FeatureMaps:
         source = "\n".join([f"def node_output(self, {arguments}):", *render_lines(body, indent="    ")])
         # the model module's names (torch, nn, the composite classes) are the statements' names
         namespace = dict(type(self.predictor.model).forward.__globals__)
-        exec(compile(source, f"<netbuilder output of {label}>", "exec"), namespace)
+        exec(compile(source, f"<netbuilder output of {graph.nodes[node].label}>", "exec"), namespace)
         return namespace["node_output"]

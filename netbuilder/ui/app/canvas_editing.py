@@ -115,6 +115,16 @@ class CanvasEditingMixin:
     def _selection_changed(self) -> None:
         self.inspector.show_selection(self.scene.selected_node_ids() if self.scene else [])
         self._update_actions()
+        self._show_node_output()
+
+    def _show_node_output(self) -> None:
+        """One node selected: the Predict tab shows what it gives for the chosen sample (when it is in view)."""
+        selected = self.scene.selected_node_ids() if self.scene else []
+        if len(selected) != 1 or self.training is None:
+            return
+        path = (*self.controller.path, selected[0])
+        labels = tuple(self.controller.graph_at(depth).nodes[node].label for depth, node in enumerate(path))
+        self.training.predict_panel.feature_map.choose_node(path, labels)
 
     def _toggle_snap(self, checked: bool) -> None:
         self.settings.setValue("canvas/snap", checked)

@@ -40,6 +40,7 @@ from netbuilder.ui.editor.document import Document
 from netbuilder.ui.training.chosen_sample import ProbabilityBars, SampleView
 from netbuilder.ui.training.explanation_controls import ExplanationControls
 from netbuilder.ui.training.explanation_loading import METHOD_NAMES, ExplanationRequest, explain_run_sample
+from netbuilder.ui.training.feature_map_view import FeatureMapView
 from netbuilder.ui.training.predict_loading import make_predictions
 from netbuilder.ui.training.prediction_words import class_name, verdict_text
 from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel, shown_samples
@@ -151,6 +152,8 @@ class PredictPanel(QWidget):
         answer.setSpacing(4)
         answer.addWidget(self.verdict)
         answer.addWidget(self.bars, 1)
+        self.feature_map = FeatureMapView()  # what a node clicked on the canvas gives for the chosen sample
+        answer.addWidget(self.feature_map, 1)
 
         body = QHBoxLayout()
         body.setContentsMargins(6, 0, 0, 0)
@@ -218,6 +221,7 @@ class PredictPanel(QWidget):
         if self._explain_task is not None:
             self._explain_task.join()
             self._explain_task = None
+        self.feature_map.shutdown()
 
     @property
     def loading(self) -> bool:
@@ -361,6 +365,8 @@ class PredictPanel(QWidget):
         self.explanation.set_methods(() if reconstructs else methods.get(self.style.kind, ()))
         self.explanation.set_layers(())
         self.model.show(predictions, self.style, list(range(len(predictions))))
+        record = self.record
+        self.feature_map.set_run(record.run_id, functools.partial(self._project_of, record), self._weights(record))
         self.pages.setCurrentWidget(self.content)
         self.step(0)
         if self.cell is not None:  # a cell clicked while the predictions loaded
@@ -401,6 +407,7 @@ class PredictPanel(QWidget):
             return
         self.sample_view.show_sample(predictions, self.style, sample)
         self.bars.show_sample(predictions, sample)
+        self.feature_map.show_sample(sample)
         self.bars.setVisible(predictions.output_images is None)  # input and output images say it better
         self.verdict.setText(self._verdict_html(sample))
         if predictions.kind == "classification":  # the classes a map can be asked for, the true one marked

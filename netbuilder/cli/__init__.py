@@ -1,10 +1,10 @@
 """The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export | train |
-import | explain.
+import | explain | evaluate.
 
 Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input; 130 and 143 when
 Ctrl+C (SIGINT) or SIGTERM ended the command (netbuilder.interrupts).
 
-Each command is a module of its own (blocks_command.py ... explain_command.py), the parser that names them is
+Each command is a module of its own (blocks_command.py ... evaluate_command.py), the parser that names them is
 parser.py, what several of them say is messages.py; they import one another, never this package's __init__.
 """
 

@@ -11,6 +11,7 @@ from typing import Any
 from netbuilder import __version__
 from netbuilder.cli.blocks_command import run_blocks
 from netbuilder.cli.check_command import run_check
+from netbuilder.cli.evaluate_command import SPLIT_HELP, run_evaluate
 from netbuilder.cli.explain_command import METHODS, run_explain
 from netbuilder.cli.export_command import CODE_FORMAT, run_export
 from netbuilder.cli.import_command import run_import
@@ -19,7 +20,7 @@ from netbuilder.cli.train_command import run_train
 from netbuilder.project.settings import SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
 
-COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain")
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("-o", "--out", type=Path, required=True, help="the picture to write (PNG)")
     explain.set_defaults(run=run_explain)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="measure a trained network on its data: per-class table, curves, a report for a write-up"
+    )
+    evaluate.add_argument("project", type=Path)
+    evaluate.add_argument("--weights", type=Path, help="a run's weights (RUN/model.pt); default: the last run's")
+    evaluate.add_argument("--split", default="val", metavar="val|train|FOLDER", help=SPLIT_HELP)
+    evaluate.add_argument("--json", action="store_true", help="the figures as one JSON object on stdout")
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write report.md, metrics.json and the plots (confusion, ROC and precision-recall, or a scatter) here",
+    )
+    evaluate.set_defaults(run=run_evaluate)
     return parser
 
 

@@ -8,8 +8,8 @@ probabilities (by the engine's rule, class_scores.py) that rank the samples for 
 curves, or the values a regression scatter plots; they also count the samples done, for a progress bar.
 
 A split is the run's validation part or its training part (the project's split and seed), or another folder or
-file of the same kind of data: the project's Dataset node is given that path, so the very loader code that
-trained the network reads it, scaled with the statistics of the run's training part as predict.py scales its
+file of the same kind of data: the Dataset node's loader is run with that path for its own (the very code that
+train.py holds, data/loading.py), scaled with the statistics of the run's training part as predict.py scales its
 inputs, its classes matched to the network's by name, and every sample evaluated.
 """
 
@@ -28,9 +28,8 @@ from torch.utils.data import Dataset
 from netbuilder.analysis import analyze
 from netbuilder.blocks.dataset_files import csv_summary
 from netbuilder.blocks.datasets import CLASSIFICATION
-from netbuilder.data.loading import DataLoadError
+from netbuilder.data.loading import DataLoadError, load_dataset
 from netbuilder.project import Project
-from netbuilder.project.project_file import project_from_dict, project_to_dict
 from netbuilder.training.class_scores import class_probabilities
 from netbuilder.training.curves import ClassCurves, one_vs_rest
 from netbuilder.training.predict import (
@@ -196,13 +195,17 @@ def _split_data(project: Project, program: Program, split: str) -> tuple:
         # the training images as validation reads them: normalised, never cropped or flipped
         return (script.Part(train_part.dataset, train_part.indices, val_part.transform),)
     columns = _column_order(program, Path(split))
-    other = _program_reading(project, program, Path(split))
-    mapping = _class_mapping(program, other, split)
+    params = {**program.task.dataset_params, "path": str(Path(split).resolve())}
+    data = load_dataset(params, settings.seed)  # the loader's code that train.py holds, reading another path
+    # an image folder's loader names its classes itself, even one alone (a test folder of one class), which
+    # the catalogue refuses to train on; the other sets' names are the catalogue's (a table's from its file)
+    names = data.classes if hasattr(data, "classes") else program.task.dataset.names_of_classes(params)
+    mapping = _class_mapping(program, tuple(names), split)
     if streamed:
         _, val_part = script.prepare_data(settings.val_fraction, settings.seed)  # the run's normalisation
-        dataset = _Relabelled(other.script.load_data(settings.seed), mapping)
+        dataset = _Relabelled(data, mapping)
         return (script.Part(dataset, list(range(len(dataset))), val_part.transform),)
-    x, y = other.script.load_data(settings.seed)
+    x, y = data
     if columns is not None:
         x = x[:, columns]
     predict = program.predict_module()
@@ -213,22 +216,6 @@ def _split_data(project: Project, program: Program, split: str) -> tuple:
     return x, y
 
 
-def _program_reading(project: Project, program: Program, path: Path) -> Program:
-    """The project's program with its Dataset node reading `path`: the same loader code, another place."""
-    task = program.task
-    data = project_to_dict(project)
-    data.pop("weights", None)  # the run's weights replace any starting weights
-    other = project_from_dict(data, project.path)
-    other.graph.set_param(task.dataset_node, "path", str(path.resolve()))
-    problems = [d for d in analyze(other.graph).problems(training=True) if d.is_error]
-    if problems:
-        raise SplitError(f"{path} cannot be read as {task.dataset.title}: {problems[0].message}")
-    try:
-        return load_program(other)
-    except ProgramError as err:
-        raise SplitError(f"{path} cannot be read as {task.dataset.title}: {err}") from None
-
-
 def check_split(project: Project, split: str) -> None:
     """SplitError when `split` is not one the project's data can give: a path for a set that is not read
     from files (a generated or scikit-learn set), or a path where there is nothing."""
@@ -237,19 +224,20 @@ def check_split(project: Project, split: str) -> None:
     task = analyze(project.graph).training_task
     if task is not None and "path" not in task.dataset.uses:
         raise SplitError(
-            f"{task.dataset.title} is generated, not read from files, so there is no other folder of it: "
+            f"{task.dataset.title} comes with netbuilder, not from files of yours, so it has no other folder: "
             "evaluate with --split val or --split train"
         )
     if not Path(split).exists():
         raise SplitError(f"there is no file or folder at {split}: give --split val, train, or a path")
 
 
-def _class_mapping(program: Program, other: Program, split: str) -> list[int] | None:
-    """For each class of the other data (in its own order), the network's index of the class of that name;
-    None when they are the same classes in the same order. SplitError for a class the network does not know."""
+def _class_mapping(program: Program, found: tuple[str, ...], split: str) -> list[int] | None:
+    """For each class of the other data (`found`, in its own order), the network's index of the class of that
+    name; None when they are the same classes in the same order. SplitError for a class the network does not
+    know."""
     if not program.task.classification:
         return None
-    known, found = list(program.task.class_names), list(other.task.class_names)
+    known, found = list(program.task.class_names), list(found)
     if found == known:
         return None
     strangers = [name for name in found if name not in known]

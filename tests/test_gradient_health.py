@@ -51,3 +51,30 @@ def test_a_first_layer_with_no_gradient_at_all_is_told_to_try_a_lower_learning_r
         "Vanishing gradients: fc1 gets no gradient at all (step 21), so it hardly learns. Try a lower learning rate"
     )
     assert [(r.param, r.value) for r in warning.remedies] == [("lr", 1.0)]
+
+
+def test_a_kind_said_clears_after_several_healthy_samples_in_a_row_and_says_so_once():
+    watch = GradientWatch(LAYERS, TrainingSettings())
+    for step in (1, 11, 21):
+        watch.add(sample(step, 1e-6, 1e-5, 1.0))
+    assert [w.kind for w in watch.warnings] == [VANISHING] and watch.cleared == []
+    watch.add(sample(31, 0.1, 0.2, 1.0))
+    watch.add(sample(41, 0.1, 0.2, 1.0))
+    watch.add(sample(51, 1e-6, 1e-5, 1.0))  # one low sample starts the count again
+    for step in (61, 71):
+        watch.add(sample(step, 0.1, 0.2, 1.0))
+    assert watch.cleared == []
+    assert watch.add(sample(81, 0.1, 0.2, 1.0)) is None
+    (cleared,) = watch.cleared
+    assert cleared.kind == VANISHING and cleared.step == 81
+    assert cleared.message == "The vanishing gradients have cleared: none for the last 3 samples (step 81)."
+    for step in (91, 101, 111, 121):
+        watch.add(sample(step, 0.1, 0.2, 1.0))
+    assert len(watch.cleared) == 1  # said once
+
+
+def test_a_kind_never_said_never_clears():
+    watch = GradientWatch(LAYERS, TrainingSettings())
+    for step in range(1, 100, 10):
+        watch.add(sample(step, 0.1, 0.2, 1.0))
+    assert watch.warnings == [] and watch.cleared == []

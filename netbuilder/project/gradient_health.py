@@ -5,7 +5,8 @@ layer's norm becomes inf or NaN, or EXPLODING_GROWTH times the largest norm of t
 scale of this network's gradients: a layer whose small first gradient grows towards the others' is no
 explosion); they vanish when the
 first layer's norm stays VANISHING_RATIO or further below the last layer's for VANISHING_SAMPLES samples in a
-row (the signal no longer reaches the first layers, so they stop learning). Each kind is said once per run.
+row (the signal no longer reaches the first layers, so they stop learning). Each kind is said once per run,
+and once more if it then clears: RECOVERY_SAMPLES samples in a row without it.
 The remedies that are one setting (clipping, the optimizer's learning rate) come as values to set, so the
 window can offer them as one undoable click; the others are named in words.
 """
@@ -26,6 +27,7 @@ VANISHING_RATIO = 1e-3  # the first layer's norm at most this fraction of the la
 VANISHING_SAMPLES = 3  # for this many samples in a row: one low sample may be a calm batch
 CLIP_NORM = 1.0  # the clipping offered: a common choice, and below the norms of an exploding run
 LR_FACTOR = 10  # the learning rate offered is the current one divided by this
+RECOVERY_SAMPLES = 3  # healthy samples in a row before a kind said is gone: one may be a lucky batch
 
 _EXPLODING_WORDS = (
     "a normalisation layer (BatchNorm or LayerNorm) after the layers whose gradients grow, "
@@ -60,6 +62,15 @@ class GradientWarning:
     remedies: tuple[Remedy, ...] = ()
 
 
+@dataclass(frozen=True)
+class GradientCleared:
+    """Gradients that exploded or vanished (`kind`) have been healthy again since `step`; `message` says so."""
+
+    kind: str
+    step: int
+    message: str
+
+
 class GradientWatch:
     """Reads a run's gradient samples in order and says, once per kind, when its gradients explode or vanish.
 
@@ -73,18 +84,33 @@ class GradientWatch:
         self.settings = settings
         self.optimizer = dict(optimizer or {})
         self.warnings: list[GradientWarning] = []
+        self.cleared: list[GradientCleared] = []  # kinds warned of and then gone, in the order they cleared
+        self._healthy_in_a_row = {EXPLODING: 0, VANISHING: 0}
         self._scale: float | None = None  # the largest gradient norm of the first sample
         self._low_in_a_row = 0
 
     def add(self, sample: GradientSample) -> GradientWarning | None:
-        """Take one sample; the warning it raises (a kind not said before in this run), else None."""
+        """Take one sample; the warning it raises (a kind not said before in this run), else None. A kind
+        said that this sample finds gone for the RECOVERY_SAMPLES-th time in a row joins `cleared`."""
         if self._scale is None:
             self._scale = max((n for n in sample.gradient_norms if math.isfinite(n) and n > 0), default=None)
-        found = self._exploding(sample) or self._vanishing(sample)
+        exploding, vanishing = self._exploding(sample), self._vanishing(sample)
+        self._note_recovery(sample.step, {EXPLODING: exploding is None, VANISHING: self._low_in_a_row == 0})
+        found = exploding or vanishing
         if found is None or any(w.kind == found.kind for w in self.warnings):
             return None
         self.warnings.append(found)
         return found
+
+    def _note_recovery(self, step: int, healthy: Mapping[str, bool]) -> None:
+        said = {w.kind for w in self.warnings} - {c.kind for c in self.cleared}
+        for kind in said:
+            self._healthy_in_a_row[kind] = self._healthy_in_a_row[kind] + 1 if healthy[kind] else 0
+            if self._healthy_in_a_row[kind] == RECOVERY_SAMPLES:
+                message = (
+                    f"The {kind} gradients have cleared: none for the last {RECOVERY_SAMPLES} samples (step {step})."
+                )
+                self.cleared.append(GradientCleared(kind, step, message))
 
     def _exploding(self, sample: GradientSample) -> GradientWarning | None:
         norms = sample.gradient_norms

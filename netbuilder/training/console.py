@@ -1,6 +1,7 @@
-"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, a classifier's
-per-class table at the end (as the exported train.py prints it), the run kept in the project's run history
-(where the window shows it) with its weights and checkpoints.
+"""`netbuilder train` in a terminal: a rich progress bar with time left, a line per epoch, the Gradients tab's
+warning when gradients explode or vanish (and a line when that clears), a classifier's per-class table at the
+end (as the exported train.py prints it), the run kept in the project's run history (where the window shows
+it) with its weights and checkpoints.
 
 On a terminal the progress bar moves; when the output goes to a file or a pipe there is no bar and each line
 is printed whole, never wrapped at 80 columns.
@@ -16,14 +17,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from netbuilder.atomic_file import write_atomically
+from netbuilder.blocks.catalogue import get as block_spec
 from netbuilder.codegen.report_table import report_table
 from netbuilder.interrupts import end_as_signalled
 from netbuilder.project import Project
+from netbuilder.project.gradient_health import GradientWarning, GradientWatch, Remedy
+from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.latest_run import point_latest
 from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome
 from netbuilder.project.run_events import Progress as StepProgress
 from netbuilder.project.run_history import RunHistory, new_run_id
 from netbuilder.project.run_recorder import RunRecorder
+from netbuilder.project.settings import SETTING
 from netbuilder.training.checkpoint_file import WriteError
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer
@@ -72,10 +77,12 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
         f"batch {settings.batch_size}, on {start.device}"
     )
     try:
+        gradients = GradientNotes(trainer)
         if console.is_terminal:
-            outcome = _run_with_bar(trainer, control, console, recorder, checkpoints)
+            outcome = _run_with_bar(trainer, control, console, recorder, checkpoints, gradients)
         else:
-            outcome = trainer.run(_plain_listener(console, recorder), control, checkpoint_dir=checkpoints)
+            listener = _plain_listener(console, recorder, gradients)
+            outcome = trainer.run(listener, control, checkpoint_dir=checkpoints)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -127,8 +134,51 @@ def final_summary(metrics: dict[str, float | None]) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in shown.items()) or "no metrics"
 
 
+class GradientNotes:
+    """The Gradients tab's warning, in a terminal: the gradient health check (project/gradient_health.py) over
+    the run's samples, each kind said once as it first appears and once more if it clears, in its own words;
+    the remedies the window offers as one click are named as what to change here: an option of `netbuilder
+    train`, or a parameter of the project's optimizer node."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.settings = trainer.settings
+        node = trainer.project.graph.nodes.get(trainer.program.task.optimizer_node)
+        self.optimizer = node.label if node is not None else "the optimizer"
+        self.optimizer_params = block_spec(node.block).defaults() | dict(node.params) if node is not None else {}
+        self.watch: GradientWatch | None = None
+
+    def lines(self, report: GradientReport) -> list[str]:
+        """What the report's samples bring to say: a warning that first appears, or one that has cleared."""
+        if self.watch is None or self.watch.layers != report.layers:
+            self.watch = GradientWatch(report.layers, self.settings, self.optimizer_params)
+        lines = []
+        for sample in report.samples:
+            cleared = len(self.watch.cleared)
+            warning = self.watch.add(sample)
+            if warning is not None:
+                lines.append(self._warning_line(warning))
+            lines += [c.message for c in self.watch.cleared[cleared:]]
+        return lines
+
+    def _warning_line(self, warning: GradientWarning) -> str:
+        changes = "; ".join(self._change(remedy) for remedy in warning.remedies)
+        return f"warning: {warning.message}" + (f" To change: {changes}." if changes else "")
+
+    def _change(self, remedy: Remedy) -> str:
+        """A remedy as what to change: `--grad-clip 1` (for the next run), `the lr of optimizer to 0.0002`."""
+        value = f"{remedy.value:g}" if isinstance(remedy.value, float) else str(remedy.value)
+        if remedy.setting:
+            return f"{SETTING[remedy.setting].flag} {value}"
+        return f"the {remedy.param} of {self.optimizer} to {value} in the project"
+
+
 def _run_with_bar(
-    trainer: Trainer, control: Control, console: Console, recorder: RunRecorder, checkpoints: Path
+    trainer: Trainer,
+    control: Control,
+    console: Console,
+    recorder: RunRecorder,
+    checkpoints: Path,
+    gradients: GradientNotes,
 ) -> Outcome:
     settings = trainer.settings
     bar = Progress(
@@ -164,20 +214,30 @@ def _run_with_bar(
             )
         elif isinstance(event, EpochEnd):
             bar.console.print(_epoch_line(event))
+        elif isinstance(event, GradientReport):
+            _print_lines(bar.console, gradients.lines(event))
 
     with bar:
         return trainer.run(on_event, control, checkpoint_dir=checkpoints)
 
 
-def _plain_listener(console: Console, recorder: RunRecorder) -> Listener:
-    """Not on a terminal: one whole line per epoch, nothing per step."""
+def _plain_listener(console: Console, recorder: RunRecorder, gradients: GradientNotes) -> Listener:
+    """Not on a terminal: one whole line per epoch (and per gradient warning), nothing per step."""
 
     def on_event(event: Event) -> None:
         recorder.add(event)
         if isinstance(event, EpochEnd):
             console.print(_epoch_line(event))
+        elif isinstance(event, GradientReport):
+            _print_lines(console, gradients.lines(event))
 
     return on_event
+
+
+def _print_lines(console: Console, lines: list[str]) -> None:
+    """Lines as they are (a layer's label may hold brackets, which rich would read as markup)."""
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
 
 
 def _epoch_line(event: EpochEnd) -> str:

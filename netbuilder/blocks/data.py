@@ -22,7 +22,10 @@ MAX_CLASSES = 100
 def _dataset_rule(ctx: RuleContext) -> dict[str, TensorType]:
     spec = DATASETS[ctx.p["dataset"]]
     try:  # the shapes of a CSV table or an image folder's classes come from the files themselves
-        x = batched(*spec.input_shape(ctx.p))
+        if spec.tokens:  # token indices, each below the vocabulary's size (an Embedding checks its rows)
+            x = batched(*spec.input_shape(ctx.p), dtype=LONG, classes=ctx.p["vocab_size"])
+        else:
+            x = batched(*spec.input_shape(ctx.p))
         if spec.task_of(ctx.p) == CLASSIFICATION:
             target = batched(dtype=LONG, classes=spec.num_classes(ctx.p))
         else:
@@ -71,7 +74,8 @@ DATASET = BlockSpec(
             "path",
             "text",
             "data",
-            "The folder (or, for CSV, the file) to read; relative paths start from where netbuilder runs.",
+            "The folder (or, for CSV and tables of texts, the file) to read; relative paths start from where "
+            "netbuilder runs.",
             when=("dataset", _users("path")),
         ),
         ParamSpec(
@@ -85,8 +89,15 @@ DATASET = BlockSpec(
             "target_column",
             "text",
             "target",
-            "The CSV column to predict; all others are features.",
+            "The column to predict (of a CSV table, all others are features).",
             when=("dataset", _users("target_column")),
+        ),
+        ParamSpec(
+            "text_column",
+            "text",
+            "text",
+            "The column (or JSON key) of a table of texts that holds the text.",
+            when=("dataset", _users("text_column")),
         ),
         ParamSpec(
             "task",
@@ -135,6 +146,41 @@ DATASET = BlockSpec(
             min=0.0,
             max=5.0,
             when=("dataset", _users("noise")),
+        ),
+        ParamSpec(
+            "max_length",
+            "int",
+            256,
+            "Tokens per text: longer texts are cut after this many, shorter ones padded with <pad> (index 0).",
+            min=1,
+            max=100_000,
+            when=("dataset", _users("max_length")),
+        ),
+        ParamSpec(
+            "vocab_size",
+            "int",
+            20_000,
+            "The most token indices, <pad> and <unk> included: the training part's most frequent tokens; any "
+            "other token is <unk> (index 1). An Embedding after the dataset needs this many rows.",
+            min=3,
+            max=10_000_000,
+            when=("dataset", _users("vocab_size")),
+        ),
+        ParamSpec(
+            "min_frequency",
+            "int",
+            1,
+            "A token enters the vocabulary only if the training part has it at least this many times.",
+            min=1,
+            max=1_000_000,
+            when=("dataset", _users("min_frequency")),
+        ),
+        ParamSpec(
+            "lowercase",
+            "bool",
+            True,
+            "Lower-case every text before splitting it into tokens (The and the are one token).",
+            when=("dataset", _users("lowercase")),
         ),
         ParamSpec(
             "normalize",

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from netbuilder.quoting import cut, quoted
 
@@ -266,3 +268,194 @@ def _read_csv(stream: TextIO, name: str, target: str, classification: bool) -> C
             "classes or more"
         )
     return CsvSummary(features, tuple(sorted(names)), rows)
+
+
+# ---- text: the IMDB layout, one folder of .txt files per class, or a CSV/TSV/JSON-lines table --------------
+
+MAX_TEXT_FILES = 200_000
+"""The most .txt files a text dataset may hold (IMDB has 50,000 labelled reviews): each is opened and
+tokenised before training starts, about 100,000 a minute on a slow disk."""
+MAX_TEXT_BYTES = 131_072
+"""The most one text may hold (128 KiB: IMDB's longest review has 14 KB, and it is also the longest value
+Python's csv module reads in one field); a longer one is refused by name."""
+MAX_TEXT_TABLE_BYTES = 256 << 20
+"""The largest table of texts read (256 MiB), as for CSV tables: every text is held in memory to tokenise."""
+IMDB_CLASSES = ("neg", "pos")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".ndjson")
+JSON_LINES_SUFFIXES = (".jsonl", ".json", ".ndjson")
+
+
+@dataclass(frozen=True)
+class TextSummary:
+    """What a text dataset's files hold: its `layout` ('imdb', 'folders' or 'table'), its class names (for
+    classification) and how many texts it has (0 when not known yet: IMDB before its download)."""
+
+    layout: str
+    class_names: tuple[str, ...]
+    texts: int
+
+
+def text_summary(path: str, text_column: str, target: str, classification: bool, *, download: bool) -> TextSummary:
+    """The layout and classes of the texts at `path`, read as the text loader reads them: a file is a table
+    (.tsv tab-separated, .jsonl/.json/.ndjson one JSON object a line, otherwise CSV) with a header row; a
+    folder holding aclImdb/ or train/neg and train/pos is the IMDB layout; any other folder has one subfolder
+    of .txt files per class. Refuses an empty or oversized file, or more than MAX_TEXT_FILES, by name.
+    Cached by the modification times of the file or folders."""
+    place = Path(path)
+    if place.is_file():
+        if not place.name.lower().endswith(TABLE_SUFFIXES):
+            raise DatasetFileError(
+                f"{quoted(place.name)} is not a table of texts: choose a .csv, .tsv or .jsonl file, or a folder"
+            )
+        return _text_table(str(place), text_column, target, classification, *_stamp(place))
+    root = place / "aclImdb" if (place / "aclImdb").is_dir() else place
+    if not root.is_dir():
+        if download:
+            return TextSummary("imdb", IMDB_CLASSES, 0)
+        raise DatasetFileError(
+            f"there is no folder or file {quoted(path)}: choose a folder with one subfolder of .txt files per "
+            "class, a .csv/.tsv/.jsonl file, or tick download (IMDB reviews, needs internet)"
+        )
+    folders = sorted(entry.name for entry in os.scandir(root) if entry.is_dir())
+    stamps = (_stamp(root), *(_stamp(root / name) for name in folders))
+    for part in ("train", "test"):
+        if part in folders:
+            stamps += tuple(_stamp(entry) for entry in sorted(Path(root, part).iterdir()) if entry.is_dir())
+    return _text_folders(str(root), stamps)
+
+
+def _imdb_folders(root: str) -> tuple[str, ...] | None:
+    """IMDB's class folders (train/neg, train/pos, and test's when it has both), or None for another layout."""
+    train = tuple(f"train/{name}" for name in IMDB_CLASSES)
+    if not all(os.path.isdir(os.path.join(root, folder)) for folder in train):
+        return None
+    test = tuple(f"test/{name}" for name in IMDB_CLASSES)
+    return train + test if all(os.path.isdir(os.path.join(root, folder)) for folder in test) else train
+
+
+@functools.lru_cache(maxsize=32)
+def _text_folders(root: str, stamps: tuple[tuple[int, int], ...]) -> TextSummary:
+    imdb = _imdb_folders(root)
+    folders = imdb or tuple(sorted(entry.name for entry in os.scandir(root) if entry.is_dir()))
+    classes: set[str] = set()
+    count = 0
+    for folder in folders:
+        for entry in sorted(os.scandir(os.path.join(root, folder)), key=lambda e: e.name):
+            if not (entry.name.endswith(".txt") and entry.is_file()):
+                continue
+            name = f"{folder}/{entry.name}"
+            size = entry.stat().st_size
+            if size == 0:
+                raise DatasetFileError(f"{quoted(name)} is empty: write its text or remove it")
+            if size > MAX_TEXT_BYTES:
+                raise DatasetFileError(
+                    f"{quoted(name)} is larger than {MAX_TEXT_BYTES:,} bytes: shorten it or remove it"
+                )
+            count += 1
+            if count > MAX_TEXT_FILES:
+                raise DatasetFileError(
+                    f"{quoted(root)} holds more than {MAX_TEXT_FILES:,} .txt files: use a sample of them"
+                )
+            classes.add(folder.rsplit("/", 1)[-1])
+    if len(classes) < 2:
+        raise DatasetFileError(
+            f"{quoted(root)} needs one subfolder of .txt files per class, at least two; it has {len(classes)} "
+            "(or choose IMDB's aclImdb folder, or a .csv/.tsv/.jsonl file)"
+        )
+    return TextSummary("imdb" if imdb else "folders", tuple(sorted(classes)), count)
+
+
+@functools.lru_cache(maxsize=32)
+def _text_table(path: str, text_column: str, target: str, classification: bool, mtime: int, size: int) -> TextSummary:
+    name = Path(path).name
+    if size > MAX_TEXT_TABLE_BYTES:
+        raise DatasetFileError(
+            f"{quoted(name)} is {size / 2**20:,.1f} MiB; a table of texts may have at most "
+            f"{MAX_TEXT_TABLE_BYTES / 2**20:,.1f} MiB: use a sample of its rows"
+        )
+    json_lines = name.lower().endswith(JSON_LINES_SUFFIXES)
+    classes: set[str] = set()
+    count = 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            rows = _json_rows(stream, name) if json_lines else _table_rows(stream, name, name.lower().endswith(".tsv"))
+            for where, row in rows:
+                for column, option in ((text_column, "text_column"), (target, "target_column")):
+                    if column not in row:
+                        raise DatasetFileError(
+                            f"{where} has no column {quoted(column)}; it has {cut(', '.join(map(str, row)))}: "
+                            f"set {option} to one of them"
+                        )
+                text, label = row[text_column], row[target]
+                if not isinstance(text, str) or not text.strip():
+                    raise DatasetFileError(f"{where}: the text is empty (or not text): fill or drop the row")
+                label = (label if isinstance(label, str) else json.dumps(label)).strip()
+                if not label:
+                    raise DatasetFileError(f"{where}: the label is empty: fill or drop the row")
+                if classification:
+                    classes.add(label)
+                    if len(classes) > MAX_CSV_CLASSES:
+                        raise DatasetFileError(
+                            f"{quoted(name)}: the column {quoted(target)} holds more than {MAX_CSV_CLASSES:,} "
+                            "different values, more classes than classification takes: if they are numbers, set "
+                            "task to regression"
+                        )
+                elif not _finite(label):
+                    raise DatasetFileError(
+                        f"{where}: the label {quoted(label)} is not a finite number (regression): fix the row, or "
+                        "set task to classification"
+                    )
+                count += 1
+    except UnicodeDecodeError as err:
+        raise DatasetFileError(
+            f"{quoted(name)} is not UTF-8 text ({err.reason} at byte {err.start:,}): save it as UTF-8"
+        ) from None
+    except (OSError, csv.Error) as err:
+        raise DatasetFileError(f"cannot read {quoted(name)} as a table: {quoted(str(err))}") from None
+    if not count:
+        raise DatasetFileError(f"{quoted(name)} needs a header row and at least one row of text")
+    if classification and len(classes) < 2:
+        raise DatasetFileError(
+            f"{quoted(name)}: the column {quoted(target)} holds one value only; classification needs two "
+            "classes or more"
+        )
+    return TextSummary("table", tuple(sorted(classes)), count)
+
+
+def _table_rows(stream: TextIO, name: str, tabs: bool) -> Iterator[tuple[str, dict[str, str]]]:
+    """('t.csv line 4', {column: value}) for each row of a CSV or TSV file after its header; blank lines
+    skipped."""
+    reader = csv.reader(stream, delimiter="\t" if tabs else ",")
+    header: list[str] | None = None
+    for row in reader:
+        if not any(value.strip() for value in row):
+            continue
+        if header is None:
+            header = [column.strip() for column in row]
+            continue
+        where = f"{name} line {reader.line_num}"
+        if len(row) != len(header):
+            raise DatasetFileError(f"{where} has {len(row)} values; the header has {len(header)}: fix that row")
+        yield where, dict(zip(header, row, strict=True))
+
+
+def _json_rows(stream: TextIO, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """('t.jsonl line 4', {column: value}) for each line of a JSON-lines file; blank lines skipped."""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        where = f"{name} line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DatasetFileError(f"{where} is not JSON ({err.msg}): fix or drop the line") from None
+        if not isinstance(row, dict):
+            raise DatasetFileError(f"{where} is not a JSON object with a text and a label")
+        yield where, row
+
+
+def _finite(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False

@@ -17,16 +17,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from netbuilder.blocks.dataset_files import (
     IMAGE_SUFFIXES,
     MAX_IMAGE_PIXELS,
+    MAX_TEXT_BYTES,
+    MAX_TEXT_FILES,
+    MAX_TEXT_TABLE_BYTES,
     CsvSummary,
+    TextSummary,
     check_image_folder,
     csv_summary,
     image_folder_classes,
     require_files,
+    text_summary,
 )
 from netbuilder.blocks.loader_text import LoaderLayoutError, read_loader
 
@@ -68,6 +74,9 @@ class DatasetSpec:
     streamed: bool = False
     """load_data returns a torch Dataset of (x, class index) samples read while training, not (x, y) tensors;
     its `labels` list gives every sample's class without reading the samples (for previews)."""
+    tokens: bool = False
+    """load_data returns tokenised texts (the text loader's Texts), not tensors: train.py's prepare_data makes
+    the vocabulary from the training part and gives (N, max_length) int64 token indices below vocab_size."""
 
     def task_of(self, params: Mapping[str, Any]) -> str:
         return self.task(params) if callable(self.task) else self.task
@@ -99,7 +108,10 @@ class DatasetSpec:
                 f"the {self.loader} loader sets {', '.join(loader.settings) or 'nothing'}; the {self.name} "
                 f"dataset gives {', '.join([*names, *(name for name, _ in self.facts)]) or 'nothing'}"
             )
-        lines = [f"{', '.join(names)} = {', '.join(repr(params[name]) for name in self.uses)}"] if names else []
+        values = [repr(params[name]) for name in self.uses]
+        lines = [f"{', '.join(names)} = {', '.join(values)}"] if names else []
+        if lines and len(lines[0]) > 120:  # as ruff formats it: one value a line
+            lines = [f"{', '.join(names)} = (", *(f"    {value}," for value in values), ")"]
         lines += [f"{name} = {value!r}" for name, value in self.facts]
         return "\n".join(lines) + "\n\n\n" + loader.code if lines else loader.code
 
@@ -363,6 +375,55 @@ CSV_FILE = DatasetSpec(
     check=lambda p: _csv_summary(p) and None,
 )
 
+
+def _text_summary(p: Mapping[str, Any]) -> TextSummary:
+    return text_summary(
+        p["path"], p["text_column"], p["target_column"], p["task"] == CLASSIFICATION, download=p["download"]
+    )
+
+
+def _text_task(p: Mapping[str, Any]) -> str:
+    """A table's task is the node's; texts in class folders are always classified."""
+    return p["task"] if Path(p["path"]).is_file() else CLASSIFICATION
+
+
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+
+TEXT = DatasetSpec(
+    name="text",
+    title="Text files",
+    doc="Your texts, as token indices (N, max_length) for an Embedding: the IMDB reviews folder (aclImdb: "
+    "train/pos, train/neg, and test/ as the validation part; download offers it), one subfolder of .txt "
+    "files per class, or a .csv/.tsv/.jsonl file with a text column and a label column (classes, or numbers "
+    "for regression). Words and punctuation are tokens; the vocabulary (vocab_size most frequent, <pad> 0 and "
+    "<unk> 1 first) comes from the training part only and is saved as vocab.json with the weights.",
+    task=_text_task,
+    uses=(
+        "path",
+        "download",
+        "text_column",
+        "target_column",
+        "task",
+        "max_length",
+        "vocab_size",
+        "min_frequency",
+        "lowercase",
+    ),
+    input_shape=lambda p: (p["max_length"],),
+    classes=lambda p: len(_text_summary(p).class_names),
+    class_names=lambda p: _text_summary(p).class_names,
+    loader="text_files",
+    facts=(
+        ("MAX_FILES", MAX_TEXT_FILES),
+        ("MAX_TEXT_BYTES", MAX_TEXT_BYTES),
+        ("MAX_TABLE_BYTES", MAX_TEXT_TABLE_BYTES),
+        ("URL", IMDB_URL),
+    ),
+    requires=("numpy",),
+    check=lambda p: _text_summary(p) and None,
+    tokens=True,
+)
+
 FILE_DATASETS = (
     _idx_dataset(
         "mnist",
@@ -408,6 +469,7 @@ FILE_DATASETS = (
     SVHN,
     IMAGE_FOLDER,
     CSV_FILE,
+    TEXT,
 )
 
 DATASETS: dict[str, DatasetSpec] = {

@@ -24,7 +24,7 @@ from netbuilder.blocks.spec import BlockSpec, ForwardContext
 from netbuilder.codegen.identifiers import safe_text
 from netbuilder.codegen.model_code import CodegenError, ModelCode
 from netbuilder.codegen.render import constructor, forward_lines, literal
-from netbuilder.codegen.training_loop import LoopOptions, loop_functions
+from netbuilder.codegen.training_loop import VOCABULARY_FILE, LoopOptions, loop_functions
 from netbuilder.graph import Graph
 
 TORCH_REQUIREMENT = "torch>=2.1"
@@ -127,6 +127,8 @@ def generate_training(
     ]
     if streamed:
         parts += _streamed_data_functions(image_shape, normalize=normalize, augment=augmentation)
+    elif dataset.tokens:
+        parts += [_PREPARE_TEXT, "", "", _PREPARE_TEXT_DATA, "", "", _SAVE_VOCABULARY]
     else:
         parts.append(_SPLIT)
         if dataset.standardize:
@@ -146,6 +148,7 @@ def generate_training(
         streamed=streamed,
         starting_weights=starting_weights,
         class_count=task.class_count,
+        text=dataset.tokens,
     )
     functions = [
         "def make_criterion() -> nn.Module:\n"
@@ -341,6 +344,32 @@ def prepare_data(val_fraction: float, seed: int):
     x, y = load_data(seed)
     train_x, train_y, val_x, val_y = split(x, y, val_fraction, seed)
 {scale}    return train_x, train_y, val_x, val_y'''
+
+
+# ---- texts: the vocabulary is made after the split, from the training part only --------------------------
+
+_PREPARE_TEXT = '''\
+def prepare_text(val_fraction: float, seed: int):
+    """The training and validation parts as (N, MAX_LENGTH) token indices, and the vocabulary they index: the
+    training part's most frequent tokens (a token that only validation texts hold is <unk>, as in a new text)."""
+    texts = load_data(seed)
+    train_index, val_index = texts.parts(val_fraction, seed)
+    vocabulary = texts.vocabulary(train_index)
+    x = texts.encode(vocabulary)
+    return x[train_index], texts.labels[train_index], x[val_index], texts.labels[val_index], vocabulary'''
+
+_PREPARE_TEXT_DATA = '''\
+def prepare_data(val_fraction: float, seed: int):
+    """The training and validation parts, ready for the model (on the CPU): token indices and labels."""
+    train_x, train_y, val_x, val_y, _ = prepare_text(val_fraction, seed)
+    return train_x, train_y, val_x, val_y'''
+
+_SAVE_VOCABULARY = f'''\
+def save_vocabulary(path: str, vocabulary: list[str]) -> None:
+    """The vocabulary as {VOCABULARY_FILE}, plain JSON (the tokens by index, and how a text is split into them),
+    written whole or not at all."""
+    settings = {{"lowercase": LOWERCASE, "max_length": MAX_LENGTH, "pad": 0, "unk": 1, "tokens": vocabulary}}
+    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())'''
 
 
 # ---- the streamed path: a torch Dataset read by DataLoader workers, batch by batch -----------------------

@@ -51,6 +51,7 @@ class LoopOptions:
     streamed: bool
     starting_weights: bool = False
     class_count: int = 0  # the dataset's classes (classification): the confusion matrix is this square
+    text: bool = False  # token indices of texts: train() saves the vocabulary beside the weights
 
     @property
     def mixed(self) -> bool:
@@ -66,6 +67,9 @@ class LoopOptions:
         """The settings that train.py takes as options (all but precision in an fp32 project)."""
         return [spec for spec in SETTINGS if spec.name != "precision" or self.mixed]
 
+
+VOCABULARY_FILE = "vocab.json"
+"""Where train.py (beside model.pt) and the app (beside the run's model.pt) save a text dataset's vocabulary."""
 
 NOT_A_NUMBER_ADVICE = "lower the learning rate, or add normalization or gradient clipping"
 """What to do when the loss becomes NaN or infinite: said by the app's run and by train.py alike."""
@@ -333,6 +337,13 @@ def _train(o: LoopOptions) -> str:
     ]
     if o.streamed:
         lines.append("    train_part, val_part = prepare_data(val_fraction, seed)")
+    elif o.text:
+        lines += [
+            "    train_x, train_y, val_x, val_y, vocabulary = prepare_text(val_fraction, seed)",
+            f'    save_vocabulary(os.path.join(out, "{VOCABULARY_FILE}"), vocabulary)',
+            "    train_x, train_y = train_x.to(device), train_y.to(device)",
+            "    val_x, val_y = val_x.to(device), val_y.to(device)",
+        ]
     else:
         lines += [
             "    train_x, train_y, val_x, val_y = prepare_data(val_fraction, seed)",

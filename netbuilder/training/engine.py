@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from netbuilder.codegen.training_loop import NOT_A_NUMBER_ADVICE
+from netbuilder.codegen.training_loop import NOT_A_NUMBER_ADVICE, VOCABULARY_FILE
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.project.run_recorder import epoch_entry
@@ -103,13 +103,18 @@ class Trainer:
 
         # -- the same steps as train.py's train(), in the same order (so the same random numbers) --------
         self.streamed = task.dataset.streamed  # train.py reads its samples through batches(), a DataLoader
+        self.vocabulary: list[str] | None = None  # a text dataset's tokens by index (train.py's vocab.json)
         augmented = task.dataset.images and task.dataset_params["augment"] != "none"
         self._epoch_seeds = self.streamed and augmented
         if self.streamed:
             self.train_part, self.val_part = script.prepare_data(self.settings.val_fraction, seed)
             self.train_size, self.val_size = len(self.train_part), len(self.val_part)
         else:
-            train_x, train_y, val_x, val_y = script.prepare_data(self.settings.val_fraction, seed)
+            if task.dataset.tokens:  # texts: the vocabulary made from the training part goes with the weights
+                *parts, self.vocabulary = script.prepare_text(self.settings.val_fraction, seed)
+            else:
+                parts = script.prepare_data(self.settings.val_fraction, seed)
+            train_x, train_y, val_x, val_y = parts
             self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
             self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
             self.train_size, self.val_size = len(train_x), len(val_x)
@@ -533,7 +538,10 @@ class Trainer:
         )
 
     def save_weights(self, path: Path) -> Path:
-        """The trained weights alone (a state_dict, loadable with weights_only=True), written atomically."""
+        """The trained weights alone (a state_dict, loadable with weights_only=True), written atomically; for
+        a text dataset its vocabulary beside them, as train.py writes it (vocab.json)."""
+        if self.vocabulary is not None:
+            self.program.script.save_vocabulary(str(path.with_name(VOCABULARY_FILE)), self.vocabulary)
         return save_file(self.model.state_dict(), path)
 
 

@@ -1,0 +1,320 @@
+"""Text for classification (or regression): the IMDB folder layout, one folder of .txt files per class, or a
+CSV/TSV/JSON-lines table with a text column and a label column. Every text is split into words and punctuation
+here, in plain Python, so train.py tokenises exactly as the app does; the vocabulary is made later, from the
+training part only (Texts.vocabulary), and the texts become (N, MAX_LENGTH) token indices (Texts.encode).
+
+The constants after the settings are annotated, so that the catalogue reads them as code that train.py carries,
+not as settings that the Dataset node gives."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import re
+import zipfile
+
+import numpy
+import torch
+import torchvision
+
+PATH, DOWNLOAD, TEXT_COLUMN, TARGET_COLUMN, TASK, MAX_LENGTH, VOCAB_SIZE, MIN_FREQUENCY, LOWERCASE = (
+    "data",
+    False,
+    "text",
+    "target",
+    "classification",
+    256,
+    20000,
+    1,
+    True,
+)
+MAX_FILES = 200000
+MAX_TEXT_BYTES = 131072
+MAX_TABLE_BYTES = 268435456
+URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+
+PAD: str = "<pad>"  # token index 0; <unk> is 1, then the vocabulary's words, most frequent first
+UNKNOWN: str = "<unk>"
+WORD: re.Pattern = re.compile(r"\w+|[^\w\s]")  # a word (letters, digits, _) or one punctuation mark
+LINE_BREAK: re.Pattern = re.compile(r"<br\s*/?>", re.IGNORECASE)
+CACHE_FORMAT: int = 1  # changes when what the cache holds does
+
+
+def tokenize(text: str) -> list[str]:
+    """The words and punctuation marks of a text, each a token ("Don't!" gives don ' t !), lower-cased when
+    LOWERCASE. A line break written as HTML (IMDB's <br />) is a space."""
+    text = LINE_BREAK.sub(" ", text)
+    return WORD.findall(text.lower() if LOWERCASE else text)
+
+
+class Texts:
+    """Every text as ids into `words` (the distinct tokens, in order of first appearance): text i is
+    ids[offsets[i]:offsets[i + 1]]. `labels` are class indices (or values, (N, 1)); the last `held_out` texts
+    are a fixed validation part (IMDB's test folder), none when the split is drawn with the seed."""
+
+    def __init__(
+        self,
+        words: list[str],
+        ids: torch.Tensor,
+        offsets: torch.Tensor,
+        labels: torch.Tensor,
+        class_names: list[str],
+        held_out: int,
+    ) -> None:
+        self.words, self.ids, self.offsets, self.labels = words, ids, offsets, labels
+        self.class_names, self.held_out = class_names, held_out
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def parts(self, val_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and validation texts' indices: IMDB's own test part where there is one, otherwise
+        val_fraction of the texts drawn with the seed (as split() draws other datasets)."""
+        if self.held_out:
+            return torch.arange(len(self) - self.held_out), torch.arange(len(self) - self.held_out, len(self))
+        order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
+        n_val = int(len(self) * val_fraction)
+        return order[n_val:], order[:n_val]
+
+    def vocabulary(self, indices: torch.Tensor) -> list[str]:
+        """<pad>, <unk>, then the tokens of these texts (the training part) that occur at least MIN_FREQUENCY
+        times, most frequent first (ties in the tokens' order), VOCAB_SIZE in all at most."""
+        lengths = self.offsets[1:] - self.offsets[:-1]
+        chosen = torch.zeros(len(self), dtype=torch.bool)
+        chosen[indices] = True
+        in_part = chosen.repeat_interleave(lengths)
+        counts = torch.bincount(self.ids[in_part].long(), minlength=len(self.words)).tolist()
+        frequent = [i for i, count in enumerate(counts) if count >= max(MIN_FREQUENCY, 1)]
+        frequent.sort(key=lambda i: (-counts[i], self.words[i]))
+        return [PAD, UNKNOWN] + [self.words[i] for i in frequent[: max(VOCAB_SIZE - 2, 0)]]
+
+    def encode(self, vocabulary: list[str]) -> torch.Tensor:
+        """(N, MAX_LENGTH) token indices: each text's first MAX_LENGTH tokens, a token missing from the
+        vocabulary as <unk> (1), a shorter text padded with <pad> (0) on the right."""
+        index = {word: i for i, word in enumerate(vocabulary)}
+        table = torch.tensor([index.get(word, 1) for word in self.words], dtype=torch.long)
+        lengths = self.offsets[1:] - self.offsets[:-1]
+        rows = torch.arange(len(self)).repeat_interleave(lengths)
+        positions = torch.arange(len(self.ids)) - self.offsets[:-1].repeat_interleave(lengths)
+        kept = positions < MAX_LENGTH
+        x = torch.zeros(len(self), MAX_LENGTH, dtype=torch.long)
+        x[rows[kept], positions[kept]] = table[self.ids[kept].long()]
+        return x
+
+
+def load_data(seed: int) -> Texts:
+    """Every text, tokenised, with its label: from the cache beside the data when neither the files nor the
+    options that change the tokens have changed since, otherwise read and tokenised (and cached)."""
+    if DOWNLOAD and not os.path.exists(PATH):
+        torchvision.datasets.utils.download_and_extract_archive(URL, PATH)
+    samples_files, key = find_samples()
+    cache = os.path.abspath(PATH).rstrip(os.sep) + ".tokens"
+    texts = read_cache(os.path.join(cache, key + ".npz"))
+    if texts is None:
+        texts = tokenized(*read_samples(samples_files))
+        write_cache(cache, key + ".npz", texts)
+    return texts
+
+
+def find_samples() -> tuple[tuple[str, list[tuple[str, str, str, bool]]], str]:
+    """Where the texts are, and the cache key: the layout, the files (folder, name in it, class, whether in
+    IMDB's test part) and the options that change tokens, with every file's size and modification time."""
+    if os.path.isfile(PATH):
+        stats = os.stat(PATH)
+        if stats.st_size > MAX_TABLE_BYTES:
+            raise ValueError(f"{os.path.basename(PATH)} is larger than {MAX_TABLE_BYTES:,} bytes: use a sample of it")
+        found = ("table", [])
+        stamps = [(os.path.basename(PATH), stats.st_size, stats.st_mtime_ns)]
+    else:
+        root = os.path.join(PATH, "aclImdb") if os.path.isdir(os.path.join(PATH, "aclImdb")) else PATH
+        if not os.path.isdir(root):
+            raise SystemExit(f"there is no folder or file {PATH}: choose your texts, or tick download (IMDB)")
+        imdb = all(os.path.isdir(os.path.join(root, "train", name)) for name in ("neg", "pos"))
+        folders = [("train/neg", "neg", False), ("train/pos", "pos", False)]
+        if imdb and all(os.path.isdir(os.path.join(root, "test", name)) for name in ("neg", "pos")):
+            folders += [("test/neg", "neg", True), ("test/pos", "pos", True)]
+        if not imdb:
+            folders = [(entry.name, entry.name, False) for entry in os.scandir(root) if entry.is_dir()]
+        files, stamps = [], []
+        for folder, label, held_out in sorted(folders, key=lambda f: (f[2], f[0])):
+            for entry in sorted(os.scandir(os.path.join(root, folder)), key=lambda e: e.name):
+                if entry.name.endswith(".txt") and entry.is_file():
+                    name = f"{folder}/{entry.name}"
+                    stats = entry.stat()
+                    if stats.st_size > MAX_TEXT_BYTES:
+                        raise ValueError(f"{name} is larger than {MAX_TEXT_BYTES:,} bytes: shorten or remove it")
+                    files.append((root, name, label, held_out))
+                    stamps.append((name, stats.st_size, stats.st_mtime_ns))
+                    if len(files) > MAX_FILES:
+                        raise ValueError(f"{PATH} holds more than {MAX_FILES:,} .txt files: use a sample of them")
+        found = ("imdb" if imdb else "folders", files)
+    options = [CACHE_FORMAT, found[0], TEXT_COLUMN, TARGET_COLUMN, TASK, LOWERCASE, stamps]
+    return found, hashlib.sha256(json.dumps(options).encode()).hexdigest()[:24]
+
+
+def read_samples(found: tuple[str, list[tuple[str, str, str, bool]]]) -> tuple[list[str], list[str], list[bool]]:
+    """Each text, its label (a class name, or a number as text) and whether it is in IMDB's test part."""
+    layout, files = found
+    if layout == "table":
+        texts, labels = read_table()
+        return texts, labels, [False] * len(texts)
+    texts = []
+    for root, name, _, _ in files:
+        with open(os.path.join(root, name), "rb") as stream:
+            data = stream.read(MAX_TEXT_BYTES + 1)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"{name} is not UTF-8 text (byte {data[err.start]:#04x} at {err.start}): save it as UTF-8 or remove it"
+            ) from None
+        if not text.strip():
+            raise ValueError(f"{name} is empty: write its text or remove it")
+        texts.append(text)
+    if len({label for _, _, label, _ in files}) < 2:
+        raise ValueError(f"{PATH} needs one subfolder of .txt files per class, at least two")
+    return texts, [label for _, _, label, _ in files], [held_out for _, _, _, held_out in files]
+
+
+def read_table() -> tuple[list[str], list[str]]:
+    """The text and label of every row of a CSV, TSV or JSON-lines file (blank lines skipped)."""
+    name = os.path.basename(PATH)
+    texts, labels = [], []
+    try:
+        with open(PATH, newline="", encoding="utf-8-sig") as stream:
+            if PATH.lower().endswith((".jsonl", ".json", ".ndjson")):
+                rows = ((number, json_row(line, name, number)) for number, line in enumerate(stream, 1))
+                rows = ((number, row) for number, row in rows if row is not None)
+            else:
+                rows = table_rows(stream, name, "\t" if PATH.lower().endswith(".tsv") else ",")
+            for number, row in rows:
+                for column in (TEXT_COLUMN, TARGET_COLUMN):
+                    if column not in row:
+                        raise ValueError(
+                            f"{name} line {number} has no column {column!r} (it has {', '.join(map(str, row))}): "
+                            "set text_column and target_column to its columns"
+                        )
+                text, label = row[TEXT_COLUMN], row[TARGET_COLUMN]
+                if not isinstance(text, str):
+                    raise ValueError(f"{name} line {number}: the text {str(text)[:40]!r} is not a string")
+                if not text.strip():
+                    raise ValueError(f"{name} line {number}: the text is empty: fill or drop the row")
+                if len(text) > MAX_TEXT_BYTES:
+                    raise ValueError(f"{name} line {number}: the text is longer than {MAX_TEXT_BYTES:,} characters")
+                label = (label if isinstance(label, str) else json.dumps(label)).strip()
+                if not label:
+                    raise ValueError(f"{name} line {number}: the label is empty: fill or drop the row")
+                if TASK != "classification" and not is_finite_number(label):
+                    raise ValueError(
+                        f"{name} line {number}: the label {label[:40]!r} is not a finite number (regression)"
+                    )
+                texts.append(text)
+                labels.append(label)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{name} is not UTF-8 text ({err.reason} at byte {err.start}): save it as UTF-8") from None
+    except csv.Error as err:
+        raise ValueError(f"{name} cannot be read as a table: {err}") from None
+    if not texts:
+        raise ValueError(f"{name} holds no rows of text")
+    return texts, labels
+
+
+def table_rows(stream, name: str, delimiter: str):
+    """(line number, {column: value}) for each row of a CSV or TSV file with a header row."""
+    reader = csv.reader(stream, delimiter=delimiter)
+    header = None
+    for row in reader:
+        if not row or not any(value.strip() for value in row):
+            continue
+        if header is None:
+            header = [column.strip() for column in row]
+            continue
+        if len(row) != len(header):
+            raise ValueError(f"{name} line {reader.line_num} has {len(row)} values; the header has {len(header)}")
+        yield reader.line_num, dict(zip(header, row, strict=True))
+
+
+def json_row(line: str, name: str, number: int) -> dict | None:
+    """One JSON-lines row as {column: value}; None for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{name} line {number} is not JSON ({err.msg}): fix or drop the line") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"{name} line {number} is not a JSON object with a text and a label")
+    return row
+
+
+def is_finite_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def tokenized(texts: list[str], labels: list[str], held_out: list[bool]) -> Texts:
+    """The texts as token ids into the list of distinct tokens, and their labels as tensors."""
+    index: dict[str, int] = {}
+    ids: list[int] = []
+    offsets = [0]
+    for text in texts:
+        ids += [index.setdefault(token, len(index)) for token in tokenize(text)]
+        offsets.append(len(ids))
+    if TASK == "classification" or not os.path.isfile(PATH):  # folders' labels are always classes
+        class_names = sorted(set(labels))
+        number = {name: i for i, name in enumerate(class_names)}
+        y = torch.tensor([number[label] for label in labels], dtype=torch.long)
+    else:
+        class_names = []
+        y = torch.tensor([[float(label)] for label in labels], dtype=torch.float32)
+    return Texts(
+        list(index), torch.tensor(ids, dtype=torch.int32), torch.tensor(offsets), y, class_names, sum(held_out)
+    )
+
+
+def read_cache(file: str) -> Texts | None:
+    """The tokenised texts saved in `file` (numpy arrays, no pickles), or None when there is none to use."""
+    try:
+        with numpy.load(file, allow_pickle=False) as saved:
+            words = bytes(saved["words"]).decode().split("\n") if len(saved["words"]) else []
+            class_names = json.loads(bytes(saved["class_names"]).decode())
+            return Texts(
+                words,
+                torch.from_numpy(saved["ids"]),
+                torch.from_numpy(saved["offsets"]),
+                torch.from_numpy(saved["labels"]),
+                class_names,
+                int(saved["held_out"]),
+            )
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # none yet, or damaged: tokenise again
+        return None
+
+
+def write_cache(folder: str, name: str, texts: Texts) -> None:
+    """Save the tokenised texts in folder/name, written whole or not at all (a temporary file, then renamed),
+    keeping the three newest others; a folder that cannot be written to is left without a cache."""
+    arrays = {
+        "words": numpy.frombuffer("\n".join(texts.words).encode(), dtype=numpy.uint8),
+        "class_names": numpy.frombuffer(json.dumps(texts.class_names).encode(), dtype=numpy.uint8),
+        "ids": texts.ids.numpy(),
+        "offsets": texts.offsets.numpy(),
+        "labels": texts.labels.numpy(),
+        "held_out": numpy.array(texts.held_out),
+    }
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(temporary, "wb") as stream:
+            numpy.savez(stream, **arrays)
+        os.replace(temporary, os.path.join(folder, name))
+        older = sorted((e for e in os.scandir(folder) if e.name.endswith(".npz")), key=lambda e: -e.stat().st_mtime_ns)
+        for entry in older[4:]:
+            os.remove(entry.path)
+    except OSError:
+        if os.path.exists(temporary):
+            os.remove(temporary)

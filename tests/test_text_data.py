@@ -1,0 +1,326 @@
+"""Text datasets: tiny files written in each real layout (aclImdb folders, one folder per class, CSV/TSV/JSON
+lines with quoting, unicode and blank lines) become (N, max_length) token indices through train.py's own
+prepare_text; the vocabulary comes from the training part only; bad files are named; the tokens are cached
+beside the data and read again only when a file or an option changes; graphs from Embedding to Linear check
+and train."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from netbuilder.analysis import analyze
+from netbuilder.blocks.tensor_type import LONG
+from netbuilder.data.loaders import text_files
+from netbuilder.data.loading import DataLoadError, load_dataset
+from netbuilder.graph import Graph
+from netbuilder.project import Project
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.program import load_program
+
+GOOD = ["great", "wonderful", "superb", "loved", "fine", "moving"]
+BAD = ["awful", "boring", "terrible", "hated", "poor", "dull"]
+FILLER = ["the", "a", "movie", "film", "plot", "actor", "was", "is", "and", "it"]
+
+
+def review(number: int, words: list[str]) -> str:
+    """A short review, different for every number, whose sentiment words say its class."""
+    chosen = [FILLER[(number * 7 + i) % len(FILLER)] for i in range(3 + number % 5)]
+    chosen.insert(number % 3, words[number % len(words)])
+    return " ".join(chosen).capitalize() + "!"
+
+
+def write_texts(folder: Path, texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def imdb(root: Path, per_class: int = 12) -> Path:
+    """An aclImdb folder: train/pos, train/neg (and train/unsup, which is no class), test/pos, test/neg."""
+    folder = root / "aclImdb"
+    for part, start in (("train", 0), ("test", 1000)):
+        for label, words in (("pos", GOOD), ("neg", BAD)):
+            write_texts(
+                folder, {f"{part}/{label}/{start + i}_7.txt": review(start + i, words) for i in range(per_class)}
+            )
+    write_texts(folder, {"train/unsup/0_0.txt": "not labelled"})
+    return folder
+
+
+def class_folders(root: Path, per_class: int = 15) -> Path:
+    folder = root / "reviews"
+    for label, words in (("good", GOOD), ("bad", BAD)):
+        write_texts(folder, {f"{label}/{i:03}.txt": review(i, words) for i in range(per_class)})
+    return folder
+
+
+def table_rows(per_class: int = 15) -> list[tuple[str, str]]:
+    rows = [(review(i, GOOD), "good") for i in range(per_class)] + [(review(i, BAD), "bad") for i in range(per_class)]
+    return sorted(rows, key=lambda row: hash(row[0]) % 7)
+
+
+def csv_table(root: Path, delimiter: str = ",") -> Path:
+    """A table whose texts hold the delimiter, quotes, a line break and accents; blank lines between rows."""
+    suffix = ".tsv" if delimiter == "\t" else ".csv"
+    lines = [f"id{delimiter}text{delimiter}label", ""]
+    for i, (text, label) in enumerate(table_rows()):
+        text = f'{text} Said "naïve"{delimiter} then\nmore' if i % 4 == 0 else text
+        lines.append(f'{i}{delimiter}"{text.replace(chr(34), 2 * chr(34))}"{delimiter}{label}')
+        if i % 5 == 0:
+            lines.append("")
+    path = root / f"reviews{suffix}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def json_lines(root: Path) -> Path:
+    lines = []
+    for i, (text, label) in enumerate(table_rows()):
+        lines.append(json.dumps({"text": text + (" Ça déçoit… 😀" if i % 3 == 0 else ""), "label": label}))
+        if i % 4 == 0:
+            lines.append("   ")
+    path = root / "reviews.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def text_project(path: Path, **params) -> tuple[Project, str]:
+    """Dataset -> Embedding -> LSTM (last step) -> Linear -> CrossEntropy, with Adam; the Dataset's id."""
+    project = Project.new("text")
+    g = project.graph
+    values = {"dataset": "text", "path": str(path), "target_column": "label", "max_length": 12, "vocab_size": 64}
+    data = g.add_node("Dataset", params={**values, **params}).id
+    rows = params.get("vocab_size", 64)
+    embed = g.add_node("Embedding", params={"num_embeddings": rows, "embedding_dim": 8, "padding_idx": 0}).id
+    lstm = g.add_node("LSTM", params={"hidden_size": 8, "output": "last"}).id
+    fc = g.add_node("Linear", params={"out_features": 2}).id
+    loss = g.add_node("CrossEntropy").id
+    adam = g.add_node("Adam", params={"lr": 0.02}).id
+    for edge in (
+        (data, "x", embed, "x"),
+        (embed, "y", lstm, "x"),
+        (lstm, "y", fc, "x"),
+        (fc, "y", loss, "input"),
+        (data, "target", loss, "target"),
+        (loss, "loss", adam, "loss"),
+    ):
+        g.connect(*edge)
+    return with_settings(project, device="cpu", epochs=2, batch_size=8, val_fraction=0.25, seed=0), data
+
+
+def decoded(row: torch.Tensor, vocabulary: list[str]) -> list[str]:
+    return [vocabulary[i] for i in row.tolist() if i != 0]
+
+
+def test_tokens_are_words_and_punctuation_lower_cased():
+    assert text_files.tokenize("Don't stop!<br /><br />Naïve, 2 films...") == [
+        "don", "'", "t", "stop", "!", "naïve", ",", "2", "films", ".", ".", ".",
+    ]  # fmt: skip
+
+
+def test_the_imdb_layout_trains_on_train_and_validates_on_test(tmp_path):
+    folder = imdb(tmp_path)
+    project, data = text_project(tmp_path)  # the folder that holds aclImdb/ is enough
+    analysis = analyze(project.graph)
+    x = analysis.results[data].outputs["x"]
+    assert str(x) == "(N, 12)" and x.dtype == LONG and x.classes == 64
+    assert analysis.training_task.class_names == ("neg", "pos")
+    train_x, train_y, val_x, _, vocabulary = load_program(project).script.prepare_text(0.25, 0)
+    assert (len(train_x), len(val_x)) == (24, 24), "val_fraction is not used: test/ is the validation part"
+    assert vocabulary[:2] == ["<pad>", "<unk>"] and train_x.dtype == torch.int64
+    train_files = sorted((folder / "train" / "neg").iterdir()) + sorted((folder / "train" / "pos").iterdir())
+    for row, label, file in zip(train_x, train_y.tolist(), train_files, strict=True):
+        assert decoded(row, vocabulary) == text_files.tokenize(file.read_text())[:12]
+        assert label == ("neg", "pos").index(file.parent.name)
+    assert "not labelled" not in " ".join(vocabulary), "train/unsup is no class"
+
+
+def test_the_vocabulary_comes_from_the_training_part_only(tmp_path):
+    folder = imdb(tmp_path)
+    write_texts(folder, {"test/pos/9999_9.txt": "zebra great zebra", "train/pos/9999_9.txt": "great great movie"})
+    project, _ = text_project(folder)
+    train_x, _, val_x, _, vocabulary = load_program(project).script.prepare_text(0.25, 0)
+    assert "zebra" not in vocabulary
+    zebra_row = val_x[-1]  # test/pos/9999_9.txt sorts last
+    assert zebra_row[:3].tolist() == [1, vocabulary.index("great"), 1]
+    counts = torch.bincount(train_x.flatten(), minlength=len(vocabulary))[2:].tolist()
+    assert counts == sorted(counts, reverse=True), "most frequent first"
+
+
+def test_vocab_size_and_min_frequency_bound_the_vocabulary_deterministically(tmp_path):
+    write_texts(tmp_path / "f", {"a/1.txt": "b a c c d", "a/2.txt": "b a e", "z/1.txt": "c b a", "z/2.txt": "f"})
+    texts = load_dataset({"dataset": "text", "path": str(tmp_path / "f"), "vocab_size": 4})
+    everything = torch.arange(len(texts))
+    assert texts.vocabulary(everything) == ["<pad>", "<unk>", "a", "b"], "three a, three b, three c: by token"
+    frequent = load_dataset({"dataset": "text", "path": str(tmp_path / "f"), "min_frequency": 2})
+    assert frequent.vocabulary(everything) == ["<pad>", "<unk>", "a", "b", "c"]
+
+
+@pytest.mark.parametrize("layout", ["folders", "csv", "tsv", "jsonl"])
+def test_each_layout_gives_the_token_indices_of_its_texts(tmp_path, layout):
+    path = {
+        "folders": class_folders,
+        "csv": csv_table,
+        "tsv": lambda root: csv_table(root, "\t"),
+        "jsonl": json_lines,
+    }[layout](tmp_path)
+    project, _ = text_project(path, max_length=40, vocab_size=1000)
+    assert not [d.message for d in analyze(project.graph).diagnostics if d.is_error]
+    assert analyze(project.graph).training_task.class_names == ("bad", "good")
+    if layout == "folders":
+        expected = {(review(i, words), label) for label, words in (("good", GOOD), ("bad", BAD)) for i in range(15)}
+    elif layout == "jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        expected = {(row["text"], row["label"]) for row in rows}
+        assert any("😀" in text for text, _ in expected)
+    else:
+        import csv
+
+        with open(path, newline="", encoding="utf-8") as stream:
+            reader = csv.DictReader(
+                (line for line in stream if line.strip()), delimiter="\t" if layout == "tsv" else ","
+            )
+            expected = {(row["text"], row["label"]) for row in reader}
+        assert any('"naïve"' in text and "\n" in text for text, _ in expected)
+    train_x, train_y, val_x, val_y, vocabulary = load_program(project).script.prepare_text(0.25, 0)
+    assert len(train_x) + len(val_x) == len(expected) == 30 and len(val_x) == 7
+    names = ("bad", "good")
+    seen = {
+        (tuple(decoded(row, vocabulary)), names[label]) for row, label in zip(train_x, train_y.tolist(), strict=True)
+    }
+    assert len(seen) == len(train_x) and seen <= {(tuple(text_files.tokenize(text)), name) for text, name in expected}
+    for row, label in zip(val_x, val_y.tolist(), strict=True):
+        matches = [
+            text
+            for text, name in expected
+            if name == names[label]
+            and decoded(row, vocabulary) == [t if t in vocabulary else "<unk>" for t in text_files.tokenize(text)]
+        ]
+        assert matches, decoded(row, vocabulary)
+
+
+def test_a_numeric_label_column_is_a_regression_target(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("text,score\n" + "".join(f'"{review(i, GOOD)}",{i / 10}\n' for i in range(20)))
+    g = Graph()
+    data = g.add_node(
+        "Dataset", params={"dataset": "text", "path": str(path), "target_column": "score", "task": "regression"}
+    ).id
+    result = analyze(g).results[data]
+    assert str(result.outputs["target"]) == "(N, 1)" and not result.diagnostics
+    texts = load_dataset({"dataset": "text", "path": str(path), "target_column": "score", "task": "regression"})
+    assert texts.labels.dtype == torch.float32 and texts.labels[:3, 0].tolist() == pytest.approx([0.0, 0.1, 0.2])
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"pos/1.txt": b"fine", "pos/2.txt": b"caf\xe9 au lait", "neg/1.txt": b"poor"}, "pos/2.txt is not UTF-8 text"),
+        (
+            {"pos/1.txt": b"fine", "pos/2.txt": b"", "neg/1.txt": b"poor"},
+            "pos/2.txt is empty: write its text or remove it",
+        ),
+        ({"pos/1.txt": b"fine", "pos/2.txt": b" \n ", "neg/1.txt": b"poor"}, "pos/2.txt is empty"),
+        ({"pos/1.txt": b"fine"}, "needs one subfolder of .txt files per class, at least two"),
+    ],
+)
+def test_a_bad_text_file_is_named(tmp_path, files, message):
+    for name, data in files.items():
+        (tmp_path / "t" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "t" / name).write_bytes(data)
+    params = {"dataset": "text", "path": str(tmp_path / "t")}
+    with pytest.raises(DataLoadError, match="could not be read") as refusal:
+        load_dataset(params)
+    assert message in str(refusal.value) and "\n" not in str(refusal.value)
+    if b"\xe9" not in b"".join(files.values()) and b" \n " not in files.values():  # what the check sees from sizes
+        g = Graph()
+        data = g.add_node("Dataset", params=params).id
+        assert message in analyze(g).results[data].diagnostics[0].message.replace("'", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "t.csv",
+            "words,label\nfine,a\npoor,b\n",
+            "t.csv line 2 has no column 'text'; it has words, label: set text_column",
+        ),
+        ("t.csv", "text,kind\nfine,a\npoor,b\n", "t.csv line 2 has no column 'label'"),
+        ("t.csv", "text,label\nfine,a\n,b\n", "t.csv line 3: the text is empty"),
+        ("t.jsonl", '{"text": "fine", "label": "a"}\n{"text": "poor"}\n', "t.jsonl line 2 has no column 'label'"),
+        ("t.jsonl", '{"text": "fine", "label": "a"}\n[1, 2]\n', "t.jsonl line 2 is not a JSON object"),
+        ("t.tsv", "text\tlabel\nfine\ta\npoor\n", "t.tsv line 3 has 1 values; the header has 2"),
+    ],
+)
+def test_a_bad_table_is_named_at_its_line(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text)
+    g = Graph()
+    data = g.add_node("Dataset", params={"dataset": "text", "path": str(tmp_path / name), "target_column": "label"}).id
+    assert message in analyze(g).results[data].diagnostics[0].message
+
+
+def test_a_table_that_is_not_utf8_is_named(tmp_path):
+    (tmp_path / "t.csv").write_bytes("text,label\ncafé,a\n".encode("latin-1"))
+    g = Graph()
+    data = g.add_node(
+        "Dataset", params={"dataset": "text", "path": str(tmp_path / "t.csv"), "target_column": "label"}
+    ).id
+    assert "'t.csv' is not UTF-8 text" in analyze(g).results[data].diagnostics[0].message
+
+
+def test_tokens_are_cached_and_read_again_only_when_a_file_or_option_changes(tmp_path, monkeypatch):
+    folder = class_folders(tmp_path)
+    monkeypatch.setattr(text_files, "PATH", str(folder))
+    first = text_files.load_data(0)
+    cache = tmp_path / "reviews.tokens"
+    assert len(list(cache.glob("*.npz"))) == 1
+
+    def tokenised_again(*args):
+        raise AssertionError("tokenised again")
+
+    monkeypatch.setattr(text_files, "tokenized", tokenised_again)
+    again = text_files.load_data(0)  # nothing changed: read from the cache
+    assert again.words == first.words and torch.equal(again.ids, first.ids) and torch.equal(again.labels, first.labels)
+    monkeypatch.setattr(text_files, "MAX_LENGTH", 5)  # applied after the cache: the same tokens
+    text_files.load_data(0)
+    for change in ("option", "file"):
+        if change == "option":
+            monkeypatch.setattr(text_files, "LOWERCASE", False)
+        else:
+            file = folder / "good" / "003.txt"
+            file.write_text("changed text")
+            os.utime(file, ns=(1, 1))
+        with pytest.raises(AssertionError, match="tokenised again"):
+            text_files.load_data(0)
+    monkeypatch.undo()
+
+
+def test_a_cache_that_is_cut_short_is_made_again(tmp_path, monkeypatch):
+    folder = class_folders(tmp_path)
+    monkeypatch.setattr(text_files, "PATH", str(folder))
+    first = text_files.load_data(0)
+    (cached,) = (tmp_path / "reviews.tokens").glob("*.npz")
+    cached.write_bytes(cached.read_bytes()[:100])
+    assert torch.equal(text_files.load_data(0).ids, first.ids)
+    assert len(cached.read_bytes()) > 100
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["imdb", "folders", "csv", "jsonl"])
+def test_a_text_graph_trains_and_saves_its_vocabulary_beside_the_weights(tmp_path, layout):
+    path = {"imdb": imdb, "folders": class_folders, "csv": csv_table, "jsonl": json_lines}[layout](tmp_path)
+    project, _ = text_project(path)
+    trainer = Trainer(project)
+    losses: list[float] = []
+    outcome = trainer.run(lambda event: losses.extend(getattr(event, "losses", [])))
+    assert outcome.ok and len(losses) == 2 * trainer.steps_per_epoch and all(map(torch.isfinite, torch.tensor(losses)))
+    (tmp_path / "run").mkdir()
+    trainer.save_weights(tmp_path / "run" / "model.pt")
+    saved = json.loads((tmp_path / "run" / "vocab.json").read_text(encoding="utf-8"))
+    assert saved["tokens"] == trainer.vocabulary and saved["max_length"] == 12 and saved["lowercase"] is True

@@ -37,6 +37,7 @@ SHARED_SCALE_TIP = (
 LABEL_HEIGHT = 12  # a channel's number under its picture
 GAP = 3
 MIN_LABELLED_CELL = 22  # smaller pictures go unnumbered (their number shows in the tooltip)
+MIN_NUMBERED_BAR = 14  # narrower bars go unnumbered (their number shows in the tooltip)
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,11 @@ class FeatureMapPicture(QWidget):
         return QRectF(self.rect()).adjusted(6, 6, -6, -6)
 
     def _bars(self) -> tuple[QRectF, float, float, float]:
-        """The vector's area, the zero line's y, and the scale (pixels per unit) and width of each bar."""
+        """The vector's area, the zero line's y, and the scale (pixels per unit) and width of each bar (with
+        room under the bars for their numbers when they are wide enough to have them)."""
         area = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        if area.width() / max(1, len(self.feature_map.values)) >= MIN_NUMBERED_BAR:
+            area.setBottom(area.bottom() - LABEL_HEIGHT)
         low, high = self._ranges[0]
         low, high = min(low, 0.0), max(high, 0.0)
         scale = area.height() / max(high - low, 1e-12)
@@ -157,9 +161,7 @@ class FeatureMapPicture(QWidget):
             self._paint_bars(painter, palette)
 
     def _paint_channels(self, painter: QPainter, palette: QPalette) -> None:
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
-        painter.setFont(small)
+        painter.setFont(self._small_font())
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         for index, (cell, image) in enumerate(zip(self.cells(), self._images, strict=True)):
             painter.drawImage(cell, image)
@@ -187,6 +189,20 @@ class FeatureMapPicture(QWidget):
             )
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawLine(QPointF(area.left(), zero), QPointF(area.right(), zero))
+        if width >= MIN_NUMBERED_BAR:
+            painter.setFont(self._small_font())
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            for i in range(len(values)):
+                painter.drawText(
+                    QRectF(area.left() + i * width, area.bottom(), width, LABEL_HEIGHT),
+                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                    str(i),
+                )
+
+    def _small_font(self) -> QFont:
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
+        return small
 
     # ---- what is under the pointer -------------------------------------------------------------------------
 
@@ -241,7 +257,7 @@ class FeatureMapView(QWidget):
         self.picture = FeatureMapPicture()
         self.shared_scale.toggled.connect(self.picture.set_shared_scale)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(0, 6, 6, 6)
         layout.setSpacing(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.picture, 1)

@@ -152,8 +152,6 @@ class PredictPanel(QWidget):
         answer.setSpacing(4)
         answer.addWidget(self.verdict)
         answer.addWidget(self.bars, 1)
-        self.feature_map = FeatureMapView()  # what a node clicked on the canvas gives for the chosen sample
-        answer.addWidget(self.feature_map, 1)
 
         body = QHBoxLayout()
         body.setContentsMargins(6, 0, 0, 0)
@@ -166,6 +164,8 @@ class PredictPanel(QWidget):
         chosen.addWidget(self.explanation)
         body.addLayout(chosen)
         body.addLayout(answer, 4)
+        self.feature_map = FeatureMapView()  # what a node clicked on the canvas gives for the chosen sample
+        body.addWidget(self.feature_map, 4)
 
         self.content = QWidget()
         content_layout = QVBoxLayout(self.content)

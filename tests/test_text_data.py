@@ -324,3 +324,34 @@ def test_a_text_graph_trains_and_saves_its_vocabulary_beside_the_weights(tmp_pat
     trainer.save_weights(tmp_path / "run" / "model.pt")
     saved = json.loads((tmp_path / "run" / "vocab.json").read_text(encoding="utf-8"))
     assert saved["tokens"] == trainer.vocabulary and saved["max_length"] == 12 and saved["lowercase"] is True
+
+
+@pytest.mark.slow
+def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path):
+    """The exported train.py, in a process where netbuilder cannot be imported, tokenises, splits, makes the
+    vocabulary and trains as the app does: the same tensors, vocab.json and first 50 losses."""
+    from tests.test_package import export, run_script, step_losses
+
+    path = csv_table(tmp_path)
+    project, _ = text_project(path, max_length=16)
+    project = with_settings(project, epochs=9, batch_size=4, val_fraction=0.2)  # train.py saves the 0.2 split
+    trainer = Trainer(project)
+    app_losses: list[float] = []
+    trainer.run(lambda event: app_losses.extend(getattr(event, "losses", [])), max_steps=50)
+    (tmp_path / "run").mkdir()
+    trainer.save_weights(tmp_path / "run" / "model.pt")
+    package = tmp_path / "package"
+    files = export(project, package)
+    assert "numpy" in files["requirements.txt"]
+    run_script(package, "train.py", "--device", "cpu", "--out", "weights")
+
+    split = torch.load(package / "split.pt", weights_only=True)
+    for script_part, app_part in zip(
+        split, (trainer.train_x, trainer.train_y, trainer.val_x, trainer.val_y), strict=True
+    ):
+        assert torch.equal(script_part, app_part.cpu())
+    assert (package / "weights" / "vocab.json").read_bytes() == (tmp_path / "run" / "vocab.json").read_bytes()
+    assert len(app_losses) == 50
+    assert torch.allclose(
+        torch.tensor(step_losses(package / "weights")[:50]), torch.tensor(app_losses), rtol=0, atol=1e-5
+    )

@@ -1,8 +1,9 @@
 """Oracle cases for the sequence blocks: Embedding, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer.
 
 Invalid cases are ones torch refuses too: pinned sizes that do not match, heads that do not divide the
-embedding, padding rows outside the table, float indices, integer sequences, and ranks torch rejects (1-D and
-4-D). Unbatched 2-D inputs, which we refuse and torch accepts, are tested in test_blocks_sequence.py.
+embedding, padding rows outside the table, float indices, integer sequences, ranks torch rejects (1-D and
+4-D), and attention's token indices of another length than the sequence's. Unbatched 2-D inputs, which we
+refuse and torch accepts, are tested in test_blocks_sequence.py.
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def _heads(rng: random.Random, width: int) -> int:
     return rng.randint(1, 8)
 
 
+def _with_tokens(rng: random.Random, x: TensorType) -> dict[str, TensorType]:
+    """The inputs of an attention block: `x`, and a third of the time the token indices that mask its padding, of
+    the sequence's length mostly, sometimes of another (torch refuses a mask of the wrong shape)."""
+    inputs = {"x": x}
+    if x.rank == 3 and rng.random() < 0.35:
+        steps = int(x.shape[1]) if rng.random() < 0.85 else rng.choice([v for v in range(1, 10) if v != x.shape[1]])
+        inputs["tokens"] = TensorType(("N", steps), LONG)
+    return inputs
+
+
 def _multihead_attention(rng: random.Random) -> Case:
     width = rng.randint(1, 16)
     params = {
@@ -86,7 +97,7 @@ def _multihead_attention(rng: random.Random) -> Case:
         "dropout": rng.choice([0.0, 0.0, round(rng.random() * 0.5, 2)]),
         "bias": rng.random() < 0.7,
     }
-    return Case("MultiheadAttention", params, {"x": _sequence_input(rng, width)})
+    return Case("MultiheadAttention", params, _with_tokens(rng, _sequence_input(rng, width)), high=3)
 
 
 def _encoder_layer(rng: random.Random) -> Case:
@@ -101,7 +112,7 @@ def _encoder_layer(rng: random.Random) -> Case:
         "norm_first": rng.random() < 0.4,
         "bias": rng.random() < 0.7,
     }
-    return Case("TransformerEncoderLayer", params, {"x": _sequence_input(rng, width)})
+    return Case("TransformerEncoderLayer", params, _with_tokens(rng, _sequence_input(rng, width)), high=3)
 
 
 GENERATORS = {

@@ -15,6 +15,7 @@ from netbuilder.blocks.spec import RuleContext
 from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
+from netbuilder.graph.grouping import group
 from netbuilder.runtime.build import build_model
 
 VOCABULARY, STEPS, WIDTH = 30, 9, 8
@@ -250,3 +251,80 @@ def test_a_text_classifier_with_both_trains():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     assert model.pos.weight.grad is not None and model.pos.weight.grad[:STEPS].abs().sum() > 0
+
+
+# ------------------------------------------------------------------------------------- Attention's padding mask
+
+
+def attention_model(block: str, *, tokens: bool, **params) -> tuple[nn.Module, str]:
+    """tokens -> Embedding -> the attention block, reading the tokens at its optional input when `tokens`."""
+    g = Graph()
+    source = g.add_node("Input", params={"shape": (STEPS,), "dtype": LONG}).id
+    embed = g.add_node("Embedding", params={"num_embeddings": VOCABULARY, "embedding_dim": WIDTH}).id
+    layer = g.add_node(block, label="layer", params={"dropout": 0.0, **params}).id
+    g.connect(source, "x", embed, "x")
+    g.connect(embed, "y", layer, "x")
+    if tokens:
+        g.connect(source, "x", layer, "tokens")
+    code = generate_model(g, analyze(g))
+    torch.manual_seed(0)
+    return build_model(code), code.source
+
+
+ATTENTION = [("MultiheadAttention", {"num_heads": 2}), ("TransformerEncoderLayer", {"nhead": 2})]
+
+
+def attend(layer: nn.Module, x: torch.Tensor, padding: torch.Tensor | None) -> torch.Tensor:
+    """The layer called by hand, as a person would, with the padding mask or without."""
+    if isinstance(layer, nn.MultiheadAttention):
+        return layer(x, x, x, key_padding_mask=padding, need_weights=False)[0]
+    return layer(x, src_key_padding_mask=padding)
+
+
+@pytest.mark.parametrize(("block", "params"), ATTENTION)
+@pytest.mark.parametrize("training", [True, False])
+def test_with_the_tokens_connected_real_steps_do_not_see_the_padding(block, params, training):
+    model, source = attention_model(block, tokens=True, **params)
+    mask = "key_padding_mask" if block == "MultiheadAttention" else "src_key_padding_mask"
+    assert f"{mask}=input1 == 0" in source
+    model.train(training)
+    tokens = padded_tokens(torch.Generator().manual_seed(5))[1:]  # rows of 1 to STEPS real tokens
+    padding = tokens == 0
+    real = ~padding.unsqueeze(-1)
+    with torch.no_grad():
+        x = model.embed1(tokens)
+        ours = model(tokens).masked_fill(~real, 0)
+        torch.testing.assert_close(ours, attend(model.layer, x, padding).masked_fill(~real, 0))
+        # other values at the padded steps change nothing at the real ones
+        moved = attend(model.layer, x.masked_fill(padding.unsqueeze(-1), 5.0), padding)
+        torch.testing.assert_close(ours, moved.masked_fill(~real, 0))
+        assert not torch.allclose(ours, attend(model.layer, x, None).masked_fill(~real, 0)), "the mask matters"
+
+
+@pytest.mark.parametrize(("block", "params"), ATTENTION)
+def test_without_the_tokens_the_code_is_as_before(block, params):
+    _, source = attention_model(block, tokens=False, **params)
+    expected = "self.layer(x, x, x, need_weights=False)" if block == "MultiheadAttention" else "self.layer(x)"
+    assert expected in source and "padding_mask" not in source
+
+
+@pytest.mark.parametrize("block", ["MultiheadAttention", "TransformerEncoderLayer"])
+def test_attention_refuses_tokens_that_are_not_one_index_per_step(block):
+    x = batched(12, 16)
+    for tokens in (batched(12), batched(10, dtype=LONG), batched(12, 3, dtype=LONG)):
+        error = refusal(block, {"x": x, "tokens": tokens})
+        assert error.port == "tokens"
+        assert error.message.startswith(
+            f"{block} masks padding by the token indices (int64) of each step of (N, 12, 16), (N, 12), but receives"
+        )
+
+
+def test_a_chain_of_encoder_layers_is_still_an_nn_sequential():
+    g = Graph()
+    source = g.add_node("Input", params={"shape": (STEPS, WIDTH)}).id
+    layers = [g.add_node("TransformerEncoderLayer", label=str(i), params={"nhead": 2}).id for i in range(2)]
+    g.connect(source, "x", layers[0], "x")
+    g.connect(layers[0], "y", layers[1], "x")
+    group(g, layers, "Encoder", label="encoder")
+    source_code = generate_model(g, analyze(g)).source
+    assert "nn.Sequential(\n" in source_code or "= nn.Sequential(" in source_code

@@ -7,6 +7,11 @@ MACs per sample: the query, key, value and output projections (4 L E^2), the sco
 (2 L^2 E), and for the encoder layer its feed-forward network (2 L E F). torch's FlopCounterMode counts the
 projections and the feed-forward always, but the attention itself only where scaled_dot_product_attention
 runs its math path (dropout above 0 while training): the CPU flash kernel it uses otherwise has no formula.
+
+Both take the token indices at an optional second input, `tokens`: the steps whose token is 0 (padding, as the
+text dataset pads) are then left out as keys (`key_padding_mask=tokens == 0`), so no real token attends to the
+padding. Where a sequence is padding only, torch's evaluation fast path gives NaN at its steps (training gives
+zeros): TokenPool leaves those steps out, a plain Mean would not.
 """
 
 from __future__ import annotations
@@ -14,10 +19,22 @@ from __future__ import annotations
 from netbuilder.blocks.errors import SetOwnParam
 from netbuilder.blocks.recurrent import require_floats, wrong_rank
 from netbuilder.blocks.shared_params import INIT_PARAMS, bias, inferred_size, probability, size, weight_init
-from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, RuleContext
-from netbuilder.blocks.tensor_type import TensorType
+from netbuilder.blocks.spec import BlockSpec, ForwardContext, ModuleCode, ParamSpec, PortSpec, RuleContext
+from netbuilder.blocks.tensor_type import LONG, TensorType
 
 _SEQUENCE = "(N, sequence length, embedding)"
+PADDING = 0
+"""The token index of padding, which the text dataset pads with: the mask is `tokens == 0`."""
+
+_INPUTS = (
+    PortSpec("x", doc="The sequence (N, L, E)."),
+    PortSpec(
+        "tokens",
+        optional=True,
+        doc="Optional: the token indices (N, L) that fed the Embedding; steps whose token is 0 (padding) are not "
+        "attended to.",
+    ),
+)
 
 
 def _self_attention_rule(size_name: str, heads_name: str):
@@ -45,6 +62,13 @@ def _self_attention_rule(size_name: str, heads_name: str):
                 param=heads_name,
                 hint=SetOwnParam(heads_name, fitting),
             )
+        tokens = ctx.inputs.get("tokens")
+        if tokens is not None and (tokens.dtype != LONG or tokens.rank != 2 or tokens.shape[1] != x.shape[1]):
+            raise ctx.fail(
+                f"{name} masks padding by the token indices (int64) of each step of {x}, (N, {x.shape[1]}), but "
+                f"receives {tokens} at 'tokens': connect the indices that fed the Embedding, or disconnect it",
+                port="tokens",
+            )
         return {"y": x}
 
     return rule
@@ -59,9 +83,20 @@ def _attention_macs(width: int, steps: int) -> int:
     return 4 * steps * width * width + 2 * steps * steps * width
 
 
+def _padding_mask(ctx: ForwardContext, keyword: str) -> str:
+    """The mask argument where the token indices are connected: True at the steps attention leaves out."""
+    tokens = ctx.args.get("tokens")
+    return f", {keyword}={tokens} == {PADDING}" if tokens is not None else ""
+
+
 def _self_attention_forward(ctx: ForwardContext) -> list[str]:
     x = ctx.args["x"]
-    return [f"{ctx.out}, _ = {ctx.attr}({x}, {x}, {x}, need_weights=False)"]
+    mask = _padding_mask(ctx, "key_padding_mask")
+    return [f"{ctx.out}, _ = {ctx.attr}({x}, {x}, {x}{mask}, need_weights=False)"]
+
+
+def _encoder_forward(ctx: ForwardContext) -> list[str]:
+    return [f"{ctx.out} = {ctx.attr}({ctx.args['x']}{_padding_mask(ctx, 'src_key_padding_mask')})"]
 
 
 MULTIHEAD_ATTENTION = BlockSpec(
@@ -76,6 +111,7 @@ MULTIHEAD_ATTENTION = BlockSpec(
         bias(),
         *weight_init(),
     ),
+    inputs=_INPUTS,
     rule=_self_attention_rule("embed_dim", "num_heads"),
     count_params=lambda p, i, o: _attention_params(p["embed_dim"], p["bias"]),
     count_macs=lambda p, i, o: _attention_macs(p["embed_dim"], int(i["x"].shape[1])),
@@ -132,6 +168,7 @@ TRANSFORMER_ENCODER_LAYER = BlockSpec(
         # the weight matrices only: its biases include its layer norms' offsets, which a constant would shift
         *weight_init(biases=False),
     ),
+    inputs=_INPUTS,
     rule=_self_attention_rule("d_model", "nhead"),
     count_params=_encoder_params,
     count_macs=_encoder_macs,
@@ -142,6 +179,7 @@ TRANSFORMER_ENCODER_LAYER = BlockSpec(
         fixed={"batch_first": True},
         omit=INIT_PARAMS,
     ),
+    forward=_encoder_forward,
     packed_weights=True,
     label_prefix="encoder",
 )

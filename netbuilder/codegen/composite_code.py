@@ -472,7 +472,7 @@ def _is_sequential(definition: Definition, order: list[str]) -> bool:
     for node_id in order:
         spec = inside.spec(node_id)
         inner = inside.definition_of(node_id)
-        if len(spec.outputs) != 1 or len(spec.input_ports(inside.nodes[node_id].params)) != 1:
+        if len(spec.outputs) != 1 or _only_input(inside, node_id) is None:
             return False
         if inner is None and spec.module is None:
             return False
@@ -480,7 +480,9 @@ def _is_sequential(definition: Definition, order: list[str]) -> bool:
 
 
 def _only_input(graph: Graph, node_id: str) -> str | None:
-    ports = graph.spec(node_id).input_ports(graph.nodes[node_id].params)
+    """The input of a block with one, not counting an optional one (an attention's token indices: where it is
+    fed, the edge or the inlet feeding it keeps the chain from being an nn.Sequential)."""
+    ports = [p for p in graph.spec(node_id).input_ports(graph.nodes[node_id].params) if not p.optional]
     return ports[0].name if len(ports) == 1 else None
 
 

@@ -122,7 +122,8 @@ class Builder:
         except GraphError as err:
             self._report(node, _call_name(self.root, node), str(err))
             return None
-        ports = [p.name for p in self.graph.input_ports(added.id)]
+        # an optional input (an attention's token indices) stays open: the importer refuses masks
+        ports = [p.name for p in self.graph.input_ports(added.id) if not p.optional]
         for port, source in zip(ports, sources, strict=True):
             if source is not None:
                 self.graph.connect(source, _output_port(self.graph, source), added.id, port)

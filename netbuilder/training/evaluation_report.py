@@ -88,7 +88,8 @@ def write_report(folder: Path, evaluation: Evaluation, subject: Subject) -> list
         pictures[ROC] = curves_png(curves, evaluation.class_names, roc=True)
         pictures[PR] = curves_png(curves, evaluation.class_names, roc=False)
     else:
-        pictures[SCATTER] = scatter_png(evaluation.predicted, evaluation.true)
+        figures = "\n".join(figure_lines(evaluation)[1:])  # MAE, RMSE, R²
+        pictures[SCATTER] = scatter_png(evaluation.predicted, evaluation.true, figures)
     metrics = json.dumps(evaluation_json(evaluation, subject), indent=1, allow_nan=False) + "\n"
     files = {
         REPORT: report_markdown(evaluation, subject, list(pictures)).encode("utf-8"),
@@ -235,12 +236,12 @@ def curves_png(curves: tuple[ClassCurves, ...], class_names: tuple[str, ...], *,
     else:
         if len(curves) == 2:  # what a classifier that ranks at random reaches: the positive class's share
             share = curves[1].positives / max(curves[1].positives + curves[1].negatives, 1)
-            axes.axhline(share, color="0.6", linestyle="--", linewidth=1, label="chance")
+            axes.axhline(share, color="0.6", linestyle="--", linewidth=1, label=f"chance (positive share {share:.2f})")
         axes.set_xlabel("recall")
         axes.set_ylabel("precision")
         kind = "Precision-recall curve"
     title = (
-        f"{kind} of {_short(class_names[1])} (positive)"
+        f"{kind}, positive class: {_short(class_names[1])}"
         if len(curves) == 2
         else f"{kind}s, each class against the rest"
     )
@@ -256,10 +257,12 @@ def curves_png(curves: tuple[ClassCurves, ...], class_names: tuple[str, ...], *,
     return _png(figure)
 
 
-def scatter_png(predicted: numpy.ndarray, true: numpy.ndarray) -> bytes:
+def scatter_png(predicted: numpy.ndarray, true: numpy.ndarray, figures: str = "") -> bytes:
     """Each predicted value against its true value (every output of every sample; a random choice of
-    MAX_SCATTER_POINTS beyond that many), with the line y = x that a perfect network would lie on."""
+    MAX_SCATTER_POINTS beyond that many), with the line y = x that a perfect network would lie on, and
+    `figures` (MAE, RMSE, R² in words) in a corner."""
     x, y = numpy.asarray(true, dtype=numpy.float64).ravel(), numpy.asarray(predicted, dtype=numpy.float64).ravel()
+    count, samples = len(x), len(numpy.asarray(true))
     if len(x) > MAX_SCATTER_POINTS:
         chosen = numpy.random.default_rng(0).choice(len(x), MAX_SCATTER_POINTS, replace=False)
         x, y = x[chosen], y[chosen]
@@ -277,9 +280,14 @@ def scatter_png(predicted: numpy.ndarray, true: numpy.ndarray) -> bytes:
     axes.set_aspect("equal")
     axes.set_xlabel("true value")
     axes.set_ylabel("predicted value")
-    axes.set_title(f"Predicted against true ({len(numpy.asarray(true).ravel()):,} values)")
+    values = f"{count:,} values of {samples:,} samples" if count != samples else f"{count:,} samples"
+    drawn = f", {len(x):,} of them drawn" if len(x) < count else ""
+    axes.set_title(f"Predicted against true ({values}{drawn})", fontsize=10)
     axes.grid(True, color="0.9")
     axes.legend(loc="upper left", fontsize=8)
+    if figures:
+        box = {"boxstyle": "round", "facecolor": "white", "edgecolor": "0.8"}
+        axes.text(0.97, 0.03, figures, transform=axes.transAxes, ha="right", va="bottom", fontsize=8, bbox=box)
     return _png(figure)
 
 

@@ -355,3 +355,13 @@ def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path):
     assert torch.allclose(
         torch.tensor(step_losses(package / "weights")[:50]), torch.tensor(app_losses), rtol=0, atol=1e-5
     )
+
+
+def test_the_preview_counts_the_classes_of_texts(tmp_path):
+    from netbuilder.blocks import catalogue
+    from netbuilder.data.preview import make_preview
+
+    params = {**catalogue.get("Dataset").defaults(), "dataset": "text", "path": str(imdb(tmp_path, per_class=5))}
+    preview = make_preview({**params, "max_length": 9})
+    assert (preview.samples, preview.input_shape, preview.class_names) == (20, (9,), ("neg", "pos"))
+    assert preview.counts.tolist() == [10, 10] and preview.images is None and preview.points is None

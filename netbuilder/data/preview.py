@@ -41,7 +41,7 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
         x, y = data
         samples, input_shape = len(x), tuple(x.shape[1:])
     else:
-        x, y = None, torch.tensor(data.labels)
+        x, y = None, torch.as_tensor(data.labels)  # an image folder's list, or tokenised texts' tensor
         samples, input_shape = len(data), spec.input_shape({**params})
     classification = spec.task_of({**params}) == CLASSIFICATION
     names = spec.names_of_classes(params) if classification else ()

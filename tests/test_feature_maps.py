@@ -1,6 +1,7 @@
 """A node's output for one validation sample of a real (short) run, as the Predict tab shows it, held to torch:
 the same layers run by hand on the same sample give the same numbers, for nodes with a module of their own, a
-node computed in forward() without one (Add), a block's instance and an LSTM whose module returns a tuple."""
+node computed in forward() without one (Add), a block's instance, nodes inside a block (and inside a block in
+it) and an LSTM whose module returns a tuple."""
 
 from __future__ import annotations
 
@@ -97,6 +98,40 @@ def test_a_block_instance_gives_its_output_and_an_lstm_node_its_value_not_its_mo
     got = captured(maps, layers, "lstm")
     assert got.kind == VECTOR and got.shape == (32,)
     numpy.testing.assert_allclose(got.values, hidden[-1][0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+@torch.no_grad()
+def test_inside_a_block_a_node_gives_what_the_instance_s_own_layers_give_by_hand(trained):
+    maps, layers = trained("digits_resnet")
+    layer = {label: module for label, (_, module) in layers.items()}
+    graph = maps.graph
+    x = sample_batch(maps)
+    entering = layer["stage1"](layer["relu"](layer["bn"](layer["stem"](x))))  # what stage2 is called with
+    stage2, block = layers["stage2"]
+    inside = graph.definition_of(stage2).graph
+    node = {n.label: n.id for n in inside.nodes.values()}
+    conv = block.conv1(entering)
+    got = maps.capture(SAMPLE, stage2, node["conv1"])
+    assert got.path == (stage2, node["conv1"]) and got.shape == (32, 4, 4)
+    numpy.testing.assert_allclose(got.values, conv[0].numpy(), rtol=1e-5, atol=1e-6)
+    branch = block.bn2(block.conv2(block.relu(block.bn1(conv))))
+    shortcut = block.downsample(entering)
+    added = maps.capture(SAMPLE, stage2, node["add"])
+    numpy.testing.assert_allclose(added.values, (branch + shortcut)[0].numpy(), rtol=1e-5, atol=1e-6)
+
+    # a block inside a block, written as an nn.Sequential: its second layer is reached through the first
+    downsample = node["downsample"]
+    inner = {n.label: n.id for n in inside.definition_of(downsample).graph.nodes.values()}
+    got = maps.capture(SAMPLE, stage2, downsample, inner["1"])
+    assert got.path == (stage2, downsample, inner["1"])
+    numpy.testing.assert_allclose(got.values, shortcut[0].numpy(), rtol=1e-5, atol=1e-6)
+
+    # a repeated block (two copies): its inside differs from copy to copy, so the block's own output is given
+    stage1 = layers["stage1"][0]
+    first = next(iter(graph.definition_of(stage1).graph.nodes))
+    got = maps.capture(SAMPLE, stage1, first)
+    assert got.path == (stage1,)
+    numpy.testing.assert_allclose(got.values, entering[0].numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_the_dataset_the_loss_and_the_optimizer_say_they_give_nothing_for_a_sample(trained):

@@ -1,8 +1,8 @@
 """A node's output in the Predict tab, as a person finds it: after a real run, the tab says that clicking a node
 shows its output; clicking a convolution shows its channels for the chosen sample (and the next sample's when
 stepping), the last layer its values with the largest named, the loss why it has none; a node clicked while the
-tab is hidden is asked for only once the tab is looked at; inside an opened block, the block's output is shown
-and the caption says so."""
+tab is hidden is asked for only once the tab is looked at; inside an opened block, a node's own output is shown
+(inside a repeated block, the block's, and the caption says why)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def click_node(qtbot, window, label: str) -> str:
     return node
 
 
-def wait_for_output(qtbot, view, sample: int, node: str) -> None:
-    qtbot.waitUntil(lambda: view._shown == FeatureMapRequest(sample, node) and view._task is None, timeout=TIMEOUT_MS)
+def wait_for_output(qtbot, view, sample: int, *path: str) -> None:
+    qtbot.waitUntil(lambda: view._shown == FeatureMapRequest(sample, path) and view._task is None, timeout=TIMEOUT_MS)
 
 
 def test_clicking_a_node_shows_its_output_for_the_chosen_sample(window, qtbot):
@@ -53,7 +53,7 @@ def test_clicking_a_node_shows_its_output_for_the_chosen_sample(window, qtbot):
     assert view.isVisible() and view.picture.placeholder == HINT and view.asked is None
 
     conv = click_node(qtbot, window, "conv1")
-    assert view.asked == FeatureMapRequest(0, conv)
+    assert view.asked == FeatureMapRequest(0, (conv,))
     wait_for_output(qtbot, view, 0, conv)
     shown = view.picture.feature_map
     assert shown.kind == "image" and shown.values.shape == (16, 8, 8)
@@ -88,19 +88,24 @@ def test_a_node_clicked_while_the_tab_is_hidden_is_asked_for_when_it_is_looked_a
     relu = click_node(qtbot, window, "relu1")
     assert view.asked is None and view._task is None  # nothing is made for a tab nobody sees
     open_predict_tab(qtbot, window)
-    assert view.asked == FeatureMapRequest(0, relu)
+    assert view.asked == FeatureMapRequest(0, (relu,))
     wait_for_output(qtbot, view, 0, relu)
     assert view.picture.feature_map.kind == "image"
 
 
 @pytest.mark.parametrize("project_path", ["digits_resnet"], indirect=True)
-def test_inside_an_opened_block_the_blocks_output_is_shown_and_said_so(window, qtbot):
+def test_inside_an_opened_block_a_node_shows_its_own_output_and_a_repeated_block_its_whole(window, qtbot):
     panel = trained_window(qtbot, window)
     view = panel.feature_map
-    stage = window.document.project.graph.by_label("stage1").id
-    window.controller.open_path((stage,))
-    inner = next(iter(window.controller.graph.nodes.values())).label
-    click_node(qtbot, window, inner)
-    wait_for_output(qtbot, view, 0, stage)
-    assert view.picture.feature_map.shape == (16, 8, 8)
-    assert f"stage1 › {inner} is inside a block" in view.caption.text()
+    graph = window.document.project.graph
+    stage2, stage1 = graph.by_label("stage2").id, graph.by_label("stage1").id
+    window.controller.open_path((stage2,))
+    conv = click_node(qtbot, window, "conv1")
+    wait_for_output(qtbot, view, 0, stage2, conv)
+    assert view.caption.text().startswith("<b>stage2 › conv1</b> · output (32, 4, 4) · 32 channels")
+
+    window.controller.open_path((stage1,))  # Repeat x2: which copy's inside?
+    click_node(qtbot, window, "conv1")
+    qtbot.waitUntil(lambda: view.picture.feature_map is not None and view.picture.feature_map.path == (stage1,))
+    assert view.caption.text().startswith("<b>stage1</b> · output (16, 8, 8)")
+    assert "<br>stage1 repeats its block" in view.caption.text()

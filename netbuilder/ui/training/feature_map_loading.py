@@ -22,10 +22,11 @@ class FeatureMapsFailed(Exception):
 
 @dataclass(frozen=True)
 class FeatureMapRequest:
-    """What the view asks for: the output of node `node` of the top graph for validation sample `sample`."""
+    """What the view asks for: for validation sample `sample`, the output of the node at `path` (a node of the top
+    graph, or the instances of the blocks opened and then a node inside the last)."""
 
     sample: int
-    node: str
+    path: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def capture_sample(maps: Any, request: FeatureMapRequest) -> Captured:
     from netbuilder.training.predict import PredictError
 
     try:
-        return Captured(maps, maps.capture(request.sample, request.node))
+        return Captured(maps, maps.capture(request.sample, *request.path))
     except (FeatureMapError, PredictError, IndexError) as err:
         return Captured(maps, None, sentence(str(err)))
     except Exception as err:  # whatever it is, the view says so rather than staying blank

@@ -307,10 +307,10 @@ class FeatureMapView(QWidget):
     # ---- asking -------------------------------------------------------------------------------------------
 
     def _wanted(self) -> FeatureMapRequest | None:
-        """The output to show now: the chosen node's (inside a block, its instance's) for the chosen sample."""
+        """The output to show now: the chosen node's for the chosen sample."""
         if self.chosen is None or self.sample is None or self._run is None:
             return None
-        return FeatureMapRequest(self.sample, self.chosen.path[0])
+        return FeatureMapRequest(self.sample, self.chosen.path)
 
     def _ask(self) -> None:
         """Ask for the output wanted now, if the view is seen, it is not shown already and no other is being
@@ -321,7 +321,6 @@ class FeatureMapView(QWidget):
             self._say(HINT)
             return
         if request == self._shown:
-            self._caption_for(self.picture.feature_map)  # another node inside the same instance: its words
             return
         if not self.isVisible() or self._task is not None:
             return
@@ -356,8 +355,9 @@ class FeatureMapView(QWidget):
 
     # ---- what it says -----------------------------------------------------------------------------------
 
-    def _name(self) -> str:
-        return self.chosen.labels[0] if self.chosen is not None else ""
+    def _name(self, depth: int | None = None) -> str:
+        """The chosen node's name, with the blocks that hold it (down to `depth` levels)."""
+        return " › ".join(self.chosen.labels[:depth]) if self.chosen is not None else ""
 
     def _say(self, placeholder: str, failure: str = "") -> None:
         """No output drawn: the placeholder in the picture, or why the node has no output in the caption."""
@@ -371,7 +371,8 @@ class FeatureMapView(QWidget):
         if feature_map is None or self.chosen is None:
             return
         shape = "(" + ", ".join(str(d) for d in feature_map.shape) + (",)" if len(feature_map.shape) == 1 else ")")
-        words = [f"<b>{escape(self._name())}</b>", f"output {shape}" if feature_map.shape else "a single value"]
+        name = escape(self._name(len(feature_map.path)))
+        words = [f"<b>{name}</b>", f"output {shape}" if feature_map.shape else "a single value"]
         if feature_map.kind == "image":
             shown = len(feature_map.values)
             words.append(
@@ -387,11 +388,9 @@ class FeatureMapView(QWidget):
         if feature_map.outputs > 1:
             words.append(f"the first of its {feature_map.outputs} outputs")
         text = " · ".join(words)
-        if len(self.chosen.path) > 1:
-            inside = " › ".join(escape(label) for label in self.chosen.labels)
+        if len(feature_map.path) < len(self.chosen.path):
             text += (
-                f"<br>{inside} is inside a block: the outputs of blocks inside a block are shown at its instance, "
-                f"{escape(self._name())}"
+                f"<br>{name} repeats its block, and each copy gives its own outputs inside: the block's output is shown"
             )
         self.caption.setText(text)
         self.caption.show()

@@ -16,7 +16,7 @@ import netbuilder.ui.training.predict_panel as predict_panel_module
 from netbuilder.training.curves import one_vs_rest
 from netbuilder.training.predict import Predictions
 from netbuilder.ui.training.evaluation_tab import NO_RUN, RUNNING, UNSAVED, EvaluationTab
-from netbuilder.ui.training.fit_view import FitView, fit_figures
+from netbuilder.ui.training.fit_view import MAX_POINTS, FitView, fit_figures
 from netbuilder.ui.training.panel import TrainingPanel
 from netbuilder.ui.training.roc_pr_view import RocPrView, steps_after
 from tests.ui.conftest import SAMPLES
@@ -153,6 +153,23 @@ def test_the_fit_view_draws_each_output_and_its_figures(qtbot):
     view.set_predictions(single)
     assert not view.chooser.isVisible() and view.column is None
     assert view.basis.text() == "Over 40 validation samples"
+
+
+def test_many_values_are_drawn_as_a_random_few_and_counted_in_full(qtbot):
+    rng = numpy.random.default_rng(6)
+    true = rng.normal(size=(2000, 8))
+    predicted = true + rng.normal(size=true.shape)
+    n = len(true)
+    view = FitView()
+    qtbot.addWidget(view)
+    view.set_predictions(Predictions(numpy.arange(n), "regression", (), predicted=predicted, true=true, part_size=n))
+    x, y = drawn(view.points)
+    assert view.drawn == len(x) == MAX_POINTS < true.size
+    assert numpy.isin(x, true).all() and numpy.isin(y, predicted).all()
+    assert view.figures.r2 == pytest.approx(metrics.r2_score(true, predicted, multioutput="variance_weighted"))
+    assert view.basis.text().endswith(
+        f"{MAX_POINTS:,} of {true.size:,} values drawn, picked at random (the figures count all)"
+    )
 
 
 # ---- in the window, after real runs --------------------------------------------------------------------------

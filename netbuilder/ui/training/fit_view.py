@@ -1,5 +1,5 @@
 """A regression run's predicted values against the true ones on the validation samples: a scatter with the line
-y = x (a perfect fit lies on it), one output column or all of them, and the MAE, RMSE and R² of the points drawn.
+y = x (a perfect fit lies on it), one output column or all of them, and the MAE, RMSE and R² of those values.
 
 The figures are `fit_figures`, train.py's `errors` in numpy (the window has no torch), so for every output they
 are the validation figures the run's last epoch reported for the same weights.
@@ -21,8 +21,9 @@ from netbuilder.ui.training.prediction_words import number_text
 from netbuilder.ui.widgets.colors import mix
 
 EVERY_OUTPUT = "every output"
+MAX_POINTS = 10_000  # drawn at most (chosen at random, the same each time): 10,000 take about 0.1 s to draw
 FIGURES_TIP = (
-    "The validation figures of the run's network, from the points drawn: mean absolute error, root mean "
+    "The validation figures of the run's network, from the values shown: mean absolute error, root mean "
     "square error, and R², the share of the true values' variance that the predictions explain (1 is a "
     "perfect fit, 0 no better than always predicting the mean). Over every output they are the figures the "
     "run reported for its last epoch."
@@ -90,15 +91,18 @@ class FitView(QWidget):
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
-        plot.setAspectLocked(True)  # the line y = x at 45°: an error looks the same either way
         self.grid = TickGrid(plot)
         plot.addItem(self.grid, ignoreBounds=True)
         for side, label in (("bottom", "true"), ("left", "predicted")):
             axis = plot.getAxis(side)
             axis.setStyle(tickTextOffset=3, tickLength=-4)
             axis.setLabel(label)
+        plot.disableAutoRange()  # the ranges are set with the points
         self.identity = plot.plot()
-        self.points = plot.plot(pen=None, symbol="o", symbolSize=4)
+        # a scatter item of its own: as a PlotDataItem's, its points were laid out again at every range change
+        self.points = pg.ScatterPlotItem(size=4, pen=None)
+        plot.addItem(self.points)
+        self.drawn = 0  # how many points are drawn
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -144,14 +148,19 @@ class FitView(QWidget):
             predicted, true = predicted[:, column : column + 1], true[:, column : column + 1]
         self.figures = figures = fit_figures(predicted, true)
         x, y = true.reshape(-1), predicted.reshape(-1)
-        self.points.setData(x, y)
         finite = np.concatenate([x[np.isfinite(x)], y[np.isfinite(y)]])
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if high <= low:
             low, high = low - 1.0, high + 1.0
-        self.identity.setData([low, high], [low, high])
+        # both axes span the same values: the line y = x runs corner to corner, whatever the view's shape
         self.plot.setXRange(low, high, padding=0.04)
         self.plot.setYRange(low, high, padding=0.04)
+        self.identity.setData([low, high], [low, high])
+        shown = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        if len(shown) > MAX_POINTS:
+            shown = np.sort(np.random.default_rng(0).choice(shown, MAX_POINTS, replace=False))
+        self.drawn = len(shown)
+        self.points.setData(x=x[shown], y=y[shown])
         self.figures_label.setText(
             " · ".join(
                 f"{name} {number_text(value) if math.isfinite(value) else '–'}"
@@ -163,9 +172,13 @@ class FitView(QWidget):
             if predictions.part_size > n
             else f"{n:,} validation samples"
         )
-        self.basis.setText(
-            f"Over {read}" + ("" if column is None or not self.chooser.count() else f", output {column + 1}")
+        output = "" if column is None or not self.chooser.count() else f", output {column + 1}"
+        some = (
+            f" · {self.drawn:,} of {x.size:,} values drawn, picked at random (the figures count all)"
+            if self.drawn < x.size
+            else ""
         )
+        self.basis.setText(f"Over {read}{output}{some}")
         self.basis.setToolTip(self.basis.text())
 
     def _chosen(self, index: int) -> None:
@@ -191,7 +204,6 @@ class FitView(QWidget):
             axis.setTextPen(pg.mkPen(text))
         point = QColor(palette.color(QPalette.ColorRole.Highlight))
         point.setAlpha(150)  # where points pile up, the pile shows darker
-        self.points.setSymbolPen(None)
-        self.points.setSymbolBrush(pg.mkBrush(point))
+        self.points.setBrush(pg.mkBrush(point))
         self.identity.setPen(pg.mkPen(mix(text, base, 0.5), width=1, style=Qt.PenStyle.DashLine))
-        self.plot.setTitle("predicted against true", size="9pt", color=text.name())
+        self.plot.setTitle("predicted against true (dashed: equal)", size="9pt", color=text.name())

@@ -104,15 +104,15 @@ class RocPrView(QWidget):
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
-        plot.setAspectLocked(True)  # a rate against a rate: square
-        plot.setXRange(0, 1, padding=0.02)
-        plot.setYRange(0, 1, padding=0.02)
+        plot.setXRange(0, 1, padding=0.04)  # room for the labels at 1 and for a curve along the edge
+        plot.setYRange(0, 1, padding=0.04)
         grid = TickGrid(plot)
         plot.addItem(grid, ignoreBounds=True)
         for side, label in (("bottom", bottom), ("left", left)):
             axis = plot.getAxis(side)
             axis.setStyle(tickTextOffset=3, tickLength=-4)
             axis.setLabel(label)
+            axis.setTicks([[(v / 5, f"{v / 5:g}") for v in range(6)]])  # 0 to 1: pyqtgraph left out 1
         return view, plot, grid
 
     # ---- what it shows -----------------------------------------------------------------------------------

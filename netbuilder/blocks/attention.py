@@ -103,7 +103,8 @@ MULTIHEAD_ATTENTION = BlockSpec(
     type="MultiheadAttention",
     category="Attention",
     doc="Multi-head self-attention: every position mixes in the others, weighted by learned similarity.\n"
-    "The core of transformers; the output has the input's shape (N, L, E).",
+    "The core of transformers; the output has the input's shape (N, L, E). Connect the token indices to its "
+    "'tokens' input to keep the padding out.",
     params=(
         inferred_size("embed_dim", "features per position"),
         ParamSpec("num_heads", "int", 4, "Number of attention heads; must divide embed_dim.", min=1, max=1024),
@@ -143,7 +144,8 @@ TRANSFORMER_ENCODER_LAYER = BlockSpec(
     type="TransformerEncoderLayer",
     category="Attention",
     doc="Transformer encoder layer: self-attention then a feed-forward network, each with a residual and "
-    "layer norm.\nStack several to build a transformer encoder for sequences (N, L, d_model).",
+    "layer norm.\nStack several to build a transformer encoder for sequences (N, L, d_model); connect the token "
+    "indices to its 'tokens' input to keep the padding out.",
     params=(
         inferred_size("d_model", "features per position"),
         ParamSpec("nhead", "int", 4, "Number of attention heads; must divide d_model.", min=1, max=1024),

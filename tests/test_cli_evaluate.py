@@ -124,6 +124,9 @@ def test_refusals_say_what_to_do(digits, tmp_path, capsys):
     weights = digits.parent / "digits_mlp.runs" / RunHistory(digits).records[-1].weights
     assert main(["evaluate", str(changed), "--weights", str(weights)]) == 1
     assert "the network changed since this run; train again" in capsys.readouterr().err
+    held_out_none = save_project(with_settings(load_project(digits), val_fraction=0.0), tmp_path / "none.nbproj")
+    assert main(["evaluate", str(held_out_none), "--weights", str(weights)]) == 1
+    assert "the validation part holds no samples: set Validation above 0%" in capsys.readouterr().err
     assert main(["evaluate", str(digits), "--split", str(tmp_path)]) == 2
     said = capsys.readouterr().err
     assert "comes with netbuilder, not from files of yours, so it has no other folder" in said

@@ -106,10 +106,12 @@ def _run_of(history: RunHistory, weights: Path) -> RunRecord | None:
 
 def with_run_split(project: Project, record: RunRecord | None) -> Project:
     """The project with the split its run trained with (a run of `netbuilder train --seed 4` held out other
-    samples than the project's seed would), so that its validation part is the one the run reported on."""
+    samples than the project's seed would), so that its validation part is the one the run reported on, and
+    the run's device setting (a run on the CPU is evaluated there, where a GPU would round differently)."""
     if record is None:
         return project
-    split = {name: record.settings[name] for name in ("val_fraction", "seed") if name in record.settings}
+    names = ("val_fraction", "seed", "device")
+    split = {name: record.settings[name] for name in names if name in record.settings}
     try:
         return replace(project, training=replace(project.training, **split))
     except SettingsError:  # a damaged record: the project's own split

@@ -9,7 +9,7 @@ import shutil
 
 import numpy
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from sklearn import metrics
 
 import netbuilder.ui.training.predict_panel as predict_panel_module
@@ -18,7 +18,7 @@ from netbuilder.training.predict import Predictions
 from netbuilder.ui.training.evaluation_tab import NO_RUN, RUNNING, UNSAVED, EvaluationTab
 from netbuilder.ui.training.fit_view import MAX_POINTS, FitView, fit_figures
 from netbuilder.ui.training.panel import TrainingPanel
-from netbuilder.ui.training.roc_pr_view import RocPrView, steps_after
+from netbuilder.ui.training.roc_pr_view import POINT_AT, RocPrView, steps_after
 from tests.ui.conftest import SAMPLES
 from tests.ui.test_predict_panel import open_predict_tab, wait_for_predictions
 from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
@@ -110,6 +110,38 @@ def test_a_class_without_samples_says_there_is_nothing_to_rank(qtbot):
     assert view.area_texts() == ("AUC –", "AP –")
     assert len(drawn(view.roc_curve)[0]) == 0
     assert view.basis.text() == "None of 6 validation samples is of class 2: there is nothing to rank."
+
+
+def test_pointing_at_a_curve_reads_its_threshold_on_both_curves(qtbot):
+    view = RocPrView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    predictions = random_classified(3, 120, seed=4)
+    view.set_predictions(predictions)
+    roc, pr = view.curves.roc, view.curves.pr
+    index = len(roc.x) // 2
+    box = view.roc_plot.vb
+    view._hovered(view.roc_view, box.mapViewToScene(QPointF(roc.x[index], roc.y[index])))
+    assert view.read_index == index
+    at = len(pr.thresholds) - index
+    assert pr.thresholds[at] == roc.thresholds[index]
+    assert drawn(view.pr_marker)[0].tolist() == [pr.x[at]] and drawn(view.pr_marker)[1].tolist() == [pr.y[at]]
+    scores = predictions.probabilities[:, view.chosen]
+    taken = scores >= roc.thresholds[index]
+    positive = predictions.true == view.chosen
+    words = view.readout.text()
+    assert f"at least {roc.thresholds[index]:.3g}:" in words
+    assert f"{(taken & positive).sum() / positive.sum():.1%} of its samples found" in words
+    assert f"{(taken & positive).sum() / taken.sum():.1%} of the {taken.sum()} taken are of it" in words
+
+    # the same threshold read on the precision-recall curve; far from both curves, the mark goes
+    box = view.pr_plot.vb
+    view._hovered(view.pr_view, box.mapViewToScene(QPointF(pr.x[at], pr.y[at])))
+    assert view.read_index == index and view.readout.text() == words
+    view._hovered(view.roc_view, view.roc_plot.vb.mapViewToScene(QPointF(1.0, 0.0)))
+    assert view.read_index is None and view.readout.text() == POINT_AT
 
 
 def test_steps_hold_each_value_until_the_next_point():

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QPointF, QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -31,6 +31,8 @@ PR_TIP = (
     "share of those taken for it that are of it (precision). Average precision (AP) sums the precision at each "
     "threshold, weighted by the recall it adds; the dashed line is guessing: the class's share of the samples."
 )
+POINT_AT = "Point at a curve to read a threshold: what it finds and what it takes for the class."
+REACH_PX = 24  # how near the pointer must come to a curve's point to read it
 
 
 def default_class(probabilities: np.ndarray, true: np.ndarray) -> int:
@@ -78,12 +80,25 @@ class RocPrView(QWidget):
 
         self.roc_view, self.roc_plot, self.roc_grid = self._plot("false positive rate", "true positive rate")
         self.pr_view, self.pr_plot, self.pr_grid = self._plot("recall", "precision")
-        self.roc_view.setToolTip(ROC_TIP)
-        self.pr_view.setToolTip(PR_TIP)
+        # what a curve means, on its title (a tooltip on the view would hide the readout as the pointer rests)
+        self.roc_plot.titleLabel.setToolTip(ROC_TIP)
+        self.pr_plot.titleLabel.setToolTip(PR_TIP)
         self.roc_chance = self.roc_plot.plot([0.0, 1.0], [0.0, 1.0])
         self.pr_chance = self.pr_plot.plot([0.0, 1.0], [0.5, 0.5])
         self.roc_curve = self.roc_plot.plot()
         self.pr_curve = self.pr_plot.plot()
+        # the point read, on both curves: one threshold is a point of each
+        self.roc_marker = pg.ScatterPlotItem(size=9)
+        self.pr_marker = pg.ScatterPlotItem(size=9)
+        self.roc_plot.addItem(self.roc_marker)
+        self.pr_plot.addItem(self.pr_marker)
+        self.read_index: int | None = None  # the ROC point read (0: above every score), or None
+        self.readout = QLabel(POINT_AT)
+        self.readout.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.readout.setIndent(8)
+        for view in (self.roc_view, self.pr_view):
+            view.scene().sigMouseMoved.connect(lambda pos, view=view: self._hovered(view, pos))
 
         plots = QHBoxLayout()
         plots.setContentsMargins(2, 2, 2, 2)
@@ -95,6 +110,7 @@ class RocPrView(QWidget):
         layout.setSpacing(2)
         layout.addLayout(tools)
         layout.addLayout(plots, 1)
+        layout.addWidget(self.readout)
         self._apply_palette()
 
     def _plot(self, bottom: str, left: str) -> tuple[pg.PlotWidget, pg.PlotItem, TickGrid]:
@@ -165,6 +181,57 @@ class RocPrView(QWidget):
         self._set_titles()
         self.basis.setText(self._basis_words())
         self.basis.setToolTip(self.basis.text())
+        self.read_point(None)
+
+    # ---- reading a threshold ----------------------------------------------------------------------------
+
+    def read_point(self, index: int | None) -> None:
+        """Mark the ROC curve's point `index` (0: a threshold above every score) and the precision-recall
+        point of the same threshold, and say in words what that threshold does; None clears the mark."""
+        curves = self.curves
+        if index is None or curves is None or not (curves.positives and curves.negatives):
+            self.read_index = None
+            self.roc_marker.setData([], [])
+            self.pr_marker.setData([], [])
+            self.readout.setText(POINT_AT)
+            return
+        self.read_index = index
+        roc, pr = curves.roc, curves.pr
+        at = len(pr.thresholds) - index  # the precision-recall point of the same threshold
+        self.roc_marker.setData([roc.x[index]], [roc.y[index]])
+        self.pr_marker.setData([pr.x[at]], [pr.y[at]])
+        name = class_name(self.predictions, self.chosen)
+        if index == 0:
+            self.readout.setText(f"Above every score: no sample is taken for class {name}.")
+            return
+        taken = curves.positives * roc.y[index] + curves.negatives * roc.x[index]
+        self.readout.setText(
+            f"Probability of {name} at least {roc.thresholds[index]:.3g}: {roc.y[index]:.1%} of its samples found "
+            f"(recall), {roc.x[index]:.1%} of the others taken for it; {pr.y[at]:.1%} of the {taken:,.0f} taken "
+            "are of it (precision)."
+        )
+
+    def _hovered(self, view: pg.PlotWidget, scene_pos: QPointF) -> None:
+        """The pointer near a curve's point reads it; away from both curves, the mark goes."""
+        self.read_point(self.point_near(view, scene_pos))
+
+    def point_near(self, view: pg.PlotWidget, scene_pos: QPointF) -> int | None:
+        """The ROC point (by its index) nearest to this point of `view`'s scene, within REACH_PX pixels."""
+        curves = self.curves
+        box = view.getPlotItem().vb
+        if curves is None or not (curves.positives and curves.negatives):
+            return None
+        if not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        if view is self.roc_view:
+            x, y = curves.roc.x, curves.roc.y
+        else:  # read backwards: the precision-recall points run from the lowest threshold up
+            x, y = curves.pr.x[::-1], curves.pr.y[::-1]
+        pointer = box.mapSceneToView(scene_pos)
+        pixel_x, pixel_y = box.viewPixelSize()
+        distances = np.hypot((x - pointer.x()) / pixel_x, (y - pointer.y()) / pixel_y)
+        nearest = int(np.argmin(distances))
+        return nearest if distances[nearest] <= REACH_PX else None
 
     def _chosen(self, index: int) -> None:
         if index >= 0:
@@ -234,6 +301,9 @@ class RocPrView(QWidget):
             item.setPen(pg.mkPen(c["curve"], width=2))
         for item in (self.roc_chance, self.pr_chance):
             item.setPen(pg.mkPen(c["chance"], width=1, style=Qt.PenStyle.DashLine))
+        for item in (self.roc_marker, self.pr_marker):
+            item.setPen(pg.mkPen(c["text"], width=1.5))
+            item.setBrush(pg.mkBrush(c["base"]))
         self._set_titles()
 
     def _set_titles(self) -> None:

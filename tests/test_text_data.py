@@ -365,3 +365,17 @@ def test_the_preview_counts_the_classes_of_texts(tmp_path):
     preview = make_preview({**params, "max_length": 9})
     assert (preview.samples, preview.input_shape, preview.class_names) == (20, (9,), ("neg", "pos"))
     assert preview.counts.tolist() == [10, 10] and preview.images is None and preview.points is None
+
+
+def test_an_export_with_a_text_runs_weights_takes_its_vocabulary(tmp_path):
+    from netbuilder.export import export_formats
+
+    project, _ = text_project(class_folders(tmp_path))
+    trainer = Trainer(project)
+    run = tmp_path / "run"
+    run.mkdir()
+    trainer.save_weights(run / "model.pt")
+    results = export_formats(project, tmp_path / "out", ["safetensors"], weights=run / "model.pt")
+    assert results["vocab.json"].ok and results["safetensors"].ok
+    assert (tmp_path / "out" / "vocab.json").read_bytes() == (run / "vocab.json").read_bytes()
+    assert list(export_formats(project, tmp_path / "other", ["safetensors"])) == ["safetensors"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from netbuilder.analysis import analyze
 from netbuilder.codegen.model_code import CodegenError, generate_model
+from netbuilder.codegen.training_loop import VOCABULARY_FILE
 from netbuilder.export import onnx_file, summary_table, torchscript_file, weights_file
 from netbuilder.export.subject import Subject, make_subject
 from netbuilder.project import Project
@@ -43,8 +45,9 @@ def export_formats(
     project: Project, folder: Path, formats: Iterable[str] = FORMATS, weights: Path | None = None
 ) -> dict[str, ExportResult]:
     """Write each of `formats` into `folder` (made if missing) from `project`, with the weights of a run
-    (`weights`: its model.pt) or, without one, initialised with the project's seed. ExportError when the
-    weights cannot be read or are not this network's; ValueError for a format name not in FORMATS."""
+    (`weights`: its model.pt; a text run's vocab.json beside it is copied too) or, without one, initialised
+    with the project's seed. ExportError when the weights cannot be read or are not this network's;
+    ValueError for a format name not in FORMATS."""
     formats = list(dict.fromkeys(formats))
     unknown = [name for name in formats if name not in TITLES]
     if unknown:
@@ -65,7 +68,24 @@ def export_formats(
     subject = make_subject(project, code, weights)
     for name in model_formats:
         results[name] = _write(name, subject, folder)
-    return {name: results[name] for name in formats}
+    written = {name: results[name] for name in formats}
+    if weights is not None and weights.with_name(VOCABULARY_FILE).is_file():  # a text run's tokens by index
+        written[VOCABULARY_FILE] = _copy_vocabulary(weights.with_name(VOCABULARY_FILE), folder)
+    return written
+
+
+def _copy_vocabulary(source: Path, folder: Path) -> ExportResult:
+    """The run's vocab.json beside the weights, which a text network's indices mean nothing without; copied
+    under a temporary name, then renamed."""
+    path = folder / VOCABULARY_FILE
+    partial = folder / f".{VOCABULARY_FILE}.partial"
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, path)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        return ExportResult(VOCABULARY_FILE, error=f"{VOCABULARY_FILE}: {err.strerror or err}")
+    return ExportResult(VOCABULARY_FILE, path)
 
 
 def _write(name: str, subject: Subject, folder: Path) -> ExportResult:

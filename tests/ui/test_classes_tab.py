@@ -52,3 +52,36 @@ def test_a_matrix_that_comes_while_the_tab_is_not_looked_at_is_drawn_when_it_is(
     qtbot.waitExposed(page)
     assert page.confusion_view.matrix.tolist() == [[3, 1], [0, 4]]
     assert page.table.report["accuracy"] == 7 / 8
+
+
+@pytest.mark.parametrize("classes", [2, 10, 100])
+def test_the_averages_are_in_view_without_scrolling_at_the_docks_default_height(window, qtbot, classes):
+    """Ten digits at the dock's first height used to push the averages below the fold; now they stay in a
+    footer under the classes, which scroll when there are more than fit, and with few classes sit under them."""
+    panel = window.training
+    show_classes_tab(qtbot, panel)
+    page = panel.plots.classes_page
+    rng = np.random.default_rng(0)
+    matrix = rng.integers(0, 5, (classes, classes)) + np.diag(rng.integers(20, 40, classes))
+    page.set_matrix(matrix.tolist(), tuple(f"class {i}" for i in range(classes)))
+    qtbot.waitUntil(lambda: page.table.report is not None)
+    table = page.table
+    assert window.training_dock.height() <= 300  # the dock as it first opens (TRAINING_DOCK_HEIGHT)
+
+    def in_view(widget) -> bool:
+        corners = (widget.rect().topLeft(), widget.rect().bottomRight())
+        return widget.isVisible() and all(page.rect().contains(widget.mapTo(page, c)) for c in corners)
+
+    assert in_view(table.averages) and in_view(table.accuracy)
+    for row in range(2):  # each average's row whole inside its table, with no scrolling
+        rect = table.averages.visualRect(table.averages_proxy.index(row, 0))
+        assert table.averages.viewport().rect().contains(rect)
+    assert [row[0] for row in table.shown_rows()[-2:]] == ["macro average", "weighted average"]
+    view = table.view
+    header, footer = view.geometry(), table.averages.geometry()
+    assert footer.top() >= header.bottom()  # under the classes, never over them
+    last = view.visualRect(table.proxy.index(classes - 1, 0))
+    if classes == 2:  # few classes: all in view, the averages right under them
+        assert view.viewport().rect().contains(last) and footer.top() - header.bottom() <= 2
+    else:  # many: the classes scroll, the last reached by scrolling
+        assert view.verticalScrollBar().maximum() > 0

@@ -1,6 +1,6 @@
 """The Training dock's Classes tab: the confusion matrix and beside it a sortable table of each class's precision,
-recall, F1 and support, the macro and weighted averages kept at the bottom whatever the order, and the accuracy
-above it.
+recall, F1 and support, the macro and weighted averages in a footer under it that stays in view whatever the order
+and however many classes scroll above it, and the accuracy above it.
 
 The figures are `classification_report` of the matrix the dock shows (the one function train.py carries too), so
 the table and the exported script never disagree.
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
     QTableView,
@@ -37,6 +38,8 @@ from netbuilder.ui.training.confusion_view import ConfusionView
 
 COLUMNS = ("class", "precision", "recall", "F1", "support")
 FIGURES = ("precision", "recall", "f1")
+ROW_PADDING = 2  # pixels of a row beyond the font's height: ten classes and the averages fit the dock's height
+ACCURACY_GAP = 2  # pixels between the accuracy line and the table
 MAX_NAME_WIDTH = 160  # a longer class name is cut short (whole in its tooltip)
 SORT_ROLE = Qt.ItemDataRole.UserRole  # the value a column sorts by: the class's number, or the figure itself
 COLUMN_TIPS = (
@@ -117,65 +120,106 @@ class ClassFiguresModel(QAbstractTableModel):
         return None
 
 
-class AveragesLastProxy(QSortFilterProxyModel):
-    """Sorts the classes by the column clicked and keeps the averages below them, in their own order, whichever
-    way the sort runs (Qt sorts descending by reading lessThan backwards, so the rule turns with it)."""
+class RowsProxy(QSortFilterProxyModel):
+    """The classes' rows, sorted by the column clicked, or (`averages`) the two averages alone, in their order."""
 
-    def lessThan(self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex) -> bool:
-        model: ClassFiguresModel = self.sourceModel()
-        left_average, right_average = model.is_average(left.row()), model.is_average(right.row())
-        descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
-        if left_average or right_average:
-            if left_average and right_average:
-                first = left.row() < right.row()
-            else:
-                first = right_average  # the class comes first
-            return first != descending
-        return super().lessThan(left, right)
+    def __init__(self, *, averages: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.averages = averages
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return self.sourceModel().is_average(source_row) == self.averages
 
 
 class ClassFiguresTable(QWidget):
-    """The accuracy and the sortable per-class table of one confusion matrix; `set_matrix` shows one, `clear`
-    none."""
+    """The accuracy, the sortable per-class table of one confusion matrix and under it, always in view, its
+    averages; `set_matrix` shows one, `clear` none."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: dict | None = None
         self.accuracy = QLabel()
         self.accuracy.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.accuracy.setForegroundRole(QPalette.ColorRole.Text)
         self.model = ClassFiguresModel(self)
-        self.proxy = AveragesLastProxy(self)
+        self.proxy = RowsProxy(averages=False, parent=self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.view = QTableView()
-        self.view.setModel(self.proxy)
+        self.view = self._table(self.proxy)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # fitted in set_matrix, up to a limit
-        header.setStretchLastSection(False)
         header.setHighlightSections(False)
-        header.sectionResized.connect(self._fit_width)
-        self.accuracy.setForegroundRole(QPalette.ColorRole.Text)
+        header.sectionResized.connect(self._follow_column)
+        # the averages: a table of their own under the classes' rows, its columns those of the table above,
+        # so that however many classes scroll there, the averages stay in view
+        self.averages_proxy = RowsProxy(averages=True, parent=self)
+        self.averages_proxy.setSourceModel(self.model)
+        self.averages = self._table(self.averages_proxy)
+        self.averages.horizontalHeader().hide()
+        self.averages.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.averages.setToolTip("The classes' figures averaged: each class alike (macro), or by its support")
 
+        self.accuracy.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(0)
         layout.addWidget(self.accuracy)
+        layout.addSpacing(ACCURACY_GAP)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.averages)
 
-    def _fit_width(self, *_: object) -> None:
-        """As wide as its columns (class names up to MAX_NAME_WIDTH): a wide dock leaves room beside it
+    def _table(self, model: RowsProxy) -> QTableView:
+        """A table of the figures, its rows as tight as the font allows, its columns sized by `_fit_columns`."""
+        view = QTableView()
+        view.setModel(model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.verticalHeader().hide()
+        view.verticalHeader().setMinimumSectionSize(1)
+        view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + ROW_PADDING)
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.horizontalHeader().setStretchLastSection(False)
+        return view
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest text among the classes, the averages and the header (a class's
+        name up to MAX_NAME_WIDTH); the table as wide as its columns, so a wide dock leaves room beside it
         rather than a stretched gap between a class's name and its figures."""
         header = self.view.horizontalHeader()
+        for column in range(len(COLUMNS)):
+            width = max(
+                self.view.sizeHintForColumn(column),
+                self.averages.sizeHintForColumn(column),
+                header.sectionSizeHint(column),
+            )
+            header.resizeSection(column, min(MAX_NAME_WIDTH, width) if column == 0 else width)
+        self._fit_heights()
+
+    def _follow_column(self, column: int, _old: int, new: int) -> None:
+        """A column widened or narrowed (by hand too) widens or narrows the averages' column under it."""
+        self.averages.setColumnWidth(column, new)
         scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.view.setFixedWidth(header.length() + 2 * self.view.frameWidth() + scrollbar + 2)
+        width = self.view.horizontalHeader().length() + 2 * self.view.frameWidth() + scrollbar + 2
+        self.view.setFixedWidth(width)
+        self.averages.setFixedWidth(width)
+
+    def _fit_heights(self) -> None:
+        """The averages' height is theirs; the classes' table shrinks to its rows when they are few (the
+        averages follow right under them, the height left stays below) and scrolls when they are many, never
+        below a couple of rows."""
+        row = self.view.verticalHeader().defaultSectionSize()
+        frame = 2 * self.view.frameWidth()
+        self.averages.setFixedHeight(self.averages_proxy.rowCount() * row + frame)
+        header = self.view.horizontalHeader().sizeHint().height()
+        self.view.setMinimumHeight(header + min(2, self.proxy.rowCount()) * row + frame)
+        self.view.setMaximumHeight(header + self.proxy.rowCount() * row + frame)
+        # the whole no taller than its parts at their tallest (a box layout would spread the height left
+        # between them): the page puts it at the top
+        parts = self.accuracy.sizeHint().height() + ACCURACY_GAP + self.view.maximumHeight() + self.averages.height()
+        self.setMaximumHeight(parts)
 
     def set_matrix(
         self, matrix: Sequence[Sequence[int]], class_names: Sequence[str], top5: float | None = None
@@ -183,11 +227,8 @@ class ClassFiguresTable(QWidget):
         """The figures of this confusion matrix (rows: true class; columns: predicted), and the top-5 accuracy
         of the same evaluation where there are more than 5 classes (the matrix cannot tell it)."""
         self.report = classification_report([[int(count) for count in row] for row in matrix])
-        if not self.model.set_report(self.report, class_names):  # new classes: their names' column fitted
-            self.view.resizeColumnToContents(0)
-            header = self.view.horizontalHeader()
-            header.resizeSection(0, min(MAX_NAME_WIDTH, header.sectionSize(0)))
-            self._fit_width()
+        if not self.model.set_report(self.report, class_names):  # new classes: the columns fitted to them
+            self._fit_columns()
         top = f" (top-5 {top5:.1%})" if top5 is not None else ""
         self.accuracy.setText(
             f"Validation accuracy {self.report['accuracy']:.1%}{top} of {self.report['support']:,} samples"
@@ -196,11 +237,16 @@ class ClassFiguresTable(QWidget):
     def clear(self) -> None:
         self.report = None
         self.model.set_report(None, ())
+        self._fit_heights()
         self.accuracy.setText("")
 
     def shown_rows(self) -> list[tuple[str, str, str, str, str]]:
-        """The table's text, top to bottom, as a person reads it."""
-        return [tuple(self.proxy.index(r, c).data() for c in range(len(COLUMNS))) for r in range(self.proxy.rowCount())]
+        """The table's text, top to bottom, as a person reads it: the classes, then the averages."""
+        return [
+            tuple(proxy.index(r, c).data() for c in range(len(COLUMNS)))
+            for proxy in (self.proxy, self.averages_proxy)
+            for r in range(proxy.rowCount())
+        ]
 
 
 NO_MATRIX = (
@@ -228,7 +274,9 @@ class ClassFiguresPage(QStackedWidget):
         layout.setContentsMargins(2, 2, 6, 2)
         layout.setSpacing(8)
         layout.addWidget(self.confusion_view)
-        layout.addWidget(self.table)
+        # at the top, as tall as the page or as its rows when they are fewer (it expands up to its maximum)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        layout.addWidget(self.table, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(1)
         self.content = content
         self.addWidget(self.message)

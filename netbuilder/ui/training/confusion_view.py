@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from netbuilder.ui.widgets.colors import mix, readable_on
 
 MAX_LABELLED_CLASSES = 20  # above this the matrix shows colours only
+MAX_NAMED_FIRST = 10  # classes named on each axis whatever the room; the others are named where they fit
 
 
 class ConfusionView(pg.PlotWidget):
@@ -70,11 +71,15 @@ class ConfusionView(pg.PlotWidget):
         fitted = names == self.class_names and self.isVisible()  # the axes and the view hold (each epoch's)
         self.class_names = names
         if not fitted:
-            ticks = [[(i + 0.5, name[:8]) for i, name in enumerate(names)]]
+            # every few classes named first, the others where there is room (pyqtgraph leaves out a level of
+            # tick words that would overlap): 100 class names would be a smudge
+            step = math.ceil(classes / MAX_NAMED_FIRST)
+            named = [(i + 0.5, name[:8]) for i, name in enumerate(names)]
+            ticks = [named[::step], [tick for i, tick in enumerate(named) if i % step]]
             self.plot.getAxis("bottom").setTicks(ticks)
             left = self.plot.getAxis("left")
             left.setTicks(ticks)
-            left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks[0]) + 14)
+            left.setWidth(max(self.fontMetrics().horizontalAdvance(name) for _, name in named) + 14)
         if len(self.texts) != classes:  # made again only when the number of classes changes
             for row in self.texts:
                 for text in row:

@@ -173,6 +173,10 @@ def test_another_image_folder_is_read_and_scaled_as_the_run_read_its_own(images,
     assert "has class 'fox', which the network was not trained on (its classes: cat, dog, eel)" in (
         capsys.readouterr().err
     )
+    (copy / "dog" / "bad.png").write_bytes(b"not a picture")
+    assert main(["evaluate", *base, "--split", str(copy)]) == 2
+    said = capsys.readouterr().err
+    assert "dog/bad.png is not an image that can be read: remove or replace it" in said and said.count("\n") == 1
     assert main(["evaluate", *base, "--split", str(tmp_path / "nowhere")]) == 2
     assert "there is no file or folder at" in capsys.readouterr().err
 

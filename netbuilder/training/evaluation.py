@@ -111,10 +111,12 @@ def evaluate_run(
     except PredictError as err:
         raise EvaluationError(str(err)) from None
     script, settings = program.script, project.training
-    try:  # the loaders say in their own words what is wrong with a file
+    # what is wrong with a file, as the loaders say it: the split's fault when it is another path
+    unreadable = EvaluationError if split in (VALIDATION, TRAINING) else SplitError
+    try:
         data = _split_data(project, program, split)
     except (SystemExit, DataLoadError, ValueError, OSError) as err:
-        raise (SplitError if split not in (VALIDATION, TRAINING) else EvaluationError)(str(err)) from None
+        raise unreadable(str(err)) from None
     total = len(data[0])
     if total == 0:
         raise EvaluationError(f"the {_split_words(split)} holds no samples: {_no_samples_advice(split)}")
@@ -128,8 +130,8 @@ def evaluate_run(
         else:
             x, y = (tensor.to(device) for tensor in data)
             figures = script.evaluate(model, criterion, x, y, settings.batch_size)
-    except ValueError as err:  # an image of the folder that cannot be read, named by the loader
-        raise SplitError(str(err)) from None
+    except ValueError as err:  # an image that cannot be read, named by the loader
+        raise unreadable(_loader_words(err)) from None
     finally:
         for hook in hooks:
             hook.remove()
@@ -277,6 +279,15 @@ class _Relabelled(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         x, y = self.dataset[index]
         return x, (y if self.mapping is None else self.mapping[y])
+
+
+def _loader_words(err: ValueError) -> str:
+    """A loader's refusal in its own one line, also when a DataLoader worker raised it (torch re-raises it with
+    the worker's whole traceback as its text, the refusal on the last line)."""
+    text = str(err).strip()
+    if text.startswith("Caught ") and "\nOriginal Traceback" in text:
+        return text.splitlines()[-1].partition(": ")[2]
+    return text
 
 
 def _split_words(split: str) -> str:

@@ -328,3 +328,58 @@ def test_a_chain_of_encoder_layers_is_still_an_nn_sequential():
     group(g, layers, "Encoder", label="encoder")
     source_code = generate_model(g, analyze(g)).source
     assert "nn.Sequential(\n" in source_code or "= nn.Sequential(" in source_code
+
+
+def masked_transformer(seed: int) -> nn.Module:
+    """Embedding -> PositionalEmbedding -> TransformerEncoderLayer masked by the tokens -> TokenPool -> Linear."""
+    g = Graph()
+    source = g.add_node("Input", params={"shape": (STEPS,), "dtype": LONG}).id
+    chain = [
+        g.add_node("Embedding", params={"num_embeddings": VOCABULARY, "embedding_dim": WIDTH, "padding_idx": 0}).id,
+        g.add_node("PositionalEmbedding", params={"max_length": 16}).id,
+        g.add_node(
+            "TransformerEncoderLayer", label="encoder", params={"nhead": 2, "dim_feedforward": 16, "dropout": 0.0}
+        ).id,
+        g.add_node("TokenPool", params={"mode": "max"}).id,
+        g.add_node("Linear", params={"out_features": 2}).id,
+    ]
+    previous = source
+    for node in chain:
+        g.connect(previous, g.spec(previous).outputs[0].name, node, "x")
+        previous = node
+    g.connect(source, "x", chain[2], "tokens")
+    g.connect(source, "x", chain[3], "tokens")
+    torch.manual_seed(seed)
+    return build_model(generate_model(g, analyze(g)))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_a_masked_transformer_with_both_blocks_trains_as_a_cuda_graph_as_it_does_eagerly():
+    from netbuilder.training.cuda_graph import GraphedStep
+
+    generator = torch.Generator().manual_seed(6)
+    batches = [padded_tokens(generator).repeat(2, 1) for _ in range(8)]  # rows of padding only included
+    labels = [(tokens == 7).any(dim=1).long() for tokens in batches]
+
+    def run(graphed: bool) -> list[float]:
+        model = masked_transformer(seed=0).cuda()
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01, capturable=graphed)
+
+        def step(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            output = model(x)
+            loss = nn.functional.cross_entropy(output, y)
+            optimizer.zero_grad(set_to_none=False)
+            loss.backward()
+            optimizer.step()
+            return loss.detach(), output.detach()
+
+        runner = GraphedStep(step, optimizer, len(batches[0])) if graphed else step
+        losses = [float(runner(x.cuda(), y.cuda())[0]) for x, y in zip(batches, labels, strict=True)]
+        if graphed:
+            assert runner.reason == "" and runner.captures == 1
+        return losses
+
+    eager, graphed = run(False), run(True)
+    assert all(torch.isfinite(torch.tensor(eager)))
+    torch.testing.assert_close(torch.tensor(graphed), torch.tensor(eager), rtol=1e-4, atol=1e-5)

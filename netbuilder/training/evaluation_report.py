@@ -214,8 +214,10 @@ def curves_png(curves: tuple[ClassCurves, ...], class_names: tuple[str, ...], *,
     """ROC (`roc`) or precision-recall curves: for two classes the positive one's (class 1), for more one curve
     per class against the rest, its area in the legend (a class with no sample in the split is named there
     without a curve)."""
-    figure, axes = _figure((6.5, 6.0))
     shown = [1] if len(curves) == 2 else list(range(len(curves)))
+    legend_columns = 1 + len(shown) // 30
+    outside = len(shown) > 12  # a long legend goes beside the plot, which widens for it, not over the curves
+    figure, axes = _figure((6.0 + 2.6 * legend_columns, 6.0) if outside else (6.5, 6.0))
     colours = _colours(len(shown))
     for colour, c in zip(colours, shown, strict=True):
         curve = curves[c].roc if roc else curves[c].pr
@@ -250,8 +252,8 @@ def curves_png(curves: tuple[ClassCurves, ...], class_names: tuple[str, ...], *,
     axes.set_ylim(-0.01, 1.01)
     axes.set_aspect("equal")
     axes.grid(True, color="0.9")
-    if len(shown) > 12:  # a long legend beside the plot, not over the curves
-        axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, ncols=1 + len(shown) // 30)
+    if outside:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, ncols=legend_columns)
     else:
         axes.legend(loc="lower right" if roc else "lower left", fontsize=8)
     return _png(figure)
@@ -308,14 +310,15 @@ def _png(figure) -> bytes:
 
 
 def _colours(count: int) -> list:
-    """Distinct colours: tab10 up to ten curves, tab20 up to twenty, evenly around a hue wheel beyond."""
+    """Distinct colours: tab10 up to ten curves, tab20 up to twenty, evenly along turbo beyond (a hue wheel
+    would give the first and the last curve the same red)."""
     from matplotlib import colormaps
 
     if count <= 10:
         return [colormaps["tab10"](i) for i in range(count)]
     if count <= 20:
         return [colormaps["tab20"](i) for i in range(count)]
-    return [colormaps["hsv"](i / count) for i in range(count)]
+    return [colormaps["turbo"](i / (count - 1)) for i in range(count)]
 
 
 def _short(name: str, most: int = 20) -> str:

@@ -6,7 +6,9 @@ and train."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 from pathlib import Path
 
@@ -89,26 +91,26 @@ def json_lines(root: Path) -> Path:
     return path
 
 
-def text_project(path: Path, **params) -> tuple[Project, str]:
-    """Dataset -> Embedding -> LSTM (last step) -> Linear -> CrossEntropy, with Adam; the Dataset's id."""
+LAST_STEP = (("LSTM", {"hidden_size": 8, "output": "last"}),)
+
+
+def text_project(path: Path, layers=LAST_STEP, **params) -> tuple[Project, str]:
+    """Dataset -> Embedding -> `layers` (an LSTM's last step) -> Linear -> CrossEntropy, with Adam; the
+    Dataset's id."""
     project = Project.new("text")
     g = project.graph
     values = {"dataset": "text", "path": str(path), "target_column": "label", "max_length": 12, "vocab_size": 64}
     data = g.add_node("Dataset", params={**values, **params}).id
     rows = params.get("vocab_size", 64)
-    embed = g.add_node("Embedding", params={"num_embeddings": rows, "embedding_dim": 8, "padding_idx": 0}).id
-    lstm = g.add_node("LSTM", params={"hidden_size": 8, "output": "last"}).id
-    fc = g.add_node("Linear", params={"out_features": 2}).id
+    chain = [g.add_node("Embedding", params={"num_embeddings": rows, "embedding_dim": 8, "padding_idx": 0}).id]
+    chain += [g.add_node(block, params=values).id for block, values in layers]
+    chain.append(g.add_node("Linear", params={"out_features": 2}).id)
     loss = g.add_node("CrossEntropy").id
     adam = g.add_node("Adam", params={"lr": 0.02}).id
-    for edge in (
-        (data, "x", embed, "x"),
-        (embed, "y", lstm, "x"),
-        (lstm, "y", fc, "x"),
-        (fc, "y", loss, "input"),
-        (data, "target", loss, "target"),
-        (loss, "loss", adam, "loss"),
-    ):
+    g.connect(data, "x", chain[0], "x")
+    for before, after in itertools.pairwise(chain):
+        g.connect(before, "y", after, "x")
+    for edge in ((chain[-1], "y", loss, "input"), (data, "target", loss, "target"), (loss, "loss", adam, "loss")):
         g.connect(*edge)
     return with_settings(project, device="cpu", epochs=2, batch_size=8, val_fraction=0.25, seed=0), data
 
@@ -379,3 +381,30 @@ def test_an_export_with_a_text_runs_weights_takes_its_vocabulary(tmp_path):
     assert results["vocab.json"].ok and results["safetensors"].ok
     assert (tmp_path / "out" / "vocab.json").read_bytes() == (run / "vocab.json").read_bytes()
     assert list(export_formats(project, tmp_path / "other", ["safetensors"])) == ["safetensors"]
+
+
+@pytest.mark.slow
+def test_a_gru_over_every_step_averaged_trains_on_a_table(tmp_path):
+    """Dataset -> Embedding -> GRU (every step) -> Mean over the steps -> Linear: (N, 12) -> (N, 12, 8) ->
+    (N, 12, 8) -> (N, 8) -> (N, 2), checked and trained."""
+    layers = (("GRU", {"hidden_size": 8, "output": "sequence"}), ("Mean", {"dim": (1,)}))
+    project, data = text_project(json_lines(tmp_path), layers)
+    analysis = analyze(project.graph)
+    assert not [d.message for d in analysis.diagnostics if d.is_error]
+    mean = next(n.id for n in project.graph.nodes.values() if n.block == "Mean")
+    assert (
+        str(analysis.results[mean].outputs["y"]) == "(N, 8)" and str(analysis.results[data].outputs["x"]) == "(N, 12)"
+    )
+    outcome = Trainer(project).run()
+    assert outcome.ok and math.isfinite(outcome.val_metrics["val_loss"])
+
+
+def test_imdb_to_download_has_its_classes_before_its_files(tmp_path):
+    """With download ticked, a folder that does not exist yet is IMDB's: the shapes flow (neg, pos) and the
+    reviews are fetched only when training loads them; without it, the missing folder is named."""
+    g = Graph()
+    data = g.add_node("Dataset", params={"dataset": "text", "path": str(tmp_path / "imdb"), "download": True}).id
+    result = analyze(g).results[data]
+    assert not result.diagnostics and result.outputs["target"].classes == 2
+    g.set_param(data, "download", False)
+    assert "there is no folder or file" in analyze(g).results[data].diagnostics[0].message

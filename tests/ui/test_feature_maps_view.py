@@ -10,10 +10,11 @@ import shutil
 
 import numpy
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
+from netbuilder.training.feature_maps import SEQUENCE, VECTOR, FeatureMap
 from netbuilder.ui.training.feature_map_loading import FeatureMapRequest
-from netbuilder.ui.training.feature_map_view import HINT
+from netbuilder.ui.training.feature_map_view import HINT, FeatureMapPicture
 from tests.ui.conftest import SAMPLES
 from tests.ui.test_predict_panel import open_predict_tab, trained_window
 from tests.ui.test_training_dock import TIMEOUT_MS
@@ -109,3 +110,18 @@ def test_inside_an_opened_block_a_node_shows_its_own_output_and_a_repeated_block
     qtbot.waitUntil(lambda: view.picture.feature_map is not None and view.picture.feature_map.path == (stage1,))
     assert view.caption.text().startswith("<b>stage1</b> · output (16, 8, 8)")
     assert "<br>stage1 repeats its block" in view.caption.text()
+
+
+def test_a_sequence_is_a_strip_and_a_vector_is_bars_each_naming_the_value_under_the_pointer(qtbot):
+    picture = FeatureMapPicture()
+    qtbot.addWidget(picture)
+    picture.resize(400, 200)
+    picture.show_map(FeatureMap("n", (4, 2), SEQUENCE, numpy.arange(8, dtype=numpy.float32).reshape(4, 2)))
+    assert picture.words_at(QPointF(390, 190)) == "step 3, feature 1: 7"  # steps across, features down
+    assert picture.words_at(QPointF(10, 10)) == "step 0, feature 0: 0"
+    strip = picture.grab().toImage()
+    assert strip.pixelColor(390, 190).lightness() > strip.pixelColor(10, 10).lightness()  # brighter is larger
+
+    picture.show_map(FeatureMap("n", (3,), VECTOR, numpy.array([-1.0, 2.0, 0.5], dtype=numpy.float32)))
+    assert picture.words_at(QPointF(200, 50)) == "value 1: 2"
+    assert picture.words_at(QPointF(10, 150)) == "value 0: −1"

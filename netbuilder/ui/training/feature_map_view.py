@@ -99,30 +99,39 @@ class FeatureMapPicture(QWidget):
     # ---- where things are drawn -------------------------------------------------------------------------
 
     def cells(self) -> list[QRectF]:
-        """The rectangle of each channel's picture, in a grid that makes them as large as the widget allows."""
+        """The rectangle of each channel's picture, in the grid that makes them largest in the widget."""
+        return self._grid()[0]
+
+    def _grid(self) -> tuple[list[QRectF], bool]:
+        """`cells`, and whether there is room to number them beneath (pictures under MIN_LABELLED_CELL are not
+        numbered, so their grid leaves no room for it)."""
         if not self._images or self.feature_map.kind != "image":
-            return []
+            return [], False
         count = len(self._images)
         height, width = self.feature_map.values.shape[1:]
         area = QRectF(self.rect()).adjusted(GAP, GAP, -GAP, -GAP)
-        best: tuple[float, int] = (-1.0, 1)
+        best = (0.0, 1, 0.0)  # scale, columns, room for the numbers
         for columns in range(1, count + 1):
             rows = math.ceil(count / columns)
-            cell_w, cell_h = area.width() / columns - GAP, area.height() / rows - GAP - LABEL_HEIGHT
-            scale = min(cell_w / width, cell_h / height)
-            best = max(best, (scale, -columns))
-        scale, columns = best[0], -best[1]
+            for label in (LABEL_HEIGHT, 0.0):
+                scale = min((area.width() / columns - GAP) / width, (area.height() / rows - GAP - label) / height)
+                if label and height * scale < MIN_LABELLED_CELL:
+                    continue  # too small to number: the grid without room for numbers
+                if scale > best[0]:
+                    best = (scale, columns, label)
+                break
+        scale, columns, label = best
         if scale <= 0:
-            return []
+            return [], False
         rows = math.ceil(count / columns)
         side_w, side_h = width * scale, height * scale
-        labelled = side_h >= MIN_LABELLED_CELL
-        pitch_w, pitch_h = side_w + GAP, side_h + GAP + (LABEL_HEIGHT if labelled else 0)
+        pitch_w, pitch_h = side_w + GAP, side_h + GAP + label
         left = area.left() + (area.width() - columns * pitch_w) / 2
         top = area.top() + max(0.0, (area.height() - rows * pitch_h) / 2)
-        return [
+        cells = [
             QRectF(left + (i % columns) * pitch_w, top + (i // columns) * pitch_h, side_w, side_h) for i in range(count)
         ]
+        return cells, label > 0
 
     def _strip_area(self) -> QRectF:
         return QRectF(self.rect()).adjusted(6, 6, -6, -6)
@@ -163,9 +172,10 @@ class FeatureMapPicture(QWidget):
     def _paint_channels(self, painter: QPainter, palette: QPalette) -> None:
         painter.setFont(self._small_font())
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        for index, (cell, image) in enumerate(zip(self.cells(), self._images, strict=True)):
+        cells, numbered = self._grid()
+        for index, (cell, image) in enumerate(zip(cells, self._images, strict=True)):
             painter.drawImage(cell, image)
-            if cell.height() >= MIN_LABELLED_CELL:
+            if numbered:
                 painter.drawText(
                     QRectF(cell.left() - GAP, cell.bottom(), cell.width() + 2 * GAP, LABEL_HEIGHT),
                     Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,

@@ -165,7 +165,7 @@ class PredictPanel(QWidget):
         body.addLayout(chosen)
         body.addLayout(answer, 4)
         self.feature_map = FeatureMapView()  # what a node clicked on the canvas gives for the chosen sample
-        body.addWidget(self.feature_map, 4)
+        body.addWidget(self.feature_map, 6)
 
         self.content = QWidget()
         content_layout = QVBoxLayout(self.content)

@@ -16,6 +16,7 @@ from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.graph.grouping import group
+from netbuilder.project import Project, load_project, save_project
 from netbuilder.runtime.build import build_model
 
 VOCABULARY, STEPS, WIDTH = 30, 9, 8
@@ -222,6 +223,22 @@ def test_token_pool_gives_one_vector_per_sample():
     assert spec.count_params(ctx.p, {}, {}) == 0
 
 
+def test_a_padding_index_outside_the_vocabulary_is_a_warning_with_the_datasets_padding_as_fix():
+    spec = catalogue.get("TokenPool")
+    tokens = batched(12, dtype=LONG, classes=100)
+    ctx = RuleContext("TokenPool", {**spec.defaults(), "padding_index": 100}, {"x": batched(12, 16), "tokens": tokens})
+    assert spec.infer(ctx) == {"y": batched(16)}
+    (warning,) = ctx.warnings
+    assert warning.message == (
+        "TokenPool padding_index 100 is no token of (N, 12), whose indices run from 0 to 99: no step is left out; "
+        "set it to the index the dataset pads with"
+    )
+    assert warning.hint == SetOwnParam("padding_index", 0)
+    ctx = RuleContext("TokenPool", {**spec.defaults(), "padding_index": 99}, {"x": batched(12, 16), "tokens": tokens})
+    spec.infer(ctx)
+    assert ctx.warnings == []
+
+
 def test_an_unconnected_tokens_input_is_named():
     g = Graph()
     x = g.add_node("Input", params={"shape": (5, 4)}).id
@@ -383,3 +400,21 @@ def test_a_masked_transformer_with_both_blocks_trains_as_a_cuda_graph_as_it_does
     eager, graphed = run(False), run(True)
     assert all(torch.isfinite(torch.tensor(eager)))
     torch.testing.assert_close(torch.tensor(graphed), torch.tensor(eager), rtol=1e-4, atol=1e-5)
+
+
+def test_a_project_with_the_tokens_wired_saves_and_loads_to_the_same_code(tmp_path):
+    project = Project.new("text")
+    g = project.graph
+    source = g.add_node("Input", params={"shape": (STEPS,), "dtype": LONG}).id
+    embed = g.add_node("Embedding", params={"num_embeddings": VOCABULARY, "embedding_dim": WIDTH}).id
+    place = g.add_node("PositionalEmbedding", params={"max_length": 16, "init": "orthogonal"}).id
+    encoder = g.add_node("TransformerEncoderLayer", params={"nhead": 2}).id
+    pooled = g.add_node("TokenPool", params={"mode": "last", "padding_index": 1}).id
+    for src, dst in ((source, embed), (embed, place), (place, encoder), (encoder, pooled)):
+        g.connect(src, g.spec(src).outputs[0].name, dst, "x")
+    g.connect(source, "x", encoder, "tokens")
+    g.connect(source, "x", pooled, "tokens")
+    before = generate_model(g, analyze(g)).source
+    loaded = load_project(save_project(project, tmp_path / "text.nbproj")).graph
+    assert generate_model(loaded, analyze(loaded)).source == before
+    assert "src_key_padding_mask=input1 == 0" in before and "TokenPool('last', padding_index=1)" in before

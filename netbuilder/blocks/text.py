@@ -130,6 +130,14 @@ def _token_pool_rule(ctx: RuleContext) -> dict[str, TensorType]:
             "connect the token indices that the Embedding before it reads",
             port="tokens",
         )
+    padding = ctx.p["padding_index"]
+    if tokens.classes is not None and padding >= tokens.classes:
+        ctx.warn(
+            f"TokenPool padding_index {padding} is no token of {tokens}, whose indices run from 0 to "
+            f"{tokens.classes - 1}: no step is left out; set it to the index the dataset pads with",
+            param="padding_index",
+            hint=SetOwnParam("padding_index", 0),
+        )
     return {"y": x.with_shape(int(x.shape[2]))}
 
 

@@ -237,3 +237,28 @@ def test_a_regression_and_another_table_with_its_columns_in_another_order(tmp_pa
     assert (report / "scatter.png").read_bytes().startswith(PNG)
     assert "![Predicted against true](scatter.png)" in (report / "report.md").read_text()
     assert "MAE " in capsys.readouterr().out
+
+
+def test_a_binary_classifier_names_its_positive_class(tmp_path, capsys):
+    project = Project.new("moons")
+    g: Graph = project.graph
+    data = g.add_node("Dataset", params={"dataset": "moons", "samples": 400, "noise": 0.3}).id
+    hidden, relu = g.add_node("Linear", params={"out_features": 16}).id, g.add_node("ReLU").id
+    out = g.add_node("Linear", params={"out_features": 2}).id
+    loss, adam = g.add_node("CrossEntropy").id, g.add_node("Adam", params={"lr": 0.01}).id
+    for source, target, port in ((data, hidden, "x"), (hidden, relu, "x"), (relu, out, "x"), (out, loss, "input")):
+        g.connect(source, "x" if source == data else "y", target, port)
+    g.connect(data, "target", loss, "target")
+    g.connect(loss, "loss", adam, "loss")
+    path = save_project(with_settings(project, device="cpu", epochs=3, batch_size=32), tmp_path / "moons.nbproj")
+    trainer = Trainer(load_project(path))
+    trainer.run()
+    weights = trainer.save_weights(tmp_path / "model.pt")
+    data = evaluated(capsys, str(path), "--weights", str(weights))
+    answers = Predictor.load(load_project(path), weights).predict(range(80))
+    assert data["roc_auc"]["1"] == pytest.approx(roc_auc_score(answers.true == 1, answers.probabilities[:, 1]))
+    assert main(["evaluate", str(path), "--weights", str(weights), "--report", str(tmp_path / "report")]) == 0
+    said = capsys.readouterr().out
+    assert f"ROC AUC {data['roc_auc']['1']:.3f}, average precision {data['average_precision']['1']:.3f}" in said
+    assert "(positive class: 1)" in said
+    assert (tmp_path / "report" / "roc.png").read_bytes().startswith(PNG)

@@ -153,7 +153,7 @@ def figure_lines(evaluation: Evaluation) -> list[str]:
         positive = evaluation.class_curves[1]
         name = evaluation.class_names[1]
         lines.append(
-            f"ROC AUC {_area(positive.roc.area)}, average precision {_area(positive.pr.area)} (positive: {name})"
+            f"ROC AUC {_area(positive.roc.area)}, average precision {_area(positive.pr.area)} (positive class: {name})"
         )
     return lines
 

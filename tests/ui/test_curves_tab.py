@@ -5,6 +5,7 @@ reported; and it draws the Predict tab's predictions, never making them a second
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy
@@ -18,8 +19,9 @@ from netbuilder.training.predict import Predictions
 from netbuilder.ui.training.evaluation_tab import NO_RUN, RUNNING, UNSAVED, EvaluationTab
 from netbuilder.ui.training.fit_view import MAX_POINTS, FitView, fit_figures
 from netbuilder.ui.training.panel import TrainingPanel
+from netbuilder.ui.training.predict_panel import LOADING
 from netbuilder.ui.training.roc_pr_view import POINT_AT, RocPrView, steps_after
-from tests.ui.conftest import SAMPLES
+from tests.ui.conftest import SAMPLES, forget_changes
 from tests.ui.test_predict_panel import open_predict_tab, wait_for_predictions
 from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
 
@@ -209,6 +211,7 @@ def test_many_values_are_drawn_as_a_random_few_and_counted_in_full(qtbot):
 
 def open_tab(qtbot, win) -> EvaluationTab:
     tabs = win.training.plot_tabs
+    qtbot.waitUntil(lambda: win.training.evaluation_tab is not None)  # made with the plots, once the dock shows
     tab = win.training.evaluation_tab
     bar = tabs.tabBar()
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(tabs.indexOf(tab)).center())
@@ -266,6 +269,23 @@ def test_a_classifier_run_draws_the_curves_of_the_predict_tabs_predictions(windo
     assert panel.predictions is predictions and len(counted_loads) == 1
     open_tab(qtbot, window)
     assert tab.shown is predictions and len(counted_loads) == 1
+
+
+@pytest.mark.usefixtures("no_thread_left_running")
+def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project_path):
+    set_up(window, epochs=1)
+    wait_until_done(qtbot, window, train(qtbot, window))
+    data = json.loads(project_path.read_text())
+    fc1 = next(node for node in data["graph"]["nodes"] if node["label"] == "fc1")
+    fc1["params"]["out_features"] = 48  # another network: its weights have other sizes
+    project_path.write_text(json.dumps(data))
+    forget_changes(window)
+    assert window.open_path(project_path)
+    window.training_dock.raise_()
+    tab = open_tab(qtbot, window)  # the Predict tab is never looked at: this tab asks for the predictions
+    qtbot.waitUntil(lambda: tab.outcome_text() != LOADING, timeout=TIMEOUT_MS)
+    assert tab.outcome_text().startswith("The network changed since this run; train again")
+    assert tab.outcome_text() == window.training.predict_panel.failure
 
 
 def test_a_project_never_saved_is_told_to_save_first(controller, qtbot):

@@ -112,9 +112,9 @@ def test_another_class_can_be_explained_and_the_caption_names_it(window, qtbot, 
     box = panel.explanation.class_box
     assert box.isVisible() and box.currentText() == PREDICTED_CLASS
     assert box.count() == 1 + predictions.probabilities.shape[1]
-    assert box.itemText(1 + true) == f"For {predictions.class_names[true]} (true class)"
+    assert box.itemText(1 + true) == f"Class {predictions.class_names[true]} (true)"
     assert sent[-1].target == predicted
-    assert panel.explanation.status.text().endswith(" predicted class)")
+    assert panel.explanation.status.text().endswith(" predicted)")
     predicted_map = panel.sample_view.heat
 
     other = next(c for c in range(box.count() - 1) if c not in (true, predicted))

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from netbuilder.ui.training.explanation_loading import METHOD_NAMES, METHOD_TIPS
 
 NO_METHOD = ""
-PREDICTED_CLASS = "For the predicted class"
+PREDICTED_CLASS = "Predicted"  # the class box is narrow beside the method: its tooltip says the rest
 DEFAULT_OPACITY = 60  # percent: the sample still shows through where the map is strongest
 
 
@@ -49,12 +49,19 @@ class ExplanationControls(QWidget):
         opacity_label.setBuddy(self.opacity)
         opacity_row.addWidget(opacity_label)
         opacity_row.addWidget(self.opacity, 1)
+        for box in (self.method_box, self.class_box):  # side by side they may be narrow: their words elide
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(6)
+        choices = QHBoxLayout()  # one row: the dock is short, and the sample above takes the height left
+        choices.setContentsMargins(0, 0, 0, 0)
+        choices.setSpacing(3)
+        choices.addWidget(self.method_box, 1)
+        choices.addWidget(self.class_box, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 6)
         layout.setSpacing(3)
-        layout.addWidget(self.method_box)
+        layout.addLayout(choices)
         layout.addWidget(self.layer_box)
-        layout.addWidget(self.class_box)
         layout.addLayout(opacity_row)
         layout.addWidget(self.status)
         self.set_methods(())
@@ -110,7 +117,7 @@ class ExplanationControls(QWidget):
         if names:
             self.class_box.addItem(PREDICTED_CLASS, None)
         for index, name in enumerate(names):
-            self.class_box.addItem(f"For {name}" + (" (true class)" if index == true else ""), index)
+            self.class_box.addItem(f"Class {name}" + (" (true)" if index == true else ""), index)
         self.class_box.setCurrentIndex(max(0, self.class_box.findData(chosen)) if chosen is not None else 0)
         self.class_box.blockSignals(False)
         self._show_parts()

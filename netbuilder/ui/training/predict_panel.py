@@ -509,12 +509,12 @@ class PredictPanel(QWidget):
         )
 
     def _class_words(self, request: ExplanationRequest) -> str:
-        """The class a map is for, and what it is to the sample: "7 (predicted class)"."""
+        """The class a map is for, and what it is to the sample: "7 (true, predicted)"."""
         predictions, sample = self.predictions, request.sample
         true, predicted = int(predictions.true[sample]), int(predictions.predicted[sample])
         roles = [role for role, index in (("true", true), ("predicted", predicted)) if index == request.target]
         name = class_name(predictions, request.target)
-        return f"{name} ({' and '.join(roles)} class)" if roles else name
+        return f"{name} ({', '.join(roles)})" if roles else name
 
     # ---- what it says ----------------------------------------------------------------------------------
 

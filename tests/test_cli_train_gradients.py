@@ -80,7 +80,7 @@ def test_a_remedy_that_is_one_change_is_named_as_the_option_or_parameter_to_chan
         ),
     )
     assert notes._warning_line(warning) == (
-        "warning: " + warning.message + " To change: --grad-clip 1; the lr of the optimizer to 0.001 in the project."
+        "warning: " + warning.message + " To change: --grad-clip 1; in the project, the optimizer's lr to 0.001."
     )
 
 

@@ -21,7 +21,7 @@ from netbuilder.blocks.catalogue import get as block_spec
 from netbuilder.codegen.report_table import report_table
 from netbuilder.interrupts import end_as_signalled
 from netbuilder.project import Project
-from netbuilder.project.gradient_health import GradientWarning, GradientWatch, Remedy
+from netbuilder.project.gradient_health import GradientWarning, GradientWatch
 from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.latest_run import point_latest
 from netbuilder.project.run_events import EpochEnd, Event, Listener, Outcome
@@ -161,15 +161,19 @@ class GradientNotes:
         return lines
 
     def _warning_line(self, warning: GradientWarning) -> str:
-        changes = "; ".join(self._change(remedy) for remedy in warning.remedies)
-        return f"warning: {warning.message}" + (f" To change: {changes}." if changes else "")
+        """The warning, then its one-change remedies as what to change: "To change: --grad-clip 1; in the
+        project, optimizer's lr to 0.0002 and schedule to cosine."."""
+        remedies = warning.remedies
+        changes = [" ".join(f"{SETTING[r.setting].flag} {_value(r.value)}" for r in remedies if r.setting)]
+        params = " and ".join(f"{r.param} to {_value(r.value)}" for r in remedies if r.param)
+        changes.append(f"in the project, {self.optimizer}'s {params}" if params else "")
+        said = "; ".join(change for change in changes if change)
+        return f"warning: {warning.message}" + (f" To change: {said}." if said else "")
 
-    def _change(self, remedy: Remedy) -> str:
-        """A remedy as what to change: `--grad-clip 1` (for the next run), `the lr of optimizer to 0.0002`."""
-        value = f"{remedy.value:g}" if isinstance(remedy.value, float) else str(remedy.value)
-        if remedy.setting:
-            return f"{SETTING[remedy.setting].flag} {value}"
-        return f"the {remedy.param} of {self.optimizer} to {value} in the project"
+
+def _value(value: object) -> str:
+    """A remedy's value as it is typed: 1.0 as 1, 0.0002 as 0.0002, "cosine" as cosine."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _run_with_bar(

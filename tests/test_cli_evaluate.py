@@ -59,6 +59,16 @@ def test_the_last_runs_weights_give_the_figures_the_run_reported(digits, capsys)
     assert data["weights"] == str(weights) and data["samples"] == 359
 
 
+def test_weights_kept_with_their_record_elsewhere_are_evaluated_on_their_runs_split(digits, tmp_path, capsys):
+    (record,) = RunHistory(digits).records
+    run = tmp_path / "out" / record.run_id  # as netbuilder train --out DIR lays a run out
+    run.mkdir(parents=True)
+    shutil.copy(digits.parent / "digits_mlp.runs" / record.weights, run / "model.pt")
+    (run / "metrics.json").write_text(record.to_json())
+    data = evaluated(capsys, str(digits), "--weights", str(run / "model.pt"))
+    assert data["split"] == "validation part (20% of the data, seed 4)" and data["confusion"] == record.confusion
+
+
 def test_per_class_figures_and_areas_are_scikit_learns_for_the_same_predictions(digits, capsys):
     history = RunHistory(digits)
     weights = history.file_path(history.records[-1], history.records[-1].weights)

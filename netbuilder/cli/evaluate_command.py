@@ -2,12 +2,14 @@
 network's figures on a part of its data: the per-class table and averages (or MAE, RMSE and R²), the loss, the
 samples, which weights and which split; as one JSON object with --json; and a report folder for a write-up
 (torch loads only here). Without --weights, the project's last run's weights (the newest run whose weights are
-still there), said as the file used. Weights of a run in the project's history are evaluated on that run's
-split (its validation fraction and seed), which `netbuilder train --seed` may have set apart from the project's."""
+still there), said as the file used. Weights of a run in the project's history, or with the run's record beside
+them (`netbuilder train --out DIR`), are evaluated on that run's split (its validation fraction and seed), which
+`netbuilder train --seed` may have set apart from the project's."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -35,12 +37,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return PROBLEMS
-    project = with_run_split(project, _run_of(history, weights))
     from netbuilder.runtime.devices import default_workers  # torch loads here
+    from netbuilder.training.console import METRICS_FILE
     from netbuilder.training.evaluation import EvaluationError, SplitError, evaluate_run
     from netbuilder.training.evaluation_report import Subject, evaluation_json, figure_lines, write_report
     from netbuilder.training.predict import device_for
 
+    project = with_run_split(project, _run_of(history, weights, weights.parent / METRICS_FILE))
     try:
         with _progress_bar() as progress:
             evaluation = evaluate_run(
@@ -95,13 +98,17 @@ def _last_weights(history: RunHistory) -> Path | None:
     return None
 
 
-def _run_of(history: RunHistory, weights: Path) -> RunRecord | None:
-    """The run of the project's history whose weights these are, if one is."""
+def _run_of(history: RunHistory, weights: Path, beside: Path) -> RunRecord | None:
+    """The run whose weights these are: one of the project's history, or the record `netbuilder train --out`
+    keeps beside its model.pt (`beside`); None when neither is."""
     for record in history.records:
         path = history.file_path(record, record.weights)
         if path is not None and path.resolve() == weights.resolve():
             return record
-    return None
+    try:
+        return RunRecord.from_dict(json.loads(beside.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError):  # no record there, or not one
+        return None
 
 
 def with_run_split(project: Project, record: RunRecord | None) -> Project:

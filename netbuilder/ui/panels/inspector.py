@@ -63,8 +63,8 @@ def type_text(t: TensorType) -> str:
     text = str(t) if t.rank else "() a scalar"
     if t.dtype != FLOAT:
         text += f" {t.dtype}"
-    if t.classes is not None:
-        text += f", {t.classes} classes"
+    if t.classes is not None:  # a target (N,) has classes; token indices (N, L) a vocabulary
+        text += f", {t.classes} classes" if t.rank == 1 else f", indices below {t.classes:,}"
     return text
 
 

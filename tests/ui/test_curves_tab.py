@@ -201,9 +201,7 @@ def test_many_values_are_drawn_as_a_random_few_and_counted_in_full(qtbot):
     assert view.drawn == len(x) == MAX_POINTS < true.size
     assert numpy.isin(x, true).all() and numpy.isin(y, predicted).all()
     assert view.figures.r2 == pytest.approx(metrics.r2_score(true, predicted, multioutput="variance_weighted"))
-    assert view.basis.text().endswith(
-        f"{MAX_POINTS:,} of {true.size:,} values drawn, picked at random (the figures count all)"
-    )
+    assert view.basis.text().endswith(f"{MAX_POINTS:,} of {true.size:,} values drawn, at random")
 
 
 # ---- in the window, after real runs --------------------------------------------------------------------------

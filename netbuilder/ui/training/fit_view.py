@@ -23,10 +23,10 @@ from netbuilder.ui.widgets.colors import mix
 EVERY_OUTPUT = "every output"
 MAX_POINTS = 10_000  # drawn at most (chosen at random, the same each time): 10,000 take about 0.1 s to draw
 FIGURES_TIP = (
-    "The validation figures of the run's network, from the values shown: mean absolute error, root mean "
-    "square error, and R², the share of the true values' variance that the predictions explain (1 is a "
-    "perfect fit, 0 no better than always predicting the mean). Over every output they are the figures the "
-    "run reported for its last epoch."
+    "The validation figures of the run's network, over every value of the output chosen (drawn or not): mean "
+    "absolute error, root mean square error, and R², the share of the true values' variance that the "
+    "predictions explain (1 is a perfect fit, 0 no better than always predicting the mean). Over every output "
+    "they are the figures the run reported for its last epoch."
 )
 
 
@@ -173,11 +173,7 @@ class FitView(QWidget):
             else f"{n:,} validation samples"
         )
         output = "" if column is None or not self.chooser.count() else f", output {column + 1}"
-        some = (
-            f" · {self.drawn:,} of {x.size:,} values drawn, picked at random (the figures count all)"
-            if self.drawn < x.size
-            else ""
-        )
+        some = f" · {self.drawn:,} of {x.size:,} values drawn, at random" if self.drawn < x.size else ""
         self.basis.setText(f"Over {read}{output}{some}")
         self.basis.setToolTip(self.basis.text())
 

@@ -406,5 +406,8 @@ def test_imdb_to_download_has_its_classes_before_its_files(tmp_path):
     data = g.add_node("Dataset", params={"dataset": "text", "path": str(tmp_path / "imdb"), "download": True}).id
     result = analyze(g).results[data]
     assert not result.diagnostics and result.outputs["target"].classes == 2
+    (tmp_path / "imdb").mkdir()  # an empty folder to download into
+    assert not analyze(g).results[data].diagnostics
+    (tmp_path / "imdb").rmdir()
     g.set_param(data, "download", False)
     assert "there is no folder or file" in analyze(g).results[data].diagnostics[0].message

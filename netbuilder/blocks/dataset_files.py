@@ -309,9 +309,9 @@ def text_summary(path: str, text_column: str, target: str, classification: bool,
             )
         return _text_table(str(place), text_column, target, classification, *_stamp(place))
     root = place / "aclImdb" if (place / "aclImdb").is_dir() else place
+    if download and not (root / "train").is_dir():  # the loader downloads IMDB into PATH/aclImdb
+        return TextSummary("imdb", IMDB_CLASSES, 0)
     if not root.is_dir():
-        if download:
-            return TextSummary("imdb", IMDB_CLASSES, 0)
         raise DatasetFileError(
             f"there is no folder or file {quoted(path)}: choose a folder with one subfolder of .txt files per "
             "class, a .csv/.tsv/.jsonl file, or tick download (IMDB reviews, needs internet)"

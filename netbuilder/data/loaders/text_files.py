@@ -108,8 +108,8 @@ class Texts:
 def load_data(seed: int) -> Texts:
     """Every text, tokenised, with its label: from the cache beside the data when neither the files nor the
     options that change the tokens have changed since, otherwise read and tokenised (and cached)."""
-    if DOWNLOAD and not os.path.exists(PATH):
-        torchvision.datasets.utils.download_and_extract_archive(URL, PATH)
+    if DOWNLOAD and not any(os.path.isdir(os.path.join(PATH, inside)) for inside in ("aclImdb", "train")):
+        torchvision.datasets.utils.download_and_extract_archive(URL, PATH)  # into PATH/aclImdb
     samples_files, key = find_samples()
     cache = os.path.abspath(PATH).rstrip(os.sep) + ".tokens"
     texts = read_cache(os.path.join(cache, key + ".npz"))

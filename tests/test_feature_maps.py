@@ -158,3 +158,19 @@ def test_outputs_take_the_form_they_are_drawn_in():
     single = drawn_form("n", torch.tensor(2.5))
     assert single.kind == VECTOR and single.values.tolist() == [2.5] and single.shape == ()
     assert drawn_form("n", torch.tensor([1, 3]), outputs=2).values.dtype == numpy.float32
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_on_a_gpu_a_node_gives_what_it_gives_on_the_cpu(trained, tmp_path):
+    maps, layers = trained("residual_cnn")
+    weights = tmp_path / "model.pt"
+    torch.save(maps.predictor.model.state_dict(), weights)
+    project = with_settings(load_project(SAMPLES / "residual_cnn.nbproj"), device="cuda", epochs=1, seed=3)
+    on_gpu = FeatureMaps.load(project, weights, device="cuda")  # the same validation part as the CPU's
+    assert on_gpu.predictor.device.type == "cuda"
+    for label in ("block1_conv1", "block1_add", "fc"):
+        node = layers[label][0]
+        numpy.testing.assert_allclose(
+            on_gpu.capture(SAMPLE, node).values, maps.capture(SAMPLE, node).values, rtol=1e-3, atol=1e-4
+        )

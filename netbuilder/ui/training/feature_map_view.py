@@ -60,7 +60,7 @@ class FeatureMapPicture(QWidget):
         self._images: list[QImage] = []
         self._ranges: list[tuple[float, float]] = []  # of each channel (image) or of all values
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(200, 110)
+        self.setMinimumSize(120, 100)  # narrower than the bars: the window must not grow for it
 
     def show_map(self, feature_map: Any, placeholder: str = "") -> None:
         self.feature_map, self.placeholder = feature_map, placeholder

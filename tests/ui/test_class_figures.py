@@ -84,3 +84,10 @@ def test_the_next_epochs_figures_keep_the_order_chosen_and_sort_again(table, qtb
     table.set_matrix([[2, 4, 0], [0, 10, 0], [0, 1, 3]], NAMES)  # now cat 1/3, fox 3/4, dog 1
     assert [row[0] for row in table.shown_rows()] == ["cat", "fox", "dog", "macro average", "weighted average"]
     assert table.shown_rows()[0][2] == "0.333"
+
+
+def test_widening_the_class_column_widens_the_averages_under_it(table):
+    header = table.view.horizontalHeader()
+    header.resizeSection(0, header.sectionSize(0) + 40)  # as a drag on the header's edge does
+    assert table.averages.columnWidth(0) == header.sectionSize(0)
+    assert table.averages.width() == table.view.width()

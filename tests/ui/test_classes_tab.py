@@ -72,7 +72,8 @@ def test_the_averages_are_in_view_without_scrolling_at_the_docks_default_height(
         corners = (widget.rect().topLeft(), widget.rect().bottomRight())
         return widget.isVisible() and all(page.rect().contains(widget.mapTo(page, c)) for c in corners)
 
-    assert in_view(table.averages) and in_view(table.accuracy)
+    qtbot.waitUntil(lambda: in_view(table.averages))  # once the layout has settled
+    assert in_view(table.accuracy) and in_view(table.view)
     for row in range(2):  # each average's row whole inside its table, with no scrolling
         rect = table.averages.visualRect(table.averages_proxy.index(row, 0))
         assert table.averages.viewport().rect().contains(rect)

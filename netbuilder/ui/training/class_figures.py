@@ -41,6 +41,7 @@ FIGURES = ("precision", "recall", "f1")
 ROW_PADDING = 2  # pixels of a row beyond the font's height: ten classes and the averages fit the dock's height
 ACCURACY_GAP = 2  # pixels between the accuracy line and the table
 MAX_NAME_WIDTH = 160  # a longer class name is cut short (whole in its tooltip)
+MIN_MATRIX_WIDTH = 120  # the matrix gives way to the table down to this
 SORT_ROLE = Qt.ItemDataRole.UserRole  # the value a column sorts by: the class's number, or the figure itself
 COLUMN_TIPS = (
     "The class, as the dataset names it",
@@ -151,6 +152,7 @@ class ClassFiguresTable(QWidget):
         self.view.setAlternatingRowColors(True)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)  # a long class name can be widened
         header.sectionResized.connect(self._follow_column)
         # the averages: a table of their own under the classes' rows, its columns those of the table above,
         # so that however many classes scroll there, the averages stay in view
@@ -205,6 +207,7 @@ class ClassFiguresTable(QWidget):
         width = self.view.horizontalHeader().length() + 2 * self.view.frameWidth() + scrollbar + 2
         self.view.setFixedWidth(width)
         self.averages.setFixedWidth(width)
+        self.setMinimumWidth(width)
 
     def _fit_heights(self) -> None:
         """The averages' height is theirs; the classes' table shrinks to its rows when they are few (the
@@ -321,8 +324,16 @@ class ClassFiguresPage(QStackedWidget):
         self._waiting = None
         self.confusion_view.set_matrix(matrix, class_names)
         self.table.set_matrix(matrix, class_names, top5)
+        self._share_width()  # the table's columns may have widened
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        # the matrix is square: as wide as it is tall (plus its axis), the table takes the rest
-        self.confusion_view.setFixedWidth(max(160, min(self.height() + 24, self.width() // 2)))
+        self._share_width()
+
+    def _share_width(self) -> None:
+        """The matrix is square, as wide as it is tall (plus its axis), but leaves the table its columns' width
+        (down to MIN_MATRIX_WIDTH): in a narrow dock the matrix gives way rather than the table's figures."""
+        margins = self.content.layout().contentsMargins()
+        room = self.width() - self.table.minimumWidth() - self.content.layout().spacing()
+        room -= margins.left() + margins.right()
+        self.confusion_view.setFixedWidth(max(MIN_MATRIX_WIDTH, min(self.height() + 24, room)))

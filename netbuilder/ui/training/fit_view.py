@@ -85,7 +85,7 @@ class FitView(QWidget):
         tools.addWidget(self.basis, 1)
 
         self.view = pg.PlotWidget()
-        self.view.setMinimumSize(160, 160)
+        self.view.setMinimumWidth(120)  # no minimum height: the dock opens low, and the other tabs share it
         self.view.setToolTip("Each validation sample's predicted value against its true one; on the dashed line, y = x")
         self.plot = plot = self.view.getPlotItem()
         plot.setMenuEnabled(False)

@@ -115,7 +115,7 @@ class RocPrView(QWidget):
 
     def _plot(self, bottom: str, left: str) -> tuple[pg.PlotWidget, pg.PlotItem, TickGrid]:
         view = pg.PlotWidget()
-        view.setMinimumSize(160, 160)
+        view.setMinimumWidth(120)  # no minimum height: the dock opens low, and the other tabs share it
         plot = view.getPlotItem()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)

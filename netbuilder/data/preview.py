@@ -30,6 +30,8 @@ class Preview:
     points: numpy.ndarray | None = None
     point_labels: numpy.ndarray | None = None
     values: numpy.ndarray | None = field(default=None)  # regression targets, for a histogram
+    text_lengths: numpy.ndarray | None = None  # texts: every text's token count, for a histogram with max_length
+    text_examples: tuple[tuple[int, tuple[str, ...]], ...] = ()  # texts: (sample, its tokens), one per class first
 
 
 def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
@@ -67,7 +69,32 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
             columns = torch.cat([columns, y[chosen].float().reshape(-1, 1)[:, :1]], dim=1)
         points = columns.numpy()
         point_labels = y[chosen].reshape(len(chosen), -1)[:, 0].numpy()
-    return Preview(samples, input_shape, tuple(names), counts, images, labels or (), points, point_labels, values)
+    lengths, examples = _texts(data, y, classification, generator) if spec.tokens else (None, ())
+    return Preview(
+        samples,
+        input_shape,
+        tuple(names),
+        counts,
+        images,
+        labels or (),
+        points,
+        point_labels,
+        values,
+        text_lengths=lengths,
+        text_examples=examples,
+    )
+
+
+def _texts(texts, y: torch.Tensor, classification: bool, generator: torch.Generator):
+    """Every text's token count, and MAX_IMAGES texts' tokens (one of each class first), from the text
+    loader's tokenised texts (`Texts`: ids into its words, text by text)."""
+    lengths = (texts.offsets[1:] - texts.offsets[:-1]).numpy()
+    chosen = _one_per_class(y, generator) if classification else torch.randperm(len(y), generator=generator)
+    examples = []
+    for index in chosen[:MAX_IMAGES].tolist():
+        ids = texts.ids[texts.offsets[index] : texts.offsets[index + 1]].tolist()
+        examples.append((index, tuple(texts.words[i] for i in ids)))
+    return lengths, tuple(examples)
 
 
 def _one_per_class(y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -16,8 +16,9 @@ from netbuilder.blocks.tensor_type import FLOAT, LONG, TensorType, batched
 from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.graph.grouping import group
+from netbuilder.importers import import_module, load_weights
 from netbuilder.project import Project, load_project, save_project
-from netbuilder.runtime.build import build_model
+from netbuilder.runtime.build import build_model, load_module
 
 VOCABULARY, STEPS, WIDTH = 30, 9, 8
 
@@ -418,3 +419,66 @@ def test_a_project_with_the_tokens_wired_saves_and_loads_to_the_same_code(tmp_pa
     loaded = load_project(save_project(project, tmp_path / "text.nbproj")).graph
     assert generate_model(loaded, analyze(loaded)).source == before
     assert "src_key_padding_mask=input1 == 0" in before and "TokenPool('last', padding_index=1)" in before
+
+
+class MaskedTextTransformer(nn.Module):
+    """A text classifier as a person writes one: encoder layers and a self-attention, each masked by the padding
+    written one of three ways, then the mean over the steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(VOCABULARY, 16, padding_idx=0)
+        self.layer1 = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True, norm_first=True)
+        self.layer2 = nn.TransformerEncoderLayer(16, 2, dim_feedforward=24, batch_first=True)
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.layer1(self.embed(tokens), src_key_padding_mask=tokens == 0)
+        x = self.layer2(x, src_key_padding_mask=torch.eq(tokens, 0))
+        x, _ = self.attn(x, x, x, key_padding_mask=tokens.eq(0), need_weights=False)
+        return self.head(x.mean(dim=1))
+
+
+def test_an_import_reads_the_padding_mask_back_into_the_tokens_inputs():
+    torch.manual_seed(0)
+    original = MaskedTextTransformer().eval()
+    result = import_module(original, (2, STEPS), "MaskedTextTransformer", dtype=LONG)
+    assert result.unmapped == ()
+    graph = result.project.graph
+    (source,) = [n for n, node in graph.nodes.items() if node.block == "Input"]
+    masked = [graph.nodes[e.dst].block for e in graph.outputs_of(source) if e.dst_port == "tokens"]
+    assert sorted(masked) == ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoderLayer"]
+    code = generate_model(graph, analyze(graph), name=result.project.name)
+    model = getattr(load_module(code.source), code.class_name)()
+    model.load_state_dict(load_weights(result, original.state_dict()))
+    tokens = padded_tokens(torch.Generator().manual_seed(7))[1:]
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval()(tokens), original(tokens), atol=1e-5, rtol=1e-5)
+
+
+class OtherMasks(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(VOCABULARY, 8)
+        self.layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        causal = torch.triu(torch.ones(STEPS, STEPS, dtype=torch.bool), diagonal=1)
+        x = self.layer(x, src_mask=causal)
+        x, _ = self.attn(x, x, x, key_padding_mask=tokens == 1, need_weights=False)
+        return self.encoder(x, src_key_padding_mask=tokens == 0)
+
+
+def test_masks_other_than_the_padding_are_named_not_dropped():
+    result = import_module(OtherMasks().eval(), (2, STEPS), "OtherMasks", dtype=LONG)
+    reasons = {gap.call: gap.reason for gap in result.unmapped}
+    assert reasons["nn.TransformerEncoderLayer"].startswith("a mask is passed to it; the block attends to every")
+    assert reasons["nn.MultiheadAttention"].startswith("a mask is passed to it; the block attends to every")
+    assert "operator.eq" in reasons, "tokens == 1 is no padding mask the blocks take: named at its line"
+    # a stack's layers would lose torch's names (layers.0) once the mask reaches them through a composite's inlet
+    assert reasons["nn.TransformerEncoder"].startswith("a mask or initial state is passed to it")

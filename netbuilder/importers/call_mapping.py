@@ -37,6 +37,7 @@ from netbuilder.importers.call_tables import (
     flat_args,
 )
 from netbuilder.importers.indexing import batch_of, piece, subscript_steps
+from netbuilder.importers.padding_masks import padding_tokens, read_as_padding_mask_only, split_padding_mask
 from netbuilder.importers.recurrent_uses import recurrent_uses
 from netbuilder.importers.tracing import location, scoped_name, shape
 
@@ -73,6 +74,8 @@ class Builder:
             return
         if not node.users:
             return  # a value forward() computes and never uses (`out, _ = ...`) changes nothing
+        if read_as_padding_mask_only(self.root, node):
+            return  # `tokens == 0`: its tokens feed the attention blocks that read it
         if node.op == "placeholder":
             self._add_input(node)
             return
@@ -122,8 +125,8 @@ class Builder:
         except GraphError as err:
             self._report(node, _call_name(self.root, node), str(err))
             return None
-        # an optional input (an attention's token indices) stays open: the importer refuses masks
-        ports = [p.name for p in self.graph.input_ports(added.id) if not p.optional]
+        # an optional input after the sources given (an attention's tokens, where no mask is passed) stays open
+        ports = [p.name for p in self.graph.input_ports(added.id)][: len(sources)]
         for port, source in zip(ports, sources, strict=True):
             if source is not None:
                 self.graph.connect(source, _output_port(self.graph, source), added.id, port)
@@ -221,6 +224,7 @@ class Builder:
             return True
         else:
             return False
+        # a stack's padding mask too (padding_masks.MASK_KEYWORDS says why)
         extra = [a for a in (*node.args[1:], *node.kwargs.values()) if a is not None]
         try:
             if extra:
@@ -249,11 +253,21 @@ class Builder:
         gives the output alone (the attention weights are not a block output)."""
         query, *rest = [*node.args, *(node.kwargs.get(k) for k in ("key", "value") if k in node.kwargs)]
         options = {k: v for k, v in node.kwargs.items() if k not in ("key", "value")}
+        tokens = padding_tokens(options.get("key_padding_mask"))
+        if tokens is not None:
+            del options["key_padding_mask"]
         try:
             if len(rest) != 2 or any(other is not query for other in rest):
                 raise Unmapped("the MultiheadAttention block is self-attention: query, key and value are one tensor")
-            if any(v is not None for k, v in options.items() if k not in ("need_weights", "average_attn_weights")):
-                raise Unmapped("a mask is passed to it; the block attends to every position")
+            if any(
+                v is not None and v is not False
+                for k, v in options.items()
+                if k not in ("need_weights", "average_attn_weights")
+            ):
+                raise Unmapped(
+                    "a mask is passed to it; the block attends to every position, or leaves out the padding written "
+                    "`key_padding_mask=tokens == 0`"
+                )
             for flag in ("add_zero_attn",):
                 if getattr(attention, flag):
                     raise Unmapped(f"the MultiheadAttention block has no {flag}")
@@ -270,7 +284,8 @@ class Builder:
                 self._report(user, "the attention weights of nn.MultiheadAttention", "they are not a block output")
             self.skipped.update(_indexed_from(user) if user not in outputs else ())
         if outputs:
-            added = self._place(node, block, params, [self.values.get(query)], str(node.target), str(node.target))
+            sources = [self.values.get(query), *([self.values.get(tokens)] if tokens is not None else [])]
+            added = self._place(node, block, params, sources, str(node.target), str(node.target))
             self.values.update(dict.fromkeys(outputs, added) if added is not None else {})
 
     def _add_recurrent(self, node: torch.fx.Node, layer: nn.RNNBase) -> None:
@@ -342,7 +357,20 @@ class Builder:
         block, params = block_for(self.root.get_submodule(str(node.target)))
         if shape(node) is None:
             raise Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
+        if block == "TransformerEncoderLayer":
+            return block, params, self._encoder_layer_inputs(node)
         return block, params, list(node.args[:1])
+
+    def _encoder_layer_inputs(self, node: torch.fx.Node) -> list[torch.fx.Node]:
+        """The sequence, and the token indices of a padding mask written `tokens == 0`; any other mask is
+        refused (the block would silently attend to every position)."""
+        tokens, extra = split_padding_mask(node, "src_key_padding_mask")
+        if extra:
+            raise Unmapped(
+                "a mask is passed to it; the block attends to every position, or leaves out the padding written "
+                "`src_key_padding_mask=tokens == 0`"
+            )
+        return [node.args[0], *([tokens] if tokens is not None else [])]
 
     def _map_merge(self, node: torch.fx.Node, block: str) -> tuple[str, dict[str, Any], list[torch.fx.Node]]:
         operands = list(node.args[:2])

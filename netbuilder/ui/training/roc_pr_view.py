@@ -52,6 +52,17 @@ def steps_after(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(x, 2)[1:], np.repeat(y, 2)[:-1]
 
 
+class ShareAxis(pg.AxisItem):
+    """An axis of shares from 0 to 1: 0, 0.5 and 1 always (pyqtgraph's own ticks left out 1), and the quarters
+    where their labels fit (the dock opens low); the grid (TickGrid) follows the first level."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        return [(0.5, [0.0, 0.5, 1.0]), (0.25, [0.25, 0.75])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{value * scale:g}" for value in values]
+
+
 class RocPrView(QWidget):
     """The two curves of one class, its chooser and a line saying how many samples they rest on. `show` takes
     the Predictions of a classification run."""
@@ -114,7 +125,7 @@ class RocPrView(QWidget):
         self._apply_palette()
 
     def _plot(self, bottom: str, left: str) -> tuple[pg.PlotWidget, pg.PlotItem, TickGrid]:
-        view = pg.PlotWidget()
+        view = pg.PlotWidget(axisItems={"bottom": ShareAxis("bottom"), "left": ShareAxis("left")})
         view.setMinimumWidth(120)  # no minimum height: the dock opens low, and the other tabs share it
         plot = view.getPlotItem()
         plot.setMenuEnabled(False)
@@ -128,7 +139,6 @@ class RocPrView(QWidget):
             axis = plot.getAxis(side)
             axis.setStyle(tickTextOffset=3, tickLength=-4)
             axis.setLabel(label)
-            axis.setTicks([[(v / 5, f"{v / 5:g}") for v in range(6)]])  # 0 to 1: pyqtgraph left out 1
         return view, plot, grid
 
     # ---- what it shows -----------------------------------------------------------------------------------

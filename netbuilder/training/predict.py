@@ -10,6 +10,7 @@ arg-max of several scores, or one score over a threshold (0.5 for BCE's probabil
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from netbuilder.codegen.training_loop import VOCABULARY_FILE
 from netbuilder.data.loading import DataLoadError, read_samples
 from netbuilder.project import Project
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
@@ -31,6 +33,8 @@ MAX_STREAMED_SAMPLES = 1000  # of a streamed validation part (an image folder): 
 RANGE_SAMPLES = 32  # the images of a streamed part whose values set the black and white of all
 MAX_IMAGE_SIDE = 64  # larger images are shown shrunk to this: enough to recognise, small to keep in memory
 STALE = "the network changed since this run; train again"
+PADDING_INDEX = 0  # train.py's encode pads with <pad> (0) on the right and writes <unk> (1) for other tokens
+UNKNOWN_TOKEN = "<unk>"
 
 
 class PredictError(Exception):
@@ -44,7 +48,10 @@ class Predictions:
     Classification: `probabilities` (n, classes) sum to 1 per row; `predicted` and `true` are class indices.
     Regression: `predicted` and `true` are (n, k) values. Each sample is shown as `images` (n, H, W, C) uint8
     with C 1 (grey) or 3 (RGB), or as `values`: (n, features) for a table, (n, length, features) for a
-    sequence. When the network learns to give back its input image, `output_images` holds what it gave."""
+    sequence. When the network learns to give back its input image, `output_images` holds what it gave.
+    Token indices (a text dataset) are also given as `tokens`: each sample's tokens by the run's vocabulary
+    (vocab.json beside its weights), padding left out, a token outside the vocabulary as `UNKNOWN_TOKEN`, in
+    the order of the sample's first positions (attribution i is token i's)."""
 
     indices: numpy.ndarray
     kind: str
@@ -55,6 +62,7 @@ class Predictions:
     images: numpy.ndarray | None = None
     values: numpy.ndarray | None = None
     output_images: numpy.ndarray | None = None
+    tokens: tuple[tuple[str, ...], ...] | None = None
     part_size: int = 0  # samples in the whole validation part (a streamed part offers only its first ones)
 
     def __len__(self) -> int:
@@ -104,6 +112,7 @@ class Predictor:
         target_is_input: bool,
         batch_size: int,
         attributes: dict[str, str] | None = None,
+        vocabulary: list[str] | None = None,
     ) -> None:
         self.model = model.eval()
         self.validation = validation
@@ -113,6 +122,7 @@ class Predictor:
         self.target_is_input = target_is_input
         self.batch_size = batch_size
         self.attributes = attributes or {}  # the model's attribute per node id (which layer Grad-CAM looks at)
+        self.vocabulary = vocabulary  # a text run's tokens by index, which decode its samples (else None)
         self.device = next(model.parameters(), torch.empty(0)).device
         streamed = validation.dataset is not None
         # a streamed part is read from disk: only its first samples are offered, so that looking is quick
@@ -150,6 +160,7 @@ class Predictor:
                 target_is_input=task.target_is_input,
                 batch_size=settings.batch_size,
                 attributes=program.model_code.attributes,
+                vocabulary=read_vocabulary(weights_path) if task.dataset.tokens else None,
             )
         except DataLoadError as err:
             raise PredictError(str(err)) from None
@@ -180,7 +191,8 @@ class Predictor:
             self.kind,
             self.class_names,
             part_size=len(self.validation),
-            **{name: _joined([batch[name] for batch in batches]) for name in batches[0]},
+            **{name: _joined([batch[name] for batch in batches]) for name in batches[0] if name != "tokens"},
+            tokens=None if self.vocabulary is None else tuple(t for batch in batches for t in batch["tokens"]),
         )
 
     def _answers(self, x: torch.Tensor, y: torch.Tensor, output: torch.Tensor) -> dict[str, numpy.ndarray | None]:
@@ -191,6 +203,8 @@ class Predictor:
             if self.image_range is not None
             else {"images": None, "values": x.float().numpy()}
         )
+        if self.vocabulary is not None:
+            shown["tokens"] = self.decoded(x)
         if self.kind == CLASSIFICATION_KIND:
             probabilities, predicted = class_probabilities(output, self.criterion)
             return {
@@ -209,6 +223,17 @@ class Predictor:
             "output_images": self.pictures(output.reshape(x.shape)) if reconstructs else None,
             **shown,
         }
+
+    def decoded(self, x: torch.Tensor) -> list[tuple[str, ...]]:
+        """(n, length) token indices as each sample's tokens, the padding at its end left out; an index the
+        vocabulary lacks (weights and vocab.json of different runs) is written as its number."""
+        vocabulary = self.vocabulary
+        texts = []
+        for row in x.tolist():
+            while row and row[-1] == PADDING_INDEX:
+                row.pop()
+            texts.append(tuple(vocabulary[i] if 0 <= i < len(vocabulary) else f"#{i}" for i in row))
+        return texts
 
     def pictures(self, x: torch.Tensor) -> numpy.ndarray:
         """(n, C, H, W) model inputs as (n, H, W, C) uint8 pictures: the set's value range mapped to 0..255,
@@ -244,6 +269,23 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
         return read_state_dict(path, path.name)
     except WeightsFileError as err:
         raise PredictError(str(err)) from None
+
+
+def read_vocabulary(weights_path: Path) -> list[str]:
+    """A text run's tokens by index, from the vocab.json that train.py and the engine write beside its
+    weights; PredictError when it is missing or damaged (the indices mean nothing without it)."""
+    path = weights_path.with_name(VOCABULARY_FILE)
+    try:
+        tokens = json.loads(path.read_text(encoding="utf-8"))["tokens"]
+    except FileNotFoundError:
+        raise PredictError(
+            f"this run's vocabulary ({VOCABULARY_FILE}) is not beside its weights; train again"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise PredictError(f"{path} cannot be read as a vocabulary ({err}); train again") from None
+    if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+        raise PredictError(f"{path} holds no list of tokens; train again")
+    return tokens
 
 
 def load_weights_into(model: nn.Module, state: dict[str, torch.Tensor]) -> None:

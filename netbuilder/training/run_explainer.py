@@ -28,6 +28,8 @@ class RunExplainer:
         first = self._sample(0) if len(predictor) else None
         self.image = first is not None and first.dim() == 3
         self.sequence = first is not None and first.dim() == 2
+        # token indices (a text): integrated gradients keep their sign, towards the class or against it
+        self.tokens = first is not None and first.dim() == 1 and not first.is_floating_point()
         found = cam_layers(predictor.model, predictor.attributes, first) if self.image else []
         self._cam_layers = {layer.node: layer for layer in found}
         self.cam_layers: tuple[tuple[str, str], ...] = tuple(
@@ -48,8 +50,8 @@ class RunExplainer:
 
     def explain(self, sample: int, target: int, method: str, node: str | None = None) -> numpy.ndarray:
         """The map of `method` for validation sample `sample` and class (or output value) `target`, in [0, 1] at
-        the input's resolution; Grad-CAM at the layer of node `node` (by default the last one offered).
-        ExplainError says why not."""
+        the input's resolution (for tokens, integrated gradients in [-1, 1]: negative against the class);
+        Grad-CAM at the layer of node `node` (by default the last one offered). ExplainError says why not."""
         return self.explain_input(self._sample(sample), target, method, node)
 
     def explain_input(self, x: torch.Tensor, target: int, method: str, node: str | None = None) -> numpy.ndarray:
@@ -70,6 +72,7 @@ class RunExplainer:
             method,
             layer=layer,
             single_score_is_probability=probability and self.predictor.kind == CLASSIFICATION_KIND,
+            signed=self.tokens,
         )
 
     def _sample(self, index: int) -> torch.Tensor:

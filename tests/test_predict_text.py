@@ -1,0 +1,111 @@
+"""A text run's predictions and explanations: each validation sample decoded by the run's vocab.json, and
+integrated gradients per token that keep their sign (towards the class, or against it)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import numpy
+import pytest
+
+from netbuilder.data.loaders import text_files
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.predict import PredictError, Predictor
+from netbuilder.training.program import load_program
+from netbuilder.training.run_explainer import RunExplainer
+from tests.test_text_data import BAD, FILLER, GOOD, csv_table, text_project
+
+MAX_LENGTH = 10
+EVERY_STEP = (("GRU", {"hidden_size": 8, "output": "sequence"}), ("Mean", {"dim": (1,)}))  # then Linear
+
+
+def reviews_csv(path: Path, count: int = 160) -> list[str]:
+    """A CSV of generated reviews: neutral words, a name seen once (outside a small vocabulary: <unk>) and one
+    sentiment word that says the class; some longer than MAX_LENGTH tokens. The texts in file order."""
+    generator = random.Random(7)
+    texts, rows = [], []
+    for i in range(count):
+        label = "good" if i % 2 else "bad"
+        words = generator.choices(FILLER, k=generator.randint(3, 11))
+        words.insert(generator.randint(0, len(words)), generator.choice(GOOD[:3] if i % 2 else BAD[:3]))
+        words.insert(generator.randint(0, len(words)), f"Name{i}")
+        text = " ".join(words).capitalize() + generator.choice(["!", ".", "..."])
+        texts.append(text)
+        rows.append((text, label))
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return texts
+
+
+def trained_text_run(tmp_path: Path, epochs: int = 6):
+    """A run on `reviews_csv` trained until it predicts the class: its project, the table's texts in file order
+    and the run's weights."""
+    texts = reviews_csv(tmp_path / "reviews.csv")
+    project, _ = text_project(tmp_path / "reviews.csv", EVERY_STEP, max_length=MAX_LENGTH, vocab_size=40)
+    project = with_settings(project, epochs=epochs, batch_size=16, val_fraction=0.2)
+    trainer = Trainer(project)
+    assert trainer.run().ok
+    (tmp_path / "run").mkdir(exist_ok=True)
+    weights = trainer.save_weights(tmp_path / "run" / "model.pt")
+    return project, texts, weights
+
+
+def encoded_tokens(text: str, vocabulary: list[str], max_length: int) -> tuple[str, ...]:
+    known = set(vocabulary)
+    return tuple(t if t in known else "<unk>" for t in text_files.tokenize(text)[:max_length])
+
+
+@pytest.mark.slow
+def test_a_text_runs_samples_come_with_their_tokens_and_a_signed_explanation(tmp_path):
+    project, texts, weights = trained_text_run(tmp_path)
+    predictor = Predictor.load(project, weights)
+    predictions = predictor.predict(range(len(predictor)))
+    vocabulary = json.loads((tmp_path / "run" / "vocab.json").read_text(encoding="utf-8"))["tokens"]
+
+    # the validation part is the seeded split of the table's rows; each sample reads as its text
+    _, val_index = text_parts(project)
+    assert len(predictions.tokens) == len(predictions) == len(val_index)
+    for tokens, index in zip(predictions.tokens, val_index, strict=True):
+        assert tokens == encoded_tokens(texts[index], vocabulary, MAX_LENGTH)
+    assert any("<unk>" in tokens for tokens in predictions.tokens)  # a word outside the vocabulary
+    assert any(len(tokens) == MAX_LENGTH for tokens in predictions.tokens)  # a text cut at max_length
+    assert predictions.correct.mean() >= 0.8
+
+    explainer = RunExplainer.load(project, weights)
+    assert explainer.tokens and explainer.methods == ("saliency", "ig")
+    checked = 0
+    for sample, tokens in enumerate(predictions.tokens):
+        words = [i for i, t in enumerate(tokens) if t in GOOD + BAD]
+        if len(words) != 1 or not predictions.correct[sample]:
+            continue
+        (word,) = words
+        predicted = int(predictions.predicted[sample])
+        towards = explainer.explain(sample, predicted, "ig")
+        against = explainer.explain(sample, 1 - predicted, "ig")
+        assert towards.shape == (MAX_LENGTH,) and numpy.abs(towards).max() == pytest.approx(1.0)
+        # the sentiment word pushes towards the class it says, and away from the other
+        assert towards[word] > 0 > against[word]
+        sizes = explainer.explain(sample, predicted, "saliency")
+        assert sizes.min() >= 0 and sizes.max() == pytest.approx(1.0)
+        checked += 1
+    assert checked >= 3
+
+
+def text_parts(project):
+    """The training and validation texts' places in the table, as train.py's prepare_text draws them."""
+    settings = project.training
+    return load_program(project).script.load_data(settings.seed).parts(settings.val_fraction, settings.seed)
+
+
+def test_a_text_run_without_its_vocabulary_says_to_train_again(tmp_path):
+    project, _ = text_project(csv_table(tmp_path))
+    (tmp_path / "run").mkdir()
+    weights = Trainer(project).save_weights(tmp_path / "run" / "model.pt")
+    (tmp_path / "run" / "vocab.json").unlink()
+    with pytest.raises(PredictError, match=r"vocabulary \(vocab.json\) is not beside its weights; train again"):
+        Predictor.load(project, weights)

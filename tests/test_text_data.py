@@ -189,6 +189,8 @@ def test_each_layout_gives_the_token_indices_of_its_texts(tmp_path, layout):
             )
             expected = {(row["text"], row["label"]) for row in reader}
         assert any('"naïve"' in text and "\n" in text for text, _ in expected)
+    texts = load_dataset({"dataset": "text", "path": str(path), "target_column": "label"})
+    assert {(texts.text(i), texts.class_names[label]) for i, label in enumerate(texts.labels.tolist())} == expected
     train_x, train_y, val_x, val_y, vocabulary = load_program(project).script.prepare_text(0.25, 0)
     assert len(train_x) + len(val_x) == len(expected) == 30 and len(val_x) == 7
     names = ("bad", "good")
@@ -289,6 +291,8 @@ def test_tokens_are_cached_and_read_again_only_when_a_file_or_option_changes(tmp
     monkeypatch.setattr(text_files, "tokenized", tokenised_again)
     again = text_files.load_data(0)  # nothing changed: read from the cache
     assert again.words == first.words and torch.equal(again.ids, first.ids) and torch.equal(again.labels, first.labels)
+    assert [again.text(i) for i in range(len(again))] == [first.text(i) for i in range(len(first))]
+    assert first.text(0) == (folder / "bad" / "000.txt").read_text(), "the texts as written, in the files' order"
     monkeypatch.setattr(text_files, "MAX_LENGTH", 5)  # applied after the cache: the same tokens
     text_files.load_data(0)
     for change in ("option", "file"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -40,7 +41,7 @@ PAD: str = "<pad>"  # token index 0; <unk> is 1, then the vocabulary's words, mo
 UNKNOWN: str = "<unk>"
 WORD: re.Pattern = re.compile(r"\w+|[^\w\s]")  # a word (letters, digits, _) or one punctuation mark
 LINE_BREAK: re.Pattern = re.compile(r"<br\s*/?>", re.IGNORECASE)
-CACHE_FORMAT: int = 1  # changes when what the cache holds does
+CACHE_FORMAT: int = 2  # changes when what the cache holds does
 
 
 def tokenize(text: str) -> list[str]:
@@ -53,7 +54,8 @@ def tokenize(text: str) -> list[str]:
 class Texts:
     """Every text as ids into `words` (the distinct tokens, in order of first appearance): text i is
     ids[offsets[i]:offsets[i + 1]]. `labels` are class indices (or values, (N, 1)); the last `held_out` texts
-    are a fixed validation part (IMDB's test folder), none when the split is drawn with the seed."""
+    are a fixed validation part (IMDB's test folder), none when the split is drawn with the seed. The texts
+    as written are kept as UTF-8 bytes, text i at raw[raw_offsets[i]:raw_offsets[i + 1]] (see `text`)."""
 
     def __init__(
         self,
@@ -63,9 +65,16 @@ class Texts:
         labels: torch.Tensor,
         class_names: list[str],
         held_out: int,
+        raw: bytes,
+        raw_offsets: torch.Tensor,
     ) -> None:
         self.words, self.ids, self.offsets, self.labels = words, ids, offsets, labels
         self.class_names, self.held_out = class_names, held_out
+        self.raw, self.raw_offsets = raw, raw_offsets
+
+    def text(self, index: int) -> str:
+        """Text `index` as it was written (for showing it beside its tokens or its prediction)."""
+        return self.raw[int(self.raw_offsets[index]) : int(self.raw_offsets[index + 1])].decode()
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -272,8 +281,11 @@ def tokenized(texts: list[str], labels: list[str], held_out: list[bool]) -> Text
     else:
         class_names = []
         y = torch.tensor([[float(label)] for label in labels], dtype=torch.float32)
+    encoded = [text.encode() for text in texts]
+    raw_offsets = torch.tensor([0, *itertools.accumulate(map(len, encoded))])
+    ids_tensor = torch.tensor(ids, dtype=torch.int32)
     return Texts(
-        list(index), torch.tensor(ids, dtype=torch.int32), torch.tensor(offsets), y, class_names, sum(held_out)
+        list(index), ids_tensor, torch.tensor(offsets), y, class_names, sum(held_out), b"".join(encoded), raw_offsets
     )
 
 
@@ -290,6 +302,8 @@ def read_cache(file: str) -> Texts | None:
                 torch.from_numpy(saved["labels"]),
                 class_names,
                 int(saved["held_out"]),
+                saved["raw"].tobytes(),
+                torch.from_numpy(saved["raw_offsets"]),
             )
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # none yet, or damaged: tokenise again
         return None
@@ -305,6 +319,8 @@ def write_cache(folder: str, name: str, texts: Texts) -> None:
         "offsets": texts.offsets.numpy(),
         "labels": texts.labels.numpy(),
         "held_out": numpy.array(texts.held_out),
+        "raw": numpy.frombuffer(texts.raw, dtype=numpy.uint8),
+        "raw_offsets": texts.raw_offsets.numpy(),
     }
     temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:

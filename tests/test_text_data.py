@@ -375,9 +375,9 @@ def test_the_preview_counts_the_classes_of_texts(tmp_path):
         (tmp_path / "aclImdb" / "test").glob("[np]*/*.txt")
     )
     assert preview.text_lengths.tolist() == [len(text_files.tokenize(file.read_text())) for file in files]
-    (first, tokens), (second, _), *_ = preview.text_examples
+    (first, text, tokens), (second, _, _), *_ = preview.text_examples
     assert len(preview.text_examples) == 16 and {first // 5 % 2, second // 5 % 2} == {0, 1}, "one of each class first"
-    assert tokens == tuple(text_files.tokenize(files[first].read_text()))
+    assert text == files[first].read_text() and tokens == tuple(text_files.tokenize(text))
 
 
 def test_an_export_with_a_text_runs_weights_takes_its_vocabulary(tmp_path):

@@ -31,7 +31,7 @@ class Preview:
     point_labels: numpy.ndarray | None = None
     values: numpy.ndarray | None = field(default=None)  # regression targets, for a histogram
     text_lengths: numpy.ndarray | None = None  # texts: every text's token count, for a histogram with max_length
-    text_examples: tuple[tuple[int, tuple[str, ...]], ...] = ()  # texts: (sample, its tokens), one per class first
+    text_examples: tuple[tuple[int, str, tuple[str, ...]], ...] = ()  # texts: (sample, text, its tokens)
 
 
 def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
@@ -86,14 +86,14 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
 
 
 def _texts(texts, y: torch.Tensor, classification: bool, generator: torch.Generator):
-    """Every text's token count, and MAX_IMAGES texts' tokens (one of each class first), from the text
-    loader's tokenised texts (`Texts`: ids into its words, text by text)."""
+    """Every text's token count, and MAX_IMAGES texts as written beside their tokens (one of each class
+    first), from the text loader's tokenised texts (`Texts`: ids into its words, text by text)."""
     lengths = (texts.offsets[1:] - texts.offsets[:-1]).numpy()
     chosen = _one_per_class(y, generator) if classification else torch.randperm(len(y), generator=generator)
     examples = []
     for index in chosen[:MAX_IMAGES].tolist():
         ids = texts.ids[texts.offsets[index] : texts.offsets[index + 1]].tolist()
-        examples.append((index, tuple(texts.words[i] for i in ids)))
+        examples.append((index, texts.text(index), tuple(texts.words[i] for i in ids)))
     return lengths, tuple(examples)
 
 

@@ -4,7 +4,10 @@ machine is refused before anything is allocated, and training that may not fit s
 
 from __future__ import annotations
 
+import importlib.machinery
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -87,6 +90,15 @@ def test_the_machines_memory_is_read_without_torch():
     fields = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     assert ram == sum(int(fields[key].split()[0]) * 1024 for key in ("MemTotal", "SwapTotal"))
     assert machine_memory.device_memory("cpu") == ("machine's memory", ram)
+
+
+def test_a_torch_still_being_imported_by_another_thread_counts_as_not_loaded(monkeypatch):
+    """The window imports torch in the background; Train pressed meanwhile met a torch without cuda."""
+    half_imported = types.ModuleType("torch")
+    half_imported.__spec__ = importlib.machinery.ModuleSpec("torch", None)
+    half_imported.__spec__._initializing = True  # as importlib marks a module while its code runs
+    monkeypatch.setitem(sys.modules, "torch", half_imported)
+    assert machine_memory.device_memory("auto") == ("machine's memory", machine_memory.ram_bytes())
 
 
 def test_a_network_larger_than_this_machine_is_refused_before_it_is_built(digits, tmp_path, monkeypatch, capsys):

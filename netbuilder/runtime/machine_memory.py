@@ -44,7 +44,10 @@ def device_memory(device: str) -> tuple[str, int | None]:
     """(where, bytes) for a device named as the training setting names it ("cpu", "cuda", "cuda:1", "auto"):
     the RAM for the CPU, the GPU's memory for CUDA when torch is loaded; bytes None when unknown."""
     torch = sys.modules.get("torch")  # never imported here: asking would load it
-    cuda = torch is not None and device != "cpu" and torch.cuda.is_available()
+    # another thread may be importing it right now (the window loads torch in the background): a module still
+    # being initialised has no cuda yet, so it counts as not loaded
+    loaded = torch is not None and not getattr(getattr(torch, "__spec__", None), "_initializing", False)
+    cuda = loaded and device != "cpu" and torch.cuda.is_available()
     if not cuda:
         return "machine's memory", ram_bytes()
     index = int(device.partition(":")[2] or torch.cuda.current_device())

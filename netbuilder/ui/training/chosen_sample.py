@@ -21,6 +21,7 @@ from netbuilder.ui.training.sample_painting import (
     track_colour,
     wrong_colour,
 )
+from netbuilder.ui.training.text_sample_view import TextSampleView
 
 MAX_ROWS = 10  # classes (or values) drawn as bars; with more classes, the likeliest ones and the true one
 MAX_LABELLED_FEATURES = 16  # a table row of more features is drawn as bars only
@@ -28,7 +29,8 @@ MAX_LABELLED_FEATURES = 16  # a table row of more features is drawn as bars only
 
 class SampleView(QWidget):
     """The chosen sample, large; for a network that gives back its input image, input and output side by
-    side. An explanation's map (`set_explanation`) is drawn over an image, or as bands behind a sequence."""
+    side. An explanation's map (`set_explanation`) is drawn over an image, or as bands behind a sequence; a
+    text is its tokens (`text`, a TextSampleView), each coloured by the map."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,11 +41,17 @@ class SampleView(QWidget):
         self.opacity = 0.6
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(96)
+        self.text = TextSampleView(self)
+        self.text.hide()
 
     def show_sample(self, predictions: Any, style: SampleStyle, sample: int | None) -> None:
         self.predictions, self.style, self.sample = predictions, style, sample
         self.heat = None  # another sample's map must not cover this one
-        if style.kind == "table" and predictions.values.shape[1] <= MAX_LABELLED_FEATURES:
+        self.text.setVisible(style.kind == "text")
+        if style.kind == "text":
+            self.text.show_sample(predictions.tokens[sample], predictions.values.shape[1])
+            width = 380
+        elif style.kind == "table" and predictions.values.shape[1] <= MAX_LABELLED_FEATURES:
             width = max(340, predictions.values.shape[1] * 30 + 36)  # room to write each value under its bar
         elif predictions.output_images is not None or style.kind in ("table", "sequence", "curve"):
             width = 340
@@ -52,15 +60,24 @@ class SampleView(QWidget):
         self.setFixedWidth(width)
         self.update()
 
-    def set_explanation(self, heat, opacity: float) -> None:
-        """Draw this map (numpy, (H, W) for an image, (length,) for a sequence; None for none) over the
-        sample, as opaque as `opacity` where it is highest."""
+    def set_explanation(self, heat, opacity: float, *, signed: bool | None = None, target: str | None = None) -> None:
+        """Draw this map (numpy, (H, W) for an image, (length,) for a sequence or a text's tokens; None for
+        none) over the sample, as opaque as `opacity` where it is highest. A text's map is `signed` (towards
+        the class `target`, or against it) or sizes; unless given, they stay as the last map's."""
         self.heat, self.opacity = heat, opacity
+        if self.style is not None and self.style.kind == "text":
+            flow = self.text.flow
+            signed = flow.signed if signed is None else signed
+            self.text.set_explanation(heat, opacity, signed=signed, target=flow.target if target is None else target)
         self.update()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.text.setGeometry(self.rect().adjusted(6, 6, -6, -6))
+
     def paintEvent(self, event) -> None:
-        if self.predictions is None or self.sample is None:
-            return
+        if self.predictions is None or self.sample is None or self.style.kind == "text":
+            return  # a text draws itself (TextSampleView)
         painter = QPainter(self)
         palette = self.palette()
         area = QRectF(self.rect()).adjusted(6, 6, -6, -6)

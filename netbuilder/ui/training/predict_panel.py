@@ -358,9 +358,10 @@ class PredictPanel(QWidget):
         names = [self.grid.fontMetrics().horizontalAdvance(name) for name in predictions.class_names]
         width = max(THUMBNAIL + 18, min(MAX_CAPTION_WIDTH, max(names, default=0) + 12))
         self.grid.setGridSize(QSize(width, THUMBNAIL + 22))  # class names fit under their samples
+        self._arrange_grid(text=self.style.kind == "text")
         # what the network looks at: over an image or along a sequence (not a table's row, nor the pixels of
         # an image a network gives back, where input and output side by side say it)
-        methods = {"image": ("saliency", "gradcam", "ig"), "sequence": ("saliency", "ig")}
+        methods = {"image": ("saliency", "gradcam", "ig"), "sequence": ("saliency", "ig"), "text": ("saliency", "ig")}
         reconstructs = predictions.output_images is not None
         self.explanation.set_methods(() if reconstructs else methods.get(self.style.kind, ()))
         self.explanation.set_layers(())
@@ -372,6 +373,15 @@ class PredictPanel(QWidget):
         if self.cell is not None:  # a cell clicked while the predictions loaded
             self._filter(False)
         self.state_changed.emit()
+
+    def _arrange_grid(self, text: bool) -> None:
+        """Texts are a list, a line each (the class, then the start of the text); other samples a grid of
+        thumbnails (the view mode brings its own flow and wrapping)."""
+        if text:
+            self.grid.setViewMode(QListView.ViewMode.ListMode)
+            self.grid.setGridSize(QSize())
+        else:
+            self.grid.setViewMode(QListView.ViewMode.IconMode)
 
     def _show_failure(self, message: str) -> None:
         self.failure = message
@@ -497,15 +507,24 @@ class PredictPanel(QWidget):
         if explained is None or explained.heat is None:
             self.explanation.say(explained.failure if explained is not None else failure)
             return
-        self.sample_view.set_explanation(explained.heat, self.explanation.opacity.value() / 100)
+        classification = self.predictions.kind == "classification"
+        self.sample_view.set_explanation(
+            explained.heat,
+            self.explanation.opacity.value() / 100,
+            signed=request.method == "ig" and explained.explainer.tokens,  # a text's: towards the class or against
+            target=class_name(self.predictions, request.target) if classification else "",
+        )
         layer = dict(explained.explainer.cam_layers).get(request.node) if request.node else None
         if request.method == "gradcam" and layer is None and explained.explainer.cam_layers:
             layer = explained.explainer.cam_layers[-1][1]
-        target = self._class_words(request) if self.predictions.kind == "classification" else ""
+        target = self._class_words(request) if classification else ""
+        looks = "where it looks for"
+        if self.style.kind == "text":
+            looks = "what speaks for and against" if request.method == "ig" else "which tokens move the score of"
         self.explanation.say(
             METHOD_NAMES[request.method]
             + (f" at {layer}" if layer else "")
-            + (f": where it looks for {target}" if target else ": what its first value rests on")
+            + (f": {looks} {target}" if target else ": what its first value rests on")
         )
 
     def _class_words(self, request: ExplanationRequest) -> str:

@@ -1,5 +1,6 @@
 """The grid of the Predict tab as a Qt list model: the validation samples shown (all, only the wrong ones, or those of
-one confusion-matrix cell), each a thumbnail with what the network predicted as its caption."""
+one confusion-matrix cell), each a thumbnail with what the network predicted as its caption; texts are a list
+instead, a line each: the predicted class, then the start of the text."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QBrush, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from netbuilder.token_display import joined
 from netbuilder.ui.training.prediction_words import predicted_text, verdict_text
 from netbuilder.ui.training.sample_painting import SampleStyle, wrong_colour
 
 THUMBNAIL = 40
+TEXT_START = 120  # characters of a text in its line of the list (the line elides what does not fit)
+TEXT_TIP = 300  # and in its tooltip
 
 
 class SampleListModel(QAbstractListModel):
@@ -50,12 +54,15 @@ class SampleListModel(QAbstractListModel):
             return None
         sample = self.rows[index.row()]
         predictions = self.predictions
+        text = joined(predictions.tokens[sample]) if self.style.kind == "text" else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return predicted_text(predictions, sample)
+            shown = predicted_text(predictions, sample)
+            return shown if text is None else f"{shown} · {text[:TEXT_START]}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnail(sample)
+            return self._thumbnail(sample) if text is None else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Validation sample {sample + 1}: " + verdict_text(predictions, sample)
+            tip = f"Validation sample {sample + 1}: " + verdict_text(predictions, sample)
+            return tip if text is None else f"{tip}\n{text[:TEXT_TIP]}" + ("…" if len(text) > TEXT_TIP else "")
         if role == Qt.ItemDataRole.ForegroundRole and self.correct is not None and not self.correct[sample]:
             return QBrush(wrong_colour(self.view.palette()))
         return None

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPolygonF
 
 from netbuilder.heat_colours import heat_rgba
+from netbuilder.token_display import joined
 from netbuilder.ui.icons import palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.widgets.colors import CLASS_COLOURS, mix
@@ -91,6 +92,10 @@ class SampleStyle:
             paint_picture(painter, rect, self.predictions.images[index])
         elif self.kind == "sequence":
             self._paint_sequence(painter, rect, self.predictions.values[index], palette)
+        elif self.kind == "text":  # its start, as much as fits (the tab shows a text whole in TextSampleView)
+            painter.setPen(palette.color(QPalette.ColorRole.Text))
+            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+            painter.drawText(rect, flags, joined(self.predictions.tokens[index]))
         elif self.kind == "point":
             self._paint_point(painter, rect, index, palette, detailed)
         elif self.kind == "curve":
@@ -225,11 +230,13 @@ class SampleStyle:
 
 
 def sample_kind(predictions: Any) -> str:
-    """How samples are drawn: image, sequence, point (two features), curve (one feature, one value to
-    predict) or table."""
+    """How samples are drawn: image, text (tokens), sequence, point (two features), curve (one feature, one
+    value to predict) or table."""
     values = predictions.values
     if predictions.images is not None:
         return "image"
+    if getattr(predictions, "tokens", None) is not None:
+        return "text"
     if values.ndim == 3:
         return "sequence"
     if values.shape[1] == 2:

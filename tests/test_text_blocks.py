@@ -17,6 +17,7 @@ from netbuilder.codegen.model_code import generate_model
 from netbuilder.graph import Graph
 from netbuilder.graph.grouping import group
 from netbuilder.importers import import_module, load_weights
+from netbuilder.importers.sources import model_from_source
 from netbuilder.project import Project, load_project, save_project
 from netbuilder.runtime.build import build_model, load_module
 
@@ -482,3 +483,49 @@ def test_masks_other_than_the_padding_are_named_not_dropped():
     assert "operator.eq" in reasons, "tokens == 1 is no padding mask the blocks take: named at its line"
     # a stack's layers would lose torch's names (layers.0) once the mask reaches them through a composite's inlet
     assert reasons["nn.TransformerEncoder"].startswith("a mask or initial state is passed to it")
+
+
+def test_an_exported_model_py_with_both_classes_imports_back_to_the_same_graph_and_code(tmp_path):
+    model, source = text_model(pool={"mode": "last"})
+    (tmp_path / "model.py").write_text(source)
+    original, name = model_from_source(f"{tmp_path / 'model.py'}:Model")
+    original.load_state_dict(model.state_dict())
+    result = import_module(original.eval(), (2, STEPS), name, dtype=LONG)
+    assert result.unmapped == ()
+    blocks = {node.block: node.params for node in result.project.graph.nodes.values()}
+    assert blocks["PositionalEmbedding"]["max_length"] == 16
+    assert blocks["TokenPool"] == {"mode": "last", "padding_index": 0}
+    graph = result.project.graph
+    code = generate_model(graph, analyze(graph), name=result.project.name)
+    assert code.source.partition("import torch")[2] == source.partition("import torch")[2], "the same code"
+    again = getattr(load_module(code.source), code.class_name)()
+    again.load_state_dict(load_weights(result, original.state_dict()))
+    tokens = padded_tokens(torch.Generator().manual_seed(8))
+    with torch.no_grad():
+        torch.testing.assert_close(again.eval()(tokens), original(tokens))
+
+
+class TokenPool(nn.Module):
+    """A class of someone else's that has the name: the mean over every step."""
+
+    def forward(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1)
+
+
+class OwnNamedPool(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(VOCABULARY, 8)
+        self.pool = TokenPool()
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.embed(tokens), tokens)
+
+
+def test_a_class_of_another_origin_named_as_netbuilders_is_traced_as_any_other():
+    result = import_module(OwnNamedPool().eval(), (2, STEPS), "OwnNamedPool", dtype=LONG)
+    assert result.unmapped == ()
+    graph = result.project.graph
+    assert "TokenPool" not in {node.block for node in graph.nodes.values()}
+    (inside,) = [d.graph for d in graph.definitions]  # the submodule as a block of its own: its mean
+    assert [node.block for node in inside.nodes.values()] == ["Mean"]

@@ -359,6 +359,8 @@ class Builder:
             raise Unmapped(f"it returns a tuple here, while the {block} block gives one tensor")
         if block == "TransformerEncoderLayer":
             return block, params, self._encoder_layer_inputs(node)
+        if block == "TokenPool":  # the sequence and its token indices
+            return block, params, list(node.args[:2])
         return block, params, list(node.args[:1])
 
     def _encoder_layer_inputs(self, node: torch.fx.Node) -> list[torch.fx.Node]:

@@ -22,6 +22,7 @@ from torch import nn
 from netbuilder.blocks import BLOCKS
 from netbuilder.blocks.spec import MODEL, BlockSpec
 from netbuilder.importers.library_modules import BLOCK_CLASSES, LEAF_CLASSES, library_params, qualified_name
+from netbuilder.importers.own_classes import own_block
 
 # Submodule attributes whose names or forms differ from the block's ParamSpecs (or from the keywords of
 # `ModuleCode.fixed`, such as an encoder layer's batch_first, which only its attention keeps): block -> name -> reader.
@@ -32,6 +33,7 @@ _MODULE_READERS: dict[str, dict[str, Callable[[nn.Module], Any]]] = {
     },
     "PReLU": {"per_channel": lambda m: m.num_parameters > 1, "init": lambda m: 0.25},
     "MultiheadAttention": {"bias": lambda m: m.in_proj_bias is not None},
+    "PositionalEmbedding": {"max_length": lambda m: m.weight.shape[0]},
     "TransformerEncoderLayer": {
         "nhead": lambda m: m.self_attn.num_heads,
         "dim_feedforward": lambda m: m.linear1.out_features,
@@ -145,7 +147,7 @@ class Unmapped(Exception):
 
 def block_for(sub: nn.Module) -> tuple[str, dict[str, Any]]:
     """The block a submodule is, with its parameters; Unmapped where no block is it."""
-    spec = _MODULE_BLOCKS.get(type(sub)) or BLOCKS.get(BLOCK_CLASSES.get(qualified_name(sub), ""))
+    spec = _MODULE_BLOCKS.get(type(sub)) or BLOCKS.get(BLOCK_CLASSES.get(qualified_name(sub)) or own_block(sub) or "")
     if spec is None and qualified_name(sub) in LEAF_CLASSES:
         params = library_params(sub)
         if params is None:

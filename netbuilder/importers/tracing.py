@@ -22,6 +22,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from netbuilder.blocks.tensor_type import LONG
 from netbuilder.codegen.identifiers import class_name
 from netbuilder.importers.library_modules import BLOCK_CLASSES, LEAF_CLASSES, qualified_name
+from netbuilder.importers.own_classes import own_block
 
 
 class ImportFailure(Exception):
@@ -59,11 +60,13 @@ def classes(root: nn.Module, paths: Iterable[str]) -> dict[str, tuple[str, str]]
 
 class _Tracer(torch.fx.Tracer):
     """fx's tracer, calling the library modules an import keeps whole (LEAF_CLASSES) or maps to a block
-    (BLOCK_CLASSES) instead of tracing into them."""
+    (BLOCK_CLASSES, and the classes model.py defines: own_classes) instead of tracing into them."""
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         name = qualified_name(m)
-        return name in LEAF_CLASSES or name in BLOCK_CLASSES or super().is_leaf_module(m, module_qualified_name)
+        if name in LEAF_CLASSES or name in BLOCK_CLASSES or own_block(m) is not None:
+            return True
+        return super().is_leaf_module(m, module_qualified_name)
 
 
 def trace(module: nn.Module) -> torch.fx.GraphModule:

@@ -1,6 +1,8 @@
-"""PositionalEmbedding and TokenPool beyond the oracle: the values the generated code computes (against a plain
-reference written step by step), refusals stricter than torch with the fixes a user sees, their weights' names
-and starting values, and a text classifier drawn with them trains."""
+"""The blocks text models need, beyond the oracle. PositionalEmbedding and TokenPool: the values the generated code
+computes (against a plain reference written step by step), refusals stricter than torch with the fixes a user sees,
+their weights' names and starting values, and a text classifier drawn with them trains. Attention's padding mask
+(the token indices at its `tokens` input): real steps do not see the padding, a project saves and loads with it, an
+import reads `key_padding_mask=tokens == 0` back, and an exported model.py imports back to the same code."""
 
 from __future__ import annotations
 

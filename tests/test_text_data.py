@@ -6,6 +6,7 @@ and train."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import math
@@ -333,13 +334,15 @@ def test_a_text_graph_trains_and_saves_its_vocabulary_beside_the_weights(tmp_pat
 
 
 @pytest.mark.slow
-def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path):
+@pytest.mark.parametrize("tokenizer", ["words", "bpe"])
+def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path, tokenizer):
     """The exported train.py, in a process where netbuilder cannot be imported, tokenises, splits, makes the
-    vocabulary and trains as the app does: the same tensors, vocab.json and first 50 losses."""
+    vocabulary (or trains the byte-pair tokenizer) and trains as the app does: the same tensors, vocab.json and
+    first 50 losses. Only byte pairs need the tokenizers library."""
     from tests.test_package import export, run_script, step_losses
 
     path = csv_table(tmp_path)
-    project, _ = text_project(path, max_length=16)
+    project, _ = text_project(path, max_length=16, tokenizer=tokenizer)
     project = with_settings(project, epochs=9, batch_size=4, val_fraction=0.2)  # train.py saves the 0.2 split
     trainer = Trainer(project)
     app_losses: list[float] = []
@@ -349,6 +352,9 @@ def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path):
     package = tmp_path / "package"
     files = export(project, package)
     assert "numpy" in files["requirements.txt"]
+    assert ("tokenizers" in files["requirements.txt"]) == (tokenizer == "bpe")
+    imports = [node for node in ast.parse(files["train.py"]).body if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert not any("tokenizers" in ast.unparse(node) for node in imports), "only byte_pairs() imports it"
     run_script(package, "train.py", "--device", "cpu", "--out", "weights")
 
     split = torch.load(package / "split.pt", weights_only=True)
@@ -422,3 +428,19 @@ def test_imdb_to_download_has_its_classes_before_its_files(tmp_path):
     (tmp_path / "imdb").rmdir()
     g.set_param(data, "download", False)
     assert "there is no folder or file" in analyze(g).results[data].diagnostics[0].message
+
+
+def test_byte_pairs_split_a_word_never_seen_whole_into_known_pieces(tmp_path):
+    folder = imdb(tmp_path)
+    write_texts(folder, {"test/pos/9999_9.txt": "wonderfulness"})
+    indices = {}
+    for tokenizer in ("words", "bpe"):
+        project, _ = text_project(folder, tokenizer=tokenizer)
+        train_x, _, val_x, _, vocabulary = load_program(project).script.prepare_text(0.25, 0)
+        indices[tokenizer] = val_x[-1][val_x[-1] != 0].tolist()
+        assert int(train_x.max()) < 64 and int(val_x.max()) < 64, "every index has a row in the Embedding"
+    assert indices["words"] == [1], "a word the training part lacks is <unk>"
+    assert len(indices["bpe"]) > 1 and 1 not in indices["bpe"], "known pieces"
+    pieces = [vocabulary.id_to_token(i) for i in indices["bpe"]]
+    assert "".join(pieces) == "wonderfulness" and vocabulary.get_vocab_size() <= 64
+    assert [vocabulary.id_to_token(i) for i in (0, 1)] == ["<pad>", "<unk>"]

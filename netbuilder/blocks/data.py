@@ -170,7 +170,8 @@ DATASET = BlockSpec(
             "min_frequency",
             "int",
             1,
-            "A token enters the vocabulary only if the training part has it at least this many times.",
+            "A token enters the vocabulary only if the training part has it at least this many times (bpe: a "
+            "pair of pieces is merged only if it occurs this often).",
             min=1,
             max=1_000_000,
             when=("dataset", _users("min_frequency")),
@@ -181,6 +182,16 @@ DATASET = BlockSpec(
             True,
             "Lower-case every text before splitting it into tokens (The and the are one token).",
             when=("dataset", _users("lowercase")),
+        ),
+        ParamSpec(
+            "tokenizer",
+            "choice",
+            "words",
+            "words: each word and punctuation mark is a token (plain Python: train.py needs torch alone). bpe: "
+            "byte-pair encoding by the tokenizers library, trained on the training part's words, so a word never "
+            "seen whole becomes known pieces (train.py then needs tokenizers).",
+            choices=("words", "bpe"),
+            when=("dataset", _users("tokenizer")),
         ),
         ParamSpec(
             "normalize",

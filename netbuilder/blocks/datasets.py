@@ -74,6 +74,9 @@ class DatasetSpec:
     streamed: bool = False
     """load_data returns a torch Dataset of (x, class index) samples read while training, not (x, y) tensors;
     its `labels` list gives every sample's class without reading the samples (for previews)."""
+    requires_when: tuple[tuple[str, str, Any], ...] = ()
+    """(pip package, parameter, value): a package the loader imports inside the function that needs it, only
+    where the node's `parameter` has `value` (the tokenizers library, for byte-pair encoding alone)."""
     tokens: bool = False
     """load_data returns tokenised texts (the text loader's Texts), not tensors: train.py's prepare_data makes
     the vocabulary from the training part and gives (N, max_length) int64 token indices below vocab_size."""
@@ -117,7 +120,8 @@ class DatasetSpec:
 
     def requirements(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """pip packages the loader imports with these parameters (torchvision only to download)."""
-        return (*self.requires, *(("torchvision",) if self._downloads(params) else ()))
+        optional = tuple(package for package, name, value in self.requires_when if params.get(name) == value)
+        return (*self.requires, *(("torchvision",) if self._downloads(params) else ()), *optional)
 
     def import_lines(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The loader module's imports but `import torch`, which train.py always has (torchvision only to
@@ -408,6 +412,7 @@ TEXT = DatasetSpec(
         "vocab_size",
         "min_frequency",
         "lowercase",
+        "tokenizer",
     ),
     input_shape=lambda p: (p["max_length"],),
     classes=lambda p: len(_text_summary(p).class_names),
@@ -421,6 +426,7 @@ TEXT = DatasetSpec(
     ),
     requires=("numpy",),
     check=lambda p: _text_summary(p) and None,
+    requires_when=(("tokenizers", "tokenizer", "bpe"),),
     tokens=True,
 )
 

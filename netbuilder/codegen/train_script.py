@@ -36,6 +36,7 @@ REQUIREMENT_VERSIONS = {
     "numpy": "numpy>=1.24",
     "scipy": "scipy>=1.10",
     "pillow": "pillow>=9",
+    "tokenizers": "tokenizers>=0.15",
 }
 
 
@@ -128,7 +129,8 @@ def generate_training(
     if streamed:
         parts += _streamed_data_functions(image_shape, normalize=normalize, augment=augmentation)
     elif dataset.tokens:
-        parts += [_PREPARE_TEXT, "", "", _PREPARE_TEXT_DATA, "", "", _SAVE_VOCABULARY]
+        saving = _SAVE_PIECES if dataset_params["tokenizer"] == "bpe" else _SAVE_VOCABULARY
+        parts += [_PREPARE_TEXT, "", "", _PREPARE_TEXT_DATA, "", "", saving]
     else:
         parts.append(_SPLIT)
         if dataset.standardize:
@@ -369,6 +371,15 @@ def save_vocabulary(path: str, vocabulary: list[str]) -> None:
     """The vocabulary as {VOCABULARY_FILE}, plain JSON (the tokens by index, and how a text is split into them),
     written whole or not at all."""
     settings = {{"lowercase": LOWERCASE, "max_length": MAX_LENGTH, "pad": 0, "unk": 1, "tokens": vocabulary}}
+    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())'''
+
+_SAVE_PIECES = f'''\
+def save_vocabulary(path: str, tokenizer) -> None:
+    """The byte-pair tokenizer as {VOCABULARY_FILE}, plain JSON (its pieces by index, how a text is split into
+    words, and the tokenizers library's own description of it, `tokenizer`), written whole or not at all."""
+    pieces = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
+    settings = {{"lowercase": LOWERCASE, "max_length": MAX_LENGTH, "pad": 0, "unk": 1, "tokens": pieces}}
+    settings["tokenizer"] = json.loads(tokenizer.to_str())
     save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())'''
 
 

@@ -21,7 +21,7 @@ import numpy
 import torch
 import torchvision
 
-PATH, DOWNLOAD, TEXT_COLUMN, TARGET_COLUMN, TASK, MAX_LENGTH, VOCAB_SIZE, MIN_FREQUENCY, LOWERCASE = (
+PATH, DOWNLOAD, TEXT_COLUMN, TARGET_COLUMN, TASK, MAX_LENGTH, VOCAB_SIZE, MIN_FREQUENCY, LOWERCASE, TOKENIZER = (
     "data",
     False,
     "text",
@@ -31,6 +31,7 @@ PATH, DOWNLOAD, TEXT_COLUMN, TARGET_COLUMN, TASK, MAX_LENGTH, VOCAB_SIZE, MIN_FR
     20000,
     1,
     True,
+    "words",
 )
 MAX_FILES = 200000
 MAX_TEXT_BYTES = 131072
@@ -88,30 +89,73 @@ class Texts:
         n_val = int(len(self) * val_fraction)
         return order[n_val:], order[:n_val]
 
-    def vocabulary(self, indices: torch.Tensor) -> list[str]:
-        """<pad>, <unk>, then the tokens of these texts (the training part) that occur at least MIN_FREQUENCY
-        times, most frequent first (ties in the tokens' order), VOCAB_SIZE in all at most."""
+    def vocabulary(self, indices: torch.Tensor) -> list:
+        """What gives the tokens their indices, made from these texts (the training part) alone. For words, the
+        tokens by index: <pad>, <unk>, then those that occur at least MIN_FREQUENCY times, most frequent first
+        (ties in the tokens' order), VOCAB_SIZE in all at most. For byte pairs (TOKENIZER "bpe"), a byte-pair
+        tokenizer trained on these texts' words (see byte_pairs)."""
         lengths = self.offsets[1:] - self.offsets[:-1]
         chosen = torch.zeros(len(self), dtype=torch.bool)
         chosen[indices] = True
         in_part = chosen.repeat_interleave(lengths)
         counts = torch.bincount(self.ids[in_part].long(), minlength=len(self.words)).tolist()
+        if TOKENIZER == "bpe":
+            return byte_pairs({self.words[i]: count for i, count in enumerate(counts) if count})
         frequent = [i for i, count in enumerate(counts) if count >= max(MIN_FREQUENCY, 1)]
         frequent.sort(key=lambda i: (-counts[i], self.words[i]))
         return [PAD, UNKNOWN] + [self.words[i] for i in frequent[: max(VOCAB_SIZE - 2, 0)]]
 
-    def encode(self, vocabulary: list[str]) -> torch.Tensor:
-        """(N, MAX_LENGTH) token indices: each text's first MAX_LENGTH tokens, a token missing from the
-        vocabulary as <unk> (1), a shorter text padded with <pad> (0) on the right."""
-        index = {word: i for i, word in enumerate(vocabulary)}
-        table = torch.tensor([index.get(word, 1) for word in self.words], dtype=torch.long)
-        lengths = self.offsets[1:] - self.offsets[:-1]
+    def encode(self, vocabulary) -> torch.Tensor:
+        """(N, MAX_LENGTH) token indices: each text's first MAX_LENGTH tokens (or pieces of words, for byte
+        pairs), one missing from the vocabulary as <unk> (1), a shorter text padded with <pad> (0) on the right."""
+        pieces, starts, sizes = word_pieces(self.words, vocabulary)
+        tokens = self.ids.long()
+        counts = sizes[tokens]  # each token's pieces: one for words
+        token_of_piece = torch.arange(len(tokens)).repeat_interleave(counts)
+        within = torch.arange(len(token_of_piece)) - (counts.cumsum(0) - counts)[token_of_piece]
+        indices = pieces[starts[tokens[token_of_piece]] + within]
+        text_of_token = torch.arange(len(self)).repeat_interleave(self.offsets[1:] - self.offsets[:-1])
+        lengths = torch.zeros(len(self), dtype=torch.long).index_add_(0, text_of_token, counts)
         rows = torch.arange(len(self)).repeat_interleave(lengths)
-        positions = torch.arange(len(self.ids)) - self.offsets[:-1].repeat_interleave(lengths)
+        positions = torch.arange(len(indices)) - (lengths.cumsum(0) - lengths).repeat_interleave(lengths)
         kept = positions < MAX_LENGTH
         x = torch.zeros(len(self), MAX_LENGTH, dtype=torch.long)
-        x[rows[kept], positions[kept]] = table[self.ids[kept].long()]
+        x[rows[kept], positions[kept]] = indices[kept]
         return x
+
+
+def byte_pairs(counts: dict[str, int]):
+    """A byte-pair tokenizer (the tokenizers library) trained on the training part's words, given with how
+    often each occurs: <pad> 0, <unk> 1, then characters and merged pieces, VOCAB_SIZE in all at most (its
+    alphabet the most frequent VOCAB_SIZE - 2 characters). A word it never saw whole becomes known pieces."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers  # only byte pairs need the library
+
+    tokenizer = Tokenizer(models.BPE(unk_token=UNKNOWN))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()  # tokenize()'s words hold no spaces
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE,
+        min_frequency=MIN_FREQUENCY,
+        special_tokens=[PAD, UNKNOWN],
+        limit_alphabet=max(VOCAB_SIZE - 2, 1),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator((" ".join([word] * count) for word, count in counts.items()), trainer)
+    return tokenizer
+
+
+def word_pieces(words: list[str], vocabulary) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every word's token indices in one tensor, where each word's start and how many it has: one index a word
+    for a list of tokens (<unk>, 1, when missing), one or more pieces for a byte-pair tokenizer."""
+    if isinstance(vocabulary, list):
+        index = {word: i for i, word in enumerate(vocabulary)}
+        pieces = [[index.get(word, 1)] for word in words]
+    else:
+        pieces = [
+            encoding.ids for encoding in vocabulary.encode_batch([[word] for word in words], is_pretokenized=True)
+        ]
+    sizes = torch.tensor([len(ids) for ids in pieces], dtype=torch.long)
+    flat = torch.tensor([i for ids in pieces for i in ids], dtype=torch.long)
+    return flat, sizes.cumsum(0) - sizes, sizes
 
 
 def load_data(seed: int) -> Texts:

@@ -444,3 +444,22 @@ def test_byte_pairs_split_a_word_never_seen_whole_into_known_pieces(tmp_path):
     pieces = [vocabulary.id_to_token(i) for i in indices["bpe"]]
     assert "".join(pieces) == "wonderfulness" and vocabulary.get_vocab_size() <= 64
     assert [vocabulary.id_to_token(i) for i in (0, 1)] == ["<pad>", "<unk>"]
+
+
+@pytest.mark.parametrize("tokenizer", ["words", "bpe"])
+def test_new_texts_are_encoded_by_the_saved_vocabulary_as_the_training_texts(tmp_path, tokenizer):
+    """What predict.py needs: train.py's read_vocabulary reads vocab.json back, and encode_texts gives a text
+    the indices it had in training (a token the vocabulary lacks as <unk>)."""
+    project, _ = text_project(csv_table(tmp_path), tokenizer=tokenizer)
+    trainer = Trainer(project)
+    (tmp_path / "run").mkdir()
+    trainer.save_weights(tmp_path / "run" / "model.pt")
+    script = trainer.program.script
+    vocabulary = script.read_vocabulary(str(tmp_path / "run" / "vocab.json"))
+    texts = load_dataset({"dataset": "text", "path": str(tmp_path / "reviews.csv"), "target_column": "label"})
+    train_index, _ = texts.parts(0.25, 0)
+    first = int(train_index[0])
+    x = script.encode_texts([texts.text(first), "Zebra wonderful!"], vocabulary)
+    assert torch.equal(x[0], trainer.train_x[0].cpu())
+    if tokenizer == "words":
+        assert x[1, :3].tolist() == [1, vocabulary.index("wonderful"), vocabulary.index("!")]

@@ -371,7 +371,13 @@ def save_vocabulary(path: str, vocabulary: list[str]) -> None:
     """The vocabulary as {VOCABULARY_FILE}, plain JSON (the tokens by index, and how a text is split into them),
     written whole or not at all."""
     settings = {{"lowercase": LOWERCASE, "max_length": MAX_LENGTH, "pad": 0, "unk": 1, "tokens": vocabulary}}
-    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())'''
+    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())
+
+
+def read_vocabulary(path: str) -> list[str]:
+    """The tokens by index from a {VOCABULARY_FILE} that save_vocabulary wrote, for encode_texts."""
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)["tokens"]'''
 
 _SAVE_PIECES = f'''\
 def save_vocabulary(path: str, tokenizer) -> None:
@@ -380,7 +386,15 @@ def save_vocabulary(path: str, tokenizer) -> None:
     pieces = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
     settings = {{"lowercase": LOWERCASE, "max_length": MAX_LENGTH, "pad": 0, "unk": 1, "tokens": pieces}}
     settings["tokenizer"] = json.loads(tokenizer.to_str())
-    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())'''
+    save_atomically(path, json.dumps(settings, ensure_ascii=False, indent=0).encode())
+
+
+def read_vocabulary(path: str):
+    """The byte-pair tokenizer from a {VOCABULARY_FILE} that save_vocabulary wrote, for encode_texts."""
+    from tokenizers import Tokenizer  # only byte pairs need the library
+
+    with open(path, encoding="utf-8") as stream:
+        return Tokenizer.from_str(json.dumps(json.load(stream)["tokenizer"]))'''
 
 
 # ---- the streamed path: a torch Dataset read by DataLoader workers, batch by batch -----------------------

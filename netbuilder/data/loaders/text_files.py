@@ -310,15 +310,24 @@ def is_finite_number(text: str) -> bool:
         return False
 
 
-def tokenized(texts: list[str], labels: list[str], held_out: list[bool]) -> Texts:
-    """The texts as token ids into the list of distinct tokens, and their labels as tensors."""
+def encode_texts(texts: list[str], vocabulary) -> torch.Tensor:
+    """New texts (to predict) as (N, MAX_LENGTH) token indices, split and indexed as the training texts were:
+    `vocabulary` is what Texts.vocabulary made, or read_vocabulary read back from vocab.json."""
+    return tokenized(texts, None, [False] * len(texts)).encode(vocabulary)
+
+
+def tokenized(texts: list[str], labels: list[str] | None, held_out: list[bool]) -> Texts:
+    """The texts as token ids into the list of distinct tokens, and their labels as tensors (None: texts to
+    predict, which have no label: zeros)."""
     index: dict[str, int] = {}
     ids: list[int] = []
     offsets = [0]
     for text in texts:
         ids += [index.setdefault(token, len(index)) for token in tokenize(text)]
         offsets.append(len(ids))
-    if TASK == "classification" or not os.path.isfile(PATH):  # folders' labels are always classes
+    if labels is None:
+        class_names, y = [], torch.zeros(len(texts), dtype=torch.long)
+    elif TASK == "classification" or not os.path.isfile(PATH):  # folders' labels are always classes
         class_names = sorted(set(labels))
         number = {name: i for i, name in enumerate(class_names)}
         y = torch.tensor([number[label] for label in labels], dtype=torch.long)

@@ -353,6 +353,9 @@ def test_train_py_repeats_the_apps_split_vocabulary_and_first_losses(tmp_path, t
     files = export(project, package)
     assert "numpy" in files["requirements.txt"]
     assert ("tokenizers" in files["requirements.txt"]) == (tokenizer == "bpe")
+    assert ("trained tokenizer as JSON" in files["README.md"]) == (tokenizer == "bpe") and "vocab.json" in files[
+        "README.md"
+    ]
     imports = [node for node in ast.parse(files["train.py"]).body if isinstance(node, ast.Import | ast.ImportFrom)]
     assert not any("tokenizers" in ast.unparse(node) for node in imports), "only byte_pairs() imports it"
     run_script(package, "train.py", "--device", "cpu", "--out", "weights")

@@ -65,11 +65,24 @@ def generate_readme(
     if torchvision_classes:
         names = ", ".join(f"`{name}`" for name in torchvision_classes)
         lines += ["", f"model.py builds torchvision's own {names}, so it needs torchvision as well as torch."]
+    if run is not None and run.dataset.tokens:
+        lines += ["", _TOKENS[run.dataset_params.get("tokenizer", "words")]]
     if "train.py" in files:
         lines += _training_section(settings, weights_file)
     if "predict.py" in files and run is not None:
         lines += _prediction_section(run, weights_file)
     return "\n".join(lines) + "\n"
+
+
+_TOKENS = {
+    "words": "train.py splits each text into words and punctuation marks in plain Python (`tokenize`) and makes the "
+    "vocabulary from the training part only; it saves the vocabulary as `vocab.json` beside `model.pt`, and "
+    "`read_vocabulary` with `encode_texts` index new texts by it.",
+    "bpe": "train.py splits each text into byte pairs: the tokenizers library (in requirements.txt for this alone) "
+    "learns them from the training part's words; `vocab.json` beside `model.pt` holds the trained tokenizer as "
+    "JSON, which `read_vocabulary` reads back for `encode_texts` to index new texts by it.",
+}
+"""What the README says of a text dataset's tokens, by the Dataset's tokenizer."""
 
 
 def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[str]:

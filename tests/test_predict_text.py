@@ -109,3 +109,64 @@ def test_a_text_run_without_its_vocabulary_says_to_train_again(tmp_path):
     (tmp_path / "run" / "vocab.json").unlink()
     with pytest.raises(PredictError, match=r"vocabulary \(vocab.json\) is not beside its weights; train again"):
         Predictor.load(project, weights)
+
+
+@pytest.mark.slow
+def test_predict_py_reads_raw_text_and_answers_as_the_app_does(tmp_path):
+    """The exported predict.py, in a process where netbuilder cannot be imported, tokenises a text given as an
+    argument, with --text, in a .txt file or in a folder of them, as train.py did, and prints the class and
+    the probability the app's Predict tab gives for the same validation texts."""
+    from tests.test_package import export, printed_answers, run_script
+
+    project, texts, weights = trained_text_run(tmp_path)
+    predictions = Predictor.load(project, weights).predict(range(6))
+    _, val_index = text_parts(project)
+    chosen = [texts[int(val_index[i])] for i in range(6)]
+    package = tmp_path / "package"
+    export(project, package)
+    for name in ("model.pt", "vocab.json"):
+        (package / name).write_bytes((weights.parent / name).read_bytes())
+    (package / "texts").mkdir()
+    for i, text in enumerate(chosen[:3]):
+        (package / "texts" / f"review_{i}.txt").write_text(text, encoding="utf-8")
+    (package / "one.txt").write_text(chosen[3], encoding="utf-8")
+
+    printed = printed_answers(run_script(package, "predict.py", "texts", "one.txt", chosen[4], "--text", chosen[5]))
+
+    names = [str(Path("texts") / f"review_{i}.txt") for i in range(3)] + ["one.txt"]
+    names += [f'"{" ".join(text.split())[:40]}…"' if len(text) > 40 else f'"{text}"' for text in chosen[4:]]
+    assert list(printed) == names
+    for i, name in enumerate(names):
+        predicted = int(predictions.predicted[i])
+        assert printed[name][0] == predictions.class_names[predicted]
+        assert printed[name][1] == pytest.approx(float(predictions.probabilities[i, predicted]), abs=1e-5)
+
+
+@pytest.mark.slow
+def test_netbuilder_explain_writes_a_texts_tokens_coloured_by_their_attributions(tmp_path, capsys):
+    from PIL import Image
+
+    from netbuilder.cli import main
+    from netbuilder.project import save_project
+    from netbuilder.token_display import AGAINST, SIZE, TOWARDS
+
+    project, _, weights = trained_text_run(tmp_path)
+    save_project(project, tmp_path / "reviews.nbproj")
+    (tmp_path / "review.txt").write_text("Overall the film was superb, but the script was awful... Zorba!")
+    base = ["explain", str(tmp_path / "reviews.nbproj"), "--weights", str(weights), "--input"]
+    out = tmp_path / "ig.png"
+
+    assert main([*base, str(tmp_path / "review.txt"), "--method", "ig", "-o", str(out)]) == 0
+
+    said = capsys.readouterr().out
+    assert said.startswith(f"{out}: Integrated gradients of {tmp_path / 'review.txt'} for class ")
+    colours = {tuple(pixel) for pixel in numpy.asarray(Image.open(out).convert("RGB")).reshape(-1, 3).tolist()}
+    assert TOWARDS[0] in colours and AGAINST[0] in colours  # the legend's squares
+    # and tokens on backgrounds mixed from white towards each hue (the legend's squares are the pure hues)
+    mixed = colours - {TOWARDS[0], AGAINST[0]}
+    assert any(b - r > 30 and g > 150 for r, g, b in mixed) and any(r - b > 30 and g > 150 for r, g, b in mixed)
+    assert main([*base, str(tmp_path / "review.txt"), "--method", "saliency", "-o", str(out)]) == 0
+    colours = {tuple(pixel) for pixel in numpy.asarray(Image.open(out).convert("RGB")).reshape(-1, 3).tolist()}
+    assert SIZE[0] in colours and TOWARDS[0] not in colours
+    assert main([*base, str(tmp_path / "review.txt"), "--method", "gradcam", "-o", str(out)]) == 1
+    assert "Grad-CAM needs an image input" in capsys.readouterr().err

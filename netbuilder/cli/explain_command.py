@@ -1,6 +1,7 @@
 """`netbuilder explain PROJECT --weights W --input FILE --method gradcam|saliency|ig -o OUT.png`: what a trained
 network looks at in one input, as the Predict tab shows it: the map over the image (or, for a sequence, a band
-per time step), written as a picture; the answer it explains is printed (torch loads only here)."""
+per time step; for a text, its tokens coloured towards the class or against it), written as a picture; the
+answer it explains is printed (torch loads only here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
+from netbuilder.cli.token_picture import write_token_picture
 from netbuilder.heat_colours import heat_rgba
 from netbuilder.project import load_project
 
@@ -26,7 +28,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
     try:
         explainer = RunExplainer.load(project, args.weights)
-        named = read_input_files(project, args.input)
+        named = read_input_files(project, args.input, args.weights)
     except PredictError as err:
         print(f"netbuilder: cannot explain with {args.weights}: {err}", file=sys.stderr)
         return PROBLEMS
@@ -56,8 +58,15 @@ def run_explain(args: argparse.Namespace) -> int:
         print(f"netbuilder: {err}", file=sys.stderr)
         return PROBLEMS
     picture = predictor.pictures(x.unsqueeze(0))[0] if explainer.image else None
+    title = f"{METHODS[args.method]} of {name} for {answer}"
     try:
-        _write_png(args.out, picture, heat)
+        if explainer.tokens:
+            tokens = predictor.decoded(x.unsqueeze(0))[0]
+            signed = args.method == "ig"  # integrated gradients keep their sign for tokens; saliency gives sizes
+            target_name = _class_name(target, predictor.class_names) if predictor.kind == CLASSIFICATION_KIND else ""
+            write_token_picture(args.out, tokens, heat, signed=signed, title=title, target=target_name)
+        else:
+            _write_png(args.out, picture, heat)
     except OSError as err:
         print(f"netbuilder: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
         return USAGE

@@ -107,7 +107,25 @@ def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[st
     ]
 
 
+def _text_prediction_section(run: RunDescription, weights_file: str) -> list[str]:
+    answer = "the predicted class and its probability" if run.classification else "the network's output values"
+    return [
+        "",
+        "## Predict",
+        "",
+        '    python predict.py review.txt folder_of_reviews --text "What a wonderful film!"',
+        "",
+        f"predict.py reads texts: .txt files, folders of them, texts given with `--text` or as arguments; it prints "
+        f"one line per text with {answer}. It splits a text into tokens by the very `tokenize()` of train.py (its "
+        f"text is copied into predict.py) and indexes them by the `vocab.json` saved beside the weights (train.py "
+        f"writes it with `model.pt`), so it must be the vocabulary of those weights. It loads `{weights_file}` "
+        "unless `--weights` names another file.",
+    ]
+
+
 def _prediction_section(run: RunDescription, weights_file: str) -> list[str]:
+    if run.dataset.tokens:
+        return _text_prediction_section(run, weights_file)
     if run.pictures:
         example, kind = "python predict.py picture.png folder_of_pictures", "image files"
     elif run.table:

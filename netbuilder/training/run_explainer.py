@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy
 import torch
 
+from netbuilder.codegen.training_loop import VOCABULARY_FILE
 from netbuilder.data.loading import DataLoadError
 from netbuilder.project import Project
 from netbuilder.training.explain import GRADCAM, CamLayer, ExplainError, cam_layers, explain
@@ -85,21 +86,28 @@ class RunExplainer:
             raise PredictError(str(err)) from None
 
 
-def read_input_files(project: Project, path: Path) -> list[tuple[str, torch.Tensor]]:
+def read_input_files(project: Project, path: Path, weights: Path) -> list[tuple[str, torch.Tensor]]:
     """(name, input as the network takes it) for a file or folder of files (images, CSV rows, .pt/.npy
-    tensors), read and scaled by the project's exported predict.py itself, so an input is what the exported
-    package would give the network. PredictError says why a file cannot be read."""
+    tensors; for a text network .txt files), read and scaled by the project's exported predict.py itself, so
+    an input is what the exported package would give the network; a text is indexed by the vocab.json beside
+    the run's `weights`. PredictError says why a file cannot be read."""
     try:
         program = load_program(project)
     except ProgramError as err:
         raise PredictError(str(err)) from None
     predict = program.predict_module()
     config = program.config
-    columns = (
-        [config["dataset"]["feature_columns"]] if "feature_columns" in signature(predict.read_inputs).parameters else []
-    )
     try:
-        named = predict.read_inputs(str(path), *columns)
+        if hasattr(predict, "encode"):  # raw text, split by train.py's tokenize() as predict.py carries it
+            vocabulary = predict.load_vocabulary(str(weights.with_name(VOCABULARY_FILE)))
+            named = [(name, predict.encode(text, vocabulary)) for name, text in predict.read_texts(str(path))]
+        else:
+            columns = (
+                [config["dataset"]["feature_columns"]]
+                if "feature_columns" in signature(predict.read_inputs).parameters
+                else []
+            )
+            named = predict.read_inputs(str(path), *columns)
         if not named:
             raise PredictError(f"{path}: no readable input in it")
         inputs = torch.stack([x for _, x in named])

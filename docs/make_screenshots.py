@@ -1,5 +1,6 @@
 """Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
-CNN with the Train button and look at its predictions, and save the README's screenshots. Run it on a
+CNN with the Train button, look at its per-class figures, curves, predictions, what it looks at, a layer's
+output and its gradients, and save the README's screenshots. Run it on a
 display, or under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
@@ -15,11 +16,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.project.recovery import Recovery
+from netbuilder.training.curves import one_vs_rest
 from netbuilder.ui.app.main_window import MainWindow
 
 IMAGES = Path(__file__).parent / "images"
@@ -171,7 +174,7 @@ def main() -> int:
     train_and_predict(window, folder)
     window.close()
     del app
-    print(f"saved editor.png, problem.png, code.png, training.png, predict.png to {IMAGES}; problems: {problems}")
+    print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
     return 0 if problems == (0, 0) else 1
 
 
@@ -193,14 +196,47 @@ def train_and_predict(window: MainWindow, folder: Path) -> None:
     window.grab().save(str(IMAGES / "training.png"))
     tabs = panel.plot_tabs
     bar = tabs.tabBar()
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(panel.predict_panel)).center())
+
+    def look_at(tab) -> None:
+        QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(tab)).center())
+        settle(300)
+
+    # the dock's own views read better taller than the dock's first height
+    window.resizeDocks([window.training_dock], [440], Qt.Orientation.Vertical)
+    look_at(panel.plots.classes_page)
+    window.grab().save(str(IMAGES / "classes.png"))
     predict = panel.predict_panel
+    look_at(predict)
     wait_until(lambda: predict.predictions is not None)
     wrong = [i for i, right in enumerate(predict.predictions.correct) if not right]
     if wrong:
         predict.select(wrong[0])
     settle(500)
     window.grab().save(str(IMAGES / "predict.png"))
+
+    # what the network looks at (Grad-CAM at its convolution) and what that convolution gives for the sample
+    methods = predict.explanation.method_box
+    methods.setCurrentIndex(methods.findData("gradcam"))
+    wait_until(lambda: predict.sample_view.heat is not None)
+    conv = next(n for n, node in window.document.graph.nodes.items() if node.block == "Conv2d")
+    Person(window).select(conv)
+    wait_until(lambda: predict.feature_map.picture.feature_map is not None)
+    settle(500)
+    window.grab().save(str(IMAGES / "explain.png"))
+
+    look_at(panel.evaluation_tab)
+    # the class it ranks worst, with a threshold read where it first finds 90 % of that class
+    found = predict.predictions
+    areas = [one_vs_rest(found.probabilities, found.true, c).roc.area for c in range(found.probabilities.shape[1])]
+    worst = int(np.nanargmin(areas))
+    roc_pr = panel.evaluation_tab.roc_pr
+    roc_pr.chooser.setCurrentIndex(worst)
+    roc_pr.read_point(int(np.argmax(roc_pr.curves.roc.y >= 0.9)))
+    settle(500)
+    window.grab().save(str(IMAGES / "roc_pr.png"))
+    look_at(panel.gradients_tab)
+    settle(500)
+    window.grab().save(str(IMAGES / "gradients.png"))
     window.controller.undo_stack.setClean()
 
 

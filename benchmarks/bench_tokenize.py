@@ -5,8 +5,9 @@ sentences with capitals, commas and full stops, IMDB's `<br /><br />` between so
 log-normally as IMDB's are (median about 174 words, mean about 230, from 10 to 2,500). Measured in one process:
 splitting the texts on spaces with str.split (the baseline, which knows no punctuation and makes no ids), the
 loader's tokenisation into ids (`tokenized`), the vocabulary and the (N, 256) token indices
-(`Texts.vocabulary`, `Texts.encode`), and `load_data` on the same reviews written as an aclImdb folder of
-25,000 .txt files: first reading, tokenising and caching them, then from the cache.
+(`Texts.vocabulary`, `Texts.encode`), the same with byte pairs (the tokenizers library, tokenizer "bpe"), and
+`load_data` on the same reviews written as an aclImdb folder of 25,000 .txt files: first reading, tokenising
+and caching them, then from the cache.
 Run: `.venv/bin/python benchmarks/bench_tokenize.py`.
 """
 
@@ -77,6 +78,12 @@ def main() -> None:
     encode_time, x = seconds(lambda: texts.encode(vocabulary))
     print(f"vocabulary of {len(vocabulary):,} from the training part  {vocabulary_time:6.2f} s")
     print(f"encoded as {tuple(x.shape)} indices           {encode_time:6.2f} s")
+    text_files.TOKENIZER = "bpe"
+    pairs_time, tokenizer = seconds(lambda: texts.vocabulary(train_index), repeat=1)
+    pieces_time, x = seconds(lambda: texts.encode(tokenizer), repeat=1)
+    text_files.TOKENIZER = "words"
+    print(f"byte pairs, {tokenizer.get_vocab_size():,} pieces, trained on the training part  {pairs_time:6.2f} s")
+    print(f"encoded as {tuple(x.shape)} pieces            {pieces_time:6.2f} s")
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "aclImdb"

@@ -466,3 +466,31 @@ def test_new_texts_are_encoded_by_the_saved_vocabulary_as_the_training_texts(tmp
     assert torch.equal(x[0], trainer.train_x[0].cpu())
     if tokenizer == "words":
         assert x[1, :3].tolist() == [1, vocabulary.index("wonderful"), vocabulary.index("!")]
+
+
+def test_imdb_is_downloaded_and_unpacked_into_the_folder_when_asked(tmp_path, monkeypatch):
+    """Download (ticked by the person) fetches the archive with the standard library and unpacks aclImdb/ into
+    the folder; here from a local file:// archive, as tests never go online."""
+    import tarfile
+
+    source = tmp_path / "source"
+    imdb(source, per_class=3)
+    archive = tmp_path / "aclImdb_v1.tar.gz"
+    with tarfile.open(archive, "w:gz") as packed:
+        packed.add(source / "aclImdb", arcname="aclImdb")
+    target = tmp_path / "data"
+    for name, value in {"PATH": str(target), "DOWNLOAD": True, "URL": archive.as_uri()}.items():
+        monkeypatch.setattr(text_files, name, value)
+    texts = text_files.load_data(0)
+    assert (len(texts), texts.held_out, texts.class_names) == (12, 6, ["neg", "pos"])
+    assert sorted(path.name for path in target.iterdir()) == ["aclImdb"], "the archive is removed"
+
+
+@pytest.mark.parametrize("tokenizer", ["words", "bpe"])
+def test_the_exported_text_package_passes_ruff(tmp_path, tokenizer):
+    from tests.test_codegen import exported_passes_ruff
+
+    project, _ = text_project(class_folders(tmp_path), tokenizer=tokenizer)
+    (tmp_path / "package").mkdir()
+    train = exported_passes_ruff(project, tmp_path / "package")
+    assert "def prepare_text(" in train and "torchvision" not in train

@@ -130,7 +130,10 @@ class DatasetSpec:
         return tuple(line for line in imports if line != "import torchvision" or self._downloads(params))
 
     def _downloads(self, params: Mapping[str, Any]) -> bool:
-        return "download" in self.uses and bool(params.get("download"))
+        """Whether the loader downloads through torchvision with these parameters (the text loader downloads
+        with the standard library)."""
+        uses_torchvision = "import torchvision" in read_loader(self.loader).imports
+        return "download" in self.uses and bool(params.get("download")) and uses_torchvision
 
 
 def _fixed(*shape: int) -> Callable[[Mapping[str, Any]], tuple[int, ...]]:

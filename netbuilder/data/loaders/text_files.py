@@ -3,8 +3,9 @@ CSV/TSV/JSON-lines table with a text column and a label column. Every text is sp
 here, in plain Python, so train.py tokenises exactly as the app does; the vocabulary is made later, from the
 training part only (Texts.vocabulary), and the texts become (N, MAX_LENGTH) token indices (Texts.encode).
 
-The constants after the settings are annotated, so that the catalogue reads them as code that train.py carries,
-not as settings that the Dataset node gives."""
+IMDB is downloaded with the standard library alone (when the node's download is ticked), so train.py needs no
+torchvision. The constants after the settings are annotated, so that the catalogue reads them as code that
+train.py carries, not as settings that the Dataset node gives."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import json
 import math
 import os
 import re
+import tarfile
+import urllib.request
 import zipfile
 
 import numpy
 import torch
-import torchvision
 
 PATH, DOWNLOAD, TEXT_COLUMN, TARGET_COLUMN, TASK, MAX_LENGTH, VOCAB_SIZE, MIN_FREQUENCY, LOWERCASE, TOKENIZER = (
     "data",
@@ -162,7 +164,7 @@ def load_data(seed: int) -> Texts:
     """Every text, tokenised, with its label: from the cache beside the data when neither the files nor the
     options that change the tokens have changed since, otherwise read and tokenised (and cached)."""
     if DOWNLOAD and not any(os.path.isdir(os.path.join(PATH, inside)) for inside in ("aclImdb", "train")):
-        torchvision.datasets.utils.download_and_extract_archive(URL, PATH)  # into PATH/aclImdb
+        download_imdb()
     samples_files, key = find_samples()
     cache = os.path.abspath(PATH).rstrip(os.sep) + ".tokens"
     texts = read_cache(os.path.join(cache, key + ".npz"))
@@ -170,6 +172,19 @@ def load_data(seed: int) -> Texts:
         texts = tokenized(*read_samples(samples_files))
         write_cache(cache, key + ".npz", texts)
     return texts
+
+
+def download_imdb() -> None:
+    """IMDB's reviews into PATH/aclImdb: the archive (84 MB) fetched beside it, unpacked (refusing links and
+    paths that would land outside PATH), then removed."""
+    os.makedirs(PATH, exist_ok=True)
+    archive = os.path.join(PATH, URL.rsplit("/", 1)[-1])
+    print(f"downloading {URL} into {PATH}", flush=True)
+    urllib.request.urlretrieve(URL, archive + ".partial")
+    os.replace(archive + ".partial", archive)
+    with tarfile.open(archive) as reviews:
+        reviews.extractall(PATH, filter="data")
+    os.remove(archive)
 
 
 def find_samples() -> tuple[tuple[str, list[tuple[str, str, str, bool]]], str]:

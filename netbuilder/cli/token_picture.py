@@ -54,5 +54,5 @@ def write_token_picture(
         words = meaning.replace("the class", target) if target else meaning
         draw.text((x + FONT_SIZE + 2, y), words, fill=BLACK, font=font)
         x += FONT_SIZE + 2 + measure.textlength(words, font=font) + 3 * GAP
-    draw.text((x, y), "· deeper colour, larger share", fill=GREY, font=font)
+    draw.text((x, y), "· deeper: a larger share", fill=GREY, font=font)
     picture.save(path, format="PNG")

@@ -48,6 +48,7 @@ def test_texts_are_listed_and_the_chosen_one_coloured_by_its_tokens_attributions
     predicted = predictions.class_names[int(predictions.predicted[0])]
     assert first == f"{predicted} · {joined(predictions.tokens[0])}"
     assert panel.model.data(panel.model.index(0), Qt.ItemDataRole.DecorationRole) is None
+    assert panel.grid.horizontalScrollBar().maximum() == 0  # a long line is cut short (elided), not scrolled to
 
     view = panel.sample_view.text
     assert view.isVisible() and view.flow.tokens == predictions.tokens[0]

@@ -60,6 +60,8 @@ class SampleListModel(QAbstractListModel):
             return shown if text is None else f"{shown} · {text[:TEXT_START]}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(sample) if text is None else None
+        if role == Qt.ItemDataRole.SizeHintRole and text is not None:  # a line as wide as the list: the rest elides
+            return QSize(THUMBNAIL, self.view.fontMetrics().height() + 4)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"Validation sample {sample + 1}: " + verdict_text(predictions, sample)
             return tip if text is None else f"{tip}\n{text[:TEXT_TIP]}" + ("…" if len(text) > TEXT_TIP else "")

@@ -19,10 +19,11 @@ from netbuilder.token_display import (
     token_background,
 )
 from netbuilder.ui.icons import palette_is_dark
+from netbuilder.ui.training.explanation_controls import DEFAULT_OPACITY
 from netbuilder.ui.widgets.text import escape
 
-PAD_X, PAD_Y = 3.0, 2.0  # room around a token's word inside its coloured box
-GAP = 4.0  # between the boxes of two tokens with a space between them
+PAD_X, PAD_Y = 2.0, 2.0  # room around a token's word inside its coloured box
+GAP = 3.0  # between the boxes of two tokens with a space between them
 LINE_GAP = 3.0
 NO_MAP = "Choose Saliency or Integrated gradients below to colour each token by its part in the answer."
 
@@ -49,7 +50,10 @@ class TokenFlow(QWidget):
         self._relayout()
 
     def set_heat(self, heat: Any, signed: bool, target: str, opacity: float) -> None:
-        self.heat, self.signed, self.target, self.opacity = heat, signed, target, opacity
+        """Colour the tokens by `heat`; at the slider's default opacity and above, in full colour (a token's
+        word stays readable however strong), below it fainter."""
+        self.heat, self.signed, self.target = heat, signed, target
+        self.opacity = min(1.0, opacity * 100 / DEFAULT_OPACITY)
         self.update()
 
     def value(self, index: int) -> float | None:
@@ -200,7 +204,7 @@ class TextSampleView(QWidget):
         for rgb, meaning in legend_hues(flow.signed, dark=dark):
             meaning = meaning.replace("the class", flow.target) if flow.target else meaning
             parts.append(f"<span style='color:rgb{rgb}'>■</span> {escape(meaning)}")
-        self.legend.setText(" &nbsp; ".join(parts) + " · deeper colour, larger share")
+        self.legend.setText(" &nbsp; ".join(parts) + " · deeper: a larger share")
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -82,7 +82,8 @@ DATASET = BlockSpec(
             "download",
             "bool",
             False,
-            "Download the files into the folder if they are missing (needs internet and torchvision).",
+            "Download the files into the folder if they are missing (needs internet; the image sets also need "
+            "torchvision; text downloads IMDB's 50,000 reviews).",
             when=("dataset", _users("download")),
         ),
         ParamSpec(

@@ -91,7 +91,7 @@ class Texts:
         n_val = int(len(self) * val_fraction)
         return order[n_val:], order[:n_val]
 
-    def vocabulary(self, indices: torch.Tensor) -> list:
+    def vocabulary(self, indices: torch.Tensor):  # a list of tokens, or a byte-pair tokenizer
         """What gives the tokens their indices, made from these texts (the training part) alone. For words, the
         tokens by index: <pad>, <unk>, then those that occur at least MIN_FREQUENCY times, most frequent first
         (ties in the tokens' order), VOCAB_SIZE in all at most. For byte pairs (TOKENIZER "bpe"), a byte-pair

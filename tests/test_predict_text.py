@@ -42,11 +42,12 @@ def reviews_csv(path: Path, count: int = 160) -> list[str]:
     return texts
 
 
-def trained_text_run(tmp_path: Path, epochs: int = 6):
+def trained_text_run(tmp_path: Path, epochs: int = 6, **params):
     """A run on `reviews_csv` trained until it predicts the class: its project, the table's texts in file order
-    and the run's weights."""
+    and the run's weights. `params` are more of the Dataset's (its tokenizer)."""
     texts = reviews_csv(tmp_path / "reviews.csv")
-    project, _ = text_project(tmp_path / "reviews.csv", EVERY_STEP, max_length=MAX_LENGTH, vocab_size=40)
+    values = {"max_length": MAX_LENGTH, "vocab_size": 40, **params}
+    project, _ = text_project(tmp_path / "reviews.csv", EVERY_STEP, **values)
     project = with_settings(project, epochs=epochs, batch_size=16, val_fraction=0.2)
     trainer = Trainer(project)
     assert trainer.run().ok
@@ -112,13 +113,15 @@ def test_a_text_run_without_its_vocabulary_says_to_train_again(tmp_path):
 
 
 @pytest.mark.slow
-def test_predict_py_reads_raw_text_and_answers_as_the_app_does(tmp_path):
-    """The exported predict.py, in a process where netbuilder cannot be imported, tokenises a text given as an
-    argument, with --text, in a .txt file or in a folder of them, as train.py did, and prints the class and
-    the probability the app's Predict tab gives for the same validation texts."""
+@pytest.mark.parametrize("tokenizer", ["words", "bpe"])
+def test_predict_py_reads_raw_text_and_answers_as_the_app_does(tmp_path, tokenizer):
+    """The exported predict.py, in a process where netbuilder cannot be imported, splits and indexes a text
+    given as an argument, with --text, in a .txt file or in a folder of them, by train.py's own functions and
+    the run's vocab.json (words, or byte pairs), and prints the class and the probability the app's Predict
+    tab gives for the same validation texts."""
     from tests.test_package import export, printed_answers, run_script
 
-    project, texts, weights = trained_text_run(tmp_path)
+    project, texts, weights = trained_text_run(tmp_path, tokenizer=tokenizer)
     predictions = Predictor.load(project, weights).predict(range(6))
     _, val_index = text_parts(project)
     chosen = [texts[int(val_index[i])] for i in range(6)]

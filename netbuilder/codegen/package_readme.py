@@ -116,10 +116,10 @@ def _text_prediction_section(run: RunDescription, weights_file: str) -> list[str
         '    python predict.py review.txt folder_of_reviews --text "What a wonderful film!"',
         "",
         f"predict.py reads texts: .txt files, folders of them, texts given with `--text` or as arguments; it prints "
-        f"one line per text with {answer}. It splits a text into tokens by the very `tokenize()` of train.py (its "
-        f"text is copied into predict.py) and indexes them by the `vocab.json` saved beside the weights (train.py "
-        f"writes it with `model.pt`), so it must be the vocabulary of those weights. It loads `{weights_file}` "
-        "unless `--weights` names another file.",
+        f"one line per text with {answer}. It splits and indexes a text by train.py's own `encode_texts`, with "
+        "the `vocab.json` saved beside the weights (train.py writes it with `model.pt`; `--vocabulary` names "
+        f"another), so it must be the vocabulary of those weights. It loads `{weights_file}` unless `--weights` "
+        "names another file.",
     ]
 
 

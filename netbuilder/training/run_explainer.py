@@ -98,9 +98,14 @@ def read_input_files(project: Project, path: Path, weights: Path) -> list[tuple[
     predict = program.predict_module()
     config = program.config
     try:
-        if hasattr(predict, "encode"):  # raw text, split by train.py's tokenize() as predict.py carries it
-            vocabulary = predict.load_vocabulary(str(weights.with_name(VOCABULARY_FILE)))
-            named = [(name, predict.encode(text, vocabulary)) for name, text in predict.read_texts(str(path))]
+        if hasattr(predict, "encode_texts"):  # raw text, split and indexed by train.py's own encode_texts
+            vocabulary_file = weights.with_name(VOCABULARY_FILE)
+            if not vocabulary_file.is_file():
+                raise PredictError(f"this run's vocabulary ({VOCABULARY_FILE}) is not beside its weights; train again")
+            vocabulary = predict.read_vocabulary(str(vocabulary_file))
+            texts = predict.read_texts(str(path))
+            encoded = predict.encode_texts([text for _, text in texts], vocabulary)
+            named = list(zip([name for name, _ in texts], encoded, strict=True))
         else:
             columns = (
                 [config["dataset"]["feature_columns"]]

@@ -12,7 +12,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPolygonF
 
 from netbuilder.heat_colours import heat_rgba
-from netbuilder.token_display import joined
 from netbuilder.ui.icons import palette_is_dark
 from netbuilder.ui.theme import DARK, LIGHT
 from netbuilder.ui.widgets.colors import CLASS_COLOURS, mix
@@ -88,14 +87,11 @@ class SampleStyle:
             self.y_range = (min(low, true_low), max(high, true_high))
 
     def paint(self, painter: QPainter, rect: QRectF, index: int, palette: QPalette, detailed: bool) -> None:
+        """Draw sample `index` in `rect` (not a text: the list writes its start, TextSampleView the whole)."""
         if self.kind == "image":
             paint_picture(painter, rect, self.predictions.images[index])
         elif self.kind == "sequence":
             self._paint_sequence(painter, rect, self.predictions.values[index], palette)
-        elif self.kind == "text":  # its start, as much as fits (the tab shows a text whole in TextSampleView)
-            painter.setPen(palette.color(QPalette.ColorRole.Text))
-            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-            painter.drawText(rect, flags, joined(self.predictions.tokens[index]))
         elif self.kind == "point":
             self._paint_point(painter, rect, index, palette, detailed)
         elif self.kind == "curve":

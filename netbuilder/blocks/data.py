@@ -149,6 +149,16 @@ DATASET = BlockSpec(
             when=("dataset", _users("noise")),
         ),
         ParamSpec(
+            "mean_length",
+            "int",
+            40,
+            "Words per generated review on average; lengths are skewed as IMDB's (most short, a few several "
+            "times as long), so max_length cuts only the longest.",
+            min=3,
+            max=2000,
+            when=("dataset", _users("mean_length")),
+        ),
+        ParamSpec(
             "max_length",
             "int",
             256,

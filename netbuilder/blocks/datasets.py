@@ -106,7 +106,7 @@ class DatasetSpec:
         this dataset's facts, one a line."""
         loader = read_loader(self.loader)
         names = [name.upper() for name in self.uses]
-        if list(loader.settings) != [*names, *(name for name, _ in self.facts)]:
+        if sorted(loader.settings) != sorted([*names, *(name for name, _ in self.facts)]):
             raise LoaderLayoutError(
                 f"the {self.loader} loader sets {', '.join(loader.settings) or 'nothing'}; the {self.name} "
                 f"dataset gives {', '.join([*names, *(name for name, _ in self.facts)]) or 'nothing'}"
@@ -396,6 +396,9 @@ def _text_task(p: Mapping[str, Any]) -> str:
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 
+_TOKENIZING = ("max_length", "vocab_size", "min_frequency", "lowercase", "tokenizer")
+"""The Dataset node's parameters that turn texts into token indices, for texts read or generated."""
+
 TEXT = DatasetSpec(
     name="text",
     title="Text files",
@@ -411,11 +414,7 @@ TEXT = DatasetSpec(
         "text_column",
         "target_column",
         "task",
-        "max_length",
-        "vocab_size",
-        "min_frequency",
-        "lowercase",
-        "tokenizer",
+        *_TOKENIZING,
     ),
     input_shape=lambda p: (p["max_length"],),
     classes=lambda p: len(_text_summary(p).class_names),
@@ -426,9 +425,38 @@ TEXT = DatasetSpec(
         ("MAX_TEXT_BYTES", MAX_TEXT_BYTES),
         ("MAX_TABLE_BYTES", MAX_TEXT_TABLE_BYTES),
         ("URL", IMDB_URL),
+        ("SAMPLES", 0),  # no generated reviews: those are the Reviews dataset's
+        ("MEAN_LENGTH", 0),
     ),
     requires=("numpy",),
     check=lambda p: _text_summary(p) and None,
+    requires_when=(("tokenizers", "tokenizer", "bpe"),),
+    tokens=True,
+)
+
+REVIEWS = DatasetSpec(
+    name="reviews",
+    title="Reviews (generated)",
+    doc="Movie reviews written by netbuilder, nothing to download: `samples` reviews, about half negative and half "
+    "positive, of log-normal lengths as IMDB's (mean_length words on average). Opinions such as good, very "
+    "dull or not funny sit among neutral words and add up to the class, so a negation or an intensifier "
+    "changes it: a bag of words gets most reviews right, a network that reads the words in order nearly all. "
+    "Tokenised as the Text files dataset is.",
+    task=CLASSIFICATION,
+    uses=("samples", "mean_length", *_TOKENIZING),
+    input_shape=lambda p: (p["max_length"],),
+    classes=_count(2),
+    class_names=lambda p: ("negative", "positive"),
+    loader="text_files",
+    facts=(  # the loader's settings for files, which generated reviews leave unread
+        ("PATH", ""),
+        ("DOWNLOAD", False),
+        ("TEXT_COLUMN", "text"),
+        ("TARGET_COLUMN", "target"),
+        ("TASK", CLASSIFICATION),
+        *(fact for fact in TEXT.facts if fact[0] not in ("SAMPLES", "MEAN_LENGTH")),
+    ),
+    requires=("numpy",),
     requires_when=(("tokenizers", "tokenizer", "bpe"),),
     tokens=True,
 )
@@ -518,6 +546,7 @@ DATASETS: dict[str, DatasetSpec] = {
         LINEAR_REGRESSION,
         SEQUENCES,
         STRIPES,
+        REVIEWS,
         *FILE_DATASETS,
     )
 }

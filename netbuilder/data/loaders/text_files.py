@@ -4,7 +4,15 @@ here, in plain Python, so train.py tokenises exactly as the app does; the vocabu
 training part only (Texts.vocabulary), and the texts become (N, MAX_LENGTH) token indices (Texts.encode).
 
 IMDB is downloaded with the standard library alone (when the node's download is ticked), so train.py needs no
-torchvision. The constants after the settings are annotated, so that the catalogue reads them as code that
+torchvision.
+
+The Reviews (generated) dataset reads no file: SAMPLES reviews of about MEAN_LENGTH words are written here from
+the word lists below with random.Random(seed), so train.py writes the very texts the app trains on (SAMPLES is 0
+for texts read from PATH). A review's class is what its opinions add up to, where a negation turns one round
+("not good" is negative) and an intensifier counts twice ("very dull"): a bag of words gets most reviews right,
+a network that reads the words in order nearly all.
+
+The constants after the settings are annotated, so that the catalogue reads them as code that
 train.py carries, not as settings that the Dataset node gives."""
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import itertools
 import json
 import math
 import os
+import random
 import re
 import tarfile
 import urllib.request
@@ -39,12 +48,38 @@ MAX_FILES = 200000
 MAX_TEXT_BYTES = 131072
 MAX_TABLE_BYTES = 268435456
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+SAMPLES = 0
+MEAN_LENGTH = 0
 
 PAD: str = "<pad>"  # token index 0; <unk> is 1, then the vocabulary's words, most frequent first
 UNKNOWN: str = "<unk>"
 WORD: re.Pattern = re.compile(r"\w+|[^\w\s]")  # a word (letters, digits, _) or one punctuation mark
 LINE_BREAK: re.Pattern = re.compile(r"<br\s*/?>", re.IGNORECASE)
 CACHE_FORMAT: int = 2  # changes when what the cache holds does
+
+# The generated reviews' words, separated by spaces: neutral ones (drawn Zipf-like, the first most often),
+# opinions, and the words that change an opinion.
+NEUTRAL: str = (
+    "the a and of it this to is was in that i with for but as on film movie story plot its an by one at all be so "
+    "from who his her they there about more out just some has what when had up even than only my would scene scenes "
+    "acting cast actor actress director script ending music characters character dialogue time minutes hour end "
+    "first last part role lead hero villain camera effects audience sequel series screen night year family friend "
+    "house town war life world day way people man woman kid felt seemed looked thought watched saw found made kept "
+    "went came here then while after before again also still much most many every two other own whole same new old "
+    "long young"
+)
+POSITIVE: str = (
+    "good great wonderful excellent brilliant moving funny beautiful enjoyable superb charming clever memorable "
+    "gripping delightful touching fresh solid fun perfect"
+)
+NEGATIVE: str = (
+    "bad awful boring terrible dull poor weak predictable silly mediocre painful forgettable lazy messy tedious "
+    "bland clumsy pointless flat annoying"
+)
+INTENSIFIERS: str = "very really truly incredibly quite rather pretty utterly"
+NEGATIONS: str = "not never hardly"
+LENGTH_SPREAD: float = 0.75  # the log-normal sigma of IMDB's review lengths (median 174 words, mean 230)
+WORDS_PER_OPINION: int = 15  # a review has one opinion, and one more for every this many words
 
 
 def tokenize(text: str) -> list[str]:
@@ -162,7 +197,11 @@ def word_pieces(words: list[str], vocabulary) -> tuple[torch.Tensor, torch.Tenso
 
 def load_data(seed: int) -> Texts:
     """Every text, tokenised, with its label: from the cache beside the data when neither the files nor the
-    options that change the tokens have changed since, otherwise read and tokenised (and cached)."""
+    options that change the tokens have changed since, otherwise read and tokenised (and cached). Generated
+    reviews (SAMPLES of them) are written again instead: that is quicker than reading a cache."""
+    if SAMPLES:
+        texts, labels = generated_reviews(seed)
+        return tokenized(texts, labels, [False] * len(texts))
     if DOWNLOAD and not any(os.path.isdir(os.path.join(PATH, inside)) for inside in ("aclImdb", "train")):
         download_imdb()
     samples_files, key = find_samples()
@@ -185,6 +224,44 @@ def download_imdb() -> None:
     with tarfile.open(archive) as reviews:
         reviews.extractall(PATH, filter="data")
     os.remove(archive)
+
+
+def generated_reviews(seed: int) -> tuple[list[str], list[str]]:
+    """SAMPLES movie reviews written from the word lists, and their classes ("negative" or "positive"), the same
+    for the same seed. Lengths are log-normal with mean MEAN_LENGTH words, skewed as IMDB's (most short, a few
+    several times as long). Opinions agree with the class meant for the review four times in five, some negated
+    or intensified, set among neutral words; the class is the sign of their sum (a tie gets another opinion)."""
+    rng = random.Random(seed)
+    mu = math.log(MEAN_LENGTH) - LENGTH_SPREAD**2 / 2  # the log-normal whose mean is MEAN_LENGTH
+    neutral, positive, negative = NEUTRAL.split(), POSITIVE.split(), NEGATIVE.split()
+    intensifiers, negations = INTENSIFIERS.split(), NEGATIONS.split()
+    neutral_weights = list(itertools.accumulate(1 / rank for rank in range(1, len(neutral) + 1)))
+    texts, labels = [], []
+    for i in range(SAMPLES):
+        length = max(round(rng.lognormvariate(mu, LENGTH_SPREAD)), 3)
+        opinions, score = [], 0
+        while len(opinions) <= length // WORDS_PER_OPINION or score == 0:
+            sign = 1 if (rng.random() < 0.8) == (i % 2 == 1) else -1  # what the opinion says, negation included
+            words, weight = [], 1
+            if rng.random() < 0.3:
+                words, weight = [rng.choice(intensifiers)], 2
+            negated = rng.random() < 0.3
+            words.append(rng.choice(positive if (sign > 0) != negated else negative))
+            opinions.append([rng.choice(negations), *words] if negated else words)
+            score += sign * weight
+        filler = max(length - sum(map(len, opinions)), 0)
+        pieces = [[word] for word in rng.choices(neutral, cum_weights=neutral_weights, k=filler)]
+        for opinion in opinions:
+            pieces.insert(rng.randint(0, len(pieces)), opinion)
+        sentences, start = [], 0
+        while start < len(pieces):
+            end = start + rng.randint(4, 14)
+            words = " ".join(word for piece in pieces[start:end] for word in piece)
+            sentences.append(words.capitalize() + ("!" if rng.random() < 0.15 else "."))
+            start = end
+        texts.append(" ".join(sentences))
+        labels.append("positive" if score > 0 else "negative")
+    return texts, labels
 
 
 def find_samples() -> tuple[tuple[str, list[tuple[str, str, str, bool]]], str]:

@@ -22,18 +22,21 @@ SIZE = ((128, 80, 170), (170, 120, 220))
 STRONGEST = 0.62  # how far the largest attribution's colour goes from the background to its hue
 
 
-def spaces_before(tokens: Sequence[str]) -> list[bool]:
-    """Whether a space goes before each token, so that tokens read as the text did ("it was great!")."""
+def spaces_before(tokens: Sequence[str], word_starts: Sequence[bool] | None = None) -> list[bool]:
+    """Whether a space goes before each token, so that tokens read as the text did ("it was great!"); with
+    `word_starts` (byte pairs), none before a piece that continues a word."""
     spaced = []
     for i, token in enumerate(tokens):
         after_opening = i > 0 and tokens[i - 1] in NO_SPACE_AFTER
-        spaced.append(i > 0 and not after_opening and token not in NO_SPACE_BEFORE)
+        continues = word_starts is not None and i < len(word_starts) and not word_starts[i]
+        spaced.append(i > 0 and not after_opening and not continues and token not in NO_SPACE_BEFORE)
     return spaced
 
 
-def joined(tokens: Sequence[str]) -> str:
+def joined(tokens: Sequence[str], word_starts: Sequence[bool] | None = None) -> str:
     """The tokens as one line of text, spaced as `spaces_before` says."""
-    return "".join((" " if space else "") + token for token, space in zip(tokens, spaces_before(tokens), strict=True))
+    spaces = spaces_before(tokens, word_starts)
+    return "".join((" " if space else "") + token for token, space in zip(tokens, spaces, strict=True))
 
 
 def token_background(

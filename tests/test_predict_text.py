@@ -173,3 +173,32 @@ def test_netbuilder_explain_writes_a_texts_tokens_coloured_by_their_attributions
     assert SIZE[0] in colours and TOWARDS[0] not in colours
     assert main([*base, str(tmp_path / "review.txt"), "--method", "gradcam", "-o", str(out)]) == 1
     assert "Grad-CAM needs an image input" in capsys.readouterr().err
+
+
+def test_a_byte_pair_runs_pieces_are_grouped_into_their_words(tmp_path):
+    """Byte pairs split a word into pieces: the predictions say which piece begins a word, so the pieces of a
+    word read together ("charm" "ing" as charming) and the words as the text's own."""
+    from netbuilder.token_display import joined
+
+    texts = reviews_csv(tmp_path / "reviews.csv")
+    values = {"max_length": 40, "vocab_size": 120, "tokenizer": "bpe"}  # every character, some pairs
+    project, _ = text_project(tmp_path / "reviews.csv", EVERY_STEP, **values)
+    project = with_settings(project, val_fraction=0.2)
+    (tmp_path / "run").mkdir()
+    weights = Trainer(project).save_weights(tmp_path / "run" / "model.pt")
+    predictions = Predictor.load(project, weights).predict(range(12))
+    _, val_index = text_parts(project)
+
+    split = 0
+    for tokens, starts, index in zip(predictions.tokens, predictions.word_starts, val_index[:12], strict=True):
+        words = text_files.tokenize(texts[int(index)])
+        assert len(starts) == len(tokens) and starts[0]
+        grouped = [[]]
+        for token, start in zip(tokens, starts, strict=True):
+            if start:
+                grouped.append([])
+            grouped[-1].append(token)
+        assert ["".join(pieces) for pieces in grouped[1:]] == words[: len(grouped) - 1]
+        assert joined(tokens, starts).split(" ")[0] == words[0]
+        split += len(tokens) > len(grouped) - 1
+    assert split >= 6  # most texts have a word in several pieces

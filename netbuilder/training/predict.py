@@ -51,7 +51,8 @@ class Predictions:
     sequence. When the network learns to give back its input image, `output_images` holds what it gave.
     Token indices (a text dataset) are also given as `tokens`: each sample's tokens by the run's vocabulary
     (vocab.json beside its weights), padding left out, a token outside the vocabulary as `UNKNOWN_TOKEN`, in
-    the order of the sample's first positions (attribution i is token i's)."""
+    the order of the sample's first positions (attribution i is token i's); for byte pairs, `word_starts` says
+    which tokens begin a word (the others are pieces that continue the word before them)."""
 
     indices: numpy.ndarray
     kind: str
@@ -63,6 +64,7 @@ class Predictions:
     values: numpy.ndarray | None = None
     output_images: numpy.ndarray | None = None
     tokens: tuple[tuple[str, ...], ...] | None = None
+    word_starts: tuple[tuple[bool, ...], ...] | None = None
     part_size: int = 0  # samples in the whole validation part (a streamed part offers only its first ones)
 
     def __len__(self) -> int:
@@ -113,6 +115,7 @@ class Predictor:
         batch_size: int,
         attributes: dict[str, str] | None = None,
         vocabulary: list[str] | None = None,
+        word_starts: list[tuple[bool, ...]] | None = None,
     ) -> None:
         self.model = model.eval()
         self.validation = validation
@@ -123,6 +126,7 @@ class Predictor:
         self.batch_size = batch_size
         self.attributes = attributes or {}  # the model's attribute per node id (which layer Grad-CAM looks at)
         self.vocabulary = vocabulary  # a text run's tokens by index, which decode its samples (else None)
+        self.word_starts = word_starts  # per validation sample, byte pairs only: which tokens begin a word
         self.device = next(model.parameters(), torch.empty(0)).device
         streamed = validation.dataset is not None
         # a streamed part is read from disk: only its first samples are offered, so that looking is quick
@@ -161,6 +165,7 @@ class Predictor:
                 batch_size=settings.batch_size,
                 attributes=program.model_code.attributes,
                 vocabulary=read_vocabulary(weights_path) if task.dataset.tokens else None,
+                word_starts=_word_starts(program.script, settings, weights_path) if _byte_pairs(task) else None,
             )
         except DataLoadError as err:
             raise PredictError(str(err)) from None
@@ -193,6 +198,7 @@ class Predictor:
             part_size=len(self.validation),
             **{name: _joined([batch[name] for batch in batches]) for name in batches[0] if name != "tokens"},
             tokens=None if self.vocabulary is None else tuple(t for batch in batches for t in batch["tokens"]),
+            word_starts=None if self.word_starts is None else tuple(self.word_starts[i] for i in indices),
         )
 
     def _answers(self, x: torch.Tensor, y: torch.Tensor, output: torch.Tensor) -> dict[str, numpy.ndarray | None]:
@@ -286,6 +292,27 @@ def read_vocabulary(weights_path: Path) -> list[str]:
     if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
         raise PredictError(f"{path} holds no list of tokens; train again")
     return tokens
+
+
+def _byte_pairs(task) -> bool:
+    return task.dataset.tokens and task.dataset_params.get("tokenizer") == "bpe"
+
+
+def _word_starts(script, settings, weights_path: Path) -> list[tuple[bool, ...]]:
+    """For a run on byte pairs: whether each token of each validation text begins a word, so that the pieces
+    of a word are shown together. The validation texts' words and their pieces come from train.py's own
+    load_data, parts and word_pieces, with the run's tokenizer from its vocab.json (read_vocabulary)."""
+    texts = script.load_data(settings.seed)
+    _, val_index = texts.parts(settings.val_fraction, settings.seed)
+    tokenizer = script.read_vocabulary(str(weights_path.with_name(VOCABULARY_FILE)))
+    _, _, sizes = script.word_pieces(texts.words, tokenizer)  # pieces per distinct word
+    starts = []
+    for i in val_index.tolist():
+        counts = sizes[texts.ids[texts.offsets[i] : texts.offsets[i + 1]].long()]
+        first = torch.zeros(int(counts.sum()), dtype=torch.bool)
+        first[counts.cumsum(0) - counts] = True
+        starts.append(tuple(first[: script.MAX_LENGTH].tolist()))
+    return starts
 
 
 def load_weights_into(model: nn.Module, state: dict[str, torch.Tensor]) -> None:

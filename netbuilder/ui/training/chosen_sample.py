@@ -49,7 +49,8 @@ class SampleView(QWidget):
         self.heat = None  # another sample's map must not cover this one
         self.text.setVisible(style.kind == "text")
         if style.kind == "text":
-            self.text.show_sample(predictions.tokens[sample], predictions.values.shape[1])
+            starts = predictions.word_starts[sample] if predictions.word_starts is not None else None
+            self.text.show_sample(predictions.tokens[sample], predictions.values.shape[1], starts)
             width = 380
         elif style.kind == "table" and predictions.values.shape[1] <= MAX_LABELLED_FEATURES:
             width = max(340, predictions.values.shape[1] * 30 + 36)  # room to write each value under its bar

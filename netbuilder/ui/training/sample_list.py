@@ -54,7 +54,10 @@ class SampleListModel(QAbstractListModel):
             return None
         sample = self.rows[index.row()]
         predictions = self.predictions
-        text = joined(predictions.tokens[sample]) if self.style.kind == "text" else None
+        text = None
+        if self.style.kind == "text":
+            starts = predictions.word_starts[sample] if predictions.word_starts is not None else None
+            text = joined(predictions.tokens[sample], starts)
         if role == Qt.ItemDataRole.DisplayRole:
             shown = predicted_text(predictions, sample)
             return shown if text is None else f"{shown} · {text[:TEXT_START]}"

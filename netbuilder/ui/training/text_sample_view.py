@@ -34,6 +34,7 @@ class TokenFlow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tokens: tuple[str, ...] = ()
+        self.word_starts: tuple[bool, ...] | None = None  # byte pairs: the pieces of a word are drawn together
         self.heat = None  # one value per position (numpy), or None
         self.signed = False
         self.target = ""  # the explained class, for the tooltips
@@ -44,8 +45,8 @@ class TokenFlow(QWidget):
         sizes.setHeightForWidth(True)
         self.setSizePolicy(sizes)
 
-    def set_tokens(self, tokens: tuple[str, ...]) -> None:
-        self.tokens = tokens
+    def set_tokens(self, tokens: tuple[str, ...], word_starts: tuple[bool, ...] | None = None) -> None:
+        self.tokens, self.word_starts = tokens, word_starts
         self.heat = None
         self._relayout()
 
@@ -92,7 +93,7 @@ class TokenFlow(QWidget):
         height = metrics.height() + 2 * PAD_Y
         x = y = 0.0
         boxes = []
-        for token, space in zip(self.tokens, spaces_before(self.tokens), strict=True):
+        for token, space in zip(self.tokens, spaces_before(self.tokens, self.word_starts), strict=True):
             w = (italic_metrics if token == UNKNOWN_TOKEN else metrics).horizontalAdvance(token) + 2 * PAD_X
             x += GAP if space else 1.0 if x else 0.0
             if x + w > width and x > 0:
@@ -177,10 +178,11 @@ class TextSampleView(QWidget):
         layout.addWidget(self.legend)
         self._show_legend()
 
-    def show_sample(self, tokens: tuple[str, ...], length: int) -> None:
-        """Show this text (its tokens) of a network that reads `length` tokens; any earlier map goes."""
+    def show_sample(self, tokens: tuple[str, ...], length: int, word_starts: tuple[bool, ...] | None = None) -> None:
+        """Show this text (its tokens; for byte pairs, which begin a word) of a network that reads `length`
+        tokens; any earlier map goes."""
         self.length = length
-        self.flow.set_tokens(tokens)
+        self.flow.set_tokens(tokens, word_starts)
         unknown = sum(token == UNKNOWN_TOKEN for token in tokens)
         count = f"{len(tokens):,} token" + ("" if len(tokens) == 1 else "s")
         if len(tokens) >= length:

@@ -55,7 +55,7 @@ def legend_hues(signed: bool, *, dark: bool) -> list[tuple[tuple[int, int, int],
     shade = 1 if dark else 0
     if signed:
         return [(TOWARDS[shade], "towards the class"), (AGAINST[shade], "against it")]
-    return [(SIZE[shade], "how much the class's score moves with the token (size, not direction)")]
+    return [(SIZE[shade], "how much the score of the class moves with the token (size, not direction)")]
 
 
 def attribution_words(token: str, value: float, signed: bool, target: str) -> str:

@@ -12,9 +12,11 @@ import torch
 
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
 from netbuilder.data.loading import load_dataset, read_samples
+from netbuilder.project.settings import TrainingSettings
 
 MAX_IMAGES = 16
 MAX_POINTS = 3000
+VAL_FRACTION = TrainingSettings().val_fraction  # the split a new project trains with
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,28 @@ class Preview:
     values: numpy.ndarray | None = field(default=None)  # regression targets, for a histogram
     text_lengths: numpy.ndarray | None = None  # texts: every text's token count, for a histogram with max_length
     text_examples: tuple[tuple[int, str, tuple[str, ...]], ...] = ()  # texts: (sample, text, its tokens)
+    text_read: tuple[TextRead, ...] = ()  # texts: each example as the network reads it, in text_examples' order
+    text_labels: tuple[int, ...] = ()  # texts: each example's class, in text_examples' order (classification)
+    vocabulary_size: int = 0  # texts: the tokens (or pieces) the training part's vocabulary holds
+    unknown_share: float = 0.0  # texts: the share of all tokens read as <unk>
 
 
-def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
+@dataclass(frozen=True)
+class TextRead:
+    """A text as the network reads it, under the vocabulary made from the training part (the loader's own
+    Texts.vocabulary, as train.py makes it): its tokens (words, or byte-pair pieces), whether each becomes
+    <unk>, and whether each begins a word. A word outside the vocabulary keeps its spelling here, so a view can
+    say which word is lost; a piece outside it (a character never seen) is "<unk>"."""
+
+    tokens: tuple[str, ...]
+    unknown: tuple[bool, ...]
+    word_starts: tuple[bool, ...]
+
+
+def make_preview(params: Mapping[str, Any], seed: int = 0, val_fraction: float = VAL_FRACTION) -> Preview:
     """Load the dataset (as training would) and summarise it for display. A streamed set (an image folder)
-    is read only for the images shown: its class counts come from its file list."""
+    is read only for the images shown: its class counts come from its file list. Texts are read through the
+    vocabulary of the training part that `val_fraction` and `seed` split off, as training with them reads."""
     spec = DATASETS[params["dataset"]]
     data = load_dataset(params, seed)
     if isinstance(data, tuple):
@@ -69,7 +88,7 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
             columns = torch.cat([columns, y[chosen].float().reshape(-1, 1)[:, :1]], dim=1)
         points = columns.numpy()
         point_labels = y[chosen].reshape(len(chosen), -1)[:, 0].numpy()
-    lengths, examples = _texts(data, y, classification, generator) if spec.tokens else (None, ())
+    text = _texts(data, y, classification, generator, val_fraction, seed) if spec.tokens else None
     return Preview(
         samples,
         input_shape,
@@ -80,21 +99,47 @@ def make_preview(params: Mapping[str, Any], seed: int = 0) -> Preview:
         points,
         point_labels,
         values,
-        text_lengths=lengths,
-        text_examples=examples,
+        **(text or {}),
     )
 
 
-def _texts(texts, y: torch.Tensor, classification: bool, generator: torch.Generator):
-    """Every text's token count, and MAX_IMAGES texts as written beside their tokens (one of each class
-    first), from the text loader's tokenised texts (`Texts`: ids into its words, text by text)."""
-    lengths = (texts.offsets[1:] - texts.offsets[:-1]).numpy()
+def _texts(texts, y: torch.Tensor, classification: bool, generator, val_fraction: float, seed: int) -> dict:
+    """The text fields of a Preview from the text loader's tokenised texts (`Texts`: ids into its words, text by
+    text): every text's length in the tokens the network reads (pieces for byte pairs), MAX_IMAGES texts as
+    written beside their tokens (one of each class first), each as read through the training part's vocabulary,
+    its size, and the share of tokens outside it."""
+    train_index, _ = texts.parts(val_fraction, seed)
+    vocabulary = texts.vocabulary(train_index)
+    # the loader's module is executed, not imported (data.loading), so its functions come with its class
+    pieces, starts, sizes = type(texts).vocabulary.__globals__["word_pieces"](texts.words, vocabulary)
+    ids = texts.ids.long()
+    text_of_token = torch.arange(len(texts)).repeat_interleave(texts.offsets[1:] - texts.offsets[:-1])
+    lengths = torch.zeros(len(texts), dtype=torch.long).index_add_(0, text_of_token, sizes[ids])
+    word_of_piece = torch.arange(len(texts.words)).repeat_interleave(sizes)
+    unknown_in_word = torch.zeros(len(texts.words), dtype=torch.long).index_add_(0, word_of_piece, (pieces == 1).long())
+    unknown = int(unknown_in_word[ids].sum())
+    whole_words = isinstance(vocabulary, list)  # a word outside it keeps its spelling, so a view can name it
+    size = len(vocabulary) if whole_words else vocabulary.get_vocab_size()
     chosen = _one_per_class(y, generator) if classification else torch.randperm(len(y), generator=generator)
-    examples = []
+    examples, read = [], []
     for index in chosen[:MAX_IMAGES].tolist():
-        ids = texts.ids[texts.offsets[index] : texts.offsets[index + 1]].tolist()
-        examples.append((index, texts.text(index), tuple(texts.words[i] for i in ids)))
-    return lengths, tuple(examples)
+        words = ids[texts.offsets[index] : texts.offsets[index + 1]].tolist()
+        examples.append((index, texts.text(index), tuple(texts.words[i] for i in words)))
+        tokens, unknowns, word_starts = [], [], []
+        for word in words:
+            for k, piece in enumerate(pieces[starts[word] : starts[word] + sizes[word]].tolist()):
+                tokens.append(texts.words[word] if whole_words else vocabulary.id_to_token(piece))
+                unknowns.append(piece == 1)
+                word_starts.append(k == 0)
+        read.append(TextRead(tuple(tokens), tuple(unknowns), tuple(word_starts)))
+    return {
+        "text_lengths": lengths.numpy(),
+        "text_examples": tuple(examples),
+        "text_read": tuple(read),
+        "text_labels": tuple(int(y[i]) for i, _, _ in examples) if classification else (),
+        "vocabulary_size": size,
+        "unknown_share": unknown / max(1, int(lengths.sum())),
+    }
 
 
 def _one_per_class(y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

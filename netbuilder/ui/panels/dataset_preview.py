@@ -1,4 +1,5 @@
-"""The Dataset node's preview: sample images, the class balance, or the points of a 2-D set.
+"""The Dataset node's preview: sample images, the class balance, the points of a 2-D set, or for texts their
+lengths against max_length and examples beside their tokens (text_preview).
 
 Loading a dataset needs torch, so the preview loads on request ("Preview data"), in a BackgroundTask, and
 the window never waits for it. What it draws comes from netbuilder.data.preview as plain numpy arrays.
@@ -7,30 +8,44 @@ the window never waits for it. What it draws comes from netbuilder.data.preview 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import statistics
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from netbuilder.project.settings import TrainingSettings
 from netbuilder.ui.background import BackgroundTask
+from netbuilder.ui.panels.text_preview import TextPreview
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.widgets.colors import CLASS_COLOURS
 
+Split = tuple[float, int]  # the training settings' val_fraction and seed: the part a vocabulary comes from
+DISPLAY_ONLY = frozenset({"max_length"})  # settings a shown preview follows without loading again
 
-def _make_preview(params: dict[str, Any]) -> Any:
+
+def _make_preview(params: dict[str, Any], split: Split) -> Any:
     """netbuilder.data.preview's Preview of the dataset (on the task's thread: torch loads there)."""
     from netbuilder.data.preview import make_preview
 
-    return make_preview(params)
+    val_fraction, seed = split
+    return make_preview(params, seed=seed, val_fraction=val_fraction)
 
 
 class DatasetPreview(QWidget):
-    """A button, then a picture of the data: an image grid or a scatter, and the class counts below."""
+    """A button, then a picture of the data: an image grid or a scatter, and the class counts below; for texts
+    the class counts, then the lengths and examples. `settings` gives the project's training settings when the
+    preview loads: texts are read through the vocabulary of the training part that their split leaves, as
+    training reads them."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Callable[[], TrainingSettings] = TrainingSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
+        self.settings = settings
+        self.shown_split: Split | None = None  # the split of the preview shown
         self.params: dict[str, Any] | None = None
         self.preview = None
         self._task: BackgroundTask | None = None
@@ -41,19 +56,27 @@ class DatasetPreview(QWidget):
         self.status.setWordWrap(True)
         self.status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.canvas = _PreviewCanvas()
+        self.text = TextPreview()
+        self.text.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.button)
         layout.addWidget(self.status)
         layout.addWidget(self.canvas)
+        layout.addWidget(self.text)
 
     def set_params(self, params: Mapping[str, Any]) -> None:
         """The Dataset node's parameters; a shown preview reloads when they change."""
         params = dict(params)
         if params == self.params:
             return
+        before = self.params or {}
+        changed = {key for key in params.keys() | before.keys() if params.get(key) != before.get(key)}
         self.params = params
-        if self.preview is not None or self._task is not None:
+        shown = self.preview if self._task is None else None
+        if shown is not None and shown.text_lengths is not None and changed <= DISPLAY_ONLY:
+            self.text.set_max_length(self._max_length())  # the texts and their tokens are the same; the cut moves
+        elif self.preview is not None or self._task is not None:
             self.load()
 
     def load(self) -> None:
@@ -62,7 +85,9 @@ class DatasetPreview(QWidget):
         self.wait()
         self.status.setText("Loading…")
         self.button.setEnabled(False)
-        self._task = BackgroundTask(functools.partial(_make_preview, self.params), "netbuilder data preview")
+        training = self.settings()
+        split = self.shown_split = (training.val_fraction, training.seed)
+        self._task = BackgroundTask(functools.partial(_make_preview, self.params, split), "netbuilder data preview")
         self._task.succeeded.connect(self._show)
         self._task.failed.connect(self._fail)
         self._task.start()
@@ -77,19 +102,37 @@ class DatasetPreview(QWidget):
     def _show(self, preview) -> None:
         self._loaded()
         self.preview = preview
+        self.canvas.set_preview(preview)
+        if preview.text_lengths is not None:
+            self._show_text()
+            return
+        self.text.hide()
         what = "images" if preview.images is not None else "points" if preview.points is not None else "samples"
         shape = "×".join(str(d) for d in preview.input_shape)
         self.status.setText(
             f"{preview.samples:,} samples of {shape}; {what} below"
             + (f", {len(preview.class_names)} classes" if preview.class_names else "")
         )
-        self.canvas.set_preview(preview)
+
+    def _show_text(self) -> None:
+        """The status in text words ("2,000 texts, 2 classes, median 87 tokens") and the text view at the node's
+        max_length."""
+        preview = self.preview
+        classes = f"{len(preview.class_names)} classes, " if preview.class_names else ""
+        median = statistics.median(preview.text_lengths.tolist()) if len(preview.text_lengths) else 0
+        self.status.setText(f"{preview.samples:,} texts, {classes}median {median:,.0f} tokens")
+        self.text.set_preview(preview, self._max_length(), self.shown_split)
+        self.text.show()
+
+    def _max_length(self) -> int:
+        return int(self.params.get("max_length", self.preview.input_shape[0]))
 
     def _fail(self, error: Exception) -> None:
         self._loaded()
         self.preview = None
         self.status.setText(str(error))  # a DataLoadError says what is wrong with the data and what to do
         self.canvas.set_preview(None)
+        self.text.hide()
 
     def _loaded(self) -> None:
         self._task = None  # joined by the task before it reports
@@ -99,6 +142,9 @@ class DatasetPreview(QWidget):
     def closeEvent(self, event) -> None:
         self.wait()
         super().closeEvent(event)
+
+
+COUNTS_HEIGHT = 90  # the class counts' bars and names, below any picture
 
 
 class _PreviewCanvas(QWidget):
@@ -112,7 +158,12 @@ class _PreviewCanvas(QWidget):
 
     def set_preview(self, preview) -> None:
         self.preview = preview
-        self.setFixedHeight(0 if preview is None else 300)
+        if preview is None:
+            self.setFixedHeight(0)
+        elif preview.images is not None or preview.points is not None:
+            self.setFixedHeight(300)
+        else:
+            self.setFixedHeight(COUNTS_HEIGHT if preview.counts is not None else 0)
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -121,7 +172,7 @@ class _PreviewCanvas(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         top = QRectF(0, 0, self.width(), 200)
-        bottom = QRectF(0, 210, self.width(), 86)
+        bottom = QRectF(0, self.height() - COUNTS_HEIGHT, self.width(), COUNTS_HEIGHT - 4)
         if self.preview.images is not None:
             self._paint_images(painter, top)
         elif self.preview.points is not None:

@@ -280,7 +280,7 @@ class InspectorPanel(QWidget):
         form.addRow(self.problems)
         if node.block == "Dataset":
             form.addRow(self._section("Data"))
-            self.preview = DatasetPreview()
+            self.preview = DatasetPreview(lambda: self.document.project.training)
             form.addRow(self.preview)
         layout.addStretch(1)
 

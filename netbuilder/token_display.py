@@ -50,12 +50,15 @@ def token_background(
     return tuple(round(b + (h - b) * amount) for b, h in zip(background, rgb, strict=True))
 
 
-def legend_hues(signed: bool, *, dark: bool) -> list[tuple[tuple[int, int, int], str]]:
-    """(colour, what it means) for the legend line under the tokens."""
+def legend_hues(signed: bool, target: str, *, dark: bool) -> list[tuple[tuple[int, int, int], str]]:
+    """(colour, what it means) for the legend line under the tokens: for the class `target`, or (no class:
+    a network that gives values) for its first output value."""
     shade = 1 if dark else 0
     if signed:
-        return [(TOWARDS[shade], "towards the class"), (AGAINST[shade], "against it")]
-    return [(SIZE[shade], "how much the score of the class moves with the token (size, not direction)")]
+        meanings = (f"towards {target}", "against it") if target else ("raises the output", "lowers it")
+        return [(TOWARDS[shade], meanings[0]), (AGAINST[shade], meanings[1])]
+    moved = f"the score of {target}" if target else "the output"
+    return [(SIZE[shade], f"how much {moved} moves with the token (size, not direction)")]
 
 
 def attribution_words(token: str, value: float, signed: bool, target: str) -> str:

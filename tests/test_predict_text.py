@@ -4,6 +4,7 @@ integrated gradients per token that keep their sign (towards the class, or again
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 from pathlib import Path
@@ -202,3 +203,49 @@ def test_a_byte_pair_runs_pieces_are_grouped_into_their_words(tmp_path):
         assert joined(tokens, starts).split(" ")[0] == words[0]
         split += len(tokens) > len(grouped) - 1
     assert split >= 6  # most texts have a word in several pieces
+
+
+@pytest.mark.slow
+def test_a_text_regressions_signed_map_says_what_raises_its_value(tmp_path):
+    """A network that gives one value (a review's score): integrated gradients credit the value itself, so a
+    word that raises the score is positive and one that lowers it negative (not the other way round)."""
+    from netbuilder.project import Project
+
+    generator = random.Random(2)
+    rows = [["text", "score"]]
+    for _ in range(200):
+        good, bad = generator.randint(0, 2), generator.randint(0, 2)
+        words = generator.choices(FILLER, k=4) + ["great"] * good + ["awful"] * bad
+        generator.shuffle(words)
+        rows.append([" ".join(words), str(good - bad)])
+    with open(tmp_path / "scores.csv", "w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(rows)
+    project = Project.new("scores")
+    g = project.graph
+    values = {"dataset": "text", "path": str(tmp_path / "scores.csv"), "target_column": "score", "task": "regression"}
+    data = g.add_node("Dataset", params={**values, "max_length": 8, "vocab_size": 20}).id
+    chain = [g.add_node("Embedding", params={"num_embeddings": 20, "embedding_dim": 8, "padding_idx": 0}).id]
+    chain += [g.add_node(block, params=params).id for block, params in EVERY_STEP]
+    chain.append(g.add_node("Linear", params={"out_features": 1}).id)
+    loss, adam = g.add_node("MSE").id, g.add_node("Adam", params={"lr": 0.02}).id
+    g.connect(data, "x", chain[0], "x")
+    for before, after in itertools.pairwise(chain):
+        g.connect(before, "y", after, "x")
+    for edge in ((chain[-1], "y", loss, "input"), (data, "target", loss, "target"), (loss, "loss", adam, "loss")):
+        g.connect(*edge)
+    project = with_settings(project, device="cpu", epochs=15, batch_size=16, val_fraction=0.2, seed=0)
+    trainer = Trainer(project)
+    assert trainer.run().ok
+    (tmp_path / "run").mkdir()
+    weights = trainer.save_weights(tmp_path / "run" / "model.pt")
+
+    explainer = RunExplainer.load(project, weights)
+    predictions = explainer.predictor.predict(range(len(explainer.predictor)))
+    assert predictions.kind == "regression"
+    seen = {"great": [], "awful": []}
+    for sample, tokens in enumerate(predictions.tokens):
+        heat = explainer.explain(sample, 0, "ig")
+        for i, token in enumerate(tokens):
+            if token in seen:
+                seen[token].append(float(heat[i]))
+    assert numpy.mean(seen["great"]) > 0.2 and numpy.mean(seen["awful"]) < -0.2

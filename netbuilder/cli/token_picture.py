@@ -49,10 +49,9 @@ def write_token_picture(
             draw.rounded_rectangle(box, radius=4, outline=GREY)
         draw.text((box[0] + PAD, box[1] + PAD), token, fill=GREY if unknown else BLACK, font=font)
     x, y = MARGIN, top + text_height + LINE_GAP + PAD
-    for colour, meaning in legend_hues(signed, dark=False):
+    for colour, meaning in legend_hues(signed, target, dark=False):
         draw.rectangle((x, y + 3, x + FONT_SIZE - 4, y + FONT_SIZE - 1), fill=colour)
-        words = meaning.replace("the class", target) if target else meaning
-        draw.text((x + FONT_SIZE + 2, y), words, fill=BLACK, font=font)
-        x += FONT_SIZE + 2 + measure.textlength(words, font=font) + 3 * GAP
+        draw.text((x + FONT_SIZE + 2, y), meaning, fill=BLACK, font=font)
+        x += FONT_SIZE + 2 + measure.textlength(meaning, font=font) + 3 * GAP
     draw.text((x, y), "· deeper: a larger share", fill=GREY, font=font)
     picture.save(path, format="PNG")

@@ -31,6 +31,9 @@ class RunExplainer:
         self.sequence = first is not None and first.dim() == 2
         # token indices (a text): integrated gradients keep their sign, towards the class or against it
         self.tokens = first is not None and first.dim() == 1 and not first.is_floating_point()
+        # a network that gives one value: ClassScores makes it two scores, its negative first, so the value
+        # itself is explained as score 1 (score 0 would turn a signed map's colours round)
+        self._one_value = predictor.kind != CLASSIFICATION_KIND and first is not None and self._values(first) == 1
         found = cam_layers(predictor.model, predictor.attributes, first) if self.image else []
         self._cam_layers = {layer.node: layer for layer in found}
         self.cam_layers: tuple[tuple[str, str], ...] = tuple(
@@ -66,6 +69,8 @@ class RunExplainer:
             if layer is None:
                 raise ExplainError("that layer is not a convolution with an image output; pick another")
         probability = type(self.predictor.criterion).__name__ == "BCELoss"  # the class rule of class_scores
+        if self._one_value:
+            target = 1
         return explain(
             self.predictor.model,
             x,
@@ -75,6 +80,11 @@ class RunExplainer:
             single_score_is_probability=probability and self.predictor.kind == CLASSIFICATION_KIND,
             signed=self.tokens,
         )
+
+    @torch.no_grad()
+    def _values(self, sample: torch.Tensor) -> int:
+        """How many values the network gives for one sample."""
+        return self.predictor.model(sample.unsqueeze(0).to(self.predictor.device)).numel()
 
     def _sample(self, index: int) -> torch.Tensor:
         """Validation sample `index` as the network takes it, without the batch dimension."""

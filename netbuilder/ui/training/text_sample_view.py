@@ -203,8 +203,7 @@ class TextSampleView(QWidget):
             return
         dark = palette_is_dark(self.palette())
         parts = []
-        for rgb, meaning in legend_hues(flow.signed, dark=dark):
-            meaning = meaning.replace("the class", flow.target) if flow.target else meaning
+        for rgb, meaning in legend_hues(flow.signed, flow.target, dark=dark):
             parts.append(f"<span style='color:rgb{rgb}'>■</span> {escape(meaning)}")
         self.legend.setText(" &nbsp; ".join(parts) + " · deeper: a larger share")
 

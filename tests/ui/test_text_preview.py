@@ -92,6 +92,7 @@ def test_the_preview_shows_lengths_against_max_length_and_follows_it(qtbot, tmp_
     assert histogram.max_length == 10 and histogram.x_of(10) < mark
     assert preview.text.cut.text() == "75% of texts (90 of 120) are longer than 10 tokens and are cut."
     assert preview.text.strip.max_length == 10
+    assert preview.minimumSizeHint().width() <= 300, "the text view fits a narrow inspector"
     panel.detach()
     document.close()
 
@@ -127,6 +128,6 @@ def test_an_example_shows_its_text_its_tokens_the_unknown_and_the_cut(qtbot, tmp
     assert "not read" not in strip.tooltip(3) and "past max_length (4): not read" in strip.tooltip(4)
     assert strip.token_at(QPointF(strip.boxes[4].center())) == 4
     assert strip.boxes[4].left() > strip.boxes[3].right() + 3 or strip.boxes[4].top() > strip.boxes[3].top()
-    assert "the first 4 read" in view.example_title.text()
+    assert "tokens, cut at 4" in view.example_title.text()
     assert "after the bar: past max_length" in view.legend.text()
     preview.wait()

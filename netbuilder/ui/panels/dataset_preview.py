@@ -64,6 +64,7 @@ class DatasetPreview(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.canvas)
         layout.addWidget(self.text)
+        layout.addStretch(1)
 
     def set_params(self, params: Mapping[str, Any]) -> None:
         """The Dataset node's parameters; a shown preview reloads when they change."""
@@ -224,6 +225,7 @@ class _PreviewCanvas(QWidget):
             if len(counts) <= 12:
                 painter.setPen(text)
                 label = names[i] if i < len(names) else str(i)
+                label = painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, int(width - 4))
                 painter.drawText(
-                    QRectF(bar.left(), area.bottom() - 14, width, 14), Qt.AlignmentFlag.AlignHCenter, label[:6]
+                    QRectF(bar.left(), area.bottom() - 14, width, 14), Qt.AlignmentFlag.AlignHCenter, label
                 )

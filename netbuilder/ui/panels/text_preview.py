@@ -114,7 +114,6 @@ class LengthHistogram(QWidget):
         below = QRectF(area.left(), area.bottom() + 2, area.width(), line)
         painter.drawText(below, Qt.AlignmentFlag.AlignLeft, "0")
         painter.drawText(below, Qt.AlignmentFlag.AlignRight, f"{int(self.edges[-1]) - 1:,}+ tokens")
-        painter.drawText(QRectF(area.left(), 0, area.width(), line), Qt.AlignmentFlag.AlignLeft, f"{most:,} texts")
         x = self.x_of(self.max_length)
         painter.setPen(QPen(text, 2))
         painter.drawLine(QPointF(x, area.top() - 2), QPointF(x, area.bottom() + 2))
@@ -292,8 +291,6 @@ class TextPreview(QWidget):
         self.scroll.setWidget(self.strip)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        token_line = QFontMetricsF(self.strip.font()).height() + 2 * PAD_Y + LINE_GAP
-        self.scroll.setFixedHeight(math.ceil(TOKEN_LINES * token_line))
         self.legend = _note(faint=True)
         title = QHBoxLayout()
         title.setContentsMargins(0, 0, 0, 0)
@@ -303,7 +300,8 @@ class TextPreview(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(_note("Lengths in tokens"))
+        self.lengths_title = _note()
+        layout.addWidget(self.lengths_title)
         layout.addWidget(self.histogram)
         layout.addWidget(self.cut)
         layout.addWidget(self.vocabulary)
@@ -318,6 +316,8 @@ class TextPreview(QWidget):
         seed) leaves; the network reads `max_length` tokens."""
         self.preview, self.index = preview, 0
         self.histogram.set_lengths(preview.text_lengths, max_length)
+        tallest = int(self.histogram.counts.max()) if len(self.histogram.counts) else 0
+        self.lengths_title.setText(f"Lengths in tokens (the tallest bar: {tallest:,} texts)")
         val_fraction, seed = split
         self.vocabulary.setText(
             f"Vocabulary: {preview.vocabulary_size:,} tokens, made from the training part ({1 - val_fraction:.0%},"
@@ -333,6 +333,7 @@ class TextPreview(QWidget):
         self.histogram.set_max_length(max_length)
         self.cut.setText(cut_words(self.preview.text_lengths, max_length))
         self.strip.set_max_length(max_length)
+        self._fit_tokens()
         self._show_title()
 
     def show_example(self, index: int) -> None:
@@ -348,7 +349,20 @@ class TextPreview(QWidget):
         self.written.setPlainText(text)
         self.strip.set_tokens(read.tokens, read.unknown, read.word_starts, self.max_length)
         self.scroll.verticalScrollBar().setValue(0)
+        self._fit_tokens()
         self._show_title()
+
+    def _fit_tokens(self) -> None:
+        """The tokens' box as tall as the tokens, up to TOKEN_LINES lines (then it scrolls)."""
+        token_line = QFontMetricsF(self.strip.font()).height() + 2 * PAD_Y + LINE_GAP
+        frame = 2 * self.scroll.frameWidth()
+        needed = self.strip.heightForWidth(self.scroll.width() - frame) + frame
+        self.scroll.setFixedHeight(min(needed, math.ceil(TOKEN_LINES * token_line)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.preview is not None:
+            self._fit_tokens()
 
     def _show_title(self) -> None:
         examples = self.preview.text_examples
@@ -360,7 +374,7 @@ class TextPreview(QWidget):
         labels = self.preview.text_labels
         kind = f" · {names[labels[self.index]]}" if names and self.index < len(labels) else ""
         count = len(read.tokens)
-        cut = f", the first {self.max_length:,} read" if count > self.max_length else ""
+        cut = f", cut at {self.max_length:,}" if count > self.max_length else ""
         self.example_title.setText(f"Example {self.index + 1} of {len(examples)}{kind} · {count:,} tokens{cut}")
         self.example_title.setToolTip(f"Sample {sample:,} of the dataset")
         unknown = sum(read.unknown)

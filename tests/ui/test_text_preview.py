@@ -85,11 +85,12 @@ def test_the_preview_shows_lengths_against_max_length_and_follows_it(qtbot, tmp_
     counts, _ = numpy.histogram(numpy.minimum(lengths, histogram.edges[-1] - 1), bins=histogram.edges)
     assert histogram.counts.tolist() == counts.tolist() and histogram.counts.sum() == 120
     assert preview.text.cut.text() == "25% of texts (30 of 120) are longer than 30 tokens and are cut."
-    mark = histogram.x_of(30)
+    mark = histogram.mark_x()
+    assert histogram.x_of(30) < mark <= histogram.x_of(31)
 
     controller.set_param(node, "max_length", 10)
     assert preview.preview is shown, "max_length moves the mark without loading the data again"
-    assert histogram.max_length == 10 and histogram.x_of(10) < mark
+    assert histogram.max_length == 10 and histogram.mark_x() == histogram.x_of(11) < mark
     assert preview.text.cut.text() == "75% of texts (90 of 120) are longer than 10 tokens and are cut."
     assert preview.text.strip.max_length == 10
     assert preview.minimumSizeHint().width() <= 300, "the text view fits a narrow inspector"

@@ -85,6 +85,11 @@ class LengthHistogram(QWidget):
         area = self.plot_area()
         return area.left() + min(1.0, length / self.edges[-1]) * area.width()
 
+    def mark_x(self) -> float:
+        """Where the max_length line goes: between the lengths read whole and those cut (bin [a, b) spans a to b,
+        so the line at max_length + 1 has every text of max_length tokens or fewer on its left)."""
+        return self.x_of(self.max_length + 1)
+
     def bin_at(self, x: float) -> int | None:
         area = self.plot_area()
         if not len(self.counts) or not area.left() <= x < area.right():
@@ -105,7 +110,7 @@ class LengthHistogram(QWidget):
         for i, count in enumerate(self.counts.tolist()):
             height = area.height() * count / most
             bar = QRectF(area.left() + i * width, area.bottom() - height, max(1.0, width - 1), height)
-            painter.fillRect(bar, cut if self.edges[i] >= self.max_length else read)
+            painter.fillRect(bar, cut if self.edges[i] > self.max_length else read)  # faint: all of them cut
         text = palette.color(QPalette.ColorRole.WindowText)
         faint = palette.color(QPalette.ColorRole.PlaceholderText)
         painter.setPen(QPen(faint, 1))
@@ -114,10 +119,10 @@ class LengthHistogram(QWidget):
         below = QRectF(area.left(), area.bottom() + 2, area.width(), line)
         painter.drawText(below, Qt.AlignmentFlag.AlignLeft, "0")
         painter.drawText(below, Qt.AlignmentFlag.AlignRight, f"{int(self.edges[-1]) - 1:,}+ tokens")
-        x = self.x_of(self.max_length)
+        x = self.mark_x()
         painter.setPen(QPen(text, 2))
         painter.drawLine(QPointF(x, area.top() - 2), QPointF(x, area.bottom() + 2))
-        label = f"max_length {self.max_length:,}" + (" ▸" if self.max_length >= self.edges[-1] else "")
+        label = f"max_length {self.max_length:,}" + (" ▸" if self.max_length + 1 >= self.edges[-1] else "")
         label_width = QFontMetricsF(self.font()).horizontalAdvance(label) + 4
         left = min(max(x - label_width / 2, area.left()), area.right() - label_width)
         painter.drawText(QRectF(left, 0, label_width, line), Qt.AlignmentFlag.AlignCenter, label)

@@ -132,3 +132,17 @@ def test_an_example_shows_its_text_its_tokens_the_unknown_and_the_cut(qtbot, tmp
     assert "tokens, cut at 4" in view.example_title.text()
     assert "after the bar: past max_length" in view.legend.text()
     preview.wait()
+
+
+def test_byte_pairs_are_shown_and_counted_as_the_pieces_the_network_reads(tmp_path):
+    path = reviews_csv(tmp_path / "reviews.csv")
+    preview = make_preview(text_params(path, tokenizer="bpe", vocab_size=40), seed=0, val_fraction=0.2)
+    assert preview.vocabulary_size <= 40
+    split = 0
+    for (sample, _, words), read in zip(preview.text_examples, preview.text_read, strict=True):
+        assert len(read.tokens) == preview.text_lengths[sample] >= len(words)
+        starts = [i for i, start in enumerate(read.word_starts) if start]
+        pieces = [read.tokens[a:b] for a, b in itertools.pairwise([*starts, len(read.tokens)])]
+        assert ["".join(word) for word in pieces] == list(words), "a word's pieces spell it"
+        split += sum(len(word) > 1 for word in pieces)
+    assert split, "with 40 pieces some words are read in several"

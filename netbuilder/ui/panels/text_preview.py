@@ -252,8 +252,8 @@ class TokenStrip(QWidget):
             return "Tokens past these are not read either"
         token = self.tokens[index]
         words = f"Token {index + 1}: {token}"
-        if self.unknown[index]:
-            words += f" · outside the vocabulary: read as {UNKNOWN_TOKEN}" if token != UNKNOWN_TOKEN else " · outside"
+        if self.unknown[index]:  # a word keeps its spelling; a piece (a character never seen) is <unk> already
+            words += " · outside the vocabulary" + (f": read as {UNKNOWN_TOKEN}" if token != UNKNOWN_TOKEN else "")
         if index >= self.max_length:
             words += f" · past max_length ({self.max_length:,}): not read"
         return words

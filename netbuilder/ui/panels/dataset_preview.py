@@ -122,7 +122,8 @@ class DatasetPreview(QWidget):
         classes = f"{len(preview.class_names)} classes, " if preview.class_names else ""
         median = statistics.median(preview.text_lengths.tolist()) if len(preview.text_lengths) else 0
         self.status.setText(f"{preview.samples:,} texts, {classes}median {median:,.0f} tokens")
-        self.text.set_preview(preview, self._max_length(), self.shown_split)
+        pieces = self.params.get("tokenizer") == "bpe"
+        self.text.set_preview(preview, self._max_length(), self.shown_split, pieces=pieces)
         self.text.show()
 
     def _max_length(self) -> int:

@@ -316,16 +316,17 @@ class TextPreview(QWidget):
         layout.addWidget(self.scroll)
         layout.addWidget(self.legend)
 
-    def set_preview(self, preview, max_length: int, split: tuple[float, int]) -> None:
+    def set_preview(self, preview, max_length: int, split: tuple[float, int], *, pieces: bool = False) -> None:
         """Show a text set's preview whose vocabulary came from the training part that `split` (val_fraction,
-        seed) leaves; the network reads `max_length` tokens."""
+        seed) leaves; the network reads `max_length` tokens (byte-pair `pieces` of words, or words)."""
         self.preview, self.index = preview, 0
         self.histogram.set_lengths(preview.text_lengths, max_length)
         tallest = int(self.histogram.counts.max()) if len(self.histogram.counts) else 0
         self.lengths_title.setText(f"Lengths in tokens (the tallest bar: {tallest:,} texts)")
         val_fraction, seed = split
+        unit = "pieces (byte pairs)" if pieces else "tokens"
         self.vocabulary.setText(
-            f"Vocabulary: {preview.vocabulary_size:,} tokens, made from the training part ({1 - val_fraction:.0%},"
+            f"Vocabulary: {preview.vocabulary_size:,} {unit}, made from the training part ({1 - val_fraction:.0%},"
             f" seed {seed}) as training makes it; {_share(preview.unknown_share)} of all tokens are outside it"
             f" and read as {UNKNOWN_TOKEN}."
         )

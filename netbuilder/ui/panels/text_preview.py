@@ -50,9 +50,8 @@ def cut_words(lengths: numpy.ndarray, max_length: int) -> str:
     cut = int((lengths > max_length).sum())
     if not cut:
         return f"No text is longer than {max_length:,} tokens: none is cut (the longest has {int(lengths.max()):,})."
-    share = cut / len(lengths)
-    percent = f"{share:.0%}" if share >= 0.01 else "under 1%"
-    return f"{percent} of texts ({cut:,} of {len(lengths):,}) are longer than {max_length:,} tokens and are cut."
+    share = _share(cut / len(lengths))
+    return f"{share} of texts ({cut:,} of {len(lengths):,}) are longer than {max_length:,} tokens and are cut."
 
 
 class LengthHistogram(QWidget):

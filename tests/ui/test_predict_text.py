@@ -71,7 +71,7 @@ def test_texts_are_listed_and_the_chosen_one_coloured_by_its_tokens_attributions
     image = view.flow.grab().toImage()
     assert hue_near(image, TOWARDS[0]) and hue_near(image, AGAINST[0])
     strongest = int(abs(heat[: len(view.flow.tokens)]).argmax())
-    box = view.flow._boxes[strongest]
+    box = view.flow.boxes[strongest]
     assert view.flow.token_at(box.center()) == strongest and view.flow.token_at(QPointF(-5, -5)) is None
     tip = view.flow.tooltip(strongest)
     assert tip.startswith(f"Token {strongest + 1}: {view.flow.tokens[strongest]}: ")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,10 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.token_display import UNKNOWN_TOKEN, spaces_before
+from netbuilder.ui.widgets.token_flow import GAP, TokenFlow
 
-PAD_X, PAD_Y = 2.0, 2.0  # room around a token inside its box (the Predict tab's spacing)
-GAP = 3.0  # between two tokens with a space between them
-LINE_GAP = 3.0
 BINS = 40  # at most, over the lengths up to the longest 1 in 200
 AFTER_CUT = 24  # tokens drawn after the cut, faded, before the rest is only counted
 TOKEN_LINES = 9  # the height of the tokens' box, in lines (it scrolls)
@@ -143,7 +141,7 @@ class LengthHistogram(QWidget):
         return super().event(event)
 
 
-class TokenStrip(QWidget):
+class TokenStrip(TokenFlow):
     """A text's tokens as running text, wrapped to the width: a word outside the vocabulary in dotted italics;
     after the first `max_length` tokens a cut mark, then the next few faded and the rest counted."""
 
@@ -153,11 +151,6 @@ class TokenStrip(QWidget):
         self.unknown: tuple[bool, ...] = ()
         self.word_starts: tuple[bool, ...] = ()
         self.max_length = 0
-        self.boxes: list[QRectF] = []
-        self.cut_x: QPointF | None = None  # the cut mark's top, when the text is cut
-        sizes = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sizes.setHeightForWidth(True)
-        self.setSizePolicy(sizes)
 
     def set_tokens(self, tokens, unknown, word_starts, max_length: int) -> None:
         self.tokens, self.unknown, self.word_starts = tuple(tokens), tuple(unknown), tuple(word_starts)
@@ -165,85 +158,45 @@ class TokenStrip(QWidget):
 
     def set_max_length(self, max_length: int) -> None:
         self.max_length = max_length
-        self._relayout()
+        self.relayout()
 
     def shown(self) -> tuple[str, ...]:
         """The words drawn: the tokens up to AFTER_CUT past the cut, then how many more there are, if any."""
         end = self.max_length + AFTER_CUT
         return self.tokens[:end] + ((f"… {len(self.tokens) - end:,} more",) if len(self.tokens) > end else ())
 
-    def hasHeightForWidth(self) -> bool:
-        return True
+    def words(self) -> tuple[str, ...]:
+        return self.shown()
 
-    def heightForWidth(self, width: int) -> int:
-        return int(self._layout(width)[1]) + 2
+    def spaces(self) -> list[bool]:
+        drawn = min(len(self.shown()), len(self.tokens))
+        return [*spaces_before(self.tokens[:drawn], self.word_starts[:drawn]), True][: len(self.shown())]
 
-    def sizeHint(self) -> QSize:
-        return QSize(300, self.heightForWidth(300))
+    def in_italics(self, index: int) -> bool:
+        return index < len(self.unknown) and self.unknown[index]
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._relayout()
-
-    def _relayout(self) -> None:
-        self.boxes, _ = self._layout(self.width())
-        self.updateGeometry()
-        self.update()
-
-    def _italic(self) -> QFont:
-        italic = QFont(self.font())
-        italic.setItalic(True)
-        return italic
-
-    def _layout(self, width: int) -> tuple[list[QRectF], float]:
-        metrics, italic = QFontMetricsF(self.font()), QFontMetricsF(self._italic())
-        height = metrics.height() + 2 * PAD_Y
-        shown = self.shown()
-        drawn = min(len(shown), len(self.tokens))
-        spaces = [*spaces_before(shown[:drawn], self.word_starts[:drawn]), True]  # then "… more", if shown
-        x = y = 0.0
-        boxes = []
-        for i, token in enumerate(shown):
-            unknown = i < len(self.unknown) and self.unknown[i]
-            w = (italic if unknown else metrics).horizontalAdvance(token) + 2 * PAD_X
-            x += GAP if spaces[i] else 1.0 if x else 0.0
-            if i == self.max_length:
-                x += 2 * GAP  # room for the cut mark
-            if x + w > width and x > 0:
-                x, y = 0.0, y + height + LINE_GAP
-                x += 2 * GAP if i == self.max_length else 0.0
-            boxes.append(QRectF(x, y, w, height))
-            x += w
-        return boxes, (y + height if boxes else 0.0)
+    def gap_before(self, index: int) -> float:
+        return 2 * GAP if index == self.max_length else 0.0  # room for the cut mark
 
     def paintEvent(self, event) -> None:
+        super().paintEvent(event)
         painter = QPainter(self)
         palette = self.palette()
         text = palette.color(QPalette.ColorRole.Text)
         faint = palette.color(QPalette.ColorRole.PlaceholderText)
         mark = palette.color(QPalette.ColorRole.Highlight)
-        italic = self._italic()
-        for i, (token, box) in enumerate(zip(self.shown(), self.boxes, strict=True)):
-            unknown = i < len(self.unknown) and self.unknown[i]
+        for i, box in enumerate(self.boxes):
+            unknown = self.in_italics(i)
             after_cut = i >= self.max_length
             if i == self.max_length:
                 painter.setPen(QPen(mark, 2))
                 x = box.left() - GAP - 1
                 painter.drawLine(QPointF(x, box.top() - 1), QPointF(x, box.bottom() + 1))
-            if unknown:  # outlined, in italics, as the Predict tab draws <unk>
-                painter.setPen(QPen(faint, 1, Qt.PenStyle.DotLine))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
             colour = QColor(faint if unknown or after_cut else text)
             if after_cut:
                 colour.setAlphaF(0.55)
-            painter.setPen(colour)
-            painter.setFont(italic if unknown else self.font())
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, token)
+            self.draw_word(painter, i, colour, outlined=unknown)  # outlined, as the Predict tab draws <unk>
         painter.end()
-
-    def token_at(self, point: QPointF) -> int | None:
-        return next((i for i, box in enumerate(self.boxes) if box.contains(point)), None)
 
     def tooltip(self, index: int) -> str:
         """What token `index`'s tooltip says: its place, whether the network reads it, and as what."""
@@ -256,16 +209,6 @@ class TokenStrip(QWidget):
         if index >= self.max_length:
             words += f" · past max_length ({self.max_length:,}): not read"
         return words
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            index = self.token_at(QPointF(event.pos()))
-            if index is None:
-                QToolTip.hideText()
-                return True
-            QToolTip.showText(event.globalPos(), self.tooltip(index), self)
-            return True
-        return super().event(event)
 
 
 class TextPreview(QWidget):
@@ -359,7 +302,7 @@ class TextPreview(QWidget):
 
     def _fit_tokens(self) -> None:
         """The tokens' box as tall as the tokens, up to TOKEN_LINES lines (then it scrolls)."""
-        token_line = QFontMetricsF(self.strip.font()).height() + 2 * PAD_Y + LINE_GAP
+        token_line = self.strip.line_pitch()
         frame = 2 * self.scroll.frameWidth()
         needed = self.strip.heightForWidth(self.scroll.width() - frame) + frame
         self.scroll.setFixedHeight(min(needed, math.ceil(TOKEN_LINES * token_line)))

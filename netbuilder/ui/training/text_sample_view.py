@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from netbuilder.token_display import (
     UNKNOWN_TOKEN,
@@ -21,15 +21,13 @@ from netbuilder.token_display import (
 from netbuilder.ui.icons import palette_is_dark
 from netbuilder.ui.training.explanation_controls import DEFAULT_OPACITY
 from netbuilder.ui.widgets.text import escape
+from netbuilder.ui.widgets.token_flow import TokenFlow
 
-PAD_X, PAD_Y = 2.0, 2.0  # room around a token's word inside its coloured box
-GAP = 3.0  # between the boxes of two tokens with a space between them
-LINE_GAP = 3.0
 NO_MAP = "Choose Saliency or Integrated gradients below to colour each token by its part in the answer."
 
 
-class TokenFlow(QWidget):
-    """The tokens laid out as running text, wrapped to the width, each in a box coloured by its attribution."""
+class AttributedTokens(TokenFlow):
+    """The tokens as running text, each in a box coloured by its attribution."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,16 +37,11 @@ class TokenFlow(QWidget):
         self.signed = False
         self.target = ""  # the explained class, for the tooltips
         self.opacity = 1.0
-        self._boxes: list[QRectF] = []
-        self._laid_out_width = -1
-        sizes = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sizes.setHeightForWidth(True)
-        self.setSizePolicy(sizes)
 
     def set_tokens(self, tokens: tuple[str, ...], word_starts: tuple[bool, ...] | None = None) -> None:
         self.tokens, self.word_starts = tokens, word_starts
         self.heat = None
-        self._relayout()
+        self.relayout()
 
     def set_heat(self, heat: Any, signed: bool, target: str, opacity: float) -> None:
         """Colour the tokens by `heat`; at the slider's default opacity and above, in full colour (a token's
@@ -62,49 +55,17 @@ class TokenFlow(QWidget):
         heat = self.heat
         return float(heat[index]) if heat is not None and index < len(heat) else None
 
-    def token_at(self, point: QPointF) -> int | None:
-        """The token whose box holds `point`."""
-        return next((i for i, box in enumerate(self._boxes) if box.contains(point)), None)
+    def words(self) -> tuple[str, ...]:
+        return self.tokens
 
-    def hasHeightForWidth(self) -> bool:
-        return True
+    def spaces(self) -> list[bool]:
+        return spaces_before(self.tokens, self.word_starts)
 
-    def heightForWidth(self, width: int) -> int:
-        return int(self._layout(width)[1]) + 2
-
-    def sizeHint(self) -> QSize:
-        return QSize(300, self.heightForWidth(300))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._relayout()
-
-    def _relayout(self) -> None:
-        self._boxes, _ = self._layout(self.width())
-        self._laid_out_width = self.width()
-        self.updateGeometry()
-        self.update()
-
-    def _layout(self, width: int) -> tuple[list[QRectF], float]:
-        """Each token's box at this width, and the height they take."""
-        italic = QFont(self.font())
-        italic.setItalic(True)
-        metrics, italic_metrics = QFontMetricsF(self.font()), QFontMetricsF(italic)
-        height = metrics.height() + 2 * PAD_Y
-        x = y = 0.0
-        boxes = []
-        for token, space in zip(self.tokens, spaces_before(self.tokens, self.word_starts), strict=True):
-            w = (italic_metrics if token == UNKNOWN_TOKEN else metrics).horizontalAdvance(token) + 2 * PAD_X
-            x += GAP if space else 1.0 if x else 0.0
-            if x + w > width and x > 0:
-                x, y = 0.0, y + height + LINE_GAP
-            boxes.append(QRectF(x, y, w, height))
-            x += w
-        return boxes, (y + height if boxes else 0.0)
+    def in_italics(self, index: int) -> bool:
+        return self.tokens[index] == UNKNOWN_TOKEN
 
     def paintEvent(self, event) -> None:
-        if self._laid_out_width != self.width():
-            self._boxes, _ = self._layout(self.width())
+        super().paintEvent(event)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
@@ -112,34 +73,15 @@ class TokenFlow(QWidget):
         dark = palette_is_dark(palette)
         text = palette.color(QPalette.ColorRole.Text)
         faint = palette.color(QPalette.ColorRole.PlaceholderText)
-        italic = QFont(self.font())
-        italic.setItalic(True)
-        for i, (token, box) in enumerate(zip(self.tokens, self._boxes, strict=True)):
+        for i, box in enumerate(self.boxes):
             value = self.value(i)
-            unknown = token == UNKNOWN_TOKEN
             if value is not None and value != 0:
                 colour = token_background(value, self.signed, base.getRgb()[:3], dark=dark, opacity=self.opacity)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(*colour))
                 painter.drawRoundedRect(box, 3, 3)
-            if unknown:  # a word the vocabulary lacks: outlined, in italics, so it is not read as written
-                painter.setPen(QPen(faint, 1, Qt.PenStyle.DotLine))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
-            painter.setFont(italic if unknown else self.font())
-            painter.setPen(faint if unknown else text)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, token)
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            index = self.token_at(QPointF(event.pos()))
-            if index is None:
-                QToolTip.hideText()
-                event.ignore()
-                return True
-            QToolTip.showText(event.globalPos(), self.tooltip(index), self)
-            return True
-        return super().event(event)
+            unknown = self.in_italics(i)  # a word the vocabulary lacks: outlined, so it is not read as written
+            self.draw_word(painter, i, faint if unknown else text, outlined=unknown)
 
     def tooltip(self, index: int) -> str:
         """What the tooltip of token `index` says: its attribution, or that it is outside the vocabulary."""
@@ -160,7 +102,7 @@ class TextSampleView(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.flow = TokenFlow()
+        self.flow = AttributedTokens()
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.flow)
         self.scroll.setWidgetResizable(True)

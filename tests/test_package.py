@@ -65,6 +65,7 @@ def sample(name: str, **settings) -> Project:
         ("digits_mlp", 3, {}),
         ("spirals_mlp", 3, {}),
         ("lstm_classifier", 2, {}),
+        ("sentiment_lstm", 1, {}),  # generated reviews, written again by train.py
         # the mixed-precision loop (autocast off, no scaler on the CPU) with clipping after unscaling
         ("digits_mlp", 3, {"precision": "fp16", "grad_clip": 0.5}),
     ],

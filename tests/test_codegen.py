@@ -101,6 +101,9 @@ def test_identifiers():
     assert identifier("名前") == "node"
     assert class_name("digits CNN") == "DigitsCNN"
     assert class_name("") == "Model"
+    long = class_name("sentiment of reviews written in the long winter evenings by candle light")
+    assert long == "SentimentOfReviewsWrittenInTheLongWinterEvenings" and len(long) <= 48  # whole words that fit
+    assert class_name("x" * 300) == "X" + "x" * 47
     namer = Namer()
     assert [namer.take(t) for t in ["fc", "fc", "FC", "forward", "x", "class"]] == [
         "fc",
@@ -170,6 +173,38 @@ def exported_passes_ruff(project, folder: Path) -> str:
     )
     assert result.returncode == 0, result.stdout
     return package.files["train.py"]
+
+
+@pytest.mark.parametrize("sample", ["digits_mlp", "sentiment_lstm"])
+def test_a_long_project_name_and_source_keep_the_package_within_the_line_length(tmp_path, sample):
+    """The name and the project's file are written into each script's docstring: wrapped, never cut."""
+    from netbuilder.project import load_project
+
+    project = load_project(Path(__file__).parent.parent / "sample_projects" / f"{sample}.nbproj")
+    name = " ".join(["Sentiment of reviews written in the long winter evenings"] * 4)  # 231 characters
+    source = "/home/someone/" + "a-rather-deep-folder/" * 6 + "project.nbproj"
+    package = generate_package(
+        project.graph,
+        analyze(project.graph),
+        name=name,
+        source=source,
+        epochs=1,
+        batch_size=8,
+        val_fraction=0.2,
+        seed=0,
+    )
+    for file, text in package.files.items():
+        (tmp_path / file).write_text(text)
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+    model_doc = " ".join(package.files["model.py"].split('"""')[1].split())
+    assert model_doc.startswith(safe_text(name) + ":") and safe_text(source) in model_doc  # as long as before
 
 
 @pytest.mark.parametrize("augment", ["none", "flip", "crop", "crop+flip"])

@@ -116,11 +116,22 @@ def identifier(text: str, fallback: str = "node") -> str:
     return name
 
 
+MAX_CLASS_CHARS = 48
+"""The longest class name made from a text: a long project name gives its first words (the docstring keeps the
+whole name), so that the scripts' lines that name the class keep within the linter's line length."""
+
+
 def class_name(text: str, fallback: str = "Model") -> str:
-    """`text` as a CamelCase class name, keeping capitals already there ("digits CNN" -> DigitsCNN)."""
+    """`text` as a CamelCase class name, keeping capitals already there ("digits CNN" -> DigitsCNN); of a long
+    text, the words that fit in MAX_CLASS_CHARS."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[A-Za-z0-9]+", ascii_text)
-    name = "".join(w[0].upper() + w[1:] for w in words)
+    words = [w[0].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", ascii_text)]
+    name = ""
+    for word in words:
+        if name and len(name) + len(word) > MAX_CLASS_CHARS:
+            break
+        name += word
+    name = name[:MAX_CLASS_CHARS]
     if not name:
         return fallback
     if name[0].isdigit():

@@ -3,9 +3,24 @@ per line, each split again while still too long, with a trailing comma (nn.Seque
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 
 WIDTH = 120
+
+
+def docstring_opening(text: str, indent: str = "", width: int = WIDTH) -> str:
+    """A docstring's opening quotes and first sentence at `indent`, wrapped at spaces to `width`: a project's name
+    or its file's path can be long, and the exported package keeps the linter's line length."""
+    lines = textwrap.wrap(
+        '"""' + text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)
 
 
 def wrapped(line: str, width: int = WIDTH) -> list[str]:

@@ -1,7 +1,7 @@
 """Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
 CNN with the Train button, look at its per-class figures, curves, predictions, what it looks at, a layer's
-output and its gradients, and save the README's screenshots. Run it on a
-display, or under Xvfb:
+output and its gradients, train the sample sentiment LSTM and look at what each word of a review did, and
+save the README's screenshots. Run it on a display, or under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
 
@@ -172,6 +172,7 @@ def main() -> int:
     problems = window.problems.counts()
     window.controller.undo_stack.setClean()
     train_and_predict(window, folder)
+    train_on_text(window, folder)
     window.close()
     del app
     print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
@@ -237,6 +238,32 @@ def train_and_predict(window: MainWindow, folder: Path) -> None:
     look_at(panel.gradients_tab)
     settle(500)
     window.grab().save(str(IMAGES / "gradients.png"))
+    window.controller.undo_stack.setClean()
+
+
+def train_on_text(window: MainWindow, folder: Path) -> None:
+    """The sample sentiment LSTM trained with the Train button, then the Predict tab on a review, each token
+    coloured by integrated gradients."""
+    path = folder / "sentiment_lstm.nbproj"
+    shutil.copy(SAMPLES / "sentiment_lstm.nbproj", path)
+    window.open_path(path)
+    window.training_dock.raise_()
+    panel = window.training
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    wait_until(lambda: panel.run is not None)
+    wait_until(lambda: panel.run is None)
+    window.resizeDocks([window.training_dock], [440], Qt.Orientation.Vertical)
+    tabs = panel.plot_tabs
+    bar = tabs.tabBar()
+    predict = panel.predict_panel
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(predict)).center())
+    wait_until(lambda: predict.predictions is not None)
+    predict.select(1)
+    methods = predict.explanation.method_box
+    methods.setCurrentIndex(methods.findData("ig"))
+    wait_until(lambda: predict.sample_view.text.flow.heat is not None)
+    settle(500)
+    window.grab().save(str(IMAGES / "text_predict.png"))
     window.controller.undo_stack.setClean()
 
 

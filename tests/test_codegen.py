@@ -150,13 +150,14 @@ def test_generated_model_passes_ruff(tmp_path):
     assert result.returncode == 0, result.stdout
 
 
-def exported_passes_ruff(project, folder: Path) -> str:
-    """Export the project into folder, check it with ruff as its owner would; train.py's text."""
+def exported_passes_ruff(project, folder: Path, *, name: str | None = None, source: str = "") -> str:
+    """Export the project into folder (named `name`, from the file `source`), check it with ruff as its owner
+    would; train.py's text."""
     package = generate_package(
         project.graph,
         analyze(project.graph),
-        name=project.name,
-        source="",
+        name=project.name if name is None else name,
+        source=source,
         epochs=1,
         batch_size=8,
         val_fraction=0.2,
@@ -177,33 +178,14 @@ def exported_passes_ruff(project, folder: Path) -> str:
 
 @pytest.mark.parametrize("sample", ["digits_mlp", "sentiment_lstm"])
 def test_a_long_project_name_and_source_keep_the_package_within_the_line_length(tmp_path, sample):
-    """The name and the project's file are written into each script's docstring: wrapped, never cut."""
+    """The name and the project's file are written into each script's docstring, wrapped within the line length."""
     from netbuilder.project import load_project
 
     project = load_project(Path(__file__).parent.parent / "sample_projects" / f"{sample}.nbproj")
     name = " ".join(["Sentiment of reviews written in the long winter evenings"] * 4)  # 231 characters
     source = "/home/someone/" + "a-rather-deep-folder/" * 6 + "project.nbproj"
-    package = generate_package(
-        project.graph,
-        analyze(project.graph),
-        name=name,
-        source=source,
-        epochs=1,
-        batch_size=8,
-        val_fraction=0.2,
-        seed=0,
-    )
-    for file, text in package.files.items():
-        (tmp_path / file).write_text(text)
-    ruff = Path(sys.executable).parent / "ruff"
-    result = subprocess.run(
-        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout
-    model_doc = " ".join(package.files["model.py"].split('"""')[1].split())
+    exported_passes_ruff(project, tmp_path, name=name, source=source)
+    model_doc = " ".join((tmp_path / "model.py").read_text().split('"""')[1].split())
     assert model_doc.startswith(safe_text(name) + ":") and safe_text(source) in model_doc  # as long as before
 
 

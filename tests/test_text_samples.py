@@ -18,7 +18,8 @@ SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name", ["sentiment_lstm", pytest.param("sentiment_transformer", marks=pytest.mark.heavy)]  # 27 s: make test-heavy
+    "name",
+    ["sentiment_lstm", pytest.param("sentiment_transformer", marks=pytest.mark.heavy)],  # 27 s: make test-heavy
 )
 def test_a_text_sample_learns_the_reviews_in_its_own_epochs(name):
     project = with_settings(load_project(SAMPLES / f"{name}.nbproj"), device="cpu")

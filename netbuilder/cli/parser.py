@@ -15,12 +15,13 @@ from netbuilder.cli.evaluate_command import SPLIT_HELP, run_evaluate
 from netbuilder.cli.explain_command import METHODS, run_explain
 from netbuilder.cli.export_command import CODE_FORMAT, run_export
 from netbuilder.cli.import_command import run_import
+from netbuilder.cli.lr_find_command import run_lr_find
 from netbuilder.cli.summary_command import run_summary
 from netbuilder.cli.train_command import run_train
-from netbuilder.project.settings import SETTINGS, SettingSpec
+from netbuilder.project.settings import DEVICES, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
 
-COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate")
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate", "lr-find")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="write report.md, metrics.json and the plots (confusion, ROC and precision-recall, or a scatter) here",
     )
     evaluate.set_defaults(run=run_evaluate)
+
+    lr_find = commands.add_parser(
+        "lr-find", help="the learning-rate range test: train briefly at growing rates and suggest one"
+    )
+    lr_find.add_argument("project", type=Path)
+    lr_find.add_argument("--start", type=float, default=1e-7, help="the first rate (default: 1e-7)")
+    lr_find.add_argument("--end", type=float, default=10.0, help="the last rate (default: 10)")
+    lr_find.add_argument("--steps", type=int, default=200, help="steps, one batch each (default: 200)")
+    lr_find.add_argument("--device", choices=DEVICES, help="where it runs (default: the project's)")
+    lr_find.add_argument("--json", action="store_true", help="the rates, losses and suggestion as one JSON object")
+    lr_find.set_defaults(run=run_lr_find)
     return parser
 
 

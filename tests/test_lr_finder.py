@@ -1,0 +1,118 @@
+"""The learning-rate range test (netbuilder.training.lr_finder) and `netbuilder lr-find`: exponential rates,
+the project's weights left alone, a suggestion where the loss falls, an early stop where it blows up."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from netbuilder.cli import main
+from netbuilder.project import load_project, project_to_json
+from netbuilder.training.engine import with_settings
+from netbuilder.training.lr_finder import exponential_rates, find_learning_rate, steepest_descent
+from netbuilder.training.program import load_program
+
+SAMPLES = Path(__file__).parent.parent / "sample_projects"
+DIGITS = SAMPLES / "digits_mlp.nbproj"
+SPIRALS = SAMPLES / "spirals_mlp.nbproj"
+
+
+@pytest.fixture(scope="module")
+def digits_result():
+    """digits_mlp (Adam) over 1e-5 .. 10: the loss falls, then blows up before the last rate."""
+    return find_learning_rate(load_project(DIGITS), start=1e-5, end=10.0, steps=100, device="cpu")
+
+
+def test_the_rates_grow_exponentially_from_start_to_end():
+    rates = exponential_rates(1e-6, 1.0, 61)
+    assert rates[0] == pytest.approx(1e-6) and rates[-1] == pytest.approx(1.0)
+    ratios = [later / earlier for earlier, later in itertools.pairwise(rates)]
+    assert ratios == pytest.approx([10 ** (6 / 60)] * 60)
+
+
+def test_the_test_tries_those_rates_one_per_step():
+    result = find_learning_rate(load_project(SPIRALS), start=1e-4, end=1e-2, steps=60, device="cpu")
+    assert not result.stopped_early
+    assert result.rates == pytest.approx(exponential_rates(1e-4, 1e-2, 60))
+    assert len(result.losses) == len(result.smoothed) == 60
+    assert all(math.isfinite(loss) for loss in result.losses)
+    assert result.smoothed[0] == pytest.approx(result.losses[0])  # bias corrected: the first is the loss itself
+
+
+def test_the_projects_weights_and_settings_are_left_as_they_were():
+    project = with_settings(load_project(DIGITS), device="cpu")
+    program = load_program(project)
+    torch.manual_seed(project.training.seed)
+    before = program.new_model().state_dict()
+    saved = project_to_json(project)
+    find_learning_rate(project, start=1e-3, end=1.0, steps=30, device="cpu")
+    assert project_to_json(project) == saved
+    torch.manual_seed(project.training.seed)
+    after = load_program(project).new_model().state_dict()
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+
+
+def test_the_suggestion_lies_where_the_loss_falls(digits_result):
+    result = digits_result
+    assert result.stopped_early  # a rate of 10 blows Adam up on digits
+    assert result.suggestion is not None
+    assert result.rates[0] < result.suggestion < result.rates[-1]
+    at = result.rates.index(result.suggestion)
+    assert result.smoothed[at] < result.smoothed[0]  # the loss has begun to fall there
+    assert result.suggestion < result.rates[result.smoothed.index(max(result.smoothed[at:]))]
+
+
+def test_on_digits_with_adam_the_suggestion_is_a_sensible_rate(digits_result):
+    assert 1e-4 <= digits_result.suggestion <= 1e-1
+
+
+def test_a_huge_end_stops_early_once_the_loss_blows_up():
+    result = find_learning_rate(load_project(SPIRALS), start=1e-4, end=1e6, steps=60, device="cpu")
+    assert result.stopped_early
+    assert len(result.rates) < 60
+    assert result.smoothed[-1] > 4 * min(result.smoothed) or not math.isfinite(result.losses[-1])
+
+
+def test_the_steepest_descent_skips_the_ends_and_needs_enough_points():
+    rates = exponential_rates(1e-5, 1.0, 40)
+    smoothed = [2.0 - (0.05 * i if 10 <= i < 30 else 0) + (1.0 if i == 2 else 0) for i in range(40)]
+    smoothed[20] -= 0.5  # the steepest fall is into step 20, out of 19 and on from it
+    assert steepest_descent(rates, smoothed) in (rates[19], rates[20])
+    assert steepest_descent(rates[:6], smoothed[:6]) is None
+
+
+def test_the_wrong_way_round_is_refused():
+    with pytest.raises(ValueError, match="must grow"):
+        find_learning_rate(load_project(SPIRALS), start=1.0, end=1e-3, device="cpu")
+
+
+def test_the_command_prints_a_table_and_the_suggestion(capsys):
+    argv = ["lr-find", str(DIGITS), "--start", "1e-5", "--steps", "60", "--device", "cpu"]
+    assert main(argv) == 0
+    said = capsys.readouterr()
+    lines = said.out.splitlines()
+    assert lines[0].split() == ["rate", "smoothed", "loss"]
+    assert 5 <= len(lines) - 3 <= 10
+    assert "suggested learning rate:" in said.out
+    assert "set lr of optimizer to " in said.out and "in the window" in said.out
+    assert "step 60/60" in said.err or "blew up" in said.err
+
+
+def test_the_command_prints_json(capsys):
+    argv = ["lr-find", str(SPIRALS), "--start", "1e-4", "--end", "1e-1", "--steps", "40", "--device", "cpu"]
+    assert main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"rates", "losses", "smoothed", "suggestion"}
+    assert len(data["rates"]) == len(data["losses"]) == len(data["smoothed"]) == 40
+    assert 1e-4 <= data["suggestion"] <= 1e-1
+
+
+def test_the_command_refuses_rates_that_do_not_grow(capsys):
+    assert main(["lr-find", str(SPIRALS), "--start", "5", "--end", "1"]) == 2
+    assert "must grow" in capsys.readouterr().err

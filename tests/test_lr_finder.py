@@ -16,6 +16,7 @@ from netbuilder.project import load_project, project_to_json
 from netbuilder.training.engine import with_settings
 from netbuilder.training.lr_finder import exponential_rates, find_learning_rate, steepest_descent
 from netbuilder.training.program import load_program
+from tests.test_starting_weights import _import, _make_trainable, _pretrained_weights
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 DIGITS = SAMPLES / "digits_mlp.nbproj"
@@ -56,6 +57,20 @@ def test_the_projects_weights_and_settings_are_left_as_they_were():
     after = load_program(project).new_model().state_dict()
     assert before.keys() == after.keys()
     assert all(torch.equal(before[name], after[name]) for name in before)
+
+
+def test_starting_weights_are_left_bit_identical(tmp_path):
+    """An imported model's weights: the file beside the project and what a run starts from stay as they were."""
+    pretrained = _pretrained_weights()
+    path = _import(tmp_path, pretrained)
+    _make_trainable(path, classes=10)
+    project = with_settings(load_project(path), device="cpu")
+    weights_file = project.weights.read_bytes()
+    find_learning_rate(project, start=1e-3, end=10.0, steps=30, device="cpu")
+    assert project.weights.read_bytes() == weights_file
+    starting = load_program(project).new_model().state_dict()
+    assert torch.equal(starting["fc1.weight"], pretrained["fc1.weight"])
+    assert torch.equal(starting["fc1.bias"], pretrained["fc1.bias"])
 
 
 def test_the_suggestion_lies_where_the_loss_falls(digits_result):

@@ -131,3 +131,13 @@ def test_the_command_prints_json(capsys):
 def test_the_command_refuses_rates_that_do_not_grow(capsys):
     assert main(["lr-find", str(SPIRALS), "--start", "5", "--end", "1"]) == 2
     assert "must grow" in capsys.readouterr().err
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_on_a_gpu_the_rate_changes_every_step_and_the_suggestion_is_the_cpus_kind():
+    """On CUDA the engine steps in a CUDA graph, which would keep the first rate; the range test must not."""
+    result = find_learning_rate(load_project(DIGITS), start=1e-5, end=10.0, steps=100, device="cuda")
+    assert result.stopped_early  # the loss blew up as the rate grew: each step had its own rate
+    assert result.rates == pytest.approx(exponential_rates(1e-5, 10.0, 100)[: len(result.rates)])
+    assert 1e-4 <= result.suggestion <= 1e-1

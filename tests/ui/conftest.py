@@ -171,9 +171,12 @@ def answer(monkeypatch):
 
 
 @pytest.fixture
-def project_path(tmp_path) -> Path:
-    path = tmp_path / "digits_mlp.nbproj"
-    shutil.copy(SAMPLES / "digits_mlp.nbproj", path)
+def project_path(tmp_path, request) -> Path:
+    """A saved copy of a sample project: the one a test names (indirect parametrisation), else its module's
+    SAMPLE, else the digits MLP."""
+    name = getattr(request, "param", None) or getattr(request.module, "SAMPLE", "digits_mlp")
+    path = tmp_path / f"{name}.nbproj"
+    shutil.copy(SAMPLES / f"{name}.nbproj", path)
     return path
 
 

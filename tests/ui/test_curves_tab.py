@@ -5,9 +5,6 @@ reported; and it draws the Predict tab's predictions, never making them a second
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import numpy
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -21,8 +18,7 @@ from netbuilder.ui.training.fit_view import MAX_POINTS, FitView, fit_figures
 from netbuilder.ui.training.panel import TrainingPanel
 from netbuilder.ui.training.predict_panel import LOADING
 from netbuilder.ui.training.roc_pr_view import POINT_AT, RocPrView, steps_after
-from tests.ui.conftest import SAMPLES, forget_changes
-from tests.ui.test_predict_panel import open_predict_tab, wait_for_predictions
+from tests.ui.test_predict_panel import change_the_network_after_a_run, open_predict_tab, wait_for_predictions
 from tests.ui.test_training_dock import TIMEOUT_MS, set_up, train, wait_until_done
 
 LEFT = Qt.MouseButton.LeftButton
@@ -271,15 +267,7 @@ def test_a_classifier_run_draws_the_curves_of_the_predict_tabs_predictions(windo
 
 @pytest.mark.usefixtures("no_thread_left_running")
 def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project_path):
-    set_up(window, epochs=1)
-    wait_until_done(qtbot, window, train(qtbot, window))
-    data = json.loads(project_path.read_text())
-    fc1 = next(node for node in data["graph"]["nodes"] if node["label"] == "fc1")
-    fc1["params"]["out_features"] = 48  # another network: its weights have other sizes
-    project_path.write_text(json.dumps(data))
-    forget_changes(window)
-    assert window.open_path(project_path)
-    window.training_dock.raise_()
+    change_the_network_after_a_run(qtbot, window, project_path)
     tab = open_tab(qtbot, window)  # the Predict tab is never looked at: this tab asks for the predictions
     qtbot.waitUntil(lambda: tab.outcome_text() != LOADING, timeout=TIMEOUT_MS)
     assert tab.outcome_text().startswith("The network changed since this run; train again")
@@ -291,15 +279,6 @@ def test_a_project_never_saved_is_told_to_save_first(controller, qtbot):
     qtbot.addWidget(training)
     training.ensure_plots()
     assert training.evaluation_tab.outcome_text() == UNSAVED
-
-
-@pytest.fixture
-def project_path(tmp_path, request):
-    """A saved copy of a sample project: the digits MLP unless the test names another."""
-    name = getattr(request, "param", "digits_mlp")
-    path = tmp_path / f"{name}.nbproj"
-    shutil.copy(SAMPLES / f"{name}.nbproj", path)
-    return path
 
 
 @pytest.mark.usefixtures("no_thread_left_running")

@@ -6,8 +6,6 @@ tab is hidden is asked for only once the tab is looked at; inside an opened bloc
 
 from __future__ import annotations
 
-import shutil
-
 import numpy
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -15,19 +13,13 @@ from PySide6.QtCore import QPointF, Qt
 from netbuilder.training.feature_maps import SEQUENCE, VECTOR, FeatureMap
 from netbuilder.ui.training.feature_map_loading import FeatureMapRequest
 from netbuilder.ui.training.feature_map_view import HINT, FeatureMapPicture
-from tests.ui.conftest import SAMPLES
 from tests.ui.test_predict_panel import open_predict_tab, trained_window
 from tests.ui.test_training_dock import TIMEOUT_MS
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_running")
 
 
-@pytest.fixture
-def project_path(tmp_path, request):
-    name = getattr(request, "param", "digits_cnn")
-    path = tmp_path / f"{name}.nbproj"
-    shutil.copy(SAMPLES / f"{name}.nbproj", path)
-    return path
+SAMPLE = "digits_cnn"  # the project_path fixture copies it
 
 
 def click_node(qtbot, window, label: str) -> str:

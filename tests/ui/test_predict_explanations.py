@@ -4,27 +4,19 @@ as opaque as the slider says; it follows the sample chosen, and its work is join
 
 from __future__ import annotations
 
-import shutil
-
 import numpy
 import pytest
 from PySide6.QtGui import QImage
 
 import netbuilder.ui.training.predict_panel as predict_panel_module
 from netbuilder.ui.training.explanation_controls import PREDICTED_CLASS
-from tests.ui.conftest import SAMPLES
 from tests.ui.test_predict_panel import trained_window
 from tests.ui.test_training_dock import TIMEOUT_MS
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_running")
 
 
-@pytest.fixture
-def project_path(tmp_path, request):
-    name = getattr(request, "param", "digits_cnn")
-    path = tmp_path / f"{name}.nbproj"
-    shutil.copy(SAMPLES / f"{name}.nbproj", path)
-    return path
+SAMPLE = "digits_cnn"  # the project_path fixture copies it
 
 
 def choose(panel, method: str) -> None:

@@ -164,7 +164,8 @@ def test_a_run_that_fails_leaves_the_last_good_runs_samples(window, qtbot, monke
     assert panel.record.run_id == shown and panel.model.rowCount() == DIGITS_VALIDATION
 
 
-def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project_path):
+def change_the_network_after_a_run(qtbot, window, project_path) -> None:
+    """Train the digits MLP for an epoch, then open it again with fc1 wider: the run's weights no longer fit."""
     set_up(window, epochs=1)
     wait_until_done(qtbot, window, train(qtbot, window))
     data = json.loads(project_path.read_text())
@@ -174,6 +175,10 @@ def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project
     forget_changes(window)
     assert window.open_path(project_path)
     window.training_dock.raise_()
+
+
+def test_a_network_changed_since_the_run_says_train_again(window, qtbot, project_path):
+    change_the_network_after_a_run(qtbot, window, project_path)
     panel = open_predict_tab(qtbot, window)
     qtbot.waitUntil(lambda: "Loading" not in panel.outcome_text(), timeout=TIMEOUT_MS)
     assert panel.outcome_text().startswith("The network changed since this run; train again")

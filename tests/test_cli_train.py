@@ -38,6 +38,8 @@ def test_a_run_joins_the_projects_history_with_its_weights_and_checkpoints(digit
     assert len(record.history) == 2 and record.final["val_accuracy"] > 0.5
     assert len(record.confusion) == 10 and record.class_names[3] == "3"
     assert record.steps and record.steps[-1][0] == record.global_step
+    ran = record.project  # the project as it ran, for the Runs view to compare and open
+    assert ran["training"]["seed"] == 3 and any(node["label"] == "fc1" for node in ran["graph"]["nodes"])
     weights = history.file_path(record, record.weights)
     assert weights == digits.with_name("digits_mlp.runs") / record.run_id / "model.pt"
     assert "fc1.weight" in torch.load(weights, weights_only=True)

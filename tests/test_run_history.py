@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,14 @@ import pytest
 from netbuilder.atomic_file import STALE_TEMPORARY_S
 from netbuilder.project import latest_run as latest_module
 from netbuilder.project.latest_run import latest_run, point_latest
-from netbuilder.project.run_history import MAX_RUNS, RunHistory, RunRecord, runs_folder, sweep_interrupted_writes
+from netbuilder.project.run_history import (
+    MAX_RUNS,
+    MAX_RUNS_WITH_FILES,
+    RunHistory,
+    RunRecord,
+    runs_folder,
+    sweep_interrupted_writes,
+)
 
 
 def _add(history: RunHistory, run_id: str, status: str = "completed") -> Path:
@@ -37,7 +45,7 @@ def test_latest_names_the_last_run_that_finished_not_a_stopped_or_failed_one(tmp
 
 def test_a_failed_run_never_removes_an_earlier_runs_files(tmp_path):
     history = RunHistory(tmp_path / "net.nbproj")
-    kept = [_add(history, f"2025-01-01_10-00-{i:02}") for i in range(MAX_RUNS)]
+    kept = [_add(history, f"2025-01-01_10-00-{i:02}") for i in range(MAX_RUNS_WITH_FILES)]
     for i in range(3):
         _add(history, f"2025-01-01_11-00-{i:02}", "failed")
         _add(history, f"2025-01-01_12-00-{i:02}", "stopped")
@@ -109,3 +117,47 @@ def test_opening_a_project_sweeps_what_killed_runs_and_saves_left_behind(tmp_pat
         os.utime(path, (old, old))
     assert sorted(sweep_interrupted_writes(project)) == sorted(stale)
     assert all(path.exists() for path in kept) and not any(path.exists() for path in stale)
+
+
+def test_only_the_newest_runs_keep_their_files_and_their_records_say_so(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    runs = [_add(history, f"2025-01-01_10-{i // 60:02}-{i % 60:02}") for i in range(MAX_RUNS_WITH_FILES + 3)]
+    assert [run.is_dir() for run in runs] == [False] * 3 + [True] * MAX_RUNS_WITH_FILES
+    read = RunHistory(tmp_path / "net.nbproj").records
+    assert len(read) == len(runs)  # the records stay: only the files went
+    assert [r.weights is None for r in read] == [True] * 3 + [False] * MAX_RUNS_WITH_FILES
+
+
+def test_a_starred_run_keeps_its_files_and_its_record_however_many_runs_follow(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    first = _add(history, "2025-01-01_09-00-00")
+    history.update(replace(history.records[0], starred=True, name="  the good one  "))
+    for i in range(MAX_RUNS + 1):
+        _add(history, f"2025-01-01_10-{i // 60:02}-{i % 60:02}")
+    read = RunHistory(tmp_path / "net.nbproj").records
+    assert read[0].run_id == "2025-01-01_09-00-00" and read[0].starred and read[0].name == "the good one"
+    assert (first / "model.pt").is_file() and len(read) == MAX_RUNS + 1
+
+
+def test_removing_a_run_deletes_its_files_and_latest_falls_back_to_the_newest_finished_run(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    older = _add(history, "2025-01-01_10-00-00")
+    _add(history, "2025-01-01_10-00-01", "failed")
+    newest = _add(history, "2025-01-01_10-00-02")
+    history.remove(newest.name)
+    assert not newest.exists() and not (history.folder / f"{newest.name}.json").exists()
+    assert latest_run(history.folder) == older
+    assert [r.run_id for r in RunHistory(tmp_path / "net.nbproj").records] == [older.name, "2025-01-01_10-00-01"]
+
+
+def test_a_record_keeps_the_project_it_ran_its_name_and_its_sweep(tmp_path):
+    project = {"format_version": 3, "name": "net", "graph": {"nodes": [], "edges": []}}
+    sweep = {"id": "sweep-1", "values": {"optimizer.lr": 0.01, "fc1.out_features": 64}, "bad": [1]}
+    history = RunHistory(tmp_path / "net.nbproj")
+    history.add(RunRecord("2025-01-01_10-00-00", "completed", project=project, name="x" * 200, sweep=sweep))
+    (read,) = RunHistory(tmp_path / "net.nbproj").records
+    assert read.project == project and read.title == "x" * 80
+    assert read.sweep == {"id": "sweep-1", "values": {"optimizer.lr": 0.01, "fc1.out_features": 64}}
+    assert (
+        RunRecord("r", "completed").title == "r" and RunRecord.from_dict({**read.to_dict(), "sweep": 3}).sweep is None
+    )

@@ -20,7 +20,9 @@ from typing import Any
 from netbuilder.atomic_file import sweep_stale_temporaries, write_atomically
 from netbuilder.project.latest_run import latest_run, point_latest
 
-MAX_RUNS = 10
+MAX_RUNS = 100  # records kept (a record is small): enough for a few sweeps beside a day's runs
+MAX_RUNS_WITH_FILES = 10  # the newest runs that keep their weights and checkpoints (starred ones always do)
+MAX_NAME_CHARS = 80  # a run's name, as a person gives it in the Runs view
 FINISHED = ("completed", "early-stopped")  # the runs that may move `latest` and drop the oldest
 RECORD_FORMAT = 1
 MAX_STEP_POINTS = 500  # the step-loss curve of a past run is kept this coarse: it is only drawn faintly
@@ -61,7 +63,12 @@ class RunRecord:
     `weights` and `checkpoint` paths relative to the runs folder (None when not saved). A classifier's last
     validated epoch (`final`) keeps its `confusion` matrix and its per-class figures, `report` (as
     classification_report gives them; None in records written before runs kept it): one matrix a run, never one
-    an epoch, so a record stays small however long the run."""
+    an epoch, so a record stays small however long the run.
+
+    `project` is the project as its file held it when the run started (graph, definitions, training settings;
+    None in older records): what the Runs view compares with the current graph and opens again. `name` and
+    `starred` are the person's (a starred run keeps its files however many runs follow); `sweep` says which
+    sweep the run belongs to and the values it tried (`{"id": ..., "values": {"optimizer.lr": 0.01}}`)."""
 
     run_id: str
     status: str
@@ -80,6 +87,15 @@ class RunRecord:
     class_names: list[str] = field(default_factory=list)
     weights: str | None = None
     checkpoint: str | None = None
+    project: dict[str, Any] | None = None
+    name: str = ""
+    starred: bool = False
+    sweep: dict[str, Any] | None = None
+
+    @property
+    def title(self) -> str:
+        """What the Runs view and a legend call the run: its name, else its id."""
+        return self.name or self.run_id
 
     def to_dict(self) -> dict[str, Any]:
         return _finite(
@@ -102,6 +118,10 @@ class RunRecord:
                 "class_names": self.class_names,
                 "weights": self.weights,
                 "checkpoint": self.checkpoint,
+                "project": self.project,
+                "name": self.name,
+                "starred": self.starred,
+                "sweep": self.sweep,
             }
         )
 
@@ -133,6 +153,10 @@ class RunRecord:
                 class_names=[str(n) for n in data.get("class_names") or []],
                 weights=_relative(data.get("weights")),
                 checkpoint=_relative(data.get("checkpoint")),
+                project=data["project"] if isinstance(data.get("project"), dict) else None,
+                name=str(data.get("name") or "")[:MAX_NAME_CHARS],
+                starred=data.get("starred") is True,
+                sweep=_sweep(data.get("sweep")),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"malformed run record: {err}") from None
@@ -184,12 +208,13 @@ class RunHistory:
 
         A run that finished (completed or early-stopped) with its folder in the runs folder becomes the one
         `latest` names, and only a finished run drops the oldest runs beyond MAX_RUNS, their weights with them,
-        never the run `latest` names: a failed or stopped run never removes an earlier run's files (a stopped
-        one is kept to go on from, without moving `latest`)."""
+        and the files of those beyond MAX_RUNS_WITH_FILES, never the run `latest` names nor a starred one: a
+        failed or stopped run never removes an earlier run's files (a stopped one is kept to go on from,
+        without moving `latest`)."""
         self.records.append(record)
-        self.records = self.records[-MAX_RUNS:]
         folder = self.folder
         if folder is None:
+            self.records = self.records[-MAX_RUNS:]
             return
         self._write(record)
         if record.status not in FINISHED:
@@ -197,6 +222,30 @@ class RunHistory:
         if (folder / record.run_id).is_dir():
             point_latest(folder, folder / record.run_id)
         self._prune()
+
+    def update(self, record: RunRecord) -> None:
+        """Keep a changed record of a run already here (renamed, starred), written at once (OSError when it
+        cannot be). A name is cut to MAX_NAME_CHARS."""
+        record = replace(record, name=record.name.strip()[:MAX_NAME_CHARS])
+        index = next(i for i, kept in enumerate(self.records) if kept.run_id == record.run_id)
+        self.records[index] = record
+        if self.folder is not None:
+            self._write(record)
+
+    def remove(self, run_id: str) -> None:
+        """Delete a run: its record and its folder of weights and checkpoints. `latest`, if it named the run,
+        names the newest finished run still here (or nothing)."""
+        self.records = [r for r in self.records if r.run_id != run_id]
+        folder = self.folder
+        if folder is None:
+            return
+        named_latest = latest_run(folder)
+        self._delete(run_id)
+        if named_latest is not None and named_latest.name == run_id:
+            (folder / "latest").unlink(missing_ok=True)
+            finished = [r for r in self.records if r.status in FINISHED and (folder / r.run_id).is_dir()]
+            if finished:
+                point_latest(folder, folder / finished[-1].run_id)
 
     def set_project_path(self, path: Path | None) -> None:
         """The project was saved (perhaps under a new name): its runs go with it from now on; those kept so
@@ -222,7 +271,7 @@ class RunHistory:
                 records.append(RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError):
                 continue  # a damaged or foreign file is left alone, and the other runs still show
-        return records[-MAX_RUNS:]
+        return records  # bounded by _prune: MAX_RUNS, the starred ones and `latest`
 
     def _write(self, record: RunRecord) -> None:
         folder = self.folder
@@ -230,13 +279,31 @@ class RunHistory:
         write_atomically(folder / f"{record.run_id}.json", record.to_json().encode("utf-8"))
 
     def _prune(self) -> None:
-        """Drop the runs on disk older than the newest MAX_RUNS, except the one `latest` names."""
+        """Drop the runs on disk older than the newest MAX_RUNS, and the files (weights, checkpoints) of those
+        older than the newest MAX_RUNS_WITH_FILES, their records saying so; never the run `latest` names nor a
+        starred one."""
         folder = self.folder
         ids = sorted((p.stem for p in folder.glob("*.json") if _RUN_NAME.match(p.stem)), key=_start_order)
         latest = latest_run(folder)
+        kept = {r.run_id for r in self.records if r.starred} | {latest.name if latest else ""}
         for run_id in ids[:-MAX_RUNS]:
-            if latest is None or run_id != latest.name:
+            if run_id not in kept:
                 self._delete(run_id)
+        for run_id in ids[-MAX_RUNS:-MAX_RUNS_WITH_FILES]:
+            run_dir = folder / run_id
+            if run_id not in kept and run_dir.is_dir():
+                shutil.rmtree(run_dir, ignore_errors=True)
+                self._forget_files(run_id)
+        self.records = self._read()
+
+    def _forget_files(self, run_id: str) -> None:
+        """Rewrite a run's record without the files just removed, so nothing offers weights that are gone."""
+        path = self.folder / f"{run_id}.json"
+        try:
+            record = RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return
+        self._write(replace(record, weights=None, checkpoint=None))
 
     def _delete(self, run_id: str) -> None:
         if not _RUN_NAME.match(run_id):  # only ever what new_run_id named
@@ -306,6 +373,14 @@ def _report(data: Any) -> dict[str, Any] | None:
         return {"classes": classes, **averages, "accuracy": float(data["accuracy"]), "support": int(data["support"])}
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _sweep(data: Any) -> dict[str, Any] | None:
+    """A record's sweep read back: its id and the values it tried (numbers, strings, booleans), or None."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("values"), dict):
+        return None
+    values = {str(k): v for k, v in data["values"].items() if isinstance(v, int | float | str | bool)}
+    return {**{k: v for k, v in data.items() if isinstance(v, int | float | str | bool)}, "values": values}
 
 
 def _relative(value: Any) -> str | None:

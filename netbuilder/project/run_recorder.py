@@ -57,11 +57,23 @@ class RunRecorder:
     on from a checkpoint), Progress (every step's loss, smoothed here), EpochEnd (one history entry each) and
     the Outcome. `record` then makes the RunRecord, given where the run's files were kept (paths relative to
     the runs folder, see RunHistory.relative). `clock` is the wall clock, for `started` and `seconds`.
+    `project` is the project as its file holds it when the run starts (what the Runs view compares and opens),
+    `sweep` the sweep the run belongs to (see RunRecord).
     """
 
-    def __init__(self, run_id: str, settings: TrainingSettings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        settings: TrainingSettings,
+        *,
+        project: dict[str, Any] | None = None,
+        sweep: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.run_id = run_id
         self.settings = settings
+        self.project = project
+        self.sweep = sweep
         self.clock = clock
         self.started = clock()
         self.device = ""
@@ -110,4 +122,6 @@ class RunRecorder:
             class_names=list(outcome.class_names),
             weights=weights,
             checkpoint=checkpoint,
+            project=self.project,
+            sweep=self.sweep,
         )

@@ -20,7 +20,7 @@ from netbuilder.atomic_file import write_atomically
 from netbuilder.blocks.catalogue import get as block_spec
 from netbuilder.codegen.report_table import report_table
 from netbuilder.interrupts import end_as_signalled
-from netbuilder.project import Project
+from netbuilder.project import Project, project_to_dict
 from netbuilder.project.gradient_health import GradientWarning, GradientWatch
 from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.latest_run import point_latest
@@ -59,7 +59,7 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     run_dir = base / run_id
     checkpoints = run_dir / "checkpoints" if out is not None else run_dir
     console = Console(stderr=True, soft_wrap=True)  # soft wrap: a line redirected to a file stays one line
-    recorder = RunRecorder(run_id, project.training)
+    recorder = RunRecorder(run_id, project.training, project=project_to_dict(project))
     trainer = Trainer(project, resume=resume, resume_name=f"--resume {resume}")
     start = trainer.run_start(resumed=resume is not None)
     recorder.add(start)

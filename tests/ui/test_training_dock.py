@@ -418,16 +418,16 @@ def test_a_project_never_saved_keeps_its_runs_in_memory_until_it_is(tmp_path):
     assert read.history[0]["val_loss"] is None  # no validation: null in JSON, None again
 
 
-def test_only_the_last_runs_are_kept_with_their_weights(tmp_path):
+def test_only_the_last_runs_are_kept(tmp_path):
     history = RunHistory(tmp_path / "net.nbproj")
     for i in range(MAX_RUNS + 2):
-        run_id = f"2025-01-01_10-00-{i:02}"
+        run_id = f"2025-01-01_10-{i // 60:02}-{i % 60:02}"
         (runs_folder(tmp_path / "net.nbproj") / run_id).mkdir(parents=True)
         history.add(record(run_id, weights=f"{run_id}/model.pt"))
     folder = runs_folder(tmp_path / "net.nbproj")
     assert len(RunHistory(tmp_path / "net.nbproj").records) == MAX_RUNS
     assert not (folder / "2025-01-01_10-00-00.json").exists() and not (folder / "2025-01-01_10-00-00").exists()
-    assert (folder / "2025-01-01_10-00-02").is_dir()
+    assert (folder / "2025-01-01_10-00-02.json").is_file()
 
 
 def test_a_damaged_run_file_is_skipped_and_paths_cannot_leave_the_folder(tmp_path):

@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from netbuilder.project.run_history import MAX_RUNS, RunRecord
+from netbuilder.project.run_history import RunRecord
 from netbuilder.project.run_recorder import LossSmoother
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.training.class_figures import ClassFiguresPage
@@ -34,6 +34,7 @@ from netbuilder.ui.training.plot_parts import (
 from netbuilder.ui.widgets.colors import mix
 
 REFRESH_MS = 100
+PAST_CURVES = 10  # earlier runs drawn faintly behind the current one: more would hide it
 
 
 class TrainingPlots(QWidget):
@@ -69,7 +70,7 @@ class TrainingPlots(QWidget):
             self.val_metric_curve,
             self.lr_curve,
         ]
-        # earlier runs: MAX_RUNS faint curves per plot, made on first need, behind the current ones
+        # earlier runs: PAST_CURVES faint curves per plot, made on first need, behind the current ones
         self.past_items: dict[str, list[pg.PlotDataItem]] = {
             "step": [],
             "train_loss": [],
@@ -268,8 +269,8 @@ class TrainingPlots(QWidget):
                 plot.enableAutoRange(x=True)
 
     def show_past(self, past: Sequence[RunRecord]) -> None:
-        """Draw up to MAX_RUNS earlier runs faintly behind the current one."""
-        past = list(past)[-MAX_RUNS:]
+        """Draw up to PAST_CURVES earlier runs faintly behind the current one."""
+        past = list(past)[-PAST_CURVES:]
         metric_key = "val_accuracy" if self.classification else "val_mae"
         scale = 100.0 if self.classification else 1.0
         for key in self.past_items:

@@ -57,7 +57,7 @@ class TrainingWorker(QObject):
     ) -> None:
         super().__init__()
         self.project = snapshot(project)
-        self.recorder = RunRecorder(run_id, self.project.training)
+        self.recorder = RunRecorder(run_id, self.project.training, project=project_to_dict(self.project))
         self.run_dir = run_dir
         self.resume_from = resume_from
         self._lock = threading.Lock()

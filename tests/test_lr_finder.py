@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.project import load_project, project_to_json
-from netbuilder.training.engine import with_settings
+from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.lr_finder import exponential_rates, find_learning_rate, steepest_descent
 from netbuilder.training.program import load_program
 from tests.test_starting_weights import _import, _make_trainable, _pretrained_weights
+from tests.test_streaming import folder_project, write_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 DIGITS = SAMPLES / "digits_mlp.nbproj"
@@ -92,6 +94,47 @@ def test_a_huge_end_stops_early_once_the_loss_blows_up():
     assert result.stopped_early
     assert len(result.rates) < 60
     assert result.smoothed[-1] > 4 * min(result.smoothed) or not math.isfinite(result.losses[-1])
+
+
+def test_stop_ends_the_test_after_the_step_taken_and_keeps_its_losses():
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(True)
+        return len(asked) == 5
+
+    result = find_learning_rate(
+        load_project(SPIRALS), start=1e-4, end=1e-2, steps=60, device="cpu", should_stop=should_stop
+    )
+    assert len(result.rates) == len(result.losses) == 5
+    assert not result.stopped_early  # it did not blow up: it was stopped
+    assert result.suggestion is None  # too few steps to tell
+
+
+class Refused(Exception):
+    pass
+
+
+def test_a_range_test_ended_mid_epoch_closes_its_batch_reader(tmp_path):
+    """A streamed image folder is read by a DataLoader's worker processes; ended mid-epoch, also by an
+    exception (whose traceback would keep the reader alive), the test leaves none of them running."""
+    project = folder_project(write_folder(tmp_path / "images"))
+    trainer = Trainer(project, workers=2)
+    read_ahead = []
+
+    def after_step(step: int, rate: float, loss: float) -> bool:
+        read_ahead.append(len(multiprocessing.active_children()))
+        if step == 2:
+            raise Refused  # the epoch has 5 batches: this is mid-epoch
+        return True
+
+    with pytest.raises(Refused) as refused:
+        trainer.train_at_rates(exponential_rates(1e-4, 1e-1, 10), after_step)
+    assert read_ahead == [2, 2]
+    assert refused.tb is not None  # the traceback, and the frames it holds, are still alive here
+    assert multiprocessing.active_children() == []
+    assert trainer.train_at_rates(exponential_rates(1e-4, 1e-1, 10), lambda step, rate, loss: step < 3) is None
+    assert multiprocessing.active_children() == []
 
 
 def test_the_steepest_descent_skips_the_ends_and_needs_enough_points():

@@ -17,7 +17,7 @@ import math
 import re
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,34 @@ class Trainer:
         except Exception as err:  # an exception in forward or backward ends the run with the node named
             return self._finish(pace.emit, "failed", self._explain(err))
         return self._finish(pace.emit, "completed", "")
+
+    def train_at_rates(self, rates: Iterable[float], after_step: Callable[[int, float, float], bool]) -> None:
+        """One step of train.py's `train_step` at each rate in turn (what the learning-rate range test does):
+        the rate is set on every parameter group before its step, the schedule is not stepped, and each step
+        takes the next batch as training draws them, epoch after epoch. `after_step(step, rate, loss)` (step
+        counted from 1) says whether to go on. The step runs outside the CUDA graph, which would keep the first
+        rate. The batch reader (a DataLoader and its worker processes, for a streamed dataset) is closed when
+        this returns, however it ends: stopped mid-epoch, or by an exception. The trainer is not trained on
+        afterwards: where its epoch stands is left undefined."""
+        self.model.train()
+        batches = self._endless_batches()
+        try:
+            for step, rate in enumerate(rates, start=1):
+                for group in self.optimizer.param_groups:
+                    group["lr"] = rate
+                batch_x, batch_y = next(batches)
+                loss = float(self._train_step(batch_x, batch_y)[0])
+                if not after_step(step, rate, loss):
+                    return
+        finally:
+            batches.close()
+
+    def _endless_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches epoch after epoch from the start of an epoch, each epoch with its own permutation."""
+        while True:
+            self.position = 0
+            self._draw_epoch_order()
+            yield from self._batches()  # closing this generator closes that one too
 
     def request_stop(self, reason: str) -> None:
         """End the run after this epoch, saying why (what early stopping calls)."""

@@ -9,11 +9,10 @@ are left as they were. The scheduler is not stepped: the test sets the rate itse
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy
-import torch
 
 from netbuilder.project import Project
 from netbuilder.training.engine import Trainer
@@ -43,11 +42,13 @@ def find_learning_rate(
     steps: int = 200,
     device: str | None = None,
     progress: Callable[[int, int, float, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> LrFindResult:
     """Train `steps` steps with the rate growing exponentially from `start` to `end`, one batch per step
     (cycling through epochs when there are fewer batches), and suggest the rate at the steepest descent of the
     smoothed loss against log10(rate). `progress(step, steps, rate, loss)` is called after each step. Stops
-    early when the smoothed loss passes BLOW_UP times its best or the loss is not a finite number."""
+    early when the smoothed loss passes BLOW_UP times its best or the loss is not a finite number, and when
+    `should_stop()` (asked after each step; the window's Stop) says so: the result then holds the steps taken."""
     if not 0 < start < end:
         raise ValueError(f"the rates must grow: start {start:g} must be above 0 and below end {end:g}")
     if steps < 2:
@@ -56,28 +57,28 @@ def find_learning_rate(
     rates = exponential_rates(start, end, steps)
     losses: list[float] = []
     smoothed: list[float] = []
-    average, best, stopped_early = 0.0, math.inf, False
-    batches = _endless_batches(trainer)
-    for step, rate in enumerate(rates):
-        for group in trainer.optimizer.param_groups:
-            group["lr"] = rate
-        batch_x, batch_y = next(batches)
-        loss = float(trainer._train_step(batch_x, batch_y)[0])
+    average, best, blew_up = 0.0, math.inf, False
+
+    def after_step(step: int, rate: float, loss: float) -> bool:
+        nonlocal average, best, blew_up
         if not math.isfinite(loss):
-            stopped_early = True
-            break
+            blew_up = True
+            return False
         average = SMOOTHING * average + (1 - SMOOTHING) * loss
-        value = average / (1 - SMOOTHING ** (step + 1))  # bias correction: the average starts at 0
+        value = average / (1 - SMOOTHING**step)  # bias correction: the average starts at 0
         losses.append(loss)
         smoothed.append(value)
         if progress is not None:
-            progress(step + 1, steps, rate, loss)
+            progress(step, steps, rate, loss)
         if value > BLOW_UP * best:
-            stopped_early = True
-            break
+            blew_up = True
+            return False
         best = min(best, value)
+        return should_stop is None or not should_stop()
+
+    trainer.train_at_rates(rates, after_step)
     tried = rates[: len(losses)]
-    return LrFindResult(tried, losses, smoothed, steepest_descent(tried, smoothed), stopped_early)
+    return LrFindResult(tried, losses, smoothed, steepest_descent(tried, smoothed), blew_up)
 
 
 def exponential_rates(start: float, end: float, steps: int) -> list[float]:
@@ -94,12 +95,3 @@ def steepest_descent(rates: list[float], smoothed: list[float]) -> float | None:
         return None
     slope = numpy.gradient(numpy.asarray(smoothed), numpy.log10(numpy.asarray(rates)))
     return rates[head + int(numpy.argmin(slope[head : len(rates) - tail]))]
-
-
-def _endless_batches(trainer: Trainer) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The trainer's batches epoch after epoch, each epoch with its own permutation, as training draws them."""
-    trainer.model.train()
-    while True:
-        trainer.position = 0
-        trainer._draw_epoch_order()
-        yield from trainer._batches()

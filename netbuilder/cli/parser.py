@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "record) and DIR/latest names the last run that finished; without it, PROJECT.runs/RUN/",
     )
     train.add_argument("--resume", type=Path, help="a checkpoint (a run's last.pt) to go on from")
+    train.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="write TensorBoard event files into DIR/RUN/ (losses, metrics, learning rate, hyperparameters, the "
+        "graph): tensorboard --logdir DIR compares the runs",
+    )
     train.set_defaults(run=run_train)
 
     imports = commands.add_parser("import", help="bring a PyTorch nn.Module in as a project (torch.fx)")

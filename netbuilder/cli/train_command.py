@@ -32,7 +32,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     try:
         _warn_about_memory(project)
-        outcome = train_in_terminal(project, out=args.out, resume=args.resume)
+        outcome = train_in_terminal(project, out=args.out, resume=args.resume, tensorboard=args.tensorboard)
     except (ProgramError, ModelTooLarge) as err:
         print(f"netbuilder: cannot train {args.project}: {err}", file=sys.stderr)
         return PROBLEMS

@@ -99,6 +99,10 @@ def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[st
         "for step: the same split, the same batches, the same losses (`history.json` holds every step's loss "
         "and each epoch's metrics). After each epoch it saves `checkpoint.pt`: "
         "`python train.py --resume checkpoint.pt` goes on from there.",
+        "",
+        "`python train.py --tensorboard runs` also writes TensorBoard event files into `runs/<when it started>/` "
+        "(every step's loss, each epoch's metrics and learning rate, the hyperparameters, the model's graph), "
+        "as the app does; it needs `pip install tensorboard`, then `tensorboard --logdir runs` shows the runs.",
         *(
             ["", "`model.safetensors` holds the weights of the app's run; predict.py reads it by default."]
             if weights_file.endswith(".safetensors")

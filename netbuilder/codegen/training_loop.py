@@ -30,6 +30,7 @@ from typing import Any
 from netbuilder.codegen.class_report import classification_report
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.report_table import report_table
+from netbuilder.codegen.tensorboard_summaries import log_epoch, log_graph, log_run_end, log_step_losses, run_hparams
 from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
 
 TOP_K = 5  # evaluate() counts a top-5 accuracy where the dataset has more classes than this
@@ -87,6 +88,7 @@ def loop_functions(options: LoopOptions) -> list[str]:
         _SAVE_CHECKPOINT,
         _LOAD_CHECKPOINT,
         _WRITE_CLASS_METRICS if options.classification else _WRITE_VALUE_METRICS,
+        *(_source(f) for f in (log_step_losses, log_epoch, run_hparams, log_run_end, log_graph)),
         _train(options),
         _main(options),
     ]
@@ -323,7 +325,7 @@ def _train(o: LoopOptions) -> str:
         for spec in o.options
         if spec.name not in _POSITIONAL
     ]
-    parameters.append('resume: str = ""')
+    parameters += ['resume: str = ""', 'tensorboard: str = ""']
     lines = [
         "def train(",
         *(f"    {parameter}," for parameter in parameters),
@@ -332,7 +334,8 @@ def _train(o: LoopOptions) -> str:
         "",
         "    After each epoch out/checkpoint.pt holds what `--resume` needs to go on, and out/history.json each",
         "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights and",
-        "    out/metrics.json the last validation's figures.",
+        "    out/metrics.json the last validation's figures. With `tensorboard`, TensorBoard event files go into",
+        "    tensorboard/<when the run started>/ as the app writes them.",
         '    """',
     ]
     if o.streamed:
@@ -380,6 +383,7 @@ def _train(o: LoopOptions) -> str:
         "    if resume:",
         "        run = load_checkpoint(resume, parts)",
         """        print(f"going on from {resume} after epoch {run['epochs_done']}")""",
+        *_tensorboard_start(o, train_data),
         "",
         '    for epoch in range(run["epochs_done"] + 1, epochs + 1):',
         "        started = time.perf_counter()",
@@ -452,6 +456,10 @@ def _train(o: LoopOptions) -> str:
         '        run["epochs_done"] = epoch',
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
+        "        if writer is not None:",
+        "            log_step_losses(writer, losses.tolist(), (epoch - 1) * steps_per_epoch + 1)",
+        "            log_epoch(writer, record)",
+        "            writer.flush()  # a run stopped later keeps its epochs",
         '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
         '        history = json.dumps({"epochs": run["history"], "losses": run["losses"]}, indent=1)',
         '        save_atomically(os.path.join(out, "history.json"), history.encode())',
@@ -463,9 +471,37 @@ def _train(o: LoopOptions) -> str:
         "    save_atomically(path, model.state_dict())",
         '    print(f"saved the weights to {path}")',
         "    write_metrics(out, run)",
+        "    if writer is not None:",
+        '        log_run_end(writer, hparams, run["history"][-1] if run["history"] else {})',
+        "        writer.close()",
         "    return model",
     ]
     return "\n".join(lines)
+
+
+def _tensorboard_start(o: LoopOptions, train_data: str) -> list[str]:
+    """With --tensorboard: the writer (torch.utils.tensorboard imported only then), the run's hyperparameters
+    as it starts, and the model's graph traced on one training sample."""
+    options = {spec.name for spec in o.options}
+    settings = [
+        f'            "{spec.name}": {spec.name if spec.name in options else literal(o.settings[spec.name])},'
+        for spec in SETTINGS
+    ]
+    sample = f"next(batches({train_data}, [0], 1, device, 0))[0]" if o.streamed else f"{train_data}[:1]"
+    return [
+        "    writer = None",
+        "    if tensorboard:",
+        "        from torch.utils.tensorboard import SummaryWriter  # only with --tensorboard: pip install tensorboard",
+        "",
+        '        writer = SummaryWriter(os.path.join(tensorboard, time.strftime("%Y-%m-%d_%H-%M-%S")))',
+        "        settings = {",
+        *settings,
+        "        }",
+        "        hparams = run_hparams(settings, optimizer, {})",
+        f"        note = log_graph(writer, model, {sample})",
+        "        if note:",
+        "            print(note)",
+    ]
 
 
 def _main(o: LoopOptions) -> str:
@@ -475,6 +511,8 @@ def _main(o: LoopOptions) -> str:
         '    parser.add_argument("--out", default=".", help="folder for the weights, the checkpoint and the history")',
         '    parser.add_argument("--resume", metavar="CHECKPOINT", default="",',
         '                        help="go on from the checkpoint.pt that an earlier run saved")',
+        '    parser.add_argument("--tensorboard", metavar="DIR", default="",',
+        '                        help="TensorBoard event files of the run, in DIR/<when it started>/")',
     ]
     positional = [f"args.{name}" for name in _POSITIONAL if name != "device"]
     arguments = [*positional, "device", "args.out"]
@@ -485,7 +523,7 @@ def _main(o: LoopOptions) -> str:
         ]
         arguments.append("args.workers")
     arguments += [f"{spec.name}=args.{spec.name}" for spec in o.options if spec.name not in _POSITIONAL]
-    arguments.append("resume=args.resume")
+    arguments += ["resume=args.resume", "tensorboard=args.tensorboard"]
     call = "    train(" + ", ".join(arguments) + ")"
     if len(call) > 120:
         call = "    train(\n" + "".join(f"        {argument},\n" for argument in arguments) + "    )"

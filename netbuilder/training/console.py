@@ -32,11 +32,14 @@ from netbuilder.project.settings import SETTING
 from netbuilder.training.checkpoint_file import WriteError
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer
+from netbuilder.training.tensorboard_log import TensorBoardLog
 
 METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run history keeps it
 
 
-def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path | None = None) -> Outcome:
+def train_in_terminal(
+    project: Project, *, out: Path | None = None, resume: Path | None = None, tensorboard: Path | None = None
+) -> Outcome:
     """Train `project` (a saved one: its path says where its run history is) and add the run to its history.
 
     Every run has its own folder, named by its id (the time it started), so no run replaces another's files:
@@ -47,7 +50,7 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     was). A `resume` checkpoint is read and checked against the network before any data loads
     (CheckpointError, a ValueError, otherwise). Ctrl+C or SIGTERM stops after the current
     step and keeps a checkpoint to resume from, then ends as that signal would (exit code 130 or 143 in the
-    `netbuilder` command)."""
+    `netbuilder` command). With `tensorboard` the run also writes TensorBoard event files into tensorboard/RUN/."""
     history = RunHistory(project.path)
     base = out if out is not None else history.folder
     if base is None:
@@ -63,6 +66,8 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
     trainer = Trainer(project, resume=resume, resume_name=f"--resume {resume}")
     start = trainer.run_start(resumed=resume is not None)
     recorder.add(start)
+    log = TensorBoardLog(tensorboard / run_id, trainer) if tensorboard is not None else None
+    record = recorder.add if log is None else _both(recorder.add, log)
     control = Control()
     stopped_by: list[int] = []  # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as it would
 
@@ -76,16 +81,20 @@ def train_in_terminal(project: Project, *, out: Path | None = None, resume: Path
         f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
         f"batch {settings.batch_size}, on {start.device}"
     )
+    if log is not None:
+        _print_lines(console, [f"TensorBoard event files in {log.folder}", *([log.note] if log.note else [])])
     try:
         gradients = GradientNotes(trainer)
         if console.is_terminal:
-            outcome = _run_with_bar(trainer, control, console, recorder, checkpoints, gradients)
+            outcome = _run_with_bar(trainer, control, console, record, checkpoints, gradients)
         else:
-            listener = _plain_listener(console, recorder, gradients)
+            listener = _plain_listener(console, record, gradients)
             outcome = trainer.run(listener, control, checkpoint_dir=checkpoints)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if log is not None:  # its Outcome closed it, unless the run raised
+            log.close()
     weights = not_saved = None
     if outcome.status != "failed":
         try:
@@ -180,7 +189,7 @@ def _run_with_bar(
     trainer: Trainer,
     control: Control,
     console: Console,
-    recorder: RunRecorder,
+    record: Listener,
     checkpoints: Path,
     gradients: GradientNotes,
 ) -> Outcome:
@@ -206,7 +215,7 @@ def _run_with_bar(
     )
 
     def on_event(event: Event) -> None:
-        recorder.add(event)
+        record(event)
         if isinstance(event, StepProgress):
             loss = f"{event.losses[-1]:.4f}" if event.losses else "-"
             bar.update(
@@ -225,15 +234,25 @@ def _run_with_bar(
         return trainer.run(on_event, control, checkpoint_dir=checkpoints)
 
 
-def _plain_listener(console: Console, recorder: RunRecorder, gradients: GradientNotes) -> Listener:
+def _plain_listener(console: Console, record: Listener, gradients: GradientNotes) -> Listener:
     """Not on a terminal: one whole line per epoch (and per gradient warning), nothing per step."""
 
     def on_event(event: Event) -> None:
-        recorder.add(event)
+        record(event)
         if isinstance(event, EpochEnd):
             console.print(_epoch_line(event))
         elif isinstance(event, GradientReport):
             _print_lines(console, gradients.lines(event))
+
+    return on_event
+
+
+def _both(first: Listener, second: Listener) -> Listener:
+    """One listener that hears each event with `first`, then with `second`."""
+
+    def on_event(event: Event) -> None:
+        first(event)
+        second(event)
 
     return on_event
 

@@ -207,6 +207,7 @@ class MainWindow(
         self.training = TrainingPanel(self.controller)
         self.training.running_changed.connect(self._training_running)
         self.training.message.connect(self.show_message)
+        self.training_menu.addAction(self.training.find_rate_action)
         self.training_dock.setWidget(self.training)
         self._show_docks(True)
         if not self._docks_sized:
@@ -237,6 +238,7 @@ class MainWindow(
             return
         self.training.shutdown()  # stops a run and joins its thread before anything it reports to goes
         self.training.running_changed.disconnect(self._training_running)
+        self.training_menu.removeAction(self.training.find_rate_action)
         self._training_running(False)
         self.recovery.discard(self._recovery_entry)
         self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away

@@ -169,6 +169,8 @@ class WindowActionsMixin:
         view_menu.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
             view_menu.addAction(dock.toggleViewAction())
+        # the Training dock's own actions go in while a document is open (main_window)
+        self.training_menu = bar.addMenu("&Training")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -235,4 +237,5 @@ class WindowActionsMixin:
             action.setEnabled(has_document)
         for action in (self.paste_action, self.auto_layout_action):
             action.setEnabled(editable)
+        self.training_menu.menuAction().setEnabled(has_document)
         self._update_block_actions(editable)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QShowEvent
+from PySide6.QtGui import QAction, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -48,6 +48,11 @@ from netbuilder.ui.training.starting_weights_line import StartingWeightsLine
 from netbuilder.ui.training.worker import RunEnd, TrainingWorker
 from netbuilder.ui.widgets.banner import Banner
 from netbuilder.ui.widgets.text import sentence
+
+FIND_RATE_TIP = (
+    "Train a copy of the network for a few hundred steps while the learning rate grows, plot the loss "
+    "against the rate, and suggest a rate for the optimizer (the network's weights are not changed)"
+)
 
 
 @dataclass
@@ -99,6 +104,12 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.stop_button.clicked.connect(self.stop)
+        # the learning-rate range test: this button and the window's Training menu (the action) open it
+        self.find_rate_action = QAction("Find &Learning Rate…", self)
+        self.find_rate_action.triggered.connect(self.find_learning_rate)
+        self.find_rate_button = self.controls.find_rate_button
+        self.find_rate_button.clicked.connect(self.find_learning_rate)
+        self.lr_dialog = None  # the range test's dialog, made when first asked for (pyqtgraph loads then)
 
         self.metrics_label = QLabel()
         self.metrics_label.setWordWrap(True)
@@ -324,6 +335,32 @@ class TrainingPanel(QWidget):
             self.progress.setFormat("stopping…")
             self._update_buttons()
 
+    def find_learning_rate(self) -> QWidget | None:
+        """Open the learning-rate range test for this project (window-modal; it starts at once) and return its
+        dialog; None when it cannot run now (the status bar says why)."""
+        why = self._why_not_find_rate()
+        if why:
+            self.message.emit(why)
+            return None
+        from netbuilder.ui.training.lr_find_dialog import LrFindDialog  # pyqtgraph loads here
+
+        if self.lr_dialog is not None:
+            self.lr_dialog.deleteLater()
+        optimizer = self.document.analysis.training_task.optimizer_node
+        self.lr_dialog = LrFindDialog(self.editor, optimizer, self.window())
+        self.lr_dialog.open()
+        self.lr_dialog.start()
+        return self.lr_dialog
+
+    def _why_not_find_rate(self) -> str:
+        """Why the range test cannot run now ("" when it can)."""
+        if self.run is not None:
+            return "A run is training: find a learning rate once it has ended"
+        why = self._why_not_train()
+        if not why and self.document.analysis.training_task is None:
+            why = "The network needs a dataset, a loss and an optimizer to train"
+        return why
+
     def shutdown(self) -> None:
         """Stop any run and join every task of this panel, now (the window is closing or the document
         is being let go). The stopped run is kept in the history, with its checkpoint."""
@@ -493,6 +530,12 @@ class TrainingPanel(QWidget):
         )
         self.form.setEnabled(not running)
         self.forget_button.setEnabled(not running)
+        why_not_rate = self._why_not_find_rate()
+        self.find_rate_action.setEnabled(not why_not_rate)
+        self.find_rate_button.setEnabled(not why_not_rate)
+        rate_tip = why_not_rate or FIND_RATE_TIP
+        self.find_rate_action.setStatusTip(rate_tip)
+        self.find_rate_button.setToolTip(rate_tip)
         if not running and why and not self.banner.isVisible():
             self.metrics_label.setText(why)
         elif not running and not why and self.metrics_label.text().startswith("Fix the problems"):

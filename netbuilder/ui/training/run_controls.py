@@ -42,6 +42,9 @@ class RunControls(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
+        # the learning-rate range test, beside Train: what to try before a run (the panel enables it)
+        self.find_rate_button = QPushButton("Find LR…")
+        buttons.addWidget(self.find_rate_button)
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)

@@ -17,11 +17,12 @@ from netbuilder.cli.export_command import CODE_FORMAT, run_export
 from netbuilder.cli.import_command import run_import
 from netbuilder.cli.lr_find_command import run_lr_find
 from netbuilder.cli.summary_command import run_summary
+from netbuilder.cli.sweep_command import run_sweep_command
 from netbuilder.cli.train_command import run_train
 from netbuilder.project.settings import DEVICES, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
 
-COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate", "lr-find")
+COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate", "lr-find", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +165,38 @@ def build_parser() -> argparse.ArgumentParser:
     lr_find.add_argument("--device", choices=DEVICES, help="where it runs (default: the project's)")
     lr_find.add_argument("--json", action="store_true", help="the rates, losses and suggestion as one JSON object")
     lr_find.set_defaults(run=run_lr_find)
+    _add_sweep(commands)
     return parser
+
+
+def _add_sweep(commands: Any) -> None:
+    """`netbuilder sweep`'s options."""
+    sweep = commands.add_parser(
+        "sweep", help="train the project with block parameters and settings swept; the runs kept in its history"
+    )
+    sweep.add_argument("project", type=Path)
+    sweep.add_argument(
+        "--set",
+        action="append",
+        metavar="TARGET=VALUES",
+        help="what to sweep, again for each target: NODE.PARAMETER or a training setting, then a list "
+        "(fc1.out_features=64,128,256), a range (optimizer.lr=1e-4:1e-1:log:8, dropout.p=0:0.5:lin:6) or random "
+        "samples (optimizer.lr=1e-4:1e-1:lograndom:8)",
+    )
+    sweep.add_argument("--search", choices=("grid", "random"), default="grid", help="default: grid")
+    sweep.add_argument("--budget", type=int, help="at most this many runs (a random search draws this many)")
+    sweep.add_argument("--epochs", type=int, help="epochs of each run (default: the project's)")
+    sweep.add_argument(
+        "--halving",
+        action="store_true",
+        help="successive halving: every run trains a few epochs, the better half goes on for twice as many, "
+        "and so on up to --epochs",
+    )
+    sweep.add_argument("--metric", help="what ranks the runs (default: val_accuracy, or val_r2 for values)")
+    sweep.add_argument("--seed", type=int, default=0, help="the seed of the sweep's own random draws (default: 0)")
+    sweep.add_argument("--device", choices=DEVICES, help="where the runs train (default: the project's)")
+    sweep.add_argument("--json", action="store_true", help="the runs and the best as one JSON object")
+    sweep.set_defaults(run=run_sweep_command)
 
 
 def _option_type(spec: SettingSpec) -> Callable[[str], Any]:

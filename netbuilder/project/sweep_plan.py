@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
+from netbuilder.analysis import analyze
 from netbuilder.blocks.spec import ParamError, ParamSpec
 from netbuilder.graph import Graph
 from netbuilder.graph.errors import GraphError
@@ -264,6 +265,15 @@ class SweepPlan:
                 values[axis.target] = rng.choice(points)
         return values
 
+    def rungs(self, trials: int, epochs: int) -> list[tuple[int, int]]:
+        """Successive halving's rungs for `trials` runs of `epochs` (the plan's, else the project's): (epochs
+        a run has trained by the rung's end, runs in the rung), the epochs doubling up to `epochs` while the
+        runs halve (the better half goes on) down to one; one rung of every run without halving."""
+        if not self.halving or trials < 2 or epochs < 2:
+            return [(epochs, trials)]
+        count = 1 + min(int(math.log2(trials)), int(math.log2(epochs)))
+        return [(epochs // 2 ** (count - 1 - k), max(1, trials >> k)) for k in range(count)]
+
 
 def sweep_targets(project: Project, *, unused: bool = False) -> list[SweepTarget]:
     """Everything a sweep can set in `project`: each block parameter of the top graph that a person sets (not
@@ -316,6 +326,37 @@ def with_values(project: Project, values: dict[str, Any]) -> Project:
         except GraphError as err:
             raise SweepError(f"{target}={cut(_text(value))}: {err}") from None
     return replace(copy, training=training)
+
+
+def trial_project(project: Project, trial: Trial, epochs: int | None = None) -> Project:
+    """The project one trial trains: a copy with the trial's values set, and `epochs` (the plan's) when
+    given; SweepError when a value is refused."""
+    values = trial.values if epochs is None else {**trial.values, "epochs": epochs}
+    return with_values(project, values)
+
+
+def check_trials(project: Project, plan: SweepPlan) -> list[tuple[Trial, Project]]:
+    """Every trial of `plan` with the project it trains, each checked as training checks it before a run
+    starts (the analysis' errors), so a sweep is refused whole before its first run rather than failing
+    half-way: SweepError naming the first trial that cannot train and why. A network is analysed once for
+    all trials that set the same block parameters."""
+    checked: dict[tuple[Any, ...], str] = {}
+    prepared = []
+    for trial in plan.trials(project):
+        trained = trial_project(project, trial, plan.epochs)
+        key = tuple((k, repr(v)) for k, v in trial.values.items() if k not in SETTING)
+        if key not in checked:
+            errors = analyze(trained.graph).errors(training=True)
+            checked[key] = errors[0].message if errors else ""
+        if checked[key]:
+            raise SweepError(f"run {trial.index + 1} ({values_text(trial.values)}) cannot train: {checked[key]}")
+        prepared.append((trial, trained))
+    return prepared
+
+
+def values_text(values: dict[str, Any]) -> str:
+    """A trial's values as a person types them: "optimizer.lr=0.001, fc1.out_features=64"."""
+    return ", ".join(f"{target}={cut(_text(value))}" for target, value in values.items())
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------

@@ -1,0 +1,350 @@
+"""A sweep's runs, one after another through the engine: the queue behind `netbuilder sweep` and the window.
+
+Each trial of a plan (project/sweep_plan.py) trains a copy of the project with its values set, through the
+engine's `Trainer` as `netbuilder train` does, and is kept in the project's run history with its weights, its
+sweep (`record.sweep`: the sweep's id, the values it tried, its place, the metric) and, on the best run so
+far, `best`. With successive halving every trial first trains a short rung of epochs; the better half by the
+plan's metric goes on from its own checkpoint for twice as many epochs, and so on up to the plan's epochs; the
+others end there (`halted_at`). Every run trains with the project's seed (unless the seed is swept), so the
+same plan on the same project gives the same runs, loss for loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from netbuilder.project import Project, project_to_dict
+from netbuilder.project.run_comparison import best_run, best_value, higher_is_better, metric_choices
+from netbuilder.project.run_events import Event, Outcome
+from netbuilder.project.run_history import FINISHED, MAX_STEP_POINTS, RunHistory, RunRecord, coarsen, new_run_id
+from netbuilder.project.run_recorder import RunRecorder
+from netbuilder.project.sweep_plan import SweepPlan, Trial, check_trials
+from netbuilder.training.checkpoint_file import CheckpointError, WriteError
+from netbuilder.training.control import Control
+from netbuilder.training.engine import Trainer
+from netbuilder.training.program import ProgramError
+
+CHECKPOINTS = ("last.pt", "best.pt")
+
+
+@dataclass(frozen=True)
+class SweepStart:
+    """The sweep is about to start: its id, how many trials, its rungs as (epochs trained by the rung's end,
+    runs in it; one rung of every trial without halving) and the epochs it trains, all runs together (what a
+    progress bar over the sweep counts)."""
+
+    sweep_id: str
+    trials: int
+    rungs: tuple[tuple[int, int], ...]
+    epochs: int
+
+
+@dataclass(frozen=True)
+class TrialStart:
+    """A run of trial `index` (from 0) of `total` starts: its values, its run id, the epochs it trains to
+    and those it already has (a run going on to the next rung)."""
+
+    index: int
+    total: int
+    values: dict[str, Any]
+    run_id: str
+    epochs: int
+    done: int = 0
+
+
+@dataclass(frozen=True)
+class TrialEnd:
+    """A run of trial `index` ended; `record` is the trial's record as the history keeps it. `final`: the
+    trial trains no more (its last rung, halted by successive halving, stopped or failed)."""
+
+    index: int
+    record: RunRecord
+    final: bool = True
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A sweep as it ended: its id, one record per trial that ran (in trial order), the best of them by
+    `metric` (None when none finished with it) and whether it was stopped before its end."""
+
+    sweep_id: str
+    records: tuple[RunRecord, ...]
+    best: RunRecord | None
+    metric: str | None
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class SweepEnd:
+    """The sweep ended (finished or stopped)."""
+
+    result: SweepResult
+
+
+SweepEvent = SweepStart | TrialStart | TrialEnd | SweepEnd
+# hears the sweep's events and, between a TrialStart and its TrialEnd, the engine's (RunStart, Progress ...)
+SweepListener = Callable[[Any], None]
+
+
+def new_sweep_id(now: float | None = None) -> str:
+    """A sweep's id, made as a run's is from the time it starts: "sweep-2025-06-01_14-05-22"."""
+    return "sweep-" + new_run_id(now)
+
+
+def run_sweep(
+    project: Project,
+    plan: SweepPlan,
+    *,
+    history: RunHistory,
+    listener: SweepListener | None = None,
+    control: Control | None = None,
+) -> SweepResult:
+    """Train the trials of `plan` on `project` one at a time, each kept in `history` (its weights as model.pt
+    in its run folder when the history has a folder). `listener` hears SweepStart, then for each run
+    TrialStart, the engine's events (RunStart, Progress, EpochEnd, GradientReport, Outcome) and TrialEnd, and
+    at last SweepEnd. `control` stops the sweep: the current run stops as a run stops (its checkpoint kept to
+    go on from) and no other starts. SweepError, before anything trains, when the plan cannot run on the
+    project (a target or value refused, a network that cannot train)."""
+    prepared = check_trials(project, plan)  # every trial checked before the first one trains
+    sweep = _Sweep(plan, history, listener or (lambda event: None), control or Control(), len(prepared))
+    rungs = tuple(plan.rungs(len(prepared), plan.epochs or project.training.epochs))
+    if plan.halving:
+        ends = [0] + [end for end, _ in rungs]
+        epochs = sum((ends[k + 1] - ends[k]) * runs for k, (_, runs) in enumerate(rungs))
+    else:  # the epochs may be swept
+        epochs = sum(trained.training.epochs for _, trained in prepared)
+    sweep.emit(SweepStart(sweep.sweep_id, len(prepared), rungs, epochs))
+    try:
+        if plan.halving:
+            sweep.halve(prepared, rungs)
+        else:
+            for trial, trained in prepared:
+                record = sweep.train(trial, trained, None)
+                sweep.emit(TrialEnd(trial.index, record))
+                if sweep.stopped:
+                    break
+    finally:
+        sweep.clean_up()
+    result = sweep.result()
+    sweep.emit(SweepEnd(result))
+    return result
+
+
+class _Sweep:
+    """Where a sweep stands: its records by trial, its metric (the plan's, else the headline metric of its
+    first runs), the best run so far, and the folder that holds successive halving's checkpoints between
+    rungs (beside the runs, where pruning old runs' files never reaches them)."""
+
+    def __init__(self, plan: SweepPlan, history: RunHistory, emit: SweepListener, control: Control, total: int):
+        self.plan = plan
+        self.history = history
+        self.emit = emit
+        self.control = control
+        self.total = total
+        self.sweep_id = new_sweep_id()
+        self.metric = plan.metric
+        self.records: dict[int, RunRecord] = {}
+        self.halted: set[int] = set()
+        self.best_id: str | None = None
+        self.stopped = False
+        self._work: Path | None = None
+
+    # ---- one run -----------------------------------------------------------------------------------------
+
+    def train(self, trial: Trial, project: Project, epochs: int | None) -> RunRecord:
+        """Train `trial` to `epochs` (None: the project's), going on from its checkpoint when it has a record
+        already (the next rung); its record added to the history, or updated there."""
+        previous = self.records.get(trial.index)
+        run_id = previous.run_id if previous is not None else self.history.new_id()
+        folder = self.history.folder
+        run_dir = folder / run_id if folder is not None else None
+        checkpoints = self._work_folder() / run_id if self.plan.halving else run_dir
+        resume = checkpoints / "last.pt" if previous is not None and checkpoints is not None else None
+        to_epochs = epochs or project.training.epochs
+        done = previous.epochs_done if previous is not None else 0
+        self.emit(TrialStart(trial.index, self.total, dict(trial.values), run_id, to_epochs, done))
+        recorder = RunRecorder(run_id, project.training, project=project_to_dict(project), sweep=self._key(trial))
+        weights = None
+        try:
+            trainer = Trainer(project, resume=resume, resume_name=f"the sweep's checkpoint {resume}")
+        except (ProgramError, CheckpointError, ValueError, OSError) as err:  # no GPU for cuda, a lost checkpoint
+            outcome = Outcome("failed", str(err), done)
+            recorder.add(outcome)
+        else:
+            # a rung ends early, but the schedule (a cosine's length, say) is the whole run's, so the first
+            # epochs of a halted run are those of a run that went on
+            trainer.epochs = to_epochs
+            start = trainer.run_start(resumed=resume is not None)
+            recorder.add(start)
+            self.emit(start)
+
+            def on_event(event: Event) -> None:
+                recorder.add(event)
+                self.emit(event)
+
+            outcome = trainer.run(on_event, self.control, checkpoint_dir=checkpoints)
+            if outcome.status != "failed" and run_dir is not None:
+                try:
+                    weights = trainer.save_weights(run_dir / "model.pt")
+                except WriteError as err:
+                    outcome = replace(outcome, message=_joined(outcome.message, str(err)))
+                    recorder.add(outcome)
+        self.stopped = self.stopped or outcome.status == "stopped" or self.control.stopped
+        last = checkpoints / "last.pt" if checkpoints is not None else None
+        record = recorder.record(
+            weights=self.history.relative(weights),
+            checkpoint=self.history.relative(last if last is not None and last.is_file() else None),
+        )
+        if previous is not None:  # one record a trial: its earlier rungs' time and steps go on in it
+            record = replace(
+                record,
+                started=previous.started,
+                seconds=previous.seconds + record.seconds,
+                steps=_steps(previous, record),
+            )
+        if self.metric is None:
+            choices = metric_choices([record])
+            self.metric = choices[0] if choices else None
+            if self.metric is not None:
+                record = replace(record, sweep={**record.sweep, "metric": self.metric})
+        self._keep(record, trial.index)
+        return record
+
+    def _key(self, trial: Trial) -> dict[str, Any]:
+        key = {"id": self.sweep_id, "values": dict(trial.values), "index": trial.index, "of": self.total}
+        return key | ({"metric": self.metric} if self.metric else {})
+
+    def _keep(self, record: RunRecord, index: int) -> None:
+        """Add or update the trial's record, then mark the best run so far."""
+        known = index in self.records
+        self.records[index] = record
+        self._store(record, known)
+        self._mark_best()
+
+    def _store(self, record: RunRecord, known: bool) -> None:
+        """The record into the history: updated when the history has it (`known`), else added. A full disk,
+        or a record the history no longer keeps (beyond its 100 runs), leaves it in the sweep's result only."""
+        with contextlib.suppress(OSError, StopIteration):
+            (self.history.update if known else self.history.add)(record)
+
+    def _mark_best(self) -> None:
+        """record.sweep["best"] on the best of the runs that finished their epochs (halted ones left out) by
+        the sweep's metric, and on no other."""
+        best = self.best()
+        best_id = best.run_id if best is not None else None
+        if best_id == self.best_id:
+            return
+        for index, record in self.records.items():
+            marked = record.run_id == best_id
+            if bool((record.sweep or {}).get("best")) != marked:
+                sweep = {k: v for k, v in (record.sweep or {}).items() if k != "best"}
+                self.records[index] = replace(record, sweep=sweep | ({"best": True} if marked else {}))
+                self._store(self.records[index], True)
+        self.best_id = best_id
+
+    def best(self) -> RunRecord | None:
+        if self.metric is None:
+            return None
+        finished = [
+            record
+            for index, record in sorted(self.records.items())
+            if index not in self.halted and record.status in FINISHED
+        ]
+        return best_run(finished, self.metric)
+
+    # ---- successive halving ------------------------------------------------------------------------------
+
+    def halve(self, prepared: list[tuple[Trial, Project]], rungs: tuple[tuple[int, int], ...]) -> None:
+        """Each rung trains the trials still in to its epochs; all but the last keep the better half by the
+        metric (the best value each run reached, failed runs last) and halt the rest."""
+        active = list(prepared)
+        for number, (epochs, _) in enumerate(rungs):
+            for trial, trained in active:
+                record = self.train(trial, trained, epochs)
+                last_rung = number == len(rungs) - 1
+                self.emit(TrialEnd(trial.index, record, final=last_rung or self.stopped or record.status == "failed"))
+                if self.stopped:
+                    return
+            if number == len(rungs) - 1:
+                return
+            keep = rungs[number + 1][1]
+            ranked = sorted(active, key=lambda pair: self._rank(pair[0].index))
+            for trial, _ in ranked[keep:]:
+                self._halt(trial.index, epochs)
+            active = [pair for pair in active if pair in ranked[:keep]]
+
+    def _rank(self, index: int) -> tuple[int, float, int]:
+        """Sort key, better first: runs that did not fail, by their best value of the metric, then in order."""
+        record = self.records[index]
+        value = best_value(record, self.metric) if self.metric is not None else None
+        if record.status == "failed" or value is None:
+            return (1, 0.0, index)
+        return (0, -value if higher_is_better(self.metric) else value, index)
+
+    def _halt(self, index: int, epochs: int) -> None:
+        record = self.records[index]
+        self.halted.add(index)
+        message = f"successive halving stopped it after epoch {epochs}: not in the better half by {self.metric}"
+        halted = replace(
+            record,
+            status="early-stopped" if record.status in FINISHED else record.status,
+            message=_joined(record.message, message) if record.status == "failed" else message,
+            sweep={**(record.sweep or {}), "halted_at": epochs},
+        )
+        self._keep(halted, index)
+        self.emit(TrialEnd(index, self.records[index], final=True))
+
+    # ---- files -------------------------------------------------------------------------------------------
+
+    def _work_folder(self) -> Path:
+        """Successive halving's checkpoints between rungs: a hidden folder among the runs (the same disk, so
+        its files move into a run's folder at once), or a temporary one for a project never saved."""
+        if self._work is None:
+            folder = self.history.folder
+            if folder is not None:
+                self._work = folder / f".{self.sweep_id}"
+                self._work.mkdir(parents=True, exist_ok=True)
+            else:
+                self._work = Path(tempfile.mkdtemp(prefix="netbuilder-sweep-"))
+        return self._work
+
+    def clean_up(self) -> None:
+        """Move each trial's last checkpoints from the work folder into its run's folder (a run halted or
+        stopped can be gone on with from there, as any run), then remove the work folder."""
+        if self._work is None:
+            return
+        folder = self.history.folder
+        for index, record in list(self.records.items()):
+            source = self._work / record.run_id
+            if folder is None or not (source / "last.pt").is_file():
+                continue
+            run_dir = folder / record.run_id
+            run_dir.mkdir(parents=True, exist_ok=True)
+            for name in CHECKPOINTS:
+                if (source / name).is_file():
+                    os.replace(source / name, run_dir / name)
+            self._keep(replace(record, checkpoint=self.history.relative(run_dir / "last.pt")), index)
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    def result(self) -> SweepResult:
+        records = tuple(record for _, record in sorted(self.records.items()))
+        return SweepResult(self.sweep_id, records, self.best(), self.metric, self.stopped)
+
+
+def _steps(previous: RunRecord, record: RunRecord) -> list[list[float]]:
+    """A trial's step losses over its rungs, as coarse as a run's are kept."""
+    steps = previous.steps + record.steps
+    if len(steps) <= MAX_STEP_POINTS:
+        return steps
+    return coarsen([s for s, _ in steps], [loss for _, loss in steps])
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second

@@ -118,6 +118,7 @@ class MainWindow(
         self.exporter = FormatExporter(self)
         self.exporter.finished.connect(self._formats_exported)
         self.export_dialog_box: ExportDialog | None = None
+        self.sweep_dialog = None  # the open project's SweepDialog, made when first asked for (pyqtgraph loads then)
         self._exporting_package: list[Path] = []  # the package and diagrams of the export whose formats are running
         self._export_failures: list[str] = []  # that export's diagrams that failed, reported with its formats
 
@@ -236,6 +237,10 @@ class MainWindow(
         """Close the document (it was saved, or the person chose not to keep it): its autosaves go too."""
         if self.document is None:
             return
+        if self.sweep_dialog is not None:  # stops a sweep and joins its thread, before the panel it reports to goes
+            self.sweep_dialog.shutdown()
+            self.sweep_dialog.deleteLater()
+            self.sweep_dialog = None
         self.training.shutdown()  # stops a run and joins its thread before anything it reports to goes
         self.training.running_changed.disconnect(self._training_running)
         self.training_menu.removeAction(self.training.find_rate_action)
@@ -326,6 +331,20 @@ class MainWindow(
 
     def _theme_chosen(self) -> None:
         self.set_theme(str(self.sender().data()))
+
+    def open_sweep(self) -> None:
+        """Training > Sweep…: the open project's sweep dialog (not modal; a sweep goes on while it is closed)."""
+        if self.training is None:
+            return
+        if self.sweep_dialog is None:
+            from netbuilder.ui.training.sweep_dialog import SweepDialog  # pyqtgraph loads here
+
+            self.sweep_dialog = SweepDialog(self.training, self.settings, self)
+        elif not self.sweep_dialog.is_running:
+            self.sweep_dialog.refresh()  # the targets and epochs of the project as it is now
+        self.sweep_dialog.show()
+        self.sweep_dialog.raise_()
+        self.sweep_dialog.activateWindow()
 
     def find_node(self) -> None:
         if self.find_bar is not None:

@@ -120,6 +120,11 @@ class WindowActionsMixin:
         )
         self.overview_action.setCheckable(True)
         self.overview_action.setChecked(self.settings.value("canvas/overview", True, type=bool))
+        self.sweep_action = self._action(
+            "S&weep…",
+            self.open_sweep,
+            tip="Train the network with several settings, one run after another, and compare the runs",
+        )
         self.about_action = self._action("&About netbuilder", self.about)
         self.theme_actions = {}
         for name in ("system", "light", "dark"):
@@ -171,6 +176,7 @@ class WindowActionsMixin:
             view_menu.addAction(dock.toggleViewAction())
         # the Training dock's own actions go in while a document is open (main_window)
         self.training_menu = bar.addMenu("&Training")
+        self.training_menu.addAction(self.sweep_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 

@@ -74,6 +74,7 @@ class TrainingPanel(QWidget):
 
     running_changed = Signal(bool)  # True when a run starts; False once it has ended and its thread is joined
     message = Signal(str)  # a line for the status bar: how a run ended
+    runs_changed = Signal()  # `history` gained a run (the Runs view reads it again)
 
     def __init__(self, editor: EditorController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +84,7 @@ class TrainingPanel(QWidget):
         self.plots = None  # TrainingPlots, made when the panel is first shown (pyqtgraph loads then)
         self.evaluation_tab = None  # EvaluationTab (ROC · PR, or Fit), made with the plots
         self.run: _Run | None = None
+        self.sweeping = False  # the sweep dialog's runs are training: no run of the panel's own meanwhile
         self.cuda_names: list[str] | None = None  # None until torch has been asked
         self._probe: BackgroundTask | None = None
         self._shown_once = False
@@ -361,6 +363,19 @@ class TrainingPanel(QWidget):
             why = "The network needs a dataset, a loss and an optimizer to train"
         return why
 
+    def set_sweeping(self, sweeping: bool) -> None:
+        """The sweep dialog's runs train (or have ended): Train, Continue and the range test wait for them."""
+        self.sweeping = sweeping
+        self._update_buttons()
+        if not sweeping and self.run is None:
+            self._show_idle()
+
+    def why_not_sweep(self) -> str:
+        """Why a sweep cannot start now ("" when it can): a run is training, or the project cannot train."""
+        if self.run is not None:
+            return "A run is training: start the sweep once it has ended"
+        return self._why_not_train()
+
     def shutdown(self) -> None:
         """Stop any run and join every task of this panel, now (the window is closing or the document
         is being let go). The stopped run is kept in the history, with its checkpoint."""
@@ -445,6 +460,7 @@ class TrainingPanel(QWidget):
             except OSError as err:
                 self.message.emit(f"The run could not be kept beside the project: {err}")
             self.predict_panel.set_run(record)
+            self.runs_changed.emit()
         self._show_outcome(end, time.time() - run.began)
         self._show_starting()
         self._update_buttons()
@@ -497,6 +513,8 @@ class TrainingPanel(QWidget):
 
     def _why_not_train(self) -> str:
         """Why the project cannot train now ("" when it can)."""
+        if self.sweeping:
+            return "A sweep is training: Train is back once it ends (Training > Sweep… shows it, and stops it)"
         errors = [d for d in self.document.analysis.problems(training=True) if d.is_error]
         if errors:
             return f"Fix the problems first (see the Problems tab): {errors[0].message}"

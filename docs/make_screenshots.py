@@ -1,7 +1,8 @@
 """Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
 CNN with the Train button, look at its per-class figures, curves, predictions, what it looks at, a layer's
-output and its gradients, train the sample sentiment LSTM and look at what each word of a review did, and
-save the README's screenshots. Run it on a display, or under Xvfb:
+output and its gradients, train the sample sentiment LSTM and look at what each word of a review did, run the
+learning-rate range test on the sample digits MLP, and save the README's screenshots. Run it on a display, or
+under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
 
@@ -173,6 +174,7 @@ def main() -> int:
     window.controller.undo_stack.setClean()
     train_and_predict(window, folder)
     train_on_text(window, folder)
+    find_a_learning_rate(window, folder)
     window.close()
     del app
     print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
@@ -239,6 +241,23 @@ def train_and_predict(window: MainWindow, folder: Path) -> None:
     settle(500)
     window.grab().save(str(IMAGES / "gradients.png"))
     window.controller.undo_stack.setClean()
+
+
+def find_a_learning_rate(window: MainWindow, folder: Path) -> None:
+    """The learning-rate range test on the sample digits MLP, opened with the Training dock's Find LR… button:
+    the dialog once the test is done, with its suggestion."""
+    path = folder / "digits_mlp.nbproj"
+    shutil.copy(SAMPLES / "digits_mlp.nbproj", path)
+    window.open_path(path)
+    window.training_dock.raise_()
+    panel = window.training
+    settle(300)
+    QTest.mouseClick(panel.find_rate_button, Qt.MouseButton.LeftButton)
+    dialog = panel.lr_dialog
+    wait_until(lambda: not dialog.running)
+    settle(500)
+    dialog.grab().save(str(IMAGES / "lr_find.png"))
+    dialog.done(0)
 
 
 def train_on_text(window: MainWindow, folder: Path) -> None:

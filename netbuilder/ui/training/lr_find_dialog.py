@@ -220,7 +220,8 @@ class LrFindDialog(QDialog):
         self.plot.begin(start, end)
         self.plot.set_current(self.current_rate)
         self._began = (0.0, 0)
-        self.progress.setRange(0, 0)  # busy until the first step: loading torch and the data
+        self.progress.setRange(0, steps)
+        self.progress.setValue(0)
         self.progress.setFormat("loading the data and building the model…")
         self.words.setText(f"Training from {compact_number(start)} to {compact_number(end)} in {steps} steps…")
         self.task.start()

@@ -205,7 +205,7 @@ class MainWindow(
         self.bottom_tabs.clear()
         self.bottom_tabs.addTab(self.problems, "Problems")
         self.bottom_tabs.addTab(self.code, "Code")
-        self.training = TrainingPanel(self.controller)
+        self.training = TrainingPanel(self.controller, settings=self.settings)
         self.training.running_changed.connect(self._training_running)
         self.training.message.connect(self.show_message)
         self.training_menu.addAction(self.training.find_rate_action)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -55,6 +55,10 @@ FIND_RATE_TIP = (
 )
 
 
+TENSORBOARD_KEY = "training/tensorboard"  # the user's choice: whether runs write TensorBoard logs
+TENSORBOARD_FOLDER = "tensorboard"  # in PROJECT.runs/: tensorboard --logdir it compares the project's runs
+
+
 @dataclass
 class _Run:
     """The run going on: its id, worker and task, and what the panel has heard of it."""
@@ -76,7 +80,9 @@ class TrainingPanel(QWidget):
     message = Signal(str)  # a line for the status bar: how a run ended
     runs_changed = Signal()  # `history` gained a run (the Runs view reads it again)
 
-    def __init__(self, editor: EditorController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, editor: EditorController, parent: QWidget | None = None, *, settings: QSettings | None = None
+    ) -> None:
         super().__init__(parent)
         self.editor = editor  # every settings change is pushed through it, onto its undo stack
         self.document = document = editor.document
@@ -106,6 +112,12 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.stop_button.clicked.connect(self.stop)
+        # TensorBoard logs of every run, on or off per user (the window's settings): PROJECT.runs/tensorboard/RUN
+        self.user_settings = settings if settings is not None else QSettings()
+        self.tensorboard_box = self.controls.tensorboard_box
+        self.tensorboard_box.setChecked(self.user_settings.value(TENSORBOARD_KEY, False, type=bool))
+        self.tensorboard_box.toggled.connect(lambda on: self.user_settings.setValue(TENSORBOARD_KEY, on))
+        self.controls.show_tensorboard_folder(self._tensorboard_folder())
         # the learning-rate range test: this button and the window's Training menu (the action) open it
         self.find_rate_action = QAction("Find &Learning Rate…", self)
         self.find_rate_action.triggered.connect(self.find_learning_rate)
@@ -275,7 +287,14 @@ class TrainingPanel(QWidget):
         if settings is not None:
             project = replace(project, training=settings)
         run_id = self.history.new_id()
-        worker = TrainingWorker(project, run_id=run_id, run_dir=self.history.run_dir(run_id), resume_from=resume_from)
+        logs = self._tensorboard_folder() if self.tensorboard_box.isChecked() else None
+        worker = TrainingWorker(
+            project,
+            run_id=run_id,
+            run_dir=self.history.run_dir(run_id),
+            resume_from=resume_from,
+            tensorboard=logs / run_id if logs is not None else None,
+        )
         worker.started.connect(self._on_started)
         worker.progress.connect(self._on_progress)
         worker.epoch_ended.connect(self._on_epoch)
@@ -565,3 +584,8 @@ class TrainingPanel(QWidget):
             self.history.set_project_path(path)
         except OSError as err:
             self.message.emit(f"The runs could not be written beside the project: {err}")
+        self.controls.show_tensorboard_folder(self._tensorboard_folder())
+
+    def _tensorboard_folder(self) -> Path | None:
+        """Where runs write their TensorBoard logs, one folder each: beside the project's runs (None unsaved)."""
+        return self.history.folder / TENSORBOARD_FOLDER if self.history.folder is not None else None

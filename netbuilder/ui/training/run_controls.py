@@ -1,11 +1,15 @@
-"""The Training panel's run controls: Train, Continue, Pause, Resume and Stop, and the progress bar, whose
-text stays readable over its filled part in any theme."""
+"""The Training panel's run controls: Train, Continue, Pause, Resume and Stop, the progress bar, whose
+text stays readable over its filled part in any theme, and whether runs write TensorBoard logs."""
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QProgressBar, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from netbuilder.project.run_history import RunRecord
 from netbuilder.ui.widgets.colors import contrast, readable_on
@@ -58,6 +62,10 @@ class RunControls(QWidget):
         layout.setSpacing(3)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
+        # the panel remembers it (per user) and gives each run its folder
+        self.tensorboard_box = QCheckBox("TensorBoard logs")
+        layout.addWidget(self.tensorboard_box)
+        self.show_tensorboard_folder(None)
         self._apply_palette()
 
     def set_state(
@@ -80,6 +88,17 @@ class RunControls(QWidget):
         self.resume_button.setVisible(paused)
         self.resume_button.setEnabled(paused and not stopping)
         self.stop_button.setEnabled(running and not stopping)
+
+    def show_tensorboard_folder(self, folder: Path | None) -> None:
+        """Say where the runs' TensorBoard logs go and how to see them; without a folder (a project never saved)
+        the box is off until the project is saved."""
+        self.tensorboard_box.setEnabled(folder is not None)
+        self.tensorboard_box.setToolTip(
+            f"Each run also writes TensorBoard event files (losses, metrics, learning rate, settings, the graph) "
+            f"into {folder}{os.sep}RUN; see them with: tensorboard --logdir {shlex.quote(str(folder))}"
+            if folder is not None
+            else "Save the project first: the TensorBoard logs go into a folder beside it"
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

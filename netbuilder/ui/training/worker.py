@@ -12,12 +12,13 @@ import threading
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from netbuilder.project import Project, project_from_dict, project_to_dict
 from netbuilder.project.gradient_samples import GradientReport
-from netbuilder.project.run_events import EpochEnd, Outcome, Progress
+from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
 from netbuilder.project.run_recorder import RunRecorder
 
 THROTTLE_SECONDS = 0.1  # the engine reports at most this often already; steps are merged to keep it so
@@ -45,7 +46,8 @@ class TrainingWorker(QObject):
     Checkpoints (last.pt, best.pt) and the final weights (model.pt) go into `run_dir` when it is given;
     `resume_from` is a checkpoint to go on from. `recorder` hears every event of the engine, on the task's
     thread and before any throttling, and makes the run's record (`run_id`) from them: what the run history
-    keeps never depends on what the window drew."""
+    keeps never depends on what the window drew. With `tensorboard` (a folder) the run also writes TensorBoard
+    event files there; a folder that cannot be written leaves the run without them."""
 
     started = Signal(object)  # RunStart: the data is on the device and the first step is about to run
     progress = Signal(object)  # engine Progress: losses of all steps since the previous signal (a list)
@@ -53,13 +55,20 @@ class TrainingWorker(QObject):
     gradients = Signal(object)  # GradientReport: per-layer gradient statistics sampled since the last one
 
     def __init__(
-        self, project: Project, *, run_id: str = "", run_dir: Path | None = None, resume_from: Path | None = None
+        self,
+        project: Project,
+        *,
+        run_id: str = "",
+        run_dir: Path | None = None,
+        resume_from: Path | None = None,
+        tensorboard: Path | None = None,
     ) -> None:
         super().__init__()
         self.project = snapshot(project)
         self.recorder = RunRecorder(run_id, self.project.training, project=project_to_dict(self.project))
         self.run_dir = run_dir
         self.resume_from = resume_from
+        self.tensorboard = tensorboard
         self._lock = threading.Lock()
         self._control = None  # the engine's Control, made on the worker's thread (it needs torch)
         self._stop_requested = False
@@ -132,7 +141,13 @@ class TrainingWorker(QObject):
         start = trainer.run_start(resumed=self.resume_from is not None)
         self.recorder.add(start)
         self.started.emit(start)
-        outcome = trainer.run(self._on_event, control, checkpoint_dir=self.run_dir)
+        log = self._tensorboard_log(trainer)
+        listener = self._on_event if log is None else self._logged(log)
+        try:
+            outcome = trainer.run(listener, control, checkpoint_dir=self.run_dir)
+        finally:
+            if log is not None:  # its Outcome closed it, unless the run raised
+                log.close()
         self._flush()
         weights = checkpoint = None
         message = outcome.message
@@ -154,6 +169,27 @@ class TrainingWorker(QObject):
         del trainer
         _release_gpu_memory()
         return end
+
+    def _tensorboard_log(self, trainer: Any) -> Any:
+        """The run's TensorBoard log when asked for (torch.utils.tensorboard loads here); None otherwise, or when
+        its folder cannot be written (the run goes on without it)."""
+        if self.tensorboard is None:
+            return None
+        from netbuilder.training.tensorboard_log import TensorBoardLog
+
+        try:
+            return TensorBoardLog(self.tensorboard, trainer, swept=(self.recorder.sweep or {}).get("values"))
+        except OSError:
+            return None
+
+    def _logged(self, log: Listener) -> Listener:
+        """The listener of a run that writes TensorBoard logs: each event to the log, then as any run's."""
+
+        def on_event(event: object) -> None:
+            log(event)
+            self._on_event(event)
+
+        return on_event
 
     def _on_event(self, event: object) -> None:
 

@@ -66,6 +66,15 @@ def test_close_mid_run_stops_the_test_and_leaves_no_thread(qtbot, window, monkey
     assert not window.controller.modified
 
 
+def test_closing_the_window_mid_test_stops_it_and_joins_its_thread(qtbot, window, monkeypatch, no_thread_left_running):
+    dialog = open_test(qtbot, window, monkeypatch, steps=2000)
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=TIMEOUT_MS)
+    task = dialog.task
+    window.close()
+    assert not running(no_thread_left_running)  # joined before the window went
+    assert len(task.result.losses) < 2000 and not task.result.stopped_early  # stopped, not run to its end
+
+
 def test_not_offered_while_a_run_trains(qtbot, window):
     panel = window.training
     assert window.training.find_rate_action in window.training_menu.actions()

@@ -331,6 +331,14 @@ class LrFindDialog(QDialog):
         self.accept()
         return True
 
+    def shutdown(self) -> None:
+        """Stop a test still running and wait for its thread to end (the window is closing), then close."""
+        if self.task is not None:
+            self.test.stop()
+            self.task.join()
+            self._end()
+        self.done(QDialog.DialogCode.Rejected)
+
     def done(self, result: int) -> None:
         """Closing (Close, Escape, the title bar's button, Use) stops a test still running: it ends after its
         step, unheard, and its thread is joined then."""

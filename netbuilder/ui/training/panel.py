@@ -406,6 +406,8 @@ class TrainingPanel(QWidget):
         if self._probe is not None:
             self._probe.join()
             self._probe = None
+        if self.lr_dialog is not None:
+            self.lr_dialog.shutdown()
         self.predict_panel.shutdown()
         if self.plots is not None:
             self.plots.timer.stop()

@@ -1,0 +1,131 @@
+"""Whether several small runs at once beat the same runs in turn on one GPU (issue 16: "on a GPU, small models
+may run several at once if it is measurably faster"). The sweep's queue runs one at a time; this measures what
+two ways of running K at once would gain, on the sample projects, in one process tree:
+
+- in turn: K engine runs one after another (what `run_sweep` does), the baseline;
+- threads: K engine runs at once, each on its own thread and CUDA stream, sharing the process (and its GIL);
+- processes: K engine runs at once in K worker processes started (and warmed up) beforehand, each with its own
+  CUDA context, which the GPU time-slices.
+
+Each figure is the wall time of all K runs (the fastest of the rounds: a busy machine only ever adds time),
+with the runs' final training losses (the same in every way, or the way is wrong). Without CUDA it says so and
+exits. Run on a GPU machine: `python benchmarks/bench_sweep_gpu.py [--runs K] [--epochs E] [--rounds R]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from netbuilder.project import load_project
+from netbuilder.project.sweep_plan import Axis, SweepPlan, check_trials
+from netbuilder.training.engine import Trainer
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
+PROJECTS = ("digits_mlp", "digits_cnn", "digits_resnet")
+
+
+def trial_projects(name: str, runs: int, epochs: int) -> list:
+    """K runs of the sample that differ in their learning rate only (the same steps, the same work)."""
+    project = load_project(SAMPLES / f"{name}.nbproj")
+    project = replace(project, training=replace(project.training, device="cuda"))
+    plan = SweepPlan((Axis.parse(f"optimizer.lr=1e-4:1e-2:log:{runs}"),), epochs=epochs)
+    return [trained for _, trained in check_trials(project, plan)]
+
+
+def train(project) -> float:
+    """One engine run; its last epoch's training loss."""
+    trainer = Trainer(project)
+    trainer.run()
+    return trainer.history[-1]["train_loss"]
+
+
+def in_turn(projects: list) -> tuple[float, list[float]]:
+    start = time.perf_counter()
+    losses = [train(project) for project in projects]
+    torch.cuda.synchronize()
+    return time.perf_counter() - start, losses
+
+
+def on_threads(projects: list) -> tuple[float, list[float]]:
+    losses: list[float | str] = [0.0] * len(projects)
+
+    def work(index: int) -> None:
+        try:
+            with torch.cuda.stream(torch.cuda.Stream()):
+                losses[index] = train(projects[index])
+        except Exception as err:  # a way that fails is reported as such, not hidden
+            losses[index] = f"failed: {type(err).__name__}: {str(err).splitlines()[0]}"
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(projects))]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    torch.cuda.synchronize()
+    return time.perf_counter() - start, losses
+
+
+def _worker_train(name: str, runs: int, epochs: int, index: int) -> float:
+    return train(trial_projects(name, runs, epochs)[index])
+
+
+def in_processes(pool: ProcessPoolExecutor, name: str, runs: int, epochs: int) -> tuple[float, list[float]]:
+    start = time.perf_counter()
+    futures = [pool.submit(_worker_train, name, runs, epochs, i) for i in range(runs)]
+    losses = [future.result() for future in futures]
+    return time.perf_counter() - start, losses
+
+
+def compare(pool: ProcessPoolExecutor, name: str, runs: int, epochs: int, rounds: int) -> None:
+    """The three ways on one sample project, alternated in rounds; a line each."""
+    projects = trial_projects(name, runs, epochs)
+    train(projects[0])  # warm up this process
+    in_processes(pool, name, runs, 1)  # and the workers (imports, CUDA contexts, first captures)
+    ways = {
+        "in turn": lambda: in_turn(projects),
+        "threads": lambda: on_threads(projects),
+        "processes": lambda: in_processes(pool, name, runs, epochs),
+    }
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    losses: dict[str, list] = {}
+    for _ in range(rounds):
+        for way, measure in ways.items():
+            seconds, losses[way] = measure()
+            times[way].append(seconds)
+    base = min(times["in turn"])
+    print(f"\n{name} ({Trainer(projects[0]).steps_per_epoch * epochs} steps a run)")
+    for way, seconds in times.items():
+        same = "same losses" if losses[way] == losses["in turn"] else f"losses {losses[way]}"
+        listed = ", ".join(f"{s:.2f}" for s in seconds)
+        print(f"  {way:<10} {min(seconds):7.2f} s  ({base / min(seconds):.2f}x in turn)  [{listed}]  {same}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=4, help="K: runs at once")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--projects", default=",".join(PROJECTS))
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA device: nothing to compare (run this on a GPU machine)")
+        sys.exit(0)
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; {args.runs} runs of {args.epochs} epochs")
+    context = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+    with ProcessPoolExecutor(args.runs, mp_context=context) as pool:
+        for name in args.projects.split(","):
+            compare(pool, name, args.runs, args.epochs, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

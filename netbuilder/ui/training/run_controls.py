@@ -46,9 +46,6 @@ class RunControls(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
-        # the learning-rate range test, beside Train: what to try before a run (the panel enables it)
-        self.find_rate_button = QPushButton("Find LR…")
-        buttons.addWidget(self.find_rate_button)
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -64,7 +61,14 @@ class RunControls(QWidget):
         layout.addWidget(self.progress)
         # the panel remembers it (per user) and gives each run its folder
         self.tensorboard_box = QCheckBox("TensorBoard logs")
-        layout.addWidget(self.tensorboard_box)
+        # the learning-rate range test, on this row: the buttons' row is full while Continue shows (the panel
+        # enables it)
+        self.find_rate_button = QPushButton("Find LR…")
+        extras = QHBoxLayout()
+        extras.addWidget(self.tensorboard_box)
+        extras.addStretch(1)
+        extras.addWidget(self.find_rate_button)
+        layout.addLayout(extras)
         self.show_tensorboard_folder(None)
         self._apply_palette()
 
@@ -94,8 +98,8 @@ class RunControls(QWidget):
         the box is off until the project is saved."""
         self.tensorboard_box.setEnabled(folder is not None)
         self.tensorboard_box.setToolTip(
-            f"Each run also writes TensorBoard event files (losses, metrics, learning rate, settings, the graph) "
-            f"into {folder}{os.sep}RUN; see them with: tensorboard --logdir {shlex.quote(str(folder))}"
+            "Each run also writes TensorBoard event files (losses, metrics, learning rate, settings, the graph)\n"
+            f"into {folder}{os.sep}RUN\nSee them with: tensorboard --logdir {shlex.quote(str(folder))}"
             if folder is not None
             else "Save the project first: the TensorBoard logs go into a folder beside it"
         )

@@ -37,16 +37,17 @@ def target_words(target: SweepTarget) -> str:
 
 def first_values(target: SweepTarget) -> tuple[str, str, str, str]:
     """A starting point for a newly chosen target, as (scale, values, low, high): around its current value,
-    which a person then edits: half, the same and twice a whole number; a tenth to ten times a rate; its value
-    and the next choice; both booleans."""
+    which a person then edits: half, the same and twice a whole number (or it and the next); a tenth to ten
+    times a rate; its value and the next choice; both booleans."""
     current = target.current
     if target.kind == BOOL:
         return LIST_SCALE, "true,false" if current else "false,true", "", ""
     if target.kind == CHOICE:
         others = [c for c in target.choices if c != current]
         return LIST_SCALE, ",".join([str(current), *others[:1]] if current is not None else others[:2]), "", ""
-    if target.kind == INTEGER and isinstance(current, int) and current > 1:
-        return LIST_SCALE, f"{max(1, current // 2)},{current},{current * 2}", "", ""
+    if target.kind == INTEGER and isinstance(current, int):
+        values = (current // 2, current, current * 2) if current > 1 else (current, current + 1)
+        return LIST_SCALE, ",".join(str(v) for v in values), "", ""
     if isinstance(current, int | float) and not isinstance(current, bool) and current > 0:
         return "log", "", value_text(float(current) / 10), value_text(float(current) * 10)
     return "lin", "", "0", "1"
@@ -86,17 +87,18 @@ class AxisRow(QWidget):
         self.values_field.setPlaceholderText("64,128,256")
         self.values_field.setToolTip(KINDS[0][2])
         self.low_field = QLineEdit()
-        self.low_field.setPlaceholderText("low")
+        self.low_field.setPlaceholderText("from")
         self.low_field.setToolTip("The range's low end")
         self.high_field = QLineEdit()
-        self.high_field.setPlaceholderText("high")
+        self.high_field.setPlaceholderText("to")
         self.high_field.setToolTip("The range's high end")
         for field in (self.low_field, self.high_field):
             field.setMaximumWidth(90)
-        self.count_label = QLabel("count")
+        self.count_label = QLabel("values")
         self.count_field = SpinBox(1, 1000)
         self.count_field.setValue(DEFAULT_COUNT)
         self.count_field.setToolTip("How many values the range gives")
+        self.count_field.setMaximumWidth(80)
         self.count_label.setBuddy(self.count_field)
         self.remove_button = QToolButton()
         self.remove_button.setText("✕")
@@ -104,15 +106,22 @@ class AxisRow(QWidget):
         self.remove_button.setToolTip("Sweep this no more")
         self.remove_button.clicked.connect(self.remove_requested)
 
+        # a range's fields in a box of their own, in the place of the list's field when a range is chosen
+        self.range_box = QWidget()
+        range_layout = QHBoxLayout(self.range_box)
+        range_layout.setContentsMargins(0, 0, 0, 0)
+        range_layout.setSpacing(6)
+        for widget in (self.low_field, QLabel("to"), self.high_field, self.count_field, self.count_label):
+            range_layout.addWidget(widget)
+        range_layout.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        for widget in (self.target_box, self.kind_box, self.values_field, self.low_field, self.high_field):
-            layout.addWidget(widget)
-        layout.addWidget(self.count_label)
-        layout.addWidget(self.count_field)
+        layout.addWidget(self.target_box)
+        layout.addWidget(self.kind_box)
+        layout.addWidget(self.values_field, 1)
+        layout.addWidget(self.range_box, 1)
         layout.addWidget(self.remove_button)
-        layout.setStretch(2, 1)
 
         self.target_box.currentIndexChanged.connect(self._target_chosen)
         self.target_box.lineEdit().textEdited.connect(self.changed)
@@ -205,8 +214,7 @@ class AxisRow(QWidget):
             self.kind_box.setCurrentIndex(max(0, self.kind_box.findData(scale)))
         listed = scale == LIST_SCALE
         self.values_field.setVisible(listed)
-        for widget in (self.low_field, self.high_field, self.count_label, self.count_field):
-            widget.setVisible(not listed)
+        self.range_box.setVisible(not listed)
         tip = next(tip for s, _, tip in KINDS if s == scale)
         for field in (self.values_field, self.low_field, self.high_field):
             field.setToolTip(tip)

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.project.run_comparison import best_run, final_value
+from netbuilder.project.run_comparison import best_run, final_value, higher_is_better
 from netbuilder.project.run_history import RunRecord
 from netbuilder.project.settings import MAX_EPOCHS
 from netbuilder.project.sweep_plan import MAX_TRIALS, METRICS, Axis, SweepError, SweepPlan, sweep_targets
@@ -122,7 +122,7 @@ class SweepDialog(QDialog):
         self.command_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.command_line.setToolTip("The same sweep from a terminal (the runs land in the same history)")
         self.command_line.setWordWrap(True)
-        self.command_line.setEnabled(False)  # a quieter grey: for those who want it
+        self.command_line.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # quieter: for those who want it
 
         self.progress = QProgressBar()
         self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -145,6 +145,7 @@ class SweepDialog(QDialog):
         self.results.setRootIsDecorated(False)
         self.results.setAlternatingRowColors(True)
         self.results.setUniformRowHeights(True)
+        self.results.setSortingEnabled(True)  # by any column, numbers as numbers (RunItem)
         self.results.setToolTip("Each finished run of this sweep: its values, its metric; ★ marks the best")
         self.plot = SweepPlot()
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -153,6 +154,12 @@ class SweepDialog(QDialog):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        self.results_area = splitter
+        self.empty_note = QLabel(
+            "The runs appear here as they end, with a plot of the values they tried against the metric."
+        )
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # a hint, not news
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
@@ -173,6 +180,7 @@ class SweepDialog(QDialog):
         layout.addLayout(running)
         layout.addWidget(self.status_line)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.empty_note, 1)
         layout.addWidget(buttons)
 
         for signal in (
@@ -210,7 +218,21 @@ class SweepDialog(QDialog):
             targets = [t.target for t in self._targets()]
             lr = next((t for t in targets if t.endswith(".lr")), None)
             self.add_row(lr)
+        self._show_last_sweep()
         self._update()
+
+    def _show_last_sweep(self) -> None:
+        """The runs of the project's last sweep, from its run history (the rows may have changed since)."""
+        history = self.panel.history.records
+        last = next((r.sweep for r in reversed(history) if r.sweep), None)
+        self.records = [r for r in history if last is not None and (r.sweep or {}).get("id") == last["id"]]
+        self.metric_key = str(last.get("metric") or "") if last is not None else ""
+        if self.records:
+            self._set_columns(list(dict.fromkeys(t for r in self.records for t in r.sweep["values"])))
+            self._show_records()
+            self.sort_best_first()
+        self.results_area.setVisible(bool(self.records))
+        self.empty_note.setVisible(not self.records)
 
     def _targets(self) -> list:
         return sweep_targets(self.document.project)
@@ -220,7 +242,9 @@ class SweepDialog(QDialog):
         targets = self._targets()
         row = AxisRow(targets)
         taken = {r.target() for r in self.rows}
-        wanted = target or next((t.target for t in targets if t.target not in taken), None)
+        # else a size of the network first (a layer's width), a rate or a fraction, then a training setting
+        order = sorted(targets, key=lambda t: ("." not in t.target, _size_or_number(t)))
+        wanted = target or next((t.target for t in order if t.target not in taken), None)
         index = row.target_box.findData(wanted) if wanted else -1
         if index >= 0:
             row.target_box.setCurrentIndex(index)
@@ -275,7 +299,7 @@ class SweepDialog(QDialog):
             plan = self.plan()
             trials = plan.trials(self.document.project)
         except SweepError as err:
-            return sentence(str(err)), False
+            return self._refusal(str(err)), False
         n = len(trials)
         runs = f"{n} run{'s' if n != 1 else ''}"
         epochs = plan.epochs or self.document.project.training.epochs
@@ -289,6 +313,13 @@ class SweepDialog(QDialog):
         else:
             words = f"{runs} of {epochs} epoch{'s' if epochs != 1 else ''}, one after another."
         return words, n > 0
+
+    def _refusal(self, text: str) -> str:
+        """The plan's refusal as a sentence; one that starts with a target keeps its case (fc1.out_features=0:
+        …, epochs: …), since that is the name to type."""
+        first = text.split(" ", 1)[0].split("=", 1)[0].rstrip(":")
+        named = "." in first or first in {t.target for t in self._targets()}
+        return sentence(text, capital=not named)
 
     def _update(self, *_: object) -> None:
         """The live line, the command, and whether Start may be pressed."""
@@ -382,7 +413,10 @@ class SweepDialog(QDialog):
         self.records = []
         self.results.clear()
         self._set_columns([axis.target for axis in plan.axes])
+        self.results.sortItems(0, Qt.SortOrder.AscendingOrder)  # in the order they run, until the sweep ends
         self.plot.show_sweep([], self.metric_key)
+        self.results_area.show()
+        self.empty_note.hide()
         self.worker = worker = SweepWorker(self.document.project, plan, self.panel.history)
         worker.sweep_started.connect(self._on_sweep_started)
         worker.trial_started.connect(self._on_trial_started)
@@ -476,6 +510,7 @@ class SweepDialog(QDialog):
             f"{what}: {n} run{'s' if n != 1 else ''} in {duration(time.time() - self._began)}; {said}."
         )
         self.progress.setFormat(f"{what.lower()} · {n} run{'s' if n != 1 else ''}")
+        self.sort_best_first()
         if not stopped:
             self.progress.setValue(PROGRESS_STEPS)
 
@@ -513,6 +548,7 @@ class SweepDialog(QDialog):
     def _show_records(self) -> None:
         """The table and the plot, with the runs so far; the best marked in both."""
         best = best_run(self.records, self.metric_key) if self.metric_key else None
+        self.results.setSortingEnabled(False)  # while filling: each item would be sorted in as it comes
         self.results.clear()
         for record in sorted(self.records, key=lambda r: (r.sweep or {}).get("index", 0)):
             values = (record.sweep or {}).get("values") or {}
@@ -520,7 +556,7 @@ class SweepDialog(QDialog):
             halted = (record.sweep or {}).get("halted_at")
             status = f"stopped by halving after epoch {halted}" if halted is not None else record.status
             index = (record.sweep or {}).get("index", 0)
-            item = QTreeWidgetItem(
+            item = RunItem(
                 [
                     f"{'★ ' if record is best else ''}{index + 1}",
                     *(value_text(values.get(t, "")) for t in self.targets),
@@ -528,6 +564,9 @@ class SweepDialog(QDialog):
                     status,
                 ]
             )
+            keys = [index, *(values.get(t) for t in self.targets), value, status]
+            for column, key in enumerate(keys):
+                item.setData(column, Qt.ItemDataRole.UserRole, key)
             item.setToolTip(0, record.title)
             for column in range(1, item.columnCount() - 1):
                 item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -538,7 +577,14 @@ class SweepDialog(QDialog):
                     item.setFont(column, font)
                 item.setToolTip(0, f"{record.title}: the best run of the sweep by {metric_name(self.metric_key)}")
             self.results.addTopLevelItem(item)
+        self.results.setSortingEnabled(True)
         self.plot.show_sweep(self.records, self.metric_key)
+
+    def sort_best_first(self) -> None:
+        """The table by the metric, the best run at the top (once a sweep has ended)."""
+        if self.metric_key:
+            order = Qt.SortOrder.DescendingOrder if higher_is_better(self.metric_key) else Qt.SortOrder.AscendingOrder
+            self.results.sortItems(len(self.targets) + 1, order)
 
     # ---- closing ------------------------------------------------------------------------------------------
 
@@ -546,3 +592,32 @@ class SweepDialog(QDialog):
         """Closing hides the dialog; a sweep goes on (the Training dock says so, and the menu shows it again)."""
         self._remember()
         super().closeEvent(event)
+
+
+class RunItem(QTreeWidgetItem):
+    """A row of the runs table, sorted by the numbers it shows (its UserRole data), not their text; a run
+    without the value (a failed one) last."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        column = self.treeWidget().sortColumn() if self.treeWidget() is not None else 0
+        mine, theirs = self.data(column, Qt.ItemDataRole.UserRole), other.data(column, Qt.ItemDataRole.UserRole)
+        if isinstance(mine, int | float) and isinstance(theirs, int | float):
+            return mine < theirs
+        if (mine is None) != (theirs is None):  # missing values sort after any value, in either order
+            ascending = (
+                self.treeWidget() is None
+                or self.treeWidget().header().sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+            )
+            return (mine is not None) == ascending
+        return str(mine) < str(theirs)
+
+
+def _size_or_number(target: Any) -> int:
+    """0 for a whole number above 1 (a width, a count), 1 for a positive number (a rate), 2 for the rest: the
+    order in which a new row offers what to sweep."""
+    current = target.current
+    if not isinstance(current, int | float) or isinstance(current, bool):
+        return 2
+    if target.kind == "integer":
+        return 0 if current > 1 else 2
+    return 1 if current > 0 else 2

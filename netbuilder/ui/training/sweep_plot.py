@@ -195,6 +195,8 @@ class SweepPlot(QWidget):
         self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.chooser.currentIndexChanged.connect(self._chosen)
         self.chooser_label.setBuddy(self.chooser)
+        for widget in (self.chooser_label, self.chooser):  # until two or more values are swept
+            widget.hide()
         self.best_label = QLabel()
         self.best_label.setTextFormat(Qt.TextFormat.PlainText)
         self.best_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -215,6 +217,7 @@ class SweepPlot(QWidget):
         plot.disableAutoRange()
         for side in ("left", "bottom"):
             plot.getAxis(side).setStyle(tickTextOffset=3, tickLength=-4)
+        plot.getAxis("bottom").setHeight(34)  # the axes' names, or a value's ticks and its name: never cut
         self.view.scene().sigMouseMoved.connect(self._hovered)
         # made on first need and reused: a line per run, a vertical line and a label per tick per axis
         self.lines: list[pg.PlotDataItem] = []

@@ -55,6 +55,20 @@ def test_the_suggestion_becomes_the_optimizers_lr_in_one_undoable_edit(qtbot, wi
     assert optimizer_lr(window) == before
 
 
+def test_stop_shows_what_the_test_measured_so_far(qtbot, window, monkeypatch):
+    dialog = open_test(qtbot, window, monkeypatch, steps=2000)
+    qtbot.waitUntil(lambda: dialog.progress.value() > 1, timeout=TIMEOUT_MS)
+    assert " left" in dialog.progress.format()  # time left, once two reports have come
+    qtbot.mouseClick(dialog.stop_button, LEFT)
+    assert not dialog.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    taken = len(dialog.result.rates)
+    assert 0 < taken < 2000 and not dialog.result.stopped_early
+    assert dialog.progress.format() == f"{taken} steps · stopped"
+    assert len(dialog.plot.raw.x) == taken  # every step measured is drawn
+    assert dialog.run_button.isEnabled() and dialog.isVisible()
+
+
 def test_close_mid_run_stops_the_test_and_leaves_no_thread(qtbot, window, monkeypatch, no_thread_left_running):
     dialog = open_test(qtbot, window, monkeypatch, steps=2000)
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=TIMEOUT_MS)

@@ -1,8 +1,8 @@
 """Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
 CNN with the Train button, look at its per-class figures, curves, predictions, what it looks at, a layer's
 output and its gradients, train the sample sentiment LSTM and look at what each word of a review did, run the
-learning-rate range test on the sample digits MLP, and save the README's screenshots. Run it on a display, or
-under Xvfb:
+learning-rate range test on the sample digits MLP and sweep its learning rate and width, and save the README's
+screenshots. Run it on a display, or under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
 
@@ -175,6 +175,7 @@ def main() -> int:
     train_and_predict(window, folder)
     train_on_text(window, folder)
     find_a_learning_rate(window, folder)
+    sweep_settings(window, folder)
     window.close()
     del app
     print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
@@ -258,6 +259,36 @@ def find_a_learning_rate(window: MainWindow, folder: Path) -> None:
     settle(500)
     dialog.grab().save(str(IMAGES / "lr_find.png"))
     dialog.done(0)
+
+
+def sweep_settings(window: MainWindow, folder: Path) -> None:
+    """A sweep of the sample digits MLP from Training > Sweep…: three learning rates (a log range) by three widths
+    of fc1, 4 epochs each; the dialog once the nine runs are done, and its plot of them on its own."""
+    path = folder / "digits_mlp.nbproj"
+    if not path.exists():
+        shutil.copy(SAMPLES / "digits_mlp.nbproj", path)
+    window.open_path(path)
+    window.sweep_action.trigger()
+    dialog = window.sweep_dialog
+    settle(300)
+    rate = dialog.rows[0]
+    rate.kind_box.setCurrentIndex(rate.kind_box.findText("log range"))
+    rate.low_field.setText("2e-4")
+    rate.high_field.setText("0.02")
+    rate.count_field.setValue(3)
+    QTest.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    width = dialog.rows[1]
+    width.target_box.setCurrentIndex(width.target_box.findData("fc1.out_features"))
+    width.values_field.setText("32,64,128")
+    dialog.epochs_field.setValue(4)
+    QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    wait_until(lambda: dialog.is_running)
+    wait_until(lambda: not dialog.is_running)
+    settle(500)
+    dialog.grab().save(str(IMAGES / "sweep.png"))
+    dialog.plot.grab().save(str(IMAGES / "sweep_plot.png"))
+    dialog.close()
+    window.controller.undo_stack.setClean()
 
 
 def train_on_text(window: MainWindow, folder: Path) -> None:

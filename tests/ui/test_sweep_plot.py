@@ -180,3 +180,15 @@ def test_round_ticks_are_round() -> None:
     assert round_ticks(0.87, 0.945) == pytest.approx([0.88, 0.9, 0.92, 0.94])
     assert round_ticks(3, 61, integer=True) == [20, 40, 60]
     assert np.allclose(round_ticks(1.0, 1.0), [1.0])
+
+
+def test_the_metric_axis_names_the_best_and_worst_values_and_colours_follow_the_runs_places(plot) -> None:
+    records = [run(i, {"optimizer.lr": lr}, a) for i, (lr, a) in enumerate([(1.0, 0.2), (0.1, 0.9), (0.01, 0.95)])]
+    records.append(run(3, {"optimizer.lr": 0.001}, 0.91))
+    plot.show_sweep(records, "val_accuracy")
+    labels = [text for _, text in plot.scales[-1].ticks()]
+    assert labels[:2] == ["20.0%", "95.0%"] and "40%" in labels
+    plot.show_scatter(None)
+    lightness = [plot.points.data[i]["brush"].color().lightness() for i in range(4)]
+    # light theme, the better the darker: one run far behind leaves the others apart, in their order
+    assert lightness[0] > lightness[1] > lightness[3] > lightness[2]

@@ -34,8 +34,9 @@ LISTED_VALUES = 6  # an axis labels each value tried up to this many, else round
 # the part of viridis the runs are coloured from: its ends are too close to white or black backgrounds
 COLOUR_RANGE = (0.08, 0.88)
 VIEW_TIP = (
-    "Each run of the sweep: the values it tried and its final {metric}. Colour: the better the run, the "
-    "stronger its colour; the best run is drawn thick. A dashed line is a run that successive halving stopped early."
+    "Each run of the sweep: the values it tried and its final {metric}. Colour: the better the run's place "
+    "among the others, the stronger its colour; the best run is drawn thick. A dashed line is a run that "
+    "successive halving stopped early."
 )
 
 
@@ -158,17 +159,31 @@ class SweptScale:
 
 
 class MetricScale(SweptScale):
-    """The metric's axis: plain, its ticks round values written as the metric is (95.5%)."""
+    """The metric's axis: plain; its ticks the lowest and highest values reached, written as the metric is
+    (95.3%), and round values between them that are not too close to those."""
 
     def ticks(self) -> list[tuple[float, str]]:
-        values = self.choices if len(self.choices) <= 2 else round_ticks(self.low, self.high)
+        ends = sorted(set(self.choices[:1] + self.choices[-1:]))
+        near = 0.08 * (self.high - self.low)  # a round value this close to an end would print over it
+        between = [v for v in round_ticks(self.low, self.high) if all(abs(v - end) > near for end in ends)]
+        ticks = [(self.position(v), metric_text(self.name, v)) for v in ends]
         if self.name.endswith("accuracy"):  # round figures, so no 94.0%
-            return [(self.position(v), f"{round(v * 100, 6):g}%") for v in values]
-        return [(self.position(v), metric_text(self.name, v)) for v in values]
+            return ticks + [(self.position(v), f"{round(v * 100, 6):g}%") for v in between]
+        return ticks + [(self.position(v), metric_text(self.name, v)) for v in between]
 
 
 def _metric_scale(metric: str, values: Sequence[float]) -> MetricScale:
     return MetricScale(metric, "lin", min(values), max(values), tuple(sorted(set(values))))
+
+
+def _ranks(values: Sequence[float], higher_better: bool) -> list[float]:
+    """Each value's place from the worst (0) to the best (1), equal values sharing one: a colour per place, so
+    one run far behind the others does not leave them all the same colour."""
+    distinct = sorted(set(values), reverse=not higher_better)  # worst first
+    if len(distinct) == 1:
+        return [1.0] * len(values)
+    place = {value: i / (len(distinct) - 1) for i, value in enumerate(distinct)}
+    return [place[value] for value in values]
 
 
 class SweepPlot(QWidget):
@@ -321,11 +336,7 @@ class SweepPlot(QWidget):
             return
         metric_scale = _metric_scale(metric, metric_values)
         value_scales = [SweptScale.of(t, [self._value(r, t) for r in self.drawn]) for t in self.targets]
-        goodness = [metric_scale.position(v) for v in metric_values]
-        if not higher_is_better(metric):
-            goodness = [1.0 - g for g in goodness]
-        if len(set(metric_values)) == 1:
-            goodness = [1.0] * len(goodness)
+        goodness = _ranks(metric_values, higher_is_better(metric))
         if self.scatter_of is None:
             self.scales = [*value_scales, metric_scale]
             self._draw_scatter(None, [], [])

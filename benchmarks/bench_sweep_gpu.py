@@ -44,7 +44,9 @@ def trial_projects(name: str, runs: int, epochs: int) -> list:
 def train(project) -> float:
     """One engine run; its last epoch's training loss."""
     trainer = Trainer(project)
-    trainer.run()
+    outcome = trainer.run()
+    if not outcome.ok:
+        raise RuntimeError(f"the run {outcome.status}: {outcome.message}")
     return trainer.history[-1]["train_loss"]
 
 

@@ -57,6 +57,9 @@ def test_the_rows_write_the_command_lines_axes_and_make_the_apis_plan(window) ->
         "--epochs 2 --metric val_accuracy"
     )
     assert dialog.start_button.isEnabled()
+    dialog.halving_box.setChecked(True)
+    assert dialog.plan_line.text() == ("8 runs, halving: all 8 for 1 epoch, the better 4 on to 2 (by val accuracy).")
+    assert dialog.command_line.text().endswith("--epochs 2 --halving --metric val_accuracy")
     forget_changes(window)
 
 
@@ -107,6 +110,8 @@ def test_a_short_sweep_adds_its_runs_to_the_history_marks_the_best_and_draws_the
     dialog.start_button.click()
     assert dialog.is_running and not panel.train_button.isEnabled()
     assert panel.train_button.toolTip().startswith("A sweep is training")
+    window.controller.undo_stack.indexChanged.emit(0)  # the dock shows its settings again (an undo, say)
+    assert panel.metrics_label.text().startswith("A sweep is training")  # not "Press Train to …"
     assert not dialog.start_button.isEnabled() and dialog.stop_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.is_running, timeout=TIMEOUT_MS)
     records = panel.history.records[before:]
@@ -119,7 +124,7 @@ def test_a_short_sweep_adds_its_runs_to_the_history_marks_the_best_and_draws_the
     starred = [dialog.results.topLevelItem(i).text(0) for i in range(2)]
     assert starred[0].startswith("★") and not starred[1].startswith("★")  # the best first once it has ended
     assert dialog.status_line.text().startswith("Done: 2 runs")
-    assert panel.train_button.isEnabled()
+    assert panel.train_button.isEnabled() and panel.metrics_label.text().startswith("Last run")
     forget_changes(window)
 
 

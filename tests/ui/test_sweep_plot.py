@@ -192,3 +192,15 @@ def test_the_metric_axis_names_the_best_and_worst_values_and_colours_follow_the_
     lightness = [plot.points.data[i]["brush"].color().lightness() for i in range(4)]
     # light theme, the better the darker: one run far behind leaves the others apart, in their order
     assert lightness[0] > lightness[1] > lightness[3] > lightness[2]
+
+
+def test_values_that_fall_close_together_are_not_labelled_over_one_another(plot) -> None:
+    rates = [5.98e-4, 1.64e-3, 1.83e-3, 3.42e-3, 0.0188, 0.0341]  # drawn at random: two a hair apart
+    records = [run(i, {"optimizer.lr": lr}, 0.5 + i / 20) for i, lr in enumerate(rates)]
+    records[1].sweep["halted_at"] = 1
+    plot.show_sweep(records, "val_accuracy")
+    positions = [p for p, _ in plot.scales[0].ticks()]
+    assert len(positions) == 5 and min(np.diff(positions)) >= 0.08
+    assert [text for _, text in plot.scales[0].ticks()][-1] == "0.0341"
+    hollow = plot.points.data[1]
+    assert hollow["brush"].color() == plot.palette().color(plot.palette().ColorRole.Base)  # stopped by halving

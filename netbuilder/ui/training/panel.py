@@ -506,6 +506,9 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(("paused · " if paused else "") + text)
 
     def _show_idle(self) -> None:
+        if self.sweeping:  # not what Train would do: it waits for the sweep
+            self.metrics_label.setText(self._why_not_train())
+            return
         self.metrics_label.setText(idle_words(self.document.project.training, self.history.records))
 
     def _show_outcome(self, end: RunEnd, seconds: float) -> None:

@@ -306,10 +306,11 @@ class SweepDialog(QDialog):
         swept_epochs = any(axis.target == "epochs" for axis in plan.axes)
         if swept_epochs:
             words = f"{runs}, one after another."
-        elif plan.halving:
-            words = (
-                f"{runs}: the better half by {metric_name(plan.metric or '')} goes on each time, up to {epochs} epochs."
-            )
+        elif plan.halving and len(rungs := plan.rungs(n, epochs)) > 1:
+            (first_epochs, first_runs), *later = rungs
+            steps = ", ".join(f"the better {kept} on to {until}" for until, kept in later)
+            words = f"{runs}, halving: all {first_runs} for {first_epochs} epoch{'s' if first_epochs != 1 else ''}"
+            words += f", {steps} (by {metric_name(plan.metric or '')})."
         else:
             words = f"{runs} of {epochs} epoch{'s' if epochs != 1 else ''}, one after another."
         return words, n > 0

@@ -35,8 +35,8 @@ LISTED_VALUES = 6  # an axis labels each value tried up to this many, else round
 COLOUR_RANGE = (0.08, 0.88)
 VIEW_TIP = (
     "Each run of the sweep: the values it tried and its final {metric}. Colour: the better the run's place "
-    "among the others, the stronger its colour; the best run is drawn thick. A dashed line is a run that "
-    "successive halving stopped early."
+    "among the others, the stronger its colour; the best run is drawn thick. A dashed line (a hollow point) is "
+    "a run that successive halving stopped early."
 )
 
 
@@ -155,7 +155,21 @@ class SweptScale:
         else:
             values = round_ticks(self.low, self.high, integer=self.integer)
         as_int = self.integer
-        return [(self.position(v), value_text(round(v) if as_int else v)) for v in values]
+        return _spaced([(self.position(v), value_text(round(v) if as_int else v)) for v in values])
+
+
+def _spaced(ticks: list[tuple[float, str]], gap: float = 0.08) -> list[tuple[float, str]]:
+    """The ticks whose labels would not print over one another: each at least `gap` (of the axis) from the
+    one kept before it, the last one always kept (random values can fall close together)."""
+    ordered = sorted(ticks)
+    kept: list[tuple[float, str]] = []
+    for i, tick in enumerate(ordered):
+        if kept and tick[0] - kept[-1][0] < gap:
+            if i < len(ordered) - 1:
+                continue
+            kept.pop()  # the axis' end is named rather than the value just before it
+        kept.append(tick)
+    return kept
 
 
 class MetricScale(SweptScale):
@@ -433,8 +447,15 @@ class SweepPlot(QWidget):
         xs = np.array([scale.position(self._value(r, scale.name)) for r in self.drawn])
         ys = np.array([metric_scale.position(v) for v in metric_values])
         self._xy = np.stack([xs, ys], axis=1)[:, None, :]
-        brushes = [pg.mkBrush(self._run_colour(g)) for g in goodness]
-        self.points.setData(xs, ys, brush=brushes, pen=pg.mkPen(self._colours()["base"], width=1))
+        # a run successive halving stopped: hollow, in its colour
+        halted = [(r.sweep or {}).get("halted_at") is not None for r in self.drawn]
+        colours = [self._run_colour(g) for g in goodness]
+        base = self._colours()["base"]
+        brushes = [pg.mkBrush(base if stopped else colour) for colour, stopped in zip(colours, halted, strict=True)]
+        pens = [
+            pg.mkPen(colour if stopped else base, width=1.5) for colour, stopped in zip(colours, halted, strict=True)
+        ]
+        self.points.setData(xs, ys, brush=brushes, pen=pens)
         self.joining.setData(*self._best_at_each_x(xs, ys, goodness))
         best = [i for i, r in enumerate(self.drawn) if r is self.best]
         self.best_mark.setData(xs[best], ys[best])

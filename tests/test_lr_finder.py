@@ -15,7 +15,12 @@ import torch
 from netbuilder.cli import main
 from netbuilder.project import load_project, project_to_json
 from netbuilder.training.engine import Trainer, with_settings
-from netbuilder.training.lr_finder import exponential_rates, find_learning_rate, steepest_descent
+from netbuilder.training.lr_finder import (
+    exponential_rates,
+    find_learning_rate,
+    smoothed_both_ways,
+    steepest_descent,
+)
 from netbuilder.training.program import load_program
 from tests.test_starting_weights import _import, _make_trainable, _pretrained_weights
 from tests.test_streaming import folder_project, write_folder
@@ -44,7 +49,7 @@ def test_the_test_tries_those_rates_one_per_step():
     assert result.rates == pytest.approx(exponential_rates(1e-4, 1e-2, 60))
     assert len(result.losses) == len(result.smoothed) == 60
     assert all(math.isfinite(loss) for loss in result.losses)
-    assert result.smoothed[0] == pytest.approx(result.losses[0])  # bias corrected: the first is the loss itself
+    assert smoothed_both_ways([3.0] * 10) == pytest.approx([3.0] * 10)  # bias corrected both ways: no pull to 0
 
 
 def test_the_projects_weights_and_settings_are_left_as_they_were():
@@ -85,6 +90,15 @@ def test_the_suggestion_lies_where_the_loss_falls(digits_result):
     assert result.suggestion < result.rates[result.smoothed.index(max(result.smoothed[at:]))]
 
 
+def test_the_smoothed_loss_does_not_lag_so_the_suggestion_is_where_the_loss_falls_not_after():
+    # a loss that falls from 2 to 1 between steps 100 and 120 of 200, then stays: the steepest descent is there,
+    # where a moving average alone (trailing by ~50 steps) would put it after the loss had stopped falling
+    losses = [2.0] * 100 + [2.0 - (i + 1) / 20 for i in range(20)] + [1.0] * 80
+    rates = exponential_rates(1e-6, 1.0, 200)
+    suggested = rates.index(steepest_descent(rates, smoothed_both_ways(losses)))
+    assert 100 <= suggested <= 120
+
+
 def test_on_digits_with_adam_the_suggestion_is_a_sensible_rate(digits_result):
     assert 1e-4 <= digits_result.suggestion <= 1e-1
 
@@ -93,7 +107,7 @@ def test_a_huge_end_stops_early_once_the_loss_blows_up():
     result = find_learning_rate(load_project(SPIRALS), start=1e-4, end=1e6, steps=60, device="cpu")
     assert result.stopped_early
     assert len(result.rates) < 60
-    assert result.smoothed[-1] > 4 * min(result.smoothed) or not math.isfinite(result.losses[-1])
+    assert result.losses[-1] > 4 * min(result.losses) or not math.isfinite(result.losses[-1])
 
 
 def test_stop_ends_the_test_after_the_step_taken_and_keeps_its_losses():

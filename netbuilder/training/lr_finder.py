@@ -1,6 +1,12 @@
 """The learning-rate range test: train from the project's starting weights for a few hundred steps while the rate
 grows exponentially, and suggest the rate where the smoothed loss falls fastest.
 
+Two smoothings: while the test runs, a moving average of the losses so far decides when the loss has blown up
+(it can only look back); once it ends, the losses are smoothed forwards and then backwards, which lags neither
+way, and that curve is the one shown and searched for the steepest descent. A moving average alone trails the
+losses by about 1 / (1 - SMOOTHING) steps, a quarter of a 200-step test, and would suggest a rate where the
+loss has already stopped falling.
+
 It runs on a Trainer of its own (train.py's data split, model, loss, optimizer and `train_step`, batches drawn
 as training draws them), so what it measures is what a run would do; the project, its weights and its settings
 are left as they were. The scheduler is not stepped: the test sets the rate itself before every step.
@@ -23,7 +29,8 @@ BLOW_UP = 4.0  # the test stops once the smoothed loss is this many times its be
 
 @dataclass(frozen=True)
 class LrFindResult:
-    """The rates tried (one per step), the loss of each step and its smoothed value, the suggested rate (None
+    """The rates tried (one per step), the loss of each step and its smoothed value (smoothed both ways, so
+    without lag), the suggested rate (None
     when too few steps were taken to tell), and whether the test stopped before its last rate because the loss
     blew up."""
 
@@ -56,7 +63,6 @@ def find_learning_rate(
     trainer = Trainer(project, device=device)
     rates = exponential_rates(start, end, steps)
     losses: list[float] = []
-    smoothed: list[float] = []
     average, best, blew_up = 0.0, math.inf, False
 
     def after_step(step: int, rate: float, loss: float) -> bool:
@@ -67,7 +73,6 @@ def find_learning_rate(
         average = SMOOTHING * average + (1 - SMOOTHING) * loss
         value = average / (1 - SMOOTHING**step)  # bias correction: the average starts at 0
         losses.append(loss)
-        smoothed.append(value)
         if progress is not None:
             progress(step, steps, rate, loss)
         if value > BLOW_UP * best:
@@ -78,7 +83,22 @@ def find_learning_rate(
 
     trainer.train_at_rates(rates, after_step)
     tried = rates[: len(losses)]
+    smoothed = smoothed_both_ways(losses)
     return LrFindResult(tried, losses, smoothed, steepest_descent(tried, smoothed), blew_up)
+
+
+def smoothed_both_ways(values: list[float], smoothing: float = SMOOTHING) -> list[float]:
+    """`values` through a bias-corrected moving average forwards, then the result through it backwards: as
+    smooth as two passes and centred, so a fall in the values stays where it happened."""
+
+    def average(xs: list[float]) -> list[float]:
+        out, mean = [], 0.0
+        for i, x in enumerate(xs, start=1):
+            mean = smoothing * mean + (1 - smoothing) * x
+            out.append(mean / (1 - smoothing**i))
+        return out
+
+    return average(average(values)[::-1])[::-1]
 
 
 def exponential_rates(start: float, end: float, steps: int) -> list[float]:

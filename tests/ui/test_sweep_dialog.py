@@ -125,6 +125,9 @@ def test_a_short_sweep_adds_its_runs_to_the_history_marks_the_best_and_draws_the
     assert starred[0].startswith("★") and not starred[1].startswith("★")  # the best first once it has ended
     assert dialog.status_line.text().startswith("Done: 2 runs")
     assert panel.train_button.isEnabled() and panel.metrics_label.text().startswith("Last run")
+    dialog.close()
+    window.sweep_action.trigger()  # opened again: the last sweep's runs, from the history
+    assert dialog.isVisible() and dialog.results.topLevelItemCount() == 2 and len(dialog.plot.drawn) == 2
     forget_changes(window)
 
 

@@ -31,6 +31,7 @@ from netbuilder.ui.app.composite_editing import CompositeEditingMixin
 from netbuilder.ui.app.import_and_export import ImportExportMixin
 from netbuilder.ui.app.project_files import AUTOSAVE_MS, ProjectFilesMixin
 from netbuilder.ui.app.recovery_dialog import RecoveryDialog
+from netbuilder.ui.app.runs_dock import RunsDockMixin
 from netbuilder.ui.app.start_page import StartPage
 from netbuilder.ui.app.window_actions import WindowActionsMixin
 from netbuilder.ui.app.window_geometry import WindowGeometry
@@ -62,7 +63,13 @@ IMPORT_CANCEL_TIP = "Stop waiting for this import (it finishes in the background
 
 
 class MainWindow(
-    ProjectFilesMixin, ImportExportMixin, CanvasEditingMixin, CompositeEditingMixin, WindowActionsMixin, QMainWindow
+    ProjectFilesMixin,
+    ImportExportMixin,
+    CanvasEditingMixin,
+    CompositeEditingMixin,
+    RunsDockMixin,
+    WindowActionsMixin,
+    QMainWindow,
 ):
     """One project at a time; the start page when none is open."""
 
@@ -130,6 +137,7 @@ class MainWindow(
         self.training_dock = self._dock("Training", "training", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.bottom_dock, self.training_dock)
         self.training_dock.visibilityChanged.connect(self._training_dock_shown)
+        self._make_runs_dock()
         self.palette = PalettePanel()
         self.palette.block_activated.connect(self._add_at_centre)
         self.palette.block_file_activated.connect(self._add_block_file_at_centre)
@@ -210,6 +218,7 @@ class MainWindow(
         self.training.message.connect(self.show_message)
         self.training_menu.addAction(self.training.find_rate_action)
         self.training_dock.setWidget(self.training)
+        self._show_runs()
         self._show_docks(True)
         if not self._docks_sized:
             self._size_docks()
@@ -243,6 +252,7 @@ class MainWindow(
             self.sweep_dialog = None
         self.training.shutdown()  # stops a run and joins its thread before anything it reports to goes
         self.training.running_changed.disconnect(self._training_running)
+        self._drop_runs()
         self.training_menu.removeAction(self.training.find_rate_action)
         self._training_running(False)
         self.recovery.discard(self._recovery_entry)
@@ -271,7 +281,7 @@ class MainWindow(
         self._refresh_title()
 
     def _show_docks(self, visible: bool) -> None:
-        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock, self.runs_dock):
             dock.setVisible(visible)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -120,6 +120,9 @@ class WindowActionsMixin:
         )
         self.overview_action.setCheckable(True)
         self.overview_action.setChecked(self.settings.value("canvas/overview", True, type=bool))
+        self.runs_action = self._action(
+            "&Runs", self.show_runs, "Ctrl+Shift+R", "The project's runs: compare their curves, rename, star, reuse"
+        )
         self.sweep_action = self._action(
             "S&weep…",
             self.open_sweep,
@@ -174,6 +177,7 @@ class WindowActionsMixin:
         view_menu.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.bottom_dock, self.training_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.runs_action)  # shows and raises the dock, where a toggle would hide it behind a tab
         # the Training dock's own actions go in while a document is open (main_window)
         self.training_menu = bar.addMenu("&Training")
         self.training_menu.addAction(self.sweep_action)
@@ -239,6 +243,7 @@ class WindowActionsMixin:
             self.zoom_in_action,
             self.zoom_out_action,
             self.zoom_reset_action,
+            self.runs_action,
         ):
             action.setEnabled(has_document)
         for action in (self.paste_action, self.auto_layout_action):

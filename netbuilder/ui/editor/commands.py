@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtGui import QUndoCommand
 
@@ -283,3 +284,9 @@ def forget_starting_weights(project: Project) -> RecordedCommand:
     return RecordedCommand(
         project.graph, "Forget the starting weights", lambda g: project.set_weights(None), project=project
     )
+
+
+def use_starting_weights(project: Project, weights: Path, name: str) -> RecordedCommand:
+    """Train from the weights in `weights` from now on (a run's trained weights, made starting weights); `name`
+    is the undo stack's words. Undo points back at the weights before, or at none."""
+    return RecordedCommand(project.graph, name, lambda g: project.set_weights(weights), project=project)

@@ -175,6 +175,10 @@ class EditorController(QObject):
             commands.forget_starting_weights(self.document.project)
         )
 
+    def use_starting_weights(self, weights: Path, name: str) -> bool:
+        """Train from `weights` from now on (a run's weights), undoably, as one step named `name`."""
+        return self.push(commands.use_starting_weights(self.document.project, weights, name))
+
     def dismiss_import_gaps(self) -> bool:
         """Forget the import's list of calls it could not map, undoably; False when there is none."""
         return bool(self.document.project.import_gaps) and self.push(

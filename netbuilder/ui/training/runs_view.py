@@ -1,0 +1,523 @@
+"""The Runs view (the window's Runs dock) for one document: every run of the project in a table (sort, filter,
+rename, star, delete), the selected runs' curves overlaid, and per run: open its project as a new document,
+show its graph as it was, or train from its weights from now on.
+
+The table reads the Training dock's own RunHistory, so a run that ends appears at once (`refresh`, on the
+dock's `runs_changed`). pyqtgraph loads when the view is first shown (the curves), torch only when a run's
+weights are made starting weights, on a task of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netbuilder.project import Project, ProjectError
+from netbuilder.project.project_file import WEIGHTS_SUFFIX, project_from_dict, project_to_dict
+from netbuilder.project.run_comparison import metric_choices
+from netbuilder.project.run_history import RunHistory, RunRecord
+from netbuilder.ui.background import BackgroundTask
+from netbuilder.ui.editor.controller import EditorController
+from netbuilder.ui.training.runs_table import (
+    NAME,
+    STAR,
+    STARTED,
+    RunsFilter,
+    RunsTableModel,
+    metric_words,
+    shown_records,
+)
+
+EMPTY_WORDS = (
+    "No runs yet.\n\nTrain the network (Training dock, or netbuilder train) and its runs appear here: "
+    "compare their curves, rename and star them, open one's graph again or train from its weights."
+)
+CURRENT_DELAY_MS = 300  # the changes column follows edits once they pause, not at every keystroke
+MAX_COLUMN_WIDTH = 260  # a column sized to its contents stops here (the tooltip says the rest)
+
+
+class RunsView(QWidget):
+    """The Runs dock's contents for one document. The window connects the Training dock's `runs_changed` to
+    `refresh`, its `running_changed` to `set_running`, `open_copy_requested` to make a new document and
+    `show_graph_requested` to draw a run's graph (the canvas is the window's to use, not this room's)."""
+
+    message = Signal(str)  # a line for the status bar: what was done, or why it was not
+    open_copy_requested = Signal(object)  # Project: a run's project, named for the run, to open as a new document
+    show_graph_requested = Signal(object, object, list)  # RunRecord, its Project, the changes from now in words
+
+    def __init__(self, editor: EditorController, history: RunHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.document = editor.document
+        self.history = history
+        self.overlay = None  # RunsOverlay, made when the view is first shown (pyqtgraph loads then)
+        self.running = False
+        self._weights_task: BackgroundTask | None = None
+        self._current_stale = True
+
+        self.model = RunsTableModel(history, self)
+        self.model.failed.connect(self.message)
+        self.proxy = RunsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(STARTED, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.clicked.connect(self._clicked)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("Filter: name, id, status, changes, sweep")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setToolTip("Show only the runs whose name, id, status, changes or sweep hold every word")
+        self.filter_box.textChanged.connect(self.proxy.set_text)
+        self.metric_box = QComboBox()
+        self.metric_box.setToolTip("The metric of the Final and Best columns, and by which a sweep's best is marked")
+        self.metric_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.metric_box.currentIndexChanged.connect(self._metric_chosen)
+
+        self.delete_action = self._action("&Delete…", self.delete_selected, QKeySequence.StandardKey.Delete)
+        self.rename_action = self._action("&Rename", self.rename_current, "F2")
+        self.star_action = self._action("&Star", self.toggle_star, "Space")
+        self.open_copy_action = self._action("&Open as a Copy", self.open_copy)
+        self.show_graph_action = self._action("Show &Graph", self.show_graph)
+        self.use_weights_action = self._action("&Use Weights as Starting Weights", self.use_weights)
+        self.select_sweep_action = self._action("Select This S&weep", self.select_sweep)
+        self.export_table_action = self._action("Export the Table as &CSV…", self.export_table)
+        self.export_curves_action = self._action("Export the Curves as &PNG or SVG…", self.export_curves)
+        self.open_copy_button = self._button(self.open_copy_action, "Open as a copy")
+        self.show_graph_button = self._button(self.show_graph_action, "Show graph")
+        self.use_weights_button = self._button(self.use_weights_action, "Use weights")
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        export_menu.addActions([self.export_table_action, self.export_curves_action])
+        self.export_button.setMenu(export_menu)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(self.filter_box, 2)
+        bar.addWidget(QLabel("Metric:"))
+        bar.addWidget(self.metric_box)
+        bar.addStretch(1)
+        for button in (self.open_copy_button, self.show_graph_button, self.use_weights_button, self.export_button):
+            bar.addWidget(button)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        runs_page = QWidget()
+        runs_layout = QVBoxLayout(runs_page)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.setSpacing(0)
+        runs_layout.addLayout(bar)
+        runs_layout.addWidget(self.splitter, 1)
+        self.empty_label = QLabel(EMPTY_WORDS)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setContentsMargins(24, 12, 24, 12)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(runs_page)
+        self.pages.addWidget(self.empty_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self._current_timer = QTimer(self)
+        self._current_timer.setSingleShot(True)
+        self._current_timer.setInterval(CURRENT_DELAY_MS)
+        self._current_timer.timeout.connect(self._follow_current)
+        editor.undo_stack.indexChanged.connect(self._current_changed)
+        self.document.path_changed.connect(self._path_changed)
+        self.refresh()
+
+    def _action(self, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the table's keys only
+            self.table.addAction(action)
+        action.triggered.connect(slot)
+        return action
+
+    def _button(self, action: QAction, text: str) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(action.trigger)
+        return button
+
+    # ---- following the history, the project and the selection -------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the runs again (one ended or was removed), keeping the selection by run id."""
+        selected = {record.run_id for record in self.selected_records()}
+        self._fill_metrics()
+        self.model.refresh()
+        if self._current_stale or self.isVisible():
+            self._follow_current()
+        self._size_columns()
+        self.pages.setCurrentIndex(0 if self.history.records else 1)
+        self.select_runs(selected)
+        self._selection_changed()
+
+    def _fill_metrics(self) -> None:
+        chosen = self.metric_box.currentData()
+        choices = metric_choices(self.history.records) or ["val_loss"]
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        for metric in choices:
+            self.metric_box.addItem(metric_words(metric), metric)
+        self.metric_box.setCurrentIndex(max(0, self.metric_box.findData(chosen)))
+        self.metric_box.blockSignals(False)
+        self.model.set_metric(self.metric_box.currentData())
+
+    def _metric_chosen(self) -> None:
+        self.model.set_metric(self.metric_box.currentData())
+
+    def _size_columns(self) -> None:
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount()):
+            if header.sectionSize(column) > MAX_COLUMN_WIDTH:
+                header.resizeSection(column, MAX_COLUMN_WIDTH)
+
+    def _current_changed(self, *_: object) -> None:
+        self._current_stale = True
+        self._current_timer.start()
+
+    def _path_changed(self, *_: object) -> None:
+        self._current_changed()
+        self._selection_changed()  # a first save gives the runs a folder, and their files a place
+
+    def _follow_current(self) -> None:
+        """The changes column against the project as it is now: worked out while the view is seen, else when
+        it next is."""
+        if not self.isVisible() and self.model.rowCount():
+            return
+        self._current_stale = False
+        self.model.set_current(project_to_dict(self.document.project))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.ensure_overlay()
+        if self._current_stale:
+            self._follow_current()
+
+    def ensure_overlay(self):
+        """The Curves tab (pyqtgraph is imported here, the first time) and the Sweep tab."""
+        if self.overlay is None:
+            from netbuilder.ui.training.runs_overlay import RunsOverlay
+
+            self.overlay = RunsOverlay()
+            self.tabs.addTab(self.overlay, "Curves")
+            self.tabs.setTabToolTip(0, "The selected runs' curves by epoch, one colour each")
+            self._selection_changed()
+        return self.overlay
+
+    def set_running(self, running: bool) -> None:
+        """While a run trains, the project is not changed from here (its starting weights included)."""
+        self.running = running
+        self._selection_changed()
+
+    def selected_records(self) -> list[RunRecord]:
+        """The selected runs, in the table's order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return shown_records(self.proxy, rows)
+
+    def select_runs(self, run_ids: set[str]) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        for row in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
+            if self.model.record(source).run_id in run_ids:
+                flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+                selection.select(self.proxy.index(row, 0), flags)
+
+    def _selection_changed(self, *_: object) -> None:
+        records = self.selected_records()
+        one = records[0] if len(records) == 1 else None
+        why_not_copy = "" if one is not None and one.project is not None else self._why_not_one(one, records)
+        self._enable(
+            self.open_copy_action,
+            self.open_copy_button,
+            why_not_copy,
+            "Open this run's graph and settings as a new, unsaved project (the current one is asked to be saved first)",
+        )
+        self._enable(
+            self.show_graph_action,
+            self.show_graph_button,
+            why_not_copy,
+            "Show the graph this run trained, as it was, and what differs from now",
+        )
+        self._enable(
+            self.use_weights_action,
+            self.use_weights_button,
+            self._why_not_weights(one, records),
+            "Train from this run's weights from now on (Ctrl+Z undoes it)",
+        )
+        self.delete_action.setEnabled(bool(records))
+        self.star_action.setEnabled(bool(records))
+        self.rename_action.setEnabled(one is not None)
+        self.select_sweep_action.setEnabled(one is not None and one.sweep is not None)
+        if self.overlay is not None:
+            self.overlay.show_runs(records)
+
+    def _why_not_one(self, one: RunRecord | None, records: list[RunRecord]) -> str:
+        if one is None:
+            return "Select one run" if records else "Select a run in the table"
+        return "This run was recorded before runs kept their graph"
+
+    def _why_not_weights(self, one: RunRecord | None, records: list[RunRecord]) -> str:
+        if one is None or one.project is None:
+            return self._why_not_one(one, records)
+        if self.running:
+            return "Not while a run trains"
+        if self.document.path is None:
+            return "Save the project first: its runs keep their weights beside it"
+        if self.history.file_path(one, one.weights) is None:
+            return "This run's weights are gone: only the newest 10 runs and starred ones keep their files"
+        return ""
+
+    @staticmethod
+    def _enable(action: QAction, button: QPushButton, why_not: str, tip: str) -> None:
+        action.setEnabled(not why_not)
+        button.setEnabled(not why_not)
+        button.setToolTip(why_not or tip)
+        action.setStatusTip(why_not or tip)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == STAR:
+            self.model.toggle_star(self.proxy.mapToSource(index).row())
+
+    def _context_menu(self, point: QPoint) -> None:
+        if not self.table.indexAt(point).isValid():
+            return
+        menu = QMenu(self)
+        menu.addActions([self.open_copy_action, self.show_graph_action, self.use_weights_action])
+        menu.addSeparator()
+        menu.addActions([self.rename_action, self.star_action, self.select_sweep_action])
+        menu.addSeparator()
+        menu.addActions([self.export_table_action, self.export_curves_action])
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.exec(self.table.viewport().mapToGlobal(point))
+
+    # ---- the sweep ----------------------------------------------------------------------------------------
+
+    def select_sweep(self) -> None:
+        """Select every run of the selected run's sweep: their curves overlaid, and the sweep's plot."""
+        records = self.selected_records()
+        if len(records) != 1 or not records[0].sweep:
+            return
+        sweep_id = records[0].sweep["id"]
+        self.select_runs({r.run_id for r in self.model.records() if r.sweep and r.sweep.get("id") == sweep_id})
+
+    # ---- each run -------------------------------------------------------------------------------------------
+
+    def rename_current(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self.table.edit(index.siblingAtColumn(NAME))
+
+    def toggle_star(self) -> None:
+        """Star the selected runs, or unstar them when all of them are starred."""
+        records = self.selected_records()
+        starred = all(record.starred for record in records)
+        for record in records:
+            if record.starred == starred:
+                self.model.toggle_star(self.model.row_of(record.run_id))
+
+    def delete_selected(self) -> None:
+        """Delete the selected runs and their files, once the person confirms."""
+        records = self.selected_records()
+        if not records:
+            return
+        what = f"run “{records[0].title}”" if len(records) == 1 else f"{len(records)} runs"
+        answer = QMessageBox.question(
+            self,
+            "Delete runs",
+            f"Delete {what} with its weights and checkpoints? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            for record in records:
+                self.history.remove(record.run_id)
+        except OSError as err:
+            self.message.emit(f"A run could not be deleted: {err.strerror or err}")
+        self.refresh()
+        self.message.emit(f"Deleted {what}")
+
+    def _run_project(self, record: RunRecord) -> Project | None:
+        try:
+            return project_from_dict(record.project)
+        except ProjectError as err:
+            self.message.emit(f"The run's graph cannot be read: {err}")
+            return None
+
+    def open_copy(self) -> None:
+        """The selected run's project as a new unsaved document named for the run."""
+        records = self.selected_records()
+        if len(records) != 1 or records[0].project is None:
+            return
+        record = records[0]
+        project = self._run_project(record)
+        if project is not None:
+            project.name, project.named = f"{project.name} (run {record.title})", False
+            self.open_copy_requested.emit(project)
+
+    def show_graph(self) -> None:
+        """The selected run's graph, read-only, beside what differs from now."""
+        records = self.selected_records()
+        if len(records) != 1 or records[0].project is None:
+            return
+        record = records[0]
+        project = self._run_project(record)
+        if project is None:
+            return
+        self.show_graph_requested.emit(record, project, self.model.changes_of(self.model.row_of(record.run_id)))
+
+    def use_weights(self) -> None:
+        """Make the selected run's weights the project's starting weights: converted on a task of its own, then
+        one undoable command; a network changed since says which layers will start from the seed."""
+        records = self.selected_records()
+        if len(records) != 1 or self._why_not_weights(records[0], records) or self._weights_task is not None:
+            return
+        record = records[0]
+        trained = self._run_project(record)
+        if trained is None:
+            return
+        weights = self.history.file_path(record, record.weights)
+        path = self.document.path
+        target = path.with_name(f"{path.stem}.run-{record.run_id}{WEIGHTS_SUFFIX}")
+        now = project_from_dict(project_to_dict(self.document.project))  # a copy: the task never sees the document
+
+        def work():
+            from netbuilder.runtime.run_weights import starting_weights_from_run
+
+            return starting_weights_from_run(weights, trained, now, target)
+
+        task = BackgroundTask(work, "netbuilder run weights")
+        task.succeeded.connect(lambda fitting: self._weights_ready(record, target, fitting))
+        task.failed.connect(self._weights_failed)
+        self._weights_task = task
+        self.use_weights_button.setEnabled(False)
+        self.message.emit(f"Reading the weights of run {record.title}…")
+        task.start()
+
+    def _weights_ready(self, record: RunRecord, target: Path, fitting) -> None:
+        self._weights_task = None
+        self._selection_changed()
+        if self.running:
+            return
+        if fitting.fresh:
+            answer = QMessageBox.question(
+                self,
+                "The network changed since this run",
+                f"These layers changed shape since run {record.title} and will start from the seed: "
+                f"{', '.join(fitting.fresh)}.\n\nTrain from the run's weights for the others?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if self.editor.use_starting_weights(target, f"Use the weights of run {record.title}"):
+            self.message.emit(f"Training starts from the weights of run {record.title} (Ctrl+Z undoes it)")
+
+    def _weights_failed(self, error: Exception) -> None:
+        self._weights_task = None
+        self._selection_changed()
+        if isinstance(error, FileNotFoundError):
+            self.message.emit("The run's weights are gone: only the newest 10 runs and starred ones keep their files")
+        else:
+            self.message.emit(f"The run's weights cannot be used: {error}")
+
+    def shutdown(self) -> None:
+        """Join the weights' task, if one is going (the document is being let go)."""
+        if self._weights_task is not None:
+            self._weights_task.join()
+            self._weights_task = None
+
+    # ---- exports --------------------------------------------------------------------------------------------
+
+    def _visible_columns(self) -> list[int]:
+        header = self.table.horizontalHeader()
+        columns = [header.logicalIndex(visual) for visual in range(header.count())]
+        return [column for column in columns if not header.isSectionHidden(column)]
+
+    def _start_folder(self) -> str:
+        return str(self.document.path.parent) if self.document.path is not None else ""
+
+    def export_table(self) -> None:
+        """The table as shown (its rows sorted and filtered, its columns) to a CSV file."""
+        from netbuilder.ui.training.run_export import TABLE_FILTER, write_table
+
+        default = str(Path(self._start_folder()) / f"{self.document.project.name} runs.csv")
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export the runs as CSV", default, TABLE_FILTER)
+        if not chosen:
+            return
+        path = Path(chosen) if chosen.lower().endswith(".csv") else Path(chosen + ".csv")
+        try:
+            write_table(self.proxy, self._visible_columns(), path)
+        except OSError as err:
+            self.message.emit(f"The table was not written to {path}: {err.strerror or err}")
+            return
+        self.message.emit(f"Wrote {path}")
+
+    def export_curves(self) -> None:
+        """The overlaid curves with their legend, as PNG or SVG."""
+        from netbuilder.ui.training.run_export import PICTURE_FILTER, picture_path, write_picture
+
+        overlay = self.ensure_overlay()
+        default = str(Path(self._start_folder()) / f"{self.document.project.name} curves.png")
+        chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Export the curves", default, PICTURE_FILTER)
+        if not chosen:
+            return
+        path = picture_path(Path(chosen), chosen_filter)
+        try:
+            write_picture(overlay, path)
+        except OSError as err:
+            self.message.emit(f"The curves were not written to {path}: {err.strerror or err}")
+            return
+        self.message.emit(f"Wrote {path}")

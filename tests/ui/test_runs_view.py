@@ -366,3 +366,22 @@ def test_show_graph_draws_the_runs_graph_read_only_beside_the_changes(window):
     assert [dialog.changes.item(i).text() for i in range(dialog.changes.count())] == ["fc1.out_features 32 → 64"]
     dialog.reject()  # Escape and Close end here too
     assert dialog.document is None
+
+
+def test_a_sweeps_runs_show_its_plot(make_view, project_path, project):
+    history = RunHistory(project_path)
+    now = project_to_dict(project)
+    for index, lr in enumerate((0.1, 0.01, 0.001)):
+        sweep = {"id": "sweep-1", "values": {"optimizer.lr": lr}, "index": index, "of": 3}
+        keep(history, record(f"2026-01-01_10-00-0{index + 1}", now, [0.5 + index / 10], sweep=sweep), weights=None)
+    keep(history, record("2026-01-01_10-00-09", now, [0.5]), weights=None)  # a run of no sweep
+    view = make_view(history)
+    view.refresh()
+    tab = view.tabs.indexOf(view.sweep_plot)
+    select(view, 0)
+    assert not view.tabs.isTabEnabled(tab)
+    select(view, 1)
+    view.select_sweep()
+    assert len(view.selected_records()) == 3 and view.tabs.currentIndex() == tab
+    assert {r.run_id for r in view.sweep_plot.records} == {r.run_id for r in history.records if r.sweep}
+    assert view.sweep_plot.chosen_metric == "val_accuracy"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -72,6 +72,7 @@ class RunsView(QWidget):
         self.document = editor.document
         self.history = history
         self.overlay = None  # RunsOverlay, made when the view is first shown (pyqtgraph loads then)
+        self.sweep_plot = None  # SweepPlot, made with the overlay
         self.running = False
         self._weights_task: BackgroundTask | None = None
         self._current_stale = True
@@ -212,6 +213,7 @@ class RunsView(QWidget):
 
     def _metric_chosen(self) -> None:
         self.model.set_metric(self.metric_box.currentData())
+        self._show_sweep(self.selected_records())
 
     def _size_columns(self) -> None:
         self.table.resizeColumnsToContents()
@@ -246,10 +248,13 @@ class RunsView(QWidget):
         """The Curves tab (pyqtgraph is imported here, the first time) and the Sweep tab."""
         if self.overlay is None:
             from netbuilder.ui.training.runs_overlay import RunsOverlay
+            from netbuilder.ui.training.sweep_plot import SweepPlot
 
             self.overlay = RunsOverlay()
             self.tabs.addTab(self.overlay, "Curves")
             self.tabs.setTabToolTip(0, "The selected runs' curves by epoch, one colour each")
+            self.sweep_plot = SweepPlot()
+            self.tabs.addTab(self.sweep_plot, "Sweep")
             self._selection_changed()
         return self.overlay
 
@@ -264,13 +269,13 @@ class RunsView(QWidget):
         return shown_records(self.proxy, rows)
 
     def select_runs(self, run_ids: set[str]) -> None:
-        selection = self.table.selectionModel()
-        selection.clearSelection()
+        """Select these runs (those shown), in one change of the selection: the curves are drawn once."""
+        chosen = QItemSelection()
         for row in range(self.proxy.rowCount()):
-            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
-            if self.model.record(source).run_id in run_ids:
-                flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-                selection.select(self.proxy.index(row, 0), flags)
+            if self.model.record(self.proxy.mapToSource(self.proxy.index(row, 0)).row()).run_id in run_ids:
+                chosen.select(self.proxy.index(row, 0), self.proxy.index(row, self.proxy.columnCount() - 1))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(chosen, flags)
 
     def _selection_changed(self, *_: object) -> None:
         records = self.selected_records()
@@ -300,6 +305,24 @@ class RunsView(QWidget):
         self.select_sweep_action.setEnabled(one is not None and one.sweep is not None)
         if self.overlay is not None:
             self.overlay.show_runs(records)
+        self._show_sweep(records)
+
+    def _show_sweep(self, records: list[RunRecord]) -> None:
+        """The Sweep tab draws the sweep of the selected runs (all of its runs, against the chosen metric) when
+        they belong to one sweep; otherwise it is off, and says why."""
+        if self.sweep_plot is None:
+            return
+        sweeps = {record.sweep.get("id") if record.sweep else None for record in records}
+        index = self.tabs.indexOf(self.sweep_plot)
+        if len(sweeps) != 1 or None in sweeps:
+            self.tabs.setTabEnabled(index, False)
+            self.tabs.setTabToolTip(index, "Select runs of one sweep to see its values against the metric")
+            return
+        (sweep_id,) = sweeps
+        runs = [r for r in self.model.records() if r.sweep and r.sweep.get("id") == sweep_id]
+        self.tabs.setTabEnabled(index, True)
+        self.tabs.setTabToolTip(index, f"Sweep {sweep_id}: each run's swept values against the metric, best marked")
+        self.sweep_plot.show_sweep(runs, self.metric_box.currentData())
 
     def _why_not_one(self, one: RunRecord | None, records: list[RunRecord]) -> str:
         if one is None:
@@ -350,6 +373,8 @@ class RunsView(QWidget):
             return
         sweep_id = records[0].sweep["id"]
         self.select_runs({r.run_id for r in self.model.records() if r.sweep and r.sweep.get("id") == sweep_id})
+        if self.sweep_plot is not None:
+            self.tabs.setCurrentWidget(self.sweep_plot)
 
     # ---- each run -------------------------------------------------------------------------------------------
 

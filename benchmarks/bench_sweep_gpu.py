@@ -2,13 +2,14 @@
 may run several at once if it is measurably faster"). The sweep's queue runs one at a time; this measures what
 two ways of running K at once would gain, on the sample projects, in one process tree:
 
-- in turn: K engine runs one after another (what `run_sweep` does), the baseline;
-- threads: K engine runs at once, each on its own thread and CUDA stream, sharing the process (and its GIL);
-- processes: K engine runs at once in K worker processes started (and warmed up) beforehand, each with its own
-  CUDA context, which the GPU time-slices.
+- in turn: K engine runs one after another in one process (what `run_sweep` does), the baseline;
+- threads: K engine runs at once in one process, each on its own thread and CUDA stream (sharing the GIL);
+- processes: K engine runs at once in K processes, each with its own CUDA context, which the GPU time-slices.
 
-Each figure is the wall time of all K runs (the fastest of the rounds: a busy machine only ever adds time),
-with the runs' final training losses (the same in every way, or the way is wrong). Without CUDA it says so and
+Each way runs in worker processes of its own, started and warmed up beforehand (so no way changes the CUDA state
+another runs in); each figure is the wall time of all K runs from the submitting to the last result (the fastest
+of the rounds: a busy machine only ever adds time), with the runs' final training losses (the same in every way,
+or the way is wrong). Without CUDA it says so and
 exits. Run on a GPU machine: `python benchmarks/bench_sweep_gpu.py [--runs K] [--epochs E] [--rounds R]`.
 """
 
@@ -50,62 +51,64 @@ def train(project) -> float:
     return trainer.history[-1]["train_loss"]
 
 
-def in_turn(projects: list) -> tuple[float, list[float]]:
-    start = time.perf_counter()
-    losses = [train(project) for project in projects]
-    torch.cuda.synchronize()
-    return time.perf_counter() - start, losses
+def in_turn(name: str, runs: int, epochs: int) -> list[float | str]:
+    """The K runs one after another in this process (what the sweep's queue does)."""
+    return [train(project) for project in trial_projects(name, runs, epochs)]
 
 
-def on_threads(projects: list) -> tuple[float, list[float]]:
-    losses: list[float | str] = [0.0] * len(projects)
+def on_threads(name: str, runs: int, epochs: int) -> list[float | str]:
+    """The K runs at once on K threads of this process, each on its own CUDA stream."""
+    projects = trial_projects(name, runs, epochs)
+    losses: list[float | str] = [0.0] * runs
 
     def work(index: int) -> None:
         try:
             with torch.cuda.stream(torch.cuda.Stream()):
                 losses[index] = train(projects[index])
         except Exception as err:  # a way that fails is reported as such, not hidden
-            losses[index] = f"failed: {type(err).__name__}: {str(err).splitlines()[0]}"
+            losses[index] = f"failed: {str(err).splitlines()[0]}"
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(projects))]
-    start = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(runs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     torch.cuda.synchronize()
-    return time.perf_counter() - start, losses
+    return losses
 
 
-def _worker_train(name: str, runs: int, epochs: int, index: int) -> float:
+def one_run(name: str, runs: int, epochs: int, index: int) -> float | str:
+    """One of the K runs, in a worker process of its own."""
     return train(trial_projects(name, runs, epochs)[index])
 
 
-def in_processes(pool: ProcessPoolExecutor, name: str, runs: int, epochs: int) -> tuple[float, list[float]]:
+def timed(pool: ProcessPoolExecutor, jobs: list[tuple]) -> tuple[float, list]:
+    """Wall time of the jobs submitted together to `pool`, and their results in order."""
     start = time.perf_counter()
-    futures = [pool.submit(_worker_train, name, runs, epochs, i) for i in range(runs)]
-    losses = [future.result() for future in futures]
-    return time.perf_counter() - start, losses
+    futures = [pool.submit(*job) for job in jobs]
+    results = [future.result() for future in futures]
+    return time.perf_counter() - start, results
 
 
-def compare(pool: ProcessPoolExecutor, name: str, runs: int, epochs: int, rounds: int) -> None:
-    """The three ways on one sample project, alternated in rounds; a line each."""
-    projects = trial_projects(name, runs, epochs)
-    train(projects[0])  # warm up this process
-    in_processes(pool, name, runs, 1)  # and the workers (imports, CUDA contexts, first captures)
-    ways = {
-        "in turn": lambda: in_turn(projects),
-        "threads": lambda: on_threads(projects),
-        "processes": lambda: in_processes(pool, name, runs, epochs),
+def compare(pools: dict[str, ProcessPoolExecutor], name: str, runs: int, epochs: int, rounds: int) -> None:
+    """The three ways on one sample project, each in worker processes of its own (so that no way leaves the
+    CUDA state of another's process changed), alternated in rounds; a line each."""
+    jobs = {
+        "in turn": [(in_turn, name, runs, epochs)],
+        "threads": [(on_threads, name, runs, epochs)],
+        "processes": [(one_run, name, runs, epochs, i) for i in range(runs)],
     }
-    times: dict[str, list[float]] = {way: [] for way in ways}
+    for way, pool in pools.items():  # warm up: imports, CUDA contexts, the data read once
+        timed(pool, [(job[0], name, runs, 1, *job[4:]) for job in jobs[way]])
+    times: dict[str, list[float]] = {way: [] for way in jobs}
     losses: dict[str, list] = {}
     for _ in range(rounds):
-        for way, measure in ways.items():
-            seconds, losses[way] = measure()
+        for way, way_jobs in jobs.items():
+            seconds, results = timed(pools[way], way_jobs)
+            losses[way] = results[0] if way != "processes" else results
             times[way].append(seconds)
     base = min(times["in turn"])
-    print(f"\n{name} ({Trainer(projects[0]).steps_per_epoch * epochs} steps a run)")
+    print(f"\n{name} ({Trainer(trial_projects(name, 1, epochs)[0]).steps_per_epoch * epochs} steps a run)")
     for way, seconds in times.items():
         same = "same losses" if losses[way] == losses["in turn"] else f"losses {losses[way]}"
         listed = ", ".join(f"{s:.2f}" for s in seconds)
@@ -124,9 +127,17 @@ def main() -> None:
         sys.exit(0)
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; {args.runs} runs of {args.epochs} epochs")
     context = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
-    with ProcessPoolExecutor(args.runs, mp_context=context) as pool:
+    pools = {
+        "in turn": ProcessPoolExecutor(1, mp_context=context),
+        "threads": ProcessPoolExecutor(1, mp_context=context),
+        "processes": ProcessPoolExecutor(args.runs, mp_context=context),
+    }
+    try:
         for name in args.projects.split(","):
-            compare(pool, name, args.runs, args.epochs, args.rounds)
+            compare(pools, name, args.runs, args.epochs, args.rounds)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
 
 
 if __name__ == "__main__":

@@ -385,3 +385,22 @@ def test_a_sweeps_runs_show_its_plot(make_view, project_path, project):
     assert len(view.selected_records()) == 3 and view.tabs.currentIndex() == tab
     assert {r.run_id for r in view.sweep_plot.records} == {r.run_id for r in history.records if r.sweep}
     assert view.sweep_plot.chosen_metric == "val_accuracy"
+
+
+def test_the_tables_keys_act_on_runs_not_on_the_canvas(qtbot, window, answer):
+    now = project_to_dict(window.document.project)
+    for n in (1, 2):
+        keep(window.training.history, record(f"2026-01-01_10-00-0{n}", now, [0.9]))
+    window.training.runs_changed.emit()
+    view = runs_of(window)
+    window.scene.nodes["n3"].setSelected(True)  # the window's Delete and Select All would act on the canvas
+    assert window.delete_action.isEnabled()
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus)
+    QTest.keyClick(view.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(view.selected_records()) == 2
+    assert window.scene.selected_node_ids() == ["n3"]
+    asked = answer(QMessageBox.StandardButton.Yes)
+    QTest.keyClick(view.table, Qt.Key.Key_Delete)
+    assert "2 runs" in asked[0] and view.proxy.rowCount() == 0
+    assert "n3" in window.document.project.graph.nodes

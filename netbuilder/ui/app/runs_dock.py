@@ -12,6 +12,8 @@ from netbuilder.project.run_history import RunRecord
 from netbuilder.ui.app.run_graph_dialog import RunGraphDialog
 from netbuilder.ui.training.runs_view import RunsView
 
+RUNS_DOCK_HEIGHT = 300  # a table of a few runs beside their curves, readable: the bottom docks grow to it once
+
 
 class RunsDockMixin:
     """`_make_runs_dock` once, with the other docks; `_show_runs` with each document, `_drop_runs` before it
@@ -21,6 +23,14 @@ class RunsDockMixin:
         self.runs: RunsView | None = None
         self.runs_dock = self._dock("Runs", "runs", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.training_dock, self.runs_dock)
+        self.runs_dock.visibilityChanged.connect(self._runs_dock_shown)
+        self._runs_dock_grown = False
+
+    def _runs_dock_shown(self, visible: bool) -> None:
+        if visible and self.runs is not None and not self._runs_dock_grown:
+            self._runs_dock_grown = True
+            if self.runs_dock.height() < RUNS_DOCK_HEIGHT:
+                self.resizeDocks([self.runs_dock], [RUNS_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def _show_runs(self) -> None:
         """The document's runs, from the Training dock's history (which it keeps up to date)."""

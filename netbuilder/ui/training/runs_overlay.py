@@ -13,7 +13,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from netbuilder.project.run_comparison import metric_choices
 from netbuilder.project.run_history import RunRecord
@@ -21,7 +21,8 @@ from netbuilder.ui.training.plot_parts import EpochAxis, TickGrid, finite_value
 from netbuilder.ui.training.runs_table import metric_words
 from netbuilder.ui.widgets.colors import CLASS_COLOURS, mix
 
-LEGEND_ROWS = 12  # runs named in the legend; more are counted in its last line ("+3 more")
+LEGEND_ROWS = 16  # runs named in the legend; more are counted in its last line ("+3 more")
+LEGEND_COLUMN = 8  # lines in one column of the legend: the Runs dock's first height holds about as many
 MAX_TITLE_CHARS = 28  # a run's title in the legend, cut with "…" (the table shows it whole)
 SVG_DPI = 96  # as the screen: at the generator's default 72, point-sized text comes out 3/4 the size
 EXPORT_SCALE = 2  # a PNG is drawn at twice the size on screen, sharp on a printed page or a high-DPI screen
@@ -40,6 +41,7 @@ class RunsOverlay(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.records: list[RunRecord] = []
+        self.drawn = 0  # how many of the records have the chosen curve, drawn in the first curves
         self.chooser = QComboBox()
         self.chooser.setToolTip("Which curve of each run to draw against its epochs")
         self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -58,6 +60,7 @@ class RunsOverlay(QWidget):
         self.legend = self.view.addLayout(row=0, col=1)
         self.legend.setContentsMargins(6, 8, 2, 2)
         self.legend.setSpacing(0)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)  # the plot takes the rest
         self.view.ci.layout.setColumnStretchFactor(0, 1)
         self.curves: list[pg.PlotDataItem] = []  # made on first need and kept: hidden when fewer runs show
         self.labels: list[pg.LabelItem] = []  # the legend's lines, likewise kept
@@ -66,11 +69,13 @@ class RunsOverlay(QWidget):
         top.setContentsMargins(4, 2, 4, 0)
         top.addWidget(QLabel("Curve:"))
         top.addWidget(self.chooser)
-        top.addWidget(self.hint, 1)
+        top.addStretch(1)
+        self.hint.setContentsMargins(4, 0, 4, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.hint)
         layout.addWidget(self.view, 1)
         self._apply_palette()
         self.show_runs([])
@@ -123,8 +128,7 @@ class RunsOverlay(QWidget):
             self.hint.setText("Select runs in the table to compare their curves (Ctrl or Shift for several)")
         elif missing:
             self.hint.setText(f"{missing} of the selected runs have no {metric_words(key)}")
-        else:
-            self.hint.setText("")
+        self.hint.setVisible(not self.records or missing > 0)
 
     def _curve(self, index: int) -> pg.PlotDataItem:
         while len(self.curves) <= index:
@@ -146,12 +150,13 @@ class RunsOverlay(QWidget):
         if len(titles) > len(shown):
             lines.append(f"+{len(titles) - len(shown)} more")
         text = self._text().name()
-        for row, line in enumerate(lines):
-            while len(self.labels) <= row:
+        per_column = LEGEND_COLUMN if len(lines) <= LEGEND_COLUMN else -(-len(lines) // 2)  # past 8: two columns
+        for index, line in enumerate(lines):
+            while len(self.labels) <= index:
                 self.labels.append(pg.LabelItem(justify="left"))
-            label = self.labels[row]
+            label = self.labels[index]
             label.setText(line, size="8pt", color=text)
-            self.legend.addItem(label, row=row, col=0)
+            self.legend.addItem(label, row=index % per_column, col=index // per_column)
 
     # ---- the picture ---------------------------------------------------------------------------------------
 

@@ -33,8 +33,21 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the value a column sorts by: numbers
 PLAIN_ROLE = Qt.ItemDataRole.UserRole + 2  # the value the CSV export writes: plain numbers, no units
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3  # the words the filter box searches (row-wide, on column 0)
 
-STAR, NAME, STARTED, STATUS, EPOCHS, DURATION, DEVICE, SETTINGS, CHANGES, FINAL, BEST, SWEEP = range(12)
-HEADERS = ("★", "Name", "Started", "Status", "Epochs", "Duration", "Device", "Settings", "Changes from now")
+# the figures a person compares first stand beside the name; the run's particulars follow
+STAR, NAME, STARTED, STATUS, FINAL, BEST, CHANGES, SWEEP, EPOCHS, DURATION, DEVICE, SETTINGS = range(12)
+COLUMNS = SETTINGS + 1
+HEADERS = {
+    STAR: "★",
+    NAME: "Name",
+    STARTED: "Started",
+    STATUS: "Status",
+    CHANGES: "Changes from now",
+    SWEEP: "Sweep",
+    EPOCHS: "Epochs",
+    DURATION: "Duration",
+    DEVICE: "Device",
+    SETTINGS: "Settings",
+}
 HEADER_TIPS = {
     STAR: "Starred runs keep their weights and checkpoints however many runs follow (click, or Space)",
     NAME: "The run's name (F2 or double-click to rename); its id until it has one",
@@ -167,17 +180,15 @@ class RunsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else SWEEP + 1
+        return 0 if parent.isValid() else COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            if section < len(HEADERS):
-                return HEADERS[section]
-            return {FINAL: f"Final {metric_words(self.metric)}", BEST: f"Best {metric_words(self.metric)}"}.get(
-                section, "Sweep"
-            )
+            if section in (FINAL, BEST):
+                return f"{'Final' if section == FINAL else 'Best'} {metric_words(self.metric)}"
+            return HEADERS.get(section)
         if role == Qt.ItemDataRole.ToolTipRole:
             better = "higher" if higher_is_better(self.metric) else "lower"
             return HEADER_TIPS.get(section) or {
@@ -248,7 +259,7 @@ class RunsTableModel(QAbstractTableModel):
             return False
         kept = next(r for r in self.history.records if r.run_id == record.run_id)  # the name as update cut it
         self._rows[row].record = kept
-        self.dataChanged.emit(self.index(row, 0), self.index(row, SWEEP))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, COLUMNS - 1))
         return True
 
     # ---- what each cell says -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,8 @@ from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.training.runs_table import (
+    CHANGES,
+    COLUMNS,
     NAME,
     STAR,
     STARTED,
@@ -54,7 +56,7 @@ EMPTY_WORDS = (
     "compare their curves, rename and star them, open one's graph again or train from its weights."
 )
 CURRENT_DELAY_MS = 300  # the changes column follows edits once they pause, not at every keystroke
-MAX_COLUMN_WIDTH = 260  # a column sized to its contents stops here (the tooltip says the rest)
+MAX_COLUMN_WIDTH = 320  # a column sized to its contents stops here (the tooltip says the rest)
 
 
 class RunsView(QWidget):
@@ -114,6 +116,8 @@ class RunsView(QWidget):
         self.delete_action = self._action("&Delete…", self.delete_selected, QKeySequence.StandardKey.Delete)
         self.rename_action = self._action("&Rename", self.rename_current, "F2")
         self.star_action = self._action("&Star", self.toggle_star, "Space")
+        self._keyed = (self.delete_action, self.rename_action, self.star_action)
+        self.table.installEventFilter(self)
         self.open_copy_action = self._action("&Open as a Copy", self.open_copy)
         self.show_graph_action = self._action("Show &Graph", self.show_graph)
         self.use_weights_action = self._action("&Use Weights as Starting Weights", self.use_weights)
@@ -144,8 +148,6 @@ class RunsView(QWidget):
         self.splitter = QSplitter()
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.tabs)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
         runs_page = QWidget()
         runs_layout = QVBoxLayout(runs_page)
@@ -175,11 +177,26 @@ class RunsView(QWidget):
     def _action(self, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the table's keys only
-            self.table.addAction(action)
+            action.setShortcut(QKeySequence(shortcut))  # shown in the menu; the table's eventFilter takes the key
         action.triggered.connect(slot)
         return action
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The table's own keys (Delete, F2, Space, and Ctrl+A for its rows): the window's shortcuts for the same
+        keys (Delete and Select All act on the canvas) are overridden while the table has the focus."""
+        if watched is self.table and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            select_all = event.matches(QKeySequence.StandardKey.SelectAll)
+            action = next((a for a in self._keyed if QKeySequence(event.keyCombination()) == a.shortcut()), None)
+            if event.key() == Qt.Key.Key_Backspace:
+                action = self.delete_action
+            if event.type() == QEvent.Type.ShortcutOverride and (action is not None or select_all):
+                event.accept()
+                return True
+            if event.type() == QEvent.Type.KeyPress and action is not None:
+                if action.isEnabled():
+                    action.trigger()
+                return True
+        return super().eventFilter(watched, event)
 
     def _button(self, action: QAction, text: str) -> QPushButton:
         button = QPushButton(text)
@@ -215,10 +232,10 @@ class RunsView(QWidget):
         self.model.set_metric(self.metric_box.currentData())
         self._show_sweep(self.selected_records())
 
-    def _size_columns(self) -> None:
-        self.table.resizeColumnsToContents()
+    def _size_columns(self, columns: range | tuple[int, ...] = range(COLUMNS)) -> None:
         header = self.table.horizontalHeader()
-        for column in range(self.model.columnCount()):
+        for column in columns:
+            self.table.resizeColumnToContents(column)
             if header.sectionSize(column) > MAX_COLUMN_WIDTH:
                 header.resizeSection(column, MAX_COLUMN_WIDTH)
 
@@ -237,9 +254,12 @@ class RunsView(QWidget):
             return
         self._current_stale = False
         self.model.set_current(project_to_dict(self.document.project))
+        self._size_columns((CHANGES,))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.overlay is None:  # the first time: the table takes three fifths of the width, the plots the rest
+            self.splitter.setSizes([self.width() * 3 // 5, self.width() * 2 // 5])
         self.ensure_overlay()
         if self._current_stale:
             self._follow_current()
@@ -363,6 +383,7 @@ class RunsView(QWidget):
         menu.addSeparator()
         menu.addAction(self.delete_action)
         menu.exec(self.table.viewport().mapToGlobal(point))
+        menu.deleteLater()
 
     # ---- the sweep ----------------------------------------------------------------------------------------
 

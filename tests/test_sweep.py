@@ -4,6 +4,7 @@ losses when run again, successive halving going on from its checkpoints, and a s
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,10 @@ WIDTHS = "fc1.out_features=16,32"
 
 
 def digits(folder: Path):
+    """A copy of the digits MLP in `folder`, in batches of 256 (6 steps an epoch: the tests stay quick)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return load_project(shutil.copy(SAMPLES / "digits_mlp.nbproj", folder / "digits_mlp.nbproj"))
+    project = load_project(shutil.copy(SAMPLES / "digits_mlp.nbproj", folder / "digits_mlp.nbproj"))
+    return replace(project, training=replace(project.training, batch_size=256))
 
 
 def plan(*axes: str, **options) -> SweepPlan:
@@ -111,8 +114,8 @@ def test_a_stop_ends_the_current_run_and_starts_no_other(tmp_path):
     def listener(event):
         if isinstance(event, TrialStart):
             started.append(event.index)
-        if isinstance(event, Progress) and len(started) == 2:
-            control.stop()
+            if event.index == 1:  # before its first step: the stop is seen there, however quick the steps
+                control.stop()
 
     project, result = sweep(tmp_path, plan(RATES, epochs=1), listener=listener, control=control)
     assert result.stopped and started == [0, 1]
@@ -125,3 +128,22 @@ def test_a_value_the_network_cannot_train_with_is_refused_before_any_run(tmp_pat
     with pytest.raises(SweepError, match=r"run 2 \(fc2.out_features=5\) cannot train: CrossEntropy receives 5"):
         sweep(tmp_path, plan("fc2.out_features=10,5", epochs=1))
     assert not (tmp_path / "digits_mlp.runs").exists()
+
+
+def test_a_stop_during_halving_leaves_every_run_begun_stopped_with_its_checkpoint(tmp_path):
+    control = Control()
+    started = []
+
+    def listener(event):
+        if isinstance(event, TrialStart):
+            started.append(event.index)
+            if event.index == 2:
+                control.stop()
+
+    rates = "optimizer.lr=0.01,0.0003,0.003,0.0001"
+    project, result = sweep(tmp_path, plan(rates, epochs=2, halving=True), listener=listener, control=control)
+    assert result.stopped and started == [0, 1, 2]
+    assert [r.status for r in result.records] == ["stopped"] * 3
+    assert "stopped before this run's next rung, after epoch 1" in result.records[0].message
+    runs = project.path.parent / "digits_mlp.runs"
+    assert all((runs / r.checkpoint).is_file() for r in RunHistory(project.path).records)

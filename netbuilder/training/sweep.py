@@ -205,6 +205,7 @@ class _Sweep:
         if previous is not None:  # one record a trial: its earlier rungs' time and steps go on in it
             record = replace(
                 record,
+                history=record.history or previous.history,  # a run that could not even start keeps its past
                 started=previous.started,
                 seconds=previous.seconds + record.seconds,
                 steps=_steps(previous, record),
@@ -263,28 +264,41 @@ class _Sweep:
 
     def halve(self, prepared: list[tuple[Trial, Project]], rungs: tuple[tuple[int, int], ...]) -> None:
         """Each rung trains the trials still in to its epochs; all but the last keep the better half by the
-        metric (the best value each run reached, failed runs last) and halt the rest."""
+        metric (the best value each run reached) and halt the rest; a run that failed goes no further."""
         active = list(prepared)
         for number, (epochs, _) in enumerate(rungs):
+            last_rung = number == len(rungs) - 1
             for trial, trained in active:
                 record = self.train(trial, trained, epochs)
-                last_rung = number == len(rungs) - 1
                 self.emit(TrialEnd(trial.index, record, final=last_rung or self.stopped or record.status == "failed"))
                 if self.stopped:
+                    self._stopped_between_rungs(active, trial.index)
                     return
-            if number == len(rungs) - 1:
+            if last_rung:
                 return
+            going = [pair for pair in active if self.records[pair[0].index].status != "failed"]
+            ranked = sorted(going, key=lambda pair: self._rank(pair[0].index))
             keep = rungs[number + 1][1]
-            ranked = sorted(active, key=lambda pair: self._rank(pair[0].index))
             for trial, _ in ranked[keep:]:
                 self._halt(trial.index, epochs)
-            active = [pair for pair in active if pair in ranked[:keep]]
+            active = [pair for pair in going if pair in ranked[:keep]]
+
+    def _stopped_between_rungs(self, active: list[tuple[Trial, Project]], current: int) -> None:
+        """The sweep was stopped: the runs of this rung that had ended their part of it wait for a rung that
+        will not come, so they are stopped runs too (their checkpoints kept to go on from)."""
+        for trial, _ in active:
+            record = self.records.get(trial.index)
+            if trial.index == current or record is None or record.status not in FINISHED:
+                continue
+            message = f"the sweep was stopped before this run's next rung, after epoch {record.epochs_done}"
+            self._keep(replace(record, status="stopped", message=message), trial.index)
+            self.emit(TrialEnd(trial.index, self.records[trial.index], final=True))
 
     def _rank(self, index: int) -> tuple[int, float, int]:
-        """Sort key, better first: runs that did not fail, by their best value of the metric, then in order."""
+        """Sort key, better first: by the best value of the metric each run reached (none: last), then in order."""
         record = self.records[index]
         value = best_value(record, self.metric) if self.metric is not None else None
-        if record.status == "failed" or value is None:
+        if value is None:
             return (1, 0.0, index)
         return (0, -value if higher_is_better(self.metric) else value, index)
 
@@ -292,12 +306,7 @@ class _Sweep:
         record = self.records[index]
         self.halted.add(index)
         message = f"successive halving stopped it after epoch {epochs}: not in the better half by {self.metric}"
-        halted = replace(
-            record,
-            status="early-stopped" if record.status in FINISHED else record.status,
-            message=_joined(record.message, message) if record.status == "failed" else message,
-            sweep={**(record.sweep or {}), "halted_at": epochs},
-        )
+        halted = replace(record, status="early-stopped", message=message, sweep={**record.sweep, "halted_at": epochs})
         self._keep(halted, index)
         self.emit(TrialEnd(index, self.records[index], final=True))
 

@@ -94,3 +94,16 @@ def test_ctrl_c_stops_after_the_current_step_keeps_that_run_and_exits_130(digits
     assert "stopped: the runs not started are left out" in out
     [record] = RunHistory(digits).records
     assert record.status == "stopped" and record.checkpoint is not None
+
+
+def test_with_tensorboard_each_run_logs_its_swept_values_among_its_hyperparameters(digits, tmp_path, capsys):
+    from tests.test_tensorboard_log import hparams_of, read_run
+
+    logs = tmp_path / "logs"
+    command = ["sweep", str(digits), "--set", "fc1.out_features=8,16", "--epochs", "1", "--tensorboard", str(logs)]
+    assert main(command) == 0
+    assert f"TensorBoard event files in {logs}/RUN/" in capsys.readouterr().err
+    for record in RunHistory(digits).records:
+        events = read_run(logs / record.run_id)
+        assert hparams_of(events)["fc1.out_features"] == record.sweep["values"]["fc1.out_features"]
+        assert events.Scalars("loss/val")[-1].value == pytest.approx(record.final["val_loss"])

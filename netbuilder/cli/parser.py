@@ -195,6 +195,13 @@ def _add_sweep(commands: Any) -> None:
     sweep.add_argument("--metric", help="what ranks the runs (default: val_accuracy, or val_r2 for values)")
     sweep.add_argument("--seed", type=int, default=0, help="the seed of the sweep's own random draws (default: 0)")
     sweep.add_argument("--device", choices=DEVICES, help="where the runs train (default: the project's)")
+    sweep.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="each run also writes TensorBoard event files into DIR/RUN/, its swept values among its "
+        "hyperparameters: tensorboard --logdir DIR compares the runs (its HPARAMS tab)",
+    )
     sweep.add_argument("--json", action="store_true", help="the runs and the best as one JSON object")
     sweep.set_defaults(run=run_sweep_command)
 

@@ -1,5 +1,5 @@
 """`netbuilder sweep PROJECT --set T=SPEC [--set ...] [--search grid|random] [--budget N] [--epochs E]
-[--halving] [--metric M] [--seed S] [--device D] [--json]`: a sweep's runs one after another
+[--halving] [--metric M] [--seed S] [--device D] [--tensorboard DIR] [--json]`: a sweep's runs one after another
 (netbuilder.training.sweep), each kept in the project's run history as `netbuilder train` keeps a run, so the
 window's Runs view lists them. A plan or a value that cannot run is refused in one line before anything trains.
 
@@ -59,6 +59,9 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     from netbuilder.training.sweep import run_sweep
 
     history = RunHistory(project.path)
+    if args.tensorboard is not None and args.tensorboard.exists() and not args.tensorboard.is_dir():
+        print(f"netbuilder: {args.tensorboard} is a file, not a folder: give a folder for the logs", file=sys.stderr)
+        return USAGE
     control = Control()
     stopped_by: list[int] = []  # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as it would
 
@@ -68,8 +71,15 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with _SweepProgress(project) as progress:
-            result = run_sweep(project, plan, history=history, listener=progress.on_event, control=control)
+        with _SweepProgress(project, args.tensorboard) as progress:
+            result = run_sweep(
+                project,
+                plan,
+                history=history,
+                listener=progress.on_event,
+                control=control,
+                tensorboard=args.tensorboard,
+            )
     except SweepError as err:
         print(f"netbuilder: {err}", file=sys.stderr)
         return USAGE
@@ -89,11 +99,12 @@ class _SweepProgress:
     """What the terminal shows while the sweep runs: on a terminal a bar over the sweep's epochs (all runs
     together) with time left; a line per finished run, on a terminal or not."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, tensorboard: Path | None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.project = project
+        self.tensorboard = tensorboard
         self.console = Console(stderr=True, soft_wrap=True)  # soft wrap: a line redirected stays one line
         self.bar = (
             Progress(
@@ -155,7 +166,7 @@ class _SweepProgress:
         return (
             f"{self.project.name}: {event.trials} runs{halving}, {event.epochs} epochs in all, "
             f"batch {settings.batch_size}, device {settings.device}"
-        )
+        ) + (f"; TensorBoard event files in {self.tensorboard}/RUN/" if self.tensorboard is not None else "")
 
     def _print(self, line: str) -> None:
         # a label may hold brackets, which rich would read as markup

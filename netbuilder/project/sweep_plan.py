@@ -212,7 +212,7 @@ class SweepPlan:
         if self.budget is not None and not (type(self.budget) is int and 1 <= self.budget <= MAX_TRIALS):
             raise SweepError(f"the budget must be a whole number of runs from 1 to {MAX_TRIALS}, got {self.budget}")
         if self.search == "random" and self.budget is None:
-            raise SweepError("a random search needs a budget: how many runs to draw (--budget N)")
+            raise SweepError("a random search needs a budget: how many runs to draw")
         if self.epochs is not None:
             try:
                 SETTING["epochs"].check(self.epochs)

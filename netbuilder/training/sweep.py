@@ -30,6 +30,7 @@ from netbuilder.training.checkpoint_file import CheckpointError, WriteError
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer
 from netbuilder.training.program import ProgramError
+from netbuilder.training.tensorboard_log import TensorBoardLog
 
 CHECKPOINTS = ("last.pt", "best.pt")
 
@@ -105,15 +106,19 @@ def run_sweep(
     history: RunHistory,
     listener: SweepListener | None = None,
     control: Control | None = None,
+    tensorboard: Path | None = None,
 ) -> SweepResult:
     """Train the trials of `plan` on `project` one at a time, each kept in `history` (its weights as model.pt
     in its run folder when the history has a folder). `listener` hears SweepStart, then for each run
     TrialStart, the engine's events (RunStart, Progress, EpochEnd, GradientReport, Outcome) and TrialEnd, and
     at last SweepEnd. `control` stops the sweep: the current run stops as a run stops (its checkpoint kept to
-    go on from) and no other starts. SweepError, before anything trains, when the plan cannot run on the
+    go on from) and no other starts. With `tensorboard` each run also writes TensorBoard event files into
+    tensorboard/RUN/, its swept values among its hyperparameters (TensorBoard's HPARAMS tab compares the sweep's
+    runs). SweepError, before anything trains, when the plan cannot run on the
     project (a target or value refused, a network that cannot train)."""
     prepared = check_trials(project, plan)  # every trial checked before the first one trains
     sweep = _Sweep(plan, history, listener or (lambda event: None), control or Control(), len(prepared))
+    sweep.tensorboard = tensorboard
     rungs = tuple(plan.rungs(len(prepared), plan.epochs or project.training.epochs))
     if plan.halving:
         ends = [0] + [end for end, _ in rungs]
@@ -154,6 +159,7 @@ class _Sweep:
         self.halted: set[int] = set()
         self.best_id: str | None = None
         self.stopped = False
+        self.tensorboard: Path | None = None  # where each run writes its TensorBoard events, if anywhere
         self._work: Path | None = None
 
     # ---- one run -----------------------------------------------------------------------------------------
@@ -185,11 +191,19 @@ class _Sweep:
             recorder.add(start)
             self.emit(start)
 
+            log = self._tensorboard_log(trainer, run_id, trial)
+
             def on_event(event: Event) -> None:
                 recorder.add(event)
+                if log is not None:
+                    log(event)
                 self.emit(event)
 
-            outcome = trainer.run(on_event, self.control, checkpoint_dir=checkpoints)
+            try:
+                outcome = trainer.run(on_event, self.control, checkpoint_dir=checkpoints)
+            finally:
+                if log is not None:
+                    log.close()
             if outcome.status != "failed" and run_dir is not None:
                 try:
                     weights = trainer.save_weights(run_dir / "model.pt")
@@ -217,6 +231,12 @@ class _Sweep:
                 record = replace(record, sweep={**record.sweep, "metric": self.metric})
         self._keep(record, trial.index)
         return record
+
+    def _tensorboard_log(self, trainer: Trainer, run_id: str, trial: Trial) -> TensorBoardLog | None:
+        """The run's TensorBoard log, when the sweep writes them (a later rung appends to the same folder)."""
+        if self.tensorboard is None:
+            return None
+        return TensorBoardLog(self.tensorboard / run_id, trainer, swept=dict(trial.values))
 
     def _key(self, trial: Trial) -> dict[str, Any]:
         key = {"id": self.sweep_id, "values": dict(trial.values), "index": trial.index, "of": self.total}

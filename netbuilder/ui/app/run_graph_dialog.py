@@ -4,6 +4,7 @@ edits (it pans and zooms as the canvas does), with what differs from the project
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from netbuilder.project import Project
@@ -26,6 +27,7 @@ class RunGraphDialog(QDialog):
         self.document = Document(project, self)
         self.controller = EditorController(self.document, self)
         self.scene = GraphScene(self.controller, theme)
+        self.scene.apply_analysis(self.document.analysis)  # shapes on the edges, counts on the nodes, as drawn then
         self.view = GraphView(self.scene)
         self.view.setInteractive(False)  # nothing is selected, moved or edited; panning and zooming still work
         self.view.setToolTip("The graph this run trained, as it was (pan with the middle button, zoom with the wheel)")
@@ -41,15 +43,21 @@ class RunGraphDialog(QDialog):
         splitter = QSplitter()
         splitter.addWidget(self.view)
         splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([760, 240])  # the changes' lines unwrapped beside a graph as wide as the dialog allows
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
-        self.resize(1000, 600)
-        QTimer.singleShot(0, self.view.frame_all)  # once laid out
+        self.resize(max(900, parent.width() * 17 // 20), max(560, parent.height() * 4 // 5))  # most of the window
+        self._framed = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._framed:  # the whole graph in view, once the dialog has its size
+            self._framed = True
+            QTimer.singleShot(0, self.view.frame_all)
 
     def done(self, result: int) -> None:
         """Closed (Close, Escape or the title bar's button, all of which end here): the scene stops following the

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from netbuilder.project import load_project
-from netbuilder.project.sweep_plan import Axis, SweepPlan, check_trials
+from netbuilder.project.sweep_plan import Axis, SweepPlan, check_trials, trial_project
 from netbuilder.training.engine import Trainer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
@@ -39,7 +39,7 @@ def trial_projects(name: str, runs: int, epochs: int) -> list:
     project = load_project(SAMPLES / f"{name}.nbproj")
     project = replace(project, training=replace(project.training, device="cuda"))
     plan = SweepPlan((Axis.parse(f"optimizer.lr=1e-4:1e-2:log:{runs}"),), epochs=epochs)
-    return [trained for _, trained in check_trials(project, plan)]
+    return [trial_project(project, trial, plan.epochs) for trial in check_trials(project, plan)]
 
 
 def train(project) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from netbuilder.project import load_project
 from netbuilder.project.run_history import RunHistory
-from netbuilder.project.sweep_plan import Axis, SweepPlan, check_trials
+from netbuilder.project.sweep_plan import Axis, SweepPlan, check_trials, trial_project
 from netbuilder.training.engine import Trainer
 from netbuilder.training.sweep import run_sweep
 
@@ -54,7 +54,7 @@ def main() -> None:
     project = replace(project, training=replace(project.training, device=args.device))
     # N rates log-spaced over two decades: every run trains the same network for the same steps
     plan = SweepPlan((Axis.parse(f"optimizer.lr=1e-4:1e-2:log:{args.runs}"),), epochs=args.epochs)
-    projects = [trained for _, trained in check_trials(project, plan)]
+    projects = [trial_project(project, trial, plan.epochs) for trial in check_trials(project, plan)]
     Trainer(projects[0]).run()  # warm up: torch's first calls, the loader's first read, a first validation
     plain, queued = [], []
     for _ in range(args.rounds):

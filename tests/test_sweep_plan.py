@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from netbuilder.project import load_project
-from netbuilder.project.sweep_plan import MAX_TRIALS, Axis, SweepError, SweepPlan, sweep_targets, with_values
+from netbuilder.project.sweep_plan import (
+    MAX_TRIALS,
+    Axis,
+    SweepError,
+    SweepPlan,
+    check_trials,
+    sweep_targets,
+    trial_project,
+    with_values,
+)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_projects"
 
@@ -217,3 +226,14 @@ def test_with_values_sets_a_copy_and_checks_as_the_inspector_does(project):
         with_values(project, {"batch_size": 0})
     with pytest.raises(SweepError, match="no node is labelled 'fc9'"):
         with_values(project, {"fc9.out_features": 3})
+
+
+def test_check_trials_refuses_a_value_the_network_cannot_train_with(project):
+    assert check_trials(project, plan("optimizer.lr=0.1,0.01", "fc1.out_features=8,16")) == plan(
+        "optimizer.lr=0.1,0.01", "fc1.out_features=8,16"
+    ).trials(project)
+    with pytest.raises(SweepError, match=re.escape("run 2 (optimizer.lr=0.1, fc2.out_features=5) cannot train")):
+        check_trials(project, plan("optimizer.lr=0.1,0.01", "fc2.out_features=10,5"))
+    trial = plan("fc1.out_features=8", epochs=3).trials(project)[0]
+    trained = trial_project(project, trial, 3)
+    assert trained.training.epochs == 3 and trained.graph.by_label("fc1").params["out_features"] == 8

@@ -335,23 +335,22 @@ def trial_project(project: Project, trial: Trial, epochs: int | None = None) -> 
     return with_values(project, values)
 
 
-def check_trials(project: Project, plan: SweepPlan) -> list[tuple[Trial, Project]]:
-    """Every trial of `plan` with the project it trains, each checked as training checks it before a run
-    starts (the analysis' errors), so a sweep is refused whole before its first run rather than failing
-    half-way: SweepError naming the first trial that cannot train and why. A network is analysed once for
-    all trials that set the same block parameters."""
+def check_trials(project: Project, plan: SweepPlan) -> list[Trial]:
+    """The trials of `plan`, each checked as training checks a run before it starts (the analysis' errors), so
+    a sweep is refused whole before its first run rather than failing half-way: SweepError naming the first
+    trial that cannot train and why. The network is built and analysed once for all the trials that set the
+    same block parameters (settings alone were checked with the values)."""
     checked: dict[tuple[Any, ...], str] = {}
-    prepared = []
-    for trial in plan.trials(project):
-        trained = trial_project(project, trial, plan.epochs)
-        key = tuple((k, repr(v)) for k, v in trial.values.items() if k not in SETTING)
+    trials = plan.trials(project)
+    for trial in trials:
+        graph_values = {k: v for k, v in trial.values.items() if k not in SETTING}
+        key = tuple((k, repr(v)) for k, v in graph_values.items())
         if key not in checked:
-            errors = analyze(trained.graph).errors(training=True)
+            errors = analyze(with_values(project, graph_values).graph).errors(training=True)
             checked[key] = errors[0].message if errors else ""
         if checked[key]:
             raise SweepError(f"run {trial.index + 1} ({values_text(trial.values)}) cannot train: {checked[key]}")
-        prepared.append((trial, trained))
-    return prepared
+    return trials
 
 
 def values_text(values: dict[str, Any]) -> str:

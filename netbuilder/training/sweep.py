@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from netbuilder.project import Project, project_to_dict
+from netbuilder.project import Project, project_from_dict, project_to_dict
 from netbuilder.project.run_comparison import best_run, best_value, higher_is_better, metric_choices
 from netbuilder.project.run_events import Event, Outcome
 from netbuilder.project.run_history import FINISHED, MAX_STEP_POINTS, RunHistory, RunRecord, coarsen, new_run_id
 from netbuilder.project.run_recorder import RunRecorder
-from netbuilder.project.sweep_plan import SweepPlan, Trial, check_trials
+from netbuilder.project.sweep_plan import SweepPlan, Trial, check_trials, trial_project
 from netbuilder.training.checkpoint_file import CheckpointError, WriteError
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer
@@ -116,22 +116,24 @@ def run_sweep(
     tensorboard/RUN/, its swept values among its hyperparameters (TensorBoard's HPARAMS tab compares the sweep's
     runs). SweepError, before anything trains, when the plan cannot run on the
     project (a target or value refused, a network that cannot train)."""
-    prepared = check_trials(project, plan)  # every trial checked before the first one trains
-    sweep = _Sweep(plan, history, listener or (lambda event: None), control or Control(), len(prepared))
+    trials = check_trials(project, plan)  # every trial checked before the first one trains
+    snapshot = project_from_dict(project_to_dict(project), project.path)  # what every run starts from
+    sweep = _Sweep(plan, snapshot, history, listener or (lambda event: None), control or Control(), len(trials))
     sweep.tensorboard = tensorboard
-    rungs = tuple(plan.rungs(len(prepared), plan.epochs or project.training.epochs))
+    project_epochs = plan.epochs or project.training.epochs
+    rungs = tuple(plan.rungs(len(trials), project_epochs))
     if plan.halving:
         ends = [0] + [end for end, _ in rungs]
         epochs = sum((ends[k + 1] - ends[k]) * runs for k, (_, runs) in enumerate(rungs))
     else:  # the epochs may be swept
-        epochs = sum(trained.training.epochs for _, trained in prepared)
-    sweep.emit(SweepStart(sweep.sweep_id, len(prepared), rungs, epochs))
+        epochs = sum(trial.values.get("epochs", project_epochs) for trial in trials)
+    sweep.emit(SweepStart(sweep.sweep_id, len(trials), rungs, epochs))
     try:
         if plan.halving:
-            sweep.halve(prepared, rungs)
+            sweep.halve(trials, rungs)
         else:
-            for trial, trained in prepared:
-                record = sweep.train(trial, trained, None)
+            for trial in trials:
+                record = sweep.train(trial, None)
                 sweep.emit(TrialEnd(trial.index, record))
                 if sweep.stopped:
                     break
@@ -147,8 +149,11 @@ class _Sweep:
     first runs), the best run so far, and the folder that holds successive halving's checkpoints between
     rungs (beside the runs, where pruning old runs' files never reaches them)."""
 
-    def __init__(self, plan: SweepPlan, history: RunHistory, emit: SweepListener, control: Control, total: int):
+    def __init__(
+        self, plan: SweepPlan, snapshot: Project, history: RunHistory, emit: SweepListener, control: Control, total: int
+    ):
         self.plan = plan
+        self.snapshot = snapshot
         self.history = history
         self.emit = emit
         self.control = control
@@ -164,9 +169,11 @@ class _Sweep:
 
     # ---- one run -----------------------------------------------------------------------------------------
 
-    def train(self, trial: Trial, project: Project, epochs: int | None) -> RunRecord:
-        """Train `trial` to `epochs` (None: the project's), going on from its checkpoint when it has a record
-        already (the next rung); its record added to the history, or updated there."""
+    def train(self, trial: Trial, epochs: int | None) -> RunRecord:
+        """Train `trial` (the snapshot with its values, made as the run starts: a thousand trials are never a
+        thousand copies at once) to `epochs` (None: the trial's), going on from its checkpoint when it has a
+        record already (the next rung); its record added to the history, or updated there."""
+        project = trial_project(self.snapshot, trial, self.plan.epochs)
         previous = self.records.get(trial.index)
         run_id = previous.run_id if previous is not None else self.history.new_id()
         folder = self.history.folder
@@ -282,31 +289,31 @@ class _Sweep:
 
     # ---- successive halving ------------------------------------------------------------------------------
 
-    def halve(self, prepared: list[tuple[Trial, Project]], rungs: tuple[tuple[int, int], ...]) -> None:
+    def halve(self, trials: list[Trial], rungs: tuple[tuple[int, int], ...]) -> None:
         """Each rung trains the trials still in to its epochs; all but the last keep the better half by the
         metric (the best value each run reached) and halt the rest; a run that failed goes no further."""
-        active = list(prepared)
+        active = list(trials)
         for number, (epochs, _) in enumerate(rungs):
             last_rung = number == len(rungs) - 1
-            for trial, trained in active:
-                record = self.train(trial, trained, epochs)
+            for trial in active:
+                record = self.train(trial, epochs)
                 self.emit(TrialEnd(trial.index, record, final=last_rung or self.stopped or record.status == "failed"))
                 if self.stopped:
                     self._stopped_between_rungs(active, trial.index)
                     return
             if last_rung:
                 return
-            going = [pair for pair in active if self.records[pair[0].index].status != "failed"]
-            ranked = sorted(going, key=lambda pair: self._rank(pair[0].index))
+            going = [trial for trial in active if self.records[trial.index].status != "failed"]
+            ranked = sorted(going, key=lambda trial: self._rank(trial.index))
             keep = rungs[number + 1][1]
-            for trial, _ in ranked[keep:]:
+            for trial in ranked[keep:]:
                 self._halt(trial.index, epochs)
-            active = [pair for pair in going if pair in ranked[:keep]]
+            active = [trial for trial in going if trial in ranked[:keep]]
 
-    def _stopped_between_rungs(self, active: list[tuple[Trial, Project]], current: int) -> None:
+    def _stopped_between_rungs(self, active: list[Trial], current: int) -> None:
         """The sweep was stopped: the runs of this rung that had ended their part of it wait for a rung that
         will not come, so they are stopped runs too (their checkpoints kept to go on from)."""
-        for trial, _ in active:
+        for trial in active:
             record = self.records.get(trial.index)
             if trial.index == current or record is None or record.status not in FINISHED:
                 continue

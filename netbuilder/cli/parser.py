@@ -184,16 +184,22 @@ def _add_sweep(commands: Any) -> None:
         "samples (optimizer.lr=1e-4:1e-1:lograndom:8)",
     )
     sweep.add_argument("--search", choices=("grid", "random"), default="grid", help="default: grid")
-    sweep.add_argument("--budget", type=int, help="at most this many runs (a random search draws this many)")
-    sweep.add_argument("--epochs", type=int, help="epochs of each run (default: the project's)")
+    sweep.add_argument(
+        "--budget", type=int, metavar="N", help="at most this many runs (a random search draws this many)"
+    )
+    sweep.add_argument("--epochs", type=int, metavar="E", help="epochs of each run (default: the project's)")
     sweep.add_argument(
         "--halving",
         action="store_true",
         help="successive halving: every run trains a few epochs, the better half goes on for twice as many, "
         "and so on up to --epochs",
     )
-    sweep.add_argument("--metric", help="what ranks the runs (default: val_accuracy, or val_r2 for values)")
-    sweep.add_argument("--seed", type=int, default=0, help="the seed of the sweep's own random draws (default: 0)")
+    sweep.add_argument(
+        "--metric", metavar="M", help="what ranks the runs (default: val_accuracy, or val_r2 for values)"
+    )
+    sweep.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="the seed of the sweep's own random draws (default: 0)"
+    )
     sweep.add_argument("--device", choices=DEVICES, help="where the runs train (default: the project's)")
     sweep.add_argument(
         "--tensorboard",

@@ -139,6 +139,17 @@ def test_a_starred_run_keeps_its_files_and_its_record_however_many_runs_follow(t
     assert (first / "model.pt").is_file() and len(read) == MAX_RUNS + 1
 
 
+def test_the_best_run_of_a_sweep_keeps_its_files_as_a_starred_one_does(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    best = _add(history, "2025-01-01_09-00-00")
+    history.update(
+        replace(history.records[0], sweep={"id": "sweep-1", "values": {"fc1.out_features": 8}, "best": True})
+    )
+    for i in range(MAX_RUNS_WITH_FILES + 1):
+        _add(history, f"2025-01-01_10-00-{i:02}")
+    assert (best / "model.pt").is_file() and RunHistory(tmp_path / "net.nbproj").records[0].weights is not None
+
+
 def test_removing_a_run_deletes_its_files_and_latest_falls_back_to_the_newest_finished_run(tmp_path):
     history = RunHistory(tmp_path / "net.nbproj")
     older = _add(history, "2025-01-01_10-00-00")

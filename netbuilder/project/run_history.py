@@ -68,7 +68,8 @@ class RunRecord:
     `project` is the project as its file held it when the run started (graph, definitions, training settings;
     None in older records): what the Runs view compares with the current graph and opens again. `name` and
     `starred` are the person's (a starred run keeps its files however many runs follow); `sweep` says which
-    sweep the run belongs to and the values it tried (`{"id": ..., "values": {"optimizer.lr": 0.01}}`)."""
+    sweep the run belongs to and the values it tried (`{"id": ..., "values": {"optimizer.lr": 0.01}}`; the
+    sweep's best run so far has `"best": True`, and keeps its files as a starred run does)."""
 
     run_id: str
     status: str
@@ -280,12 +281,13 @@ class RunHistory:
 
     def _prune(self) -> None:
         """Drop the runs on disk older than the newest MAX_RUNS, and the files (weights, checkpoints) of those
-        older than the newest MAX_RUNS_WITH_FILES, their records saying so; never the run `latest` names nor a
-        starred one."""
+        older than the newest MAX_RUNS_WITH_FILES, their records saying so; never the run `latest` names, a
+        starred one, nor the best run of a sweep (whose weights its table names)."""
         folder = self.folder
         ids = sorted((p.stem for p in folder.glob("*.json") if _RUN_NAME.match(p.stem)), key=_start_order)
         latest = latest_run(folder)
-        kept = {r.run_id for r in self.records if r.starred} | {latest.name if latest else ""}
+        kept = {r.run_id for r in self.records if r.starred or (r.sweep or {}).get("best")}
+        kept.add(latest.name if latest else "")
         for run_id in ids[:-MAX_RUNS]:
             if run_id not in kept:
                 self._delete(run_id)

@@ -87,6 +87,16 @@ def test_netbuilder_train_writes_the_runs_figures_hyperparameters_and_graph(digi
     assert events.Tags()["graph"]
 
 
+def test_a_file_given_as_the_folder_is_refused_before_training(digits, tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("")
+    assert main(["train", str(digits), "--device", "cpu", "--tensorboard", str(taken)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"netbuilder: --tensorboard {taken} is a file, not a folder: give a folder for the TensorBoard logs"
+    )
+    assert RunHistory(digits).records == []  # nothing trained
+
+
 @pytest.mark.slow
 def test_train_py_writes_the_same_tags_with_its_own_losses(tmp_path):
     export(sample("digits_mlp"), tmp_path)

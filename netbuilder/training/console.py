@@ -57,6 +57,8 @@ def train_in_terminal(
         raise ValueError("a project never saved has no run history: give a folder for the results")
     if base.exists() and not base.is_dir():  # said now, not after training, when the run's folder is made
         raise ValueError(f"{base} is a file, not a folder: give a folder for the runs")
+    if tensorboard is not None and tensorboard.exists() and not tensorboard.is_dir():
+        raise ValueError(f"--tensorboard {tensorboard} is a file, not a folder: give a folder for the TensorBoard logs")
     taken = {path.name for path in base.iterdir()} if out is not None and base.is_dir() else set()
     run_id = history.new_id() if out is None else new_run_id(taken=taken | {r.run_id for r in history.records})
     run_dir = base / run_id

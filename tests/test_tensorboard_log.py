@@ -19,6 +19,7 @@ from netbuilder.project.run_history import RunHistory
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.tensorboard_log import TensorBoardLog
 from tests.test_package import export, run_script, sample
+from tests.test_streaming import folder_project, same, weights, write_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
@@ -124,6 +125,22 @@ def test_a_log_changes_nothing_in_the_run(tmp_path):
     logged.run(TensorBoardLog(tmp_path / "run", logged), max_steps=10)
     assert logged.model.state_dict().keys() == plain.model.state_dict().keys()
     assert all((logged.model.state_dict()[k] == v).all() for k, v in plain.model.state_dict().items())
+
+
+@pytest.mark.slow
+def test_a_streamed_image_folder_logs_its_graph_and_trains_as_train_py_does(tmp_path):
+    """The graph's sample comes through batches() (a DataLoader): it draws nothing from the run's generators,
+    so the engine with a log and train.py with --tensorboard still end with the same weights."""
+    trainer = Trainer(folder_project(write_folder(tmp_path / "images", per_class=8), epochs=1), workers=0)
+    assert trainer.streamed
+    assert trainer.run(TensorBoardLog(tmp_path / "app", trainer)).status == "completed"
+    script = trainer.program.script
+    exported = script.train(1, 8, 0.2, 0, "cpu", str(tmp_path), 0, tensorboard=str(tmp_path / "script"))
+    assert same(weights(trainer), dict(exported.state_dict()))
+    (script_run,) = (tmp_path / "script").iterdir()
+    for run in (tmp_path / "app", script_run):
+        events = read_run(run)
+        assert events.Tags()["graph"] and {"loss/train_step", "accuracy/val"} <= set(events.Tags()["scalars"])
 
 
 class Writer:

@@ -1,8 +1,8 @@
 """Build the digits CNN from an empty canvas with real mouse and keyboard events, then train the sample digits
 CNN with the Train button, look at its per-class figures, curves, predictions, what it looks at, a layer's
 output and its gradients, train the sample sentiment LSTM and look at what each word of a review did, run the
-learning-rate range test on the sample digits MLP and sweep its learning rate and width, and save the README's
-screenshots. Run it on a display, or under Xvfb:
+learning-rate range test on the sample digits MLP, sweep its learning rate and width and compare the runs, and
+save the README's screenshots. Run it on a display, or under Xvfb:
 
     xvfb-run -s "-screen 0 1600x900x24" .venv/bin/python docs/make_screenshots.py
 
@@ -176,6 +176,7 @@ def main() -> int:
     train_on_text(window, folder)
     find_a_learning_rate(window, folder)
     sweep_settings(window, folder)
+    compare_runs(window)
     window.close()
     del app
     print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
@@ -288,6 +289,21 @@ def sweep_settings(window: MainWindow, folder: Path) -> None:
     dialog.grab().save(str(IMAGES / "sweep.png"))
     dialog.plot.grab().save(str(IMAGES / "sweep_plot.png"))
     dialog.close()
+    window.controller.undo_stack.setClean()
+
+
+def compare_runs(window: MainWindow) -> None:
+    """The Runs dock (View > Runs) over the sweep's runs, once fc1 is made wider than any run had it: the table
+    with what each run differs in from now, every run selected and their validation losses overlaid."""
+    window.controller.set_param(window.document.graph.by_label("fc1").id, "out_features", 96)
+    window.runs_action.trigger()
+    window.resizeDocks([window.runs_dock], [400], Qt.Orientation.Vertical)
+    runs = window.runs
+    settle(300)
+    runs.table.selectAll()
+    settle(500)
+    window.grab().save(str(IMAGES / "runs.png"))
+    window.controller.undo_stack.undo()
     window.controller.undo_stack.setClean()
 
 

@@ -404,3 +404,15 @@ def test_the_tables_keys_act_on_runs_not_on_the_canvas(qtbot, window, answer):
     QTest.keyClick(view.table, Qt.Key.Key_Delete)
     assert "2 runs" in asked[0] and view.proxy.rowCount() == 0
     assert "n3" in window.document.project.graph.nodes
+
+
+def test_the_headline_metric_comes_first_once_runs_come(make_view, project_path, project):
+    history = RunHistory(project_path)
+    view = make_view(history)
+    keep(history, record("2026-01-01_10-00-01", project_to_dict(project), [0.9]))
+    view.refresh()
+    assert view.metric_box.currentData() == "val_accuracy"
+    view.metric_box.setCurrentIndex(view.metric_box.findData("val_loss"))
+    keep(history, record("2026-01-01_10-00-02", project_to_dict(project), [0.8]))
+    view.refresh()
+    assert view.metric_box.currentData() == "val_loss"  # the person's choice stays

@@ -154,6 +154,7 @@ class RunsOverlay(QWidget):
         for index, line in enumerate(lines):
             while len(self.labels) <= index:
                 self.labels.append(pg.LabelItem(justify="left"))
+                self.labels[-1].setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # lines close
             label = self.labels[index]
             label.setText(line, size="8pt", color=text)
             self.legend.addItem(label, row=index % per_column, col=index // per_column)

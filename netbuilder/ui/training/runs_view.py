@@ -77,6 +77,7 @@ class RunsView(QWidget):
         self.sweep_plot = None  # SweepPlot, made with the overlay
         self.running = False
         self._weights_task: BackgroundTask | None = None
+        self._chosen_metric = ""  # the metric the person picked, if any; else the runs' headline one
         self._current_stale = True
 
         self.model = RunsTableModel(history, self)
@@ -218,7 +219,8 @@ class RunsView(QWidget):
         self._selection_changed()
 
     def _fill_metrics(self) -> None:
-        chosen = self.metric_box.currentData()
+        """The metrics the runs hold, the one the person chose kept while the runs have it, else the headline."""
+        chosen = self._chosen_metric
         choices = metric_choices(self.history.records) or ["val_loss"]
         self.metric_box.blockSignals(True)
         self.metric_box.clear()
@@ -229,6 +231,7 @@ class RunsView(QWidget):
         self.model.set_metric(self.metric_box.currentData())
 
     def _metric_chosen(self) -> None:
+        self._chosen_metric = self.metric_box.currentData()
         self.model.set_metric(self.metric_box.currentData())
         self._show_sweep(self.selected_records())
 

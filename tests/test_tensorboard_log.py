@@ -100,7 +100,11 @@ def test_a_file_given_as_the_folder_is_refused_before_training(digits, tmp_path,
 
 @pytest.mark.slow
 def test_train_py_writes_the_same_tags_with_its_own_losses(tmp_path):
-    export(sample("digits_mlp"), tmp_path)
+    files = export(sample("digits_mlp"), tmp_path)
+    assert "tensorboard" not in files["requirements.txt"]  # torch alone, unless the option is used
+    assert (
+        "`python train.py --tensorboard runs`" in files["README.md"] and "pip install tensorboard" in files["README.md"]
+    )
     run_script(tmp_path, "train.py", "--epochs", "2", "--device", "cpu", "--tensorboard", "tb")
     (run,) = (tmp_path / "tb").iterdir()
     events = read_run(run)

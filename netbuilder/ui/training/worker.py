@@ -178,7 +178,7 @@ class TrainingWorker(QObject):
         from netbuilder.training.tensorboard_log import TensorBoardLog
 
         try:
-            return TensorBoardLog(self.tensorboard, trainer, swept=(self.recorder.sweep or {}).get("values"))
+            return TensorBoardLog(self.tensorboard, trainer)
         except OSError:
             return None
 

@@ -416,3 +416,16 @@ def test_the_headline_metric_comes_first_once_runs_come(make_view, project_path,
     keep(history, record("2026-01-01_10-00-02", project_to_dict(project), [0.8]))
     view.refresh()
     assert view.metric_box.currentData() == "val_loss"  # the person's choice stays
+
+
+def test_no_run_is_deleted_while_a_sweep_writes_the_history(window):
+    keep(window.training.history, record("2026-01-01_10-00-01", project_to_dict(window.document.project), [0.9]))
+    window.training.runs_changed.emit()
+    view = runs_of(window)
+    select(view, 0)
+    said = []
+    view.message.connect(said.append)
+    window.training.set_sweeping(True)
+    view.delete_action.trigger()  # no question asked: the conftest would fail the test
+    assert said == ["Runs can be deleted once the sweep has ended"] and view.proxy.rowCount() == 1
+    window.training.set_sweeping(False)

@@ -40,6 +40,8 @@ class RunsDockMixin:
         self.runs.message.connect(self.show_message)
         self.runs.open_copy_requested.connect(self.open_run_copy)
         self.runs.show_graph_requested.connect(self.show_run_graph)
+        training = self.training
+        self.runs.training_now = lambda: "the run" if training.is_running else "the sweep" if training.sweeping else ""
         self.runs_dock.setWidget(self.runs)
 
     def _drop_runs(self) -> None:

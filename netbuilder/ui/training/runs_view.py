@@ -9,6 +9,7 @@ weights are made starting weights, on a task of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
@@ -78,6 +79,7 @@ class RunsView(QWidget):
         self.running = False
         self._weights_task: BackgroundTask | None = None
         self._chosen_metric = ""  # the metric the person picked, if any; else the runs' headline one
+        self.training_now: Callable[[], str] = lambda: ""  # the window's: "a run" or "a sweep" while one trains
         self._current_stale = True
 
         self.model = RunsTableModel(history, self)
@@ -324,6 +326,7 @@ class RunsView(QWidget):
         )
         self.delete_action.setEnabled(bool(records))
         self.star_action.setEnabled(bool(records))
+        self.star_action.setText("Un&star" if records and all(r.starred for r in records) else "&Star")
         self.rename_action.setEnabled(one is not None)
         self.select_sweep_action.setEnabled(one is not None and one.sweep is not None)
         if self.overlay is not None:
@@ -419,6 +422,10 @@ class RunsView(QWidget):
         """Delete the selected runs and their files, once the person confirms."""
         records = self.selected_records()
         if not records:
+            return
+        training = self.training_now()
+        if training:  # its runs are being written into the history, which a deletion would rewrite under it
+            self.message.emit(f"Runs can be deleted once {training} has ended")
             return
         what = f"run “{records[0].title}”" if len(records) == 1 else f"{len(records)} runs"
         answer = QMessageBox.question(

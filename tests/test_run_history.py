@@ -155,8 +155,11 @@ def test_removing_a_run_deletes_its_files_and_latest_falls_back_to_the_newest_fi
     older = _add(history, "2025-01-01_10-00-00")
     _add(history, "2025-01-01_10-00-01", "failed")
     newest = _add(history, "2025-01-01_10-00-02")
+    logs = history.folder / "tensorboard" / newest.name
+    logs.mkdir(parents=True)
+    (logs / "events.out.tfevents.1").write_bytes(b"")
     history.remove(newest.name)
-    assert not newest.exists() and not (history.folder / f"{newest.name}.json").exists()
+    assert not newest.exists() and not logs.exists() and not (history.folder / f"{newest.name}.json").exists()
     assert latest_run(history.folder) == older
     assert [r.run_id for r in RunHistory(tmp_path / "net.nbproj").records] == [older.name, "2025-01-01_10-00-01"]
 

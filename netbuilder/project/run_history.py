@@ -22,6 +22,7 @@ from netbuilder.project.latest_run import latest_run, point_latest
 
 MAX_RUNS = 100  # records kept (a record is small): enough for a few sweeps beside a day's runs
 MAX_RUNS_WITH_FILES = 10  # the newest runs that keep their weights and checkpoints (starred ones always do)
+TENSORBOARD_FOLDER = "tensorboard"  # the window's TensorBoard logs: RUNS/tensorboard/<run id>/, one logdir
 MAX_NAME_CHARS = 80  # a run's name, as a person gives it in the Runs view
 FINISHED = ("completed", "early-stopped")  # the runs that may move `latest` and drop the oldest
 RECORD_FORMAT = 1
@@ -312,9 +313,9 @@ class RunHistory:
             return
         folder = self.folder
         (folder / f"{run_id}.json").unlink(missing_ok=True)
-        run_dir = folder / run_id
-        if run_dir.is_dir():
-            shutil.rmtree(run_dir, ignore_errors=True)
+        for run_files in (folder / run_id, folder / TENSORBOARD_FOLDER / run_id):  # its logs go with it
+            if run_files.is_dir():
+                shutil.rmtree(run_files, ignore_errors=True)
 
 
 def _start_order(run_id: str) -> tuple[str, int]:

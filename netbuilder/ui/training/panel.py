@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from netbuilder.project import Project, TrainingSettings
 from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.project.run_events import RunStart
-from netbuilder.project.run_history import RunHistory, RunRecord
+from netbuilder.project.run_history import TENSORBOARD_FOLDER, RunHistory, RunRecord
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 from netbuilder.ui.background import BackgroundTask
@@ -56,7 +56,6 @@ FIND_RATE_TIP = (
 
 
 TENSORBOARD_KEY = "training/tensorboard"  # the user's choice: whether runs write TensorBoard logs
-TENSORBOARD_FOLDER = "tensorboard"  # in PROJECT.runs/: tensorboard --logdir it compares the project's runs
 
 
 @dataclass

@@ -96,11 +96,12 @@ def _value_words(value: Any) -> str:
 
 @dataclass
 class _Row:
-    """A record and what its row shows that costs something to work out (kept until the record or the current
-    project changes)."""
+    """A record and what its row shows that costs something to work out: its changes from now, worked out when
+    first asked for (the rows in view; a sort or filter by them asks for all) and kept until the current project
+    changes."""
 
     record: RunRecord
-    changes: list[str]
+    changes: list[str] | None = None
     best_of_sweep: bool = False
 
 
@@ -123,15 +124,16 @@ class RunsTableModel(QAbstractTableModel):
     def refresh(self) -> None:
         """Read the history's records again (a run ended, one was deleted)."""
         self.beginResetModel()
-        self._rows = [_Row(record, self._changes(record)) for record in self.history.records]
+        self._rows = [_Row(record) for record in self.history.records]
         self._mark_best()
         self.endResetModel()
 
     def set_current(self, project: dict[str, Any] | None) -> None:
-        """The project as its file would hold it now: each row's changes are worked out against it again."""
+        """The project as its file would hold it now: each row's changes are worked out against it again, when
+        asked for."""
         self._current = project
         for row in self._rows:
-            row.changes = self._changes(row.record)
+            row.changes = None
         self._changed_column(CHANGES)
 
     def set_metric(self, metric: str) -> None:
@@ -152,12 +154,14 @@ class RunsTableModel(QAbstractTableModel):
         return next((i for i, row in enumerate(self._rows) if row.record.run_id == run_id), -1)
 
     def changes_of(self, row: int) -> list[str]:
-        return self._rows[row].changes
+        return self._changes(self._rows[row])
 
-    def _changes(self, record: RunRecord) -> list[str]:
-        if record.project is None or self._current is None:
-            return []
-        return [change.words() for change in changes(record.project, self._current)]
+    def _changes(self, row: _Row) -> list[str]:
+        if row.changes is None:
+            project = row.record.project
+            found = [] if project is None or self._current is None else changes(project, self._current)
+            row.changes = [change.words() for change in found]
+        return row.changes
 
     def _mark_best(self) -> None:
         sweeps: dict[str, list[_Row]] = {}
@@ -220,7 +224,7 @@ class RunsTableModel(QAbstractTableModel):
                 record.name,
                 record.run_id,
                 record.status,
-                *row.changes,
+                *self._changes(row),
                 _sweep_id(record),
                 sweep_words(record.sweep),
             )
@@ -290,10 +294,11 @@ class RunsTableModel(QAbstractTableModel):
         if column == CHANGES:
             if record.project is None:
                 return "not recorded"
-            if not row.changes:
+            found = self._changes(row)
+            if not found:
                 return SAME_AS_NOW
-            more = len(row.changes) - SHOWN_CHANGES
-            return "; ".join(row.changes[:SHOWN_CHANGES]) + (f" (+{more} more)" if more > 0 else "")
+            more = len(found) - SHOWN_CHANGES
+            return "; ".join(found[:SHOWN_CHANGES]) + (f" (+{more} more)" if more > 0 else "")
         if column in (FINAL, BEST):
             return metric_text(self.metric, self._metric_value(record, column))
         if column == SWEEP:
@@ -319,7 +324,7 @@ class RunsTableModel(QAbstractTableModel):
             value = self._metric_value(record, column)
             return -math.inf if value is None else value  # runs without the figure sort together, at one end
         if column == CHANGES:
-            return len(row.changes)
+            return len(self._changes(row))
         if column == SWEEP:
             return (_sweep_id(record), sweep_words(record.sweep))
         return self._text(row, column).lower()
@@ -340,7 +345,8 @@ class RunsTableModel(QAbstractTableModel):
             value = self._metric_value(record, column)
             return "" if value is None else value
         if column == CHANGES:
-            return "; ".join(row.changes) if row.changes or record.project is None else SAME_AS_NOW
+            found = self._changes(row)
+            return "; ".join(found) if found or record.project is None else SAME_AS_NOW
         if column == SWEEP:
             return f"{_sweep_id(record)}: {sweep_words(record.sweep)}" if record.sweep else ""
         return self._text(row, column)
@@ -356,7 +362,8 @@ class RunsTableModel(QAbstractTableModel):
         if column == CHANGES:
             if record.project is None:
                 return "This run was recorded before runs kept their graph"
-            return "\n".join(row.changes) if row.changes else "The run trained the graph and settings as they are now"
+            found = self._changes(row)
+            return "\n".join(found) if found else "The run trained the graph and settings as they are now"
         if column == SWEEP and record.sweep:
             best = "\nthe best run of its sweep by " + metric_words(self.metric) if row.best_of_sweep else ""
             return (

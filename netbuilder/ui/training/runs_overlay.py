@@ -188,8 +188,15 @@ class RunsOverlay(QWidget):
         generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
         painter = QPainter(generator)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
-        painter.end()
+        painted = [item for item in self.view.scene().items() if hasattr(item, "setExportMode")]
+        for item in painted:  # as pyqtgraph's exporters do: the points drawn as paths, not cached pixmaps
+            item.setExportMode(True, {"antialias": True, "painter": painter})
+        try:
+            self.view.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
+        finally:
+            for item in painted:
+                item.setExportMode(False)
+            painter.end()
         buffer.close()
         return bytes(data.data())
 

@@ -4,7 +4,7 @@ edits (it pans and zooms as the canvas does), with what differs from the project
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from netbuilder.project import Project
@@ -51,13 +51,10 @@ class RunGraphDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
         self.resize(max(900, parent.width() * 17 // 20), max(560, parent.height() * 4 // 5))  # most of the window
-        self._framed = False
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._framed:  # the whole graph in view, once the dialog has its size
-            self._framed = True
-            QTimer.singleShot(0, self.view.frame_all)
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.view.frame_all)  # the whole graph in view at each size, once laid out
 
     def done(self, result: int) -> None:
         """Closed (Close, Escape or the title bar's button, all of which end here): the scene stops following the

@@ -82,7 +82,7 @@ def test_ctrl_c_stops_after_the_current_step_keeps_that_run_and_exits_130(digits
     def interrupted(project, plan, *, listener, **options):
         def hear(event):
             listener(event)
-            if isinstance(event, Progress):
+            if isinstance(getattr(event, "event", None), Progress):  # a run's TrialEvent
                 signal.raise_signal(signal.SIGINT)  # as Ctrl+C in the terminal
 
         return run_sweep(project, plan, listener=hear, **options)

@@ -15,7 +15,7 @@ from netbuilder.project.run_events import Progress
 from netbuilder.project.run_history import RunHistory
 from netbuilder.project.sweep_plan import Axis, SweepError, SweepPlan
 from netbuilder.training.control import Control
-from netbuilder.training.sweep import SweepEnd, SweepStart, TrialEnd, TrialStart, run_sweep
+from netbuilder.training.sweep import SweepEnd, SweepStart, TrialEnd, TrialEvent, TrialStart, run_sweep
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_projects"
 RATES = "optimizer.lr=0.01,0.003,0.001"
@@ -74,8 +74,9 @@ def test_the_listener_hears_the_sweep_and_every_run(grid):
     _, result, events = grid
     kinds = [type(e) for e in events if isinstance(e, SweepStart | TrialStart | TrialEnd | SweepEnd)]
     assert kinds == [SweepStart] + [TrialStart, TrialEnd] * 6 + [SweepEnd]
+    assert {e.index for e in events if isinstance(e, TrialEvent)} == set(range(6))
     assert events[0].trials == 6 and events[0].epochs == 6
-    assert any(isinstance(e, Progress) for e in events)
+    assert any(isinstance(e, TrialEvent) and isinstance(e.event, Progress) for e in events)
     assert events[-1].result == result
 
 
@@ -99,6 +100,7 @@ def test_successive_halving_keeps_the_better_half_and_goes_on_from_their_checkpo
     worst_kept = min(r.history[0]["val_accuracy"] for r in going)
     assert all(r.history[0]["val_accuracy"] <= worst_kept for r in halted)
     assert result.best.run_id in {r.run_id for r in going}
+    assert [r.run_id for r in kept if r.sweep.get("best")] == [result.best.run_id]  # its last rung's record too
     # a run that went on from its checkpoint equals one trained without a break
     _, whole = sweep(tmp_path / "whole", plan("optimizer.lr=0.01", epochs=2))
     assert going[0].history == whole.records[0].history

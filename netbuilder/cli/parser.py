@@ -17,7 +17,7 @@ from netbuilder.cli.export_command import CODE_FORMAT, run_export
 from netbuilder.cli.import_command import run_import
 from netbuilder.cli.lr_find_command import run_lr_find
 from netbuilder.cli.summary_command import run_summary
-from netbuilder.cli.sweep_command import run_sweep_command
+from netbuilder.cli.sweep_command import parallel_runs, run_sweep_command
 from netbuilder.cli.train_command import run_train
 from netbuilder.project.settings import DEVICES, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
@@ -207,6 +207,14 @@ def _add_sweep(commands: Any) -> None:
         metavar="DIR",
         help="each run also writes TensorBoard event files into DIR/RUN/, its swept values among its "
         "hyperparameters: tensorboard --logdir DIR compares the runs (its HPARAMS tab)",
+    )
+    sweep.add_argument(
+        "--parallel",
+        type=parallel_runs,
+        default=1,
+        metavar="K",
+        help="runs at once on a CUDA GPU, each in a process of its own (faster for small models), or auto: "
+        "as many as fit in half the GPU's free memory, up to 4 (default: 1)",
     )
     sweep.add_argument("--json", action="store_true", help="the runs and the best as one JSON object")
     sweep.set_defaults(run=run_sweep_command)

@@ -1,12 +1,14 @@
 """`netbuilder sweep PROJECT --set T=SPEC [--set ...] [--search grid|random] [--budget N] [--epochs E]
-[--halving] [--metric M] [--seed S] [--device D] [--tensorboard DIR] [--json]`: a sweep's runs one after another
-(netbuilder.training.sweep), each kept in the project's run history as `netbuilder train` keeps a run, so the
-window's Runs view lists them. A plan or a value that cannot run is refused in one line before anything trains.
+[--halving] [--metric M] [--seed S] [--device D] [--tensorboard DIR] [--parallel K|auto] [--json]`: a sweep's runs
+one after another, or K at once on a CUDA GPU (netbuilder.training.sweep), each kept in the project's run
+history as `netbuilder train` keeps a run, so the window's Runs view lists them. A plan or a value that cannot
+run is refused in one line before anything trains (several runs at once on the CPU too).
 
 On a terminal a progress bar over the whole sweep moves, with time left; a line per finished run either way
 (on stderr), then a table of the runs sorted by the metric, the best marked, and where its weights are (on
 stdout; --json prints the result as one object instead). Ctrl+C stops after the current step: that run is kept
-with its checkpoint, no other starts, and the command ends as Ctrl+C ends it (exit 130).
+with its checkpoint (each run going on, with --parallel), no other starts, and the command ends as Ctrl+C ends it
+(exit 130).
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.project.sweep_plan import Axis, SweepError, SweepPlan, values_text
 
 BEST_MARK = "*"
+
+
+def parallel_runs(text: str) -> int | str:
+    """--parallel's value: a number of runs from 1, or "auto"."""
+    if text == "auto":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of runs at once from 1, or auto")
+    return count
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -79,6 +94,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                 listener=progress.on_event,
                 control=control,
                 tensorboard=args.tensorboard,
+                parallel=args.parallel,
             )
     except SweepError as err:
         print(f"netbuilder: {err}", file=sys.stderr)
@@ -121,8 +137,10 @@ class _SweepProgress:
         )
         self.task: Any = None
         self.total = 0  # trials in the sweep
+        self.parallel = 1  # runs at once
         self.finished = 0.0  # epochs of the runs that ended
-        self.done = 0  # epochs the current run had when it started (a run going on to the next rung)
+        self.done: dict[int, int] = {}  # by trial going on: the epochs it had when it started (a later rung's)
+        self.within: dict[int, float] = {}  # by trial going on: the epochs it has trained since it started
 
     def __enter__(self) -> _SweepProgress:
         if self.bar is not None:
@@ -135,36 +153,50 @@ class _SweepProgress:
 
     def on_event(self, event: Any) -> None:
         from netbuilder.project.run_events import Progress
-        from netbuilder.training.sweep import SweepStart, TrialEnd, TrialStart
+        from netbuilder.training.sweep import SweepStart, TrialEnd, TrialEvent, TrialStart
 
         if isinstance(event, SweepStart):
             self.total = event.trials
+            self.parallel = event.parallel
             self._print(self._opening(event))
             if self.bar is not None:
                 self.task = self.bar.add_task("sweep", total=event.epochs, run="-", epoch="-", loss="-")
         elif isinstance(event, TrialStart):
-            self.done = event.done
+            self.done[event.index] = event.done
+            self.within[event.index] = 0.0
             if self.task is not None:
-                self.bar.update(self.task, run=f"{event.index + 1}/{event.total}", epoch="-", loss="-")
-        elif isinstance(event, Progress) and self.task is not None:
-            within = event.epoch - 1 - self.done + event.step / max(1, event.steps_per_epoch)
-            loss = f"{event.losses[-1]:.4f}" if event.losses else "-"
+                self.bar.update(self.task, run=self._run(event.index), epoch="-", loss="-")
+        elif isinstance(event, TrialEvent) and isinstance(event.event, Progress) and self.task is not None:
+            progress = event.event
+            trained = progress.epoch - 1 - self.done[event.index] + progress.step / max(1, progress.steps_per_epoch)
+            self.within[event.index] = trained
+            loss = f"{progress.losses[-1]:.4f}" if progress.losses else "-"
             self.bar.update(
-                self.task, completed=self.finished + within, epoch=f"{event.epoch}/{event.epochs}", loss=loss
+                self.task,
+                completed=self.finished + sum(self.within.values()),
+                run=self._run(event.index),
+                epoch=f"{progress.epoch}/{progress.epochs}",
+                loss=loss,
             )
         elif isinstance(event, TrialEnd):
-            self.finished += max(0, event.record.epochs_done - self.done)
-            self.done = event.record.epochs_done
+            self.finished += max(0, event.record.epochs_done - self.done.pop(event.index, event.record.epochs_done))
+            self.within.pop(event.index, None)
             if self.task is not None:
-                self.bar.update(self.task, completed=self.finished)
+                self.bar.update(self.task, completed=self.finished + sum(self.within.values()))
             if event.final:
                 self._print(_run_line(event.index, self.total, event.record))
+
+    def _run(self, index: int) -> str:
+        """The bar's run: the one that last said something, and how many go on with several at once."""
+        running = f" ({len(self.within)} running)" if self.parallel > 1 else ""
+        return f"{index + 1}/{self.total}{running}"
 
     def _opening(self, event: Any) -> str:
         settings = self.project.training
         halving = f", successive halving over {len(event.rungs)} rungs" if len(event.rungs) > 1 else ""
+        at_once = f", {event.parallel} at once in processes of their own" if event.parallel > 1 else ""
         return (
-            f"{self.project.name}: {event.trials} runs{halving}, {event.epochs} epochs in all, "
+            f"{self.project.name}: {event.trials} runs{halving}{at_once}, {event.epochs} epochs in all, "
             f"batch {settings.batch_size}, device {settings.device}"
         ) + (f"; TensorBoard event files in {self.tensorboard}/RUN/" if self.tensorboard is not None else "")
 

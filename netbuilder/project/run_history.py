@@ -12,7 +12,7 @@ import math
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -198,8 +198,10 @@ class RunHistory:
             return None
         return path.relative_to(folder).as_posix()
 
-    def new_id(self, now: float | None = None) -> str:
-        taken = {r.run_id for r in self.records}
+    def new_id(self, now: float | None = None, also: Collection[str] = ()) -> str:
+        """A new run's id, taken by no run kept, no file in the runs folder, nor any of `also` (runs begun but
+        not kept yet: a sweep's runs at once)."""
+        taken = {r.run_id for r in self.records} | set(also)
         folder = self.folder
         if folder is not None and folder.is_dir():
             taken |= {p.stem for p in folder.iterdir()}

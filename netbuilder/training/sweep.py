@@ -7,6 +7,11 @@ far, `best`. With successive halving every trial first trains a short rung of ep
 plan's metric goes on from its own checkpoint for twice as many epochs, and so on up to the plan's epochs; the
 others end there (`halted_at`). Every run trains with the project's seed (unless the seed is swept), so the
 same plan on the same project gives the same runs, loss for loss.
+
+On a CUDA GPU several runs may train at once (`parallel`), each in a worker process of its own
+(netbuilder.training.sweep_workers), which is measurably faster for small models; this process alone keeps the
+records. A successive-halving rung then trains its runs at once and waits for all of them. On the CPU runs go
+one at a time: several at once would only share the same cores.
 """
 
 from __future__ import annotations
@@ -15,22 +20,25 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from netbuilder.analysis import analyze
+from netbuilder.blocks import catalogue
 from netbuilder.project import Project, project_from_dict, project_to_dict
 from netbuilder.project.run_comparison import best_run, best_value, higher_is_better, metric_choices
-from netbuilder.project.run_events import Event, Outcome
+from netbuilder.project.run_events import Outcome
 from netbuilder.project.run_history import FINISHED, MAX_STEP_POINTS, RunHistory, RunRecord, coarsen, new_run_id
 from netbuilder.project.run_recorder import RunRecorder
-from netbuilder.project.sweep_plan import SweepPlan, Trial, check_trials, trial_project
-from netbuilder.training.checkpoint_file import CheckpointError, WriteError
+from netbuilder.project.sweep_plan import SweepError, SweepPlan, Trial, check_trials, trial_project
+from netbuilder.runtime.devices import resolve_device
 from netbuilder.training.control import Control
-from netbuilder.training.engine import Trainer
-from netbuilder.training.program import ProgramError
-from netbuilder.training.tensorboard_log import TensorBoardLog
+from netbuilder.training.sweep_trial import TrialJob, run_trial
+from netbuilder.training.sweep_workers import TrialDone, TrialPool, auto_workers
 
 CHECKPOINTS = ("last.pt", "best.pt")
 
@@ -38,13 +46,14 @@ CHECKPOINTS = ("last.pt", "best.pt")
 @dataclass(frozen=True)
 class SweepStart:
     """The sweep is about to start: its id, how many trials, its rungs as (epochs trained by the rung's end,
-    runs in it; one rung of every trial without halving) and the epochs it trains, all runs together (what a
-    progress bar over the sweep counts)."""
+    runs in it; one rung of every trial without halving), the epochs it trains, all runs together (what a
+    progress bar over the sweep counts), and how many runs train at once."""
 
     sweep_id: str
     trials: int
     rungs: tuple[tuple[int, int], ...]
     epochs: int
+    parallel: int = 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,16 @@ class TrialStart:
     run_id: str
     epochs: int
     done: int = 0
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """An engine event (RunStart, Progress, EpochEnd, GradientReport, Outcome) of the run of trial `index`:
+    with several runs at once their events interleave, so each says whose it is. (Runs in worker processes
+    send no GradientReport: it stays in the worker, where only the run's TensorBoard log reads it.)"""
+
+    index: int
+    event: Any
 
 
 @dataclass(frozen=True)
@@ -89,8 +108,9 @@ class SweepEnd:
     result: SweepResult
 
 
-SweepEvent = SweepStart | TrialStart | TrialEnd | SweepEnd
+SweepEvent = SweepStart | TrialStart | TrialEvent | TrialEnd | SweepEnd
 # hears the sweep's events and, between a TrialStart and its TrialEnd, the engine's (RunStart, Progress ...)
+# in TrialEvents
 SweepListener = Callable[[Any], None]
 
 
@@ -107,17 +127,20 @@ def run_sweep(
     listener: SweepListener | None = None,
     control: Control | None = None,
     tensorboard: Path | None = None,
+    parallel: int | str = 1,
 ) -> SweepResult:
-    """Train the trials of `plan` on `project` one at a time, each kept in `history` (its weights as model.pt
-    in its run folder when the history has a folder). `listener` hears SweepStart, then for each run
-    TrialStart, the engine's events (RunStart, Progress, EpochEnd, GradientReport, Outcome) and TrialEnd, and
-    at last SweepEnd. `control` stops the sweep: the current run stops as a run stops (its checkpoint kept to
-    go on from) and no other starts. With `tensorboard` each run also writes TensorBoard event files into
-    tensorboard/RUN/, its swept values among its hyperparameters (TensorBoard's HPARAMS tab compares the sweep's
-    runs). SweepError, before anything trains, when the plan cannot run on the
-    project (a target or value refused, a network that cannot train)."""
+    """Train the trials of `plan` on `project`, each kept in `history` (its weights as model.pt in its run
+    folder when the history has a folder). `listener` hears SweepStart, then for each run TrialStart, the
+    engine's events (RunStart, Progress, EpochEnd, GradientReport, Outcome) each in a TrialEvent, and TrialEnd,
+    and at last SweepEnd. `control` stops the sweep: the runs going on stop as a run stops (their checkpoints
+    kept to go on from) and no other starts. With `tensorboard` each run also writes TensorBoard event files
+    into tensorboard/RUN/, its swept values among its hyperparameters (TensorBoard's HPARAMS tab compares the
+    sweep's runs). `parallel`: how many runs train at once, each in a process of its own, on a CUDA GPU only
+    ("auto": see `runs_at_once`). SweepError, before anything trains, when the plan cannot run on the project
+    (a target or value refused, a network that cannot train, several runs at once on the CPU)."""
     trials = check_trials(project, plan)  # every trial checked before the first one trains
     snapshot = project_from_dict(project_to_dict(project), project.path)  # what every run starts from
+    workers = runs_at_once(snapshot, plan, trials, parallel)
     sweep = _Sweep(plan, snapshot, history, listener or (lambda event: None), control or Control(), len(trials))
     sweep.tensorboard = tensorboard
     project_epochs = plan.epochs or project.training.epochs
@@ -127,21 +150,66 @@ def run_sweep(
         epochs = sum((ends[k + 1] - ends[k]) * runs for k, (_, runs) in enumerate(rungs))
     else:  # the epochs may be swept
         epochs = sum(trial.values.get("epochs", project_epochs) for trial in trials)
-    sweep.emit(SweepStart(sweep.sweep_id, len(trials), rungs, epochs))
+    sweep.emit(SweepStart(sweep.sweep_id, len(trials), rungs, epochs, workers))
+    sweep.pool = TrialPool(workers, sweep.control) if workers > 1 else None
     try:
         if plan.halving:
             sweep.halve(trials, rungs)
         else:
-            for trial in trials:
-                record = sweep.train(trial, None)
+            for trial, record in sweep.train_each(trials, None):
                 sweep.emit(TrialEnd(trial.index, record))
-                if sweep.stopped:
-                    break
     finally:
+        if sweep.pool is not None:
+            sweep.pool.close()
         sweep.clean_up()
     result = sweep.result()
     sweep.emit(SweepEnd(result))
     return result
+
+
+def runs_at_once(project: Project, plan: SweepPlan, trials: list[Trial], parallel: int | str) -> int:
+    """How many of the sweep's runs train at once: `parallel` runs (no more than there are trials) on a CUDA
+    GPU; SweepError for more than one on the CPU, where they would only share the same cores. "auto": as many
+    as fit in half the GPU's free memory by the analysis' estimate of the largest run (sweep_workers.
+    auto_workers), up to 4; one at a time on the CPU."""
+    device = project.training.device
+    on_gpu = (device == "auto" or device.startswith("cuda")) and torch.cuda.is_available()
+    if parallel == "auto":
+        if not on_gpu:
+            return 1
+        free, _ = torch.cuda.mem_get_info(resolve_device(device))
+        largest = max(_training_bytes(trial_project(project, trial, plan.epochs)) for trial in trials)
+        return auto_workers(largest, free, len(trials))
+    if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
+        raise SweepError(f"runs at once must be a number from 1, or auto, not {parallel!r}")
+    if parallel > 1 and not on_gpu:
+        raise SweepError(
+            "several runs at once need a CUDA GPU (on the CPU they would only share the same cores): "
+            "run them one at a time"
+        )
+    return min(parallel, len(trials))
+
+
+def _training_bytes(project: Project) -> int:
+    """The analysis' estimate of what training the project takes (weights, gradients, optimizer state and a
+    batch's activations)."""
+    analysis = analyze(project.graph)
+    task = analysis.training_task
+    state = catalogue.get(task.optimizer).state_per_parameter if task is not None else 2
+    return analysis.size.training_bytes(project.training.batch_size, state)
+
+
+@dataclass
+class _Run:
+    """A trial's run as it goes: the trial, its project, the record it is becoming, the job that describes it,
+    its record from an earlier rung (None on its first) and the folder of its checkpoints."""
+
+    trial: Trial
+    project: Project
+    recorder: RunRecorder
+    job: TrialJob
+    previous: RunRecord | None
+    checkpoints: Path | None
 
 
 class _Sweep:
@@ -162,20 +230,60 @@ class _Sweep:
         self.metric = plan.metric
         self.records: dict[int, RunRecord] = {}
         self.halted: set[int] = set()
-        self.best_id: str | None = None
         self.stopped = False
         self.tensorboard: Path | None = None  # where each run writes its TensorBoard events, if anywhere
+        self.pool: TrialPool | None = None  # the worker processes when runs train at once
+        self._given: set[str] = set()  # the run ids this sweep has given
         self._work: Path | None = None
 
-    # ---- one run -----------------------------------------------------------------------------------------
+    # ---- runs -------------------------------------------------------------------------------------------
 
-    def train(self, trial: Trial, epochs: int | None) -> RunRecord:
-        """Train `trial` (the snapshot with its values, made as the run starts: a thousand trials are never a
-        thousand copies at once) to `epochs` (None: the trial's), going on from its checkpoint when it has a
-        record already (the next rung); its record added to the history, or updated there."""
+    def train_each(self, trials: list[Trial], epochs: int | None) -> Iterator[tuple[Trial, RunRecord]]:
+        """Train each of `trials` to `epochs` (None: the trial's own), one at a time or, with worker processes,
+        as many at once as there are workers; yields each trial with its record as its run ends (in the order
+        they end). Once the sweep is stopped no other run starts."""
+        if self.pool is None:
+            for trial in trials:
+                run = self._begin(trial, epochs)
+                yield trial, self._end(run, *run_trial(run.job, self.control, self._heard(run), run.project))
+                if self.stopped:
+                    return
+            return
+        waiting = list(trials)
+        running: dict[int, _Run] = {}
+        while True:
+            while waiting and len(running) < self.pool.size and not (self.stopped or self.control.stopped):
+                run = self._begin(waiting.pop(0), epochs)
+                running[run.trial.index] = run
+                self.pool.submit(run.trial.index, run.job)
+            if not running:
+                return
+            said = self.pool.next()
+            if isinstance(said, TrialDone):
+                run = running.pop(said.key)
+                yield run.trial, self._end(run, said.outcome, said.weights)
+            else:
+                running[said.key].recorder.add(said.event)
+                self.emit(TrialEvent(said.key, said.event))
+
+    def _heard(self, run: _Run) -> Callable[[Any], None]:
+        """What hears a run in this process: its record, then the listener."""
+
+        def heard(event: Any) -> None:
+            run.recorder.add(event)
+            self.emit(TrialEvent(run.trial.index, event))
+
+        return heard
+
+    def _begin(self, trial: Trial, epochs: int | None) -> _Run:
+        """A run of `trial` about to start: the snapshot with its values (made as the run starts: a thousand
+        trials are never a thousand copies at once), to `epochs` (None: the trial's), going on from its
+        checkpoint when it has a record already (the next rung); TrialStart said."""
         project = trial_project(self.snapshot, trial, self.plan.epochs)
         previous = self.records.get(trial.index)
-        run_id = previous.run_id if previous is not None else self.history.new_id()
+        # runs at once all begin before the history keeps any of them
+        run_id = previous.run_id if previous is not None else self.history.new_id(also=self._given)
+        self._given.add(run_id)
         folder = self.history.folder
         run_dir = folder / run_id if folder is not None else None
         checkpoints = self._work_folder() / run_id if self.plan.halving else run_dir
@@ -183,40 +291,26 @@ class _Sweep:
         to_epochs = epochs or project.training.epochs
         done = previous.epochs_done if previous is not None else 0
         self.emit(TrialStart(trial.index, self.total, dict(trial.values), run_id, to_epochs, done))
-        recorder = RunRecorder(run_id, project.training, project=project_to_dict(project), sweep=self._key(trial))
-        weights = None
-        try:
-            trainer = Trainer(project, resume=resume, resume_name=f"the sweep's checkpoint {resume}")
-        except (ProgramError, CheckpointError, ValueError, OSError) as err:  # no GPU for cuda, a lost checkpoint
-            outcome = Outcome("failed", str(err), done)
-            recorder.add(outcome)
-        else:
-            # a rung ends early, but the schedule (a cosine's length, say) is the whole run's, so the first
-            # epochs of a halted run are those of a run that went on
-            trainer.epochs = to_epochs
-            start = trainer.run_start(resumed=resume is not None)
-            recorder.add(start)
-            self.emit(start)
+        as_saved = project_to_dict(project)
+        recorder = RunRecorder(run_id, project.training, project=as_saved, sweep=self._key(trial))
+        job = TrialJob(
+            project=as_saved,
+            path=_text(project.path),
+            epochs=to_epochs,
+            done=done,
+            resume=_text(resume),
+            checkpoints=_text(checkpoints),
+            weights=_text(run_dir / "model.pt" if run_dir is not None else None),
+            tensorboard=_text(self.tensorboard / run_id if self.tensorboard is not None else None),
+            swept=dict(trial.values),
+        )
+        return _Run(trial, project, recorder, job, previous, checkpoints)
 
-            log = self._tensorboard_log(trainer, run_id, trial)
-
-            def on_event(event: Event) -> None:
-                recorder.add(event)
-                if log is not None:
-                    log(event)
-                self.emit(event)
-
-            try:
-                outcome = trainer.run(on_event, self.control, checkpoint_dir=checkpoints)
-            finally:
-                if log is not None:
-                    log.close()
-            if outcome.status != "failed" and run_dir is not None:
-                try:
-                    weights = trainer.save_weights(run_dir / "model.pt")
-                except WriteError as err:
-                    outcome = replace(outcome, message=_joined(outcome.message, str(err)))
-                    recorder.add(outcome)
+    def _end(self, run: _Run, outcome: Outcome, weights: Path | None) -> RunRecord:
+        """The run ended with `outcome`, its weights saved at `weights`: its record added to the history, or
+        updated there (a later rung's)."""
+        recorder, previous, checkpoints = run.recorder, run.previous, run.checkpoints
+        recorder.add(outcome)  # the engine's own, or why the run could not start or keep its weights
         self.stopped = self.stopped or outcome.status == "stopped" or self.control.stopped
         last = checkpoints / "last.pt" if checkpoints is not None else None
         record = recorder.record(
@@ -236,14 +330,8 @@ class _Sweep:
             self.metric = choices[0] if choices else None
             if self.metric is not None:
                 record = replace(record, sweep={**record.sweep, "metric": self.metric})
-        self._keep(record, trial.index)
+        self._keep(record, run.trial.index)
         return record
-
-    def _tensorboard_log(self, trainer: Trainer, run_id: str, trial: Trial) -> TensorBoardLog | None:
-        """The run's TensorBoard log, when the sweep writes them (a later rung appends to the same folder)."""
-        if self.tensorboard is None:
-            return None
-        return TensorBoardLog(self.tensorboard / run_id, trainer, swept=dict(trial.values))
 
     def _key(self, trial: Trial) -> dict[str, Any]:
         key = {"id": self.sweep_id, "values": dict(trial.values), "index": trial.index, "of": self.total}
@@ -267,15 +355,13 @@ class _Sweep:
         the sweep's metric, and on no other."""
         best = self.best()
         best_id = best.run_id if best is not None else None
-        if best_id == self.best_id:
-            return
+        # every record, every time: a later rung's record of the best run comes unmarked
         for index, record in self.records.items():
             marked = record.run_id == best_id
             if bool((record.sweep or {}).get("best")) != marked:
                 sweep = {k: v for k, v in (record.sweep or {}).items() if k != "best"}
                 self.records[index] = replace(record, sweep=sweep | ({"best": True} if marked else {}))
                 self._store(self.records[index], True)
-        self.best_id = best_id
 
     def best(self) -> RunRecord | None:
         if self.metric is None:
@@ -295,13 +381,12 @@ class _Sweep:
         active = list(trials)
         for number, (epochs, _) in enumerate(rungs):
             last_rung = number == len(rungs) - 1
-            for trial in active:
-                record = self.train(trial, epochs)
-                self.emit(TrialEnd(trial.index, record, final=last_rung or self.stopped or record.status == "failed"))
-                if self.stopped:
-                    self._stopped_between_rungs(active, trial.index)
-                    return
-            if last_rung:
+            for trial, record in self.train_each(active, epochs):
+                goes_on = not last_rung and record.status in FINISHED  # to the next rung, unless the sweep stops
+                self.emit(TrialEnd(trial.index, record, final=not goes_on))
+            if self.stopped and not last_rung:
+                self._stopped_between_rungs(active)
+            if self.stopped or last_rung:
                 return
             going = [trial for trial in active if self.records[trial.index].status != "failed"]
             ranked = sorted(going, key=lambda trial: self._rank(trial.index))
@@ -310,12 +395,13 @@ class _Sweep:
                 self._halt(trial.index, epochs)
             active = [trial for trial in going if trial in ranked[:keep]]
 
-    def _stopped_between_rungs(self, active: list[Trial], current: int) -> None:
-        """The sweep was stopped: the runs of this rung that had ended their part of it wait for a rung that
-        will not come, so they are stopped runs too (their checkpoints kept to go on from)."""
+    def _stopped_between_rungs(self, active: list[Trial]) -> None:
+        """The sweep was stopped: the runs of this rung that had ended their part of it (or had not begun it)
+        wait for a rung that will not come, so they are stopped runs too (their checkpoints kept to go on
+        from)."""
         for trial in active:
             record = self.records.get(trial.index)
-            if trial.index == current or record is None or record.status not in FINISHED:
+            if record is None or record.status not in FINISHED:
                 continue
             message = f"the sweep was stopped before this run's next rung, after epoch {record.epochs_done}"
             self._keep(replace(record, status="stopped", message=message), trial.index)
@@ -382,5 +468,5 @@ def _steps(previous: RunRecord, record: RunRecord) -> list[list[float]]:
     return coarsen([s for s, _ in steps], [loss for _, loss in steps])
 
 
-def _joined(first: str, second: str) -> str:
-    return f"{first}; {second}" if first else second
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

@@ -73,7 +73,8 @@ class SweepDialog(QDialog):
         self.records: list[RunRecord] = []  # this sweep's finished runs, in the order they ran
         self.targets: list[str] = []  # what this sweep sets, in its order: the table's columns
         self.metric_key = ""
-        self._trial: Any = None  # the TrialStart of the run going on (None between runs)
+        self._trials: dict[int, Any] = {}  # by trial: the TrialStart of each run going on
+        self._trained: dict[int, float] = {}  # by trial going on: the epochs it has trained since it started
         self._epochs = (0, 1)  # epochs trained by the runs that ended, and by all the sweep's runs together
         self._began = 0.0
         self.setWindowTitle("Sweep")
@@ -457,23 +458,32 @@ class SweepDialog(QDialog):
     def _on_trial_started(self, event: Any) -> None:
         if self.sender() is not self.worker:
             return
-        self._trial = event
-        self._show_progress(0.0, f"run {event.index + 1} of {event.total}")
-        self.status_line.setText(f"Run {event.index + 1} of {event.total}: {values_text(event.values)}")
+        self._trials[event.index] = event
+        self._trained[event.index] = 0.0
+        self._show_progress(f"run {event.index + 1} of {event.total}")
+        if len(self._trials) == 1:
+            self.status_line.setText(f"Run {event.index + 1} of {event.total}: {values_text(event.values)}")
+        else:
+            runs = ", ".join(str(index + 1) for index in sorted(self._trials))
+            self.status_line.setText(f"{len(self._trials)} runs at once: {runs} of {event.total}")
 
-    def _on_progress(self, progress: Any) -> None:
-        trial = self._trial
+    def _on_progress(self, event: Any) -> None:
+        trial = self._trials.get(event.index)
         if self.sender() is not self.worker or trial is None:
             return
+        progress = event.event
         trained = progress.epoch - 1 - trial.done + progress.step / max(1, progress.steps_per_epoch)
+        self._trained[event.index] = max(0.0, trained)
         words = f"run {trial.index + 1} of {trial.total} · epoch {progress.epoch}/{progress.epochs}"
-        self._show_progress(max(0.0, trained), words)
+        if len(self._trials) > 1:
+            words = f"{len(self._trials)} runs at once · {words}"
+        self._show_progress(words)
 
-    def _show_progress(self, trained: float, words: str) -> None:
-        """The bar over the whole sweep, in epochs: those of the runs that ended and the part of the one going
+    def _show_progress(self, words: str) -> None:
+        """The bar over the whole sweep, in epochs: those of the runs that ended and the part of those going
         on; the time left from the time so far."""
         done, total = self._epochs
-        share = min(1.0, (done + trained) / total)
+        share = min(1.0, (done + sum(self._trained.values())) / total)
         self.progress.setValue(round(share * PROGRESS_STEPS))
         elapsed = time.time() - self._began
         left = f" · {duration(elapsed / share * (1 - share))} left" if share > 0.02 else ""
@@ -484,11 +494,11 @@ class SweepDialog(QDialog):
         if self.sender() is not self.worker:
             return
         record = event.record
-        trial = self._trial
-        if trial is not None and trial.index == event.index:  # a run trained (halving's halt trains none)
+        trial = self._trials.pop(event.index, None)
+        self._trained.pop(event.index, None)
+        if trial is not None:  # a run trained (halving's halt trains none)
             done, total = self._epochs
             self._epochs = (done + max(0, record.epochs_done - trial.done), total)
-            self._trial = None
         self.records = [r for r in self.records if r.run_id != record.run_id] + [record]
         self._show_records()
         self.panel.runs_changed.emit()  # the Runs view reads the history again

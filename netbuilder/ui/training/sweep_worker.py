@@ -1,6 +1,8 @@
 """The Qt side of a sweep: the work of a BackgroundTask that runs `netbuilder.training.sweep.run_sweep` (each
 trial through the engine, one after another, recorded into the project's run history) and turns what it hears
 into Qt signals with plain payloads: a trial starting, its progress (throttled), a trial ending with its record.
+With several runs at once (on a CUDA GPU, each in a process of its own) their progress comes interleaved, each
+in a TrialEvent that names its trial.
 
 torch is imported inside `run`, on the task's thread. Stop goes to the sweep's thread-safe Control: the run
 going on stops as a run stops, and the trials after it are not started.
@@ -33,18 +35,19 @@ class SweepWorker(QObject):
 
     sweep_started = Signal(object)  # SweepStart: its id, trials, rungs and the epochs of all its runs together
     trial_started = Signal(object)  # TrialStart: its index, the number of trials, its values and run id
-    progress = Signal(object)  # engine Progress of the current trial: losses merged since the last signal
+    progress = Signal(object)  # TrialEvent of a trial's engine Progress: losses merged since the last signal
     trial_ended = Signal(object)  # TrialEnd: its index and its RunRecord, already in `history`
 
-    def __init__(self, project: Project, plan: SweepPlan, history: RunHistory) -> None:
+    def __init__(self, project: Project, plan: SweepPlan, history: RunHistory, parallel: int = 1) -> None:
         super().__init__()
         self.project = snapshot(project)  # the window may change the graph while the sweep runs
         self.plan = plan
         self.history = history
+        self.parallel = parallel  # runs at once
         self._lock = threading.Lock()
         self._control = None  # the engine's Control, made on the task's thread
         self._stop_requested = False
-        self._pending: Progress | None = None
+        self._pending: dict[int, Any] = {}  # by trial: its TrialEvent of Progress not yet sent
         self._signals: dict[type, Signal] = {}  # the sweep's own events and the signal each goes out by
         self._last_sent = 0.0
 
@@ -73,16 +76,23 @@ class SweepWorker(QObject):
             if self._stop_requested:
                 control.stop()
         try:
-            return run_sweep(self.project, self.plan, history=self.history, listener=self._heard, control=control)
+            return run_sweep(
+                self.project,
+                self.plan,
+                history=self.history,
+                listener=self._heard,
+                control=control,
+                parallel=self.parallel,
+            )
         finally:
             self._flush()
 
-    def _heard(self, event: object) -> None:
-        if isinstance(event, Progress):
-            if self._pending is None:
-                self._pending = replace(event, losses=list(event.losses))
-            else:
-                self._pending = replace(event, losses=self._pending.losses + list(event.losses))
+    def _heard(self, event: Any) -> None:
+        progress = getattr(event, "event", None)  # a TrialEvent's engine event
+        if isinstance(progress, Progress):
+            pending = self._pending.get(event.index)
+            losses = (pending.event.losses if pending is not None else []) + list(progress.losses)
+            self._pending[event.index] = replace(event, event=replace(progress, losses=losses))
             if time.perf_counter() - self._last_sent >= THROTTLE_SECONDS:
                 self._flush()
             return
@@ -92,7 +102,8 @@ class SweepWorker(QObject):
             signal.emit(event)
 
     def _flush(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
+        pending, self._pending = self._pending, {}
+        if pending:
             self._last_sent = time.perf_counter()
-            self.progress.emit(pending)
+        for event in pending.values():
+            self.progress.emit(event)

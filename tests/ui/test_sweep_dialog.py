@@ -63,6 +63,28 @@ def test_the_rows_write_the_command_lines_axes_and_make_the_apis_plan(window) ->
     forget_changes(window)
 
 
+def test_runs_at_once_are_offered_where_the_project_trains_on_a_gpu_that_is_here(window) -> None:
+    dialog = open_sweep(window)
+    fill(dialog, ("optimizer.lr", "list", "0.1, 0.01, 0.001"))
+    dialog.epochs_field.setValue(2)
+    dialog.at_once_field.setValue(3)
+    panel = dialog.panel
+    if not panel.cuda_names:  # no GPU here: one at a time, and the field says why
+        assert not dialog.at_once_field.isEnabled()
+        assert dialog.at_once_field.toolTip().startswith("Several runs at once need a CUDA GPU")
+        assert dialog.plan_line.text() == "3 runs of 2 epochs, one after another."
+        assert "--parallel" not in dialog.command_line.text()
+        panel.cuda_names = ["the GPU the probe would have found"]  # the form's side of a GPU being here
+    assert window.controller.set_setting("device", "cuda")
+    dialog.refresh()
+    fill(dialog, ("optimizer.lr", "list", "0.1, 0.01, 0.001"))
+    dialog.at_once_field.setValue(3)
+    assert dialog.at_once_field.isEnabled() and dialog.runs_at_once() == 3
+    assert dialog.plan_line.text() == "3 runs of 2 epochs, 3 at once."
+    assert dialog.command_line.text().endswith("--epochs 2 --metric val_accuracy --parallel 3")
+    forget_changes(window)
+
+
 def test_a_wrong_row_says_what_to_write_and_start_waits(window) -> None:
     dialog = open_sweep(window)
     fill(dialog, ("optimizer.lr", "log range", "0:1:4"))

@@ -57,6 +57,12 @@ CLASSIFIER_METRICS = ("val_accuracy", "val_loss", "train_loss")
 VALUE_METRICS = ("val_r2", "val_mae", "val_rmse", "val_loss", "train_loss")
 SETTINGS_KEY = "sweep/last"  # + "/" + the project file's path: the rows of its last sweep
 PROGRESS_STEPS = 1000
+MAX_AT_ONCE = 8  # runs at once the form offers (netbuilder sweep --parallel takes any number)
+AT_ONCE_TIP = (
+    "Runs that train at the same time on the GPU, each in a process of its own: small models leave most of "
+    "the GPU idle, so several at once can finish sooner (each starts its own process first)"
+)
+NO_GPU_AT_ONCE = "Several runs at once need a CUDA GPU and the project's device set to cuda or auto"
 
 
 class SweepDialog(QDialog):
@@ -100,6 +106,8 @@ class SweepDialog(QDialog):
         self.halving_box.setToolTip(HALVING_TIP)
         self.metric_box = ComboBox()
         self.metric_box.setToolTip("What judges the runs: the best run has the best final value of it")
+        self.at_once_field = SpinBox(1, MAX_AT_ONCE)
+        self.at_once_field.setToolTip(AT_ONCE_TIP)
         options = QHBoxLayout()
         options.setSpacing(6)
         for text, field in (
@@ -107,6 +115,7 @@ class SweepDialog(QDialog):
             ("Budget", self.budget_field),
             ("Epochs", self.epochs_field),
             ("Metric", self.metric_box),
+            ("Runs at once", self.at_once_field),
         ):
             label = QLabel(text)
             label.setBuddy(field)
@@ -190,6 +199,7 @@ class SweepDialog(QDialog):
             self.epochs_field.valueChanged,
             self.halving_box.toggled,
             self.metric_box.currentIndexChanged,
+            self.at_once_field.valueChanged,
         ):
             signal.connect(self._update)
         panel.running_changed.connect(self._update)
@@ -291,7 +301,18 @@ class SweepDialog(QDialog):
             words.append("--halving")
         if self.metric_box.currentData():
             words += ["--metric", str(self.metric_box.currentData())]
+        if self.runs_at_once() > 1:
+            words += ["--parallel", str(self.runs_at_once())]
         return shlex.join(words)
+
+    def on_gpu(self) -> bool:
+        """Whether the project trains on a CUDA GPU that is here (the Training dock's probe found one)."""
+        device = self.document.project.training.device
+        return bool(self.panel.cuda_names) and (device == "auto" or device.startswith("cuda"))
+
+    def runs_at_once(self) -> int:
+        """How many runs the sweep trains at once: the form's on a GPU, one at a time on the CPU."""
+        return self.at_once_field.value() if self.on_gpu() else 1
 
     def plan_words(self) -> tuple[str, bool]:
         """The live line: how many runs of how many epochs, or what is wrong and what to write (and whether
@@ -305,15 +326,16 @@ class SweepDialog(QDialog):
         runs = f"{n} run{'s' if n != 1 else ''}"
         epochs = plan.epochs or self.document.project.training.epochs
         swept_epochs = any(axis.target == "epochs" for axis in plan.axes)
+        in_turn = f"{self.runs_at_once()} at once" if self.runs_at_once() > 1 and n > 1 else "one after another"
         if swept_epochs:
-            words = f"{runs}, one after another."
+            words = f"{runs}, {in_turn}."
         elif plan.halving and len(rungs := plan.rungs(n, epochs)) > 1:
             (first_epochs, first_runs), *later = rungs
             steps = ", ".join(f"the better {kept} on to {until}" for until, kept in later)
             words = f"{runs}, halving: all {first_runs} for {first_epochs} epoch{'s' if first_epochs != 1 else ''}"
             words += f", {steps} (by {metric_name(plan.metric or '')})."
         else:
-            words = f"{runs} of {epochs} epoch{'s' if epochs != 1 else ''}, one after another."
+            words = f"{runs} of {epochs} epoch{'s' if epochs != 1 else ''}, {in_turn}."
         return words, n > 0
 
     def _refusal(self, text: str) -> str:
@@ -334,7 +356,9 @@ class SweepDialog(QDialog):
         self.command_line.setText(self.command())
         can = ready and not why and not running
         self.start_button.setEnabled(can)
-        self.start_button.setToolTip(why or ("Train these runs one after another" if ready else words))
+        at_once = self.runs_at_once()
+        doing = f"Train these runs, {at_once} at once" if at_once > 1 else "Train these runs one after another"
+        self.start_button.setToolTip(why or (doing if ready else words))
         if why and not running:
             self.status_line.setText(why)
         elif not running and self.status_line.text() and not self.records:
@@ -343,6 +367,8 @@ class SweepDialog(QDialog):
         for widget in (self.add_button, self.search_box, self.budget_field, self.epochs_field, self.halving_box):
             widget.setEnabled(not running)
         self.metric_box.setEnabled(not running)
+        self.at_once_field.setEnabled(not running and self.on_gpu())
+        self.at_once_field.setToolTip(AT_ONCE_TIP if self.on_gpu() else NO_GPU_AT_ONCE)
         for row in self.rows:
             row.setEnabled(not running)
 
@@ -419,7 +445,7 @@ class SweepDialog(QDialog):
         self.plot.show_sweep([], self.metric_key)
         self.results_area.show()
         self.empty_note.hide()
-        self.worker = worker = SweepWorker(self.document.project, plan, self.panel.history)
+        self.worker = worker = SweepWorker(self.document.project, plan, self.panel.history, self.runs_at_once())
         worker.sweep_started.connect(self._on_sweep_started)
         worker.trial_started.connect(self._on_trial_started)
         worker.progress.connect(self._on_progress)

@@ -1,15 +1,18 @@
 """Several runs of a sweep at once on one GPU, each in a worker process of its own.
 
-On an H200, four small runs in four processes took 1.4x to 2.1x less time than in turn (benchmarks/
-bench_sweep_gpu.py; docs/benchmarks.md): a small model leaves most of the GPU idle between its kernels, and the
-GPU time-slices the processes' contexts. Threads cannot do it: the engine's CUDA-graph capture is process-wide.
+On an H200, four small bare engine runs in four processes took 1.4x to 2.1x less time than in turn (benchmarks/
+bench_sweep_gpu.py): a small model leaves most of the GPU idle between its kernels, and the GPU time-slices the
+processes' contexts. Threads cannot do it: the engine's CUDA-graph capture is process-wide. The whole sweep
+command with 4 at once was still slower for a short sweep (docs/benchmarks.md): the workers' start comes first.
 
-The pool's processes are started by spawning (CUDA cannot be used in a forked child); each imports torch once
-and runs one run after another for the whole sweep. What crosses between the processes is plain data: a run's
-`TrialJob` as a dict, and back the engine's events (RunStart, Progress, EpochEnd, Outcome) as their fields, so
-the parent alone keeps the records. A worker writes its run's checkpoints and weights into the run's folder as
-the queue does. A worker that dies (out of memory, killed) fails the run it had, in one line; the next run it
-would have had starts a new worker.
+The pool's processes are forks of a fork server that imported torch once and never touched CUDA (a child forked
+from a process with CUDA in use cannot use it), so a worker starts without importing torch again
+(`bench_sweep_parallel.py --pool-start`); where there is no fork server (Windows), each is spawned and imports
+torch itself. Each runs one run after another for the whole sweep. What crosses between the processes is plain
+data: a run's `TrialJob` as a dict, and back the engine's events (RunStart, Progress, EpochEnd, Outcome) as their
+fields, so the parent alone keeps the records. A worker writes its run's checkpoints and weights into the run's
+folder as the queue does. A worker that dies (out of memory, killed) fails the run it had, in one line; the next
+run it would have had starts a new worker.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ class TrialPool:
 
     def __init__(self, workers: int, control: Control) -> None:
         self.control = control
-        self._context = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+        self._context = _context()
         # a flag in shared memory the workers look at, not an Event: a worker killed while waiting on an Event
         # leaves it unable to be set
         self._stop = self._context.RawValue("b", 0)
@@ -172,6 +175,16 @@ class TrialPool:
         process.start()
         there.close()  # the worker's end lives in the worker: its death then reads as the pipe's end here
         return _Worker(process, here)
+
+
+def _context() -> Any:
+    """The fork server where the system has one, with this module (torch with it) imported in its server once;
+    else spawning."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _work(connection: Connection, stop: Any, threads: int) -> None:

@@ -196,12 +196,19 @@ def _work(connection: Connection, stop: Any, threads: int) -> None:
     torch.set_num_threads(threads)
     control = Control()
 
-    def watch() -> None:
-        while not stop.value:
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:  # the sweep stopped, or the process that runs it gone (killed): stop after this step
+        while not stop.value and (parent is None or parent.is_alive()):
             time.sleep(STOP_POLL_SECONDS)
         control.stop()
 
     threading.Thread(target=watch, daemon=True).start()
+
+    def say(message: tuple) -> None:
+        with contextlib.suppress(OSError):  # the parent is gone: the run stops (watch) and no one hears it
+            connection.send(message)
+
     while True:
         try:
             given = connection.recv()
@@ -215,13 +222,13 @@ def _work(connection: Connection, stop: Any, threads: int) -> None:
         def heard(event: Any, key: int = key) -> None:
             name = type(event).__name__
             if name in EVENTS:
-                connection.send(("event", key, name, asdict(event)))
+                say(("event", key, name, asdict(event)))
 
         try:
             outcome, weights = run_trial(job, control, heard)
         except Exception as err:  # whatever ends the run is said as its failure, and the worker goes on
             outcome, weights = Outcome("failed", f"{type(err).__name__}: {err}".splitlines()[0], job.done), None
-        connection.send(("done", key, asdict(outcome), str(weights) if weights is not None else None))
+        say(("done", key, asdict(outcome), str(weights) if weights is not None else None))
 
 
 def auto_workers(run_bytes: int, free_bytes: int, trials: int) -> int:

@@ -9,9 +9,10 @@ others end there (`halted_at`). Every run trains with the project's seed (unless
 same plan on the same project gives the same runs, loss for loss.
 
 On a CUDA GPU several runs may train at once (`parallel`), each in a worker process of its own
-(netbuilder.training.sweep_workers), which is measurably faster for small models; this process alone keeps the
-records. A successive-halving rung then trains its runs at once and waits for all of them. On the CPU runs go
-one at a time: several at once would only share the same cores.
+(netbuilder.training.sweep_workers): the bare runs of small models overlap well on a GPU, though for a short
+sweep the workers' start costs more than that saves (docs/benchmarks.md), so it is asked for, never the default.
+This process alone keeps the records. A successive-halving rung then trains its runs at once and waits for all
+of them. On the CPU runs go one at a time: several at once would only share the same cores.
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ def make_view(qtbot, project):
         view.show()
         view.activateWindow()  # the table's keys (Delete, F2, Space) are its own shortcuts: they need the focus
         qtbot.waitActive(view)
+        qtbot.waitUntil(lambda: view.overlay is not None)  # built once the view is really in view
         made.append((view, controller))
         return view
 

@@ -268,6 +268,13 @@ class RunsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        QTimer.singleShot(0, self, self._in_view)  # on the next turn: a glimpse while the window arranges its docks
+
+    def _in_view(self) -> None:
+        """The view is really on screen (not a tab behind another): build the plots the first time, and bring
+        the changes column up to date."""
+        if not self.isVisible() or self.visibleRegion().isEmpty():
+            return
         if self.overlay is None:  # the first time: the table takes three fifths of the width, the plots the rest
             self.splitter.setSizes([self.width() * 3 // 5, self.width() * 2 // 5])
         self.ensure_overlay()

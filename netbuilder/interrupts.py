@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 INTERRUPTED_LINE = "netbuilder: interrupted"
@@ -53,6 +53,24 @@ def end_as_signalled(signum: int) -> None:
     """End as signal `signum` ends the program where it stands now (inside `run_ending_cleanly`: its exit
     code and line; elsewhere whatever that signal does), for a command that let a signal finish its work first."""
     signal.raise_signal(signum)
+
+
+@contextlib.contextmanager
+def signals_stop(stop: Callable[[], object]) -> Iterator[list[int]]:
+    """Within the block, SIGINT and SIGTERM call `stop()` (a training that ends after its current step and
+    keeps a checkpoint) instead of unwinding; yields the list of signals that came, so that afterwards the
+    command can `end_as_signalled(signals[0])`. The previous handlers come back when the block ends."""
+    arrived: list[int] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        arrived.append(signum)
+        stop()
+
+    previous = _install({signum: handler for signum in ENDING_SIGNALS})
+    try:
+        yield arrived
+    finally:
+        _install(previous)
 
 
 def end_at_once_on_signals() -> None:

@@ -318,7 +318,7 @@ def test_train_py_takes_each_training_setting_as_an_option_with_the_projects_val
         program.script.main()
     (args, kwargs), (_, changed) = calls
     positional = dict(zip(["epochs", "batch_size", "val_fraction", "seed", "device", "out"], args, strict=True))
-    assert positional | kwargs == settings | {"out": str(tmp_path), "resume": ""}
+    assert positional | kwargs == settings | {"out": str(tmp_path), "resume": "", "tensorboard": ""}
     assert changed == kwargs | {"grad_clip": 0.0, "early_stopping": 1, "resume": "c.pt"}
     plain = Trainer(with_settings(load_project(DIGITS_MLP), device="cpu")).program.script_source
     assert '"--precision"' not in plain  # an fp32 project's loop has no mixed precision to choose

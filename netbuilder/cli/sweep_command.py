@@ -14,7 +14,6 @@ with its checkpoint (each run going on, with --parallel), no other starts, and t
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from netbuilder.analysis import analyze
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.cli.messages import gaps_refusal
-from netbuilder.interrupts import end_as_signalled
+from netbuilder.interrupts import end_as_signalled, signals_stop
 from netbuilder.project import Project, load_project
 from netbuilder.project.run_comparison import best_value, final_value, higher_is_better
 from netbuilder.project.run_history import RunHistory, RunRecord
@@ -78,30 +77,22 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         print(f"netbuilder: {args.tensorboard} is a file, not a folder: give a folder for the logs", file=sys.stderr)
         return USAGE
     control = Control()
-    stopped_by: list[int] = []  # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as it would
-
-    def stop(signum: int, _frame: object) -> None:
-        stopped_by.append(signum)
-        control.stop()
-
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with _SweepProgress(project, args.tensorboard) as progress:
-            result = run_sweep(
-                project,
-                plan,
-                history=history,
-                listener=progress.on_event,
-                control=control,
-                tensorboard=args.tensorboard,
-                parallel=args.parallel,
-            )
-    except SweepError as err:
-        print(f"netbuilder: {err}", file=sys.stderr)
-        return USAGE
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as that signal would
+    with signals_stop(control.stop) as stopped_by:
+        try:
+            with _SweepProgress(project, args.tensorboard) as progress:
+                result = run_sweep(
+                    project,
+                    plan,
+                    history=history,
+                    listener=progress.on_event,
+                    control=control,
+                    tensorboard=args.tensorboard,
+                    parallel=args.parallel,
+                )
+        except SweepError as err:
+            print(f"netbuilder: {err}", file=sys.stderr)
+            return USAGE
     if args.json:
         print_json(_result_json(result, history))
     else:

@@ -9,7 +9,6 @@ is printed whole, never wrapped at 80 columns.
 
 from __future__ import annotations
 
-import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from netbuilder.atomic_file import write_atomically
 from netbuilder.blocks.catalogue import get as block_spec
 from netbuilder.codegen.report_table import report_table
-from netbuilder.interrupts import end_as_signalled
+from netbuilder.interrupts import end_as_signalled, signals_stop
 from netbuilder.project import Project, project_to_dict
 from netbuilder.project.gradient_health import GradientWarning, GradientWatch
 from netbuilder.project.gradient_samples import GradientReport
@@ -71,13 +70,6 @@ def train_in_terminal(
     log = TensorBoardLog(tensorboard / run_id, trainer) if tensorboard is not None else None
     record = recorder.add if log is None else _both(recorder.add, log)
     control = Control()
-    stopped_by: list[int] = []  # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as it would
-
-    def stop(signum: int, _frame: object) -> None:
-        stopped_by.append(signum)
-        control.stop()
-
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     settings = project.training
     console.print(
         f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
@@ -85,18 +77,18 @@ def train_in_terminal(
     )
     if log is not None:
         _print_lines(console, [f"TensorBoard event files in {log.folder}", *([log.note] if log.note else [])])
-    try:
-        gradients = GradientNotes(trainer)
-        if console.is_terminal:
-            outcome = _run_with_bar(trainer, control, console, record, checkpoints, gradients)
-        else:
-            listener = _plain_listener(console, record, gradients)
-            outcome = trainer.run(listener, control, checkpoint_dir=checkpoints)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if log is not None:  # its Outcome closed it, unless the run raised
-            log.close()
+    # Ctrl+C or SIGTERM: stop after this step, keep the run, then end as that signal would
+    with signals_stop(control.stop) as stopped_by:
+        try:
+            gradients = GradientNotes(trainer)
+            if console.is_terminal:
+                outcome = _run_with_bar(trainer, control, console, record, checkpoints, gradients)
+            else:
+                listener = _plain_listener(console, record, gradients)
+                outcome = trainer.run(listener, control, checkpoint_dir=checkpoints)
+        finally:
+            if log is not None:  # its Outcome closed it, unless the run raised
+                log.close()
     weights = not_saved = None
     if outcome.status != "failed":
         try:

@@ -19,10 +19,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check netbuilder tests benchmarks docs
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not heavy"
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto -m "not heavy"
 
 test-heavy: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m heavy
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto -m heavy
 
 lint: $(STAMP)
 	$(BIN)/ruff check netbuilder tests benchmarks docs

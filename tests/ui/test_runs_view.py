@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QLineEdit, QMessageBox, QTabBar
 
 from netbuilder.project import load_project
 from netbuilder.project.project_file import project_to_dict
@@ -430,3 +430,13 @@ def test_no_run_is_deleted_while_a_sweep_writes_the_history(window):
     view.delete_action.trigger()  # no question asked: the conftest would fail the test
     assert said == ["Runs can be deleted once the sweep has ended"] and view.proxy.rowCount() == 1
     window.training.set_sweeping(False)
+
+
+def test_choosing_the_runs_tab_builds_its_plots_which_a_glimpse_at_opening_did_not(qtbot, window):
+    view = window.runs
+    assert view.overlay is None  # the dock was tabbed away since the project opened: nothing loaded for it
+    bar = next(bar for bar in window.findChildren(QTabBar) if "Runs" in [bar.tabText(i) for i in range(bar.count())])
+    runs_tab = next(i for i in range(bar.count()) if bar.tabText(i) == "Runs")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(runs_tab).center())
+    qtbot.waitUntil(lambda: view.overlay is not None)
+    assert view.tabs.count() == 2  # Curves and Sweep

@@ -27,6 +27,8 @@ class RunsDockMixin:
         self._runs_dock_grown = False
 
     def _runs_dock_shown(self, visible: bool) -> None:
+        if visible and self.runs is not None:
+            self.runs.on_shown()  # a tab chosen shows no widget anew: the view is told
         if visible and self.runs is not None and not self._runs_dock_grown:
             self._runs_dock_grown = True
             if self.runs_dock.height() < RUNS_DOCK_HEIGHT:

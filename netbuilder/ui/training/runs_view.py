@@ -268,15 +268,18 @@ class RunsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        QTimer.singleShot(0, self, self._in_view)  # on the next turn: a glimpse while the window arranges its docks
+        self.on_shown()
+
+    def on_shown(self) -> None:
+        """The view was shown, or its dock's tab chosen: on the next turn, if it is still in view (not a glimpse
+        while the window arranges its docks), build the plots and follow the current graph."""
+        QTimer.singleShot(0, self, self._in_view)
 
     def _in_view(self) -> None:
         """The view is really on screen (not a tab behind another): build the plots the first time, and bring
         the changes column up to date."""
         if not self.isVisible() or self.visibleRegion().isEmpty():
             return
-        if self.overlay is None:  # the first time: the table takes three fifths of the width, the plots the rest
-            self.splitter.setSizes([self.width() * 3 // 5, self.width() * 2 // 5])
         self.ensure_overlay()
         if self._current_stale:
             self._follow_current()
@@ -292,6 +295,8 @@ class RunsView(QWidget):
             self.tabs.setTabToolTip(0, "The selected runs' curves by epoch, one colour each")
             self.sweep_plot = SweepPlot()
             self.tabs.addTab(self.sweep_plot, "Sweep")
+            # the table takes three fifths of the width, the plots the rest (from the first time they exist)
+            self.splitter.setSizes([self.width() * 3 // 5, self.width() * 2 // 5])
             self._selection_changed()
         return self.overlay
 

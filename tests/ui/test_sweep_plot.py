@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from netbuilder.project.run_history import RunRecord
-from netbuilder.ui.training.sweep_plot import PARALLEL, SweepPlot, SweptScale, log_spaced, round_ticks
+from netbuilder.ui.training.sweep_plot import PARALLEL, SweepPlot
+from netbuilder.ui.training.sweep_scales import SweptScale, log_spaced, round_ticks
 
 
 def run(index: int, values: dict, accuracy: float | None, *, status: str = "completed", **sweep) -> RunRecord:

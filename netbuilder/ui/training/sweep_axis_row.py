@@ -14,7 +14,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
 from netbuilder.project.sweep_plan import BOOL, CHOICE, INTEGER, LIST_SCALE, Axis, SweepError, SweepTarget
-from netbuilder.ui.training.sweep_plot import value_text
+from netbuilder.ui.training.sweep_scales import value_text
 from netbuilder.ui.widgets.inputs import ComboBox, SpinBox
 
 # (scale as the axis writes it, as the row names it, what it means)

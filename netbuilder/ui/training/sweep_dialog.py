@@ -33,8 +33,9 @@ from netbuilder.project.sweep_plan import SweepError, SweepPlan
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.training.run_words import duration
 from netbuilder.ui.training.sweep_form import SweepForm
-from netbuilder.ui.training.sweep_plot import SweepPlot, metric_name, metric_text, values_text
+from netbuilder.ui.training.sweep_plot import SweepPlot
 from netbuilder.ui.training.sweep_results import RunsTable
+from netbuilder.ui.training.sweep_scales import metric_name, metric_text, values_text
 from netbuilder.ui.training.sweep_worker import SweepWorker
 from netbuilder.ui.widgets.text import sentence
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from netbuilder.project.settings import MAX_EPOCHS
 from netbuilder.project.sweep_plan import MAX_TRIALS, METRICS, Axis, SweepError, SweepPlan, sweep_targets
 from netbuilder.ui.training.sweep_axis_row import AxisRow
-from netbuilder.ui.training.sweep_plot import metric_name
+from netbuilder.ui.training.sweep_scales import metric_name
 from netbuilder.ui.widgets.inputs import ComboBox, SpinBox
 from netbuilder.ui.widgets.text import sentence
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from netbuilder.project.run_comparison import best_run, final_value, higher_is_better
 from netbuilder.project.run_history import RunRecord
-from netbuilder.ui.training.sweep_plot import metric_name, metric_text, value_text
+from netbuilder.ui.training.sweep_scales import metric_name, metric_text, value_text
 
 
 class RunsTable(QTreeWidget):

@@ -19,6 +19,7 @@ from netbuilder.training.lr_finder import (
     exponential_rates,
     find_learning_rate,
     smoothed_both_ways,
+    smoothing_for,
     steepest_descent,
 )
 from netbuilder.training.program import load_program
@@ -49,7 +50,7 @@ def test_the_test_tries_those_rates_one_per_step():
     assert result.rates == pytest.approx(exponential_rates(1e-4, 1e-2, 60))
     assert len(result.losses) == len(result.smoothed) == 60
     assert all(math.isfinite(loss) for loss in result.losses)
-    assert smoothed_both_ways([3.0] * 10) == pytest.approx([3.0] * 10)  # bias corrected both ways: no pull to 0
+    assert smoothed_both_ways([3.0] * 10, 0.9) == pytest.approx([3.0] * 10)  # bias corrected both ways: no pull to 0
 
 
 def test_the_projects_weights_and_settings_are_left_as_they_were():
@@ -95,8 +96,22 @@ def test_the_smoothed_loss_does_not_lag_so_the_suggestion_is_where_the_loss_fall
     # where a moving average alone (trailing by ~50 steps) would put it after the loss had stopped falling
     losses = [2.0] * 100 + [2.0 - (i + 1) / 20 for i in range(20)] + [1.0] * 80
     rates = exponential_rates(1e-6, 1.0, 200)
-    suggested = rates.index(steepest_descent(rates, smoothed_both_ways(losses)))
+    suggested = rates.index(steepest_descent(rates, smoothed_both_ways(losses, smoothing_for(200))))
     assert 100 <= suggested <= 120
+
+
+def test_a_short_test_that_ends_in_a_blow_up_still_suggests_a_rate_where_the_loss_falls():
+    # the last 45 of 100 steps on digits (--steps 100): the loss falls from step 58 to 79, then blows up to 57
+    # and settles near 3.5. Smoothed with a quarter of the test as its span, the blow-up spread back over the
+    # fall and the "steepest descent" came out at a rate of 2.3, in the blow-up itself
+    tail = [2.2, 2.2, 2.2, 2.1, 2.1, 2.0, 2.0, 1.9, 1.8, 1.7, 1.5, 1.3, 1.3, 0.9, 0.9, 0.8, 0.6, 0.6, 0.5, 0.5]
+    tail += [0.7, 0.4, 0.3, 0.6, 0.2, 0.7, 2.3, 3.4, 7.9, 13.4, 17.4, 43.8, 34.4, 57.1, 35.8, 9.3, 4.7, 3.2, 3.3]
+    losses = [2.3] * 55 + tail + [3.6, 3.5, 3.1, 3.1, 9.7, 3.7]
+    rates = exponential_rates(1e-7, 10.0, 100)
+    suggested = rates.index(steepest_descent(rates, smoothed_both_ways(losses, smoothing_for(100))))
+    assert 58 <= suggested <= 79
+    assert smoothing_for(100) == pytest.approx(0.8) and smoothing_for(200) == pytest.approx(0.9)
+    assert smoothing_for(2000) == pytest.approx(0.99)
 
 
 def test_on_digits_with_adam_the_suggestion_is_a_sensible_rate(digits_result):

@@ -1,15 +1,12 @@
 """The learning-rate range test: train from the project's starting weights for a few hundred steps while the rate
 grows exponentially, and suggest the rate where the smoothed loss falls fastest.
 
-Two smoothings: while the test runs, a moving average of the losses so far decides when the loss has blown up
-(it can only look back); once it ends, the losses are smoothed forwards and then backwards, which lags neither
-way, and that curve is the one shown and searched for the steepest descent. A moving average alone trails the
-losses by about 1 / (1 - SMOOTHING) steps, a quarter of a 200-step test, and would suggest a rate where the
-loss has already stopped falling.
-
-It runs on a Trainer of its own (train.py's data split, model, loss, optimizer and `train_step`, batches drawn
-as training draws them), so what it measures is what a run would do; the project, its weights and its settings
-are left as they were. The scheduler is not stepped: the test sets the rate itself before every step.
+Two smoothings, each an exponential moving average whose span is a twentieth of the test (at least 5 steps: 10
+for the default 200), so a short test is not smoothed flat: while the test runs, the average of the losses so
+far decides when the loss has blown up (it can only look back); once it ends, the losses are smoothed forwards
+and then backwards, which lags neither way, and that curve is the one shown and searched for the steepest
+descent, before its lowest point (after it the loss only rises). A moving average alone trails the losses by
+its span, and with the span a quarter of the test it had suggested rates where the loss had stopped falling.
 """
 
 from __future__ import annotations
@@ -23,7 +20,8 @@ import numpy
 from netbuilder.project import Project
 from netbuilder.training.engine import Trainer
 
-SMOOTHING = 0.98  # the loss's exponential moving average keeps this much of the previous average per step
+SPAN_SHARE = 20  # the moving average's span is the test's steps / SPAN_SHARE ...
+MIN_SPAN = 5  # ... and at least this many steps
 BLOW_UP = 4.0  # the test stops once the smoothed loss is this many times its best
 
 
@@ -64,14 +62,15 @@ def find_learning_rate(
     rates = exponential_rates(start, end, steps)
     losses: list[float] = []
     average, best, blew_up = 0.0, math.inf, False
+    smoothing = smoothing_for(steps)
 
     def after_step(step: int, rate: float, loss: float) -> bool:
         nonlocal average, best, blew_up
         if not math.isfinite(loss):
             blew_up = True
             return False
-        average = SMOOTHING * average + (1 - SMOOTHING) * loss
-        value = average / (1 - SMOOTHING**step)  # bias correction: the average starts at 0
+        average = smoothing * average + (1 - smoothing) * loss
+        value = average / (1 - smoothing**step)  # bias correction: the average starts at 0
         losses.append(loss)
         if progress is not None:
             progress(step, steps, rate, loss)
@@ -83,11 +82,17 @@ def find_learning_rate(
 
     trainer.train_at_rates(rates, after_step)
     tried = rates[: len(losses)]
-    smoothed = smoothed_both_ways(losses)
+    smoothed = smoothed_both_ways(losses, smoothing)
     return LrFindResult(tried, losses, smoothed, steepest_descent(tried, smoothed), blew_up)
 
 
-def smoothed_both_ways(values: list[float], smoothing: float = SMOOTHING) -> list[float]:
+def smoothing_for(steps: int) -> float:
+    """How much of the moving average each step keeps, for a test of `steps` steps: a span of a twentieth of
+    them, at least MIN_SPAN."""
+    return 1 - 1 / max(MIN_SPAN, steps / SPAN_SHARE)
+
+
+def smoothed_both_ways(values: list[float], smoothing: float) -> list[float]:
     """`values` through a bias-corrected moving average forwards, then the result through it backwards: as
     smooth as two passes and centred, so a fall in the values stays where it happened."""
 
@@ -107,11 +112,11 @@ def exponential_rates(start: float, end: float, steps: int) -> list[float]:
 
 
 def steepest_descent(rates: list[float], smoothed: list[float]) -> float | None:
-    """The rate where the smoothed loss falls fastest against log10(rate), leaving out the first tenth and the
-    last twentieth of the points (the average is still settling at the start; the end is where it blows up);
-    None when fewer than 5 points remain."""
-    head, tail = max(1, len(rates) // 10), max(1, len(rates) // 20)
-    if len(rates) - head - tail < 5:
+    """The rate where the smoothed loss falls fastest against log10(rate), between the first tenth of the points
+    (where the loss has barely begun to move) and the curve's lowest point (after it the loss only rises); None
+    when fewer than 5 points lie between."""
+    head, lowest = max(1, len(rates) // 10), int(numpy.argmin(smoothed)) if smoothed else 0
+    if lowest - head < 5:
         return None
     slope = numpy.gradient(numpy.asarray(smoothed), numpy.log10(numpy.asarray(rates)))
-    return rates[head + int(numpy.argmin(slope[head : len(rates) - tail]))]
+    return rates[head + int(numpy.argmin(slope[head:lowest]))]

@@ -199,6 +199,28 @@ def test_train_script_for_images_passes_ruff(tmp_path, augment):
     assert ("def augment(" in train_py) == (augment != "none")
 
 
+@pytest.mark.parametrize("download", [False, True])
+@pytest.mark.parametrize("dataset", ["mnist", "cifar10", "svhn"])
+def test_a_downloadable_datasets_loader_code_passes_ruff_with_download_on_or_off(tmp_path, dataset, download):
+    """torchvision only downloads: the data part train.py carries imports it where it downloads, so it never
+    names it without importing it, and requirements.txt names it only when the dataset downloads."""
+    from netbuilder.blocks.datasets import DATASETS
+
+    spec = DATASETS[dataset]
+    params = {"dataset": dataset, "download": download, "path": "data"}
+    code = "\n".join(["import torch", *spec.import_lines(params)]) + "\n\n\n" + spec.loader_source(params)
+    (tmp_path / "data_part.py").write_text(code)
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "F", "data_part.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+    assert ("torchvision" in spec.requirements(params)) == download
+
+
 @pytest.mark.parametrize("normalize", [True, False])
 @pytest.mark.parametrize("augment", ["none", "flip", "crop", "crop+flip"])
 def test_streamed_train_script_passes_ruff(tmp_path, normalize, augment):

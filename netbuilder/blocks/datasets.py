@@ -124,15 +124,14 @@ class DatasetSpec:
         return (*self.requires, *(("torchvision",) if self._downloads(params) else ()), *optional)
 
     def import_lines(self, params: Mapping[str, Any]) -> tuple[str, ...]:
-        """The loader module's imports but `import torch`, which train.py always has (torchvision only to
-        download)."""
-        imports = read_loader(self.loader).imports
-        return tuple(line for line in imports if line != "import torchvision" or self._downloads(params))
+        """The loader module's imports but `import torch`, which train.py always has (a loader that downloads
+        through torchvision imports it where it downloads)."""
+        return read_loader(self.loader).imports
 
     def _downloads(self, params: Mapping[str, Any]) -> bool:
         """Whether the loader downloads through torchvision with these parameters (the text loader downloads
         with the standard library)."""
-        uses_torchvision = "import torchvision" in read_loader(self.loader).imports
+        uses_torchvision = "import torchvision" in read_loader(self.loader).code
         return "download" in self.uses and bool(params.get("download")) and uses_torchvision
 
 

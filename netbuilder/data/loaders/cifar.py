@@ -6,7 +6,6 @@ import os
 
 import numpy
 import torch
-import torchvision
 
 PATH, DOWNLOAD = "data", False
 FOLDER = "cifar-10-batches-bin"
@@ -20,6 +19,8 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     LABEL_BYTES label bytes (the class is the last) and a 32x32 colour image, channel after channel."""
     folder = os.path.join(PATH, FOLDER)
     if DOWNLOAD and not os.path.isdir(folder):
+        import torchvision  # only to download: train.py needs it for nothing else
+
         torchvision.datasets.utils.download_and_extract_archive(URL, PATH)
     records = []
     for name in FILES:

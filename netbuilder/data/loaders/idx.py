@@ -8,7 +8,6 @@ import struct
 
 import numpy
 import torch
-import torchvision
 
 PATH, DOWNLOAD = "data", False
 FOLDER = "MNIST"
@@ -33,6 +32,8 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     images = os.path.join(raw, "train-images-idx3-ubyte")
     if DOWNLOAD and not os.path.isfile(images):
         # torchvision names the class of each of these sets as its folder (MNIST, FashionMNIST, KMNIST)
+        import torchvision  # only to download: train.py needs it for nothing else
+
         getattr(torchvision.datasets, FOLDER)(PATH, train=True, download=True)
     if not os.path.isfile(images) and not os.path.isfile(images + ".gz"):
         raise SystemExit(f"no {FOLDER} files in {raw}: put train-images-idx3-ubyte there, or set download")

@@ -7,7 +7,6 @@ import os
 import numpy
 import scipy.io
 import torch
-import torchvision
 
 PATH, DOWNLOAD = "data", False
 
@@ -16,6 +15,8 @@ def load_data(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Street View House Numbers: colour 32x32 digits, from train_32x32.mat (the digit 0 is labelled 10)."""
     file = os.path.join(PATH, "train_32x32.mat")
     if DOWNLOAD and not os.path.isfile(file):
+        import torchvision  # only to download: train.py needs it for nothing else
+
         torchvision.datasets.utils.download_url("http://ufldl.stanford.edu/housenumbers/train_32x32.mat", PATH)
     if not os.path.isfile(file):
         raise SystemExit(f"no {file}: download train_32x32.mat from the SVHN site, or set download")

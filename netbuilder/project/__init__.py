@@ -5,6 +5,7 @@ from netbuilder.project.project import Project
 from netbuilder.project.project_file import (
     FORMAT_VERSION,
     SUFFIX,
+    copy_project,
     load_project,
     project_from_dict,
     project_to_dict,
@@ -21,6 +22,7 @@ __all__ = [
     "ProjectError",
     "SettingsError",
     "TrainingSettings",
+    "copy_project",
     "load_project",
     "project_from_dict",
     "project_to_dict",

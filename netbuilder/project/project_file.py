@@ -64,6 +64,12 @@ def project_to_dict(project: Project, folder: Path | None = None) -> dict[str, A
     }
 
 
+def copy_project(project: Project) -> Project:
+    """An independent copy of the project, through its file's form (same path): what a run, a sweep or an
+    export works on, so it never reads a graph the window is changing."""
+    return project_from_dict(project_to_dict(project), project.path)
+
+
 def project_to_json(project: Project, folder: Path | None = None) -> str:
     """The file's text: two-space indents, lists of plain values on one line, a trailing newline."""
     return format_json(project_to_dict(project, folder))

@@ -25,7 +25,7 @@ from netbuilder.graph import Graph
 from netbuilder.graph.errors import GraphError
 from netbuilder.project.errors import SettingsError
 from netbuilder.project.project import Project
-from netbuilder.project.project_file import project_from_dict, project_to_dict
+from netbuilder.project.project_file import copy_project
 from netbuilder.project.settings import SETTING, SETTINGS, SettingSpec
 from netbuilder.quoting import cut, quoted
 
@@ -310,7 +310,7 @@ def sweep_targets(project: Project, *, unused: bool = False) -> list[SweepTarget
 def with_values(project: Project, values: dict[str, Any]) -> Project:
     """A copy of `project` (the original is not touched) with `values` set, by target, each checked as the
     inspector and the Training dock check them; SweepError naming the target when one is refused."""
-    copy = project_from_dict(project_to_dict(project), project.path)
+    copy = copy_project(project)
     training = copy.training
     for target, value in values.items():
         if target in SETTING:

@@ -30,7 +30,7 @@ import torch
 
 from netbuilder.analysis import analyze
 from netbuilder.blocks import catalogue
-from netbuilder.project import Project, project_from_dict, project_to_dict
+from netbuilder.project import Project, copy_project, project_to_dict
 from netbuilder.project.run_comparison import best_run, best_value, higher_is_better, metric_choices
 from netbuilder.project.run_events import Outcome
 from netbuilder.project.run_history import FINISHED, MAX_STEP_POINTS, RunHistory, RunRecord, coarsen, new_run_id
@@ -140,7 +140,7 @@ def run_sweep(
     ("auto": see `runs_at_once`). SweepError, before anything trains, when the plan cannot run on the project
     (a target or value refused, a network that cannot train, several runs at once on the CPU)."""
     trials = check_trials(project, plan)  # every trial checked before the first one trains
-    snapshot = project_from_dict(project_to_dict(project), project.path)  # what every run starts from
+    snapshot = copy_project(project)  # what every run starts from
     workers = runs_at_once(snapshot, plan, trials, parallel)
     sweep = _Sweep(plan, snapshot, history, listener or (lambda event: None), control or Control(), len(trials))
     sweep.tensorboard = tensorboard

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from netbuilder.analysis import Diagnostic
 from netbuilder.codegen.model_code import CodegenError
 from netbuilder.pipeline import write_code_package
+from netbuilder.project import copy_project
 from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.ui.canvas.diagram_export import DiagramExportError, export_diagram, export_diagrams
 from netbuilder.ui.import_export.export_dialog import ExportChoice, ExportDialog
 from netbuilder.ui.import_export.model_import_dialog import ModelImportDialog
-from netbuilder.ui.training.worker import snapshot
 from netbuilder.ui.widgets.text import sentence
 
 DIAGRAM_FILTER = "SVG drawing (*.svg);;PNG image (*.png)"
@@ -103,7 +103,7 @@ class ImportExportMixin:
         choice = replace(choice, starting_weights=export.needs_starting_weights)
         if choice.needs_thread:
             self._exporting_package, self._export_failures = written, failures
-            self.exporter.start(snapshot(project), choice)  # the graph may be edited meanwhile
+            self.exporter.start(copy_project(project), choice)  # the graph may be edited meanwhile
             text += "; writing the other formats…" if choice.formats else "; writing the starting weights…"
         elif failures:
             self._report_export_failures(failures)

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.project import Project
+from netbuilder.project import Project, copy_project
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.training.lr_find_plot import LrFindPlot
 from netbuilder.ui.training.plot_parts import compact_number
 from netbuilder.ui.training.run_words import duration
-from netbuilder.ui.training.worker import THROTTLE_SECONDS, snapshot, training_threads
+from netbuilder.ui.training.worker import THROTTLE_SECONDS, training_threads
 from netbuilder.ui.widgets.inputs import SpinBox
 from netbuilder.ui.widgets.text import sentence
 
@@ -50,7 +50,7 @@ class RangeTest(QObject):
 
     def __init__(self, project: Project, start: float, end: float, steps: int) -> None:
         super().__init__()
-        self.project = snapshot(project)  # the window may change the graph while the test runs
+        self.project = copy_project(project)  # the window may change the graph while the test runs
         self.start, self.end, self.steps = start, end, steps
         self._stop = threading.Event()
         self._pending: list[tuple[int, int, float, float]] = []

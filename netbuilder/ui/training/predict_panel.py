@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.project import Project
+from netbuilder.project import Project, copy_project
 from netbuilder.project.run_history import RunHistory, RunRecord
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.document import Document
@@ -45,7 +45,6 @@ from netbuilder.ui.training.predict_loading import make_predictions
 from netbuilder.ui.training.prediction_words import class_name, verdict_text
 from netbuilder.ui.training.sample_list import THUMBNAIL, SampleListModel, shown_samples
 from netbuilder.ui.training.sample_painting import SampleStyle, right_colour, wrong_colour
-from netbuilder.ui.training.worker import snapshot
 from netbuilder.ui.widgets.filter_chip import FilterChip
 from netbuilder.ui.widgets.text import escape, sentence
 
@@ -318,7 +317,7 @@ class PredictPanel(QWidget):
     def _project_of(self, record: RunRecord) -> Project:
         """The project as it is now, with the run's split, seed and batch size: its validation part is the
         run's (the network is the one drawn now; the weights tell whether it is still the run's)."""
-        project = snapshot(self.document.project)
+        project = copy_project(self.document.project)
         kept = {k: record.settings[k] for k in ("val_fraction", "seed", "batch_size", "device") if k in record.settings}
         try:
             settings = replace(project.training, **kept)

@@ -17,11 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from netbuilder.project import Project
+from netbuilder.project import Project, copy_project
 from netbuilder.project.run_events import Progress
 from netbuilder.project.run_history import RunHistory
 from netbuilder.project.sweep_plan import SweepPlan
-from netbuilder.ui.training.worker import THROTTLE_SECONDS, snapshot, training_threads
+from netbuilder.ui.training.worker import THROTTLE_SECONDS, training_threads
 
 
 class SweepWorker(QObject):
@@ -40,7 +40,7 @@ class SweepWorker(QObject):
 
     def __init__(self, project: Project, plan: SweepPlan, history: RunHistory, parallel: int = 1) -> None:
         super().__init__()
-        self.project = snapshot(project)  # the window may change the graph while the sweep runs
+        self.project = copy_project(project)  # the window may change the graph while the sweep runs
         self.plan = plan
         self.history = history
         self.parallel = parallel  # runs at once

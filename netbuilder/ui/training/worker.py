@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from netbuilder.project import Project, project_from_dict, project_to_dict
+from netbuilder.project import Project, copy_project, project_to_dict
 from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress
 from netbuilder.project.run_recorder import RunRecorder
@@ -31,11 +31,6 @@ class RunEnd(Outcome):
     weights: Path | None = None
     checkpoint: Path | None = None
     started: bool = False  # False when the run failed before its first step (the project could not train)
-
-
-def snapshot(project: Project) -> Project:
-    """An independent copy of the project, so the run never reads a graph the window is changing."""
-    return project_from_dict(project_to_dict(project), project.path)
 
 
 class TrainingWorker(QObject):
@@ -64,7 +59,7 @@ class TrainingWorker(QObject):
         tensorboard: Path | None = None,
     ) -> None:
         super().__init__()
-        self.project = snapshot(project)
+        self.project = copy_project(project)  # the run never reads a graph the window is changing
         self.recorder = RunRecorder(run_id, self.project.training, project=project_to_dict(self.project))
         self.run_dir = run_dir
         self.resume_from = resume_from

@@ -110,6 +110,23 @@ def evaluate_run(
         load_weights_into(model, read_weights(weights))
     except PredictError as err:
         raise EvaluationError(str(err)) from None
+    return evaluate_model(project, program, model, split, device=device, workers=workers, progress=progress)
+
+
+def evaluate_model(
+    project: Project,
+    program: Program,
+    model: torch.nn.Module,
+    split: str = VALIDATION,
+    *,
+    device: str = "cpu",
+    workers: int = 0,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """`model` (the network of `program`, or anything that computes as it does: a compressed copy, a file run in
+    its consumer and wrapped as a module) evaluated on `split` by train.py's own evaluate(), as evaluate_run
+    evaluates a run's weights."""
+    check_split(project, split)
     script, settings = program.script, project.training
     # what is wrong with a file, as the loaders say it: the split's fault when it is another path
     unreadable = EvaluationError if split in (VALIDATION, TRAINING) else SplitError

@@ -1,5 +1,5 @@
 """The `netbuilder` command: `netbuilder [PROJECT]` opens the window; blocks | check | summary | export | train |
-import | explain | evaluate | lr-find | sweep.
+import | explain | evaluate | lr-find | sweep | compress.
 
 Exit codes (ARCHITECTURE.md): 0 ok, 1 the project has problems, 2 usage or unreadable input; 130 and 143 when
 Ctrl+C (SIGINT) or SIGTERM ended the command (netbuilder.interrupts).

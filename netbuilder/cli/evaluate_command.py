@@ -29,7 +29,7 @@ SPLIT_HELP = "val (the run's validation part, default), train (its training part
 def run_evaluate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     history = RunHistory(project.path)
-    weights = args.weights if args.weights is not None else _last_weights(history)
+    weights = args.weights if args.weights is not None else last_weights(history)
     if weights is None:
         print(
             f"netbuilder: {args.project} has no trained run to evaluate: train it (netbuilder train "
@@ -43,7 +43,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from netbuilder.training.evaluation_report import Subject, evaluation_json, figure_lines, write_report
     from netbuilder.training.predict import device_for
 
-    project = with_run_split(project, _run_of(history, weights, weights.parent / METRICS_FILE))
+    project = with_run_split(project, run_of(history, weights, weights.parent / METRICS_FILE))
     try:
         with _progress_bar() as progress:
             evaluation = evaluate_run(
@@ -88,7 +88,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return OK
 
 
-def _last_weights(history: RunHistory) -> Path | None:
+def last_weights(history: RunHistory) -> Path | None:
     """The weights of the project's newest run that still has them, or None (a project never saved, never
     trained, or whose runs' weights are gone)."""
     for record in reversed(history.records):
@@ -98,7 +98,7 @@ def _last_weights(history: RunHistory) -> Path | None:
     return None
 
 
-def _run_of(history: RunHistory, weights: Path, beside: Path) -> RunRecord | None:
+def run_of(history: RunHistory, weights: Path, beside: Path) -> RunRecord | None:
     """The run whose weights these are: one of the project's history, or the record `netbuilder train --out`
     keeps beside its model.pt (`beside`); None when neither is."""
     for record in history.records:

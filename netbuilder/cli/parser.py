@@ -11,6 +11,7 @@ from typing import Any
 from netbuilder import __version__
 from netbuilder.cli.blocks_command import run_blocks
 from netbuilder.cli.check_command import run_check
+from netbuilder.cli.compress_command import add_compress_parser
 from netbuilder.cli.evaluate_command import SPLIT_HELP, run_evaluate
 from netbuilder.cli.explain_command import METHODS, run_explain
 from netbuilder.cli.export_command import CODE_FORMAT, run_export
@@ -22,7 +23,19 @@ from netbuilder.cli.train_command import run_train
 from netbuilder.project.settings import DEVICES, SETTINGS, SettingSpec
 from netbuilder.quoting import quoted
 
-COMMANDS = ("blocks", "check", "summary", "export", "train", "import", "explain", "evaluate", "lr-find", "sweep")
+COMMANDS = (
+    "blocks",
+    "check",
+    "summary",
+    "export",
+    "train",
+    "import",
+    "explain",
+    "evaluate",
+    "lr-find",
+    "sweep",
+    "compress",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write report.md, metrics.json and the plots (confusion, ROC and precision-recall, or a scatter) here",
     )
     evaluate.set_defaults(run=run_evaluate)
+
+    add_compress_parser(commands)
 
     lr_find = commands.add_parser(
         "lr-find", help="the learning-rate range test: train briefly at growing rates and suggest one"

@@ -23,6 +23,7 @@ from netbuilder.analysis import analyze
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.cli.messages import gaps_refusal
+from netbuilder.cli.text_table import text_table
 from netbuilder.interrupts import end_as_signalled, signals_stop
 from netbuilder.project import Project, load_project
 from netbuilder.project.run_comparison import best_value, final_value, higher_is_better
@@ -231,7 +232,7 @@ def _print_table(result: Any, history: RunHistory) -> None:
     metric = result.metric
     targets = list(result.records[0].sweep["values"]) if result.records else []
     header = ["", "run", *targets, f"final {metric or 'metric'}", f"best {metric or 'metric'}", "ended", "time"]
-    rows = [header]
+    rows = []
     for record in _ranked(result.records, metric):
         sweep = record.sweep or {}
         final = final_value(record, metric) if metric else None
@@ -248,9 +249,7 @@ def _print_table(result: Any, history: RunHistory) -> None:
                 f"{record.seconds:.1f} s",
             ]
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(text_table(header, rows))
     if result.stopped:
         print("stopped: the runs not started are left out")
     best = result.best

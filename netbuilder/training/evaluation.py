@@ -131,7 +131,7 @@ def evaluate_model(
     # what is wrong with a file, as the loaders say it: the split's fault when it is another path
     unreadable = EvaluationError if split in (VALIDATION, TRAINING) else SplitError
     try:
-        data = _split_data(project, program, split)
+        data = split_data(project, program, split)
     except (SystemExit, DataLoadError, ValueError, OSError) as err:
         raise unreadable(str(err)) from None
     total = len(data[0])
@@ -200,7 +200,7 @@ class _Kept:
             self.progress(self.done, self.total)
 
 
-def _split_data(project: Project, program: Program, split: str) -> tuple:
+def split_data(project: Project, program: Program, split: str) -> tuple:
     """(x, y) tensors, or (part,) for a streamed set: the samples of `split` as evaluate() takes them."""
     script, settings = program.script, project.training
     streamed = program.task.dataset.streamed

@@ -13,17 +13,26 @@ from pathlib import Path
 from netbuilder.analysis import analyze
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.training_loop import VOCABULARY_FILE
-from netbuilder.export import onnx_file, summary_table, torchscript_file, weights_file
+from netbuilder.export import onnx_file, onnx_int8_file, pt2_file, summary_table, torchscript_file, weights_file
 from netbuilder.export.subject import Subject, make_subject
 from netbuilder.project import Project
 
-TITLES = {"torchscript": "TorchScript", "onnx": "ONNX", "safetensors": "safetensors", "summary": "summary"}
+TITLES = {
+    "torchscript": "TorchScript",
+    "pt2": "torch.export",
+    "onnx": "ONNX",
+    "onnx-int8": "ONNX int8",
+    "safetensors": "safetensors",
+    "summary": "summary",
+}
 FORMATS = tuple(TITLES)
 """The formats written here; the code package (model.py, train.py ...) is codegen.package's."""
 
 _WRITERS: dict[str, tuple[str, Callable[[Subject, Path], None]]] = {
     "torchscript": (torchscript_file.FILE_NAME, torchscript_file.write_torchscript),
+    "pt2": (pt2_file.FILE_NAME, pt2_file.write_pt2),
     "onnx": (onnx_file.FILE_NAME, onnx_file.write_onnx),
+    "onnx-int8": (onnx_int8_file.FILE_NAME, onnx_int8_file.write_onnx_int8),
     "safetensors": (weights_file.FILE_NAME, weights_file.write_safetensors),
 }
 

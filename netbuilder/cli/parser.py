@@ -75,11 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         default=CODE_FORMAT,
-        help="comma-separated: code (the Python package), torchscript, onnx, safetensors, summary, svg and png "
-        "(the network diagram as DIR/diagram.svg and DIR/diagram.png, in the light theme); or all (default: code)",
+        help="comma-separated: code (the Python package), torchscript, pt2 (torch.export), onnx, onnx-int8 "
+        "(quantized), safetensors, summary, svg and png (the network diagram as DIR/diagram.svg and "
+        "DIR/diagram.png, in the light theme); or all (default: code)",
     )
     export.add_argument(
-        "--weights", type=Path, help="a run's weights (RUN/model.pt); without it, initialised with the project's seed"
+        "--weights",
+        type=Path,
+        help="a run's weights (RUN/model.pt); without it, initialised with the project's seed. With code, they "
+        "are put into the package for predict.py",
+    )
+    export.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="with --weights, skip running each model file on the validation split (agreement with torch, accuracy)",
     )
     export.add_argument(
         "--expand",

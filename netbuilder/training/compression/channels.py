@@ -1,0 +1,231 @@
+"""Structured channel pruning: whole output channels of the network's top-level convolutions and linear layers
+removed, so the pruned network is an ordinary smaller one that the graph can describe with new sizes.
+
+torch-pruning's dependency graph finds every layer that a removed channel reaches (the next layer's inputs, a
+BatchNorm, the other side of an Add), so coupled layers lose the same channels. Only layers whose size is a
+parameter of a top-level node are pruned (Conv*: out_channels, Linear: out_features); everything else that
+holds weights (composite blocks, recurrent layers, embeddings) is left, and so is every layer whose channels
+reach the network's output, since its size is the output's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch_pruning as tp
+from torch import nn
+
+from netbuilder.analysis import analyze
+from netbuilder.project import Project, copy_project
+from netbuilder.training.program import Program, ProgramError, load_program
+
+_SIZED = {nn.Conv1d: "out_channels", nn.Conv2d: "out_channels", nn.Conv3d: "out_channels", nn.Linear: "out_features"}
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
+_IMPORTANCE = {"l1": 1, "l2": 2}
+_SEARCH_STEPS = 14  # bisection on the pruning ratio: 2**-14 is far finer than one channel of any layer
+
+
+@dataclass(frozen=True)
+class ChannelPruning:
+    """A pruned copy of a network, the new sizes of its nodes (node id -> {"out_channels": 12}) and its
+    multiply-accumulates per sample before and after."""
+
+    model: nn.Module
+    sizes: dict[str, dict[str, int]]
+    macs_before: int
+    macs_after: int
+
+
+def prune_channels(
+    program: Program, model: nn.Module, *, macs_fraction: float, importance: str = "l2"
+) -> ChannelPruning:
+    """Remove the output channels of least `importance` ("l2" or "l1" norm of their weights) from the top-level
+    Conv/Linear layers of `model` (built by `program`), every prunable layer by the same share, the smallest
+    share whose MACs are at most `macs_fraction` of the network's. `model` is left as it was. ValueError
+    (one line) when nothing can be pruned or the target cannot be reached."""
+    if not 0 < macs_fraction < 1:
+        raise ValueError(f"the MACs fraction must be between 0 and 1, not {macs_fraction}")
+    if importance not in _IMPORTANCE:
+        raise ValueError(f"unknown channel importance {importance!r}: use one of {', '.join(_IMPORTANCE)}")
+    model = copy.deepcopy(model).cpu().eval()
+    inputs = _example_inputs(program)
+    macs_before = _macs(model, inputs)
+    target = macs_fraction * macs_before
+    prunable = _prunable(program, model, inputs)
+    if not prunable:
+        raise ValueError(
+            "nothing to prune: the network has no convolution or linear layer of its own size before its output layer"
+        )
+    # the largest share that leaves each layer one channel (torch-pruning keeps int(size * (1 - share)))
+    fewest = min(_size(layer) for layer in prunable)
+    low, high = 0.0, 1 - (1 + 1e-6) / fewest
+    best = _pruned(program, model, inputs, high, importance)
+    best_macs = _macs(best, inputs)
+    if best_macs > target:
+        raise ValueError(
+            f"pruning channels reaches {best_macs / macs_before:.0%} of the MACs at most, not {macs_fraction:.0%}: "
+            "most of the work is in layers it leaves (the output layer, blocks whose sizes are not parameters)"
+        )
+    for _ in range(_SEARCH_STEPS):
+        middle = (low + high) / 2
+        candidate = _pruned(program, model, inputs, middle, importance)
+        macs = _macs(candidate, inputs)
+        if macs <= target:
+            high, best, best_macs = middle, candidate, macs
+        else:
+            low = middle
+    return ChannelPruning(best, _sizes(program, model, best), macs_before, best_macs)
+
+
+def pruned_project(project: Project, pruning: ChannelPruning, weights_path: Path) -> Project:
+    """A copy of `project` with the pruned sizes on its nodes and `weights_path` (a safetensors file of the
+    pruned weights keyed by node id, as netbuilder.runtime.starting_weights.write_starting_weights writes it)
+    as its starting weights. ValueError (one line) when the graph does not describe the pruned network: it
+    fails its checks, or the model it generates holds tensors of other shapes."""
+    pruned = copy_project(project)
+    for node_id, sizes in pruning.sizes.items():
+        for name, value in sizes.items():
+            pruned.graph.set_param(node_id, name, value)
+    problems = [d.message for d in analyze(pruned.graph).problems(training=True) if d.is_error]
+    if problems:
+        raise ValueError("the pruned graph does not check: " + "; ".join(problems[:3]))
+    try:
+        program = load_program(copy_project(pruned))  # no weights yet: only the shapes are compared
+    except ProgramError as err:
+        raise ValueError(f"the pruned graph does not build: {err}") from None
+    with torch.device("meta"):
+        built = getattr(program.model_module, program.model_code.class_name)().state_dict()
+    wanted = pruning.model.state_dict()
+    wrong = sorted(key for key in wanted.keys() | built.keys() if _shape(built, key) != _shape(wanted, key))
+    if wrong:
+        first = wrong[0]
+        raise ValueError(
+            f"the pruned graph builds {first} as {_shape(built, first)}, the pruned network has "
+            f"{_shape(wanted, first)} ({len(wrong)} tensors differ)"
+        )
+    pruned.weights = weights_path
+    return pruned
+
+
+def _pruned(
+    program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...], ratio: float, importance: str
+) -> nn.Module:
+    """A copy of `model` with `ratio` of the channels of each prunable layer removed."""
+    model = copy.deepcopy(model)
+    prunable = _prunable(program, model, inputs)
+    inferred = {getattr(model, attribute, None) for attribute in program.model_code.attributes.values()}
+    inferred = {m for m in inferred if isinstance(m, _NORMS)}  # their size follows the layer before
+    ignored = [
+        m
+        for m in model.modules()
+        if m not in prunable | inferred and next(m.parameters(recurse=False), None) is not None
+    ]
+    pruner = tp.pruner.MetaPruner(
+        model,
+        inputs,
+        importance=tp.importance.MagnitudeImportance(p=_IMPORTANCE[importance]),
+        pruning_ratio=ratio,
+        ignored_layers=ignored,
+        root_module_types=list(_SIZED),
+    )
+    pruner.step()
+    return model
+
+
+def _prunable(program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> set[nn.Module]:
+    """The top-level Conv/Linear layers of `model` whose channels do not reach its output. Groups other than
+    one are left (their size would have to stay a multiple of the groups)."""
+    layers = {}
+    for attribute in program.model_code.attributes.values():
+        module = getattr(model, attribute, None)
+        if type(module) in _SIZED and getattr(module, "groups", 1) == 1:
+            layers[module] = attribute
+    return set(layers) - _output_layers(model, inputs, set(layers))
+
+
+def _output_layers(model: nn.Module, inputs: tuple[torch.Tensor, ...], layers: set[nn.Module]) -> set[nn.Module]:
+    """The layers among `layers` whose output channels are the network's: walking back from its outputs
+    through autograd, the first of them met on each path."""
+    made_by: dict[torch.autograd.graph.Node, nn.Module] = {}
+
+    def note(module: nn.Module, _args: object, output: torch.Tensor) -> None:
+        if isinstance(output, torch.Tensor) and output.grad_fn is not None:
+            made_by[output.grad_fn] = module
+
+    hooks = [layer.register_forward_hook(note) for layer in layers]
+    try:
+        with torch.enable_grad():
+            outputs = model(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    found: set[nn.Module] = set()
+    seen: set[torch.autograd.graph.Node] = set()
+    stack = [t.grad_fn for t in _tensors(outputs) if t.grad_fn is not None]
+    while stack:
+        function = stack.pop()
+        if function in seen:
+            continue
+        seen.add(function)
+        if function in made_by:
+            found.add(made_by[function])
+            continue
+        stack.extend(f for f, _ in function.next_functions if f is not None)
+    return found
+
+
+def _size(layer: nn.Module) -> int:
+    return getattr(layer, _SIZED[type(layer)])
+
+
+def _tensors(outputs: object) -> list[torch.Tensor]:
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    if isinstance(outputs, Mapping):
+        outputs = list(outputs.values())
+    return [t for item in outputs for t in _tensors(item)] if isinstance(outputs, (list, tuple)) else []
+
+
+def _sizes(program: Program, before: nn.Module, after: nn.Module) -> dict[str, dict[str, int]]:
+    """The node parameters that changed: out_channels or out_features, and the groups of a depthwise
+    convolution that lost channels with the layer before it."""
+    sizes: dict[str, dict[str, int]] = {}
+    for node_id, attribute in program.model_code.attributes.items():
+        old, new = getattr(before, attribute, None), getattr(after, attribute, None)
+        if type(old) not in _SIZED:
+            continue
+        changed = {
+            name: getattr(new, name)
+            for name in (_SIZED[type(old)], "groups")
+            if hasattr(old, name) and getattr(old, name) != getattr(new, name)
+        }
+        if changed:
+            sizes[node_id] = changed
+    return sizes
+
+
+def _example_inputs(program: Program) -> tuple[torch.Tensor, ...]:
+    """A batch of two of the analysed input shapes (class indices below the class count), to trace with."""
+    generator = torch.Generator().manual_seed(0)
+    tensors = []
+    for model_input in program.model_code.inputs:
+        shape = (2, *model_input.type.features)
+        if model_input.type.dtype == "int64":
+            tensors.append(torch.randint(model_input.type.classes or 1, shape, generator=generator))
+        else:
+            tensors.append(torch.randn(shape, generator=generator))
+    return tuple(tensors)
+
+
+def _macs(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> int:
+    """Multiply-accumulates of one sample through `model`."""
+    macs, _ = tp.utils.count_ops_and_params(model, tuple(t[:1] for t in inputs))
+    return int(macs)
+
+
+def _shape(state: Mapping[str, torch.Tensor], key: str) -> tuple[int, ...] | None:
+    return tuple(state[key].shape) if key in state else None

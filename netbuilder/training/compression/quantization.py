@@ -1,0 +1,162 @@
+"""Int8 quantization of a trained network, and the deployable file of a network, quantized or not.
+
+Three methods: dynamic int8 (weights stored as int8, activations quantized batch by batch as they come; no
+calibration), weight-only int8 (weights int8, arithmetic in float: smaller, about as fast) and static int8
+(weights and activations int8 with activation scales fixed beforehand on calibration batches; what makes a
+convolution network faster on a CPU once compiled). Linear layers go through torchao, torch's maintained
+quantization library; static int8 goes through torch.export and torchao's pt2e flow."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from netbuilder.atomic_file import open_atomically
+
+DYNAMIC, STATIC, WEIGHT_ONLY = "dynamic-int8", "static-int8", "weight-int8"
+METHODS = (DYNAMIC, STATIC, WEIGHT_ONLY)
+
+RECURRENT = (nn.LSTM, nn.GRU)
+CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def why_not(model: nn.Module, method: str) -> str:
+    """ "" when `method` applies to `model`, else one line saying why it does not."""
+    modules = list(model.modules())
+    linear = any(_quantizable_linear(module) for module in modules)
+    recurrent = any(isinstance(module, RECURRENT) for module in modules)
+    if method == DYNAMIC:
+        return (
+            "" if linear or recurrent else "dynamic int8 quantizes Linear, LSTM and GRU layers; this network has none"
+        )
+    if method == WEIGHT_ONLY:
+        return "" if linear else "weight-only int8 quantizes Linear layers; this network has none"
+    if method == STATIC:
+        if not any(isinstance(module, CONVOLUTIONS) for module in modules):
+            return "static int8 pays off for convolutions; this network has none (dynamic int8 does its Linear layers)"
+        if recurrent:
+            return "static int8 cannot quantize LSTM or GRU layers; use dynamic int8"
+        return ""
+    raise ValueError(f"unknown quantization {method!r}: choose from {', '.join(METHODS)}")
+
+
+def quantize(
+    model: nn.Module,
+    method: str,
+    *,
+    example_inputs: tuple[torch.Tensor, ...],
+    calibration: Iterable[tuple[torch.Tensor, ...]] = (),
+) -> nn.Module:
+    """A quantized copy of `model` (left untouched), in eval mode on the CPU, that takes the same inputs.
+
+    `example_inputs`: one batch of the network's inputs (static int8 traces the network with it);
+    `calibration`: batches of real inputs whose activation ranges set static int8's scales (the example
+    batch alone when there are none)."""
+    why = why_not(model, method)
+    if why:
+        raise ValueError(why)
+    network = copy.deepcopy(model).cpu().eval()
+    with _quiet():
+        if method == STATIC:
+            return _static(network, example_inputs, calibration)
+        if method == DYNAMIC and any(isinstance(module, RECURRENT) for module in network.modules()):
+            # torchao has no int8 LSTM or GRU: torch.ao's eager quantize_dynamic is the only one (deprecated, still
+            # working). Its packed LSTM cannot be exported, so the network becomes a TorchScript file; its Linear
+            # layers go the same way, since TorchScript cannot hold torchao's int8 tensors.
+            holder = nn.ModuleDict({"network": network})  # quantize_dynamic converts children, never the root
+            holder = torch.ao.quantization.quantize_dynamic(holder, {*RECURRENT, nn.Linear}, dtype=torch.qint8)
+            return holder["network"].eval()
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, Int8WeightOnlyConfig, quantize_
+
+        config = Int8DynamicActivationInt8WeightConfig() if method == DYNAMIC else Int8WeightOnlyConfig()
+        quantize_(network, config, filter_fn=lambda module, _name: _quantizable_linear(module))
+    return network.eval()
+
+
+def compiled(model: nn.Module) -> nn.Module:
+    """`model` compiled by torch.compile, for timing: a static int8 network runs its reference quantize and
+    dequantize steps one by one in eager mode (slower than float) and only fused into int8 kernels compiled.
+    Compiling happens on the first call (seconds)."""
+    return torch.compile(model)
+
+
+def save_model(model: nn.Module, example_inputs: tuple[torch.Tensor, ...], path: Path) -> Path:
+    """Write the deployable file of `model` beside `path` (its name plus a suffix) and return where: a
+    torch.export program `.pt2` (any batch size; load with torch.export.load(...).module()) where torch.export
+    handles the network, else a TorchScript `.ts` (torch.jit.load), as for an int8 LSTM. Atomic."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".pt2", ".ts") else path
+    model.eval()  # not .cpu(): that trips over torchao tensors an export has referenced; and a pt2e eval() returns None
+    with _quiet():
+        try:
+            program = _export(model, example_inputs)
+        except Exception:  # torch.export fails in many ways; TorchScript is the way left
+            program = None
+        if program is not None:
+            target = stem.with_name(stem.name + ".pt2")
+            with open_atomically(target) as stream:
+                torch.export.save(program, stream)
+            return target
+        try:
+            script = torch.jit.script(model)
+        except Exception:  # a network TorchScript cannot compile is traced instead
+            script = torch.jit.trace(model, example_inputs)
+        target = stem.with_name(stem.name + ".ts")
+        with open_atomically(target) as stream:
+            torch.jit.save(script, stream)
+        return target
+
+
+def _static(
+    network: nn.Module, example_inputs: tuple[torch.Tensor, ...], calibration: Iterable[tuple[torch.Tensor, ...]]
+) -> nn.Module:
+    """Static int8 through torchao's pt2e flow: export, insert observers (X86InductorQuantizer's choice of
+    what to quantize), run the calibration batches through, convert to quantize/dequantize steps."""
+    import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as xiq
+    from torchao.quantization.pt2e import allow_exported_model_train_eval, move_exported_model_to_eval
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    quantizer = xiq.X86InductorQuantizer()
+    quantizer.set_global(xiq.get_default_x86_inductor_quantization_config())
+    prepared = prepare_pt2e(_export(network, example_inputs).module(), quantizer)
+    batches = 0
+    with torch.no_grad():
+        for batch in calibration:
+            prepared(*(tensor.cpu() for tensor in batch))
+            batches += 1
+        if not batches:
+            prepared(*example_inputs)
+    converted = move_exported_model_to_eval(convert_pt2e(prepared))
+    return allow_exported_model_train_eval(converted)  # so callers may call .eval() as on any module
+
+
+def _export(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> torch.export.ExportedProgram:
+    """`model` exported with the batch dimension of every input left free."""
+    # torch.export fixes a dimension of size 1, so a one-sample example is doubled
+    inputs = tuple(torch.cat([tensor, tensor]) if len(tensor) == 1 else tensor for tensor in example_inputs)
+    batch = torch.export.Dim("batch")
+    return torch.export.export(model, inputs, dynamic_shapes=tuple({0: batch} for _ in inputs))
+
+
+def _quantizable_linear(module: nn.Module) -> bool:
+    """A Linear layer that int8 can replace: not the output projection inside nn.MultiheadAttention, whose
+    weight attention reads directly."""
+    return isinstance(module, nn.Linear) and not isinstance(module, nn.modules.linear.NonDynamicallyQuantizableLinear)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """torch's deprecation notices (torch.ao.quantization, TorchScript, quantized tensors) silenced: the paths
+    taken here are the ones still working in this torch, chosen knowing they are deprecated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", message=".*deprecated.*")
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        yield

@@ -10,6 +10,7 @@ import torch
 
 from netbuilder.analysis import analyze
 from netbuilder.project import Project, copy_project, load_project
+from netbuilder.runtime import library_shapes
 from netbuilder.runtime.starting_weights import write_starting_weights
 from netbuilder.training.compression.channels import ChannelPruning, prune_channels, pruned_project
 from netbuilder.training.engine import Trainer
@@ -119,3 +120,21 @@ def test_sizes_the_graph_cannot_build_are_refused(tmp_path):
     wrong = ChannelPruning(pruning.model, {"n2": {"out_channels": 12}}, pruning.macs_before, pruning.macs_after)
     with pytest.raises(ValueError, match=r"the pruned graph builds conv1\.\w+ as \(12,\)"):
         pruned_project(project, wrong, tmp_path / "w.safetensors")
+
+
+def test_channels_that_reach_a_layer_of_fixed_size_are_left():
+    """A LibraryModule's torch.nn.Linear keeps its sizes in its arguments: neither it nor the convolution whose
+    channels it takes can change, so nothing is left to prune rather than a graph that cannot build."""
+    library_shapes.install()  # as the netbuilder command and window do
+    project = copy_project(_sample("digits_cnn"))
+    graph = project.graph
+    graph.disconnect(graph.inputs_of("n6")["x"])
+    library = graph.add_node(
+        "LibraryModule", params={"cls": "torch.nn.Linear", "args": '{"in_features": 256, "out_features": 32}'}
+    )
+    graph.connect("n5", "y", library.id, "x")
+    graph.connect(library.id, "y", "n6", "x")
+    program = load_program(project)
+    assert "Linear(in_features=256, out_features=32)" in program.model_source
+    with pytest.raises(ValueError, match="nothing to prune"):
+        prune_channels(program, program.new_model(), macs_fraction=0.5)

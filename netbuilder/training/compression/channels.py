@@ -11,6 +11,7 @@ reach the network's output, since its size is the output's.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from netbuilder.project import Project, copy_project
 from netbuilder.training.program import Program, ProgramError, load_program
 
 _SIZED = {nn.Conv1d: "out_channels", nn.Conv2d: "out_channels", nn.Conv3d: "out_channels", nn.Linear: "out_features"}
+_BLOCK_LAYER = re.compile(r"^\s*self\.(\w+) = nn\.(?:Conv[123]d|Linear)\((?!\w+=)", re.MULTILINE)
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
 _IMPORTANCE = {"l1": 1, "l2": 2}
 _SEARCH_STEPS = 14  # bisection on the pruning ratio: 2**-14 is far finer than one channel of any layer
@@ -58,12 +60,13 @@ def prune_channels(
     prunable = _prunable(program, model, inputs)
     if not prunable:
         raise ValueError(
-            "nothing to prune: the network has no convolution or linear layer of its own size before its output layer"
+            "nothing to prune: no convolution or linear layer with its size as a parameter feeds only layers "
+            "of inferred size before the output layer"
         )
     # the largest share that leaves each layer one channel (torch-pruning keeps int(size * (1 - share)))
-    fewest = min(_size(layer) for layer in prunable)
+    fewest = min(_size(getattr(model, name)) for name in prunable)
     low, high = 0.0, 1 - (1 + 1e-6) / fewest
-    best = _pruned(program, model, inputs, high, importance)
+    best = _pruned(program, model, inputs, prunable, high, importance)
     best_macs = _macs(best, inputs)
     if best_macs > target:
         raise ValueError(
@@ -72,7 +75,7 @@ def prune_channels(
         )
     for _ in range(_SEARCH_STEPS):
         middle = (low + high) / 2
-        candidate = _pruned(program, model, inputs, middle, importance)
+        candidate = _pruned(program, model, inputs, prunable, middle, importance)
         macs = _macs(candidate, inputs)
         if macs <= target:
             high, best, best_macs = middle, candidate, macs
@@ -88,7 +91,10 @@ def pruned_project(project: Project, pruning: ChannelPruning, weights_path: Path
     fails its checks, or the model it generates holds tensors of other shapes."""
     pruned = copy_project(project)
     for node_id, sizes in pruning.sizes.items():
+        node = pruned.graph.nodes[node_id]
         for name, value in sizes.items():
+            if name not in node.params:
+                raise ValueError(f"{node.label} ({node.block}) lost channels, but its size is not a parameter")
             pruned.graph.set_param(node_id, name, value)
     problems = [d.message for d in analyze(pruned.graph).problems(training=True) if d.is_error]
     if problems:
@@ -112,11 +118,16 @@ def pruned_project(project: Project, pruning: ChannelPruning, weights_path: Path
 
 
 def _pruned(
-    program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...], ratio: float, importance: str
+    program: Program,
+    model: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    names: set[str],
+    ratio: float,
+    importance: str,
 ) -> nn.Module:
-    """A copy of `model` with `ratio` of the channels of each prunable layer removed."""
+    """A copy of `model` with `ratio` of the channels of each layer named in `names` removed."""
     model = copy.deepcopy(model)
-    prunable = _prunable(program, model, inputs)
+    prunable = {getattr(model, name) for name in names}
     inferred = {getattr(model, attribute, None) for attribute in program.model_code.attributes.values()}
     inferred = {m for m in inferred if isinstance(m, _NORMS)}  # their size follows the layer before
     ignored = [
@@ -136,15 +147,31 @@ def _pruned(
     return model
 
 
-def _prunable(program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> set[nn.Module]:
-    """The top-level Conv/Linear layers of `model` whose channels do not reach its output. Groups other than
-    one are left (their size would have to stay a multiple of the groups)."""
-    layers = {}
-    for attribute in program.model_code.attributes.values():
-        module = getattr(model, attribute, None)
-        if type(module) in _SIZED and getattr(module, "groups", 1) == 1:
-            layers[module] = attribute
-    return set(layers) - _output_layers(model, inputs, set(layers))
+def _prunable(program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> set[str]:
+    """The attributes of the top-level Conv/Linear blocks of `model` whose channels reach neither its output
+    nor a layer whose input size is fixed (a composite block's, a LibraryModule's). Convolutions with groups
+    are left: their size would have to stay a multiple of the groups."""
+    # a Conv/Linear block is built with its sizes first, `self.conv1 = nn.Conv2d(1, 16, ...)`; a LibraryModule
+    # naming torch.nn.Linear is built with keywords only and keeps its size in them, not in a parameter
+    built = set(_BLOCK_LAYER.findall(program.model_code.source))
+    top = {getattr(model, attribute, None) for attribute in program.model_code.attributes.values()}
+    sized = {m for m in top if type(m) in _SIZED and _attribute(model, m) in built}
+    layers = {m for m in sized if getattr(m, "groups", 1) == 1} - _output_layers(model, inputs, sized)
+    # a removed channel must reach only layers whose input size is inferred: the sized blocks and the norms
+    inferred = sized | {m for m in top if isinstance(m, _NORMS)}
+    fixed = {m for m in model.modules() if m not in inferred and next(m.parameters(recurse=False), None) is not None}
+    graph = tp.DependencyGraph().build_dependency(model, example_inputs=inputs)
+    return {_attribute(model, layer) for layer in layers if not fixed & _reached(graph, layer)}
+
+
+def _reached(graph: tp.DependencyGraph, layer: nn.Module) -> set[nn.Module]:
+    """The modules that removing one output channel of `layer` changes."""
+    prune = tp.prune_linear_out_channels if isinstance(layer, nn.Linear) else tp.prune_conv_out_channels
+    return {dep.target.module for dep, _ in graph.get_pruning_group(layer, prune, idxs=[0])}
+
+
+def _attribute(model: nn.Module, module: nn.Module) -> str:
+    return next(name for name, child in model.named_children() if child is module)
 
 
 def _output_layers(model: nn.Module, inputs: tuple[torch.Tensor, ...], layers: set[nn.Module]) -> set[nn.Module]:

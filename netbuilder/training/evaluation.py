@@ -137,7 +137,8 @@ def evaluate_model(
     total = len(data[0])
     if total == 0:
         raise EvaluationError(f"the {_split_words(split)} holds no samples: {_no_samples_advice(split)}")
-    model = model.to(torch.device(device))
+    if device != "cpu":  # the networks evaluated here are built on the CPU (a quantized one cannot move)
+        model = model.to(torch.device(device))
     criterion = script.make_criterion()
     kept = _Kept(total, progress)
     hooks = [model.register_forward_hook(kept.output), criterion.register_forward_hook(kept.target)]

@@ -31,7 +31,7 @@ from netbuilder.training.predict import load_weights_into, read_weights
 from netbuilder.training.program import Program, load_program
 
 REPORT_FILE, REPORT_JSON = "compression.md", "compression.json"
-PRUNED_WEIGHTS = "pruned_weights.safetensors"
+PRUNED_WEIGHTS = "pruned.weights.safetensors"  # the suffix project files accept for starting weights
 CALIBRATION_SAMPLES = 512  # training samples that set static int8's activation ranges
 
 Progress = Callable[[str, float], None]  # (what is being done, share of the plan done)
@@ -150,7 +150,7 @@ def compress(
             tell(f"fine-tuning for {plan.fine_tune_epochs} epochs", done / total)
             network = fine_tune(subject, network, plan.fine_tune_epochs, masks, control)
             if plan.macs_fraction is not None:  # the project version starts from the fine-tuned weights
-                _write_weights(subject, subject_program, network, subject.weights)
+                write_starting_weights(network.state_dict(), subject_program.model_code.attributes, subject.weights)
             measured(
                 f"{name}, fine-tuned {plan.fine_tune_epochs} epochs",
                 subject,
@@ -204,10 +204,14 @@ def _pruned(
         except ValueError as err:
             raise CompressionError(str(err)) from None
         network = pruning.model
+        try:
+            subject = pruned_project(project, pruning, out / PRUNED_WEIGHTS)
+        except ValueError as err:
+            raise CompressionError(str(err)) from None
         stem = project.path.stem if project.path else "network"
-        subject = pruned_project(project, pruning, out / PRUNED_WEIGHTS)
+        # the labels, and so the attributes, are the float network's: its program names the tensors by node
+        write_starting_weights(network.state_dict(), program.model_code.attributes, out / PRUNED_WEIGHTS)
         subject_program = load_program(subject)
-        _write_weights(subject, subject_program, network, out / PRUNED_WEIGHTS)
         save_project(subject, out / f"{stem}-pruned.nbproj")
         words.append(f"channels to {pruning.macs_after / pruning.macs_before:.0%} of the MACs")
     masks: dict[str, torch.Tensor] = {}
@@ -215,12 +219,6 @@ def _pruned(
         masks = prune_magnitude(network, plan.sparsity, scope=plan.scope)
         words.append(f"magnitude {plan.sparsity:.0%} ({plan.scope})")
     return subject, subject_program, network.eval(), masks, "pruned: " + ", ".join(words)
-
-
-def _write_weights(project: Project, program: Program, network: nn.Module, path: Path) -> None:
-    """The pruned project's starting weights (keyed by node, as the project's starting weights are)."""
-    project.set_weights(path)
-    write_starting_weights(network.state_dict(), program.model_code.attributes, path)
 
 
 def fine_tune(project: Project, network: nn.Module, epochs: int, masks: dict[str, torch.Tensor], control: Control):

@@ -85,10 +85,9 @@ def measure(
     timed: nn.Module | None = None,
     note: str = "",
 ) -> Measurement:
-    """`model` (on the CPU, eval mode) evaluated on the validation split and timed at LATENCY_BATCHES (`timed`, a
+    """`model` (on the CPU, in eval mode: an exported module refuses .eval()) evaluated on the validation split and timed at LATENCY_BATCHES (`timed`, a
     compiled form of it, is timed instead where given); `counts` are (parameters, not zero) of the float
     network it was made from; `reference` the float network's evaluation, for the agreement."""
-    model = model.eval()
     evaluation = evaluate_model(project, program, model, VALIDATION)
     inputs = latency_samples(project, program, max(LATENCY_BATCHES))
     latency = {b: median_latency_ms(timed or model, inputs[:b]) for b in LATENCY_BATCHES}

@@ -128,6 +128,11 @@ class WindowActionsMixin:
             self.open_sweep,
             tip="Train the network with several settings, one run after another, and compare the runs",
         )
+        self.compress_action = self._action(
+            "&Compress…",
+            self.open_compress,
+            tip="Prune and quantize the last run's network, each result measured against it",
+        )
         self.about_action = self._action("&About netbuilder", self.about)
         self.theme_actions = {}
         for name in ("system", "light", "dark"):
@@ -181,6 +186,8 @@ class WindowActionsMixin:
         # the Training dock's own actions go in while a document is open (main_window)
         self.training_menu = bar.addMenu("&Training")
         self.training_menu.addAction(self.sweep_action)
+        self.training_menu.addAction(self.compress_action)
+        self.training_menu.aboutToShow.connect(self._update_compress_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -249,4 +256,31 @@ class WindowActionsMixin:
         for action in (self.paste_action, self.auto_layout_action):
             action.setEnabled(editable)
         self.training_menu.menuAction().setEnabled(has_document)
+        self._update_compress_action()
         self._update_block_actions(editable)
+
+    def _update_compress_action(self) -> None:
+        """Training > Compress… needs a run that kept its weights."""
+        from netbuilder.ui.training.compress_dialog import last_run_with_weights
+
+        has_run = self.training is not None and last_run_with_weights(self.training.history) is not None
+        self.compress_action.setEnabled(has_run)
+        tip = "Prune and quantize the last run's network, each result measured against it"
+        self.compress_action.setStatusTip(
+            tip if has_run else "Train the network first: compressing needs a run's weights"
+        )
+
+    def open_compress(self) -> None:
+        """Training > Compress…: the newest run with weights compressed in a dialog of its own; the pruned network
+        opens as a new document, as a run opened as a copy does."""
+        from netbuilder.ui.training.compress_dialog import CompressDialog, last_run_with_weights
+
+        found = last_run_with_weights(self.training.history) if self.training is not None else None
+        if found is None:
+            return
+        record, weights = found
+        dialog = CompressDialog(self.document.project, record, weights, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_project_requested.connect(self.open_run_copy)
+        self.compress_dialog = dialog  # the open one, for tests and screenshots
+        dialog.show()

@@ -125,6 +125,7 @@ class RunsView(QWidget):
         self.open_copy_action = self._action("&Open as a Copy", self.open_copy)
         self.show_graph_action = self._action("Show &Graph", self.show_graph)
         self.use_weights_action = self._action("&Use Weights as Starting Weights", self.use_weights)
+        self.compress_action = self._action("&Compress…", self.compress)
         self.select_sweep_action = self._action("Select This S&weep", self.select_sweep)
         self.export_table_action = self._action("Export the Table as &CSV…", self.export_table)
         self.export_curves_action = self._action("Export the Curves as &PNG or SVG…", self.export_curves)
@@ -341,6 +342,9 @@ class RunsView(QWidget):
             self._why_not_weights(one, records),
             "Train from this run's weights from now on (Ctrl+Z undoes it)",
         )
+        why_not_compress = self._why_not_compress(one, records)
+        self.compress_action.setEnabled(not why_not_compress)
+        self.compress_action.setStatusTip(why_not_compress or "Prune and quantize this run's network, measured")
         self.delete_action.setEnabled(bool(records))
         self.star_action.setEnabled(bool(records))
         self.star_action.setText("Un&star" if records and all(r.starred for r in records) else "&Star")
@@ -383,6 +387,13 @@ class RunsView(QWidget):
             return "This run's weights are gone: only the newest 10 runs and starred ones keep their files"
         return ""
 
+    def _why_not_compress(self, one: RunRecord | None, records: list[RunRecord]) -> str:
+        if one is None or one.project is None:
+            return self._why_not_one(one, records)
+        if self.history.file_path(one, one.weights) is None:
+            return "This run's weights are gone: only the newest 10 runs and starred ones keep their files"
+        return ""
+
     @staticmethod
     def _enable(action: QAction, button: QPushButton, why_not: str, tip: str) -> None:
         action.setEnabled(not why_not)
@@ -398,7 +409,7 @@ class RunsView(QWidget):
         if not self.table.indexAt(point).isValid():
             return
         menu = QMenu(self)
-        menu.addActions([self.open_copy_action, self.show_graph_action, self.use_weights_action])
+        menu.addActions([self.open_copy_action, self.show_graph_action, self.use_weights_action, self.compress_action])
         menu.addSeparator()
         menu.addActions([self.rename_action, self.star_action, self.select_sweep_action])
         menu.addSeparator()
@@ -490,6 +501,25 @@ class RunsView(QWidget):
         if project is None:
             return
         self.show_graph_requested.emit(record, project, self.model.changes_of(self.model.row_of(record.run_id)))
+
+    def compress(self) -> None:
+        """The selected run's network (its graph as it trained, from its weights) compressed in a dialog; the
+        pruned network opens as a new document, as a run opened as a copy does."""
+        from netbuilder.ui.training.compress_dialog import CompressDialog
+
+        records = self.selected_records()
+        if len(records) != 1 or self._why_not_compress(records[0], records):
+            return
+        record = records[0]
+        project = self._run_project(record)
+        if project is None:
+            return
+        project.path = self.document.path  # the run's files and data lie beside the project
+        dialog = CompressDialog(project, record, self.history.file_path(record, record.weights), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_project_requested.connect(self.open_copy_requested)
+        self.compress_dialog = dialog  # the open one, for tests
+        dialog.show()
 
     def use_weights(self) -> None:
         """Make the selected run's weights the project's starting weights: converted on a task of its own, then

@@ -1,0 +1,129 @@
+"""The Compress dialog as a person uses it: offered once a run kept its weights (Training > Compress… and the
+Runs view's menu), Run with magnitude pruning writes the networks and the table beside the project and shows
+the report's rows, the float network first; Stop ends before the next step; nothing chosen is refused in
+words; Esc does not close it while it runs."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from netbuilder.ui.training.compress_dialog import CompressDialog
+from tests.ui.test_training_dock import set_up, train, wait_until_done
+
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
+TIMEOUT_MS = 120_000  # the first test of a session loads torch
+LEFT = Qt.MouseButton.LeftButton
+
+
+def trained(qtbot, win) -> None:
+    set_up(win, epochs=1)
+    heard = train(qtbot, win)
+    wait_until_done(qtbot, win, heard)
+
+
+def open_dialog(qtbot, win) -> CompressDialog:
+    """Training > Compress…, as the menu would trigger it."""
+    win._update_actions()
+    assert win.compress_action.isEnabled()
+    win.compress_action.trigger()
+    dialog = win.compress_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def click(qtbot, box) -> None:
+    """A click on a check box's box."""
+    qtbot.mouseClick(box, LEFT, pos=QPoint(8, box.height() // 2))
+
+
+def wait_done(qtbot, dialog: CompressDialog) -> None:
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT_MS)
+
+
+def test_before_any_run_compress_is_not_offered(window):
+    window._update_actions()
+    assert not window.compress_action.isEnabled()
+    assert "Train the network first" in window.compress_action.statusTip()
+
+
+def test_magnitude_pruning_writes_the_networks_and_shows_the_reports_rows(qtbot, window, project_path):
+    from netbuilder.training.compression.report import report_rows
+
+    trained(qtbot, window)
+    dialog = open_dialog(qtbot, window)
+    form = dialog.form
+    assert form.folder == project_path.with_name("digits_mlp-compressed")
+    assert not dialog.run_button.isEnabled()  # nothing chosen yet
+    assert dialog.run_button.toolTip().startswith("Choose what to do")
+    click(qtbot, form.magnitude_box)
+    assert form.magnitude_box.isChecked() and form.sparsity_field.isEnabled()
+    assert form.plan_arguments()["sparsity"] == 0.5
+    qtbot.mouseClick(dialog.run_button, LEFT)
+    assert dialog.running and not dialog.form.magnitude_box.isEnabled()
+    assert dialog.stop_button.isEnabled()
+    wait_done(qtbot, dialog)
+
+    report = dialog.report
+    assert report is not None, dialog.words.text()
+    assert [row.name for row in report.rows] == ["float", "pruned: magnitude 50% (global)"]
+    header, cells = report_rows(report.rows)
+    table = dialog.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == header
+    shown = [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+    assert shown == cells and shown[0][0] == "float"
+    assert (form.folder / "compression.md").is_file() and (form.folder / "compression.json").is_file()
+    assert "2 networks measured" in dialog.words.text() and dialog.progress.format().startswith("done")
+    assert not dialog.open_button.isEnabled()  # no channel pruning: no new project version
+    assert dialog.folder_button.isEnabled() and dialog.run_button.isEnabled()
+
+
+def test_stop_ends_before_the_next_step(qtbot, window):
+    trained(qtbot, window)
+    dialog = open_dialog(qtbot, window)
+    click(qtbot, dialog.form.magnitude_box)
+    dialog.form.fine_tune_field.setValue(3)
+    qtbot.mouseClick(dialog.run_button, LEFT)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible()  # Esc does not close it while it runs
+    qtbot.mouseClick(dialog.stop_button, LEFT)
+    assert not dialog.stop_button.isEnabled()
+    wait_done(qtbot, dialog)
+    assert [row.name for row in dialog.report.rows] == ["float", "pruned: magnitude 50% (global)"]  # no fine-tune
+    assert dialog.progress.format().startswith("stopped")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_ctrl_enter_runs_only_a_plan(qtbot, window, tmp_path):
+    trained(qtbot, window)
+    dialog = open_dialog(qtbot, window)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not dialog.running  # nothing chosen
+    click(qtbot, dialog.form.quantization_boxes["weight-int8"])
+    dialog.form.folder_field.clear()
+    assert dialog.form.why_not() == "Give a folder to write into" and not dialog.run_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not dialog.running
+    click(qtbot, dialog.form.quantization_boxes["weight-int8"])
+    click(qtbot, dialog.form.magnitude_box)
+    qtbot.keyClicks(dialog.form.folder_field, str(tmp_path / "small"))
+    qtbot.keyClick(dialog.form.folder_field, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.running
+    wait_done(qtbot, dialog)
+    assert (tmp_path / "small" / "compression.md").is_file()
+
+
+def test_the_runs_view_offers_compress_for_the_selected_run(qtbot, window):
+    trained(qtbot, window)
+    window.show_runs()
+    runs = window.runs
+    runs.table.selectRow(0)
+    assert runs.compress_action.isEnabled()
+    runs.compress_action.trigger()
+    dialog = runs.compress_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.weights == runs.history.file_path(runs.history.records[-1], runs.history.records[-1].weights)
+    assert dialog.project.path == window.document.path
+    dialog.close()

@@ -138,3 +138,20 @@ def test_channels_that_reach_a_layer_of_fixed_size_are_left():
     assert "Linear(in_features=256, out_features=32)" in program.model_source
     with pytest.raises(ValueError, match="nothing to prune"):
         prune_channels(program, program.new_model(), macs_fraction=0.5)
+
+
+@pytest.mark.parametrize(("groups", "out_channels"), [(16, 16), (4, 16)])
+def test_channels_that_reach_a_grouped_convolution_are_left(groups, out_channels):
+    """A grouped (or depthwise) convolution's channels must stay multiples of its groups, which pruning the
+    layer before would break."""
+    project = copy_project(_sample("digits_cnn"))
+    graph = project.graph
+    graph.disconnect(graph.inputs_of("n3")["x"])
+    grouped = graph.add_node(
+        "Conv2d", params={"out_channels": out_channels, "kernel_size": 3, "padding": 1, "groups": groups}
+    )
+    graph.connect("n2", "y", grouped.id, "x")
+    graph.connect(grouped.id, "y", "n3", "x")
+    program = load_program(project)
+    with pytest.raises(ValueError, match="nothing to prune"):
+        prune_channels(program, program.new_model(), macs_fraction=0.5)

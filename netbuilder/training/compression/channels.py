@@ -10,9 +10,11 @@ reach the network's output, since its size is the output's.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,39 +137,51 @@ def _pruned(
         for m in model.modules()
         if m not in prunable | inferred and next(m.parameters(recurse=False), None) is not None
     ]
-    pruner = tp.pruner.MetaPruner(
-        model,
-        inputs,
-        importance=tp.importance.MagnitudeImportance(p=_IMPORTANCE[importance]),
-        pruning_ratio=ratio,
-        ignored_layers=ignored,
-        root_module_types=list(_SIZED),
-    )
+    with _quiet():
+        pruner = tp.pruner.MetaPruner(
+            model,
+            inputs,
+            importance=tp.importance.MagnitudeImportance(p=_IMPORTANCE[importance]),
+            pruning_ratio=ratio,
+            ignored_layers=ignored,
+            root_module_types=list(_SIZED),
+        )
     pruner.step()
     return model
 
 
 def _prunable(program: Program, model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> set[str]:
     """The attributes of the top-level Conv/Linear blocks of `model` whose channels reach neither its output
-    nor a layer whose input size is fixed (a composite block's, a LibraryModule's). Convolutions with groups
-    are left: their size would have to stay a multiple of the groups."""
+    nor a layer whose input size is fixed (a composite block's, a LibraryModule's, a convolution with groups,
+    whose sizes must stay multiples of its groups)."""
     # a Conv/Linear block is built with its sizes first, `self.conv1 = nn.Conv2d(1, 16, ...)`; a LibraryModule
     # naming torch.nn.Linear is built with keywords only and keeps its size in them, not in a parameter
     built = set(_BLOCK_LAYER.findall(program.model_code.source))
     top = {getattr(model, attribute, None) for attribute in program.model_code.attributes.values()}
-    sized = {m for m in top if type(m) in _SIZED and _attribute(model, m) in built}
-    layers = {m for m in sized if getattr(m, "groups", 1) == 1} - _output_layers(model, inputs, sized)
+    sized = {m for m in top if type(m) in _SIZED and _attribute(model, m) in built and getattr(m, "groups", 1) == 1}
+    layers = sized - _output_layers(model, inputs, sized)
     # a removed channel must reach only layers whose input size is inferred: the sized blocks and the norms
     inferred = sized | {m for m in top if isinstance(m, _NORMS)}
     fixed = {m for m in model.modules() if m not in inferred and next(m.parameters(recurse=False), None) is not None}
-    graph = tp.DependencyGraph().build_dependency(model, example_inputs=inputs)
-    return {_attribute(model, layer) for layer in layers if not fixed & _reached(graph, layer)}
+    with _quiet():
+        graph = tp.DependencyGraph().build_dependency(model, example_inputs=inputs)
+    return {_attribute(model, layer) for layer in layers if not _reaches_fixed(graph, layer, fixed)}
 
 
-def _reached(graph: tp.DependencyGraph, layer: nn.Module) -> set[nn.Module]:
-    """The modules that removing one output channel of `layer` changes."""
+def _reaches_fixed(graph: tp.DependencyGraph, layer: nn.Module, fixed: set[nn.Module]) -> bool:
+    """Whether removing one output channel of `layer` changes one of `fixed` or a learned Parameter block
+    (torch-pruning's "unwrapped parameters", whose shape is a parameter of its node)."""
     prune = tp.prune_linear_out_channels if isinstance(layer, nn.Linear) else tp.prune_conv_out_channels
-    return {dep.target.module for dep, _ in graph.get_pruning_group(layer, prune, idxs=[0])}
+    targets = [dep.target.module for dep, _ in graph.get_pruning_group(layer, prune, idxs=[0])]
+    return any(isinstance(t, nn.Parameter) or t in fixed for t in targets)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """torch-pruning warns of the learned Parameter blocks it finds; they are left (_reaches_fixed)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unwrapped parameters", category=UserWarning)
+        yield
 
 
 def _attribute(model: nn.Module, module: nn.Module) -> str:
@@ -218,20 +232,14 @@ def _tensors(outputs: object) -> list[torch.Tensor]:
 
 
 def _sizes(program: Program, before: nn.Module, after: nn.Module) -> dict[str, dict[str, int]]:
-    """The node parameters that changed: out_channels or out_features, and the groups of a depthwise
-    convolution that lost channels with the layer before it."""
+    """The node parameters that changed: out_channels or out_features."""
     sizes: dict[str, dict[str, int]] = {}
     for node_id, attribute in program.model_code.attributes.items():
         old, new = getattr(before, attribute, None), getattr(after, attribute, None)
         if type(old) not in _SIZED:
             continue
-        changed = {
-            name: getattr(new, name)
-            for name in (_SIZED[type(old)], "groups")
-            if hasattr(old, name) and getattr(old, name) != getattr(new, name)
-        }
-        if changed:
-            sizes[node_id] = changed
+        if _size(old) != _size(new):
+            sizes[node_id] = {_SIZED[type(old)]: _size(new)}
     return sizes
 
 

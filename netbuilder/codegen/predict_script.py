@@ -65,6 +65,8 @@ def generate_predict(run: RunDescription, model_class: str, *, weights_format: s
     if uses_config:
         parts += [_LOAD_CONFIG, "", ""]
     parts += [_load_model(model_class, safetensors), "", ""]
+    if safetensors:
+        parts += [_NEWEST_WEIGHTS, "", ""]
     if run.pictures:
         parts += [_READ_IMAGE, "", ""]
     if run.table:
@@ -265,6 +267,23 @@ def describe(output: torch.Tensor, class_names: list[str]) -> list[str]:
     return [f"{{class_names[k]}} ({{p:.4%}})" for k, p in zip(predicted.tolist(), chosen.tolist(), strict=True)]"""
 
 
+def _default_weights(weights_file: str) -> str:
+    """The --weights default: the package's file; for safetensors, the newer of it and the model.pt that train.py
+    writes beside it, so a package trained again predicts with its new weights."""
+    if weights_file != WEIGHTS_FILES["safetensors"]:
+        return f'os.path.join(HERE, "{weights_file}")'
+    return "newest_weights()"
+
+
+_NEWEST_WEIGHTS = f'''\
+def newest_weights() -> str:
+    """The newer of {WEIGHTS_FILES["safetensors"]} (exported with this package) and {WEIGHTS_FILES["pt"]} (written by
+    train.py) in this folder: the file that is there when only one is."""
+    paths = [os.path.join(HERE, name) for name in ("{WEIGHTS_FILES["safetensors"]}", "{WEIGHTS_FILES["pt"]}")]
+    found = [path for path in paths if os.path.exists(path)]
+    return max(found, key=os.path.getmtime) if found else paths[0]'''
+
+
 def _main_function(run: RunDescription, weights_file: str, uses_config: bool) -> str:
     kinds = (["image files"] if run.pictures else []) + (["CSV files"] if run.table else [])
     what = ", ".join([*kinds, ".pt/.npy tensors"]) + ", or folders of them"
@@ -273,7 +292,7 @@ def _main_function(run: RunDescription, weights_file: str, uses_config: bool) ->
         "def main() -> None:",
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         f'    parser.add_argument("inputs", nargs="+", help="{what}")',
-        f'    parser.add_argument("--weights", default=os.path.join(HERE, "{weights_file}"),',
+        f'    parser.add_argument("--weights", default={_default_weights(weights_file)},',
         '                        help="the trained weights (train.py writes model.pt)")',
         '    parser.add_argument("--batch-size", type=int, default=256, help="inputs run through the network at once")',
         "    args = parser.parse_args()",
@@ -333,7 +352,8 @@ def _text_predict(
     ]
     if run.classification:
         parts += [_LOAD_CONFIG, "", ""]
-    parts += [_load_model(model_class, safetensors), "", "", _READ_TEXTS, "", ""]
+    parts += [_load_model(model_class, safetensors), "", "", *([_NEWEST_WEIGHTS, "", ""] if safetensors else [])]
+    parts += [_READ_TEXTS, "", ""]
     parts += [_describe_function(run), "", "", _text_main(run, weights_file), "", ""]
     parts += ['if __name__ == "__main__":', "    main()"]
     requirements = [TORCH_REQUIREMENT, *([SAFETENSORS_REQUIREMENT] if safetensors else [])]
@@ -372,7 +392,7 @@ def _text_main(run: RunDescription, weights_file: str) -> str:
         "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
         '    parser.add_argument("inputs", nargs="*", help=".txt files, folders of them, or texts")',
         '    parser.add_argument("--text", action="append", default=[], help="a text to classify (may be repeated)")',
-        f'    parser.add_argument("--weights", default=os.path.join(HERE, "{weights_file}"),',
+        f'    parser.add_argument("--weights", default={_default_weights(weights_file)},',
         '                        help="the trained weights (train.py writes model.pt)")',
         '    parser.add_argument("--vocabulary", help="the vocab.json saved with the weights (default: beside them)")',
         '    parser.add_argument("--batch-size", type=int, default=256, help="texts run through the network at once")',

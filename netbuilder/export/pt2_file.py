@@ -1,5 +1,6 @@
 """model.pt2: the network as a torch.export program (dynamic batch), loadable with torch.export.load and no
-Python source of ours, and with no pickle of our objects in it."""
+Python source of ours: the program is JSON and the weights raw tensors (torch.export also keeps its example inputs,
+torch.save'd, in the archive)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,129 @@
+"""Every model file exported from a briefly trained run, run in its consumer on the project's validation split:
+the float formats predict every class torch predicts, the int8 ONNX file nearly all, with the accuracy
+`netbuilder evaluate` reports for the run; and `netbuilder export` prints that report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from netbuilder.cli import main
+from netbuilder.export import export_formats
+from netbuilder.export.validation_check import check_on_validation
+from netbuilder.project import load_project
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.evaluation import evaluate_run
+
+SAMPLES = Path(__file__).parent.parent / "sample_projects"
+MODEL_FORMATS = ["torchscript", "pt2", "onnx", "onnx-int8"]
+
+
+def trained_run(name: str, folder: Path) -> tuple:
+    """The sample trained for two epochs on the CPU, its weights saved as a run saves them (model.pt)."""
+    project = with_settings(load_project(SAMPLES / f"{name}.nbproj"), device="cpu")
+    trainer = Trainer(project)
+    trainer.run(max_steps=2 * trainer.steps_per_epoch)
+    torch.save(trainer.model.state_dict(), folder / "model.pt")
+    return project, folder / "model.pt"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+def test_every_format_predicts_as_torch_on_the_validation_split(name, tmp_path):
+    project, weights = trained_run(name, tmp_path)
+    results = export_formats(project, tmp_path / "out", MODEL_FORMATS, weights)
+    assert {fmt: result.error for fmt, result in results.items()} == dict.fromkeys(MODEL_FORMATS, "")
+    checks = {check.format: check for check in check_on_validation(project, weights, results)}
+    assert list(checks) == MODEL_FORMATS
+    run = evaluate_run(project, weights)  # what `netbuilder evaluate` says of the run
+    assert 0.5 < run.metrics["accuracy"] < 1.0  # trained, and still wrong on some samples to disagree about
+    for fmt in ("torchscript", "pt2", "onnx"):
+        assert checks[fmt].agreement == 1.0, fmt
+        assert checks[fmt].accuracy == pytest.approx(run.metrics["accuracy"])
+    assert checks["onnx-int8"].agreement >= 0.99
+    assert abs(checks["onnx-int8"].accuracy - run.metrics["accuracy"]) <= 0.01
+    for check in checks.values():
+        assert check.samples == run.samples and check.torch_accuracy == pytest.approx(run.metrics["accuracy"])
+
+
+@pytest.mark.slow
+def test_a_file_that_computes_something_else_is_caught(tmp_path):
+    """The check compares the file with torch: a file of other weights disagrees on many samples."""
+    project, weights = trained_run("digits_mlp", tmp_path)
+    results = export_formats(project, tmp_path / "out", ["onnx"])  # the project's initial weights, not the run's
+    (check,) = check_on_validation(project, weights, results)
+    assert check.agreement < 0.5 and check.accuracy < check.torch_accuracy
+
+
+LINE = re.compile(
+    r"^(model\.\S+): (\d+\.\d)% of (\d+) validation predictions agree with torch; accuracy (\d+\.\d)% "
+    r"\(torch (\d+\.\d)%\)$"
+)
+
+
+@pytest.mark.slow
+def test_cli_prints_the_report_with_weights_and_not_with_no_check(tmp_path, capsys):
+    _, weights = trained_run("digits_mlp", tmp_path)
+    project = str(SAMPLES / "digits_mlp.nbproj")
+    assert (
+        main(["export", project, "-o", str(tmp_path / "out"), "--format", "pt2,onnx", "--weights", str(weights)]) == 0
+    )
+    lines = [LINE.match(line) for line in capsys.readouterr().out.splitlines() if "agree" in line]
+    assert [match.group(1) for match in lines] == ["model.pt2", "model.onnx"]
+    assert all(match.group(2) == "100.0" and match.group(4) == match.group(5) for match in lines)
+    args = ["export", project, "-o", str(tmp_path / "again"), "--format", "onnx", "--weights", str(weights)]
+    assert main([*args, "--no-check"]) == 0
+    assert "agree" not in capsys.readouterr().out
+
+
+def test_an_unknown_format_is_a_usage_error_that_lists_the_formats(tmp_path, capsys):
+    assert main(["export", str(SAMPLES / "digits_mlp.nbproj"), "-o", str(tmp_path), "--format", "pt2,tflite2"]) == 2
+    error = capsys.readouterr().err
+    assert "tflite2" in error and all(name in error for name in ("pt2", "onnx-int8", "torchscript", "onnx"))
+    assert not any(tmp_path.iterdir())
+
+
+def test_code_with_weights_puts_them_where_predict_py_loads_them(tmp_path, capsys):
+    weights = tmp_path / "run" / "model.pt"
+    weights.parent.mkdir()
+    weights.write_bytes(b"the run's weights")  # copied as they are: predict.py reads them
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "export",
+                str(SAMPLES / "digits_mlp.nbproj"),
+                "-o",
+                str(out),
+                "--format",
+                "code",
+                "--weights",
+                str(weights),
+            ]
+        )
+        == 0
+    )
+    assert (out / "model.pt").read_bytes() == weights.read_bytes()
+    assert 'os.path.join(HERE, "model.pt")' in (out / "predict.py").read_text()
+    safetensors = weights.with_name("model.safetensors")
+    safetensors.write_bytes(b"tensors")
+    assert (
+        main(
+            [
+                "export",
+                str(SAMPLES / "digits_mlp.nbproj"),
+                "-o",
+                str(out),
+                "--format",
+                "code",
+                "--weights",
+                str(safetensors),
+            ]
+        )
+        == 0
+    )
+    assert (out / "model.safetensors").read_bytes() == b"tensors"
+    assert "load_file(path)" in (out / "predict.py").read_text()

@@ -115,7 +115,7 @@ def pruned_project(project: Project, pruning: ChannelPruning, weights_path: Path
             f"the pruned graph builds {first} as {_shape(built, first)}, the pruned network has "
             f"{_shape(wanted, first)} ({len(wrong)} tensors differ)"
         )
-    pruned.weights = weights_path
+    pruned.set_weights(weights_path)
     return pruned
 
 

@@ -3,11 +3,12 @@
 The code package (model.py, train.py ...) and the diagrams (the window's own canvas drawn, which Qt allows on
 its thread only) are quick and written by the window at once; the formats that need torch are written by the
 FormatExporter (format_exporter.py) off the window's thread. Nothing here imports torch: the format names are
-listed here rather than read from netbuilder.export.
+listed here rather than read from netbuilder.export, and an optional format's packages are looked for, not loaded.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,19 @@ from netbuilder.ui.canvas.diagram_export import DIAGRAM_FORMATS, diagram_path
 
 FORMAT_LABELS = {
     "torchscript": "TorchScript (model.ts)",
+    "pt2": "torch.export program (model.pt2)",
     "onnx": "ONNX (model.onnx)",
+    "onnx-int8": "ONNX quantized to int8 (model.int8.onnx)",
     "safetensors": "Weights as safetensors (model.safetensors)",
     "summary": "Summary table (summary.md)",
+    "litert": "LiteRT for phones and microcontrollers (model.tflite)",
+    "executorch": "ExecuTorch for phones and edge devices (model.pte)",
 }
 """netbuilder.export.FORMATS, in its order, as the checkboxes name them."""
+DEFAULT_FORMATS = ("torchscript", "onnx", "safetensors", "summary")
+"""Ticked until the user's own choice is remembered: the quick ones (int8 calibrates, the others take seconds)."""
+OPTIONAL_FORMATS = {"litert": ("litert_torch", "ai_edge_litert"), "executorch": ("executorch",)}
+"""Formats of an optional extra (pip install netbuilder[name]), by the packages their exporters import."""
 DIAGRAM_LABELS = {name: f"Diagram as {name.upper()} ({diagram_path(Path(), name)})" for name in DIAGRAM_FORMATS}
 SETTINGS_FORMATS = "export/formats"
 SETTINGS_WITH_WEIGHTS = "export/with_run_weights"
@@ -87,7 +96,7 @@ class ExportDialog(QDialog):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.browse)
 
-        remembered = _stored_list(settings.value(SETTINGS_FORMATS, [*FORMAT_LABELS, *DIAGRAM_LABELS]))
+        remembered = _stored_list(settings.value(SETTINGS_FORMATS, [*DEFAULT_FORMATS, *DIAGRAM_LABELS]))
         package = QLabel("The code package: model.py, train.py, predict.py, config.json, README.md")
         package.setWordWrap(True)
         self.format_boxes: dict[str, QCheckBox] = {}
@@ -99,6 +108,10 @@ class ExportDialog(QDialog):
             box.setChecked(name in remembered)
             if name in DIAGRAM_LABELS:
                 box.setToolTip("The canvas as it looks now, in the window's theme, without the grid")
+            if name in OPTIONAL_FORMATS and not installed(name):
+                box.setChecked(False)
+                box.setEnabled(False)
+                box.setToolTip(f"pip install netbuilder[{name}]")
             self.format_boxes[name] = box
             form.addRow("Also:" if i == 0 else "", box)
         if run_weights is not None:
@@ -147,7 +160,7 @@ class ExportDialog(QDialog):
         super().accept()
 
     def choice(self) -> ExportChoice:
-        checked = [name for name, box in self.format_boxes.items() if box.isChecked()]
+        checked = [name for name, box in self.format_boxes.items() if box.isChecked() and box.isEnabled()]
         use_weights = self.run_weights is not None and self.with_weights.isChecked()
         weights = self.run_weights[1] if use_weights else None
         return ExportChoice(
@@ -156,6 +169,12 @@ class ExportDialog(QDialog):
             weights,
             tuple(name for name in checked if name in DIAGRAM_LABELS),
         )
+
+
+def installed(name: str) -> bool:
+    """Whether the packages of an optional format's extra are installed; found without importing them (each
+    would load torch on the window's thread)."""
+    return all(importlib.util.find_spec(package) is not None for package in OPTIONAL_FORMATS[name])
 
 
 def _stored_list(value: object) -> list[str]:

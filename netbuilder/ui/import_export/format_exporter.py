@@ -1,6 +1,7 @@
-"""Writing an export's formats off the window's thread: TorchScript, ONNX, safetensors and summary.md need torch
-(and ONNX takes seconds), so netbuilder.export writes them on a BackgroundTask; so too the project's starting
-weights (starting_weights.safetensors, which the package's train.py loads), whatever formats are ticked."""
+"""Writing an export's formats off the window's thread: TorchScript, torch.export, ONNX (float and int8),
+safetensors and summary.md need torch (and ONNX takes seconds), so netbuilder.export writes them on a
+BackgroundTask; so too the project's starting weights (starting_weights.safetensors, which the package's train.py
+loads), whatever formats are ticked."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def measure(
     network it was made from; `reference` the float network's evaluation, for the agreement."""
     evaluation = evaluate_model(project, program, model, VALIDATION)
     inputs = latency_samples(project, program, max(LATENCY_BATCHES))
-    latency = {b: median_latency_ms(timed or model, inputs[:b]) for b in LATENCY_BATCHES}
+    latency = {b: median_latency_ms(model if timed is None else timed, inputs[:b]) for b in LATENCY_BATCHES}
     return Measurement(
         name,
         file,

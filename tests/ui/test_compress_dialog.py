@@ -127,3 +127,43 @@ def test_the_runs_view_offers_compress_for_the_selected_run(qtbot, window):
     assert dialog.weights == runs.history.file_path(runs.history.records[-1], runs.history.records[-1].weights)
     assert dialog.project.path == window.document.path
     dialog.close()
+
+
+def test_channel_pruning_opens_the_pruned_network_as_a_new_document(qtbot, window, project_path):
+    trained(qtbot, window)
+    dialog = open_dialog(qtbot, window)
+    click(qtbot, dialog.form.channels_box)
+    assert dialog.form.plan_arguments()["macs_fraction"] == 0.5
+    qtbot.mouseClick(dialog.run_button, LEFT)
+    wait_done(qtbot, dialog)
+    report = dialog.report
+    assert report is not None, dialog.words.text()
+    assert report.project_file is not None and report.project_file.parent == dialog.form.folder
+    assert dialog.open_button.isEnabled()
+    window.save_action.trigger()  # the run's epochs were set in the form: saved, nothing is asked
+    before = window.document
+    qtbot.mouseClick(dialog.open_button, LEFT)
+    assert window.document is not before
+    pruned = window.document.project
+    widths = {node.label: node.params.get("out_features") for node in pruned.graph.nodes.values()}
+    original = {node.label: node.params.get("out_features") for node in before.project.graph.nodes.values()}
+    assert any(widths[label] < original[label] for label in widths if isinstance(original.get(label), int))
+
+
+def test_an_accuracy_more_than_two_points_below_the_float_networks_is_coloured(qtbot, window, project_path):
+    from netbuilder.training.compression.measure import Measurement
+    from netbuilder.ui.training.sample_painting import wrong_colour
+
+    dialog = CompressDialog(window.document.project, None, project_path.with_name("model.pt"))
+    qtbot.addWidget(dialog)
+    rows = [
+        Measurement("float", None, 0, 10, 10, {}, {"accuracy": 0.90}),
+        Measurement("close", None, 0, 10, 5, {}, {"accuracy": 0.885}, 0.99),
+        Measurement("worse", None, 0, 10, 5, {}, {"accuracy": 0.87}, 0.95),
+    ]
+    dialog._show_table(rows)
+    column = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())].index("accuracy")
+    red = wrong_colour(dialog.palette())
+    colours = [dialog.table.item(r, column).foreground().color() for r in range(3)]
+    assert colours[2] == red and red not in colours[:2]
+    assert dialog.table.item(2, column).text() == "87.0% (-3.0 pt)"

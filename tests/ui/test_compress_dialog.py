@@ -167,3 +167,18 @@ def test_an_accuracy_more_than_two_points_below_the_float_networks_is_coloured(q
     colours = [dialog.table.item(r, column).foreground().color() for r in range(3)]
     assert colours[2] == red and red not in colours[:2]
     assert dialog.table.item(2, column).text() == "87.0% (-3.0 pt)"
+
+
+def test_a_folder_that_cannot_be_written_is_said_in_one_line_with_what_to_do(qtbot, window, tmp_path):
+    trained(qtbot, window)
+    dialog = open_dialog(qtbot, window)
+    taken = tmp_path / "a file"
+    taken.write_text("not a folder")
+    dialog.form.folder_field.setText(str(taken))
+    click(qtbot, dialog.form.magnitude_box)
+    qtbot.mouseClick(dialog.run_button, LEFT)
+    wait_done(qtbot, dialog)
+    assert dialog.report is None and dialog.progress.format() == "failed"
+    words = dialog.words.text()
+    assert words.startswith(f"Cannot write into {taken}: ") and words.endswith("Choose another folder.")
+    assert "\n" not in words and dialog.run_button.isEnabled()

@@ -127,3 +127,28 @@ def test_code_with_weights_puts_them_where_predict_py_loads_them(tmp_path, capsy
     )
     assert (out / "model.safetensors").read_bytes() == b"tensors"
     assert "load_file(path)" in (out / "predict.py").read_text()
+
+
+def test_the_package_readme_says_how_to_run_each_file_and_that_code_runs(tmp_path, monkeypatch):
+    """The README's lines for model.ts, model.pt2 and the ONNX files, run as written beside the files."""
+    import onnxruntime
+
+    project = str(SAMPLES / "digits_mlp.nbproj")
+    assert main(["export", project, "-o", str(tmp_path), "--format", "code,torchscript,pt2,onnx,onnx-int8"]) == 0
+    readme = (tmp_path / "README.md").read_text()
+    monkeypatch.chdir(tmp_path)
+    x = torch.randn(3, 1, 8, 8)
+    outputs = {}
+    for name in ("model.ts", "model.pt2"):
+        (line,) = [line for line in readme.splitlines() if line.startswith(f"- `{name}`")]
+        scope = {"torch": torch, "x": x}
+        exec(re.search(r"`(model = [^`]+)`", line).group(1), scope)
+        outputs[name] = scope["model"](x)
+    onnx_code = "\n".join(line.strip() for line in readme.splitlines() if line.startswith("      "))
+    for name in ("model.onnx", "model.int8.onnx"):
+        scope = {"onnxruntime": onnxruntime, "x": x}
+        exec(onnx_code.replace('"model.onnx"', f'"{name}"'), scope)
+        outputs[name] = torch.from_numpy(scope["output"])
+    torch.testing.assert_close(outputs["model.pt2"], outputs["model.ts"])
+    torch.testing.assert_close(outputs["model.onnx"], outputs["model.ts"], atol=1e-4, rtol=0)
+    assert outputs["model.int8.onnx"].shape == outputs["model.ts"].shape

@@ -71,6 +71,7 @@ def generate_readme(
         lines += _training_section(settings, weights_file)
     if "predict.py" in files and run is not None:
         lines += _prediction_section(run, weights_file)
+    lines += _DEPLOYMENT_SECTION
     return "\n".join(lines) + "\n"
 
 
@@ -104,11 +105,41 @@ def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[st
         "(every step's loss, each epoch's metrics and learning rate, the hyperparameters, the model's graph), "
         "as the app does; it needs `pip install tensorboard`, then `tensorboard --logdir runs` shows the runs.",
         *(
-            ["", "`model.safetensors` holds the weights of the app's run; predict.py reads it by default."]
+            [
+                "",
+                "`model.safetensors` holds the weights of the app's run; predict.py reads it by default, or "
+                "`model.pt` once train.py has written newer weights.",
+            ]
             if weights_file.endswith(".safetensors")
             else []
         ),
     ]
+
+
+_DEPLOYMENT_SECTION = [
+    "",
+    "Other formats: `netbuilder export PROJECT -o DIR --format torchscript,pt2,onnx,onnx-int8 --weights "
+    "RUN/model.pt` writes the trained network for runtimes without this Python code (and runs each file on "
+    "the validation split to show that it predicts as torch does). `x` below is a batch of inputs as "
+    "`model.py` takes them (predict.py prepares them: read, stacked and scaled).",
+    "",
+    '- `model.ts` (TorchScript): `model = torch.jit.load("model.ts")`, then `model(x)`.',
+    '- `model.pt2` (torch.export, any batch size): `model = torch.export.load("model.pt2").module()`, then `model(x)`.',
+    "- `model.onnx`, and `model.int8.onnx` quantized to 8-bit integers (its weights a quarter of the size, "
+    "predicting nearly always as the float network does): with onnxruntime,",
+    "",
+    '      session = onnxruntime.InferenceSession("model.onnx")',
+    "      (output,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})",
+    "",
+    "- `model.tflite` (LiteRT, `--format litert`, fixed batch size): "
+    '`interpreter = ai_edge_litert.interpreter.Interpreter(model_path="model.tflite")`, '
+    "`interpreter.allocate_tensors()`, then `set_tensor`, `invoke()` and `get_tensor` with the indices of "
+    "`get_input_details()` and `get_output_details()`.",
+    "- `model.pte` (ExecuTorch, `--format executorch`, fixed batch size): "
+    '`program = executorch.runtime.Runtime.get().load_program("model.pte")`, then '
+    '`program.load_method("forward").execute([x])`.',
+]
+"""How to run each file `netbuilder export` can write beside the package, in a few lines each."""
 
 
 def _text_prediction_section(run: RunDescription, weights_file: str) -> list[str]:

@@ -132,8 +132,20 @@ def _static(
             batches += 1
         if not batches:
             prepared(*example_inputs)
-    converted = move_exported_model_to_eval(convert_pt2e(prepared))
+    converted = _without_unused_tensors(move_exported_model_to_eval(convert_pt2e(prepared)))
+    for module in converted.modules():  # the graph is in eval form now; say so as module.eval() would
+        module.training = False
     return allow_exported_model_train_eval(converted)  # so callers may call .eval() as on any module
+
+
+def _without_unused_tensors(module: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """`module` without the float weights convert_pt2e leaves behind beside their int8 copies: nothing reads
+    them, but an export would save them, making the int8 file larger than the float one."""
+    used = {node.target for node in module.graph.nodes if node.op == "get_attr"}
+    for name in [name for name, _ in [*module.named_parameters(), *module.named_buffers()] if name not in used]:
+        owner, _, leaf = name.rpartition(".")
+        delattr(module.get_submodule(owner), leaf)
+    return module
 
 
 def _export(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> torch.export.ExportedProgram:
@@ -159,4 +171,5 @@ def _quiet() -> Iterator[None]:
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=".*deprecated.*")
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*assigned during export.*")  # an LSTM's own weight list
         yield

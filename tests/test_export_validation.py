@@ -12,6 +12,7 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.export import export_formats
+from netbuilder.export.formats import FORMATS, installed
 from netbuilder.export.validation_check import check_on_validation
 from netbuilder.project import load_project
 from netbuilder.training.engine import Trainer, with_settings
@@ -152,3 +153,24 @@ def test_the_package_readme_says_how_to_run_each_file_and_that_code_runs(tmp_pat
     torch.testing.assert_close(outputs["model.pt2"], outputs["model.ts"])
     torch.testing.assert_close(outputs["model.onnx"], outputs["model.ts"], atol=1e-4, rtol=0)
     assert outputs["model.int8.onnx"].shape == outputs["model.ts"].shape
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fmt", "package"), [("litert", "litert_torch"), ("executorch", "executorch")])
+def test_the_extras_files_predict_as_torch_on_the_validation_split(fmt, package, tmp_path):
+    pytest.importorskip(package)
+    project, weights = trained_run("digits_cnn", tmp_path)
+    results = export_formats(project, tmp_path / "out", [fmt], weights)
+    (check,) = check_on_validation(project, weights, results)
+    assert check.format == fmt and check.agreement == 1.0 and check.accuracy == check.torch_accuracy
+
+
+@pytest.mark.parametrize("fmt", ["litert", "executorch"])
+def test_an_extra_that_is_not_installed_says_what_to_install(fmt, tmp_path, capsys):
+    if installed(fmt):
+        pytest.skip(f"netbuilder[{fmt}] is installed")
+    assert fmt not in FORMATS
+    project = str(SAMPLES / "digits_mlp.nbproj")
+    assert main(["export", project, "-o", str(tmp_path), "--format", f"{fmt},summary"]) == 1
+    assert f"pip install netbuilder[{fmt}]" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.md"]

@@ -32,16 +32,17 @@ def run_export(args: argparse.Namespace) -> int:
         return PROBLEMS if _refused(project) else _export_code(args, project)
     model_formats: list[str] = []
     if not wanted or any(name not in (CODE_FORMAT, *DIAGRAM_FORMATS) for name in wanted):
-        from netbuilder.export import FORMATS  # torch loads here: only the diagrams and code are named without it
+        # torch loads here: only the diagrams and code are named without it
+        from netbuilder.export.formats import FORMATS, TITLES
 
-        known = (CODE_FORMAT, *FORMATS, *DIAGRAM_FORMATS)
+        known = (CODE_FORMAT, *TITLES, *DIAGRAM_FORMATS)
         unknown = [name for name in wanted if name not in (*known, "all")]
         if unknown or not wanted:
             print(f"netbuilder: --format takes {', '.join(known)} or all, got {args.format!r}", file=sys.stderr)
             return USAGE
-        if "all" in wanted:
-            wanted = list(known)
-        model_formats = [name for name in wanted if name in FORMATS]
+        if "all" in wanted:  # every format that can be written here: an extra's only when it is installed
+            wanted = [CODE_FORMAT, *FORMATS, *DIAGRAM_FORMATS]
+        model_formats = [name for name in wanted if name in TITLES]
     if (CODE_FORMAT in wanted or model_formats) and _refused(project):
         return PROBLEMS
     status = OK

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import torch
 
+from netbuilder.export.executorch_file import load_executorch
+from netbuilder.export.litert_file import load_litert
+
 Consumer = Callable[..., torch.Tensor | tuple[torch.Tensor, ...]]
 
 
@@ -60,6 +63,8 @@ LOADERS: dict[str, Callable[[Path], Consumer]] = {
     "pt2": _pt2,
     "onnx": _onnxruntime,
     "onnx-int8": _onnxruntime,
+    "litert": load_litert,
+    "executorch": load_executorch,
 }
 """The loader of each format that is a runnable model (safetensors and summary.md are not)."""
 

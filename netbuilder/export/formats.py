@@ -3,6 +3,7 @@ is reported with the node that caused it while the others are still written."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -13,7 +14,16 @@ from pathlib import Path
 from netbuilder.analysis import analyze
 from netbuilder.codegen.model_code import CodegenError, generate_model
 from netbuilder.codegen.training_loop import VOCABULARY_FILE
-from netbuilder.export import onnx_file, onnx_int8_file, pt2_file, summary_table, torchscript_file, weights_file
+from netbuilder.export import (
+    executorch_file,
+    litert_file,
+    onnx_file,
+    onnx_int8_file,
+    pt2_file,
+    summary_table,
+    torchscript_file,
+    weights_file,
+)
 from netbuilder.export.subject import Subject, make_subject
 from netbuilder.project import Project
 
@@ -24,9 +34,21 @@ TITLES = {
     "onnx-int8": "ONNX int8",
     "safetensors": "safetensors",
     "summary": "summary",
+    "litert": "LiteRT",
+    "executorch": "ExecuTorch",
 }
-FORMATS = tuple(TITLES)
-"""The formats written here; the code package (model.py, train.py ...) is codegen.package's."""
+"""Every format written here, by name; the code package (model.py, train.py ...) is codegen.package's."""
+EXTRAS = {"litert": ("litert_torch", "ai_edge_litert"), "executorch": ("executorch",)}
+"""The formats of an optional extra (pip install netbuilder[name]), by the packages their writers import."""
+
+
+def installed(name: str) -> bool:
+    """Whether the packages a format needs are installed: always, but for a format of an optional extra."""
+    return all(importlib.util.find_spec(package) is not None for package in EXTRAS.get(name, ()))
+
+
+FORMATS = tuple(name for name in TITLES if installed(name))
+"""The formats that can be written here now: all of TITLES but an extra's whose packages are missing."""
 
 _WRITERS: dict[str, tuple[str, Callable[[Subject, Path], None]]] = {
     "torchscript": (torchscript_file.FILE_NAME, torchscript_file.write_torchscript),
@@ -34,6 +56,8 @@ _WRITERS: dict[str, tuple[str, Callable[[Subject, Path], None]]] = {
     "onnx": (onnx_file.FILE_NAME, onnx_file.write_onnx),
     "onnx-int8": (onnx_int8_file.FILE_NAME, onnx_int8_file.write_onnx_int8),
     "safetensors": (weights_file.FILE_NAME, weights_file.write_safetensors),
+    "litert": (litert_file.FILE_NAME, litert_file.write_litert),
+    "executorch": (executorch_file.FILE_NAME, executorch_file.write_executorch),
 }
 
 
@@ -56,11 +80,12 @@ def export_formats(
     """Write each of `formats` into `folder` (made if missing) from `project`, with the weights of a run
     (`weights`: its model.pt; a text run's vocab.json beside it is copied too) or, without one, initialised
     with the project's seed. ExportError when the weights cannot be read or are not this network's;
-    ValueError for a format name not in FORMATS."""
+    ValueError for a format name not in TITLES. A format of an optional extra that is not installed is a
+    result whose error says what to install."""
     formats = list(dict.fromkeys(formats))
     unknown = [name for name in formats if name not in TITLES]
     if unknown:
-        raise ValueError(f"unknown export format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+        raise ValueError(f"unknown export format {unknown[0]!r}: choose from {', '.join(TITLES)}")
     folder.mkdir(parents=True, exist_ok=True)
     analysis = analyze(project.graph)
     results: dict[str, ExportResult] = {}
@@ -76,7 +101,10 @@ def export_formats(
         return results | {name: ExportResult(name, error=f"{TITLES[name]}: {err}") for name in model_formats}
     subject = make_subject(project, code, weights)
     for name in model_formats:
-        results[name] = _write(name, subject, folder)
+        if installed(name):
+            results[name] = _write(name, subject, folder)
+        else:
+            results[name] = ExportResult(name, error=f"{TITLES[name]}: needs pip install netbuilder[{name}]")
     written = {name: results[name] for name in formats}
     if weights is not None and weights.with_name(VOCABULARY_FILE).is_file():  # a text run's tokens by index
         written[VOCABULARY_FILE] = _copy_vocabulary(weights.with_name(VOCABULARY_FILE), folder)

@@ -12,7 +12,7 @@ import torch
 
 from netbuilder.cli import main
 from netbuilder.export import export_formats
-from netbuilder.export.formats import FORMATS, installed
+from netbuilder.export.formats import EXTRAS, FORMATS, TITLES, installed
 from netbuilder.export.validation_check import check_on_validation
 from netbuilder.project import load_project
 from netbuilder.training.engine import Trainer, with_settings
@@ -174,3 +174,10 @@ def test_an_extra_that_is_not_installed_says_what_to_install(fmt, tmp_path, caps
     assert main(["export", project, "-o", str(tmp_path), "--format", f"{fmt},summary"]) == 1
     assert f"pip install netbuilder[{fmt}]" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["summary.md"]
+
+
+def test_the_export_dialog_names_every_format_and_knows_the_extras():
+    """The dialog lists the formats itself (importing netbuilder.export would load torch on the window's path)."""
+    from netbuilder.ui.import_export.export_dialog import FORMAT_LABELS, OPTIONAL_FORMATS
+
+    assert list(FORMAT_LABELS) == list(TITLES) and OPTIONAL_FORMATS == EXTRAS

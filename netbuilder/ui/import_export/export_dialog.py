@@ -44,7 +44,8 @@ FORMAT_LABELS = {
 DEFAULT_FORMATS = ("torchscript", "onnx", "safetensors", "summary")
 """Ticked until the user's own choice is remembered: the quick ones (int8 calibrates, the others take seconds)."""
 OPTIONAL_FORMATS = {"litert": ("litert_torch", "ai_edge_litert"), "executorch": ("executorch",)}
-"""Formats of an optional extra (pip install netbuilder[name]), by the packages their exporters import."""
+"""Formats of an optional extra (pip install netbuilder[name]), by the packages their exporters import: as
+netbuilder.export.formats.EXTRAS, which this module cannot import (it loads torch)."""
 DIAGRAM_LABELS = {name: f"Diagram as {name.upper()} ({diagram_path(Path(), name)})" for name in DIAGRAM_FORMATS}
 SETTINGS_FORMATS = "export/formats"
 SETTINGS_WITH_WEIGHTS = "export/with_run_weights"

@@ -20,6 +20,8 @@ from netbuilder.export.subject import make_subject
 from netbuilder.project import load_project
 from netbuilder.training.evaluation import TRAINING, split_data
 from netbuilder.training.program import load_program
+from tests.networks import small_cnn_project
+from tests.test_streaming import CLASSES, write_folder
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
@@ -59,3 +61,15 @@ def test_calibration_reads_the_training_part_as_train_py_prepares_it():
     x, _ = split_data(project, load_program(project), TRAINING)
     assert len(batches) == CALIBRATION_BATCHES
     torch.testing.assert_close(torch.cat([b for (b,) in batches]), x[: CALIBRATION_BATCHES * CALIBRATION_BATCH])
+
+
+def test_an_image_folder_calibrates_on_its_training_images_as_evaluate_reads_them(tmp_path):
+    folder = write_folder(tmp_path / "images")
+    dataset = {"dataset": "image_folder", "path": str(folder), "image_size": 16, "normalize": True}
+    project = small_cnn_project("folder", dataset, channels=4, classes=len(CLASSES), dropout=False)
+    code = generate_model(project.graph, analyze(project.graph), name=project.name)
+    batches = calibration_batches(make_subject(project, code, None))
+    (part,) = split_data(project, load_program(project), TRAINING)
+    first = torch.stack([part[i][0] for i in range(CALIBRATION_BATCH)])
+    torch.testing.assert_close(batches[0][0], first)
+    assert sum(len(x) for (x,) in batches) == min(len(part), CALIBRATION_BATCHES * CALIBRATION_BATCH)

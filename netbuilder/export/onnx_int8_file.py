@@ -3,7 +3,7 @@ for CPUs and edge runtimes where a quarter of the size and integer kernels matte
 
 Which quantization, per network:
 - with a convolution: static, QDQ format, weights per output channel, activations' ranges calibrated on a few
-  batches of the training part (where the data can be read as tensors; otherwise on example inputs of the
+  batches of the training part (where the project has data to read; otherwise on example inputs of the
   analysed shape), since integer convolutions need activation ranges fixed ahead;
 - without one (MLPs, recurrent and attention networks): dynamic, weights int8 per channel and activations
   quantized batch by batch as they come, which needs no calibration and keeps accuracy on Linear layers.
@@ -14,6 +14,7 @@ outputs of the model's shapes; how often it agrees with torch is measured on the
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,9 +62,9 @@ def uses_static(model: nn.Module) -> bool:
 
 
 def calibration_batches(subject: Subject) -> list[tuple[torch.Tensor, ...]]:
-    """A few batches of the project's training part as train.py prepares it (scaled as the network sees it);
-    example inputs of the analysed shape when that data cannot be read as tensors (a streamed image folder,
-    several inputs, data that fails to load)."""
+    """The first few batches of the project's training part as evaluate() reads it (scaled as the network sees
+    it; an image folder's images normalised, never cropped or flipped); example inputs of the analysed shape
+    when there is no such data (several inputs, no Dataset, data that fails to load)."""
     examples = [subject.example_inputs(CALIBRATION_BATCH + i) for i in range(CALIBRATION_BATCHES)]
     if len(subject.code.inputs) != 1:
         return examples
@@ -72,15 +73,18 @@ def calibration_batches(subject: Subject) -> list[tuple[torch.Tensor, ...]]:
 
     try:
         program = load_program(subject.project)
+        data = split_data(subject.project, program, TRAINING)
         if program.task.dataset.streamed:
-            return examples
-        x = split_data(subject.project, program, TRAINING)[0]
+            (part,) = data
+            loader = program.script.batches(part, list(range(len(part))), CALIBRATION_BATCH, "cpu", 0)
+            found = [x for x, _ in itertools.islice(loader, CALIBRATION_BATCHES)]
+        else:
+            x = data[0]
+            found = [x[i : i + CALIBRATION_BATCH] for i in range(0, len(x), CALIBRATION_BATCH)][:CALIBRATION_BATCHES]
     except Exception:  # any reason the data cannot be read: calibrating on examples still gives a file
         return examples
-    dtype = subject.example_inputs(1)[0].dtype
-    return [(x[i : i + CALIBRATION_BATCH].to(dtype),) for i in range(0, len(x), CALIBRATION_BATCH)][
-        :CALIBRATION_BATCHES
-    ] or examples
+    dtype = examples[0][0].dtype
+    return [(x.to(dtype),) for x in found] or examples
 
 
 class _Calibration:

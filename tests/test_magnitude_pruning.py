@@ -4,12 +4,17 @@ biases left alone, and the zeros kept while the pruned network trains on."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from netbuilder.project import load_project
 from netbuilder.training.compression.magnitude import keep_masks, prune_magnitude, weight_sparsity
+from netbuilder.training.engine import Trainer, with_settings
+
+SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
 
 class Mixed(nn.Module):
@@ -146,3 +151,18 @@ def test_keep_masks_names_a_weight_the_model_lacks():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(KeyError, match=r"fc\.weight"):
         keep_masks(optimizer, model, {"fc.weight": torch.ones(2, 3, dtype=torch.bool)})
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_kept_masks_hold_inside_the_trainers_cuda_graph():
+    project = with_settings(load_project(SAMPLES / "digits_mlp.nbproj"), device="cuda", epochs=2)
+    trainer = Trainer(project)
+    masks = {key: mask.cuda() for key, mask in prune_magnitude(trainer.model, 0.8, scope="layer").items()}
+    handle = keep_masks(trainer.optimizer, trainer.model, masks)
+    assert trainer.graphed is not None and trainer.run().ok
+    assert trainer.graphed.captures == 1 and trainer.graphed.reason == ""  # the hook ran inside the graph
+    for key, mask in masks.items():
+        assert torch.all(trainer.model.get_parameter(key)[~mask] == 0), key
+        assert torch.any(trainer.model.get_parameter(key)[mask] != 0), key
+    handle.remove()

@@ -133,3 +133,13 @@ def test_an_int8_lstm_is_saved_as_torchscript(lstm, tmp_path):
         with torch.no_grad():
             torch.testing.assert_close(loaded(batch), quantized(batch), rtol=0, atol=0)
     assert quantization.save_model(model, (sequences[:4],), tmp_path / "float").suffix == ".pt2"  # float LSTM exports
+
+
+@pytest.mark.heavy
+def test_compiled_static_int8_computes_as_the_eager_one(cnn):
+    model, validation, training = cnn
+    quantized = quantization.quantize(model, STATIC, example_inputs=(validation[:4],), calibration=[(training,)])
+    with torch.no_grad():
+        torch.testing.assert_close(
+            quantization.compiled(quantized)(validation), quantized(validation), rtol=0, atol=0.05
+        )

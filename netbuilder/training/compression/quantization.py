@@ -92,10 +92,12 @@ def save_model(model: nn.Module, example_inputs: tuple[torch.Tensor, ...], path:
     handles the network, else a TorchScript `.ts` (torch.jit.load), as for an int8 LSTM. Atomic."""
     path = Path(path)
     stem = path.with_suffix("") if path.suffix in (".pt2", ".ts") else path
-    model.eval()  # not .cpu(): that trips over torchao tensors an export has referenced; and a pt2e eval() returns None
+    model.eval()  # in place: a pt2e module's eval() returns None
     with _quiet():
         try:
-            program = _export(model, example_inputs)
+            # a copy: tracing leaves weak references to torchao's int8 weights that would stop the caller's
+            # later model.to(...) ("Couldn't swap Linear.weight")
+            program = _export(copy.deepcopy(model), example_inputs)
         except Exception:  # torch.export fails in many ways; TorchScript is the way left
             program = None
         if program is not None:

@@ -27,7 +27,7 @@ CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def why_not(model: nn.Module, method: str) -> str:
-    """ "" when `method` applies to `model`, else one line saying why it does not."""
+    """Empty when `method` applies to `model`, else one line saying why it does not (shown in place of a result)."""
     modules = list(model.modules())
     linear = any(_quantizable_linear(module) for module in modules)
     recurrent = any(isinstance(module, RECURRENT) for module in modules)

@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from netbuilder.cli import main
-from netbuilder.export import export_formats
+from netbuilder.export import ExportResult, export_formats
 from netbuilder.export.formats import EXTRAS, FORMATS, TITLES, installed
 from netbuilder.export.validation_check import check_on_validation
 from netbuilder.project import load_project
 from netbuilder.training.engine import Trainer, with_settings
-from netbuilder.training.evaluation import evaluate_run
+from netbuilder.training.evaluation import EvaluationError, evaluate_run
+from netbuilder.training.program import load_program
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 MODEL_FORMATS = ["torchscript", "pt2", "onnx", "onnx-int8"]
@@ -194,3 +195,16 @@ def test_a_regression_agrees_value_by_value_within_a_share_of_the_spread(tmp_pat
         f"model.onnx: 100.0% of {checks['onnx'].samples} validation predictions agree with torch "
         "(every value within 1% of the spread of torch's)"
     )
+
+
+def test_a_file_its_runtime_refuses_is_named(tmp_path):
+    project = load_project(SAMPLES / "digits_mlp.nbproj")
+    torch.save(fresh_state(project), tmp_path / "model.pt")
+    (tmp_path / "model.onnx").write_bytes(b"not an ONNX file")
+    with pytest.raises(EvaluationError, match=r"^model\.onnx fails in its runtime: "):
+        check_on_validation(project, tmp_path / "model.pt", {"onnx": ExportResult("onnx", tmp_path / "model.onnx")})
+
+
+def fresh_state(project) -> dict:
+    """The weights of the project's network as train.py builds it, untrained."""
+    return load_program(project).new_model().state_dict()

@@ -56,7 +56,7 @@ class _ConsumerModel(nn.Module):
 def check_on_validation(project: Project, weights: Path, results: dict[str, ExportResult]) -> list[FormatCheck]:
     """A FormatCheck for each written result whose format has a consumer (LOADERS), in the order of `results`.
     EvaluationError when the project cannot be evaluated (no training task, data that cannot be read, weights
-    that are not this network's)."""
+    that are not this network's) or a file fails in its runtime."""
     try:
         program = load_program(project)
         model = program.new_model()
@@ -68,8 +68,13 @@ def check_on_validation(project: Project, weights: Path, results: dict[str, Expo
     for name, result in results.items():
         if not result.ok or name not in LOADERS:
             continue
-        consumer = _ConsumerModel(load_consumer(name, result.path))
-        evaluation = evaluate_model(project, program, consumer, VALIDATION)
+        try:
+            consumer = _ConsumerModel(load_consumer(name, result.path))
+            evaluation = evaluate_model(project, program, consumer, VALIDATION)
+        except EvaluationError:
+            raise
+        except Exception as err:  # the runtime's own kinds (onnxruntime's Fail, LiteRT's RuntimeError ...)
+            raise EvaluationError(f"{result.path.name} fails in its runtime: {type(err).__name__}: {err}") from err
         checks.append(
             FormatCheck(
                 name,

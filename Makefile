@@ -10,7 +10,7 @@ SAMPLE ?= sample_projects/digits_cnn.nbproj
 # (Re)install when the dependency list or the pins change.
 $(STAMP): pyproject.toml .ci/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c .ci/constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c .ci/constraints.txt -e '.[dev,executorch]'
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -48,7 +48,7 @@ def test_before_any_run_compress_is_not_offered(window):
     assert "Train the network first" in window.compress_action.statusTip()
 
 
-def test_magnitude_pruning_writes_the_networks_and_shows_the_reports_rows(qtbot, window, project_path):
+def test_magnitude_pruning_and_weight_int8_write_the_networks_and_show_the_reports_rows(qtbot, window, project_path):
     from netbuilder.training.compression.report import report_rows
 
     trained(qtbot, window)
@@ -59,7 +59,9 @@ def test_magnitude_pruning_writes_the_networks_and_shows_the_reports_rows(qtbot,
     assert dialog.run_button.toolTip().startswith("Choose what to do")
     click(qtbot, form.magnitude_box)
     assert form.magnitude_box.isChecked() and form.sparsity_field.isEnabled()
+    click(qtbot, form.quantization_boxes["weight-int8"])
     assert form.plan_arguments()["sparsity"] == 0.5
+    assert form.plan_arguments()["quantizations"] == ("weight-int8",)
     qtbot.mouseClick(dialog.run_button, LEFT)
     assert dialog.running and not dialog.form.magnitude_box.isEnabled()
     assert dialog.stop_button.isEnabled()
@@ -67,14 +69,14 @@ def test_magnitude_pruning_writes_the_networks_and_shows_the_reports_rows(qtbot,
 
     report = dialog.report
     assert report is not None, dialog.words.text()
-    assert [row.name for row in report.rows] == ["float", "pruned: magnitude 50% (global)"]
+    assert [row.name for row in report.rows] == ["float", "pruned: magnitude 50% (global)", "weight-int8"]
     header, cells = report_rows(report.rows)
     table = dialog.table
     assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == header
     shown = [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
     assert shown == cells and shown[0][0] == "float"
     assert (form.folder / "compression.md").is_file() and (form.folder / "compression.json").is_file()
-    assert "2 networks measured" in dialog.words.text() and dialog.progress.format().startswith("done")
+    assert "3 networks measured" in dialog.words.text() and dialog.progress.format().startswith("done")
     assert not dialog.open_button.isEnabled()  # no channel pruning: no new project version
     assert dialog.folder_button.isEnabled() and dialog.run_button.isEnabled()
 

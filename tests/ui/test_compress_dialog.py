@@ -1,7 +1,8 @@
 """The Compress dialog as a person uses it: offered once a run kept its weights (Training > Compress… and the
-Runs view's menu), Run with magnitude pruning writes the networks and the table beside the project and shows
-the report's rows, the float network first; Stop ends before the next step; nothing chosen is refused in
-words; Esc does not close it while it runs."""
+Runs view's menu); Run with magnitude pruning and weight-int8 writes the networks and the table beside the
+project and shows the report's rows, the float network first; channel pruning's new project version opens as a
+document; Stop ends before the next step; Esc does not close it while it runs; Ctrl+Enter runs only a plan;
+an accuracy more than 2 points down is coloured; a folder that cannot be written is said in one line."""
 
 from __future__ import annotations
 

@@ -27,3 +27,19 @@ def check_close(expected: list[torch.Tensor], actual: list[torch.Tensor], tolera
         difference = (got - want).abs().max().item() if want.numel() else 0.0
         if not difference <= tolerance:
             raise MismatchError(f"{what} differs from the model by {difference:.3g} (allowed {tolerance:g})")
+
+
+def check_against_model(subject, run, batches: Sequence[int], tolerance: float, what: str) -> None:
+    """MismatchError unless `run` (the written file in its consumer) gives `subject`'s model's outputs within
+    `tolerance` on its example inputs of each batch size in `batches`; `tolerance` None compares shapes only (an
+    int8 file, judged on the validation split instead)."""
+    for size in batches:
+        inputs = subject.example_inputs(size)
+        with torch.no_grad():
+            expected = outputs_of(subject.model(*inputs))
+        actual = outputs_of(run(*inputs))
+        if tolerance is None:
+            if [tuple(e.shape) for e in expected] != [tuple(a.shape) for a in actual]:
+                raise MismatchError(f"{what} gives other shapes than the model with a batch of {size}")
+        else:
+            check_close(expected, actual, tolerance, f"{what} with a batch of {size}")

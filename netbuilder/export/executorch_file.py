@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.export.checks import check_close, outputs_of
+from netbuilder.export.checks import check_against_model
 from netbuilder.export.fixed_batch import in_fixed_batches
 from netbuilder.export.subject import EXAMPLE_BATCH, Subject
 
@@ -38,11 +38,7 @@ def write_executorch(subject: Subject, path: Path) -> None:
     with open(path, "wb") as stream:
         program.write_to_file(stream)
     run = load_executorch(path)
-    for size in CHECKED_BATCHES:
-        inputs = subject.example_inputs(size)
-        with torch.no_grad():
-            expected = outputs_of(subject.model(*inputs))
-        check_close(expected, outputs_of(run(*inputs)), TOLERANCE, f"ExecuTorch's runtime with a batch of {size}")
+    check_against_model(subject, run, CHECKED_BATCHES, TOLERANCE, "ExecuTorch's runtime")
 
 
 def load_executorch(path: Path) -> Callable[..., torch.Tensor | tuple[torch.Tensor, ...]]:

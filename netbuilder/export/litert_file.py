@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy
 import torch
 
-from netbuilder.export.checks import check_close, outputs_of
+from netbuilder.export.checks import check_against_model
 from netbuilder.export.fixed_batch import in_fixed_batches
 from netbuilder.export.subject import EXAMPLE_BATCH, Subject
 
@@ -37,11 +37,7 @@ def write_litert(subject: Subject, path: Path) -> None:
         converted = litert_torch.convert(subject.model, subject.example_inputs())
     converted.export(str(path))
     run = load_litert(path)
-    for size in CHECKED_BATCHES:
-        inputs = subject.example_inputs(size)
-        with torch.no_grad():
-            expected = outputs_of(subject.model(*inputs))
-        check_close(expected, outputs_of(run(*inputs)), TOLERANCE, f"LiteRT's interpreter with a batch of {size}")
+    check_against_model(subject, run, CHECKED_BATCHES, TOLERANCE, "LiteRT's interpreter")
 
 
 def load_litert(path: Path) -> Callable[..., torch.Tensor | tuple[torch.Tensor, ...]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.export.checks import check_close, outputs_of
+from netbuilder.export.checks import check_against_model
 from netbuilder.export.subject import EXAMPLE_BATCH, Subject, error_chain
 
 FILE_NAME = "model.onnx"
@@ -53,20 +53,10 @@ def _note_where(err: Exception, exported: torch.export.ExportedProgram) -> None:
 
 
 def _check_with_onnxruntime(subject: Subject, path: Path) -> None:
-    import onnxruntime  # loaded only for this check: the rest of the app never needs it
+    from netbuilder.export.consumers import load_consumer  # onnxruntime loads only for this check
 
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = QUIET
     try:
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        names = [i.name for i in session.get_inputs()]
-        for size in CHECKED_BATCHES:
-            inputs = subject.example_inputs(size)
-            with torch.no_grad():
-                expected = outputs_of(subject.model(*inputs))
-            feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
-            actual = [torch.from_numpy(array) for array in session.run(None, feeds)]
-            check_close(expected, actual, TOLERANCE, f"onnxruntime with a batch of {size}")
+        check_against_model(subject, load_consumer("onnx", path), CHECKED_BATCHES, TOLERANCE, "onnxruntime")
     except Exception as err:  # onnxruntime's own kinds (Fail, InvalidGraph, RuntimeException ...)
         note_refused_node(err, path)
         raise

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from netbuilder.export.checks import MismatchError, outputs_of
-from netbuilder.export.onnx_file import CHECKED_BATCHES, QUIET, write_onnx
+from netbuilder.export.checks import check_against_model
+from netbuilder.export.onnx_file import CHECKED_BATCHES, write_onnx
 from netbuilder.export.subject import Subject
 
 FILE_NAME = "model.int8.onnx"
@@ -104,16 +104,6 @@ class _Calibration:
 def _check_runs(subject: Subject, path: Path) -> None:
     """MismatchError unless onnxruntime loads the file and gives outputs of the model's shapes at batch sizes
     other than the example's."""
-    import onnxruntime
+    from netbuilder.export.consumers import load_consumer
 
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = QUIET
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-    for size in CHECKED_BATCHES:
-        inputs = subject.example_inputs(size)
-        with torch.no_grad():
-            expected = outputs_of(subject.model(*inputs))
-        got = session.run(None, {name: t.numpy() for name, t in zip(names, inputs, strict=True)})
-        if [tuple(e.shape) for e in expected] != [tuple(g.shape) for g in got]:
-            raise MismatchError(f"the int8 ONNX file gives other shapes than the model with a batch of {size}")
+    check_against_model(subject, load_consumer("onnx-int8", path), CHECKED_BATCHES, None, "the int8 ONNX file")

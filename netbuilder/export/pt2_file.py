@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.export.checks import check_close, outputs_of
+from netbuilder.export.checks import check_against_model
 from netbuilder.export.onnx_file import CHECKED_BATCHES
 from netbuilder.export.subject import Subject
 
@@ -37,13 +37,6 @@ def write_pt2(subject: Subject, path: Path) -> None:
     buffer = io.BytesIO()  # torch.export.save warns of a file name not ending in .pt2, as the partial one does
     torch.export.save(export_program(subject), buffer)
     path.write_bytes(buffer.getvalue())
-    loaded = torch.export.load(io.BytesIO(path.read_bytes())).module()
-    with torch.no_grad():
-        for size in CHECKED_BATCHES:
-            inputs = subject.example_inputs(size)
-            check_close(
-                outputs_of(subject.model(*inputs)),
-                outputs_of(loaded(*inputs)),
-                TOLERANCE,
-                f"the torch.export file with a batch of {size}",
-            )
+    from netbuilder.export.consumers import load_consumer  # which loads this module's neighbours
+
+    check_against_model(subject, load_consumer("pt2", path), CHECKED_BATCHES, TOLERANCE, "the torch.export file")

@@ -53,6 +53,7 @@ def test_dynamic_int8_of_the_lstm_sample_loses_less_than_two_points(run, tmp_pat
     assert accuracy(quantized) > accuracy(float_row) - MAX_LOSS
     assert quantized.agreement >= 0.95
     assert quantized.file.is_file() and quantized.file_bytes < float_row.file_bytes
+    assert quantized.tensor_bytes < 0.5 * float_row.tensor_bytes  # int8 weights: a quarter, with their scales
     assert quantized.parameters == float_row.parameters
 
 
@@ -64,6 +65,7 @@ def test_static_int8_of_the_digits_cnn_loses_less_than_two_points(run, tmp_path)
     assert accuracy(float_row) > 0.8
     assert accuracy(static) > accuracy(float_row) - MAX_LOSS
     assert accuracy(weight_only) > accuracy(float_row) - MAX_LOSS
+    assert weight_only.tensor_bytes < float_row.tensor_bytes
     for row in (float_row, static, weight_only):
         assert set(row.latency_ms) == {1, 32} and all(ms > 0 for ms in row.latency_ms.values())
         assert row.metrics["loss"] > 0
@@ -78,7 +80,7 @@ def test_channel_pruning_of_the_digits_cnn_by_half_its_macs_is_a_project_that_ch
     plan = CompressionPlan(macs_fraction=0.5, fine_tune_epochs=1)
     report = compress(project, weights, plan, tmp_path)
     float_row, pruned, tuned = report.rows
-    assert tuned.parameters < float_row.parameters
+    assert tuned.parameters == pruned.parameters < float_row.parameters
     assert 0 <= accuracy(tuned) <= 1 and tuned.agreement is not None
     pruned_project = load_project(report.project_file)
     analysis = analyze(pruned_project.graph)

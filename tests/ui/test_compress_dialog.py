@@ -160,9 +160,9 @@ def test_an_accuracy_more_than_two_points_below_the_float_networks_is_coloured(q
     dialog = CompressDialog(window.document.project, None, project_path.with_name("model.pt"))
     qtbot.addWidget(dialog)
     rows = [
-        Measurement("float", None, 0, 10, 10, {}, {"accuracy": 0.90}),
-        Measurement("close", None, 0, 10, 5, {}, {"accuracy": 0.885}, 0.99),
-        Measurement("worse", None, 0, 10, 5, {}, {"accuracy": 0.87}, 0.95),
+        Measurement("float", None, 0, 0, 10, 10, {}, {"accuracy": 0.90}),
+        Measurement("close", None, 0, 0, 10, 5, {}, {"accuracy": 0.885}, 0.99),
+        Measurement("worse", None, 0, 0, 10, 5, {}, {"accuracy": 0.87}, 0.95),
     ]
     dialog._show_table(rows)
     column = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())].index("accuracy")

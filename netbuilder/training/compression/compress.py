@@ -167,7 +167,7 @@ def compress(
             break
         why = quantization.why_not(network, method)
         if why:
-            report.rows.append(Measurement(method, None, 0, *counts, {}, {}, None, why))
+            report.rows.append(Measurement(method, None, 0, 0, *counts, {}, {}, None, why))
             done += 1
             continue
         tell(f"quantizing: {method}", done / total)

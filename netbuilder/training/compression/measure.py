@@ -4,8 +4,10 @@ figures on the validation split, and the share of validation predictions equal t
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,8 @@ from netbuilder.training.evaluation import VALIDATION, Evaluation, evaluate_mode
 from netbuilder.training.program import Program
 
 LATENCY_BATCHES = (1, 32)
+# the tensors' entries in a .pt2 (data/weights/..., data/constants/...) or TorchScript (data/0, constants/...) archive
+_TENSOR_ENTRY = re.compile(r"/data/(weights|constants)/(?!.*\.json$)|/(data|constants)/\d+$")
 WARM_UP, REPEATS = 3, 15
 
 
@@ -25,11 +29,13 @@ WARM_UP, REPEATS = 3, 15
 class Measurement:
     """One row of the compression table. `metrics` are train.py's evaluate() figures with the loss (accuracy and
     top5_accuracy, or mae, rmse and r2); `agreement` is the share of validation predictions (classes, for a
-    classifier) equal to the float network's, None for the float row itself."""
+    classifier) equal to the float network's, None for the float row itself. `tensor_bytes` is what the file's
+    tensors take (a small network's .pt2 is mostly its graph, which int8 weights make no smaller)."""
 
     name: str
     file: Path | None
     file_bytes: int
+    tensor_bytes: int
     parameters: int
     nonzero: int
     latency_ms: dict[int, float]
@@ -85,9 +91,10 @@ def measure(
     timed: nn.Module | None = None,
     note: str = "",
 ) -> Measurement:
-    """`model` (on the CPU, in eval mode: an exported module refuses .eval()) evaluated on the validation split and timed at LATENCY_BATCHES (`timed`, a
-    compiled form of it, is timed instead where given); `counts` are (parameters, not zero) of the float
-    network it was made from; `reference` the float network's evaluation, for the agreement."""
+    """`model` (on the CPU and in eval mode already: an exported module refuses .eval()) evaluated on the
+    validation split and timed at LATENCY_BATCHES (`timed`, a compiled form of it, is timed instead where given);
+    `counts` are (parameters, not zero) of the float network it was made from; `reference` the float network's
+    evaluation, for the agreement."""
     evaluation = evaluate_model(project, program, model, VALIDATION)
     inputs = latency_samples(project, program, max(LATENCY_BATCHES))
     latency = {b: median_latency_ms(model if timed is None else timed, inputs[:b]) for b in LATENCY_BATCHES}
@@ -95,6 +102,7 @@ def measure(
         name,
         file,
         file.stat().st_size if file is not None else 0,
+        tensor_bytes(file) if file is not None else 0,
         counts[0],
         counts[1],
         latency,
@@ -114,3 +122,10 @@ def agreement(reference: Evaluation, other: Evaluation) -> float:
     spread = float(reference.predicted.std()) or 1.0
     close = abs(reference.predicted - other.predicted) <= max(1e-3, 0.01 * spread)
     return float(close.all(axis=1).mean())
+
+
+def tensor_bytes(path: Path) -> int:
+    """The bytes of the tensors stored in a .pt2 or TorchScript file (both zip archives), without its graph,
+    code and metadata."""
+    with zipfile.ZipFile(path) as archive:
+        return sum(entry.file_size for entry in archive.infolist() if _TENSOR_ENTRY.search(entry.filename))

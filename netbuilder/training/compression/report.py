@@ -30,13 +30,15 @@ def metric_words(name: str, value: float | None) -> str:
 
 
 def report_rows(rows: list[Measurement]) -> tuple[list[str], list[list[str]]]:
-    """The table's header and cells: name, file, size, parameters (not zero), latency at each batch,
-    the headline metric (with its change from the float network), agreement with the float network, note."""
+    """The table's header and cells: name, file, its size and its tensors' size, parameters (not zero), latency
+    at each batch, the headline metric (with its change from the float network), agreement with the float
+    network, note."""
     metric = headline_metric(rows)
     header = [
         "network",
         "file",
         "size",
+        "tensors",
         "parameters (not zero)",
         *(f"latency b{b} (ms)" for b in LATENCY_BATCHES),
         metric,
@@ -56,6 +58,7 @@ def report_rows(rows: list[Measurement]) -> tuple[list[str], list[list[str]]]:
                 row.name,
                 row.file.name if row.file else "—",
                 size_words(row.file_bytes) if row.file else "—",
+                size_words(row.tensor_bytes) if row.file else "—",
                 f"{row.parameters:,} ({row.nonzero:,})",
                 *(f"{row.latency_ms[b]:.2f}" if b in row.latency_ms else "—" for b in LATENCY_BATCHES),
                 metric_words(metric, value) + change,
@@ -90,6 +93,7 @@ def report_json(rows: list[Measurement], project_name: str, weights: Path) -> di
                 "name": row.name,
                 "file": str(row.file) if row.file else None,
                 "file_bytes": row.file_bytes,
+                "tensor_bytes": row.tensor_bytes,
                 "parameters": row.parameters,
                 "nonzero": row.nonzero,
                 "latency_ms": {str(b): ms for b, ms in row.latency_ms.items()},

@@ -8,18 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy
 import torch
 from torch import nn
 
 from netbuilder.export.consumers import LOADERS, Consumer, load_consumer
 from netbuilder.export.formats import ExportResult
 from netbuilder.project import Project
-from netbuilder.training.evaluation import VALIDATION, Evaluation, EvaluationError, evaluate_model
+from netbuilder.training.evaluation import (
+    AGREEMENT_TOLERANCE,
+    VALIDATION,
+    EvaluationError,
+    agreement,
+    evaluate_model,
+)
 from netbuilder.training.predict import PredictError, load_weights_into, read_weights
 from netbuilder.training.program import ProgramError, load_program
 
-REGRESSION_TOLERANCE = 0.01
 """A regression's value agrees when within this share of the spread (standard deviation) of torch's values."""
 
 
@@ -38,7 +42,7 @@ class FormatCheck:
         """ "model.onnx: 100.0% of 360 validation predictions agree with torch; accuracy 97.2% (torch 97.2%)"."""
         text = f"{file_name}: {self.agreement:.1%} of {self.samples} validation predictions agree with torch"
         if self.accuracy is None or self.torch_accuracy is None:  # a regression: say what agreeing means
-            return f"{text} (every value within {REGRESSION_TOLERANCE:.0%} of the spread of torch's)"
+            return f"{text} (every value within {AGREEMENT_TOLERANCE:.0%} of the spread of torch's)"
         return f"{text}; accuracy {self.accuracy:.1%} (torch {self.torch_accuracy:.1%})"
 
 
@@ -78,20 +82,10 @@ def check_on_validation(project: Project, weights: Path, results: dict[str, Expo
         checks.append(
             FormatCheck(
                 name,
-                _agreement(reference, evaluation),
+                agreement(reference, evaluation),
                 evaluation.metrics.get("accuracy"),
                 reference.metrics.get("accuracy"),
                 reference.samples,
             )
         )
     return checks
-
-
-def _agreement(reference: Evaluation, other: Evaluation) -> float:
-    """The share of samples where `other` predicts what `reference` predicts: the same class, or values within
-    REGRESSION_TOLERANCE of the spread of the reference's."""
-    if reference.classification:
-        return float(numpy.mean(reference.probabilities.argmax(1) == other.probabilities.argmax(1)))
-    want, got = reference.predicted, other.predicted
-    allowed = REGRESSION_TOLERANCE * max(float(want.std()), 1e-6)
-    return float(numpy.mean(numpy.all(numpy.abs(got - want) <= allowed, axis=1)))

@@ -42,6 +42,7 @@ from netbuilder.training.predict import (
 from netbuilder.training.program import Program, ProgramError, load_program
 
 VALIDATION, TRAINING = "val", "train"
+AGREEMENT_TOLERANCE = 0.01  # a regression's values agree within this share of the spread of the reference's
 
 Progress = Callable[[int, int], None]  # (samples done, samples in all), after each batch
 
@@ -179,6 +180,17 @@ def evaluate_model(
         probabilities=probabilities.numpy(),
         true=targets.long().reshape(-1).numpy(),
     )
+
+
+def agreement(reference: Evaluation, other: Evaluation) -> float:
+    """The share of samples on which `other` predicts what `reference` does (a compressed network against the float
+    one, an exported file against torch): the same class, or every value within AGREEMENT_TOLERANCE of the spread
+    of the reference's values."""
+    if reference.classification:
+        return float(numpy.mean(reference.probabilities.argmax(1) == other.probabilities.argmax(1)))
+    want, got = reference.predicted, other.predicted
+    allowed = AGREEMENT_TOLERANCE * max(float(want.std()), 1e-6)
+    return float(numpy.mean(numpy.all(numpy.abs(got - want) <= allowed, axis=1)))
 
 
 class _Kept:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from netbuilder.project import Project
-from netbuilder.training.evaluation import VALIDATION, Evaluation, evaluate_model, split_data
+from netbuilder.training.evaluation import VALIDATION, Evaluation, agreement, evaluate_model, split_data
 from netbuilder.training.program import Program
 
 LATENCY_BATCHES = (1, 32)
@@ -111,17 +111,6 @@ def measure(
         note,
         evaluation,
     )
-
-
-def agreement(reference: Evaluation, other: Evaluation) -> float:
-    """The share of samples on which `other` predicts what `reference` does: the same class for a classifier, a
-    value within 1 % of the reference's spread (or 1e-3) for a regression."""
-    if reference.classification:
-        same = reference.probabilities.argmax(1) == other.probabilities.argmax(1)
-        return float(same.mean())
-    spread = float(reference.predicted.std()) or 1.0
-    close = abs(reference.predicted - other.predicted) <= max(1e-3, 0.01 * spread)
-    return float(close.all(axis=1).mean())
 
 
 def tensor_bytes(path: Path) -> int:

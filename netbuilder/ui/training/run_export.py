@@ -1,17 +1,23 @@
 """The Runs view's exports: the table as CSV (the rows and columns as shown, plain numbers) and the overlaid
-curves as PNG or SVG, each written atomically (a temporary file beside the target, then renamed)."""
+curves as PNG or SVG, each written atomically (a temporary file beside the target, then renamed), after asking
+where; what was written, or why not, goes to the view's message line."""
 
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtWidgets import QFileDialog
 
 from netbuilder.atomic_file import write_atomically
 from netbuilder.ui.training.runs_overlay import RunsOverlay
 from netbuilder.ui.training.runs_table import PLAIN_ROLE, STAR
+
+if TYPE_CHECKING:
+    from netbuilder.ui.training.runs_view import RunsView
 
 PICTURE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 TABLE_FILTER = "CSV table (*.csv)"
@@ -49,3 +55,38 @@ def write_picture(overlay: RunsOverlay, path: Path) -> Path:
     data = overlay.svg_bytes() if path.suffix.lower() == ".svg" else overlay.png_bytes()
     write_atomically(path, data)
     return path
+
+
+def _start_folder(view: RunsView) -> Path:
+    return view.document.path.parent if view.document.path is not None else Path()
+
+
+def export_table(view: RunsView) -> None:
+    """The view's table as shown to a CSV file the person names."""
+    default = str(_start_folder(view) / f"{view.document.project.name} runs.csv")
+    chosen, _ = QFileDialog.getSaveFileName(view, "Export the runs as CSV", default, TABLE_FILTER)
+    if not chosen:
+        return
+    path = Path(chosen) if chosen.lower().endswith(".csv") else Path(chosen + ".csv")
+    try:
+        write_table(view.proxy, view.visible_columns(), path)
+    except OSError as err:
+        view.message.emit(f"The table was not written to {path}: {err.strerror or err}")
+        return
+    view.message.emit(f"Wrote {path}")
+
+
+def export_curves(view: RunsView) -> None:
+    """The view's overlaid curves with their legend to a PNG or SVG file the person names."""
+    overlay = view.ensure_overlay()
+    default = str(_start_folder(view) / f"{view.document.project.name} curves.png")
+    chosen, chosen_filter = QFileDialog.getSaveFileName(view, "Export the curves", default, PICTURE_FILTER)
+    if not chosen:
+        return
+    path = picture_path(Path(chosen), chosen_filter)
+    try:
+        write_picture(overlay, path)
+    except OSError as err:
+        view.message.emit(f"The curves were not written to {path}: {err.strerror or err}")
+        return
+    view.message.emit(f"Wrote {path}")

@@ -17,7 +17,6 @@ from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -377,17 +376,15 @@ class RunsView(QWidget):
         return "This run was recorded before runs kept their graph"
 
     def _why_not_weights(self, one: RunRecord | None, records: list[RunRecord]) -> str:
-        if one is None or one.project is None:
-            return self._why_not_one(one, records)
-        if self.running:
+        """Why the run's weights cannot become the starting weights now ('' when they can)."""
+        if one is not None and one.project is not None and self.running:
             return "Not while a run trains"
-        if self.document.path is None:
+        if one is not None and one.project is not None and self.document.path is None:
             return "Save the project first: its runs keep their weights beside it"
-        if self.history.file_path(one, one.weights) is None:
-            return "This run's weights are gone: only the newest 10 runs and starred ones keep their files"
-        return ""
+        return self._why_not_compress(one, records)
 
     def _why_not_compress(self, one: RunRecord | None, records: list[RunRecord]) -> str:
+        """Why the run's network cannot be compressed ('' when it can): it needs its graph and its weights."""
         if one is None or one.project is None:
             return self._why_not_one(one, records)
         if self.history.file_path(one, one.weights) is None:
@@ -582,45 +579,21 @@ class RunsView(QWidget):
             self._weights_task.join()
             self._weights_task = None
 
-    # ---- exports --------------------------------------------------------------------------------------------
+    # ---- exports (run_export.py: asked where, then written) ----------------------------------------------------
 
-    def _visible_columns(self) -> list[int]:
+    def visible_columns(self) -> list[int]:
         header = self.table.horizontalHeader()
         columns = [header.logicalIndex(visual) for visual in range(header.count())]
         return [column for column in columns if not header.isSectionHidden(column)]
 
-    def _start_folder(self) -> str:
-        return str(self.document.path.parent) if self.document.path is not None else ""
-
     def export_table(self) -> None:
         """The table as shown (its rows sorted and filtered, its columns) to a CSV file."""
-        from netbuilder.ui.training.run_export import TABLE_FILTER, write_table
+        from netbuilder.ui.training.run_export import export_table
 
-        default = str(Path(self._start_folder()) / f"{self.document.project.name} runs.csv")
-        chosen, _ = QFileDialog.getSaveFileName(self, "Export the runs as CSV", default, TABLE_FILTER)
-        if not chosen:
-            return
-        path = Path(chosen) if chosen.lower().endswith(".csv") else Path(chosen + ".csv")
-        try:
-            write_table(self.proxy, self._visible_columns(), path)
-        except OSError as err:
-            self.message.emit(f"The table was not written to {path}: {err.strerror or err}")
-            return
-        self.message.emit(f"Wrote {path}")
+        export_table(self)
 
     def export_curves(self) -> None:
         """The overlaid curves with their legend, as PNG or SVG."""
-        from netbuilder.ui.training.run_export import PICTURE_FILTER, picture_path, write_picture
+        from netbuilder.ui.training.run_export import export_curves
 
-        overlay = self.ensure_overlay()
-        default = str(Path(self._start_folder()) / f"{self.document.project.name} curves.png")
-        chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Export the curves", default, PICTURE_FILTER)
-        if not chosen:
-            return
-        path = picture_path(Path(chosen), chosen_filter)
-        try:
-            write_picture(overlay, path)
-        except OSError as err:
-            self.message.emit(f"The curves were not written to {path}: {err.strerror or err}")
-            return
-        self.message.emit(f"Wrote {path}")
+        export_curves(self)

@@ -123,3 +123,11 @@ def test_a_plan_out_of_range_is_refused_with_what_is_allowed(tmp_path):
     with pytest.raises(ValueError, match="choose from"):
         CompressionPlan(quantizations=("int4",))
     assert main(["compress", str(SAMPLES / "digits_mlp.nbproj"), "--weights", "x.pt", "--quantize", "fp4"]) == 2
+
+
+def test_a_project_never_trained_says_to_train_it_or_give_weights(tmp_path, capsys):
+    project = load_project(SAMPLES / "digits_mlp.nbproj")
+    save_project(project, tmp_path / "digits_mlp.nbproj")
+    assert main(["compress", str(tmp_path / "digits_mlp.nbproj"), "--quantize", WEIGHT_ONLY]) == 1
+    said = capsys.readouterr().err
+    assert "no trained run to compress" in said and "--weights RUN/model.pt" in said

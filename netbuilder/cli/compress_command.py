@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from netbuilder.cli.evaluate_command import last_weights, run_of, with_run_split
+from netbuilder.cli.evaluate_command import run_of, weights_to_use, with_run_split
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.cli.messages import first_model_error
@@ -29,13 +29,8 @@ def run_compress(args: argparse.Namespace) -> int:
         print(f"netbuilder: nothing compressed: {said}", file=sys.stderr)
         return PROBLEMS
     history = RunHistory(project.path)
-    weights = args.weights if args.weights is not None else last_weights(history)
+    weights = weights_to_use(args, history, "compress")
     if weights is None:
-        print(
-            f"netbuilder: {args.project} has no trained run to compress: train it (netbuilder train "
-            f"{args.project}) or give --weights RUN/model.pt",
-            file=sys.stderr,
-        )
         return PROBLEMS
     from netbuilder.training.compression.compress import CompressionError, CompressionPlan, compress  # torch
     from netbuilder.training.compression.report import report_rows

@@ -29,13 +29,8 @@ SPLIT_HELP = "val (the run's validation part, default), train (its training part
 def run_evaluate(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     history = RunHistory(project.path)
-    weights = args.weights if args.weights is not None else last_weights(history)
+    weights = weights_to_use(args, history, "evaluate")
     if weights is None:
-        print(
-            f"netbuilder: {args.project} has no trained run to evaluate: train it (netbuilder train "
-            f"{args.project}) or give --weights RUN/model.pt",
-            file=sys.stderr,
-        )
         return PROBLEMS
     from netbuilder.runtime.devices import default_workers  # torch loads here
     from netbuilder.training.console import METRICS_FILE
@@ -86,6 +81,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.report is not None:
         print(f"report: {args.report / 'report.md'}")
     return OK
+
+
+def weights_to_use(args: argparse.Namespace, history: RunHistory, verb: str) -> Path | None:
+    """`--weights`, or the last run's; None once stderr says there is no run to `verb` and what to do."""
+    weights = args.weights if args.weights is not None else last_weights(history)
+    if weights is None:
+        print(
+            f"netbuilder: {args.project} has no trained run to {verb}: train it (netbuilder train "
+            f"{args.project}) or give --weights RUN/model.pt",
+            file=sys.stderr,
+        )
+    return weights
 
 
 def last_weights(history: RunHistory) -> Path | None:

@@ -255,7 +255,7 @@ def compress_the_network(window: MainWindow) -> None:
     for box in (form.channels_box, *form.quantization_boxes.values()):
         QTest.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     form.fine_tune_field.setValue(2)
-    dialog.resize(1250, 560)
+    dialog.resize(1440, 560)
     QTest.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     wait_until(lambda: not dialog.running)
     settle(500)

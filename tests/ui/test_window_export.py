@@ -74,7 +74,10 @@ def test_the_last_runs_weights_go_into_model_safetensors(qtbot, window, project_
     history.add(RunRecord(run_id, "finished", epochs_done=1, weights=f"{run_id}/model.pt"))
 
     out = tmp_path / "out"
-    export_through_dialog(qtbot, window, out, {"safetensors"}, with_weights=True)
+    export_through_dialog(qtbot, window, out, {"safetensors", "pt2"}, with_weights=True)
+    # the model file was run in its consumer on the validation split, as netbuilder export --weights does
+    assert window.import_report.isVisible()
+    assert "model.pt2: 100.0% of 359 validation predictions agree with torch" in window.import_report.text
     trained = torch.load(history.run_dir(run_id) / "model.pt", weights_only=True)
     exported = load_file(out / "model.safetensors")
     assert exported.keys() == trained.keys()
@@ -203,12 +206,12 @@ def test_an_unforeseen_error_on_the_export_thread_is_reported_as_the_export_fail
     monkeypatch.setattr(format_exporter, "write_formats", fail)
     exporter = FormatExporter()
     finished, states = [], []
-    exporter.finished.connect(lambda results, error: finished.append((results, error)))
+    exporter.finished.connect(lambda results, error, checked: finished.append((results, error, checked)))
     exporter.running_changed.connect(states.append)
     assert exporter.start(Project.new("x"), ExportChoice(tmp_path, ("onnx",)))
     assert not exporter.start(Project.new("y"), ExportChoice(tmp_path, ("onnx",)))  # one export at a time
     qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
-    assert finished == [({}, "The export failed: RuntimeError: onnx fell over")]
+    assert finished == [({}, "The export failed: RuntimeError: onnx fell over", [])]
     assert states == [True, False] and not exporter.running
 
 

@@ -129,8 +129,9 @@ class ImportExportMixin:
             "they compute (Show in the banner above the canvas lists them), then Dismiss the list there."
         )
 
-    def _formats_exported(self, results: dict, error: str) -> None:
-        """The formats are written: the files in the status bar, each failure (node and reason) in the banner."""
+    def _formats_exported(self, results: dict, error: str, checked: list[str]) -> None:
+        """The formats are written: the files in the status bar, each failure (node and reason) in the banner, and
+        with a run's weights how each file did on the validation split."""
         written = [*self._exporting_package, *(r.path for r in results.values() if r.ok)]
         failures = [*self._export_failures, *(r.error for r in results.values() if not r.ok)]
         self._exporting_package, self._export_failures = [], []
@@ -139,10 +140,13 @@ class ImportExportMixin:
         if error:
             failures.append(error)
         if failures:
-            self._report_export_failures(failures)
+            self._report_export_failures(failures, checked)
+        elif checked:
+            self.import_report.show_report("Checked on the validation split:\n" + "\n".join(checked), error=False)
 
-    def _report_export_failures(self, failures: list[str]) -> None:
-        self.import_report.show_report("Not exported:\n" + "\n".join(failures), error=True)
+    def _report_export_failures(self, failures: list[str], checked: list[str] = ()) -> None:
+        checks = "\n\nChecked on the validation split:\n" + "\n".join(checked) if checked else ""
+        self.import_report.show_report("Not exported:\n" + "\n".join(failures) + checks, error=True)
 
     def import_model_dialog(self) -> None:
         """File > Import Model: the dialog opens window-modal (not exec), so the window keeps painting."""

@@ -18,13 +18,16 @@ STARTING_WEIGHTS = "starting_weights"
 """The key of the starting weights' outcome among the formats' results."""
 
 
-def write_formats(project: Project, choice: ExportChoice) -> tuple[dict, str]:
+def write_formats(project: Project, choice: ExportChoice) -> tuple[dict, str, list[str]]:
     """Write `choice`'s formats and, if it asks, the starting weights: ({format or STARTING_WEIGHTS:
-    netbuilder.export.ExportResult}, why no format could be written or ""). Runs on the export's thread."""
+    netbuilder.export.ExportResult}, why no format could be written or "", and with a run's weights each model
+    file's check on the validation split, a line each, as `netbuilder export --weights` prints them). Runs on
+    the export's thread."""
     from netbuilder.export import ExportError, export_formats  # torch loads here, on this thread
 
     results: dict = {}
     error = ""
+    checked: list[str] = []
     if choice.formats:
         try:
             results = export_formats(project, choice.folder, choice.formats, weights=choice.weights)
@@ -32,9 +35,27 @@ def write_formats(project: Project, choice: ExportChoice) -> tuple[dict, str]:
             error = f"No format exported: {err}"
         except OSError as err:
             error = f"Could not write to {choice.folder}: {err}"
+        if results and choice.weights is not None:
+            checked = _checked_on_validation(project, choice, results)
     if choice.starting_weights:
         results[STARTING_WEIGHTS] = _write_starting_weights(project, choice)
-    return results, error
+    return results, error, checked
+
+
+def _checked_on_validation(project: Project, choice: ExportChoice, results: dict) -> list[str]:
+    """Each written model file run in its consumer on the validation split beside the torch model, a line each;
+    or one line saying why the split could not be evaluated; nothing for a network that does not train."""
+    from netbuilder.analysis import analyze
+    from netbuilder.export.validation_check import check_on_validation
+    from netbuilder.training.evaluation import EvaluationError
+
+    if analyze(project.graph).training_task is None:
+        return []
+    try:
+        checks = check_on_validation(project, choice.weights, results)
+    except EvaluationError as err:
+        return [f"No check on the validation split: {err}"]
+    return [check.line(results[check.format].path.name) for check in checks]
 
 
 def _write_starting_weights(project: Project, choice: ExportChoice):
@@ -54,7 +75,7 @@ class FormatExporter(QObject):
     it closes)."""
 
     running_changed = Signal(bool)  # True while the formats are being written
-    finished = Signal(object, str)  # ({format: ExportResult}, why nothing was written or "")
+    finished = Signal(object, str, object)  # ({format: ExportResult}, why nothing was written or "", checks)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,13 +102,13 @@ class FormatExporter(QObject):
             self._task.join()
             self._done()
 
-    def _succeeded(self, outcome: tuple[dict, str]) -> None:
+    def _succeeded(self, outcome: tuple[dict, str, list[str]]) -> None:
         self._done()
         self.finished.emit(*outcome)
 
     def _failed(self, error: Exception) -> None:
         self._done()  # torch or an exporter failing in a way netbuilder.export does not name
-        self.finished.emit({}, f"The export failed: {type(error).__name__}: {error}")
+        self.finished.emit({}, f"The export failed: {type(error).__name__}: {error}", [])
 
     def _done(self) -> None:
         self._task = None

@@ -131,3 +131,12 @@ def test_a_project_never_trained_says_to_train_it_or_give_weights(tmp_path, caps
     assert main(["compress", str(tmp_path / "digits_mlp.nbproj"), "--quantize", WEIGHT_ONLY]) == 1
     said = capsys.readouterr().err
     assert "no trained run to compress" in said and "--weights RUN/model.pt" in said
+
+
+def test_a_layer_that_global_pruning_empties_is_named_with_what_to_do(run, tmp_path):
+    project, weights = run("digits_cnn", 6)
+    report = compress(project, weights, CompressionPlan(sparsity=0.99), tmp_path)
+    pruned = report.rows[1]
+    assert "lost every weight" in pruned.note and "--scope layer" in pruned.note
+    per_layer = compress(project, weights, CompressionPlan(sparsity=0.5, scope="layer"), tmp_path / "layer")
+    assert "lost every weight" not in per_layer.rows[1].note

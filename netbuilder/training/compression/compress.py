@@ -22,7 +22,7 @@ from netbuilder.project import Project, copy_project, save_project
 from netbuilder.runtime.starting_weights import write_starting_weights
 from netbuilder.training.compression import quantization
 from netbuilder.training.compression.channels import prune_channels, pruned_project
-from netbuilder.training.compression.magnitude import keep_masks, prune_magnitude, weight_sparsity
+from netbuilder.training.compression.magnitude import keep_masks, prunable_weights, prune_magnitude, weight_sparsity
 from netbuilder.training.compression.measure import Measurement, count_parameters, latency_samples, measure
 from netbuilder.training.compression.report import report_json, report_markdown
 from netbuilder.training.control import Control
@@ -255,7 +255,14 @@ def _calibration(project: Project, program: Program) -> list[tuple[torch.Tensor]
 
 
 def _sparsity_note(network: nn.Module, plan: CompressionPlan) -> str:
-    return f"{weight_sparsity(network):.1%} of the weights are zero" if plan.sparsity is not None else ""
+    """The share of zero weights, and the layers global pruning emptied (which then pass nothing on)."""
+    if plan.sparsity is None:
+        return ""
+    note = f"{weight_sparsity(network):.1%} of the weights are zero"
+    emptied = [key for module, name, key in prunable_weights(network) if not getattr(module, name).any()]
+    if emptied:
+        note += f"; {', '.join(emptied)} lost every weight: lower the sparsity or prune each layer (--scope layer)"
+    return note
 
 
 def _write_report(report: CompressionReport, out: Path, project: Project, weights: Path, plan: CompressionPlan):

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from netbuilder.atomic_file import open_atomically
+from netbuilder.runtime.torchao_import import torchao_notices_silenced
 
 DYNAMIC, STATIC, WEIGHT_ONLY = "dynamic-int8", "static-int8", "weight-int8"
 METHODS = (DYNAMIC, STATIC, WEIGHT_ONLY)
@@ -168,7 +169,7 @@ def _quantizable_linear(module: nn.Module) -> bool:
 def _quiet() -> Iterator[None]:
     """torch's deprecation notices (torch.ao.quantization, TorchScript, quantized tensors) silenced: the paths
     taken here are the ones still working in this torch, chosen knowing they are deprecated."""
-    with warnings.catch_warnings():
+    with torchao_notices_silenced(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=".*deprecated.*")

@@ -140,3 +140,16 @@ def test_a_layer_that_global_pruning_empties_is_named_with_what_to_do(run, tmp_p
     assert "lost every weight" in pruned.note and "--scope layer" in pruned.note
     per_layer = compress(project, weights, CompressionPlan(sparsity=0.5, scope="layer"), tmp_path / "layer")
     assert "lost every weight" not in per_layer.rows[1].note
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_fine_tuning_on_the_gpu_keeps_the_zeros_of_magnitude_pruning(run, tmp_path):
+    """The fine-tune runs on the engine as the project says (a CUDA graph on a GPU), the mask kept by the step hook
+    inside the graph; the measurements stay on the CPU."""
+    project, weights = run("digits_cnn", 6)
+    on_gpu = with_settings(project, device="cuda")
+    report = compress(on_gpu, weights, CompressionPlan(sparsity=0.6, fine_tune_epochs=2), tmp_path)
+    float_row, pruned, tuned = report.rows
+    assert tuned.nonzero == pruned.nonzero < 0.5 * float_row.nonzero
+    assert accuracy(tuned) > accuracy(float_row) - 0.05

@@ -123,16 +123,18 @@ def evaluate_model(
     device: str = "cpu",
     workers: int = 0,
     progress: Progress | None = None,
+    data: tuple | None = None,
 ) -> Evaluation:
     """`model` (the network of `program`, or anything that computes as it does: a compressed copy, a file run in
     its consumer and wrapped as a module) evaluated on `split` by train.py's own evaluate(), as evaluate_run
-    evaluates a run's weights."""
+    evaluates a run's weights. `data`: the split's samples as split_data gives them, when the caller evaluates
+    several networks on them (read once, not once a network)."""
     check_split(project, split)
     script, settings = program.script, project.training
     # what is wrong with a file, as the loaders say it: the split's fault when it is another path
     unreadable = EvaluationError if split in (VALIDATION, TRAINING) else SplitError
     try:
-        data = split_data(project, program, split)
+        data = split_data(project, program, split) if data is None else data
     except (SystemExit, DataLoadError, ValueError, OSError) as err:
         raise unreadable(str(err)) from None
     total = len(data[0])

@@ -26,7 +26,7 @@ from netbuilder.training.compression.magnitude import keep_masks, prunable_weigh
 from netbuilder.training.compression.measure import Measurement, count_parameters, latency_samples, measure
 from netbuilder.training.compression.report import report_json, report_markdown
 from netbuilder.training.control import Control
-from netbuilder.training.evaluation import TRAINING, split_data
+from netbuilder.training.evaluation import TRAINING, VALIDATION, split_data
 from netbuilder.training.predict import load_weights_into, read_weights
 from netbuilder.training.program import Program, load_program
 
@@ -116,12 +116,13 @@ def compress(
     def measured(name: str, subject: Project, its_program: Program, network: nn.Module, **kwargs) -> Measurement:
         nonlocal done
         tell(f"measuring {name}", done / total)
-        row = measure(name, subject, its_program, network, **kwargs)
+        row = measure(name, subject, its_program, network, data=validation, **kwargs)
         report.rows.append(row)
         done += 1
         return row
 
-    example = (latency_samples(project, program, 2),)
+    validation = split_data(project, program, VALIDATION)  # the same samples for every network measured
+    example = (latency_samples(validation, 2),)
     float_row = measured(
         "float",
         project,
@@ -162,6 +163,7 @@ def compress(
                 note=_sparsity_note(network, plan),
             )
     counts = count_parameters(network)
+    calibration = _calibration(project, program) if plan.quantizations else []
     for method in plan.quantizations:
         if control.stopped:
             break
@@ -171,9 +173,7 @@ def compress(
             done += 1
             continue
         tell(f"quantizing: {method}", done / total)
-        quantized = quantization.quantize(
-            network, method, example_inputs=example, calibration=_calibration(subject, subject_program)
-        )
+        quantized = quantization.quantize(network, method, example_inputs=example, calibration=calibration)
         timed = quantization.compiled(quantized) if plan.compiled and method == quantization.STATIC else None
         measured(
             method,

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from netbuilder.project import Project
-from netbuilder.training.evaluation import VALIDATION, Evaluation, agreement, evaluate_model, split_data
+from netbuilder.training.evaluation import VALIDATION, Evaluation, agreement, evaluate_model
 from netbuilder.training.program import Program
 
 LATENCY_BATCHES = (1, 32)
@@ -54,9 +54,9 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
     return total, nonzero
 
 
-def latency_samples(project: Project, program: Program, batch: int) -> torch.Tensor:
-    """`batch` validation inputs (the first ones, repeated if the split is smaller), as the network takes them."""
-    data = split_data(project, program, VALIDATION)
+def latency_samples(data: tuple, batch: int) -> torch.Tensor:
+    """`batch` inputs of a split (`data` as split_data gives it: (x, y), or a streamed part), the first ones,
+    repeated if the split is smaller."""
     if len(data) == 2:
         x = data[0]
     else:  # a streamed part gives (x, y) a sample
@@ -87,16 +87,17 @@ def measure(
     *,
     file: Path | None,
     counts: tuple[int, int],
+    data: tuple,
     reference: Evaluation | None = None,
     timed: nn.Module | None = None,
     note: str = "",
 ) -> Measurement:
     """`model` (on the CPU and in eval mode already: an exported module refuses .eval()) evaluated on the
     validation split and timed at LATENCY_BATCHES (`timed`, a compiled form of it, is timed instead where given);
-    `counts` are (parameters, not zero) of the float network it was made from; `reference` the float network's
-    evaluation, for the agreement."""
-    evaluation = evaluate_model(project, program, model, VALIDATION)
-    inputs = latency_samples(project, program, max(LATENCY_BATCHES))
+    `counts` are (parameters, not zero) of the float network it was made from; `data` the validation split as
+    split_data gives it; `reference` the float network's evaluation, for the agreement."""
+    evaluation = evaluate_model(project, program, model, VALIDATION, data=data)
+    inputs = latency_samples(data, max(LATENCY_BATCHES))
     latency = {b: median_latency_ms(model if timed is None else timed, inputs[:b]) for b in LATENCY_BATCHES}
     return Measurement(
         name,

@@ -88,45 +88,23 @@ def test_an_unknown_format_is_a_usage_error_that_lists_the_formats(tmp_path, cap
     assert not any(tmp_path.iterdir())
 
 
+def export_code_with(weights: Path, out: Path) -> int:
+    return main(
+        ["export", str(SAMPLES / "digits_mlp.nbproj"), "-o", str(out), "--format", "code", "--weights", str(weights)]
+    )
+
+
 def test_code_with_weights_puts_them_where_predict_py_loads_them(tmp_path, capsys):
     weights = tmp_path / "run" / "model.pt"
     weights.parent.mkdir()
     weights.write_bytes(b"the run's weights")  # copied as they are: predict.py reads them
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "export",
-                str(SAMPLES / "digits_mlp.nbproj"),
-                "-o",
-                str(out),
-                "--format",
-                "code",
-                "--weights",
-                str(weights),
-            ]
-        )
-        == 0
-    )
+    assert export_code_with(weights, out) == 0
     assert (out / "model.pt").read_bytes() == weights.read_bytes()
     assert 'os.path.join(HERE, "model.pt")' in (out / "predict.py").read_text()
     safetensors = weights.with_name("model.safetensors")
     safetensors.write_bytes(b"tensors")
-    assert (
-        main(
-            [
-                "export",
-                str(SAMPLES / "digits_mlp.nbproj"),
-                "-o",
-                str(out),
-                "--format",
-                "code",
-                "--weights",
-                str(safetensors),
-            ]
-        )
-        == 0
-    )
+    assert export_code_with(safetensors, out) == 0
     assert (out / "model.safetensors").read_bytes() == b"tensors"
     assert "load_file(path)" in (out / "predict.py").read_text()
 

@@ -137,31 +137,26 @@ def compress(
         tell("pruning", done / total)
         subject, subject_program, network, masks, name = _pruned(project, program, model, plan, out)
         report.project_file = subject.path if plan.macs_fraction is not None else None
-        measured(
-            name,
-            subject,
-            subject_program,
-            network,
-            file=quantization.save_model(network, example, out / "pruned"),
-            counts=count_parameters(network),
-            reference=reference,
-            note=_sparsity_note(network, plan),
-        )
+
+        def measured_pruned(row_name: str, stem: str) -> None:
+            measured(
+                row_name,
+                subject,
+                subject_program,
+                network,
+                file=quantization.save_model(network, example, out / stem),
+                counts=count_parameters(network),
+                reference=reference,
+                note=_sparsity_note(network, plan),
+            )
+
+        measured_pruned(name, "pruned")
         if plan.fine_tune_epochs > 0 and not control.stopped:
             tell(f"fine-tuning for {plan.fine_tune_epochs} epochs", done / total)
             network = fine_tune(subject, network, plan.fine_tune_epochs, masks, control)
             if plan.macs_fraction is not None:  # the project version starts from the fine-tuned weights
                 write_starting_weights(network.state_dict(), subject_program.model_code.attributes, subject.weights)
-            measured(
-                f"{name}, fine-tuned {plan.fine_tune_epochs} epochs",
-                subject,
-                subject_program,
-                network,
-                file=quantization.save_model(network, example, out / "pruned_fine_tuned"),
-                counts=count_parameters(network),
-                reference=reference,
-                note=_sparsity_note(network, plan),
-            )
+            measured_pruned(f"{name}, fine-tuned {plan.fine_tune_epochs} epochs", "pruned_fine_tuned")
     counts = count_parameters(network)
     calibration = _calibration(project, program) if plan.quantizations else []
     for method in plan.quantizations:

@@ -51,7 +51,7 @@ def seconds_per_sample(trainer: Trainer, device: str, repeats: int = 20) -> floa
     stats, step = trainer.gradient_stats, trainer._train_step
     if trainer.order is None:  # between epochs
         trainer._draw_epoch_order()
-    batch_x, batch_y = next(trainer._batches())
+    batch_x, batch_y, _ = next(trainer._batches())  # batch_y: what the loss takes
     times = []
     for _ in range(repeats):
         step(batch_x, batch_y)  # gradients as a step leaves them

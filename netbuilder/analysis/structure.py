@@ -151,6 +151,8 @@ def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> lis
                     training_only=True,
                 )
             )
+    if len(datasets) == 1 and len(losses) == 1:
+        found += _mixing_diagnostics(graph, datasets[0], losses[0])
     if losses:
         feeding_loss = {e.src for loss in losses for e in graph.inputs_of(loss).values()}
         for node_id in by_role[MODEL]:
@@ -166,6 +168,26 @@ def _training_diagnostics(graph: Graph, by_role: Mapping[str, list[str]]) -> lis
                     )
                 )
     return found
+
+
+def _mixing_diagnostics(graph: Graph, dataset: str, loss: str) -> list[Diagnostic]:
+    """mixup and cutmix turn each batch's class targets into class probabilities (a blend of two classes), which
+    only CrossEntropy on the Dataset's class targets can take."""
+    params = graph.nodes[dataset].params
+    spec = DATASETS[params["dataset"]]
+    mixing = [name for name in ("mixup", "cutmix") if spec.images and params.get(name)]
+    if not mixing:
+        return []
+    target = graph.inputs_of(loss).get("target")
+    classes = target is not None and target.src == dataset and target.src_port == "target"
+    if graph.nodes[loss].block == "CrossEntropy" and classes and spec.task_of(params) == CLASSIFICATION:
+        return []
+    names = " and ".join(mixing)
+    message = (
+        f"{names} blend the class targets of two images into class probabilities, which only CrossEntropy on the "
+        f"Dataset's class targets takes: set {names} to 0, or train with CrossEntropy"
+    )
+    return [Diagnostic(dataset, ERROR, "mixing-targets", message, param=mixing[0], training_only=True)]
 
 
 def _add_loss(graph: Graph, datasets: list[str], optimizers: list[str]) -> AddNode | None:

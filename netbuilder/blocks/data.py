@@ -222,6 +222,71 @@ DATASET = BlockSpec(
             choices=AUGMENTATIONS,
             when=("dataset", IMAGE_SETS),
         ),
+        ParamSpec(
+            "rotation",
+            "float",
+            0.0,
+            "Turn each training image by a random angle of up to this many degrees, either way (0: off). A few "
+            "degrees (10-15) help with photos; leave it low for digits, where a 6 turned far looks like a 9.",
+            min=0.0,
+            max=180.0,
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "crop_scale",
+            "float",
+            1.0,
+            "Random resized crop: cut a random part of each training image, covering at least this share of "
+            "its area (width to height between 3:4 and 4:3), and stretch it back to full size (1: off; 0.08 "
+            "as for ImageNet, 0.35 or more for small images).",
+            min=0.08,
+            max=1.0,
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "jitter",
+            "float",
+            0.0,
+            "Colour jitter: multiply each training image's brightness, contrast and saturation (grey images: "
+            "brightness and contrast) by random factors between 1 - jitter and 1 + jitter (0: off; 0.2 to 0.4 "
+            "is usual).",
+            min=0.0,
+            max=0.9,
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "erasing",
+            "float",
+            0.0,
+            "Random erasing (cutout): the chance that a training image gets a random rectangle blanked out (2 % "
+            "to 33 % of its area, set to 0: the average colour after normalisation), so the network cannot rely "
+            "on one small part (0: off; 0.25 to 0.5 is usual).",
+            min=0.0,
+            max=1.0,
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "mixup",
+            "float",
+            0.0,
+            "Mixup: blend each training batch with itself in another order, images and class targets alike, by a "
+            "weight drawn from Beta(mixup, mixup) (0: off; 0.2 to 1 is usual). Needs CrossEntropy on the "
+            "class targets; training accuracy is then counted against each image's main class.",
+            min=0.0,
+            max=10.0,
+            when=("dataset", IMAGE_SETS),
+        ),
+        ParamSpec(
+            "cutmix",
+            "float",
+            0.0,
+            "CutMix: paste a random rectangle of another image of the batch into each training image, and mix "
+            "the class targets by the areas; the share pasted is drawn from Beta(cutmix, cutmix) (0: off; 1 is "
+            "usual). With mixup as well, each batch gets one of the two at random. Needs CrossEntropy.",
+            min=0.0,
+            max=10.0,
+            when=("dataset", IMAGE_SETS),
+        ),
     ),
     inputs=(),
     outputs=(

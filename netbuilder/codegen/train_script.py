@@ -21,6 +21,7 @@ from typing import Any
 from netbuilder.analysis import Analysis
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec, ForwardContext
+from netbuilder.codegen.augment_code import Augmentation, crop_padding
 from netbuilder.codegen.identifiers import safe_text
 from netbuilder.codegen.line_wrap import docstring_opening
 from netbuilder.codegen.model_code import CodegenError, ModelCode
@@ -90,12 +91,12 @@ def generate_training(
     loss_lines[-1] = "return " + loss_lines[-1].split(" = ", 1)[1]
 
     normalize = dataset.images and dataset_params["normalize"]
-    augmentation = dataset_params["augment"] if dataset.images else "none"
     image_shape = dataset.input_shape(dataset_params)
     streamed = dataset.streamed
+    augmentation = Augmentation.of(dataset.images, dataset_params, image_shape, streamed)
     extra_imports = dataset.import_lines(dataset_params)
     if streamed:
-        extra_imports += _streamed_imports(normalize=normalize, augment=augmentation != "none")
+        extra_imports += _streamed_imports(normalize=normalize, augment=augmentation.per_sample)
     if starting_weights:
         extra_imports += ("from pathlib import Path", "from safetensors.torch import load_file")
     imports = _import_block(extra_imports)
@@ -129,7 +130,7 @@ def generate_training(
         "",
     ]
     if streamed:
-        parts += _streamed_data_functions(image_shape, normalize=normalize, augment=augmentation)
+        parts += _streamed_data_functions(image_shape, normalize=normalize, augment=augmentation.mode)
     elif dataset.tokens:
         saving = _SAVE_PIECES if dataset_params["tokenizer"] == "bpe" else _SAVE_VOCABULARY
         parts += [_PREPARE_TEXT, "", "", _PREPARE_TEXT_DATA, "", "", saving]
@@ -140,16 +141,18 @@ def generate_training(
         if normalize:
             parts += ["", "", _NORMALIZE_CHANNELS]
         parts += ["", "", _prepare_function(standardize=dataset.standardize, normalize=normalize)]
-        if augmentation != "none":
-            parts += ["", "", _augment_function(augmentation, crop_padding(image_shape))]
+    for function in augmentation.functions():  # the batch's random changes (mix needs CLASS_NAMES, defined above)
+        parts += ["", "", function]
     loop = LoopOptions(
         model.class_name,
         settings,
         schedule=schedule,
         classification=task.classification,
         target=target_var,
-        augment=augmentation != "none",
+        augment=augmentation.batch_augment,
         streamed=streamed,
+        mix=augmentation.mixes,
+        epoch_seeds=augmentation.per_sample,
         starting_weights=starting_weights,
         class_count=task.class_count,
         text=dataset.tokens,
@@ -259,48 +262,6 @@ def normalize_channels(train_x: torch.Tensor, val_x: torch.Tensor):
     mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
     std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
     return (train_x - mean) / std, (val_x - mean) / std'''
-
-
-def crop_padding(image_shape: tuple[int, ...]) -> int:
-    """Pixels of padding around an image before a random crop: 4 at 32 px, an eighth of the size in general."""
-    return max(1, min(image_shape[-2:]) // 8)
-
-
-def _augment_function(mode: str, padding: int) -> str:
-    """augment(batch_x, generator): the random flips and crops of one training batch, drawn on its device."""
-    if mode == "flip":
-        return '''\
-def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Flip a random half of the training images left to right, a different half in every batch."""
-    flip = torch.rand(len(batch_x), 1, 1, 1, generator=generator, device=batch_x.device) < 0.5
-    return torch.where(flip, batch_x.flip(3), batch_x)'''
-    flip = mode == "crop+flip"
-    summary = f"Shift each training image by up to {padding} pixels (a crop of it padded with zeros)" + (
-        " and flip a random half of them." if flip else "."
-    )
-    flip_lines = (
-        "    flip = torch.rand(n, 1, 1, generator=generator, device=device) < 0.5\n"
-        "    columns = torch.where(flip, width - 1 - columns, columns)\n"
-        if flip
-        else ""
-    )
-    return f'''\
-def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """{summary}
-
-    Each image gets its own shift{" and flip" if flip else ""}, drawn on the batch's device and applied in one gather.
-    """
-    n, channels, height, width = batch_x.shape
-    device, padding = batch_x.device, {literal(padding)}
-    padded = nn.functional.pad(batch_x, (padding, padding, padding, padding))
-    top = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
-    left = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
-    rows = torch.arange(height, device=device).view(1, height, 1)
-    columns = torch.arange(width, device=device).view(1, 1, width)
-{flip_lines}    # (n, height, width): where each output pixel lies in its padded image, as a flat position
-    index = (rows + top) * (width + 2 * padding) + columns + left
-    pixels = padded.flatten(2).gather(2, index.flatten(1).unsqueeze(1).expand(-1, channels, -1))
-    return pixels.view(n, channels, height, width)'''
 
 
 def _optimizer_function(spec: BlockSpec, params: dict) -> str:

@@ -48,9 +48,11 @@ class LoopOptions:
     schedule: str  # the optimizer's schedule: none, step, cosine, onecycle or plateau
     classification: bool  # evaluate() counts right classes; else it measures errors of values
     target: str  # what the loss compares the output with: batch_y, or batch_x for an autoencoder
-    augment: bool
+    augment: bool  # train.py's augment(batch_x, generator) changes each training batch on its device
     streamed: bool
     starting_weights: bool = False
+    mix: bool = False  # mix(batch_x, batch_y, generator) mixes each training batch: the loss takes class probabilities
+    epoch_seeds: bool = False  # a streamed set's per-sample crops and flips, seeded once an epoch
     class_count: int = 0  # the dataset's classes (classification): the confusion matrix is this square
     text: bool = False  # token indices of texts: train() saves the vocabulary beside the weights
 
@@ -369,11 +371,13 @@ def _train(o: LoopOptions) -> str:
         *(["    scheduler = make_scheduler(optimizer, epochs, steps_per_epoch)"] if o.schedule != "none" else []),
         "    shuffle = torch.Generator().manual_seed(seed + 1)",
     ]
-    if o.augment:
-        generator = "torch.Generator()" if o.streamed else "torch.Generator(device)"
+    augmented = o.augment or o.mix or o.epoch_seeds
+    on_device = o.augment or o.mix or not o.streamed  # a streamed set's per-sample seeds alone come from the CPU
+    if augmented:
+        generator = "torch.Generator(device)" if on_device else "torch.Generator()"
         lines.append(f"    augmentation = {generator}.manual_seed(seed + 2)")
     parts = ["model", "optimizer", *(["scheduler"] if o.schedule != "none" else []), "shuffle"]
-    parts += ["augmentation"] if o.augment else []
+    parts += ["augmentation"] if augmented else []
     lines += [
         "    # what a checkpoint saves, and where the run stands",
         "    parts = {" + ", ".join(f'"{name}": {name}' for name in parts) + "}",
@@ -393,11 +397,15 @@ def _train(o: LoopOptions) -> str:
     ]
     if o.streamed:
         lines.append("        order = torch.randperm(len(train_part), generator=shuffle).tolist()")
-        if o.augment:
-            lines.append("        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation))")
+        if o.epoch_seeds:
+            where = ", device=device" if on_device else ""
+            lines.append(
+                f"        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation{where}))"
+            )
         lines += [
             "        epoch_batches = batches(train_part, order, batch_size, device, workers)",
             "        for step, (batch_x, batch_y) in enumerate(epoch_batches):",
+            *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
         ]
         size = "len(batch_y)"
     else:
@@ -410,8 +418,14 @@ def _train(o: LoopOptions) -> str:
         ]
         size = "len(index)"
     mixed = ", amp, scaler" if o.mixed else ""
+    targets = "targets" if o.mix else "batch_y"
     lines += [
-        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, batch_y, grad_clip{mixed})",
+        *(
+            ["            batch_x, targets = mix(batch_x, batch_y, augmentation)  # class probabilities"]
+            if o.mix
+            else []
+        ),
+        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, {targets}, grad_clip{mixed})",
         *(["            scheduler.step()"] if o.schedule == "onecycle" else []),
         f"            total_loss += loss * {size}",
         "            losses[step] = loss",

@@ -134,9 +134,11 @@ class Trainer:
         self.scheduler = make_scheduler(self.optimizer, self.epochs, self.steps_per_epoch) if make_scheduler else None
         self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
         self.shuffle = torch.Generator().manual_seed(seed + 1)
-        # in memory, augment() draws on the device; a streamed run draws one seed per epoch on the CPU
-        self.augmentation = torch.Generator("cpu" if self.streamed else self.device).manual_seed(seed + 2)
-        self._augment = getattr(script, "augment", None)  # train.py has it when in-memory images are augmented
+        # train.py's augment() and mix() change each training batch on the device, drawing from this generator;
+        # a streamed run's per-sample crops and flips alone draw one seed per epoch, on the CPU
+        self._augment, self._mix = getattr(script, "augment", None), getattr(script, "mix", None)
+        on_device = not self.streamed or self._augment or self._mix
+        self.augmentation = torch.Generator(self.device if on_device else "cpu").manual_seed(seed + 2)
 
         # -- where the run stands -------------------------------------------------------------------------
         self.epoch = 0  # epochs completed
@@ -228,8 +230,8 @@ class Trainer:
             for step, rate in enumerate(rates, start=1):
                 for group in self.optimizer.param_groups:
                     group["lr"] = rate
-                batch_x, batch_y = next(batches)
-                loss = float(self._train_step(batch_x, batch_y)[0])
+                batch_x, targets, _ = next(batches)
+                loss = float(self._train_step(batch_x, targets)[0])
                 if not after_step(step, rate, loss):
                     return
         finally:
@@ -262,8 +264,8 @@ class Trainer:
                 self._report(pace)
                 return "stopped", "stopped by request"
             step = self.position // self.settings.batch_size
-            batch_x, batch_y = next(batches)
-            pace.losses[step] = self._step(batch_x, batch_y, len(batch_y))
+            batch_x, targets, batch_y = next(batches)
+            pace.losses[step] = self._step(batch_x, targets, batch_y)
             self.position += len(batch_y)
             self.global_step += 1
             pace.steps += 1
@@ -278,15 +280,26 @@ class Trainer:
         """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""
         self.order = torch.randperm(self.train_size, generator=self.shuffle).to(self._order_device())
         if self._epoch_seeds:
-            self.epoch_seed = int(torch.randint(2**62, (), generator=self.augmentation))
+            self.epoch_seed = int(
+                torch.randint(2**62, (), generator=self.augmentation, device=self.augmentation.device)
+            )
 
     def _order_device(self) -> torch.device:
         """In-memory batches are gathered on the device by index; a DataLoader takes its order from the CPU."""
         return torch.device("cpu") if self.streamed else self.device
 
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The rest of this epoch's batches from self.position on, on the device and ready for the model:
-        augmented in memory by train.py's augment(), or read, augmented and copied by its batches()."""
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The rest of this epoch's batches from self.position on, on the device and ready for the model, as
+        (inputs, what the loss compares them with, the labels): changed by train.py's augment() and mix() as
+        train() does (mix makes the loss's targets class probabilities; accuracy counts the labels)."""
+        for batch_x, batch_y in self._read_batches():
+            if self._augment is not None:
+                batch_x = self._augment(batch_x, self.augmentation)
+            batch_x, targets = self._mix(batch_x, batch_y, self.augmentation) if self._mix else (batch_x, batch_y)
+            yield batch_x, targets, batch_y
+
+    def _read_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The rest of this epoch's batches as they are: gathered in memory, or read and copied by batches()."""
         batch_size = self.settings.batch_size
         if self.streamed:
             self.train_part.epoch_seed = self.epoch_seed
@@ -295,18 +308,16 @@ class Trainer:
             return
         for start in range(self.position, self.train_size, batch_size):
             index = self.order[start : start + batch_size]
-            batch_x = self.train_x[index]
-            if self._augment is not None:
-                batch_x = self._augment(batch_x, self.augmentation)
-            yield batch_x, self.train_y[index]
+            yield self.train_x[index], self.train_y[index]
 
-    def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> torch.Tensor:
-        """One training step (as a CUDA graph where it can be), then the epoch's running sums; every few steps
-        the gradient statistics, measured on the device."""
+    def _step(self, batch_x: torch.Tensor, targets: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
+        """One training step on the loss's targets (as a CUDA graph where it can be), then the epoch's running
+        sums with accuracy against the labels; every few steps the gradient statistics, measured on the device."""
         sampled = self.gradient_stats.due(self.global_step)
         if sampled:
             self.gradient_stats.before_step()
-        loss, output = (self.graphed or self._train_step)(batch_x, batch_y)
+        size = len(batch_y)
+        loss, output = (self.graphed or self._train_step)(batch_x, targets)
         if sampled:
             self.gradient_stats.after_step(self.global_step + 1)
         if self.schedule == "OneCycleLR":

@@ -1,0 +1,290 @@
+"""The Dataset's batch augmentations (rotation, random resized crop, colour jitter, random erasing, mixup and
+cutmix): train.py's own functions held against torchvision where it has the same transform, their randomness
+checked by counting, and the app's run equal to the exported script's through stop, resume and checkpoints,
+in memory and streamed from an image folder."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torchvision.transforms.v2 import functional as tvf
+
+from netbuilder.analysis import analyze
+from netbuilder.codegen.augment_code import Augmentation
+from netbuilder.project import Project
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.program import load_program
+from tests.networks import small_cnn_project
+from tests.test_augment import SIZE, distinct_images, same, shifts_of, weights
+from tests.test_codegen import exported_passes_ruff
+from tests.test_streaming import CLASSES, write_folder
+
+ALL = {"rotation": 15.0, "crop_scale": 0.5, "jitter": 0.3, "erasing": 0.5, "mixup": 0.4, "cutmix": 1.0}
+
+
+def stripes_project(augment: str = "crop+flip", *, dropout: bool = True, **options) -> Project:
+    dataset = {"dataset": "stripes", "samples": 160, "image_size": SIZE, "classes": 4, "augment": augment, **options}
+    project = small_cnn_project("augmented stripes", dataset, channels=6, classes=4, dropout=dropout)
+    return with_settings(project, device="cpu", epochs=2, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def script():
+    """train.py of a project with every augmentation on: all its functions."""
+    return load_program(stripes_project(**ALL)).script
+
+
+def smooth_images(n: int = 8, channels: int = 3) -> torch.Tensor:
+    """Images in [0, 1] that change gently from pixel to pixel (interpolation then differs little)."""
+    rows = torch.linspace(0, 1, SIZE).view(1, 1, SIZE, 1)
+    columns = torch.linspace(0, 1, SIZE).view(1, 1, 1, SIZE)
+    phase = torch.arange(n * channels, dtype=torch.float32).view(n, channels, 1, 1)
+    return 0.5 + 0.4 * torch.sin(3 * rows + 2 * columns * (1 + phase / 7) + phase)
+
+
+def no_change(n: int):
+    return torch.zeros(n), torch.ones(n, 2), torch.zeros(n, 2), torch.zeros(n, dtype=torch.bool)
+
+
+def test_a_rotation_by_a_fixed_angle_is_torchvisions_rotate(script):
+    x = smooth_images()
+    angle, scale, shift, mirror = no_change(len(x))
+    for degrees in (10.0, -25.0, 90.0):
+        ours = script.transform_images(x, angle + math.radians(degrees), scale, shift, mirror)
+        theirs = tvf.rotate(x, degrees, interpolation=tvf.InterpolationMode.BILINEAR)
+        inner = slice(4, SIZE - 4)  # the corners that turn in from outside are filled differently
+        assert torch.allclose(ours[..., inner, inner], theirs[..., inner, inner], atol=1e-4), degrees
+
+
+def test_shifts_and_flips_land_on_whole_pixels_as_the_crop_of_a_padded_image():
+    x = distinct_images(16)
+    script = load_program(stripes_project("crop+flip", jitter=0.1)).script  # the one-resampling geometry
+    out = script.random_geometry(x, torch.Generator().manual_seed(3))
+    crops = []
+    for original, augmented in zip(x, out, strict=True):
+        (crop,) = shifts_of(original, augmented.round(), padding=SIZE // 8)
+        crops.append(crop)
+    assert len({(top, left) for top, left, _ in crops}) > 5 and {f for *_, f in crops} == {False, True}
+
+
+def test_a_resized_crop_is_torchvisions_resized_crop(script):
+    x = smooth_images()
+    angle, _, _, mirror = no_change(len(x))
+    scale = torch.full((len(x), 2), 0.5)  # the middle quarter: rows and columns 4 to 12 of 16
+    ours = script.transform_images(x, angle, scale, torch.zeros(len(x), 2), mirror)
+    theirs = tvf.resized_crop(x, 4, 4, 8, 8, [SIZE, SIZE], antialias=False)
+    inner = slice(1, SIZE - 1)  # at the edge torchvision repeats the part's last pixel, we read the next one
+    assert torch.allclose(ours[..., inner, inner], theirs[..., inner, inner], atol=1e-5)
+
+
+def test_rotation_angles_stay_within_the_bound_and_take_both_ways():
+    """A bright dot to the right of the centre: after random_geometry, its angle around the centre is the turn."""
+    x = torch.zeros(400, 3, 33, 33)
+    x[:, :, 16, 28] = 1.0
+    script = load_program(stripes_project("none", rotation=20.0, dropout=False)).script
+    out = script.random_geometry(x, torch.Generator().manual_seed(0)).sum(dim=1)
+    rows, columns = torch.meshgrid(torch.arange(33.0), torch.arange(33.0), indexing="ij")
+    weight = out.sum(dim=(1, 2))
+    dy = (out * rows).sum(dim=(1, 2)) / weight - 16
+    dx = (out * columns).sum(dim=(1, 2)) / weight - 16
+    turned = torch.rad2deg(torch.atan2(-dy, dx))  # rows grow downwards: anticlockwise is up
+    assert turned.abs().max() <= 20.5
+    assert (turned < -10).sum() > 80 and (turned > 10).sum() > 80, "spread over the range, both ways"
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_colour_jitter_is_torchvisions_brightness_contrast_and_saturation(script, channels):
+    x = smooth_images(6, channels)
+    ones, factor = torch.ones(len(x)), torch.tensor([0.6, 0.8, 0.95, 1.05, 1.2, 1.4])
+    saturation = ones if channels == 3 else None
+    pairs = [
+        (
+            script.adjust_colours(x, factor, ones, saturation),
+            torch.stack([tvf.adjust_brightness(i, float(f)) for i, f in zip(x, factor, strict=True)]),
+        ),
+        (
+            script.adjust_colours(x, ones, factor, saturation),
+            torch.stack([tvf.adjust_contrast(i, float(f)) for i, f in zip(x, factor, strict=True)]),
+        ),
+    ]
+    if channels == 3:
+        ours = script.adjust_colours(x, ones, ones, factor)
+        pairs.append((ours, torch.stack([tvf.adjust_saturation(i, float(f)) for i, f in zip(x, factor, strict=True)])))
+    for ours, theirs in pairs:  # torchvision clips to [0, 1]; normalised values have no such range
+        assert torch.allclose(ours.clamp(0, 1), theirs, atol=1e-5)
+
+
+def test_random_colours_draw_factors_within_the_strength(script):
+    x = torch.full((500, 3, 4, 4), 0.5)  # grey: contrast and saturation change nothing, brightness scales
+    out = script.random_colours(x, torch.Generator().manual_seed(0))
+    brightness = out[:, 0, 0, 0] / 0.5
+    assert brightness.min() >= 0.7 - 1e-6 and brightness.max() <= 1.3 + 1e-6
+    assert brightness.min() < 0.75 and brightness.max() > 1.25
+
+
+def test_random_erasing_blanks_one_rectangle_inside_the_image_in_the_share_asked(script):
+    x = torch.ones(2000, 3, SIZE, SIZE)
+    out = script.random_erasing(x, torch.Generator().manual_seed(0))
+    blank = out[:, 0] == 0
+    assert torch.equal(blank.unsqueeze(1).expand_as(out), out == 0), "every channel of an erased pixel"
+    erased = blank.any(dim=(1, 2))
+    assert 0.45 < erased.float().mean() < 0.55
+    for image in blank[erased][:300]:
+        rows, columns = image.any(dim=1).nonzero(), image.any(dim=0).nonzero()
+        height, width = len(rows), len(columns)
+        assert int(image.sum()) == height * width, "a rectangle"
+        assert 0.015 <= height * width / SIZE**2 <= 0.4
+
+
+def test_sample_beta_draws_from_beta_alpha_alpha(script):
+    for alpha in (0.4, 1.0, 3.0):
+        generator = torch.Generator().manual_seed(1)
+        draws = torch.stack([script.sample_beta(alpha, generator, "cpu") for _ in range(3000)])
+        assert ((draws > 0) & (draws < 1)).all()
+        assert abs(float(draws.mean()) - 0.5) < 0.02
+        variance = 1 / (4 * (2 * alpha + 1))
+        assert abs(float(draws.var()) - variance) < 0.1 * variance, alpha
+
+
+def test_cutmix_targets_are_the_share_of_pixels_each_image_keeps(script):
+    n = 12
+    x = torch.arange(1.0, n + 1).view(n, 1, 1, 1).expand(n, 3, SIZE, SIZE).contiguous()
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(0))
+    for cut in (0.1, 0.5, 0.9):
+        pasted, kept = script.paste_box(x, order, torch.tensor(cut), torch.Generator().manual_seed(4))
+        own = (pasted[:, 0] == x[:, 0]).float().mean(dim=(1, 2))
+        moved = order != torch.arange(n)
+        assert torch.allclose(own[moved], kept.expand(int(moved.sum())))
+        assert (pasted[:, 0] == x[order, 0]).logical_or(pasted[:, 0] == x[:, 0]).all()
+
+
+def test_mix_gives_class_probabilities_that_match_the_mixed_images(script):
+    generator = torch.Generator().manual_seed(2)
+    batch_y = torch.arange(32) % 4
+    x = batch_y.float().view(-1, 1, 1, 1).expand(32, 3, SIZE, SIZE) * 10  # an image's value is its class * 10
+    for _ in range(10):
+        mixed, targets = script.mix(x, batch_y, generator)
+        assert targets.shape == (32, 4) and torch.allclose(targets.sum(dim=1), torch.ones(32))
+        mean = mixed.mean(dim=(1, 2, 3))  # the blend's (or the pasted picture's) average value
+        assert torch.allclose(mean, targets @ (torch.arange(4.0) * 10), atol=1e-4)
+
+
+def test_old_projects_and_options_at_their_defaults_keep_todays_code():
+    plain = load_program(stripes_project("crop+flip")).script_source
+    defaults = {"rotation": 0.0, "crop_scale": 1.0, "jitter": 0.0, "erasing": 0.0, "mixup": 0.0, "cutmix": 0.0}
+    assert load_program(stripes_project("crop+flip", **defaults)).script_source == plain
+    assert "def random_geometry" not in plain and "def mix" not in plain
+    assert not Augmentation.of(True, {"augment": "none", **defaults}, (3, SIZE, SIZE), False).any
+
+
+@pytest.mark.parametrize(
+    "options",
+    [ALL, {"rotation": 5.0}, {"crop_scale": 0.3, "erasing": 0.2}, {"jitter": 0.4}, {"mixup": 0.2}, {"cutmix": 1.0}],
+)
+def test_the_exported_package_with_augmentations_passes_ruff(tmp_path, options):
+    exported_passes_ruff(stripes_project(**options), tmp_path)
+
+
+def test_grey_images_jitter_brightness_and_contrast_only():
+    """The functions of a 1-channel set (MNIST's shape), run as train.py would hold them."""
+    functions = Augmentation.of(True, {"augment": "none", "jitter": 0.3}, (1, 28, 28), False).functions()
+    namespace = {"torch": torch}
+    exec("\n\n".join(functions), namespace)  # our own generated code, as train.py holds it
+    x = torch.rand(200, 1, 28, 28)
+    out = namespace["augment"](x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and not torch.equal(out, x)
+    assert "brightness and contrast by" in namespace["random_colours"].__doc__
+
+
+def mixing_diagnostics(project: Project) -> list[str]:
+    return [d.message for d in analyze(project.graph).diagnostics if d.code == "mixing-targets"]
+
+
+def test_mixing_needs_crossentropy_on_class_targets():
+    project = stripes_project(mixup=0.2)
+    assert mixing_diagnostics(project) == []
+    graph = project.graph
+    (loss,) = [n.id for n in graph.nodes.values() if n.block == "CrossEntropy"]
+    edges = graph.remove_node(loss)  # NLL after a LogSoftmax: the same classes, but no class probabilities
+    nll, log_softmax = graph.add_node("NLL").id, graph.add_node("LogSoftmax").id
+    for edge in edges:
+        if edge.dst == loss and edge.dst_port == "input":
+            graph.connect(edge.src, edge.src_port, log_softmax, "x")
+            graph.connect(log_softmax, "y", nll, "input")
+        else:
+            graph.connect(
+                *(
+                    (edge.src, edge.src_port, nll, edge.dst_port)
+                    if edge.dst == loss
+                    else (nll, "loss", edge.dst, edge.dst_port)
+                )
+            )
+    (message,) = mixing_diagnostics(project)
+    assert message.startswith("mixup blend the class targets") and "CrossEntropy" in message
+    dataset = next(n.id for n in graph.nodes.values() if n.block == "Dataset")
+    graph.set_param(dataset, "cutmix", 1.0)
+    assert "mixup and cutmix" in mixing_diagnostics(project)[0]
+
+
+def test_validation_is_never_augmented_nor_mixed():
+    plain, augmented = Trainer(stripes_project("none")), Trainer(stripes_project(**ALL))
+    augmented.run(max_steps=3)
+    plain.model.load_state_dict(augmented.model.state_dict())
+    assert plain.evaluate() == augmented.evaluate()
+
+
+def test_the_engine_trains_exactly_what_train_py_trains_with_every_augmentation(tmp_path):
+    t = Trainer(stripes_project(**ALL))
+    assert t.run().status == "completed"
+    assert 0 <= t.history[-1]["train_accuracy"] <= 1, "counted against the labels, not the mixed targets"
+    exported = t.program.script.train(2, 32, 0.2, 0, "cpu", str(tmp_path))
+    assert same(weights(t), dict(exported.state_dict()))
+
+
+def test_resume_from_a_checkpoint_with_every_augmentation_ends_with_the_same_weights(tmp_path):
+    whole = Trainer(stripes_project(**ALL))
+    whole.run()
+    Trainer(stripes_project(**ALL)).run(max_steps=5, checkpoint_dir=tmp_path)
+    fresh = Trainer(stripes_project(**ALL))
+    fresh.load_checkpoint(tmp_path / "last.pt")
+    assert fresh.run().status == "completed"
+    assert same(weights(fresh), weights(whole))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return write_folder(tmp_path_factory.mktemp("images"))
+
+
+@pytest.mark.slow
+def test_a_streamed_folder_augments_its_batches_on_the_device_and_resumes_mid_epoch(folder, tmp_path):
+    """Its per-sample crop and flip in the DataLoader's workers, the rest on the batch after it arrives."""
+    dataset = {"dataset": "image_folder", "path": str(folder), "image_size": SIZE, "augment": "crop+flip", **ALL}
+    project = small_cnn_project("folder", dataset, channels=4, classes=len(CLASSES), dropout=True)
+    project = with_settings(project, device="cpu", epochs=3, batch_size=8)
+    whole = Trainer(project, workers=0)
+    assert whole.augmentation.device == whole.device and whole.run().status == "completed"
+    Trainer(project, workers=2).run(max_steps=6, checkpoint_dir=tmp_path)
+    fresh = Trainer(project, workers=0)
+    fresh.load_checkpoint(tmp_path / "last.pt")
+    assert fresh.epoch == 1 and fresh.position == 8 and fresh.run().status == "completed"
+    assert same(weights(fresh), weights(whole))
+    (tmp_path / "script").mkdir()
+    exported = whole.program.script.train(3, 8, 0.2, 0, "cpu", str(tmp_path / "script"), 0)
+    assert same(weights(whole), dict(exported.state_dict()))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_every_augmentation_draws_on_the_gpu_and_resumes_from_a_checkpoint(tmp_path):
+    project = with_settings(stripes_project(dropout=False, **ALL), device="cuda")
+    whole = Trainer(project)
+    assert whole.augmentation.device.type == "cuda"
+    whole.run()
+    Trainer(project).run(max_steps=5, checkpoint_dir=tmp_path)
+    fresh = Trainer(project)
+    fresh.load_checkpoint(tmp_path / "last.pt")
+    assert fresh.run().status == "completed"
+    assert same(weights(fresh), weights(whole))

@@ -155,7 +155,7 @@ def test_running_out_of_gpu_memory_gives_advice():
     t.program.script.compute_loss = out_of_memory
     outcome = t.run()
     assert outcome.status == "failed"
-    assert "ran out of memory" in outcome.message and "smaller batch size (such as 32)" in outcome.message
+    assert "ran out of memory" in outcome.message and "lower the batch size (such as 32)" in outcome.message
 
 
 def test_early_stopping_ends_the_run():

@@ -107,9 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
             spec.flag,
             type=_option_type(spec),
             choices=spec.choices or None,
-            help=f"{spec.help} ({'' if spec.choices else spec.expected() + '; '}default: the project's)".replace(
-                "%", "%%"
-            ),
+            help=f"{spec.help} ({'' if spec.choices else spec.expected() + '; '}{spec.auto + '; ' if spec.auto else ''}"
+            "default: the project's)".replace("%", "%%"),
         )
     train.add_argument(
         "--out",
@@ -251,12 +250,15 @@ def _option_type(spec: SettingSpec) -> Callable[[str], Any]:
     characters for a mistyped number)."""
 
     def read(text: str) -> Any:
+        if spec.auto and text == "auto":
+            return text
         try:
             value = spec.python_type(text)
         except ValueError:
             value = None
         if value is None or (spec.choices and value not in spec.choices):
-            raise argparse.ArgumentTypeError(f"expected {spec.expected()}, got {quoted(text)}")
+            expected = spec.expected() + (" or auto" if spec.auto else "")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {quoted(text)}")
         return value
 
     read.__name__ = spec.python_type.__name__

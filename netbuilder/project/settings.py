@@ -36,7 +36,8 @@ class SettingSpec:
 
     `kind` is INTEGER, NUMBER (a float) or CHOICE (one of `choices`); `low`/`high` bound a number (None: no
     bound); `off_at_zero` says 0 turns the feature off (shown "off"); `percent` says a fraction reads best as
-    a percentage; `step` is a sensible increment for a spin box.
+    a percentage; `step` is a sensible increment for a spin box; `auto`, where given, says what the word auto
+    does in its `netbuilder train` option (found before the run; never a stored value).
     """
 
     name: str
@@ -50,6 +51,7 @@ class SettingSpec:
     off_at_zero: bool = False
     percent: bool = False
     step: float = 1
+    auto: str = ""  # what `auto` means for it on `netbuilder train`'s command line ("": it takes no auto)
 
     @property
     def flag(self) -> str:
@@ -118,6 +120,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Samples per step; smaller batches use less memory, larger ones run faster on a GPU",
         low=1,
         high=MAX_BATCH_SIZE,
+        auto="auto: the largest batch that trains in the GPU's memory, found by trying sizes first (on the CPU, "
+        "the largest that half the free memory holds by the network's estimate)",
     ),
     SettingSpec(
         "val_fraction",

@@ -40,6 +40,21 @@ def ram_bytes() -> int | None:
         return None
 
 
+def available_ram_bytes() -> int | None:
+    """The memory this machine could give a program now without swapping (the kernel's MemAvailable), in
+    bytes; None where the system does not say."""
+    try:
+        for line in MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return None
+
+
 def device_memory(device: str) -> tuple[str, int | None]:
     """(where, bytes) for a device named as the training setting names it ("cpu", "cuda", "cuda:1", "auto"):
     the RAM for the CPU, the GPU's memory for CUDA when torch is loaded; bytes None when unknown."""

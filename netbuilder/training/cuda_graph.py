@@ -15,7 +15,7 @@ is given it here:
   training steps (nothing is run twice).
 
 If capture fails (an operation that syncs with the host, for instance), the step stays eager for the rest of
-the run, and `reason` says why.
+the run, and `reason` says why; running out of memory while capturing is not such a failure, and ends the run.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+from netbuilder.training.out_of_memory import is_out_of_memory
 
 WARMUP_STEPS = 3
 
@@ -88,6 +90,9 @@ class GraphedStep:
             try:
                 self._capture(batch_x, batch_y)
             except RuntimeError as err:  # cannot be captured: stay eager, and say why
+                if is_out_of_memory(err):  # not for want of memory, though: the run ends saying what to lower
+                    self.graph = None
+                    raise
                 self.reason = f"capture failed: {str(err).splitlines()[0]}"
                 self.graph = None
                 torch.cuda.synchronize()

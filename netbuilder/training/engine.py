@@ -42,6 +42,7 @@ from netbuilder.training.checkpoint_file import (
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.gradient_stats import GradientStats
+from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
@@ -201,20 +202,16 @@ class Trainer:
                 self._end_epoch(pace)
                 if self.stop_reason:
                     return self._finish(pace.emit, "early-stopped", self.stop_reason)
-        except torch.cuda.OutOfMemoryError:
-            self._free_gpu()
-            batch_size = self.settings.batch_size
-            return self._finish(
-                pace.emit,
-                "failed",
-                f"the GPU ran out of memory with batches of {batch_size}: "
-                f"try a smaller batch size (such as {max(1, batch_size // 2)}) or a smaller model",
-            )
         except WriteError as err:  # a checkpoint could not be written (a full disk): the earlier one is whole
             return self._finish(pace.emit, "failed", str(err))
         except Exception as err:  # an exception in forward or backward ends the run with the node named
-            return self._finish(pace.emit, "failed", self._explain(err))
-        return self._finish(pace.emit, "completed", "")
+            failure = "" if is_out_of_memory(err) else self._explain(err)
+        else:
+            return self._finish(pace.emit, "completed", "")
+        if not failure:  # out of the GPU's memory in a step, its capture or validation: freed once handled
+            release_gpu_memory(self.optimizer)
+            failure = out_of_memory_message(self.settings.batch_size)
+        return self._finish(pace.emit, "failed", failure)
 
     def train_at_rates(self, rates: Iterable[float], after_step: Callable[[int, float, float], bool]) -> None:
         """One step of train.py's `train_step` at each rate in turn (what the learning-rate range test does):
@@ -464,11 +461,6 @@ class Trainer:
         script_file = self.program.script.__file__
         frames = traceback.extract_tb(err.__traceback__)
         return any(frame.filename == script_file and frame.name == "__getitem__" for frame in frames)
-
-    def _free_gpu(self) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     # ---- checkpoints -----------------------------------------------------------------------------------
 

@@ -113,6 +113,7 @@ class TrainingWorker(QObject):
 
         from netbuilder.training.control import Control
         from netbuilder.training.engine import Trainer
+        from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
         from netbuilder.training.program import ProgramError
 
         torch.set_num_threads(training_threads())  # for this thread's operations only (OpenMP's setting)
@@ -132,7 +133,14 @@ class TrainingWorker(QObject):
         except ValueError as err:  # a device that is not here, a checkpoint that cannot be gone on from
             return RunEnd("failed", str(err))
         except RuntimeError as err:  # no memory for the data or the model
-            return RunEnd("failed", _first_line(f"could not start: {err}"))
+            failure = _first_line(f"could not start: {err}")
+            if is_out_of_memory(err):
+                failure = out_of_memory_message(self.project.training.batch_size, "loading the data and the model")
+        else:
+            failure = ""
+        if failure:
+            release_gpu_memory()  # what the unfinished Trainer held
+            return RunEnd("failed", failure)
         start = trainer.run_start(resumed=self.resume_from is not None)
         self.recorder.add(start)
         self.started.emit(start)

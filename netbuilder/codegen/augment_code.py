@@ -55,9 +55,8 @@ class Augmentation:
         names = ("rotation", "crop_scale", "jitter", "erasing", "mixup", "cutmix")
         options = {name: float(params[name]) for name in names if name in params}
         channels = image_shape[0] if len(image_shape) == 3 else 1
-        return cls(
-            params["augment"], **options, channels=channels, padding=crop_padding(image_shape), streamed=streamed
-        )
+        mode = params.get("augment", "none")
+        return cls(mode, **options, channels=channels, padding=crop_padding(image_shape), streamed=streamed)
 
     @property
     def batch_options(self) -> bool:

@@ -11,6 +11,7 @@ import numpy
 import torch
 
 from netbuilder.blocks.datasets import CLASSIFICATION, DATASETS
+from netbuilder.data.augmented_preview import AugmentedGrid, Originals, augmented_grid, originals
 from netbuilder.data.loading import load_dataset, read_samples
 from netbuilder.project.settings import TrainingSettings
 
@@ -38,6 +39,8 @@ class Preview:
     text_labels: tuple[int, ...] = ()  # texts: each example's class, in text_examples' order (classification)
     vocabulary_size: int = 0  # texts: the tokens (or pieces) the training part's vocabulary holds
     unknown_share: float = 0.0  # texts: the share of all tokens read as <unk>
+    originals: Originals | None = None  # images: the first few, normalised as training has them, to augment
+    augmented: AugmentedGrid | None = None  # images of an augmenting Dataset: them as training sees them
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def make_preview(params: Mapping[str, Any], seed: int = 0, val_fraction: float =
     classification = spec.task_of({**params}) == CLASSIFICATION
     names = spec.names_of_classes(params) if classification else ()
     generator = torch.Generator().manual_seed(seed)
-    images = labels = points = point_labels = counts = values = None
+    images = labels = points = point_labels = counts = values = kept = augmented = None
     if classification:
         counts = torch.bincount(y.long().reshape(-1), minlength=len(names)).numpy()
     else:
@@ -77,10 +80,13 @@ def make_preview(params: Mapping[str, Any], seed: int = 0, val_fraction: float =
         chosen = chosen[:MAX_IMAGES]
         picked = x[chosen] if x is not None else read_samples(data, chosen.tolist())[0]
         picked = picked.float()
+        labels = tuple(int(v) for v in y[chosen].reshape(-1)) if classification else ()
+        if spec.images:
+            kept = originals(params, picked, x, labels)
+            augmented = augmented_grid(params, kept, names, seed=seed)
         low, high = picked.amin(dim=(1, 2, 3), keepdim=True), picked.amax(dim=(1, 2, 3), keepdim=True)
         picked = ((picked - low) / (high - low).clamp_min(1e-8) * 255).round().to(torch.uint8)
         images = picked.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).contiguous().numpy()
-        labels = tuple(int(v) for v in y[chosen].reshape(-1)) if classification else ()
     elif x is not None and x.dim() == 2 and x.shape[1] >= 1:
         chosen = torch.randperm(len(x), generator=generator)[:MAX_POINTS]
         columns = x[chosen, :2].float()
@@ -100,6 +106,8 @@ def make_preview(params: Mapping[str, Any], seed: int = 0, val_fraction: float =
         point_labels,
         values,
         **(text or {}),
+        originals=kept,
+        augmented=augmented,
     )
 
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWi
 
 from netbuilder.project.settings import TrainingSettings
 from netbuilder.ui.background import BackgroundTask
+from netbuilder.ui.panels.augmented_view import AugmentedView
 from netbuilder.ui.panels.text_preview import TextPreview
 from netbuilder.ui.theme import CATEGORY_COLOURS
 from netbuilder.ui.widgets.colors import CLASS_COLOURS
@@ -58,12 +59,14 @@ class DatasetPreview(QWidget):
         self.canvas = _PreviewCanvas()
         self.text = TextPreview()
         self.text.hide()
+        self.augmented = AugmentedView()  # an augmenting image set: its training images as training sees them
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.button)
         layout.addWidget(self.status)
         layout.addWidget(self.canvas)
         layout.addWidget(self.text)
+        layout.addWidget(self.augmented)
         layout.addStretch(1)
 
     def set_params(self, params: Mapping[str, Any]) -> None:
@@ -104,6 +107,7 @@ class DatasetPreview(QWidget):
         self._loaded()
         self.preview = preview
         self.canvas.set_preview(preview)
+        self.augmented.set_preview(preview, self.params, self.shown_split[1])
         if preview.text_lengths is not None:
             self._show_text()
             return
@@ -134,6 +138,7 @@ class DatasetPreview(QWidget):
         self.preview = None
         self.status.setText(str(error))  # a DataLoadError says what is wrong with the data and what to do
         self.canvas.set_preview(None)
+        self.augmented.set_preview(None, {}, 0)
         self.text.hide()
 
     def _loaded(self) -> None:
@@ -143,6 +148,7 @@ class DatasetPreview(QWidget):
 
     def closeEvent(self, event) -> None:
         self.wait()
+        self.augmented.wait()
         super().closeEvent(event)
 
 

@@ -29,7 +29,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"netbuilder: cannot train {args.project}: {gaps}", file=sys.stderr)
         return PROBLEMS
     from netbuilder.training.console import train_in_terminal  # torch loads only when training
-    from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
+    from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
     from netbuilder.training.program import ProgramError
 
     try:
@@ -48,7 +48,7 @@ def run_train(args: argparse.Namespace) -> int:
     except RuntimeError as err:  # out of the GPU's memory loading the data or building the model
         if not is_out_of_memory(err):
             raise
-        failure = out_of_memory_message(project.training.batch_size, "loading the data and the model")
+        failure = out_of_memory_at_start()
     else:
         return OK if outcome.ok else PROBLEMS
     release_gpu_memory()

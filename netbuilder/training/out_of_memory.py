@@ -1,7 +1,8 @@
 """Running out of GPU memory, wherever in a run it happens (building the model, a step, capturing the step as a
 CUDA graph, validation): how it is recognised, what the person is told to lower, and how the memory is let go.
 
-One wording for the window and `netbuilder train` alike, naming the way to find a batch that fits.
+One wording for the window and `netbuilder train` alike, naming the way to find a batch that fits; out of memory
+before the first step (the data and the network) has its own, since no batch is taken yet.
 """
 
 from __future__ import annotations
@@ -25,13 +26,22 @@ def is_out_of_memory(err: BaseException) -> bool:
     return False
 
 
-def out_of_memory_message(batch_size: int, where: str = "training") -> str:
-    """What to tell a person whose run ran out of GPU memory while `where` ("training", "building the model"),
-    with batches of `batch_size`: what to lower, and how to find a batch that fits."""
+def out_of_memory_message(batch_size: int) -> str:
+    """What to tell a person whose run ran out of GPU memory in a step or in validation, with batches of
+    `batch_size`: what to lower, and how to find a batch that fits."""
     smaller = f" (such as {batch_size // 2:,})" if batch_size > 1 else ""
     return (
-        f"the GPU ran out of memory {where} with batches of {batch_size:,}: lower the batch size{smaller}; "
+        f"the GPU ran out of memory training with batches of {batch_size:,}: lower the batch size{smaller}; "
         f"{FIND_BATCH_SIZE} finds the largest that fits. A smaller network needs less memory too"
+    )
+
+
+def out_of_memory_at_start() -> str:
+    """What to tell a person whose run ran out of GPU memory before its first step, loading the data onto the
+    GPU and building the network there (no batch is taken yet, so the batch size is not what to lower)."""
+    return (
+        "the GPU ran out of memory loading the data and building the network, before any batch: make the network "
+        "smaller (`netbuilder summary` lists its largest layers), or train on the CPU (device cpu)"
     )
 
 

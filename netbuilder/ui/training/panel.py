@@ -38,22 +38,17 @@ from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_war
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.training.batch_size_finder import BatchSizeFinder
 from netbuilder.ui.training.devices import list_devices_loading_torch
 from netbuilder.ui.training.gradients_tab import GradientsTab
 from netbuilder.ui.training.predict_panel import PredictPanel
-from netbuilder.ui.training.run_controls import RunControls
+from netbuilder.ui.training.run_controls import FIND_RATE_TIP, RunControls
 from netbuilder.ui.training.run_words import duration, epoch_in_words, idle_words, outcome_words
 from netbuilder.ui.training.settings_form import SettingsForm
 from netbuilder.ui.training.starting_weights_line import StartingWeightsLine
 from netbuilder.ui.training.worker import RunEnd, TrainingWorker
 from netbuilder.ui.widgets.banner import Banner
 from netbuilder.ui.widgets.text import sentence
-
-FIND_RATE_TIP = (
-    "Train a copy of the network for a few hundred steps while the learning rate grows, plot the loss "
-    "against the rate, and suggest a rate for the optimizer (the network's weights are not changed)"
-)
-
 
 TENSORBOARD_KEY = "training/tensorboard"  # the user's choice: whether runs write TensorBoard logs
 
@@ -123,6 +118,10 @@ class TrainingPanel(QWidget):
         self.find_rate_button = self.controls.find_rate_button
         self.find_rate_button.clicked.connect(self.find_learning_rate)
         self.lr_dialog = None  # the range test's dialog, made when first asked for (pyqtgraph loads then)
+        self.batch_finder = BatchSizeFinder(editor, self.controls.find_batch_button)  # no run while it searches
+        self.batch_finder.busy_changed.connect(self._update_buttons)
+        self.batch_finder.busy_changed.connect(lambda busy: busy or self._show_idle())
+        self.batch_finder.message.connect(self.message)
 
         self.metrics_label = QLabel()
         self.metrics_label.setWordWrap(True)
@@ -135,7 +134,7 @@ class TrainingPanel(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(6, 2, 6, 2)
         side_layout.setSpacing(3)
-        for widget in (self.form, self.starting_row, self.controls, self.metrics_label, self.banner):
+        for widget in (self.form, self.starting_row, self.controls, self.batch_finder, self.metrics_label, self.banner):
             side_layout.addWidget(widget)
         side_layout.addStretch(1)
         self.side = QScrollArea()
@@ -407,6 +406,7 @@ class TrainingPanel(QWidget):
             self._probe = None
         if self.lr_dialog is not None:
             self.lr_dialog.shutdown()
+        self.batch_finder.shutdown()
         self.predict_panel.shutdown()
         if self.plots is not None:
             self.plots.timer.stop()
@@ -538,6 +538,8 @@ class TrainingPanel(QWidget):
         """Why the project cannot train now ("" when it can)."""
         if self.sweeping:
             return "A sweep is training: Train is back once it ends (Training > Sweep… shows it, and stops it)"
+        if self.batch_finder.busy:
+            return "Finding the batch size: Train is back once the search ends (Stop ends it)"
         errors = [d for d in self.document.analysis.problems(training=True) if d.is_error]
         if errors:
             return f"Fix the problems first (see the Problems tab): {errors[0].message}"
@@ -577,6 +579,7 @@ class TrainingPanel(QWidget):
         rate_tip = why_not_rate or FIND_RATE_TIP
         self.find_rate_action.setStatusTip(rate_tip)
         self.find_rate_button.setToolTip(rate_tip)
+        self.batch_finder.set_blocked(why_not_rate.replace("find a learning rate", "find the batch size"))
         if not running and why and not self.banner.isVisible():
             self.metrics_label.setText(why)
         elif not running and not why and self.metrics_label.text().startswith("Fix the problems"):

@@ -15,6 +15,10 @@ from netbuilder.project.run_history import RunRecord
 from netbuilder.ui.widgets.colors import contrast, readable_on
 
 TRAIN_TIP = "Train the network with these settings (the graph is locked meanwhile)"
+FIND_RATE_TIP = (
+    "Train a copy of the network for a few hundred steps while the learning rate grows, plot the loss "
+    "against the rate, and suggest a rate for the optimizer (the network's weights are not changed)"
+)
 
 
 class RunControls(QWidget):
@@ -61,12 +65,14 @@ class RunControls(QWidget):
         layout.addWidget(self.progress)
         # the panel remembers it (per user) and gives each run its folder
         self.tensorboard_box = QCheckBox("TensorBoard logs")
-        # the learning-rate range test, on this row: the buttons' row is full while Continue shows (the panel
-        # enables it)
+        # the batch size search and the learning-rate range test, on this row: the buttons' row is full while
+        # Continue shows (the panel enables them)
+        self.find_batch_button = QPushButton("Find batch size")
         self.find_rate_button = QPushButton("Find LR…")
         extras = QHBoxLayout()
         extras.addWidget(self.tensorboard_box)
         extras.addStretch(1)
+        extras.addWidget(self.find_batch_button)
         extras.addWidget(self.find_rate_button)
         layout.addLayout(extras)
         self.show_tensorboard_folder(None)

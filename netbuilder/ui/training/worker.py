@@ -113,7 +113,7 @@ class TrainingWorker(QObject):
 
         from netbuilder.training.control import Control
         from netbuilder.training.engine import Trainer
-        from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
+        from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
         from netbuilder.training.program import ProgramError
 
         torch.set_num_threads(training_threads())  # for this thread's operations only (OpenMP's setting)
@@ -135,7 +135,7 @@ class TrainingWorker(QObject):
         except RuntimeError as err:  # no memory for the data or the model
             failure = _first_line(f"could not start: {err}")
             if is_out_of_memory(err):
-                failure = out_of_memory_message(self.project.training.batch_size, "loading the data and the model")
+                failure = out_of_memory_at_start()
         else:
             failure = ""
         if failure:

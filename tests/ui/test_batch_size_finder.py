@@ -1,0 +1,85 @@
+"""Find batch size in the window: one click searches in the background (on the CPU: by the estimate), the size
+found becomes the batch size in one undoable edit and the line under the controls says how it was found; not
+offered while a run trains; Stop and closing the window end it. A run that runs out of GPU memory (the real
+torch.cuda.OutOfMemoryError, raised by the real step) ends as failed with what to lower, and the window goes on."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from netbuilder.training.engine import Trainer
+from tests.ui.conftest import running
+
+pytestmark = pytest.mark.usefixtures("no_thread_left_running")
+
+TIMEOUT_MS = 120_000  # the first test of a session loads torch
+LEFT = Qt.MouseButton.LeftButton
+DIGITS_TRAINING_SAMPLES = 1438  # the digits' 1,797 samples less the 20 % held out
+
+
+def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, window):
+    panel = window.training
+    finder = panel.batch_finder
+    button = panel.controls.find_batch_button
+    assert button.isEnabled() and "largest batch" in button.toolTip()
+    before = window.document.project.training.batch_size
+    stack = window.controller.undo_stack
+    index = stack.index()
+    messages: list[str] = []
+    panel.message.connect(messages.append)
+    qtbot.mouseClick(button, LEFT)
+    assert finder.busy and not button.isEnabled() and not panel.train_button.isEnabled()
+    assert "Finding the batch size" in panel.train_button.toolTip()
+    qtbot.waitUntil(lambda: not finder.busy, timeout=TIMEOUT_MS)
+    found = finder.found
+    assert found is not None and found.device == "cpu"
+    assert window.document.project.training.batch_size == found.batch_size == DIGITS_TRAINING_SAMPLES != before
+    assert stack.index() == index + 1  # one edit
+    assert panel.fields["batch_size"].value() == found.batch_size
+    assert finder.words.text().startswith("Batch size 1,438 fits on the CPU by estimate (")
+    assert finder.words.text().endswith("Set as the batch size (Undo puts it back).")
+    assert messages[-1] == "Set the batch size to 1,438 (Undo puts it back)"
+    assert button.isEnabled() and panel.train_button.isEnabled() and not finder.stop_button.isVisible()
+    window.undo_action.trigger()
+    assert window.document.project.training.batch_size == before
+
+
+def test_not_offered_while_a_run_trains(qtbot, window):
+    panel = window.training
+    button = panel.controls.find_batch_button
+    qtbot.mouseClick(panel.train_button, LEFT)
+    assert not button.isEnabled() and "training" in button.toolTip() and "batch size" in button.toolTip()
+    assert not panel.batch_finder.start()
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=TIMEOUT_MS)
+    assert button.isEnabled()
+
+
+def test_closing_the_window_mid_search_joins_its_thread(qtbot, window, no_thread_left_running):
+    finder = window.training.batch_finder
+    qtbot.mouseClick(window.training.controls.find_batch_button, LEFT)
+    assert finder.busy
+    window.close()
+    assert not running(no_thread_left_running) and not finder.busy
+
+
+def test_a_run_out_of_gpu_memory_fails_with_what_to_lower_and_the_window_goes_on(qtbot, window, monkeypatch):
+    def out_of_memory(self, batch_x, batch_y):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(Trainer, "_train_step", out_of_memory)
+    panel = window.training
+    qtbot.mouseClick(panel.train_button, LEFT)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=TIMEOUT_MS)
+    said = panel.outcome_text()
+    assert panel.banner.isVisible() and "ran out of memory" in said
+    assert "lower the batch size (such as 32)" in said and "Find batch size" in said
+    assert window.training.history.records[-1].status == "failed"
+    monkeypatch.undo()  # and the window trains again
+    qtbot.mouseClick(panel.train_button, LEFT)
+    assert panel.is_running
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=TIMEOUT_MS)
+    assert window.isVisible()

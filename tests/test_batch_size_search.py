@@ -31,6 +31,7 @@ from netbuilder.training.engine import Trainer, with_settings
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 DIGITS_MLP = SAMPLES / "digits_mlp.nbproj"
 DIGITS_CNN = SAMPLES / "digits_cnn.nbproj"
+RESIDUAL_CNN = SAMPLES / "residual_cnn.nbproj"  # 960 generated 3x32x32 images: ~0.75 GB of activations at 960
 
 
 class Budget:
@@ -208,7 +209,7 @@ def test_on_a_gpu_the_size_found_trains_and_a_larger_one_does_not_fit(precision)
     holds before its first step to what a full batch of the training set needs: the search finds a size below
     the training set's, a run with the size chosen trains (CUDA graph and validation included) under the same
     cap, and the probe says a size well above the largest does not fit."""
-    project = with_settings(load_project(DIGITS_CNN), device="cuda", precision=precision, epochs=1)
+    project = with_settings(load_project(RESIDUAL_CNN), device="cuda", precision=precision, epochs=1)
     total = torch.cuda.get_device_properties(0).total_memory
     trainer = Trainer(project)
     torch.cuda.synchronize()
@@ -264,3 +265,17 @@ def test_auto_is_taken_only_by_the_batch_size(capsys):
     with pytest.raises(SystemExit):
         main(["train", str(DIGITS_MLP), "--batch-size", "many"])
     assert "expected an integer from 1 to 1048576 or auto, got 'many'" in capsys.readouterr().err
+
+
+def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
+    """With every batch augmentation on (mixup and cutmix make the loss's targets class probabilities), a try
+    trains and evaluates on the augmented, mixed batch: the inputs the network sees are not the stored ones."""
+    from tests.test_augment_batch import ALL, stripes_project
+
+    trainer = Trainer(with_settings(stripes_project(**ALL), device="cpu"))
+    assert trainer._augment is not None and trainer._mix is not None
+    seen: list[torch.Tensor] = []
+    trainer.model.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
+    assert TrainingProbe(trainer)(16)
+    assert len(seen) == 3 and all(len(x) == 16 for x in seen)  # two steps and one evaluation batch
+    assert not torch.equal(seen[0], trainer.train_x[:16])

@@ -134,7 +134,8 @@ class Augmentation:
             lines += [
                 f"    pixels = torch.randint(-{self.padding}, {self.padding + 1}, (n, 2), generator=generator, "
                 "device=device)",
-                "    shift = shift + pixels * 2 / torch.tensor([width, height], device=device)",
+                "    # a pixel is 2 / width of grid_sample's coordinates across, 2 / height down",
+                "    shift = shift + torch.stack([pixels[:, 0] * (2 / width), pixels[:, 1] * (2 / height)], dim=1)",
             ]
         if not self.streamed and self.mode in ("flip", "crop+flip"):
             said.append("flip a random half left to right")
@@ -171,7 +172,7 @@ class Augmentation:
 
     def _random_erasing(self) -> str:
         low, high = (literal(v) for v in ERASED_AREA)
-        ratio = literal(math.log(ERASED_RATIO[0])), literal(math.log(ERASED_RATIO[1]))
+        ratio = literal(math.log(ERASED_RATIO[0])), literal(math.log(ERASED_RATIO[1] / ERASED_RATIO[0]))
         doc = (
             f"With probability {literal(self.erasing)}, blank out (set to 0) a random rectangle of a training "
             f"image:\n    {ERASED_AREA[0]:.0%} to {ERASED_AREA[1]:.0%} of its area, height to width "
@@ -182,13 +183,15 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
     """{doc}"""
     n, _, height, width = batch_x.shape
     device = batch_x.device
-    area = uniform({low}, {high}, n, generator, device) * (height * width)
-    ratio = uniform({ratio[0]}, {ratio[1]}, n, generator, device).exp()  # log(0.3) to log(3.3)
-    box_height = (area * ratio).sqrt().round().clamp(1, height).view(n, 1, 1)
-    box_width = (area / ratio).sqrt().round().clamp(1, width).view(n, 1, 1)
-    top = (uniform(0.0, 1.0, n, generator, device).view(n, 1, 1) * (height - box_height + 1)).floor()
-    left = (uniform(0.0, 1.0, n, generator, device).view(n, 1, 1) * (width - box_width + 1)).floor()
-    erased = (uniform(0.0, 1.0, n, generator, device) < {literal(self.erasing)}).view(n, 1, 1)
+    # each image's area, height to width, top, left and whether it is erased, evenly between 0 and 1
+    draws = torch.rand(5, n, 1, 1, generator=generator, device=device)
+    area = ({low} + ({high} - {low}) * draws[0]) * (height * width)
+    ratio = ({ratio[0]} + {ratio[1]} * draws[1]).exp()  # log(0.3) to log(3.3)
+    box_height = (area * ratio).sqrt().round().clamp(1, height)
+    box_width = (area / ratio).sqrt().round().clamp(1, width)
+    top = (draws[2] * (height - box_height + 1)).floor()
+    left = (draws[3] * (width - box_width + 1)).floor()
+    erased = draws[4] < {literal(self.erasing)}
     rows = torch.arange(height, device=device).view(1, height, 1)
     columns = torch.arange(width, device=device).view(1, 1, width)
     inside = (rows >= top) & (rows < top + box_height) & (columns >= left) & (columns < left + box_width)
@@ -315,15 +318,15 @@ _PASTE_BOX = '''\
 def paste_box(batch_x: torch.Tensor, order: torch.Tensor, cut: torch.Tensor, generator: torch.Generator):
     """Paste into every image the same rectangle of batch_x[order]: about `cut` of the area, centred anywhere
     and cut off at the edges (as torchvision's CutMix). Also the share of each image that stays its own."""
-    n, _, height, width = batch_x.shape
+    height, width = batch_x.shape[-2:]
     device = batch_x.device
-    centre = torch.rand(2, generator=generator, device=device) * torch.tensor([height, width], device=device)
-    half = cut.sqrt() * torch.tensor([height, width], device=device) / 2
-    low = (centre - half).round().clamp(min=0)
-    high = torch.minimum((centre + half).round(), torch.tensor([height, width], device=device))
+    half = cut.sqrt() / 2  # half the rectangle's sides, as shares of the image's
+    centre_row, centre_column = torch.rand(2, generator=generator, device=device)
+    top, bottom = ((centre_row - half) * height).round(), ((centre_row + half) * height).round()
+    left, right = ((centre_column - half) * width).round(), ((centre_column + half) * width).round()
     rows = torch.arange(height, device=device).view(height, 1)
     columns = torch.arange(width, device=device).view(1, width)
-    inside = (rows >= low[0]) & (rows < high[0]) & (columns >= low[1]) & (columns < high[1])
+    inside = (rows >= top) & (rows < bottom) & (columns >= left) & (columns < right)
     kept = 1 - inside.sum() / (height * width)
     return torch.where(inside, batch_x[order], batch_x), kept'''
 

@@ -49,8 +49,10 @@ def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, windo
 def test_not_offered_while_a_run_trains(qtbot, window):
     panel = window.training
     button = panel.controls.find_batch_button
+    assert panel.batch_finder.action in window.training_menu.actions() and panel.batch_finder.action.isEnabled()
     qtbot.mouseClick(panel.train_button, LEFT)
     assert not button.isEnabled() and "training" in button.toolTip() and "batch size" in button.toolTip()
+    assert not panel.batch_finder.action.isEnabled()
     assert not panel.batch_finder.start()
     panel.stop()
     qtbot.waitUntil(lambda: not panel.is_running, timeout=TIMEOUT_MS)

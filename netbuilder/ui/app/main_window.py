@@ -217,6 +217,7 @@ class MainWindow(
         self.training.running_changed.connect(self._training_running)
         self.training.message.connect(self.show_message)
         self.training_menu.addAction(self.training.find_rate_action)
+        self.training_menu.addAction(self.training.batch_finder.action)
         self.training_dock.setWidget(self.training)
         self._show_runs()
         self._show_docks(True)
@@ -254,6 +255,7 @@ class MainWindow(
         self.training.running_changed.disconnect(self._training_running)
         self._drop_runs()
         self.training_menu.removeAction(self.training.find_rate_action)
+        self.training_menu.removeAction(self.training.batch_finder.action)
         self._training_running(False)
         self.recovery.discard(self._recovery_entry)
         self.scene.selectionChanged.disconnect(self._selection_changed)  # it fires while items go away

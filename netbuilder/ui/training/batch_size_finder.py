@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from netbuilder.project import Project, copy_project
@@ -72,9 +73,10 @@ class Search(QObject):
 
 
 class BatchSizeFinder(QWidget):
-    """The line under the run controls while a search runs (the size tried, Stop) and after it (what was found);
-    `button` (Find batch size, on the run controls' row) starts it. The panel says when it may not start
-    (`set_blocked`), and hears `busy_changed` (no run starts while a search holds the GPU) and `message`."""
+    """The line under the run controls while a search runs (the size tried, Stop) and after it (what was found).
+    `button` (Find batch size, on the run controls' row) and `action` (the window's Training menu) start it.
+    The panel says when it may not start (`set_blocked`), and hears `busy_changed` (no run starts while a
+    search holds the GPU) and `message`."""
 
     busy_changed = Signal(bool)
     message = Signal(str)  # a line for the status bar
@@ -85,6 +87,9 @@ class BatchSizeFinder(QWidget):
         self.button = button
         self.button.setToolTip(FIND_BATCH_TIP)
         self.button.clicked.connect(self.start)
+        self.action = QAction("Find &Batch Size", self)  # the same, in the window's Training menu
+        self.action.setStatusTip(FIND_BATCH_TIP)
+        self.action.triggered.connect(self.start)
         self.search: Search | None = None
         self.task: BackgroundTask | None = None
         self.found = None  # the last search's BatchSizeFound
@@ -108,8 +113,10 @@ class BatchSizeFinder(QWidget):
 
     def set_blocked(self, why: str) -> None:
         """Offer the search when `why` is "" (and none runs); else the button says why not."""
-        self.button.setEnabled(not why and not self.busy)
+        for offered in (self.button, self.action):
+            offered.setEnabled(not why and not self.busy)
         self.button.setToolTip(why or FIND_BATCH_TIP)
+        self.action.setStatusTip(why or FIND_BATCH_TIP)
 
     def start(self) -> bool:
         """Search for the batch size of the project as it is now; False while one runs or it may not start."""
@@ -126,6 +133,7 @@ class BatchSizeFinder(QWidget):
         self.stop_button.setEnabled(True)
         self.stop_button.show()
         self.button.setEnabled(False)
+        self.action.setEnabled(False)
         self.task.start()
         self.busy_changed.emit(True)
         return True

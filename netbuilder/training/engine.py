@@ -41,6 +41,8 @@ from netbuilder.training.checkpoint_file import (
 )
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
+from netbuilder.training.cuda_start import CudaStart
+from netbuilder.training.data_cache import prepared_data
 from netbuilder.training.gradient_stats import GradientStats
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
 from netbuilder.training.program import Program, load_program
@@ -95,6 +97,7 @@ class Trainer:
         self.program = program or load_program(project)
         saved = read_checkpoint(resume, self.program, name=resume_name) if resume is not None else None
         self.device = resolve_device(device or self.settings.device)
+        cuda_start = CudaStart(self.device)  # the GPU starts in the background while the data is prepared
         self.workers = default_workers() if workers is None else workers
         script = self.program.script
         seed = self.settings.seed
@@ -114,11 +117,12 @@ class Trainer:
             if task.dataset.tokens:  # texts: the vocabulary made from the training part goes with the weights
                 *parts, self.vocabulary = script.prepare_text(self.settings.val_fraction, seed)
             else:
-                parts = script.prepare_data(self.settings.val_fraction, seed)
+                parts = prepared_data(script, self.program.script_source, self.settings.val_fraction, seed)
             train_x, train_y, val_x, val_y = parts
             self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
             self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
             self.train_size, self.val_size = len(train_x), len(val_x)
+        cuda_start.join()
         torch.manual_seed(seed)
         self.model: nn.Module = self.program.new_model().to(self.device)
         self.criterion: nn.Module = script.make_criterion()

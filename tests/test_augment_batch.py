@@ -94,6 +94,33 @@ def test_rotation_angles_stay_within_the_bound_and_take_both_ways():
     assert (turned < -10).sum() > 80 and (turned > 10).sum() > 80, "spread over the range, both ways"
 
 
+def test_resized_crops_keep_at_least_the_share_asked_within_the_usual_aspect_ratios():
+    """Channel 0 holds each pixel's column, channel 1 its row: at the output's centre their slopes are the part's
+    width and height as shares of the image's."""
+    size = 32
+    rows, columns = torch.meshgrid(torch.arange(size * 1.0), torch.arange(size * 1.0), indexing="ij")
+    x = torch.stack([columns, rows, rows]).expand(1000, 3, size, size)
+    script = load_program(stripes_project("none", crop_scale=0.35, dropout=False)).script
+    out = script.random_geometry(x, torch.Generator().manual_seed(0))
+    middle = size // 2
+    width = out[:, 0, middle, middle + 1] - out[:, 0, middle, middle]
+    height = out[:, 1, middle + 1, middle] - out[:, 1, middle, middle]
+    area, ratio = width * height, width / height
+    assert area.min() >= 0.35 - 1e-4 and width.max() <= 1 + 1e-4 and height.max() <= 1 + 1e-4
+    assert ratio.min() >= 3 / 4 - 1e-4 and ratio.max() <= 4 / 3 + 1e-4
+    assert area.min() < 0.4 and area.max() > 0.95, "spread over the range"
+
+
+def test_the_one_resampling_flips_about_half_of_the_images():
+    x = torch.rand(1000, 3, 8, 8)
+    script = load_program(stripes_project("flip", jitter=0.1, dropout=False)).script
+    out = script.random_geometry(x, torch.Generator().manual_seed(0))
+    mirrored = (out - x.flip(3)).abs().amax(dim=(1, 2, 3)) < 1e-5
+    kept = (out - x).abs().amax(dim=(1, 2, 3)) < 1e-5
+    assert (mirrored ^ kept).all(), "each image mirrored or kept, nothing else"
+    assert 450 < int(mirrored.sum()) < 550
+
+
 @pytest.mark.parametrize("channels", [3, 1])
 def test_colour_jitter_is_torchvisions_brightness_contrast_and_saturation(script, channels):
     x = smooth_images(6, channels)
@@ -148,19 +175,22 @@ def test_sample_beta_draws_from_beta_alpha_alpha(script):
         assert abs(float(draws.var()) - variance) < 0.1 * variance, alpha
 
 
-def test_cutmix_targets_are_the_share_of_pixels_each_image_keeps(script):
-    n = 12
-    x = torch.arange(1.0, n + 1).view(n, 1, 1, 1).expand(n, 3, SIZE, SIZE).contiguous()
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(0))
-    for cut in (0.1, 0.5, 0.9):
-        pasted, kept = script.paste_box(x, order, torch.tensor(cut), torch.Generator().manual_seed(4))
-        own = (pasted[:, 0] == x[:, 0]).float().mean(dim=(1, 2))
-        moved = order != torch.arange(n)
-        assert torch.allclose(own[moved], kept.expand(int(moved.sum())))
-        assert (pasted[:, 0] == x[order, 0]).logical_or(pasted[:, 0] == x[:, 0]).all()
+def test_cutmix_boxes_are_rectangles_of_the_share_asked_cut_off_at_the_edges(script):
+    generator = torch.Generator().manual_seed(4)
+    for cut in (0.1, 0.3, 0.6):
+        shares = []
+        for _ in range(300):
+            box = script.cut_box(SIZE, SIZE, torch.tensor(cut), generator, "cpu")
+            height, width = len(box.any(dim=1).nonzero()), len(box.any(dim=0).nonzero())
+            assert int(box.sum()) == height * width, "a rectangle"
+            shares.append(float(box.float().mean()))
+        side = cut**0.5
+        assert max(shares) <= (side + 1 / SIZE) ** 2, "no larger than asked, but for rounding to whole pixels"
+        assert max(shares) >= (side - 1 / SIZE) ** 2, "the whole rectangle where it lies inside the image"
 
 
 def test_mix_gives_class_probabilities_that_match_the_mixed_images(script):
+    """Mixup and cutmix at random: each mixed image's average is its targets' blend of the class values."""
     generator = torch.Generator().manual_seed(2)
     batch_y = torch.arange(32) % 4
     x = batch_y.float().view(-1, 1, 1, 1).expand(32, 3, SIZE, SIZE) * 10  # an image's value is its class * 10

@@ -198,49 +198,56 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
     return batch_x.masked_fill((inside & erased).unsqueeze(1), 0.0)'''
 
     def _mix_functions(self) -> list[str]:
-        functions = [_SAMPLE_BETA]
+        mixup, cutmix = literal(self.mixup), literal(self.cutmix)
         said, lines = [], []
         if self.mixup:
-            said.append(f"mixup blends the images by a weight drawn from Beta({self.mixup:g}, {self.mixup:g})")
-            lines += [
-                f"    share = sample_beta({literal(self.mixup)}, generator, device)  # each image's own share",
-                "    mixed_x = share * batch_x + (1 - share) * batch_x[order]",
-                "    mixed = share * targets + (1 - share) * targets[order]",
-            ]
+            said.append(
+                f"mixup blends each image with another by a weight drawn from Beta({self.mixup:g}, {self.mixup:g})"
+            )
         if self.cutmix:
             said.append(
-                f"cutmix pastes a rectangle of the other image covering a share drawn from Beta({self.cutmix:g}, "
+                f"cutmix pastes a rectangle of another image, the share it keeps drawn from Beta({self.cutmix:g}, "
                 f"{self.cutmix:g}), and the targets are mixed by the areas"
             )
-            functions.append(_PASTE_BOX)
-            lines += [
-                f"    cut = 1 - sample_beta({literal(self.cutmix)}, generator, device)  # the share pasted",
-                "    pasted_x, kept = paste_box(batch_x, order, cut, generator)",
-                "    pasted = kept * targets + (1 - kept) * targets[order]",
-            ]
         if self.mixup and self.cutmix:
             said.append("each batch gets one of the two at random")
             lines += [
                 "    use_cutmix = torch.rand((), generator=generator, device=device) < 0.5",
-                "    return torch.where(use_cutmix, pasted_x, mixed_x), torch.where(use_cutmix, pasted, mixed)",
+                f"    share = sample_beta(torch.where(use_cutmix, {cutmix}, {mixup}), generator, device)",
+                "    box = cut_box(height, width, 1 - share, generator, device)",
+                "    own = torch.where(use_cutmix, 1 - box.float(), share)  # each pixel's share of its own image",
+            ]
+        elif self.mixup:
+            lines += [
+                f"    own = sample_beta({mixup}, generator, device)  # each image's share of itself, at every pixel"
             ]
         else:
-            lines.append("    return (mixed_x, mixed)" if self.mixup else "    return (pasted_x, pasted)")
-        summary = "; ".join(said)
+            lines += [
+                f"    share = sample_beta({cutmix}, generator, device)",
+                "    own = 1 - cut_box(height, width, 1 - share, generator, device).float()  # 1 outside the box",
+            ]
         doc = textwrap.fill(
             "Mix the training batch with itself in a random order, images and targets alike: the inputs, and the "
-            f"targets as class probabilities (N, classes) for the loss. {summary[0].upper()}{summary[1:]}.",
+            f"targets as class probabilities (N, classes) for the loss. {_capital('; '.join(said))}.",
             112,
             subsequent_indent="    ",
         )
-        functions.append(
+        mix = (
             "def mix(batch_x: torch.Tensor, batch_y: torch.Tensor, generator: torch.Generator):\n"
             f'    """{doc}"""\n'
+            "    height, width = batch_x.shape[-2:]\n"
             "    device = batch_x.device\n"
             "    targets = nn.functional.one_hot(batch_y.reshape(-1).long(), len(CLASS_NAMES)).float()\n"
-            "    order = torch.randperm(len(batch_x), generator=generator, device=device)\n" + "\n".join(lines)
+            "    order = torch.randperm(len(batch_x), generator=generator, device=device)\n"
+            + "\n".join(lines)
+            + "\n    kept = own.mean()  # the share of each image that stays its own\n"
+            "    return torch.lerp(batch_x[order], batch_x, own), torch.lerp(targets[order], targets, kept)"
         )
-        return functions
+        return [_SAMPLE_BETA, *([_CUT_BOX] if self.cutmix else []), mix]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _sentence(parts: list[str]) -> str:
@@ -300,10 +307,11 @@ def adjust_colours(batch_x: torch.Tensor, brightness: torch.Tensor, contrast: to
     return torch.lerp(grey(batch_x), batch_x, saturation.view(n, 1, 1, 1))  # towards the image in grey'''
 
 _SAMPLE_BETA = '''\
-def sample_beta(alpha: float, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """One draw from Beta(alpha, alpha), from the run's generator and without waiting for the device: x / (x + y)
-    for x, y from Gamma(alpha), each by Marsaglia and Tsang's method with 16 tries at once (the first accepted
-    counts; all 16 fail less than once in 10^20 draws) and Gamma(alpha) = Gamma(alpha + 1) * u ** (1 / alpha)."""
+def sample_beta(alpha, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """One draw from Beta(alpha, alpha) (alpha a number, or a number on the device), from the run's generator and
+    without waiting for the device: x / (x + y) for x, y from Gamma(alpha), each by Marsaglia and Tsang's method
+    with 16 tries at once (the first accepted counts; all 16 fail less than once in 10^20 draws) and
+    Gamma(alpha) = Gamma(alpha + 1) * u ** (1 / alpha)."""
     d = alpha + 1 - 1 / 3
     c = 1 / (9 * d) ** 0.5
     z = torch.randn(2, 16, generator=generator, device=device)
@@ -314,21 +322,17 @@ def sample_beta(alpha: float, generator: torch.Generator, device: torch.device) 
     gamma = d * v.gather(1, first).squeeze(1) * torch.rand(2, generator=generator, device=device) ** (1 / alpha)
     return gamma[0] / gamma.sum()'''
 
-_PASTE_BOX = '''\
-def paste_box(batch_x: torch.Tensor, order: torch.Tensor, cut: torch.Tensor, generator: torch.Generator):
-    """Paste into every image the same rectangle of batch_x[order]: about `cut` of the area, centred anywhere
-    and cut off at the edges (as torchvision's CutMix). Also the share of each image that stays its own."""
-    height, width = batch_x.shape[-2:]
-    device = batch_x.device
+_CUT_BOX = '''\
+def cut_box(height: int, width: int, cut: torch.Tensor, generator: torch.Generator, device: torch.device):
+    """A rectangle (True inside) of about `cut` of the image's area, centred anywhere and cut off at the edges,
+    as torchvision's CutMix draws it."""
     half = cut.sqrt() / 2  # half the rectangle's sides, as shares of the image's
     centre_row, centre_column = torch.rand(2, generator=generator, device=device)
     top, bottom = ((centre_row - half) * height).round(), ((centre_row + half) * height).round()
     left, right = ((centre_column - half) * width).round(), ((centre_column + half) * width).round()
     rows = torch.arange(height, device=device).view(height, 1)
     columns = torch.arange(width, device=device).view(1, width)
-    inside = (rows >= top) & (rows < bottom) & (columns >= left) & (columns < right)
-    kept = 1 - inside.sum() / (height * width)
-    return torch.where(inside, batch_x[order], batch_x), kept'''
+    return (rows >= top) & (rows < bottom) & (columns >= left) & (columns < right)'''
 
 
 def _legacy_augment(mode: str, padding: int) -> str:

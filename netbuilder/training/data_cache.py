@@ -30,13 +30,16 @@ import sys
 import threading
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 import torch
 
 from netbuilder.atomic_file import open_atomically
 from netbuilder.runtime.cache_folder import cache_folder
+
+if TYPE_CHECKING:
+    from netbuilder.training.program import Program
 
 FORMAT = "1"
 NAMES = ("train_x", "train_y", "val_x", "val_y")
@@ -86,6 +89,14 @@ def prepared_data(script: Any, script_source: str, val_fraction: float, seed: in
         _writers.append(writer)
     writer.start()
     return parts
+
+
+def program_data(program: Program, val_fraction: float, seed: int) -> tuple:
+    """train.py's `prepare_data(val_fraction, seed)` of a loaded program: through the cache for data held in
+    memory (prepared_data), as it is for a streamed set (its parts read samples per batch)."""
+    if program.task.dataset.streamed:
+        return program.script.prepare_data(val_fraction, seed)
+    return prepared_data(program.script, program.script_source, val_fraction, seed)
 
 
 def finish_writing() -> None:

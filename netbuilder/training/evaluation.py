@@ -32,6 +32,7 @@ from netbuilder.data.loading import DataLoadError, load_dataset
 from netbuilder.project import Project
 from netbuilder.training.class_scores import class_probabilities
 from netbuilder.training.curves import ClassCurves, one_vs_rest
+from netbuilder.training.data_cache import program_data
 from netbuilder.training.predict import (
     CLASSIFICATION_KIND,
     REGRESSION_KIND,
@@ -220,7 +221,7 @@ def split_data(project: Project, program: Program, split: str) -> tuple:
     script, settings = program.script, project.training
     streamed = program.task.dataset.streamed
     if split in (VALIDATION, TRAINING):
-        prepared = script.prepare_data(settings.val_fraction, settings.seed)
+        prepared = program_data(program, settings.val_fraction, settings.seed)
         if not streamed:
             return prepared[2:] if split == VALIDATION else prepared[:2]
         train_part, val_part = prepared

@@ -25,6 +25,7 @@ from netbuilder.data.loading import DataLoadError, read_samples
 from netbuilder.project import Project
 from netbuilder.runtime.weights import WeightsFileError, read_state_dict
 from netbuilder.training.class_scores import class_probabilities
+from netbuilder.training.data_cache import program_data
 from netbuilder.training.program import ProgramError, load_program
 
 CLASSIFICATION_KIND = "classification"
@@ -145,7 +146,7 @@ class Predictor:
             raise PredictError(str(err)) from None
         settings = project.training
         try:
-            validation = ValidationPart(program.script.prepare_data(settings.val_fraction, settings.seed))
+            validation = ValidationPart(program_data(program, settings.val_fraction, settings.seed))
         except (SystemExit, DataLoadError) as err:  # the loaders' own words for missing or damaged files
             raise PredictError(str(err)) from None
         if len(validation) == 0:

@@ -143,12 +143,16 @@ def test_colour_jitter_is_torchvisions_brightness_contrast_and_saturation(script
         assert torch.allclose(ours.clamp(0, 1), theirs, atol=1e-5)
 
 
-def test_random_colours_draw_factors_within_the_strength(script):
-    x = torch.full((500, 3, 4, 4), 0.5)  # grey: contrast and saturation change nothing, brightness scales
+def test_random_colours_scale_brightness_from_black_within_the_strength(script):
+    """Normalised values: black is each channel's darkest value in the batch (here -2), grey images stay grey
+    (contrast and saturation change nothing), so a grey image's distance from black shows its brightness factor."""
+    x = torch.full((500, 3, 4, 4), 0.5)
+    x[0] = -2.0  # a black image
     out = script.random_colours(x, torch.Generator().manual_seed(0))
-    brightness = out[:, 0, 0, 0] / 0.5
-    assert brightness.min() >= 0.7 - 1e-6 and brightness.max() <= 1.3 + 1e-6
+    brightness = (out[1:, 0, 0, 0] + 2) / 2.5
+    assert brightness.min() >= 0.7 - 1e-5 and brightness.max() <= 1.3 + 1e-5
     assert brightness.min() < 0.75 and brightness.max() > 1.25
+    assert torch.allclose(out[0], x[0], atol=1e-3), "black stays black (torchvision's grey weighs 0.9999 in all)"
 
 
 def test_random_erasing_blanks_one_rectangle_inside_the_image_in_the_share_asked(script):

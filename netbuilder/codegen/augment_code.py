@@ -167,7 +167,9 @@ class Augmentation:
             f'    {1 - self.jitter:g} and {1 + self.jitter:g}."""\n'
             "    n = len(batch_x)\n"
             f"    factors = uniform(1 - {strength}, 1 + {strength}, {count} * n, generator, batch_x.device)\n"
-            f"    return adjust_colours(batch_x, *factors.view({count}, -1))"
+            "    # black: each channel's darkest value in the batch (0 in [0, 1] pixels, below 0 once normalised)\n"
+            "    black = batch_x.amin(dim=(0, 2, 3), keepdim=True)\n"
+            f"    return adjust_colours(batch_x, *factors.view({count}, -1), black=black)"
         )
 
     def _random_erasing(self) -> str:
@@ -294,12 +296,13 @@ def grey(batch_x: torch.Tensor) -> torch.Tensor:
 
 _ADJUST_COLOURS = '''\
 def adjust_colours(batch_x: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor,
-                   saturation: torch.Tensor | None = None) -> torch.Tensor:
+                   saturation: torch.Tensor | None = None, black: torch.Tensor | float = 0.0) -> torch.Tensor:
     """Each image's brightness, contrast and saturation multiplied by its factors (one per image), as
-    torchvision's adjust_brightness, adjust_contrast and adjust_saturation do but without clipping to [0, 1]:
-    after normalisation 0 is the training part's average colour, so brightness scales the distance from it."""
+    torchvision's adjust_brightness, adjust_contrast and adjust_saturation do on images in [0, 1] but without
+    clipping (normalised values have no such range): brightness scales each value's distance from `black`, the
+    value of black (per channel), contrast blends towards the image's average grey, saturation towards its grey."""
     n = len(batch_x)
-    batch_x = batch_x * brightness.view(n, 1, 1, 1)  # towards black (0) or away from it
+    batch_x = black + (batch_x - black) * brightness.view(n, 1, 1, 1)  # black stays black
     average = grey(batch_x).mean(dim=(1, 2, 3), keepdim=True)
     batch_x = torch.lerp(average, batch_x, contrast.view(n, 1, 1, 1))  # towards the image's average grey
     if saturation is None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy
 import torch
 
-from netbuilder.atomic_file import open_atomically
+from netbuilder.atomic_file import open_atomically, sweep_stale_temporaries
 from netbuilder.runtime.cache_folder import cache_folder
 
 if TYPE_CHECKING:
@@ -248,6 +248,7 @@ def write_entry(entry: Path, key: str, parts: tuple[torch.Tensor, ...], files: s
     if any(tensor.dtype not in SAFETENSORS_NAMES for tensor in tensors.values()):
         return False
     size = sum(tensor.numel() * tensor.element_size() for tensor in tensors.values())
+    sweep_stale_temporaries(entry.parent)  # a write cut short by a kill (a sweep's worker ends with os._exit)
     limit = cache_limit_bytes(entry.parent)
     if size > limit:
         return False

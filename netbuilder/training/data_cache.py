@@ -248,7 +248,7 @@ def write_entry(entry: Path, key: str, parts: tuple[torch.Tensor, ...], files: s
     if any(tensor.dtype not in SAFETENSORS_NAMES for tensor in tensors.values()):
         return False
     size = sum(tensor.numel() * tensor.element_size() for tensor in tensors.values())
-    sweep_stale_temporaries(entry.parent)  # a write cut short by a kill (a sweep's worker ends with os._exit)
+    sweep_stale_temporaries(entry.parent)  # writes cut short by a kill (or a crash) of the writing process
     limit = cache_limit_bytes(entry.parent)
     if size > limit:
         return False

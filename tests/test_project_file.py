@@ -146,6 +146,8 @@ def test_params_are_written_in_full_with_auto_sizes_as_null_and_tuples_as_lists(
         "precision": "fp32",
         "grad_clip": 0.0,
         "early_stopping": 0,
+        "accumulation": 1,
+        "sync_batchnorm": "off",
     }
 
 
@@ -598,6 +600,8 @@ def test_training_settings_defaults() -> None:
         "precision": "fp32",
         "grad_clip": 0.0,
         "early_stopping": 0,
+        "accumulation": 1,
+        "sync_batchnorm": "off",
     }
 
 

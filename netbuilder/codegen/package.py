@@ -46,6 +46,8 @@ def generate_package(
     precision: str = "fp32",
     grad_clip: float = 0.0,
     early_stopping: int = 0,
+    accumulation: int = 1,
+    sync_batchnorm: str = "off",
     weights_format: str = "pt",
     starting_weights: bool = False,
 ) -> Package:
@@ -67,6 +69,8 @@ def generate_package(
         "precision": precision,
         "grad_clip": grad_clip,
         "early_stopping": early_stopping,
+        "accumulation": accumulation,
+        "sync_batchnorm": sync_batchnorm,
     }
     model = generate_model(graph, analysis, name=name, source=source)
     files, run, requirements, skipped = _scripts(

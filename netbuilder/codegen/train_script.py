@@ -156,6 +156,7 @@ def generate_training(
         starting_weights=starting_weights,
         class_count=task.class_count,
         text=dataset.tokens,
+        batch_norm="nn.BatchNorm" in model.source,  # where --sync-batchnorm has something to synchronize
     )
     functions = [
         "def make_criterion() -> nn.Module:\n"
@@ -186,6 +187,7 @@ def _import_block(extra: tuple[str, ...]) -> list[str]:
         return line.split()[1].split(".")[0]
 
     lines = {"import argparse", "import json", "import os", "import time", "import torch", "from torch import nn"}
+    lines.add("import torch.distributed as dist")  # under torchrun
     lines |= {"import contextlib", "import io", "import warnings"}  # log_graph's, as tensorboard_summaries.py has them
     names_from: dict[str, set[str]] = {}
     for line in extra:

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from netbuilder.codegen.class_report import classification_report
+from netbuilder.codegen.processes_code import SHARD, START_PROCESSES, SYNC_BATCHNORM
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.report_table import report_table
+from netbuilder.codegen.script_files import LOAD_CHECKPOINT, SAVE_ATOMICALLY, SAVE_CHECKPOINT
 from netbuilder.codegen.tensorboard_summaries import log_epoch, log_graph, log_run_end, log_step_losses, run_hparams
 from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
 
@@ -55,6 +57,7 @@ class LoopOptions:
     epoch_seeds: bool = False  # a streamed set's per-sample crops and flips, seeded once an epoch
     class_count: int = 0  # the dataset's classes (classification): the confusion matrix is this square
     text: bool = False  # token indices of texts: train() saves the vocabulary beside the weights
+    batch_norm: bool = False  # the model has batch norm: train.py takes --sync-batchnorm
 
     @property
     def mixed(self) -> bool:
@@ -67,8 +70,14 @@ class LoopOptions:
 
     @property
     def options(self) -> list[SettingSpec]:
-        """The settings that train.py takes as options (all but precision in an fp32 project)."""
-        return [spec for spec in SETTINGS if spec.name != "precision" or self.mixed]
+        """The settings that train.py takes as options: all but precision in an fp32 project, sync_batchnorm
+        without batch norm, and processes (torchrun starts them: `torchrun --nproc_per_node N train.py`)."""
+        left_out = {
+            "processes",
+            *([] if self.mixed else ["precision"]),
+            *([] if self.batch_norm else ["sync_batchnorm"]),
+        }
+        return [spec for spec in SETTINGS if spec.name not in left_out]
 
 
 VOCABULARY_FILE = "vocab.json"
@@ -82,13 +91,15 @@ def loop_functions(options: LoopOptions) -> list[str]:
     """The functions from the step on, each a block of source, in the order train.py holds them."""
     functions = [
         *([_MIXED_PRECISION] if options.mixed else []),
+        START_PROCESSES,
+        SHARD,
         _train_step(options),
         *([] if options.classification else [_ERRORS]),
         _evaluate(options),
         *([_source(classification_report), _source(report_table)] if options.classification else []),
-        _SAVE_ATOMICALLY,
-        _SAVE_CHECKPOINT,
-        _LOAD_CHECKPOINT,
+        SAVE_ATOMICALLY,
+        SAVE_CHECKPOINT,
+        LOAD_CHECKPOINT,
         _WRITE_CLASS_METRICS if options.classification else _WRITE_VALUE_METRICS,
         *(_source(f) for f in (log_step_losses, log_epoch, run_hparams, log_run_end, log_graph)),
         _train(options),
@@ -112,44 +123,75 @@ _CLIP = """\
 """
 
 
+_WEIGHTED = "weighted = loss * (share * weight) if share * weight != 1 else loss  # 1: the loss itself"
+
+
 def _train_step(options: LoopOptions) -> str:
+    mixed = options.mixed
     head = (
         "def train_step(model: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, "
         "batch_x: torch.Tensor,\n"
     )
-    if not options.mixed:
-        return f'''\
-{head}               batch_y: torch.Tensor, grad_clip: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step on one batch: forward, loss, backward, clipping (0: none) and the optimizer's step; the loss and
-    the output, detached. Nothing here waits for the device, so the app can replay the step as a CUDA graph."""
-    output = model(batch_x)
-    loss = compute_loss(criterion, output, batch_x, batch_y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-{_CLIP}    optimizer.step()
-    return loss.detach(), output.detach()'''
+    if mixed:
+        head += (
+            "               batch_y: torch.Tensor, grad_clip: float = 0.0, amp: torch.dtype | None = None,\n"
+            "               scaler: torch.amp.GradScaler | None = None, accumulation: int = 1,\n"
+            "               weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:\n"
+        )
+        forward = (
+            '            with torch.autocast("cuda", dtype=amp, enabled=amp is not None, cache_enabled=False):\n'
+            "                output = model(part_x)\n"
+            "                loss = compute_loss(criterion, output, part_x, part_y)\n"
+            f"            {_WEIGHTED}\n"
+            "            (scaler.scale(weighted) if scaler is not None else weighted).backward()\n"
+        )
+        how = (
+            "forward and loss under autocast to `amp` (without the weight cache,\n"
+            "    which a CUDA graph cannot hold), backward (for fp16 with the loss scaled by `scaler`, the gradients\n"
+            "    unscaled before clipping),"
+        )
+    else:
+        head += (
+            "               batch_y: torch.Tensor, grad_clip: float = 0.0, accumulation: int = 1,\n"
+            "               weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:\n"
+        )
+        forward = (
+            "            output = model(part_x)\n"
+            "            loss = compute_loss(criterion, output, part_x, part_y)\n"
+            f"            {_WEIGHTED}\n"
+            "            weighted.backward()\n"
+        )
+        how = "forward, loss, backward,"
+    unscale = "    if scaler is not None:\n        scaler.unscale_(optimizer)\n" if mixed else ""
+    step = (
+        "    if scaler is not None:\n        scaler.step(optimizer)\n        scaler.update()\n"
+        "    else:\n        optimizer.step()\n"
+        if mixed
+        else "    optimizer.step()\n"
+    )
     return f'''\
-{head}               batch_y: torch.Tensor, grad_clip: float = 0.0, amp: torch.dtype | None = None,
-               scaler: torch.amp.GradScaler | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step on one batch: forward and loss under autocast to `amp` (without the weight cache, which a CUDA
-    graph cannot hold), backward (for fp16 with the loss scaled by `scaler`, the gradients unscaled before
-    clipping), clipping (0: none) and the optimizer's step; the loss and the output, detached. Nothing here
-    waits for the device, so the app can replay the step as a CUDA graph."""
-    with torch.autocast("cuda", dtype=amp, enabled=amp is not None, cache_enabled=False):
-        output = model(batch_x)
-        loss = compute_loss(criterion, output, batch_x, batch_y)
+{head}    """One step on one batch: {how} clipping (0: none) and the optimizer's step.
+
+    The batch goes through in `accumulation` parts, one after another, each part's loss weighted by its share
+    of the batch and the gradients added up: the step of the whole batch, in the memory of one part. `weight`
+    scales the gradients: under DistributedDataParallel, which averages the processes' gradients, it is the
+    number of processes times this process's share of the global batch, so that the step is the global batch's.
+    Returns the loss (this batch's mean) and the output, detached. Nothing here waits for the device, so the
+    app can replay the step as a CUDA graph."""
     optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-    else:
-        loss.backward()
-{_CLIP}    if scaler is not None:
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        optimizer.step()
-    return loss.detach(), output.detach()'''
+    parts = min(accumulation, len(batch_x))
+    losses, outputs = [], []
+    pieces = zip(batch_x.tensor_split(parts), batch_y.tensor_split(parts), strict=True)
+    for part, (part_x, part_y) in enumerate(pieces):
+        share = len(part_x) / len(batch_x)
+        # DistributedDataParallel averages the processes' gradients at the last part's backward only
+        last = part == parts - 1 or not hasattr(model, "no_sync")
+        with contextlib.nullcontext() if last else model.no_sync():
+{forward}        losses.append(loss.detach() * share if parts > 1 else loss.detach())
+        outputs.append(output.detach())
+{unscale}{_CLIP}{step}    if parts == 1:
+        return losses[0], outputs[0]
+    return torch.stack(losses).sum(), torch.cat(outputs)'''
 
 
 def _evaluate(options: LoopOptions) -> str:
@@ -262,59 +304,6 @@ def errors(output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         "r2": 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan"),
     }'''
 
-_SAVE_ATOMICALLY = '''\
-def save_atomically(path: str, contents) -> None:
-    """Save `contents` at `path` all at once (bytes as they are, anything else with torch.save): into path.tmp,
-    synced to the disk, then renamed over `path`, so a run stopped while saving, or a full disk, leaves the
-    previous file whole."""
-    temporary = path + ".tmp"
-    try:
-        with open(temporary, "wb") as file:
-            if isinstance(contents, bytes):
-                file.write(contents)
-            else:
-                torch.save(contents, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise'''
-
-_SAVE_CHECKPOINT = '''\
-def save_checkpoint(path: str, run: dict, parts: dict) -> None:
-    """Save what `python train.py --resume PATH` needs to go on after this epoch: where the run stands, the state
-    of each part (model, optimizer, schedule, random generators) and torch's own random state."""
-    checkpoint = {
-        name: part.get_state() if isinstance(part, torch.Generator) else part.state_dict()
-        for name, part in parts.items()
-    }
-    checkpoint["run"] = run
-    checkpoint["rng"] = torch.get_rng_state()
-    checkpoint["cuda_rng"] = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    save_atomically(path, checkpoint)'''
-
-_LOAD_CHECKPOINT = '''\
-def load_checkpoint(path: str, parts: dict) -> dict:
-    """Put each part back as the checkpoint at `path` saved it, and say where the run stood. It is read with
-    weights_only: a checkpoint holds tensors and numbers, and nothing in it is run. A file that is not such a
-    checkpoint of this network ends the script with one line saying why."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        for name, part in parts.items():
-            if isinstance(part, torch.Generator):
-                part.set_state(checkpoint[name])
-            else:
-                part.load_state_dict(checkpoint[name])
-        torch.set_rng_state(checkpoint["rng"])
-        if checkpoint["cuda_rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-        return checkpoint["run"]
-    except Exception as err:  # missing, truncated, another network's or not a checkpoint at all
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SystemExit(f"--resume {path}: cannot go on from it: {type(err).__name__}: {reason}") from None'''
-
 
 def _train(o: LoopOptions) -> str:
     """train(): the epochs around train_step and evaluate, over tensors on the device or streamed parts."""
@@ -338,14 +327,23 @@ def _train(o: LoopOptions) -> str:
         "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights and",
         "    out/metrics.json the last validation's figures. With `tensorboard`, TensorBoard event files go into",
         "    tensorboard/<when the run started>/ as the app writes them.",
+        "",
+        "    Under torchrun each process takes its share of every batch and DistributedDataParallel averages their",
+        "    gradients, so the steps are those of one process with the whole batch; every process validates on the",
+        "    whole validation part (the same figures on each), and only the first (rank 0) prints and writes files.",
         '    """',
+        "    rank, world, device = start_processes(device)",
+        "    if batch_size < world:",
+        '        raise SystemExit(f"--batch-size {batch_size} is smaller than the {world} processes: each needs a "',
+        '                         "share of every batch; take a larger batch or fewer processes")',
     ]
     if o.streamed:
         lines.append("    train_part, val_part = prepare_data(val_fraction, seed)")
     elif o.text:
         lines += [
             "    train_x, train_y, val_x, val_y, vocabulary = prepare_text(val_fraction, seed)",
-            f'    save_vocabulary(os.path.join(out, "{VOCABULARY_FILE}"), vocabulary)',
+            "    if rank == 0:",
+            f'        save_vocabulary(os.path.join(out, "{VOCABULARY_FILE}"), vocabulary)',
             "    train_x, train_y = train_x.to(device), train_y.to(device)",
             "    val_x, val_y = val_x.to(device), val_y.to(device)",
         ]
@@ -365,6 +363,7 @@ def _train(o: LoopOptions) -> str:
             if o.starting_weights
             else []
         ),
+        *(SYNC_BATCHNORM if o.batch_norm else []),
         "    criterion = make_criterion()",
         "    optimizer = make_optimizer(model)",
         *(["    amp, scaler = mixed_precision(precision, device)"] if o.mixed else []),
@@ -386,7 +385,13 @@ def _train(o: LoopOptions) -> str:
         '           "epochs_without_improvement": 0' + (', "confusion": None}' if o.classification else "}"),
         "    if resume:",
         "        run = load_checkpoint(resume, parts)",
-        """        print(f"going on from {resume} after epoch {run['epochs_done']}")""",
+        "        if rank == 0:",
+        """            print(f"going on from {resume} after epoch {run['epochs_done']}")""",
+        "    # the model of the step: under torchrun, DistributedDataParallel averages the processes' gradients",
+        "    step_model = model",
+        "    if world > 1:",
+        '        gpus = [device] if device.startswith("cuda") else None',
+        "        step_model = nn.parallel.DistributedDataParallel(model, gpus)",
         *_tensorboard_start(o, train_data),
         "",
         '    for epoch in range(run["epochs_done"] + 1, epochs + 1):',
@@ -395,6 +400,8 @@ def _train(o: LoopOptions) -> str:
         "        total_loss = torch.zeros((), device=device)",
         "        losses = torch.zeros(steps_per_epoch, device=device)  # read once an epoch, so no step waits",
     ]
+    # a batch augmented or mixed on the device is drawn whole, as one process draws it, then shared out
+    whole = o.augment or o.mix
     if o.streamed:
         lines.append("        order = torch.randperm(len(train_part), generator=shuffle).tolist()")
         if o.epoch_seeds:
@@ -402,33 +409,59 @@ def _train(o: LoopOptions) -> str:
             lines.append(
                 f"        train_part.epoch_seed = int(torch.randint(2**62, (), generator=augmentation{where}))"
             )
-        lines += [
-            "        epoch_batches = batches(train_part, order, batch_size, device, workers)",
-            "        for step, (batch_x, batch_y) in enumerate(epoch_batches):",
-            *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
-        ]
-        size = "len(batch_y)"
+        if whole:
+            lines += [
+                "        epoch_batches = batches(train_part, order, batch_size, device, workers)",
+                "        for step, (batch_x, batch_y) in enumerate(epoch_batches):",
+                "            part, count = shard(len(batch_y), rank, world)",
+                "            weight = world * count / len(batch_y)  # DistributedDataParallel averages the processes'",
+            ]
+        else:
+            lines += [
+                "        # this process's samples of each global batch, read in batches of its share",
+                "        starts = range(0, len(order), batch_size)",
+                "        shares = [shard(min(batch_size, len(order) - start), rank, world) for start in starts]",
+                "        mine = [i for start, (part, _) in zip(starts, shares, strict=True) for i in order[start:][part]]",
+                "        share = shares[0][0].stop - shares[0][0].start",
+                "        for step, (batch_x, batch_y) in enumerate(batches(train_part, mine, share, device, workers)):",
+                "            count = shares[step][1]",
+                "            weight = world * count / min(batch_size, len(order) - step * batch_size)",
+            ]
     else:
         lines += [
             "        order = torch.randperm(len(train_x), generator=shuffle).to(device)",
             "        for step, start in enumerate(range(0, len(train_x), batch_size)):",
             "            index = order[start:start + batch_size]",
-            "            batch_x, batch_y = train_x[index], train_y[index]",
-            *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
+            "            part, count = shard(len(index), rank, world)  # this process's samples of the batch",
+            "            weight = world * count / len(index)  # DistributedDataParallel averages the processes'",
+            "            batch_x, batch_y = train_x[index], train_y[index]"
+            if whole
+            else "            batch_x, batch_y = train_x[index[part]], train_y[index[part]]",
         ]
-        size = "len(index)"
     mixed = ", amp, scaler" if o.mixed else ""
     targets = "targets" if o.mix else "batch_y"
     lines += [
+        *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
         *(
             ["            batch_x, targets = mix(batch_x, batch_y, augmentation)  # class probabilities"]
             if o.mix
             else []
         ),
-        f"            loss, _ = train_step(model, criterion, optimizer, batch_x, {targets}, grad_clip{mixed})",
+        *(
+            [f"            batch_x, {targets} = batch_x[part], {targets}[part]  # as one process draws it"]
+            if whole
+            else []
+        ),
+        "            loss, _ = train_step(",
+        f"                step_model, criterion, optimizer, batch_x, {targets}, grad_clip{mixed}, accumulation, weight",
+        "            )",
         *(["            scheduler.step()"] if o.schedule == "onecycle" else []),
-        f"            total_loss += loss * {size}",
-        "            losses[step] = loss",
+        "            total_loss += loss * count",
+        "            losses[step] = loss * weight",
+        "        if world > 1:  # over every process's samples: each step's loss is the sum of the weighted ones",
+        "            dist.all_reduce(total_loss)",
+        "            dist.all_reduce(losses)",
+        "            losses /= world",
         "        if not torch.isfinite(total_loss):  # as in the app: a loss that is no number ends the run",
         "            step = int((~torch.isfinite(losses)).nonzero()[0]) + 1",
         "            raise SystemExit(",
@@ -466,28 +499,33 @@ def _train(o: LoopOptions) -> str:
         lines.append("        scheduler.step()")
     lines += [
         '        record["learning_rate"] = optimizer.param_groups[0]["lr"]',
-        '        print(f"{line}  ({time.perf_counter() - started:.1f} s)", flush=True)',
         '        run["epochs_done"] = epoch',
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
-        "        if writer is not None:",
-        "            log_step_losses(writer, losses.tolist(), (epoch - 1) * steps_per_epoch + 1)",
-        "            log_epoch(writer, record)",
-        "            writer.flush()  # a run stopped later keeps its epochs",
-        '        save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
-        '        history = json.dumps({"epochs": run["history"], "losses": run["losses"]}, indent=1)',
-        '        save_atomically(os.path.join(out, "history.json"), history.encode())',
+        "        if rank == 0:  # one process prints and writes",
+        '            print(f"{line}  ({time.perf_counter() - started:.1f} s)", flush=True)',
+        "            if writer is not None:",
+        "                log_step_losses(writer, losses.tolist(), (epoch - 1) * steps_per_epoch + 1)",
+        "                log_epoch(writer, record)",
+        "                writer.flush()  # a run stopped later keeps its epochs",
+        '            save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
+        '            history = json.dumps({"epochs": run["history"], "losses": run["losses"]}, indent=1)',
+        '            save_atomically(os.path.join(out, "history.json"), history.encode())',
         '        if early_stopping and run["epochs_without_improvement"] >= early_stopping and epoch < epochs:',
-        '            print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
+        "            if rank == 0:",
+        '                print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
         "            break",
         "",
-        '    path = os.path.join(out, "model.pt")',
-        "    save_atomically(path, model.state_dict())",
-        '    print(f"saved the weights to {path}")',
-        "    write_metrics(out, run)",
-        "    if writer is not None:",
-        '        log_run_end(writer, hparams, run["history"][-1] if run["history"] else {})',
-        "        writer.close()",
+        "    if rank == 0:",
+        '        path = os.path.join(out, "model.pt")',
+        "        save_atomically(path, model.state_dict())",
+        '        print(f"saved the weights to {path}")',
+        "        write_metrics(out, run)",
+        "        if writer is not None:",
+        '            log_run_end(writer, hparams, run["history"][-1] if run["history"] else {})',
+        "            writer.close()",
+        "    if world > 1:",
+        "        dist.destroy_process_group()",
         "    return model",
     ]
     return "\n".join(lines)
@@ -504,7 +542,7 @@ def _tensorboard_start(o: LoopOptions, train_data: str) -> list[str]:
     sample = f"next(batches({train_data}, [0], 1, device, 0))[0]" if o.streamed else f"{train_data}[:1]"
     return [
         "    writer = None",
-        "    if tensorboard:",
+        "    if tensorboard and rank == 0:",
         "        from torch.utils.tensorboard import SummaryWriter  # only with --tensorboard: pip install tensorboard",
         "",
         '        writer = SummaryWriter(os.path.join(tensorboard, time.strftime("%Y-%m-%d_%H-%M-%S")))',

@@ -26,6 +26,8 @@ MAX_SEED = 2**32 - 1
 # allocator: a typo's extra zeros are refused with the bound, rather than accepted and failing later.
 MAX_EPOCHS = 100_000
 MAX_BATCH_SIZE = 2**20
+MAX_ACCUMULATION = 1024
+SYNC_BATCHNORM = ("off", "on")
 
 INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
 
@@ -175,6 +177,25 @@ SETTINGS: tuple[SettingSpec, ...] = (
         high=MAX_EPOCHS,
         off_at_zero=True,
     ),
+    SettingSpec(
+        "accumulation",
+        INTEGER,
+        1,
+        "Accumulation",
+        "Split each batch into this many parts, one after another, before the step: the same step as the "
+        "whole batch at once, in the memory of one part (for batches larger than memory)",
+        low=1,
+        high=MAX_ACCUMULATION,
+    ),
+    SettingSpec(
+        "sync_batchnorm",
+        CHOICE,
+        "off",
+        "Sync batch norm",
+        "With several processes, batch norm takes its statistics over the whole batch instead of each "
+        "process's share (torch's SyncBatchNorm: CUDA only)",
+        choices=SYNC_BATCHNORM,
+    ),
 )
 SETTING: dict[str, SettingSpec] = {spec.name: spec for spec in SETTINGS}
 
@@ -188,7 +209,9 @@ class TrainingSettings:
     """How a project trains; checked on construction against SETTINGS, so always valid.
 
     `precision` picks mixed precision on CUDA, `grad_clip` the largest gradient norm (0 = no clipping),
-    `early_stopping` how many epochs without a better validation loss end the run (0 = never).
+    `early_stopping` how many epochs without a better validation loss end the run (0 = never), `accumulation`
+    in how many parts a batch goes through the network before its one step and `sync_batchnorm` whether
+    batch norm takes its statistics over all the processes of a run under torchrun.
 
     Frozen: change a setting with `dataclasses.replace(settings, epochs=5)`, which validates again.
     Integral floats (20.0) are accepted and stored as ints, as block parameters are. The fields name the
@@ -203,6 +226,8 @@ class TrainingSettings:
     precision: str = _default("precision")
     grad_clip: float = _default("grad_clip")
     early_stopping: int = _default("early_stopping")
+    accumulation: int = _default("accumulation")
+    sync_batchnorm: str = _default("sync_batchnorm")
 
     def __post_init__(self) -> None:
         for spec in SETTINGS:

@@ -330,8 +330,9 @@ class Trainer:
 
     def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """train.py's own train_step on this run's model, loss and optimizer, clipping and precision."""
-        script, clip = self.program.script, self.settings.grad_clip
-        return script.train_step(self.model, self.criterion, self.optimizer, batch_x, batch_y, clip, *self._mixed)
+        model, clip, parts = self.model, self.settings.grad_clip, self.settings.accumulation
+        step = self.program.script.train_step
+        return step(model, self.criterion, self.optimizer, batch_x, batch_y, clip, *self._mixed, accumulation=parts)
 
     def _report(self, pace: _Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message

@@ -34,3 +34,31 @@ SYNC_BATCHNORM = [
     '            raise SystemExit("--sync-batchnorm: torch\'s SyncBatchNorm needs CUDA; train on GPUs or set it off")',
     "        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)",
 ]
+
+# the first lines of train(): the process group, and a batch too small to share out refused
+JOIN_PROCESSES = [
+    "    rank, world, device = start_processes(device)",
+    "    if batch_size < world:",
+    '        raise SystemExit(f"--batch-size {batch_size} is smaller than the {world} processes: each needs a "',
+    '                         "share of every batch; take a larger batch or fewer processes")',
+]
+
+STEP_MODEL = [
+    "    # the model of the step: under torchrun, DistributedDataParallel averages the processes' gradients",
+    "    step_model = model",
+    "    if world > 1:",
+    '        gpus = [device] if device.startswith("cuda") else None',
+    "        step_model = nn.parallel.DistributedDataParallel(model, gpus)",
+]
+
+# a streamed epoch's loop, each process reading only its own samples
+STREAMED_SHARES = [
+    "        # this process's samples of each global batch, read in batches of its share",
+    "        starts = range(0, len(order), batch_size)",
+    "        shares = [shard(min(batch_size, len(order) - start), rank, world) for start in starts]",
+    "        mine = [i for start, (part, _) in zip(starts, shares, strict=True) for i in order[start:][part]]",
+    "        share = shares[0][0].stop - shares[0][0].start",
+    "        for step, (batch_x, batch_y) in enumerate(batches(train_part, mine, share, device, workers)):",
+    "            count = shares[step][1]",
+    "            weight = world * count / min(batch_size, len(order) - step * batch_size)",
+]

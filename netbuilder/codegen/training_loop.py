@@ -13,10 +13,11 @@ generators, epoch, the last confusion matrix) and out/history.json (each epoch's
 after each epoch, and out/model.pt at the end, then prints the last validation's per-class table
 (codegen/report_table.py) and writes out/metrics.json (the last epoch's metrics, and for classification its
 matrix and per-class figures), each by `save_atomically` (a temporary file, synced, then renamed: a stop or a
-full disk mid-write leaves the previous file whole); a `--resume` file it
-cannot go on from ends the script with one line. Its options are the project's training settings as declared once in
-project/settings.py (flag, type, choices, help), with the project's values as defaults; an fp32 project's
-script leaves out precision, since its loop has no mixed precision to choose.
+full disk mid-write leaves the previous file whole); a `--resume` file it cannot go on from ends the script
+with one line. Under `torchrun --nproc_per_node N train.py` each process takes its share of every batch
+(codegen/processes_code.py) and the steps stay those of one process. Its options are the project's training
+settings as declared once in project/settings.py (flag, type, choices, help), with the project's values as
+defaults; an fp32 project's script leaves out precision, since its loop has no mixed precision to choose.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netbuilder.codegen import processes_code as processes
 from netbuilder.codegen.class_report import classification_report
-from netbuilder.codegen.processes_code import SHARD, START_PROCESSES, SYNC_BATCHNORM
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.report_table import report_table
 from netbuilder.codegen.script_files import LOAD_CHECKPOINT, SAVE_ATOMICALLY, SAVE_CHECKPOINT
@@ -91,8 +92,8 @@ def loop_functions(options: LoopOptions) -> list[str]:
     """The functions from the step on, each a block of source, in the order train.py holds them."""
     functions = [
         *([_MIXED_PRECISION] if options.mixed else []),
-        START_PROCESSES,
-        SHARD,
+        processes.START_PROCESSES,
+        processes.SHARD,
         _train_step(options),
         *([] if options.classification else [_ERRORS]),
         _evaluate(options),
@@ -332,10 +333,7 @@ def _train(o: LoopOptions) -> str:
         "    gradients, so the steps are those of one process with the whole batch; every process validates on the",
         "    whole validation part (the same figures on each), and only the first (rank 0) prints and writes files.",
         '    """',
-        "    rank, world, device = start_processes(device)",
-        "    if batch_size < world:",
-        '        raise SystemExit(f"--batch-size {batch_size} is smaller than the {world} processes: each needs a "',
-        '                         "share of every batch; take a larger batch or fewer processes")',
+        *processes.JOIN_PROCESSES,
     ]
     if o.streamed:
         lines.append("    train_part, val_part = prepare_data(val_fraction, seed)")
@@ -363,7 +361,7 @@ def _train(o: LoopOptions) -> str:
             if o.starting_weights
             else []
         ),
-        *(SYNC_BATCHNORM if o.batch_norm else []),
+        *(processes.SYNC_BATCHNORM if o.batch_norm else []),
         "    criterion = make_criterion()",
         "    optimizer = make_optimizer(model)",
         *(["    amp, scaler = mixed_precision(precision, device)"] if o.mixed else []),
@@ -387,11 +385,7 @@ def _train(o: LoopOptions) -> str:
         "        run = load_checkpoint(resume, parts)",
         "        if rank == 0:",
         """            print(f"going on from {resume} after epoch {run['epochs_done']}")""",
-        "    # the model of the step: under torchrun, DistributedDataParallel averages the processes' gradients",
-        "    step_model = model",
-        "    if world > 1:",
-        '        gpus = [device] if device.startswith("cuda") else None',
-        "        step_model = nn.parallel.DistributedDataParallel(model, gpus)",
+        *processes.STEP_MODEL,
         *_tensorboard_start(o, train_data),
         "",
         '    for epoch in range(run["epochs_done"] + 1, epochs + 1):',
@@ -417,16 +411,7 @@ def _train(o: LoopOptions) -> str:
                 "            weight = world * count / len(batch_y)  # DistributedDataParallel averages the processes'",
             ]
         else:
-            lines += [
-                "        # this process's samples of each global batch, read in batches of its share",
-                "        starts = range(0, len(order), batch_size)",
-                "        shares = [shard(min(batch_size, len(order) - start), rank, world) for start in starts]",
-                "        mine = [i for start, (part, _) in zip(starts, shares, strict=True) for i in order[start:][part]]",
-                "        share = shares[0][0].stop - shares[0][0].start",
-                "        for step, (batch_x, batch_y) in enumerate(batches(train_part, mine, share, device, workers)):",
-                "            count = shares[step][1]",
-                "            weight = world * count / min(batch_size, len(order) - step * batch_size)",
-            ]
+            lines += processes.STREAMED_SHARES
     else:
         lines += [
             "        order = torch.randperm(len(train_x), generator=shuffle).to(device)",

@@ -78,12 +78,8 @@ class Augmentation:
         return self.batch_options or (not self.streamed and self.mode != "none")
 
     @property
-    def on_device(self) -> bool:
-        """The run's augmentation generator lives on the training device (else on the CPU, for epoch seeds)."""
-        return self.batch_augment or self.mixes
-
-    @property
     def any(self) -> bool:
+        """Whether training changes its batches at all (the preview then shows them changed)."""
         return self.mode != "none" or self.batch_options or self.mixes
 
     def functions(self) -> list[str]:
@@ -92,7 +88,8 @@ class Augmentation:
             legacy = [] if self.streamed or self.mode == "none" else [_legacy_augment(self.mode, self.padding)]
             return legacy + (self._mix_functions() if self.mixes else [])
         geometric = self.rotation or self.crop_scale < 1 or (not self.streamed and self.mode != "none")
-        functions = [_UNIFORM]
+        drawn_evenly = self.rotation or self.crop_scale < 1 or self.jitter  # what uniform() serves
+        functions = [_UNIFORM] if drawn_evenly else []
         steps = []
         if geometric:
             functions += [_TRANSFORM_IMAGES, self._random_geometry()]

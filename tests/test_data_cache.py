@@ -69,9 +69,9 @@ def write_table(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["digits_cnn", "spirals_mlp"])
-def test_the_cached_tensors_are_prepare_datas_bit_for_bit(cache, name):
-    project = load_project(SAMPLES / f"{name}.nbproj")
+@pytest.mark.parametrize(("name", "val_fraction"), [("digits_cnn", 0.2), ("spirals_mlp", 0.2), ("digits_mlp", 0.0)])
+def test_the_cached_tensors_are_prepare_datas_bit_for_bit(cache, name, val_fraction):
+    project = with_settings(load_project(SAMPLES / f"{name}.nbproj"), val_fraction=val_fraction)
     direct, missed, hit = prepared_twice(project)
     assert identical(direct, missed) and identical(direct, hit)
     (entry,) = cache.iterdir()

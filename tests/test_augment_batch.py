@@ -322,3 +322,19 @@ def test_every_augmentation_draws_on_the_gpu_and_resumes_from_a_checkpoint(tmp_p
     fresh.load_checkpoint(tmp_path / "last.pt")
     assert fresh.run().status == "completed"
     assert same(weights(fresh), weights(whole))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_augment_and_mix_never_wait_for_the_gpu(script):
+    """Nothing in them reads a value back or copies from the host, so the CPU runs ahead of the graphed step."""
+    x = torch.rand(64, 3, SIZE, SIZE, device="cuda")
+    y = torch.randint(4, (64,), device="cuda")
+    generator = torch.Generator("cuda").manual_seed(0)
+    script.mix(script.augment(x, generator), y, generator)  # a first call may set things up
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        mixed, targets = script.mix(script.augment(x, generator), y, generator)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert mixed.shape == x.shape and torch.allclose(targets.sum(dim=1), torch.ones(64, device="cuda"))

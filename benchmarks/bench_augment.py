@@ -80,7 +80,8 @@ def training_step(device: torch.device, batch: int, channels_last: bool, graphed
     amp = torch.bfloat16 if device.type == "cuda" else None
 
     def eager() -> None:
-        with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
+        # without the weight cache, which a CUDA graph cannot hold (as train.py's train_step)
+        with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None, cache_enabled=False):
             loss = criterion(model(static_x), static_y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

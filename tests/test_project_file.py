@@ -147,6 +147,7 @@ def test_params_are_written_in_full_with_auto_sizes_as_null_and_tuples_as_lists(
         "grad_clip": 0.0,
         "early_stopping": 0,
         "accumulation": 1,
+        "processes": 1,
         "sync_batchnorm": "off",
     }
 
@@ -601,6 +602,7 @@ def test_training_settings_defaults() -> None:
         "grad_clip": 0.0,
         "early_stopping": 0,
         "accumulation": 1,
+        "processes": 1,
         "sync_batchnorm": "off",
     }
 

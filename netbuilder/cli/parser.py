@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--resume", type=Path, help="a checkpoint (a run's last.pt) to go on from")
     train.add_argument(
+        "--gpus",
+        type=int,
+        metavar="N",
+        help="train on N GPUs: N processes on CUDA, each on its share of every batch (as --processes N --device cuda)",
+    )
+    train.add_argument(
         "--tensorboard",
         type=Path,
         metavar="DIR",

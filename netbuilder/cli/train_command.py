@@ -19,6 +19,8 @@ def run_train(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     given = {spec.name: getattr(args, spec.name) for spec in SETTINGS if getattr(args, spec.name) is not None}
     changes = {name: value for name, value in given.items() if value != "auto"}  # auto: found below
+    if args.gpus is not None:  # --gpus N: N processes on CUDA, one GPU each
+        changes |= {"processes": args.gpus, "device": "cuda"}
     try:
         project = replace(project, training=replace(project.training, **changes))
     except SettingsError as err:

@@ -47,6 +47,7 @@ def generate_package(
     grad_clip: float = 0.0,
     early_stopping: int = 0,
     accumulation: int = 1,
+    processes: int = 1,
     sync_batchnorm: str = "off",
     weights_format: str = "pt",
     starting_weights: bool = False,
@@ -70,6 +71,7 @@ def generate_package(
         "grad_clip": grad_clip,
         "early_stopping": early_stopping,
         "accumulation": accumulation,
+        "processes": processes,
         "sync_batchnorm": sync_batchnorm,
     }
     model = generate_model(graph, analysis, name=name, source=source)

@@ -27,6 +27,7 @@ MAX_SEED = 2**32 - 1
 MAX_EPOCHS = 100_000
 MAX_BATCH_SIZE = 2**20
 MAX_ACCUMULATION = 1024
+MAX_PROCESSES = 64
 SYNC_BATCHNORM = ("off", "on")
 
 INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
@@ -188,6 +189,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
         high=MAX_ACCUMULATION,
     ),
     SettingSpec(
+        "processes",
+        INTEGER,
+        1,
+        "Processes",
+        "Train with this many processes, each on its share of every batch (on CUDA one GPU each; on a CPU they "
+        "share the cores); the batch size stays that of the whole batch",
+        low=1,
+        high=MAX_PROCESSES,
+    ),
+    SettingSpec(
         "sync_batchnorm",
         CHOICE,
         "off",
@@ -210,8 +221,8 @@ class TrainingSettings:
 
     `precision` picks mixed precision on CUDA, `grad_clip` the largest gradient norm (0 = no clipping),
     `early_stopping` how many epochs without a better validation loss end the run (0 = never), `accumulation`
-    in how many parts a batch goes through the network before its one step and `sync_batchnorm` whether
-    batch norm takes its statistics over all the processes of a run under torchrun.
+    in how many parts a batch goes through the network before its one step, `processes` how many processes
+    share each batch, and `sync_batchnorm` whether batch norm takes its statistics over all of them.
 
     Frozen: change a setting with `dataclasses.replace(settings, epochs=5)`, which validates again.
     Integral floats (20.0) are accepted and stored as ints, as block parameters are. The fields name the
@@ -227,6 +238,7 @@ class TrainingSettings:
     grad_clip: float = _default("grad_clip")
     early_stopping: int = _default("early_stopping")
     accumulation: int = _default("accumulation")
+    processes: int = _default("processes")
     sync_batchnorm: str = _default("sync_batchnorm")
 
     def __post_init__(self) -> None:

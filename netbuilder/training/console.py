@@ -32,6 +32,7 @@ from netbuilder.training.checkpoint_file import WriteError
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer
 from netbuilder.training.tensorboard_log import TensorBoardLog
+from netbuilder.training.worker_processes import new_trainer
 
 METRICS_FILE = "metrics.json"  # with --out: the run's record, as the run history keeps it
 
@@ -64,7 +65,7 @@ def train_in_terminal(
     checkpoints = run_dir / "checkpoints" if out is not None else run_dir
     console = Console(stderr=True, soft_wrap=True)  # soft wrap: a line redirected to a file stays one line
     recorder = RunRecorder(run_id, project.training, project=project_to_dict(project))
-    trainer = Trainer(project, resume=resume, resume_name=f"--resume {resume}")
+    trainer = new_trainer(project, resume=resume, resume_name=f"--resume {resume}")
     start = trainer.run_start(resumed=resume is not None)
     recorder.add(start)
     log = TensorBoardLog(tensorboard / run_id, trainer) if tensorboard is not None else None

@@ -270,12 +270,15 @@ class Trainer:
             self.position += len(batch_y)
             self.global_step += 1
             pace.steps += 1
-            if time.perf_counter() - pace.last_report >= REPORT_SECONDS:
+            if self._report_due(pace):
                 failure = self._report(pace)
                 if failure:
                     return "failed", failure
         failure = self._report(pace)
         return ("failed", failure) if failure else None
+
+    def _report_due(self, pace: _Pace) -> bool:  # every REPORT_SECONDS (several processes: when rank 0 says)
+        return time.perf_counter() - pace.last_report >= REPORT_SECONDS
 
     def _draw_epoch_order(self) -> None:
         """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""

@@ -112,9 +112,9 @@ class TrainingWorker(QObject):
         import torch
 
         from netbuilder.training.control import Control
-        from netbuilder.training.engine import Trainer
         from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
         from netbuilder.training.program import ProgramError
+        from netbuilder.training.worker_processes import new_trainer
 
         torch.set_num_threads(training_threads())  # for this thread's operations only (OpenMP's setting)
 
@@ -127,7 +127,7 @@ class TrainingWorker(QObject):
         try:
             resume = self.resume_from
             shown = f"the checkpoint {resume.parent.name}/{resume.name}" if resume is not None else None
-            trainer = Trainer(self.project, resume=resume, resume_name=shown)
+            trainer = new_trainer(self.project, resume=resume, resume_name=shown)
         except ProgramError as err:
             return RunEnd("failed", str(err))
         except ValueError as err:  # a device that is not here, a checkpoint that cannot be gone on from

@@ -1,0 +1,98 @@
+"""The app's run of several processes (the Processes setting): the steps of one process with the whole batch,
+rank 0's events live at the parent, Stop reaching every worker, and a worker that dies ending the run. On the
+CPU, through gloo, with 2 processes, on digits_mlp without dropout (tests/test_distributed_script.py)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from netbuilder.project.run_events import EpochEnd, Outcome, Progress
+from netbuilder.training.control import Control
+from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.worker_processes import ProcessTrainer, new_trainer
+from tests.test_distributed_script import STEPS, assert_close, engine_losses, without_dropout
+from tests.test_package import export
+
+
+def test_one_process_is_todays_trainer():
+    assert type(new_trainer(without_dropout())) is Trainer
+
+
+@pytest.mark.slow
+def test_two_processes_take_the_steps_of_one_and_the_parent_ends_where_they_did(tmp_path):
+    project = without_dropout()
+    heard: list = []
+    trainer = new_trainer(with_settings(project, processes=2))
+    assert isinstance(trainer, ProcessTrainer) and trainer.run_start().device == "cpu, 2 processes (gloo)"
+    outcome = trainer.run(heard.append, max_steps=STEPS)
+    losses = [loss for event in heard if isinstance(event, Progress) for loss in event.losses]
+    assert_close(losses, engine_losses(project))
+    assert outcome.status == "stopped" and heard[-1] == outcome and outcome.global_step == STEPS
+    # the parent holds the run's state: rank 0's weights, its epochs, and the same validation as one process
+    alone = Trainer(project)
+    alone.run(max_steps=STEPS)
+    assert trainer.global_step == STEPS and len(trainer.history) == 2
+    assert abs(trainer.history[-1]["val_loss"] - alone.history[-1]["val_loss"]) < 1e-5
+    assert trainer.confusion == alone.confusion
+    for mine, theirs in zip(trainer.model.state_dict().values(), alone.model.state_dict().values(), strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)
+    # and it goes on from there to the end, as the exported train.py under torchrun trains
+    assert trainer.run(heard.append).status == "completed"
+    export(project, tmp_path)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    script = subprocess.run(
+        [*launcher, "train.py", "--device", "cpu", "--out", "out"], cwd=tmp_path, capture_output=True, timeout=300
+    )
+    assert script.returncode == 0, script.stderr
+    app = [loss for event in heard if isinstance(event, Progress) for loss in event.losses]
+    assert_close(json.loads((tmp_path / "out" / "history.json").read_text())["losses"], app, steps=69)
+    assert [event.epoch for event in heard if isinstance(event, EpochEnd)] == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_stop_reaches_every_worker():
+    control = Control()
+    steps: list[int] = []
+
+    def on_event(event):
+        if isinstance(event, Progress):
+            steps.append(event.global_step)
+            control.stop()
+
+    trainer = new_trainer(with_settings(without_dropout(), processes=2, epochs=50))
+    outcome = trainer.run(on_event, control)
+    # both stopped at the same step (else one would wait in its all_reduce and the run would not end)
+    assert outcome.status == "stopped" and outcome.global_step == trainer.global_step < 50 * 23
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_ends_the_run_with_a_message():
+    killed: list[float] = []
+
+    def on_event(event):
+        if isinstance(event, Progress) and not killed:
+            workers = [child for child in multiprocessing.active_children() if child.name == "rank 1"]
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(time.monotonic())
+
+    outcome = new_trainer(with_settings(without_dropout(), processes=2, epochs=50)).run(on_event)
+    assert isinstance(outcome, Outcome) and outcome.status == "failed"
+    assert outcome.message.startswith("process 1 of the run ended")
+    assert not multiprocessing.active_children()
+
+
+def test_a_run_that_cannot_be_shared_out_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="batches of 1 are smaller than the 2 processes"):
+        new_trainer(with_settings(without_dropout(), processes=2, batch_size=1))
+    with pytest.raises(ValueError, match="sync batch norm needs CUDA"):
+        new_trainer(with_settings(without_dropout(), processes=2, sync_batchnorm="on"))

@@ -10,11 +10,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 import torch
 
+from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.run_events import EpochEnd, Outcome, Progress
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
@@ -56,6 +58,10 @@ def test_two_processes_take_the_steps_of_one_and_the_parent_ends_where_they_did(
     app = [loss for event in heard if isinstance(event, Progress) for loss in event.losses]
     assert_close(json.loads((tmp_path / "out" / "history.json").read_text())["losses"], app, steps=69)
     assert [event.epoch for event in heard if isinstance(event, EpochEnd)] == [1, 2, 3]
+    # the Gradients tab's samples come through too, as one process's
+    samples = [sample for event in heard if isinstance(event, GradientReport) for sample in event.samples]
+    layers = next(event.layers for event in heard if isinstance(event, GradientReport))
+    assert samples and samples[0].step == 1 and len(samples[0].gradient_norms) == len(layers)
 
 
 @pytest.mark.slow
@@ -72,6 +78,34 @@ def test_stop_reaches_every_worker():
     outcome = trainer.run(on_event, control)
     # both stopped at the same step (else one would wait in its all_reduce and the run would not end)
     assert outcome.status == "stopped" and outcome.global_step == trainer.global_step < 50 * 23
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.slow
+def test_pause_holds_every_worker_until_resumed():
+    control = Control()
+    first = threading.Event()
+    steps: list[int] = []
+
+    def on_event(event):
+        if isinstance(event, Progress):
+            steps.append(event.global_step)
+            first.set()
+
+    trainer = new_trainer(with_settings(without_dropout(), processes=2, epochs=50))
+    ended: list[Outcome] = []
+    running = threading.Thread(target=lambda: ended.append(trainer.run(on_event, control)))
+    running.start()
+    assert first.wait(120)
+    control.pause()
+    time.sleep(1.0)  # what was on its way has arrived
+    held = len(steps)
+    time.sleep(1.0)
+    assert len(steps) == held and running.is_alive()  # no step while paused, and the run still there
+    control.resume()
+    control.stop()
+    running.join(120)
+    assert ended[0].status == "stopped" and ended[0].global_step < 50 * 23
     assert not multiprocessing.active_children()
 
 
@@ -96,3 +130,10 @@ def test_a_run_that_cannot_be_shared_out_is_refused_in_one_line():
         new_trainer(with_settings(without_dropout(), processes=2, batch_size=1))
     with pytest.raises(ValueError, match="sync batch norm needs CUDA"):
         new_trainer(with_settings(without_dropout(), processes=2, sync_batchnorm="on"))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(torch.cuda.device_count() != 1, reason="needs exactly one NVIDIA GPU")
+def test_more_processes_than_gpus_are_refused_in_one_line():
+    with pytest.raises(ValueError, match="2 processes on CUDA take one GPU each, and this machine has 1"):
+        new_trainer(with_settings(without_dropout(), device="cuda", processes=2))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from netbuilder.project import Project, load_project
 from netbuilder.project.run_events import Progress
@@ -126,3 +127,16 @@ def test_only_a_network_with_batch_norm_takes_sync_batchnorm(tmp_path):
     with_norm = export(load_project(SAMPLES / "digits_resnet.nbproj"), tmp_path / "norm")["train.py"]
     assert '"--sync-batchnorm"' in with_norm and "nn.SyncBatchNorm.convert_sync_batchnorm(model)" in with_norm
     assert '"--sync-batchnorm"' not in export(without_dropout(), tmp_path / "plain")["train.py"]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_accumulation_is_captured_as_a_cuda_graph():
+    """train_step in parts waits for nothing on the host: the engine still replays it as one CUDA graph."""
+    project = with_settings(without_dropout(), device="cuda")
+    trainer = Trainer(with_settings(project, accumulation=4))
+    losses: list[float] = []
+    trainer.run(lambda event: isinstance(event, Progress) and losses.extend(event.losses), max_steps=STEPS)
+    assert trainer.graphed is not None and trainer.graphed.captures >= 1 and not trainer.graphed.reason
+    whole = engine_losses(project)
+    assert max(abs(a - b) for a, b in zip(losses[:STEPS], whole, strict=True)) < 1e-4  # TF32 and kernel order

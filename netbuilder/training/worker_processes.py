@@ -4,8 +4,8 @@ Stop and Pause on, and watches the processes.
 
 The workers are started from a fork server (or spawned where there is none): the window has threads, so it
 never forks itself. Each rebuilds the project from its file contents (`project_to_dict`) and trains it as a
-distributed.ShardedTrainer. What crosses is plain data: the job as a dict, rank 0's events (RunStart, Progress,
-EpochEnd) as their fields, and each worker's Outcome at the end; the run's state comes back as a checkpoint
+distributed.ShardedTrainer. What crosses is plain data: the job as a dict, rank 0's events (Progress, EpochEnd,
+the gradient reports) as their fields, and each worker's Outcome at the end; the run's state comes back as a checkpoint
 that rank 0 writes, so that the parent, a Trainer of the same project on the CPU, ends where the run ended
 (its weights saved by `save_weights`, its history, a later `run()` going on from there) as the window and the
 console expect of a Trainer. A worker that dies or fails ends the run, with its error, within a few seconds:
@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from netbuilder.project import Project
+from netbuilder.project.gradient_samples import GradientReport, GradientSample
 from netbuilder.project.project_file import project_from_dict, project_to_dict
 from netbuilder.project.run_events import EpochEnd, Listener, Outcome, Progress, RunStart
 from netbuilder.runtime.devices import resolve_device
@@ -35,7 +36,7 @@ from netbuilder.runtime.weights import first_line
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
 
-EVENTS = {kind.__name__: kind for kind in (RunStart, Progress, EpochEnd)}
+EVENTS = {kind.__name__: kind for kind in (RunStart, Progress, EpochEnd, GradientReport)}
 POLL_SECONDS = 0.1  # how often the parent passes Stop and Pause on while no worker says anything
 GRACE_SECONDS = 2.0  # after one worker fails, how long the others have to say why before they are ended
 
@@ -164,7 +165,7 @@ def _watch(workers: list, emit: Listener, control: Control, shared: Any) -> Outc
                     failure = failure or ended[rank].message  # a death says more than the others' lost peer
                     break
                 if message[0] == "event":
-                    emit(EVENTS[message[1]](**message[2]))
+                    emit(_event(message[1], message[2]))
                 else:
                     ended[rank] = Outcome(**message[1])
         if any(outcome.status == "failed" for outcome in ended.values()):
@@ -186,6 +187,17 @@ def _watch(workers: list, emit: Listener, control: Control, shared: Any) -> Outc
     if failures:
         return Outcome("failed", failures[0].removeprefix("process 0: "))
     return ended[0]
+
+
+def _event(name: str, fields: dict[str, Any]) -> Any:
+    """An engine event again from the fields a worker sent (a gradient report's samples are events of their own)."""
+    if name == "GradientReport":
+        return GradientReport(tuple(fields["layers"]), tuple(_sample(sample) for sample in fields["samples"]))
+    return EVENTS[name](**fields)
+
+
+def _sample(fields: dict[str, Any]) -> GradientSample:
+    return GradientSample(fields["step"], *(tuple(fields[name]) for name in list(fields)[1:]))
 
 
 def _work(fields: dict[str, Any], connection: Connection, control: Control) -> None:

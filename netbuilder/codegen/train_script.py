@@ -157,6 +157,7 @@ def generate_training(
         class_count=task.class_count,
         text=dataset.tokens,
         batch_norm="nn.BatchNorm" in model.source,  # where --sync-batchnorm has something to synchronize
+        images=len(image_shape) == 3,  # batches (N, C, H, W)
     )
     functions = [
         "def make_criterion() -> nn.Module:\n"

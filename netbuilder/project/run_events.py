@@ -31,7 +31,7 @@ class RunStart:
 
 @dataclass(frozen=True)
 class Progress:
-    """Steps done since the last report: their losses, and where the run stands."""
+    """Steps done since the last report: their losses, and where the run stands (with a `note`, perhaps none)."""
 
     epoch: int  # 1-based
     epochs: int
@@ -42,6 +42,7 @@ class Progress:
     learning_rate: float
     samples_per_second: float
     seconds_left: float
+    note: str = ""  # something the run says as it goes, such as that it is compiling the step and how long it took
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,8 @@ def _run_with_bar(
     def on_event(event: Event) -> None:
         record(event)
         if isinstance(event, StepProgress):
+            if event.note:  # compiling the step, and how long it took
+                _print_lines(bar.console, [event.note])
             loss = f"{event.losses[-1]:.4f}" if event.losses else "-"
             bar.update(
                 task,
@@ -230,11 +232,14 @@ def _run_with_bar(
 
 
 def _plain_listener(console: Console, record: Listener, gradients: GradientNotes) -> Listener:
-    """Not on a terminal: one whole line per epoch (and per gradient warning), nothing per step."""
+    """Not on a terminal: one whole line per epoch (and per gradient warning, and per note of the run's, such as
+    how long compiling took), nothing per step."""
 
     def on_event(event: Event) -> None:
         record(event)
-        if isinstance(event, EpochEnd):
+        if isinstance(event, StepProgress) and event.note:
+            _print_lines(console, [event.note])
+        elif isinstance(event, EpochEnd):
             console.print(_epoch_line(event))
         elif isinstance(event, GradientReport):
             _print_lines(console, gradients.lines(event))

@@ -1,18 +1,22 @@
-"""The training step as a CUDA graph: captured once, then replayed for every full batch.
+"""The training step as a CUDA graph: captured once for each batch size, then replayed for every batch.
 
 Small networks on a GPU are bound by launching kernels, not by arithmetic: a step of the digits CNN is
 about a hundred launches (forward, backward and the optimizer), 1.3 ms of Python and driver work for
 microseconds of compute. A CUDA graph launches them all at once. What a captured graph needs, and how it
 is given it here:
 
-- Static inputs: each batch is copied into buffers that the graph reads (a partial last batch runs eagerly).
+- Static inputs: each batch is copied into buffers that the graph reads, in the memory format the model
+  wants (channels_last for a convolutional network on CUDA, so the copy is also the change of layout).
+- One graph per batch size: the full batches and the partial last one of an epoch each get their own graph
+  (the last from its second epoch on; its first run is its warm-up). Both graphs share one memory pool, as
+  they never run at once, so the second costs little memory. Each replay computes what the eager step would.
 - Optimizer state on the device: Adam, AdamW and RMSprop are switched to `capturable`, so their step
   counters live on the GPU; SGD keeps no counter. Other optimizers run eagerly.
-- Hyperparameters are baked into the graph as constants, so a change of learning rate (or momentum) made
+- Hyperparameters are baked into the graphs as constants, so a change of learning rate (or momentum) made
   by a schedule between epochs captures the step again; a schedule that changes them every step
   (OneCycleLR) runs eagerly instead.
-- Warm-up: the first steps run eagerly on a side stream, as PyTorch's documentation asks, and they are real
-  training steps (nothing is run twice).
+- Warm-up: the first steps of each size run eagerly on a side stream, as PyTorch's documentation asks, and
+  they are real training steps (nothing is run twice). A compiled step compiles there, outside the capture.
 
 If capture fails (an operation that syncs with the host, for instance), the step stays eager for the rest of
 the run, and `reason` says why; running out of memory while capturing is not such a failure, and ends the run.
@@ -21,12 +25,13 @@ the run, and `reason` says why; running out of memory while capturing is not suc
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from netbuilder.training.out_of_memory import is_out_of_memory
 
-WARMUP_STEPS = 3
+WARMUP_STEPS = 3  # eager steps before the first capture; a later batch size needs one
 
 StepFunction = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -62,46 +67,80 @@ def _hyperparameters(optimizer: torch.optim.Optimizer) -> tuple:
     )
 
 
-class GraphedStep:
-    """Runs `step(batch_x, batch_y) -> (loss, output)` eagerly for the first steps, then as a CUDA graph for
-    every batch of `batch_size`. The returned tensors are the graph's own buffers: read or copy them before
-    the next step."""
+@dataclass
+class _Captured:
+    """One batch size's graph: the buffers it reads and writes, and the gradients it leaves in `param.grad`."""
 
-    def __init__(self, step: StepFunction, optimizer: torch.optim.Optimizer, batch_size: int) -> None:
+    graph: torch.cuda.CUDAGraph
+    inputs: tuple[torch.Tensor, torch.Tensor]
+    outputs: tuple[torch.Tensor, torch.Tensor]
+    grads: list[torch.Tensor | None]
+
+
+class GraphedStep:
+    """Runs `step(batch_x, batch_y) -> (loss, output)` eagerly for the first steps of each batch size, then as
+    that size's CUDA graph. The returned tensors are the graph's own buffers: read or copy them before the next
+    step. `memory_format` is the layout of the graph's input buffer for 4-d batches (images)."""
+
+    def __init__(
+        self,
+        step: StepFunction,
+        optimizer: torch.optim.Optimizer,
+        batch_size: int,
+        memory_format: torch.memory_format = torch.contiguous_format,
+    ) -> None:
         self.step = step
         self.optimizer = optimizer
         self.batch_size = batch_size
-        self.graph: torch.cuda.CUDAGraph | None = None
+        self.memory_format = memory_format
+        self.graphs: dict[int, _Captured] = {}  # by batch size
         self.captured_with: tuple | None = None
         self.steps_seen = 0
         self.captures = 0
         self.reason = ""  # why the step fell back to eager, if it did
-        self._static: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._outputs: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._seen: dict[int, int] = {}  # steps run of each batch size
+        self._pool = None  # the graphs' shared memory pool
+        self._grads_of: _Captured | None = None  # whose gradient buffers param.grad holds
+        self._params = [p for group in optimizer.param_groups for p in group["params"]]
         self._side = torch.cuda.Stream()
 
     def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         self.steps_seen += 1
-        if self.reason or len(batch_x) != self.batch_size:
+        size = len(batch_x)
+        self._seen[size] = seen = self._seen.get(size, 0) + 1
+        if self.reason:
             return self.step(batch_x, batch_y)
-        if self.steps_seen <= WARMUP_STEPS:
+        if seen <= (WARMUP_STEPS if size == self.batch_size else 1):
             return self._on_side_stream(batch_x, batch_y)
-        if self.graph is None or self.captured_with != _hyperparameters(self.optimizer):
+        if self.captured_with != _hyperparameters(self.optimizer):
+            self._drop_graphs()  # the constants baked into them are out of date
+        captured = self.graphs.get(size)
+        if captured is None:
             try:
-                self._capture(batch_x, batch_y)
+                captured = self._capture(batch_x, batch_y)
             except RuntimeError as err:  # cannot be captured: stay eager, and say why
                 if is_out_of_memory(err):  # not for want of memory, though: the run ends saying what to lower
-                    self.graph = None
+                    self._drop_graphs()
                     raise
                 self.reason = f"capture failed: {str(err).splitlines()[0]}"
-                self.graph = None
+                self._drop_graphs()
                 torch.cuda.synchronize()
                 return self.step(batch_x, batch_y)
-        static_x, static_y = self._static
+        static_x, static_y = captured.inputs
         static_x.copy_(batch_x)
         static_y.copy_(batch_y)
-        self.graph.replay()
-        return self._outputs
+        captured.graph.replay()
+        if self._grads_of is not captured:  # param.grad shows this step's gradients (gradient statistics read them)
+            for param, grad in zip(self._params, captured.grads, strict=True):
+                param.grad = grad
+            self._grads_of = captured
+        return captured.outputs
+
+    @property
+    def graph(self) -> torch.cuda.CUDAGraph | None:
+        """The full batches' graph, once captured."""
+        captured = self.graphs.get(self.batch_size)
+        return captured.graph if captured else None
 
     def _on_side_stream(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         current = torch.cuda.current_stream()
@@ -111,16 +150,25 @@ class GraphedStep:
         current.wait_stream(self._side)
         return result
 
-    def _capture(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> None:
+    def _capture(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> _Captured:
         """Capture one step reading from static copies of this batch (capturing does not run it)."""
-        if self._static is None:
-            self._static = (batch_x.clone(), batch_y.clone())
-        self.graph = None  # the old graph's memory goes back before the new capture
+        layout = self.memory_format if batch_x.dim() == 4 else torch.contiguous_format
+        inputs = (batch_x.clone(memory_format=layout), batch_y.clone())
         graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad(set_to_none=True)
         torch.cuda.synchronize()
-        with torch.cuda.graph(graph, stream=self._side):
-            self._outputs = self.step(*self._static)
-        self.graph = graph
+        with torch.cuda.graph(graph, pool=self._pool, stream=self._side):
+            outputs = self.step(*inputs)
+        self._pool = graph.pool()
+        captured = _Captured(graph, inputs, outputs, [p.grad for p in self._params])
+        self.graphs[len(batch_x)] = captured
+        self._grads_of = captured
         self.captured_with = _hyperparameters(self.optimizer)
         self.captures += 1
+        return captured
+
+    def _drop_graphs(self) -> None:
+        """Forget every graph, so that their memory goes back before the next capture."""
+        self.graphs.clear()
+        self._grads_of = None
+        self._pool = None

@@ -12,11 +12,8 @@ resumed run re-reads the rest of the epoch from the saved permutation.
 
 from __future__ import annotations
 
-import linecache
 import math
-import re
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,10 +36,12 @@ from netbuilder.training.checkpoint_file import (
     read_checkpoint,
     save_file,
 )
+from netbuilder.training.compiled_step import CompiledStep, worth_compiling
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.cuda_start import CudaStart
 from netbuilder.training.data_cache import prepared_data
+from netbuilder.training.failure_message import explain_failure
 from netbuilder.training.gradient_stats import GradientStats
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
 from netbuilder.training.program import Program, load_program
@@ -125,6 +124,10 @@ class Trainer:
         cuda_start.join()
         torch.manual_seed(seed)
         self.model: nn.Module = self.program.new_model().to(self.device)
+        # train.py's memory_format(): channels last for a convolutional network on CUDA, weights and batches alike
+        layout = getattr(script, "memory_format", None)
+        self.layout = layout(self.model, str(self.device)) if layout else torch.contiguous_format
+        self._lay_out(self.layout)
         self.criterion: nn.Module = script.make_criterion()
         self.optimizer = script.make_optimizer(self.model)
         # a mixed-precision train.py says how: the autocast type and, for fp16, a gradient scaler
@@ -163,12 +166,16 @@ class Trainer:
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device)
         self.graphed: GraphedStep | None = None  # the step as a CUDA graph, where it can be one
+        self.compiled: CompiledStep | None = None  # the step on the model compiled, where that pays
+        self._pace: _Pace | None = None  # the run() under way, which hears the compiled step's notes
         self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
         if not self.not_graphed:
             self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._amp)
         if not self.not_graphed:
             make_capturable(self.optimizer)
-            self.graphed = GraphedStep(self._train_step, self.optimizer, batch_size)
+            self.graphed = self._graphed_step()
+            if worth_compiling(self.model, self.layout):
+                self.compile_step()
         if saved is not None:
             try:
                 self.load_state_dict(saved)
@@ -198,6 +205,7 @@ class Trainer:
         )
         self.checkpoints.folder = checkpoint_dir
         self.stop_reason = ""
+        self._pace = pace
         try:
             while self.epoch < self.epochs:
                 ended = self._train_epoch(pace)
@@ -321,7 +329,7 @@ class Trainer:
         if sampled:
             self.gradient_stats.before_step()
         size = len(batch_y)
-        loss, output = (self.graphed or self._train_step)(batch_x, targets)
+        loss, output = (self.graphed or self._model_step)(batch_x, targets)
         if sampled:
             self.gradient_stats.after_step(self.global_step + 1)
         if self.schedule == "OneCycleLR":
@@ -331,11 +339,42 @@ class Trainer:
             self._epoch_correct += self.program.script.count_correct(output, batch_y)
         return loss
 
+    def _model_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The run's step: on the model compiled where it is, else on the model as it is."""
+        return (self.compiled or self._train_step)(batch_x, batch_y)
+
     def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """train.py's own train_step on this run's model, loss and optimizer, clipping and precision."""
-        model, clip, parts = self.model, self.settings.grad_clip, self.settings.accumulation
-        step = self.program.script.train_step
+        """train.py's own train_step on this run's model as it is (not compiled), loss and optimizer, clipping and
+        precision."""
+        return self._step_on(self.model, batch_x, batch_y)
+
+    def _step_on(
+        self, model: nn.Module, batch_x: torch.Tensor, batch_y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """train.py's own train_step on `model` (this run's, or it compiled)."""
+        clip, parts, step = self.settings.grad_clip, self.settings.accumulation, self.program.script.train_step
         return step(model, self.criterion, self.optimizer, batch_x, batch_y, clip, *self._mixed, accumulation=parts)
+
+    def _graphed_step(self) -> GraphedStep:
+        """The step as CUDA graphs, reading batches laid out as the model's weights are."""
+        return GraphedStep(self._model_step, self.optimizer, self.settings.batch_size, self._laid_out)
+
+    def compile_step(self) -> None:
+        """Take each step on the model compiled by torch.compile, the model and data in the usual layout: inductor
+        lays its convolutions out channels last itself, while a model already so trips its checks of strides
+        (torch 2.11, bf16). Should compiling fail, the layout train.py's memory_format() chose comes back."""
+        self._lay_out(torch.contiguous_format)
+        self.compiled = CompiledStep(self._step_on, self.model, self._say, lambda: self._lay_out(self.layout))
+
+    def _lay_out(self, layout: torch.memory_format) -> None:
+        """The model's weights, the data in memory and the CUDA graph's batch buffers in `layout`."""
+        self._laid_out = layout
+        self.model.to(memory_format=layout)
+        if not self.streamed:
+            self.train_x = self.train_x.contiguous(memory_format=layout)
+            self.val_x = self.val_x.contiguous(memory_format=layout)
+        if getattr(self, "graphed", None) is not None:
+            self.graphed.memory_format = layout
 
     def _report(self, pace: _Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message
@@ -350,26 +389,34 @@ class Trainer:
             if not math.isfinite(value):
                 step = self.epoch * self.steps_per_epoch + pace.reported + offset + 1
                 return f"the loss became {value} at step {step} (epoch {self.epoch + 1}): {NOT_A_NUMBER_ADVICE}"
-        now = time.perf_counter()
-        elapsed = max(1e-9, now - pace.started - pace.paused_for)
+        pace.emit(self._progress(pace, done, new))
+        pace.reported = done
+        pace.last_report = time.perf_counter()
+        return ""
+
+    def _progress(self, pace: _Pace, done: int, losses: list[float], note: str = "") -> Progress:
+        """Where the run stands after `done` steps of this epoch, with the losses of the steps since the last report."""
+        elapsed = max(1e-9, time.perf_counter() - pace.started - pace.paused_for)
         rate = pace.steps * self.settings.batch_size / elapsed
         remaining = (self.epochs - self.epoch) * self.steps_per_epoch - done
-        pace.emit(
-            Progress(
-                self.epoch + 1,
-                self.epochs,
-                done,
-                self.steps_per_epoch,
-                self.global_step,
-                new,
-                self.learning_rate,
-                rate,
-                max(0.0, remaining * elapsed / max(1, pace.steps)),
-            )
+        seconds_left = max(0.0, remaining * elapsed / max(1, pace.steps))
+        return Progress(
+            self.epoch + 1,
+            self.epochs,
+            done,
+            self.steps_per_epoch,
+            self.global_step,
+            losses,
+            self.learning_rate,
+            rate,
+            seconds_left,
+            note,
         )
-        pace.reported = done
-        pace.last_report = now
-        return ""
+
+    def _say(self, note: str) -> None:
+        """A note for whoever follows the run (the compiled step's: compiling, and how long it took)."""
+        if self._pace is not None:
+            self._pace.emit(self._progress(self._pace, self._pace.reported, [], note))
 
     def _end_epoch(self, pace: _Pace) -> None:
         """Validate, step a per-epoch schedule, remember the epoch, report it, then the callbacks."""
@@ -440,35 +487,11 @@ class Trainer:
         return outcome
 
     def _explain(self, err: Exception) -> str:
-        """The error in one line: with the node whose line in the generated forward() raised it; where reading a
-        sample failed (the loaders' own refusals name the file and say what to do), that sample's error, also
-        when a DataLoader worker raised it (torch re-raises it with the worker's whole traceback as its text)."""
-        model_file = self.program.model_module.__file__
-        labels = self._layer_labels()
-        for frame in reversed(traceback.extract_tb(err.__traceback__)):
-            if frame.filename == model_file:
-                line = linecache.getline(model_file, frame.lineno)
-                found = re.search(r"self\.(\w+)", line) or re.search(r"^\s*(\w+) = ", line)
-                if found and found.group(1) in labels:
-                    node = self.project.graph.by_label(labels[found.group(1)])
-                    return f"{node.label} ({node.block}) failed: {type(err).__name__}: {first_line(err)}"
-        kind, text = type(err).__name__, first_line(err)
-        if text.startswith("Caught ") and "\nOriginal Traceback" in str(err):  # from a DataLoader worker
-            kind, _, text = str(err).strip().splitlines()[-1].partition(": ")
-        elif not self._read_a_sample(err):
-            return f"{kind}: {text}"
-        # a loader's refusal (a ValueError) says what to do; another error keeps its name
-        return text if kind == "ValueError" else f"reading the data: {kind}: {text}"
+        return explain_failure(err, self.program, self.project.graph, self._layer_labels())
 
     def _layer_labels(self) -> dict[str, str]:
         """The model's attributes and the labels of the nodes they hold."""
         return {attr: self.project.graph.nodes[node].label for node, attr in self.program.model_code.attributes.items()}
-
-    def _read_a_sample(self, err: Exception) -> bool:
-        """Whether `err` was raised while train.py's dataset read a sample (in this process)."""
-        script_file = self.program.script.__file__
-        frames = traceback.extract_tb(err.__traceback__)
-        return any(frame.filename == script_file and frame.name == "__getitem__" for frame in frames)
 
     # ---- checkpoints -----------------------------------------------------------------------------------
 
@@ -514,7 +537,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         if self.graphed is not None:  # the state tensors are new: capture again, with them
             make_capturable(self.optimizer)
-            self.graphed = GraphedStep(self._train_step, self.optimizer, self.settings.batch_size)
+            self.graphed = self._graphed_step()
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self._scaler is not None and state["scaler"]:
@@ -562,7 +585,8 @@ class Trainer:
         going on from a checkpoint, `resumed`, starts from the checkpoint instead)."""
         device = "cpu"
         if self.device.type == "cuda":
-            graphed = ", the step as a CUDA graph" if self.graphed is not None else ""
+            compiled = " compiled and" if self.compiled is not None else ""
+            graphed = f", the step{compiled} as a CUDA graph" if self.graphed is not None else ""
             device = f"cuda ({torch.cuda.get_device_name(self.device)}{graphed})"
         starting = self.program.starting
         return RunStart(

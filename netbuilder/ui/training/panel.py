@@ -436,9 +436,12 @@ class TrainingPanel(QWidget):
             f"epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps_per_epoch}"
             f" · {duration(progress.seconds_left)} left"
         )
+        device = self.run.start.device if self.run.start else ""
+        if progress.note:  # compiling the step, and how long it took
+            self.metrics_label.setText(f"Training on {device}: {progress.note}")
+            return
         self.run.speed = f"{progress.samples_per_second:,.0f} samples/s"
         if self.run.last_epoch is None and progress.losses:  # after the first epoch: the epoch's words
-            device = self.run.start.device if self.run.start else ""
             self.metrics_label.setText(f"Training on {device}: step loss {progress.losses[-1]:.3g} · {self.run.speed}")
 
     def _on_epoch(self, event: Any) -> None:

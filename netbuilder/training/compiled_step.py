@@ -1,0 +1,112 @@
+"""The training step on a model compiled by torch.compile, with its cost said and cached, and eager as the
+fallback.
+
+On a network people actually train (a ResNet on CIFAR-sized images), the step is bound by arithmetic and
+memory traffic rather than by launching kernels, which the CUDA graph already removes: inductor's fused
+kernels (a batch norm and its ReLU in one pass, for instance) take time off each step. Compiling costs time
+once, a minute or so for a ResNet-18 the first time, seconds afterwards, since inductor's caches (its FX graph
+cache and the kernels it built) live in netbuilder's cache folder ("compiled"). Small networks gain nothing
+that pays for that minute, so only convolutional networks on CUDA of at least COMPILE_FROM_PARAMETERS
+parameters are compiled (the rule measured in docs/benchmarks.md).
+
+The model is compiled with static shapes, once for each batch size the run has (the full batches and the last,
+partial one): the first step of each size compiles, eagerly, before the CUDA graph captures that size. Should
+compiling fail, the step runs on the model as it is for the rest of the run, and `reason` says why; nothing
+of the failed attempt stays (the batch norm statistics its forward pass may have moved are put back), so
+the run goes on exactly as an eager one would. The compiled wrapper is used for the step alone: the model's
+state_dict, evaluation and checkpoints see the plain model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from netbuilder.runtime.cache_folder import cache_folder
+from netbuilder.runtime.weights import first_line
+
+COMPILE_FROM_PARAMETERS = 1_000_000
+
+ModelStep = Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def worth_compiling(model: nn.Module, memory_format: torch.memory_format) -> bool:
+    """Whether compiling pays on this run: a convolutional network on CUDA (laid out channels last, see
+    train.py's memory_format) of at least COMPILE_FROM_PARAMETERS parameters."""
+    if memory_format != torch.channels_last:
+        return False
+    return sum(p.numel() for p in model.parameters()) >= COMPILE_FROM_PARAMETERS
+
+
+def keep_compiled_kernels() -> None:
+    """Point inductor's caches at netbuilder's cache folder (unless the person chose another place), with its
+    FX graph and autograd caches on, so that the next run of the same network compiles in seconds."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_folder("compiled")))
+    os.environ.setdefault("TRITON_CACHE_DIR", os.path.join(os.environ["TORCHINDUCTOR_CACHE_DIR"], "triton"))
+    import torch._functorch.config
+    import torch._inductor.config
+
+    torch._inductor.config.fx_graph_cache = True
+    torch._functorch.config.enable_autograd_cache = True
+
+
+class CompiledStep:
+    """`step(model, batch_x, batch_y)` on `model` compiled, compiling for each new batch size with a note
+    before and after (`note` hears them: what is being compiled, then how long it took or why it failed;
+    `on_failure` is called when it failed)."""
+
+    def __init__(
+        self,
+        step: ModelStep,
+        model: nn.Module,
+        note: Callable[[str], None] = lambda text: None,
+        on_failure: Callable[[], None] = lambda: None,
+    ) -> None:
+        keep_compiled_kernels()
+        self.step = step
+        self.model = model
+        self.on_failure = on_failure  # called once compiling has failed, before the step runs uncompiled
+        self.compiled = torch.compile(model, dynamic=False)
+        self.note = note
+        self.seconds = 0.0  # spent compiling so far
+        self.reason = ""  # why the step runs on the plain model, if it does
+        self._sizes: set[int] = set()  # batch sizes compiled for
+
+    def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.reason:
+            return self.step(self.model, batch_x, batch_y)
+        if len(batch_x) in self._sizes:
+            return self.step(self.compiled, batch_x, batch_y)
+        return self._compile(batch_x, batch_y)
+
+    def _compile(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first step of a new batch size, compiling for it; on failure, the step on the plain model."""
+        first = not self._sizes
+        what = "the step" if first else f"the step for batches of {len(batch_x)}"
+        self.note(f"compiling {what} (a minute the first time; later runs read it from the cache)…")
+        buffers = {name: buffer.clone() for name, buffer in self.model.named_buffers()}
+        started = time.perf_counter()
+        try:
+            result = self.step(self.compiled, batch_x, batch_y)
+            if batch_x.is_cuda:
+                torch.cuda.synchronize()
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except Exception as err:
+            with torch.no_grad():  # what the failed forward pass moved (batch norm statistics) goes back
+                for name, buffer in self.model.named_buffers():
+                    buffer.copy_(buffers[name])
+            cause = getattr(err, "inner_exception", None) or err  # a backend's failure, as dynamo wraps it
+            self.reason = f"compiling failed, so the step runs uncompiled: {type(cause).__name__}: {first_line(cause)}"
+            self.note(self.reason)
+            self.on_failure()
+            return self.step(self.model, batch_x, batch_y)
+        seconds = time.perf_counter() - started
+        self.seconds += seconds
+        self._sizes.add(len(batch_x))
+        self.note(f"compiled {what} in {seconds:.1f} s")
+        return result

@@ -208,17 +208,18 @@ def _train_step(options: LoopOptions) -> str:
 def _evaluate(options: LoopOptions) -> str:
     """evaluate(): the validation metrics, over tensors on the device or a streamed part."""
     returns = "dict" if options.classification else "dict[str, float]"  # a classifier's holds its matrix
+    amp = ", amp: torch.dtype | None = None" if options.mixed else ""  # as train_step's autocast
     if options.streamed:
         head = (
             "def evaluate(model: nn.Module, criterion: nn.Module, part: Part, batch_size: int, device: str,\n"
-            f"             workers: int) -> {returns}:"
+            f"             workers: int{amp}) -> {returns}:"
         )
         where, size, device = "the samples of `part`", "len(part)", "device"
         loop = "    for batch_x, batch_y in batches(part, list(range(len(part))), batch_size, device, workers):\n"
     else:
         head = (
             "def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,\n"
-            f"             batch_size: int) -> {returns}:"
+            f"             batch_size: int{amp}) -> {returns}:"
         )
         where, size, device = "(x, y)", "len(x)", "x.device"
         loop = (
@@ -264,15 +265,22 @@ def _evaluate(options: LoopOptions) -> str:
             f"        targets.append({options.target}.float().reshape(len(output), -1))\n"
         )
         result = f'return {{"loss": total_loss.item() / {size}, **errors(torch.cat(outputs), torch.cat(targets))}}'
+    forward = (
+        "        output = model(batch_x)\n"
+        "        total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)\n"
+    )
+    if options.mixed:  # the forward pass in the precision the step trains in (amp None: fp32)
+        summary += "\n    The forward pass runs under autocast to `amp`, as train_step's does."
+        forward = '        with torch.autocast("cuda", dtype=amp, enabled=amp is not None):\n' + textwrap.indent(
+            forward, "    "
+        )
     return f'''\
 @torch.no_grad()
 {head}
     """{summary}"""
     model.eval()
     total_loss = torch.zeros((), device={device})
-{setup}{loop}        output = model(batch_x)
-        total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)
-{gather}    {result}'''
+{setup}{loop}{forward}{gather}    {result}'''
 
 
 def _source(function: Any) -> str:
@@ -470,9 +478,9 @@ def _train(o: LoopOptions) -> str:
         f"        if len({val_data}):",
         "            metrics = "
         + (
-            "evaluate(model, criterion, val_part, batch_size, device, workers)"
+            f"evaluate(model, criterion, val_part, batch_size, device, workers{', amp' if o.mixed else ''})"
             if o.streamed
-            else "evaluate(model, criterion, val_x, val_y, batch_size)"
+            else f"evaluate(model, criterion, val_x, val_y, batch_size{', amp' if o.mixed else ''})"
         ),
         *(
             ['            run["confusion"] = metrics.pop("confusion")  # the last, for metrics.json']

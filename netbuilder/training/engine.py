@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,29 +44,13 @@ from netbuilder.training.data_cache import prepared_data
 from netbuilder.training.failure_message import explain_failure
 from netbuilder.training.gradient_stats import GradientStats
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
+from netbuilder.training.pace import Pace
 from netbuilder.training.program import Program, load_program
 
 REPORT_SECONDS = 0.1
 
 
 # ---- the trainer -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Pace:
-    """Where one call of run() stands, for its reports: the clock, time spent paused, steps taken, and this
-    epoch's step losses on the device (read at most every REPORT_SECONDS)."""
-
-    emit: Listener
-    control: Control
-    max_steps: int | None
-    losses: torch.Tensor
-    reported: int  # steps of this epoch already reported
-    started: float = field(default_factory=time.perf_counter)
-    last_report: float = field(default_factory=time.perf_counter)
-    epoch_started: float = 0.0
-    paused_for: float = 0.0
-    steps: int = 0
 
 
 class Trainer:
@@ -167,7 +151,7 @@ class Trainer:
         self._epoch_correct = torch.zeros((), device=self.device)
         self.graphed: GraphedStep | None = None  # the step as a CUDA graph, where it can be one
         self.compiled: CompiledStep | None = None  # the step on the model compiled, where that pays
-        self._pace: _Pace | None = None  # the run() under way, which hears the compiled step's notes
+        self._pace: Pace | None = None  # the run() under way, which hears the compiled step's notes
         self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
         if not self.not_graphed:
             self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._amp)
@@ -196,7 +180,7 @@ class Trainer:
 
         May be called again after a stop: it goes on from where it was. `max_steps` stops after that many
         steps in this call (for smoke tests and benchmarks)."""
-        pace = _Pace(
+        pace = Pace(
             on_event or (lambda event: None),
             control or Control(),
             max_steps,
@@ -257,7 +241,7 @@ class Trainer:
         """End the run after this epoch, saying why (what early stopping calls)."""
         self.stop_reason = reason
 
-    def _train_epoch(self, pace: _Pace) -> tuple[str, str] | None:
+    def _train_epoch(self, pace: Pace) -> tuple[str, str] | None:
         """The rest of this epoch's steps; (status, message) where the run ends before the epoch does."""
         pace.epoch_started = time.perf_counter()
         if self.order is None:
@@ -376,7 +360,7 @@ class Trainer:
         if getattr(self, "graphed", None) is not None:
             self.graphed.memory_format = layout
 
-    def _report(self, pace: _Pace) -> str:
+    def _report(self, pace: Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message
         if one of them is not a finite number. The gradient statistics sampled since go first, so a run that
         fails has shown how its gradients grew."""
@@ -394,7 +378,7 @@ class Trainer:
         pace.last_report = time.perf_counter()
         return ""
 
-    def _progress(self, pace: _Pace, done: int, losses: list[float], note: str = "") -> Progress:
+    def _progress(self, pace: Pace, done: int, losses: list[float], note: str = "") -> Progress:
         """Where the run stands after `done` steps of this epoch, with the losses of the steps since the last report."""
         elapsed = max(1e-9, time.perf_counter() - pace.started - pace.paused_for)
         rate = pace.steps * self.settings.batch_size / elapsed
@@ -418,7 +402,7 @@ class Trainer:
         if self._pace is not None:
             self._pace.emit(self._progress(self._pace, self._pace.reported, [], note))
 
-    def _end_epoch(self, pace: _Pace) -> None:
+    def _end_epoch(self, pace: Pace) -> None:
         """Validate, step a per-epoch schedule, remember the epoch, report it, then the callbacks."""
         n = self.train_size
         train_loss = self._epoch_loss.item() / n
@@ -458,11 +442,12 @@ class Trainer:
         if self.val_size == 0:
             return None, {}, None
         script, batch_size = self.program.script, self.settings.batch_size
+        amp = self._mixed[:1]  # a mixed-precision train.py evaluates under the autocast it trains with
         if self.streamed:
             device = str(self.device)
-            metrics = script.evaluate(self.model, self.criterion, self.val_part, batch_size, device, self.workers)
+            metrics = script.evaluate(self.model, self.criterion, self.val_part, batch_size, device, self.workers, *amp)
         else:
-            metrics = script.evaluate(self.model, self.criterion, self.val_x, self.val_y, batch_size)
+            metrics = script.evaluate(self.model, self.criterion, self.val_x, self.val_y, batch_size, *amp)
         loss = metrics.pop("loss")
         return loss, metrics, metrics.pop("confusion", None)
 

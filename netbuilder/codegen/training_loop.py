@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netbuilder.codegen import device_code
 from netbuilder.codegen import processes_code as processes
 from netbuilder.codegen.class_report import classification_report
 from netbuilder.codegen.render import literal
@@ -92,10 +93,10 @@ NOT_A_NUMBER_ADVICE = "lower the learning rate, or add normalization or gradient
 def loop_functions(options: LoopOptions) -> list[str]:
     """The functions from the step on, each a block of source, in the order train.py holds them."""
     functions = [
-        *([_MIXED_PRECISION] if options.mixed else []),
+        *([device_code.MIXED_PRECISION] if options.mixed else []),
         processes.START_PROCESSES,
         processes.SHARD,
-        *([_MEMORY_FORMAT] if options.images else []),
+        *([device_code.MEMORY_FORMAT] if options.images else []),
         _train_step(options),
         *([] if options.classification else [_ERRORS]),
         _evaluate(options),
@@ -109,23 +110,6 @@ def loop_functions(options: LoopOptions) -> list[str]:
         _main(options),
     ]
     return functions
-
-
-_MIXED_PRECISION = '''\
-def mixed_precision(precision: str, device: str):
-    """The autocast type and the gradient scaler: bf16, or fp16 with a scaler, on CUDA; the CPU trains in fp32."""
-    if torch.device(device).type != "cuda":
-        return None, None
-    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    return amp, torch.amp.GradScaler("cuda") if amp == torch.float16 else None'''
-
-
-_MEMORY_FORMAT = '''\
-def memory_format(model: nn.Module, device: str) -> torch.memory_format:
-    """How the model's weights and the batches of images lie in memory: channels last (each pixel's channels side
-    by side) for a network of 2-d convolutions on CUDA, whose convolutions run fastest so; else as usual."""
-    convolutional = any(isinstance(module, nn.Conv2d) for module in model.modules())
-    return torch.channels_last if convolutional and torch.device(device).type == "cuda" else torch.contiguous_format'''
 
 
 _CLIP = """\
@@ -380,7 +364,7 @@ def _train(o: LoopOptions) -> str:
             else []
         ),
         *(processes.SYNC_BATCHNORM if o.batch_norm else []),
-        *_layout(o),
+        *device_code.layout_lines(images=o.images, streamed=o.streamed),
         "    criterion = make_criterion()",
         "    optimizer = make_optimizer(model)",
         *(["    amp, scaler = mixed_precision(precision, device)"] if o.mixed else []),
@@ -533,21 +517,6 @@ def _train(o: LoopOptions) -> str:
         "    return model",
     ]
     return "\n".join(lines)
-
-
-def _layout(o: LoopOptions) -> list[str]:
-    """A network of images takes its weights, and the batches in memory, in memory_format()'s layout: once, here."""
-    if not o.images:
-        return []
-    lines = [
-        "    layout = memory_format(model, device)  # channels last for a convolutional network on CUDA",
-        "    model = model.to(memory_format=layout)",
-    ]
-    if not o.streamed:
-        lines.append(
-            "    train_x, val_x = train_x.contiguous(memory_format=layout), val_x.contiguous(memory_format=layout)"
-        )
-    return lines
 
 
 def _tensorboard_start(o: LoopOptions, train_data: str) -> list[str]:

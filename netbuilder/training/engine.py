@@ -269,7 +269,7 @@ class Trainer:
         failure = self._report(pace)
         return ("failed", failure) if failure else None
 
-    def _report_due(self, pace: _Pace) -> bool:  # every REPORT_SECONDS (several processes: when rank 0 says)
+    def _report_due(self, pace: Pace) -> bool:  # every REPORT_SECONDS (several processes: when rank 0 says)
         return time.perf_counter() - pace.last_report >= REPORT_SECONDS
 
     def _draw_epoch_order(self) -> None:

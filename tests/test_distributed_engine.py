@@ -21,8 +21,11 @@ from netbuilder.project.run_events import EpochEnd, Outcome, Progress
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.worker_processes import ProcessTrainer, new_trainer
+from tests.networks import small_cnn_project
+from tests.test_augment import SIZE
 from tests.test_distributed_script import STEPS, assert_close, engine_losses, without_dropout
 from tests.test_package import export
+from tests.test_streaming import CLASSES, write_folder
 
 
 def test_one_process_is_todays_trainer():
@@ -137,3 +140,44 @@ def test_a_run_that_cannot_be_shared_out_is_refused_in_one_line():
 def test_more_processes_than_gpus_are_refused_in_one_line():
     with pytest.raises(ValueError, match="2 processes on CUDA take one GPU each, and this machine has 1"):
         new_trainer(with_settings(without_dropout(), device="cuda", processes=2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("augment", ["crop+flip", "none"])
+def test_a_streamed_image_folder_is_read_in_shares_with_the_steps_of_one_process(tmp_path, augment):
+    """Each process reads only its share of every batch (per-image crops and flips seeded by the image, so the
+    same as one process draws them); 48 images, 38 of them to train in batches of 5: a last batch of 3."""
+    dataset = {"dataset": "image_folder", "path": str(write_folder(tmp_path)), "image_size": SIZE, "augment": augment}
+    project = small_cnn_project("folder", dataset, channels=4, classes=len(CLASSES), dropout=False)
+    project = with_settings(project, device="cpu", epochs=2, batch_size=5)
+    one: list[float] = []
+    Trainer(project, workers=0).run(lambda event: isinstance(event, Progress) and one.extend(event.losses))
+    two: list[float] = []
+    outcome = new_trainer(with_settings(project, processes=2)).run(
+        lambda event: isinstance(event, Progress) and two.extend(event.losses)
+    )
+    assert outcome.status == "completed"
+    assert_close(two, one, steps=len(one))
+
+
+@pytest.mark.slow
+def test_a_batch_augmented_and_mixed_on_the_device_is_drawn_whole_then_shared_out(tmp_path):
+    """Crops and mixup draw random numbers for the whole batch: each process draws them as one process does, then
+    takes its share, so the steps stay those of one process; and train.py under torchrun does the same."""
+    dataset = {"dataset": "stripes", "samples": 160, "image_size": SIZE, "classes": 4, "augment": "crop", "mixup": 0.4}
+    project = small_cnn_project("augmented stripes", dataset, channels=6, classes=4, dropout=False)
+    project = with_settings(project, device="cpu", epochs=2, batch_size=12)
+    one: list[float] = []
+    Trainer(project).run(lambda event: isinstance(event, Progress) and one.extend(event.losses))
+    two: list[float] = []
+    new_trainer(with_settings(project, processes=2)).run(
+        lambda event: isinstance(event, Progress) and two.extend(event.losses)
+    )
+    assert_close(two, one, steps=len(one))
+    export(project, tmp_path)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    script = subprocess.run(
+        [*launcher, "train.py", "--device", "cpu", "--out", "out"], cwd=tmp_path, capture_output=True, timeout=300
+    )
+    assert script.returncode == 0, script.stderr
+    assert_close(json.loads((tmp_path / "out" / "history.json").read_text())["losses"], one, steps=len(one))

@@ -11,7 +11,12 @@ import torch
 from torch import nn
 
 from netbuilder.project import load_project
-from netbuilder.training.compiled_step import COMPILE_FROM_PARAMETERS, CompiledStep, worth_compiling
+from netbuilder.training.compiled_step import (
+    COMPILE_FROM_PARAMETERS,
+    COMPILE_FROM_STEPS,
+    CompiledStep,
+    worth_compiling,
+)
 from netbuilder.training.engine import Trainer, with_settings
 
 DIGITS_CNN = Path(__file__).parent.parent / "sample_projects" / "digits_cnn.nbproj"
@@ -76,11 +81,13 @@ def test_compiling_that_fails_leaves_the_step_eager_with_the_reason_and_nothing_
         assert torch.equal(b, a), name  # batch norm's statistics moved once, as eagerly
 
 
-def test_only_large_convolutional_networks_laid_out_channels_last_are_compiled():
+def test_only_long_runs_of_large_convolutional_networks_laid_out_channels_last_are_compiled():
     big = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(1, COMPILE_FROM_PARAMETERS))
-    assert worth_compiling(big, torch.channels_last)
-    assert not worth_compiling(big, torch.contiguous_format)  # the CPU, or no 2-d convolution
-    assert not worth_compiling(small_cnn(), torch.channels_last)
+    long = COMPILE_FROM_STEPS
+    assert worth_compiling(big, torch.channels_last, long)
+    assert not worth_compiling(big, torch.channels_last, long - 1)  # compiling would not pay for itself
+    assert not worth_compiling(big, torch.contiguous_format, long)  # the CPU, or no 2-d convolution
+    assert not worth_compiling(small_cnn(), torch.channels_last, long)
 
 
 def test_the_cpu_keeps_the_usual_layout():

@@ -4,10 +4,11 @@ fallback.
 On a network people actually train (a ResNet on CIFAR-sized images), the step is bound by arithmetic and
 memory traffic rather than by launching kernels, which the CUDA graph already removes: inductor's fused
 kernels (a batch norm and its ReLU in one pass, for instance) take time off each step. Compiling costs time
-once, a minute or so for a ResNet-18 the first time, seconds afterwards, since inductor's caches (its FX graph
-cache and the kernels it built) live in netbuilder's cache folder ("compiled"). Small networks gain nothing
-that pays for that minute, so only convolutional networks on CUDA of at least COMPILE_FROM_PARAMETERS
-parameters are compiled (the rule measured in docs/benchmarks.md).
+once, 22-48 s for a ResNet-18 the first time, about 2 s afterwards, since inductor's caches (its FX graph cache
+and the kernels it built) live in netbuilder's cache folder ("compiled"). Measured on an H200 (docs/benchmarks.md),
+a ResNet-18 on CIFAR-sized images gains 4-9 % a step, about 0.15 ms: the 2 s from the cache pay back after
+some 15,000 steps. So only runs that long (COMPILE_FROM_STEPS) of convolutional networks on CUDA of at least
+COMPILE_FROM_PARAMETERS parameters are compiled; a shorter run starts at once (small networks gain nothing).
 
 The model is compiled with static shapes, once for each batch size the run has (the full batches and the last,
 partial one): the first step of each size compiles, eagerly, before the CUDA graph captures that size. Should
@@ -30,14 +31,16 @@ from netbuilder.runtime.cache_folder import cache_folder
 from netbuilder.runtime.weights import first_line
 
 COMPILE_FROM_PARAMETERS = 1_000_000
+COMPILE_FROM_STEPS = 20_000
 
 ModelStep = Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def worth_compiling(model: nn.Module, memory_format: torch.memory_format) -> bool:
-    """Whether compiling pays on this run: a convolutional network on CUDA (laid out channels last, see
-    train.py's memory_format) of at least COMPILE_FROM_PARAMETERS parameters."""
-    if memory_format != torch.channels_last:
+def worth_compiling(model: nn.Module, memory_format: torch.memory_format, steps: int) -> bool:
+    """Whether compiling pays on a run of `steps` steps: a convolutional network on CUDA (laid out channels last,
+    see train.py's memory_format) of at least COMPILE_FROM_PARAMETERS parameters, for COMPILE_FROM_STEPS steps
+    or more."""
+    if memory_format != torch.channels_last or steps < COMPILE_FROM_STEPS:
         return False
     return sum(p.numel() for p in model.parameters()) >= COMPILE_FROM_PARAMETERS
 

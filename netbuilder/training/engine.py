@@ -158,7 +158,7 @@ class Trainer:
         if not self.not_graphed:
             make_capturable(self.optimizer)
             self.graphed = self._graphed_step()
-            if worth_compiling(self.model, self.layout):
+            if worth_compiling(self.model, self.layout, self.epochs * self.steps_per_epoch):
                 self.compile_step()
         if saved is not None:
             try:

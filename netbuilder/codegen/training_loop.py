@@ -176,7 +176,9 @@ def _train_step(options: LoopOptions) -> str:
     optimizer.zero_grad(set_to_none=True)
     parts = min(accumulation, len(batch_x))
     losses, outputs = [], []
-    pieces = zip(batch_x.tensor_split(parts), batch_y.tensor_split(parts), strict=True)
+    pieces = [(batch_x, batch_y)]
+    if parts > 1:
+        pieces = zip(batch_x.tensor_split(parts), batch_y.tensor_split(parts), strict=True)
     for part, (part_x, part_y) in enumerate(pieces):
         share = len(part_x) / len(batch_x)
         # DistributedDataParallel averages the processes' gradients at the last part's backward only

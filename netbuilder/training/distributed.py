@@ -171,10 +171,3 @@ class ShardedTrainer(Trainer):
     def _train_epoch(self, pace: Any) -> tuple[str, str] | None:
         self._pace = pace
         return super()._train_epoch(pace)
-
-
-def describe(world: int, device: torch.device) -> str:
-    """The RunStart device text of a run of `world` processes."""
-    if device.type == "cuda":
-        return f"{world} GPUs (cuda, nccl; the step eagerly, not as a CUDA graph)"
-    return f"cpu, {world} processes (gloo)"

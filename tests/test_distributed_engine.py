@@ -7,23 +7,27 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
+from netbuilder.cli import main
 from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.run_events import EpochEnd, Outcome, Progress
+from netbuilder.project.run_history import RunHistory
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.worker_processes import ProcessTrainer, new_trainer
 from tests.networks import small_cnn_project
 from tests.test_augment import SIZE
-from tests.test_distributed_script import STEPS, assert_close, engine_losses, without_dropout
+from tests.test_distributed_script import SAMPLES, STEPS, assert_close, engine_losses, without_dropout
 from tests.test_package import export
 from tests.test_streaming import CLASSES, write_folder
 
@@ -181,3 +185,20 @@ def test_a_batch_augmented_and_mixed_on_the_device_is_drawn_whole_then_shared_ou
     )
     assert script.returncode == 0, script.stderr
     assert_close(json.loads((tmp_path / "out" / "history.json").read_text())["losses"], one, steps=len(one))
+
+
+@pytest.mark.slow
+def test_netbuilder_train_with_processes_keeps_the_run_as_one_process_does(tmp_path, capsys):
+    """The console's run of 2 processes: rank 0's checkpoints, the parent's weights, the run in the history, and
+    going on from its last.pt with 2 processes again."""
+    digits = Path(shutil.copy(SAMPLES / "digits_mlp.nbproj", tmp_path / "digits_mlp.nbproj"))
+    out = tmp_path / "runs"
+    arguments = ["train", str(digits), "--device", "cpu", "--processes", "2", "--out", str(out)]
+    assert main([*arguments, "--epochs", "1"]) == 0
+    assert "cpu, 2 processes (gloo)" in capsys.readouterr().err
+    (run,) = [path for path in out.iterdir() if path.name != "latest"]
+    assert "fc1.weight" in torch.load(run / "model.pt", weights_only=True)  # no DistributedDataParallel prefix
+    assert (run / "checkpoints" / "last.pt").exists() and (run / "checkpoints" / "best.pt").exists()
+    assert main([*arguments, "--epochs", "2", "--resume", str(run / "checkpoints" / "last.pt")]) == 0
+    (record,) = [r for r in RunHistory(digits).records if r.epochs_done == 2]
+    assert record.status == "completed" and record.settings["processes"] == 2 and len(record.history) == 2

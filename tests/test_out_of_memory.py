@@ -89,7 +89,7 @@ def test_out_of_memory_during_capture_ends_the_run(monkeypatch):
     its context) reaches the run as out of memory, not as a failed capture to run eagerly."""
     t = trainer(epochs=1, batch_size=32)
 
-    def capture_failed(*args):
+    def capture_failed(*args, **kwargs):
         try:
             out_of_memory()
         except torch.cuda.OutOfMemoryError:

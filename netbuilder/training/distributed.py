@@ -55,6 +55,10 @@ class _AgreedControl(Control):
     def stopped(self) -> bool:
         return self.stop_agreed
 
+    @property
+    def paused(self) -> bool:
+        return self.pause_agreed
+
     def wait_while_paused(self) -> float:
         return self.shared.wait_while_paused() if self.pause_agreed else 0.0
 

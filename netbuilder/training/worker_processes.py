@@ -19,6 +19,7 @@ import multiprocessing
 import signal
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
@@ -127,7 +128,10 @@ class ProcessTrainer(Trainer):
                 process.start()
                 there.close()  # the worker's end lives in the worker: its death then reads as the pipe's end here
                 workers.append((process, here))
-            outcome = _watch(workers, emit, control, shared)
+            try:
+                outcome = _watch(workers, emit, control, shared)
+            finally:  # also when the listener raised: no worker outlives the run
+                _end([process for process, _ in workers], at_once=False)
             if outcome.status != "failed" and end.is_file():
                 self.load_checkpoint(end)
         if outcome.status == "failed":
@@ -173,20 +177,25 @@ def _watch(workers: list, emit: Listener, control: Control, shared: Any) -> Outc
             if time.monotonic() - failed_at > GRACE_SECONDS or len(ended) == len(workers):
                 break
     if failure or any(outcome.status == "failed" for outcome in ended.values()):
-        for process, _ in workers:  # those still waiting in a collective for one that has gone
-            if process.is_alive():
-                process.terminate()
-    for process, _ in workers:
-        process.join(GRACE_SECONDS)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        _end([process for process, _ in workers], at_once=True)  # those waiting in a collective for one gone
     if failure:
         return Outcome("failed", failure)
     failures = [f"process {rank}: {o.message}" for rank, o in sorted(ended.items()) if o.status == "failed"]
     if failures:
         return Outcome("failed", failures[0].removeprefix("process 0: "))
     return ended[0]
+
+
+def _end(processes: list, *, at_once: bool) -> None:
+    """End the workers: at once (terminated), or given GRACE_SECONDS to finish first; killed if they do not."""
+    for process in processes:
+        if at_once and process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(GRACE_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def _event(name: str, fields: dict[str, Any]) -> Any:
@@ -217,6 +226,14 @@ def _work(fields: dict[str, Any], connection: Connection, control: Control) -> N
         if job.rank == 0 and type(event).__name__ in EVENTS:
             say(("event", type(event).__name__, asdict(event)))
 
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:  # the process that runs the run gone (killed): stop every worker after this step
+        while parent is None or parent.is_alive():
+            time.sleep(POLL_SECONDS)
+        control.stop()
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         torch.set_num_threads(job.threads)
         device = join(job.rank, job.world, job.device, job.port)

@@ -140,3 +140,12 @@ def test_accumulation_is_captured_as_a_cuda_graph():
     assert trainer.graphed is not None and trainer.graphed.captures >= 1 and not trainer.graphed.reason
     whole = engine_losses(project)
     assert max(abs(a - b) for a, b in zip(losses[:STEPS], whole, strict=True)) < 1e-4  # TF32 and kernel order
+
+
+@pytest.mark.slow
+def test_train_py_refuses_sync_batchnorm_without_cuda_in_one_line(tmp_path):
+    export(with_settings(load_project(SAMPLES / "digits_resnet.nbproj"), epochs=1), tmp_path)
+    result = run_script(tmp_path, "--sync-batchnorm", "on", "--out", "out", processes=2)
+    assert result.returncode != 0 and "--sync-batchnorm: torch's SyncBatchNorm needs CUDA" in result.stderr
+    alone = run_script(tmp_path, "--sync-batchnorm", "on", "--out", "out")  # one process: nothing to synchronize
+    assert alone.returncode == 0, alone.stderr

@@ -1,5 +1,5 @@
-"""How train.py keeps its files: each written all at once (`save_atomically`), and the checkpoint that
-`--resume` goes on from, saved and read back."""
+"""How train.py keeps its files: each written all at once (`save_atomically`), the checkpoint that `--resume`
+goes on from, saved and read back, and out/metrics.json (`write_metrics`, for classes or for values)."""
 
 from __future__ import annotations
 
@@ -55,3 +55,25 @@ def load_checkpoint(path: str, parts: dict) -> dict:
     except Exception as err:  # missing, truncated, another network's or not a checkpoint at all
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SystemExit(f"--resume {path}: cannot go on from it: {type(err).__name__}: {reason}") from None'''
+
+WRITE_CLASS_METRICS = '''\
+def write_metrics(out: str, run: dict) -> None:
+    """Print the last validation's figures per class and write out/metrics.json: the last epoch's metrics,
+    the class names, the confusion matrix (rows: the true class, columns: the predicted one) and the per-class
+    precision, recall, F1 and support with their averages."""
+    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
+    confusion = run.get("confusion")  # None without a validation part
+    if confusion is not None:
+        report = classification_report(confusion)
+        print(report_table(report, CLASS_NAMES))
+        metrics.update(class_names=CLASS_NAMES, confusion=confusion, report=report)
+    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''
+
+WRITE_VALUE_METRICS = '''\
+def write_metrics(out: str, run: dict) -> None:
+    """Print the last validation's errors and write out/metrics.json: the last epoch's metrics, with the
+    validation MAE, RMSE and R²."""
+    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
+    if "val_mae" in metrics:
+        print(f"validation: MAE {metrics['val_mae']:.4g}  RMSE {metrics['val_rmse']:.4g}  R² {metrics['val_r2']:.4g}")
+    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''

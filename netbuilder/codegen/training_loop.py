@@ -33,7 +33,13 @@ from netbuilder.codegen import processes_code as processes
 from netbuilder.codegen.class_report import classification_report
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.report_table import report_table
-from netbuilder.codegen.script_files import LOAD_CHECKPOINT, SAVE_ATOMICALLY, SAVE_CHECKPOINT
+from netbuilder.codegen.script_files import (
+    LOAD_CHECKPOINT,
+    SAVE_ATOMICALLY,
+    SAVE_CHECKPOINT,
+    WRITE_CLASS_METRICS,
+    WRITE_VALUE_METRICS,
+)
 from netbuilder.codegen.tensorboard_summaries import log_epoch, log_graph, log_run_end, log_step_losses, run_hparams
 from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
 
@@ -104,7 +110,7 @@ def loop_functions(options: LoopOptions) -> list[str]:
         SAVE_ATOMICALLY,
         SAVE_CHECKPOINT,
         LOAD_CHECKPOINT,
-        _WRITE_CLASS_METRICS if options.classification else _WRITE_VALUE_METRICS,
+        WRITE_CLASS_METRICS if options.classification else WRITE_VALUE_METRICS,
         *(_source(f) for f in (log_step_losses, log_epoch, run_hparams, log_run_end, log_graph)),
         _train(options),
         _main(options),
@@ -272,29 +278,6 @@ def _evaluate(options: LoopOptions) -> str:
 def _source(function: Any) -> str:
     """A plain-Python function of netbuilder's as train.py carries it: its own source, so there is one text."""
     return inspect.getsource(function).rstrip()
-
-
-_WRITE_CLASS_METRICS = '''\
-def write_metrics(out: str, run: dict) -> None:
-    """Print the last validation's figures per class and write out/metrics.json: the last epoch's metrics,
-    the class names, the confusion matrix (rows: the true class, columns: the predicted one) and the per-class
-    precision, recall, F1 and support with their averages."""
-    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
-    confusion = run.get("confusion")  # None without a validation part
-    if confusion is not None:
-        report = classification_report(confusion)
-        print(report_table(report, CLASS_NAMES))
-        metrics.update(class_names=CLASS_NAMES, confusion=confusion, report=report)
-    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''
-
-_WRITE_VALUE_METRICS = '''\
-def write_metrics(out: str, run: dict) -> None:
-    """Print the last validation's errors and write out/metrics.json: the last epoch's metrics, with the
-    validation MAE, RMSE and R²."""
-    metrics = {"epochs_done": run["epochs_done"], **(run["history"][-1] if run["history"] else {})}
-    if "val_mae" in metrics:
-        print(f"validation: MAE {metrics['val_mae']:.4g}  RMSE {metrics['val_rmse']:.4g}  R² {metrics['val_r2']:.4g}")
-    save_atomically(os.path.join(out, "metrics.json"), json.dumps(metrics, indent=1).encode())'''
 
 
 _ERRORS = '''\

@@ -22,8 +22,10 @@ from netbuilder.cli import main
 from netbuilder.project.gradient_samples import GradientReport
 from netbuilder.project.run_events import EpochEnd, Outcome, Progress
 from netbuilder.project.run_history import RunHistory
+from netbuilder.project.sweep_plan import Axis, SweepError, SweepPlan
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.sweep import run_sweep
 from netbuilder.training.worker_processes import ProcessTrainer, new_trainer
 from tests.networks import small_cnn_project
 from tests.test_augment import SIZE
@@ -202,3 +204,10 @@ def test_netbuilder_train_with_processes_keeps_the_run_as_one_process_does(tmp_p
     assert main([*arguments, "--epochs", "2", "--resume", str(run / "checkpoints" / "last.pt")]) == 0
     (record,) = [r for r in RunHistory(digits).records if r.epochs_done == 2]
     assert record.status == "completed" and record.settings["processes"] == 2 and len(record.history) == 2
+
+
+def test_a_sweep_of_a_project_set_to_several_processes_is_refused_in_one_line(tmp_path):
+    project = with_settings(without_dropout(), processes=2)
+    plan = SweepPlan((Axis.parse("batch_size=32,64"),))
+    with pytest.raises(SweepError, match="a sweep trains each run in one process, not 2"):
+        run_sweep(project, plan, history=RunHistory(tmp_path / "p.nbproj"))

@@ -138,7 +138,8 @@ def run_sweep(
     into tensorboard/RUN/, its swept values among its hyperparameters (TensorBoard's HPARAMS tab compares the
     sweep's runs). `parallel`: how many runs train at once, each in a process of its own, on a CUDA GPU only
     ("auto": see `runs_at_once`). SweepError, before anything trains, when the plan cannot run on the project
-    (a target or value refused, a network that cannot train, several runs at once on the CPU)."""
+    (a target or value refused, a network that cannot train, several runs at once on the CPU, a project set to
+    train in several processes)."""
     trials = check_trials(project, plan)  # every trial checked before the first one trains
     snapshot = copy_project(project)  # what every run starts from
     workers = runs_at_once(snapshot, plan, trials, parallel)
@@ -173,6 +174,11 @@ def runs_at_once(project: Project, plan: SweepPlan, trials: list[Trial], paralle
     GPU; SweepError for more than one on the CPU, where they would only share the same cores. "auto": as many
     as fit in half the GPU's free memory by the analysis' estimate of the largest run (sweep_workers.
     auto_workers), up to 4; one at a time on the CPU."""
+    if project.training.processes > 1:  # each run's epochs are set by the sweep, in the Trainer of its process
+        raise SweepError(
+            f"a sweep trains each run in one process, not {project.training.processes}: set Processes to 1 for "
+            "the sweep, then train the best run with several"
+        )
     device = project.training.device
     on_gpu = (device == "auto" or device.startswith("cuda")) and torch.cuda.is_available()
     if parallel == "auto":

@@ -31,6 +31,7 @@ from typing import Any
 from netbuilder.codegen import device_code
 from netbuilder.codegen import processes_code as processes
 from netbuilder.codegen.class_report import classification_report
+from netbuilder.codegen.evaluate_code import evaluate_functions
 from netbuilder.codegen.render import literal
 from netbuilder.codegen.report_table import report_table
 from netbuilder.codegen.script_files import (
@@ -104,8 +105,7 @@ def loop_functions(options: LoopOptions) -> list[str]:
         processes.SHARD,
         *([device_code.MEMORY_FORMAT] if options.images else []),
         _train_step(options),
-        *([] if options.classification else [_ERRORS]),
-        _evaluate(options),
+        *evaluate_functions(options),
         *([_source(classification_report), _source(report_table)] if options.classification else []),
         SAVE_ATOMICALLY,
         SAVE_CHECKPOINT,
@@ -197,100 +197,9 @@ def _train_step(options: LoopOptions) -> str:
     return torch.stack(losses).sum(), torch.cat(outputs)'''
 
 
-def _evaluate(options: LoopOptions) -> str:
-    """evaluate(): the validation metrics, over tensors on the device or a streamed part."""
-    returns = "dict" if options.classification else "dict[str, float]"  # a classifier's holds its matrix
-    amp = ", amp: torch.dtype | None = None" if options.mixed else ""  # as train_step's autocast
-    if options.streamed:
-        head = (
-            "def evaluate(model: nn.Module, criterion: nn.Module, part: Part, batch_size: int, device: str,\n"
-            f"             workers: int{amp}) -> {returns}:"
-        )
-        where, size, device = "the samples of `part`", "len(part)", "device"
-        loop = "    for batch_x, batch_y in batches(part, list(range(len(part))), batch_size, device, workers):\n"
-    else:
-        head = (
-            "def evaluate(model: nn.Module, criterion: nn.Module, x: torch.Tensor, y: torch.Tensor,\n"
-            f"             batch_size: int{amp}) -> {returns}:"
-        )
-        where, size, device = "(x, y)", "len(x)", "x.device"
-        loop = (
-            "    for start in range(0, len(x), batch_size):\n"
-            "        batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]\n"
-        )
-    if options.classification:
-        top = " the top-5 accuracy (the true class among the five highest scores)," if options.top_k else ""
-        summary = textwrap.fill(
-            f"The mean loss, the accuracy,{top} and the confusion matrix (rows: the true class, columns: the "
-            f"predicted one) over {where}, in batches, counted on the device.",
-            width=112,
-            subsequent_indent="    ",
-        )
-        setup = (
-            "    classes = len(CLASS_NAMES)\n"
-            "    # index_add_ rather than bincount, which would wait for the device to size its result\n"
-            f"    confusion = torch.zeros(classes * classes, dtype=torch.long, device={device})\n"
-            + (f"    in_top5 = torch.zeros((), device={device})\n" if options.top_k else "")
-        )
-        gather = (
-            "        pairs = batch_y.long().reshape(-1) * classes + predicted_classes(output).reshape(-1)\n"
-            "        confusion.index_add_(0, pairs, torch.ones_like(pairs))\n"
-            + (
-                "        in_top5 += (output.topk(5, dim=1).indices == batch_y.unsqueeze(1)).any(dim=1).sum()\n"
-                if options.top_k
-                else ""
-            )
-        )
-        result = (
-            "confusion = confusion.view(classes, classes)\n    return {\n"
-            f'        "loss": total_loss.item() / {size},\n'
-            f'        "accuracy": confusion.trace().item() / {size},\n'
-            + (f'        "top5_accuracy": in_top5.item() / {size},\n' if options.top_k else "")
-            + '        "confusion": confusion.tolist(),\n'
-            "    }"
-        )
-    else:
-        summary = f"The mean loss over {where}, in batches, and how far the outputs are from the targets."
-        setup = "    outputs, targets = [], []\n"
-        gather = (
-            "        outputs.append(output.float().reshape(len(output), -1))\n"
-            f"        targets.append({options.target}.float().reshape(len(output), -1))\n"
-        )
-        result = f'return {{"loss": total_loss.item() / {size}, **errors(torch.cat(outputs), torch.cat(targets))}}'
-    forward = (
-        "        output = model(batch_x)\n"
-        "        total_loss += compute_loss(criterion, output, batch_x, batch_y) * len(batch_x)\n"
-    )
-    if options.mixed:  # the forward pass in the precision the step trains in (amp None: fp32)
-        summary += "\n    The forward pass runs under autocast to `amp`, as train_step's does."
-        forward = '        with torch.autocast("cuda", dtype=amp, enabled=amp is not None):\n' + textwrap.indent(
-            forward, "    "
-        )
-    return f'''\
-@torch.no_grad()
-{head}
-    """{summary}"""
-    model.eval()
-    total_loss = torch.zeros((), device={device})
-{setup}{loop}{forward}{gather}    {result}'''
-
-
 def _source(function: Any) -> str:
     """A plain-Python function of netbuilder's as train.py carries it: its own source, so there is one text."""
     return inspect.getsource(function).rstrip()
-
-
-_ERRORS = '''\
-def errors(output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-    """Mean absolute error, root mean square error and R² (the share of the targets' variance that the outputs
-    explain: 1 is perfect) of outputs against targets, one row of values per sample."""
-    error = output - target
-    spread = (target - target.mean(dim=0)).pow(2).sum()
-    return {
-        "mae": error.abs().mean().item(),
-        "rmse": error.pow(2).mean().sqrt().item(),
-        "r2": 1.0 - (error.pow(2).sum() / spread).item() if spread > 0 else float("nan"),
-    }'''
 
 
 def _train(o: LoopOptions) -> str:

@@ -87,6 +87,7 @@ class ShardedTrainer(Trainer):
         self.step_model = nn.parallel.DistributedDataParallel(self.model, gpus)
         self.graphed = None  # eager: a captured step would hold DistributedDataParallel's collectives
         self.not_graphed = f"{world} processes run the step eagerly"
+        self.evaluation.model, self.evaluation.reason = self.model, f"{world} processes evaluate eagerly"
         self._whole = self._augment is not None or self._mix is not None
         self._share: tuple[slice, int, int] = (slice(0), 0, 0)  # this batch: its part, samples added, global size
         self._control = _AgreedControl(Control())

@@ -43,6 +43,7 @@ from netbuilder.training.cuda_start import CudaStart
 from netbuilder.training.data_cache import prepared_data
 from netbuilder.training.failure_message import explain_failure
 from netbuilder.training.gradient_stats import GradientStats
+from netbuilder.training.graphed_evaluation import GraphedEvaluation
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
 from netbuilder.training.pace import Pace
 from netbuilder.training.program import Program, load_program
@@ -153,6 +154,8 @@ class Trainer:
         self.compiled: CompiledStep | None = None  # the step on the model compiled, where that pays
         self._pace: Pace | None = None  # the run() under way, which hears the compiled step's notes
         self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
+        evaluation = (script, self.model, self.criterion, batch_size, self._mixed[:1], self._laid_out)
+        self.evaluation = GraphedEvaluation(*evaluation, graphed=self.device.type == "cuda" and not self.streamed)
         if not self.not_graphed:
             self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._amp)
         if not self.not_graphed:
@@ -359,6 +362,8 @@ class Trainer:
             self.val_x = self.val_x.contiguous(memory_format=layout)
         if getattr(self, "graphed", None) is not None:
             self.graphed.memory_format = layout
+        if getattr(self, "evaluation", None) is not None:  # its graphs read the weights as they were
+            self.evaluation.lay_out(layout)
 
     def _report(self, pace: Pace) -> str:
         """Send the losses of the steps since the last report (one read from the device); a failure message
@@ -436,18 +441,15 @@ class Trainer:
             callback.on_epoch_end(self, record)
 
     def evaluate(self) -> tuple[float | None, dict[str, float], list[list[int]] | None]:
-        """Validation loss, metrics and confusion matrix by train.py's own evaluate(): accuracy (and top-5
-        accuracy over more than five classes) and the matrix, counted on the device in the same pass, for
-        classification; MAE, RMSE and R² and no matrix for values. (None, {}, None) without a validation part."""
+        """Validation loss, metrics and confusion matrix by train.py's own evaluate() (or its evaluate_batch as
+        CUDA graphs): accuracy, top-5 accuracy and matrix, or MAE, RMSE and R². (None, {}, None) without a part."""
         if self.val_size == 0:
             return None, {}, None
-        script, batch_size = self.program.script, self.settings.batch_size
-        amp = self._mixed[:1]  # a mixed-precision train.py evaluates under the autocast it trains with
-        if self.streamed:
-            device = str(self.device)
-            metrics = script.evaluate(self.model, self.criterion, self.val_part, batch_size, device, self.workers, *amp)
-        else:
-            metrics = script.evaluate(self.model, self.criterion, self.val_x, self.val_y, batch_size, *amp)
+        if self.streamed:  # a mixed-precision train.py evaluates under the autocast it trains with (self._mixed[:1])
+            part = (self.val_part, self.settings.batch_size, str(self.device), self.workers, *self._mixed[:1])
+            metrics = self.program.script.evaluate(self.model, self.criterion, *part)
+        else:  # as CUDA graphs where it can be (graphed_evaluation.py)
+            metrics = self.evaluation.evaluate(self.val_x, self.val_y)
         loss = metrics.pop("loss")
         return loss, metrics, metrics.pop("confusion", None)
 

@@ -1,0 +1,128 @@
+"""Validation as CUDA graphs: train.py's `evaluate_batch` captured once for the full batch size and once for the
+partial last one, then replayed for every batch of every validation of the run.
+
+Evaluated eagerly, validation is bound by launching kernels as the eager step is (16 % of a ResNet-18/CIFAR run
+on an H200). The graphs compute what train.py's `evaluate` computes, with its own pieces: the sums come from
+`evaluation_sums`, each replay adds one batch to them in place, and `evaluation_metrics` reads them once. What a
+graph needs: each batch is copied into static buffers laid out as the model's weights are; the model is in eval
+mode when captured (the graph keeps that mode's kernels); the weights are the same tensors all run long, updated
+in place, so nothing is captured again from one epoch to the next, unless the model is laid out anew (`drop`).
+For values, each replay's rows of outputs and targets are the graph's own buffers and are copied before the next.
+
+Only for data in memory on CUDA in one process. If capture fails, validation stays eager for the rest of the run
+and `reason` says why; running out of memory while capturing is not such a failure, and ends the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import nn
+
+from netbuilder.training.out_of_memory import is_out_of_memory
+
+
+@dataclass
+class _Captured:
+    """One batch size's graph: the buffers it reads, and what evaluate_batch returned (values: the rows)."""
+
+    graph: torch.cuda.CUDAGraph
+    inputs: tuple[torch.Tensor, torch.Tensor]
+    rows: tuple[torch.Tensor, torch.Tensor] | None
+
+
+class GraphedEvaluation:
+    """`evaluate(x, y)`: the metrics train.py's `evaluate(model, criterion, x, y, batch_size, *amp)` gives, each
+    batch a replay of its size's graph; with `graphed` False (the CPU, several processes) that evaluate itself.
+    `amp` is () or (the autocast type,) as the engine passes it; `memory_format` the layout of the input buffers
+    for 4-d batches (images), that of the weights (`lay_out` changes it)."""
+
+    def __init__(
+        self,
+        script: ModuleType,
+        model: nn.Module,
+        criterion: nn.Module,
+        batch_size: int,
+        amp: tuple = (),
+        memory_format: torch.memory_format = torch.contiguous_format,
+        *,
+        graphed: bool = True,
+    ) -> None:
+        self.script = script
+        self.model = model
+        self.criterion = criterion
+        self.batch_size = batch_size
+        self.amp = amp
+        self.memory_format = memory_format
+        self.graphs: dict[int, _Captured] = {}  # by batch size
+        self.captures = 0
+        self.reason = "" if graphed else "not on CUDA with the data in memory"  # why validation is eager, if it is
+        self._sums: dict[str, torch.Tensor] | None = None  # what every graph adds to
+        self._pool: Any = None  # the graphs' shared memory pool
+        self._side: torch.cuda.Stream | None = None  # where warm-up and capture run
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
+        if not self.reason:
+            try:
+                return self._replayed(x, y)
+            except RuntimeError as err:  # cannot be captured: stay eager, and say why
+                self.drop()
+                if is_out_of_memory(err):  # not for want of memory, though: the run ends saying what to lower
+                    raise
+                self.reason = f"capture failed: {str(err).splitlines()[0]}"
+                torch.cuda.synchronize()
+        return self.script.evaluate(self.model, self.criterion, x, y, self.batch_size, *self.amp)
+
+    def lay_out(self, layout: torch.memory_format) -> None:
+        """The model's weights were laid out anew, in `layout`: the graphs read the old tensors, so forget them."""
+        self.memory_format = layout
+        self.drop()
+
+    def drop(self) -> None:
+        """Forget every graph, so that their memory goes back before the next capture."""
+        self.graphs.clear()
+        self._sums = None
+        self._pool = None
+
+    def _replayed(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
+        self.model.eval()
+        starts = range(0, len(x), self.batch_size)
+        sizes = {min(self.batch_size, len(x) - start) for start in starts} - self.graphs.keys()
+        for size in sorted(sizes, reverse=True):  # the full batches first: the last one's graph reuses their pool
+            self._capture(x[:size], y[:size])
+        for total in self._sums.values():
+            total.zero_()
+        rows = []
+        for start in starts:
+            batch_x, batch_y = x[start : start + self.batch_size], y[start : start + self.batch_size]
+            captured = self.graphs[len(batch_x)]
+            static_x, static_y = captured.inputs
+            static_x.copy_(batch_x)
+            static_y.copy_(batch_y)
+            captured.graph.replay()
+            if captured.rows is not None:  # the graph's own buffers, overwritten by the next replay
+                rows.append(tuple(row.clone() for row in captured.rows))
+        return self.script.evaluation_metrics(self._sums, len(x), *([rows] if rows else []))
+
+    def _capture(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> None:
+        """Capture evaluate_batch reading static copies of this batch, after one eager run of it on a side stream
+        (as PyTorch's documentation asks: lazy initialisation and cuDNN's choices happen outside the capture)."""
+        layout = self.memory_format if batch_x.dim() == 4 else torch.contiguous_format
+        inputs = (batch_x.clone(memory_format=layout), batch_y.clone())
+        if self._sums is None:
+            self._sums = self.script.evaluation_sums(batch_x.device)
+        arguments = (self.model, self.criterion, *inputs, self._sums, *self.amp)
+        self._side = self._side or torch.cuda.Stream()
+        torch.cuda.synchronize()
+        with torch.cuda.stream(self._side):
+            self.script.evaluate_batch(*arguments)  # its sums are zeroed before the replays
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, pool=self._pool, stream=self._side):
+            rows = self.script.evaluate_batch(*arguments)
+        self._pool = graph.pool()
+        self.graphs[len(batch_x)] = _Captured(graph, inputs, rows)
+        self.captures += 1

@@ -175,3 +175,15 @@ def test_a_record_keeps_the_project_it_ran_its_name_and_its_sweep(tmp_path):
     assert (
         RunRecord("r", "completed").title == "r" and RunRecord.from_dict({**read.to_dict(), "sweep": 3}).sweep is None
     )
+
+
+def test_only_the_last_run_stopped_with_its_checkpoint_still_there_can_be_continued(tmp_path):
+    history = RunHistory(tmp_path / "net.nbproj")
+    assert history.continuable() is None
+    run_dir = _add(history, "2025-01-01_10-00-00", "stopped")
+    history.records[-1] = replace(history.records[-1], checkpoint="2025-01-01_10-00-00/last.pt")
+    assert history.continuable() is None  # the record names a checkpoint that is not there
+    (run_dir / "last.pt").write_bytes(b"checkpoint")
+    assert history.continuable() == (history.records[-1], run_dir / "last.pt")
+    _add(history, "2025-01-01_10-00-01")  # a later run that completed: nothing to continue
+    assert history.continuable() is None

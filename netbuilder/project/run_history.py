@@ -190,6 +190,14 @@ class RunHistory:
         path = folder / name
         return path if path.is_file() else None
 
+    def continuable(self) -> tuple[RunRecord, Path] | None:
+        """The last run and its checkpoint, when it was stopped and its checkpoint is still there (Continue)."""
+        last = self.records[-1] if self.records else None
+        if last is None or last.status != "stopped":
+            return None
+        checkpoint = self.file_path(last, last.checkpoint)
+        return (last, checkpoint) if checkpoint is not None else None
+
     def relative(self, path: Path | None) -> str | None:
         """A run's file as its record names it: relative to the runs folder, or None for a file kept
         elsewhere (a project never saved, `netbuilder train --out DIR`, a save under a new name mid-run)."""

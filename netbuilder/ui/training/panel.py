@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from netbuilder.project import Project, TrainingSettings
 from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.project.run_events import RunStart
-from netbuilder.project.run_history import TENSORBOARD_FOLDER, RunHistory, RunRecord
+from netbuilder.project.run_history import TENSORBOARD_FOLDER, RunHistory
 from netbuilder.project.run_recorder import epoch_entry
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 from netbuilder.ui.background import BackgroundTask
@@ -327,7 +327,7 @@ class TrainingPanel(QWidget):
     def continue_last(self) -> bool:
         """Go on from the checkpoint of the last run, if it was stopped; with its batch size, split and seed
         (so the data and the batch order are the ones it had), and the epochs now set."""
-        found = self._continuable()
+        found = self.history.continuable()
         if found is None:
             return False
         record, checkpoint = found
@@ -554,19 +554,10 @@ class TrainingPanel(QWidget):
             )
         return ""
 
-    def _continuable(self) -> tuple[RunRecord, Path] | None:
-        if not self.history.records:
-            return None
-        last = self.history.records[-1]
-        if last.status != "stopped":
-            return None
-        checkpoint = self.history.file_path(last, last.checkpoint)
-        return (last, checkpoint) if checkpoint is not None else None
-
     def _update_buttons(self, *_: object) -> None:
         running = self.run is not None
         why = self._why_not_train()
-        continuable = None if running else self._continuable()
+        continuable = None if running else self.history.continuable()
         self.controls.set_state(
             running=running,
             paused=running and self.run.worker.paused,

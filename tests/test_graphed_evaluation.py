@@ -12,6 +12,7 @@ import torch
 from netbuilder.project import Project
 from netbuilder.project.run_events import EpochEnd
 from netbuilder.training.engine import Trainer, with_settings
+from tests.test_out_of_memory import out_of_memory, says_what_to_lower
 from tests.test_package import sample
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
@@ -167,3 +168,25 @@ def test_a_capture_that_fails_falls_back_to_eager_and_says_why():
     assert trainer.evaluation.reason.startswith("capture failed") and trainer.evaluation.graphs == {}
     eager = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, 64)
     assert confusion == eager["confusion"] and val_loss == pytest.approx(eager["loss"], rel=1e-6)
+
+
+@pytest.mark.cuda
+@needs_gpu
+def test_running_out_of_memory_while_capturing_validation_ends_the_run(monkeypatch):
+    """Out of memory in the capture (the capture's error with the allocator's in its context) is not a failed
+    capture to run eagerly: the run ends saying what to lower."""
+    trainer = Trainer(with_settings(sample("digits_mlp", epochs=1), device="cuda", batch_size=64))
+    evaluate_batch = trainer.program.script.evaluate_batch
+
+    def capture_failed(*arguments):
+        if torch.cuda.is_current_stream_capturing():
+            try:
+                out_of_memory()
+            except torch.cuda.OutOfMemoryError:
+                raise RuntimeError("CUDA error: operation not permitted when stream is capturing") from None
+        return evaluate_batch(*arguments)
+
+    monkeypatch.setattr(trainer.program.script, "evaluate_batch", capture_failed)
+    outcome = trainer.run()
+    assert outcome.status == "failed" and says_what_to_lower(outcome.message, 64)
+    assert trainer.evaluation.reason == "" and trainer.evaluation.graphs == {}

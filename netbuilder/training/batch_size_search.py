@@ -36,6 +36,7 @@ from netbuilder.runtime.machine_memory import available_ram_bytes
 from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import WARMUP_STEPS, GraphedStep
 from netbuilder.training.engine import Trainer
+from netbuilder.training.graphed_evaluation import GraphedEvaluation
 from netbuilder.training.out_of_memory import is_out_of_memory, release_gpu_memory
 
 FIRST_SIZE = 8  # the doubling starts here
@@ -227,14 +228,19 @@ class TrainingProbe:
         return batch_x, targets, labels
 
     def _evaluate(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> None:
-        """train.py's evaluate over one batch of `size` (the training batch: memory depends on shapes only)."""
+        """train.py's evaluate over one batch of `size` (the training batch: memory depends on shapes only), as
+        CUDA graphs where the run's validation is (their memory pool beside the step's graph)."""
         trainer = self.trainer
         script = trainer.program.script
         if trainer.streamed:
             part = torch.utils.data.Subset(trainer.val_part, [i % trainer.val_size for i in range(size)])
             script.evaluate(trainer.model, trainer.criterion, part, size, str(trainer.device), 0)
-        else:
+        elif trainer.evaluation.reason:  # eager, as the run validates
             script.evaluate(trainer.model, trainer.criterion, batch_x, batch_y, size)
+        else:
+            run = trainer.evaluation
+            graphed = GraphedEvaluation(script, trainer.model, trainer.criterion, size, run.amp, run.memory_format)
+            graphed.evaluate(batch_x, batch_y)
 
 
 def _estimate_on_cpu(project: Project, trainer: Trainer, limit: int) -> BatchSizeFound:

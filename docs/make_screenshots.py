@@ -178,6 +178,7 @@ def main() -> int:
     find_a_learning_rate(window, folder)
     sweep_settings(window, folder)
     compare_runs(window)
+    show_augmented_samples(window, folder)
     window.close()
     del app
     print(f"saved {', '.join(sorted(p.name for p in IMAGES.glob('*.png')))} to {IMAGES}; problems: {problems}")
@@ -322,6 +323,24 @@ def compare_runs(window: MainWindow) -> None:
     settle(500)
     window.grab().save(str(IMAGES / "runs.png"))
     window.controller.undo_stack.undo()
+    window.controller.undo_stack.setClean()
+
+
+def show_augmented_samples(window: MainWindow, folder: Path) -> None:
+    """The digits CNN's Dataset set to rotate, crop and erase its training images: the inspector's preview shows
+    them as training sees them, each row one image drawn anew in every column (the preview alone: in the window it
+    is below the Dataset's parameters)."""
+    path = folder / "digits_augmented.nbproj"
+    shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
+    window.open_path(path)
+    graph = window.document.graph
+    data = next(node for node in graph.nodes if graph.nodes[node].block == "Dataset")
+    for name, value in (("rotation", 25.0), ("crop_scale", 0.6), ("erasing", 0.5)):
+        window.controller.set_param(data, name, value)
+    Person(window).select(data)
+    wait_until(lambda: window.inspector.preview is not None and window.inspector.preview.augmented.grid is not None)
+    settle(500)
+    window.inspector.preview.grab().save(str(IMAGES / "augment.png"))
     window.controller.undo_stack.setClean()
 
 

@@ -17,7 +17,6 @@ from netbuilder.project import load_project
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, out_of_memory_message
 from netbuilder.training.program import Program
-from netbuilder.ui.training.worker import TrainingWorker
 
 DIGITS_MLP = Path(__file__).parent.parent / "sample_projects" / "digits_mlp.nbproj"
 
@@ -98,20 +97,6 @@ def test_out_of_memory_during_capture_ends_the_run(monkeypatch):
     monkeypatch.setattr(t.program.script, "train_step", capture_failed)
     outcome = t.run()
     assert outcome.status == "failed" and says_what_to_lower(outcome.message, 32)
-
-
-def test_the_windows_worker_reports_it_and_never_raises(monkeypatch):
-    monkeypatch.setattr(Trainer, "_train_step", out_of_memory)
-    project = with_settings(load_project(DIGITS_MLP), device="cpu", batch_size=128)
-    end = TrainingWorker(project).run()
-    assert end.status == "failed" and end.started and says_what_to_lower(end.message, 128)
-
-
-def test_building_the_model_out_of_memory_fails_the_windows_run(monkeypatch):
-    monkeypatch.setattr(Program, "new_model", out_of_memory)
-    end = TrainingWorker(with_settings(load_project(DIGITS_MLP), device="cpu", batch_size=128)).run()
-    assert end.status == "failed" and not end.started and end.message == out_of_memory_at_start()
-    assert "make the network smaller" in end.message
 
 
 def test_building_the_model_out_of_memory_ends_netbuilder_train_with_the_advice(monkeypatch, tmp_path, capsys):

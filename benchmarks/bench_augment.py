@@ -101,7 +101,14 @@ def training_step(device: torch.device, batch: int, channels_last: bool, graphed
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         eager()
-    return feed, graph.replay
+
+    def replay() -> None:
+        graph.replay()
+
+    # the graph reads and writes the weights, the optimizer's buffers and static_y without owning them: without
+    # this, their memory would go to the next tensors made (the augmentation's labels), which each replay overwrites
+    replay.keeps_alive = (model, optimizer, static_y)
+    return feed, replay
 
 
 def augmentation_call(options: dict, device: torch.device, batch: int):

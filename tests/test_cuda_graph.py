@@ -152,3 +152,24 @@ def test_a_checkpoint_of_a_graphed_run_goes_on_on_the_cpu(tmp_path):
     on_cpu.load_checkpoint(tmp_path / "last.pt")
     outcome = on_cpu.run()
     assert outcome.ok and outcome.global_step == 2 * on_cpu.steps_per_epoch
+
+
+@pytest.mark.cuda
+@needs_gpu
+def test_a_failed_capture_leaves_random_operations_working_in_the_eager_step_and_the_next_run():
+    """A capture that fails (here: a host sync inside the step) falls back to the eager step; the dropout of the
+    digits MLP then still draws its masks, in this run and in a new one in the same process."""
+    t = Trainer(with_settings(load_project(DIGITS_MLP), device="cuda", epochs=1))
+    step = t._model_step
+
+    def syncs_in_capture(batch_x, batch_y):
+        loss, output = step(batch_x, batch_y)
+        loss.item()  # not allowed while capturing: the capture fails
+        return loss, output
+
+    t.graphed.step = syncs_in_capture
+    outcome = t.run()
+    assert outcome.status == "completed", outcome.message
+    assert t.graphed.reason.startswith("capture failed")
+    assert Trainer(with_settings(load_project(DIGITS_MLP), device="cuda", epochs=1)).run().ok
+    assert torch.nn.functional.dropout(torch.ones(4, device="cuda"), 0.5).isfinite().all()

@@ -24,7 +24,8 @@ the run, and `reason` says why; running out of memory while capturing is not suc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -45,6 +46,26 @@ def why_not_graphed(optimizer: torch.optim.Optimizer, schedule: str, precision: 
     if not isinstance(optimizer, torch.optim.SGD) and "capturable" not in optimizer.defaults:
         return f"{type(optimizer).__name__} keeps its step count on the host"
     return ""
+
+
+@contextlib.contextmanager
+def capturing(graph: torch.cuda.CUDAGraph, pool, stream: torch.cuda.Stream) -> Iterator[None]:
+    """`torch.cuda.graph(graph, pool, stream)`, leaving CUDA's random generators usable when the capture fails.
+
+    A capture registers each default CUDA generator with the graph and puts it in capture mode until the capture
+    ends; when ending it raises (any capture that fails does), torch never takes them out of that mode, and every
+    random operation of the process afterwards (a dropout in the eager step, in the next run of the window too)
+    fails with "Offset increment outside graph capture". So a failed capture gives each generator back a state
+    as it was before the capture: the same seed and offset, outside capture mode."""
+    generators = list(torch.cuda.default_generators)
+    before = [generator.clone_state() for generator in generators]
+    try:
+        with torch.cuda.graph(graph, pool=pool, stream=stream):
+            yield
+    except BaseException:
+        for generator, state in zip(generators, before, strict=True):
+            generator.graphsafe_set_state(state)
+        raise
 
 
 def make_capturable(optimizer: torch.optim.Optimizer) -> None:
@@ -157,7 +178,7 @@ class GraphedStep:
         graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad(set_to_none=True)
         torch.cuda.synchronize()
-        with torch.cuda.graph(graph, pool=self._pool, stream=self._side):
+        with capturing(graph, self._pool, self._side):
             outputs = self.step(*inputs)
         self._pool = graph.pool()
         captured = _Captured(graph, inputs, outputs, [p.grad for p in self._params])

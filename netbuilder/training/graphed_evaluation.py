@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netbuilder.training.cuda_graph import capturing
 from netbuilder.training.out_of_memory import is_out_of_memory
 
 
@@ -121,7 +122,7 @@ class GraphedEvaluation:
             self.script.evaluate_batch(*arguments)  # its sums are zeroed before the replays
         torch.cuda.synchronize()
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, pool=self._pool, stream=self._side):
+        with capturing(graph, self._pool, self._side):
             rows = self.script.evaluate_batch(*arguments)
         self._pool = graph.pool()
         self.graphs[len(batch_x)] = _Captured(graph, inputs, rows)

@@ -4,7 +4,6 @@ evaluation), the headroom kept, Stop, the CPU's estimate, and on a GPU the real 
 
 from __future__ import annotations
 
-import gc
 import shutil
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from netbuilder.training.batch_size_search import (
 )
 from netbuilder.training.control import Control
 from netbuilder.training.engine import Trainer, with_settings
+from netbuilder.training.out_of_memory import release_gpu_memory
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 DIGITS_MLP = SAMPLES / "digits_mlp.nbproj"
@@ -220,7 +220,7 @@ def test_on_a_gpu_the_size_found_trains_and_a_larger_one_does_not_fit(precision)
     peak = torch.cuda.max_memory_allocated()
     limit = trainer.train_size
     del trainer
-    torch.cuda.empty_cache()
+    release_gpu_memory()  # the graphs hold the trainer in reference cycles: collected, its memory goes back
     cap = base + (peak - base) // 3
     torch.cuda.set_per_process_memory_fraction(cap / total)
     try:
@@ -231,8 +231,7 @@ def test_on_a_gpu_the_size_found_trains_and_a_larger_one_does_not_fit(precision)
         assert tried == [size for size, _ in found.search.tried]
         outcome = Trainer(with_settings(project, batch_size=found.batch_size)).run()
         assert outcome.status == "completed", outcome.message
-        gc.collect()  # that run's trainer (its graphs hold it in cycles) gives its memory back before the next
-        torch.cuda.empty_cache()
+        release_gpu_memory()  # that run's trainer, as the first one
         trainer = Trainer(project)
         assert not TrainingProbe(trainer)(min(limit, 2 * found.search.largest))
         del trainer

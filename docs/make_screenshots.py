@@ -327,20 +327,24 @@ def compare_runs(window: MainWindow) -> None:
 
 
 def show_augmented_samples(window: MainWindow, folder: Path) -> None:
-    """The digits CNN's Dataset set to rotate, crop and erase its training images: the inspector's preview shows
-    them as training sees them, each row one image drawn anew in every column (the preview alone: in the window it
-    is below the Dataset's parameters)."""
-    path = folder / "digits_augmented.nbproj"
+    """A Dataset of generated colour stripes set to flip, rotate, crop, jitter, erase and cut-mix its training
+    images: the inspector's preview shows them as training sees them, each row one image drawn anew in every
+    column (the preview alone: in the window it is below the Dataset's parameters)."""
+    path = folder / "stripes_augmented.nbproj"
     shutil.copy(SAMPLES / "digits_cnn.nbproj", path)
     window.open_path(path)
     graph = window.document.graph
     data = next(node for node in graph.nodes if graph.nodes[node].block == "Dataset")
-    for name, value in (("rotation", 25.0), ("crop_scale", 0.6), ("erasing", 0.5)):
+    changes = (("dataset", "stripes"), ("classes", 4), ("image_size", 32), ("augment", "flip"), ("rotation", 20.0))
+    for name, value in (*changes, ("crop_scale", 0.6), ("jitter", 0.3), ("erasing", 0.4), ("cutmix", 1.0)):
         window.controller.set_param(data, name, value)
     Person(window).select(data)
-    wait_until(lambda: window.inspector.preview is not None and window.inspector.preview.augmented.grid is not None)
+    preview = window.inspector.preview
+    QTest.mouseClick(preview.button, Qt.MouseButton.LeftButton)
+    wait_until(lambda: preview.augmented.grid is not None)
+    preview.resize(460, preview.sizeHint().height())
     settle(500)
-    window.inspector.preview.grab().save(str(IMAGES / "augment.png"))
+    preview.grab().save(str(IMAGES / "augment.png"))
     window.controller.undo_stack.setClean()
 
 

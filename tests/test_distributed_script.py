@@ -18,6 +18,7 @@ from netbuilder.project import Project, load_project
 from netbuilder.project.run_events import Progress
 from netbuilder.training.engine import Trainer, with_settings
 from tests.test_package import export
+from tests.test_tensorboard_log import hparams_of, read_run
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 STEPS = 50  # digits_mlp takes 23 steps of 64 an epoch: three epochs, with two partial last batches between them
@@ -80,10 +81,12 @@ def test_train_py_under_torchrun_takes_the_steps_of_one_process(tmp_path):
     export(without_dropout(), tmp_path)
     alone = run_script(tmp_path, "--out", "alone")
     assert alone.returncode == 0, alone.stderr
-    shared = run_script(tmp_path, "--out", "shared", processes=2)
+    shared = run_script(tmp_path, "--out", "shared", "--tensorboard", "tb", processes=2)
     assert shared.returncode == 0, shared.stderr
     # one process printed, and wrote the files: rank 0's epoch lines, nobody else's
     assert shared.stdout.count("epoch 1/3") == 1 and "saved the weights" in shared.stdout
+    (logged,) = (tmp_path / "tb").iterdir()  # one TensorBoard run, whose hyperparameters say how it ran
+    assert hparams_of(read_run(logged))["processes"] == 2
     assert_close(script_losses(tmp_path, "shared"), script_losses(tmp_path, "alone"))
     assert_close(script_losses(tmp_path, "alone"), engine_losses(without_dropout()))  # as the app trains
     first, second = (json.loads((tmp_path / out / "metrics.json").read_text()) for out in ("alone", "shared"))

@@ -416,10 +416,10 @@ def _train(o: LoopOptions) -> str:
 def _tensorboard_start(o: LoopOptions, train_data: str) -> list[str]:
     """With --tensorboard: the writer (torch.utils.tensorboard imported only then), the run's hyperparameters
     as it starts, and the model's graph traced on one training sample."""
-    options = {spec.name for spec in o.options}
+    # each setting as this run has it: train.py's option, the processes torchrun started, or the project's value
+    values = {spec.name: spec.name for spec in o.options} | {"processes": "world"}
     settings = [
-        f'            "{spec.name}": {spec.name if spec.name in options else literal(o.settings[spec.name])},'
-        for spec in SETTINGS
+        f'            "{spec.name}": {values.get(spec.name) or literal(o.settings[spec.name])},' for spec in SETTINGS
     ]
     sample = f"next(batches({train_data}, [0], 1, device, 0))[0]" if o.streamed else f"{train_data}[:1]"
     return [

@@ -33,6 +33,7 @@ def says_what_to_lower(message: str, batch_size: int) -> bool:
     return (
         "ran out of memory" in message
         and f"lower the batch size (such as {batch_size // 2:,})" in message
+        and "set accumulation to 2" in message
         and "Find batch size" in message
         and "--batch-size auto" in message
     )
@@ -41,11 +42,13 @@ def says_what_to_lower(message: str, batch_size: int) -> bool:
 def test_the_message_says_what_to_lower_and_how_to_find_it():
     message = out_of_memory_message(2048)
     assert message == (
-        "the GPU ran out of memory training with batches of 2,048: lower the batch size (such as 1,024); Find "
-        "batch size in the Training panel (or `netbuilder train --batch-size auto`) finds the largest that fits. "
-        "A smaller network needs less memory too"
+        "the GPU ran out of memory training with batches of 2,048: lower the batch size (such as 1,024), or keep "
+        "it and set accumulation to 2 (each batch in 2 parts, one after the other: the same step in the memory of "
+        "one part); Find batch size in the Training panel (or `netbuilder train --batch-size auto`) finds the "
+        "largest that fits. A smaller network needs less memory too"
     )
-    assert "such as" not in out_of_memory_message(1)
+    assert "such as" not in out_of_memory_message(1) and "accumulation" not in out_of_memory_message(1)
+    assert "set accumulation to 8 (each batch in 8 parts" in out_of_memory_message(2048, accumulation=4)
 
 
 def test_an_error_raised_while_handling_one_is_recognised():

@@ -209,7 +209,7 @@ class Trainer:
             return self._finish(pace.emit, "completed", "")
         if not failure:  # out of the GPU's memory in a step, its capture or validation: freed once handled
             release_gpu_memory(self.optimizer)
-            failure = out_of_memory_message(self.settings.batch_size)
+            failure = out_of_memory_message(self.settings.batch_size, self.settings.accumulation)
         return self._finish(pace.emit, "failed", failure)
 
     def train_at_rates(self, rates: Iterable[float], after_step: Callable[[int, float, float], bool]) -> None:

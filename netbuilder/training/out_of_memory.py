@@ -26,12 +26,20 @@ def is_out_of_memory(err: BaseException) -> bool:
     return False
 
 
-def out_of_memory_message(batch_size: int) -> str:
+def out_of_memory_message(batch_size: int, accumulation: int = 1) -> str:
     """What to tell a person whose run ran out of GPU memory in a step or in validation, with batches of
-    `batch_size`: what to lower, and how to find a batch that fits."""
+    `batch_size` sent through in `accumulation` parts: what to lower, how to keep the batch in less memory (more
+    parts), and how to find a batch that fits."""
     smaller = f" (such as {batch_size // 2:,})" if batch_size > 1 else ""
+    parts = 2 * accumulation
+    keep = (
+        f", or keep it and set accumulation to {parts} (each batch in {parts} parts, one after the other: the same "
+        "step in the memory of one part)"
+        if batch_size >= parts
+        else ""
+    )
     return (
-        f"the GPU ran out of memory training with batches of {batch_size:,}: lower the batch size{smaller}; "
+        f"the GPU ran out of memory training with batches of {batch_size:,}: lower the batch size{smaller}{keep}; "
         f"{FIND_BATCH_SIZE} finds the largest that fits. A smaller network needs less memory too"
     )
 

@@ -124,7 +124,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         low=1,
         high=MAX_BATCH_SIZE,
         auto="auto: the largest batch that trains in the GPU's memory, found by trying sizes first (on the CPU, "
-        "the largest that half the free memory holds by the network's estimate)",
+        "the project's own, lowered where half the free memory does not hold it by the network's estimate)",
     ),
     SettingSpec(
         "val_fraction",

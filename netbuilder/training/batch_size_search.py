@@ -16,7 +16,9 @@ window's predictions, a second run) can grow. Ten percent is a margin, not a mea
 On the CPU nothing runs out of memory cleanly (the system swaps, then ends the process), so nothing is tried:
 the size is the largest whose estimated training memory (the analysis's estimate: weights, gradients, the
 optimizer's state and every layer's output for the batch) fits in CPU_SHARE of the memory free now, after the
-data has been loaded. The answer says it is an estimate.
+data has been loaded. And on a CPU a larger batch is hardly faster a sample, while it takes fewer steps an
+epoch, so the project's own batch size is kept where it fits: the answer lowers it only where it does not. The
+answer says it is an estimate.
 """
 
 from __future__ import annotations
@@ -244,8 +246,8 @@ class TrainingProbe:
 
 
 def _estimate_on_cpu(project: Project, trainer: Trainer, limit: int) -> BatchSizeFound:
-    """The CPU's answer: the largest batch whose estimated training memory fits in CPU_SHARE of the memory
-    free now (nothing is tried: see the module's docstring)."""
+    """The CPU's answer: the project's batch size, or where its estimated training memory does not fit in
+    CPU_SHARE of the memory free now, the largest that does (nothing is tried: see the module's docstring)."""
     free = available_ram_bytes()
     if free is None:
         raise ValueError("this system does not say how much memory is free: set the batch size by hand")
@@ -253,7 +255,9 @@ def _estimate_on_cpu(project: Project, trainer: Trainer, limit: int) -> BatchSiz
     state = catalogue.get(trainer.program.task.optimizer).state_per_parameter
     budget = int(free * CPU_SHARE)
     search = search_sizes(lambda batch: size.training_bytes(batch, state) <= budget, limit)
-    chosen = search.largest
-    needed = format_bytes(size.training_bytes(max(1, chosen), state))
-    words = f"about {needed} of the {format_bytes(free)} free; a CPU's speed gains little from larger batches"
-    return BatchSizeFound(chosen, search, "cpu", estimate=words)
+    largest, own = search.largest, project.training.batch_size
+    needed = format_bytes(size.training_bytes(max(1, largest), state))
+    words = f"about {needed} of the {format_bytes(free)} free"
+    if own < largest:  # it fits: a larger one would only take fewer steps an epoch, hardly faster
+        words = f"the project's; up to {largest:,} would, {words}, but on a CPU a larger batch is hardly faster"
+    return BatchSizeFound(min(own, largest), search, "cpu", estimate=words)

@@ -9,6 +9,9 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
+from netbuilder.blocks import catalogue
+from netbuilder.training import batch_size_search
+from netbuilder.training.batch_size_search import BISECT_TO
 from netbuilder.training.engine import Trainer
 from tests.ui.conftest import running
 
@@ -16,12 +19,16 @@ pytestmark = pytest.mark.usefixtures("no_thread_left_running")
 
 TIMEOUT_MS = 120_000  # the first test of a session loads torch
 LEFT = Qt.MouseButton.LeftButton
-DIGITS_TRAINING_SAMPLES = 1438  # the digits' 1,797 samples less the 20 % held out
 
 
-def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, window):
+def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, window, monkeypatch):
     panel = window.training
     finder = panel.batch_finder
+    analysis = window.document.analysis
+    state = catalogue.get(analysis.training_task.optimizer).state_per_parameter
+    # on the CPU the project's batch stays where it fits: here half the free memory holds 40 samples' estimate
+    free = 2 * analysis.size.training_bytes(40, state)
+    monkeypatch.setattr(batch_size_search, "available_ram_bytes", lambda: free)
     button = panel.controls.find_batch_button
     assert button.isEnabled() and "largest batch" in button.toolTip()
     before = window.document.project.training.batch_size
@@ -35,12 +42,13 @@ def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, windo
     qtbot.waitUntil(lambda: not finder.busy, timeout=TIMEOUT_MS)
     found = finder.found
     assert found is not None and found.device == "cpu"
-    assert window.document.project.training.batch_size == found.batch_size == DIGITS_TRAINING_SAMPLES != before
+    assert window.document.project.training.batch_size == found.batch_size != before
+    assert 40 * (1 - 1 / BISECT_TO) <= found.batch_size <= 40 < before
     assert stack.index() == index + 1  # one edit
     assert panel.fields["batch_size"].value() == found.batch_size
-    assert finder.words.text().startswith("Batch size 1,438 fits on the CPU by estimate (")
+    assert finder.words.text().startswith(f"Batch size {found.batch_size:,} fits on the CPU by estimate (about ")
     assert finder.words.text().endswith("Set as the batch size (Undo puts it back).")
-    assert messages[-1] == "Set the batch size to 1,438 (Undo puts it back)"
+    assert messages[-1] == f"Set the batch size to {found.batch_size:,} (Undo puts it back)"
     assert button.isEnabled() and panel.train_button.isEnabled() and not finder.stop_button.isVisible()
     window.undo_action.trigger()
     assert window.document.project.training.batch_size == before

@@ -25,8 +25,8 @@ from netbuilder.ui.widgets.text import sentence
 
 FIND_BATCH_TIP = (
     "Find the largest batch that trains in the GPU's memory, by training a copy of the network on batches of "
-    "growing size, and set it as the batch size (Undo puts it back). On the CPU nothing is tried: the largest "
-    "batch that half the free memory holds by the network's estimate"
+    "growing size, and set it as the batch size (Undo puts it back). On the CPU nothing is tried: the batch size "
+    "is lowered only where half the free memory does not hold it by the network's estimate"
 )
 
 

@@ -22,6 +22,7 @@ from netbuilder.training.batch_size_search import (
     Search,
     TrainingProbe,
     find_batch_size,
+    most_tries,
     search_sizes,
     with_headroom,
 )
@@ -94,6 +95,15 @@ def test_nothing_fits_and_everything_fits():
     assert everything.largest == 1437 and everything.tried[-1] == (1437, True)
     assert max(size for size, _ in everything.tried) == 1437  # never past the limit
     assert search_sizes(lambda size: True, 3).tried == ((3, True),)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7, 8, 9, 100, 1437, 4096, 50_000, 65_535])
+def test_the_search_never_takes_more_tries_than_progress_counts_against(limit):
+    """Whatever the largest size that fits (none, every one, one side or the other of each power of two), the
+    tries stay within most_tries, which the window and the command line show ("try 3 of at most 16")."""
+    largest_sizes = {0, limit, *(2**k + d for k in range(17) for d in (-1, 0, 1) if 0 <= 2**k + d <= limit)}
+    tries = [len(search_sizes(lambda size, t=t: size <= t, limit).tried) for t in sorted(largest_sizes)]
+    assert max(tries) <= most_tries(limit) <= max(tries) + 3  # a bound, and not a loose one
 
 
 def test_stop_ends_the_search_with_what_it_found():
@@ -228,7 +238,7 @@ def test_on_a_gpu_the_size_found_trains_and_a_larger_one_does_not_fit(precision)
     torch.cuda.set_per_process_memory_fraction(cap / total)
     try:
         tried: list[int] = []
-        found = find_batch_size(project, on_try=lambda size, tries: tried.append(size))
+        found = find_batch_size(project, on_try=lambda size, tries, most: tried.append(size))
         assert found.device.startswith("cuda (")
         assert 0 < found.batch_size < found.search.largest < limit
         assert tried == [size for size, _ in found.search.tried]

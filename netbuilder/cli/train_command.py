@@ -63,8 +63,8 @@ def _with_batch_size_found(project: Project) -> Project | None:
     is tried and the answer after; None (and why, on stderr) when not even one sample fits."""
     from netbuilder.training.batch_size_search import find_batch_size
 
-    def trying(size: int, tries: int) -> None:
-        print(f"netbuilder: trying batch size {size:,} (try {tries})", file=sys.stderr)
+    def trying(size: int, tries: int, most: int) -> None:
+        print(f"netbuilder: trying batch size {size:,} (try {tries} of at most {most})", file=sys.stderr)
 
     found = find_batch_size(project, on_try=trying)
     if found.batch_size == 0:

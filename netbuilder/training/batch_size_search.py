@@ -23,6 +23,7 @@ answer says it is an estimate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,17 @@ def search_sizes(fits: Fits, limit: int, *, first: int = FIRST_SIZE, should_stop
     return Search(tuple(tried), fit, limit)
 
 
+def most_tries(limit: int, first: int = FIRST_SIZE) -> int:
+    """How many sizes search_sizes tries at most up to `limit`: one for each doubling from `first` to the limit,
+    then the bisection's halvings of the gap (down to 1 below `first`, to 1/BISECT_TO of the size that fit above
+    it). What progress counts against: the search may end sooner, never later."""
+    size, doublings = min(first, limit), 1
+    while size < limit:
+        size, doublings = min(2 * size, limit), doublings + 1
+    halvings = max(math.ceil(math.log2(min(first, limit))), math.ceil(math.log2(BISECT_TO)))
+    return doublings + min(halvings, math.ceil(math.log2(limit)))  # no gap is wider than the limit
+
+
 def with_headroom(largest: int, limit: int) -> int:
     """The batch size to train with when `largest` fit: the limit itself when everything up to it fit (there is
     no larger batch to take), else HEADROOM of it rounded down to a multiple of MULTIPLE (at least 1)."""
@@ -134,13 +146,13 @@ def find_batch_size(
     *,
     device: str | None = None,
     control: Control | None = None,
-    on_try: Callable[[int, int], None] | None = None,
+    on_try: Callable[[int, int, int], None] | None = None,
 ) -> BatchSizeFound:
     """The largest batch that trains `project` on `device` (its setting unless given), less headroom; see the
-    module's docstring for how. `on_try(size, tries so far)` is called before each size is tried; `control`'s
-    Stop ends the search after the current try, with what it found so far. Raises ValueError (the device is
-    not here), ProgramError (the project cannot train) and the errors of a step that fails for another reason
-    than memory, as a run would."""
+    module's docstring for how. `on_try(size, tries so far, most_tries)` is called before each size is tried;
+    `control`'s Stop ends the search after the current try, with what it found so far. Raises ValueError (the
+    device is not here), ProgramError (the project cannot train) and the errors of a step that fails for another
+    reason than memory, as a run would."""
     control = control or Control()
     trainer = Trainer(project, device=device)
     limit = max(1, min(trainer.train_size, MAX_BATCH_SIZE))
@@ -156,15 +168,15 @@ def find_batch_size(
     return BatchSizeFound(chosen, search, device_name)
 
 
-def _tried(probe: Fits, limit: int, control: Control, on_try: Callable[[int, int], None] | None) -> Search:
-    """The search with `probe`, saying each size before it is tried."""
-    tries = 0
+def _tried(probe: Fits, limit: int, control: Control, on_try: Callable[[int, int, int], None] | None) -> Search:
+    """The search with `probe`, saying each size before it is tried, and of how many at most."""
+    tries, most = 0, most_tries(limit)
 
     def fits(size: int) -> bool:
         nonlocal tries
         tries += 1
         if on_try is not None:
-            on_try(size, tries)
+            on_try(size, tries, most)
         return probe(size)
 
     return search_sizes(fits, limit, should_stop=lambda: control.stopped)

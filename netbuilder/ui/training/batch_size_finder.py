@@ -35,7 +35,7 @@ class Search(QObject):
     BatchSizeFound; `trying` says each size as it is tried. `stop` (from any thread) ends the search after the
     size being tried, with what it found so far."""
 
-    trying = Signal(int, int)  # (size, tries so far)
+    trying = Signal(int, int, int)  # (size, tries so far, tries at most)
 
     def __init__(self, project: Project) -> None:
         super().__init__()
@@ -145,11 +145,11 @@ class BatchSizeFinder(QWidget):
             self.stop_button.setEnabled(False)
             self._say("Stopping after this size…")
 
-    def _on_trying(self, size: int, tries: int) -> None:
+    def _on_trying(self, size: int, tries: int, most: int) -> None:
         if self.search is None or self.sender() is not self.search or self.search.stopping:
             return
         taken = duration(time.perf_counter() - self._began)
-        self._say(f"Trying batch size {size:,} (try {tries}, {taken} so far)…")
+        self._say(f"Trying batch size {size:,} (try {tries} of at most {most}, {taken} so far)…")
 
     def _end(self) -> None:
         search, self.search, self.task = self.search, None, None

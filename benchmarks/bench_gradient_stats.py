@@ -48,10 +48,10 @@ def seconds_per_step(trainer: Trainer, steps: int, device: str, samples: list[in
 
 def seconds_per_sample(trainer: Trainer, device: str, repeats: int = 20) -> float:
     """One sample's own work, measured around a real step of the run (its gradients and its update)."""
-    stats, step = trainer.gradient_stats, trainer._train_step
+    stats, step = trainer.gradient_stats, trainer._model_step  # the step a batch as read goes through
     if trainer.order is None:  # between epochs
         trainer._draw_epoch_order()
-    batch_x, batch_y, _ = next(trainer._batches())  # batch_y: what the loss takes
+    batch_x, batch_y = next(trainer._read_batches())
     times = []
     for _ in range(repeats):
         step(batch_x, batch_y)  # gradients as a step leaves them

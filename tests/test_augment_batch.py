@@ -326,6 +326,29 @@ def test_every_augmentation_draws_on_the_gpu_and_resumes_from_a_checkpoint(tmp_p
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+def test_augmentation_replayed_in_the_step_graph_draws_what_the_eager_step_draws():
+    """augment() and mix() run inside the step, so the CUDA graph replays them with it, the run's generator
+    registered with the graph: every replay draws the numbers the eager step (and train.py) draws. The generator
+    ends where the eager run's does, and the weights agree as a graphed and an eager step's do (TF32 off, as there)."""
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        project = with_settings(stripes_project(dropout=False, **ALL), device="cuda", epochs=3)
+        graphed = Trainer(project)
+        assert graphed.drawn_in_step == (graphed.augmentation,)
+        assert graphed.run().ok and graphed.graphed.captures == 1 and not graphed.graphed.reason
+        eager = Trainer(project)
+        eager.graphed = None
+        assert eager.run().ok
+    finally:
+        torch.backends.cudnn.allow_tf32 = True
+    assert torch.equal(graphed.augmentation.get_state(), eager.augmentation.get_state())
+    a, b = weights(graphed), weights(eager)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5, msg=lambda text, n=name: f"{n}: {text}")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
 def test_augment_and_mix_never_wait_for_the_gpu(script):
     """Nothing in them reads a value back or copies from the host, so the CPU runs ahead of the graphed step."""
     x = torch.rand(64, 3, SIZE, SIZE, device="cuda")

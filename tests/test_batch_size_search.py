@@ -240,7 +240,8 @@ def test_on_a_gpu_the_size_found_trains_and_a_larger_one_does_not_fit(precision)
         tried: list[int] = []
         found = find_batch_size(project, on_try=lambda size, tries, most: tried.append(size))
         assert found.device.startswith("cuda (")
-        assert 0 < found.batch_size < found.search.largest < limit
+        said = f"under a cap of {cap:,} bytes ({base:,} before a step, {peak:,} at a batch of {limit:,}): {found}"
+        assert 0 < found.batch_size < found.search.largest < limit, said
         assert tried == [size for size, _ in found.search.tried]
         outcome = Trainer(with_settings(project, batch_size=found.batch_size)).run()
         assert outcome.status == "completed", outcome.message
@@ -289,7 +290,8 @@ def test_auto_is_taken_only_by_the_batch_size(capsys):
 
 def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     """With every batch augmentation on (mixup and cutmix make the loss's targets class probabilities), a try
-    trains and evaluates on the augmented, mixed batch: the inputs the network sees are not the stored ones."""
+    trains on the augmented, mixed batch, as the run's step does (the inputs the network sees are not the stored
+    ones), and evaluates on the batch as stored, as validation does."""
     from tests.test_augment_batch import ALL, stripes_project
 
     trainer = Trainer(with_settings(stripes_project(**ALL), device="cpu"))
@@ -299,3 +301,4 @@ def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     assert TrainingProbe(trainer)(16)
     assert len(seen) == 3 and all(len(x) == 16 for x in seen)  # two steps and one evaluation batch
     assert not torch.equal(seen[0], trainer.train_x[:16])
+    assert torch.equal(seen[2], trainer.train_x[:16])

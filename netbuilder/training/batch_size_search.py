@@ -205,26 +205,28 @@ class TrainingProbe:
 
     def _try(self, size: int) -> None:
         trainer = self.trainer
-        batch_x, targets, labels = self._batch(size)
-        step: Any = trainer._train_step  # train.py's train_step with this run's settings, as the engine calls it
+        batch_x, labels = self._batch(size)
+
+        def step(batch_x: torch.Tensor, batch_y: torch.Tensor) -> Any:  # as the engine's step: augmentation first
+            return trainer._train_step(*trainer._augmented(batch_x, batch_y))
+
         steps = EAGER_STEPS
         if trainer.graphed is not None:
-            step, steps = GraphedStep(trainer._train_step, trainer.optimizer, size), WARMUP_STEPS + 2
+            step, steps = GraphedStep(step, trainer.optimizer, size, generators=trainer.drawn_in_step), WARMUP_STEPS + 2
         trainer.model.train()
         for _ in range(steps):
-            step(batch_x, targets)
+            step(batch_x, labels)
         last = trainer.train_size % size
         if trainer.graphed is not None and last:  # an epoch's partial last batch runs eagerly beside the graph
-            step(batch_x[:last], targets[:last])
+            step(batch_x[:last], labels[:last])
         if trainer.val_size:
             self._evaluate(batch_x, labels, size)
         if trainer.device.type == "cuda":  # an error of the last kernels is raised here, in this try
             torch.cuda.synchronize(trainer.device)
 
-    def _batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """`size` training samples as a step gets them: (inputs, the loss's targets, the labels), read as the
-        run reads them (the set repeated where it is smaller, which a batch never is here: sizes stop at the
-        training set's), then through train.py's augment() and mix() as the engine's batches are."""
+    def _batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`size` training samples as a step gets them (inputs, labels), read as the run reads them (the set
+        repeated where it is smaller, which a batch never is here: sizes stop at the training set's)."""
         trainer = self.trainer
         if trainer.streamed:
             order = [i % trainer.train_size for i in range(size)]
@@ -236,10 +238,7 @@ class TrainingProbe:
         else:
             index = torch.arange(size, device=trainer.device) % trainer.train_size
             batch_x, labels = trainer.train_x[index], trainer.train_y[index]
-        if trainer._augment is not None:
-            batch_x = trainer._augment(batch_x, trainer.augmentation)
-        batch_x, targets = trainer._mix(batch_x, labels, trainer.augmentation) if trainer._mix else (batch_x, labels)
-        return batch_x, targets, labels
+        return batch_x, labels
 
     def _evaluate(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> None:
         """train.py's evaluate over one batch of `size` (the training batch: memory depends on shapes only), as

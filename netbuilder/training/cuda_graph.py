@@ -15,6 +15,10 @@ is given it here:
 - Hyperparameters are baked into the graphs as constants, so a change of learning rate (or momentum) made
   by a schedule between epochs captures the step again; a schedule that changes them every step
   (OneCycleLR) runs eagerly instead.
+- Random numbers: dropout draws from CUDA's default generator, and train.py's augment() and mix() (inside the
+  step, so that their hundred-odd small kernels replay with it) from the run's own augmentation generator, which is
+  registered with each graph. Each replay advances a registered generator as the eager step would, so the graphed
+  run draws exactly the numbers the eager one (and train.py) draws, and a checkpoint saves where it stands.
 - Warm-up: the first steps of each size run eagerly on a side stream, as PyTorch's documentation asks, and
   they are real training steps (nothing is run twice). A compiled step compiles there, outside the capture.
 
@@ -25,7 +29,7 @@ the run, and `reason` says why; running out of memory while capturing is not suc
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -49,15 +53,20 @@ def why_not_graphed(optimizer: torch.optim.Optimizer, schedule: str, precision: 
 
 
 @contextlib.contextmanager
-def capturing(graph: torch.cuda.CUDAGraph, pool, stream: torch.cuda.Stream) -> Iterator[None]:
-    """`torch.cuda.graph(graph, pool, stream)`, leaving CUDA's random generators usable when the capture fails.
+def capturing(
+    graph: torch.cuda.CUDAGraph, pool, stream: torch.cuda.Stream, generators: Sequence[torch.Generator] = ()
+) -> Iterator[None]:
+    """`torch.cuda.graph(graph, pool, stream)` with `generators` (CUDA generators of the run's own) registered
+    with the graph besides CUDA's default ones, leaving every one of them usable when the capture fails.
 
-    A capture registers each default CUDA generator with the graph and puts it in capture mode until the capture
-    ends; when ending it raises (any capture that fails does), torch never takes them out of that mode, and every
-    random operation of the process afterwards (a dropout in the eager step, in the next run of the window too)
-    fails with "Offset increment outside graph capture". So a failed capture gives each generator back a state
-    as it was before the capture: the same seed and offset, outside capture mode."""
-    generators = list(torch.cuda.default_generators)
+    A capture puts each generator registered with the graph in capture mode until the capture ends; when ending
+    it raises (any capture that fails does), torch never takes them out of that mode, and every random operation
+    of the process afterwards (a dropout in the eager step, in the next run of the window too) fails with "Offset
+    increment outside graph capture". So a failed capture gives each generator back a state as it was before the
+    capture: the same seed and offset, outside capture mode."""
+    for generator in generators:
+        graph.register_generator_state(generator)
+    generators = [*torch.cuda.default_generators, *generators]
     before = [generator.clone_state() for generator in generators]
     try:
         with torch.cuda.graph(graph, pool=pool, stream=stream):
@@ -101,7 +110,8 @@ class _Captured:
 class GraphedStep:
     """Runs `step(batch_x, batch_y) -> (loss, output)` eagerly for the first steps of each batch size, then as
     that size's CUDA graph. The returned tensors are the graph's own buffers: read or copy them before the next
-    step. `memory_format` is the layout of the graph's input buffer for 4-d batches (images)."""
+    step. `memory_format` is the layout of the graph's input buffer for 4-d batches (images); `generators` are the
+    CUDA generators of the run's own that the step draws from (registered with each graph)."""
 
     def __init__(
         self,
@@ -109,11 +119,13 @@ class GraphedStep:
         optimizer: torch.optim.Optimizer,
         batch_size: int,
         memory_format: torch.memory_format = torch.contiguous_format,
+        generators: Sequence[torch.Generator] = (),
     ) -> None:
         self.step = step
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.memory_format = memory_format
+        self.generators = tuple(generators)
         self.graphs: dict[int, _Captured] = {}  # by batch size
         self.captured_with: tuple | None = None
         self.steps_seen = 0
@@ -178,7 +190,7 @@ class GraphedStep:
         graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad(set_to_none=True)
         torch.cuda.synchronize()
-        with capturing(graph, self._pool, self._side):
+        with capturing(graph, self._pool, self._side, self.generators):
             outputs = self.step(*inputs)
         self._pool = graph.pool()
         captured = _Captured(graph, inputs, outputs, [p.grad for p in self._params])

@@ -119,13 +119,6 @@ class ShardedTrainer(Trainer):
             self._share = (part, count, len(batch_y))
             yield (batch_x, batch_y) if self._whole else (batch_x[part], batch_y[part])
 
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        for batch_x, targets, batch_y in super()._batches():
-            if self._whole:  # drawn whole, as one process draws it: now this process's part
-                part = self._share[0]
-                batch_x, targets, batch_y = batch_x[part], targets[part], batch_y[part]
-            yield batch_x, targets, batch_y
-
     def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         _, count, size = self._share
         step = self.program.script.train_step
@@ -143,9 +136,14 @@ class ShardedTrainer(Trainer):
             weight=weight,
         )
 
-    def _step(self, batch_x: torch.Tensor, targets: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
+    def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
         """The step on this process's share, then one all_reduce: the global batch's loss and right answers (added
         to the epoch's sums, the same in every process), and what the processes agree to do next."""
+        read = len(batch_y)  # what the epoch's loop moves on by
+        batch_x, targets = self._augmented(batch_x, batch_y)
+        if self._whole:  # drawn whole, as one process draws it: now this process's part
+            part = self._share[0]
+            batch_x, targets, batch_y = batch_x[part], targets[part], batch_y[part]
         sampled = self.gradient_stats.due(self.global_step)
         if sampled:
             self.gradient_stats.before_step()
@@ -167,7 +165,7 @@ class ShardedTrainer(Trainer):
         self._control.stop_agreed, self._control.pause_agreed, self._report_now = (flag > 0 for flag in flags)
         self._epoch_loss += sums[0]
         self._epoch_correct += sums[1]
-        self.position += size - len(batch_y)  # the epoch moves on by the global batch, this process's share with it
+        self.position += size - read  # the epoch moves on by the global batch, what was read with it
         return sums[0] / size
 
     def _report_due(self, pace: Any) -> bool:

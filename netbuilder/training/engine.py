@@ -127,11 +127,13 @@ class Trainer:
         self.scheduler = make_scheduler(self.optimizer, self.epochs, self.steps_per_epoch) if make_scheduler else None
         self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
         self.shuffle = torch.Generator().manual_seed(seed + 1)
-        # train.py's augment() and mix() change each training batch on the device, drawing from this generator;
-        # a streamed run's per-sample crops and flips alone draw one seed per epoch, on the CPU
+        # train.py's augment() and mix() change each training batch on the device inside the step (and its CUDA
+        # graph), drawing from this generator; a streamed run's per-sample crops and flips alone draw one seed an epoch
         self._augment, self._mix = getattr(script, "augment", None), getattr(script, "mix", None)
         on_device = not self.streamed or self._augment or self._mix
         self.augmentation = torch.Generator(self.device if on_device else "cpu").manual_seed(seed + 2)
+        drawn = self.device.type == "cuda" and (self._augment or self._mix)
+        self.drawn_in_step = (self.augmentation,) if drawn else ()  # the step's own generators, for its graphs
 
         # -- where the run stands -------------------------------------------------------------------------
         self.epoch = 0  # epochs completed
@@ -226,8 +228,7 @@ class Trainer:
             for step, rate in enumerate(rates, start=1):
                 for group in self.optimizer.param_groups:
                     group["lr"] = rate
-                batch_x, targets, _ = next(batches)
-                loss = float(self._train_step(batch_x, targets)[0])
+                loss = float(self._train_step(*self._augmented(*next(batches)))[0])
                 if not after_step(step, rate, loss):
                     return
         finally:
@@ -238,7 +239,7 @@ class Trainer:
         while True:
             self.position = 0
             self._draw_epoch_order()
-            yield from self._batches()  # closing this generator closes that one too
+            yield from self._read_batches()  # closing this generator closes that one too
 
     def request_stop(self, reason: str) -> None:
         """End the run after this epoch, saying why (what early stopping calls)."""
@@ -253,15 +254,15 @@ class Trainer:
             self._epoch_correct.zero_()
             pace.reported = 0
         self.model.train()
-        batches = self._batches()
+        batches = self._read_batches()
         while self.position < self.train_size:
             pace.paused_for += pace.control.wait_while_paused()
             if pace.control.stopped or (pace.max_steps is not None and pace.steps >= pace.max_steps):
                 self._report(pace)
                 return "stopped", "stopped by request"
             step = self.position // self.settings.batch_size
-            batch_x, targets, batch_y = next(batches)
-            pace.losses[step] = self._step(batch_x, targets, batch_y)
+            batch_x, batch_y = next(batches)
+            pace.losses[step] = self._step(batch_x, batch_y)
             self.position += len(batch_y)
             self.global_step += 1
             pace.steps += 1
@@ -287,18 +288,16 @@ class Trainer:
         """In-memory batches are gathered on the device by index; a DataLoader takes its order from the CPU."""
         return torch.device("cpu") if self.streamed else self.device
 
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """The rest of this epoch's batches from self.position on, on the device and ready for the model, as
-        (inputs, what the loss compares them with, the labels): changed by train.py's augment() and mix() as
-        train() does (mix makes the loss's targets class probabilities; accuracy counts the labels)."""
-        for batch_x, batch_y in self._read_batches():
-            if self._augment is not None:
-                batch_x = self._augment(batch_x, self.augmentation)
-            batch_x, targets = self._mix(batch_x, batch_y, self.augmentation) if self._mix else (batch_x, batch_y)
-            yield batch_x, targets, batch_y
+    def _augmented(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch as read, changed by train.py's augment() and mix() as train() does: (inputs, what the loss
+        compares them with); mix makes the targets class probabilities, while accuracy counts the labels."""
+        if self._augment is not None:
+            batch_x = self._augment(batch_x, self.augmentation)
+        return self._mix(batch_x, batch_y, self.augmentation) if self._mix else (batch_x, batch_y)
 
     def _read_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The rest of this epoch's batches as they are: gathered in memory, or read and copied by batches()."""
+        """The rest of this epoch's batches from self.position on, on the device as they are (augmentation is
+        part of the step): gathered in memory, or read and copied by train.py's batches()."""
         batch_size = self.settings.batch_size
         if self.streamed:
             self.train_part.epoch_seed = self.epoch_seed
@@ -309,14 +308,14 @@ class Trainer:
             index = self.order[start : start + batch_size]
             yield self.train_x[index], self.train_y[index]
 
-    def _step(self, batch_x: torch.Tensor, targets: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
-        """One training step on the loss's targets (as a CUDA graph where it can be), then the epoch's running
+    def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
+        """One training step, augmentation included (as a CUDA graph where it can be), then the epoch's running
         sums with accuracy against the labels; every few steps the gradient statistics, measured on the device."""
         sampled = self.gradient_stats.due(self.global_step)
         if sampled:
             self.gradient_stats.before_step()
         size = len(batch_y)
-        loss, output = (self.graphed or self._model_step)(batch_x, targets)
+        loss, output = (self.graphed or self._model_step)(batch_x, batch_y)
         if sampled:
             self.gradient_stats.after_step(self.global_step + 1)
         if self.schedule == "OneCycleLR":
@@ -327,8 +326,8 @@ class Trainer:
         return loss
 
     def _model_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The run's step: on the model compiled where it is, else on the model as it is."""
-        return (self.compiled or self._train_step)(batch_x, batch_y)
+        """The run's step on a batch as read: augmented, then on the model compiled where it is, else as it is."""
+        return (self.compiled or self._train_step)(*self._augmented(batch_x, batch_y))
 
     def _train_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """train.py's own train_step on this run's model as it is (not compiled), loss and optimizer, clipping and
@@ -344,7 +343,8 @@ class Trainer:
 
     def _graphed_step(self) -> GraphedStep:
         """The step as CUDA graphs, reading batches laid out as the model's weights are."""
-        return GraphedStep(self._model_step, self.optimizer, self.settings.batch_size, self._laid_out)
+        step, size = self._model_step, self.settings.batch_size
+        return GraphedStep(step, self.optimizer, size, self._laid_out, self.drawn_in_step)
 
     def compile_step(self) -> None:
         """Take each step on the model compiled by torch.compile, the model and data in the usual layout: inductor

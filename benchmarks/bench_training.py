@@ -146,7 +146,7 @@ def engine_steady_rate(project: Project, *, compiled: bool = True) -> tuple[floa
         trainer.compile_step()
     if not compiled and trainer.compiled is not None:
         trainer.compiled = None
-        trainer._lay_out(trainer.layout)  # as compiling fails: back to memory_format()'s layout
+        trainer._uncompiled()  # as when compiling fails: the plain model, in memory_format()'s layout
     epochs: list[EpochEnd] = []
     outcome = trainer.run(lambda event: epochs.append(event) if isinstance(event, EpochEnd) else None)
     assert outcome.ok, outcome.message

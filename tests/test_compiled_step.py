@@ -135,7 +135,8 @@ def test_a_convolutional_step_channels_last_compiled_and_graphed_trains_as_the_e
         assert fast.layout == torch.channels_last and fast.train_x.is_contiguous(memory_format=torch.channels_last)
         assert all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convolutions)
         fast.compile_step()  # too small for the rule: compiled on request
-        assert fast.run().ok
+        notes: list[str] = []
+        assert fast.run(lambda event: notes.append(getattr(event, "note", ""))).ok
         eager = digits_cnn(precision)
         eager.graphed = None
         eager.model.to(memory_format=torch.contiguous_format)
@@ -145,9 +146,36 @@ def test_a_convolutional_step_channels_last_compiled_and_graphed_trains_as_the_e
         torch.backends.cudnn.allow_tf32 = True
     assert (fast.compiled.reason, fast.graphed.reason) == ("", "")
     assert set(fast.graphed.graphs) == {64, 30}  # the partial last batch has its own graph
+    # validation replays the model compiled, as two graphs (batches of 64 and the last 39 of 359) kept all run
+    assert fast.evaluation.compiled is fast.compiled.compiled and not fast.evaluation.reason
+    assert fast.evaluation.captures == 2 and any(
+        n.startswith("compiled validation for batches of 64 in") for n in notes
+    )
+    assert "the step compiled and as a CUDA graph, validation compiled and as CUDA graphs)" in fast.run_start().device
     for (name, a), b in zip(eager.model.state_dict().items(), fast.model.state_dict().values(), strict=True):
         if a.is_floating_point():  # each tensor as a whole: bf16 rounds single weights far apart, not the layer
             assert (b - a).norm() <= tolerance * a.norm(), f"{name}: {(b - a).norm() / a.norm():.2g} apart"
         else:
             assert torch.equal(a, b), name  # batch norm's count of batches
     assert fast.history[-1]["val_loss"] == pytest.approx(eager.history[-1]["val_loss"], rel=tolerance)
+
+
+@pytest.mark.cuda
+@needs_gpu
+def test_validation_whose_compiling_fails_goes_on_with_the_plain_models_graphs_and_says_why():
+    class FailsToCompile(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("backend compiler failed: no kernel for this")
+
+    trainer, notes = digits_cnn("fp32"), []
+    trainer.evaluation.use_compiled(FailsToCompile(), notes.append)
+    metrics = trainer.evaluation.evaluate(trainer.val_x, trainer.val_y)
+    assert notes == [
+        "compiling validation for batches of 64…",
+        "compiling validation failed, so it runs uncompiled: RuntimeError: backend compiler failed: no kernel for this",
+    ]
+    assert trainer.evaluation.compiled is None and not trainer.evaluation.reason and trainer.evaluation.captures == 2
+    script = trainer.program.script
+    expected = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, 64)
+    assert metrics["loss"] == pytest.approx(expected["loss"], rel=1e-5)
+    assert metrics["accuracy"] == expected["accuracy"]

@@ -47,6 +47,7 @@ from netbuilder.training.graphed_evaluation import GraphedEvaluation
 from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_message, release_gpu_memory
 from netbuilder.training.pace import Pace
 from netbuilder.training.program import Program, load_program
+from netbuilder.training.run_start import run_start
 
 REPORT_SECONDS = 0.1
 
@@ -349,9 +350,15 @@ class Trainer:
     def compile_step(self) -> None:
         """Take each step on the model compiled by torch.compile, the model and data in the usual layout: inductor
         lays its convolutions out channels last itself, while a model already so trips its checks of strides
-        (torch 2.11, bf16). Should compiling fail, the layout train.py's memory_format() chose comes back."""
+        (torch 2.11, bf16). Validation runs on the model compiled too. Should compiling the step fail, the plain
+        model and the layout train.py's memory_format() chose come back, for validation too."""
         self._lay_out(torch.contiguous_format)
-        self.compiled = CompiledStep(self._step_on, self.model, self._say, lambda: self._lay_out(self.layout))
+        self.compiled = CompiledStep(self._step_on, self.model, self._say, self._uncompiled)
+        self.evaluation.use_compiled(self.compiled.compiled, self._say)
+
+    def _uncompiled(self) -> None:  # compiling the step failed
+        self._lay_out(self.layout)
+        self.evaluation.use_compiled(None)
 
     def _lay_out(self, layout: torch.memory_format) -> None:
         """The model's weights, the data in memory and the CUDA graph's batch buffers in `layout`."""
@@ -567,25 +574,8 @@ class Trainer:
         self.load_state_dict(read_checkpoint(path, self.program, name=name, map_location=self.device))
 
     def run_start(self, *, resumed: bool = False) -> RunStart:
-        """What a run reports before its first step (the window and `netbuilder train` alike): the device, the
-        run's size, what is already done, and where the weights start from when that is not the seed (a run
-        going on from a checkpoint, `resumed`, starts from the checkpoint instead)."""
-        device = "cpu"
-        if self.device.type == "cuda":
-            compiled = " compiled and" if self.compiled is not None else ""
-            graphed = f", the step{compiled} as a CUDA graph" if self.graphed is not None else ""
-            device = f"cuda ({torch.cuda.get_device_name(self.device)}{graphed})"
-        starting = self.program.starting
-        return RunStart(
-            device,
-            self.settings.epochs,
-            self.steps_per_epoch,
-            self.global_step,
-            self.classification,
-            tuple(self.class_names),
-            [dict(entry) for entry in self.history],
-            "" if resumed or starting is None else starting.note,
-        )
+        """What a run reports before its first step (run_start.py), going on from a checkpoint if `resumed`."""
+        return run_start(self, resumed=resumed)
 
     def save_weights(self, path: Path) -> Path:
         """The trained weights alone (a state_dict, loadable with weights_only=True), written atomically; for

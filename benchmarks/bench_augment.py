@@ -1,15 +1,14 @@
 """What augmentation costs against the training step it feeds: train.py's own augment() (and mix()) on a batch
 of 3x32x32 images against one training step of torchvision's ResNet-18 on that batch (SGD, bf16 autocast on
-CUDA, channels_last on CUDA unless --no-channels-last, replayed as a CUDA graph on CUDA as the engine replays
-its step), in this process, on this device.
+CUDA, channels_last on CUDA unless --no-channels-last), in this process, on this device.
 
-Target: each augmentation, and all of them at once, adds under 10 % to a step. Three figures each: augment alone
-(calls back to back: on a GPU bound by its kernel launches, an upper bound), the loop of steps fed the plain
-batch, and the loop fed augmented batches; "added" is what the augmentation adds to the loop, where its launches
-overlap the step running on the GPU as they do in training. The functions are those the Dataset's options write
-into train.py (codegen/augment_code.py), executed as the engine runs them: eagerly, outside the step's CUDA
-graph, drawing from a generator on the device. Each figure is the fastest of several rounds (a busy machine
-only ever adds time).
+Target: each augmentation, and all of them at once, adds under 10 % to a step as the engine runs it. On CUDA the
+engine's step is augment(), mix() and train_step together, replayed as one CUDA graph with the run's generator
+registered (training/cuda_graph.py), so the figures are: the step's graph without augmentation, the step's graph
+with it ("in the graph", what the app's runs pay) and, for the exported train.py, which runs them eagerly, the
+plain step's graph fed batches augmented eagerly before it ("eager before it"). On the CPU both are the eager
+step. The functions are those the Dataset's options write into train.py (codegen/augment_code.py). Each figure
+is the fastest of several rounds (a busy machine only ever adds time).
 Run: `.venv/bin/python benchmarks/bench_augment.py [--device cpu|cuda] [--batch 512] [--rounds 5]`
 (on CUDA the batch is 512; on the CPU it defaults to 64 and fewer steps).
 """
@@ -24,6 +23,7 @@ import torchvision
 from torch import nn
 
 from netbuilder.codegen.augment_code import Augmentation
+from netbuilder.training.cuda_graph import capturing
 
 TARGET = 0.10
 CLASSES = 10
@@ -67,66 +67,62 @@ def fastest(work, device: torch.device, steps: int, rounds: int) -> float:
     return best
 
 
-def training_step(device: torch.device, batch: int, channels_last: bool, graphed: bool):
-    """One ResNet-18 step (forward, loss, backward, SGD) on whatever `feed(x)` last put into its input: on CUDA
-    replayed as a CUDA graph, as the engine runs its step (--eager: launched op by op). Returns (feed, step)."""
-    model = torchvision.models.resnet18(num_classes=CLASSES).to(device)
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    criterion = nn.CrossEntropyLoss()
-    static_x = torch.randn(batch, *SHAPE, device=device).contiguous(memory_format=memory_format)
-    static_y = torch.randint(CLASSES, (batch,), device=device)
-    amp = torch.bfloat16 if device.type == "cuda" else None
-
-    def eager() -> None:
-        # without the weight cache, which a CUDA graph cannot hold (as train.py's train_step)
-        with torch.autocast(device.type, dtype=amp or torch.bfloat16, enabled=amp is not None, cache_enabled=False):
-            loss = criterion(model(static_x), static_y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    def feed(x: torch.Tensor) -> None:
-        static_x.copy_(x)
-
-    if not graphed:
-        return feed, eager
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):  # warm-up steps make the optimizer's state before the capture
-        for _ in range(3):
-            eager()
-    torch.cuda.current_stream().wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        eager()
-
-    def replay() -> None:
-        graph.replay()
-
-    # the graph reads and writes the weights, the optimizer's buffers and static_y without owning them: without
-    # this, their memory would go to the next tensors made (the augmentation's labels), which each replay overwrites
-    replay.keeps_alive = (model, optimizer, static_y)
-    return feed, replay
-
-
-def augmentation_call(options: dict, device: torch.device, batch: int):
-    """train.py's augment() and mix() for these Dataset options on a fresh batch: a function returning the
-    images the step takes (mix's class probabilities are made too, as training makes them)."""
+def augmentation_functions(options: dict):
+    """train.py's augment() and mix() for these Dataset options (None for what the options leave out)."""
     namespace = {"torch": torch, "nn": nn, "CLASS_NAMES": [str(i) for i in range(CLASSES)]}
     augmentation = Augmentation(**options, channels=SHAPE[0], padding=SHAPE[-1] // 8)
     exec("\n\n\n".join(augmentation.functions()), namespace)  # train.py's own text
-    augment, mix = namespace.get("augment"), namespace.get("mix")
-    generator = torch.Generator(device).manual_seed(0)
-    x = torch.rand(batch, *SHAPE, device=device)
-    y = torch.randint(CLASSES, (batch,), device=device)
+    return namespace.get("augment"), namespace.get("mix")
 
-    def call() -> torch.Tensor:
-        batch_x = augment(x, generator) if augment else x
-        return mix(batch_x, y, generator)[0] if mix else batch_x
 
-    return call, x
+class Step:
+    """One ResNet-18 step (forward, loss, backward, SGD) on what `feed(x)` last put into its input buffer, with
+    `options`' augmentation first, inside the step as the engine runs it; on CUDA captured and replayed as a CUDA
+    graph (`graphed`), the run's generator registered with it. `augment_eagerly(x)` is train.py's way instead:
+    augment() and mix() launched op by op before the step."""
+
+    def __init__(self, device: torch.device, batch: int, memory_format: torch.memory_format, options: dict | None):
+        self.model = torchvision.models.resnet18(num_classes=CLASSES).to(device).to(memory_format=memory_format)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
+        self.criterion = nn.CrossEntropyLoss()
+        self.static_x = torch.rand(batch, *SHAPE, device=device).contiguous(memory_format=memory_format)
+        self.static_y = torch.randint(CLASSES, (batch,), device=device)
+        self.generator = torch.Generator(device).manual_seed(0)
+        self.augment, self.mix = augmentation_functions(options) if options else (None, None)
+        self.amp = torch.bfloat16 if device.type == "cuda" else None
+        self.graph: torch.cuda.CUDAGraph | None = None
+
+    def augmented(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.augment(x, self.generator) if self.augment else x
+        return self.mix(x, y, self.generator) if self.mix else (x, y)
+
+    def eager(self) -> None:
+        batch_x, targets = self.augmented(self.static_x, self.static_y)
+        # without the weight cache, which a CUDA graph cannot hold (as train.py's train_step)
+        amp = self.amp or torch.bfloat16
+        with torch.autocast(batch_x.device.type, dtype=amp, enabled=self.amp is not None, cache_enabled=False):
+            loss = self.criterion(self.model(batch_x), targets)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+    def capture(self) -> None:
+        """Warm up on a side stream (making the optimizer's state), then capture, as the engine does."""
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self.eager()
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with capturing(self.graph, None, side, (self.generator,) if self.augment or self.mix else ()):
+            self.eager()
+
+    def feed(self, x: torch.Tensor) -> None:
+        self.static_x.copy_(x)
+
+    def __call__(self) -> None:
+        self.graph.replay() if self.graph is not None else self.eager()
 
 
 def main() -> None:
@@ -142,24 +138,35 @@ def main() -> None:
     batch = args.batch or (512 if cuda else 64)
     steps = 20 if cuda else 3
     channels_last = cuda and not args.no_channels_last
-    feed, step = training_step(device, batch, channels_last, graphed=cuda and not args.eager)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    graphed = cuda and not args.eager
     where = torch.cuda.get_device_name(device) if cuda else "CPU"
     print(f"device {where}, torch {torch.__version__}, batch {batch} x {'x'.join(map(str, SHAPE))}")
     memory = "channels_last" if channels_last else "contiguous"
     kind = "CUDA graph" if cuda and not args.eager else "eager"
     print(f"ResNet-18 training step ({'bf16, ' if cuda else ''}{memory}, {kind})")
-    print(
-        f"{'augmentation':<24} {'alone ms':>9} {'step ms':>8} {'step+aug ms':>12} {'added':>7}  target: added < "
-        f"{TARGET:.0%} of the step"
-    )
+    images = torch.rand(batch, *SHAPE, device=device)
+    plain = Step(device, batch, memory_format, None)
+    if graphed:
+        plain.capture()
+    bare = fastest(lambda: (plain.feed(images), plain()), device, steps, args.rounds)
+    print(f"the step alone: {bare * 1e3:.3f} ms; target: augmentation in the step adds under {TARGET:.0%}")
+    print(f"{'augmentation':<24} {'in the step ms':>15} {'added':>7}  {'eager before it ms':>19} {'added':>7}")
     for name, options in WORKLOADS.items():
-        call, plain = augmentation_call(options, device, batch)
-        alone = fastest(call, device, steps, args.rounds)
-        bare = fastest(lambda plain=plain: (feed(plain), step()), device, steps, args.rounds)
-        both = fastest(lambda call=call: (feed(call()), step()), device, steps, args.rounds)
-        added = (both - bare) / bare
+        step = Step(device, batch, memory_format, options)
+        if graphed:
+            step.capture()
+        inside = fastest(lambda step=step: (step.feed(images), step()), device, steps, args.rounds)
+
+        def eagerly_then_step(step=step) -> None:  # train.py's way: augment() and mix() op by op, then the step
+            plain.feed(step.augmented(images, plain.static_y)[0])
+            plain()
+
+        before = fastest(eagerly_then_step, device, steps, args.rounds)
+        added, added_before = (inside - bare) / bare, (before - bare) / bare
         verdict = "ok" if added < TARGET else "OVER"
-        print(f"{name:<24} {alone * 1e3:9.3f} {bare * 1e3:8.2f} {both * 1e3:12.2f} {added:7.1%}  {verdict}")
+        print(f"{name:<24} {inside * 1e3:15.3f} {added:7.1%}  {before * 1e3:19.3f} {added_before:7.1%}  {verdict}")
+        del step
 
 
 if __name__ == "__main__":

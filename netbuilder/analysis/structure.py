@@ -6,7 +6,7 @@ loss. A graph without them can still be exported as a model: those problems are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from netbuilder.analysis.diagnostics import ERROR, WARNING, Diagnostic
 from netbuilder.analysis.fixes import AddNode
@@ -36,6 +36,23 @@ def fed_by_data(graph: Graph, by_role: Mapping[str, list[str]]) -> set[str]:
     reached = graph.downstream(by_role[DATA])
     learned = [n for n in by_role[MODEL] if graph.spec(n).tensor is not None]
     return reached | (graph.downstream(learned) & graph.upstream(reached))
+
+
+def batch_statistics_in(graph: Graph, nodes: Iterable[str]) -> bool:
+    """Whether any of `nodes` normalises with statistics taken over the batch (BlockSpec.batch_statistics:
+    batch norm), counting the blocks inside a composite, to any depth."""
+    seen: set[str] = set()
+    pending = [(graph, node_id) for node_id in nodes]
+    while pending:
+        inside, node_id = pending.pop()
+        definition = inside.definition_of(node_id)
+        if definition is None:
+            if inside.spec(node_id).batch_statistics:
+                return True
+        elif definition.name not in seen:  # a composite used twice holds the same blocks
+            seen.add(definition.name)
+            pending += [(definition.graph, inner) for inner in definition.graph.nodes]
+    return False
 
 
 def model_nodes(

@@ -90,6 +90,7 @@ def _batch_norm(type_: str, doc: str, rule) -> BlockSpec:
         count_params=_per_channel_params,
         module=ModuleCode(f"nn.{type_}", positional=("num_features",)),
         label_prefix="bn",
+        batch_statistics=True,
     )
 
 

@@ -389,6 +389,10 @@ class BlockSpec:
     """Whether its weights are several tensors (a recurrent layer's per layer and direction, attention's
     projections) rather than one `weight` and one `bias`: the generated init_weights then loops over its
     parameters, initialising the matrices as weights and the tensors named bias as biases."""
+    batch_statistics: bool = False
+    """Whether it normalises with statistics taken over the batch while training (batch norm): where several
+    processes share each batch, each sees only its share unless the statistics are synchronised (the training
+    setting sync_batchnorm, which means something only for a network with such a block)."""
 
     @property
     def summary(self) -> str:

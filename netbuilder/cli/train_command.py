@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from netbuilder.analysis import analyze
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.messages import gaps_refusal
 from netbuilder.project import Project, SettingsError, load_project
-from netbuilder.project.settings import SETTING, SETTINGS
+from netbuilder.project.settings import SETTING, SETTINGS, Network, without_effect
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
+
+if TYPE_CHECKING:
+    from netbuilder.training.batch_size_progress import TryProgress
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -30,6 +34,7 @@ def run_train(args: argparse.Namespace) -> int:
     if gaps:
         print(f"netbuilder: cannot train {args.project}: {gaps}", file=sys.stderr)
         return PROBLEMS
+    _warn_about_no_effect(project, {name for name, value in changes.items() if value != SETTING[name].default})
     from netbuilder.training.console import train_in_terminal  # torch loads only when training
     from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
     from netbuilder.training.program import ProgramError
@@ -61,17 +66,34 @@ def run_train(args: argparse.Namespace) -> int:
 def _with_batch_size_found(project: Project) -> Project | None:
     """`--batch-size auto`: the project with the largest batch size that fits its device, each size said as it
     is tried and the answer after; None (and why, on stderr) when not even one sample fits."""
+    from netbuilder.training.batch_size_progress import SearchClock, gpu_memory
     from netbuilder.training.batch_size_search import find_batch_size
 
-    def trying(size: int, tries: int, most: int) -> None:
-        print(f"netbuilder: trying batch size {size:,} (try {tries} of at most {most})", file=sys.stderr)
-
-    found = find_batch_size(project, on_try=trying)
+    clock = SearchClock(memory=gpu_memory)  # sizes are tried on a GPU only
+    found = find_batch_size(project, on_try=lambda *tried: _say_trying(clock.trying(*tried)))
     if found.batch_size == 0:
         print(f"netbuilder: cannot train: {found.summary()}", file=sys.stderr)
         return None
     print(f"netbuilder: {found.summary()}; training with it", file=sys.stderr)
     return replace(project, training=replace(project.training, batch_size=found.batch_size))
+
+
+def _say_trying(progress: TryProgress) -> None:
+    """'trying batch size 1,024 (try 8 of at most 19, 0:06 so far, about 0:31 left)', on stderr."""
+    print(f"netbuilder: trying batch size {progress.size:,} ({progress.words()})", file=sys.stderr)
+
+
+def _warn_about_no_effect(project: Project, set_here: set[str]) -> None:
+    """One line on stderr for each setting set on the command line that changes nothing for this network and
+    these settings (the window greys its field out): the run goes on, with the value kept in the run's record."""
+    if not any(SETTING[name].no_effect for name in set_here):
+        return
+    network = Network.of(project.graph, analyze(project.graph).model_nodes)
+    for name, why in without_effect(project.training, network).items():
+        if name in set_here:
+            spec = SETTING[name]
+            value = spec.shown(getattr(project.training, name))
+            print(f"netbuilder: warning: {spec.flag} {value} has no effect: {why}", file=sys.stderr)
 
 
 def _warn_about_memory(project: Project) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netbuilder.analysis import Analysis
+from netbuilder.analysis.structure import batch_statistics_in
 from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec, ForwardContext
 from netbuilder.codegen.augment_code import Augmentation, crop_padding
@@ -156,7 +157,7 @@ def generate_training(
         starting_weights=starting_weights,
         class_count=task.class_count,
         text=dataset.tokens,
-        batch_norm="nn.BatchNorm" in model.source,  # where --sync-batchnorm has something to synchronize
+        batch_norm=batch_statistics_in(graph, analysis.model_nodes),  # where --sync-batchnorm has something to sync
         images=len(image_shape) == 3,  # batches (N, C, H, W)
     )
     functions = [

@@ -11,9 +11,12 @@ options, train.py's argparse and the Training dock's fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from netbuilder.analysis.structure import batch_statistics_in
+from netbuilder.graph import Graph
 from netbuilder.project.errors import SettingsError
 from netbuilder.quoting import shown
 
@@ -34,13 +37,27 @@ INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
 
 
 @dataclass(frozen=True)
+class Network:
+    """What about the network decides whether a setting means something for it (`SettingSpec.no_effect`)."""
+
+    batch_norm: bool = False  # a layer normalises with statistics taken over the batch
+
+    @classmethod
+    def of(cls, graph: Graph, model_nodes: Iterable[str]) -> Network:
+        """The network the analysis found in `graph` (its `model_nodes`), composites' insides included."""
+        return cls(batch_norm=batch_statistics_in(graph, model_nodes))
+
+
+@dataclass(frozen=True)
 class SettingSpec:
     """One training setting: what it is called, what values it takes and what it means.
 
     `kind` is INTEGER, NUMBER (a float) or CHOICE (one of `choices`); `low`/`high` bound a number (None: no
     bound); `off_at_zero` says 0 turns the feature off (shown "off"); `percent` says a fraction reads best as
     a percentage; `step` is a sensible increment for a spin box; `auto`, where given, says what the word auto
-    does in its `netbuilder train` option (found before the run; never a stored value).
+    does in its `netbuilder train` option (found before the run; never a stored value). `no_effect`, where
+    given, says why the setting changes nothing for a run of some settings of a network ("" where it does):
+    the window greys its field out and says why, and `netbuilder train` warns when it is given anyway.
     """
 
     name: str
@@ -55,6 +72,7 @@ class SettingSpec:
     percent: bool = False
     step: float = 1
     auto: str = ""  # what `auto` means for it on `netbuilder train`'s command line ("": it takes no auto)
+    no_effect: Callable[[TrainingSettings, Network], str] | None = None
 
     @property
     def flag(self) -> str:
@@ -100,9 +118,21 @@ class SettingSpec:
             return f"{value:.0%}"
         return str(value)
 
+    def why_no_effect(self, settings: TrainingSettings, network: Network) -> str:
+        """Why this setting changes nothing for a run of `settings` of `network`; "" where it does."""
+        return self.no_effect(settings, network) if self.no_effect is not None else ""
+
     def _in_range(self, value: float) -> bool:
         # Compared before any conversion, so NaN fails and a huge integer cannot overflow.
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+def _sync_batchnorm_no_effect(settings: TrainingSettings, network: Network) -> str:
+    if not network.batch_norm:
+        return "the network has no batch norm"
+    if settings.processes == 1:
+        return "it trains in one process, whose batch norm sees the whole batch already"
+    return ""
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -206,6 +236,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "With several processes, batch norm takes its statistics over the whole batch instead of each "
         "process's share (torch's SyncBatchNorm: CUDA only)",
         choices=SYNC_BATCHNORM,
+        no_effect=_sync_batchnorm_no_effect,
     ),
 )
 SETTING: dict[str, SettingSpec] = {spec.name: spec for spec in SETTINGS}
@@ -248,6 +279,12 @@ class TrainingSettings:
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values, in declaration order: the project file's and config.json's keys."""
         return {spec.name: getattr(self, spec.name) for spec in SETTINGS}
+
+
+def without_effect(settings: TrainingSettings, network: Network) -> dict[str, str]:
+    """The settings that change nothing for a run of `settings` of `network`, by name, each with why."""
+    reasons = {spec.name: spec.why_no_effect(settings, network) for spec in SETTINGS}
+    return {name: why for name, why in reasons.items() if why}
 
 
 def _number(value: float | None) -> str:

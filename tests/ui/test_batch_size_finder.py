@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from netbuilder.blocks import catalogue
 from netbuilder.training import batch_size_search
+from netbuilder.training.batch_size_progress import SearchClock
 from netbuilder.training.batch_size_search import BISECT_TO
 from netbuilder.training.engine import Trainer
 from tests.ui.conftest import running
@@ -52,6 +53,41 @@ def test_the_size_found_becomes_the_batch_size_in_one_undoable_edit(qtbot, windo
     assert button.isEnabled() and panel.train_button.isEnabled() and not finder.stop_button.isVisible()
     window.undo_action.trigger()
     assert window.document.project.training.batch_size == before
+
+
+def test_each_size_tried_is_said_with_the_time_so_far_and_about_how_long_is_left(qtbot, window):
+    """The line under the controls says what batch_size_progress says (its arithmetic is tested there), here
+    with a clock that ticks as told: loading took 2 s, each try 1 s."""
+    finder = window.training.batch_finder
+    ticks = iter([0.0, 2.0, 3.0, 4.0])
+    clock = SearchClock(clock=lambda: next(ticks))
+    qtbot.mouseClick(window.training.controls.find_batch_button, LEFT)
+    said = []
+    for tries, size in enumerate((8, 16, 32), start=1):
+        finder.search.trying.emit(clock.trying(size, tries, 19))
+        said.append(finder.words.text())
+    assert said == [
+        "Trying batch size 8 (try 1 of at most 19, 0:02 so far)…",  # no try has ended
+        "Trying batch size 16 (try 2 of at most 19, 0:03 so far)…",  # one try cannot say how time grows
+        "Trying batch size 32 (try 3 of at most 19, 0:04 so far, about 0:17 left)…",  # 17 tries of 1 s at most
+    ]
+    qtbot.waitUntil(lambda: not finder.busy, timeout=TIMEOUT_MS)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("project_path", ["residual_cnn"], indirect=True)
+def test_on_a_gpu_the_search_says_about_how_long_is_left_from_its_third_try(qtbot, window):
+    finder = window.training.batch_finder
+    assert window.controller.set_setting("device", "cuda")
+    qtbot.mouseClick(window.training.controls.find_batch_button, LEFT)
+    said: list[str] = []
+    finder.search.trying.connect(lambda progress: said.append(finder.words.text()))  # after the finder's own
+    qtbot.waitUntil(lambda: not finder.busy, timeout=TIMEOUT_MS)
+    assert finder.found is not None and finder.found.device.startswith("cuda (")
+    tries = len(finder.found.search.tried)
+    assert len(said) == tries >= 3 and all(text.startswith("Trying batch size ") for text in said)
+    assert ["left)…" in text for text in said] == [False, False] + [True] * (tries - 2)
 
 
 def test_not_offered_while_a_run_trains(qtbot, window):

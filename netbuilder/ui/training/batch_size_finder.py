@@ -1,5 +1,6 @@
 """Find batch size in the window: netbuilder.training.batch_size_search on a snapshot of the project, in a
-BackgroundTask, with the size being tried and Stop on a line of the Training panel; the size found becomes the
+BackgroundTask, with the size being tried (the try of at most how many, the time so far and about how long is
+left: batch_size_progress) and Stop on a line of the Training panel; the size found becomes the
 batch size in one undoable edit, and the line says what was found and how.
 
 torch is imported on the task's thread (in `Search.run`), never while the window opens. The search trains a
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from netbuilder.project import Project, copy_project
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
-from netbuilder.ui.training.run_words import duration
 from netbuilder.ui.training.worker import training_threads
 from netbuilder.ui.widgets.text import sentence
 
@@ -35,11 +35,12 @@ class Search(QObject):
     BatchSizeFound; `trying` says each size as it is tried. `stop` (from any thread) ends the search after the
     size being tried, with what it found so far."""
 
-    trying = Signal(int, int, int)  # (size, tries so far, tries at most)
+    trying = Signal(object)  # batch_size_progress.TryProgress: the size, the try of at most how many, the times
 
     def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = copy_project(project)  # the window may change the graph while the search runs
+        self.began = time.perf_counter()  # asked for now: loading the data counts in the time so far
         self._stop = threading.Event()
         self._control: Any = None
 
@@ -55,6 +56,7 @@ class Search(QObject):
     def run(self) -> Any:
         import torch
 
+        from netbuilder.training.batch_size_progress import SearchClock, gpu_memory
         from netbuilder.training.batch_size_search import find_batch_size
         from netbuilder.training.control import Control
         from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
@@ -63,8 +65,9 @@ class Search(QObject):
         self._control = control = Control()
         if self._stop.is_set():
             control.stop()
+        clock = SearchClock(self.began, memory=gpu_memory)  # sizes are tried on a GPU only
         try:
-            return find_batch_size(self.project, control=control, on_try=self.trying.emit)
+            return find_batch_size(self.project, control=control, on_try=lambda *t: self.trying.emit(clock.trying(*t)))
         except RuntimeError as err:  # the sizes tried catch their own: this is the data and the network
             if not is_out_of_memory(err):
                 raise
@@ -93,7 +96,6 @@ class BatchSizeFinder(QWidget):
         self.search: Search | None = None
         self.task: BackgroundTask | None = None
         self.found = None  # the last search's BatchSizeFound
-        self._began = 0.0
         self.words = QLabel()
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -128,7 +130,6 @@ class BatchSizeFinder(QWidget):
         self.task = BackgroundTask(self.search.run, "netbuilder batch size search")
         self.task.succeeded.connect(self._on_found)
         self.task.failed.connect(self._on_failed)
-        self._began = time.perf_counter()
         self._say("Finding the batch size: loading the data and building the model…")
         self.stop_button.setEnabled(True)
         self.stop_button.show()
@@ -145,11 +146,10 @@ class BatchSizeFinder(QWidget):
             self.stop_button.setEnabled(False)
             self._say("Stopping after this size…")
 
-    def _on_trying(self, size: int, tries: int, most: int) -> None:
+    def _on_trying(self, progress: Any) -> None:
         if self.search is None or self.sender() is not self.search or self.search.stopping:
             return
-        taken = duration(time.perf_counter() - self._began)
-        self._say(f"Trying batch size {size:,} (try {tries} of at most {most}, {taken} so far)…")
+        self._say(f"Trying batch size {progress.size:,} ({progress.words()})…")
 
     def _end(self) -> None:
         search, self.search, self.task = self.search, None, None

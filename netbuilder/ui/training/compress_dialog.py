@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from netbuilder.project import Project, ProjectError, copy_project, load_project
 from netbuilder.project.run_history import RunHistory, RunRecord
+from netbuilder.time_words import duration
 from netbuilder.training.control import Control
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.training.compress_form import CompressForm
-from netbuilder.ui.training.run_words import duration
 from netbuilder.ui.training.sample_painting import wrong_colour
 from netbuilder.ui.training.worker import training_threads
 from netbuilder.ui.widgets.text import sentence

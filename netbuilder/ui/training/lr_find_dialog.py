@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.project import Project, copy_project
+from netbuilder.time_words import duration
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.training.lr_find_plot import LrFindPlot
 from netbuilder.ui.training.plot_parts import compact_number
-from netbuilder.ui.training.run_words import duration
 from netbuilder.ui.training.worker import THROTTLE_SECONDS, training_threads
 from netbuilder.ui.widgets.inputs import SpinBox
 from netbuilder.ui.widgets.text import sentence

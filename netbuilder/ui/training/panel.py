@@ -34,6 +34,7 @@ from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.project.run_events import RunStart
 from netbuilder.project.run_history import TENSORBOARD_FOLDER, RunHistory
 from netbuilder.project.run_recorder import epoch_entry
+from netbuilder.project.settings import Network
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
@@ -168,10 +169,12 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.side)
         layout.addWidget(self.plot_tabs, 1)
 
+        self.form.network = Network.of(document.project.graph, document.analysis.model_nodes)
         self.form.fill_devices(self.cuda_names, document.project.training)
         self._show_settings()
         self.editor.undo_stack.indexChanged.connect(self._show_settings)
         document.analysis_changed.connect(self._update_buttons)
+        document.analysis_changed.connect(self._network_changed)
         self.editor.undo_stack.indexChanged.connect(self._update_buttons)  # the import's gaps dismissed or filled
         document.path_changed.connect(self._path_changed)
         app = QCoreApplication.instance()
@@ -187,6 +190,10 @@ class TrainingPanel(QWidget):
         self._show_starting()
         if self.run is None:
             self._show_idle()
+
+    def _network_changed(self, analysis: Any) -> None:  # batch norm drawn or taken away: what the settings change
+        self.form.network = Network.of(self.document.project.graph, analysis.model_nodes)
+        self.form.show_settings(self.document.project.training)
 
     def _show_starting(self) -> None:
         """The starting weights' line: their file, or while a run goes the note of what it loaded."""

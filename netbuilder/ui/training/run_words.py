@@ -10,16 +10,9 @@ from typing import Any
 
 from netbuilder.project import TrainingSettings
 from netbuilder.project.run_history import RunRecord
+from netbuilder.time_words import duration
 from netbuilder.ui.training.worker import RunEnd
 from netbuilder.ui.widgets.text import sentence
-
-
-def duration(seconds: float) -> str:
-    """1:05, or 1:02:03 past an hour."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 def metrics_in_words(record: dict[str, Any]) -> str:

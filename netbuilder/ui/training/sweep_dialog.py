@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from netbuilder.project.run_comparison import final_value
 from netbuilder.project.run_history import RunRecord
 from netbuilder.project.sweep_plan import SweepError, SweepPlan
+from netbuilder.time_words import duration
 from netbuilder.ui.background import BackgroundTask
-from netbuilder.ui.training.run_words import duration
 from netbuilder.ui.training.sweep_form import SweepForm
 from netbuilder.ui.training.sweep_plot import SweepPlot
 from netbuilder.ui.training.sweep_results import RunsTable

@@ -138,3 +138,9 @@ def test_the_gpus_memory_is_the_most_held_since_the_last_call():
     torch.cuda.empty_cache()
     gpu_memory()  # held the block until now
     assert gpu_memory()[0] <= held - 256 * 2**20
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.set_per_process_memory_fraction(0.5)  # a process's share bounds what its tries can take
+    try:
+        assert gpu_memory()[1] <= total // 2
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)

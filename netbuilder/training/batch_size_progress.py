@@ -106,12 +106,13 @@ Memory = Callable[[], tuple[int, int]]
 
 def gpu_memory() -> tuple[int, int]:
     """The Memory of the current CUDA GPU (where find_batch_size tries sizes): the most torch's allocator reserved
-    since the last call (a CUDA graph's pool included), and what it can reserve, free memory and its own; the
-    peak starts again from now."""
+    since the last call (a CUDA graph's pool included), and what it can reserve: free memory and its own, within
+    the process's share (torch.cuda.set_per_process_memory_fraction); the peak starts again from now."""
     held = torch.cuda.max_memory_reserved()
     torch.cuda.reset_peak_memory_stats()
-    free, _ = torch.cuda.mem_get_info()
-    return held, free + torch.cuda.memory_reserved()
+    free, total = torch.cuda.mem_get_info()
+    share = int(torch.cuda.get_per_process_memory_fraction() * total)
+    return held, min(free + torch.cuda.memory_reserved(), share)
 
 
 class SearchClock:

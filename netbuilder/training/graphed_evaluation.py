@@ -110,8 +110,14 @@ class GraphedEvaluation:
         self._sums = None
         self._pool = None
 
+    @property
+    def _model(self) -> nn.Module:
+        """The model the graphs replay. (Not `compiled or model`: a compiled module's truth is its len(), which
+        most networks do not have.)"""
+        return self.compiled if self.compiled is not None else self.model
+
     def _replayed(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-        (self.compiled or self.model).eval()
+        self._model.eval()
         starts = range(0, len(x), self.batch_size)
         sizes = {min(self.batch_size, len(x) - start) for start in starts} - self.graphs.keys()
         for size in sorted(sizes, reverse=True):  # the full batches first: the last one's graph reuses their pool
@@ -138,7 +144,7 @@ class GraphedEvaluation:
         inputs = (batch_x.clone(memory_format=layout), batch_y.clone())
         if self._sums is None:
             self._sums = self.script.evaluation_sums(batch_x.device)
-        arguments = (self.compiled or self.model, self.criterion, *inputs, self._sums, *self.amp)
+        arguments = (self._model, self.criterion, *inputs, self._sums, *self.amp)
         self._side = self._side or torch.cuda.Stream()
         torch.cuda.synchronize()
         if self.compiled is not None:

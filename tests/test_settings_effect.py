@@ -16,27 +16,43 @@ from netbuilder.analysis.structure import batch_statistics_in
 from netbuilder.blocks.catalogue import BLOCKS
 from netbuilder.cli import main
 from netbuilder.project import load_project
-from netbuilder.project.settings import SETTINGS, Network, TrainingSettings, without_effect
+from netbuilder.project.settings import SETTINGS, RunContext, TrainingSettings, without_effect
 from tests.test_block_specs import torch_class
 
 SAMPLES = Path(__file__).parent.parent / "sample_projects"
 
 
-def _network(project) -> Network:
-    return Network.of(project.graph, analyze(project.graph).model_nodes)
+def _network(project) -> RunContext:
+    return RunContext().with_network(project.graph, analyze(project.graph).model_nodes)
 
 
 def test_sync_batchnorm_has_an_effect_only_with_batch_norm_and_several_processes():
-    on = TrainingSettings(sync_batchnorm="on")
-    assert without_effect(on, Network(batch_norm=False)) == {"sync_batchnorm": "the network has no batch norm"}
-    assert without_effect(replace(on, processes=4), Network(batch_norm=False)) == {
+    on = TrainingSettings(sync_batchnorm="on", device="cuda")
+    assert without_effect(on, RunContext(batch_norm=False)) == {"sync_batchnorm": "the network has no batch norm"}
+    assert without_effect(replace(on, processes=4), RunContext(batch_norm=False)) == {
         "sync_batchnorm": "the network has no batch norm"
     }
-    assert without_effect(on, Network(batch_norm=True)) == {
+    assert without_effect(on, RunContext(batch_norm=True)) == {
         "sync_batchnorm": "it trains in one process, whose batch norm sees the whole batch already"
     }
-    assert without_effect(replace(on, processes=2), Network(batch_norm=True)) == {}
-    assert [spec.name for spec in SETTINGS if spec.no_effect is not None] == ["sync_batchnorm"]
+    assert without_effect(replace(on, processes=2), RunContext(batch_norm=True)) == {}
+    # on a CPU several processes with it on are refused when the run starts (it needs CUDA): never greyed there
+    assert "sync_batchnorm" not in without_effect(replace(on, processes=2, device="cpu"), RunContext(True, gpus=0))
+
+
+def test_precision_has_no_effect_on_the_cpu():
+    cpu = "it trains on the CPU, always in fp32"
+    bf16 = TrainingSettings(precision="bf16", sync_batchnorm="on")
+    with_batch_norm = RunContext(batch_norm=True)
+    assert without_effect(replace(bf16, device="cpu"), with_batch_norm) == {
+        "precision": cpu,
+        "sync_batchnorm": "it trains in one process, whose batch norm sees the whole batch already",
+    }
+    assert without_effect(replace(bf16, processes=2), RunContext(batch_norm=True, gpus=0))["precision"] == cpu
+    for gpus in (None, 1):  # auto before torch is asked, or with a GPU: it may well train in bf16
+        assert "precision" not in without_effect(bf16, RunContext(gpus=gpus))
+    assert "precision" not in without_effect(replace(bf16, device="cuda"), RunContext(gpus=0))  # refused instead
+    assert [spec.name for spec in SETTINGS if spec.no_effect is not None] == ["precision", "sync_batchnorm"]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +98,10 @@ def test_netbuilder_train_says_a_setting_given_changes_nothing_and_trains(tmp_pa
     assert "netbuilder: warning: --sync-batchnorm on has no effect: the network has no batch norm\n" in said
     assert main(["train", str(mlp), "--sync-batchnorm", "off", *args]) == 0  # the default: nothing to say
     assert "no effect" not in capsys.readouterr().err
+    assert main(["train", str(mlp), "--precision", "bf16", *args]) == 0
+    assert "netbuilder: warning: --precision bf16 has no effect: it trains on the CPU, always in fp32\n" in (
+        capsys.readouterr().err
+    )
     cnn = Path(shutil.copy(SAMPLES / "residual_cnn.nbproj", tmp_path / "residual_cnn.nbproj"))
     assert main(["train", str(cnn), "--sync-batchnorm", "on", *args]) == 0
     assert (

@@ -12,7 +12,7 @@ from netbuilder.analysis import analyze
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.messages import gaps_refusal
 from netbuilder.project import Project, SettingsError, load_project
-from netbuilder.project.settings import SETTING, SETTINGS, Network, without_effect
+from netbuilder.project.settings import SETTING, SETTINGS, RunContext, without_effect
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 
 if TYPE_CHECKING:
@@ -34,10 +34,11 @@ def run_train(args: argparse.Namespace) -> int:
     if gaps:
         print(f"netbuilder: cannot train {args.project}: {gaps}", file=sys.stderr)
         return PROBLEMS
-    _warn_about_no_effect(project, {name for name, value in changes.items() if value != SETTING[name].default})
     from netbuilder.training.console import train_in_terminal  # torch loads only when training
     from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
     from netbuilder.training.program import ProgramError
+
+    _warn_about_no_effect(project, {name for name, value in changes.items() if value != SETTING[name].default})
 
     try:
         if given.get("batch_size") == "auto":
@@ -84,12 +85,15 @@ def _say_trying(progress: TryProgress) -> None:
 
 
 def _warn_about_no_effect(project: Project, set_here: set[str]) -> None:
-    """One line on stderr for each setting set on the command line that changes nothing for this network and
-    these settings (the window greys its field out): the run goes on, with the value kept in the run's record."""
+    """One line on stderr for each setting set on the command line that changes nothing for this network, this
+    machine and these settings (the window greys its field out): the run goes on, with the value kept in the run's
+    record. After torch has loaded: it counts the GPUs."""
     if not any(SETTING[name].no_effect for name in set_here):
         return
-    network = Network.of(project.graph, analyze(project.graph).model_nodes)
-    for name, why in without_effect(project.training, network).items():
+    import torch
+
+    context = RunContext(gpus=torch.cuda.device_count()).with_network(project.graph, analyze(project.graph).model_nodes)
+    for name, why in without_effect(project.training, context).items():
         if name in set_here:
             spec = SETTING[name]
             value = spec.shown(getattr(project.training, name))

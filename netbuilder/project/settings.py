@@ -12,7 +12,7 @@ options, train.py's argparse and the Training dock's fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netbuilder.analysis.structure import batch_statistics_in
@@ -37,15 +37,17 @@ INTEGER, NUMBER, CHOICE = "integer", "number", "choice"
 
 
 @dataclass(frozen=True)
-class Network:
-    """What about the network decides whether a setting means something for it (`SettingSpec.no_effect`)."""
+class RunContext:
+    """What decides, besides the settings, whether a setting means something for a run (`SettingSpec.no_effect`):
+    the network drawn and the machine."""
 
-    batch_norm: bool = False  # a layer normalises with statistics taken over the batch
+    batch_norm: bool = False  # a layer of the network normalises with statistics taken over the batch
+    gpus: int | None = None  # the CUDA GPUs here (None: not known, as before torch has been asked)
 
-    @classmethod
-    def of(cls, graph: Graph, model_nodes: Iterable[str]) -> Network:
-        """The network the analysis found in `graph` (its `model_nodes`), composites' insides included."""
-        return cls(batch_norm=batch_statistics_in(graph, model_nodes))
+    def with_network(self, graph: Graph, model_nodes: Iterable[str]) -> RunContext:
+        """This context for the network the analysis found in `graph`: its `model_nodes`, composites' insides
+        included."""
+        return replace(self, batch_norm=batch_statistics_in(graph, model_nodes))
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class SettingSpec:
     bound); `off_at_zero` says 0 turns the feature off (shown "off"); `percent` says a fraction reads best as
     a percentage; `step` is a sensible increment for a spin box; `auto`, where given, says what the word auto
     does in its `netbuilder train` option (found before the run; never a stored value). `no_effect`, where
-    given, says why the setting changes nothing for a run of some settings of a network ("" where it does):
+    given, says why the setting changes nothing for a run of some settings in some RunContext ("" where it does):
     the window greys its field out and says why, and `netbuilder train` warns when it is given anyway.
     """
 
@@ -72,7 +74,7 @@ class SettingSpec:
     percent: bool = False
     step: float = 1
     auto: str = ""  # what `auto` means for it on `netbuilder train`'s command line ("": it takes no auto)
-    no_effect: Callable[[TrainingSettings, Network], str] | None = None
+    no_effect: Callable[[TrainingSettings, RunContext], str] | None = None
 
     @property
     def flag(self) -> str:
@@ -118,17 +120,23 @@ class SettingSpec:
             return f"{value:.0%}"
         return str(value)
 
-    def why_no_effect(self, settings: TrainingSettings, network: Network) -> str:
-        """Why this setting changes nothing for a run of `settings` of `network`; "" where it does."""
-        return self.no_effect(settings, network) if self.no_effect is not None else ""
+    def why_no_effect(self, settings: TrainingSettings, context: RunContext) -> str:
+        """Why this setting changes nothing for a run of `settings` in `context`; "" where it does."""
+        return self.no_effect(settings, context) if self.no_effect is not None else ""
 
     def _in_range(self, value: float) -> bool:
         # Compared before any conversion, so NaN fails and a huge integer cannot overflow.
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
-def _sync_batchnorm_no_effect(settings: TrainingSettings, network: Network) -> str:
-    if not network.batch_norm:
+def _precision_no_effect(settings: TrainingSettings, context: RunContext) -> str:
+    if settings.device == "cpu" or (settings.device == "auto" and context.gpus == 0):
+        return "it trains on the CPU, always in fp32"
+    return ""
+
+
+def _sync_batchnorm_no_effect(settings: TrainingSettings, context: RunContext) -> str:
+    if not context.batch_norm:
         return "the network has no batch norm"
     if settings.processes == 1:
         return "it trains in one process, whose batch norm sees the whole batch already"
@@ -186,6 +194,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Precision",
         "bf16 / fp16 train in mixed precision on a CUDA GPU (faster, less memory); the CPU uses fp32",
         choices=PRECISIONS,
+        no_effect=_precision_no_effect,
     ),
     SettingSpec(
         "grad_clip",
@@ -281,9 +290,9 @@ class TrainingSettings:
         return {spec.name: getattr(self, spec.name) for spec in SETTINGS}
 
 
-def without_effect(settings: TrainingSettings, network: Network) -> dict[str, str]:
-    """The settings that change nothing for a run of `settings` of `network`, by name, each with why."""
-    reasons = {spec.name: spec.why_no_effect(settings, network) for spec in SETTINGS}
+def without_effect(settings: TrainingSettings, context: RunContext) -> dict[str, str]:
+    """The settings that change nothing for a run of `settings` in `context`, by name, each with why."""
+    reasons = {spec.name: spec.why_no_effect(settings, context) for spec in SETTINGS}
     return {name: why for name, why in reasons.items() if why}
 
 

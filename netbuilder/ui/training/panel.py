@@ -34,7 +34,7 @@ from netbuilder.project.import_gaps import gaps_headline
 from netbuilder.project.run_events import RunStart
 from netbuilder.project.run_history import TENSORBOARD_FOLDER, RunHistory
 from netbuilder.project.run_recorder import epoch_entry
-from netbuilder.project.settings import Network
+from netbuilder.project.settings import RunContext
 from netbuilder.runtime.machine_memory import ModelTooLarge, training_memory_warning
 from netbuilder.ui.background import BackgroundTask
 from netbuilder.ui.editor.controller import EditorController
@@ -169,7 +169,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.side)
         layout.addWidget(self.plot_tabs, 1)
 
-        self.form.network = Network.of(document.project.graph, document.analysis.model_nodes)
+        self.form.context = RunContext().with_network(document.graph, document.analysis.model_nodes)
         self.form.fill_devices(self.cuda_names, document.project.training)
         self._show_settings()
         self.editor.undo_stack.indexChanged.connect(self._show_settings)
@@ -192,7 +192,7 @@ class TrainingPanel(QWidget):
             self._show_idle()
 
     def _network_changed(self, analysis: Any) -> None:  # batch norm drawn or taken away: what the settings change
-        self.form.network = Network.of(self.document.project.graph, analysis.model_nodes)
+        self.form.context = self.form.context.with_network(self.document.graph, analysis.model_nodes)
         self.form.show_settings(self.document.project.training)
 
     def _show_starting(self) -> None:

@@ -3,20 +3,21 @@ its label, tooltip, range, "off" and percentage all read from the declaration, t
 
 The form only shows values and reports edits (`edited`); the panel decides whether they become an undoable
 change. The device list says which CUDA GPU torch found, once it has been asked. A setting that changes nothing
-for the network and the other settings (its declaration's `no_effect`: sync batch norm without batch norm, or in
-one process) stays in its place, greyed out, and its tooltip says why, as the inspector greys out a block's
-parameter that does not apply.
+for the network, the machine and the other settings (its declaration's `no_effect`: precision on the CPU, sync
+batch norm without batch norm or in one process) stays in its place, greyed out, and its tooltip says why, as
+the inspector greys out a block's parameter that does not apply.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QGridLayout, QLabel, QWidget
 
 from netbuilder.project import TrainingSettings
-from netbuilder.project.settings import CHOICE, INTEGER, SETTINGS, Network, SettingSpec
+from netbuilder.project.settings import CHOICE, INTEGER, SETTINGS, RunContext, SettingSpec
 from netbuilder.ui.widgets.inputs import ComboBox, DoubleSpinBox, SpinBox
 
 UNBOUNDED = 1_000_000  # a field's top when its setting has none
@@ -33,7 +34,7 @@ class SettingsForm(QWidget):
         super().__init__(parent)
         self.fields: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
-        self.network = Network()  # what the settings train, as far as it decides what they change (`no_effect`)
+        self.context = RunContext()  # the network the settings train and the GPUs here: what they change
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(6)
@@ -55,7 +56,7 @@ class SettingsForm(QWidget):
 
     def show_settings(self, settings: TrainingSettings) -> None:
         """Show these values, without reporting them as edits, and grey out each setting that changes nothing
-        for a run of them of `network`, its tooltip saying why (as the inspector greys out a parameter)."""
+        for a run of them in `context`, its tooltip saying why (as the inspector greys out a parameter)."""
         for spec in SETTINGS:
             field = self.fields[spec.name]
             value = getattr(settings, spec.name)
@@ -64,13 +65,14 @@ class SettingsForm(QWidget):
                     field.setCurrentIndex(max(0, field.findData(value)))
                 else:
                     field.setValue(value * 100 if spec.percent else value)
-            why = spec.why_no_effect(settings, self.network)
+            why = spec.why_no_effect(settings, self.context)
             for widget in (self.labels[spec.name], field):
                 widget.setEnabled(not why)
                 widget.setToolTip(f"No effect: {why}.\n{spec.help}" if why else spec.help)
 
     def fill_devices(self, cuda_names: list[str] | None, settings: TrainingSettings) -> None:
         """auto, cpu, and cuda: <GPU name> only where torch found one (`cuda_names` None: not asked yet)."""
+        self.context = replace(self.context, gpus=None if cuda_names is None else len(cuda_names))
         combo: QComboBox = self.fields["device"]
         with QSignalBlocker(combo):
             combo.clear()

@@ -293,7 +293,7 @@ def test_auto_is_taken_only_by_the_batch_size(capsys):
 def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     """With every batch augmentation on (mixup and cutmix make the loss's targets class probabilities), a try
     trains on the augmented, mixed batch, as the run's step does (the inputs the network sees are not the stored
-    ones), and evaluates on the batch as stored, as validation does."""
+    ones), and validates on the validation part as stored, in batches of the size tried, as the run does."""
     from tests.test_augment_batch import ALL, stripes_project
 
     trainer = Trainer(with_settings(stripes_project(**ALL), device="cpu"))
@@ -301,6 +301,6 @@ def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     seen: list[torch.Tensor] = []
     trainer.model.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
     assert TrainingProbe(trainer)(16)
-    assert len(seen) == 3 and all(len(x) == 16 for x in seen)  # two steps and one evaluation batch
+    assert trainer.val_size == 32 and len(seen) == 4 and all(len(x) == 16 for x in seen)  # 2 steps, 2 batches
     assert not torch.equal(seen[0], trainer.train_x[:16])
-    assert torch.equal(seen[2], trainer.train_x[:16])
+    assert torch.equal(torch.cat(seen[2:]), trainer.val_x)

@@ -1,12 +1,13 @@
 """Find the largest batch that trains on the run's device (the window's Find batch size, `netbuilder train
 --batch-size auto`).
 
-On a CUDA GPU each size is tried for real: the project's own network, data, optimizer and precision in a
-Trainer, and at that size train.py's own `train_step` (as the engine runs it: captured and replayed as a CUDA
-graph where the run would be) followed by one batch of train.py's `evaluate`, since validation needs memory
-too. A size fits when that runs without torch.cuda.OutOfMemoryError; what a try held is given back before the
-next. The rule (`search_sizes`) doubles from FIRST_SIZE up to the training set's size (at most
-MAX_BATCH_SIZE), then bisects between the last size that fit and the first that did not.
+On a CUDA GPU each size is tried for real: the project's own network, data, optimizer and precision in a Trainer,
+and at that size train.py's own `train_step` (as the engine runs it: captured and replayed as a CUDA graph where the
+run would be, the partial last batch's graph beside it) followed by train.py's `evaluate` over the validation part
+at that size (one batch of it for a streamed set), since validation needs memory too. A size fits when that runs
+without torch.cuda.OutOfMemoryError; what a try held is given back before the next. The rule (`search_sizes`)
+doubles from FIRST_SIZE up to the training set's size (at most MAX_BATCH_SIZE), then bisects between the last size
+that fit and the first that did not.
 
 The size chosen keeps HEADROOM below the largest that fit, rounded down to a multiple of MULTIPLE: a real run
 holds for hours what the search held for a few steps, and the allocator fragments over them; a step compiled
@@ -183,10 +184,10 @@ def _tried(probe: Fits, limit: int, control: Control, on_try: Callable[[int, int
 
 
 class TrainingProbe:
-    """`probe(size)`: whether a batch of `size` trains on the trainer's GPU: real steps of train.py's
-    train_step (as a CUDA graph, warm-up and capture included, where the trainer's run would use one, and then
-    the epoch's partial last batch, which runs eagerly while the graph keeps its memory), then train.py's
-    evaluate over one batch of the same size. Memory is given back after every try."""
+    """`probe(size)`: whether a batch of `size` trains on the trainer's GPU: real steps of the engine's step
+    (augmentation and train.py's train_step; as a CUDA graph, warm-up and capture included, where the trainer's
+    run would use one, and then the epoch's partial last batch, eagerly and then as its own graph, while the first
+    keeps its memory), then validation as the run's at that size. Memory is given back after every try."""
 
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -210,17 +211,19 @@ class TrainingProbe:
         def step(batch_x: torch.Tensor, batch_y: torch.Tensor) -> Any:  # as the engine's step: augmentation first
             return trainer._train_step(*trainer._augmented(batch_x, batch_y))
 
-        steps = EAGER_STEPS
-        if trainer.graphed is not None:
-            step, steps = GraphedStep(step, trainer.optimizer, size, generators=trainer.drawn_in_step), WARMUP_STEPS + 2
+        steps, graphed = EAGER_STEPS, trainer.graphed is not None
+        if graphed:  # laid out, and drawing, as the run's graphs are
+            layout, drawn = trainer.graphed.memory_format, trainer.drawn_in_step
+            step, steps = GraphedStep(step, trainer.optimizer, size, layout, drawn), WARMUP_STEPS + 2
         trainer.model.train()
         for _ in range(steps):
             step(batch_x, labels)
         last = trainer.train_size % size
-        if trainer.graphed is not None and last:  # an epoch's partial last batch runs eagerly beside the graph
+        if graphed and last:  # the epoch's partial last batch: eagerly beside the graph, then (as from the run's
+            step(batch_x[:last], labels[:last])  # second epoch on) as a graph of its own, in the same pool
             step(batch_x[:last], labels[:last])
         if trainer.val_size:
-            self._evaluate(batch_x, labels, size)
+            self._evaluate(size)
         if trainer.device.type == "cuda":  # an error of the last kernels is raised here, in this try
             torch.cuda.synchronize(trainer.device)
 
@@ -240,20 +243,21 @@ class TrainingProbe:
             batch_x, labels = trainer.train_x[index], trainer.train_y[index]
         return batch_x, labels
 
-    def _evaluate(self, batch_x: torch.Tensor, batch_y: torch.Tensor, size: int) -> None:
-        """train.py's evaluate over one batch of `size` (the training batch: memory depends on shapes only), as
-        CUDA graphs where the run's validation is (their memory pool beside the step's graph)."""
+    def _evaluate(self, size: int) -> None:
+        """Validation as the run's, in batches of `size`: train.py's evaluate over the validation part in memory,
+        as CUDA graphs (the full batches' and the last's, their pool beside the step's) where the run's validation
+        is; over one batch of a streamed part."""
         trainer = self.trainer
         script = trainer.program.script
         if trainer.streamed:
             part = torch.utils.data.Subset(trainer.val_part, [i % trainer.val_size for i in range(size)])
             script.evaluate(trainer.model, trainer.criterion, part, size, str(trainer.device), 0)
         elif trainer.evaluation.reason:  # eager, as the run validates
-            script.evaluate(trainer.model, trainer.criterion, batch_x, batch_y, size)
+            script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, size)
         else:
             run = trainer.evaluation
             graphed = GraphedEvaluation(script, trainer.model, trainer.criterion, size, run.amp, run.memory_format)
-            graphed.evaluate(batch_x, batch_y)
+            graphed.evaluate(trainer.val_x, trainer.val_y)
 
 
 def _estimate_on_cpu(project: Project, trainer: Trainer, limit: int) -> BatchSizeFound:

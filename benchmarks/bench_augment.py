@@ -8,7 +8,9 @@ registered (training/cuda_graph.py), so the figures are: the step's graph withou
 with it ("in the graph", what the app's runs pay) and, for the exported train.py, which runs them eagerly, the
 plain step's graph fed batches augmented eagerly before it ("eager before it"). On the CPU both are the eager
 step. The functions are those the Dataset's options write into train.py (codegen/augment_code.py). Each figure
-is the fastest of several rounds (a busy machine only ever adds time).
+is the fastest of several rounds (a busy machine only ever adds time). "ops per batch" counts the operations one
+augment() and mix() run: in a CUDA graph each is a kernel costing a few microseconds however small its tensor;
+counted by torch's dispatcher on the CPU (less views and allocations, which launch nothing), the same anywhere.
 Run: `.venv/bin/python benchmarks/bench_augment.py [--device cpu|cuda] [--batch 512] [--rounds 5]`
 (on CUDA the batch is 512; on the CPU it defaults to 64 and fewer steps).
 """
@@ -21,6 +23,7 @@ import time
 import torch
 import torchvision
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from netbuilder.codegen.augment_code import Augmentation
 from netbuilder.training.cuda_graph import capturing
@@ -73,6 +76,34 @@ def augmentation_functions(options: dict):
     augmentation = Augmentation(**options, channels=SHAPE[0], padding=SHAPE[-1] // 8)
     exec("\n\n\n".join(augmentation.functions()), namespace)  # train.py's own text
     return namespace.get("augment"), namespace.get("mix")
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts the tensor operations run inside it that launch work: views and bare allocations launch nothing,
+    nor does wrapping a Python number for an operation (scalar_tensor)."""
+
+    LAUNCH_NOTHING = frozenset({"aten.empty.memory_format", "aten.empty_strided.default", "aten.scalar_tensor.default"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if not func.is_view and str(func) not in self.LAUNCH_NOTHING:
+            self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def ops_per_batch(options: dict, batch: int = 64) -> int:
+    """The operations of one call of train.py's augment() and mix() for these options, on the CPU."""
+    augment, mix = augmentation_functions(options)
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(batch, *SHAPE), torch.randint(CLASSES, (batch,))
+    with OpCounter() as counter:
+        x = augment(x, generator) if augment else x
+        if mix:
+            mix(x, y, generator)
+    return counter.count
 
 
 class Step:
@@ -151,7 +182,10 @@ def main() -> None:
         plain.capture()
     bare = fastest(lambda: (plain.feed(images), plain()), device, steps, args.rounds)
     print(f"the step alone: {bare * 1e3:.3f} ms; target: augmentation in the step adds under {TARGET:.0%}")
-    print(f"{'augmentation':<24} {'in the step ms':>15} {'added':>7}  {'eager before it ms':>19} {'added':>7}")
+    print(
+        f"{'augmentation':<24} {'ops per batch':>13} {'in the step ms':>15} {'added':>7}  "
+        f"{'eager before it ms':>19} {'added':>7}"
+    )
     for name, options in WORKLOADS.items():
         step = Step(device, batch, memory_format, options)
         if graphed:
@@ -165,7 +199,11 @@ def main() -> None:
         before = fastest(eagerly_then_step, device, steps, args.rounds)
         added, added_before = (inside - bare) / bare, (before - bare) / bare
         verdict = "ok" if added < TARGET else "OVER"
-        print(f"{name:<24} {inside * 1e3:15.3f} {added:7.1%}  {before * 1e3:19.3f} {added_before:7.1%}  {verdict}")
+        ops = ops_per_batch(options)
+        print(
+            f"{name:<24} {ops:13d} {inside * 1e3:15.3f} {added:7.1%}  {before * 1e3:19.3f} {added_before:7.1%}  "
+            f"{verdict}"
+        )
         del step
 
 

@@ -3,10 +3,16 @@
 A Dataset's `augment` (flip, crop) alone keeps the one-gather `augment` of before. Its other options (rotation,
 crop_scale, jitter, erasing) make `augment` a composition of small functions over the whole batch, each image
 with its own draws from the run's generator and no loop over images: `random_geometry` (rotation, random resized
-crop, shift and flip in one affine_grid/grid_sample resampling), `random_colours` (brightness, contrast and
+crop, shift and flip in one grid_sample resampling), `random_colours` (brightness, contrast and
 saturation) and `random_erasing`. mixup and cutmix add `mix(batch_x, batch_y, generator)`, which mixes the batch
 with itself in a random order and gives class probabilities for the loss. The deterministic parts
 (`transform_images`, `adjust_colours`) take their parameters as tensors, so tests hold them against torchvision.
+
+Each function is written for few operations, not only cheap ones: inside the training step's CUDA graph every
+kernel costs a few microseconds however small its tensor, and most of these work on one number per image. So
+each range is drawn in one call, a box's height and width (or rows and columns) go through one chain at once,
+elementwise chains fold into addcmul and lerp, and Beta draws come from an exact sampler with no rejection.
+benchmarks/bench_augment.py counts the operations per batch.
 
 A streamed dataset (an image folder) keeps its per-sample crop and flip in the DataLoader's workers; the batch
 functions then hold only the options that are new, applied after `batches()` delivers a batch to the device.
@@ -88,7 +94,7 @@ class Augmentation:
             legacy = [] if self.streamed or self.mode == "none" else [_legacy_augment(self.mode, self.padding)]
             return legacy + (self._mix_functions() if self.mixes else [])
         geometric = self.rotation or self.crop_scale < 1 or (not self.streamed and self.mode != "none")
-        drawn_evenly = self.rotation or self.crop_scale < 1 or self.jitter  # what uniform() serves
+        drawn_evenly = self.rotation or self.crop_scale < 1 or self.jitter or self.erasing  # what uniform() serves
         functions = [_UNIFORM] if drawn_evenly else []
         steps = []
         if geometric:
@@ -116,27 +122,32 @@ class Augmentation:
                 f"cut a part of at least {self.crop_scale:.0%} of its area (width to height between 3:4 and 4:3) "
                 "and stretch it to full size"
             )
-            log_ratio = literal(math.log(CROP_RATIO[1]))
+            half_log = literal(math.log(CROP_RATIO[1]) / 2)
             lines += [
-                f"    area = uniform({literal(self.crop_scale)}, 1.0, n, generator, device)",
-                f"    ratio = uniform(-{log_ratio}, {log_ratio}, n, generator, device).exp()  # log(4/3) either way",
-                "    # the part's width and height as shares of the image's, and where its centre lies (-1 to 1)",
-                "    scale = torch.stack([(area * ratio).sqrt(), (area / ratio).sqrt()], dim=1).clamp(max=1.0)",
-                "    shift = (torch.rand(n, 2, generator=generator, device=device) * 2 - 1) * (1 - scale)",
+                f"    area = uniform({literal(self.crop_scale)}, 1.0, (n, 1), generator, device)",
+                "    # evenly between -1 and 1: the log of width to height (times log(4/3)), and where the centre lies",
+                "    draws = uniform(-1.0, 1.0, (n, 3), generator, device)",
+                "    # the part's width and height as shares of the image's: sqrt(area * ratio) and sqrt(area / ratio)",
+                f"    half_log_ratio = draws[:, :1] * torch.linspace({half_log}, -{half_log}, 2, device=device)",
+                "    scale = torch.add(half_log_ratio, area.log(), alpha=0.5).exp().clamp(max=1.0)",
+                "    shift = torch.addcmul(draws[:, 1:], draws[:, 1:], scale, value=-1)  # * (1 - scale): inside",
             ]
         else:
-            lines += ["    scale = torch.ones(n, 2, device=device)", "    shift = torch.zeros(n, 2, device=device)"]
+            lines.append("    scale = torch.ones(n, 2, device=device)")
         if not self.streamed and self.mode in ("crop", "crop+flip"):
             said.append(f"shift it by up to {self.padding} pixels")
             lines += [
                 f"    pixels = torch.randint(-{self.padding}, {self.padding + 1}, (n, 2), generator=generator, "
                 "device=device)",
                 "    # a pixel is 2 / width of grid_sample's coordinates across, 2 / height down",
-                "    shift = shift + torch.stack([pixels[:, 0] * (2 / width), pixels[:, 1] * (2 / height)], dim=1)",
+                "    pixel = torch.linspace(2 / width, 2 / height, 2, device=device)",
+                "    shift = " + ("torch.addcmul(shift, pixels, pixel)" if self.crop_scale < 1 else "pixels * pixel"),
             ]
+        elif self.crop_scale >= 1:
+            lines.append("    shift = torch.zeros(n, 2, device=device)")
         if not self.streamed and self.mode in ("flip", "crop+flip"):
             said.append("flip a random half left to right")
-            lines.append("    mirror = torch.rand(n, generator=generator, device=device) < 0.5")
+            lines.append("    mirror = torch.randint(2, (n,), dtype=torch.bool, generator=generator, device=device)")
         else:
             lines.append("    mirror = torch.zeros(n, dtype=torch.bool, device=device)")
         doc = textwrap.fill(
@@ -163,15 +174,15 @@ class Augmentation:
             f'    """Multiply each training image\'s {kinds} by its own random factors between\n'
             f'    {1 - self.jitter:g} and {1 + self.jitter:g}."""\n'
             "    n = len(batch_x)\n"
-            f"    factors = uniform(1 - {strength}, 1 + {strength}, {count} * n, generator, batch_x.device)\n"
+            f"    factors = uniform(1 - {strength}, 1 + {strength}, ({count}, n, 1, 1, 1), generator, batch_x.device)\n"
             "    # black: each channel's darkest value in the batch (0 in [0, 1] pixels, below 0 once normalised)\n"
             "    black = batch_x.amin(dim=(0, 2, 3), keepdim=True)\n"
-            f"    return adjust_colours(batch_x, *factors.view({count}, -1), black=black)"
+            "    return adjust_colours(batch_x, *factors, black=black)"
         )
 
     def _random_erasing(self) -> str:
         low, high = (literal(v) for v in ERASED_AREA)
-        ratio = literal(math.log(ERASED_RATIO[0])), literal(math.log(ERASED_RATIO[1] / ERASED_RATIO[0]))
+        half_log = literal(math.log(ERASED_RATIO[0]) / 2), literal(math.log(ERASED_RATIO[1]) / 2)
         doc = (
             f"With probability {literal(self.erasing)}, blank out (set to 0) a random rectangle of a training "
             f"image:\n    {ERASED_AREA[0]:.0%} to {ERASED_AREA[1]:.0%} of its area, height to width "
@@ -182,19 +193,21 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
     """{doc}"""
     n, _, height, width = batch_x.shape
     device = batch_x.device
-    # each image's area, height to width, top, left and whether it is erased, evenly between 0 and 1
-    draws = torch.rand(5, n, 1, 1, generator=generator, device=device)
-    area = ({low} + ({high} - {low}) * draws[0]) * (height * width)
-    ratio = ({ratio[0]} + {ratio[1]} * draws[1]).exp()  # log(0.3) to log(3.3)
-    box_height = (area * ratio).sqrt().round().clamp(1, height)
-    box_width = (area / ratio).sqrt().round().clamp(1, width)
-    top = (draws[2] * (height - box_height + 1)).floor()
-    left = (draws[3] * (width - box_width + 1)).floor()
-    erased = draws[4] < {literal(self.erasing)}
-    rows = torch.arange(height, device=device).view(1, height, 1)
-    columns = torch.arange(width, device=device).view(1, 1, width)
-    inside = (rows >= top) & (rows < top + box_height) & (columns >= left) & (columns < left + box_width)
-    return batch_x.masked_fill((inside & erased).unsqueeze(1), 0.0)'''
+    # each image's box, its height (first) and width (second) at once: sqrt(area * ratio) and sqrt(area / ratio)
+    size = torch.linspace(height, width, 2, device=device).view(2, 1, 1)
+    area = uniform({low} * height * width, {high} * height * width, (n, 1), generator, device)  # in pixels
+    half_log_ratio = uniform({half_log[0]}, {half_log[1]}, (n, 1), generator, device)  # log(0.3 to 3.3) / 2
+    either_way = torch.linspace(1.0, -1.0, 2, device=device).view(2, 1, 1)
+    sides = torch.add(half_log_ratio * either_way, area.log(), alpha=0.5).exp().round().clamp(min=1)
+    sides = torch.minimum(sides, size)
+    # the first row and column, evenly among those that keep the box inside the image
+    start = (uniform(0.0, 1.0, (2, n, 1), generator, device) * (size + 1 - sides)).floor()
+    erased = torch.empty(n, 1, device=device).bernoulli_({literal(self.erasing)}, generator=generator)
+    positions = torch.arange(max(height, width), device=device)
+    # (2, n, positions): the rows and the columns each box covers (none where the image is not erased)
+    covered = (positions >= start) & (positions < torch.addcmul(start, sides, erased))
+    inside = covered[0, :, :height, None] & covered[1, :, None, :width]
+    return batch_x.masked_fill(inside.unsqueeze(1), 0.0)'''
 
     def _mix_functions(self) -> list[str]:
         mixup, cutmix = literal(self.mixup), literal(self.cutmix)
@@ -211,19 +224,23 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
         if self.mixup and self.cutmix:
             said.append("each batch gets one of the two at random")
             lines += [
-                "    use_cutmix = torch.rand((), generator=generator, device=device) < 0.5",
+                "    use_cutmix = torch.randint(2, (), dtype=torch.bool, generator=generator, device=device)",
                 f"    share = sample_beta(torch.where(use_cutmix, {cutmix}, {mixup}), generator, device)",
-                "    box = cut_box(height, width, 1 - share, generator, device)",
-                "    own = torch.where(use_cutmix, 1 - box.float(), share)  # each pixel's share of its own image",
+                "    # the box's share of the image: 1 - share, which is as likely as share (Beta(a, a) is symmetric)",
+                "    box = cut_box(height, width, share, generator, device)",
+                "    own = torch.where(use_cutmix, torch.where(box, 0.0, 1.0), share)  # each pixel's share of its own",
+                "    kept = own.mean()  # the share of each image that stays its own",
             ]
         elif self.mixup:
             lines += [
-                f"    own = sample_beta({mixup}, generator, device)  # each image's share of itself, at every pixel"
+                f"    own = kept = sample_beta({mixup}, generator, device)  # each image's share of itself, everywhere",
             ]
         else:
             lines += [
-                f"    share = sample_beta({cutmix}, generator, device)",
-                "    own = 1 - cut_box(height, width, 1 - share, generator, device).float()  # 1 outside the box",
+                "    # the box's share of the image: 1 - share, which is as likely as share (Beta(a, a) is symmetric)",
+                f"    box = cut_box(height, width, sample_beta({cutmix}, generator, device), generator, device)",
+                "    own = torch.where(box, 0.0, 1.0)  # each pixel's share of its own image: 1 outside the box",
+                "    kept = own.mean()  # the share of each image that stays its own",
             ]
         doc = textwrap.fill(
             "Mix the training batch with itself in a random order, images and targets alike: the inputs, and the "
@@ -236,11 +253,11 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
             f'    """{doc}"""\n'
             "    height, width = batch_x.shape[-2:]\n"
             "    device = batch_x.device\n"
-            "    targets = nn.functional.one_hot(batch_y.reshape(-1).long(), len(CLASS_NAMES)).float()\n"
+            "    targets = torch.zeros(len(batch_y), len(CLASS_NAMES), device=device)\n"
+            "    targets.scatter_(1, batch_y.reshape(-1, 1).long(), 1.0)  # each label as class probabilities\n"
             "    order = torch.randperm(len(batch_x), generator=generator, device=device)\n"
             + "\n".join(lines)
-            + "\n    kept = own.mean()  # the share of each image that stays its own\n"
-            "    return torch.lerp(batch_x[order], batch_x, own), torch.lerp(targets[order], targets, kept)"
+            + "\n    return torch.lerp(batch_x[order], batch_x, own), torch.lerp(targets[order], targets, kept)"
         )
         return [_SAMPLE_BETA, *([_CUT_BOX] if self.cutmix else []), mix]
 
@@ -263,9 +280,11 @@ def _compose(steps: list[str]) -> str:
 
 
 _UNIFORM = '''\
-def uniform(low: float, high: float, n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """n numbers drawn evenly between low and high, from the run's augmentation generator."""
-    return low + (high - low) * torch.rand(n, generator=generator, device=device)'''
+def uniform(low: float, high: float, shape: int | tuple[int, ...], generator: torch.Generator,
+            device: torch.device) -> torch.Tensor:
+    """Numbers of this shape drawn evenly between low and high, from the run's augmentation generator, in one
+    launch."""
+    return torch.empty(shape, device=device).uniform_(low, high, generator=generator)'''
 
 _TRANSFORM_IMAGES = '''\
 def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
@@ -274,14 +293,23 @@ def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Te
     (shares of the image) around `shift` (-1 to 1: edge to edge) taken, turned by `angle` (radians,
     anticlockwise) and stretched to full size; bilinear, zeros outside the image."""
     n, _, height, width = batch_x.shape
-    cos, sin = angle.cos(), angle.sin()
-    scale_x = scale[:, 0] * torch.where(mirror, -1.0, 1.0)
-    theta = torch.stack([  # where each output pixel comes from, in grid_sample's -1..1 coordinates
-        torch.stack([cos * scale_x, -sin * scale[:, 1] * (height / width), shift[:, 0]], dim=1),
-        torch.stack([sin * scale_x * (width / height), cos * scale[:, 1], shift[:, 1]], dim=1),
-    ], dim=1)
-    grid = nn.functional.affine_grid(theta.to(batch_x.dtype), list(batch_x.shape), align_corners=False)
-    return nn.functional.grid_sample(batch_x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)'''
+    device = batch_x.device
+    # where a step across and a step down the output lead in the image (grid_sample's -1..1 coordinates), as
+    # complex numbers x + iy: turning by `angle` is multiplying by e^(i angle), and down is across turned by 90
+    turned = torch.polar(scale, angle.unsqueeze(1))
+    steps = torch.view_as_real(torch.stack([turned[:, 0], turned[:, 1] * 1j], dim=1))  # (n, across/down, x/y)
+    if height != width:  # a share of the width across is width / height shares of the height down
+        aspect = torch.linspace(1.0, width / height, 2, device=device)
+        steps = steps * (aspect / aspect.unsqueeze(1))
+    across = steps[:, 0] * torch.where(mirror, -1.0, 1.0).unsqueeze(1)
+    # affine_grid's grid: each output pixel's centre (align_corners=False), then the point of the image it takes
+    columns = torch.linspace(1 / width - 1, 1 - 1 / width, width, device=device)
+    rows = columns if height == width else torch.linspace(1 / height - 1, 1 - 1 / height, height, device=device)
+    grid = torch.addcmul(shift.view(n, 1, 1, 2), rows.view(1, height, 1, 1), steps[:, 1].view(n, 1, 1, 2))
+    grid = torch.addcmul(grid, columns.view(1, 1, width, 1), across.view(n, 1, 1, 2))
+    return nn.functional.grid_sample(
+        batch_x, grid.to(batch_x.dtype), mode="bilinear", padding_mode="zeros", align_corners=False
+    )'''
 
 _GREY = '''\
 def grey(batch_x: torch.Tensor) -> torch.Tensor:
@@ -289,50 +317,54 @@ def grey(batch_x: torch.Tensor) -> torch.Tensor:
     if batch_x.shape[1] == 1:
         return batch_x
     red, green, blue = batch_x.unbind(dim=1)
-    return (0.2989 * red + 0.587 * green + 0.114 * blue).unsqueeze(1)'''
+    return (red * 0.2989).add(green, alpha=0.587).add(blue, alpha=0.114).unsqueeze(1)'''
 
 _ADJUST_COLOURS = '''\
 def adjust_colours(batch_x: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor,
-                   saturation: torch.Tensor | None = None, black: torch.Tensor | float = 0.0) -> torch.Tensor:
+                   saturation: torch.Tensor | None = None, black: torch.Tensor | None = None) -> torch.Tensor:
     """Each image's brightness, contrast and saturation multiplied by its factors (one per image), as
     torchvision's adjust_brightness, adjust_contrast and adjust_saturation do on images in [0, 1] but without
     clipping (normalised values have no such range): brightness scales each value's distance from `black`, the
-    value of black (per channel), contrast blends towards the image's average grey, saturation towards its grey."""
+    value of black (per channel; None: 0), contrast blends towards the image's average grey, saturation towards
+    its grey."""
     n = len(batch_x)
-    batch_x = black + (batch_x - black) * brightness.view(n, 1, 1, 1)  # black stays black
-    average = grey(batch_x).mean(dim=(1, 2, 3), keepdim=True)
-    batch_x = torch.lerp(average, batch_x, contrast.view(n, 1, 1, 1))  # towards the image's average grey
+    brightness, contrast = brightness.view(n, 1, 1, 1), contrast.view(n, 1, 1, 1)
+    # black stays black
+    batch_x = batch_x * brightness if black is None else torch.lerp(black, batch_x, brightness)
+    greys = grey(batch_x)
+    average = greys.mean(dim=(1, 2, 3), keepdim=True)
+    batch_x = torch.lerp(average, batch_x, contrast)  # towards the image's average grey
     if saturation is None:
         return batch_x
-    return torch.lerp(grey(batch_x), batch_x, saturation.view(n, 1, 1, 1))  # towards the image in grey'''
+    # grey() is a weighted sum, so the grey of that blend is the same blend of the greys (an even grey g is
+    # g * 0.9999 in grey, the weights' sum): one grey() less
+    greys = torch.lerp(average * (0.2989 + 0.587 + 0.114), greys, contrast)
+    return torch.lerp(greys, batch_x, saturation.view(n, 1, 1, 1))  # towards the image in grey'''
 
 _SAMPLE_BETA = '''\
 def sample_beta(alpha, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """One draw from Beta(alpha, alpha) (alpha a number, or a number on the device), from the run's generator and
-    without waiting for the device: x / (x + y) for x, y from Gamma(alpha), each by Marsaglia and Tsang's method
-    with 16 tries at once (the first accepted counts; all 16 fail less than once in 10^20 draws) and
-    Gamma(alpha) = Gamma(alpha + 1) * u ** (1 / alpha)."""
-    d = alpha + 1 - 1 / 3
-    c = 1 / (9 * d) ** 0.5
-    z = torch.randn(2, 16, generator=generator, device=device)
-    u = torch.rand(2, 16, generator=generator, device=device)
-    v = (1 + c * z) ** 3
-    accepted = (v > 0) & (u.log() < 0.5 * z**2 + d - d * v + d * v.clamp_min(1e-30).log())
-    first = accepted.int().argmax(dim=1, keepdim=True)  # the first try accepted
-    gamma = d * v.gather(1, first).squeeze(1) * torch.rand(2, generator=generator, device=device) ** (1 / alpha)
-    return gamma[0] / gamma.sum()'''
+    """One draw from Beta(alpha, alpha) (alpha a number, or a number on the device), exactly, from the run's
+    generator and without waiting for the device: x / (x + y) for x = b * u ** (1 / alpha) and
+    y = (1 - b) * w ** (1 / alpha), with u, w drawn evenly and b from Beta(alpha + 1, alpha + 1) by Ulrich's
+    method for symmetric Betas, b = (1 + sqrt(1 - s ** (1 / (alpha + 1 / 2))) * cos(pi * t)) / 2 for s, t drawn
+    evenly (as Gamma(alpha) = Gamma(alpha + 1) * u ** (1 / alpha), and b is x / (x + y) for Gamma(alpha + 1))."""
+    s, t = torch.rand(2, generator=generator, device=device)
+    exponential = torch.empty(2, device=device).exponential_(generator=generator)  # -log(u), -log(w)
+    centred = (1 - s ** (1 / (alpha + 0.5))).sqrt() * (t * torch.pi).cos()  # 2 * b - 1
+    # log(x / y) = log(b / (1 - b)) + (log(u) - log(w)) / alpha, and x / (x + y) its sigmoid
+    return torch.add((exponential[1] - exponential[0]) / alpha, centred.atanh(), alpha=2).sigmoid()'''
 
 _CUT_BOX = '''\
 def cut_box(height: int, width: int, cut: torch.Tensor, generator: torch.Generator, device: torch.device):
     """A rectangle (True inside) of about `cut` of the image's area, centred anywhere and cut off at the edges,
     as torchvision's CutMix draws it."""
-    half = cut.sqrt() / 2  # half the rectangle's sides, as shares of the image's
-    centre_row, centre_column = torch.rand(2, generator=generator, device=device)
-    top, bottom = ((centre_row - half) * height).round(), ((centre_row + half) * height).round()
-    left, right = ((centre_column - half) * width).round(), ((centre_column + half) * width).round()
-    rows = torch.arange(height, device=device).view(height, 1)
-    columns = torch.arange(width, device=device).view(1, width)
-    return (rows >= top) & (rows < bottom) & (columns >= left) & (columns < right)'''
+    # rows (first) and columns at once, in twice the shares of the image's height and width: the centre, and
+    # the middle of each row and column, (2 * i + 1) / height (the shorter side's run past 2, and go unused)
+    centre = torch.empty(2, 1, device=device).uniform_(0.0, 2.0, generator=generator)
+    size = torch.linspace(height, width, 2, device=device).view(2, 1)
+    middles = torch.arange(1, 2 * max(height, width), 2, device=device) / size
+    inside = (middles - centre).abs() < cut.sqrt()  # the rectangle's sides are sqrt(cut) of the image's
+    return inside[0, :height, None] & inside[1, None, :width]'''
 
 
 def _legacy_augment(mode: str, padding: int) -> str:

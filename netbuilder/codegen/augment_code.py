@@ -193,13 +193,14 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
     """{doc}"""
     n, _, height, width = batch_x.shape
     device = batch_x.device
-    # each image's box, its height (first) and width (second) at once: sqrt(area * ratio) and sqrt(area / ratio)
-    size = torch.linspace(height, width, 2, device=device).view(2, 1, 1)
+    # each image's box, its height (first) and width (second) at once: sqrt(area * ratio) and sqrt(area / ratio),
+    # within the image's (a number where they are equal, a launch less)
+    size = height if height == width else torch.linspace(height, width, 2, device=device).view(2, 1, 1)
     area = uniform({low} * height * width, {high} * height * width, (n, 1), generator, device)  # in pixels
     half_log_ratio = uniform({half_log[0]}, {half_log[1]}, (n, 1), generator, device)  # log(0.3 to 3.3) / 2
     either_way = torch.linspace(1.0, -1.0, 2, device=device).view(2, 1, 1)
     sides = torch.add(half_log_ratio * either_way, area.log(), alpha=0.5).exp().round().clamp(min=1)
-    sides = torch.minimum(sides, size)
+    sides = sides.clamp(max=size)
     # the first row and column, evenly among those that keep the box inside the image
     start = (uniform(0.0, 1.0, (2, n, 1), generator, device) * (size + 1 - sides)).floor()
     erased = torch.empty(n, 1, device=device).bernoulli_({literal(self.erasing)}, generator=generator)
@@ -359,9 +360,10 @@ def cut_box(height: int, width: int, cut: torch.Tensor, generator: torch.Generat
     """A rectangle (True inside) of about `cut` of the image's area, centred anywhere and cut off at the edges,
     as torchvision's CutMix draws it."""
     # rows (first) and columns at once, in twice the shares of the image's height and width: the centre, and
-    # the middle of each row and column, (2 * i + 1) / height (the shorter side's run past 2, and go unused)
+    # the middle of each row and column, (2 * i + 1) / height (the shorter side's run past 2, and go unused; the
+    # size is a number where height and width are equal, a launch less)
     centre = torch.empty(2, 1, device=device).uniform_(0.0, 2.0, generator=generator)
-    size = torch.linspace(height, width, 2, device=device).view(2, 1)
+    size = height if height == width else torch.linspace(height, width, 2, device=device).view(2, 1)
     middles = torch.arange(1, 2 * max(height, width), 2, device=device) / size
     inside = (middles - centre).abs() < cut.sqrt()  # the rectangle's sides are sqrt(cut) of the image's
     return inside[0, :height, None] & inside[1, None, :width]'''

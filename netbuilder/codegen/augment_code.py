@@ -375,15 +375,15 @@ def _legacy_augment(mode: str, padding: int) -> str:
         return '''\
 def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Flip a random half of the training images left to right, a different half in every batch."""
-    flip = torch.rand(len(batch_x), 1, 1, 1, generator=generator, device=batch_x.device) < 0.5
+    flip = torch.randint(2, (len(batch_x), 1, 1, 1), dtype=torch.bool, generator=generator, device=batch_x.device)
     return torch.where(flip, batch_x.flip(3), batch_x)'''
     flip = mode == "crop+flip"
     summary = f"Shift each training image by up to {padding} pixels (a crop of it padded with zeros)" + (
         " and flip a random half of them." if flip else "."
     )
     flip_lines = (
-        "    flip = torch.rand(n, 1, 1, generator=generator, device=device) < 0.5\n"
-        "    columns = torch.where(flip, width - 1 - columns, columns)\n"
+        "    flip = torch.randint(2, (n, 1, 1), dtype=torch.bool, generator=generator, device=device)\n"
+        "    corner = torch.where(flip, corner.flip(1), corner)  # mirrored: the columns read right to left\n"
         if flip
         else ""
     )
@@ -396,11 +396,11 @@ def augment(batch_x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     n, channels, height, width = batch_x.shape
     device, padding = batch_x.device, {literal(padding)}
     padded = nn.functional.pad(batch_x, (padding, padding, padding, padding))
-    top = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
-    left = torch.randint(0, 2 * padding + 1, (n, 1, 1), generator=generator, device=device)
-    rows = torch.arange(height, device=device).view(1, height, 1)
-    columns = torch.arange(width, device=device).view(1, 1, width)
-{flip_lines}    # (n, height, width): where each output pixel lies in its padded image, as a flat position
-    index = (rows + top) * (width + 2 * padding) + columns + left
+    padded_width = width + 2 * padding
+    # (height, width): where each output pixel lies in its padded image, as a flat position, for the crop at the top
+    # left; each image's crop lies `top` rows and `left` columns further
+    corner = torch.arange(height * padded_width, device=device).view(height, padded_width)[:, :width]
+{flip_lines}    top, left = torch.randint(0, 2 * padding + 1, (2, n, 1, 1), generator=generator, device=device)
+    index = corner + torch.add(left, top, alpha=padded_width)  # (n, height, width)
     pixels = padded.flatten(2).gather(2, index.flatten(1).unsqueeze(1).expand(-1, channels, -1))
     return pixels.view(n, channels, height, width)'''

@@ -59,7 +59,8 @@ def test_a_rotation_by_a_fixed_angle_is_torchvisions_rotate(script):
 
 
 def test_a_rotation_of_an_image_wider_than_high_is_torchvisions_rotate(script):
-    """The turn is about the centre in pixels, however the sides compare (grid_sample's -1..1 are not square)."""
+    """The turn is about the centre in pixels, however the sides compare (grid_sample's -1..1 are not square);
+    no shift and no mirror given are the centre and none mirrored."""
     rows, columns = torch.meshgrid(torch.linspace(0, 1, 12), torch.linspace(0, 1, 20), indexing="ij")
     x = torch.stack([0.5 + 0.4 * torch.sin(3 * rows + 2 * columns + phase) for phase in (0.0, 1.0, 2.0)])
     x = x.unsqueeze(0).expand(4, 3, 12, 20)
@@ -70,6 +71,8 @@ def test_a_rotation_of_an_image_wider_than_high_is_torchvisions_rotate(script):
         assert torch.allclose(ours[..., 4:-4, 4:-4], theirs[..., 4:-4, 4:-4], atol=1e-4), degrees
     mirrored = script.transform_images(x, angle, scale, shift, ~mirror)
     assert torch.allclose(mirrored, x.flip(3), atol=1e-5)
+    given = script.transform_images(x, angle + 0.3, scale, shift, mirror)
+    assert torch.equal(script.transform_images(x, angle + 0.3, scale), given)
 
 
 def test_erasing_and_cutmix_boxes_stay_rectangles_inside_an_image_wider_than_high(script):

@@ -143,13 +143,12 @@ class Augmentation:
                 "    pixel = torch.linspace(2 / width, 2 / height, 2, device=device)",
                 "    shift = " + ("torch.addcmul(shift, pixels, pixel)" if self.crop_scale < 1 else "pixels * pixel"),
             ]
-        elif self.crop_scale >= 1:
-            lines.append("    shift = torch.zeros(n, 2, device=device)")
+        shifts = self.crop_scale < 1 or (not self.streamed and self.mode in ("crop", "crop+flip"))
+        arguments = ["batch_x", "angle", "scale"] + (["shift"] if shifts else [])
         if not self.streamed and self.mode in ("flip", "crop+flip"):
             said.append("flip a random half left to right")
             lines.append("    mirror = torch.randint(2, (n,), dtype=torch.bool, generator=generator, device=device)")
-        else:
-            lines.append("    mirror = torch.zeros(n, dtype=torch.bool, device=device)")
+            arguments.append("mirror" if shifts else "mirror=mirror")
         doc = textwrap.fill(
             f"For each training image: {_sentence(said)}; each image has its own draws, and one resampling does "
             "it all.",
@@ -161,7 +160,7 @@ class Augmentation:
             f'    """{doc}"""\n'
             "    n, _, height, width = batch_x.shape\n"
             "    device = batch_x.device\n" + "\n".join(lines) + "\n"
-            "    return transform_images(batch_x, angle, scale, shift, mirror)"
+            f"    return transform_images({', '.join(arguments)})"
         )
 
     def _random_colours(self) -> str:
@@ -288,11 +287,12 @@ def uniform(low: float, high: float, shape: int | tuple[int, ...], generator: to
     return torch.empty(shape, device=device).uniform_(low, high, generator=generator)'''
 
 _TRANSFORM_IMAGES = '''\
-def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
-                     mirror: torch.Tensor) -> torch.Tensor:
+def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor,
+                     shift: torch.Tensor | None = None, mirror: torch.Tensor | None = None) -> torch.Tensor:
     """Resample each image once: mirrored left to right where `mirror`, the part of width and height `scale`
     (shares of the image) around `shift` (-1 to 1: edge to edge) taken, turned by `angle` (radians,
-    anticlockwise) and stretched to full size; bilinear, zeros outside the image."""
+    anticlockwise) and stretched to full size; bilinear, zeros outside the image. No shift is the centre, no
+    mirror mirrors none (and saves their launches)."""
     n, _, height, width = batch_x.shape
     device = batch_x.device
     # where a step across and a step down the output lead in the image (grid_sample's -1..1 coordinates), as
@@ -302,11 +302,12 @@ def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Te
     if height != width:  # a share of the width across is width / height shares of the height down
         aspect = torch.linspace(1.0, width / height, 2, device=device)
         steps = steps * (aspect / aspect.unsqueeze(1))
-    across = steps[:, 0] * torch.where(mirror, -1.0, 1.0).unsqueeze(1)
+    across = steps[:, 0] if mirror is None else steps[:, 0] * torch.where(mirror, -1.0, 1.0).unsqueeze(1)
     # affine_grid's grid: each output pixel's centre (align_corners=False), then the point of the image it takes
     columns = torch.linspace(1 / width - 1, 1 - 1 / width, width, device=device)
     rows = columns if height == width else torch.linspace(1 / height - 1, 1 - 1 / height, height, device=device)
-    grid = torch.addcmul(shift.view(n, 1, 1, 2), rows.view(1, height, 1, 1), steps[:, 1].view(n, 1, 1, 2))
+    rows, down = rows.view(1, height, 1, 1), steps[:, 1].view(n, 1, 1, 2)
+    grid = rows * down if shift is None else torch.addcmul(shift.view(n, 1, 1, 2), rows, down)
     grid = torch.addcmul(grid, columns.view(1, 1, width, 1), across.view(n, 1, 1, 2))
     return nn.functional.grid_sample(
         batch_x, grid.to(batch_x.dtype), mode="bilinear", padding_mode="zeros", align_corners=False

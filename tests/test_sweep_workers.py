@@ -190,9 +190,10 @@ def test_runs_at_once_on_the_gpu_give_the_runs_in_turn(tmp_path, name):
     one, three = results[1], results[3]
     assert all(r.status == "completed" and r.device.startswith("cuda") for r in three.records)
     assert [r.sweep["values"] for r in three.records] == [r.sweep["values"] for r in one.records]
-    assert [[e["train_loss"] for e in r.history] for r in three.records] == [
-        [e["train_loss"] for e in r.history] for r in one.records
-    ]
+    # the same losses, to the last bits cuDNN's non-deterministic reductions may differ by (H200: 6e-8 apart)
+    for at_once, in_turn in zip(three.records, one.records, strict=True):
+        losses = [e["train_loss"] for e in in_turn.history]
+        assert [e["train_loss"] for e in at_once.history] == pytest.approx(losses, rel=1e-6)
     assert three.best.sweep["values"] == one.best.sweep["values"]
     runs = tmp_path / "3" / f"{name}.runs"
     assert all((runs / r.weights).is_file() for r in three.records)

@@ -10,12 +10,14 @@ a ResNet-18 on CIFAR-sized images gains 4-9 % a step, about 0.15 ms: the 2 s fro
 some 15,000 steps. So only runs that long (COMPILE_FROM_STEPS) of convolutional networks on CUDA of at least
 COMPILE_FROM_PARAMETERS parameters are compiled; a shorter run starts at once (small networks gain nothing).
 
-The model is compiled with static shapes, once for each batch size the run has (the full batches and the last,
-partial one): the first step of each size compiles, eagerly, before the CUDA graph captures that size. Should
-compiling fail, the step runs on the model as it is for the rest of the run, and `reason` says why; nothing
-of the failed attempt stays (the batch norm statistics its forward pass may have moved are put back), so
-the run goes on exactly as an eager one would. The compiled wrapper is used for the step alone: the model's
-state_dict, evaluation and checkpoints see the plain model.
+The model is compiled with static shapes for the full batches alone: the first full step compiles, eagerly,
+before the CUDA graph captures it. The epoch's partial last batch, one step of many, takes the plain model (in
+its own CUDA graph), since compiling for its size too cost as much again (19 s of a ResNet-18's first 54 s on
+an H200) for a step a few tenths of a millisecond faster once an epoch. Should compiling fail, the step runs on
+the model as it is for the rest of the run, and `reason` says why; nothing of the failed attempt stays (the
+batch norm statistics its forward pass may have moved are put back), so the run goes on exactly as an eager one
+would. The compiled wrapper is used for the step (and validation's graphs, graphed_evaluation.py) alone: the
+model's state_dict and checkpoints see the plain model.
 """
 
 from __future__ import annotations
@@ -58,39 +60,39 @@ def keep_compiled_kernels() -> None:
 
 
 class CompiledStep:
-    """`step(model, batch_x, batch_y)` on `model` compiled, compiling for each new batch size with a note
-    before and after (`note` hears them: what is being compiled, then how long it took or why it failed;
-    `on_failure` is called when it failed)."""
+    """`step(model, batch_x, batch_y)` on `model` compiled for batches of `batch_size`, compiling at the first with
+    a note before and after (`note` hears them: what is being compiled, then how long it took or why it failed;
+    `on_failure` is called when it failed); on the plain model for other sizes (an epoch's last batch)."""
 
     def __init__(
         self,
         step: ModelStep,
         model: nn.Module,
+        batch_size: int,
         note: Callable[[str], None] = lambda text: None,
         on_failure: Callable[[], None] = lambda: None,
     ) -> None:
         keep_compiled_kernels()
         self.step = step
         self.model = model
+        self.batch_size = batch_size
         self.on_failure = on_failure  # called once compiling has failed, before the step runs uncompiled
         self.compiled = torch.compile(model, dynamic=False)
         self.note = note
-        self.seconds = 0.0  # spent compiling so far
+        self.seconds = 0.0  # spent compiling
         self.reason = ""  # why the step runs on the plain model, if it does
-        self._sizes: set[int] = set()  # batch sizes compiled for
+        self.ready = False  # compiled
 
     def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.reason:
+        if self.reason or len(batch_x) != self.batch_size:
             return self.step(self.model, batch_x, batch_y)
-        if len(batch_x) in self._sizes:
+        if self.ready:
             return self.step(self.compiled, batch_x, batch_y)
         return self._compile(batch_x, batch_y)
 
     def _compile(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The first step of a new batch size, compiling for it; on failure, the step on the plain model."""
-        first = not self._sizes
-        what = "the step" if first else f"the step for batches of {len(batch_x)}"
-        self.note(f"compiling {what} (a minute the first time; later runs read it from the cache)…")
+        """The first full step, compiling for it; on failure, the step on the plain model."""
+        self.note("compiling the step (a minute the first time; later runs read it from the cache)…")
         buffers = {name: buffer.clone() for name, buffer in self.model.named_buffers()}
         started = time.perf_counter()
         try:
@@ -110,6 +112,6 @@ class CompiledStep:
             return self.step(self.model, batch_x, batch_y)
         seconds = time.perf_counter() - started
         self.seconds += seconds
-        self._sizes.add(len(batch_x))
-        self.note(f"compiled {what} in {seconds:.1f} s")
+        self.ready = True
+        self.note(f"compiled the step in {seconds:.1f} s")
         return result

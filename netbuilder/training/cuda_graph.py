@@ -29,6 +29,7 @@ the run, and `reason` says why; running out of memory while capturing is not suc
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,19 @@ def why_not_graphed(optimizer: torch.optim.Optimizer, schedule: str, precision: 
     if not isinstance(optimizer, torch.optim.SGD) and "capturable" not in optimizer.defaults:
         return f"{type(optimizer).__name__} keeps its step count on the host"
     return ""
+
+
+def capture_stream() -> torch.cuda.Stream:
+    """The one side stream on which this process warms up and captures every graph on the current GPU (the
+    step's, validation's, Find batch size's tries). cuBLAS keeps a workspace for each stream it computes on (32 MiB
+    on a Hopper GPU) as long as the process lives, so a stream of its own for each run, or for each try of a batch
+    size, would hold more and more of the GPU, up to a gigabyte."""
+    return _side_stream(torch.cuda.current_device())
+
+
+@functools.cache
+def _side_stream(device: int) -> torch.cuda.Stream:
+    return torch.cuda.Stream(device)
 
 
 @contextlib.contextmanager
@@ -135,7 +149,7 @@ class GraphedStep:
         self._pool = None  # the graphs' shared memory pool
         self._grads_of: _Captured | None = None  # whose gradient buffers param.grad holds
         self._params = [p for group in optimizer.param_groups for p in group["params"]]
-        self._side = torch.cuda.Stream()
+        self._side = capture_stream()
 
     def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         self.steps_seen += 1

@@ -353,7 +353,8 @@ class Trainer:
         (torch 2.11, bf16). Validation runs on the model compiled too. Should compiling the step fail, the plain
         model and the layout train.py's memory_format() chose come back, for validation too."""
         self._lay_out(torch.contiguous_format)
-        self.compiled = CompiledStep(self._step_on, self.model, self._say, self._uncompiled)
+        size = self.settings.batch_size
+        self.compiled = CompiledStep(self._step_on, self.model, size, self._say, self._uncompiled)
         self.evaluation.use_compiled(self.compiled.compiled, self._say)
 
     def _uncompiled(self) -> None:  # compiling the step failed

@@ -9,10 +9,11 @@ mode when captured (the graph keeps that mode's kernels); the weights are the sa
 in place, so nothing is captured again from one epoch to the next, unless the model is laid out anew (`drop`).
 For values, each replay's rows of outputs and targets are the graph's own buffers and are copied before the next.
 
-A run whose step is compiled (compiled_step.py) validates on the model compiled too (`use_compiled`): its graphs
-replay inductor's kernels, which on a ResNet-18/CIFAR took validation from 26.4 ms (the plain model, laid out as the
-compiled run lays it out) to 11.9 ms on an H200, for 12 s of compiling the first time (cached as the step's is).
-Should compiling fail, validation goes on with the plain model's graphs and says why.
+A run whose step is compiled (compiled_step.py) validates on the model compiled too (`use_compiled`), for the full
+batches (the last takes the plain model, as the step's does): its graphs replay inductor's kernels, which on a
+ResNet-18/CIFAR took validation from 26.4 ms (the plain model, laid out as the compiled run lays it out) to 11.9 ms
+on an H200, for 5 s of compiling the first time (cached as the step's is). Should compiling fail, validation goes
+on with the plain model's graphs and says why.
 
 Only for data in memory on CUDA in one process. If capture fails, validation stays eager for the rest of the run
 and `reason` says why; running out of memory while capturing is not such a failure, and ends the run.
@@ -30,7 +31,7 @@ import torch
 from torch import nn
 
 from netbuilder.runtime.weights import first_line
-from netbuilder.training.cuda_graph import capturing
+from netbuilder.training.cuda_graph import capture_stream, capturing
 from netbuilder.training.out_of_memory import is_out_of_memory
 
 
@@ -110,14 +111,14 @@ class GraphedEvaluation:
         self._sums = None
         self._pool = None
 
-    @property
-    def _model(self) -> nn.Module:
-        """The model the graphs replay. (Not `compiled or model`: a compiled module's truth is its len(), which
-        most networks do not have.)"""
-        return self.compiled if self.compiled is not None else self.model
+    def _model_for(self, size: int) -> nn.Module:
+        """The model the graph of batches of `size` replays: compiled for the full batches (not `compiled or
+        model`: a compiled module's truth is its len(), which most networks do not have), the plain model for
+        the last one, as the step's (compiled_step.py)."""
+        return self.compiled if self.compiled is not None and size == self.batch_size else self.model
 
     def _replayed(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-        self._model.eval()
+        self.model.eval()  # the compiled model's modules too: they are the same
         starts = range(0, len(x), self.batch_size)
         sizes = {min(self.batch_size, len(x) - start) for start in starts} - self.graphs.keys()
         for size in sorted(sizes, reverse=True):  # the full batches first: the last one's graph reuses their pool
@@ -144,17 +145,19 @@ class GraphedEvaluation:
         inputs = (batch_x.clone(memory_format=layout), batch_y.clone())
         if self._sums is None:
             self._sums = self.script.evaluation_sums(batch_x.device)
-        arguments = (self._model, self.criterion, *inputs, self._sums, *self.amp)
-        self._side = self._side or torch.cuda.Stream()
+        model = self._model_for(len(batch_x))
+        arguments = (model, self.criterion, *inputs, self._sums, *self.amp)
+        self._side = capture_stream()
         torch.cuda.synchronize()
-        if self.compiled is not None:
-            self.note(f"compiling validation for batches of {len(batch_x)}…")
+        compiling = model is self.compiled
+        if compiling:
+            self.note("compiling validation…")
         started = time.perf_counter()
         with torch.cuda.stream(self._side):
             self.script.evaluate_batch(*arguments)  # its sums are zeroed before the replays
         torch.cuda.synchronize()
-        if self.compiled is not None:
-            self.note(f"compiled validation for batches of {len(batch_x)} in {time.perf_counter() - started:.1f} s")
+        if compiling:
+            self.note(f"compiled validation in {time.perf_counter() - started:.1f} s")
         graph = torch.cuda.CUDAGraph()
         with capturing(graph, self._pool, self._side):
             rows = self.script.evaluate_batch(*arguments)

@@ -1,11 +1,12 @@
 """train.py's image augmentation: the functions that change a training batch at random on its own device.
 
 A Dataset's `augment` (flip, crop) alone keeps the one-gather `augment` of before. Its other options (rotation,
-crop_scale, jitter, erasing) make `augment` a composition of small functions over the whole batch, each image
-with its own draws from the run's generator and no loop over images: `random_geometry` (rotation, random resized
-crop, shift and flip in one grid_sample resampling), `random_colours` (brightness, contrast and
-saturation) and `random_erasing`. mixup and cutmix add `mix(batch_x, batch_y, generator)`, which mixes the batch
-with itself in a random order and gives class probabilities for the loss. The deterministic parts
+crop_scale, jitter, erasing) make `augment` a composition of small functions over the whole batch, each image with
+its own draws from the run's generator and no loop over images: `random_geometry` (rotation, random resized crop,
+shift and flip in one grid_sample resampling), `random_colours` (brightness, contrast and saturation) and
+`random_erasing`. mixup and cutmix add `mix(batch_x, batch_y, generator)`, which mixes each image of the batch with
+the one before it (as torchvision's MixUp and CutMix pair them: a training batch is in a random order already, and a
+permutation of its own would cost a sort) and gives class probabilities for the loss. The deterministic parts
 (`transform_images`, `adjust_colours`) take their parameters as tensors, so tests hold them against torchvision.
 
 Each function is written for few operations, not only cheap ones: inside the training step's CUDA graph every
@@ -243,8 +244,9 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
                 "    kept = own.mean()  # the share of each image that stays its own",
             ]
         doc = textwrap.fill(
-            "Mix the training batch with itself in a random order, images and targets alike: the inputs, and the "
-            f"targets as class probabilities (N, classes) for the loss. {_capital('; '.join(said))}.",
+            "Mix each image of the training batch (in a random order already) with the one before it, images and "
+            "targets alike: the inputs, and the targets as class probabilities (N, classes) for the loss. "
+            f"{_capital('; '.join(said))}.",
             112,
             subsequent_indent="    ",
         )
@@ -255,9 +257,9 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
             "    device = batch_x.device\n"
             "    targets = torch.zeros(len(batch_y), len(CLASS_NAMES), device=device)\n"
             "    targets.scatter_(1, batch_y.reshape(-1, 1).long(), 1.0)  # each label as class probabilities\n"
-            "    order = torch.randperm(len(batch_x), generator=generator, device=device)\n"
             + "\n".join(lines)
-            + "\n    return torch.lerp(batch_x[order], batch_x, own), torch.lerp(targets[order], targets, kept)"
+            + "\n    before = batch_x.roll(1, 0), targets.roll(1, 0)  # the image before each (the first's: the last)"
+            "\n    return torch.lerp(before[0], batch_x, own), torch.lerp(before[1], targets, kept)"
         )
         return [_SAMPLE_BETA, *([_CUT_BOX] if self.cutmix else []), mix]
 

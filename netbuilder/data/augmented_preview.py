@@ -82,10 +82,12 @@ def augmented_grid(
     if "augment" in namespace:
         batch = namespace["augment"](batch, generator)
     labels = [class_names[y] if class_names else "" for y in images.y for _ in range(GRID)]
-    if mixing:
+    if mixing:  # in a random order, as a training batch is (mix pairs each image with the one before it)
         hard = torch.tensor(images.y).repeat_interleave(GRID)
-        batch, targets = namespace["mix"](batch, hard, generator)
-        labels = [_blend_label(row, class_names) for row in targets]
+        shuffled = torch.randperm(len(batch), generator=generator)
+        batch, targets = namespace["mix"](batch[shuffled], hard[shuffled], generator)
+        back = shuffled.argsort()
+        batch, labels = batch[back], [_blend_label(row, class_names) for row in targets[back]]
     pixels = batch * images.std + images.mean
     scaled = ((pixels - images.low) / max(images.high - images.low, 1e-8)).clamp(0, 1) * 255
     shown = scaled.round().to(torch.uint8).expand(-1, 3, -1, -1).permute(0, 2, 3, 1).contiguous().numpy()

@@ -270,8 +270,8 @@ def test_tries_on_a_gpu_give_back_all_they_held_and_captures_share_one_side_stre
     for _ in range(3):
         assert probe(64)
     assert torch.cuda.memory_allocated() == held
-    other = Trainer(project)
-    assert other.graphed._side is trainer.graphed._side
+    step = Trainer(with_settings(load_project(DIGITS_CNN), device="cuda")).graphed
+    assert step._side is Trainer(with_settings(load_project(DIGITS_CNN), device="cuda")).graphed._side
 
 
 @pytest.mark.slow

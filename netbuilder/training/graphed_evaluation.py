@@ -95,8 +95,8 @@ class GraphedEvaluation:
         return self.script.evaluate(self.model, self.criterion, x, y, self.batch_size, *self.amp)
 
     def use_compiled(self, compiled: nn.Module | None, note: Callable[[str], None] = lambda text: None) -> None:
-        """Replay graphs of `compiled`, the run's model compiled by torch.compile (None: the plain model's again),
-        compiled at the next validation for each batch size; `note` hears how long that took, or why it failed."""
+        """Replay graphs of `compiled`, the run's model compiled by torch.compile, for the full batches (None: the
+        plain model's again), compiled at the next validation; `note` hears how long that took, or why it failed."""
         self.compiled, self.note = compiled, note
         self.drop()
 

@@ -29,6 +29,13 @@ def digits(tmp_path: Path) -> Path:
     return Path(shutil.copy(SAMPLES / "digits_mlp.nbproj", tmp_path / "digits_mlp.nbproj"))
 
 
+def test_the_first_line_counts_in_words_one_epoch_and_several_steps(digits, capsys):
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu", "--batch-size", "2000"]) == 0
+    assert "Digits MLP: 1 epoch of 1 step, batch 2000, on cpu" in capsys.readouterr().err
+    assert main(["train", str(digits), "--epochs", "2", "--device", "cpu"]) == 0
+    assert "Digits MLP: 2 epochs of 23 steps, batch 64, on cpu" in capsys.readouterr().err
+
+
 def test_a_run_joins_the_projects_history_with_its_weights_and_checkpoints(digits, capsys):
     assert main(["train", str(digits), "--epochs", "2", "--device", "cpu", "--seed", "3"]) == 0
     history = RunHistory(digits)

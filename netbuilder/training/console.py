@@ -72,9 +72,10 @@ def train_in_terminal(
     record = recorder.add if log is None else _both(recorder.add, log)
     control = Control()
     settings = project.training
+    epochs, steps = settings.epochs, trainer.steps_per_epoch
     console.print(
-        f"[bold]{project.name}[/]: {settings.epochs} epochs of {trainer.steps_per_epoch} steps, "
-        f"batch {settings.batch_size}, on {start.device}"
+        f"[bold]{project.name}[/]: {epochs} epoch{'s' if epochs != 1 else ''} of {steps} "
+        f"step{'s' if steps != 1 else ''}, batch {settings.batch_size}, on {start.device}"
     )
     if log is not None:
         _print_lines(console, [f"TensorBoard event files in {log.folder}", *([log.note] if log.note else [])])

@@ -4,11 +4,13 @@ fallback.
 On a network people actually train (a ResNet on CIFAR-sized images), the step is bound by arithmetic and
 memory traffic rather than by launching kernels, which the CUDA graph already removes: inductor's fused
 kernels (a batch norm and its ReLU in one pass, for instance) take time off each step. Compiling costs time
-once, 22-48 s for a ResNet-18 the first time, about 2 s afterwards, since inductor's caches (its FX graph cache
-and the kernels it built) live in netbuilder's cache folder ("compiled"). Measured on an H200 (docs/benchmarks.md),
-a ResNet-18 on CIFAR-sized images gains 4-9 % a step, about 0.15 ms: the 2 s from the cache pay back after
-some 15,000 steps. So only runs that long (COMPILE_FROM_STEPS) of convolutional networks on CUDA of at least
-COMPILE_FROM_PARAMETERS parameters are compiled; a shorter run starts at once (small networks gain nothing).
+once, 13-24 s for a ResNet-18's step the first time and 5 s for its validation, about a second afterwards, since
+inductor's caches (its FX graph cache and the kernels it built) live in netbuilder's cache folder ("compiled").
+Measured on an H200 (docs/benchmarks.md), a ResNet-18 on CIFAR-sized images gains about 0.46 ms a step (2.28 ->
+1.86 ms, and validation 15.6 -> 12.0 ms an epoch of 79 steps): a compile from the cache pays back within 5,000
+steps, a first one after some 50,000. So only runs of COMPILE_FROM_STEPS or more, of convolutional networks on CUDA
+of at least COMPILE_FROM_PARAMETERS parameters, are compiled, where the next run of the same network gains; a
+shorter run starts at once (small networks gain nothing).
 
 The model is compiled with static shapes for the full batches alone: the first full step compiles, eagerly,
 before the CUDA graph captures it. The epoch's partial last batch, one step of many, takes the plain model (in

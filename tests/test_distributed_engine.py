@@ -59,7 +59,7 @@ def test_two_processes_take_the_steps_of_one_and_the_parent_ends_where_they_did(
     # and it goes on from there to the end, as the exported train.py under torchrun trains
     assert trainer.run(heard.append).status == "completed"
     export(project, tmp_path)
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     script = subprocess.run(
         [*launcher, "train.py", "--device", "cpu", "--out", "out"], cwd=tmp_path, capture_output=True, timeout=300
     )
@@ -181,7 +181,7 @@ def test_a_batch_augmented_and_mixed_on_the_device_is_drawn_whole_then_shared_ou
     )
     assert_close(two, one, steps=len(one))
     export(project, tmp_path)
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     script = subprocess.run(
         [*launcher, "train.py", "--device", "cpu", "--out", "out"], cwd=tmp_path, capture_output=True, timeout=300
     )

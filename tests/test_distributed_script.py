@@ -62,7 +62,10 @@ def test_accumulation_changes_nothing_where_the_batch_has_fewer_samples_than_par
 
 
 def run_script(folder: Path, *arguments: str, processes: int = 1) -> subprocess.CompletedProcess:
-    launcher = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes)] if processes > 1 else []
+    # --standalone: its rendezvous on a free port, so that two such tests at once (pytest -n) do not meet on 29500
+    launcher = (
+        ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)] if processes > 1 else []
+    )
     return subprocess.run(
         [sys.executable, *launcher, "train.py", "--device", "cpu", *arguments],
         cwd=folder,

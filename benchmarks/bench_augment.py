@@ -109,8 +109,8 @@ def ops_per_batch(options: dict, batch: int = 64) -> int:
 class Step:
     """One ResNet-18 step (forward, loss, backward, SGD) on what `feed(x)` last put into its input buffer, with
     `options`' augmentation first, inside the step as the engine runs it; on CUDA captured and replayed as a CUDA
-    graph (`graphed`), the run's generator registered with it. `augment_eagerly(x)` is train.py's way instead:
-    augment() and mix() launched op by op before the step."""
+    graph (`graphed`), the run's generator registered with it. `augmented(x, y)` is augment() and mix() alone, which
+    main() also launches op by op before a plain step: train.py's way."""
 
     def __init__(self, device: torch.device, batch: int, memory_format: torch.memory_format, options: dict | None):
         self.model = torchvision.models.resnet18(num_classes=CLASSES).to(device).to(memory_format=memory_format)

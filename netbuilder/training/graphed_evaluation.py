@@ -74,7 +74,6 @@ class GraphedEvaluation:
         self.reason = "" if graphed else "not on CUDA with the data in memory"  # why validation is eager, if it is
         self._sums: dict[str, torch.Tensor] | None = None  # what every graph adds to
         self._pool: Any = None  # the graphs' shared memory pool
-        self._side: torch.cuda.Stream | None = None  # where warm-up and capture run
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
         if not self.reason:
@@ -147,19 +146,19 @@ class GraphedEvaluation:
             self._sums = self.script.evaluation_sums(batch_x.device)
         model = self._model_for(len(batch_x))
         arguments = (model, self.criterion, *inputs, self._sums, *self.amp)
-        self._side = capture_stream()
+        side = capture_stream()  # where warm-up and capture run
         torch.cuda.synchronize()
         compiling = model is self.compiled
         if compiling:
             self.note("compiling validation…")
         started = time.perf_counter()
-        with torch.cuda.stream(self._side):
+        with torch.cuda.stream(side):
             self.script.evaluate_batch(*arguments)  # its sums are zeroed before the replays
         torch.cuda.synchronize()
         if compiling:
             self.note(f"compiled validation in {time.perf_counter() - started:.1f} s")
         graph = torch.cuda.CUDAGraph()
-        with capturing(graph, self._pool, self._side):
+        with capturing(graph, self._pool, side):
             rows = self.script.evaluate_batch(*arguments)
         self._pool = graph.pool()
         self.graphs[len(batch_x)] = _Captured(graph, inputs, rows)

@@ -121,6 +121,31 @@ def test_train_py_under_torchrun_splits_a_last_batch_smaller_than_the_processes_
     assert_close(script_losses(tmp_path, "shared"), script_losses(tmp_path, "alone"), steps=10)
 
 
+PROBE = """
+import gc, sys, torch
+gc.disable()  # as when the collector has not run since the run's last allocations
+sys.argv = ["train.py", "--device", "cpu", "--epochs", "1", "--out", "out"]
+import train
+train.main()
+alive = sum(type(o) is torch.nn.parallel.DistributedDataParallel for o in gc.get_objects())
+print(f"DistributedDataParallel alive: {alive}")
+"""
+
+
+@pytest.mark.slow
+def test_train_py_frees_distributed_data_parallel_before_destroying_the_process_group(tmp_path):
+    # DistributedDataParallel sits in a reference cycle: left to the collector, it and the gloo process group it
+    # holds could be freed while Python exits, which aborted a process (SIGABRT) now and then
+    export(without_dropout(), tmp_path)
+    (tmp_path / "probe.py").write_text(PROBE)
+    launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    result = subprocess.run(
+        [sys.executable, *launcher, "probe.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("DistributedDataParallel alive: 0") == 2
+
+
 @pytest.mark.slow
 def test_train_py_refuses_a_batch_smaller_than_the_processes(tmp_path):
     export(without_dropout(), tmp_path)

@@ -189,7 +189,7 @@ def _import_block(extra: tuple[str, ...]) -> list[str]:
         return line.split()[1].split(".")[0]
 
     lines = {"import argparse", "import json", "import os", "import time", "import torch", "from torch import nn"}
-    lines.add("import torch.distributed as dist")  # under torchrun
+    lines |= {"import gc", "import torch.distributed as dist"}  # under torchrun
     lines |= {"import contextlib", "import io", "import warnings"}  # log_graph's, as tensorboard_summaries.py has them
     names_from: dict[str, set[str]] = {}
     for line in extra:

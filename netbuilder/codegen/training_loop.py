@@ -407,6 +407,10 @@ def _train(o: LoopOptions) -> str:
         '            log_run_end(writer, hparams, run["history"][-1] if run["history"] else {})',
         "            writer.close()",
         "    if world > 1:",
+        "        # DistributedDataParallel sits in a reference cycle, so only the cyclic collector frees it and the",
+        "        # process group it holds: collected now, before the group is destroyed, not while Python exits",
+        "        del step_model",
+        "        gc.collect()",
         "        dist.destroy_process_group()",
         "    return model",
     ]

@@ -5,10 +5,12 @@ in memory and streamed from an image folder."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torchvision.transforms.v2 import functional as tvf
 
 from netbuilder.analysis import analyze
@@ -266,7 +268,7 @@ def test_the_exported_package_with_augmentations_passes_ruff(tmp_path, options):
 def test_grey_images_jitter_brightness_and_contrast_only():
     """The functions of a 1-channel set (MNIST's shape), run as train.py would hold them."""
     functions = Augmentation.of(True, {"augment": "none", "jitter": 0.3}, (1, 28, 28), False).functions()
-    namespace = {"torch": torch}
+    namespace = {"functools": functools, "torch": torch}
     exec("\n\n".join(functions), namespace)  # our own generated code, as train.py holds it
     x = torch.rand(200, 1, 28, 28)
     out = namespace["augment"](x, torch.Generator().manual_seed(0))
@@ -403,3 +405,32 @@ def test_augment_and_mix_never_wait_for_the_gpu(script):
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert mixed.shape == x.shape and torch.allclose(targets.sum(dim=1), torch.ones(64, device="cuda"))
+
+
+class Recorded(TorchDispatchMode):
+    """The names of the tensor operations run inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.names.append(func.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("shape", [(3, SIZE, SIZE), (3, SIZE, SIZE + 6)])
+def test_augment_and_mix_make_their_constants_once(shape):
+    """Inside the step's CUDA graph a tensor made anew is a launch at every step: after the first batch, the
+    coordinates and positions come from `evenly`'s cache, whatever the image's shape."""
+    options = {"augment": "crop+flip", **ALL}
+    namespace = {"functools": functools, "torch": torch, "nn": torch.nn, "CLASS_NAMES": ["a", "b", "c", "d"]}
+    exec("\n\n\n".join(Augmentation.of(True, options, shape, False).functions()), namespace)  # as train.py has them
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(16, *shape), torch.randint(4, (16,))
+    first = namespace["mix"](namespace["augment"](x, generator), y, generator)
+    with Recorded() as recorded:
+        second = namespace["mix"](namespace["augment"](x, generator), y, generator)
+    made = [name for name in recorded.names if name.startswith(("linspace", "arange"))]
+    assert made == [] and "grid_sampler_2d.default" in recorded.names
+    assert not torch.equal(first[0], second[0])  # new draws on the constants kept

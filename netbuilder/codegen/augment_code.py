@@ -12,8 +12,9 @@ permutation of its own would cost a sort) and gives class probabilities for the 
 Each function is written for few operations, not only cheap ones: inside the training step's CUDA graph every
 kernel costs a few microseconds however small its tensor, and most of these work on one number per image. So
 each range is drawn in one call, a box's height and width (or rows and columns) go through one chain at once,
-elementwise chains fold into addcmul and lerp, and Beta draws come from an exact sampler with no rejection.
-benchmarks/bench_augment.py counts the operations per batch.
+elementwise chains fold into addcmul and lerp, Beta draws come from an exact sampler with no rejection, and the
+evenly spaced constants (pixel coordinates, rows and columns) are made once per size and device and kept
+(`evenly`). benchmarks/bench_augment.py counts the operations per batch.
 
 A streamed dataset (an image folder) keeps its per-sample crop and flip in the DataLoader's workers; the batch
 functions then hold only the options that are new, applied after `batches()` delivers a batch to the device.
@@ -90,7 +91,17 @@ class Augmentation:
         return self.mode != "none" or self.batch_options or self.mixes
 
     def functions(self) -> list[str]:
-        """The functions train.py holds for these options, in order (none without any)."""
+        """The functions train.py holds for these options, in order (none without any), `evenly` first where
+        one of them takes its constants from it."""
+        functions = self._functions()
+        return ([_EVENLY] if any("evenly(" in function for function in functions) else []) + functions
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """What train.py imports for these functions, beyond torch."""
+        return ("import functools",) if self.functions()[:1] == [_EVENLY] else ()
+
+    def _functions(self) -> list[str]:
         if not self.batch_options:
             legacy = [] if self.streamed or self.mode == "none" else [_legacy_augment(self.mode, self.padding)]
             return legacy + (self._mix_functions() if self.mixes else [])
@@ -129,7 +140,7 @@ class Augmentation:
                 "    # evenly between -1 and 1: the log of width to height (times log(4/3)), and where the centre lies",
                 "    draws = uniform(-1.0, 1.0, (n, 3), generator, device)",
                 "    # the part's width and height as shares of the image's: sqrt(area * ratio) and sqrt(area / ratio)",
-                f"    half_log_ratio = draws[:, :1] * torch.linspace({half_log}, -{half_log}, 2, device=device)",
+                f"    half_log_ratio = draws[:, :1] * evenly({half_log}, -{half_log}, 2, device)",
                 "    scale = torch.add(half_log_ratio, area.log(), alpha=0.5).exp().clamp(max=1.0)",
                 "    shift = torch.addcmul(draws[:, 1:], draws[:, 1:], scale, value=-1)  # * (1 - scale): inside",
             ]
@@ -141,7 +152,7 @@ class Augmentation:
                 f"    pixels = torch.randint(-{self.padding}, {self.padding + 1}, (n, 2), generator=generator, "
                 "device=device)",
                 "    # a pixel is 2 / width of grid_sample's coordinates across, 2 / height down",
-                "    pixel = torch.linspace(2 / width, 2 / height, 2, device=device)",
+                "    pixel = evenly(2 / width, 2 / height, 2, device)",
                 "    shift = " + ("torch.addcmul(shift, pixels, pixel)" if self.crop_scale < 1 else "pixels * pixel"),
             ]
         shifts = self.crop_scale < 1 or (not self.streamed and self.mode in ("crop", "crop+flip"))
@@ -195,16 +206,16 @@ def random_erasing(batch_x: torch.Tensor, generator: torch.Generator) -> torch.T
     device = batch_x.device
     # each image's box, its height (first) and width (second) at once: sqrt(area * ratio) and sqrt(area / ratio),
     # within the image's (a number where they are equal, a launch less)
-    size = height if height == width else torch.linspace(height, width, 2, device=device).view(2, 1, 1)
+    size = height if height == width else evenly(height, width, 2, device).view(2, 1, 1)
     area = uniform({low} * height * width, {high} * height * width, (n, 1), generator, device)  # in pixels
     half_log_ratio = uniform({half_log[0]}, {half_log[1]}, (n, 1), generator, device)  # log(0.3 to 3.3) / 2
-    either_way = torch.linspace(1.0, -1.0, 2, device=device).view(2, 1, 1)
+    either_way = evenly(1.0, -1.0, 2, device).view(2, 1, 1)
     sides = torch.add(half_log_ratio * either_way, area.log(), alpha=0.5).exp().round().clamp(min=1)
     sides = sides.clamp(max=size)
     # the first row and column, evenly among those that keep the box inside the image
     start = (uniform(0.0, 1.0, (2, n, 1), generator, device) * (size + 1 - sides)).floor()
     erased = torch.empty(n, 1, device=device).bernoulli_({literal(self.erasing)}, generator=generator)
-    positions = torch.arange(max(height, width), device=device)
+    positions = evenly(0, max(height, width) - 1, max(height, width), device)  # 0, 1, 2 ...
     # (2, n, positions): the rows and the columns each box covers (none where the image is not erased)
     covered = (positions >= start) & (positions < torch.addcmul(start, sides, erased))
     inside = covered[0, :, :height, None] & covered[1, :, None, :width]
@@ -281,6 +292,13 @@ def _compose(steps: list[str]) -> str:
     )
 
 
+_EVENLY = '''\
+@functools.lru_cache(maxsize=64)
+def evenly(start: float, end: float, steps: int, device: torch.device) -> torch.Tensor:
+    """torch.linspace(start, end, steps) on the device, made once and kept (read it, never write into it): the
+    augmentation runs inside the training step's CUDA graph, where a tensor made anew is a launch at every step."""
+    return torch.linspace(start, end, steps, device=device)'''
+
 _UNIFORM = '''\
 def uniform(low: float, high: float, shape: int | tuple[int, ...], generator: torch.Generator,
             device: torch.device) -> torch.Tensor:
@@ -302,12 +320,12 @@ def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Te
     turned = torch.polar(scale, angle.unsqueeze(1))
     steps = torch.view_as_real(torch.stack([turned[:, 0], turned[:, 1] * 1j], dim=1))  # (n, across/down, x/y)
     if height != width:  # a share of the width across is width / height shares of the height down
-        aspect = torch.linspace(1.0, width / height, 2, device=device)
+        aspect = evenly(1.0, width / height, 2, device)
         steps = steps * (aspect / aspect.unsqueeze(1))
     across = steps[:, 0] if mirror is None else steps[:, 0] * torch.where(mirror, -1.0, 1.0).unsqueeze(1)
     # affine_grid's grid: each output pixel's centre (align_corners=False), then the point of the image it takes
-    columns = torch.linspace(1 / width - 1, 1 - 1 / width, width, device=device)
-    rows = columns if height == width else torch.linspace(1 / height - 1, 1 - 1 / height, height, device=device)
+    columns = evenly(1 / width - 1, 1 - 1 / width, width, device)
+    rows = columns if height == width else evenly(1 / height - 1, 1 - 1 / height, height, device)
     rows, down = rows.view(1, height, 1, 1), steps[:, 1].view(n, 1, 1, 2)
     grid = rows * down if shift is None else torch.addcmul(shift.view(n, 1, 1, 2), rows, down)
     grid = torch.addcmul(grid, columns.view(1, 1, width, 1), across.view(n, 1, 1, 2))
@@ -363,11 +381,13 @@ def cut_box(height: int, width: int, cut: torch.Tensor, generator: torch.Generat
     """A rectangle (True inside) of about `cut` of the image's area, centred anywhere and cut off at the edges,
     as torchvision's CutMix draws it."""
     # rows (first) and columns at once, in twice the shares of the image's height and width: the centre, and
-    # the middle of each row and column, (2 * i + 1) / height (the shorter side's run past 2, and go unused; the
-    # size is a number where height and width are equal, a launch less)
+    # the middle of each row and column, (2 * i + 1) / height (the shorter side's run past 2, and go unused)
     centre = torch.empty(2, 1, device=device).uniform_(0.0, 2.0, generator=generator)
-    size = height if height == width else torch.linspace(height, width, 2, device=device).view(2, 1)
-    middles = torch.arange(1, 2 * max(height, width), 2, device=device) / size
+    most = max(height, width)
+    if height == width:
+        middles = evenly(1 / height, (2 * most - 1) / height, most, device)
+    else:
+        middles = evenly(1, 2 * most - 1, most, device) / evenly(height, width, 2, device).view(2, 1)
     inside = (middles - centre).abs() < cut.sqrt()  # the rectangle's sides are sqrt(cut) of the image's
     return inside[0, :height, None] & inside[1, None, :width]'''
 

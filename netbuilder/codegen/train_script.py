@@ -95,7 +95,7 @@ def generate_training(
     image_shape = dataset.input_shape(dataset_params)
     streamed = dataset.streamed
     augmentation = Augmentation.of(dataset.images, dataset_params, image_shape, streamed)
-    extra_imports = dataset.import_lines(dataset_params)
+    extra_imports = dataset.import_lines(dataset_params) + augmentation.imports
     if streamed:
         extra_imports += _streamed_imports(normalize=normalize, augment=augmentation.per_sample)
     if starting_weights:

@@ -10,6 +10,7 @@ here by the batch path's resampling, which draws the same shifts and flips.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ def augmented_grid(
     if not augmentation.any:
         return None
     mixing = augmentation.mixes and len(images.y) == len(images.x) and class_names
-    namespace: dict[str, Any] = {"torch": torch, "nn": nn, "CLASS_NAMES": list(class_names)}
+    namespace: dict[str, Any] = {"functools": functools, "torch": torch, "nn": nn, "CLASS_NAMES": list(class_names)}
     exec("\n\n\n".join(augmentation.functions()), namespace)  # train.py's own functions, from the same text
     generator = torch.Generator().manual_seed(seed * 1_000_003 + draw)
     batch = images.x.repeat_interleave(GRID, dim=0)  # each image GRID times in a row

@@ -15,6 +15,8 @@ is given it here:
 - Hyperparameters are baked into the graphs as constants, so a change of learning rate (or momentum) made
   by a schedule between epochs captures the step again; a schedule that changes them every step
   (OneCycleLR) runs eagerly instead.
+- The epoch's running sums (loss and right answers) are added inside the step, in place, so those kernels
+  replay with the graph; the trainer keeps those two tensors for the whole run (a checkpoint is copied into them).
 - Random numbers: dropout draws from CUDA's default generator, and train.py's augment() and mix() (inside the
   step, so that their hundred-odd small kernels replay with it) from the run's own augmentation generator, which is
   registered with each graph. Each replay advances a registered generator as the eager step would, so the graphed
@@ -32,6 +34,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -39,7 +42,7 @@ from netbuilder.training.out_of_memory import is_out_of_memory
 
 WARMUP_STEPS = 3  # eager steps before the first capture; a later batch size needs one
 
-StepFunction = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+StepFunction = Callable[[torch.Tensor, torch.Tensor], Any]  # whatever tensors it returns: a loss, (loss, output)
 
 
 def why_not_graphed(optimizer: torch.optim.Optimizer, schedule: str, precision: torch.dtype | None) -> str:
@@ -117,15 +120,16 @@ class _Captured:
 
     graph: torch.cuda.CUDAGraph
     inputs: tuple[torch.Tensor, torch.Tensor]
-    outputs: tuple[torch.Tensor, torch.Tensor]
+    outputs: Any  # what the step returned as it was captured: tensors the graph writes
     grads: list[torch.Tensor | None]
 
 
 class GraphedStep:
-    """Runs `step(batch_x, batch_y) -> (loss, output)` eagerly for the first steps of each batch size, then as
-    that size's CUDA graph. The returned tensors are the graph's own buffers: read or copy them before the next
-    step. `memory_format` is the layout of the graph's input buffer for 4-d batches (images); `generators` are the
-    CUDA generators of the run's own that the step draws from (registered with each graph)."""
+    """Runs `step(batch_x, batch_y)` (which returns tensors: the loss, or the loss and the output) eagerly for the
+    first steps of each batch size, then as that size's CUDA graph. The returned tensors are the graph's own
+    buffers: read or copy them before the next step. `memory_format` is the layout of the graph's input buffer for
+    4-d batches (images); `generators` are the CUDA generators of the run's own that the step draws from
+    (registered with each graph)."""
 
     def __init__(
         self,
@@ -151,7 +155,7 @@ class GraphedStep:
         self._params = [p for group in optimizer.param_groups for p in group["params"]]
         self._side = capture_stream()
 
-    def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> Any:
         self.steps_seen += 1
         size = len(batch_x)
         self._seen[size] = seen = self._seen.get(size, 0) + 1
@@ -189,7 +193,7 @@ class GraphedStep:
         captured = self.graphs.get(self.batch_size)
         return captured.graph if captured else None
 
-    def _on_side_stream(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _on_side_stream(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> Any:
         current = torch.cuda.current_stream()
         self._side.wait_stream(current)
         with torch.cuda.stream(self._side):

@@ -310,18 +310,23 @@ class Trainer:
             yield self.train_x[index], self.train_y[index]
 
     def _step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
-        """One training step, augmentation included (as a CUDA graph where it can be), then the epoch's running
-        sums with accuracy against the labels; every few steps the gradient statistics, measured on the device."""
+        """One training step, augmentation and the epoch's running sums included (as a CUDA graph where it can
+        be); every few steps the gradient statistics, measured on the device."""
         sampled = self.gradient_stats.due(self.global_step)
         if sampled:
             self.gradient_stats.before_step()
-        size = len(batch_y)
-        loss, output = (self.graphed or self._model_step)(batch_x, batch_y)
+        loss = (self.graphed or self._counted_step)(batch_x, batch_y)
         if sampled:
             self.gradient_stats.after_step(self.global_step + 1)
         if self.schedule == "OneCycleLR":
             self.scheduler.step()
-        self._epoch_loss += loss * size
+        return loss
+
+    def _counted_step(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> torch.Tensor:
+        """The run's step on a batch as read, then its loss and right answers (against the labels) added to the
+        epoch's sums in place: inside the step's CUDA graph, they replay with it."""
+        loss, output = self._model_step(batch_x, batch_y)
+        self._epoch_loss += loss * len(batch_y)
         if self.classification:
             self._epoch_correct += self.program.script.count_correct(output, batch_y)
         return loss
@@ -344,7 +349,7 @@ class Trainer:
 
     def _graphed_step(self) -> GraphedStep:
         """The step as CUDA graphs, reading batches laid out as the model's weights are."""
-        step, size = self._model_step, self.settings.batch_size
+        step, size = self._counted_step, self.settings.batch_size
         return GraphedStep(step, self.optimizer, size, self._laid_out, self.drawn_in_step)
 
     def compile_step(self) -> None:
@@ -558,8 +563,8 @@ class Trainer:
         self.global_step = int(state["global_step"])
         for callback in self.callbacks:
             callback.load_state_dict(state)
-        self._epoch_loss = state["epoch_loss"].to(self.device)
-        self._epoch_correct = state["epoch_correct"].to(self.device)
+        self._epoch_loss.copy_(state["epoch_loss"])  # in place: a captured step adds to these very tensors
+        self._epoch_correct.copy_(state["epoch_correct"])
         self.history = list(state["history"])
         confusion = state.get("confusion")  # checkpoints from before it kept none
         self.confusion = confusion.tolist() if confusion is not None and confusion.numel() else None

@@ -265,15 +265,20 @@ def test_the_exported_package_with_augmentations_passes_ruff(tmp_path, options):
     exported_passes_ruff(stripes_project(**options), tmp_path)
 
 
-def test_grey_images_jitter_brightness_and_contrast_only():
-    """The functions of a 1-channel set (MNIST's shape), run as train.py would hold them."""
-    functions = Augmentation.of(True, {"augment": "none", "jitter": 0.3}, (1, 28, 28), False).functions()
+@pytest.mark.parametrize("channels", [1, 2, 4])
+def test_images_not_in_colour_jitter_brightness_and_contrast_only(channels):
+    """The functions of a 1-channel set (MNIST's shape), or of channels that are not red, green and blue, run as
+    train.py would hold them: contrast blends towards the mean of the channels."""
+    functions = Augmentation.of(True, {"augment": "none", "jitter": 0.3}, (channels, 28, 28), False).functions()
     namespace = {"functools": functools, "torch": torch}
     exec("\n\n".join(functions), namespace)  # our own generated code, as train.py holds it
-    x = torch.rand(200, 1, 28, 28)
+    x = torch.rand(200, channels, 28, 28)
     out = namespace["augment"](x, torch.Generator().manual_seed(0))
-    assert out.shape == x.shape and not torch.equal(out, x)
+    assert out.shape == x.shape and not torch.equal(out, x) and torch.isfinite(out).all()
     assert "brightness and contrast by" in namespace["random_colours"].__doc__
+    # no change of brightness or contrast (factors of 1) is no change at all
+    ones = torch.ones(len(x))
+    assert torch.allclose(namespace["adjust_colours"](x, ones, ones), x, atol=1e-6)
 
 
 def mixing_diagnostics(project: Project) -> list[str]:

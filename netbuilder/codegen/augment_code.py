@@ -335,9 +335,10 @@ def transform_images(batch_x: torch.Tensor, angle: torch.Tensor, scale: torch.Te
 
 _GREY = '''\
 def grey(batch_x: torch.Tensor) -> torch.Tensor:
-    """Each image's grey (N, 1, H, W): the luminance of its red, green and blue, as torchvision weighs them."""
-    if batch_x.shape[1] == 1:
-        return batch_x
+    """Each image's grey (N, 1, H, W): the luminance of its red, green and blue, as torchvision weighs them; the
+    mean of its channels where they are not red, green and blue (a grey image is its own)."""
+    if batch_x.shape[1] != 3:
+        return batch_x if batch_x.shape[1] == 1 else batch_x.mean(dim=1, keepdim=True)
     red, green, blue = batch_x.unbind(dim=1)
     return (red * 0.2989).add(green, alpha=0.587).add(blue, alpha=0.114).unsqueeze(1)'''
 

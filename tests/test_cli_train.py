@@ -3,6 +3,7 @@ resuming, refusals that explain, output that reads well in a log file."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -34,6 +35,23 @@ def test_the_first_line_counts_in_words_one_epoch_and_several_steps(digits, caps
     assert "Digits MLP: 1 epoch of 1 step, batch 2000, on cpu" in capsys.readouterr().err
     assert main(["train", str(digits), "--epochs", "2", "--device", "cpu"]) == 0
     assert "Digits MLP: 2 epochs of 23 steps, batch 64, on cpu" in capsys.readouterr().err
+
+
+def test_the_modules_loaded_stay_out_of_the_collectors_sight_while_the_run_goes_on(digits, monkeypatch):
+    """Every full collection would walk torch's objects again: the command freezes them once they are loaded,
+    and gives them back when it ends, so a caller in the same process collects as before."""
+    import netbuilder.training.console as console
+
+    frozen = []
+    train = console.train_in_terminal
+
+    def counting(*args, **kwargs):
+        frozen.append(gc.get_freeze_count())
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(console, "train_in_terminal", counting)
+    assert main(["train", str(digits), "--epochs", "1", "--device", "cpu"]) == 0
+    assert frozen[0] > 100_000 and gc.get_freeze_count() == 0  # torch's objects and the rest, then none
 
 
 def test_a_run_joins_the_projects_history_with_its_weights_and_checkpoints(digits, capsys):

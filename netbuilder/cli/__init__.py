@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from netbuilder.cli.collector import thaw_imports
 from netbuilder.cli.exit_codes import OK, USAGE
 from netbuilder.cli.parser import COMMANDS, build_parser
 from netbuilder.interrupts import run_ending_cleanly
@@ -42,6 +43,8 @@ def _command(argv: list[str]) -> int:
         return USAGE
     except BrokenPipeError:  # `netbuilder blocks | head`
         return OK
+    finally:
+        thaw_imports()  # what the command froze once torch loaded (collector.py)
 
 
 def _open(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.evaluate_command import run_of, weights_to_use, with_run_split
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
@@ -36,6 +37,7 @@ def run_compress(args: argparse.Namespace) -> int:
     from netbuilder.training.compression.report import report_rows
     from netbuilder.training.console import METRICS_FILE
 
+    freeze_imports()
     try:
         plan = CompressionPlan(
             macs_fraction=args.channels,

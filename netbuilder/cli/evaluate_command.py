@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.codegen.report_table import report_table
@@ -38,6 +39,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from netbuilder.training.evaluation_report import Subject, evaluation_json, figure_lines, write_report
     from netbuilder.training.predict import device_for
 
+    freeze_imports()
     project = with_run_split(project, run_of(history, weights, weights.parent / METRICS_FILE))
     try:
         with _progress_bar() as progress:

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.token_picture import write_token_picture
 from netbuilder.heat_colours import heat_rgba
@@ -26,6 +27,7 @@ def run_explain(args: argparse.Namespace) -> int:
     from netbuilder.training.predict import CLASSIFICATION_KIND, PredictError
     from netbuilder.training.run_explainer import RunExplainer, read_input_files
 
+    freeze_imports()
     try:
         explainer = RunExplainer.load(project, args.weights)
         named = read_input_files(project, args.input, args.weights)

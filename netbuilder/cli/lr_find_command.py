@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.cli.messages import gaps_refusal
@@ -24,6 +25,8 @@ def run_lr_find(args: argparse.Namespace) -> int:
         return PROBLEMS
     from netbuilder.training.lr_finder import find_learning_rate  # torch loads here
     from netbuilder.training.program import ProgramError
+
+    freeze_imports()
 
     def progress(step: int, steps: int, rate: float, loss: float) -> None:
         print(f"\rstep {step}/{steps}  rate {rate:.2e}  loss {loss:.4g}", end="", file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.analysis import analyze
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.json_output import print_json
 from netbuilder.cli.messages import gaps_refusal
@@ -73,6 +74,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     from netbuilder.training.control import Control  # torch loads only here
     from netbuilder.training.sweep import run_sweep
 
+    freeze_imports()
     history = RunHistory(project.path)
     if args.tensorboard is not None and args.tensorboard.exists() and not args.tensorboard.is_dir():
         print(f"netbuilder: {args.tensorboard} is a file, not a folder: give a folder for the logs", file=sys.stderr)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netbuilder.analysis import analyze
+from netbuilder.cli.collector import freeze_imports
 from netbuilder.cli.exit_codes import OK, PROBLEMS, USAGE
 from netbuilder.cli.messages import gaps_refusal
 from netbuilder.project import Project, SettingsError, load_project
@@ -38,6 +39,7 @@ def run_train(args: argparse.Namespace) -> int:
     from netbuilder.training.out_of_memory import is_out_of_memory, out_of_memory_at_start, release_gpu_memory
     from netbuilder.training.program import ProgramError
 
+    freeze_imports()
     _warn_about_no_effect(project, {name for name, value in changes.items() if value != SETTING[name].default})
 
     try:

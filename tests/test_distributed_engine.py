@@ -44,6 +44,9 @@ def test_two_processes_take_the_steps_of_one_and_the_parent_ends_where_they_did(
     heard: list = []
     trainer = new_trainer(with_settings(project, processes=2))
     assert isinstance(trainer, ProcessTrainer) and trainer.run_start().device == "cpu, 2 processes (gloo)"
+    # the workers read the data: the parent keeps its sizes, not a copy
+    assert not any(hasattr(trainer, part) for part in ("train_x", "train_y", "val_x", "val_y"))
+    assert (trainer.train_size, trainer.val_size) == (1438, 359)
     outcome = trainer.run(heard.append, max_steps=STEPS)
     losses = [loss for event in heard if isinstance(event, Progress) for loss in event.losses]
     assert_close(losses, engine_losses(project))

@@ -9,7 +9,8 @@ the gradient reports) as their fields, and each worker's Outcome at the end; the
 that rank 0 writes, so that the parent, a Trainer of the same project on the CPU, ends where the run ended
 (its weights saved by `save_weights`, its history, a later `run()` going on from there) as the window and the
 console expect of a Trainer. A worker that dies or fails ends the run, with its error, within a few seconds:
-the others are then ended too, whatever collective they wait in.
+the others are then ended too, whatever collective they wait in. The parent reads the data once, for its sizes,
+and lets go of it: the workers hold it while they train.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class ProcessTrainer(Trainer):
         self.run_project = project
         super().__init__(with_settings(project, device="cpu"), resume=resume, resume_name=resume_name)
         self.settings = project.training  # as the run trains: on its device
+        if not self.streamed:  # each worker reads the data itself: this process keeps its sizes, not a copy
+            del self.train_x, self.train_y, self.val_x, self.val_y
 
     def run_start(self, *, resumed: bool = False) -> RunStart:
         start = super().run_start(resumed=resumed)

@@ -77,6 +77,22 @@ def test_two_processes_take_the_steps_of_one_and_the_parent_ends_where_they_did(
 
 
 @pytest.mark.slow
+def test_a_last_batch_smaller_than_the_processes_takes_the_step_of_one_process():
+    """1,438 training samples in batches of 479: each epoch's last batch is one sample, which one process takes
+    while the other takes the step with nothing to add."""
+    project = with_settings(without_dropout(), batch_size=479, epochs=2)
+    heard: list = []
+    outcome = new_trainer(with_settings(project, processes=2)).run(heard.append)
+    assert outcome.ok
+    losses = [loss for event in heard if isinstance(event, Progress) for loss in event.losses]
+    assert_close(losses, engine_losses(project, 8), steps=8)  # 4 steps an epoch
+    ends = [event for event in heard if isinstance(event, EpochEnd)]
+    alone = Trainer(project)
+    alone.run()
+    assert abs(ends[-1].train_loss - alone.history[-1]["train_loss"]) < 1e-5
+
+
+@pytest.mark.slow
 def test_stop_reaches_every_worker():
     control = Control()
     steps: list[int] = []

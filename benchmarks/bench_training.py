@@ -9,7 +9,9 @@ imported by netbuilder, 10 classes, CIFAR-10-shaped data (50,000 3x32x32 images 
 generated), batch 512, SGD, bf16, a 0.2 validation split, every sample resident on the GPU. Its second baseline
 is the strong hand loop: channels_last, bf16 autocast, torch.compile(mode="reduce-overhead", dynamic=False), the
 data on the GPU, no per-step .item(). Both are timed over the epochs after a first one (compiling, warming up),
-validation included. Targets: the engine at least 1.5x the strong loop and 250,000 samples/s on an H200.
+validation included. Targets: the engine at least 1.5x the strong loop and 250,000 samples/s on an H200. After
+each of the engine's runs it prints where an epoch went (`epoch_parts`: the steps, the last batch and validation
+timed alone, against the epoch measured, and the GPU's busy time over one more epoch, profiled).
 """
 
 from __future__ import annotations
@@ -153,6 +155,51 @@ def engine_steady_rate(project: Project, *, compiled: bool = True) -> tuple[floa
     return trainer.train_size * (len(epochs) - 1) / sum(e.seconds for e in epochs[1:]), trainer
 
 
+def best_milliseconds(work, device: str, repeats: int, rounds: int = 3) -> float:
+    """The fastest of `rounds` timings of `repeats` calls of `work`, a call's share in ms."""
+    work()
+    synchronize(device)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            work()
+        synchronize(device)
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return best * 1e3
+
+
+def epoch_parts(trainer: Trainer, rate: float) -> str:
+    """Where an epoch of `trainer`'s run went (it trained at `rate` samples/s): a full batch's step, the last
+    batch's and validation, each timed alone in the trainer after its run, their sum against the run's epoch, and
+    on a GPU its busy time over one more epoch (torch.profiler's kernels and copies): what is neither steps nor
+    validation is the epoch's own overhead, and what the GPU is not busy for is its idle time."""
+    device, size = trainer.device.type, trainer.settings.batch_size
+    full, last = divmod(trainer.train_size, size)
+    x, y = trainer.train_x[:size], trainer.train_y[:size]
+    step_of = trainer.graphed or trainer._counted_step  # the run's step: augmentation and the epoch's sums too
+    trainer.model.train()
+    step = best_milliseconds(lambda: step_of(x, y), device, 40)
+    tail = best_milliseconds(lambda: step_of(x[:last], y[:last]), device, 40) if last else 0.0
+    validation = best_milliseconds(trainer.evaluate, device, 5)
+    parts = step * full + tail + validation
+    measured = trainer.train_size / rate * 1e3
+    said = (
+        f"    an epoch: {full} steps x {step:.3f} ms + last batch {tail:.3f} ms + validation {validation:.2f} ms = "
+        f"{parts:.1f} ms, against {measured:.1f} ms measured ({measured - parts:.1f} ms else)"
+    )
+    if device != "cuda":
+        return said
+    trainer.epochs += 1  # one more epoch, profiled
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as profile:
+        trainer.run()
+        synchronize(device)
+    spans = sorted((e.time_range.start, e.time_range.end) for e in profile.events() if e.device_type.name == "CUDA")
+    busy = sum(end - start for start, end in spans) / 1e3
+    wall = (spans[-1][1] - spans[0][0]) / 1e3 if spans else 0.0
+    return f"{said}; one more epoch profiled: the GPU busy {busy:.1f} of {wall:.1f} ms"
+
+
 def strong_loop_rate(project: Project, layout: torch.memory_format = torch.channels_last) -> float:
     """The best loop a skilled person writes: the model and data channels_last and on the GPU, bf16 autocast,
     torch.compile(mode="reduce-overhead"), the step's losses summed on the device and read once an epoch;
@@ -208,8 +255,10 @@ def resnet_workload(epochs: int) -> None:
         cached = trainer.compiled.seconds if trainer.compiled else 0.0
         print(f"  engine, compiled: {ours:,.0f} samples/s; compiling from the cache took {cached:.1f} s")
         print(f"  {trainer.run_start().device}; graphs captured: {trainer.graphed.captures if trainer.graphed else 0}")
-        uncompiled, _ = engine_steady_rate(project, compiled=False)
+        print(epoch_parts(trainer, ours))
+        uncompiled, plain = engine_steady_rate(project, compiled=False)
         print(f"  engine, not compiled (as a run under 20,000 steps is): {uncompiled:,.0f} samples/s")
+        print(epoch_parts(plain, uncompiled))
         try:
             theirs = strong_loop_rate(project)
         except Exception as err:  # torch.compile's own failures: say so, and measure the loop without channels_last

@@ -2,7 +2,8 @@
 evaluate_batch (training/graphed_evaluation.py), on the same weights and data, both measured in this run, with
 the figures they give compared (the confusion matrix and the loss).
 
-Run on CUDA: `.venv/bin/python benchmarks/bench_validation.py [--network small|resnet18-cifar] [--repeats N]`.
+Run on CUDA: `.venv/bin/python benchmarks/bench_validation.py [--network small|resnet18-cifar] [--repeats N]
+[--batch-size B]` (B: validation batches of another size than the project's, to see what a larger one gains).
 `small` is the digits CNN (359 validation images, batch 64); `resnet18-cifar` bench_training's ResNet-18 on
 CIFAR-10-shaped data (10,000 validation images, batch 512, bf16), the workload whose validation took 16 % of a
 run when it was eager.
@@ -68,17 +69,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--network", choices=("small", "resnet18-cifar"), default="small")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=0, help="validate in batches of this size (0: the project's)")
     args = parser.parse_args()
+    sized = (lambda project: with_settings(project, batch_size=args.batch_size)) if args.batch_size else (lambda p: p)
     if not torch.cuda.is_available():
         raise SystemExit("this benchmark needs an NVIDIA GPU (validation is graphed on CUDA only)")
     if args.network == "small":
         print("digits CNN")
-        compare(with_settings(load_project(SAMPLES / "digits_cnn.nbproj"), device="cuda"), args.repeats)
+        compare(sized(with_settings(load_project(SAMPLES / "digits_cnn.nbproj"), device="cuda")), args.repeats)
         return
     with tempfile.TemporaryDirectory() as folder:
         cifar_sized_files(Path(folder))
         print("ResNet-18 on CIFAR-10-shaped data")
-        compare(resnet18_cifar(Path(folder), 1), args.repeats)
+        compare(sized(resnet18_cifar(Path(folder), 1)), args.repeats)
 
 
 if __name__ == "__main__":

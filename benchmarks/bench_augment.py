@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import time
+import sys
+from pathlib import Path
 
 import torch
 import torchvision
@@ -28,6 +29,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from netbuilder.codegen.augment_code import Augmentation
 from netbuilder.training.cuda_graph import capturing
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_training import fastest
 
 TARGET = 0.10
 CLASSES = 10
@@ -50,25 +54,6 @@ WORKLOADS = {
         "cutmix": 1.0,
     },
 }
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def fastest(work, device: torch.device, steps: int, rounds: int) -> float:
-    """Seconds per call of `work`: the fastest of `rounds` rounds of `steps` calls, after a warm-up round."""
-    best = float("inf")
-    for round_ in range(rounds + 1):
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            work()
-        sync(device)
-        if round_:  # the first round warms up (kernels, caches, allocator)
-            best = min(best, (time.perf_counter() - start) / steps)
-    return best
 
 
 def augmentation_functions(options: dict):

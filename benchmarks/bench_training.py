@@ -155,18 +155,18 @@ def engine_steady_rate(project: Project, *, compiled: bool = True) -> tuple[floa
     return trainer.train_size * (len(epochs) - 1) / sum(e.seconds for e in epochs[1:]), trainer
 
 
-def best_milliseconds(work, device: str, repeats: int, rounds: int = 3) -> float:
-    """The fastest of `rounds` timings of `repeats` calls of `work`, a call's share in ms."""
-    work()
-    synchronize(device)
+def fastest(work, device: str | torch.device, steps: int, rounds: int) -> float:
+    """Seconds per call of `work`: the fastest of `rounds` rounds of `steps` calls, after a warm-up round."""
     best = float("inf")
-    for _ in range(rounds):
+    for round_ in range(rounds + 1):
+        synchronize(device)
         start = time.perf_counter()
-        for _ in range(repeats):
+        for _ in range(steps):
             work()
         synchronize(device)
-        best = min(best, (time.perf_counter() - start) / repeats)
-    return best * 1e3
+        if round_:  # the first round warms up (kernels, caches, allocator)
+            best = min(best, (time.perf_counter() - start) / steps)
+    return best
 
 
 def epoch_parts(trainer: Trainer, rate: float) -> str:
@@ -179,9 +179,9 @@ def epoch_parts(trainer: Trainer, rate: float) -> str:
     x, y = trainer.train_x[:size], trainer.train_y[:size]
     step_of = trainer.graphed or trainer._counted_step  # the run's step: augmentation and the epoch's sums too
     trainer.model.train()
-    step = best_milliseconds(lambda: step_of(x, y), device, 40)
-    tail = best_milliseconds(lambda: step_of(x[:last], y[:last]), device, 40) if last else 0.0
-    validation = best_milliseconds(trainer.evaluate, device, 5)
+    step = fastest(lambda: step_of(x, y), device, 40, 3) * 1e3
+    tail = fastest(lambda: step_of(x[:last], y[:last]), device, 40, 3) * 1e3 if last else 0.0
+    validation = fastest(trainer.evaluate, device, 5, 3) * 1e3
     parts = step * full + tail + validation
     measured = trainer.train_size / rate * 1e3
     said = (
@@ -299,8 +299,8 @@ def seconds_to_first_step(device: str, warm: bool) -> float:
     )
 
 
-def synchronize(device: str) -> None:
-    if device == "cuda":
+def synchronize(device: str | torch.device) -> None:
+    if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
 
 

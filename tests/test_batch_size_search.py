@@ -146,7 +146,7 @@ def _capped(trainer: Trainer, budget: Budget) -> None:
 
 def test_the_probe_trains_real_steps_and_finds_where_the_budget_ends():
     """The engine's own step and train.py's evaluate at each size, on a network whose layers draw on a budget:
-    the search ends where the layers' real outputs pass it."""
+    the search ends where the layers' real outputs pass it (in validation, whose batches are twice as large)."""
     trainer = Trainer(with_settings(load_project(DIGITS_MLP), device="cpu"))
     per_sample = 0
     budget = Budget(0)
@@ -158,8 +158,9 @@ def test_the_probe_trains_real_steps_and_finds_where_the_budget_ends():
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
     probe = TrainingProbe(trainer)
     search = search_sizes(probe, trainer.train_size)
-    assert 300 * (1 - 1 / BISECT_TO) <= search.largest <= 300
-    assert all(ok == (size <= 300) for size, ok in search.tried)
+    fits = 300 // trainer.program.script.evaluation_batch(1)  # validation takes batches twice the training's
+    assert fits * (1 - 1 / BISECT_TO) <= search.largest <= fits
+    assert all(ok == (size <= fits) for size, ok in search.tried)
     after = dict(trainer.model.named_parameters())
     assert any(not torch.equal(before[name], after[name]) for name in before)  # real steps were taken
     assert all(p.grad is None for p in trainer.model.parameters())  # each try's memory given back
@@ -175,7 +176,7 @@ def test_the_probe_counts_evaluation_too():
 
     trainer.model.register_forward_pre_hook(evaluation_only)
     probe = TrainingProbe(trainer)
-    assert probe(100) and not probe(101)
+    assert probe(50) and not probe(51)  # validation's batches are twice the training's: 100, then 102
 
 
 def test_an_error_that_is_not_memory_is_raised():
@@ -311,7 +312,8 @@ def test_auto_is_taken_only_by_the_batch_size(capsys):
 def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     """With every batch augmentation on (mixup and cutmix make the loss's targets class probabilities), a try
     trains on the augmented, mixed batch, as the run's step does (the inputs the network sees are not the stored
-    ones), and validates on the validation part as stored, in batches of the size tried, as the run does."""
+    ones), and validates on the validation part as stored, in batches of train.py's evaluation_batch of the size
+    tried, as the run does."""
     from tests.test_augment_batch import ALL, stripes_project
 
     trainer = Trainer(with_settings(stripes_project(**ALL), device="cpu"))
@@ -319,6 +321,6 @@ def test_the_probe_takes_batches_as_the_run_does_augmented_and_mixed():
     seen: list[torch.Tensor] = []
     trainer.model.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
     assert TrainingProbe(trainer)(16)
-    assert trainer.val_size == 32 and len(seen) == 4 and all(len(x) == 16 for x in seen)  # 2 steps, 2 batches
+    assert trainer.val_size == 32 and [len(x) for x in seen] == [16, 16, 32]  # 2 steps, 1 validation batch
     assert not torch.equal(seen[0], trainer.train_x[:16])
-    assert torch.equal(torch.cat(seen[2:]), trainer.val_x)
+    assert torch.equal(seen[2], trainer.val_x)

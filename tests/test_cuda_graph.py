@@ -112,6 +112,35 @@ def test_the_graphed_step_trains_as_the_eager_step_does(path):
         assert graphed.history[-1][key] == pytest.approx(eager.history[-1][key], rel=1e-4), key
 
 
+def test_train_py_fuses_the_optimizers_update_on_a_gpu_only():
+    """SGD, Adam and AdamW have a fused CUDA kernel (one pass over every weight): train.py's make_optimizer asks
+    for it where the model is on a GPU; on the CPU, and for the other optimizers, torch's default is kept."""
+    for block in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
+        t = Trainer(with_settings(with_optimizer(DIGITS_MLP, block), device="cpu"))
+        source = t.program.script_source
+        assert ("fused = next(model.parameters()).is_cuda" in source) == (block in ("SGD", "Adam", "AdamW"))
+        assert not t.optimizer.defaults.get("fused")
+
+
+@pytest.mark.cuda
+@needs_gpu
+@pytest.mark.parametrize("block", ["SGD", "Adam", "AdamW"])
+def test_a_fused_optimizer_trains_graphed_as_it_does_eagerly(block):
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        graphed = cuda_trainer(with_optimizer(DIGITS_CNN, block), epochs=2)
+        assert graphed.optimizer.defaults["fused"] is True and graphed.run().ok
+        eager = cuda_trainer(with_optimizer(DIGITS_CNN, block), epochs=2)
+        eager.graphed = None
+        assert eager.run().ok
+    finally:
+        torch.backends.cudnn.allow_tf32 = True
+    assert graphed.graphed.captures == 2 and graphed.graphed.reason == ""
+    a, b = weights(graphed), weights(eager)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5, msg=lambda text, n=name: f"{n}: {text}")
+
+
 @pytest.mark.cuda
 @needs_gpu
 def test_a_schedule_that_changes_the_rate_each_epoch_captures_again_each_epoch():

@@ -36,10 +36,11 @@ def reference(trainer: Trainer, batch_size: int) -> tuple[float, list[torch.Tens
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])  # bf16 on the CPU: evaluate takes amp None, in fp32
 def test_evaluate_counts_as_a_straightforward_evaluation_of_classes(precision):
-    batch_size = 50  # the last batch is partial
-    trainer = Trainer(sample("digits_mlp", batch_size=batch_size, precision=precision))
+    trainer = Trainer(sample("digits_mlp", batch_size=50, precision=precision))
     trainer.run(max_steps=3)  # a network that is still often wrong: many cells are filled
     script = trainer.program.script
+    batch_size = script.evaluation_batch(50)  # as train.py validates: 100, the last batch partial
+    assert batch_size == trainer.evaluation_batch == 100
     metrics = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, batch_size)
     loss, outputs, targets = reference(trainer, batch_size)
     output, labels = torch.cat(outputs), torch.cat(targets).reshape(-1)
@@ -59,10 +60,10 @@ def test_evaluate_counts_as_a_straightforward_evaluation_of_classes(precision):
 
 
 def test_evaluate_measures_values_as_a_straightforward_evaluation():
-    batch_size = 50
-    trainer = Trainer(sample("digits_autoencoder", batch_size=batch_size))
+    trainer = Trainer(sample("digits_autoencoder", batch_size=50))
     trainer.run(max_steps=3)
     script = trainer.program.script
+    batch_size = trainer.evaluation_batch  # as train.py validates
     metrics = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, batch_size)
     loss, outputs, targets = reference(trainer, batch_size)
     error = (torch.cat(outputs) - torch.cat(targets)).double()  # in float64: the reference's own rounding is nil
@@ -90,7 +91,8 @@ def graphed_against_eager(project: Project) -> tuple[Trainer, list[tuple[EpochEn
     def on_event(event: object) -> None:
         if isinstance(event, EpochEnd):  # sent after validation, before the next step
             script, amp = trainer.program.script, trainer._mixed[:1]
-            figures = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, 64, *amp)
+            size = trainer.evaluation_batch  # 128: train.py's evaluation_batch(64)
+            figures = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, size, *amp)
             eager.append((event, figures))
 
     torch.backends.cudnn.allow_tf32 = False
@@ -116,7 +118,7 @@ def test_graphed_validation_equals_eager_evaluate_on_the_same_weights(name, prec
     evaluation = trainer.evaluation
     assert (
         evaluation.reason == ""
-        and sorted(evaluation.graphs) == [trainer.val_size % 64, 64]
+        and sorted(evaluation.graphs) == [trainer.val_size % 128, 128]
         and evaluation.captures == 2
     )
     # bf16: a kernel cuDNN or cuBLAS takes under capture (other workspace) may round otherwise, by up to bf16's
@@ -166,7 +168,7 @@ def test_a_capture_that_fails_falls_back_to_eager_and_says_why():
     finally:
         script.evaluate_batch = evaluate_batch
     assert trainer.evaluation.reason.startswith("capture failed") and trainer.evaluation.graphs == {}
-    eager = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, 64)
+    eager = script.evaluate(trainer.model, trainer.criterion, trainer.val_x, trainer.val_y, trainer.evaluation_batch)
     assert confusion == eager["confusion"] and val_loss == pytest.approx(eager["loss"], rel=1e-6)
 
 

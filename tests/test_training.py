@@ -11,7 +11,7 @@ import torch
 
 from netbuilder.project import load_project
 from netbuilder.project.settings import SETTINGS
-from netbuilder.training.callbacks import Checkpoints, EarlyStopping
+from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.control import Control
 from netbuilder.training.engine import EpochEnd, Outcome, Progress, Trainer, with_settings
 
@@ -71,6 +71,26 @@ def test_resume_from_a_checkpoint_ends_with_the_same_weights(uninterrupted, tmp_
     fresh = trainer(epochs=3)
     fresh.load_checkpoint(tmp_path / "last.pt")
     assert fresh.global_step == 37
+    assert fresh.run().status == "completed"
+    assert same(weights(fresh), uninterrupted)
+
+
+def test_resume_from_the_checkpoint_saved_at_an_epochs_end_ends_with_the_same_weights(uninterrupted, tmp_path):
+    """The engine draws the next epoch's order before an epoch's validation (while the device works on): the
+    checkpoint saved after that epoch keeps the shuffling as it was before the draw, so a run resumed from it
+    draws the same order as the uninterrupted run."""
+
+    class SaveAfterFirstEpoch(Callback):
+        def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+            if trainer.epoch == 1:
+                trainer.save_checkpoint(tmp_path / "after_1.pt")
+
+    t = trainer(epochs=3)
+    t.callbacks.append(SaveAfterFirstEpoch())
+    assert t.run().status == "completed" and same(weights(t), uninterrupted)
+    fresh = trainer(epochs=3)
+    fresh.load_checkpoint(tmp_path / "after_1.pt")
+    assert fresh.epoch == 1 and fresh.position == 0
     assert fresh.run().status == "completed"
     assert same(weights(fresh), uninterrupted)
 

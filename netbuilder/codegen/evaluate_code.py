@@ -28,9 +28,18 @@ def errors(output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     }'''
 
 
+EVALUATION_BATCH = '''\
+def evaluation_batch(batch_size: int) -> int:
+    """The batches evaluate() takes for training batches of `batch_size`: twice as many samples, since evaluation
+    keeps no activations for a backward pass (so they fit where a training step does) and a GPU launches half
+    as many kernels for the same samples."""
+    return 2 * batch_size'''
+
+
 def evaluate_functions(options: LoopOptions) -> list[str]:
     """The validation's functions, in the order train.py holds them."""
     return [
+        EVALUATION_BATCH,
         *([] if options.classification else [ERRORS]),
         _sums(options),
         _evaluate_batch(options),

@@ -321,6 +321,7 @@ def _train(o: LoopOptions) -> str:
             else "            batch_x, batch_y = train_x[index[part]], train_y[index[part]]",
         ]
     mixed = ", amp, scaler" if o.mixed else ""
+    amp = ", amp" if o.mixed else ""
     targets = "targets" if o.mix else "batch_y"
     lines += [
         *(["            batch_x = augment(batch_x, augmentation)"] if o.augment else []),
@@ -356,9 +357,9 @@ def _train(o: LoopOptions) -> str:
         f"        if len({val_data}):",
         "            metrics = "
         + (
-            f"evaluate(model, criterion, val_part, batch_size, device, workers{', amp' if o.mixed else ''})"
+            f"evaluate(model, criterion, val_part, evaluation_batch(batch_size), device, workers{amp})"
             if o.streamed
-            else f"evaluate(model, criterion, val_x, val_y, batch_size{', amp' if o.mixed else ''})"
+            else f"evaluate(model, criterion, val_x, val_y, evaluation_batch(batch_size){amp})"
         ),
         *(
             ['            run["confusion"] = metrics.pop("confusion")  # the last, for metrics.json']

@@ -244,11 +244,12 @@ class TrainingProbe:
         return batch_x, labels
 
     def _evaluate(self, size: int) -> None:
-        """Validation as the run's, in batches of `size`: train.py's evaluate over the validation part in memory,
-        as CUDA graphs (the full batches' and the last's, their pool beside the step's) where the run's validation
-        is; over one batch of a streamed part."""
+        """Validation as the run's with training batches of `size` (its batches train.py's evaluation_batch(size)):
+        train.py's evaluate over the validation part in memory, as CUDA graphs (the full batches' and the last's,
+        their pool beside the step's) where the run's validation is; over one batch of a streamed part."""
         trainer = self.trainer
         script = trainer.program.script
+        size = script.evaluation_batch(size)
         if trainer.streamed:
             part = torch.utils.data.Subset(trainer.val_part, [i % trainer.val_size for i in range(size)])
             script.evaluate(trainer.model, trainer.criterion, part, size, str(trainer.device), 0)

@@ -140,6 +140,8 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.position = 0  # samples of the current epoch already used
         self.order: torch.Tensor | None = None  # this epoch's permutation, drawn at its first step
+        self._ahead: torch.Tensor | None = None  # the next epoch's, drawn at the end of this one's steps
+        self._shuffle_before_ahead = self.shuffle.get_state()
         self.epoch_seed = 0  # a streamed run's seed of this epoch's crops and flips (see train.py's Part)
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
@@ -157,7 +159,8 @@ class Trainer:
         self.compiled: CompiledStep | None = None  # the step on the model compiled, where that pays
         self._pace: Pace | None = None  # the run() under way, which hears the compiled step's notes
         self.not_graphed = "" if self.device.type == "cuda" else "the CPU runs the step as it is"
-        evaluation = (script, self.model, self.criterion, batch_size, self._mixed[:1], self._laid_out)
+        self.evaluation_batch = script.evaluation_batch(batch_size)  # train.py validates in larger batches
+        evaluation = (script, self.model, self.criterion, self.evaluation_batch, self._mixed[:1], self._laid_out)
         self.evaluation = GraphedEvaluation(*evaluation, graphed=self.device.type == "cuda" and not self.streamed)
         if not self.not_graphed:
             self.not_graphed = why_not_graphed(self.optimizer, self.schedule, self._amp)
@@ -271,6 +274,7 @@ class Trainer:
                 failure = self._report(pace)
                 if failure:
                     return "failed", failure
+        self._draw_ahead()
         failure = self._report(pace)
         return ("failed", failure) if failure else None
 
@@ -279,11 +283,23 @@ class Trainer:
 
     def _draw_epoch_order(self) -> None:
         """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""
-        self.order = torch.randperm(self.train_size, generator=self.shuffle).to(self._order_device())
+        ahead, self._ahead = self._ahead, None
+        self.order = ahead if ahead is not None else self._permutation()
         if self._epoch_seeds:
             self.epoch_seed = int(
                 torch.randint(2**62, (), generator=self.augmentation, device=self.augmentation.device)
             )
+
+    def _permutation(self) -> torch.Tensor:
+        return torch.randperm(self.train_size, generator=self.shuffle).to(self._order_device())
+
+    def _draw_ahead(self) -> None:
+        """Draw the next epoch's permutation of data in memory while the device still works through this epoch's
+        steps, so that the device does not wait for it between epochs (the draw and its copy took 2-5 ms on an
+        H200's host); a checkpoint keeps the shuffling generator as it was before the draw."""
+        if not self.streamed and self.epoch + 1 < self.epochs:
+            self._shuffle_before_ahead = self.shuffle.get_state()
+            self._ahead = self._permutation()
 
     def _order_device(self) -> torch.device:
         """In-memory batches are gathered on the device by index; a DataLoader takes its order from the CPU."""
@@ -459,7 +475,7 @@ class Trainer:
         if self.val_size == 0:
             return None, {}, None
         if self.streamed:  # a mixed-precision train.py evaluates under the autocast it trains with (self._mixed[:1])
-            part = (self.val_part, self.settings.batch_size, str(self.device), self.workers, *self._mixed[:1])
+            part = (self.val_part, self.evaluation_batch, str(self.device), self.workers, *self._mixed[:1])
             metrics = self.program.script.evaluate(self.model, self.criterion, *part)
         else:  # as CUDA graphs where it can be (graphed_evaluation.py)
             metrics = self.evaluation.evaluate(self.val_x, self.val_y)
@@ -507,7 +523,7 @@ class Trainer:
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "shuffle": self.shuffle.get_state(),
+                "shuffle": self._shuffle_before_ahead if self._ahead is not None else self.shuffle.get_state(),
                 "augmentation": self.augmentation.get_state(),
             },
             "epoch": self.epoch,
@@ -547,6 +563,7 @@ class Trainer:
         if torch.cuda.is_available() and rng["cuda"]:
             torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in rng["cuda"]])
         self.shuffle.set_state(rng["shuffle"].cpu())
+        self._ahead = None
         # checkpoints from before augmentation have no such state (and needed none); one saved on another kind
         # of device holds another generator's state: augmentation goes on from this run's seed instead (runs
         # on different devices never draw the same numbers anyway)

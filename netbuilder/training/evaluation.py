@@ -146,12 +146,13 @@ def evaluate_model(
     criterion = script.make_criterion()
     kept = _Kept(total, progress)
     hooks = [model.register_forward_hook(kept.output), criterion.register_forward_hook(kept.target)]
+    batch_size = script.evaluation_batch(settings.batch_size)  # as train.py validates
     try:
         if program.task.dataset.streamed:
-            figures = script.evaluate(model, criterion, data[0], settings.batch_size, device, workers)
+            figures = script.evaluate(model, criterion, data[0], batch_size, device, workers)
         else:
             x, y = (tensor.to(device) for tensor in data)
-            figures = script.evaluate(model, criterion, x, y, settings.batch_size)
+            figures = script.evaluate(model, criterion, x, y, batch_size)
     except ValueError as err:  # an image that cannot be read, named by the loader
         raise unreadable(_loader_words(err)) from None
     finally:

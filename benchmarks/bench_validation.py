@@ -3,10 +3,10 @@ evaluate_batch (training/graphed_evaluation.py), on the same weights and data, b
 the figures they give compared (the confusion matrix and the loss).
 
 Run on CUDA: `.venv/bin/python benchmarks/bench_validation.py [--network small|resnet18-cifar] [--repeats N]
-[--batch-size B]` (B: validation batches of another size than the project's, to see what a larger one gains).
-`small` is the digits CNN (359 validation images, batch 64); `resnet18-cifar` bench_training's ResNet-18 on
-CIFAR-10-shaped data (10,000 validation images, batch 512, bf16), the workload whose validation took 16 % of a
-run when it was eager.
+[--batch-size B]` (B: training batches of another size than the project's). Both validate in train.py's
+evaluation_batch, twice the training batch. `small` is the digits CNN (359 validation images, training batch 64);
+`resnet18-cifar` bench_training's ResNet-18 on CIFAR-10-shaped data (10,000 validation images, training batch 512,
+bf16), the workload whose validation took 16 % of a run when it was eager.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def seconds(evaluate, repeats: int) -> tuple[float, dict]:
 
 def compare(project: Project, repeats: int) -> None:
     trainer = Trainer(project, device="cuda")
-    script, size = trainer.program.script, trainer.settings.batch_size
+    script, size = trainer.program.script, trainer.evaluation_batch
     amp = trainer._mixed[:1]
 
     def eager() -> dict:
@@ -55,7 +55,8 @@ def compare(project: Project, repeats: int) -> None:
     eager_seconds, eager_figures = seconds(eager, repeats)
     graphed_seconds, graphed_figures = seconds(graphed, repeats)
     samples = trainer.val_size
-    print(f"  {samples} validation samples, batch {size}, {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    device = f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
+    print(f"  {samples} validation samples, batch {size} (training {trainer.settings.batch_size}), {device}")
     print(f"  eager evaluate():   {eager_seconds * 1e3:8.2f} ms  ({samples / eager_seconds:,.0f} samples/s)")
     print(f"  replayed graphs:    {graphed_seconds * 1e3:8.2f} ms  ({samples / graphed_seconds:,.0f} samples/s)")
     print(f"  graphs / eager: {eager_seconds / graphed_seconds:.2f}x faster; capturing took {capture:.2f} s once")
@@ -69,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--network", choices=("small", "resnet18-cifar"), default="small")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--batch-size", type=int, default=0, help="validate in batches of this size (0: the project's)")
+    parser.add_argument("--batch-size", type=int, default=0, help="training batches of this size (0: the project's)")
     args = parser.parse_args()
     sized = (lambda project: with_settings(project, batch_size=args.batch_size)) if args.batch_size else (lambda p: p)
     if not torch.cuda.is_available():

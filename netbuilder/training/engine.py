@@ -488,7 +488,10 @@ class Trainer:
 
     def _finish(self, emit: Listener, status: str, message: str) -> Outcome:
         for callback in self.callbacks:
-            callback.on_run_end(self, status)
+            try:
+                callback.on_run_end(self, status)
+            except WriteError as err:  # a checkpoint written behind the training could not be
+                status, message = "failed", str(err)
         outcome = Outcome(
             status,
             message,

@@ -12,8 +12,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netbuilder.training.checkpoint_writer import CheckpointWriter, on_host
-
 if TYPE_CHECKING:
     from netbuilder.training.engine import Trainer
 
@@ -66,15 +64,11 @@ class EarlyStopping(Callback):
 
 class Checkpoints(Callback):
     """Keeps `folder`/last.pt (after every epoch, and where a run is stopped) and `folder`/best.pt (after each
-    epoch whose validation loss is the best so far). No folder, no files. After an epoch the state is copied to
-    the host and written while the next epoch trains (checkpoint_writer.py); when a run ends, every file is
-    written before run() returns. A write that failed is told (WriteError) at the next epoch's end or at the
-    run's."""
+    epoch whose validation loss is the best so far). No folder, no files."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
         self.best_val_loss = math.inf
-        self.writer = CheckpointWriter()
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         val_loss = record["val_loss"]
@@ -82,15 +76,13 @@ class Checkpoints(Callback):
         if improved:
             self.best_val_loss = val_loss
         if self.folder is not None:
-            state = on_host(trainer.state_dict())
-            self.writer.put(self.folder / "last.pt", state)
+            trainer.save_checkpoint(self.folder / "last.pt")
             if improved:
-                self.writer.put(self.folder / "best.pt", state)
+                trainer.save_checkpoint(self.folder / "best.pt")
 
     def on_run_end(self, trainer: Trainer, status: str) -> None:
         if self.folder is not None and status == "stopped":
-            self.writer.put(self.folder / "last.pt", on_host(trainer.state_dict()))
-        self.writer.flush()
+            trainer.save_checkpoint(self.folder / "last.pt")
 
     def state_dict(self) -> dict[str, float | int]:
         return {"best_saved_val_loss": self.best_val_loss}

@@ -488,10 +488,7 @@ class Trainer:
 
     def _finish(self, emit: Listener, status: str, message: str) -> Outcome:
         for callback in self.callbacks:
-            try:
-                callback.on_run_end(self, status)
-            except WriteError as err:  # a checkpoint written behind the training could not be
-                status, message = "failed", str(err)
+            callback.on_run_end(self, status)
         outcome = Outcome(
             status,
             message,

@@ -41,6 +41,7 @@ from netbuilder.training.control import Control
 from netbuilder.training.cuda_graph import GraphedStep, make_capturable, why_not_graphed
 from netbuilder.training.cuda_start import CudaStart
 from netbuilder.training.data_cache import prepared_data
+from netbuilder.training.epoch_order import EpochOrder
 from netbuilder.training.failure_message import explain_failure
 from netbuilder.training.gradient_stats import GradientStats
 from netbuilder.training.graphed_evaluation import GraphedEvaluation
@@ -127,7 +128,8 @@ class Trainer:
         make_scheduler = getattr(script, "make_scheduler", None)
         self.scheduler = make_scheduler(self.optimizer, self.epochs, self.steps_per_epoch) if make_scheduler else None
         self.schedule = type(self.scheduler).__name__ if self.scheduler else ""
-        self.shuffle = torch.Generator().manual_seed(seed + 1)
+        # train.py's shuffling: gathered on the device by index from memory; a DataLoader takes its order on the CPU
+        self.orders = EpochOrder(self.train_size, seed, torch.device("cpu") if self.streamed else self.device)
         # train.py's augment() and mix() change each training batch on the device inside the step (and its CUDA
         # graph), drawing from this generator; a streamed run's per-sample crops and flips alone draw one seed an epoch
         self._augment, self._mix = getattr(script, "augment", None), getattr(script, "mix", None)
@@ -140,8 +142,6 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.position = 0  # samples of the current epoch already used
         self.order: torch.Tensor | None = None  # this epoch's permutation, drawn at its first step
-        self._ahead: torch.Tensor | None = None  # the next epoch's, drawn at the end of this one's steps
-        self._shuffle_before_ahead = self.shuffle.get_state()
         self.epoch_seed = 0  # a streamed run's seed of this epoch's crops and flips (see train.py's Part)
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
@@ -274,7 +274,8 @@ class Trainer:
                 failure = self._report(pace)
                 if failure:
                     return "failed", failure
-        self._draw_ahead()
+        if not self.streamed and self.epoch + 1 < self.epochs:  # while the device works through the queued steps
+            self.orders.draw_ahead()
         failure = self._report(pace)
         return ("failed", failure) if failure else None
 
@@ -283,27 +284,11 @@ class Trainer:
 
     def _draw_epoch_order(self) -> None:
         """This epoch's permutation (and a streamed run's seed for its crops and flips), as train() draws them."""
-        ahead, self._ahead = self._ahead, None
-        self.order = ahead if ahead is not None else self._permutation()
+        self.order = self.orders.draw()
         if self._epoch_seeds:
             self.epoch_seed = int(
                 torch.randint(2**62, (), generator=self.augmentation, device=self.augmentation.device)
             )
-
-    def _permutation(self) -> torch.Tensor:
-        return torch.randperm(self.train_size, generator=self.shuffle).to(self._order_device())
-
-    def _draw_ahead(self) -> None:
-        """Draw the next epoch's permutation of data in memory while the device still works through this epoch's
-        steps, so that the device does not wait for it between epochs (the draw and its copy took 2-5 ms on an
-        H200's host); a checkpoint keeps the shuffling generator as it was before the draw."""
-        if not self.streamed and self.epoch + 1 < self.epochs:
-            self._shuffle_before_ahead = self.shuffle.get_state()
-            self._ahead = self._permutation()
-
-    def _order_device(self) -> torch.device:
-        """In-memory batches are gathered on the device by index; a DataLoader takes its order from the CPU."""
-        return torch.device("cpu") if self.streamed else self.device
 
     def _augmented(self, batch_x: torch.Tensor, batch_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """A batch as read, changed by train.py's augment() and mix() as train() does: (inputs, what the loss
@@ -523,7 +508,7 @@ class Trainer:
             "rng": {
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "shuffle": self._shuffle_before_ahead if self._ahead is not None else self.shuffle.get_state(),
+                "shuffle": self.orders.state(),
                 "augmentation": self.augmentation.get_state(),
             },
             "epoch": self.epoch,
@@ -562,8 +547,7 @@ class Trainer:
         torch.set_rng_state(rng["torch"].cpu())
         if torch.cuda.is_available() and rng["cuda"]:
             torch.cuda.set_rng_state_all([generator_state.cpu() for generator_state in rng["cuda"]])
-        self.shuffle.set_state(rng["shuffle"].cpu())
-        self._ahead = None
+        self.orders.load_state(rng["shuffle"])
         # checkpoints from before augmentation have no such state (and needed none); one saved on another kind
         # of device holds another generator's state: augmentation goes on from this run's seed instead (runs
         # on different devices never draw the same numbers anyway)
@@ -575,7 +559,7 @@ class Trainer:
             raise ValueError(f"where the run stood does not fit the {self.train_size} training samples here")
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
-        self.order = order.to(self._order_device()) if order.numel() else None
+        self.order = order.to(self.orders.device) if order.numel() else None
         self.epoch_seed = int(state.get("epoch_seed", 0))
         self.global_step = int(state["global_step"])
         for callback in self.callbacks:

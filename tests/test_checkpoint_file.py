@@ -17,7 +17,7 @@ import torch
 import netbuilder.atomic_file
 from netbuilder.cli import main
 from netbuilder.project import load_project
-from netbuilder.training.checkpoint_file import CheckpointError, WriteError, read_checkpoint, save_file
+from netbuilder.training.checkpoint_file import CheckpointError, WriteError, on_host, read_checkpoint, save_file
 from netbuilder.training.engine import Trainer, with_settings
 from netbuilder.training.program import load_program
 
@@ -222,3 +222,16 @@ def test_any_value_of_a_checkpoint_replaced_by_garbage_is_refused_or_gone_on_fro
                 assert "\n" not in str(err) and str(err).startswith(f"{path}: "), (place, value, err)
                 refused += 1
     assert refused > len(places) * len(GARBAGE) // 2
+
+
+def test_on_host_keeps_the_state_as_it_was():
+    """What a better epoch's state is kept as until it is written: later in-place steps and appends leave it be."""
+    weight, history = torch.ones(3), [{"epoch": 1}]
+    state = {"model": {"w": weight}, "history": history, "pair": (torch.zeros(2), 5), "name": "x"}
+    kept = on_host(state)
+    weight += 1
+    history.append({"epoch": 2})
+    history[0]["epoch"] = 7
+    state["pair"][0].fill_(3)
+    assert torch.equal(kept["model"]["w"], torch.ones(3)) and kept["history"] == [{"epoch": 1}]
+    assert isinstance(kept["pair"], tuple) and torch.equal(kept["pair"][0], torch.zeros(2)) and kept["name"] == "x"

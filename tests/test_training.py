@@ -11,6 +11,7 @@ import torch
 
 from netbuilder.project import load_project
 from netbuilder.project.settings import SETTINGS
+from netbuilder.training import callbacks
 from netbuilder.training.callbacks import Callback, Checkpoints, EarlyStopping
 from netbuilder.training.control import Control
 from netbuilder.training.engine import EpochEnd, Outcome, Progress, Trainer, with_settings
@@ -270,14 +271,13 @@ class _Run:
     """What the callbacks see of a trainer."""
 
     def __init__(self, epochs: int) -> None:
-        self.epoch, self.epochs, self.stop_reason, self.saved = 0, epochs, "", []
+        self.epoch, self.epochs, self.stop_reason = 0, epochs, ""
 
     def request_stop(self, reason: str) -> None:
         self.stop_reason = reason
 
-    def save_checkpoint(self, path: Path) -> Path:
-        self.saved.append(path.name)
-        return path
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch}
 
     def end_epoch(self, callbacks, val_loss) -> None:
         self.epoch += 1
@@ -295,21 +295,82 @@ def test_early_stopping_keeps_its_own_count_and_asks_the_trainer_to_stop():
     run.end_epoch([again], 0.45)
     assert run.stop_reason == "validation loss did not improve for 2 epochs"
     last = _Run(epochs=2)  # no stopping "early" at the last epoch, nor without a patience
-    for callbacks in ([EarlyStopping(patience=1)], [EarlyStopping(patience=0)]):
+    for stopping in ([EarlyStopping(patience=1)], [EarlyStopping(patience=0)]):
         last.epoch = 0
         for val_loss in (1.0, 2.0):
-            last.end_epoch(callbacks, val_loss)
+            last.end_epoch(stopping, val_loss)
     assert last.stop_reason == ""
 
 
-def test_checkpoints_keep_the_last_epoch_and_the_best_one(tmp_path):
-    run, checkpoints = _Run(epochs=10), Checkpoints(tmp_path)
+def saved_epochs(folder: Path) -> tuple[int | None, int | None]:
+    """The epochs last.pt and best.pt hold (None: no such file)."""
+    return tuple(
+        torch.load(folder / name, weights_only=True)["epoch"] if (folder / name).is_file() else None
+        for name in ("last.pt", "best.pt")
+    )
+
+
+def test_checkpoints_quick_to_write_keep_every_epoch_and_the_best_one(tmp_path):
+    run, checkpoints = _Run(epochs=10), Checkpoints(tmp_path, clock=lambda: 0.0)  # writes that take no time
+    seen = []
     for val_loss in (1.0, 0.5, 0.7, None):
         run.end_epoch([checkpoints], val_loss)
+        seen.append(saved_epochs(tmp_path))
+    assert seen == [(1, 1), (2, 2), (3, 2), (4, 2)]
+    run.epoch = 5  # stopped in the middle of an epoch: where it stands
     checkpoints.on_run_end(run, "stopped")
-    checkpoints.on_run_end(run, "failed")
-    assert run.saved == ["last.pt", "best.pt", "last.pt", "best.pt", "last.pt", "last.pt", "last.pt"]
+    assert saved_epochs(tmp_path) == (5, 2)
+    run.epoch = 6
+    checkpoints.on_run_end(run, "failed")  # a failed run keeps the checkpoint from before its failure
+    assert saved_epochs(tmp_path) == (5, 2)
     assert Checkpoints().state_dict() != checkpoints.state_dict() == {"best_saved_val_loss": 0.5}
+
+
+def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_stays_the_best(tmp_path, monkeypatch):
+    """Each file takes 0.5 s to write and an epoch 1 s: after epoch 1's two files, writing waits 20 s (1 s is 5 %
+    of it); the better epochs between are kept, and the last epoch writes both."""
+    now = [0.0]
+    write = callbacks.save_file
+
+    def slow(state, path):
+        now[0] += 0.5
+        return write(state, path)
+
+    monkeypatch.setattr(callbacks, "save_file", slow)
+    run, checkpoints = _Run(epochs=8), Checkpoints(tmp_path, clock=lambda: now[0])
+    seen = []
+    for val_loss in (1.0, 0.5, 0.7, 0.4, 0.6, 0.9, 0.8):
+        now[0] += 1.0
+        run.end_epoch([checkpoints], val_loss)
+        seen.append(saved_epochs(tmp_path))
+    assert seen == [(1, 1)] * 7 and now[0] == 8.0
+    run.end_epoch([checkpoints], 0.45)  # the last epoch: written, and best.pt is epoch 4's, kept since
+    assert saved_epochs(tmp_path) == (8, 4)
+    assert checkpoints.state_dict() == {"best_saved_val_loss": 0.4}
+
+
+def test_a_run_that_fails_or_stops_early_writes_what_it_kept(tmp_path, monkeypatch):
+    now = [0.0]
+    write = callbacks.save_file
+
+    def slow(state, path):
+        now[0] += 0.5
+        return write(state, path)
+
+    monkeypatch.setattr(callbacks, "save_file", slow)
+    for status in ("failed", "early-stopped"):
+        folder = tmp_path / status
+        run, checkpoints = _Run(epochs=10), Checkpoints(folder, clock=lambda: now[0])
+        run.end_epoch([checkpoints], 1.0)  # written, in 1 s: the next write is due 20 s later
+        run.end_epoch([checkpoints], 0.5)  # a better epoch, kept, not written
+        assert saved_epochs(folder) == (1, 1)
+        if status == "failed":
+            checkpoints.on_run_end(run, "failed")
+            assert saved_epochs(folder) == (1, 2)
+        else:
+            run.stop_reason = "no better for 1 epoch"
+            run.end_epoch([checkpoints], 0.7)
+            assert saved_epochs(folder) == (3, 2)
 
 
 def test_a_run_resumed_from_its_checkpoint_stops_early_where_an_uninterrupted_one_does(tmp_path):

@@ -54,6 +54,19 @@ class WriteError(OSError):
     naming the file, and the file as it was before is still there."""
 
 
+def on_host(state: Any) -> Any:
+    """`state` (dicts, lists and tuples of tensors and plain values) as it is now, to keep while training goes on:
+    every container made anew and every tensor copied to the CPU (torch.save's own copy: one by one, each waiting
+    for its stream only, never for the whole device, where another run may be capturing a CUDA graph)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {key: on_host(value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(on_host(value) for value in state)
+    return state
+
+
 def save_file(contents: Any, path: Path) -> Path:
     """torch.save `contents` to `path` atomically (see open_atomically); WriteError when it cannot be written."""
     try:

@@ -127,8 +127,8 @@ def test_a_short_sweep_adds_its_runs_to_the_history_marks_the_best_and_draws_the
     dialog = open_sweep(window)
     fill(dialog, ("optimizer.lr", "list", "0.001,0.01"))
     dialog.epochs_field.setValue(1)
-    heard = []
-    panel.runs_changed.connect(lambda: heard.append(len(panel.history.records)))
+    heard = []  # on each runs_changed: the runs in the history and whether the sweep was still going on
+    panel.runs_changed.connect(lambda: heard.append((len(panel.history.records), dialog.is_running)))
     dialog.start_button.click()
     assert dialog.is_running and not panel.train_button.isEnabled()
     assert panel.train_button.toolTip().startswith("A sweep is training")
@@ -139,7 +139,11 @@ def test_a_short_sweep_adds_its_runs_to_the_history_marks_the_best_and_draws_the
     records = panel.history.records[before:]
     assert [r.sweep["values"] for r in records] == [{"optimizer.lr": 0.001}, {"optimizer.lr": 0.01}]
     assert all(r.status == "completed" and r.epochs_done == 1 for r in records)
-    assert heard[:2] == [before + 1, before + 2]  # each run shown as it ended
+    # each run shown as it ended, while the sweep went on (the history is written on the sweep's thread, so the
+    # second run may have joined it before the first one's signal is handled), then once more at the end
+    while_running = [n for n, running in heard if running]
+    assert len(while_running) == 2 and while_running[0] >= before + 1 and while_running[-1] == before + 2
+    assert heard[-1] == (before + 2, False)
     assert dialog.results.topLevelItemCount() == 2
     best = [r for r in records if r.sweep.get("best")]
     assert len(best) == 1 and dialog.plot.best.run_id == best[0].run_id

@@ -14,6 +14,7 @@ from typing import Any
 
 from netbuilder.codegen.identifiers import safe_text
 from netbuilder.codegen.run_description import RunDescription
+from netbuilder.codegen.script_files import WRITING_SHARE
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~&])")
 
@@ -98,8 +99,9 @@ def _training_section(settings: Mapping[str, Any], weights_file: str) -> list[st
         f"{float(settings['val_fraction']):.0%} of the samples for validation, with seed {int(settings['seed'])}, "
         "and writes the weights to `model.pt`. With the same seed, on the CPU, it repeats the app's training step "
         "for step: the same split, the same batches, the same losses (`history.json` holds every step's loss "
-        "and each epoch's metrics). After each epoch it saves `checkpoint.pt`: "
-        "`python train.py --resume checkpoint.pt` goes on from there.",
+        "and each epoch's metrics). At the end of an epoch it saves `checkpoint.pt`, after every one unless "
+        f"writing it would take more than about {WRITING_SHARE:.0%} of the run (a large network on a fast GPU), "
+        "and always after the last: `python train.py --resume checkpoint.pt` goes on from there.",
         "",
         "`python train.py --tensorboard runs` also writes TensorBoard event files into `runs/<when it started>/` "
         "(every step's loss, each epoch's metrics and learning rate, the hyperparameters, the model's graph), "

@@ -3,6 +3,8 @@ goes on from, saved and read back, and out/metrics.json (`write_metrics`, for cl
 
 from __future__ import annotations
 
+WRITING_SHARE = 0.05  # at most about this share of a run's time goes to writing its checkpoints (app and train.py)
+
 SAVE_ATOMICALLY = '''\
 def save_atomically(path: str, contents) -> None:
     """Save `contents` at `path` all at once (bytes as they are, anything else with torch.save): into path.tmp,

@@ -8,16 +8,18 @@ the loss, the accuracy, the top-5 accuracy (the true class among the five highes
 than five classes) and the confusion matrix, counted on the device by the class rule of `count_correct`; for
 values the loss, MAE, RMSE and R². The engine reads each epoch's per-class figures from that matrix with the
 script's own `classification_report` (codegen/class_report.py, carried by its source), so there is no second
-pass. `train()` saves out/checkpoint.pt (everything `--resume` needs: model, optimizer, schedule, random
-generators, epoch, the last confusion matrix) and out/history.json (each epoch's metrics and every step's loss)
-after each epoch, and out/model.pt at the end, then prints the last validation's per-class table
-(codegen/report_table.py) and writes out/metrics.json (the last epoch's metrics, and for classification its
-matrix and per-class figures), each by `save_atomically` (a temporary file, synced, then renamed: a stop or a
-full disk mid-write leaves the previous file whole); a `--resume` file it cannot go on from ends the script
-with one line. Under `torchrun --nproc_per_node N train.py` each process takes its share of every batch
-(codegen/processes_code.py) and the steps stay those of one process. Its options are the project's training
-settings as declared once in project/settings.py (flag, type, choices, help), with the project's values as
-defaults; an fp32 project's script leaves out precision, since its loop has no mixed precision to choose.
+pass. `train()` saves out/history.json (each epoch's metrics and every step's loss) after each epoch and
+out/checkpoint.pt (everything `--resume` needs: model, optimizer, schedule, random generators, epoch, the last
+confusion matrix) after the first, the last, an early stop and as often in between as keeps writing it to about
+WRITING_SHARE of the run, as the app keeps last.pt (a ResNet-18's is 90 MB), and out/model.pt at the end, then
+prints the last validation's per-class table (codegen/report_table.py) and writes out/metrics.json (the last
+epoch's metrics, and for classification its matrix and per-class figures), each by `save_atomically` (a temporary
+file, synced, then renamed: a stop or a full disk mid-write leaves the previous file whole); a `--resume` file it
+cannot go on from ends the script with one line. Under `torchrun --nproc_per_node N train.py` each process takes
+its share of every batch (codegen/processes_code.py) and the steps stay those of one process. Its options are the
+project's training settings as declared once in project/settings.py (flag, type, choices, help), with the
+project's values as defaults; an fp32 project's script leaves out precision, since its loop has no mixed precision
+to choose.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from netbuilder.codegen.script_files import (
     SAVE_CHECKPOINT,
     WRITE_CLASS_METRICS,
     WRITE_VALUE_METRICS,
+    WRITING_SHARE,
 )
 from netbuilder.codegen.tensorboard_summaries import log_epoch, log_graph, log_run_end, log_step_losses, run_hparams
 from netbuilder.project.settings import CHOICE, SETTINGS, SettingSpec
@@ -220,10 +223,13 @@ def _train(o: LoopOptions) -> str:
         f") -> {o.class_name}:",
         '    """Train with this seed, from scratch or from the checkpoint `resume`; print one line per epoch.',
         "",
-        "    After each epoch out/checkpoint.pt holds what `--resume` needs to go on, and out/history.json each",
-        "    epoch's metrics and every step's loss; at the end out/model.pt holds the trained weights and",
-        "    out/metrics.json the last validation's figures. With `tensorboard`, TensorBoard event files go into",
-        "    tensorboard/<when the run started>/ as the app writes them.",
+        "    out/checkpoint.pt holds what `--resume` needs to go on. It is written after the first epoch, the last,",
+        "    an early stop, and in between as often as keeps writing it to about "
+        f"{WRITING_SHARE:.0%} of the run (after a write",
+        f"    that took s seconds, none sooner than s / {WRITING_SHARE} seconds later: a large network's is large).",
+        "    out/history.json holds each epoch's metrics and every step's loss; at the end out/model.pt holds the",
+        "    trained weights and out/metrics.json the last validation's figures. With `tensorboard`, TensorBoard",
+        "    event files go into tensorboard/<when the run started>/ as the app writes them.",
         "",
         "    Under torchrun each process takes its share of every batch and DistributedDataParallel averages their",
         "    gradients, so the steps are those of one process with the whole batch; every process validates on the",
@@ -284,6 +290,7 @@ def _train(o: LoopOptions) -> str:
         """            print(f"going on from {resume} after epoch {run['epochs_done']}")""",
         *processes.STEP_MODEL,
         *_tensorboard_start(o, train_data),
+        "    checkpoint_due = time.perf_counter()  # from when checkpoint.pt is written again at an epoch's end",
         "",
         '    for epoch in range(run["epochs_done"] + 1, epochs + 1):',
         "        started = time.perf_counter()",
@@ -385,16 +392,22 @@ def _train(o: LoopOptions) -> str:
         '        run["epochs_done"] = epoch',
         '        run["history"].append(record)',
         '        run["losses"] += losses.tolist()',
+        '        stop_early = epoch < epochs and 0 < early_stopping <= run["epochs_without_improvement"]',
         "        if rank == 0:  # one process prints and writes",
         '            print(f"{line}  ({time.perf_counter() - started:.1f} s)", flush=True)',
         "            if writer is not None:",
         "                log_step_losses(writer, losses.tolist(), (epoch - 1) * steps_per_epoch + 1)",
         "                log_epoch(writer, record)",
         "                writer.flush()  # a run stopped later keeps its epochs",
-        '            save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
+        "            if epoch == epochs or stop_early or time.perf_counter() >= checkpoint_due:",
+        "                began = time.perf_counter()",
+        '                save_checkpoint(os.path.join(out, "checkpoint.pt"), run, parts)',
+        "                ended = time.perf_counter()",
+        f"                checkpoint_due = ended + (ended - began) / {WRITING_SHARE}  # writing: about "
+        f"{WRITING_SHARE:.0%} of the run",
         '            history = json.dumps({"epochs": run["history"], "losses": run["losses"]}, indent=1)',
         '            save_atomically(os.path.join(out, "history.json"), history.encode())',
-        '        if early_stopping and run["epochs_without_improvement"] >= early_stopping and epoch < epochs:',
+        "        if stop_early:",
         "            if rank == 0:",
         '                print(f"validation loss did not improve for {early_stopping} epochs: stopping early")',
         "            break",

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from netbuilder.codegen.script_files import WRITING_SHARE
 from netbuilder.training.checkpoint_file import on_host, save_file
 
 if TYPE_CHECKING:
     from netbuilder.training.engine import Trainer
-
-WRITING_SHARE = 0.05  # at most about this share of a run's time goes to writing its checkpoints
 
 
 class Callback:

@@ -326,9 +326,9 @@ def test_checkpoints_quick_to_write_keep_every_epoch_and_the_best_one(tmp_path):
     assert Checkpoints().state_dict() != checkpoints.state_dict() == {"best_saved_val_loss": 0.5}
 
 
-def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_stays_the_best(tmp_path, monkeypatch):
-    """Each file takes 0.5 s to write and an epoch 1 s: after epoch 1's two files, writing waits 20 s (1 s is 5 %
-    of it); the better epochs between are kept, and the last epoch writes both."""
+@pytest.fixture
+def slow_writes(monkeypatch):
+    """A clock for Checkpoints, in a list to move on, on which each file takes 0.5 s to write."""
     now = [0.0]
     write = callbacks.save_file
 
@@ -337,6 +337,13 @@ def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_sta
         return write(state, path)
 
     monkeypatch.setattr(callbacks, "save_file", slow)
+    return now
+
+
+def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_stays_the_best(tmp_path, slow_writes):
+    """Each file takes 0.5 s to write and an epoch 1 s: after epoch 1's two files, writing waits 20 s (1 s is 5 %
+    of it); the better epochs between are kept, and the last epoch writes both."""
+    now = slow_writes
     run, checkpoints = _Run(epochs=8), Checkpoints(tmp_path, clock=lambda: now[0])
     seen = []
     for val_loss in (1.0, 0.5, 0.7, 0.4, 0.6, 0.9, 0.8):
@@ -349,15 +356,8 @@ def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_sta
     assert checkpoints.state_dict() == {"best_saved_val_loss": 0.4}
 
 
-def test_a_run_that_fails_or_stops_early_writes_what_it_kept(tmp_path, monkeypatch):
-    now = [0.0]
-    write = callbacks.save_file
-
-    def slow(state, path):
-        now[0] += 0.5
-        return write(state, path)
-
-    monkeypatch.setattr(callbacks, "save_file", slow)
+def test_a_run_that_fails_or_stops_early_writes_what_it_kept(tmp_path, slow_writes):
+    now = slow_writes
     for status in ("failed", "early-stopped"):
         folder = tmp_path / status
         run, checkpoints = _Run(epochs=10), Checkpoints(folder, clock=lambda: now[0])

@@ -1,5 +1,6 @@
 """How train.py keeps its files: each written all at once (`save_atomically`), the checkpoint that `--resume`
-goes on from, saved and read back, and out/metrics.json (`write_metrics`, for classes or for values)."""
+goes on from, saved and read back, and out/metrics.json (`write_metrics`, for classes or for values); and how
+much of a run writing checkpoints may take (`WRITING_SHARE`), in train.py and in the app alike."""
 
 from __future__ import annotations
 

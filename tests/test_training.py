@@ -373,6 +373,16 @@ def test_a_run_that_fails_or_stops_early_writes_what_it_kept(tmp_path, slow_writ
             assert saved_epochs(folder) == (3, 2)
 
 
+def test_a_run_that_stops_early_writes_its_last_epoch_however_slow_writing_is(tmp_path, slow_writes):
+    """The engine asks early stopping before the checkpoints: the epoch that stops the run is written even
+    where writing waits (epochs here take no time, each file 0.5 s: after the first epoch, no write is due)."""
+    run = trainer(epochs=30, early_stopping=1, seed=3, val_fraction=0.05)
+    run.checkpoints._clock = lambda: slow_writes[0]
+    outcome = run.run(checkpoint_dir=tmp_path)
+    assert outcome.status == "early-stopped" and 1 < outcome.epochs_done < 30
+    assert saved_epochs(tmp_path)[0] == outcome.epochs_done
+
+
 def test_a_run_resumed_from_its_checkpoint_stops_early_where_an_uninterrupted_one_does(tmp_path):
     settings = {"epochs": 30, "early_stopping": 1, "seed": 3, "val_fraction": 0.05}
     whole = trainer(**settings).run()

@@ -151,7 +151,8 @@ class Trainer:
         self.stop_reason = ""  # set by a callback that ends the run before its last epoch
         self.early_stopping = EarlyStopping(self.settings.early_stopping)
         self.checkpoints = Checkpoints()
-        # early stopping first, so that the checkpoint saved after an epoch holds its verdict on that epoch
+        # early stopping first: the checkpoint saved after an epoch holds its verdict, and one that stops the run
+        # is always written
         self.callbacks: list[Callback] = [self.early_stopping, self.checkpoints]
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import stat
 import time
 from collections.abc import Iterator
@@ -55,6 +56,38 @@ def write_atomically(target: Path, data: bytes) -> None:
     """Replace `target` with `data` all at once (see open_atomically)."""
     with open_atomically(target) as stream:
         stream.write(data)
+
+
+def link_atomically(source: Path, target: Path) -> None:
+    """Replace `target` all at once with what `source` holds, without writing those bytes again: `target`
+    becomes a second name of `source`'s file (a hard link made beside it, then renamed over it), so it costs
+    no more than a rename however large the file is.
+
+    Only for files that are always replaced whole (what open_atomically writes), never written in place:
+    replacing either name later leaves the other as it was. The target takes the source's permissions. Where
+    the file system has no hard links (FAT, some network shares) or the two are on different ones, the bytes
+    are copied through open_atomically instead."""
+    real = Path(os.path.realpath(target))
+    temporary = temporary_beside(real)
+    try:
+        os.link(os.path.realpath(source), temporary)
+    except OSError:
+        with open(source, "rb") as original, open_atomically(target) as stream:
+            shutil.copyfileobj(original, stream)
+        return
+    rename_over(temporary, real)
+    _sync_directory(real.parent)
+
+
+def rename_over(temporary: Path, target: Path) -> None:
+    """Rename `temporary` (a name temporary_beside gave) over `target` in one step; where that fails,
+    `temporary` is removed and the error goes on."""
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _existing_mode(path: Path) -> int | None:

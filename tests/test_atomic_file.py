@@ -1,13 +1,16 @@
 """open_atomically: the bytes written in the block replace the file at once on a clean exit; an exception in
-the block leaves the previous file as it was and no temporary file."""
+the block leaves the previous file as it was and no temporary file. link_atomically: a second name for a file,
+which later writes of either name leave apart."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import pytest
 
-from netbuilder.atomic_file import open_atomically, write_atomically
+from netbuilder.atomic_file import link_atomically, open_atomically, write_atomically
 
 
 def test_a_write_that_fails_in_the_middle_leaves_the_previous_file(tmp_path):
@@ -38,3 +41,27 @@ def test_writing_through_a_symlink_keeps_the_link_and_the_mode(tmp_path):
     with open_atomically(link) as stream:
         stream.write(b"new")
     assert link.is_symlink() and real.read_bytes() == b"new" and real.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_linked_name_holds_the_file_until_either_name_is_written_again(tmp_path):
+    last, best = tmp_path / "last.pt", tmp_path / "best.pt"
+    write_atomically(best, b"epoch 1")
+    write_atomically(last, b"epoch 2")
+    link_atomically(last, best)
+    assert best.read_bytes() == b"epoch 2" and os.path.samefile(last, best)
+    write_atomically(last, b"epoch 3")  # a new file under that name; best.pt keeps the one it names
+    assert (last.read_bytes(), best.read_bytes()) == (b"epoch 3", b"epoch 2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]
+
+
+def test_without_hard_links_the_bytes_are_copied(tmp_path, monkeypatch):
+    def refused(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")  # what FAT and some network shares answer
+
+    monkeypatch.setattr(os, "link", refused)
+    last, best = tmp_path / "last.pt", tmp_path / "best.pt"
+    write_atomically(best, b"epoch 1")
+    write_atomically(last, b"epoch 2")
+    link_atomically(last, best)
+    assert best.read_bytes() == b"epoch 2" and not os.path.samefile(last, best)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]

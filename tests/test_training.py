@@ -3,6 +3,7 @@ checkpoints, it trains what is exported, and every failure ends in a message, ne
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -315,8 +316,9 @@ def test_checkpoints_quick_to_write_keep_every_epoch_and_the_best_one(tmp_path):
     seen = []
     for val_loss in (1.0, 0.5, 0.7, None):
         run.end_epoch([checkpoints], val_loss)
-        seen.append(saved_epochs(tmp_path))
-    assert seen == [(1, 1), (2, 2), (3, 2), (4, 2)]
+        seen.append((*saved_epochs(tmp_path), os.path.samefile(tmp_path / "last.pt", tmp_path / "best.pt")))
+    # the best epoch's best.pt is a second name of its last.pt, which the next epoch's last.pt leaves alone
+    assert seen == [(1, 1, True), (2, 2, True), (3, 2, False), (4, 2, False)]
     run.epoch = 5  # stopped in the middle of an epoch: where it stands
     checkpoints.on_run_end(run, "stopped")
     assert saved_epochs(tmp_path) == (5, 2)
@@ -341,8 +343,9 @@ def slow_writes(monkeypatch):
 
 
 def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_stays_the_best(tmp_path, slow_writes):
-    """Each file takes 0.5 s to write and an epoch 1 s: after epoch 1's two files, writing waits 20 s (1 s is 5 %
-    of it); the better epochs between are kept, and the last epoch writes both."""
+    """Each file takes 0.5 s to write and an epoch 1 s: after epoch 1's file (best.pt names the same one),
+    writing waits 10 s (0.5 s is 5 % of it); the better epochs between are kept, and the last epoch writes
+    both."""
     now = slow_writes
     run, checkpoints = _Run(epochs=8), Checkpoints(tmp_path, clock=lambda: now[0])
     seen = []
@@ -350,7 +353,7 @@ def test_checkpoints_slow_to_write_take_a_small_share_of_the_run_and_best_pt_sta
         now[0] += 1.0
         run.end_epoch([checkpoints], val_loss)
         seen.append(saved_epochs(tmp_path))
-    assert seen == [(1, 1)] * 7 and now[0] == 8.0
+    assert seen == [(1, 1)] * 7 and now[0] == 7.5
     run.end_epoch([checkpoints], 0.45)  # the last epoch: written, and best.pt is epoch 4's, kept since
     assert saved_epochs(tmp_path) == (8, 4)
     assert checkpoints.state_dict() == {"best_saved_val_loss": 0.4}
@@ -361,7 +364,7 @@ def test_a_run_that_fails_or_stops_early_writes_what_it_kept(tmp_path, slow_writ
     for status in ("failed", "early-stopped"):
         folder = tmp_path / status
         run, checkpoints = _Run(epochs=10), Checkpoints(folder, clock=lambda: now[0])
-        run.end_epoch([checkpoints], 1.0)  # written, in 1 s: the next write is due 20 s later
+        run.end_epoch([checkpoints], 1.0)  # written, in 0.5 s: the next write is due 10 s later
         run.end_epoch([checkpoints], 0.5)  # a better epoch, kept, not written
         assert saved_epochs(folder) == (1, 1)
         if status == "failed":

@@ -8,11 +8,10 @@ symlinks cannot be made (Windows without the right to) it is a small text file h
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
-from netbuilder.atomic_file import temporary_beside, write_atomically
+from netbuilder.atomic_file import rename_over, temporary_beside, write_atomically
 
 LATEST = "latest"
 
@@ -30,12 +29,7 @@ def point_latest(folder: Path, run_dir: Path) -> None:
             link.unlink()
         write_atomically(link, (target + "\n").encode("utf-8"))
         return
-    try:
-        os.replace(temporary, link)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    rename_over(temporary, link)
 
 
 def latest_run(folder: Path) -> Path | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netbuilder.codegen.script_files import WRITING_SHARE
-from netbuilder.training.checkpoint_file import on_host, save_file
+from netbuilder.training.checkpoint_file import on_host, save_file, save_same
 
 if TYPE_CHECKING:
     from netbuilder.training.engine import Trainer
@@ -74,7 +74,8 @@ class Checkpoints(Callback):
     Writing takes at most about WRITING_SHARE of the run's time: after a write that took `s` seconds the next
     comes no sooner than `s / WRITING_SHARE` seconds later, at the end of an epoch. A small network's files take
     milliseconds, so they are written after every epoch; a ResNet-18's two 90 MB files took about 0.2 s on an
-    H200's host, more than a CIFAR-sized epoch, and writing them after every epoch halved the run's speed. The
+    H200's host, more than a CIFAR-sized epoch, and writing them after every epoch halved the run's speed. When
+    the epoch written is the best, best.pt is not written again: it becomes a second name of last.pt's file. The
     last epoch, an early stop and a stop are always written. A better epoch that is not written at once is kept
     on the host until the next write or the run's end (a failed run's too), so best.pt is always the best
     epoch's state."""
@@ -112,9 +113,11 @@ class Checkpoints(Callback):
         """last.pt from `state`, and best.pt from it where it is the best epoch's, else from the better epoch
         kept since the last write."""
         started = self._clock()
-        save_file(state, self.folder / "last.pt")
-        if best or self._best_state is not None:
-            save_file(state if best else self._best_state, self.folder / "best.pt")
+        last = save_file(state, self.folder / "last.pt")
+        if best:  # the same state: best.pt a second name of last.pt's file, which is only ever replaced whole
+            save_same(last, self.folder / "best.pt")
+        elif self._best_state is not None:
+            save_file(self._best_state, self.folder / "best.pt")
         self._best_state = None
         ended = self._clock()
         self._write_after = ended + (ended - started) / WRITING_SHARE

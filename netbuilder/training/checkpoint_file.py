@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 import torch
 
 from netbuilder import quoting
-from netbuilder.atomic_file import open_atomically
+from netbuilder.atomic_file import link_atomically, open_atomically
 from netbuilder.runtime.weights import first_line
 from netbuilder.training.program import Program
 
@@ -79,6 +79,17 @@ def save_file(contents: Any, path: Path) -> Path:
                 if recording.error is None:
                     raise
                 raise recording.error from None  # the stream's own error, not torch's account of it
+    except OSError as err:
+        raise WriteError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
+
+
+def save_same(written: Path, path: Path) -> Path:
+    """`path` holding what the file save_file wrote at `written` holds, as a second name of that file
+    (link_atomically: a 90 MB checkpoint costs a rename, not a second serialisation and sync); WriteError
+    when it cannot be made."""
+    try:
+        link_atomically(written, path)
     except OSError as err:
         raise WriteError(f"cannot write {path}: {err.strerror or err}") from None
     return path

@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from netbuilder.project import Project, TrainingSettings, load_project
 from netbuilder.project.run_events import EpochEnd
+from netbuilder.training.checkpoint_file import on_host, save_file, save_same
 from netbuilder.training.engine import Trainer, with_settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_projects"
@@ -210,6 +211,21 @@ def epoch_parts(trainer: Trainer, rate: float) -> str:
     return f"{said}; one more epoch profiled: the GPU busy {busy:.1f} of {wall:.1f} ms"
 
 
+def checkpoint_parts(trainer: Trainer, folder: Path) -> str:
+    """What writing a checkpoint of `trainer` costs, each part timed alone (fastest of 3, after one): its state
+    copied to the host (a better epoch kept for best.pt between writes), last.pt written (torch.save, fsync,
+    rename) and best.pt made a second name of it (when the epoch written is the best)."""
+    state, last, best = trainer.state_dict(), folder / "last.pt", folder / "best.pt"
+    copy = fastest(lambda: on_host(state), trainer.device, 1, 3) * 1e3
+    write = fastest(lambda: save_file(state, last), trainer.device, 1, 3) * 1e3
+    same = fastest(lambda: save_same(last, best), trainer.device, 1, 3) * 1e3
+    size = last.stat().st_size / 1e6
+    return (
+        f"    a checkpoint ({size:.1f} MB): to the host {copy:.1f} ms, last.pt written {write:.1f} ms, best.pt as a "
+        f"second name of it {same:.2f} ms"
+    )
+
+
 def strong_loop_rate(project: Project, layout: torch.memory_format = torch.channels_last) -> float:
     """The best loop a skilled person writes: the model and data channels_last and on the GPU, bf16 autocast,
     torch.compile(mode="reduce-overhead"), the step's losses summed on the device and read once an epoch;
@@ -265,9 +281,10 @@ def resnet_workload(epochs: int) -> None:
         print(f"  {trainer.run_start().device}; graphs captured: {trainer.graphed.captures if trainer.graphed else 0}")
         print(epoch_parts(trainer, ours))
         longer = with_settings(project, epochs=CHECKPOINTED_EPOCHS)  # where checkpoints' writing settles
-        kept, _ = engine_steady_rate(longer, checkpoints=Path(folder) / "run")
+        kept, keeping = engine_steady_rate(longer, checkpoints=Path(folder) / "run")
         said = f"keeping checkpoints as the app does ({CHECKPOINTED_EPOCHS} epochs)"
         print(f"  engine, compiled, {said}: {kept:,.0f} samples/s")
+        print(checkpoint_parts(keeping, Path(folder) / "parts"))
         uncompiled, plain = engine_steady_rate(project, compiled=False)
         print(f"  engine, not compiled (as a run under 20,000 steps is): {uncompiled:,.0f} samples/s")
         print(epoch_parts(plain, uncompiled))

@@ -300,12 +300,11 @@ def resnet_workload(epochs: int) -> None:
 
 FIRST_STEP = """
 import time
-if {warm!r}:  # the window's device probe loads these when the Training panel is first shown
+if {warm!r}:  # what the window does when the Training panel is first shown, before Train can be pressed
     import gc
-    import sklearn.datasets  # noqa: F401
-    import torch  # noqa: F401
-    import torch._dynamo  # noqa: F401
-    gc.freeze()  # as the window does then (ui/main_thread_gc.py): no full collection walks torch's objects
+    from netbuilder.ui.training.devices import list_devices_loading_torch
+    list_devices_loading_torch()  # its device probe: torch, CUDA's devices, scikit-learn's datasets, dynamo
+    gc.freeze()  # then (ui/main_thread_gc.py): no full collection walks torch's objects
 started = time.perf_counter()
 from pathlib import Path
 from netbuilder.project import load_project

@@ -305,11 +305,12 @@ if {warm!r}:  # what the window does when the Training panel is first shown, bef
     from netbuilder.ui.training.devices import list_devices_loading_torch
     list_devices_loading_torch()  # its device probe: torch, CUDA's devices, scikit-learn's datasets, dynamo
     gc.freeze()  # then (ui/main_thread_gc.py): no full collection walks torch's objects
-started = time.perf_counter()
 from pathlib import Path
 from netbuilder.project import load_project
+project = load_project(Path({path!r}))  # the project open in the window
+started = time.perf_counter()  # Train pressed: the engine imported, the run's project, the run
 from netbuilder.training.engine import Progress, Trainer, with_settings
-project = with_settings(load_project(Path({path!r})), device={device!r})
+project = with_settings(project, device={device!r})
 seen = []
 Trainer(project).run(lambda event: seen.append(time.perf_counter() - started) if isinstance(event, Progress)
                      else None, max_steps=1)

@@ -4,13 +4,14 @@ blocks, opening a block's inside with a breadcrumb back, edits inside on the one
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QDialog, QLabel, QToolButton
 
 from netbuilder.project.project_file import project_to_json
 from netbuilder.ui.app.block_name_dialog import BlockNameDialog
 from netbuilder.ui.canvas.palette import BLOCK_ROLE
 from netbuilder.ui.canvas.quick_add import QuickAddPopup
+from netbuilder.ui.canvas.view import READABLE_ZOOM
 from netbuilder.ui.editor.composite_commands import block_name_problem
 
 
@@ -406,3 +407,18 @@ def test_quick_add_lists_the_projects_own_blocks_and_adds_one(window, name_typed
     before = len(window.controller.top.instances("Hidden"))
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     assert len(window.controller.top.instances("Hidden")) == before + 1
+
+
+@pytest.mark.parametrize("project_path", ["residual_cnn"], indirect=True)
+def test_a_long_network_opens_readable_at_its_start_and_closing_a_block_shows_where_one_was(window, name_typed, qtbot):
+    view, scene = window.view, window.scene
+    qtbot.waitUntil(lambda: view.zoom == pytest.approx(READABLE_ZOOM))  # too long to read whole in this window
+    viewport = QRectF(view.viewport().rect())
+    (image,) = ids(window, "image")  # the Dataset, where the data enters
+    assert viewport.contains(QRectF(view.mapFromScene(scene.nodes[image].sceneBoundingRect()).boundingRect()))
+    assert window.overview.isVisible()  # what is out of view
+    instance = group(window, name_typed, "flatten", "fc", name="Head")  # at the far end
+    window.open_block_action.trigger()
+    window.up_level_action.trigger()
+    shown = QRectF(view.mapFromScene(scene.nodes[instance].sceneBoundingRect()).boundingRect())
+    assert view.zoom == pytest.approx(READABLE_ZOOM) and viewport.contains(shown)

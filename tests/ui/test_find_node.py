@@ -11,9 +11,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.ui.app.main_window import MainWindow
-from netbuilder.ui.canvas.find_bar import READABLE_ZOOM, FindBar
+from netbuilder.ui.canvas.find_bar import FindBar
 from netbuilder.ui.canvas.scene import GraphScene
-from netbuilder.ui.canvas.view import GraphView
+from netbuilder.ui.canvas.view import READABLE_ZOOM, GraphView
 from tests.ui.conftest import forget_changes, shown_canvas
 
 NO = Qt.KeyboardModifier.NoModifier

@@ -1,5 +1,6 @@
 """Frame All shows a network whole however large it is (the 1,000-node benchmark graph, an imported resnet18,
-laid out either way), never above 100 %; zoomed that far out, a node still shows its label while it can."""
+laid out either way), never above 100 %; zoomed that far out, a node still shows its label while it can. A
+network just opened is shown whole only where it can be read so; a longer one opens readable at its start."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
@@ -14,15 +16,16 @@ from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
 from netbuilder.graph.grouping import expand_all
-from netbuilder.project import Project
+from netbuilder.project import Project, load_project
 from netbuilder.ui.canvas.items import DETAIL_SCALE, LEGIBLE_PIXELS, NodeItem
 from netbuilder.ui.canvas.scene import GraphScene
-from netbuilder.ui.canvas.view import MIN_ZOOM, GraphView
+from netbuilder.ui.canvas.view import FRAME_MARGIN, MIN_ZOOM, OPENED_WHOLE_DOWN_TO, READABLE_ZOOM, GraphView
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.theme import LIGHT
 
 BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+SAMPLES = Path(__file__).parents[2] / "sample_projects"
 
 
 def benchmark_graph() -> Graph:
@@ -205,3 +208,36 @@ def test_the_status_bar_says_how_far_out_a_frame_went(window):
     assert window.zoom_label.text() == "0.4%"
     window.view.set_zoom(0.5)
     assert window.zoom_label.text() == "50%"
+
+
+def on_screen(view: GraphView, item) -> QRectF:
+    return QRectF(view.mapFromScene(item.sceneBoundingRect()).boundingRect())
+
+
+def test_a_network_opened_that_reads_whole_is_framed_whole(show):
+    scene, view = show(load_project(SAMPLES / "digits_cnn.nbproj"))
+    view.frame_opened()
+    assert every_node_inside(scene, view) == [] and OPENED_WHOLE_DOWN_TO <= view.zoom <= 1.0
+
+
+@pytest.mark.parametrize("orientation", Orientation)
+def test_a_network_too_long_to_read_whole_opens_readable_at_its_first_card(show, expanded_resnet18, orientation):
+    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, orientation)))
+    view.frame_opened()
+    assert view.zoom == pytest.approx(READABLE_ZOOM)
+    (first,) = [i for i, node in expanded_resnet18.graph.nodes.items() if node.block == "Input"]
+    card, viewport = on_screen(view, scene.nodes[first]), QRectF(view.viewport().rect())
+    assert viewport.contains(card)
+    near_edge = card.left() if orientation is Orientation.LEFT_TO_RIGHT else card.top()
+    assert FRAME_MARGIN <= near_edge <= FRAME_MARGIN + 10  # at the near edge, the margin kept (and its ports)
+    assert every_node_inside(scene, view)  # the rest is out of view (the overview shows it) ...
+    view.frame_all()
+    assert every_node_inside(scene, view) == []  # ... and Home shows it whole
+
+
+def test_a_network_too_long_to_read_whole_opens_readable_around_a_card_asked_for(show, expanded_resnet18):
+    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, Orientation.LEFT_TO_RIGHT)))
+    last = max(scene.nodes.values(), key=lambda item: item.sceneBoundingRect().right())
+    view.frame_opened(last.sceneBoundingRect())
+    assert view.zoom == pytest.approx(READABLE_ZOOM)
+    assert QRectF(view.viewport().rect()).contains(on_screen(view, last))

@@ -135,6 +135,10 @@ class CanvasEditingMixin:
         if self.view:
             self.view.frame_all()
 
+    def frame_opened(self) -> None:
+        if self.view:
+            self.view.frame_opened()
+
     def frame_selection(self) -> None:
         if self.view:
             self.view.frame_selection()

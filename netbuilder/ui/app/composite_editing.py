@@ -182,17 +182,20 @@ class CompositeEditingMixin:
         self.scene.refused.emit(QPointF(point), reason)
 
     def _level_changed(self) -> None:
-        """A block opened or closed: the canvas shows another graph, framed whole; back up a level, the
-        instance just closed is selected, so one sees where one was."""
+        """A block opened or closed: the canvas shows another graph as one just opened (view.frame_opened:
+        whole, or readable from its start); back up a level, the instance just closed is selected and in view,
+        so one sees where one was."""
         path, left = self.controller.path, self._shown_path
         self._shown_path = path
         if self.overview is not None:
             self.overview.refresh()
         self.inspector.show_selection([])
-        if len(left) > len(path) and left[: len(path)] == path:
+        closed = None  # the instance just closed, unless an undo took it away with the level
+        if len(left) > len(path) and left[: len(path)] == path and left[len(path)] in self.scene.nodes:
             self.scene.select_nodes([left[len(path)]])
+            closed = self.scene.nodes[left[len(path)]].sceneBoundingRect()
         self._update_actions()
-        self.view.frame_all()
+        self.view.frame_opened(closed)
 
     def _canvas_menu(self, point: QPoint) -> None:
         """Right-click on the canvas: the clipboard's actions and, for the selection, the block actions."""

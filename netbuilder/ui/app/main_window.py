@@ -241,7 +241,7 @@ class MainWindow(
         self._update_actions()
         self._refresh_title()
         self.view.show()
-        QTimer.singleShot(0, self.frame_all)  # once laid out; by then the view may be gone
+        QTimer.singleShot(0, self.frame_opened)  # once laid out; by then the view may be gone
 
     def _drop_document(self) -> None:
         """Close the document (it was saved, or the person chose not to keep it): its autosaves go too."""

@@ -15,9 +15,8 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QStyle, QToolButton
 
 from netbuilder.quoting import quoted
-from netbuilder.ui.canvas.view import GraphView
+from netbuilder.ui.canvas.view import READABLE_ZOOM, GraphView
 
-READABLE_ZOOM = 0.75  # a node found from further out is shown at this zoom, where its title can be read
 MARGIN = 10  # from the viewport's top and right edges
 FIELD_WIDTH = 220
 FIELD_TIP = (

@@ -1,5 +1,5 @@
 """The canvas view: zoom to the cursor, pan with the middle button or Space+drag, rubber-band selection,
-framing, and Tab for a quick-add search at the cursor."""
+framing (and how a graph just opened is first shown), and Tab for a quick-add search at the cursor."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
+from netbuilder.analysis.layout import Orientation
 from netbuilder.ui.canvas.refusal_bubble import RefusalBubble
 from netbuilder.ui.canvas.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 3.0
 FRAME_MARGIN = 40  # pixels of the view kept free around what Frame All and Frame Selection fit
+READABLE_ZOOM = 0.75  # every line of a card and each edge's shape can be read: a node found, a graph opened
+# A graph just opened is framed whole down to this zoom, where a card's label can still be read; one larger
+# than that opens at READABLE_ZOOM at its start, the overview showing the rest.
+OPENED_WHOLE_DOWN_TO = 0.25
 
 
 class GraphView(QGraphicsView):
@@ -70,13 +75,45 @@ class GraphView(QGraphicsView):
         is shown whole, and its nodes keep their labels as long as they can (items.py's level of detail)."""
         if rect.isEmpty():
             return
-        room = self.viewport().rect().adjusted(FRAME_MARGIN, FRAME_MARGIN, -FRAME_MARGIN, -FRAME_MARGIN)
-        fit = min(max(room.width(), 1) / max(rect.width(), 1.0), max(room.height(), 1) / max(rect.height(), 1.0))
+        fit = self._fit(rect)
         self.set_zoom(min(1.0, fit), floor=min(MIN_ZOOM, fit))
         self.centerOn(rect.center())
 
     def frame_all(self) -> None:
         self.frame(self.scene().itemsBoundingRect())
+
+    def frame_opened(self, focus: QRectF | None = None) -> None:
+        """Show a graph just opened (a project, a block, the level a block was closed back to): whole where it
+        fits at OPENED_WHOLE_DOWN_TO or nearer; a larger one at READABLE_ZOOM, centred on `focus` (a card's
+        scene rect) or else on its first card along the flow, where the data enters, as far as the graph
+        reaches: a long network opens readable where one reads it from, its first card at the view's near
+        edge. Frame All (Home) still shows it whole."""
+        rect = self.scene().itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        if self._fit(rect) >= OPENED_WHOLE_DOWN_TO:
+            self.frame(rect)
+            return
+        self.set_zoom(READABLE_ZOOM)
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()  # the scene's area in view at this zoom
+        margin = FRAME_MARGIN / self.zoom
+        centre = (focus or self._first_card(rect)).center()
+        self.centerOn(
+            _within(centre.x(), rect.left() - margin, rect.right() + margin, seen.width()),
+            _within(centre.y(), rect.top() - margin, rect.bottom() + margin, seen.height()),
+        )
+
+    def _first_card(self, rect: QRectF) -> QRectF:
+        """The card where the flow starts: leftmost (then topmost) left to right, topmost top to bottom."""
+        cards = [item.sceneBoundingRect() for item in self.scene().nodes.values()]
+        if self.scene().orientation is Orientation.LEFT_TO_RIGHT:
+            return min(cards, key=lambda card: (card.left(), card.top()), default=rect)
+        return min(cards, key=lambda card: (card.top(), card.left()), default=rect)
+
+    def _fit(self, rect: QRectF) -> float:
+        """The zoom at which `rect` fills the view within FRAME_MARGIN."""
+        room = self.viewport().rect().adjusted(FRAME_MARGIN, FRAME_MARGIN, -FRAME_MARGIN, -FRAME_MARGIN)
+        return min(max(room.width(), 1) / max(rect.width(), 1.0), max(room.height(), 1) / max(rect.height(), 1.0))
 
     def frame_selection(self) -> None:
         items = self.scene().selectedItems()
@@ -144,3 +181,11 @@ class GraphView(QGraphicsView):
     def focusNextPrevChild(self, next: bool) -> bool:
         # Tab opens the quick-add search here, instead of moving the focus
         return False
+
+
+def _within(centre: float, low: float, high: float, span: float) -> float:
+    """Where to centre a span `span` long near `centre` so that it stays inside [low, high] as far as it can
+    (centred on that range when the span is the longer)."""
+    if high - low <= span:
+        return (low + high) / 2
+    return min(max(centre, low + span / 2), high - span / 2)

@@ -1,5 +1,6 @@
-"""Fixtures for window tests: a document over a real graph, settings and recovery in a temporary folder, and a
-window over a saved copy of the digits MLP for training (with the check that no thread is left running)."""
+"""Fixtures for window tests: a document over a real graph, settings and recovery in a temporary folder, a
+window over a saved copy of the digits MLP for training (with the check that no thread is left running), and
+a project alone on a canvas (`show`), such as an imported torchvision network laid out either way."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import shiboken6
 from PySide6.QtCore import QPointF, QSettings, QThread
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from netbuilder.analysis.layout import Orientation, layered_positions
 from netbuilder.graph import Graph
+from netbuilder.graph.grouping import expand_all
 from netbuilder.project import Project
 from netbuilder.project.recovery import Recovery
 from netbuilder.ui.app.main_window import MainWindow
@@ -21,6 +24,7 @@ from netbuilder.ui.canvas.view import GraphView
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.editor.document import Document
 from netbuilder.ui.main_thread_gc import main_thread_collector
+from netbuilder.ui.theme import LIGHT
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 
@@ -189,3 +193,48 @@ def window(qtbot, settings, recovery, project_path):
     win.training_dock.raise_()
     qtbot.waitExposed(win.training)
     return win
+
+
+def imported(name: str, expand: bool) -> Project:
+    """A torchvision network as File > Import Model brings it in: its stages as composite blocks, or every
+    block expanded in place (resnet18: about 70 nodes on one level; densenet121: several hundred)."""
+    torchvision = pytest.importorskip("torchvision")
+    from netbuilder.importers import import_module
+
+    module = getattr(torchvision.models, name)(weights=None)
+    project = import_module(module, (1, 3, 224, 224), name).project
+    if expand:
+        expand_all(project.graph)
+    return project
+
+
+def imported_resnet18(expand: bool) -> Project:
+    return imported("resnet18", expand)
+
+
+def laid_out(graph: Graph, orientation: Orientation) -> Graph:
+    for node_id, position in layered_positions(graph, orientation).items():
+        graph.move(node_id, position)
+    return graph
+
+
+@pytest.fixture
+def show(qtbot):
+    """Put a project on a canvas drawn along `orientation` in a 1366 x 768 view; closes what it made."""
+    made = []
+
+    def make(project: Project, orientation: Orientation = Orientation.LEFT_TO_RIGHT) -> tuple[GraphScene, GraphView]:
+        document = Document(project)
+        scene = GraphScene(EditorController(document), LIGHT, orientation)
+        view = GraphView(scene)
+        qtbot.addWidget(view)
+        view.resize(1366, 768)
+        view.show()
+        qtbot.waitExposed(view)
+        made.append((scene, document))
+        return scene, view
+
+    yield make
+    for scene, document in made:
+        scene.close()
+        document.close()

@@ -12,17 +12,15 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from netbuilder.analysis.layout import Orientation, layered_positions
+from netbuilder.analysis.layout import Orientation
 from netbuilder.blocks import catalogue
 from netbuilder.graph import Graph
-from netbuilder.graph.grouping import expand_all
 from netbuilder.project import Project, load_project
 from netbuilder.ui.canvas.items import DETAIL_SCALE, LEGIBLE_PIXELS, NodeItem
 from netbuilder.ui.canvas.scene import GraphScene
 from netbuilder.ui.canvas.view import FRAME_MARGIN, MIN_ZOOM, OPENED_WHOLE_DOWN_TO, READABLE_ZOOM, GraphView
-from netbuilder.ui.editor.controller import EditorController
-from netbuilder.ui.editor.document import Document
 from netbuilder.ui.theme import LIGHT
+from tests.ui.conftest import imported, imported_resnet18, laid_out
 
 BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 SAMPLES = Path(__file__).parents[2] / "sample_projects"
@@ -37,23 +35,6 @@ def benchmark_graph() -> Graph:
     return graph
 
 
-def imported(name: str, expand: bool) -> Project:
-    """A torchvision network as File > Import Model brings it in: its stages as composite blocks, or every
-    block expanded in place (resnet18: about 70 nodes on one level; densenet121: several hundred)."""
-    torchvision = pytest.importorskip("torchvision")
-    from netbuilder.importers import import_module
-
-    module = getattr(torchvision.models, name)(weights=None)
-    project = import_module(module, (1, 3, 224, 224), name).project
-    if expand:
-        expand_all(project.graph)
-    return project
-
-
-def imported_resnet18(expand: bool) -> Project:
-    return imported("resnet18", expand)
-
-
 @pytest.fixture(scope="module", params=[False, True], ids=["collapsed", "expanded"])
 def resnet18(request) -> Project:
     return imported_resnet18(request.param)
@@ -62,28 +43,6 @@ def resnet18(request) -> Project:
 @pytest.fixture(scope="module")
 def expanded_resnet18() -> Project:
     return imported_resnet18(True)
-
-
-@pytest.fixture
-def show(qtbot):
-    """Put a project on a canvas in a 1366 x 768 view; closes what it made."""
-    made = []
-
-    def make(project: Project) -> tuple[GraphScene, GraphView]:
-        document = Document(project)
-        scene = GraphScene(EditorController(document), LIGHT)
-        view = GraphView(scene)
-        qtbot.addWidget(view)
-        view.resize(1366, 768)
-        view.show()
-        qtbot.waitExposed(view)
-        made.append((scene, document))
-        return scene, view
-
-    yield make
-    for scene, document in made:
-        scene.close()
-        document.close()
 
 
 def every_node_inside(scene: GraphScene, view: GraphView) -> list[str]:
@@ -96,15 +55,9 @@ def every_node_inside(scene: GraphScene, view: GraphView) -> list[str]:
     ]
 
 
-def laid_out(graph: Graph, orientation: Orientation) -> Graph:
-    for node_id, position in layered_positions(graph, orientation).items():
-        graph.move(node_id, position)
-    return graph
-
-
 @pytest.mark.parametrize("orientation", Orientation)
 def test_frame_all_shows_every_node_of_the_thousand_node_benchmark_graph(show, orientation):
-    scene, view = show(Project("tower", laid_out(benchmark_graph(), orientation)))
+    scene, view = show(Project("tower", laid_out(benchmark_graph(), orientation)), orientation)
     view.set_zoom(1.0)
     assert every_node_inside(scene, view)  # at 100 % most of it is out of view
     view.frame_all()
@@ -118,7 +71,7 @@ def test_frame_all_shows_every_node_of_the_thousand_node_benchmark_graph(show, o
 @pytest.mark.parametrize("orientation", Orientation)
 def test_frame_all_shows_every_node_of_an_imported_resnet18(show, resnet18, orientation):
     project = Project("resnet18", laid_out(resnet18.graph, orientation))
-    scene, view = show(project)
+    scene, view = show(project, orientation)
     view.frame_all()
     assert every_node_inside(scene, view) == []
     if len(scene.nodes) > 60:  # expanded: too long for the old limit of 55 %
@@ -129,7 +82,9 @@ def test_frame_all_shows_every_node_of_an_imported_resnet18(show, resnet18, orie
 def test_frame_all_shows_every_node_of_an_expanded_densenet121(show):
     project = imported("densenet121", expand=True)
     assert len(project.graph.nodes) > 300
-    scene, view = show(Project("densenet121", laid_out(project.graph, Orientation.TOP_TO_BOTTOM)))
+    scene, view = show(
+        Project("densenet121", laid_out(project.graph, Orientation.TOP_TO_BOTTOM)), Orientation.TOP_TO_BOTTOM
+    )
     view.frame_all()
     assert every_node_inside(scene, view) == []
 
@@ -188,7 +143,8 @@ def test_zoomed_out_a_node_still_shows_its_label_at_a_legible_size_while_one_fit
 
 
 def test_a_frame_is_centred_on_what_it_fits(show, expanded_resnet18):
-    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, Orientation.TOP_TO_BOTTOM)))
+    down = Orientation.TOP_TO_BOTTOM
+    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, down)), down)
     view.frame_all()
     centre = view.mapToScene(view.viewport().rect().center())
     bounds = scene.itemsBoundingRect()
@@ -222,7 +178,7 @@ def test_a_network_opened_that_reads_whole_is_framed_whole(show):
 
 @pytest.mark.parametrize("orientation", Orientation)
 def test_a_network_too_long_to_read_whole_opens_readable_at_its_first_card(show, expanded_resnet18, orientation):
-    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, orientation)))
+    scene, view = show(Project("resnet18", laid_out(expanded_resnet18.graph, orientation)), orientation)
     view.frame_opened()
     assert view.zoom == pytest.approx(READABLE_ZOOM)
     (first,) = [i for i, node in expanded_resnet18.graph.nodes.items() if node.block == "Input"]

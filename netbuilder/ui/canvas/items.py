@@ -7,6 +7,8 @@ along its bottom, spread evenly across its width, so an edge leaves downward and
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -27,10 +29,13 @@ from netbuilder.blocks import catalogue
 from netbuilder.blocks.spec import BlockSpec, PortSpec
 from netbuilder.graph import Edge, Node
 from netbuilder.graph.definitions import Definition
+from netbuilder.ui.canvas.edge_label import PADDING, fitted
 from netbuilder.ui.theme import Theme
 from netbuilder.ui.widgets.text import escape
 
 PORT_RADIUS = 5.0
+PORT_REACH = PORT_RADIUS + 2  # how far a port's dot sticks out of its card (a lit one is larger)
+CLEARANCE = 24.0  # how far beside a column of cards an edge that skips down it passes
 DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text but the node's label
 LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, cut to fit the card
 LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this before it is left out
@@ -120,9 +125,8 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def boundingRect(self) -> QRectF:
-        # the ports' dots stick out of the card on its sides or on its top and bottom; lit ones a little more
-        reach = PORT_RADIUS + 2
-        return QRectF(-reach, -reach, NODE_WIDTH + 2 * reach, self.height + 2 * reach)
+        # the ports' dots stick out of the card on its sides or on its top and bottom
+        return QRectF(-PORT_REACH, -PORT_REACH, NODE_WIDTH + 2 * PORT_REACH, self.height + 2 * PORT_REACH)
 
     def port_centre(self, side: str, index: int) -> QPointF:
         """Where the dot of input (`side` 'in') or output number `index` is drawn, in item coordinates."""
@@ -342,6 +346,7 @@ class EdgeItem(QGraphicsPathItem):
         self.theme = theme
         self.label = ""
         self.wrong = False
+        self.shown_label = ""  # the label as drawn: on one line, or broken to fit between the cards
         self.label_box = QRectF()  # where the shape label sits: measured when the curve or the label changes
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -357,30 +362,48 @@ class EdgeItem(QGraphicsPathItem):
         """Follow the ports after a node moved, changed its ports or moved them to other edges."""
         start = self.source.output_position(self.edge.src_port)
         end = self.target.input_position(self.edge.dst_port)
-        path = curve(start, end, self.source.vertical)
-        box = self._measure_label(path, self.label)
+        path = curve(start, end, self.source.vertical, self._column())
+        shown, box = self._measure_label(path, self.label, self.source.vertical)
         self.setPath(path)  # tells the scene the old bounds go, so the old box must last until here
-        self.label_box = box
+        self.shown_label, self.label_box = shown, box
+
+    def _column(self) -> tuple[float, float] | None:
+        """The x-range of the two cards where they share a column (overlap across), else None."""
+        left, right = sorted((self.source.x(), self.target.x()))
+        return (left, right + NODE_WIDTH) if right - left < NODE_WIDTH else None
 
     def set_analysis(self, label: str, wrong: bool) -> None:
         if (label, wrong) != (self.label, self.wrong):
             self.prepareGeometryChange()
             self.label, self.wrong = label, wrong
-            self.label_box = self._measure_label(self.path(), label)
+            self.shown_label, self.label_box = self._measure_label(self.path(), label, self.source.vertical)
             self.setToolTip(label)
             self.update()
 
     @staticmethod
-    def _measure_label(path: QPainterPath, label: str) -> QRectF:
-        """The label's box at the middle of `path`. Measured once per change, not per frame: the view asks
-        every edge's bounds several times a frame, and finding a curve's middle is the costly part."""
+    def _measure_label(path: QPainterPath, label: str, vertical: bool) -> tuple[str, QRectF]:
+        """The label as drawn (left to right, broken into lines where it is wider than the gap between the
+        ports, edge_label.fitted) and its box at the middle of `path`. Measured once per change, not per frame:
+        the view asks every edge's bounds several times a frame, and finding a curve's middle is the costly
+        part."""
         if not label:
-            return QRectF()
+            return "", QRectF()
         metrics = QFontMetricsF(SMALL_FONT)
-        width = metrics.horizontalAdvance(label) + 10
-        height = metrics.height() + 4
+        start, end = path.elementAt(0), path.currentPosition()
+        room = math.inf if vertical else abs(end.x() - start.x) - 2 * PORT_REACH
+        shown = fitted(label, metrics, room)
+        lines = shown.split("\n")
+        width = max(metrics.horizontalAdvance(line) for line in lines) + PADDING
+        height = metrics.lineSpacing() * (len(lines) - 1) + metrics.height() + 4
         middle = path.pointAtPercent(0.5)
-        return QRectF(middle.x() - width / 2, middle.y() - height / 2, width, height)
+        box = QRectF(middle.x() - width / 2, middle.y() - height / 2, width, height)
+        # an edge that bows out around the cards it skips carries its label outside the bow, clear of them
+        bow = middle - (QPointF(start.x, start.y) + end) / 2
+        if vertical and abs(bow.x()) > 1:
+            box.translate(math.copysign(width / 2, bow.x()), 0)
+        elif not vertical and bow.y() < -1:
+            box.translate(0, -height / 2)
+        return shown, box
 
     def boundingRect(self) -> QRectF:
         rect = super().boundingRect().adjusted(-3, -3, 3, 3)
@@ -414,17 +437,21 @@ class EdgeItem(QGraphicsPathItem):
             painter.drawRoundedRect(rect, 4, 4)
             painter.setFont(SMALL_FONT)
             painter.setPen(theme.error if self.wrong else theme.text)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.shown_label)
 
 
-def curve(start: QPointF, end: QPointF, vertical: bool = False) -> QPainterPath:
+def curve(
+    start: QPointF, end: QPointF, vertical: bool = False, column: tuple[float, float] | None = None
+) -> QPainterPath:
     """A smooth S from an output (leaving right) to an input (entering from the left). An edge that skips
     over several nodes on the same row arcs above them rather than running through them.
 
     `vertical` (top to bottom): from an output leaving downward to an input entered from above; an edge that
-    skips over several nodes of one column arcs beside them, on the side of the port it enters."""
+    skips over several nodes of one column arcs beside them, clear of that column's cards: `column`, the
+    x-range of the cards it joins where they share a column, says how far out (round its nearer side);
+    without it (a wire being drawn, a block's border tag) it passes on the side of the port it enters."""
     if vertical:
-        return _vertical_curve(start, end)
+        return _vertical_curve(start, end, column)
     path = QPainterPath(start)
     span = end.x() - start.x()
     bend = max(40.0, abs(span) * 0.5)
@@ -437,14 +464,20 @@ def curve(start: QPointF, end: QPointF, vertical: bool = False) -> QPainterPath:
     return path
 
 
-def _vertical_curve(start: QPointF, end: QPointF) -> QPainterPath:
+def _vertical_curve(start: QPointF, end: QPointF, column: tuple[float, float] | None) -> QPainterPath:
     path = QPainterPath(start)
     span = end.y() - start.y()
     bend = max(40.0, abs(span) * 0.5)
     across = end.x() - start.x()
-    skips = span > 2 * node_height(1) and abs(across) < NODE_WIDTH / 2
-    # far enough aside that the curve's middle clears the cards it passes (0.75 of the push reaches it)
-    aside = (1.0 if across >= 0 else -1.0) * min(NODE_WIDTH * 1.2, max(NODE_WIDTH * 0.8, span * 0.12)) if skips else 0.0
+    aside = 0.0  # how far both control points are pushed sideways: 0.75 of it reaches the curve's middle
+    push = min(NODE_WIDTH * 1.2, max(NODE_WIDTH * 0.8, span * 0.12))  # longer skips bow further out
+    if span > 2 * node_height(1) and column is not None:
+        middle, (left, right) = (start.x() + end.x()) / 2, column
+        rightwards = right - middle < middle - left or (right - middle == middle - left and across >= 0)
+        clear = (right - middle if rightwards else middle - left) + CLEARANCE
+        aside = (1.0 if rightwards else -1.0) * max(push, clear / 0.75)
+    elif span > 2 * node_height(1) and abs(across) < NODE_WIDTH / 2:
+        aside = (1.0 if across >= 0 else -1.0) * push
     path.cubicTo(
         QPointF(start.x() + aside, start.y() + bend * 0.6),
         QPointF(end.x() + aside, end.y() - bend * 0.6),

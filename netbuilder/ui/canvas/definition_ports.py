@@ -16,7 +16,8 @@ from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QPainter, QPain
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.graph.definitions import Definition
-from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, curve, painted
+from netbuilder.ui.canvas.edge_route import curve
+from netbuilder.ui.canvas.items import SMALL_FONT, TITLE_FONT, NodeItem, painted
 from netbuilder.ui.theme import Theme
 
 GAP = 70.0  # between a tag and the ports it joins

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -30,12 +30,12 @@ from netbuilder.blocks.spec import BlockSpec, PortSpec
 from netbuilder.graph import Edge, Node
 from netbuilder.graph.definitions import Definition
 from netbuilder.ui.canvas.edge_label import PADDING, fitted
+from netbuilder.ui.canvas.edge_route import routed
 from netbuilder.ui.theme import Theme
 from netbuilder.ui.widgets.text import escape
 
 PORT_RADIUS = 5.0
 PORT_REACH = PORT_RADIUS + 2  # how far a port's dot sticks out of its card (a lit one is larger)
-CLEARANCE = 24.0  # how far beside a column of cards an edge that skips down it passes
 DETAIL_SCALE = 0.45  # below this zoom, nodes and edges are drawn without text but the node's label
 LABEL_PIXELS = 12  # further out, the label alone is drawn this many pixels high on screen, cut to fit the card
 LEGIBLE_PIXELS = 6  # ... and, on a card too short for that, as small as this before it is left out
@@ -123,6 +123,10 @@ class NodeItem(QGraphicsItem):
             for edge in self.edges:
                 edge.refresh()
             self.update()
+
+    def card(self) -> QRectF:
+        """The card as drawn, in scene coordinates (without the ports' dots)."""
+        return QRectF(self.pos(), QSizeF(NODE_WIDTH, self.height))
 
     def boundingRect(self) -> QRectF:
         # the ports' dots stick out of the card on its sides or on its top and bottom
@@ -362,15 +366,10 @@ class EdgeItem(QGraphicsPathItem):
         """Follow the ports after a node moved, changed its ports or moved them to other edges."""
         start = self.source.output_position(self.edge.src_port)
         end = self.target.input_position(self.edge.dst_port)
-        path = curve(start, end, self.source.vertical, self._column())
+        path = routed(start, end, self.source.vertical, self.source.card(), self.target.card())
         shown, box = self._measure_label(path, self.label, self.source.vertical)
         self.setPath(path)  # tells the scene the old bounds go, so the old box must last until here
         self.shown_label, self.label_box = shown, box
-
-    def _column(self) -> tuple[float, float] | None:
-        """The x-range of the two cards where they share a column (overlap across), else None."""
-        left, right = sorted((self.source.x(), self.target.x()))
-        return (left, right + NODE_WIDTH) if right - left < NODE_WIDTH else None
 
     def set_analysis(self, label: str, wrong: bool) -> None:
         if (label, wrong) != (self.label, self.wrong):
@@ -438,49 +437,3 @@ class EdgeItem(QGraphicsPathItem):
             painter.setFont(SMALL_FONT)
             painter.setPen(theme.error if self.wrong else theme.text)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.shown_label)
-
-
-def curve(
-    start: QPointF, end: QPointF, vertical: bool = False, column: tuple[float, float] | None = None
-) -> QPainterPath:
-    """A smooth S from an output (leaving right) to an input (entering from the left). An edge that skips
-    over several nodes on the same row arcs above them rather than running through them.
-
-    `vertical` (top to bottom): from an output leaving downward to an input entered from above; an edge that
-    skips over several nodes of one column arcs beside them, clear of that column's cards: `column`, the
-    x-range of the cards it joins where they share a column, says how far out (round its nearer side);
-    without it (a wire being drawn, a block's border tag) it passes on the side of the port it enters."""
-    if vertical:
-        return _vertical_curve(start, end, column)
-    path = QPainterPath(start)
-    span = end.x() - start.x()
-    bend = max(40.0, abs(span) * 0.5)
-    lift = min(160.0, span * 0.12) if span > 2 * NODE_WIDTH and abs(end.y() - start.y()) < HEADER else 0.0
-    path.cubicTo(
-        QPointF(start.x() + bend * 0.6, start.y() - lift * 1.3),
-        QPointF(end.x() - bend * 0.6, end.y() - lift * 1.3),
-        end,
-    )
-    return path
-
-
-def _vertical_curve(start: QPointF, end: QPointF, column: tuple[float, float] | None) -> QPainterPath:
-    path = QPainterPath(start)
-    span = end.y() - start.y()
-    bend = max(40.0, abs(span) * 0.5)
-    across = end.x() - start.x()
-    aside = 0.0  # how far both control points are pushed sideways: 0.75 of it reaches the curve's middle
-    push = min(NODE_WIDTH * 1.2, max(NODE_WIDTH * 0.8, span * 0.12))  # longer skips bow further out
-    if span > 2 * node_height(1) and column is not None:
-        middle, (left, right) = (start.x() + end.x()) / 2, column
-        rightwards = right - middle < middle - left or (right - middle == middle - left and across >= 0)
-        clear = (right - middle if rightwards else middle - left) + CLEARANCE
-        aside = (1.0 if rightwards else -1.0) * max(push, clear / 0.75)
-    elif span > 2 * node_height(1) and abs(across) < NODE_WIDTH / 2:
-        aside = (1.0 if across >= 0 else -1.0) * push
-    path.cubicTo(
-        QPointF(start.x() + aside, start.y() + bend * 0.6),
-        QPointF(end.x() + aside, end.y() - bend * 0.6),
-        end,
-    )
-    return path

@@ -41,7 +41,8 @@ from netbuilder.graph.events import (
 )
 from netbuilder.project.block_library import SUFFIX
 from netbuilder.ui.canvas.definition_ports import PortTagItem, port_tags
-from netbuilder.ui.canvas.items import EdgeItem, NodeItem, curve
+from netbuilder.ui.canvas.edge_route import curve
+from netbuilder.ui.canvas.items import EdgeItem, NodeItem
 from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 

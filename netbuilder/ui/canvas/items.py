@@ -112,6 +112,7 @@ class NodeItem(QGraphicsItem):
         self.inputs: tuple[PortSpec, ...] = self.spec.input_ports(self.node.params)
         self.outputs: tuple[PortSpec, ...] = self.spec.outputs
         self.height = node_height(max(len(self.inputs), len(self.outputs)))
+        self._place_card()
         for edge in self.edges:
             edge.refresh()
 
@@ -334,9 +335,15 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.scene() is not None:
             return self.scene().snapped(value)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self._place_card()
             for edge in self.edges:
                 edge.refresh()
         return super().itemChange(change, value)
+
+    def _place_card(self) -> None:
+        """Tell the canvas's card grid where the card is now (its edges and others' find their way by it)."""
+        if self.scene() is not None and self.node_id in self.scene().nodes:
+            self.scene().cards.place(self.node_id, self.card())
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -356,7 +363,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         source.edges.add(self)
         target.edges.add(self)
-        self.refresh()
+        # its path comes with refresh(), once on the canvas, where it can find its way round the cards
 
     def detach(self) -> None:
         self.source.edges.discard(self)
@@ -366,10 +373,15 @@ class EdgeItem(QGraphicsPathItem):
         """Follow the ports after a node moved, changed its ports or moved them to other edges."""
         start = self.source.output_position(self.edge.src_port)
         end = self.target.input_position(self.edge.dst_port)
-        path = routed(start, end, self.source.vertical, self.source.card(), self.target.card())
+        cards = self._cards_in if self.scene() is not None else None
+        path = routed(start, end, self.source.vertical, self.source.card(), self.target.card(), cards)
         shown, box = self._measure_label(path, self.label, self.source.vertical)
         self.setPath(path)  # tells the scene the old bounds go, so the old box must last until here
         self.shown_label, self.label_box = shown, box
+
+    def _cards_in(self, rect: QRectF) -> list[QRectF]:
+        """The cards on the canvas that `rect` meets, but this edge's own two."""
+        return self.scene().cards.meeting(rect, self.source.node_id, self.target.node_id)
 
     def set_analysis(self, label: str, wrong: bool) -> None:
         if (label, wrong) != (self.label, self.wrong):

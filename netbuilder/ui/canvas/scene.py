@@ -40,6 +40,7 @@ from netbuilder.graph.events import (
     ParamChanged,
 )
 from netbuilder.project.block_library import SUFFIX
+from netbuilder.ui.canvas.card_grid import CardGrid
 from netbuilder.ui.canvas.definition_ports import PortTagItem, port_tags
 from netbuilder.ui.canvas.edge_route import curve
 from netbuilder.ui.canvas.items import EdgeItem, NodeItem
@@ -47,6 +48,7 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 
 BLOCK_MIME = "application/x-netbuilder-block"
+REROUTE_ALL_FROM = 64  # places of changed cards from which every edge is routed again, rather than sought
 BLOCK_FILE_MIME = "application/x-netbuilder-block-file"  # a block file's path: the drop loads it into the project
 GRID = 20.0
 CANVAS_EXTENT = 1_000_000.0
@@ -71,6 +73,11 @@ class GraphScene(QGraphicsScene):
         self._orientation = orientation
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
+        self.cards = CardGrid()  # where the nodes' cards are, for edges to find their way round them
+        self._cards_changed: list[QRectF] = []  # where cards came, went or moved since the edges were last routed
+        self._reroute_timer = QTimer(self)
+        self._reroute_timer.setSingleShot(True)
+        self._reroute_timer.timeout.connect(self._reroute)
         self.port_tags: list[PortTagItem] = []  # an opened block's inlets and outlets
         self._drag: _ConnectionDrag | None = None
         self._applied: dict[str, tuple] = {}  # node id -> (result, structural diagnostics, in model) last drawn
@@ -125,6 +132,7 @@ class GraphScene(QGraphicsScene):
         for item in [*self.port_tags, *self.edges.values(), *self.nodes.values()]:
             self.removeItem(item)
         self.nodes, self.edges, self.port_tags, self._applied = {}, {}, [], {}
+        self.cards, self._cards_changed = CardGrid(), []
         self.graph = self.controller.graph
         for node in self.graph.nodes.values():
             self._add_node(node)
@@ -148,10 +156,13 @@ class GraphScene(QGraphicsScene):
         match event:
             case NodeAdded(node):
                 self._add_node(node)
+                self._card_changed(self.nodes[node.id].card())
                 self._show_port_tags()
             case NodeRemoved(node):
                 item = self.nodes.pop(node.id)
                 self._applied.pop(node.id, None)
+                self.cards.remove(node.id)
+                self._card_changed(item.card())
                 self.removeItem(item)
                 self._show_port_tags()
             case EdgeAdded(edge):
@@ -161,10 +172,12 @@ class GraphScene(QGraphicsScene):
                 item = self.edges.pop(edge)
                 item.detach()
                 self.removeItem(item)
-            case NodeMoved(node_id, _, new):
+            case NodeMoved(node_id, old, new):
                 item = self.nodes[node_id]
+                self._card_changed(item.card().translated(QPointF(*old) - item.pos()))
                 if item.pos() != QPointF(*new):
                     item.setPos(QPointF(*new))
+                self._card_changed(item.card())
                 for tag in self.port_tags:
                     tag.refresh()
             case NodeRenamed(node_id, _, _):
@@ -175,6 +188,26 @@ class GraphScene(QGraphicsScene):
                 if name == item.spec.variadic:
                     item.refresh_ports()
                 item.update()
+
+    def _card_changed(self, card: QRectF) -> None:
+        """A card came, went or moved there: edges near it are routed again once the change is done (an edge
+        follows its own cards at once; this is for the edges passing by)."""
+        self._cards_changed.append(card)
+        self._reroute_timer.start(0)
+
+    def _reroute(self) -> None:
+        """Route again the edges that pass where cards changed: each one whose path's bounds meet such a place
+        (a card that came into its way, or left the way it went round); all of them after a larger change
+        (an auto layout, an undo of one)."""
+        changed, self._cards_changed = self._cards_changed, []
+        if len(changed) > REROUTE_ALL_FROM:
+            for edge in self.edges.values():
+                edge.refresh()
+            return
+        for edge in self.edges.values():
+            bounds = edge.sceneBoundingRect()
+            if any(bounds.intersects(card) for card in changed):
+                edge.refresh()
 
     def _on_top_event(self, event: GraphEvent) -> None:
         """A block of the project changed what its instances look like (its name, ports or parameters): their
@@ -195,11 +228,13 @@ class GraphScene(QGraphicsScene):
         )
         self.nodes[node.id] = item
         self.addItem(item)
+        self.cards.place(node.id, item.card())
 
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge, self.nodes[edge.src], self.nodes[edge.dst], self.theme)
         self.edges[edge] = item
         self.addItem(item)
+        item.refresh()  # its path, on the canvas now: round the cards in its way
 
     def apply_analysis(self, analysis: Analysis) -> None:
         """Shapes on edges, badges and problem markers on nodes. Only nodes whose result changed (analysis

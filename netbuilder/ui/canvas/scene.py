@@ -48,10 +48,10 @@ from netbuilder.ui.editor.controller import EditorController
 from netbuilder.ui.theme import Theme
 
 BLOCK_MIME = "application/x-netbuilder-block"
-REROUTE_ALL_FROM = 64  # places of changed cards from which every edge is routed again, rather than sought
 BLOCK_FILE_MIME = "application/x-netbuilder-block-file"  # a block file's path: the drop loads it into the project
 GRID = 20.0
 CANVAS_EXTENT = 1_000_000.0
+REROUTE_ALL_FROM = 64  # places of changed cards from which every edge is routed again, rather than sought
 
 
 class GraphScene(QGraphicsScene):
@@ -186,7 +186,9 @@ class GraphScene(QGraphicsScene):
             case ParamChanged(node_id, name, _, _):
                 item = self.nodes[node_id]
                 if name == item.spec.variadic:
+                    before = item.card()
                     item.refresh_ports()
+                    self._card_changed(before.united(item.card()))  # a taller or shorter card
                 item.update()
 
     def _card_changed(self, card: QRectF) -> None:

@@ -105,7 +105,7 @@ class GraphView(QGraphicsView):
 
     def _first_card(self, rect: QRectF) -> QRectF:
         """The card where the flow starts: leftmost (then topmost) left to right, topmost top to bottom."""
-        cards = [item.sceneBoundingRect() for item in self.scene().nodes.values()]
+        cards = [item.card() for item in self.scene().nodes.values()]
         if self.scene().orientation is Orientation.LEFT_TO_RIGHT:
             return min(cards, key=lambda card: (card.left(), card.top()), default=rect)
         return min(cards, key=lambda card: (card.top(), card.left()), default=rect)

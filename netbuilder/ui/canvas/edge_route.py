@@ -143,28 +143,31 @@ def _crosses(path: QPainterPath, cards: Cards) -> bool:
     return any(_meets(a, b, card) for a, b in pieces for card in cards(QRectF(a, b).normalized()))
 
 
-def _polyline(path: QPainterPath) -> Iterator[QPointF]:
-    """The corners of a polyline along `path` (its lines as they are, each cubic cut into PIECES lines)."""
-    here = path.elementAt(0)
-    yield QPointF(here.x, here.y)
+def _pieces(path: QPainterPath) -> Iterator[tuple[QPointF, ...]]:
+    """Each piece of `path` (made of lines and cubics) as its points: where it starts and ends for a line; where
+    it starts, its two control points and its end for a cubic."""
+    here = QPointF(path.elementAt(0).x, path.elementAt(0).y)
     index = 1
     while index < path.elementCount():
-        element = path.elementAt(index)
-        if element.isLineTo():
-            yield QPointF(element.x, element.y)
-            here = element
-            index += 1
+        count = 1 if path.elementAt(index).isLineTo() else 3
+        points = tuple(QPointF(path.elementAt(i).x, path.elementAt(i).y) for i in range(index, index + count))
+        yield (here, *points)
+        here, index = points[-1], index + count
+
+
+def _polyline(path: QPainterPath) -> Iterator[QPointF]:
+    """The corners of a polyline along `path` (its lines as they are, each cubic cut into PIECES lines)."""
+    yield QPointF(path.elementAt(0).x, path.elementAt(0).y)
+    for piece in _pieces(path):
+        if len(piece) == 2:
+            yield piece[1]
             continue
-        one, two = path.elementAt(index + 1), path.elementAt(index + 2)
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = ((point.x(), point.y()) for point in piece)
         for step in range(1, PIECES + 1):
             t = step / PIECES
             u = 1 - t
             a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-            yield QPointF(
-                a * here.x + b * element.x + c * one.x + d * two.x, a * here.y + b * element.y + c * one.y + d * two.y
-            )
-        here = two
-        index += 3
+            yield QPointF(a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
 
 
 def _meets(a: QPointF, b: QPointF, card: QRectF) -> bool:
@@ -202,16 +205,11 @@ def _swapped_rect(rect: QRectF) -> QRectF:
 def _swapped_path(path: QPainterPath) -> QPainterPath:
     """`path` with x and y swapped: a route worked out left to right, made top to bottom (and back)."""
     swapped = QPainterPath(_swapped(QPointF(path.elementAt(0).x, path.elementAt(0).y)))
-    index = 1
-    while index < path.elementCount():
-        element = path.elementAt(index)
-        if element.isLineTo():
-            swapped.lineTo(element.y, element.x)
-            index += 1
-        else:  # a curve: its two control points, then its end
-            one, two = path.elementAt(index + 1), path.elementAt(index + 2)
-            swapped.cubicTo(element.y, element.x, one.y, one.x, two.y, two.x)
-            index += 3
+    for piece in _pieces(path):
+        if len(piece) == 2:
+            swapped.lineTo(_swapped(piece[1]))
+        else:
+            swapped.cubicTo(*(_swapped(point) for point in piece[1:]))
     return swapped
 
 
